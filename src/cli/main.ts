@@ -1,0 +1,24 @@
+/**
+ * The `procura` command. This is the composition root: the only place that wires adapters
+ * (stores, venues, clocks, data sources) together. Each command group lives in its own file
+ * under commands/ and registers itself here.
+ */
+import { Command } from 'commander';
+
+const program = new Command();
+program
+  .name('procura')
+  .description('Cost-driven commodity procurement and hedging: backflush cost ledger, cost feed, signals, backtests, live runs.')
+  .showHelpAfterError()
+  .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+  .exitOverride((error) => {
+    // commander's own usage errors (unknown option, missing argument) exit 2 like any bad input.
+    process.exit(error.exitCode === 0 ? 0 : 2);
+  });
+
+const registrations: Array<(program: Command) => void> = [
+  // command groups register here, one import each
+];
+for (const register of registrations) register(program);
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,86 @@
+/**
+ * Time in procura is epoch milliseconds (UTC), injected through a Clock. Nothing outside
+ * core reads the wall clock: backtests run on a SimClock that refuses to go backwards, live
+ * runs on the SystemClock.
+ */
+import { InputError, type Where } from './errors.js';
+
+export type EpochMs = number;
+export const DAY_MS = 86_400_000;
+
+export interface Clock {
+  now(): EpochMs;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A simulated clock that only moves forward; `advanceTo` an earlier time throws. */
+export class SimClock implements Clock {
+  #now: EpochMs;
+  constructor(start: EpochMs) {
+    this.#now = start;
+  }
+  now(): EpochMs {
+    return this.#now;
+  }
+  advanceTo(at: EpochMs): void {
+    if (at < this.#now) throw new Error(`SimClock cannot go backwards: ${formatTime(at)} is before ${formatTime(this.#now)}`);
+    this.#now = at;
+  }
+}
+
+const DATE_ONLY = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MONTH_ONLY = /^(\d{4})-(\d{2})$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const EPOCH_MS = /^\d{10,16}$/;
+
+/**
+ * Parses a time from input: `YYYY-MM-DD` (UTC midnight), `YYYY-MM` (first of the month),
+ * an ISO date-time (UTC when no offset is given) or epoch milliseconds. Impossible
+ * calendar dates (2021-02-30) are refused.
+ */
+export function parseTime(raw: unknown, where: Where): EpochMs {
+  if (typeof raw === 'number' && Number.isInteger(raw) && raw >= 0) return raw;
+  if (typeof raw !== 'string') throw new InputError(`expected a date or time, got ${JSON.stringify(raw)}`, where);
+  const text = raw.trim();
+  let match = DATE_ONLY.exec(text);
+  if (match) return utcDate(Number(match[1]), Number(match[2]), Number(match[3]), raw, where);
+  match = MONTH_ONLY.exec(text);
+  if (match) return utcDate(Number(match[1]), Number(match[2]), 1, raw, where);
+  if (EPOCH_MS.test(text)) return Number(text);
+  if (ISO_TIME.test(text)) {
+    const hasZone = /(Z|[+-]\d{2}:?\d{2})$/.test(text);
+    const ms = Date.parse(hasZone ? text.replace(' ', 'T') : `${text.replace(' ', 'T')}Z`);
+    if (Number.isFinite(ms)) {
+      const datePart = text.slice(0, 10).split('-').map(Number);
+      utcDate(datePart[0]!, datePart[1]!, datePart[2]!, raw, where);
+      return ms;
+    }
+  }
+  throw new InputError(`expected a date like 2024-01-31, an ISO time or epoch milliseconds, got ${JSON.stringify(raw)}`, where);
+}
+
+function utcDate(year: number, month: number, day: number, raw: unknown, where: Where): EpochMs {
+  const ms = Date.UTC(year, month - 1, day);
+  const back = new Date(ms);
+  if (back.getUTCFullYear() !== year || back.getUTCMonth() !== month - 1 || back.getUTCDate() !== day) {
+    throw new InputError(`not a calendar date: ${JSON.stringify(raw)}`, where);
+  }
+  return ms;
+}
+
+/** `YYYY-MM-DD` for UTC midnights, full ISO otherwise. */
+export function formatTime(at: EpochMs): string {
+  const iso = new Date(at).toISOString();
+  return at % DAY_MS === 0 ? iso.slice(0, 10) : iso;
+}
+
+/** Always `YYYY-MM-DD` (UTC). */
+export function formatDate(at: EpochMs): string {
+  return new Date(at).toISOString().slice(0, 10);
+}
+
+/** UTC midnight at or before `at`. */
+export function startOfDay(at: EpochMs): EpochMs {
+  return Math.floor(at / DAY_MS) * DAY_MS;
+}

@@ -1,0 +1,100 @@
+/**
+ * The order pipeline's value types and the Venue port. Backtest, paper and live runs differ
+ * only in which Venue (and clock and data source) the composition root plugs in; everything
+ * from a strategy's intent to a ledger posting goes through the same code.
+ *
+ * intent -> sizing -> risk checks -> client order id -> venue -> order state machine -> fills
+ * -> ledger and positions.
+ */
+import type { Decimal } from '../core/decimal.js';
+import type { EpochMs } from '../core/time.js';
+
+export type Side = 'buy' | 'sell';
+
+/** Why an order exists. It travels with the order into the ledger's audit trail. */
+export type IntentReason = 'procure' | 'hedge' | 'unwind' | 'forced-reorder' | 'emergency';
+
+/** What a strategy saw when it decided: the signal and the cost snapshot (kept small and serialisable). */
+export interface IntentCause {
+  readonly signal?: { readonly state: 0 | 1; readonly crossing?: 'up' | 'down'; readonly fast: number; readonly slow: number; readonly barAt: EpochMs };
+  readonly cost?: Readonly<Record<string, string>>;
+  readonly note?: string;
+}
+
+/**
+ * A strategy's decision: what and why, never how much money the account has. Either `qty`
+ * (an amount to trade) or `targetQty` (a position to reach; the pipeline sizes the difference).
+ */
+export interface Intent {
+  readonly at: EpochMs;
+  readonly strategy: string;
+  /** Instrument id from the run's configuration (a material's procurement market or a hedge instrument). */
+  readonly instrument: string;
+  readonly side: Side;
+  readonly qty?: Decimal;
+  readonly targetQty?: Decimal;
+  readonly limitPrice?: Decimal;
+  readonly reason: IntentReason;
+  readonly cause: IntentCause;
+}
+
+/** Trading rules of one market, from the venue (ccxt `loadMarkets`, or the scenario for the simulated venue). */
+export interface MarketRules {
+  readonly symbol: string;
+  readonly lotStep: Decimal;
+  readonly tickSize: Decimal;
+  readonly minQty: Decimal;
+  readonly minNotional: Decimal;
+}
+
+export type OrderType = 'market' | 'limit';
+
+/** An order as the pipeline sends it. The client order id is derived and stored before sending. */
+export interface OrderRequest {
+  readonly clientOrderId: string;
+  readonly instrument: string;
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: OrderType;
+  readonly qty: Decimal;
+  readonly limitPrice?: Decimal;
+  readonly at: EpochMs;
+  readonly reason: IntentReason;
+}
+
+export type OrderStatus = 'new' | 'open' | 'partially-filled' | 'filled' | 'cancelled' | 'rejected' | 'expired';
+
+/** One execution. `fee` is in the quote currency. */
+export interface Fill {
+  readonly clientOrderId: string;
+  readonly venueOrderId: string;
+  readonly tradeId: string;
+  readonly at: EpochMs;
+  readonly qty: Decimal;
+  readonly price: Decimal;
+  readonly fee: Decimal;
+}
+
+/** What a venue reports about an order: its status and every fill so far (cumulative). */
+export interface OrderReport {
+  readonly clientOrderId: string;
+  readonly venueOrderId?: string;
+  readonly status: OrderStatus;
+  readonly filledQty: Decimal;
+  readonly fills: readonly Fill[];
+  /** For rejections: the venue's reason, in words. */
+  readonly reason?: string;
+}
+
+/**
+ * The port every venue implements. `submit` never re-sends blindly: after an unknown outcome
+ * the pipeline calls `lookup` by client order id first.
+ */
+export interface Venue {
+  readonly name: string;
+  rules(instrument: string): MarketRules;
+  submit(order: OrderRequest): Promise<OrderReport>;
+  /** The order's current state by client order id, or undefined if the venue does not know it. */
+  lookup(clientOrderId: string, instrument: string): Promise<OrderReport | undefined>;
+  cancel(clientOrderId: string, instrument: string): Promise<OrderReport | undefined>;
+}
