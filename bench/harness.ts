@@ -1,0 +1,46 @@
+/**
+ * Benchmark plumbing. The machine is shared and noisy, so every figure is reported beside a
+ * reference measured in the same run, and the ratio is what we track.
+ */
+import { performance } from 'node:perf_hooks';
+
+export interface BenchRow {
+  /** What was measured, e.g. "ledger replay, 1M events in memory". */
+  readonly name: string;
+  /** The measured rate or size, e.g. 182000. */
+  readonly value: number;
+  readonly unit: string;
+  /** The same-run reference (a plain-number loop doing the same work), same unit. */
+  readonly reference?: { readonly name: string; readonly value: number };
+  /** A target in the issue, e.g. ">= 100000 events/s". */
+  readonly target?: string;
+  readonly note?: string;
+}
+
+export type BenchReport = (row: BenchRow) => void;
+
+/** A bench module: `export const bench: Bench = async (report) => { ... }`. */
+export type Bench = (report: BenchReport) => Promise<void>;
+
+/** Wall time of `fn` in milliseconds (best of `repeat`). */
+export async function timeMs(fn: () => unknown | Promise<unknown>, repeat = 1): Promise<number> {
+  let best = Infinity;
+  for (let i = 0; i < repeat; i += 1) {
+    const start = performance.now();
+    await fn();
+    best = Math.min(best, performance.now() - start);
+  }
+  return best;
+}
+
+export function formatRow(row: BenchRow): string {
+  const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
+  let line = `${row.name}: ${fmt(row.value)} ${row.unit}`;
+  if (row.reference) {
+    const ratio = row.reference.value / row.value;
+    line += ` | reference (${row.reference.name}): ${fmt(row.reference.value)} ${row.unit} | reference/measured = ${ratio.toFixed(2)}x`;
+  }
+  if (row.target) line += ` | target ${row.target}`;
+  if (row.note) line += ` | ${row.note}`;
+  return line;
+}

@@ -1,0 +1,22 @@
+/**
+ * `npm run bench`: runs every benchmark module (or those named on the command line, e.g.
+ * `npm run bench -- ledger`) and prints one line per figure with its same-run reference.
+ */
+import { formatRow, type Bench, type BenchRow } from './harness.js';
+
+const modules: Record<string, () => Promise<{ bench: Bench }>> = {
+  // name: () => import('./name.js'),
+};
+
+const wanted = process.argv.slice(2);
+const rows: BenchRow[] = [];
+for (const [name, load] of Object.entries(modules)) {
+  if (wanted.length > 0 && !wanted.includes(name)) continue;
+  process.stdout.write(`# ${name}\n`);
+  const { bench } = await load();
+  await bench((row) => {
+    rows.push(row);
+    process.stdout.write(`${formatRow(row)}\n`);
+  });
+}
+if (rows.length === 0) process.stdout.write('no benchmark matched\n');
