@@ -1,0 +1,153 @@
+/**
+ * Loads a YAML configuration file, validates it with a zod schema (unknown keys rejected by
+ * the schema's strict objects) and turns the first problem into a ConfigError naming the
+ * file, the line and the field. The validated value is deep-frozen and hashed, so results
+ * can be stamped with the exact configuration that produced them.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { canonicalJson, sha256Hex } from '../core/hash.js';
+
+export type ConfigPath = readonly (string | number)[];
+
+export interface LoadedConfig<T> {
+  readonly value: T;
+  /** sha256 of the canonical JSON of the file's data (key order does not matter). */
+  readonly hash: string;
+  readonly file: string;
+  /** The 1-based line of a field, for consistency checks made after validation. */
+  lineOf(path: ConfigPath): number | undefined;
+  /** A ConfigError for a field that passed the schema but failed a consistency check. */
+  fail(path: ConfigPath, message: string): ConfigError;
+}
+
+/** Reads and validates `file`; throws ConfigError with file, line and field on the first problem. */
+export function loadYamlConfig<S extends z.ZodType>(file: string, schema: S): LoadedConfig<z.output<S>> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read the file: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { file });
+  }
+  return parseYamlConfig(text, file, schema);
+}
+
+/** Same as loadYamlConfig, from text already read. */
+export function parseYamlConfig<S extends z.ZodType>(text: string, file: string, schema: S): LoadedConfig<z.output<S>> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const firstError = doc.errors[0];
+  if (firstError) {
+    const line = firstError.linePos?.[0]?.line ?? lineCounter.linePos(firstError.pos[0]).line;
+    throw new ConfigError(`not valid YAML: ${firstError.message.split('\n')[0]}`, { file, line });
+  }
+  const data: unknown = doc.toJS();
+  const lineOf = (path: ConfigPath): number | undefined => {
+    const node = nodeAt(doc.contents as YamlNode | null, path);
+    const offset = node?.range?.[0];
+    return offset === undefined ? undefined : lineCounter.linePos(offset).line;
+  };
+  const fail = (path: ConfigPath, message: string): ConfigError =>
+    new ConfigError(message, { file, line: lineOf(path), field: formatPath(path) || undefined });
+
+  const parsed = schema.safeParse(data ?? {});
+  if (!parsed.success) {
+    // A misspelt key usually also makes the intended key "missing": report the typo first.
+    const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0]!;
+    let path: (string | number)[] = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      const key = issue.keys[0] ?? '';
+      path = [...path, key];
+      message = `unknown key "${key}"${suggest(key, knownKeys(schema, issue.path))}`;
+    } else if (issue.code === 'invalid_type' && issue.input === undefined) {
+      message = `missing (${issue.message})`;
+      throw new ConfigError(message, { file, line: lineOf(path.slice(0, -1)), field: formatPath(path) });
+    }
+    throw fail(path, message);
+  }
+  return { value: deepFreeze(parsed.data), hash: sha256Hex(canonicalJson(data)), file, lineOf, fail };
+}
+
+/** `materials[2].standardCost` */
+export function formatPath(path: ConfigPath): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out ? `.${part}` : part;
+  return out;
+}
+
+function nodeAt(root: YamlNode | null, path: ConfigPath): YamlNode | undefined {
+  let node: YamlNode | null | undefined = root;
+  let best: YamlNode | undefined = root ?? undefined;
+  for (const part of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(part));
+      if (!pair) return best;
+      // Point at the key for the line (a missing or wrong value is reported where its key stands).
+      best = (pair.key as YamlNode) ?? best;
+      node = pair.value as YamlNode | null;
+      if (node && path.indexOf(part) < path.length - 1) best = node;
+    } else if (isSeq(node) && typeof part === 'number') {
+      node = node.items[part] as YamlNode | null;
+      if (node) best = node;
+      else return best;
+    } else {
+      return best;
+    }
+  }
+  return best;
+}
+
+function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  // Walk zod's internal definition only as far as plain objects and arrays go; good enough for suggestions.
+  let current: unknown = schema;
+  for (const part of path) {
+    const def = (current as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; innerType?: unknown } }).def;
+    if (!def) return [];
+    if (def.type === 'optional' || def.type === 'default') current = def.innerType;
+    if (typeof part === 'number') current = (current as { def?: { element?: unknown } }).def?.element;
+    else current = (current as { def?: { shape?: Record<string, unknown> } }).def?.shape?.[String(part)];
+  }
+  let def = (current as { def?: { type?: string; shape?: Record<string, unknown>; innerType?: unknown } } | undefined)?.def;
+  while (def && (def.type === 'optional' || def.type === 'default')) {
+    def = (def.innerType as { def?: typeof def }).def;
+  }
+  return def?.shape ? Object.keys(def.shape) : [];
+}
+
+function suggest(key: string, known: readonly string[]): string {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
+    if (distance < bestDistance) {
+      bestDistance = distance;
+      best = candidate;
+    }
+  }
+  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${best}"?` : '';
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i += 1) {
+    let previous = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const saved = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
+      previous = saved;
+    }
+  }
+  return row[b.length]!;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
+  }
+  return value;
+}
