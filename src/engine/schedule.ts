@@ -1,0 +1,78 @@
+/**
+ * Cron schedules on any clock. Live runs hand the expression to node-cron; backtests ask
+ * this class whether the same expression fired between two simulated instants. Both use
+ * node-cron's own parser and matcher (`parse`, `ScheduledTask.match`), so an expression
+ * means the same thing in a backtest as it does live, timezone included.
+ */
+import { createTask, parse, validateDetailed, type ScheduledTask } from 'node-cron';
+import { ConfigError, type Where } from '../core/errors.js';
+import { DAY_MS, type EpochMs } from '../core/time.js';
+
+export class CronSchedule {
+  readonly expression: string;
+  readonly timezone: string;
+  readonly #task: ScheduledTask;
+  readonly #times: ReadonlyArray<readonly [number, number, number]>;
+
+  private constructor(expression: string, timezone: string) {
+    this.expression = expression;
+    this.timezone = timezone;
+    // A task that is never started: used only for node-cron's matcher.
+    this.#task = createTask(expression, () => undefined, { timezone });
+    void this.#task.destroy();
+    const fields = parse(expression);
+    const times: Array<[number, number, number]> = [];
+    for (const hour of fields.hour) for (const minute of fields.minute) for (const second of fields.second) times.push([hour, minute, second]);
+    this.#times = times;
+  }
+
+  /** Validates with node-cron; a bad expression or timezone is a ConfigError naming `where`. */
+  static create(expression: string, timezone: string, where: Where): CronSchedule {
+    const check = validateDetailed(expression);
+    if (!check.valid) {
+      const first = check.errors[0];
+      throw new ConfigError(`invalid cron expression ${JSON.stringify(expression)}: ${first ? `${first.field}: ${first.message}` : 'not a cron expression'}`, where);
+    }
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    } catch {
+      throw new ConfigError(`unknown timezone ${JSON.stringify(timezone)}`, where);
+    }
+    return new CronSchedule(expression, timezone);
+  }
+
+  /** True when node-cron would fire at exactly `at` (second resolution). */
+  matches(at: EpochMs): boolean {
+    return this.#task.match(new Date(at));
+  }
+
+  /**
+   * The first instant in (fromExclusive, toInclusive] at which the schedule fires, or
+   * undefined. Several firings inside one bar count as one decision at that bar.
+   */
+  firstFiringIn(fromExclusive: EpochMs, toInclusive: EpochMs): EpochMs | undefined {
+    if (toInclusive <= fromExclusive) return undefined;
+    // Walk local calendar days, one day of margin either side for the timezone offset.
+    const firstDay = Math.floor(fromExclusive / DAY_MS) * DAY_MS - DAY_MS;
+    for (let day = firstDay; day <= toInclusive + DAY_MS; day += DAY_MS) {
+      const offsetMs = this.#offsetMs(day + DAY_MS / 2);
+      for (const [hour, minute, second] of this.#times) {
+        const at = day + ((hour * 60 + minute) * 60 + second) * 1000 - offsetMs;
+        if (at <= fromExclusive || at > toInclusive) continue;
+        if (this.matches(at)) return at;
+      }
+    }
+    return undefined;
+  }
+
+  /** The timezone's offset from UTC at `at`, in ms (UTC+2 -> +7,200,000). */
+  #offsetMs(at: EpochMs): number {
+    if (this.timezone === 'UTC' || this.timezone === 'Etc/UTC') return 0;
+    const parts = new Intl.DateTimeFormat('en-US', {
+      timeZone: this.timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
+    }).formatToParts(new Date(at));
+    const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
+    const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+    return local - Math.floor(at / 1000) * 1000;
+  }
+}
