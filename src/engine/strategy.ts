@@ -1,0 +1,114 @@
+/**
+ * The strategy interface. Strategies live in `strategies/`, import only this file and the
+ * value types it re-exports, and return intents; the one order pipeline turns intents into
+ * orders. A strategy sees only as-of views: the bar that just closed, the signal on it, the
+ * cost feed and positions as known at that instant. It never sees a later bar or a cost
+ * before its knownAt, because the engine builds the context from nothing else.
+ */
+import type { z } from 'zod';
+import type { Decimal } from '../core/decimal.js';
+import type { EpochMs } from '../core/time.js';
+import type { Intent, IntentCause, IntentReason, Side } from '../pipeline/types.js';
+
+export type { Decimal, EpochMs, Intent, IntentCause, IntentReason, Side };
+
+/** The moving-average crossover on the material's price series, at the bar that just closed. */
+export interface SignalView {
+  /** 1 fast above slow, 0 otherwise, undefined until both averages exist. */
+  readonly state: 0 | 1 | undefined;
+  /** Set on the bar where the state changed. */
+  readonly crossing: 'up' | 'down' | undefined;
+  readonly fast: number;
+  readonly slow: number;
+}
+
+/** The inventory position of one material, as known now (from the ledger, open orders and hedges). */
+export interface InventoryView {
+  readonly onHand: Decimal;
+  /** Bought, not yet delivered (open orders and goods in transit). */
+  readonly onOrder: Decimal;
+  /** Quantity covered by hedge positions. */
+  readonly hedged: Decimal;
+  /** Forecast consumption per day from the production plan and the BOM. */
+  readonly dailyConsumption: Decimal;
+  /** (on hand + on order) / daily consumption; Infinity when nothing is consumed. */
+  readonly daysOfCover: number;
+  readonly bufferStock: Decimal;
+  readonly reorderPoint: Decimal;
+  readonly leadTimeDays: number;
+  /** Forecast consumption over the horizon that is neither on hand, on order nor hedged. */
+  readonly exposureQty: Decimal;
+  readonly horizonDays: number;
+}
+
+/** Cost figures a strategy may weigh, per material unit unless named otherwise. */
+export interface CostView {
+  readonly standardUnitCost: Decimal;
+  /** Today's market price converted to the material's unit. */
+  readonly marketUnitPrice: Decimal;
+  /** Carrying cost of one unit for one day (value x annual rate / 365 + storage). */
+  readonly carryingPerUnitDay: Decimal;
+  /** Replacement cost of one unit of each product that consumes this material (BOM x market + conversion). */
+  readonly productReplacementCost: ReadonlyMap<string, Decimal>;
+  /** The price cap per material unit derived from the products' target unit cost (undefined: no cap). */
+  readonly priceCap: Decimal | undefined;
+  /** knownAt of the newest ledger figure behind these numbers. */
+  readonly knownAt: EpochMs;
+}
+
+export interface HedgeView {
+  readonly instrument: string;
+  /** Hedge position in material units. */
+  readonly position: Decimal;
+  readonly lastPrice: number;
+}
+
+/** Everything a strategy sees at one decision point for one material. */
+export interface StrategyContext {
+  /** Close time of the bar just seen (the simulated or real clock's now). */
+  readonly at: EpochMs;
+  readonly material: string;
+  /** The procurement instrument id for this material (use it in intents). */
+  readonly instrument: string;
+  /** Last close in the series' own unit. */
+  readonly lastPrice: number;
+  readonly signal: SignalView;
+  readonly inventory: InventoryView;
+  readonly cost: CostView;
+  readonly hedge: HedgeView | undefined;
+  /** True when the run's cron schedule fired since the previous decision point. */
+  readonly scheduleFired: boolean;
+  /** Days until the schedule next fires (for tranche sizing), when known. */
+  readonly daysToNextSchedule: number | undefined;
+}
+
+/** A running strategy: stateful, one per run, called once per material per decision point. */
+export interface Strategy {
+  readonly name: string;
+  decide(context: StrategyContext): readonly Intent[];
+}
+
+/** What the engine needs from a strategy's parameters to prepare the context. */
+export interface StrategyNeeds {
+  readonly signal?: { readonly fast: number; readonly slow: number; readonly ma: 'sma' | 'ema' };
+  readonly hedging?: boolean;
+}
+
+/**
+ * A strategy module's default export. `params` validates the strategy's own parameters
+ * (a zod schema with strict objects, so a typo is refused with its line).
+ */
+export interface StrategyDefinition<P = unknown> {
+  readonly name: string;
+  readonly description: string;
+  readonly params: z.ZodType<P>;
+  /** Consistency checks beyond the schema: return a message and the offending field, or undefined. */
+  check?(params: P): { field: string; message: string } | undefined;
+  needs(params: P): StrategyNeeds;
+  create(params: P): Strategy;
+}
+
+/** Helper so strategy files get their parameter type inferred. */
+export function defineStrategy<P>(definition: StrategyDefinition<P>): StrategyDefinition<P> {
+  return definition;
+}
