@@ -1,0 +1,586 @@
+/**
+ * Price series: columnar bars loaded from CSV, built for speed (a backtest walks 10 M bars).
+ *
+ * A series is a set of parallel Float64Arrays (`at`, `open`, `high`, `low`, `close`,
+ * optional `volume`), sorted strictly by time. Close-only files (EIA `Date,Price`, a column
+ * of the World Bank table) share one array for open, high, low and close and set
+ * `closeOnly`. Loading is a hand-rolled parser: danfojs-node's read_csv measured far slower
+ * on the same files (see bench/signals.ts) and is used only for resampling and summaries.
+ *
+ * Real quirks are kept, not papered over:
+ * - a missing value (empty cell) skips the row, counted in `missing` and reported in `warnings`
+ *   with its line numbers;
+ * - gaps of any length are kept as they are, nothing is forward-filled;
+ * - negative prices (WTI -36.98 on 2020-04-20) are kept and their indices listed in
+ *   `negativeAt`. Nothing in market/ divides by a price or takes its logarithm; code that
+ *   needs returns must go through `safeLog` / `safeRatio`, which refuse prices <= 0.
+ * Unsorted or duplicated timestamps and non-numeric prices are refused with file, line, field.
+ */
+import { readFileSync } from 'node:fs';
+import { InputError, type Where } from '../core/errors.js';
+import { DAY_MS, formatDate, parseTime, type EpochMs } from '../core/time.js';
+
+/** A guess at the bar spacing, from the median step between bars. */
+export const Interval = {
+  minute: 'minute',
+  hourly: 'hourly',
+  daily: 'daily',
+  weekly: 'weekly',
+  monthly: 'monthly',
+  yearly: 'yearly',
+  irregular: 'irregular',
+  unknown: 'unknown',
+} as const;
+export type Interval = (typeof Interval)[keyof typeof Interval];
+
+/** Rows skipped because a value was missing (empty cell). */
+export interface MissingRows {
+  readonly count: number;
+  /** 1-based line numbers in the file (the header is line 1). */
+  readonly lines: readonly number[];
+}
+
+/** A columnar price series. Arrays have exactly `length` elements; `at` is strictly increasing. */
+export interface PriceSeries {
+  /** A short name: the file's base name, plus `:column` for a column of a wide table. */
+  readonly id: string;
+  /** Where it came from (the path as given), for error messages. */
+  readonly file: string;
+  /** The column of a wide table the closes came from, if any. */
+  readonly column: string | undefined;
+  readonly length: number;
+  /** Bar times, epoch milliseconds (UTC). */
+  readonly at: Float64Array;
+  readonly open: Float64Array;
+  readonly high: Float64Array;
+  readonly low: Float64Array;
+  readonly close: Float64Array;
+  /** Undefined for close-only series. */
+  readonly volume: Float64Array | undefined;
+  /** True when the file had a single price per bar: open, high, low and close are then the same array. */
+  readonly closeOnly: boolean;
+  readonly interval: Interval;
+  readonly missing: MissingRows;
+  /** Indices of bars with a negative open, high, low or close. */
+  readonly negativeAt: readonly number[];
+  /** Human-readable notes about what was skipped or flagged (missing rows, negative prices). */
+  readonly warnings: readonly string[];
+}
+
+export interface LoadOptions {
+  /** For wide tables (a time column and many price columns, like the World Bank one): the column to read. */
+  readonly column?: string | undefined;
+  /** Overrides the series id. */
+  readonly id?: string | undefined;
+}
+
+const TIME_COLUMNS = ['timestamp', 'date', 'time', 'datetime', 'month', 'data'];
+const CLOSE_COLUMNS = ['price', 'close', 'value'];
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/** Reads a CSV price file (see `parseSeries` for the formats). Throws InputError naming file, line and field. */
+export function loadSeries(path: string, options: LoadOptions = {}): PriceSeries {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read price file: ${(error as Error).message}`, { file: path });
+  }
+  return parseSeries(text, path, options);
+}
+
+/**
+ * Parses CSV text into a PriceSeries. Accepted layouts (header names matched
+ * case-insensitively, CRLF or LF, optional UTF-8 BOM):
+ * - OHLCV as ccxt returns it: `timestamp,open,high,low,close[,volume]`;
+ * - close-only: a time column and `Price` (or `Close`, `Value`), like EIA's `Date,Price`;
+ * - a wide table with `options.column` naming the price column (World Bank `month,...`).
+ * Times are `YYYY-MM-DD`, `YYYY-MM`, ISO date-times or epoch milliseconds.
+ */
+export function parseSeries(text: string, file: string, options: LoadOptions = {}): PriceSeries {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const lines = text.split('\n');
+  const headerLine = stripCr(lines[0] ?? '');
+  if (headerLine.trim() === '') throw new InputError('empty file: expected a header line', { file, line: 1 });
+  const header = splitCsvLine(headerLine).map((h) => h.trim());
+  const lower = header.map((h) => h.toLowerCase());
+  const layout = chooseLayout(header, lower, file, options.column);
+
+  const capacity = lines.length;
+  const at = new Float64Array(capacity);
+  const open = layout.ohlc ? new Float64Array(capacity) : undefined;
+  const high = layout.ohlc ? new Float64Array(capacity) : undefined;
+  const low = layout.ohlc ? new Float64Array(capacity) : undefined;
+  const close = new Float64Array(capacity);
+  const volume = layout.volume !== undefined ? new Float64Array(capacity) : undefined;
+  const missingLines: number[] = [];
+  const negativeAt: number[] = [];
+  const valueColumns = layout.ohlc ? [layout.ohlc[0], layout.ohlc[1], layout.ohlc[2], layout.close] : [layout.close];
+  if (layout.volume !== undefined) valueColumns.push(layout.volume);
+  const needed = Math.max(layout.time, ...valueColumns) + 1;
+  const values = new Float64Array(valueColumns.length);
+  let n = 0;
+  let previousLine = 0;
+  let previousTime = 0;
+
+  for (let index = 1; index < lines.length; index += 1) {
+    const raw = lines[index]!;
+    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
+    if (line.length === 0 || line.trim() === '') continue;
+    const lineNo = index + 1;
+    const cells = line.indexOf('"') >= 0 ? splitCsvLine(line) : line.split(',');
+    if (cells.length < needed) {
+      throw new InputError(`expected ${header.length} fields, got ${cells.length}`, { file, line: lineNo, field: header[cells.length] });
+    }
+    const timeText = cells[layout.time]!;
+    if (timeText.trim() === '') throw new InputError('missing time', { file, line: lineNo, field: header[layout.time] });
+    const t = parseBarTime(timeText, { file, line: lineNo, field: header[layout.time] });
+
+    let isMissing = false;
+    for (let k = 0; k < valueColumns.length; k += 1) {
+      const column = valueColumns[k]!;
+      const cell = cells[column]!;
+      if (cell.length === 0 || cell.trim() === '') {
+        isMissing = true;
+        break;
+      }
+      values[k] = parseNumber(cell, { file, line: lineNo, field: header[column] });
+    }
+    // Order is checked on every row, missing or not: a duplicate date is a broken file either way.
+    if (previousLine > 0) {
+      const last = previousTime;
+      if (t === last) {
+        throw new InputError(`duplicate timestamp ${JSON.stringify(timeText.trim())} (also on line ${previousLine})`, { file, line: lineNo, field: header[layout.time] });
+      }
+      if (t < last) {
+        throw new InputError(`timestamps out of order: ${JSON.stringify(timeText.trim())} comes after line ${previousLine}`, { file, line: lineNo, field: header[layout.time] });
+      }
+    }
+    previousTime = t;
+    previousLine = lineNo;
+    if (isMissing) {
+      missingLines.push(lineNo);
+      continue;
+    }
+    at[n] = t;
+    if (open && high && low) {
+      open[n] = values[0]!;
+      high[n] = values[1]!;
+      low[n] = values[2]!;
+      close[n] = values[3]!;
+      if (volume) volume[n] = values[4]!;
+      if (values[0]! < 0 || values[1]! < 0 || values[2]! < 0 || values[3]! < 0) negativeAt.push(n);
+    } else {
+      close[n] = values[0]!;
+      if (volume) volume[n] = values[1]!;
+      if (values[0]! < 0) negativeAt.push(n);
+    }
+    n += 1;
+  }
+  if (n === 0) throw new InputError('no price rows', { file, line: lines.length, field: header[layout.close] });
+
+  const closeArray = close.slice(0, n);
+  return buildSeries({
+    id: options.id ?? defaultId(file, options.column),
+    file,
+    column: options.column,
+    at: at.slice(0, n),
+    close: closeArray,
+    open: open?.slice(0, n),
+    high: high?.slice(0, n),
+    low: low?.slice(0, n),
+    volume: volume?.slice(0, n),
+    missingLines,
+    negativeAt,
+  });
+}
+
+interface SeriesParts {
+  readonly id: string;
+  readonly file: string;
+  readonly column?: string | undefined;
+  readonly at: Float64Array;
+  readonly close: Float64Array;
+  readonly open?: Float64Array | undefined;
+  readonly high?: Float64Array | undefined;
+  readonly low?: Float64Array | undefined;
+  readonly volume?: Float64Array | undefined;
+  readonly missingLines?: readonly number[];
+  readonly negativeAt?: readonly number[];
+}
+
+function buildSeries(parts: SeriesParts): PriceSeries {
+  const closeOnly = parts.open === undefined;
+  const missingLines = parts.missingLines ?? [];
+  const negativeAt = parts.negativeAt ?? [];
+  const warnings: string[] = [];
+  const where = parts.column ? `${parts.file} (column ${parts.column})` : parts.file;
+  if (missingLines.length > 0) {
+    warnings.push(`${where}: skipped ${missingLines.length} row(s) with a missing value, line(s) ${listSome(missingLines)}`);
+  }
+  if (negativeAt.length > 0) {
+    const dates = negativeAt.map((i) => formatDate(parts.at[i]!));
+    warnings.push(`${where}: ${negativeAt.length} bar(s) with a negative price, kept: ${listSome(dates)}`);
+  }
+  return {
+    id: parts.id,
+    file: parts.file,
+    column: parts.column,
+    length: parts.at.length,
+    at: parts.at,
+    open: parts.open ?? parts.close,
+    high: parts.high ?? parts.close,
+    low: parts.low ?? parts.close,
+    close: parts.close,
+    volume: parts.volume,
+    closeOnly,
+    interval: guessInterval(parts.at),
+    missing: { count: missingLines.length, lines: missingLines },
+    negativeAt,
+    warnings,
+  };
+}
+
+/**
+ * Builds a series from arrays already in memory (synthetic data, ccxt results). Checks that
+ * times strictly increase and values are finite (InputError with the index as `line`), and
+ * flags negative prices like the loader.
+ */
+export function seriesFromArrays(parts: {
+  readonly id: string;
+  readonly file?: string;
+  readonly at: Float64Array;
+  readonly close: Float64Array;
+  readonly open?: Float64Array;
+  readonly high?: Float64Array;
+  readonly low?: Float64Array;
+  readonly volume?: Float64Array;
+}): PriceSeries {
+  const file = parts.file ?? parts.id;
+  const n = parts.at.length;
+  const columns: Array<[string, Float64Array | undefined]> = [
+    ['open', parts.open],
+    ['high', parts.high],
+    ['low', parts.low],
+    ['close', parts.close],
+    ['volume', parts.volume],
+  ];
+  const ohlc = parts.open !== undefined || parts.high !== undefined || parts.low !== undefined;
+  if (ohlc && (parts.open === undefined || parts.high === undefined || parts.low === undefined)) {
+    throw new InputError('open, high and low go together: give all three or none', { file });
+  }
+  for (const [field, array] of columns) {
+    if (array === undefined) continue;
+    if (array.length !== n) throw new InputError(`has ${array.length} values for ${n} times`, { file, field });
+    for (let i = 0; i < n; i += 1) {
+      if (!Number.isFinite(array[i]!)) throw new InputError(`not a finite number: ${array[i]} at bar ${i}`, { file, field, line: i });
+    }
+  }
+  const negativeAt: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const t = parts.at[i]!;
+    if (!Number.isFinite(t)) throw new InputError(`not a time: ${t} at bar ${i}`, { file, field: 'at', line: i });
+    if (i > 0 && t <= parts.at[i - 1]!) {
+      throw new InputError(`${t === parts.at[i - 1] ? 'duplicate timestamp' : 'timestamps out of order'} at bar ${i}`, { file, field: 'at', line: i });
+    }
+    if (parts.close[i]! < 0 || (ohlc && (parts.open![i]! < 0 || parts.high![i]! < 0 || parts.low![i]! < 0))) negativeAt.push(i);
+  }
+  return buildSeries({ ...parts, file, negativeAt });
+}
+
+/**
+ * Builds a series from ccxt's `fetchOHLCV` rows `[timestamp, open, high, low, close, volume]`.
+ * Rows with a missing (null/undefined) value are skipped and counted like empty CSV cells
+ * (the "line" is the 1-based row number).
+ */
+export function seriesFromOhlcv(rows: ReadonlyArray<ReadonlyArray<number | null | undefined>>, id: string): PriceSeries {
+  const n = rows.length;
+  const at = new Float64Array(n);
+  const open = new Float64Array(n);
+  const high = new Float64Array(n);
+  const low = new Float64Array(n);
+  const close = new Float64Array(n);
+  const volume = new Float64Array(n);
+  const missingLines: number[] = [];
+  let k = 0;
+  for (let i = 0; i < n; i += 1) {
+    const row = rows[i]!;
+    if (row.slice(0, 6).some((v) => v === null || v === undefined) || row.length < 6) {
+      missingLines.push(i + 1);
+      continue;
+    }
+    at[k] = row[0]!;
+    open[k] = row[1]!;
+    high[k] = row[2]!;
+    low[k] = row[3]!;
+    close[k] = row[4]!;
+    volume[k] = row[5]!;
+    k += 1;
+  }
+  const built = seriesFromArrays({
+    id,
+    at: at.slice(0, k),
+    open: open.slice(0, k),
+    high: high.slice(0, k),
+    low: low.slice(0, k),
+    close: close.slice(0, k),
+    volume: volume.slice(0, k),
+  });
+  return missingLines.length === 0 ? built : buildSeries({ ...built, missingLines, negativeAt: built.negativeAt });
+}
+
+/** Writes a series as OHLCV CSV (`timestamp,open,high,low,close,volume`, epoch ms, LF): the format `loadSeries` reads back. */
+export function formatOhlcvCsv(series: PriceSeries): string {
+  const out: string[] = ['timestamp,open,high,low,close,volume'];
+  for (let i = 0; i < series.length; i += 1) {
+    out.push(`${series.at[i]},${series.open[i]},${series.high[i]},${series.low[i]},${series.close[i]},${series.volume ? series.volume[i] : 0}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+/** Index of the last bar at or before `t` (binary search), or -1 when `t` is before the first bar. */
+export function indexAtOrBefore(series: Pick<PriceSeries, 'at'>, t: EpochMs): number {
+  const at = series.at;
+  let lo = 0;
+  let hi = at.length - 1;
+  if (hi < 0 || t < at[0]!) return -1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (at[mid]! <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * When bar `i`'s close became known. A bar's `at` is its label (the EIA observation date,
+ * ccxt's candle open time, the World Bank month), so its close is known one bar length later:
+ * +1 minute / hour / day / week, or the first of the next month (monthly) or year (yearly).
+ * Irregular and unknown intervals use the bar's own time. Backtests must use this (or
+ * `indexKnownAt`), not `indexAtOrBefore`, to avoid seeing a close before it happened.
+ */
+export function closeKnownAt(series: Pick<PriceSeries, 'at' | 'interval'>, i: number): EpochMs {
+  const at = series.at[i]!;
+  switch (series.interval) {
+    case Interval.minute:
+      return at + 60_000;
+    case Interval.hourly:
+      return at + 3_600_000;
+    case Interval.daily:
+      return at + DAY_MS;
+    case Interval.weekly:
+      return at + 7 * DAY_MS;
+    case Interval.monthly: {
+      const d = new Date(at);
+      return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+    }
+    case Interval.yearly:
+      return Date.UTC(new Date(at).getUTCFullYear() + 1, 0, 1);
+    default:
+      return at;
+  }
+}
+
+/** Index of the last bar whose close is known at `t` (see closeKnownAt), or -1 when none is. */
+export function indexKnownAt(series: Pick<PriceSeries, 'at' | 'interval'>, t: EpochMs): number {
+  let lo = 0;
+  let hi = series.at.length - 1;
+  if (hi < 0 || closeKnownAt(series, 0) > t) return -1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (closeKnownAt(series, mid) <= t) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/**
+ * The bars with `from <= at <= to` (either bound may be undefined), as a new series whose
+ * arrays are views on the original (no copy). Missing-row counts stay with the original;
+ * `negativeAt` is re-indexed.
+ */
+export function slice(series: PriceSeries, from?: EpochMs, to?: EpochMs): PriceSeries {
+  const start = from === undefined ? 0 : indexAtOrBefore(series, from - 1) + 1;
+  const end = to === undefined ? series.length : indexAtOrBefore(series, to) + 1;
+  const s = Math.min(start, end);
+  const view = (a: Float64Array): Float64Array => a.subarray(s, end);
+  const closeView = view(series.close);
+  const negativeAt = series.negativeAt.filter((i) => i >= s && i < end).map((i) => i - s);
+  return {
+    ...series,
+    length: end - s,
+    at: view(series.at),
+    close: closeView,
+    open: series.closeOnly ? closeView : view(series.open),
+    high: series.closeOnly ? closeView : view(series.high),
+    low: series.closeOnly ? closeView : view(series.low),
+    volume: series.volume ? view(series.volume) : undefined,
+    negativeAt,
+  };
+}
+
+/** Natural logarithm of a price, or undefined when the price is zero, negative or not finite. */
+export function safeLog(price: number): number | undefined {
+  return price > 0 && Number.isFinite(price) ? Math.log(price) : undefined;
+}
+
+/** `numerator / denominator` (e.g. a return), or undefined when the denominator is zero, negative or not finite. */
+export function safeRatio(numerator: number, denominator: number): number | undefined {
+  return denominator > 0 && Number.isFinite(denominator) ? numerator / denominator : undefined;
+}
+
+/**
+ * Returns a formatter for bar times: `YYYY-MM-DD` when every bar falls on a UTC midnight
+ * (daily, weekly, monthly data), full ISO otherwise (intraday data).
+ */
+export function barTimeFormatter(series: Pick<PriceSeries, 'at'>): (at: EpochMs) => string {
+  let allMidnights = true;
+  for (let i = 0; i < series.at.length; i += 1) {
+    if (series.at[i]! % DAY_MS !== 0) {
+      allMidnights = false;
+      break;
+    }
+  }
+  return allMidnights ? formatDate : (at) => new Date(at).toISOString();
+}
+
+/** Guesses the interval from the median step between bars (sampled on long series). */
+export function guessInterval(at: Float64Array): Interval {
+  const n = at.length;
+  if (n < 2) return Interval.unknown;
+  const samples = Math.min(n - 1, 10_001);
+  const stride = (n - 1) / samples;
+  const steps = new Float64Array(samples);
+  for (let k = 0; k < samples; k += 1) {
+    const i = Math.min(n - 2, Math.floor(k * stride));
+    steps[k] = at[i + 1]! - at[i]!;
+  }
+  steps.sort();
+  const median = steps[samples >> 1]!;
+  const days = median / DAY_MS;
+  if (median < 3_600_000) return Interval.minute;
+  if (median < DAY_MS) return Interval.hourly;
+  if (days <= 4) return Interval.daily;
+  if (days >= 5 && days <= 8) return Interval.weekly;
+  if (days >= 27 && days <= 32) return Interval.monthly;
+  if (days >= 360 && days <= 370) return Interval.yearly;
+  return Interval.irregular;
+}
+
+interface Layout {
+  readonly time: number;
+  readonly close: number;
+  readonly ohlc: readonly [number, number, number] | undefined;
+  readonly volume: number | undefined;
+}
+
+function chooseLayout(header: readonly string[], lower: readonly string[], file: string, column: string | undefined): Layout {
+  const find = (names: readonly string[]): number => {
+    for (const name of names) {
+      const i = lower.indexOf(name);
+      if (i >= 0) return i;
+    }
+    return -1;
+  };
+  let time = find(TIME_COLUMNS);
+  if (column !== undefined) {
+    const wanted = lower.indexOf(column.toLowerCase());
+    if (wanted < 0) {
+      throw new InputError(`no column ${JSON.stringify(column)}; columns are ${header.join(', ')}`, { file, line: 1, field: column });
+    }
+    if (time < 0) time = 0;
+    if (time === wanted) throw new InputError(`column ${JSON.stringify(column)} is the time column`, { file, line: 1, field: column });
+    return { time, close: wanted, ohlc: undefined, volume: undefined };
+  }
+  if (time < 0) throw new InputError(`no time column: expected one of ${TIME_COLUMNS.join(', ')}`, { file, line: 1, field: header[0] });
+  const o = lower.indexOf('open');
+  const h = lower.indexOf('high');
+  const l = lower.indexOf('low');
+  const c = lower.indexOf('close');
+  if (o >= 0 && h >= 0 && l >= 0 && c >= 0) {
+    const v = lower.indexOf('volume');
+    return { time, close: c, ohlc: [o, h, l], volume: v >= 0 ? v : undefined };
+  }
+  const close = find(CLOSE_COLUMNS);
+  if (close >= 0) return { time, close, ohlc: undefined, volume: undefined };
+  if (header.length === 2) return { time, close: 1 - time, ohlc: undefined, volume: undefined };
+  throw new InputError(
+    `cannot tell which column holds the price: expected open/high/low/close, price, or a column option naming one of ${header.filter((_, i) => i !== time).slice(0, 8).join(', ')}${header.length > 9 ? ', ...' : ''}`,
+    { file, line: 1 },
+  );
+}
+
+function parseNumber(cell: string, where: Where): number {
+  const text = cell.trim();
+  if (!NUMBER.test(text)) throw new InputError(`expected a number, got ${JSON.stringify(cell)}`, where);
+  const value = Number(text);
+  if (!Number.isFinite(value)) throw new InputError(`number out of range: ${JSON.stringify(cell)}`, where);
+  return value;
+}
+
+const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/** Fast path for `YYYY-MM-DD`; everything else goes through core's parseTime. */
+function parseBarTime(cell: string, where: Where): EpochMs {
+  if (cell.length === 10 && cell.charCodeAt(4) === 45 && cell.charCodeAt(7) === 45) {
+    const year = digits(cell, 0, 4);
+    const month = digits(cell, 5, 7);
+    const day = digits(cell, 8, 10);
+    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]!) {
+      if (!(month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)))) {
+        return Date.UTC(year, month - 1, day);
+      }
+    }
+  }
+  return parseTime(cell, where);
+}
+
+function digits(text: string, from: number, to: number): number {
+  let value = 0;
+  for (let i = from; i < to; i += 1) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    value = value * 10 + d;
+  }
+  return value;
+}
+
+function stripCr(line: string): string {
+  return line.endsWith('\r') ? line.slice(0, -1) : line;
+}
+
+/** Splits one CSV line, honouring double quotes ("a,b" and "" escapes). */
+export function splitCsvLine(line: string): string[] {
+  if (line.indexOf('"') < 0) return line.split(',');
+  const cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i += 1) {
+    const ch = line[i]!;
+    if (quoted) {
+      if (ch === '"') {
+        if (line[i + 1] === '"') {
+          cell += '"';
+          i += 1;
+        } else quoted = false;
+      } else cell += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      cells.push(cell);
+      cell = '';
+    } else cell += ch;
+  }
+  cells.push(cell);
+  return cells;
+}
+
+function defaultId(file: string, column: string | undefined): string {
+  const base = file.split(/[\\/]/).pop() ?? file;
+  const stem = base.replace(/\.csv$/i, '');
+  return column ? `${stem}:${column}` : stem;
+}
+
+function listSome<T>(items: readonly T[], max = 10): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown}, ... (${items.length - max} more)` : shown;
+}
