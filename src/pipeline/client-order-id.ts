@@ -1,0 +1,28 @@
+/**
+ * Client order ids, derived before the request is sent so that after a crash or a timeout
+ * the same decision yields the same id, and the pipeline (and the venue) can recognise an
+ * order it already placed. The id satisfies Binance's rule ^[.A-Za-z0-9:/_-]{1,36}$.
+ */
+import { sha256Hex } from '../core/hash.js';
+import type { EpochMs } from '../core/time.js';
+import type { Side } from './types.js';
+
+export interface ClientOrderIdInput {
+  readonly runId: string;
+  readonly at: EpochMs;
+  readonly instrument: string;
+  readonly side: Side;
+  /** 0 for the first order with this (run, time, instrument, side), 1 for the second, ... */
+  readonly sequence: number;
+}
+
+export const CLIENT_ORDER_ID_PATTERN = /^[.A-Za-z0-9:/_-]{1,36}$/;
+
+/**
+ * `pc-` followed by 96 bits of SHA-256 over the inputs in base 36 (at most 22 characters).
+ * The same inputs give the same id in any process; any change to an input changes it.
+ */
+export function deriveClientOrderId(input: ClientOrderIdInput): string {
+  const text = JSON.stringify([input.runId, input.at, input.instrument, input.side, input.sequence]);
+  return `pc-${BigInt(`0x${sha256Hex(text).slice(0, 24)}`).toString(36)}`;
+}

@@ -1,0 +1,150 @@
+/**
+ * The order state machine. An order is born `new` (recorded, maybe not yet at the venue) and
+ * moves forward through `open` and `partially-filled` to one of the terminal states
+ * `filled`, `cancelled`, `rejected` or `expired`.
+ *
+ * Venue reports arrive by polling and may be late or repeated, so applying one is
+ * idempotent: a report that is behind the order's state (an `open` report after the order
+ * filled) is stale and leaves the status alone, fills are deduplicated by trade id, and the
+ * cumulative filled quantity never decreases. A report that contradicts the state (a filled
+ * order reported cancelled) is an error naming the order and both states.
+ */
+import { ZERO, type Decimal } from '../core/decimal.js';
+import { ErrorCode, ProcuraError } from '../core/errors.js';
+import type { Fill, Intent, OrderReport, OrderRequest, OrderStatus } from './types.js';
+
+/** An order as the pipeline keeps it: the request, the intent behind it, and what the venue said. */
+export interface OrderRecord {
+  readonly request: OrderRequest;
+  readonly intent: Intent;
+  readonly status: OrderStatus;
+  readonly venueOrderId?: string | undefined;
+  /** Cumulative; never decreases. */
+  readonly filledQty: Decimal;
+  readonly fills: readonly Fill[];
+  /** qty x the price the risk checks used. */
+  readonly notional: Decimal;
+  /** How many times the request was sent to the venue. */
+  readonly submitAttempts: number;
+  /** Why it was rejected or expired, or why its outcome is unknown. */
+  readonly reason?: string | undefined;
+  /** The journal number of the decision that created it. */
+  readonly decision: number;
+}
+
+/** A fresh `new` order, as recorded before it is sent. */
+export function newOrderRecord(request: OrderRequest, intent: Intent, notional: Decimal, decision: number): OrderRecord {
+  return { request, intent, status: 'new', filledQty: ZERO, fills: [], notional, submitAttempts: 0, decision };
+}
+
+const TERMINAL: ReadonlySet<OrderStatus> = new Set<OrderStatus>(['filled', 'cancelled', 'rejected', 'expired']);
+
+/** True for filled, cancelled, rejected and expired: nothing more will happen to the order. */
+export function isTerminal(status: OrderStatus): boolean {
+  return TERMINAL.has(status);
+}
+
+type Move = 'forward' | 'stale' | 'illegal';
+
+const FORWARD: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  new: ['open', 'partially-filled', 'filled', 'cancelled', 'rejected', 'expired'],
+  open: ['partially-filled', 'filled', 'cancelled', 'expired'],
+  'partially-filled': ['filled', 'cancelled', 'expired'],
+  filled: [],
+  cancelled: [],
+  rejected: [],
+  expired: [],
+};
+const STALE: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+  new: [],
+  open: ['new'],
+  'partially-filled': ['new', 'open'],
+  filled: ['new', 'open', 'partially-filled'],
+  cancelled: ['new', 'open', 'partially-filled'],
+  expired: ['new', 'open', 'partially-filled'],
+  rejected: ['new'],
+};
+
+/** How a report with status `to` relates to an order in status `from`: same/forward, stale (ignored) or illegal. */
+export function classifyMove(from: OrderStatus, to: OrderStatus): Move {
+  if (from === to || FORWARD[from].includes(to)) return 'forward';
+  if (STALE[from].includes(to)) return 'stale';
+  return 'illegal';
+}
+
+/** A venue report that contradicts the order's state. */
+export class IllegalTransitionError extends ProcuraError {
+  readonly clientOrderId: string;
+  readonly from: OrderStatus;
+  readonly to: OrderStatus;
+  constructor(clientOrderId: string, from: OrderStatus, to: OrderStatus, detail = '') {
+    super(ErrorCode.venue, `order ${clientOrderId}: illegal transition from ${from} to ${to}${detail ? ` (${detail})` : ''}`);
+    this.name = 'IllegalTransitionError';
+    this.clientOrderId = clientOrderId;
+    this.from = from;
+    this.to = to;
+  }
+}
+
+/** Moves an order to `to` (throws IllegalTransitionError when illegal; a stale move keeps the status). */
+export function transition(order: OrderRecord, to: OrderStatus, reason?: string): OrderRecord {
+  const move = classifyMove(order.status, to);
+  if (move === 'illegal') throw new IllegalTransitionError(order.request.clientOrderId, order.status, to);
+  if (move === 'stale' || order.status === to) return order;
+  return { ...order, status: to, reason: reason ?? order.reason };
+}
+
+export interface Applied {
+  readonly order: OrderRecord;
+  /** Fills not seen before, in report order. */
+  readonly newFills: readonly Fill[];
+  readonly changed: boolean;
+}
+
+/**
+ * Applies a venue report. Idempotent: applying the same report again, or an older one,
+ * changes nothing. Throws IllegalTransitionError for a report that contradicts the state,
+ * belongs to another order, or fills more than the order's quantity.
+ */
+export function applyReport(order: OrderRecord, report: OrderReport): Applied {
+  const id = order.request.clientOrderId;
+  if (report.clientOrderId !== id) {
+    throw new ProcuraError(ErrorCode.venue, `order ${id}: report for another order (${report.clientOrderId})`);
+  }
+  const newFills: Fill[] = [];
+  if (report.fills.length > 0) {
+    const seen = new Set<string>();
+    for (const fill of order.fills) seen.add(fill.tradeId);
+    for (const fill of report.fills) {
+      if (seen.has(fill.tradeId)) continue;
+      seen.add(fill.tradeId);
+      newFills.push(fill);
+    }
+  }
+  let filledQty = order.filledQty;
+  if (report.filledQty.greaterThan(filledQty)) filledQty = report.filledQty;
+  if (newFills.length > 0) {
+    let fillSum = ZERO;
+    for (const fill of order.fills) fillSum = fillSum.plus(fill.qty);
+    for (const fill of newFills) fillSum = fillSum.plus(fill.qty);
+    if (fillSum.greaterThan(filledQty)) filledQty = fillSum;
+  }
+  // A venue may say "open" (Binance NEW) while fills exist; that is partially filled.
+  const reported: OrderStatus = report.status === 'open' && filledQty.greaterThan(0) ? 'partially-filled' : report.status;
+  const move = classifyMove(order.status, reported);
+  if (move === 'illegal') throw new IllegalTransitionError(id, order.status, reported);
+  if (filledQty.greaterThan(order.request.qty)) {
+    throw new IllegalTransitionError(id, order.status, reported, `filled ${filledQty.toString()} of ${order.request.qty.toString()}`);
+  }
+  const status = move === 'stale' ? order.status : reported;
+  const venueOrderId = order.venueOrderId ?? report.venueOrderId;
+  const reason = status !== order.status && report.reason !== undefined ? report.reason : order.reason;
+  const changed =
+    status !== order.status || newFills.length > 0 || !filledQty.equals(order.filledQty) || venueOrderId !== order.venueOrderId || reason !== order.reason;
+  if (!changed) return { order, newFills, changed: false };
+  return {
+    order: { ...order, status, venueOrderId, filledQty, fills: newFills.length > 0 ? [...order.fills, ...newFills] : order.fills, reason },
+    newFills,
+    changed: true,
+  };
+}

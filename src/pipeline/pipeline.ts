@@ -1,0 +1,422 @@
+/**
+ * The one road from a decision to an order. Backtests plug in the simulated venue, live runs
+ * the ccxt venue; this class is the same in both:
+ *
+ *   intent -> sizing -> risk checks -> client order id -> record (as `new`) -> venue.submit
+ *   -> order state machine -> fills -> positions and the fill sink (ledger).
+ *
+ * Every submit returns a Decision that records each stage, and the pipeline keeps a journal
+ * of them and counters for results. Expected outcomes (a skip, a risk denial, a venue
+ * rejection, an unknown outcome) are values in the Decision; only programming errors and
+ * contradictory venue reports throw.
+ *
+ * Calls are not re-entrant: await each `submit`, `sync` and `cancel` before the next one.
+ */
+import { Decimal, ZERO } from '../core/decimal.js';
+import { startOfDay, type EpochMs } from '../core/time.js';
+import { deriveClientOrderId } from './client-order-id.js';
+import { applyReport, isTerminal, newOrderRecord, transition, type OrderRecord } from './order-state.js';
+import { MemoryOrderStore, type OrderStore, type TradingControl } from './order-store.js';
+import { Positions } from './positions.js';
+import { runRiskChecks, type RiskLimits, type RiskVerdict, type TradingState } from './risk.js';
+import { roundLimitPrice, sizeOrder, type Sizing } from './sizing.js';
+import type { Fill, Intent, OrderReport, OrderRequest, OrderStatus, Venue } from './types.js';
+import { VenueErrorKind, errorText, venueErrorKindOf } from './venue-error.js';
+
+/**
+ * Receives every new fill exactly once, after the order and the position are updated. The
+ * integrator posts procurement fills to the ledger as purchases (price + fee, ref = client
+ * order id, reason from the intent) and hedge fills as hedge positions.
+ */
+export interface FillSink {
+  onFill(order: OrderRecord, fill: Fill, intent: Intent): void | Promise<void>;
+}
+
+/** What the caller knows at the moment of the intent (prices, caps, exposure). */
+export interface SubmitContext {
+  /** Price used for sizing and notional of market orders (usually the last close). */
+  readonly referencePrice: Decimal;
+  /** Last traded price for the collar; defaults to referencePrice. */
+  readonly lastPrice?: Decimal | undefined;
+  /** Max unit price for buys of this instrument (from the product's target unit cost). */
+  readonly priceCap?: Decimal | undefined;
+  /** Forecast exposure (quantity) a hedge covers; required for `hedge` intents. */
+  readonly exposure?: Decimal | undefined;
+  /** Signed hedge position before this intent, excluding this pipeline's open orders; defaults to the tracked position. */
+  readonly hedgePosition?: Decimal | undefined;
+  /** Signed position for sizing `targetQty`, excluding this pipeline's open orders; defaults to the tracked position. */
+  readonly position?: Decimal | undefined;
+}
+
+/**
+ * skipped: sizing found nothing to send; denied: a risk check said no; sent: the venue
+ * accepted it; rejected: the venue refused it; unknown: the outcome is not known yet
+ * (`sync` looks it up before any re-send); replayed: the same decision was already taken
+ * (same client order id, e.g. after a restart) and nothing new was sent.
+ */
+export type DecisionOutcome = 'skipped' | 'denied' | 'sent' | 'rejected' | 'unknown' | 'replayed';
+
+/** Everything the pipeline decided for one intent. */
+export interface Decision {
+  /** 1, 2, 3, ... in submit order. */
+  readonly seq: number;
+  readonly at: EpochMs;
+  readonly intent: Intent;
+  readonly outcome: DecisionOutcome;
+  readonly sizing: Sizing;
+  /** Every risk check's verdict (empty when sizing skipped). */
+  readonly risk: readonly RiskVerdict[];
+  readonly clientOrderId?: string | undefined;
+  readonly request?: OrderRequest | undefined;
+  /** The venue's first report (from submit, or from the lookup after an unknown outcome). */
+  readonly firstReport?: OrderReport | undefined;
+  /** The order's status when submit returned. */
+  readonly status?: OrderStatus | undefined;
+  /** The venue error behind a rejected or unknown outcome. */
+  readonly error?: string | undefined;
+}
+
+export interface PipelineCounters {
+  readonly intents: number;
+  /** Orders recorded and sent (not counting re-sends). */
+  readonly orders: number;
+  readonly fills: number;
+  readonly denials: number;
+  readonly skips: number;
+  readonly rejections: number;
+  /** Submits or lookups whose outcome was unknown (network, rate limit). */
+  readonly unknownOutcomes: number;
+  readonly replays: number;
+}
+
+export interface SyncResult {
+  /** Orders looked up. */
+  readonly looked: number;
+  /** New fills applied. */
+  readonly fills: number;
+  /** Lookups that failed, in words (the orders stay as they were and are looked up next time). */
+  readonly errors: readonly string[];
+}
+
+export interface PipelineOptions {
+  /** Identifies the run; part of every client order id. Keep it stable across restarts of the same run. */
+  readonly runId: string;
+  readonly venue: Venue;
+  readonly limits: RiskLimits;
+  readonly store?: OrderStore;
+  readonly sink?: FillSink;
+  readonly positions?: Positions;
+  /** Keep at most this many decisions in the journal (oldest dropped); counters are unaffected. */
+  readonly journalLimit?: number;
+}
+
+type Counters = { -readonly [K in keyof PipelineCounters]: number };
+
+const IDLE: Promise<SyncResult> = Promise.resolve(Object.freeze({ looked: 0, fills: 0, errors: Object.freeze([]) as readonly string[] }));
+
+/** The order pipeline; see the module comment. */
+export class Pipeline {
+  readonly runId: string;
+  readonly venue: Venue;
+  readonly limits: RiskLimits;
+  readonly store: OrderStore;
+  readonly positions: Positions;
+  readonly #sink: FillSink | undefined;
+  readonly #journalLimit: number;
+  readonly #journal: Decision[] = [];
+  readonly #controlLog: TradingControl[] = [];
+  readonly #counters: Counters = { intents: 0, orders: 0, fills: 0, denials: 0, skips: 0, rejections: 0, unknownOutcomes: 0, replays: 0 };
+  /** Active orders (new, open, partially filled) by client order id. */
+  readonly #open = new Map<string, OrderRecord>();
+  #state: TradingState;
+  #decisionSeq = 0;
+  #sequenceAt: EpochMs = Number.NaN;
+  readonly #sequences = new Map<string, number>();
+
+  /** Restores the trading state and the active orders from the store (a restart continues where it stopped). */
+  constructor(options: PipelineOptions) {
+    this.runId = options.runId;
+    this.venue = options.venue;
+    this.limits = options.limits;
+    this.store = options.store ?? new MemoryOrderStore();
+    this.positions = options.positions ?? new Positions();
+    this.#sink = options.sink;
+    this.#journalLimit = options.journalLimit ?? Number.POSITIVE_INFINITY;
+    this.#state = this.store.loadControl()?.state ?? options.limits.tradingState;
+    for (const order of this.store.activeOrders()) this.#open.set(order.request.clientOrderId, order);
+  }
+
+  get tradingState(): TradingState {
+    return this.#state;
+  }
+
+  /** Number of orders not yet terminal; when 0, `sync` does nothing and the engine may skip it. */
+  get openOrderCount(): number {
+    return this.#open.size;
+  }
+
+  /** Orders not yet terminal (including `new` ones whose outcome is unknown). */
+  openOrders(): OrderRecord[] {
+    return [...this.#open.values()];
+  }
+
+  counters(): PipelineCounters {
+    return { ...this.#counters };
+  }
+
+  /** Decisions in submit order (the most recent `journalLimit`). */
+  journal(): readonly Decision[] {
+    return this.#journal;
+  }
+
+  /** Trading-state changes made through this pipeline, in order. */
+  controlLog(): readonly TradingControl[] {
+    return this.#controlLog;
+  }
+
+  /** Changes the trading state at once; stored, so it survives a restart. */
+  setTradingState(state: TradingState, reason: string, at: EpochMs): void {
+    const control: TradingControl = { state, reason, at };
+    this.#state = state;
+    this.store.saveControl(control);
+    this.#controlLog.push(control);
+  }
+
+  /** The kill switch: halts at once (every later intent is denied) until `setTradingState('active', ...)`. */
+  halt(reason: string, at: EpochMs): void {
+    this.setTradingState('halted', reason, at);
+  }
+
+  /** Halts, then asks the venue to cancel every open order. Returns the orders as they end up. */
+  async killSwitch(reason: string, at: EpochMs): Promise<OrderRecord[]> {
+    this.halt(reason, at);
+    const out: OrderRecord[] = [];
+    for (const order of [...this.#open.values()]) out.push(await this.cancel(order.request.clientOrderId));
+    return out;
+  }
+
+  /**
+   * Asks the venue to cancel an order and applies its answer. A `new` order whose outcome is
+   * unknown is looked up first; one the venue does not know is recorded as cancelled.
+   */
+  async cancel(clientOrderId: string): Promise<OrderRecord> {
+    let order = this.#open.get(clientOrderId) ?? this.store.getOrder(clientOrderId);
+    if (order === undefined) throw new Error(`no order with client order id ${clientOrderId}`);
+    if (isTerminal(order.status)) return order;
+    let report: OrderReport | undefined;
+    try {
+      report = await this.venue.cancel(clientOrderId, order.request.instrument);
+    } catch (error) {
+      this.#counters.unknownOutcomes += 1;
+      return this.#save({ ...order, reason: `cancel failed: ${errorText(error)}` }, []);
+    }
+    if (report !== undefined) return this.#apply(order, report);
+    if (order.status === 'new') order = this.#save(transition(order, 'cancelled', 'cancelled before the venue knew it'), []);
+    return order;
+  }
+
+  /** Runs an intent through every stage; see Decision. */
+  async submit(intent: Intent, context: SubmitContext): Promise<Decision> {
+    this.#counters.intents += 1;
+    const seq = (this.#decisionSeq += 1);
+    const sequence = this.#nextSequence(intent);
+    const rules = this.venue.rules(intent.instrument);
+    const pending = this.#pendingQty(intent.instrument);
+    const position = (context.position ?? this.positions.qty(intent.instrument)).plus(pending);
+    const limitPrice = intent.limitPrice === undefined ? undefined : roundLimitPrice(intent.limitPrice, intent.side, rules.tickSize);
+    const price = limitPrice ?? context.referencePrice;
+    const sizing = sizeOrder({ intent, position, rules, price });
+    const base = { seq, at: intent.at, intent, sizing };
+    if (sizing.kind === 'skipped') {
+      this.#counters.skips += 1;
+      return this.#record({ ...base, outcome: 'skipped', risk: [] });
+    }
+    const risk = runRiskChecks(this.limits, {
+      intent,
+      qty: sizing.qty,
+      price,
+      notional: sizing.notional,
+      position,
+      tradingState: this.#state,
+      dayNotional: this.store.notionalOnDay(startOfDay(intent.at)),
+      lastPrice: context.lastPrice ?? context.referencePrice,
+      priceCap: context.priceCap,
+      exposure: context.exposure,
+      hedgePosition: context.hedgePosition === undefined ? undefined : context.hedgePosition.plus(pending),
+    });
+    if (risk.some((verdict) => !verdict.allowed)) {
+      this.#counters.denials += 1;
+      return this.#record({ ...base, outcome: 'denied', risk });
+    }
+    const clientOrderId = deriveClientOrderId({ runId: this.runId, at: intent.at, instrument: intent.instrument, side: intent.side, sequence });
+    const existing = this.store.getOrder(clientOrderId);
+    if (existing !== undefined) {
+      this.#counters.replays += 1;
+      const { order, report, error } = existing.status === 'new' ? await this.#reconcile(existing) : { order: existing, report: undefined, error: undefined };
+      return this.#record({ ...base, outcome: 'replayed', risk, clientOrderId, request: existing.request, firstReport: report, status: order.status, error });
+    }
+    const request: OrderRequest = {
+      clientOrderId,
+      instrument: intent.instrument,
+      symbol: rules.symbol,
+      side: intent.side,
+      type: limitPrice === undefined ? 'market' : 'limit',
+      qty: sizing.qty,
+      limitPrice,
+      at: intent.at,
+      reason: intent.reason,
+    };
+    // Record before send: a crash after this line leaves a `new` order the next run looks up.
+    const recorded = newOrderRecord(request, intent, sizing.notional, seq);
+    this.store.insertOrder(recorded);
+    this.#open.set(clientOrderId, recorded);
+    this.#counters.orders += 1;
+    const { order, report, error } = await this.#send(recorded);
+    const outcome: DecisionOutcome = order.status === 'rejected' ? 'rejected' : order.status === 'new' ? 'unknown' : 'sent';
+    return this.#record({ ...base, outcome, risk, clientOrderId, request, firstReport: report, status: order.status, error });
+  }
+
+  /**
+   * Looks up every open order and applies new fills and status changes. A `new` order (unknown
+   * outcome) that the venue does not know is sent again, same client order id, while attempts
+   * remain, then recorded as rejected. When no order is open this returns a shared resolved
+   * promise without allocating.
+   */
+  sync(): Promise<SyncResult> {
+    if (this.#open.size === 0) return IDLE;
+    return this.#syncOpen();
+  }
+
+  async #syncOpen(): Promise<SyncResult> {
+    let looked = 0;
+    let fills = 0;
+    const errors: string[] = [];
+    for (const order of [...this.#open.values()]) {
+      looked += 1;
+      const before = this.#counters.fills;
+      const { error } = await this.#reconcile(order);
+      fills += this.#counters.fills - before;
+      if (error !== undefined) errors.push(`${order.request.clientOrderId}: ${error}`);
+    }
+    return { looked, fills, errors };
+  }
+
+  /** One lookup for an active order; see `sync`. */
+  async #reconcile(order: OrderRecord): Promise<{ order: OrderRecord; report?: OrderReport | undefined; error?: string | undefined }> {
+    let report: OrderReport | undefined;
+    try {
+      report = await this.venue.lookup(order.request.clientOrderId, order.request.instrument);
+    } catch (error) {
+      this.#counters.unknownOutcomes += 1;
+      return { order, error: `lookup failed: ${errorText(error)}` };
+    }
+    if (report !== undefined) return { order: await this.#apply(order, report), report };
+    if (order.status !== 'new') return { order, error: 'the venue does not know this order' };
+    if (order.submitAttempts < this.limits.maxSubmitAttempts) return this.#send(order);
+    const rejected = this.#save(transition(order, 'rejected', `not at the venue after ${order.submitAttempts} attempts`), []);
+    this.#counters.rejections += 1;
+    return { order: rejected, error: rejected.reason };
+  }
+
+  /** Sends a recorded order; after a network error looks it up before sending again. */
+  async #send(start: OrderRecord): Promise<{ order: OrderRecord; report?: OrderReport | undefined; error?: string | undefined }> {
+    let order = start;
+    let lastError: string | undefined;
+    while (order.submitAttempts < this.limits.maxSubmitAttempts) {
+      order = this.#save({ ...order, submitAttempts: order.submitAttempts + 1 }, []);
+      let report: OrderReport;
+      try {
+        report = await this.venue.submit(order.request);
+      } catch (error) {
+        lastError = errorText(error);
+        const kind = venueErrorKindOf(error);
+        if (kind === VenueErrorKind.rejected || kind === VenueErrorKind.authentication) {
+          order = this.#save(transition(order, 'rejected', lastError), []);
+          this.#counters.rejections += 1;
+          if (kind === VenueErrorKind.authentication) this.halt(`venue authentication failed: ${lastError}`, order.request.at);
+          return { order, error: lastError };
+        }
+        this.#counters.unknownOutcomes += 1;
+        order = this.#save({ ...order, reason: `outcome unknown: ${lastError}` }, []);
+        // Rate limited: leave it to the next sync, which looks it up before re-sending.
+        if (kind === VenueErrorKind.rateLimit) return { order, error: lastError };
+        let found: OrderReport | undefined;
+        try {
+          found = await this.venue.lookup(order.request.clientOrderId, order.request.instrument);
+        } catch (lookupError) {
+          this.#counters.unknownOutcomes += 1;
+          return { order, error: `${lastError}; lookup failed: ${errorText(lookupError)}` };
+        }
+        if (found !== undefined) return { order: await this.#apply(order, found), report: found, error: lastError };
+        continue; // the venue never saw it: send again, same client order id
+      }
+      order = await this.#apply(order, report);
+      if (order.status === 'rejected') this.#counters.rejections += 1;
+      return { order, report };
+    }
+    return { order, error: lastError };
+  }
+
+  /** Applies a venue report: state machine, store, positions, then the sink for each new fill. */
+  async #apply(order: OrderRecord, report: OrderReport): Promise<OrderRecord> {
+    const applied = applyReport(order, report);
+    if (!applied.changed) return order;
+    const next = this.#save(applied.order, applied.newFills);
+    for (const fill of applied.newFills) {
+      this.#counters.fills += 1;
+      this.positions.applyFill(next.request.instrument, next.request.side, fill);
+      if (this.#sink !== undefined) await this.#sink.onFill(next, fill, next.intent);
+    }
+    return next;
+  }
+
+  #save(order: OrderRecord, newFills: readonly Fill[]): OrderRecord {
+    this.store.updateOrder(order, newFills);
+    const id = order.request.clientOrderId;
+    if (isTerminal(order.status)) this.#open.delete(id);
+    else this.#open.set(id, order);
+    return order;
+  }
+
+  #record(decision: Decision): Decision {
+    if (this.#journal.length >= this.#journalLimit) this.#journal.shift();
+    if (this.#journalLimit > 0) this.#journal.push(decision);
+    return decision;
+  }
+
+  /** Signed remaining quantity of this pipeline's active orders in `instrument`. */
+  #pendingQty(instrument: string): Decimal {
+    if (this.#open.size === 0) return ZERO;
+    let pending = ZERO;
+    for (const order of this.#open.values()) {
+      if (order.request.instrument !== instrument) continue;
+      const remaining = order.request.qty.minus(order.filledQty);
+      pending = order.request.side === 'buy' ? pending.plus(remaining) : pending.minus(remaining);
+    }
+    return pending;
+  }
+
+  /** 0 for the first intent with this (time, instrument, side), 1 for the next, ...; restarts each new intent time. */
+  #nextSequence(intent: Intent): number {
+    if (intent.at !== this.#sequenceAt) {
+      this.#sequenceAt = intent.at;
+      this.#sequences.clear();
+    }
+    const key = `${intent.instrument}\u0000${intent.side}`;
+    const sequence = this.#sequences.get(key) ?? 0;
+    this.#sequences.set(key, sequence + 1);
+    return sequence;
+  }
+}
+
+/** A decision (or any pipeline value) as plain JSON: decimals become strings. */
+export function toPlainJson(value: unknown): unknown {
+  if (Decimal.isDecimal(value)) return (value as Decimal).toFixed();
+  if (Array.isArray(value)) return value.map(toPlainJson);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [key, inner] of Object.entries(value)) if (inner !== undefined) out[key] = toPlainJson(inner);
+    return out;
+  }
+  return value;
+}

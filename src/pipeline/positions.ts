@@ -1,0 +1,86 @@
+/**
+ * Positions per instrument, updated from fills: signed quantity (long positive), average
+ * entry price of the open quantity, realised profit and loss of closed quantity, and fees.
+ * Fees are kept apart from the average price so a purchase's cost (price + fee) can be
+ * reconstructed either way.
+ */
+import { ZERO, type Decimal } from '../core/decimal.js';
+import type { Fill, Side } from './types.js';
+
+export interface Position {
+  readonly instrument: string;
+  /** Signed: long positive, short negative. */
+  readonly qty: Decimal;
+  /** Average entry price of the open quantity (zero when flat). */
+  readonly avgPrice: Decimal;
+  /** Realised result of closed quantity, before fees. */
+  readonly realizedPnl: Decimal;
+  readonly fees: Decimal;
+  /** Total bought and sold quantity. */
+  readonly boughtQty: Decimal;
+  readonly soldQty: Decimal;
+}
+
+function flat(instrument: string): Position {
+  return { instrument, qty: ZERO, avgPrice: ZERO, realizedPnl: ZERO, fees: ZERO, boughtQty: ZERO, soldQty: ZERO };
+}
+
+/** Applies one fill to a position. Pure. */
+export function applyFillToPosition(position: Position, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee'>): Position {
+  const signed = side === 'buy' ? fill.qty : fill.qty.negated();
+  const before = position.qty;
+  const after = before.plus(signed);
+  let avgPrice = position.avgPrice;
+  let realizedPnl = position.realizedPnl;
+  const sameDirection = before.isZero() || before.isPositive() === signed.isPositive();
+  if (sameDirection) {
+    avgPrice = before.abs().times(position.avgPrice).plus(fill.qty.times(fill.price)).dividedBy(after.abs());
+  } else {
+    const closed = fill.qty.lessThan(before.abs()) ? fill.qty : before.abs();
+    // A long closed by a sell gains (price - avg); a short closed by a buy gains (avg - price).
+    const perUnit = before.isPositive() ? fill.price.minus(position.avgPrice) : position.avgPrice.minus(fill.price);
+    realizedPnl = realizedPnl.plus(perUnit.times(closed));
+    if (after.isZero()) avgPrice = ZERO;
+    else if (after.isPositive() !== before.isPositive()) avgPrice = fill.price; // crossed through zero
+  }
+  return {
+    instrument: position.instrument,
+    qty: after,
+    avgPrice,
+    realizedPnl,
+    fees: position.fees.plus(fill.fee),
+    boughtQty: side === 'buy' ? position.boughtQty.plus(fill.qty) : position.boughtQty,
+    soldQty: side === 'sell' ? position.soldQty.plus(fill.qty) : position.soldQty,
+  };
+}
+
+/** The positions tracker the pipeline updates from fills. */
+export class Positions {
+  readonly #positions = new Map<string, Position>();
+
+  /** The position in `instrument` (flat when never traded). */
+  get(instrument: string): Position {
+    return this.#positions.get(instrument) ?? flat(instrument);
+  }
+
+  /** Signed quantity in `instrument`. */
+  qty(instrument: string): Decimal {
+    return this.#positions.get(instrument)?.qty ?? ZERO;
+  }
+
+  /** Unrealised result of the open quantity at `markPrice`. */
+  unrealizedPnl(instrument: string, markPrice: Decimal): Decimal {
+    const position = this.get(instrument);
+    return markPrice.minus(position.avgPrice).times(position.qty);
+  }
+
+  applyFill(instrument: string, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee'>): Position {
+    const next = applyFillToPosition(this.get(instrument), side, fill);
+    this.#positions.set(instrument, next);
+    return next;
+  }
+
+  all(): Position[] {
+    return [...this.#positions.values()];
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Risk checks. Each check is a small pure function that returns a verdict (allowed or
+ * denied, with a reason in words); a denial is a value that the pipeline records in its
+ * journal and counts in results, never an exception. All checks run for every sized order,
+ * so a result shows every limit an order would have broken, not only the first.
+ *
+ * The limits live in a `RiskConfig` validated by zod (unknown keys rejected).
+ */
+import { z } from 'zod';
+import { Decimal } from '../core/decimal.js';
+import { ConfigError, type Where } from '../core/errors.js';
+import type { Intent, IntentReason } from './types.js';
+
+export const TradingState = { active: 'active', reducingOnly: 'reducing-only', halted: 'halted' } as const;
+export type TradingState = (typeof TradingState)[keyof typeof TradingState];
+
+const REASONS = ['procure', 'hedge', 'unwind', 'forced-reorder', 'emergency'] as const satisfies readonly IntentReason[];
+const DECIMAL_TEXT = /^[-+]?\d+(\.\d+)?$/;
+
+function decimalField(check: (value: Decimal) => string | undefined) {
+  return z.union([z.string(), z.number()]).transform((raw, ctx) => {
+    const text = typeof raw === 'number' ? String(raw) : raw.trim();
+    if (!DECIMAL_TEXT.test(text)) {
+      ctx.addIssue({ code: 'custom', message: `expected a plain decimal like "12.50", got ${JSON.stringify(raw)}` });
+      return z.NEVER;
+    }
+    const value = new Decimal(text);
+    const problem = check(value);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `${problem}, got ${text}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+const positive = decimalField((v) => (v.greaterThan(0) ? undefined : 'must be greater than zero'));
+const ratio = decimalField((v) => (v.greaterThan(0) && v.lessThanOrEqualTo(1) ? undefined : 'must be greater than 0 and at most 1 (a fraction, 1 = 100 %)'));
+
+/** The risk limits (input shape: decimals as strings or numbers). */
+export const RiskConfigSchema = z.strictObject({
+  /** Largest notional (qty x limit or reference price) of one order, in the quote currency. */
+  maxOrderNotional: positive,
+  /** Largest total notional of orders sent per UTC day (the intent's day). */
+  maxDailyNotional: positive,
+  /** Largest hedge position as a fraction of exposure; never above 1 (100 %). */
+  maxHedgeRatio: ratio.prefault('1'),
+  /** Largest distance of the order's price from the last price, as a fraction (0.1 = 10 %). */
+  maxDeviationFromLast: positive.prefault('0.1'),
+  /** The trading state the pipeline starts in (a stored state from an earlier run wins). */
+  tradingState: z.enum(['active', 'reducing-only', 'halted']).default('active'),
+  /** Reasons still allowed to add to a position in reducing-only (keeping the plant supplied is not speculation). */
+  reducingOnlyExemptReasons: z.array(z.enum(REASONS)).default(['forced-reorder', 'emergency']),
+  /** How many times one order may be sent after unknown outcomes (each re-send only after a lookup found nothing). */
+  maxSubmitAttempts: z.int().min(1).max(10).default(3),
+});
+
+/** Validated, frozen risk limits. */
+export type RiskLimits = Readonly<z.output<typeof RiskConfigSchema>>;
+
+/**
+ * Validates risk limits; unknown keys and bad values throw a ConfigError naming the field
+ * (prefixed by `where.field`, e.g. `risk.maxOrderNotional`) and the file when given.
+ */
+export function parseRiskConfig(raw: unknown, where: Where = {}): RiskLimits {
+  const result = RiskConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0]!;
+    const path = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : issue.path.map(String).join('.');
+    const field = [where.field, path].filter((p) => p !== undefined && p !== '').join('.');
+    const message = issue.code === 'unrecognized_keys' ? `unknown key${issue.keys.length > 1 ? 's' : ''} in risk limits` : issue.message;
+    throw new ConfigError(message, { ...where, field: field === '' ? undefined : field });
+  }
+  return Object.freeze({ ...result.data, reducingOnlyExemptReasons: Object.freeze([...result.data.reducingOnlyExemptReasons]) }) as RiskLimits;
+}
+
+export type RiskCheckName = 'trading-state' | 'order-notional' | 'daily-notional' | 'hedge-ratio' | 'price-cap' | 'price-collar';
+
+/** One check's recorded decision. */
+export interface RiskVerdict {
+  readonly check: RiskCheckName;
+  readonly allowed: boolean;
+  readonly reason: string;
+}
+
+/** What the checks look at for one sized order. */
+export interface RiskInput {
+  readonly intent: Intent;
+  readonly qty: Decimal;
+  /** The order's price: its limit price, or the reference price for a market order. */
+  readonly price: Decimal;
+  readonly notional: Decimal;
+  /** Signed position in the instrument before the order (long positive). */
+  readonly position: Decimal;
+  readonly tradingState: TradingState;
+  /** Notional already sent today. */
+  readonly dayNotional: Decimal;
+  readonly lastPrice: Decimal;
+  /** Max unit price for buys of this instrument (from the product's target unit cost); no cap when absent. */
+  readonly priceCap?: Decimal | undefined;
+  /** Forecast exposure (quantity) the hedge covers; required for `hedge` intents. */
+  readonly exposure?: Decimal | undefined;
+  /** Signed hedge position before the order; defaults to `position`. */
+  readonly hedgePosition?: Decimal | undefined;
+}
+
+const allow = (check: RiskCheckName, reason: string): RiskVerdict => ({ check, allowed: true, reason });
+const deny = (check: RiskCheckName, reason: string): RiskVerdict => ({ check, allowed: false, reason });
+
+function signedQty(input: { intent: Intent; qty: Decimal }): Decimal {
+  return input.intent.side === 'buy' ? input.qty : input.qty.negated();
+}
+
+/** True when the order moves the position toward zero without crossing it. */
+export function reducesPosition(position: Decimal, side: 'buy' | 'sell', qty: Decimal): boolean {
+  if (position.isZero()) return false;
+  const reducingSide = position.isPositive() ? 'sell' : 'buy';
+  return side === reducingSide && qty.lessThanOrEqualTo(position.abs());
+}
+
+/** Active allows all; reducing-only allows orders that reduce the position or carry an exempt reason; halted denies all. */
+export function checkTradingState(limits: RiskLimits, input: RiskInput): RiskVerdict {
+  switch (input.tradingState) {
+    case 'active':
+      return allow('trading-state', 'trading is active');
+    case 'halted':
+      return deny('trading-state', 'trading is halted');
+    case 'reducing-only':
+      if (reducesPosition(input.position, input.intent.side, input.qty)) {
+        return allow('trading-state', `reducing-only: ${input.intent.side} ${input.qty.toString()} reduces position ${input.position.toString()}`);
+      }
+      if (limits.reducingOnlyExemptReasons.includes(input.intent.reason)) {
+        return allow('trading-state', `reducing-only: reason "${input.intent.reason}" is exempt`);
+      }
+      return deny('trading-state', `reducing-only: ${input.intent.side} ${input.qty.toString()} does not reduce position ${input.position.toString()}`);
+  }
+}
+
+/** Notional of one order at most `maxOrderNotional`. */
+export function checkOrderNotional(limits: RiskLimits, input: RiskInput): RiskVerdict {
+  const text = `order notional ${input.notional.toString()} against limit ${limits.maxOrderNotional.toString()}`;
+  return input.notional.greaterThan(limits.maxOrderNotional) ? deny('order-notional', text) : allow('order-notional', text);
+}
+
+/** Notional sent today plus this order at most `maxDailyNotional`. */
+export function checkDailyNotional(limits: RiskLimits, input: RiskInput): RiskVerdict {
+  const total = input.dayNotional.plus(input.notional);
+  const text = `day notional ${input.dayNotional.toString()} + ${input.notional.toString()} = ${total.toString()} against limit ${limits.maxDailyNotional.toString()}`;
+  return total.greaterThan(limits.maxDailyNotional) ? deny('daily-notional', text) : allow('daily-notional', text);
+}
+
+/**
+ * Hedge intents only: the hedge position after the order may not exceed `maxHedgeRatio` of
+ * exposure (never above 100 %). An order that shrinks the hedge is always allowed; a hedge
+ * intent without an exposure is denied.
+ */
+export function checkHedgeRatio(limits: RiskLimits, input: RiskInput): RiskVerdict {
+  if (input.intent.reason !== 'hedge') return allow('hedge-ratio', `not a hedge (reason "${input.intent.reason}")`);
+  const before = input.hedgePosition ?? input.position;
+  const after = before.plus(signedQty(input));
+  if (after.abs().lessThan(before.abs())) return allow('hedge-ratio', `hedge shrinks from ${before.toString()} to ${after.toString()}`);
+  if (input.exposure === undefined) return deny('hedge-ratio', 'hedge intent without an exposure to cover');
+  const ceiling = input.exposure.abs().times(limits.maxHedgeRatio);
+  const text = `hedge after order ${after.abs().toString()} against ${limits.maxHedgeRatio.toString()} x exposure ${input.exposure.abs().toString()} = ${ceiling.toString()}`;
+  return after.abs().greaterThan(ceiling) ? deny('hedge-ratio', text) : allow('hedge-ratio', text);
+}
+
+/** Buys only: the order's price at most the caller's cap for the instrument. */
+export function checkPriceCap(_limits: RiskLimits, input: RiskInput): RiskVerdict {
+  if (input.intent.side !== 'buy') return allow('price-cap', 'sells are not capped');
+  if (input.priceCap === undefined) return allow('price-cap', 'no cap given for this instrument');
+  const text = `price ${input.price.toString()} against cap ${input.priceCap.toString()}`;
+  return input.price.greaterThan(input.priceCap) ? deny('price-cap', text) : allow('price-cap', text);
+}
+
+/** The order's price within `maxDeviationFromLast` of the last price. */
+export function checkPriceCollar(limits: RiskLimits, input: RiskInput): RiskVerdict {
+  if (!input.lastPrice.greaterThan(0)) return deny('price-collar', `no usable last price (${input.lastPrice.toString()})`);
+  const deviation = input.price.minus(input.lastPrice).abs().dividedBy(input.lastPrice);
+  const text = `price ${input.price.toString()} is ${deviation.times(100).toDecimalPlaces(4).toString()} % from last ${input.lastPrice.toString()}, collar ${limits.maxDeviationFromLast.times(100).toString()} %`;
+  return deviation.greaterThan(limits.maxDeviationFromLast) ? deny('price-collar', text) : allow('price-collar', text);
+}
+
+/** Every check, in a fixed order; the order is allowed only when every verdict allows it. */
+export function runRiskChecks(limits: RiskLimits, input: RiskInput): RiskVerdict[] {
+  return [
+    checkTradingState(limits, input),
+    checkOrderNotional(limits, input),
+    checkDailyNotional(limits, input),
+    checkHedgeRatio(limits, input),
+    checkPriceCap(limits, input),
+    checkPriceCollar(limits, input),
+  ];
+}

@@ -1,0 +1,93 @@
+/**
+ * Sizing: turns an intent's need into an order quantity the venue accepts. Quantities come
+ * from the intent (a quantity, or a target position and the current position), never from
+ * the account balance. The result is rounded DOWN to the lot step; an amount that rounds to
+ * nothing, or falls under the market's minimum quantity or notional, is a recorded skip.
+ */
+import { ZERO, floorToStep, type Decimal } from '../core/decimal.js';
+import { ProcuraError, ErrorCode } from '../core/errors.js';
+import type { Intent, MarketRules } from './types.js';
+
+export type SkipReason = 'nothing to do' | 'rounds to zero' | 'below min qty' | 'below min notional';
+
+/** A quantity the venue accepts. `wantedQty` is the need before rounding. */
+export interface Sized {
+  readonly kind: 'sized';
+  readonly wantedQty: Decimal;
+  readonly qty: Decimal;
+  /** qty x price used for the minimum-notional test and the notional risk checks. */
+  readonly notional: Decimal;
+  readonly price: Decimal;
+  readonly position: Decimal;
+}
+
+/** No order: the need is met or too small for the market. A value that shows up in results. */
+export interface Skipped {
+  readonly kind: 'skipped';
+  readonly reason: SkipReason;
+  readonly wantedQty: Decimal;
+  readonly qty: Decimal;
+  readonly price: Decimal;
+  readonly position: Decimal;
+  readonly detail: string;
+}
+
+export type Sizing = Sized | Skipped;
+
+export interface SizingInput {
+  readonly intent: Intent;
+  /** Current signed position in the intent's instrument (long positive). Used with `targetQty`. */
+  readonly position: Decimal;
+  readonly rules: MarketRules;
+  /** The price a notional is measured at: the intent's limit price, or the reference (last) price. */
+  readonly price: Decimal;
+}
+
+/**
+ * The wanted quantity: `qty` as given, or for `targetQty` the distance from the position to
+ * the target in the intent's direction (zero when the position is already at or beyond it).
+ * An intent with neither, both, or a non-positive `qty` is a programming error and throws.
+ */
+export function wantedQuantity(intent: Intent, position: Decimal): Decimal {
+  if ((intent.qty === undefined) === (intent.targetQty === undefined)) {
+    throw new ProcuraError(ErrorCode.internal, `intent from strategy "${intent.strategy}" on "${intent.instrument}" must carry exactly one of qty or targetQty`);
+  }
+  if (intent.qty !== undefined) {
+    if (!intent.qty.isPositive() || intent.qty.isZero()) {
+      throw new ProcuraError(ErrorCode.internal, `intent from strategy "${intent.strategy}" on "${intent.instrument}" has qty ${intent.qty.toString()}; it must be greater than zero`);
+    }
+    return intent.qty;
+  }
+  const target = intent.targetQty as Decimal;
+  const distance = intent.side === 'buy' ? target.minus(position) : position.minus(target);
+  return distance.isPositive() && !distance.isZero() ? distance : ZERO;
+}
+
+/** Sizes an intent against the market's rules. Pure; see the module comment for the rules. */
+export function sizeOrder(input: SizingInput): Sizing {
+  const { intent, position, rules, price } = input;
+  const wantedQty = wantedQuantity(intent, position);
+  const skip = (reason: SkipReason, qty: Decimal, detail: string): Skipped => ({ kind: 'skipped', reason, wantedQty, qty, price, position, detail });
+  if (wantedQty.isZero()) {
+    return skip('nothing to do', ZERO, `position ${position.toString()} already at or beyond target ${intent.targetQty?.toString() ?? ''}`);
+  }
+  const qty = floorToStep(wantedQty, rules.lotStep);
+  if (qty.isZero()) {
+    return skip('rounds to zero', qty, `${wantedQty.toString()} rounds down to 0 at lot step ${rules.lotStep.toString()}`);
+  }
+  if (qty.lessThan(rules.minQty)) {
+    return skip('below min qty', qty, `${qty.toString()} is below the minimum quantity ${rules.minQty.toString()}`);
+  }
+  const notional = qty.times(price);
+  if (notional.lessThan(rules.minNotional)) {
+    return skip('below min notional', qty, `${qty.toString()} x ${price.toString()} = ${notional.toString()} is below the minimum notional ${rules.minNotional.toString()}`);
+  }
+  return { kind: 'sized', wantedQty, qty, notional, price, position };
+}
+
+/** Rounds a limit price to the tick in the trader's favour: buys down, sells up. */
+export function roundLimitPrice(price: Decimal, side: 'buy' | 'sell', tick: Decimal): Decimal {
+  if (tick.isZero()) return price;
+  const steps = price.dividedBy(tick);
+  return (side === 'buy' ? steps.floor() : steps.ceil()).times(tick);
+}
