@@ -1,0 +1,121 @@
+/**
+ * `ma-hedge`: hedges a ratio of the forecast exposure through the hedge instrument, and
+ * buys the physical material just in time (the `jit` decision, composed: the hedge, not
+ * the timing of purchases, offsets the price risk).
+ *
+ * Hedge ratio, per material: starts at `baseRatio`; set to `upRatio` on a cross up and to
+ * `downRatio` on a cross down, and held until the next crossing. While margin is at risk it
+ * is raised by `marginAtRiskStep`; then it is capped at `maxRatio` (<= 1).
+ *
+ * Margin at risk: the context gives each product's replacement cost but not its standard
+ * cost, so the test is on the material itself: marketUnitPrice > standardUnitCost (the
+ * material's share of every product's replacement cost then exceeds its standard).
+ *
+ * Target hedge = ratio x max(0, exposureQty + hedged): the forecast consumption over the
+ * horizon not covered by inventory or orders. Because ratio <= 1 the target never exceeds
+ * that quantity, so the strategy never over-hedges. A `targetQty` intent on the hedge
+ * instrument is emitted only when |target - position| > rebalanceBand x (exposureQty +
+ * hedged), i.e. when the held ratio is off the target ratio by more than the band (and
+ * always when the exposure is gone and a position remains): reason 'hedge' (side buy) when
+ * the target is above the position, 'unwind' (side sell) when below. No hedge instrument
+ * (context.hedge undefined): no hedge intents.
+ */
+import { z } from 'zod';
+import { Decimal } from '../src/core/decimal.js';
+import { defineStrategy, type Intent, type StrategyContext } from '../src/engine/strategy.js';
+import { causeOf, checkSignalWindows, ratio, signalParamShape, ZERO_QTY } from './common.js';
+import { jitIntents } from './jit.js';
+
+export const MA_HEDGE_NAME = 'ma-hedge';
+
+const params = z.strictObject({
+  ...signalParamShape,
+  /** Hedge ratio before the first crossing. */
+  baseRatio: ratio(0.5),
+  /** Hedge ratio after a cross up (prices rising). */
+  upRatio: ratio(0.8),
+  /** Hedge ratio after a cross down (prices falling). */
+  downRatio: ratio(0.3),
+  /** Added to the ratio while the market price is above the standard cost (margin at risk). */
+  marginAtRiskStep: ratio(0.1),
+  /** Ceiling on the hedge ratio (at most 1: never over-hedge). */
+  maxRatio: ratio(1),
+  /** Rebalance only when the held ratio is off the target ratio by more than this fraction of the exposure. */
+  rebalanceBand: ratio(0.05),
+});
+export type MaHedgeParams = z.output<typeof params>;
+
+/** The hedge ratio a material's crossing history and margin position call for. */
+export function targetRatio(crossingRatio: number, marginAtRisk: boolean, p: MaHedgeParams): number {
+  const raised = marginAtRisk ? crossingRatio + p.marginAtRiskStep : crossingRatio;
+  return Math.max(0, Math.min(raised, p.maxRatio, 1));
+}
+
+function hedgeIntents(context: StrategyContext, p: MaHedgeParams, crossingRatio: number): Intent[] {
+  const hedge = context.hedge;
+  if (hedge === undefined) return [];
+  const { inventory, cost } = context;
+  const marginAtRisk = cost.marketUnitPrice.greaterThan(cost.standardUnitCost);
+  const hedgeRatio = targetRatio(crossingRatio, marginAtRisk, p);
+  const exposure = Decimal.max(ZERO_QTY, inventory.exposureQty.plus(inventory.hedged));
+  const target = Decimal.min(exposure, exposure.times(hedgeRatio));
+  const change = target.minus(hedge.position);
+  if (!change.abs().greaterThan(exposure.times(p.rebalanceBand))) return [];
+  const increasing = change.isPositive();
+  return [
+    {
+      at: context.at,
+      strategy: MA_HEDGE_NAME,
+      instrument: hedge.instrument,
+      side: increasing ? 'buy' : 'sell',
+      targetQty: target,
+      reason: increasing ? 'hedge' : 'unwind',
+      cause: causeOf(
+        context,
+        {
+          hedgeRatio,
+          crossingRatio,
+          marginAtRisk: String(marginAtRisk),
+          marketUnitPrice: cost.marketUnitPrice,
+          standardUnitCost: cost.standardUnitCost,
+          exposureQty: inventory.exposureQty,
+          hedged: inventory.hedged,
+          hedgePosition: hedge.position,
+          targetQty: target,
+          hedgeLastPrice: hedge.lastPrice,
+        },
+        `${increasing ? 'hedge' : 'unwind'} to ratio ${hedgeRatio} of exposure ${exposure.toString()}` +
+          (marginAtRisk ? ' (margin at risk: market above standard)' : ''),
+      ),
+    },
+  ];
+}
+
+export default defineStrategy({
+  name: MA_HEDGE_NAME,
+  description:
+    'Hedges a ratio of forecast exposure (up on a cross up and while margin is at risk, down on a cross down, never above 100 %); buys the physical material just in time.',
+  params,
+  check: (p) => {
+    const windows = checkSignalWindows(p);
+    if (windows) return windows;
+    if (p.downRatio > p.baseRatio) return { field: 'downRatio', message: `downRatio (${p.downRatio}) must not exceed baseRatio (${p.baseRatio})` };
+    if (p.baseRatio > p.upRatio) return { field: 'upRatio', message: `upRatio (${p.upRatio}) must not be below baseRatio (${p.baseRatio})` };
+    if (p.upRatio > p.maxRatio) return { field: 'maxRatio', message: `maxRatio (${p.maxRatio}) must not be below upRatio (${p.upRatio})` };
+    return undefined;
+  },
+  needs: (p) => ({ signal: { fast: p.fast, slow: p.slow, ma: p.ma }, hedging: true }),
+  create: (p) => {
+    const ratios = new Map<string, number>();
+    return {
+      name: MA_HEDGE_NAME,
+      decide(context) {
+        let crossingRatio = ratios.get(context.material) ?? p.baseRatio;
+        if (context.signal.crossing === 'up') crossingRatio = p.upRatio;
+        else if (context.signal.crossing === 'down') crossingRatio = p.downRatio;
+        ratios.set(context.material, crossingRatio);
+        return [...jitIntents(context, MA_HEDGE_NAME), ...hedgeIntents(context, p, crossingRatio)];
+      },
+    };
+  },
+});
