@@ -55,9 +55,9 @@ export function parseMaterialPricing(raw: unknown, where: Where = {}): MaterialP
   const parsed = MaterialPricingSchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    const path = issue.path.map(String).join('.');
-    const keys = issue.code === 'unrecognized_keys' ? `.${issue.keys.join(', ')}` : '';
-    throw new ConfigError(issue.message, { ...where, field: `${prefix}${path}${keys}` || where.field });
+    const path = [...issue.path.map(String), ...(issue.code === 'unrecognized_keys' ? [issue.keys.join(', ')] : [])].join('.');
+    const message = issue.code === 'unrecognized_keys' ? 'unknown key' : issue.message;
+    throw new ConfigError(message, { ...where, field: `${prefix}${path}` || where.field });
   }
   const value = parsed.data;
   if ((value.series === undefined) === (value.symbol === undefined)) {

@@ -575,8 +575,8 @@ export function splitCsvLine(line: string): string[] {
 }
 
 function defaultId(file: string, column: string | undefined): string {
-  const base = file.split(/[\\/]/).pop() ?? file;
-  const stem = base.replace(/\.csv$/i, '');
+  // The parent folder keeps ids apart (natural-gas/daily vs gold-prices/monthly).
+  const stem = file.split(/[\\/]/).slice(-2).join('/').replace(/\.csv$/i, '');
   return column ? `${stem}:${column}` : stem;
 }
 

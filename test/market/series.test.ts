@@ -100,7 +100,7 @@ describe('bundled real data', () => {
     const path = `${DATA}/worldbank-pink-sheet/monthly-prices.csv`;
     const copper = loadSeries(path, { column: 'copper' });
     expect(copper.length).toBe(798);
-    expect(copper.id).toBe('monthly-prices:copper');
+    expect(copper.id).toBe('worldbank-pink-sheet/monthly-prices:copper');
     expect(copper.interval).toBe('monthly');
     const wti = loadSeries(path, { column: 'CRUDE_OIL_WTI' });
     // crude_oil_wti starts 1982-01: 1960-01..1981-12 are empty (264 months).
