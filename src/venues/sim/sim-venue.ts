@@ -1,0 +1,346 @@
+/**
+ * The simulated venue: fills orders on bars, the way the backtester needs them and no
+ * earlier. The engine feeds every bar with `onBar` after the bar closes; an order submitted
+ * while bar k is the latest can fill only on bar k+1 or later. What it assumes is listed in
+ * words by `assumptions()` and printed in every backtest report.
+ *
+ * Speed: with no working order, `onBar` does a few comparisons and stores two numbers; it
+ * keeps no reference to the bar, so the engine may reuse one mutable bar object.
+ */
+import { z } from 'zod';
+import { Decimal, ZERO, floorToStep, roundMoney } from '../../core/decimal.js';
+import { ConfigError, InputError, type Where } from '../../core/errors.js';
+import { formatTime, type EpochMs } from '../../core/time.js';
+import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Venue } from '../../pipeline/types.js';
+
+/** One bar. Prices are plain numbers; the venue converts to Decimal only at a fill. */
+export interface SimBar {
+  readonly at: EpochMs;
+  readonly open: number;
+  readonly high: number;
+  readonly low: number;
+  readonly close: number;
+  readonly volume?: number | undefined;
+}
+
+const DECIMAL_TEXT = /^[-+]?\d+(\.\d+)?$/;
+function decimalField(check: (value: Decimal) => string | undefined) {
+  return z.union([z.string(), z.number(), z.custom<Decimal>((v) => Decimal.isDecimal(v))]).transform((raw, ctx) => {
+    const text = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' ? String(raw) : (raw as Decimal).toFixed();
+    if (!DECIMAL_TEXT.test(text)) {
+      ctx.addIssue({ code: 'custom', message: `expected a plain decimal like "0.01", got ${JSON.stringify(typeof raw === 'object' ? text : raw)}` });
+      return z.NEVER;
+    }
+    const value = new Decimal(text);
+    const problem = check(value);
+    if (problem !== undefined) {
+      ctx.addIssue({ code: 'custom', message: `${problem}, got ${text}` });
+      return z.NEVER;
+    }
+    return value;
+  });
+}
+const positive = decimalField((v) => (v.greaterThan(0) ? undefined : 'must be greater than zero'));
+const nonNegative = decimalField((v) => (v.isNegative() && !v.isZero() ? 'must not be negative' : undefined));
+const share = decimalField((v) => (v.greaterThan(0) && v.lessThanOrEqualTo(1) ? undefined : 'must be greater than 0 and at most 1'));
+
+/** Trading rules of one simulated market. */
+export const SimInstrumentSchema = z.strictObject({
+  /** Defaults to the instrument id. */
+  symbol: z.string().min(1).optional(),
+  lotStep: positive,
+  tickSize: positive,
+  minQty: nonNegative.prefault('0'),
+  minNotional: nonNegative.prefault('0'),
+});
+
+/** The simulated venue's configuration (input shape; decimals as strings, numbers or Decimals). Unknown keys are refused. */
+export const SimVenueConfigSchema = z.strictObject({
+  instruments: z.record(z.string().min(1), SimInstrumentSchema),
+  /** Market orders fill at the next bar's open (default) or, for close-only series, its close. */
+  marketFill: z.enum(['next-open', 'next-close']).default('next-open'),
+  /** Fee in basis points of each fill's notional. */
+  feeBps: nonNegative.prefault('0'),
+  /** Fixed fee per order, charged with its first fill. */
+  feeFixed: nonNegative.prefault('0'),
+  /** Decimal places fees are rounded to (half-even), per fill. */
+  feePlaces: z.int().min(0).max(12).default(2),
+  /** Slippage on market orders in basis points of the price, against the taker. */
+  slippageBps: nonNegative.prefault('0'),
+  /** When bars carry volume: the largest share of a bar's volume one order may take; the rest waits for later bars. */
+  participationRate: share.optional(),
+  /** Expire what is left of an order after it has been working this many bars (default: never). */
+  expireAfterBars: z.int().min(1).optional(),
+});
+export type SimVenueConfigInput = z.input<typeof SimVenueConfigSchema>;
+export type SimVenueConfig = z.output<typeof SimVenueConfigSchema>;
+
+/** Validates a simulated venue configuration; errors name the field (prefixed by `where.field`). */
+export function parseSimVenueConfig(raw: unknown, where: Where = {}): SimVenueConfig {
+  const result = SimVenueConfigSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = issue.path.map(String).join('.');
+  const keys = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : '';
+  const field = [where.field, path, keys].filter((p) => p !== undefined && p !== '').join('.');
+  throw new ConfigError(issue.code === 'unrecognized_keys' ? 'unknown key in venue settings' : issue.message, { ...where, field: field === '' ? undefined : field });
+}
+
+interface Book {
+  readonly instrument: string;
+  readonly rules: MarketRules;
+  barCount: number;
+  lastAt: EpochMs;
+  lastClose: number;
+  readonly working: SimOrder[];
+}
+
+interface SimOrder {
+  readonly request: OrderRequest;
+  readonly venueOrderId: string;
+  readonly book: Book | undefined;
+  /** The book's bar count at submission: fills only on bars after it. */
+  readonly submittedBar: number;
+  readonly limit: number;
+  status: OrderStatus;
+  filledQty: Decimal;
+  readonly fills: Fill[];
+  barsWorked: number;
+  reason: string | undefined;
+}
+
+const BPS = new Decimal(10_000);
+
+/** A deterministic venue that fills on bars; see the module comment and `assumptions()`. */
+export class SimVenue implements Venue {
+  readonly name: string;
+  readonly config: SimVenueConfig;
+  readonly #books = new Map<string, Book>();
+  readonly #only: Book | undefined;
+  readonly #orders = new Map<string, SimOrder>();
+  readonly #slippage: Decimal;
+  readonly #feeRate: Decimal;
+  #orderCount = 0;
+
+  constructor(config: SimVenueConfigInput | SimVenueConfig, name = 'sim') {
+    this.name = name;
+    this.config = parseSimVenueConfig(config);
+    for (const [instrument, raw] of Object.entries(this.config.instruments)) {
+      const rules: MarketRules = { symbol: raw.symbol ?? instrument, lotStep: raw.lotStep, tickSize: raw.tickSize, minQty: raw.minQty, minNotional: raw.minNotional };
+      this.#books.set(instrument, { instrument, rules, barCount: 0, lastAt: Number.NEGATIVE_INFINITY, lastClose: Number.NaN, working: [] });
+    }
+    this.#only = this.#books.size === 1 ? this.#books.values().next().value : undefined;
+    this.#slippage = this.config.slippageBps.dividedBy(BPS);
+    this.#feeRate = this.config.feeBps.dividedBy(BPS);
+  }
+
+  rules(instrument: string): MarketRules {
+    const book = this.#books.get(instrument);
+    if (book === undefined) throw new InputError(`the simulated venue has no instrument "${instrument}" (configured: ${[...this.#books.keys()].join(', ')})`);
+    return book.rules;
+  }
+
+  /** Orders still working (open or partially filled) across all instruments. */
+  get workingCount(): number {
+    let count = 0;
+    for (const book of this.#books.values()) count += book.working.length;
+    return count;
+  }
+
+  /** The latest bar's close for `instrument`, or undefined before the first bar. */
+  lastClose(instrument: string): number | undefined {
+    const close = this.#books.get(instrument)?.lastClose;
+    return close === undefined || Number.isNaN(close) ? undefined : close;
+  }
+
+  /**
+   * Feeds one closed bar (bar times must increase per instrument). `instrument` may be left
+   * out when exactly one is configured. Fills working orders submitted before this bar.
+   */
+  onBar(bar: SimBar, instrument?: string): void {
+    const book = instrument === undefined ? this.#only : this.#books.get(instrument);
+    if (book === undefined) {
+      throw new InputError(instrument === undefined ? 'onBar needs an instrument when the simulated venue has several' : `the simulated venue has no instrument "${instrument}"`);
+    }
+    if (!(bar.at > book.lastAt)) {
+      throw new InputError(`bar times must increase: ${formatTime(bar.at)} after ${formatTime(book.lastAt)} for "${book.instrument}"`);
+    }
+    book.barCount += 1;
+    book.lastAt = bar.at;
+    book.lastClose = bar.close;
+    if (book.working.length !== 0) this.#match(book, bar);
+  }
+
+  async submit(order: OrderRequest): Promise<OrderReport> {
+    const known = this.#orders.get(order.clientOrderId);
+    if (known !== undefined) return report(known); // same client order id: never a second order
+    const book = this.#books.get(order.instrument);
+    this.#orderCount += 1;
+    const sim: SimOrder = {
+      request: order,
+      venueOrderId: `sim-${this.#orderCount}`,
+      book,
+      submittedBar: book?.barCount ?? 0,
+      limit: order.limitPrice === undefined ? Number.NaN : order.limitPrice.toNumber(),
+      status: 'open',
+      filledQty: ZERO,
+      fills: [],
+      barsWorked: 0,
+      reason: undefined,
+    };
+    const refusal = this.#refusal(order, book);
+    if (refusal !== undefined) {
+      sim.status = 'rejected';
+      sim.reason = refusal;
+    } else {
+      book!.working.push(sim);
+    }
+    this.#orders.set(order.clientOrderId, sim);
+    return report(sim);
+  }
+
+  async lookup(clientOrderId: string, _instrument: string): Promise<OrderReport | undefined> {
+    const sim = this.#orders.get(clientOrderId);
+    return sim === undefined ? undefined : report(sim);
+  }
+
+  async cancel(clientOrderId: string, _instrument: string): Promise<OrderReport | undefined> {
+    const sim = this.#orders.get(clientOrderId);
+    if (sim === undefined) return undefined;
+    if (sim.status === 'open' || sim.status === 'partially-filled') {
+      sim.status = 'cancelled';
+      this.#remove(sim);
+    }
+    return report(sim);
+  }
+
+  /** Every assumption of the simulation, in words, for the backtest report. */
+  assumptions(): string[] {
+    const c = this.config;
+    const lines = [
+      `Orders fill only on bars after the one that was latest when they were submitted; nothing fills on the bar the decision was made on.`,
+      c.marketFill === 'next-open'
+        ? `Market orders fill at the next bar's open.`
+        : `Market orders fill at the next bar's close (close-only series).`,
+      `Limit orders fill when a later bar's range touches or crosses the limit (low <= limit for buys, high >= limit for sells), at the limit, or at the bar's open when the bar opens beyond it (gap through); touching the limit counts as a fill (no queue position is modelled).`,
+      c.slippageBps.isZero()
+        ? `No price slippage on market orders.`
+        : `Market orders pay ${c.slippageBps.toString()} bps slippage against the taker (buys higher, sells lower, by that share of the price's magnitude); limit orders have no slippage.`,
+      `Fees: ${c.feeBps.toString()} bps of each fill's notional plus ${c.feeFixed.toString()} fixed per order (charged with its first fill), rounded half-even to ${c.feePlaces} decimal places per fill, in the quote currency.`,
+      c.participationRate === undefined
+        ? `No volume limit: an order fills in full on the first bar that fills it.`
+        : `When a bar has volume, one order takes at most ${c.participationRate.times(100).toString()} % of it (rounded down to the lot step); the rest waits for later bars. Bars without volume have no such limit.`,
+      c.expireAfterBars === undefined
+        ? `Orders stay working until filled or cancelled (no expiry).`
+        : `Whatever is left of an order after ${c.expireAfterBars} bar(s) of working expires.`,
+      `Orders are refused (status rejected) when the quantity is not a whole number of lot steps or below the minimum quantity, a limit price is not a whole number of ticks, or the notional (at the limit price, or the last close for market orders once a bar is known) is below the minimum notional.`,
+      `A second submit with a known client order id returns the existing order; it never creates a second one.`,
+      `There is no latency, no partial fill from book depth other than the volume share, no funding or borrowing cost, and no market impact beyond the slippage; results are deterministic.`,
+    ];
+    for (const book of this.#books.values()) {
+      const r = book.rules;
+      lines.push(`${book.instrument} (${r.symbol}): lot step ${r.lotStep.toString()}, tick ${r.tickSize.toString()}, min qty ${r.minQty.toString()}, min notional ${r.minNotional.toString()}.`);
+    }
+    return lines;
+  }
+
+  #refusal(order: OrderRequest, book: Book | undefined): string | undefined {
+    if (book === undefined) return `unknown instrument "${order.instrument}"`;
+    const rules = book.rules;
+    if (!order.qty.greaterThan(0)) return `quantity ${order.qty.toString()} must be greater than zero`;
+    if (!order.qty.modulo(rules.lotStep).isZero()) return `quantity ${order.qty.toString()} is not a multiple of the lot step ${rules.lotStep.toString()}`;
+    if (order.qty.lessThan(rules.minQty)) return `quantity ${order.qty.toString()} is below the minimum ${rules.minQty.toString()}`;
+    if (order.type === 'limit') {
+      if (order.limitPrice === undefined) return 'a limit order needs a limit price';
+      if (!order.limitPrice.modulo(rules.tickSize).isZero()) return `limit price ${order.limitPrice.toString()} is not a multiple of the tick ${rules.tickSize.toString()}`;
+    }
+    const price = order.limitPrice ?? (Number.isNaN(book.lastClose) ? undefined : new Decimal(String(book.lastClose)));
+    if (price !== undefined) {
+      const notional = order.qty.times(price).abs();
+      if (notional.lessThan(rules.minNotional)) return `notional ${notional.toString()} is below the minimum ${rules.minNotional.toString()}`;
+    }
+    return undefined;
+  }
+
+  #match(book: Book, bar: SimBar): void {
+    // Iterate over a copy: fills and expiries remove orders from the working list.
+    for (const sim of book.working.slice()) {
+      if (sim.submittedBar >= book.barCount) continue;
+      sim.barsWorked += 1;
+      const price = this.#fillPrice(sim, bar);
+      if (price !== undefined) {
+        const remaining = sim.request.qty.minus(sim.filledQty);
+        let qty = remaining;
+        if (this.config.participationRate !== undefined && bar.volume !== undefined && Number.isFinite(bar.volume)) {
+          const cap = floorToStep(new Decimal(String(bar.volume)).times(this.config.participationRate), book.rules.lotStep);
+          if (cap.lessThan(qty)) qty = cap;
+        }
+        if (qty.greaterThan(0)) this.#fill(sim, bar.at, qty, price);
+      }
+      if (sim.status === 'filled') continue;
+      if (this.config.expireAfterBars !== undefined && sim.barsWorked >= this.config.expireAfterBars) {
+        sim.status = 'expired';
+        sim.reason = `${sim.request.qty.minus(sim.filledQty).toString()} left after ${sim.barsWorked} bar(s)`;
+        this.#remove(sim);
+      }
+    }
+  }
+
+  /** The price this bar fills the order at, or undefined when it does not reach it. */
+  #fillPrice(sim: SimOrder, bar: SimBar): Decimal | undefined {
+    const buy = sim.request.side === 'buy';
+    if (sim.request.type === 'market') {
+      const base = new Decimal(String(this.config.marketFill === 'next-open' ? bar.open : bar.close));
+      if (this.#slippage.isZero()) return base;
+      const slip = base.abs().times(this.#slippage);
+      return buy ? base.plus(slip) : base.minus(slip);
+    }
+    const limit = sim.request.limitPrice!;
+    if (buy) {
+      if (!(bar.low <= sim.limit)) return undefined;
+      return bar.open <= sim.limit ? new Decimal(String(bar.open)) : limit;
+    }
+    if (!(bar.high >= sim.limit)) return undefined;
+    return bar.open >= sim.limit ? new Decimal(String(bar.open)) : limit;
+  }
+
+  #fill(sim: SimOrder, at: EpochMs, qty: Decimal, price: Decimal): void {
+    const first = sim.fills.length === 0;
+    const variable = qty.times(price).abs().times(this.#feeRate);
+    const fee = roundMoney(first ? variable.plus(this.config.feeFixed) : variable, this.config.feePlaces);
+    sim.fills.push({
+      clientOrderId: sim.request.clientOrderId,
+      venueOrderId: sim.venueOrderId,
+      tradeId: `${sim.venueOrderId}-${sim.fills.length + 1}`,
+      at,
+      qty,
+      price,
+      fee,
+    });
+    sim.filledQty = sim.filledQty.plus(qty);
+    if (sim.filledQty.greaterThanOrEqualTo(sim.request.qty)) {
+      sim.status = 'filled';
+      this.#remove(sim);
+    } else {
+      sim.status = 'partially-filled';
+    }
+  }
+
+  #remove(sim: SimOrder): void {
+    const working = sim.book?.working;
+    if (working === undefined) return;
+    const index = working.indexOf(sim);
+    if (index >= 0) working.splice(index, 1);
+  }
+}
+
+function report(sim: SimOrder): OrderReport {
+  const out: OrderReport = {
+    clientOrderId: sim.request.clientOrderId,
+    venueOrderId: sim.venueOrderId,
+    status: sim.status,
+    filledQty: sim.filledQty,
+    fills: sim.fills.slice(),
+  };
+  return sim.reason === undefined ? out : { ...out, reason: sim.reason };
+}
