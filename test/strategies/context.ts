@@ -1,0 +1,194 @@
+/**
+ * Hand-built strategy contexts for the strategy tests: a factory with sensible defaults
+ * (one material, 10 units a day, a 2-day lead time, buffer 20, reorder point 40), a
+ * fast-check arbitrary of whole contexts, and a tiny day-by-day inventory simulator that
+ * applies a strategy's buys with their lead time, to show the reorder rules never stock out.
+ */
+import fc from 'fast-check';
+import { Decimal } from '../../src/core/decimal.js';
+import type { HedgeView, Intent, SignalView, Strategy, StrategyContext } from '../../src/engine/strategy.js';
+
+export const DAY = 86_400_000;
+export const T0 = Date.UTC(2024, 0, 1);
+
+type Qty = Decimal | string | number;
+const dec = (value: Qty): Decimal => (value instanceof Decimal ? value : new Decimal(value));
+
+export interface ContextSpec {
+  at?: number;
+  material?: string;
+  instrument?: string;
+  lastPrice?: number;
+  signal?: Partial<SignalView>;
+  onHand?: Qty;
+  onOrder?: Qty;
+  hedged?: Qty;
+  dailyConsumption?: Qty;
+  bufferStock?: Qty;
+  reorderPoint?: Qty;
+  leadTimeDays?: number;
+  exposureQty?: Qty;
+  horizonDays?: number;
+  standardUnitCost?: Qty;
+  marketUnitPrice?: Qty;
+  carryingPerUnitDay?: Qty;
+  priceCap?: Qty | undefined;
+  hedge?: { instrument?: string; position?: Qty; lastPrice?: number } | undefined;
+  scheduleFired?: boolean;
+  daysToNextSchedule?: number | undefined;
+}
+
+/** A context with defaults for everything not given. `hedge` given (even `{}`) adds a hedge view. */
+export function makeContext(spec: ContextSpec = {}): StrategyContext {
+  const at = spec.at ?? T0;
+  const onHand = dec(spec.onHand ?? 100);
+  const onOrder = dec(spec.onOrder ?? 0);
+  const dailyConsumption = dec(spec.dailyConsumption ?? 10);
+  const marketUnitPrice = dec(spec.marketUnitPrice ?? 3);
+  const hedge: HedgeView | undefined =
+    spec.hedge === undefined
+      ? undefined
+      : { instrument: spec.hedge.instrument ?? 'NG-FUT', position: dec(spec.hedge.position ?? 0), lastPrice: spec.hedge.lastPrice ?? 3 };
+  return {
+    at,
+    material: spec.material ?? 'natgas',
+    instrument: spec.instrument ?? 'NG-SPOT',
+    lastPrice: spec.lastPrice ?? 3,
+    signal: { state: 0, crossing: undefined, fast: 3, slow: 3, ...spec.signal },
+    inventory: {
+      onHand,
+      onOrder,
+      hedged: dec(spec.hedged ?? hedge?.position ?? 0),
+      dailyConsumption,
+      daysOfCover: dailyConsumption.isZero() ? Infinity : onHand.plus(onOrder).dividedBy(dailyConsumption).toNumber(),
+      bufferStock: dec(spec.bufferStock ?? 20),
+      reorderPoint: dec(spec.reorderPoint ?? 40),
+      leadTimeDays: spec.leadTimeDays ?? 2,
+      exposureQty: dec(spec.exposureQty ?? 0),
+      horizonDays: spec.horizonDays ?? 30,
+    },
+    cost: {
+      standardUnitCost: dec(spec.standardUnitCost ?? '3.5'),
+      marketUnitPrice,
+      carryingPerUnitDay: dec(spec.carryingPerUnitDay ?? '0.002'),
+      productReplacementCost: new Map([['ammonia', marketUnitPrice.times(33).plus(95)]]),
+      priceCap: spec.priceCap === undefined ? undefined : dec(spec.priceCap),
+      knownAt: at,
+    },
+    hedge,
+    scheduleFired: spec.scheduleFired ?? false,
+    daysToNextSchedule: spec.daysToNextSchedule,
+  };
+}
+
+/** Intents as plain JSON (Decimals as strings), for exact comparisons. */
+export function plain(intents: readonly Intent[]): unknown {
+  return JSON.parse(JSON.stringify(intents));
+}
+
+/** Sum of the qty of the intents with the given reason (all reasons when omitted). */
+export function qtyOf(intents: readonly Intent[], reason?: Intent['reason']): Decimal {
+  return intents.filter((i) => reason === undefined || i.reason === reason).reduce((acc, i) => acc.plus(i.qty ?? 0), new Decimal(0));
+}
+
+/** Recursively freezes a context (and its Decimals); Maps cannot be frozen, so callers compare them separately. */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const key of Object.keys(value)) deepFreeze((value as Record<string, unknown>)[key]);
+  }
+  return value;
+}
+
+const signalArb: fc.Arbitrary<Partial<SignalView>> = fc.oneof(
+  fc.constant({ state: undefined, crossing: undefined, fast: Number.NaN, slow: Number.NaN }),
+  fc.record({
+    state: fc.constantFrom(0 as const, 1 as const),
+    crossing: fc.constantFrom(undefined, 'up' as const, 'down' as const),
+    fast: fc.double({ min: 1, max: 200, noNaN: true }),
+    slow: fc.double({ min: 1, max: 200, noNaN: true }),
+  }),
+);
+
+const qtyArb = (max: number) => fc.integer({ min: 0, max }).map(String);
+const priceArb = fc.integer({ min: 1, max: 20_000 }).map((cents) => new Decimal(cents).dividedBy(100).toString());
+
+/** Random context specs (without `at`): any signal, inventory, cost, hedge and schedule state. */
+export const contextSpecArb: fc.Arbitrary<ContextSpec> = fc.record({
+  material: fc.constantFrom('natgas', 'cocoa'),
+  signal: signalArb,
+  onHand: qtyArb(5_000),
+  onOrder: qtyArb(2_000),
+  hedged: qtyArb(3_000),
+  dailyConsumption: qtyArb(200),
+  bufferStock: qtyArb(500),
+  reorderPoint: qtyArb(1_500),
+  leadTimeDays: fc.integer({ min: 0, max: 30 }),
+  exposureQty: fc.integer({ min: -1_000, max: 10_000 }).map(String),
+  standardUnitCost: priceArb,
+  marketUnitPrice: priceArb,
+  carryingPerUnitDay: fc.integer({ min: 0, max: 500 }).map((m) => new Decimal(m).dividedBy(1000).toString()),
+  priceCap: fc.option(priceArb, { nil: undefined }),
+  hedge: fc.option(fc.record({ position: qtyArb(5_000), lastPrice: fc.double({ min: 1, max: 200, noNaN: true }) }), { nil: undefined }),
+  scheduleFired: fc.boolean(),
+  daysToNextSchedule: fc.option(fc.integer({ min: 1, max: 31 }), { nil: undefined }),
+});
+
+/** A sequence of contexts one day apart, starting at T0. */
+export const contextSequenceArb = (maxLength: number): fc.Arbitrary<StrategyContext[]> =>
+  fc.array(contextSpecArb, { minLength: 1, maxLength }).map((specs) => specs.map((spec, day) => makeContext({ ...spec, at: T0 + day * DAY })));
+
+export interface SimulationDay {
+  readonly day: number;
+  /** On hand after the day's consumption, before the day's deliveries could help. */
+  readonly onHandAfterConsumption: Decimal;
+  readonly intents: readonly Intent[];
+  readonly position: Decimal;
+}
+
+/**
+ * Runs `strategy` over `days` days of constant consumption: each day the orders due arrive,
+ * production consumes, then the strategy decides on the resulting position and its buys
+ * arrive `leadTimeDays` later (the next morning at the earliest). Returns the day-by-day record.
+ */
+export function simulate(
+  strategy: Strategy,
+  options: {
+    days: number;
+    openingOnHand: Qty;
+    dailyConsumption?: Qty;
+    leadTimeDays?: number;
+    bufferStock?: Qty;
+    reorderPoint?: Qty;
+    contextFor?: (day: number) => ContextSpec;
+  },
+): SimulationDay[] {
+  const daily = dec(options.dailyConsumption ?? 10);
+  const lead = options.leadTimeDays ?? 2;
+  let onHand = dec(options.openingOnHand);
+  const arrivals = new Map<number, Decimal>();
+  const record: SimulationDay[] = [];
+  for (let day = 0; day < options.days; day += 1) {
+    onHand = onHand.plus(arrivals.get(day) ?? 0);
+    arrivals.delete(day);
+    onHand = onHand.minus(daily);
+    const onHandAfterConsumption = onHand;
+    const onOrder = [...arrivals.values()].reduce((acc, q) => acc.plus(q), new Decimal(0));
+    const context = makeContext({
+      dailyConsumption: daily,
+      leadTimeDays: lead,
+      bufferStock: options.bufferStock ?? 20,
+      reorderPoint: options.reorderPoint ?? daily.times(lead).plus(options.bufferStock ?? 20),
+      ...options.contextFor?.(day),
+      at: T0 + day * DAY,
+      onHand,
+      onOrder,
+    });
+    const intents = strategy.decide(context);
+    const bought = qtyOf(intents.filter((i) => i.instrument === context.instrument));
+    const due = day + Math.max(1, lead);
+    if (!bought.isZero()) arrivals.set(due, (arrivals.get(due) ?? new Decimal(0)).plus(bought));
+    record.push({ day, onHandAfterConsumption, intents, position: onHand.plus(onOrder).plus(bought) });
+  }
+  return record;
+}
