@@ -1,0 +1,577 @@
+/**
+ * The pipeline's Venue port on any ccxt exchange (spot first). This directory is the only
+ * place in procura that imports ccxt.
+ *
+ * Safety: sandbox mode is on by default; a real exchange needs `mode: 'live'` AND
+ * PROCURA_ALLOW_REAL_TRADING=yes in the environment. Credentials come only from environment
+ * variables (`credentialVariables`). ccxt's own retries (`maxRetriesOnFailure`) are never
+ * enabled: order creation is never re-sent blindly. `submit` sends the pipeline's client order
+ * id; after an unknown outcome (timeout, dropped connection, 5xx, Binance -1007, "Duplicate
+ * order sent.") it looks the order up by that id, several times over a grace window because
+ * an exchange may report a new order as missing for a while, and only then sends again with
+ * the SAME id. Errors are classified once (errors.ts) and each kind has one rule.
+ */
+import ccxt from 'ccxt';
+import type { Exchange, Order as CcxtOrder, Trade as CcxtTrade, MarketInterface as CcxtMarket } from 'ccxt';
+import { Decimal, ZERO } from '../../core/decimal.js';
+import { ConfigError } from '../../core/errors.js';
+import { systemClock, type Clock, type EpochMs } from '../../core/time.js';
+import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Side, Venue } from '../../pipeline/types.js';
+import { VenueError, VenueErrorKind, VenueHaltError, classifyError, reasonOf, retryAfterMs, toVenueError } from './errors.js';
+
+/**
+ * - `sandbox` (default): `setSandboxMode(true)` (Binance: testnet.binance.vision).
+ * - `demo`: `enableDemoTrading(true)` where the exchange has it (Binance: demo-api.binance.com).
+ * - `live`: the real exchange; needs PROCURA_ALLOW_REAL_TRADING=yes.
+ * - `market-data`: the real exchange's public endpoints only, without credentials; every
+ *   private call is refused. Used by `procura data fetch`.
+ */
+export type CcxtMode = 'sandbox' | 'demo' | 'live' | 'market-data';
+
+/** Structured log sink (pino's `logger.warn(fields, message)` fits). Secrets are never passed to it. */
+export interface VenueLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+}
+
+const silentLogger: VenueLogger = { info: () => {}, warn: () => {}, error: () => {} };
+
+export interface CcxtVenueOptions {
+  /** ccxt exchange id, e.g. `binance`. */
+  readonly exchange: string;
+  readonly mode?: CcxtMode;
+  /** Environment to read credentials and PROCURA_ALLOW_REAL_TRADING from (default process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Base URL of a Binance emulator (http://127.0.0.1:PORT): replaces urls.api after sandbox mode. */
+  readonly emulatorUrl?: string;
+  /** Instrument id -> exchange symbol (e.g. `paxg: 'PAXG/USDT'`). Instruments not listed are taken as symbols. */
+  readonly instruments?: Readonly<Record<string, string>>;
+  readonly clock?: Clock;
+  /** Backoff sleeper (tests pass a fast one). Default: setTimeout. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** ccxt request timeout (default 10000 ms). */
+  readonly timeoutMs?: number;
+  /** Binance recvWindow (default 5000 ms, Binance's recommendation). */
+  readonly recvWindowMs?: number;
+  /** Retries of a read after its first attempt (default 4). */
+  readonly readRetries?: number;
+  /** First backoff delay, doubled per retry (default 500 ms), capped at `backoffMaxMs` (default 30000 ms). */
+  readonly backoffBaseMs?: number;
+  readonly backoffMaxMs?: number;
+  /** Lookups by client order id after an unknown outcome (default 6), `lookupIntervalMs` apart (default 5000 ms). */
+  readonly lookupAttempts?: number;
+  readonly lookupIntervalMs?: number;
+  /** Times `submit` may send the same order (same client order id) in one call (default 2). */
+  readonly maxSendAttempts?: number;
+  readonly logger?: VenueLogger;
+}
+
+/** A candle from the exchange; prices and volume as exact decimals. */
+export interface VenueCandle {
+  readonly openAt: EpochMs;
+  readonly open: Decimal;
+  readonly high: Decimal;
+  readonly low: Decimal;
+  readonly close: Decimal;
+  readonly volume: Decimal;
+}
+
+export interface VenueBalance {
+  readonly free: Decimal;
+  readonly used: Decimal;
+  readonly total: Decimal;
+}
+
+/** An order as the exchange lists it (reconciliation): the report plus what was asked. */
+export interface ExchangeOrder extends OrderReport {
+  readonly symbol: string;
+  readonly side: Side;
+  readonly type: string;
+  readonly qty: Decimal;
+  readonly limitPrice: Decimal | undefined;
+  readonly at: EpochMs;
+}
+
+/** One execution from the account's trade history. `fee` is in quote currency (see `feeInQuote`). */
+export interface ExchangeTrade {
+  readonly symbol: string;
+  readonly venueOrderId: string;
+  readonly tradeId: string;
+  readonly side: Side;
+  readonly at: EpochMs;
+  readonly qty: Decimal;
+  readonly price: Decimal;
+  readonly fee: Decimal;
+  /** The fee as charged: amount and asset (Binance charges the asset received, or BNB). */
+  readonly feeCharged: { readonly cost: Decimal; readonly currency: string } | undefined;
+}
+
+/** The environment variables holding an exchange's credentials: PROCURA_<ID>_API_KEY, _SECRET, _PASSWORD. */
+export function credentialVariables(exchangeId: string): { apiKey: string; secret: string; password: string } {
+  const prefix = `PROCURA_${exchangeId.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  return { apiKey: `${prefix}_API_KEY`, secret: `${prefix}_SECRET`, password: `${prefix}_PASSWORD` };
+}
+
+/** The variable that must be `yes` for `mode: 'live'`. */
+export const ALLOW_REAL_TRADING = 'PROCURA_ALLOW_REAL_TRADING';
+
+type ExchangeConstructor = new (config: Record<string, unknown>) => Exchange;
+
+export class CcxtVenue implements Venue {
+  readonly name: string;
+  readonly mode: CcxtMode;
+  readonly #exchange: Exchange;
+  readonly #instruments: Readonly<Record<string, string>>;
+  readonly #clock: Clock;
+  readonly #sleep: (ms: number) => Promise<void>;
+  readonly #logger: VenueLogger;
+  readonly #readRetries: number;
+  readonly #backoffBaseMs: number;
+  readonly #backoffMaxMs: number;
+  readonly #lookupAttempts: number;
+  readonly #lookupIntervalMs: number;
+  readonly #maxSendAttempts: number;
+  #loaded = false;
+
+  constructor(options: CcxtVenueOptions) {
+    const id = options.exchange;
+    const mode = options.mode ?? 'sandbox';
+    const env = options.env ?? process.env;
+    const ctor = (ccxt as unknown as Record<string, unknown>)[id];
+    if (!ccxt.exchanges.includes(id) || typeof ctor !== 'function') {
+      throw new ConfigError(`unknown ccxt exchange id ${JSON.stringify(id)}`, { field: 'exchange' });
+    }
+    if (mode === 'live' && env[ALLOW_REAL_TRADING] !== 'yes') {
+      throw new ConfigError(`mode "live" trades real money on ${id}: set ${ALLOW_REAL_TRADING}=yes in the environment to allow it`, { field: 'mode' });
+    }
+    const names = credentialVariables(id);
+    const config: Record<string, unknown> = {
+      enableRateLimit: options.emulatorUrl === undefined,
+      timeout: options.timeoutMs ?? 10_000,
+      options: {
+        recvWindow: options.recvWindowMs ?? 5000,
+        ...(options.emulatorUrl !== undefined ? { fetchMarkets: { types: ['spot'] }, fetchCurrencies: false, fetchMargins: false } : {}),
+      },
+    };
+    if (mode !== 'market-data') {
+      const apiKey = env[names.apiKey];
+      const secret = env[names.secret];
+      const password = env[names.password];
+      if (apiKey) config['apiKey'] = apiKey;
+      if (secret) config['secret'] = secret;
+      if (password) config['password'] = password;
+    }
+    const exchange = new (ctor as ExchangeConstructor)(config);
+    // Never let ccxt re-send a request on its own (it would re-POST an order after a timeout).
+    exchange.options['maxRetriesOnFailure'] = 0;
+    // ccxt 4.5 does not always throw for an exchange without test URLs: it leaves urls.api empty.
+    const noSandbox = (detail: string): ConfigError =>
+      new ConfigError(`${id} has no ${mode} mode in ccxt (${detail}); choose another exchange or mode`, { field: 'mode' });
+    if (mode === 'sandbox' || mode === 'demo') {
+      if (mode === 'sandbox' && !exchange.urls['test']) throw noSandbox('no test URLs');
+      try {
+        if (mode === 'sandbox') exchange.setSandboxMode(true);
+        else exchange.enableDemoTrading(true);
+      } catch (error) {
+        throw noSandbox(reasonOf(error));
+      }
+      const api = exchange.urls['api'] as unknown;
+      if (!api || (typeof api === 'object' && Object.keys(api).length === 0)) throw noSandbox('no API URLs');
+    }
+    // Order matters: sandbox/demo replace urls.api, so the emulator override comes after.
+    if (options.emulatorUrl !== undefined) {
+      const base = options.emulatorUrl.replace(/\/+$/, '');
+      exchange.urls['api'] = { public: `${base}/api/v3`, private: `${base}/api/v3` };
+    }
+    this.#exchange = exchange;
+    this.name = `ccxt:${id}`;
+    this.mode = mode;
+    this.#instruments = options.instruments ?? {};
+    this.#clock = options.clock ?? systemClock;
+    this.#sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.#logger = options.logger ?? silentLogger;
+    this.#readRetries = options.readRetries ?? 4;
+    this.#backoffBaseMs = options.backoffBaseMs ?? 500;
+    this.#backoffMaxMs = options.backoffMaxMs ?? 30_000;
+    this.#lookupAttempts = Math.max(1, options.lookupAttempts ?? 6);
+    this.#lookupIntervalMs = options.lookupIntervalMs ?? 5000;
+    this.#maxSendAttempts = Math.max(1, options.maxSendAttempts ?? 2);
+    if (mode === 'live') {
+      this.#logger.warn({ exchange: id, mode }, `LIVE TRADING on the real ${id} exchange: orders spend real money`);
+    }
+  }
+
+  /** The base URL requests go to (sandbox, demo, live or emulator): say it at start-up. */
+  get apiBaseUrl(): string {
+    const api = this.#exchange.urls['api'] as Record<string, unknown> | string;
+    return String(typeof api === 'string' ? api : api['public']);
+  }
+
+  /** Whether both the API key and the secret were found in the environment. */
+  get hasCredentials(): boolean {
+    return Boolean(this.#exchange.apiKey) && Boolean(this.#exchange.secret);
+  }
+
+  /** Loads markets (one GET exchangeInfo against the emulator) and checks every configured instrument is listed. */
+  async init(): Promise<void> {
+    await this.#read('loadMarkets', () => this.#exchange.loadMarkets());
+    this.#loaded = true;
+    for (const [instrument, symbol] of Object.entries(this.#instruments)) {
+      if (!this.#listed(symbol)) {
+        throw new ConfigError(`${this.#exchange.id} does not list symbol ${JSON.stringify(symbol)}`, { field: `instruments.${instrument}` });
+      }
+    }
+  }
+
+  /** The exchange symbol of an instrument id (or the id itself when it is a listed symbol). */
+  symbolOf(instrument: string): string {
+    const mapped = this.#instruments[instrument];
+    if (mapped !== undefined) return mapped;
+    if (this.#loaded && !this.#listed(instrument)) {
+      throw new ConfigError(`${this.#exchange.id} does not list ${JSON.stringify(instrument)} and no instrument maps to it`, { field: 'instrument' });
+    }
+    return instrument;
+  }
+
+  /** Lot step, tick size, minimum quantity and minimum notional from loadMarkets. */
+  rules(instrument: string): MarketRules {
+    const market = this.#market(this.symbolOf(instrument));
+    const tickMode = this.#exchange.precisionMode === ccxt.TICK_SIZE;
+    const step = (value: number | undefined): Decimal => {
+      if (value === undefined) return ZERO;
+      return tickMode ? decimalOf(value) : new Decimal(10).pow(-value);
+    };
+    const lotStep = step(market.precision.amount);
+    return {
+      symbol: market.symbol,
+      lotStep,
+      tickSize: step(market.precision.price),
+      minQty: market.limits.amount?.min !== undefined ? decimalOf(market.limits.amount.min) : lotStep,
+      minNotional: market.limits.cost?.min !== undefined ? decimalOf(market.limits.cost.min) : ZERO,
+    };
+  }
+
+  /**
+   * Sends an order with the pipeline's client order id. Rejections come back as `rejected`
+   * reports with the exchange's reason; authentication failures throw VenueHaltError; an
+   * outcome that stays unknown after the lookups throws VenueError `unknown-outcome` (the
+   * pipeline keeps the order pending and calls `lookup` later; it must not re-send).
+   */
+  async submit(order: OrderRequest): Promise<OrderReport> {
+    this.#assertPrivate('submit');
+    const symbol = order.symbol || this.symbolOf(order.instrument);
+    const clientOrderId = order.clientOrderId;
+    if (order.type === 'limit' && order.limitPrice === undefined) {
+      return rejected(clientOrderId, 'a limit order needs a limit price');
+    }
+    // Market orders never carry a price: ccxt would turn a priced market buy into quoteOrderQty.
+    const price = order.type === 'limit' ? Number(order.limitPrice!.toFixed()) : undefined;
+    const amount = Number(order.qty.toFixed());
+    for (let send = 1; send <= this.#maxSendAttempts; send += 1) {
+      let failure: unknown;
+      try {
+        const raw = await this.#exchange.createOrder(symbol, order.type, order.side, amount, price, { clientOrderId });
+        return await this.#report(raw, clientOrderId, symbol);
+      } catch (error) {
+        failure = error;
+      }
+      const kind = classifyError(failure);
+      const reason = reasonOf(failure);
+      const fields = { clientOrderId, symbol, kind, reason, send };
+      if (kind === VenueErrorKind.rejected) {
+        this.#logger.warn(fields, 'order rejected by the exchange');
+        return rejected(clientOrderId, reason);
+      }
+      if (kind === VenueErrorKind.auth) throw toVenueError(failure, `submit ${clientOrderId}`);
+      if (kind === VenueErrorKind.exchange) throw toVenueError(failure, `submit ${clientOrderId}`);
+
+      // The outcome is unknown, or the exchange refused before executing (rate limit, clock):
+      // either way, look the order up by its client order id before any re-send.
+      let attempts = this.#lookupAttempts;
+      if (kind === VenueErrorKind.rateLimit) {
+        await this.#sleep(this.#retryAfter(0));
+        attempts = 1;
+      } else if (kind === VenueErrorKind.nonce) {
+        await this.#resyncTime();
+        attempts = 1;
+      }
+      this.#logger.warn(fields, 'order outcome unknown: looking it up by client order id before any re-send');
+      let found: OrderReport | undefined;
+      try {
+        found = await this.#lookupWithGrace(clientOrderId, symbol, attempts);
+      } catch (error) {
+        if (error instanceof VenueHaltError) throw error;
+        throw new VenueError(VenueErrorKind.unknownOutcome, `submit ${clientOrderId}: outcome unknown and the lookup failed: ${reasonOf(error)}`, { cause: error });
+      }
+      if (found) {
+        this.#logger.info({ clientOrderId, status: found.status }, 'order found by client order id: adopted, not re-sent');
+        return found;
+      }
+      if (send < this.#maxSendAttempts) this.#logger.warn({ clientOrderId, symbol }, 'order not found after the grace window: sending again with the same client order id');
+    }
+    throw new VenueError(VenueErrorKind.unknownOutcome, `submit ${clientOrderId}: outcome still unknown after ${this.#maxSendAttempts} sends; look it up later, do not re-send`);
+  }
+
+  /** The order's state by client order id (one lookup, reads retried), or undefined if the exchange does not know it. */
+  async lookup(clientOrderId: string, instrument: string): Promise<OrderReport | undefined> {
+    this.#assertPrivate('lookup');
+    return this.#lookupOnce(clientOrderId, this.symbolOf(instrument));
+  }
+
+  /** Looks an order up several times, `lookupIntervalMs` apart, for exchanges that report a new order missing for a while. */
+  async lookupWithGrace(clientOrderId: string, instrument: string, attempts = this.#lookupAttempts): Promise<OrderReport | undefined> {
+    this.#assertPrivate('lookup');
+    return this.#lookupWithGrace(clientOrderId, this.symbolOf(instrument), attempts);
+  }
+
+  /**
+   * Cancels by client order id. An order the exchange no longer knows as open (filled,
+   * already cancelled, never placed) is looked up instead; undefined when it does not exist.
+   */
+  async cancel(clientOrderId: string, instrument: string): Promise<OrderReport | undefined> {
+    this.#assertPrivate('cancel');
+    const symbol = this.symbolOf(instrument);
+    try {
+      const raw = await this.#read(`cancel ${clientOrderId}`, () => this.#exchange.cancelOrder('', symbol, { origClientOrderId: clientOrderId }));
+      // The cancel answer's clientOrderId is the cancel request's own id: keep ours.
+      return await this.#report(raw, clientOrderId, symbol);
+    } catch (error) {
+      if (classifyError(error) !== VenueErrorKind.notFound) throw toVenueError(error, `cancel ${clientOrderId}`);
+      return this.#lookupOnce(clientOrderId, symbol);
+    }
+  }
+
+  /** OHLCV candles, oldest first. */
+  async fetchCandles(symbol: string, timeframe: string, since?: EpochMs, limit?: number): Promise<VenueCandle[]> {
+    const rows = await this.#read(`fetchOHLCV ${symbol}`, () => this.#exchange.fetchOHLCV(symbol, timeframe, since, limit));
+    return rows.map((row) => ({
+      openAt: Number(row[0]),
+      open: decimalOf(row[1] ?? 0),
+      high: decimalOf(row[2] ?? 0),
+      low: decimalOf(row[3] ?? 0),
+      close: decimalOf(row[4] ?? 0),
+      volume: decimalOf(row[5] ?? 0),
+    }));
+  }
+
+  /** Milliseconds in a ccxt timeframe (`1d` -> 86400000). */
+  timeframeMs(timeframe: string): number {
+    return this.#exchange.parseTimeframe(timeframe) * 1000;
+  }
+
+  /** Balances by asset (assets with a zero total are left out). */
+  async fetchBalances(): Promise<Record<string, VenueBalance>> {
+    this.#assertPrivate('fetchBalances');
+    const balance = await this.#read('fetchBalance', () => this.#exchange.fetchBalance());
+    const out: Record<string, VenueBalance> = {};
+    const totals = (balance.total ?? {}) as unknown as Record<string, number | undefined>;
+    for (const asset of Object.keys(totals)) {
+      const account = balance[asset] as { free?: number; used?: number; total?: number } | undefined;
+      const total = decimalOf(account?.total ?? 0);
+      if (total.isZero()) continue;
+      out[asset] = { free: decimalOf(account?.free ?? 0), used: decimalOf(account?.used ?? 0), total };
+    }
+    return out;
+  }
+
+  /** Open orders of one instrument (or symbol), with their fills so far. */
+  async fetchOpenOrders(instrument: string): Promise<ExchangeOrder[]> {
+    this.#assertPrivate('fetchOpenOrders');
+    const symbol = this.symbolOf(instrument);
+    const raw = await this.#read(`fetchOpenOrders ${symbol}`, () => this.#exchange.fetchOpenOrders(symbol));
+    const out: ExchangeOrder[] = [];
+    for (const order of raw) {
+      const report = await this.#report(order, order.clientOrderId ?? '', symbol);
+      out.push({
+        ...report,
+        symbol,
+        side: order.side === 'sell' ? 'sell' : 'buy',
+        type: order.type ?? 'unknown',
+        qty: decimalOf(order.amount ?? 0),
+        limitPrice: order.price === undefined || order.price === 0 ? undefined : decimalOf(order.price),
+        at: order.timestamp ?? this.#clock.now(),
+      });
+    }
+    return out;
+  }
+
+  /** The account's trades on one instrument (or symbol) since `since`, oldest first, paged until exhausted. */
+  async fetchMyTrades(instrument: string, since?: EpochMs, pageLimit = 1000): Promise<ExchangeTrade[]> {
+    this.#assertPrivate('fetchMyTrades');
+    const symbol = this.symbolOf(instrument);
+    const seen = new Set<string>();
+    const out: ExchangeTrade[] = [];
+    let cursor = since;
+    for (;;) {
+      const page = await this.#read(`fetchMyTrades ${symbol}`, () => this.#exchange.fetchMyTrades(symbol, cursor, pageLimit));
+      let added = 0;
+      for (const trade of page) {
+        const id = String(trade.id);
+        if (seen.has(id)) continue;
+        seen.add(id);
+        added += 1;
+        out.push(this.#exchangeTrade(trade, symbol));
+      }
+      const last = page[page.length - 1];
+      if (page.length < pageLimit || added === 0 || last?.timestamp === undefined) break;
+      cursor = last.timestamp;
+    }
+    return out.sort((a, b) => a.at - b.at);
+  }
+
+  /**
+   * A fee in quote currency. Binance charges the asset received: on a buy that is the base
+   * asset, converted here at the fill price. A fee in a third asset (BNB) cannot be priced
+   * from the fill alone: it counts as zero and a warning is logged.
+   */
+  feeInQuote(symbol: string, fee: { cost?: number | undefined; currency?: string | undefined } | undefined, price: Decimal): Decimal {
+    if (!fee || fee.cost === undefined || fee.cost === 0) return ZERO;
+    const market = this.#market(symbol);
+    const cost = decimalOf(fee.cost);
+    if (fee.currency === undefined || fee.currency === market.quote) return cost;
+    if (fee.currency === market.base) return cost.times(price);
+    this.#logger.warn({ symbol, fee }, `fee charged in ${fee.currency}, which cannot be converted from the fill: recorded as zero`);
+    return ZERO;
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  #market(symbol: string): CcxtMarket {
+    if (!this.#loaded) throw new Error('CcxtVenue: call init() before using markets');
+    const market = this.#listed(symbol);
+    if (!market) throw new ConfigError(`${this.#exchange.id} does not list symbol ${JSON.stringify(symbol)}`, { field: 'symbol' });
+    return market;
+  }
+
+  #listed(symbol: string): CcxtMarket | undefined {
+    return (this.#exchange.markets as Record<string, CcxtMarket | undefined> | undefined)?.[symbol];
+  }
+
+  #assertPrivate(what: string): void {
+    if (this.mode === 'market-data') {
+      throw new ConfigError(`${what} needs an account: this venue was opened in market-data mode (public data only)`, { field: 'mode' });
+    }
+  }
+
+  #backoff(attempt: number): number {
+    return Math.min(this.#backoffMaxMs, this.#backoffBaseMs * 2 ** attempt);
+  }
+
+  #retryAfter(attempt: number): number {
+    const headers = this.#exchange.last_response_headers as Record<string, string> | undefined;
+    return retryAfterMs(headers, this.#clock.now()) ?? this.#backoff(attempt);
+  }
+
+  async #resyncTime(): Promise<void> {
+    const difference = await this.#exchange.loadTimeDifference();
+    this.#logger.warn({ timeDifferenceMs: difference }, 'clock outside the exchange recvWindow: time difference reloaded');
+  }
+
+  /** Runs a read with the read rules: network/timeout backoff, rate limits honour Retry-After, nonce resyncs. */
+  async #read<T>(what: string, call: () => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        return await call();
+      } catch (error) {
+        const kind = classifyError(error);
+        const retryable = kind === VenueErrorKind.network || kind === VenueErrorKind.timeout || kind === VenueErrorKind.rateLimit || kind === VenueErrorKind.nonce;
+        const waitMs = kind === VenueErrorKind.rateLimit ? this.#retryAfter(attempt) : this.#backoff(attempt);
+        if (!retryable || attempt >= this.#readRetries) {
+          throw toVenueError(error, what, kind === VenueErrorKind.rateLimit ? waitMs : undefined);
+        }
+        this.#logger.warn({ what, kind, reason: reasonOf(error), attempt: attempt + 1 }, 'read failed: retrying');
+        if (kind === VenueErrorKind.nonce) await this.#resyncTime();
+        else await this.#sleep(waitMs);
+      }
+    }
+  }
+
+  async #lookupOnce(clientOrderId: string, symbol: string): Promise<OrderReport | undefined> {
+    try {
+      const raw = await this.#read(`lookup ${clientOrderId}`, () => this.#exchange.fetchOrderWithClientOrderId(clientOrderId, symbol));
+      return await this.#report(raw, clientOrderId, symbol);
+    } catch (error) {
+      if (classifyError(error) === VenueErrorKind.notFound) return undefined;
+      throw toVenueError(error, `lookup ${clientOrderId}`);
+    }
+  }
+
+  async #lookupWithGrace(clientOrderId: string, symbol: string, attempts: number): Promise<OrderReport | undefined> {
+    for (let attempt = 1; attempt <= attempts; attempt += 1) {
+      const found = await this.#lookupOnce(clientOrderId, symbol);
+      if (found) return found;
+      if (attempt < attempts) await this.#sleep(this.#lookupIntervalMs);
+    }
+    return undefined;
+  }
+
+  /** A ccxt order as an OrderReport, with every fill so far (fetched when the order answer lacks them). */
+  async #report(order: CcxtOrder, clientOrderId: string, symbol: string): Promise<OrderReport> {
+    const filledQty = decimalOf(order.filled ?? 0);
+    let fills: Fill[] = [];
+    if (filledQty.gt(0)) {
+      let trades: CcxtTrade[] = order.trades ?? [];
+      const tradedQty = trades.reduce((total, t) => total.plus(decimalOf(t.amount ?? 0)), ZERO);
+      if (!tradedQty.eq(filledQty)) {
+        trades = await this.#read(`fetchOrderTrades ${order.id}`, () => this.#exchange.fetchOrderTrades(String(order.id), symbol));
+      }
+      fills = trades.map((t) => {
+        const price = decimalOf(t.price ?? 0);
+        return {
+          clientOrderId,
+          venueOrderId: String(order.id),
+          tradeId: String(t.id),
+          at: t.timestamp ?? order.lastTradeTimestamp ?? order.timestamp ?? this.#clock.now(),
+          qty: decimalOf(t.amount ?? 0),
+          price,
+          fee: this.feeInQuote(symbol, t.fee, price),
+        };
+      });
+    }
+    const report: OrderReport = { clientOrderId, venueOrderId: String(order.id), status: statusOf(order.status, filledQty), filledQty, fills };
+    return report;
+  }
+
+  #exchangeTrade(trade: CcxtTrade, symbol: string): ExchangeTrade {
+    const price = decimalOf(trade.price ?? 0);
+    return {
+      symbol,
+      venueOrderId: String(trade.order ?? ''),
+      tradeId: String(trade.id),
+      side: trade.side === 'sell' ? 'sell' : 'buy',
+      at: trade.timestamp ?? this.#clock.now(),
+      qty: decimalOf(trade.amount ?? 0),
+      price,
+      fee: this.feeInQuote(symbol, trade.fee, price),
+      feeCharged: trade.fee?.cost !== undefined ? { cost: decimalOf(trade.fee.cost), currency: trade.fee.currency ?? '' } : undefined,
+    };
+  }
+}
+
+function statusOf(status: string | undefined, filledQty: Decimal): OrderStatus {
+  switch (status) {
+    case 'open':
+      return filledQty.gt(0) ? 'partially-filled' : 'open';
+    case 'closed':
+      return 'filled';
+    case 'canceled':
+    case 'cancelled':
+      return 'cancelled';
+    case 'expired':
+      return 'expired';
+    case 'rejected':
+      return 'rejected';
+    default:
+      return 'new';
+  }
+}
+
+function rejected(clientOrderId: string, reason: string): OrderReport {
+  return { clientOrderId, status: 'rejected', filledQty: ZERO, fills: [], reason };
+}
+
+/** ccxt hands numbers; their shortest decimal text is what the exchange sent. */
+function decimalOf(value: number | string): Decimal {
+  return new Decimal(typeof value === 'number' ? String(value) : value);
+}
