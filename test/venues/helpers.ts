@@ -47,7 +47,7 @@ export async function startRig(emulatorOptions: EmulatorOptions = {}, venueOptio
 }
 
 let counter = 0;
-export function order(fields: Partial<OrderRequest> & { qty: string; limitPrice?: string } ): OrderRequest {
+export function order(fields: Omit<Partial<OrderRequest>, 'qty' | 'limitPrice'> & { qty: string; limitPrice?: string }): OrderRequest {
   counter += 1;
   const { qty, limitPrice, ...rest } = fields;
   return {
@@ -61,7 +61,7 @@ export function order(fields: Partial<OrderRequest> & { qty: string; limitPrice?
     ...rest,
     qty: new Decimal(qty),
     ...(limitPrice !== undefined ? { limitPrice: new Decimal(limitPrice) } : {}),
-  } as OrderRequest;
+  };
 }
 
 export function posts(requests: readonly LoggedRequest[]): LoggedRequest[] {
