@@ -4,6 +4,7 @@
  * under commands/ and registers itself here.
  */
 import { Command } from 'commander';
+import { register as registerSignals } from './commands/signals.js';
 
 const program = new Command();
 program
@@ -18,6 +19,7 @@ program
 
 const registrations: Array<(program: Command) => void> = [
   // command groups register here, one import each
+  registerSignals,
 ];
 for (const register of registrations) register(program);
 
