@@ -331,6 +331,8 @@ th, td { padding: 4px 10px; border-bottom: 1px solid var(--line); vertical-align
 thead th { text-align: left; background: var(--band); border-bottom: 2px solid var(--line); }
 tbody th { text-align: left; font-weight: normal; }
 td { text-align: right; white-space: nowrap; }
+table.summary thead th:not(:first-child), table.sweep thead th:nth-child(n+3) { text-align: right; }
+table.sweep td:nth-child(2) { text-align: left; }
 table.denial td, table.stockout td { text-align: left; white-space: normal; }
 tbody tr:nth-child(even) { background: #fbfcfd; }
 details > summary { cursor: pointer; color: var(--accent); }

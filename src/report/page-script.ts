@@ -46,7 +46,10 @@ export const PAGE_SCRIPT = String.raw`(function () {
   function triangles(dir) {
     return function (u, si, i0, i1) {
       var ys = u.data[si], xs = u.data[0], scale = u.series[si].scale;
-      var r = 4.5 * (window.devicePixelRatio || 1);
+      var shown = 0;
+      for (var j = i0; j <= i1; j++) if (ys[j] != null) shown++;
+      // Smaller markers when many are in view, so the price line stays visible.
+      var r = (shown > 250 ? 3 : 4.5) * (window.devicePixelRatio || 1);
       var path = new Path2D();
       for (var i = i0; i <= i1; i++) {
         var v = ys[i];
@@ -91,34 +94,58 @@ export const PAGE_SCRIPT = String.raw`(function () {
         {},
         { label: yLabel, size: 64, values: function (u, splits) { return splits.map(fmt); } }
       ],
-      series: [{ label: 'Date' }].concat(series),
+      series: [{ label: 'Date', value: function (u, ts) { return ts == null ? '\u2013' : dateText(ts); } }].concat(series),
       hooks: { setScale: [onSetScale] }
     };
     var chart = new uPlot(opts, columns, el);
     charts.push({ chart: chart, el: el });
   }
 
+  function dateText(ts) {
+    var iso = new Date(ts).toISOString();
+    return ts % 86400000 === 0 ? iso.slice(0, 10) : iso.slice(0, 16).replace('T', ' ');
+  }
+
+  // Legend text for the trades under the cursor. A pixel can hold several bars when the
+  // whole range is shown, so it lists the fills within half a pixel of the cursor.
+  function describeTrades(trades, byIndex) {
+    return function (u, v, si, idx) {
+      if (idx == null) return '\u2013';
+      var lo = u.valToIdx(u.scales.x.min), hi = u.valToIdx(u.scales.x.max);
+      var span = Math.ceil((hi - lo) / Math.max(1, u.over.clientWidth) / 2);
+      var found = [];
+      for (var i = Math.max(0, idx - span); i <= idx + span; i++) {
+        var list = byIndex[i];
+        if (list) for (var k = 0; k < list.length; k++) found.push(list[k]);
+      }
+      if (found.length === 0) return '\u2013';
+      var shown = found.slice(0, 3).map(function (n) {
+        var tr = trades[n];
+        return dateText(tr.t) + ' ' + tr.reason + ' ' + fmt(tr.qty) + ' @ ' + fmt(tr.price);
+      });
+      if (found.length > 3) shown.push('+' + (found.length - 3) + ' more');
+      return shown.join('; ');
+    };
+  }
+
   function priceChart(el, m) {
     var p = m.price, n = p.t.length;
     var buys = new Array(n).fill(null), sells = new Array(n).fill(null);
-    var buyInfo = {}, sellInfo = {};
+    var buyAt = {}, sellAt = {};
     for (var i = 0; i < m.trades.length; i++) {
       var tr = m.trades[i];
       var idx = indexAtOrBefore(p.t, tr.t);
       var buy = tr.side === 'buy';
       (buy ? buys : sells)[idx] = tr.price;
-      var info = buy ? buyInfo : sellInfo;
-      (info[idx] = info[idx] || []).push(tr.reason + ' ' + fmt(tr.qty) + ' @ ' + fmt(tr.price));
-    }
-    function describe(info) {
-      return function (u, v, si, idx) { return idx != null && info[idx] ? info[idx].join('; ') : '\u2013'; };
+      var at = buy ? buyAt : sellAt;
+      (at[idx] = at[idx] || []).push(i);
     }
     build(el, data.currency + ' / ' + m.unit, [
       line('Close', COLORS.close),
       line(p.fastLabel, COLORS.fast),
       line(p.slowLabel, COLORS.slow),
-      { label: 'Buys', stroke: COLORS.buy, fill: COLORS.buy, width: 1, paths: triangles(1), points: { show: false }, value: describe(buyInfo) },
-      { label: 'Sells', stroke: COLORS.sell, fill: COLORS.sell, width: 1, paths: triangles(-1), points: { show: false }, value: describe(sellInfo) }
+      { label: 'Buys', stroke: COLORS.buy, fill: COLORS.buy, width: 1, paths: triangles(1), points: { show: false }, value: describeTrades(m.trades, buyAt) },
+      { label: 'Sells', stroke: COLORS.sell, fill: COLORS.sell, width: 1, paths: triangles(-1), points: { show: false }, value: describeTrades(m.trades, sellAt) }
     ], [p.t, p.close, p.fastMa, p.slowMa, buys, sells]);
   }
 
