@@ -1,0 +1,54 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { CLIENT_ORDER_ID_PATTERN, deriveClientOrderId, type ClientOrderIdInput } from '../../src/pipeline/client-order-id.js';
+
+const inputs = fc.record({
+  runId: fc.string({ maxLength: 80 }),
+  at: fc.integer({ min: 0, max: 4_102_444_800_000 }),
+  instrument: fc.string({ minLength: 1, maxLength: 40 }),
+  side: fc.constantFrom('buy' as const, 'sell' as const),
+  sequence: fc.nat(1000),
+});
+
+describe('client order ids', () => {
+  it("match Binance's rule and start with pc- (property)", () => {
+    fc.assert(
+      fc.property(inputs, (input) => {
+        const id = deriveClientOrderId(input);
+        expect(id).toMatch(CLIENT_ORDER_ID_PATTERN);
+        expect(id.startsWith('pc-')).toBe(true);
+        expect(id.length).toBeLessThanOrEqual(36);
+      }),
+    );
+  });
+
+  it('are the same for the same inputs, whatever the object key order (property)', () => {
+    fc.assert(
+      fc.property(inputs, (input) => {
+        const reordered: ClientOrderIdInput = { sequence: input.sequence, side: input.side, instrument: input.instrument, at: input.at, runId: input.runId };
+        expect(deriveClientOrderId(reordered)).toBe(deriveClientOrderId(input));
+      }),
+    );
+  });
+
+  it('change when any input changes (property)', () => {
+    fc.assert(
+      fc.property(inputs, fc.constantFrom('runId', 'at', 'instrument', 'side', 'sequence'), (input, field) => {
+        const changed: ClientOrderIdInput = {
+          ...input,
+          runId: field === 'runId' ? `${input.runId}x` : input.runId,
+          at: field === 'at' ? input.at + 1 : input.at,
+          instrument: field === 'instrument' ? `${input.instrument}x` : input.instrument,
+          side: field === 'side' ? (input.side === 'buy' ? 'sell' : 'buy') : input.side,
+          sequence: field === 'sequence' ? input.sequence + 1 : input.sequence,
+        };
+        expect(deriveClientOrderId(changed)).not.toBe(deriveClientOrderId(input));
+      }),
+    );
+  });
+
+  it('is pinned for a known input (stable across releases and restarts)', () => {
+    // sha256('["run-1",1704067200000,"natgas","buy",0]'), first 96 bits in base 36.
+    expect(deriveClientOrderId({ runId: 'run-1', at: 1_704_067_200_000, instrument: 'natgas', side: 'buy', sequence: 0 })).toBe('pc-2wpj2uc8zexlj1moifu');
+  });
+});
