@@ -1,0 +1,530 @@
+/**
+ * The backflush engine: turns one event into balanced journal entries for the plant's trigger
+ * variant (Horngren ch. 20), and keeps the running books (balances, book quantities, finished
+ * goods and hedge carrying values, this period's allocation figures) that the next event needs.
+ *
+ * Entries per variant (dm/cc = standard materials/conversion per unit, with the BOM's scrap):
+ *
+ * | event      | purchase-completion-sale | purchase-sale        | completion-sale         | sale                  |
+ * | ---------- | ------------------------ | -------------------- | ----------------------- | --------------------- |
+ * | purchase   | Dr RIP std, Dr/Cr MPV, Cr AP (or exchange_cash) actual | same | none (Dr AP / Cr exchange_cash when paid from cash) | same as completion-sale |
+ * | completion | Dr FG / Cr RIP Q·dm, Cr CCA Q·cc | quantities only | Dr FG / Cr AP Q·dm, Cr CCA Q·cc | quantities only |
+ * | sale       | Dr COGS / Cr FG (average carrying value) | Dr COGS / Cr RIP S·dm, Cr CCA S·cc | as first column | Dr COGS / Cr AP S·dm, Cr CCA S·cc |
+ *
+ * Conversion: Dr conversion_costs_control / Cr accrued_conversion_costs, every variant.
+ * Count of a material: (counted - book) x standard between RIP (AP in the variants that never
+ * carry materials) and material_usage_variance. Count of a product: (counted - book) x average
+ * carrying value between finished goods and finished_goods_count_variance (quantities only in
+ * the variants without finished goods). Close: see closeDraft.
+ */
+import { Decimal, ZERO, allocate } from '../core/decimal.js';
+import { InputError, ProcuraError, ErrorCode, type Where } from '../core/errors.js';
+import { formatTime, type EpochMs } from '../core/time.js';
+import { Account, completionIsTrigger, purchaseIsTrigger, type Trigger } from './accounts.js';
+import type { Plant, Revision } from './plant.js';
+import type { LedgerEvent, PurchaseEvent, SaleEvent, CountEvent, HedgeEvent, HedgeMarkEvent, CompletionEvent } from './events.js';
+import type { Actual, EntryDraft, EntryType, EntryVersions, JournalEntry, JournalLine, Movement } from './journal.js';
+
+/** Quantity and carrying value of one position (finished units of a product, an open hedge). */
+export interface Holding {
+  readonly qty: Decimal;
+  readonly value: Decimal;
+}
+
+const NO_HOLDING: Holding = { qty: ZERO, value: ZERO };
+
+/**
+ * The running books. Everything here is a pure function of the entries applied so far, in seq
+ * order (a store rebuilds it by applying its entries), and small enough to snapshot per posting.
+ */
+export class Books {
+  balances = new Map<string, Decimal>();
+  materials = new Map<string, Decimal>();
+  products = new Map<string, Holding>();
+  hedges = new Map<string, Holding>();
+  /** Latest `at` posted. */
+  lastAt = -Infinity;
+  /** Standard conversion cost allocated at completion since the last close. */
+  periodAllocated = ZERO;
+  /** Standard conversion cost of units sold since the last close. */
+  periodSold = ZERO;
+  /** Seqs of entries that have been reversed. */
+  reversedSeqs = new Set<number>();
+  /** How many of the plant's standard-cost revisions have been processed. */
+  revisionsDone = 0;
+
+  clone(): Books {
+    const copy = new Books();
+    copy.balances = new Map(this.balances);
+    copy.materials = new Map(this.materials);
+    copy.products = new Map(this.products);
+    copy.hedges = new Map(this.hedges);
+    copy.lastAt = this.lastAt;
+    copy.periodAllocated = this.periodAllocated;
+    copy.periodSold = this.periodSold;
+    copy.reversedSeqs = new Set(this.reversedSeqs);
+    copy.revisionsDone = this.revisionsDone;
+    return copy;
+  }
+
+  balance(account: string): Decimal {
+    return this.balances.get(account) ?? ZERO;
+  }
+
+  /** Applies a posted entry to the books. */
+  apply(entry: JournalEntry): void {
+    for (const line of entry.lines) {
+      const before = this.balances.get(line.account) ?? ZERO;
+      this.balances.set(line.account, line.debit.isZero() ? before.minus(line.credit) : before.plus(line.debit));
+    }
+    for (const m of entry.movements) {
+      if (m.kind === 'material') {
+        this.materials.set(m.id, m.after);
+      } else {
+        const map = m.kind === 'product' ? this.products : this.hedges;
+        const before = map.get(m.id) ?? NO_HOLDING;
+        map.set(m.id, { qty: m.after, value: m.value === undefined ? before.value : before.value.plus(m.value) });
+      }
+    }
+    const a = entry.actual;
+    if (a) {
+      if (a.kind === 'completion') this.periodAllocated = this.periodAllocated.plus(a.allocated);
+      else if (a.kind === 'sale') this.periodSold = this.periodSold.plus(a.conversion);
+    }
+    if (entry.eventType === 'close') {
+      this.periodAllocated = ZERO;
+      this.periodSold = ZERO;
+    }
+    if (entry.reverses !== undefined) this.reversedSeqs.add(entry.reverses);
+    if (entry.at > this.lastAt) this.lastAt = entry.at;
+  }
+}
+
+/** Accumulates signed amounts (debit positive) into journal lines, skipping zeros. */
+class LineBuilder {
+  readonly lines: JournalLine[] = [];
+  add(account: string, signed: Decimal): void {
+    if (signed.isZero()) return;
+    this.lines.push(signed.isPositive() ? { account, debit: signed, credit: ZERO } : { account, debit: ZERO, credit: signed.negated() });
+  }
+}
+
+/** Context of one posting: the plant and a lookup of entries already posted for an event id. */
+export interface EngineContext {
+  readonly plant: Plant;
+  readonly entriesOf: (eventId: string) => readonly JournalEntry[];
+}
+
+interface Flush {
+  readonly materials: { material: string; qty: Decimal; value: Decimal }[];
+  readonly materialsTotal: Decimal;
+  readonly conversion: Decimal;
+  readonly versions: EntryVersions;
+}
+
+/**
+ * Computes the entries of one event against `books` (not yet applied). Throws InputError for
+ * impossible events (reversal of an unknown event) and, under `negativeStock: refuse`, a
+ * ProcuraError E_NEGATIVE_STOCK naming the event and the shortfall.
+ */
+export class Engine {
+  readonly plant: Plant;
+  readonly trigger: Trigger;
+  readonly places: number;
+  constructor(plant: Plant) {
+    this.plant = plant;
+    this.trigger = plant.trigger;
+    this.places = plant.moneyPlaces;
+  }
+
+  money(value: Decimal): Decimal {
+    return value.toDecimalPlaces(this.places, Decimal.ROUND_HALF_EVEN);
+  }
+
+  /** Standard-cost revisions due at or before `at` that have not been processed. */
+  dueRevisions(books: Books, at: EpochMs): Revision[] {
+    const due: Revision[] = [];
+    const all = this.plant.revisions;
+    for (let i = books.revisionsDone; i < all.length && all[i]!.at <= at; i += 1) due.push(all[i]!);
+    return due;
+  }
+
+  /** The revaluation of materials on hand for one revision, or undefined when nothing is on hand (or materials are not carried). */
+  revaluationDraft(books: Books, revision: Revision): EntryDraft | undefined {
+    if (!purchaseIsTrigger(this.trigger)) return undefined;
+    const qty = books.materials.get(revision.material) ?? ZERO;
+    const amount = this.money(qty.times(revision.next.cost.minus(revision.previous.cost)));
+    if (amount.isZero()) return undefined;
+    const b = new LineBuilder();
+    b.add(Account.materialsInProcess, amount);
+    b.add(Account.standardCostRevaluation, amount.negated());
+    return {
+      eventId: `revaluation:${revision.next.version}`,
+      eventType: 'revaluation',
+      at: revision.at,
+      knownAt: revision.at,
+      lines: b.lines,
+      movements: [],
+      versions: { standardCost: `${revision.previous.version}->${revision.next.version}` },
+    };
+  }
+
+  /** Entries (usually one) for `event` posted as `eventId`. */
+  drafts(event: LedgerEvent, eventId: string, books: Books, ctx: EngineContext): EntryDraft[] {
+    switch (event.type) {
+      case 'purchase':
+        return [this.purchase(event, eventId, books)];
+      case 'conversion': {
+        const amount = this.money(event.amount);
+        const b = new LineBuilder();
+        b.add(Account.conversionCostsControl, amount);
+        b.add(Account.accruedConversionCosts, amount.negated());
+        const actual: Actual = { kind: 'conversion', amount, ...(event.category !== undefined ? { category: event.category } : {}) };
+        return [this.finish(event, eventId, 'conversion', b.lines, [], {}, books, actual)];
+      }
+      case 'completion':
+        return [this.completion(event, eventId, books)];
+      case 'sale':
+        return [this.sale(event, eventId, books)];
+      case 'count':
+        return [this.count(event, eventId, books)];
+      case 'close':
+        return [this.close(event, eventId, books)];
+      case 'hedge':
+        return [this.hedge(event, eventId, books)];
+      case 'hedge-mark':
+        return [this.hedgeMark(event, eventId, books)];
+      case 'reverse':
+        return this.reverse(event, eventId, books, ctx);
+    }
+  }
+
+  private purchase(event: PurchaseEvent, eventId: string, books: Books): EntryDraft {
+    const std = this.plant.standardCostAt(event.material, event.at);
+    const cost = this.money(event.fee ? event.qty.times(event.unitPrice).plus(event.fee) : event.qty.times(event.unitPrice));
+    const b = new LineBuilder();
+    if (purchaseIsTrigger(this.trigger)) {
+      const standard = this.money(event.qty.times(std.cost));
+      b.add(Account.materialsInProcess, standard);
+      b.add(Account.materialPriceVariance, cost.minus(standard));
+      b.add(event.paidFrom, cost.negated());
+    } else if (event.paidFrom === 'exchange_cash') {
+      b.add(Account.accountsPayable, cost);
+      b.add(Account.exchangeCash, cost.negated());
+    }
+    const movements = [this.materialMove(books, event.material, event.qty)];
+    const actual: Actual = { kind: 'purchase', material: event.material, qty: event.qty, amount: cost };
+    return this.finish(event, eventId, 'purchase', b.lines, movements, { standardCost: std.version }, books, actual);
+  }
+
+  /** Standard materials (qty x (1 + scrap) x standard) and conversion for `qty` units of `product`. */
+  private flush(product: string, qty: Decimal, at: EpochMs): Flush {
+    const bom = this.plant.bomAt(product, at);
+    const cc = this.plant.conversionCostAt(product, at);
+    const materials: { material: string; qty: Decimal; value: Decimal }[] = [];
+    const stdVersions: string[] = [];
+    let materialsTotal = ZERO;
+    for (const line of bom.lines) {
+      const std = this.plant.standardCostAt(line.material, at);
+      const consumed = line.scrap.isZero() ? qty.times(line.qty) : qty.times(line.qty).times(line.scrap.plus(1));
+      const value = this.money(consumed.times(std.cost));
+      materials.push({ material: line.material, qty: consumed, value });
+      stdVersions.push(std.version);
+      materialsTotal = materialsTotal.plus(value);
+    }
+    return {
+      materials,
+      materialsTotal,
+      conversion: this.money(qty.times(cc.cost)),
+      versions: { bom: bom.version, standardCost: stdVersions.join(','), conversionCost: cc.version },
+    };
+  }
+
+  private completion(event: CompletionEvent, eventId: string, books: Books): EntryDraft {
+    const f = this.flush(event.product, event.qty, event.at);
+    const b = new LineBuilder();
+    const movements: Movement[] = [];
+    if (completionIsTrigger(this.trigger)) {
+      const relieve = this.trigger === 'purchase-completion-sale' ? Account.materialsInProcess : Account.accountsPayable;
+      b.add(Account.finishedGoods, f.materialsTotal.plus(f.conversion));
+      for (const m of f.materials) {
+        b.add(relieve, m.value.negated());
+        movements.push(this.materialMove(books, m.material, m.qty.negated()));
+      }
+      b.add(Account.conversionCostsAllocated, f.conversion.negated());
+      movements.push(this.productMove(books, event.product, event.qty, f.materialsTotal.plus(f.conversion)));
+    } else {
+      movements.push(this.productMove(books, event.product, event.qty, undefined));
+    }
+    const allocated = completionIsTrigger(this.trigger) ? f.conversion : ZERO;
+    const actual: Actual = { kind: 'completion', product: event.product, qty: event.qty, allocated };
+    return this.finish(event, eventId, 'completion', mergeLines(b.lines), movements, f.versions, books, actual);
+  }
+
+  private sale(event: SaleEvent, eventId: string, books: Books): EntryDraft {
+    const b = new LineBuilder();
+    const movements: Movement[] = [];
+    const f = this.flush(event.product, event.qty, event.at);
+    if (completionIsTrigger(this.trigger)) {
+      const holding = books.products.get(event.product) ?? NO_HOLDING;
+      let relief: Decimal;
+      if (holding.qty.lte(0)) relief = f.materialsTotal.plus(f.conversion);
+      else if (event.qty.eq(holding.qty)) relief = holding.value;
+      else if (event.qty.lt(holding.qty)) relief = this.money(holding.value.times(event.qty).dividedBy(holding.qty));
+      else {
+        const extra = this.flush(event.product, event.qty.minus(holding.qty), event.at);
+        relief = holding.value.plus(extra.materialsTotal).plus(extra.conversion);
+      }
+      b.add(Account.costOfGoodsSold, relief);
+      b.add(Account.finishedGoods, relief.negated());
+      movements.push(this.productMove(books, event.product, event.qty.negated(), relief.negated()));
+    } else {
+      const relieve = this.trigger === 'purchase-sale' ? Account.materialsInProcess : Account.accountsPayable;
+      b.add(Account.costOfGoodsSold, f.materialsTotal.plus(f.conversion));
+      for (const m of f.materials) {
+        b.add(relieve, m.value.negated());
+        movements.push(this.materialMove(books, m.material, m.qty.negated()));
+      }
+      b.add(Account.conversionCostsAllocated, f.conversion.negated());
+      movements.push(this.productMove(books, event.product, event.qty.negated(), undefined));
+    }
+    if (event.unitPrice !== undefined) {
+      const revenue = this.money(event.qty.times(event.unitPrice));
+      b.add(Account.accountsReceivable, revenue);
+      b.add(Account.salesRevenue, revenue.negated());
+    }
+    const actual: Actual = { kind: 'sale', product: event.product, qty: event.qty, conversion: f.conversion };
+    return this.finish(event, eventId, 'sale', mergeLines(b.lines), movements, f.versions, books, actual);
+  }
+
+  private count(event: CountEvent, eventId: string, books: Books): EntryDraft {
+    const b = new LineBuilder();
+    if (event.material !== undefined) {
+      const book = books.materials.get(event.material) ?? ZERO;
+      const diff = event.qty.minus(book);
+      const std = this.plant.standardCostAt(event.material, event.at);
+      const amount = this.money(diff.times(std.cost));
+      b.add(purchaseIsTrigger(this.trigger) ? Account.materialsInProcess : Account.accountsPayable, amount);
+      b.add(Account.materialUsageVariance, amount.negated());
+      const movements = diff.isZero() ? [] : [this.materialMove(books, event.material, diff)];
+      return this.finish(event, eventId, 'count', b.lines, movements, { standardCost: std.version }, books);
+    }
+    const product = event.product!;
+    const holding = books.products.get(product) ?? NO_HOLDING;
+    const diff = event.qty.minus(holding.qty);
+    if (!completionIsTrigger(this.trigger)) {
+      const movements = diff.isZero() ? [] : [this.productMove(books, product, diff, undefined)];
+      return this.finish(event, eventId, 'count', [], movements, {}, books);
+    }
+    let amount: Decimal;
+    let versions: EntryVersions = {};
+    if (event.qty.isZero()) amount = holding.value.negated();
+    else if (holding.qty.gt(0)) amount = this.money(diff.times(holding.value).dividedBy(holding.qty));
+    else {
+      const f = this.flush(product, diff, event.at);
+      amount = f.materialsTotal.plus(f.conversion);
+      versions = f.versions;
+    }
+    b.add(Account.finishedGoods, amount);
+    b.add(Account.finishedGoodsCountVariance, amount.negated());
+    const movements = diff.isZero() && amount.isZero() ? [] : [this.productMove(books, product, diff, amount)];
+    return this.finish(event, eventId, 'count', b.lines, movements, versions, books);
+  }
+
+  /**
+   * Period close. Conversion costs control (actual) is closed against conversion costs
+   * allocated (standard); the difference (under-allocated: debit) goes to
+   *
+   * - `writeoff`: cost of goods sold;
+   * - `prorate`: finished goods and cost of goods sold in proportion to the standard conversion
+   *   cost each received this period: cost of goods sold's weight is the standard conversion of
+   *   units sold since the last close, finished goods' weight is the conversion allocated at
+   *   completion since the last close minus that, floored at zero (and zero when no finished
+   *   goods are carried). RIP never holds conversion cost, so it gets nothing. In purchase-sale
+   *   and sale, conversion is never inventoried and prorate equals writeoff. Parts are split
+   *   with `allocate`, so they sum exactly; the finished-goods part is spread over products by
+   *   their carrying value.
+   */
+  private close(event: LedgerEvent, eventId: string, books: Books): EntryDraft {
+    const control = books.balance(Account.conversionCostsControl);
+    const allocatedBalance = books.balance(Account.conversionCostsAllocated);
+    const difference = control.plus(allocatedBalance);
+    const b = new LineBuilder();
+    b.add(Account.conversionCostsAllocated, allocatedBalance.negated());
+    b.add(Account.conversionCostsControl, control.negated());
+    const movements: Movement[] = [];
+    let fgWeight = ZERO;
+    const carried = [...books.products.entries()].filter(([, h]) => h.value.gt(0));
+    if (this.plant.close === 'prorate' && completionIsTrigger(this.trigger) && carried.length > 0) {
+      const w = books.periodAllocated.minus(books.periodSold);
+      fgWeight = w.gt(0) ? w : ZERO;
+    }
+    const cogsWeight = books.periodSold.gt(0) ? books.periodSold : ZERO;
+    if (fgWeight.isZero()) {
+      b.add(Account.costOfGoodsSold, difference);
+    } else {
+      const [fgPart, cogsPart] = allocate(difference, [fgWeight, cogsWeight], this.places) as [Decimal, Decimal];
+      b.add(Account.finishedGoods, fgPart);
+      b.add(Account.costOfGoodsSold, cogsPart);
+      const parts = allocate(fgPart, carried.map(([, h]) => h.value), this.places);
+      carried.forEach(([id], i) => {
+        const part = parts[i]!;
+        if (!part.isZero()) movements.push(this.productMove(books, id, ZERO, part));
+      });
+    }
+    return this.finish(event, eventId, 'close', mergeLines(b.lines), movements, {}, books);
+  }
+
+  /**
+   * Spot-style hedge accounting in exchange_cash: a trade in the position's direction adds
+   * qty x price to hedge_positions; a trade against it relieves the carrying value at the
+   * average carrying price, and what is left between cash, fees and carrying value is realised
+   * in hedge_gains_losses. Fees go to trading_fees.
+   */
+  private hedge(event: HedgeEvent, eventId: string, books: Books): EntryDraft {
+    const holding = books.hedges.get(event.instrument) ?? NO_HOLDING;
+    const fee = this.money(event.fee ?? ZERO);
+    const amount = this.money(event.qty.times(event.price));
+    let positionDelta: Decimal;
+    const reduces = !holding.qty.isZero() && holding.qty.isNegative() !== event.qty.isNegative();
+    if (!reduces) positionDelta = amount;
+    else {
+      const closing = Decimal.min(event.qty.abs(), holding.qty.abs());
+      const relieved = closing.eq(holding.qty.abs()) ? holding.value : this.money(holding.value.times(closing).dividedBy(holding.qty.abs()));
+      const opening = event.qty.abs().minus(closing);
+      const opened = opening.isZero() ? ZERO : this.money(opening.times(event.price).times(event.qty.isNegative() ? -1 : 1));
+      positionDelta = opened.minus(relieved);
+    }
+    const cashDelta = amount.negated().minus(fee);
+    const gainLoss = positionDelta.plus(cashDelta).plus(fee).negated();
+    const b = new LineBuilder();
+    b.add(Account.hedgePositions, positionDelta);
+    b.add(Account.tradingFees, fee);
+    b.add(Account.exchangeCash, cashDelta);
+    b.add(Account.hedgeGainsLosses, gainLoss);
+    const movements = [this.hedgeMove(books, event.instrument, event.qty, positionDelta)];
+    return this.finish(event, eventId, 'hedge', mergeLines(b.lines), movements, {}, books);
+  }
+
+  private hedgeMark(event: HedgeMarkEvent, eventId: string, books: Books): EntryDraft {
+    const holding = books.hedges.get(event.instrument) ?? NO_HOLDING;
+    const delta = this.money(holding.qty.times(event.price)).minus(holding.value);
+    const b = new LineBuilder();
+    b.add(Account.hedgePositions, delta);
+    b.add(Account.hedgeGainsLosses, delta.negated());
+    const movements = delta.isZero() ? [] : [this.hedgeMove(books, event.instrument, ZERO, delta)];
+    return this.finish(event, eventId, 'hedge-mark', b.lines, movements, {}, books);
+  }
+
+  private reverse(event: LedgerEvent & { type: 'reverse' }, eventId: string, books: Books, ctx: EngineContext): EntryDraft[] {
+    const where: Where = { ...(event.source ?? {}), field: 'of' };
+    const originals = ctx.entriesOf(event.of);
+    if (originals.length === 0) throw new InputError(`reversal of unknown event ${JSON.stringify(event.of)}`, where);
+    if (originals.some((e) => e.eventType === 'reverse')) throw new InputError(`${JSON.stringify(event.of)} is itself a reversal; post the original again under a new id instead`, where);
+    if (originals.some((e) => books.reversedSeqs.has(e.seq))) throw new InputError(`event ${JSON.stringify(event.of)} is already reversed`, where);
+    // Movements are applied one original entry at a time so that `after` stays exact.
+    const work = books.clone();
+    const drafts: EntryDraft[] = [];
+    for (const original of originals) {
+      const lines = original.lines.map((l) => ({ account: l.account, debit: l.credit, credit: l.debit }));
+      const movements = original.movements.map((m) => {
+        const value = m.value === undefined ? undefined : m.value.negated();
+        if (m.kind === 'material') return this.materialMove(work, m.id, m.qty.negated());
+        if (m.kind === 'product') return this.productMove(work, m.id, m.qty.negated(), value);
+        return this.hedgeMove(work, m.id, m.qty.negated(), value!);
+      });
+      const draft = this.finish(event, eventId, 'reverse', lines, movements, original.versions, work, negateActual(original.actual), original.seq);
+      drafts.push(draft);
+      work.apply({ ...draft, seq: 0, hash: '', prevHash: '' });
+    }
+    return drafts;
+  }
+
+  private materialMove(books: Books, id: string, qty: Decimal): Movement {
+    return { kind: 'material', id, qty, after: (books.materials.get(id) ?? ZERO).plus(qty) };
+  }
+  private productMove(books: Books, id: string, qty: Decimal, value: Decimal | undefined): Movement {
+    const after = (books.products.get(id) ?? NO_HOLDING).qty.plus(qty);
+    return value === undefined ? { kind: 'product', id, qty, after } : { kind: 'product', id, qty, after, value };
+  }
+  private hedgeMove(books: Books, id: string, qty: Decimal, value: Decimal): Movement {
+    return { kind: 'hedge', id, qty, after: (books.hedges.get(id) ?? NO_HOLDING).qty.plus(qty), value };
+  }
+
+  /** Builds the draft, checks it balances and applies the negative-stock policy. */
+  private finish(
+    event: LedgerEvent,
+    eventId: string,
+    eventType: EntryType,
+    lines: JournalLine[],
+    movements: Movement[],
+    versions: EntryVersions,
+    books: Books,
+    actual?: Actual,
+    reverses?: number,
+  ): EntryDraft {
+    let total = ZERO;
+    for (const l of lines) total = total.plus(l.debit).minus(l.credit);
+    if (!total.isZero()) throw new ProcuraError(ErrorCode.internal, `entry for ${eventId} does not balance by ${total.toFixed()}`, event.source ?? {});
+    let flags: string[] | undefined;
+    for (const m of movements) {
+      if (m.kind === 'hedge' || !m.qty.isNegative() || !m.after.isNegative()) continue;
+      const before = m.after.minus(m.qty);
+      const short = m.after.negated();
+      const message = `${m.kind} ${m.id} short ${short.toFixed()} (book ${before.toFixed()}, needed ${m.qty.negated().toFixed()})`;
+      if (this.plant.negativeStock === 'refuse') {
+        throw new ProcuraError(
+          ErrorCode.negativeStock,
+          `${event.type} ${eventId} at ${formatTime(event.at)} would drive ${message}; refused (negativeStock: refuse)`,
+          { ...(event.source ?? {}), field: 'qty' },
+        );
+      }
+      (flags ??= []).push(`negative-stock: ${message}`);
+    }
+    const draft: { -readonly [K in keyof EntryDraft]: EntryDraft[K] } = {
+      eventId,
+      eventType,
+      at: event.at,
+      knownAt: event.knownAt,
+      lines,
+      movements,
+      versions,
+    };
+    if (actual) draft.actual = actual;
+    if (event.ref !== undefined) draft.ref = event.ref;
+    if (event.reason !== undefined) draft.reason = event.reason;
+    if (flags) draft.flags = flags;
+    if (reverses !== undefined) draft.reverses = reverses;
+    if (event.source) draft.source = event.source;
+    return draft;
+  }
+}
+
+function negateActual(actual: Actual | undefined): Actual | undefined {
+  if (!actual) return undefined;
+  switch (actual.kind) {
+    case 'purchase':
+      return { ...actual, qty: actual.qty.negated(), amount: actual.amount.negated() };
+    case 'conversion':
+      return { ...actual, amount: actual.amount.negated() };
+    case 'completion':
+      return { ...actual, qty: actual.qty.negated(), allocated: actual.allocated.negated() };
+    case 'sale':
+      return { ...actual, qty: actual.qty.negated(), conversion: actual.conversion.negated() };
+  }
+}
+
+/** Merges lines of the same account and side (a BOM of several materials credits RIP once per material otherwise). */
+function mergeLines(lines: JournalLine[]): JournalLine[] {
+  if (lines.length <= 3) return lines;
+  const merged: JournalLine[] = [];
+  for (const line of lines) {
+    const same = merged.findIndex((m) => m.account === line.account && m.debit.isZero() === line.debit.isZero());
+    if (same < 0) merged.push(line);
+    else {
+      const m = merged[same]!;
+      merged[same] = { account: m.account, debit: m.debit.plus(line.debit), credit: m.credit.plus(line.credit) };
+    }
+  }
+  return merged;
+}

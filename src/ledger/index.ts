@@ -1,0 +1,81 @@
+/**
+ * The backflush cost ledger's public API. Other parts (cost feed, order pipeline, engine,
+ * CLI) import from here only.
+ */
+export { Account, ACCOUNT_IDS, TRIGGERS, compareAccounts, purchaseIsTrigger, completionIsTrigger, type AccountId, type Trigger } from './accounts.js';
+export {
+  Plant,
+  loadPlant,
+  parsePlant,
+  PlantSchema,
+  MaterialSchema,
+  ProductSchema,
+  CarryingSchema,
+  BomLineSchema,
+  VersionedBomSchema,
+  VersionedCostSchema,
+  DecimalSchema,
+  NonNegativeDecimalSchema,
+  PositiveDecimalSchema,
+  DateSchema,
+  type PlantInput,
+  type Material,
+  type Product,
+  type CostVersion,
+  type BomVersion,
+  type BomLine,
+  type Carrying,
+  type Revision,
+  type CloseMethod,
+  type NegativeStockPolicy,
+} from './plant.js';
+export {
+  loadEvents,
+  parseEvents,
+  parseEventLine,
+  parseEventObject,
+  eventToJson,
+  eventDigest,
+  type LedgerEvent,
+  type LedgerEventType,
+  type PurchaseEvent,
+  type ConversionEvent,
+  type CompletionEvent,
+  type SaleEvent,
+  type CountEvent,
+  type CloseEvent,
+  type ReverseEvent,
+  type HedgeEvent,
+  type HedgeMarkEvent,
+  type PaidFrom,
+  type EventSource,
+} from './events.js';
+export {
+  MemoryJournal,
+  GENESIS_HASH,
+  entryBody,
+  entryHash,
+  type Journal,
+  type JournalEntry,
+  type JournalLine,
+  type Movement,
+  type Actual,
+  type EntryVersions,
+  type EntryType,
+  type EventRecord,
+} from './journal.js';
+export { SqliteJournal } from './sqlite-store.js';
+export { Books, Engine, type Holding } from './engine.js';
+export {
+  Ledger,
+  AsOfCursor,
+  type PostResult,
+  type AsOf,
+  type EntryFilter,
+  type Quantities,
+  type VerifyResult,
+  type PurchaseActual,
+  type ConversionActuals,
+  type Window,
+} from './ledger.js';
+export { entryToJson, balancesToJson, quantitiesToJson, ledgerReport, type LedgerReport } from './report.js';
