@@ -64,7 +64,8 @@ describe('HTML report in headless Chromium', () => {
 
     const started = Date.now();
     await page.goto(reportUrl, { waitUntil: 'load' });
-    await page.waitForFunction('document.body.dataset.chartsRendered !== undefined', undefined, { timeout: 20_000 });
+    // Locator waits: a waitForFunction would poll with eval, which the report's CSP refuses.
+    await page.locator('body[data-charts-rendered]').waitFor({ state: 'attached', timeout: 20_000 });
     const renderMs = Date.now() - started;
 
     const expected = expectedChartCount(data);
@@ -112,6 +113,24 @@ describe('HTML report in headless Chromium', () => {
     }
     const dayIndex = Math.round((trade.t - first) / 86_400_000);
     expect(legendText, `legend near day ${dayIndex}`).toContain('forced-reorder');
+
+    // Drag-zooming one chart zooms the others (the hedge chart's canvas is redrawn), and a
+    // double click resets; neither may raise an error (checked at the end).
+    const hedgeCanvas = page.locator('[data-chart="hedge-pnl"] canvas');
+    const before = await hedgeCanvas.screenshot();
+    await page.mouse.move(box.x + box.width * 0.3, box.y + 20);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.5, box.y + 40, { steps: 5 });
+    await page.mouse.up();
+    const zoomed = await hedgeCanvas.screenshot();
+    expect(zoomed.equals(before)).toBe(false);
+    await page.mouse.dblclick(box.x + box.width * 0.5, box.y + 40);
+
+    // Charts follow the window width.
+    const powerCanvas = page.locator('[data-chart="price-power"] canvas');
+    const wideWidth = (await powerCanvas.boundingBox())!.width;
+    await page.setViewportSize({ width: 800, height: 900 });
+    await expect.poll(async () => (await powerCanvas.boundingBox())!.width, { timeout: 5_000 }).toBeLessThan(wideWidth - 200);
 
     // Hostile strings are text, not markup.
     expect(await page.title()).toBe(data.title);
