@@ -4,7 +4,9 @@
  * under commands/ and registers itself here.
  */
 import { Command } from 'commander';
+import { register as registerLedger } from './commands/ledger.js';
 import { register as registerSignals } from './commands/signals.js';
+import { register as registerData } from './commands/data.js';
 
 const program = new Command();
 program
@@ -19,7 +21,9 @@ program
 
 const registrations: Array<(program: Command) => void> = [
   // command groups register here, one import each
+  registerLedger,
   registerSignals,
+  registerData,
 ];
 for (const register of registrations) register(program);
 

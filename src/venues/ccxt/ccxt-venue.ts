@@ -357,7 +357,12 @@ export class CcxtVenue implements Venue {
 
   /** Milliseconds in a ccxt timeframe (`1d` -> 86400000). */
   timeframeMs(timeframe: string): number {
-    return this.#exchange.parseTimeframe(timeframe) * 1000;
+    const listed = this.#exchange.timeframes as Record<string, unknown> | undefined;
+    const seconds = listed && !(timeframe in listed) ? Number.NaN : safeParseTimeframe(this.#exchange, timeframe);
+    if (!Number.isFinite(seconds) || seconds <= 0) {
+      throw new ConfigError(`${this.#exchange.id} has no ${JSON.stringify(timeframe)} candles (it has ${Object.keys(listed ?? {}).join(', ')})`, { field: 'timeframe' });
+    }
+    return seconds * 1000;
   }
 
   /** Balances by asset (assets with a zero total are left out). */
@@ -546,6 +551,14 @@ export class CcxtVenue implements Venue {
       fee: this.feeInQuote(symbol, trade.fee, price),
       feeCharged: trade.fee?.cost !== undefined ? { cost: decimalOf(trade.fee.cost), currency: trade.fee.currency ?? '' } : undefined,
     };
+  }
+}
+
+function safeParseTimeframe(exchange: Exchange, timeframe: string): number {
+  try {
+    return exchange.parseTimeframe(timeframe);
+  } catch {
+    return Number.NaN;
   }
 }
 
