@@ -6,7 +6,6 @@
 import { Command } from 'commander';
 import { register as registerLedger } from './commands/ledger.js';
 import { register as registerSignals } from './commands/signals.js';
-import { register as registerData } from './commands/data.js';
 
 const program = new Command();
 program
@@ -23,7 +22,6 @@ const registrations: Array<(program: Command) => void> = [
   // command groups register here, one import each
   registerLedger,
   registerSignals,
-  registerData,
 ];
 for (const register of registrations) register(program);
 

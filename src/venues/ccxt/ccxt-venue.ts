@@ -257,6 +257,9 @@ export class CcxtVenue implements Venue {
    * reports with the exchange's reason; authentication failures throw VenueHaltError; an
    * outcome that stays unknown after the lookups throws VenueError `unknown-outcome` (the
    * pipeline keeps the order pending and calls `lookup` later; it must not re-send).
+   *
+   * Call it once per client order id. Binance accepts a reused id once the earlier order is
+   * filled, so after a crash the caller must `lookup` a stored id before submitting it again.
    */
   async submit(order: OrderRequest): Promise<OrderReport> {
     this.#assertPrivate('submit');
