@@ -7,9 +7,8 @@
  * `downRatio` on a cross down, and held until the next crossing. While margin is at risk it
  * is raised by `marginAtRiskStep`; then it is capped at `maxRatio` (<= 1).
  *
- * Margin at risk: the context gives each product's replacement cost but not its standard
- * cost, so the test is on the material itself: marketUnitPrice > standardUnitCost (the
- * material's share of every product's replacement cost then exceeds its standard).
+ * Margin at risk: some product that consumes the material would cost more to make at
+ * today's market prices than at standard (replacement cost > standard cost).
  *
  * Target hedge = ratio x max(0, exposureQty + hedged): the forecast consumption over the
  * horizon not covered by inventory or orders. Because ratio <= 1 the target never exceeds
@@ -55,7 +54,10 @@ function hedgeIntents(context: StrategyContext, p: MaHedgeParams, crossingRatio:
   const hedge = context.hedge;
   if (hedge === undefined) return [];
   const { inventory, cost } = context;
-  const marginAtRisk = cost.marketUnitPrice.greaterThan(cost.standardUnitCost);
+  const marginAtRisk = [...cost.productReplacementCost].some(([product, replacement]) => {
+    const standard = cost.productStandardCost.get(product);
+    return standard !== undefined && replacement.greaterThan(standard);
+  });
   const hedgeRatio = targetRatio(crossingRatio, marginAtRisk, p);
   const exposure = Decimal.max(ZERO_QTY, inventory.exposureQty.plus(inventory.hedged));
   const target = Decimal.min(exposure, exposure.times(hedgeRatio));

@@ -68,7 +68,7 @@ export default defineStrategy({
   description:
     'Baseline: buys the forecast consumption until the next firing of the cron schedule, topped up to the buffer; between firings only a forced reorder at the reorder point.',
   params,
-  needs: () => ({}),
+  needs: () => ({ schedule: true }),
   create: (p) => ({
     name: SCHEDULE_NAME,
     decide: (context) => decideSchedule(context, p),

@@ -50,6 +50,8 @@ export interface CostView {
   readonly carryingPerUnitDay: Decimal;
   /** Replacement cost of one unit of each product that consumes this material (BOM x market + conversion). */
   readonly productReplacementCost: ReadonlyMap<string, Decimal>;
+  /** Standard cost of one unit of each of those products (BOM x standard + standard conversion). */
+  readonly productStandardCost: ReadonlyMap<string, Decimal>;
   /** The price cap per material unit derived from the products' target unit cost (undefined: no cap). */
   readonly priceCap: Decimal | undefined;
   /** knownAt of the newest ledger figure behind these numbers. */
@@ -92,6 +94,8 @@ export interface Strategy {
 export interface StrategyNeeds {
   readonly signal?: { readonly fast: number; readonly slow: number; readonly ma: 'sma' | 'ema' };
   readonly hedging?: boolean;
+  /** The strategy acts on the run's cron schedule (the engine then fills scheduleFired and daysToNextSchedule). */
+  readonly schedule?: boolean;
 }
 
 /**

@@ -72,6 +72,7 @@ export function makeContext(spec: ContextSpec = {}): StrategyContext {
       marketUnitPrice,
       carryingPerUnitDay: dec(spec.carryingPerUnitDay ?? '0.002'),
       productReplacementCost: new Map([['ammonia', marketUnitPrice.times(33).plus(95)]]),
+      productStandardCost: new Map([['ammonia', dec(spec.standardUnitCost ?? '3.5').times(33).plus(95)]]),
       priceCap: spec.priceCap === undefined ? undefined : dec(spec.priceCap),
       knownAt: at,
     },
