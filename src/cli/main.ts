@@ -5,6 +5,7 @@
  */
 import { Command } from 'commander';
 import { register as registerLedger } from './commands/ledger.js';
+import { register as registerLedger } from './commands/ledger.js';
 import { register as registerSignals } from './commands/signals.js';
 
 const program = new Command();
@@ -20,6 +21,7 @@ program
 
 const registrations: Array<(program: Command) => void> = [
   // command groups register here, one import each
+  registerLedger,
   registerLedger,
   registerSignals,
 ];
