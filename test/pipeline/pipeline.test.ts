@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal } from '../../src/core/decimal.js';
+import { CLIENT_ORDER_ID_PATTERN } from '../../src/pipeline/client-order-id.js';
+import { MemoryOrderStore } from '../../src/pipeline/order-store.js';
+import type { OrderRecord } from '../../src/pipeline/order-state.js';
+import { Pipeline, toPlainJson, type FillSink } from '../../src/pipeline/pipeline.js';
+import type { Fill, Intent, OrderReport, OrderRequest, Venue } from '../../src/pipeline/types.js';
+import { VenueError } from '../../src/pipeline/venue-error.js';
+import { SimVenue } from '../../src/venues/sim/sim-venue.js';
+import { D, day, intent, limits } from './fixtures.js';
+
+type Step = 'ok' | 'throw-after-accept' | 'throw-before-accept' | 'rejected' | 'rate-limit' | 'authentication';
+
+/** A venue in front of a SimVenue that fails on command and logs every call. */
+class FlakyVenue implements Venue {
+  readonly name = 'flaky';
+  readonly calls: string[] = [];
+  plan: Step[] = [];
+  failLookups = 0;
+  onSubmit: ((order: OrderRequest) => void) | undefined;
+  constructor(readonly inner: SimVenue) {}
+  rules(instrument: string) {
+    return this.inner.rules(instrument);
+  }
+  async submit(order: OrderRequest): Promise<OrderReport> {
+    this.calls.push(`submit ${order.clientOrderId}`);
+    this.onSubmit?.(order);
+    const step = this.plan.shift() ?? 'ok';
+    if (step === 'throw-before-accept') throw new Error('socket hang up');
+    if (step === 'rejected') throw new VenueError('rejected', 'insufficient balance');
+    if (step === 'rate-limit') throw new VenueError('rate-limit', '429 too many requests');
+    if (step === 'authentication') throw new VenueError('authentication', 'invalid API key');
+    const report = await this.inner.submit(order);
+    if (step === 'throw-after-accept') throw new VenueError('network', 'request timed out');
+    return report;
+  }
+  async lookup(clientOrderId: string, instrument: string): Promise<OrderReport | undefined> {
+    this.calls.push(`lookup ${clientOrderId}`);
+    if (this.failLookups > 0) {
+      this.failLookups -= 1;
+      throw new VenueError('network', 'lookup timed out');
+    }
+    return this.inner.lookup(clientOrderId, instrument);
+  }
+  async cancel(clientOrderId: string, instrument: string): Promise<OrderReport | undefined> {
+    this.calls.push(`cancel ${clientOrderId}`);
+    return this.inner.cancel(clientOrderId, instrument);
+  }
+}
+
+function setup(riskOverrides: Record<string, unknown> = {}) {
+  const sim = new SimVenue({ instruments: { gas: { symbol: 'NG/USD', lotStep: '0.1', tickSize: '0.01', minQty: '1', minNotional: '10' } }, feeBps: '10' });
+  sim.onBar({ at: day(0), open: 3, high: 3.1, low: 2.9, close: 3 });
+  const venue = new FlakyVenue(sim);
+  const store = new MemoryOrderStore();
+  const fills: { order: OrderRecord; fill: Fill; intent: Intent }[] = [];
+  const sink: FillSink = { onFill: (order, fill, why) => void fills.push({ order, fill, intent: why }) };
+  const pipeline = new Pipeline({ runId: 'run-1', venue, limits: limits(riskOverrides), store, sink });
+  return { sim, venue, store, fills, sink, pipeline };
+}
+const ctx = { referencePrice: D('3') };
+
+describe('Pipeline', () => {
+  it('records every stage, sends, and applies fills on sync to positions and the sink', async () => {
+    const { sim, pipeline, fills } = setup();
+    const decision = await pipeline.submit(intent({ qty: D('10.05') }), ctx);
+    expect(decision.outcome).toBe('sent');
+    expect(decision.sizing).toMatchObject({ kind: 'sized' });
+    expect(decision.sizing.qty.toString()).toBe('10');
+    expect(decision.risk).toHaveLength(6);
+    expect(decision.risk.every((v) => v.allowed)).toBe(true);
+    expect(decision.clientOrderId).toMatch(CLIENT_ORDER_ID_PATTERN);
+    expect(decision.firstReport?.status).toBe('open');
+    expect(decision.request).toMatchObject({ type: 'market', symbol: 'NG/USD', reason: 'procure' });
+    expect(pipeline.openOrderCount).toBe(1);
+
+    sim.onBar({ at: day(1), open: 3.2, high: 3.3, low: 3.1, close: 3.25 });
+    const synced = await pipeline.sync();
+    expect(synced).toMatchObject({ looked: 1, fills: 1 });
+    expect(pipeline.openOrderCount).toBe(0);
+    expect(fills).toHaveLength(1);
+    expect(fills[0]!.fill.price.toString()).toBe('3.2');
+    expect(fills[0]!.fill.fee.toString()).toBe('0.03'); // 32 x 10 bps
+    expect(fills[0]!.order.status).toBe('filled');
+    expect(fills[0]!.intent.reason).toBe('procure');
+    const position = pipeline.positions.get('gas');
+    expect([position.qty.toString(), position.avgPrice.toString(), position.fees.toString()]).toEqual(['10', '3.2', '0.03']);
+    expect(pipeline.counters()).toMatchObject({ intents: 1, orders: 1, fills: 1, denials: 0, skips: 0 });
+    expect(await pipeline.sync()).toMatchObject({ looked: 0, fills: 0 });
+    expect(fills).toHaveLength(1);
+  });
+
+  it('returns one shared resolved promise from sync when nothing is open', async () => {
+    const { pipeline } = setup();
+    const first = pipeline.sync();
+    expect(pipeline.sync()).toBe(first);
+    expect(await first).toEqual({ looked: 0, fills: 0, errors: [] });
+  });
+
+  it('records skips and denials as values in the journal and the counters', async () => {
+    const { pipeline, venue } = setup();
+    const skipped = await pipeline.submit(intent({ qty: D('0.05') }), ctx);
+    expect(skipped).toMatchObject({ outcome: 'skipped', sizing: { kind: 'skipped', reason: 'rounds to zero' }, risk: [] });
+    const denied = await pipeline.submit(intent({ qty: D('100') }), { ...ctx, priceCap: D('2.5') });
+    expect(denied.outcome).toBe('denied');
+    expect(denied.risk.find((v) => !v.allowed)).toMatchObject({ check: 'price-cap', reason: 'price 3 against cap 2.5' });
+    expect(denied.clientOrderId).toBeUndefined();
+    expect(venue.calls).toEqual([]);
+    expect(pipeline.journal().map((d) => d.outcome)).toEqual(['skipped', 'denied']);
+    expect(pipeline.counters()).toMatchObject({ intents: 2, orders: 0, skips: 1, denials: 1 });
+    const json = toPlainJson(denied) as { sizing: { qty: string } };
+    expect(json.sizing.qty).toBe('100');
+  });
+
+  it('enforces the daily notional across orders of the same UTC day', async () => {
+    const { pipeline } = setup();
+    const big = (n: number, at = day(0)) => pipeline.submit(intent({ qty: D('3000'), at: at + n }), ctx);
+    expect((await big(1)).outcome).toBe('sent');
+    expect((await big(2)).outcome).toBe('sent');
+    const third = await big(3);
+    expect(third.outcome).toBe('denied');
+    expect(third.risk.find((v) => v.check === 'daily-notional')!.reason).toMatch(/18000 \+ 9000 = 27000 against limit 25000/);
+    expect((await big(0, day(1))).outcome).toBe('sent');
+  });
+
+  it('sizes a target net of open orders, and keeps hedges within exposure', async () => {
+    const { pipeline } = setup();
+    expect((await pipeline.submit(intent({ qty: undefined, targetQty: D('50'), reason: 'hedge' }), { ...ctx, exposure: D('80') })).outcome).toBe('sent');
+    const again = await pipeline.submit(intent({ at: day(0) + 1, qty: undefined, targetQty: D('50'), reason: 'hedge' }), { ...ctx, exposure: D('80') });
+    expect(again.sizing).toMatchObject({ kind: 'skipped', reason: 'nothing to do' });
+    const over = await pipeline.submit(intent({ at: day(0) + 2, qty: undefined, targetQty: D('90'), reason: 'hedge' }), { ...ctx, exposure: D('80') });
+    expect(over.outcome).toBe('denied');
+    expect(over.risk.find((v) => v.check === 'hedge-ratio')).toMatchObject({ allowed: false });
+  });
+
+  it('kill switch: halts at once, cancels open orders, and stays halted after a restart', async () => {
+    const { pipeline, store, venue } = setup();
+    const resting = await pipeline.submit(intent({ qty: D('10'), limitPrice: D('2.8') }), ctx);
+    expect(resting.request).toMatchObject({ type: 'limit' });
+    const ended = await pipeline.killSwitch('operator pressed stop', day(0) + 5);
+    expect(ended.map((o) => o.status)).toEqual(['cancelled']);
+    expect(pipeline.tradingState).toBe('halted');
+    const denied = await pipeline.submit(intent({ at: day(0) + 6 }), ctx);
+    expect(denied.risk[0]).toMatchObject({ check: 'trading-state', allowed: false, reason: 'trading is halted' });
+    const restarted = new Pipeline({ runId: 'run-1', venue, limits: limits(), store });
+    expect(restarted.tradingState).toBe('halted');
+    restarted.setTradingState('reducing-only', 'resumed carefully', day(1));
+    expect(store.loadControl()).toEqual({ state: 'reducing-only', reason: 'resumed carefully', at: day(1) });
+    expect((await restarted.submit(intent({ at: day(1) }), ctx)).outcome).toBe('denied');
+    expect((await restarted.submit(intent({ at: day(1), reason: 'emergency' }), ctx)).outcome).toBe('sent');
+  });
+
+  it('records the order as new before calling the venue', async () => {
+    const { pipeline, venue, store } = setup();
+    const seen: (string | number | undefined)[] = [];
+    venue.onSubmit = (order) => {
+      const stored = store.getOrder(order.clientOrderId);
+      seen.push(stored?.status, stored?.submitAttempts);
+    };
+    await pipeline.submit(intent(), ctx);
+    expect(seen).toEqual(['new', 1]);
+  });
+
+  it('after a network error looks the order up and does not send it again when the venue has it', async () => {
+    const { pipeline, venue, sim } = setup();
+    venue.plan = ['throw-after-accept'];
+    const decision = await pipeline.submit(intent(), ctx);
+    const id = decision.clientOrderId!;
+    expect(venue.calls).toEqual([`submit ${id}`, `lookup ${id}`]);
+    expect(decision).toMatchObject({ outcome: 'sent', status: 'open' });
+    expect(decision.firstReport?.status).toBe('open');
+    expect(decision.error).toMatch(/timed out/);
+    expect(sim.workingCount).toBe(1);
+  });
+
+  it('re-sends with the same client order id only after the lookup finds nothing', async () => {
+    const { pipeline, venue, sim } = setup();
+    venue.plan = ['throw-before-accept'];
+    const decision = await pipeline.submit(intent(), ctx);
+    const id = decision.clientOrderId!;
+    expect(venue.calls).toEqual([`submit ${id}`, `lookup ${id}`, `submit ${id}`]);
+    expect(decision.outcome).toBe('sent');
+    expect(sim.workingCount).toBe(1);
+    expect(pipeline.counters().unknownOutcomes).toBe(1);
+  });
+
+  it('gives up after maxSubmitAttempts, one more lookup in sync, then rejects', async () => {
+    const { pipeline, venue } = setup({ maxSubmitAttempts: 2 });
+    venue.plan = ['throw-before-accept', 'throw-before-accept'];
+    const decision = await pipeline.submit(intent(), ctx);
+    expect(decision).toMatchObject({ outcome: 'unknown', status: 'new' });
+    const id = decision.clientOrderId!;
+    expect(venue.calls).toEqual([`submit ${id}`, `lookup ${id}`, `submit ${id}`, `lookup ${id}`]);
+    const synced = await pipeline.sync();
+    expect(synced.errors[0]).toMatch(/not at the venue after 2 attempts/);
+    expect(venue.calls.slice(4)).toEqual([`lookup ${id}`]);
+    expect(pipeline.openOrderCount).toBe(0);
+    expect(pipeline.counters().rejections).toBe(1);
+  });
+
+  it('leaves an order new when the lookup fails too, and resolves it on the next sync', async () => {
+    const { pipeline, venue, sim } = setup();
+    venue.plan = ['throw-after-accept'];
+    venue.failLookups = 1;
+    const decision = await pipeline.submit(intent(), ctx);
+    expect(decision).toMatchObject({ outcome: 'unknown', status: 'new' });
+    expect(decision.error).toMatch(/lookup failed/);
+    sim.onBar({ at: day(1), open: 3, high: 3, low: 3, close: 3 });
+    const synced = await pipeline.sync();
+    expect(synced.fills).toBe(1);
+    expect(venue.calls.filter((c) => c.startsWith('submit'))).toHaveLength(1);
+  });
+
+  it('never re-sends a rejected order; an authentication failure also halts', async () => {
+    const { pipeline, venue } = setup();
+    venue.plan = ['rejected'];
+    const rejected = await pipeline.submit(intent(), ctx);
+    expect(rejected).toMatchObject({ outcome: 'rejected', status: 'rejected' });
+    expect(rejected.error).toMatch(/insufficient balance/);
+    expect(venue.calls).toHaveLength(1);
+    venue.plan = ['authentication'];
+    const auth = await pipeline.submit(intent({ at: day(0) + 1 }), ctx);
+    expect(auth.outcome).toBe('rejected');
+    expect(pipeline.tradingState).toBe('halted');
+    expect(pipeline.controlLog()[0]!.reason).toMatch(/invalid API key/);
+  });
+
+  it('after a rate limit leaves the order for sync, which looks it up before re-sending', async () => {
+    const { pipeline, venue, sim } = setup();
+    venue.plan = ['rate-limit'];
+    const decision = await pipeline.submit(intent(), ctx);
+    const id = decision.clientOrderId!;
+    expect(decision.outcome).toBe('unknown');
+    expect(venue.calls).toEqual([`submit ${id}`]);
+    await pipeline.sync();
+    expect(venue.calls).toEqual([`submit ${id}`, `lookup ${id}`, `submit ${id}`]);
+    expect(sim.workingCount).toBe(1);
+  });
+
+  it('after a restart, the same intent maps to the same order and is not sent twice', async () => {
+    const { pipeline, venue, store, sim } = setup();
+    venue.plan = ['throw-after-accept'];
+    venue.failLookups = 1;
+    const first = await pipeline.submit(intent(), ctx);
+    expect(first.outcome).toBe('unknown');
+    // The process dies here; a new one starts on the same store and replays the same decision.
+    const restarted = new Pipeline({ runId: 'run-1', venue, limits: limits(), store });
+    expect(restarted.openOrderCount).toBe(1);
+    const replay = await restarted.submit(intent(), ctx);
+    expect(replay).toMatchObject({ outcome: 'replayed', clientOrderId: first.clientOrderId, status: 'open' });
+    expect(venue.calls.filter((c) => c.startsWith('submit'))).toHaveLength(1);
+    expect(sim.workingCount).toBe(1);
+    // A different run id is a different order.
+    const other = new Pipeline({ runId: 'run-2', venue, limits: limits(), store });
+    expect((await other.submit(intent(), ctx)).clientOrderId).not.toBe(first.clientOrderId);
+  });
+
+  it('gives a second intent with the same time, instrument and side its own id', async () => {
+    const { pipeline } = setup();
+    const a = await pipeline.submit(intent(), ctx);
+    const b = await pipeline.submit(intent(), ctx);
+    expect(a.clientOrderId).not.toBe(b.clientOrderId);
+    expect([a.outcome, b.outcome]).toEqual(['sent', 'sent']);
+  });
+
+  it('refuses a contradictory venue report loudly instead of guessing', async () => {
+    const { pipeline, venue } = setup();
+    const decision = await pipeline.submit(intent({ limitPrice: D('2.8') }), ctx);
+    expect(decision.outcome).toBe('sent');
+    const id = decision.clientOrderId!;
+    venue.lookup = async () => ({ clientOrderId: id, venueOrderId: 'sim-1', status: 'rejected', filledQty: new Decimal(0), fills: [] });
+    await expect(pipeline.sync()).rejects.toThrow(`order ${id}: illegal transition from open to rejected`);
+    expect(pipeline.store.getOrder(id)!.status).toBe('open');
+  });
+});
