@@ -103,13 +103,18 @@ export function movingAverage(close: Float64Array, period: number, kind: MovingA
 /** Simple moving average by running sum (same operation order as technicalindicators). */
 export function smaFast(close: Float64Array, period: number): Float64Array {
   const n = close.length;
-  const out = new Float64Array(n).fill(NaN);
+  const out = new Float64Array(n);
+  const warm = Math.min(n, period - 1);
+  out.fill(NaN, 0, warm);
   let sum = 0;
-  for (let i = 0; i < n; i += 1) {
-    const x = close[i]!;
-    if (i < period) sum = sum + x;
-    else sum = sum - close[i - period]! + x;
-    if (i >= period - 1) out[i] = sum / period;
+  // Split loops (warm-up, first value, steady state) keep the hot loop branch-free.
+  for (let i = 0; i < warm; i += 1) sum = sum + close[i]!;
+  if (n < period) return out;
+  sum = sum + close[period - 1]!;
+  out[period - 1] = sum / period;
+  for (let i = period; i < n; i += 1) {
+    sum = sum - close[i - period]! + close[i]!;
+    out[i] = sum / period;
   }
   return out;
 }
@@ -117,22 +122,18 @@ export function smaFast(close: Float64Array, period: number): Float64Array {
 /** Exponential moving average seeded with the SMA of the first `period` closes (technicalindicators' convention). */
 export function emaFast(close: Float64Array, period: number): Float64Array {
   const n = close.length;
-  const out = new Float64Array(n).fill(NaN);
+  const out = new Float64Array(n);
+  const warm = Math.min(n, period - 1);
+  out.fill(NaN, 0, warm);
   const k = 2 / (period + 1);
   let sum = 0;
-  let ema = 0;
-  for (let i = 0; i < n; i += 1) {
-    const x = close[i]!;
-    if (i < period - 1) {
-      sum = sum + x;
-      continue;
-    }
-    if (i === period - 1) {
-      sum = sum + x;
-      ema = sum / period;
-    } else {
-      ema = (x - ema) * k + ema;
-    }
+  for (let i = 0; i < warm; i += 1) sum = sum + close[i]!;
+  if (n < period) return out;
+  sum = sum + close[period - 1]!;
+  let ema = sum / period;
+  out[period - 1] = ema;
+  for (let i = period; i < n; i += 1) {
+    ema = (close[i]! - ema) * k + ema;
     out[i] = ema;
   }
   return out;
