@@ -44,6 +44,8 @@ export class Books {
   hedges = new Map<string, Holding>();
   /** Latest `at` posted. */
   lastAt = -Infinity;
+  /** Latest `knownAt` posted (a close is not known before the figures it closes). */
+  maxKnownAt = -Infinity;
   /** Standard conversion cost allocated at completion since the last close. */
   periodAllocated = ZERO;
   /** Standard conversion cost of units sold since the last close. */
@@ -60,6 +62,7 @@ export class Books {
     copy.products = new Map(this.products);
     copy.hedges = new Map(this.hedges);
     copy.lastAt = this.lastAt;
+    copy.maxKnownAt = this.maxKnownAt;
     copy.periodAllocated = this.periodAllocated;
     copy.periodSold = this.periodSold;
     copy.reversedSeqs = new Set(this.reversedSeqs);
@@ -97,6 +100,7 @@ export class Books {
     }
     if (entry.reverses !== undefined) this.reversedSeqs.add(entry.reverses);
     if (entry.at > this.lastAt) this.lastAt = entry.at;
+    if (entry.knownAt > this.maxKnownAt) this.maxKnownAt = entry.knownAt;
   }
 }
 
@@ -344,6 +348,9 @@ export class Engine {
    *   and sale, conversion is never inventoried and prorate equals writeoff. Parts are split
    *   with `allocate`, so they sum exactly; the finished-goods part is spread over products by
    *   their carrying value.
+   *
+   * The close entry's knownAt is the latest knownAt posted so far (a write-off is not known
+   * before the invoices it closes).
    */
   private close(event: LedgerEvent, eventId: string, books: Books): EntryDraft {
     const control = books.balance(Account.conversionCostsControl);
@@ -372,7 +379,9 @@ export class Engine {
         if (!part.isZero()) movements.push(this.productMove(books, id, ZERO, part));
       });
     }
-    return this.finish(event, eventId, 'close', mergeLines(b.lines), movements, {}, books);
+    const draft = this.finish(event, eventId, 'close', mergeLines(b.lines), movements, {}, books);
+    // The write-off depends on every conversion figure of the period: it is known when the last of them is.
+    return books.maxKnownAt > draft.knownAt ? { ...draft, knownAt: books.maxKnownAt } : draft;
   }
 
   /**

@@ -1,0 +1,205 @@
+/**
+ * `procura ledger ...`: replay an event file into a fresh in-memory ledger, or post into and
+ * read from the persistent SQLite store. Every command takes `--json`; errors go to stderr
+ * as `procura: file:line: field: message` with a non-zero exit (2 bad input, 3 failed verify).
+ */
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { ProcuraError, ErrorCode } from '../../core/errors.js';
+import { parseTime, formatTime, type EpochMs } from '../../core/time.js';
+import { ZERO, type Decimal } from '../../core/decimal.js';
+import { Ledger, loadEvents, loadPlant, ledgerReport, entryToJson, quantitiesToJson, type JournalEntry } from '../../ledger/index.js';
+import { action, printJson, formatTable } from '../run.js';
+
+interface JsonOption {
+  json?: boolean;
+}
+
+/** Registers the `ledger` command group. */
+export function register(program: Command): void {
+  const ledger = program.command('ledger').description('backflush cost ledger: replay, post, balances, journal, verify');
+
+  ledger
+    .command('replay')
+    .description('post an event file into a fresh in-memory ledger; print the journal and balances')
+    .requiredOption('--plant <file>', 'plant YAML')
+    .requiredOption('--events <file>', 'events (JSON Lines)')
+    .option('--json', 'machine output')
+    .action(
+      action((opts: { plant: string; events: string } & JsonOption) => {
+        const plant = loadPlant(opts.plant);
+        const events = loadEvents(opts.events, plant);
+        const book = Ledger.inMemory(plant);
+        const result = book.post(events, { file: opts.events });
+        if (opts.json) {
+          printJson({ ...ledgerReport(book), posted: result.posted, skipped: result.skipped, flagged: result.flagged.map((e) => ({ seq: e.seq, event: e.eventId, flags: e.flags })) });
+          return;
+        }
+        process.stdout.write(`${formatJournal(book.entries(), book.plant.moneyPlaces)}\n\n`);
+        process.stdout.write(`${formatBalances(book)}\n`);
+        process.stdout.write(`\nposted ${result.posted} events, ${book.entries().length} entries${result.skipped.length ? `, skipped ${result.skipped.length} already posted` : ''}${result.flagged.length ? `, ${result.flagged.length} flagged` : ''}\n`);
+      }),
+    );
+
+  ledger
+    .command('post')
+    .description('post an event file into the store, in one transaction (all or nothing)')
+    .requiredOption('--db <file>', 'SQLite ledger store (created if missing)')
+    .requiredOption('--plant <file>', 'plant YAML')
+    .requiredOption('--events <file>', 'events (JSON Lines)')
+    .option('--json', 'machine output')
+    .action(
+      action((opts: { db: string; plant: string; events: string } & JsonOption) => {
+        const plant = loadPlant(opts.plant);
+        const events = loadEvents(opts.events, plant);
+        const book = Ledger.openSqlite(opts.db, plant);
+        try {
+          const result = book.post(events, { file: opts.events });
+          const places = plant.moneyPlaces;
+          if (opts.json) {
+            printJson({ posted: result.posted, skipped: result.skipped, entries: result.entries.map((e) => entryToJson(e, places)), flagged: result.flagged.map((e) => ({ seq: e.seq, event: e.eventId, flags: e.flags })) });
+            return;
+          }
+          process.stdout.write(`posted ${result.posted} events (${result.entries.length} entries) into ${opts.db}`);
+          if (result.skipped.length) process.stdout.write(`; skipped ${result.skipped.length} already posted: ${result.skipped.slice(0, 10).join(', ')}${result.skipped.length > 10 ? ', ...' : ''}`);
+          process.stdout.write('\n');
+          for (const e of result.flagged) process.stdout.write(`flagged: entry ${e.seq} (event ${e.eventId}): ${(e.flags ?? []).join('; ')}\n`);
+        } finally {
+          book.close();
+        }
+      }),
+    );
+
+  ledger
+    .command('balances')
+    .description('trial balance and book quantities from the store, optionally as of a time')
+    .requiredOption('--db <file>', 'SQLite ledger store')
+    .option('--at <time>', 'only entries dated at or before this time (YYYY-MM-DD, ISO, epoch ms)')
+    .option('--known-at <time>', 'only entries known at or before this time')
+    .option('--json', 'machine output')
+    .action(
+      action((opts: { db: string; at?: string; knownAt?: string } & JsonOption) => {
+        const book = openStore(opts.db);
+        try {
+          const asOf: { at?: EpochMs; knownAt?: EpochMs } = {};
+          if (opts.at !== undefined) asOf.at = parseTime(opts.at, { field: '--at' });
+          if (opts.knownAt !== undefined) asOf.knownAt = parseTime(opts.knownAt, { field: '--known-at' });
+          if (opts.json) {
+            printJson(ledgerReport(book, book.entries(asOf), asOf));
+            return;
+          }
+          process.stdout.write(`${formatBalances(book, asOf)}\n`);
+        } finally {
+          book.close();
+        }
+      }),
+    );
+
+  ledger
+    .command('journal')
+    .description('journal entries from the store, each with its event, BOM and standard-cost versions')
+    .requiredOption('--db <file>', 'SQLite ledger store')
+    .option('--event <id>', 'only the entries of this event')
+    .option('--json', 'machine output')
+    .action(
+      action((opts: { db: string; event?: string } & JsonOption) => {
+        const book = openStore(opts.db);
+        try {
+          const entries = book.entries(opts.event !== undefined ? { eventId: opts.event } : {});
+          if (opts.event !== undefined && entries.length === 0) throw new ProcuraError(ErrorCode.input, `no entries for event ${JSON.stringify(opts.event)}`, { field: '--event' });
+          if (opts.json) {
+            printJson({ entries: entries.map((e) => entryToJson(e, book.plant.moneyPlaces)) });
+            return;
+          }
+          process.stdout.write(`${formatJournal(entries, book.plant.moneyPlaces)}\n`);
+        } finally {
+          book.close();
+        }
+      }),
+    );
+
+  ledger
+    .command('verify')
+    .description('check every entry balances, the trial balance is zero, the hash chain is intact and book quantities are consistent')
+    .requiredOption('--db <file>', 'SQLite ledger store')
+    .option('--json', 'machine output')
+    .action(
+      action((opts: { db: string } & JsonOption) => {
+        const book = openStore(opts.db);
+        try {
+          const result = book.verify();
+          if (opts.json) printJson(result);
+          else {
+            for (const f of result.flagged) process.stdout.write(`flagged: entry ${f.seq} (event ${f.eventId}): ${f.flags.join('; ')}\n`);
+            if (result.ok) process.stdout.write(`ok: ${result.entries} entries balance, trial balance is zero, hash chain intact, book quantities consistent${result.flagged.length ? ` (${result.flagged.length} flagged)` : ''}\n`);
+          }
+          if (!result.ok) throw new ProcuraError(ErrorCode.verify, result.fault ?? 'verification failed', { file: opts.db });
+        } finally {
+          book.close();
+        }
+      }),
+    );
+}
+
+function openStore(db: string): Ledger {
+  if (!existsSync(db)) throw new ProcuraError(ErrorCode.store, 'no ledger store here (post events first)', { file: db });
+  return Ledger.openSqlite(db);
+}
+
+/** 1234567.5 -> "1,234,567.50". */
+function money(value: Decimal, places: number): string {
+  const [whole, fraction] = value.abs().toFixed(places).split('.');
+  const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${value.isNegative() && !value.isZero() ? '-' : ''}${grouped}${fraction !== undefined ? `.${fraction}` : ''}`;
+}
+
+/** A readable journal: one block per entry, debits then credits indented, quantity changes below. */
+export function formatJournal(entries: readonly JournalEntry[], places: number): string {
+  const blocks: string[] = [];
+  for (const e of entries) {
+    const head = [`#${e.seq}`, formatTime(e.at), e.eventType, e.eventId];
+    if (e.knownAt !== e.at) head.push(`(known ${formatTime(e.knownAt)})`);
+    if (e.reverses !== undefined) head.push(`reverses #${e.reverses}`);
+    if (e.ref !== undefined) head.push(`ref ${e.ref}`);
+    if (e.reason !== undefined) head.push(`reason ${e.reason}`);
+    const versions = Object.entries(e.versions).map(([k, v]) => `${k} ${v}`);
+    const lines = [head.join('  ') + (versions.length ? `\n    versions: ${versions.join('; ')}` : '')];
+    const width = Math.max(24, ...e.lines.map((l) => l.account.length));
+    for (const l of e.lines) {
+      if (!l.debit.isZero()) lines.push(`    Dr ${l.account.padEnd(width)} ${money(l.debit, places).padStart(16)}`);
+    }
+    for (const l of e.lines) {
+      if (!l.credit.isZero()) lines.push(`        Cr ${l.account.padEnd(width)} ${''.padStart(12)}${money(l.credit, places).padStart(16)}`);
+    }
+    if (e.lines.length === 0) lines.push('    (no money entry)');
+    if (e.movements.length) lines.push(`    quantities: ${e.movements.map((m) => `${m.id} ${m.qty.isNegative() ? '' : '+'}${m.qty.toFixed()} -> ${m.after.toFixed()}`).join(', ')}`);
+    for (const flag of e.flags ?? []) lines.push(`    FLAGGED ${flag}`);
+    blocks.push(lines.join('\n'));
+  }
+  return blocks.length ? blocks.join('\n') : '(no entries)';
+}
+
+/** Trial balance table plus book quantities. */
+export function formatBalances(book: Ledger, asOf: { at?: EpochMs; knownAt?: EpochMs } = {}): string {
+  const places = book.plant.moneyPlaces;
+  const balances = book.balances(asOf);
+  let debit: Decimal | undefined;
+  let credit: Decimal | undefined;
+  const rows: string[][] = [];
+  for (const [account, value] of balances) {
+    if (value.isZero()) continue;
+    rows.push([account, value.isPositive() ? money(value, places) : '', value.isNegative() ? money(value.negated(), places) : '']);
+    if (value.isPositive()) debit = debit ? debit.plus(value) : value;
+    else credit = credit ? credit.plus(value.negated()) : value.negated();
+  }
+  rows.push(['total', money(debit ?? ZERO, places), money(credit ?? ZERO, places)]);
+  const title = `Trial balance (${book.plant.currency}, ${book.plant.trigger}${asOf.at !== undefined ? `, at ${formatTime(asOf.at)}` : ''}${asOf.knownAt !== undefined ? `, known at ${formatTime(asOf.knownAt)}` : ''})`;
+  const q = quantitiesToJson(book.quantities(asOf), places) as { materials: Record<string, string>; products: Record<string, string>; hedges: Record<string, { qty: string; carryingValue: string }> };
+  const qRows: string[][] = [
+    ...Object.entries(q.materials).map(([id, v]) => ['material', id, v, book.plant.materials.get(id)?.unit ?? '']),
+    ...Object.entries(q.products).map(([id, v]) => ['product', id, v, book.plant.products.get(id)?.unit ?? '']),
+    ...Object.entries(q.hedges).map(([id, h]) => ['hedge', id, h.qty, `carrying ${h.carryingValue}`]),
+  ];
+  return `${title}\n${formatTable(['account', 'debit', 'credit'], rows)}\n\nBook quantities\n${qRows.length ? formatTable(['kind', 'id', 'qty', 'unit'], qRows) : '(none)'}`;
+}
+
