@@ -13,6 +13,7 @@
  * Calls are not re-entrant: await each `submit`, `sync` and `cancel` before the next one.
  */
 import { Decimal, ZERO } from '../core/decimal.js';
+import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { startOfDay, type EpochMs } from '../core/time.js';
 import { deriveClientOrderId } from './client-order-id.js';
 import { applyReport, isTerminal, newOrderRecord, transition, type OrderRecord } from './order-state.js';
@@ -201,7 +202,7 @@ export class Pipeline {
    */
   async cancel(clientOrderId: string): Promise<OrderRecord> {
     let order = this.#open.get(clientOrderId) ?? this.store.getOrder(clientOrderId);
-    if (order === undefined) throw new Error(`no order with client order id ${clientOrderId}`);
+    if (order === undefined) throw new ProcuraError(ErrorCode.internal, `no order with client order id ${clientOrderId}`);
     if (isTerminal(order.status)) return order;
     let report: OrderReport | undefined;
     try {
