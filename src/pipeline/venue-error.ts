@@ -25,7 +25,24 @@ export const VenueErrorKind = {
 } as const;
 export type VenueErrorKind = (typeof VenueErrorKind)[keyof typeof VenueErrorKind];
 
-const KINDS: ReadonlySet<string> = new Set(Object.values(VenueErrorKind));
+/**
+ * Kinds other adapters use, mapped onto the pipeline's rules (the ccxt venue's catalog has
+ * finer kinds: `timeout`, `nonce`, `duplicate`, `not-found` and `unknown-outcome` all mean
+ * "look it up first"; `auth` halts; `exchange` is final, like a rejection).
+ */
+const ALIASES: Readonly<Record<string, VenueErrorKind>> = {
+  network: 'network',
+  timeout: 'network',
+  nonce: 'network',
+  duplicate: 'network',
+  'not-found': 'network',
+  'unknown-outcome': 'network',
+  'rate-limit': 'rate-limit',
+  rejected: 'rejected',
+  exchange: 'rejected',
+  authentication: 'authentication',
+  auth: 'authentication',
+};
 
 /** A classified venue failure. `kind` decides what the pipeline does next (see the module comment). */
 export class VenueError extends ProcuraError {
@@ -39,13 +56,14 @@ export class VenueError extends ProcuraError {
 
 /**
  * The kind of any thrown value: a VenueError's own kind, or the `kind` property of an error
- * shaped like one (so an adapter may use its own class), otherwise `network` (unknown outcome).
+ * shaped like one (so an adapter may use its own class; see ALIASES), otherwise `network`
+ * (unknown outcome: the safe assumption).
  */
 export function venueErrorKindOf(error: unknown): VenueErrorKind {
   if (error instanceof VenueError) return error.kind;
   if (error !== null && typeof error === 'object' && 'kind' in error) {
     const kind = (error as { kind: unknown }).kind;
-    if (typeof kind === 'string' && KINDS.has(kind)) return kind as VenueErrorKind;
+    if (typeof kind === 'string' && Object.hasOwn(ALIASES, kind)) return ALIASES[kind]!;
   }
   return VenueErrorKind.network;
 }

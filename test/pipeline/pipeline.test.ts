@@ -5,7 +5,7 @@ import { MemoryOrderStore } from '../../src/pipeline/order-store.js';
 import type { OrderRecord } from '../../src/pipeline/order-state.js';
 import { Pipeline, toPlainJson, type FillSink } from '../../src/pipeline/pipeline.js';
 import type { Fill, Intent, OrderReport, OrderRequest, Venue } from '../../src/pipeline/types.js';
-import { VenueError } from '../../src/pipeline/venue-error.js';
+import { VenueError, venueErrorKindOf } from '../../src/pipeline/venue-error.js';
 import { SimVenue } from '../../src/venues/sim/sim-venue.js';
 import { D, day, intent, limits } from './fixtures.js';
 
@@ -271,5 +271,19 @@ describe('Pipeline', () => {
     venue.lookup = async () => ({ clientOrderId: id, venueOrderId: 'sim-1', status: 'rejected', filledQty: new Decimal(0), fills: [] });
     await expect(pipeline.sync()).rejects.toThrow(`order ${id}: illegal transition from open to rejected`);
     expect(pipeline.store.getOrder(id)!.status).toBe('open');
+  });
+});
+
+describe('venue error kinds', () => {
+  it("map every adapter's kinds onto the pipeline's four rules, unknown errors meaning unknown outcome", () => {
+    const shaped = (kind: string) => Object.assign(new Error(kind), { kind });
+    expect(venueErrorKindOf(new VenueError('rejected', 'x'))).toBe('rejected');
+    expect(['timeout', 'nonce', 'duplicate', 'not-found', 'unknown-outcome', 'network'].map((k) => venueErrorKindOf(shaped(k)))).toEqual(Array(6).fill('network'));
+    expect(venueErrorKindOf(shaped('auth'))).toBe('authentication');
+    expect(venueErrorKindOf(shaped('exchange'))).toBe('rejected');
+    expect(venueErrorKindOf(shaped('rate-limit'))).toBe('rate-limit');
+    expect(venueErrorKindOf(shaped('toString'))).toBe('network');
+    expect(venueErrorKindOf(new Error('ECONNRESET'))).toBe('network');
+    expect(venueErrorKindOf('boom')).toBe('network');
   });
 });
