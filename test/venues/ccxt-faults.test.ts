@@ -53,10 +53,11 @@ describe('order creation after an unknown outcome: look up, never re-send blindl
   it('an exchange that reports the new order missing for a while: several lookups over the grace window', async () => {
     rig = await startRig({}, { lookupAttempts: 4, lookupIntervalMs: 1500 });
     rig.emulator.inject({ kind: 'unknown-status' }, ORDER);
-    rig.emulator.inject({ kind: 'order-not-found' }, { ...LOOKUP, times: 2 });
+    // One lookup before sending (the order does not exist yet), then two that lag.
+    rig.emulator.inject({ kind: 'order-not-found' }, { ...LOOKUP, times: 3 });
     const report = await rig.venue.submit(order({ clientOrderId: 'lag-1', qty: '0.1' }));
     expect(report.status).toBe('filled');
-    expect(lookups(rig.emulator.requests())).toHaveLength(3);
+    expect(lookups(rig.emulator.requests())).toHaveLength(1 + 3);
     expect(rig.sleeps).toEqual([1500, 1500]);
     expect(posts(rig.emulator.requests())).toHaveLength(1);
     expect(rig.emulator.orders()).toHaveLength(1);
@@ -69,7 +70,12 @@ describe('order creation after an unknown outcome: look up, never re-send blindl
     expect(report.status).toBe('filled');
     const sent = posts(rig.emulator.requests());
     expect(sent.map((r) => [r.status, r.params['newClientOrderId']])).toEqual([[500, 'five-1'], [200, 'five-1']]);
-    expect(lookups(rig.emulator.requests())).toHaveLength(3);
+    expect(rig.emulator.requests().map((r) => `${r.method} ${r.status}`)).toEqual([
+      'GET 400', // lookup before sending: unknown
+      'POST 500',
+      'GET 400', 'GET 400', 'GET 400', // grace window
+      'POST 200',
+    ]);
     expect(rig.emulator.orders()).toHaveLength(1);
   });
 
@@ -96,11 +102,24 @@ describe('order creation after an unknown outcome: look up, never re-send blindl
     rig = await startRig();
     const first = await rig.venue.submit(order({ clientOrderId: 'dup-1', qty: '1', limitPrice: '2950' }));
     expect(first.status).toBe('open');
+    rig.emulator.clearRequests();
+    // The lookup before sending lags behind, so the order goes out and meets the duplicate rule.
+    rig.emulator.inject({ kind: 'order-not-found' }, LOOKUP);
     const again = await rig.venue.submit(order({ clientOrderId: 'dup-1', qty: '1', limitPrice: '2950' }));
     expect(again.status).toBe('open');
     expect(again.venueOrderId).toBe(first.venueOrderId);
-    expect(posts(rig.emulator.requests()).map((r) => r.status)).toEqual([200, 400]);
-    expect(lookups(rig.emulator.requests())).toHaveLength(1);
+    expect(rig.emulator.requests().map((r) => `${r.method} ${r.status}`)).toEqual(['GET 400', 'POST 400', 'GET 200']);
+    expect(rig.emulator.orders()).toHaveLength(1);
+  });
+
+  it('a repeated submit of a filled order is adopted, not placed again (Binance would accept the reused id)', async () => {
+    rig = await startRig();
+    const first = await rig.venue.submit(order({ clientOrderId: 'again-1', qty: '0.2' }));
+    const second = await rig.venue.submit(order({ clientOrderId: 'again-1', qty: '0.2' }));
+    expect(second.status).toBe('filled');
+    expect(second.venueOrderId).toBe(first.venueOrderId);
+    expect(second.fills.map((f) => f.tradeId)).toEqual(first.fills.map((f) => f.tradeId));
+    expect(posts(rig.emulator.requests())).toHaveLength(1);
     expect(rig.emulator.orders()).toHaveLength(1);
   });
 
@@ -110,18 +129,19 @@ describe('order creation after an unknown outcome: look up, never re-send blindl
     const report = await rig.venue.submit(order({ clientOrderId: 'ban-1', qty: '0.1' }));
     expect(report.status).toBe('filled');
     expect(rig.sleeps).toEqual([7000]);
-    expect(lookups(rig.emulator.requests())).toHaveLength(1);
+    expect(lookups(rig.emulator.requests())).toHaveLength(2); // before sending, and once after the ban
     expect(posts(rig.emulator.requests()).map((r) => r.status)).toEqual([418, 200]);
     expect(rig.emulator.orders()).toHaveLength(1);
   });
 
-  it('clock skew (-1021 InvalidNonce) on the order: resyncs the time difference, looks up, then sends again', async () => {
+  it('-1021 (InvalidNonce) on the order: resyncs the time difference, looks up, then sends again', async () => {
     rig = await startRig();
-    rig.emulator.setClockSkew(20_000);
+    const body = { code: -1021, msg: 'Timestamp for this request is outside of the recvWindow.' };
+    rig.emulator.inject({ kind: 'http', status: 400, body }, ORDER);
     const report = await rig.venue.submit(order({ clientOrderId: 'skew-1', qty: '0.1' }));
     expect(report.status).toBe('filled');
     const paths = rig.emulator.requests().map((r) => `${r.method} ${r.path} ${r.status}`);
-    expect(paths).toEqual(['POST /api/v3/order 400', 'GET /api/v3/time 200', 'GET /api/v3/order 400', 'POST /api/v3/order 200']);
+    expect(paths).toEqual(['GET /api/v3/order 400', 'POST /api/v3/order 400', 'GET /api/v3/time 200', 'GET /api/v3/order 400', 'POST /api/v3/order 200']);
     expect(rig.emulator.orders()).toHaveLength(1);
   });
 
@@ -131,8 +151,7 @@ describe('order creation after an unknown outcome: look up, never re-send blindl
     const report = await rig.venue.submit(order({ qty: '0.1' }));
     expect(report.status).toBe('rejected');
     expect(report.reason).toMatch(/insufficient balance/);
-    expect(posts(rig.emulator.requests())).toHaveLength(1);
-    expect(lookups(rig.emulator.requests())).toHaveLength(0);
+    expect(rig.emulator.requests().map((r) => `${r.method} ${r.status}`)).toEqual(['GET 400', 'POST 400']);
     expect(rig.emulator.orders()).toHaveLength(0);
   });
 });
@@ -172,6 +191,16 @@ describe('reads: retried by kind', () => {
     expect(failure).not.toBeInstanceOf(VenueHaltError);
     expect((failure as VenueError).kind).toBe('network');
     expect(rig.sleeps).toEqual([500, 1000]);
+  });
+
+  it('clock skew before an order: the lookup resyncs the time difference, then the order goes out once', async () => {
+    rig = await startRig();
+    rig.emulator.setClockSkew(20_000);
+    const report = await rig.venue.submit(order({ clientOrderId: 'skew-2', qty: '0.1' }));
+    expect(report.status).toBe('filled');
+    expect(rig.emulator.requests().map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual([
+      'GET /api/v3/order 400', 'GET /api/v3/time 200', 'GET /api/v3/order 400', 'POST /api/v3/order 200',
+    ]);
   });
 
   it('clock skew on a read: loadTimeDifference, then the retry succeeds', async () => {

@@ -146,8 +146,8 @@ describe('rejections are final and come back as rejected reports', () => {
     const report = await rig.venue.submit(order({ qty: '9500' }));
     expect(report.status).toBe('rejected');
     expect(report.reason).toContain('LOT_SIZE');
-    expect(posts(rig.emulator.requests())).toHaveLength(1);
-    expect(lookups(rig.emulator.requests())).toHaveLength(0);
+    // One lookup before sending, one POST, and nothing after the rejection.
+    expect(rig.emulator.requests().map((r) => `${r.method} ${r.status}`)).toEqual(['GET 400', 'POST 400']);
   });
 
   it('returns insufficient funds as rejected, sent once, with no lookup', async () => {
@@ -155,8 +155,7 @@ describe('rejections are final and come back as rejected reports', () => {
     const report = await rig.venue.submit(order({ qty: '1' }));
     expect(report.status).toBe('rejected');
     expect(report.reason).toContain('insufficient balance');
-    expect(posts(rig.emulator.requests())).toHaveLength(1);
-    expect(lookups(rig.emulator.requests())).toHaveLength(0);
+    expect(rig.emulator.requests().map((r) => `${r.method} ${r.status}`)).toEqual(['GET 400', 'POST 400']);
     expect(rig.emulator.orders()).toHaveLength(0);
   });
 
@@ -169,7 +168,7 @@ describe('rejections are final and come back as rejected reports', () => {
 });
 
 describe('authentication errors halt', () => {
-  it('throws VenueHaltError on a wrong secret, without retrying the order', async () => {
+  it('throws VenueHaltError on a wrong secret, before any order is sent', async () => {
     const emulator = new BinanceEmulator();
     const url = await emulator.start();
     try {
@@ -177,8 +176,14 @@ describe('authentication errors halt', () => {
       await venue.init();
       await expect(venue.fetchBalances()).rejects.toBeInstanceOf(VenueHaltError);
       await expect(venue.submit(order({ qty: '0.1' }))).rejects.toBeInstanceOf(VenueHaltError);
-      expect(posts(emulator.requests())).toHaveLength(1);
+      expect(posts(emulator.requests())).toHaveLength(0);
       expect(emulator.requests().filter((r) => r.path === '/api/v3/account')).toHaveLength(1);
+      expect(lookups(emulator.requests()).map((r) => r.status)).toEqual([400]);
+      // Without the lookup before sending, the refused POST halts too and is not retried.
+      const direct = new CcxtVenue({ exchange: 'binance', emulatorUrl: url, env: envFor(emulator, { PROCURA_BINANCE_SECRET: 'wrong' }), lookupBeforeSend: false });
+      await direct.init();
+      await expect(direct.submit(order({ qty: '0.1' }))).rejects.toBeInstanceOf(VenueHaltError);
+      expect(posts(emulator.requests()).map((r) => r.status)).toEqual([400]);
       expect(emulator.orders()).toHaveLength(0);
     } finally {
       await emulator.stop();

@@ -64,6 +64,12 @@ export interface CcxtVenueOptions {
   readonly lookupIntervalMs?: number;
   /** Times `submit` may send the same order (same client order id) in one call (default 2). */
   readonly maxSendAttempts?: number;
+  /**
+   * Look the client order id up before the first send and adopt an order the exchange already
+   * knows (default true). One extra read per order; it keeps a repeated submit (a restart, a
+   * caller's retry) from placing a second order, which Binance would accept once the first filled.
+   */
+  readonly lookupBeforeSend?: boolean;
   readonly logger?: VenueLogger;
 }
 
@@ -132,6 +138,7 @@ export class CcxtVenue implements Venue {
   readonly #lookupAttempts: number;
   readonly #lookupIntervalMs: number;
   readonly #maxSendAttempts: number;
+  readonly #lookupBeforeSend: boolean;
   #loaded = false;
 
   constructor(options: CcxtVenueOptions) {
@@ -197,6 +204,7 @@ export class CcxtVenue implements Venue {
     this.#lookupAttempts = Math.max(1, options.lookupAttempts ?? 6);
     this.#lookupIntervalMs = options.lookupIntervalMs ?? 5000;
     this.#maxSendAttempts = Math.max(1, options.maxSendAttempts ?? 2);
+    this.#lookupBeforeSend = options.lookupBeforeSend ?? true;
     if (mode === 'live') {
       this.#logger.warn({ exchange: id, mode }, `LIVE TRADING on the real ${id} exchange: orders spend real money`);
     }
@@ -258,8 +266,8 @@ export class CcxtVenue implements Venue {
    * outcome that stays unknown after the lookups throws VenueError `unknown-outcome` (the
    * pipeline keeps the order pending and calls `lookup` later; it must not re-send).
    *
-   * Call it once per client order id. Binance accepts a reused id once the earlier order is
-   * filled, so after a crash the caller must `lookup` a stored id before submitting it again.
+   * With `lookupBeforeSend` (the default) a client order id the exchange already knows is
+   * adopted instead of sent: Binance accepts a reused id once the earlier order has filled.
    */
   async submit(order: OrderRequest): Promise<OrderReport> {
     this.#assertPrivate('submit');
@@ -271,6 +279,20 @@ export class CcxtVenue implements Venue {
     // Market orders never carry a price: ccxt would turn a priced market buy into quoteOrderQty.
     const price = order.type === 'limit' ? Number(order.limitPrice!.toFixed()) : undefined;
     const amount = Number(order.qty.toFixed());
+    if (this.#lookupBeforeSend) {
+      let known: OrderReport | undefined;
+      try {
+        known = await this.#lookupOnce(clientOrderId, symbol);
+      } catch (error) {
+        // A symbol the exchange does not list fails here already: the same final rejection.
+        if (classifyError(error) === VenueErrorKind.rejected) return rejected(clientOrderId, reasonOf(error));
+        throw toVenueError(error, `submit ${clientOrderId}: lookup before sending`);
+      }
+      if (known) {
+        this.#logger.info({ clientOrderId, status: known.status }, 'client order id already known to the exchange: adopted, not sent again');
+        return known;
+      }
+    }
     for (let send = 1; send <= this.#maxSendAttempts; send += 1) {
       let failure: unknown;
       try {
