@@ -1,0 +1,61 @@
+/**
+ * Cumulative carrying cost of one unit held from a fixed origin: C(t) = integral of the
+ * carrying rate per unit-day up to t. The rate is a step function (it changes only when a
+ * standard-cost, conversion-cost or BOM version takes effect), so C is piecewise linear.
+ *
+ * Why: the carrying cost accrued on a stock that moved by dq_i at times t_i is
+ * sum_i dq_i x (C(T) - C(t_i)) = Q x C(T) - sum_i dq_i x C(t_i). The feed keeps Q and the
+ * second sum as movements become known, so the accrual at any T costs one C(T) evaluation,
+ * and a movement known late (t_i < knownAt) is still charged from t_i.
+ */
+import { Decimal, ZERO } from '../core/decimal.js';
+import { DAY_MS, type EpochMs } from '../core/time.js';
+
+const DAY = new Decimal(DAY_MS);
+
+export class CarryClock {
+  /** Times where the rate changes, increasing; the first is the origin (C = 0 there). */
+  readonly #breaks: EpochMs[];
+  /** rates[k] applies from breaks[k] (and before breaks[0] for k = 0). */
+  readonly #rates: Decimal[];
+  readonly #cumulative: Decimal[];
+  readonly #before: Decimal;
+
+  /**
+   * `breaks`: the times the rate may change (sorted or not, duplicates allowed);
+   * `rateAt(t)`: the carrying cost per unit-day in effect at t, or undefined when none is
+   * defined yet (treated as zero).
+   */
+  constructor(breaks: readonly EpochMs[], rateAt: (at: EpochMs) => Decimal | undefined) {
+    const sorted = [...new Set(breaks)].sort((a, b) => a - b);
+    if (sorted.length === 0) sorted.push(0);
+    this.#breaks = sorted;
+    this.#rates = sorted.map((t) => rateAt(t) ?? ZERO);
+    // Before the first break: the rate in force just before it, if any, else the first rate.
+    this.#before = rateAt(sorted[0]! - 1) ?? this.#rates[0]!;
+    this.#cumulative = [ZERO];
+    for (let k = 1; k < sorted.length; k += 1) {
+      const days = new Decimal(sorted[k]! - sorted[k - 1]!).dividedBy(DAY);
+      this.#cumulative.push(this.#cumulative[k - 1]!.plus(this.#rates[k - 1]!.times(days)));
+    }
+  }
+
+  /** C(t): carrying cost of one unit held from the origin to t (negative before the origin). */
+  at(t: EpochMs): Decimal {
+    const breaks = this.#breaks;
+    if (t < breaks[0]!) return this.#before.times(new Decimal(t - breaks[0]!).dividedBy(DAY));
+    let k = breaks.length - 1;
+    while (breaks[k]! > t) k -= 1;
+    const elapsed = t - breaks[k]!;
+    return elapsed === 0 ? this.#cumulative[k]! : this.#cumulative[k]!.plus(this.#rates[k]!.times(new Decimal(elapsed).dividedBy(DAY)));
+  }
+
+  /** The rate per unit-day in effect at t. */
+  rateAt(t: EpochMs): Decimal {
+    const breaks = this.#breaks;
+    if (t < breaks[0]!) return this.#before;
+    let k = breaks.length - 1;
+    while (breaks[k]! > t) k -= 1;
+    return this.#rates[k]!;
+  }
+}
