@@ -7,6 +7,7 @@ import { Command } from 'commander';
 import { register as registerLedger } from './commands/ledger.js';
 import { register as registerLedger } from './commands/ledger.js';
 import { register as registerSignals } from './commands/signals.js';
+import { register as registerCost } from './commands/cost.js';
 
 const program = new Command();
 program
@@ -24,6 +25,7 @@ const registrations: Array<(program: Command) => void> = [
   registerLedger,
   registerLedger,
   registerSignals,
+  registerCost,
 ];
 for (const register of registrations) register(program);
 
