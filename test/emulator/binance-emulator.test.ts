@@ -4,10 +4,13 @@
  */
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SimClock } from '../../src/core/time.js';
 import { BinanceEmulator, makeCandles } from '../../src/testing/binance-emulator.js';
 
 const DAY = 86_400_000;
 let emulator: BinanceEmulator;
+// The emulator's server time comes from an injected clock, so the timing rule is exact here.
+const clock = new SimClock(Date.UTC(2026, 0, 1));
 let base: string;
 
 beforeEach(async () => {
@@ -16,12 +19,13 @@ beforeEach(async () => {
     depthPerCandle: '2',
     balances: { USDT: '10000', PAXG: '1' },
     commissionIn: 'quote',
+    clock,
   });
   base = await emulator.start();
 });
 afterEach(() => emulator.stop());
 
-function signed(params: Record<string, string>, secret = emulator.secret, timestamp = Date.now()): string {
+function signed(params: Record<string, string>, secret = emulator.secret, timestamp = clock.now()): string {
   const query = new URLSearchParams({ timestamp: String(timestamp), ...params, recvWindow: '5000' }).toString();
   return `${query}&signature=${createHmac('sha256', secret).update(query).digest('hex')}`;
 }
@@ -51,9 +55,11 @@ describe('BinanceEmulator protocol', () => {
   });
 
   it("applies Binance's timing rule: timestamp < serverTime + 1000 and serverTime - timestamp <= recvWindow", async () => {
-    expect((await call('GET', '/api/v3/account', {}, { timestamp: Date.now() - 4000 })).status).toBe(200);
-    expect((await call('GET', '/api/v3/account', {}, { timestamp: Date.now() - 9000 })).body.code).toBe(-1021);
-    expect((await call('GET', '/api/v3/account', {}, { timestamp: Date.now() + 5000 })).body.code).toBe(-1021);
+    const now = clock.now();
+    expect((await call('GET', '/api/v3/account', {}, { timestamp: now - 5000 })).status).toBe(200); // recvWindow 5000: the edge is in
+    expect((await call('GET', '/api/v3/account', {}, { timestamp: now - 5001 })).body.code).toBe(-1021);
+    expect((await call('GET', '/api/v3/account', {}, { timestamp: now + 999 })).status).toBe(200);
+    expect((await call('GET', '/api/v3/account', {}, { timestamp: now + 1000 })).body.code).toBe(-1021);
     emulator.setClockSkew(10_000);
     expect((await call('GET', '/api/v3/account')).body.code).toBe(-1021);
   });
