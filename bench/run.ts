@@ -7,6 +7,7 @@ import { formatRow, type Bench, type BenchRow } from './harness.js';
 const modules: Record<string, () => Promise<{ bench: Bench }>> = {
   // name: () => import('./name.js'),
   signals: () => import('./signals.js'),
+  costfeed: () => import('./costfeed.js'),
 };
 
 const wanted = process.argv.slice(2);

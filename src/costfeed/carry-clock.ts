@@ -20,6 +20,8 @@ export class CarryClock {
   readonly #rates: Decimal[];
   readonly #cumulative: Decimal[];
   readonly #before: Decimal;
+  /** rates[k] / DAY_MS, so evaluating C(t) multiplies instead of dividing. */
+  readonly #perMs: Decimal[];
 
   /**
    * `breaks`: the times the rate may change (sorted or not, duplicates allowed);
@@ -33,6 +35,7 @@ export class CarryClock {
     this.#rates = sorted.map((t) => rateAt(t) ?? ZERO);
     // Before the first break: the rate in force just before it, if any, else the first rate.
     this.#before = rateAt(sorted[0]! - 1) ?? this.#rates[0]!;
+    this.#perMs = this.#rates.map((r) => r.dividedBy(DAY));
     this.#cumulative = [ZERO];
     for (let k = 1; k < sorted.length; k += 1) {
       const days = new Decimal(sorted[k]! - sorted[k - 1]!).dividedBy(DAY);
@@ -47,7 +50,7 @@ export class CarryClock {
     let k = breaks.length - 1;
     while (breaks[k]! > t) k -= 1;
     const elapsed = t - breaks[k]!;
-    return elapsed === 0 ? this.#cumulative[k]! : this.#cumulative[k]!.plus(this.#rates[k]!.times(new Decimal(elapsed).dividedBy(DAY)));
+    return elapsed === 0 ? this.#cumulative[k]! : this.#cumulative[k]!.plus(this.#perMs[k]!.times(elapsed));
   }
 
   /** The rate per unit-day in effect at t. */

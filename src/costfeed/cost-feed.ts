@@ -404,12 +404,16 @@ export class CostFeed {
       }
       this.#pending = still;
     }
-    for (let i = this.#read; i < list.length; i += 1) {
+    // The ledger refuses backdating, so `at` never decreases along the journal: reading stops at
+    // the first entry dated after T, and `pending` only holds entries dated <= T but known later.
+    let i = this.#read;
+    for (; i < list.length; i += 1) {
       const entry = list[i]!;
+      if (entry.at > at) break;
       if (entry.knownAt <= at) this.#apply(entry, list);
       else this.#pending.push(entry);
     }
-    this.#read = list.length;
+    this.#read = i;
   }
 
   #apply(entry: JournalEntry, list: readonly JournalEntry[]): void {
