@@ -16,39 +16,8 @@ import { parseTime, formatDate, type EpochMs } from '../core/time.js';
 import { sha256Hex } from '../core/hash.js';
 import { TRIGGERS, type Trigger } from './accounts.js';
 
-function decimalText(check: (value: Decimal) => string | undefined) {
-  return z.union([z.string(), z.number()]).transform((raw, ctx) => {
-    try {
-      const value = parseDecimal(raw, {});
-      const problem = check(value);
-      if (problem) {
-        ctx.addIssue({ code: 'custom', message: problem });
-        return z.NEVER;
-      }
-      return value;
-    } catch (error) {
-      ctx.addIssue({ code: 'custom', message: error instanceof ProcuraError ? error.detail : String(error) });
-      return z.NEVER;
-    }
-  });
-}
-
-/** A decimal in plain notation (string or number), any sign. */
-export const DecimalSchema = decimalText(() => undefined);
-/** A decimal >= 0. */
-export const NonNegativeDecimalSchema = decimalText((v) => (v.isNegative() && !v.isZero() ? `must not be negative, got ${v.toFixed()}` : undefined));
-/** A decimal > 0. */
-export const PositiveDecimalSchema = decimalText((v) => (v.isPositive() && !v.isZero() ? undefined : `must be greater than zero, got ${v.toFixed()}`));
-
-/** An effective date (YYYY-MM-DD, ISO time or epoch ms) as epoch ms. */
-export const DateSchema = z.union([z.string(), z.number()]).transform((raw, ctx) => {
-  try {
-    return parseTime(raw, {});
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: error instanceof ProcuraError ? error.detail : String(error) });
-    return z.NEVER;
-  }
-});
+export { DecimalSchema, NonNegativeDecimalSchema, PositiveDecimalSchema, DateSchema } from '../config/schemas.js';
+import { NonNegativeDecimalSchema, PositiveDecimalSchema, DateSchema } from '../config/schemas.js';
 
 const IdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'expected an id of letters, digits, "_", ".", ":" or "-"');
 

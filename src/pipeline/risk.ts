@@ -7,6 +7,7 @@
  * The limits live in a `RiskConfig` validated by zod (unknown keys rejected).
  */
 import { z } from 'zod';
+import { decimalSchema } from '../config/schemas.js';
 import { Decimal } from '../core/decimal.js';
 import { ConfigError, type Where } from '../core/errors.js';
 import type { Intent, IntentReason } from './types.js';
@@ -15,26 +16,8 @@ export const TradingState = { active: 'active', reducingOnly: 'reducing-only', h
 export type TradingState = (typeof TradingState)[keyof typeof TradingState];
 
 const REASONS = ['procure', 'hedge', 'unwind', 'forced-reorder', 'emergency'] as const satisfies readonly IntentReason[];
-const DECIMAL_TEXT = /^[-+]?\d+(\.\d+)?$/;
-
-function decimalField(check: (value: Decimal) => string | undefined) {
-  return z.union([z.string(), z.number()]).transform((raw, ctx) => {
-    const text = typeof raw === 'number' ? String(raw) : raw.trim();
-    if (!DECIMAL_TEXT.test(text)) {
-      ctx.addIssue({ code: 'custom', message: `expected a plain decimal like "12.50", got ${JSON.stringify(raw)}` });
-      return z.NEVER;
-    }
-    const value = new Decimal(text);
-    const problem = check(value);
-    if (problem !== undefined) {
-      ctx.addIssue({ code: 'custom', message: `${problem}, got ${text}` });
-      return z.NEVER;
-    }
-    return value;
-  });
-}
-const positive = decimalField((v) => (v.greaterThan(0) ? undefined : 'must be greater than zero'));
-const ratio = decimalField((v) => (v.greaterThan(0) && v.lessThanOrEqualTo(1) ? undefined : 'must be greater than 0 and at most 1 (a fraction, 1 = 100 %)'));
+const positive = decimalSchema((v) => (v.greaterThan(0) ? undefined : `must be greater than zero, got ${v.toFixed()}`));
+const ratio = decimalSchema((v) => (v.greaterThan(0) && v.lessThanOrEqualTo(1) ? undefined : `must be greater than 0 and at most 1 (a fraction, 1 = 100 %), got ${v.toFixed()}`));
 
 /** The risk limits (input shape: decimals as strings or numbers). */
 export const RiskConfigSchema = z.strictObject({

@@ -8,6 +8,7 @@
  * keeps no reference to the bar, so the engine may reuse one mutable bar object.
  */
 import { z } from 'zod';
+import { decimalSchema } from '../../config/schemas.js';
 import { Decimal, ZERO, floorToStep, roundMoney } from '../../core/decimal.js';
 import { ConfigError, InputError, type Where } from '../../core/errors.js';
 import { formatTime, type EpochMs } from '../../core/time.js';
@@ -23,26 +24,9 @@ export interface SimBar {
   readonly volume?: number | undefined;
 }
 
-const DECIMAL_TEXT = /^[-+]?\d+(\.\d+)?$/;
-function decimalField(check: (value: Decimal) => string | undefined) {
-  return z.union([z.string(), z.number(), z.custom<Decimal>((v) => Decimal.isDecimal(v))]).transform((raw, ctx) => {
-    const text = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' ? String(raw) : (raw as Decimal).toFixed();
-    if (!DECIMAL_TEXT.test(text)) {
-      ctx.addIssue({ code: 'custom', message: `expected a plain decimal like "0.01", got ${JSON.stringify(typeof raw === 'object' ? text : raw)}` });
-      return z.NEVER;
-    }
-    const value = new Decimal(text);
-    const problem = check(value);
-    if (problem !== undefined) {
-      ctx.addIssue({ code: 'custom', message: `${problem}, got ${text}` });
-      return z.NEVER;
-    }
-    return value;
-  });
-}
-const positive = decimalField((v) => (v.greaterThan(0) ? undefined : 'must be greater than zero'));
-const nonNegative = decimalField((v) => (v.isNegative() && !v.isZero() ? 'must not be negative' : undefined));
-const share = decimalField((v) => (v.greaterThan(0) && v.lessThanOrEqualTo(1) ? undefined : 'must be greater than 0 and at most 1'));
+const positive = decimalSchema((v) => (v.greaterThan(0) ? undefined : `must be greater than zero, got ${v.toFixed()}`));
+const nonNegative = decimalSchema((v) => (v.isNegative() && !v.isZero() ? `must not be negative, got ${v.toFixed()}` : undefined));
+const share = decimalSchema((v) => (v.greaterThan(0) && v.lessThanOrEqualTo(1) ? undefined : `must be greater than 0 and at most 1, got ${v.toFixed()}`));
 
 /** Trading rules of one simulated market. */
 export const SimInstrumentSchema = z.strictObject({
