@@ -129,6 +129,7 @@ function runCost(options: CostCliOptions): void {
     onOrder.set(material, new Decimal(qty));
   }
 
+  for (const { series } of prices.values()) for (const warning of series.warnings) process.stderr.write(`procura: warning: ${warning}\n`);
   const horizonDays = parseDays(options.horizon, '--horizon') ?? fileOptions?.horizonDays;
   const actualWindowDays = parseDays(options.window, '--window') ?? fileOptions?.actualWindowDays;
   const feed = new CostFeed({
