@@ -1,10 +1,12 @@
 /**
  * `jit`: the just-in-time baseline. It buys exactly what production consumes, when it
  * consumes it: at every decision point it orders what brings the inventory position
- * (on hand + on order) back to one day's consumption plus the lead-time demand
- * (dailyConsumption x (1 + leadTimeDays)). No buying ahead, no signal, no buffer beyond
- * that level: in steady state each order equals one day's consumption, which is what the
- * cost-aware strategies are measured against.
+ * (on hand + on order) back to one day's consumption plus the lead-time demand plus the
+ * buffer stock (dailyConsumption x (1 + leadTimeDays) + bufferStock). No buying ahead, no
+ * signal: in steady state each order equals one day's consumption, which is what the
+ * cost-aware strategies are measured against. The buffer is the same safety stock every
+ * strategy keeps (the cost feed's z x sigma x sqrt(lead time)), so the baseline is not
+ * penalised by stockouts a real desk would never accept.
  */
 import { z } from 'zod';
 import { defineStrategy, type Intent, type StrategyContext } from '../src/engine/strategy.js';
@@ -12,9 +14,9 @@ import { buyIntent, buyToLevel, causeOf, consumptionFor, inventoryFigures, inven
 
 export const JIT_NAME = 'jit';
 
-/** The JIT level: one day's consumption plus the consumption over the lead time. */
+/** The JIT level: one day's consumption plus the consumption over the lead time, plus the buffer stock. */
 export function jitLevel(context: StrategyContext) {
-  return consumptionFor(context.inventory, 1 + context.inventory.leadTimeDays);
+  return consumptionFor(context.inventory, 1 + context.inventory.leadTimeDays).plus(context.inventory.bufferStock);
 }
 
 /**
@@ -34,7 +36,7 @@ export function jitIntents(context: StrategyContext, strategy: string): Intent[]
       causeOf(
         context,
         { ...inventoryFigures(context.inventory), jitLevel: level, leadTimeDays: context.inventory.leadTimeDays, marketUnitPrice: context.cost.marketUnitPrice },
-        `jit: keep position at 1 + ${context.inventory.leadTimeDays} days of consumption`,
+        `jit: keep position at 1 + ${context.inventory.leadTimeDays} days of consumption + buffer`,
       ),
     ),
   ];
@@ -42,7 +44,7 @@ export function jitIntents(context: StrategyContext, strategy: string): Intent[]
 
 export default defineStrategy({
   name: JIT_NAME,
-  description: 'Baseline: buys exactly what production consumes, when it consumes it (one day plus lead-time demand).',
+  description: 'Baseline: buys exactly what production consumes, when it consumes it (one day plus lead-time demand, plus the buffer stock).',
   params: z.strictObject({}),
   needs: () => ({}),
   create: () => ({

@@ -5,9 +5,10 @@
  */
 import { Command } from 'commander';
 import { register as registerLedger } from './commands/ledger.js';
-import { register as registerLedger } from './commands/ledger.js';
 import { register as registerSignals } from './commands/signals.js';
+import { register as registerData } from './commands/data.js';
 import { register as registerCost } from './commands/cost.js';
+import { register as registerBacktest } from './commands/backtest.js';
 
 const program = new Command();
 program
@@ -23,9 +24,10 @@ program
 const registrations: Array<(program: Command) => void> = [
   // command groups register here, one import each
   registerLedger,
-  registerLedger,
   registerSignals,
+  registerData,
   registerCost,
+  registerBacktest,
 ];
 for (const register of registrations) register(program);
 

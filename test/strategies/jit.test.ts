@@ -11,7 +11,7 @@ const create = () => {
 
 describe('jit', () => {
   it('in steady state buys exactly one day of consumption every day, and never stocks out', () => {
-    const days = simulate(create(), { days: 30, openingOnHand: 30, dailyConsumption: 10, leadTimeDays: 2 });
+    const days = simulate(create(), { days: 30, openingOnHand: 30, dailyConsumption: 10, leadTimeDays: 2, bufferStock: 0 });
     for (const day of days) {
       expect(qtyOf(day.intents).toString()).toBe('10');
       expect(day.intents.every((i) => i.reason === 'procure' && i.side === 'buy')).toBe(true);
@@ -19,25 +19,25 @@ describe('jit', () => {
     }
   });
 
-  it('brings the position to one day plus lead-time demand, no more', () => {
-    const intents = create().decide(makeContext({ onHand: 0, onOrder: 5, dailyConsumption: 10, leadTimeDays: 2 }));
+  it('brings the position to one day plus lead-time demand plus the buffer stock, no more', () => {
+    const intents = create().decide(makeContext({ onHand: 0, onOrder: 5, dailyConsumption: 10, leadTimeDays: 2, bufferStock: 7 }));
     expect(intents).toHaveLength(1);
     const intent = intents[0]!;
-    expect(intent.qty?.toString()).toBe('25');
+    expect(intent.qty?.toString()).toBe('32');
     expect(intent).toMatchObject({ at: T0, strategy: 'jit', instrument: 'NG-SPOT', side: 'buy', reason: 'procure' });
-    expect(intent.cause.cost).toMatchObject({ jitLevel: '30', onHand: '0', onOrder: '5' });
+    expect(intent.cause.cost).toMatchObject({ jitLevel: '37', onHand: '0', onOrder: '5' });
   });
 
   it('follows a change in consumption the day it is forecast', () => {
     const strategy = create();
-    expect(qtyOf(strategy.decide(makeContext({ onHand: 20, dailyConsumption: 10, leadTimeDays: 2 }))).toString()).toBe('10');
-    expect(qtyOf(strategy.decide(makeContext({ onHand: 20, dailyConsumption: 12, leadTimeDays: 2 }))).toString()).toBe('16');
+    expect(qtyOf(strategy.decide(makeContext({ onHand: 20, dailyConsumption: 10, leadTimeDays: 2, bufferStock: 0 }))).toString()).toBe('10');
+    expect(qtyOf(strategy.decide(makeContext({ onHand: 20, dailyConsumption: 12, leadTimeDays: 2, bufferStock: 0 }))).toString()).toBe('16');
   });
 
   it('buys nothing when the position already covers the level or nothing is consumed, whatever the signal', () => {
     const strategy = create();
-    expect(strategy.decide(makeContext({ onHand: 30, signal: { state: 1, crossing: 'up' } }))).toEqual([]);
-    expect(strategy.decide(makeContext({ onHand: 0, dailyConsumption: 0 }))).toEqual([]);
+    expect(strategy.decide(makeContext({ onHand: 30, bufferStock: 0, signal: { state: 1, crossing: 'up' } }))).toEqual([]);
+    expect(strategy.decide(makeContext({ onHand: 0, dailyConsumption: 0, bufferStock: 0 }))).toEqual([]);
   });
 
   it('needs no signal', () => {

@@ -1,0 +1,80 @@
+/**
+ * `procura backtest SCENARIO`: runs a scenario's strategy and the jit and schedule baselines
+ * on the bundled data, prints the summary, writes the HTML report; `--sweep` runs a
+ * parameter grid on worker threads with a walk-forward split.
+ */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError } from '../../core/errors.js';
+import { loadScenario } from '../../engine/scenario.js';
+import { backtestWithBaselines, reportData, resultJson, savings, summaryTable } from '../../engine/results.js';
+import { parseSweepSpec, runSweep, sweepTable } from '../../engine/sweep.js';
+import { writeReport } from '../../report/html.js';
+import { action, formatTable, printJson } from '../run.js';
+
+interface BacktestOptions {
+  json?: boolean;
+  report?: string | false;
+  strategy?: string;
+  param?: string[];
+  sweep?: string;
+  workers?: string;
+  progress?: boolean;
+}
+
+export function register(program: Command): void {
+  program
+    .command('backtest')
+    .description('Run a backtest scenario (strategy vs the jit and schedule baselines) and write its HTML report')
+    .argument('<scenario>', 'scenario file (YAML), e.g. backtests/ammonia-henry-hub.yaml')
+    .option('--json', 'print the results as JSON')
+    .option('--report <file>', 'write the HTML report here (default: the scenario\'s `report`)')
+    .option('--no-report', 'do not write the HTML report')
+    .option('--strategy <name>', 'run another strategy on the same scenario')
+    .option('--param <key=value...>', 'override a strategy parameter (repeatable)')
+    .option('--sweep <grid>', 'parameter grid, e.g. fast=10:60:10,slow=50:200:25 (ranked, walk-forward)')
+    .option('--workers <n>', 'worker threads for --sweep (default: CPU count)')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(
+      action(async (file: string, options: BacktestOptions) => {
+        const params = parseParams(options.param ?? []);
+        const scenario = loadScenario(file, { ...(options.strategy === undefined ? {} : { strategy: options.strategy }), params });
+        const sweepGrid = options.sweep === undefined ? undefined : parseSweepSpec(options.sweep, scenario);
+        const progress = options.progress !== false && process.stderr.isTTY === true;
+        const sweep = sweepGrid === undefined ? undefined : await runSweep(scenario, sweepGrid, { file: resolve(file), overrides: { strategy: options.strategy, params }, workers: options.workers === undefined ? undefined : Number(options.workers), progress });
+        const result = await backtestWithBaselines(scenario);
+        const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
+        if (reportPath !== undefined) writeReport(reportPath, reportData(result, sweep === undefined ? null : sweepTable(sweep)));
+        if (options.json === true) {
+          printJson({ ...(resultJson(result) as object), ...(sweep === undefined ? {} : { sweep: sweep.json }), report: reportPath ?? null });
+          return;
+        }
+        const summary = summaryTable(result);
+        const s = scenario.config;
+        process.stdout.write(`${s.name}: ${s.description ?? ''}\n`);
+        process.stdout.write(`${result.run.from === scenario.from ? '' : ''}${new Date(scenario.from).toISOString().slice(0, 10)} .. ${new Date(scenario.to).toISOString().slice(0, 10)}, seed ${s.seed}, strategy ${result.run.strategy} ${JSON.stringify(scenario.strategy.params)}\n\n`);
+        process.stdout.write(`${formatTable(['', ...summary.columns], summary.rows.map((r) => [r.label, ...r.values.map((v) => v ?? '-')]))}\n\n`);
+        for (const x of savings(result)) {
+          const verb = x.perUnit.isNegative() ? 'costs more than' : 'saves against';
+          process.stdout.write(`${result.run.strategy} ${verb} ${x.baseline}: ${x.perUnit.abs().toFixed(2)} ${scenario.plant.currency} per ${scenario.product} unit (${x.percent.abs().toFixed(2)} %), ${x.total.abs().toFixed(0)} ${scenario.plant.currency} over the run\n`);
+        }
+        if (sweep !== undefined) {
+          const table = sweepTable(sweep);
+          process.stdout.write(`\n${table.description}\n${formatTable(['rank', 'params', ...table.columns], table.rows.map((r) => [String(r.rank), r.params, ...r.values.map((v) => v ?? '-')]))}\n`);
+        }
+        if (reportPath !== undefined) process.stdout.write(`\nreport: ${reportPath}\n`);
+      }),
+    );
+}
+
+function parseParams(pairs: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`expected key=value, got ${JSON.stringify(pair)}`, { field: '--param' });
+    const key = pair.slice(0, eq);
+    const raw = pair.slice(eq + 1);
+    out[key] = /^-?\d+(\.\d+)?$/.test(raw) ? Number(raw) : raw === 'true' ? true : raw === 'false' ? false : raw;
+  }
+  return out;
+}

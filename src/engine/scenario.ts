@@ -1,0 +1,314 @@
+/**
+ * Backtest scenarios: one YAML file in `backtests/` names the plant, the production plan, the
+ * price series per material (and hedge instrument), the strategy and its parameters, fees and
+ * slippage, the schedule, the date range, opening inventory and the random seed. Loading it
+ * checks everything a run needs before the run starts, and every refusal names the file, the
+ * line and the field. Paths inside a scenario are relative to the scenario file.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import { Decimal, ZERO } from '../core/decimal.js';
+import { ConfigError, ProcuraError } from '../core/errors.js';
+import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
+import { loadYamlConfig, type ConfigPath, type LoadedConfig } from '../config/load.js';
+import { DateSchema, DecimalSchema, NonNegativeDecimalSchema, PositiveDecimalSchema, loadPlant, type Plant } from '../ledger/index.js';
+import { closeKnownAt, loadSeries, type PriceSeries } from '../market/index.js';
+import { ProductionPlan, loadPlan, planFromRate } from '../costfeed/index.js';
+import { RiskConfigSchema, parseRiskConfig, type RiskLimits } from '../pipeline/index.js';
+import { CronSchedule } from './schedule.js';
+import { getStrategy, parseStrategyParams, strategyNames } from '../../strategies/index.js';
+import type { StrategyDefinition, StrategyNeeds } from './strategy.js';
+
+const ShareSchema = DecimalSchema.refine((v) => v.greaterThanOrEqualTo(0) && v.lessThan(1), 'must be at least 0 and below 1');
+
+const SeriesRefSchema = z.strictObject({
+  /** CSV file, relative to the scenario. */
+  file: z.string().min(1),
+  /** Column of a wide table (World Bank). */
+  column: z.string().min(1).optional(),
+});
+
+const MaterialSetupSchema = z.strictObject({
+  prices: SeriesRefSchema,
+  /** How the series quotes, e.g. "USD/MMBtu" (shown in reports). */
+  priceUnit: z.string().min(1).optional(),
+  /** Quoted units per material unit: price per material unit = quoted price x factor. */
+  factor: PositiveDecimalSchema.prefault('1'),
+  leadTimeDays: z.int().min(0).max(365).default(5),
+  serviceLevel: DecimalSchema.refine((v) => v.greaterThanOrEqualTo('0.5') && v.lessThan(1), 'must be at least 0.5 and below 1').prefault('0.95'),
+  /** Opening inventory in days of planned consumption (ignored when openingQty is given). */
+  openingCoverDays: z.number().min(0).max(3650).default(15),
+  openingQty: NonNegativeDecimalSchema.optional(),
+  /** The market's lot step, tick size and minimum notional (material units and currency). */
+  lotStep: PositiveDecimalSchema.prefault('1'),
+  tickSize: PositiveDecimalSchema.prefault('0.0001'),
+  minNotional: NonNegativeDecimalSchema.prefault('0'),
+});
+
+const HedgeSetupSchema = z.strictObject({
+  /** Instrument id used in intents, orders and the ledger. */
+  instrument: z.string().min(1),
+  /** Defaults to the material's own price series (a cash-settled swap on the same index). */
+  prices: SeriesRefSchema.optional(),
+  factor: PositiveDecimalSchema.optional(),
+  lotStep: PositiveDecimalSchema.prefault('1'),
+  tickSize: PositiveDecimalSchema.prefault('0.0001'),
+  minNotional: NonNegativeDecimalSchema.prefault('0'),
+});
+
+const ProductionSchema = z.strictObject({
+  product: z.string().min(1),
+  /** A plan file (CSV: date, product, quantity), relative to the scenario... */
+  plan: z.string().min(1).optional(),
+  /** ...or a constant rate per day with seeded noise. */
+  ratePerDay: PositiveDecimalSchema.optional(),
+  /** Standard deviation of daily production as a share of the rate. */
+  noise: z.number().min(0).max(1).default(0),
+  /** The product's target unit cost: the price cap for buys is derived from it. */
+  targetUnitCost: PositiveDecimalSchema.optional(),
+});
+
+export const ScenarioSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  plant: z.string().min(1),
+  from: DateSchema,
+  to: DateSchema,
+  seed: z.int().default(1),
+  production: ProductionSchema,
+  materials: z.record(z.string().min(1), MaterialSetupSchema),
+  hedges: z.record(z.string().min(1), HedgeSetupSchema).default({}),
+  strategy: z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }),
+  schedule: z.strictObject({ cron: z.string().min(1), timezone: z.string().default('UTC') }).prefault({ cron: '0 9 * * 1' }),
+  venue: z
+    .strictObject({
+      /** Market orders fill at the next bar's open, or its close (the default for close-only series). */
+      marketFill: z.enum(['next-open', 'next-close']).optional(),
+      feeBps: NonNegativeDecimalSchema.prefault('0'),
+      feeFixed: NonNegativeDecimalSchema.prefault('0'),
+      slippageBps: NonNegativeDecimalSchema.prefault('0'),
+      participationRate: DecimalSchema.optional(),
+    })
+    .prefault({}),
+  /** Stockouts are covered by an emergency spot purchase at the market price x (1 + premium). */
+  emergency: z.strictObject({ premium: ShareSchema.prefault('0.25') }).prefault({}),
+  risk: RiskConfigSchema.partial().prefault({}),
+  /** Forecast horizon for consumption, buffer stock and exposure. */
+  horizonDays: z.int().min(1).max(730).default(30),
+  /** Trailing window for actual costs in the cost feed. */
+  actualWindowDays: z.int().min(1).max(3650).default(90),
+  /** Actual conversion cost = standard x (1 + noise x N(0,1)) per month; closed `closeLagDays` after month end. */
+  conversion: z.strictObject({ noise: z.number().min(0).max(1).default(0.03), closeLagDays: z.int().min(0).max(60).default(5) }).prefault({}),
+  /** Share of the range used in-sample by sweeps (walk-forward split). */
+  inSampleShare: z.number().gt(0).lt(1).default(0.7),
+  /** Where the HTML report goes, relative to the scenario file. */
+  report: z.string().min(1).optional(),
+});
+export type ScenarioInput = z.output<typeof ScenarioSchema>;
+
+export interface PreparedMaterial {
+  readonly id: string;
+  readonly unit: string;
+  readonly series: PriceSeries;
+  readonly priceUnit: string;
+  readonly factor: Decimal;
+  readonly factorNumber: number;
+  readonly leadTimeDays: number;
+  readonly serviceLevel: Decimal;
+  readonly openingQty: Decimal;
+  readonly rules: { readonly lotStep: Decimal; readonly tickSize: Decimal; readonly minNotional: Decimal };
+  readonly hedge: PreparedHedge | undefined;
+}
+
+export interface PreparedHedge {
+  readonly instrument: string;
+  readonly series: PriceSeries;
+  readonly factor: Decimal;
+  readonly factorNumber: number;
+  readonly rules: { readonly lotStep: Decimal; readonly tickSize: Decimal; readonly minNotional: Decimal };
+}
+
+/** A scenario with everything loaded and checked: what a run needs and nothing it must read again. */
+export interface Scenario {
+  readonly file: string;
+  readonly config: ScenarioInput;
+  /** sha256 of the scenario's data; stamped on every result. */
+  readonly hash: string;
+  readonly plant: Plant;
+  readonly plan: ProductionPlan;
+  readonly product: string;
+  readonly from: EpochMs;
+  readonly to: EpochMs;
+  readonly materials: readonly PreparedMaterial[];
+  readonly strategy: { readonly definition: StrategyDefinition<unknown>; readonly params: unknown; readonly needs: StrategyNeeds };
+  readonly schedule: CronSchedule;
+  readonly risk: RiskLimits;
+  readonly reportPath: string | undefined;
+}
+
+/** Loads and checks a scenario file. Every problem is a ConfigError with file, line and field. */
+export function loadScenario(file: string, overrides: { strategy?: string; params?: Record<string, unknown> } = {}): Scenario {
+  const loaded = loadYamlConfig(file, ScenarioSchema);
+  return prepareScenario(loaded, overrides);
+}
+
+export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: { strategy?: string; params?: Record<string, unknown> } = {}): Scenario {
+  const config = loaded.value;
+  const file = loaded.file;
+  const base = dirname(resolve(file));
+  const path = (relative: string): string => resolve(base, relative);
+  const fail = (at: ConfigPath, message: string): ConfigError => loaded.fail(at, message);
+  /** Re-anchors an error from a file the scenario names at the scenario field that names it. */
+  const within = <T>(at: ConfigPath, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof ProcuraError && error.where.file !== undefined && error.where.file !== file) throw error;
+      if (error instanceof ProcuraError) throw fail(at, error.detail);
+      throw error;
+    }
+  };
+
+  const plantFile = path(config.plant);
+  if (!existsSync(plantFile)) throw fail(['plant'], `plant file not found: ${plantFile}`);
+  const plant = loadPlant(plantFile);
+  const from = config.from;
+  const to = config.to;
+  if (to <= from) throw fail(['to'], `the range must end after it starts (${formatDate(from)} .. ${formatDate(to)})`);
+
+  const product = config.production.product;
+  if (!plant.products.has(product)) throw fail(['production', 'product'], `unknown product "${product}" (the plant has: ${[...plant.products.keys()].join(', ')})`);
+
+  // Strategy and its parameters.
+  const strategyName = overrides.strategy ?? config.strategy.name;
+  const definition = getStrategy(strategyName);
+  if (definition === undefined) throw fail(['strategy', 'name'], `unknown strategy "${strategyName}" (known: ${strategyNames().join(', ')})`);
+  const rawParams = overrides.strategy !== undefined && overrides.strategy !== config.strategy.name ? {} : { ...config.strategy.params, ...(overrides.params ?? {}) };
+  const parsedParams = parseStrategyParams(definition, rawParams);
+  if (!parsedParams.ok) {
+    const field = parsedParams.field === '' ? [] : parsedParams.field.split('.');
+    throw fail(['strategy', 'params', ...field], parsedParams.message);
+  }
+  const params: unknown = parsedParams.params;
+  const needs = definition.needs(params);
+
+  // Materials: every material the product's BOM consumes must be priced.
+  const bomMaterials = new Set<string>();
+  for (const version of plant.products.get(product)!.bom) for (const line of version.lines) bomMaterials.add(line.material);
+  for (const id of Object.keys(config.materials)) {
+    if (!plant.materials.has(id)) throw fail(['materials', id], `unknown material "${id}" (the plant has: ${[...plant.materials.keys()].join(', ')})`);
+  }
+  for (const id of bomMaterials) {
+    if (!(id in config.materials)) throw fail(['materials'], `material "${id}" is in the ${product} BOM but has no price series here`);
+  }
+  for (const id of Object.keys(config.hedges)) {
+    if (!(id in config.materials)) throw fail(['hedges', id], `hedge for "${id}", which is not a material of this scenario`);
+  }
+  if (needs.hedging === true && Object.keys(config.hedges).length === 0) {
+    throw fail(['hedges'], `strategy ${strategyName} hedges, but the scenario names no hedge instrument`);
+  }
+
+  const loadRef = (at: ConfigPath, ref: { file: string; column?: string | undefined }): PriceSeries => {
+    const seriesFile = path(ref.file);
+    if (!existsSync(seriesFile)) throw fail([...at, 'file'], `price file not found: ${seriesFile}`);
+    return loadSeries(seriesFile, ref.column === undefined ? {} : { column: ref.column });
+  };
+
+  const slowWindow = needs.signal?.slow ?? 1;
+  const days = Math.round((to - from) / DAY_MS) + 1;
+  // The plan: a file or a constant rate with seeded noise.
+  let plan: ProductionPlan;
+  const production = config.production;
+  if (production.plan !== undefined) {
+    const planFile = path(production.plan);
+    if (!existsSync(planFile)) throw fail(['production', 'plan'], `plan file not found: ${planFile}`);
+    plan = loadPlan(planFile, plant);
+  } else if (production.ratePerDay !== undefined) {
+    // The plan runs past the range by the horizon, so forecasts near the end see a full horizon.
+    plan = planFromRate({ product, from, days: days + config.horizonDays + 1, ratePerDay: production.ratePerDay, noise: production.noise, seed: config.seed, file: `${file} (production)` }, plant);
+  } else {
+    throw fail(['production'], 'give either plan (a CSV file) or ratePerDay');
+  }
+
+  const materials: PreparedMaterial[] = [];
+  for (const [id, setup] of Object.entries(config.materials)) {
+    const at: ConfigPath = ['materials', id];
+    const series = loadRef([...at, 'prices'], setup.prices);
+    const firstKnown = closeKnownAt(series, 0);
+    const lastKnown = closeKnownAt(series, series.length - 1);
+    if (from < firstKnown) throw fail(['from'], `the range starts ${formatDate(from)}, before the first ${id} price is known (${formatDate(firstKnown)}, ${series.file})`);
+    if (to > lastKnown + 31 * DAY_MS) throw fail(['to'], `the range ends ${formatDate(to)}, after the ${id} prices end (${formatDate(lastKnown)}, ${series.file})`);
+    let barsBeforeEnd = 0;
+    for (let i = 0; i < series.length && closeKnownAt(series, i) <= to; i += 1) barsBeforeEnd += 1;
+    if (barsBeforeEnd < slowWindow) throw fail(['strategy', 'params', 'slow'], `the slow window (${slowWindow} bars) is longer than the ${barsBeforeEnd} ${id} bars up to ${formatDate(to)}`);
+    const material = plant.materials.get(id)!;
+    const daily = plan.rows.length === 0 ? ZERO : dailyNeed(plant, plan, product, id, from);
+    const openingQty = setup.openingQty ?? daily.times(setup.openingCoverDays).toDecimalPlaces(6);
+    let hedge: PreparedHedge | undefined;
+    const hedgeSetup = config.hedges[id];
+    if (hedgeSetup !== undefined) {
+      const hedgeSeries = hedgeSetup.prices === undefined ? series : loadRef(['hedges', id, 'prices'], hedgeSetup.prices);
+      const factor = hedgeSetup.factor ?? setup.factor;
+      hedge = {
+        instrument: hedgeSetup.instrument,
+        series: hedgeSeries,
+        factor,
+        factorNumber: factor.toNumber(),
+        rules: { lotStep: hedgeSetup.lotStep, tickSize: hedgeSetup.tickSize, minNotional: hedgeSetup.minNotional },
+      };
+    }
+    materials.push({
+      id,
+      unit: material.unit,
+      series,
+      priceUnit: setup.priceUnit ?? `${plant.currency}/${material.unit}`,
+      factor: setup.factor,
+      factorNumber: setup.factor.toNumber(),
+      leadTimeDays: setup.leadTimeDays,
+      serviceLevel: setup.serviceLevel,
+      openingQty,
+      rules: { lotStep: setup.lotStep, tickSize: setup.tickSize, minNotional: setup.minNotional },
+      hedge,
+    });
+  }
+
+  const schedule = within(['schedule', 'cron'], () => CronSchedule.create(config.schedule.cron, config.schedule.timezone, {}));
+  const risk = parseRiskConfig(
+    {
+      maxOrderNotional: config.risk.maxOrderNotional ?? '1000000000',
+      maxDailyNotional: config.risk.maxDailyNotional ?? '1000000000',
+      ...Object.fromEntries(Object.entries(config.risk).filter(([, v]) => v !== undefined)),
+    },
+    { file },
+  );
+  return {
+    file,
+    config,
+    hash: loaded.hash,
+    plant,
+    plan,
+    product,
+    from,
+    to,
+    materials,
+    strategy: { definition: definition as StrategyDefinition<unknown>, params, needs },
+    schedule,
+    risk,
+    reportPath: config.report === undefined ? undefined : path(config.report),
+  };
+}
+
+/** Planned consumption of `material` on the plan's first day, as a rough daily need (for opening stock). */
+function dailyNeed(plant: Plant, plan: ProductionPlan, product: string, material: string, at: EpochMs): Decimal {
+  const bom = plant.bomAt(product, at);
+  const line = bom.lines.find((l) => l.material === material);
+  if (line === undefined) return ZERO;
+  let total = ZERO;
+  let count = 0;
+  for (let day = at; day < at + 30 * DAY_MS; day += DAY_MS) {
+    total = total.plus(plan.qtyOn(product, day));
+    count += 1;
+  }
+  return total.dividedBy(count).times(line.qty).times(line.scrap.plus(1));
+}
