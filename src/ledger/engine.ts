@@ -32,6 +32,8 @@ export interface Holding {
 }
 
 const NO_HOLDING: Holding = { qty: ZERO, value: ZERO };
+const NO_VERSIONS: EntryVersions = Object.freeze({});
+const NO_MOVEMENTS: readonly Movement[] = Object.freeze([]);
 
 /**
  * The running books. Everything here is a pure function of the entries applied so far, in seq
@@ -107,9 +109,27 @@ export class Books {
 /** Accumulates signed amounts (debit positive) into journal lines, skipping zeros. */
 class LineBuilder {
   readonly lines: JournalLine[] = [];
+  debits = ZERO;
+  credits = ZERO;
+  /** Debits `signed` (a negative amount becomes a credit). */
   add(account: string, signed: Decimal): void {
     if (signed.isZero()) return;
-    this.lines.push(signed.isPositive() ? { account, debit: signed, credit: ZERO } : { account, debit: ZERO, credit: signed.negated() });
+    if (signed.isPositive()) this.debit(account, signed);
+    else this.credit(account, signed.negated());
+  }
+  /** Credits `signed` (a negative amount becomes a debit). */
+  cr(account: string, signed: Decimal): void {
+    if (signed.isZero()) return;
+    if (signed.isPositive()) this.credit(account, signed);
+    else this.debit(account, signed.negated());
+  }
+  private debit(account: string, amount: Decimal): void {
+    this.lines.push({ account, debit: amount, credit: ZERO });
+    this.debits = this.debits.plus(amount);
+  }
+  private credit(account: string, amount: Decimal): void {
+    this.lines.push({ account, debit: ZERO, credit: amount });
+    this.credits = this.credits.plus(amount);
   }
 }
 
@@ -117,6 +137,14 @@ class LineBuilder {
 export interface EngineContext {
   readonly plant: Plant;
   readonly entriesOf: (eventId: string) => readonly JournalEntry[];
+}
+
+interface FlushPlan {
+  readonly from: EpochMs;
+  readonly until: EpochMs;
+  readonly lines: readonly { readonly material: string; readonly factor: Decimal; readonly cost: Decimal; readonly version: string }[];
+  readonly conversionCost: Decimal;
+  readonly versions: EntryVersions;
 }
 
 interface Flush {
@@ -135,6 +163,8 @@ export class Engine {
   readonly plant: Plant;
   readonly trigger: Trigger;
   readonly places: number;
+  private readonly plans = new Map<string, FlushPlan>();
+  private readonly versionObjects = new Map<string, EntryVersions>();
   constructor(plant: Plant) {
     this.plant = plant;
     this.trigger = plant.trigger;
@@ -161,7 +191,7 @@ export class Engine {
     if (amount.isZero()) return undefined;
     const b = new LineBuilder();
     b.add(Account.materialsInProcess, amount);
-    b.add(Account.standardCostRevaluation, amount.negated());
+    b.cr(Account.standardCostRevaluation, amount);
     return {
       eventId: `revaluation:${revision.next.version}`,
       eventType: 'revaluation',
@@ -182,9 +212,9 @@ export class Engine {
         const amount = this.money(event.amount);
         const b = new LineBuilder();
         b.add(Account.conversionCostsControl, amount);
-        b.add(Account.accruedConversionCosts, amount.negated());
+        b.cr(Account.accruedConversionCosts, amount);
         const actual: Actual = { kind: 'conversion', amount, ...(event.category !== undefined ? { category: event.category } : {}) };
-        return [this.finish(event, eventId, 'conversion', b.lines, [], {}, books, actual)];
+        return [this.finish(event, eventId, 'conversion', b, NO_MOVEMENTS, NO_VERSIONS, books, actual)];
       }
       case 'completion':
         return [this.completion(event, eventId, books)];
@@ -211,37 +241,73 @@ export class Engine {
       const standard = this.money(event.qty.times(std.cost));
       b.add(Account.materialsInProcess, standard);
       b.add(Account.materialPriceVariance, cost.minus(standard));
-      b.add(event.paidFrom, cost.negated());
+      b.cr(event.paidFrom, cost);
     } else if (event.paidFrom === 'exchange_cash') {
       b.add(Account.accountsPayable, cost);
-      b.add(Account.exchangeCash, cost.negated());
+      b.cr(Account.exchangeCash, cost);
     }
     const movements = [this.materialMove(books, event.material, event.qty)];
     const actual: Actual = { kind: 'purchase', material: event.material, qty: event.qty, amount: cost };
-    return this.finish(event, eventId, 'purchase', b.lines, movements, { standardCost: std.version }, books, actual);
+    return this.finish(event, eventId, 'purchase', b, movements, this.standardVersions(std.version), books, actual);
+  }
+
+  /**
+   * The flush plan of a product at `at`: per BOM line the consumption factor qty x (1 + scrap)
+   * and the standard cost, the conversion cost and the version ids, cached until the next
+   * version change of any of them (a pure speed-up: the figures are the plant's).
+   */
+  private planFor(product: string, at: EpochMs): FlushPlan {
+    const cached = this.plans.get(product);
+    if (cached && at >= cached.from && at < cached.until) return cached;
+    const p = this.plant.products.get(product);
+    if (!p) throw new InputError(`unknown product ${JSON.stringify(product)}`);
+    const bom = this.plant.bomAt(product, at);
+    const cc = this.plant.conversionCostAt(product, at);
+    let from = -Infinity;
+    let until = Infinity;
+    const widen = (versions: readonly { from: EpochMs | null }[], chosen: { from: EpochMs | null }): void => {
+      const i = versions.indexOf(chosen);
+      if (chosen.from !== null) from = Math.max(from, chosen.from);
+      const next = versions[i + 1];
+      if (next?.from != null) until = Math.min(until, next.from);
+    };
+    widen(p.bom, bom);
+    widen(p.conversionCost, cc);
+    const lines = bom.lines.map((line) => {
+      const std = this.plant.standardCostAt(line.material, at);
+      widen(this.plant.materials.get(line.material)!.standardCost, std);
+      return { material: line.material, factor: line.scrap.isZero() ? line.qty : line.qty.times(line.scrap.plus(1)), cost: std.cost, version: std.version };
+    });
+    const plan: FlushPlan = {
+      from,
+      until,
+      lines,
+      conversionCost: cc.cost,
+      versions: Object.freeze({ bom: bom.version, standardCost: lines.map((l) => l.version).join(','), conversionCost: cc.version }),
+    };
+    this.plans.set(product, plan);
+    return plan;
+  }
+
+  /** One shared, frozen `{ standardCost }` object per version (entries keep a reference, not a copy). */
+  private standardVersions(version: string): EntryVersions {
+    let v = this.versionObjects.get(version);
+    if (!v) this.versionObjects.set(version, (v = Object.freeze({ standardCost: version })));
+    return v;
   }
 
   /** Standard materials (qty x (1 + scrap) x standard) and conversion for `qty` units of `product`. */
   private flush(product: string, qty: Decimal, at: EpochMs): Flush {
-    const bom = this.plant.bomAt(product, at);
-    const cc = this.plant.conversionCostAt(product, at);
+    const plan = this.planFor(product, at);
     const materials: { material: string; qty: Decimal; value: Decimal }[] = [];
-    const stdVersions: string[] = [];
     let materialsTotal = ZERO;
-    for (const line of bom.lines) {
-      const std = this.plant.standardCostAt(line.material, at);
-      const consumed = line.scrap.isZero() ? qty.times(line.qty) : qty.times(line.qty).times(line.scrap.plus(1));
-      const value = this.money(consumed.times(std.cost));
+    for (const line of plan.lines) {
+      const consumed = qty.times(line.factor);
+      const value = this.money(consumed.times(line.cost));
       materials.push({ material: line.material, qty: consumed, value });
-      stdVersions.push(std.version);
       materialsTotal = materialsTotal.plus(value);
     }
-    return {
-      materials,
-      materialsTotal,
-      conversion: this.money(qty.times(cc.cost)),
-      versions: { bom: bom.version, standardCost: stdVersions.join(','), conversionCost: cc.version },
-    };
+    return { materials, materialsTotal, conversion: this.money(qty.times(plan.conversionCost)), versions: plan.versions };
   }
 
   private completion(event: CompletionEvent, eventId: string, books: Books): EntryDraft {
@@ -252,17 +318,17 @@ export class Engine {
       const relieve = this.trigger === 'purchase-completion-sale' ? Account.materialsInProcess : Account.accountsPayable;
       b.add(Account.finishedGoods, f.materialsTotal.plus(f.conversion));
       for (const m of f.materials) {
-        b.add(relieve, m.value.negated());
+        b.cr(relieve, m.value);
         movements.push(this.materialMove(books, m.material, m.qty.negated()));
       }
-      b.add(Account.conversionCostsAllocated, f.conversion.negated());
+      b.cr(Account.conversionCostsAllocated, f.conversion);
       movements.push(this.productMove(books, event.product, event.qty, f.materialsTotal.plus(f.conversion)));
     } else {
       movements.push(this.productMove(books, event.product, event.qty, undefined));
     }
     const allocated = completionIsTrigger(this.trigger) ? f.conversion : ZERO;
     const actual: Actual = { kind: 'completion', product: event.product, qty: event.qty, allocated };
-    return this.finish(event, eventId, 'completion', mergeLines(b.lines), movements, f.versions, books, actual);
+    return this.finish(event, eventId, 'completion', b, movements, f.versions, books, actual);
   }
 
   private sale(event: SaleEvent, eventId: string, books: Books): EntryDraft {
@@ -280,25 +346,25 @@ export class Engine {
         relief = holding.value.plus(extra.materialsTotal).plus(extra.conversion);
       }
       b.add(Account.costOfGoodsSold, relief);
-      b.add(Account.finishedGoods, relief.negated());
+      b.cr(Account.finishedGoods, relief);
       movements.push(this.productMove(books, event.product, event.qty.negated(), relief.negated()));
     } else {
       const relieve = this.trigger === 'purchase-sale' ? Account.materialsInProcess : Account.accountsPayable;
       b.add(Account.costOfGoodsSold, f.materialsTotal.plus(f.conversion));
       for (const m of f.materials) {
-        b.add(relieve, m.value.negated());
+        b.cr(relieve, m.value);
         movements.push(this.materialMove(books, m.material, m.qty.negated()));
       }
-      b.add(Account.conversionCostsAllocated, f.conversion.negated());
+      b.cr(Account.conversionCostsAllocated, f.conversion);
       movements.push(this.productMove(books, event.product, event.qty.negated(), undefined));
     }
     if (event.unitPrice !== undefined) {
       const revenue = this.money(event.qty.times(event.unitPrice));
       b.add(Account.accountsReceivable, revenue);
-      b.add(Account.salesRevenue, revenue.negated());
+      b.cr(Account.salesRevenue, revenue);
     }
     const actual: Actual = { kind: 'sale', product: event.product, qty: event.qty, conversion: f.conversion };
-    return this.finish(event, eventId, 'sale', mergeLines(b.lines), movements, f.versions, books, actual);
+    return this.finish(event, eventId, 'sale', b, movements, f.versions, books, actual);
   }
 
   private count(event: CountEvent, eventId: string, books: Books): EntryDraft {
@@ -309,16 +375,16 @@ export class Engine {
       const std = this.plant.standardCostAt(event.material, event.at);
       const amount = this.money(diff.times(std.cost));
       b.add(purchaseIsTrigger(this.trigger) ? Account.materialsInProcess : Account.accountsPayable, amount);
-      b.add(Account.materialUsageVariance, amount.negated());
-      const movements = diff.isZero() ? [] : [this.materialMove(books, event.material, diff)];
-      return this.finish(event, eventId, 'count', b.lines, movements, { standardCost: std.version }, books);
+      b.cr(Account.materialUsageVariance, amount);
+      const movements = diff.isZero() ? NO_MOVEMENTS : [this.materialMove(books, event.material, diff)];
+      return this.finish(event, eventId, 'count', b, movements, this.standardVersions(std.version), books);
     }
     const product = event.product!;
     const holding = books.products.get(product) ?? NO_HOLDING;
     const diff = event.qty.minus(holding.qty);
     if (!completionIsTrigger(this.trigger)) {
-      const movements = diff.isZero() ? [] : [this.productMove(books, product, diff, undefined)];
-      return this.finish(event, eventId, 'count', [], movements, {}, books);
+      const movements = diff.isZero() ? NO_MOVEMENTS : [this.productMove(books, product, diff, undefined)];
+      return this.finish(event, eventId, 'count', [], movements, NO_VERSIONS, books);
     }
     let amount: Decimal;
     let versions: EntryVersions = {};
@@ -330,9 +396,9 @@ export class Engine {
       versions = f.versions;
     }
     b.add(Account.finishedGoods, amount);
-    b.add(Account.finishedGoodsCountVariance, amount.negated());
-    const movements = diff.isZero() && amount.isZero() ? [] : [this.productMove(books, product, diff, amount)];
-    return this.finish(event, eventId, 'count', b.lines, movements, versions, books);
+    b.cr(Account.finishedGoodsCountVariance, amount);
+    const movements = diff.isZero() && amount.isZero() ? NO_MOVEMENTS : [this.productMove(books, product, diff, amount)];
+    return this.finish(event, eventId, 'count', b, movements, versions, books);
   }
 
   /**
@@ -357,8 +423,8 @@ export class Engine {
     const allocatedBalance = books.balance(Account.conversionCostsAllocated);
     const difference = control.plus(allocatedBalance);
     const b = new LineBuilder();
-    b.add(Account.conversionCostsAllocated, allocatedBalance.negated());
-    b.add(Account.conversionCostsControl, control.negated());
+    b.cr(Account.conversionCostsAllocated, allocatedBalance);
+    b.cr(Account.conversionCostsControl, control);
     const movements: Movement[] = [];
     let fgWeight = ZERO;
     const carried = [...books.products.entries()].filter(([, h]) => h.value.gt(0));
@@ -379,7 +445,7 @@ export class Engine {
         if (!part.isZero()) movements.push(this.productMove(books, id, ZERO, part));
       });
     }
-    const draft = this.finish(event, eventId, 'close', mergeLines(b.lines), movements, {}, books);
+    const draft = this.finish(event, eventId, 'close', b, movements, NO_VERSIONS, books);
     // The write-off depends on every conversion figure of the period: it is known when the last of them is.
     return books.maxKnownAt > draft.knownAt ? { ...draft, knownAt: books.maxKnownAt } : draft;
   }
@@ -412,7 +478,7 @@ export class Engine {
     b.add(Account.exchangeCash, cashDelta);
     b.add(Account.hedgeGainsLosses, gainLoss);
     const movements = [this.hedgeMove(books, event.instrument, event.qty, positionDelta)];
-    return this.finish(event, eventId, 'hedge', mergeLines(b.lines), movements, {}, books);
+    return this.finish(event, eventId, 'hedge', b, movements, NO_VERSIONS, books);
   }
 
   private hedgeMark(event: HedgeMarkEvent, eventId: string, books: Books): EntryDraft {
@@ -420,9 +486,9 @@ export class Engine {
     const delta = this.money(holding.qty.times(event.price)).minus(holding.value);
     const b = new LineBuilder();
     b.add(Account.hedgePositions, delta);
-    b.add(Account.hedgeGainsLosses, delta.negated());
-    const movements = delta.isZero() ? [] : [this.hedgeMove(books, event.instrument, ZERO, delta)];
-    return this.finish(event, eventId, 'hedge-mark', b.lines, movements, {}, books);
+    b.cr(Account.hedgeGainsLosses, delta);
+    const movements = delta.isZero() ? NO_MOVEMENTS : [this.hedgeMove(books, event.instrument, ZERO, delta)];
+    return this.finish(event, eventId, 'hedge-mark', b, movements, NO_VERSIONS, books);
   }
 
   private reverse(event: LedgerEvent & { type: 'reverse' }, eventId: string, books: Books, ctx: EngineContext): EntryDraft[] {
@@ -465,16 +531,20 @@ export class Engine {
     event: LedgerEvent,
     eventId: string,
     eventType: EntryType,
-    lines: JournalLine[],
-    movements: Movement[],
+    lines: LineBuilder | JournalLine[],
+    movements: readonly Movement[],
     versions: EntryVersions,
     books: Books,
     actual?: Actual,
     reverses?: number,
   ): EntryDraft {
-    let total = ZERO;
-    for (const l of lines) total = total.plus(l.debit).minus(l.credit);
-    if (!total.isZero()) throw new ProcuraError(ErrorCode.internal, `entry for ${eventId} does not balance by ${total.toFixed()}`, event.source ?? {});
+    let list: JournalLine[];
+    if (lines instanceof LineBuilder) {
+      if (!lines.debits.eq(lines.credits)) {
+        throw new ProcuraError(ErrorCode.internal, `entry for ${eventId} does not balance: debits ${lines.debits.toFixed()}, credits ${lines.credits.toFixed()}`, event.source ?? {});
+      }
+      list = mergeLines(lines.lines);
+    } else list = lines; // reversal: the swapped lines of a balanced entry
     let flags: string[] | undefined;
     for (const m of movements) {
       if (m.kind === 'hedge' || !m.qty.isNegative() || !m.after.isNegative()) continue;
@@ -495,7 +565,7 @@ export class Engine {
       eventType,
       at: event.at,
       knownAt: event.knownAt,
-      lines,
+      lines: list,
       movements,
       versions,
     };

@@ -87,7 +87,7 @@ export interface EventRecord {
   readonly type: string;
   readonly at: EpochMs;
   readonly knownAt: EpochMs;
-  /** sha256 of the event's canonical JSON: the same id must keep meaning the same event. */
+  /** sha256 of the event's canonical JSON (the same id must keep meaning the same event); '' for events posted without an id. */
   readonly digest: string;
   readonly source?: { readonly file: string; readonly line: number };
 }
@@ -222,9 +222,13 @@ type MutableEntry = { -readonly [K in keyof JournalEntry]: JournalEntry[K] };
 export class MemoryJournal implements Journal {
   protected readonly list: MutableEntry[] = [];
   protected readonly pending: MutableEntry[] = [];
-  protected readonly byEvent = new Map<string, number[]>();
+  /** Index of the first entry of each event (an event's entries are contiguous). */
+  protected readonly firstOfEvent = new Map<string, number>();
+  /** Digests of events posted with their own id (events without one cannot be posted twice). */
   protected readonly digests = new Map<string, string>();
-  protected readonly pendingEvents: EventRecord[] = [];
+  protected events = 0;
+  protected pendingEventCount = 0;
+  protected pendingDigests: [string, string][] = [];
   protected sealed = 0;
   protected open = false;
 
@@ -232,16 +236,19 @@ export class MemoryJournal implements Journal {
     return this.list.length;
   }
   get eventCount(): number {
-    return this.digests.size;
+    return this.events;
   }
   eventDigest(id: string): string | undefined {
     return this.digests.get(id);
   }
   entriesOfEvent(id: string): readonly JournalEntry[] {
-    const indices = this.byEvent.get(id);
-    if (!indices) return [];
-    this.seal(indices[indices.length - 1]! + 1);
-    return indices.map((i) => this.list[i]!);
+    // Events posted without an id (`#<n>`) are not indexed (they cannot be reversed); find them by scanning.
+    const first = id.startsWith('#') ? this.list.findIndex((e) => e.eventId === id) : this.firstOfEvent.get(id);
+    if (first === undefined || first < 0) return [];
+    let end = first;
+    while (end < this.list.length && this.list[end]!.eventId === id) end += 1;
+    this.seal(end);
+    return this.list.slice(first, end);
   }
   entries(): readonly JournalEntry[] {
     this.seal(this.list.length);
@@ -263,24 +270,22 @@ export class MemoryJournal implements Journal {
     return entry;
   }
   recordEvent(record: EventRecord): void {
-    this.pendingEvents.push(record);
+    this.pendingEventCount += 1;
+    if (record.digest) this.pendingDigests.push([record.id, record.digest]);
   }
   commit(): void {
-    for (const entry of this.pending) {
-      const index = this.list.length;
-      this.list.push(entry);
-      const indices = this.byEvent.get(entry.eventId);
-      if (indices) indices.push(index);
-      else this.byEvent.set(entry.eventId, [index]);
-    }
-    for (const record of this.pendingEvents) this.digests.set(record.id, record.digest);
+    this.index(this.pending);
+    for (const [id, digest] of this.pendingDigests) this.digests.set(id, digest);
+    this.events += this.pendingEventCount;
     this.pending.length = 0;
-    this.pendingEvents.length = 0;
+    this.pendingDigests = [];
+    this.pendingEventCount = 0;
     this.open = false;
   }
   rollback(): void {
     this.pending.length = 0;
-    this.pendingEvents.length = 0;
+    this.pendingDigests = [];
+    this.pendingEventCount = 0;
     this.open = false;
   }
   close(): void {
@@ -296,16 +301,21 @@ export class MemoryJournal implements Journal {
     }
     if (upTo > this.sealed) this.sealed = upTo;
   }
+  private index(entries: readonly MutableEntry[]): void {
+    let previous = this.list.length > 0 ? this.list[this.list.length - 1]!.eventId : undefined;
+    for (const entry of entries) {
+      if (entry.eventId !== previous) {
+        if (entry.eventId.charCodeAt(0) !== 35 /* '#' */) this.firstOfEvent.set(entry.eventId, this.list.length);
+        previous = entry.eventId;
+      }
+      this.list.push(entry);
+    }
+  }
   /** Loads already-hashed entries (used by SqliteJournal at open). */
   protected load(entries: readonly JournalEntry[], events: readonly EventRecord[]): void {
-    for (const entry of entries) {
-      const index = this.list.length;
-      this.list.push(entry as MutableEntry);
-      const indices = this.byEvent.get(entry.eventId);
-      if (indices) indices.push(index);
-      else this.byEvent.set(entry.eventId, [index]);
-    }
-    for (const record of events) this.digests.set(record.id, record.digest);
+    this.index(entries as MutableEntry[]);
+    for (const record of events) if (record.digest) this.digests.set(record.id, record.digest);
+    this.events += events.length;
     this.sealed = this.list.length;
   }
 }

@@ -145,8 +145,8 @@ export class Ledger {
     const journal = this.journal;
     const books = this.books;
     const engine = this.engine;
-    const pendingByEvent = new Map<string, JournalEntry[]>();
     const pendingIds = new Map<string, string>();
+    let postedEvents = 0;
     const skipped: string[] = [];
     const fresh: JournalEntry[] = [];
     const flagged: JournalEntry[] = [];
@@ -155,8 +155,13 @@ export class Ledger {
       plant: this.plant,
       entriesOf: (id: string): readonly JournalEntry[] => {
         const committed = journal.entriesOfEvent(id);
-        const pending = pendingByEvent.get(id);
-        return pending ? [...committed, ...pending] : committed;
+        if (committed.length > 0) return committed;
+        // Reversal of an event in the same posting (rare): its entries are contiguous in `fresh`.
+        const last = fresh.findLastIndex((e) => e.eventId === id);
+        if (last < 0) return [];
+        let first = last;
+        while (first > 0 && fresh[first - 1]!.eventId === id) first -= 1;
+        return fresh.slice(first, last + 1);
       },
     };
     const append = (draft: EntryDraft): void => {
@@ -164,9 +169,6 @@ export class Ledger {
       books.apply(entry);
       fresh.push(entry);
       if (entry.flags) flagged.push(entry);
-      const list = pendingByEvent.get(entry.eventId);
-      if (list) list.push(entry);
-      else pendingByEvent.set(entry.eventId, [entry]);
     };
     journal.begin();
     try {
@@ -199,11 +201,11 @@ export class Ledger {
           books.revisionsDone += 1;
         }
         eventCount += 1;
+        postedEvents += 1;
         const eventId = event.id ?? `#${eventCount}`;
         for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
-        digest ??= eventDigest(event);
-        pendingIds.set(eventId, digest);
-        journal.recordEvent({ id: eventId, type: event.type, at: event.at, knownAt: event.knownAt, digest, ...(event.source ? { source: event.source } : {}) });
+        if (digest !== undefined) pendingIds.set(eventId, digest);
+        journal.recordEvent({ id: eventId, type: event.type, at: event.at, knownAt: event.knownAt, digest: digest ?? '', ...(event.source ? { source: event.source } : {}) });
       }
       journal.commit();
     } catch (error) {
@@ -212,7 +214,7 @@ export class Ledger {
       throw error;
     }
     return {
-      posted: pendingIds.size,
+      posted: postedEvents,
       skipped,
       flagged,
       get entries(): readonly JournalEntry[] {

@@ -21,8 +21,6 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE TABLE IF NOT EXISTS entries (
   seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, event_type TEXT NOT NULL, at INTEGER NOT NULL,
   known_at INTEGER NOT NULL, body TEXT NOT NULL, hash TEXT NOT NULL, prev_hash TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS entries_event ON entries(event_id);
-CREATE INDEX IF NOT EXISTS entries_known_at ON entries(known_at);
 `;
 
 function appendOnlyTriggers(table: string): string {
