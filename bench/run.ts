@@ -6,6 +6,7 @@ import { formatRow, type Bench, type BenchRow } from './harness.js';
 
 const modules: Record<string, () => Promise<{ bench: Bench }>> = {
   // name: () => import('./name.js'),
+  ledger: () => import('./ledger.js'),
   signals: () => import('./signals.js'),
   costfeed: () => import('./costfeed.js'),
 };
