@@ -1,39 +1,25 @@
 /**
- * The backtest runner: a simulated day-by-day clock that merges price bars, production,
- * deliveries, period closes, schedule firings and venue fills in time order, and drives the
- * one order pipeline with the simulated venue. The live runner drives the same pipeline with
- * the ccxt venue; only the clock, the data source and the venue differ.
- *
- * Each simulated day D (00:00 UTC) runs in this order:
- *   1. every bar whose close is known by D (market's `closeKnownAt`: a daily bar dated D-1,
- *      a monthly bar on the 1st of the next month) goes to the simulated venue, which fills
- *      orders sent before that bar; the pipeline applies the fills;
- *   2. on the 1st of a month: last month's actual conversion cost is posted and the period is
- *      closed, with knownAt = D + closeLagDays (the cost feed cannot see it earlier); hedges
- *      are marked to market;
- *   3. deliveries due today are received (a purchase at the fill price, fee included);
- *      goods arrive `leadTimeDays` after the order was decided, or when the fill becomes
- *      known if that is later (a Friday order filled on Monday's bar);
- *   4. production: the plan's quantity is completed and sold, backflushing its materials; a
- *      shortfall is a stockout, recorded and covered by an emergency spot purchase at the last
- *      known price x (1 + premium), never a silent negative; all of the day's events post in
- *      one ledger transaction;
- *   5. carrying cost accrues on what is on hand;
- *   6. the decision point: the cost feed's snapshot as of D and each material's signal on the
- *      last known bar form the strategy's context; intents go through the pipeline.
- * Orders fill no earlier than the next bar. With intraday bars (1-minute data) step 1 feeds every bar of the day and
- * a crossing since the previous decision point is reported at the next one.
+ * The backtest runner: a simulated clock that steps one day at a time (00:00 UTC) over the
+ * scenario's range. Each day it feeds the simulated venue and the desk every bar whose close
+ * is known by then (market's `closeKnownAt`: a daily bar dated D is known on D+1, a monthly
+ * bar on the 1st of the next month), then runs one desk step: fills, month-end closes,
+ * deliveries, production with emergency purchases for shortfalls, carrying cost and the
+ * decision point (see desk.ts). The live runner drives the same desk with the ccxt venue; only
+ * the clock, the data source and the venue differ.
  */
-import { Decimal, ONE, ZERO, roundMoney } from '../core/decimal.js';
+import { Decimal, ZERO } from '../core/decimal.js';
 import { Random } from '../core/random.js';
-import { DAY_MS, formatDate, startOfDay, type EpochMs } from '../core/time.js';
-import { Ledger, type LedgerEvent } from '../ledger/index.js';
-import { closeKnownAt, crossover, type CrossoverResult } from '../market/index.js';
+import { DAY_MS, type EpochMs } from '../core/time.js';
+import { Ledger } from '../ledger/index.js';
+import { closeKnownAt, type PriceSeries } from '../market/index.js';
 import { CostFeed, type CostSnapshot } from '../costfeed/index.js';
-import { Pipeline, type Decision, type FillSink, type Intent } from '../pipeline/index.js';
+import type { Decision } from '../pipeline/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
-import type { PreparedMaterial, Scenario } from './scenario.js';
-import type { CostView, HedgeView, InventoryView, SignalView, Strategy, StrategyContext, StrategyDefinition } from './strategy.js';
+import { Desk, type Stockout, type Trade } from './desk.js';
+import type { Scenario } from './scenario.js';
+import type { StrategyDefinition } from './strategy.js';
+
+export type { Stockout, Trade } from './desk.js';
 
 /** What a run records beside its totals, for the report (off in sweeps). */
 export interface RunOptions {
@@ -43,26 +29,6 @@ export interface RunOptions {
   readonly to?: EpochMs;
   /** Run another strategy on the same scenario (the baselines). */
   readonly strategy?: { readonly definition: StrategyDefinition<unknown>; readonly params: unknown };
-}
-
-export interface Stockout {
-  readonly at: EpochMs;
-  readonly material: string;
-  readonly qty: Decimal;
-  readonly emergencyCost: Decimal;
-}
-
-export interface Trade {
-  readonly at: EpochMs;
-  readonly instrument: string;
-  readonly material: string;
-  readonly side: 'buy' | 'sell';
-  readonly qty: Decimal;
-  /** Per material unit. */
-  readonly price: Decimal;
-  readonly fee: Decimal;
-  readonly reason: string;
-  readonly clientOrderId: string;
 }
 
 export interface MaterialTotals {
@@ -132,29 +98,15 @@ export interface RunResult {
   readonly record: DailyRecord | undefined;
 }
 
-interface MaterialRun {
-  readonly setup: PreparedMaterial;
-  readonly signal: CrossoverResult | undefined;
-  readonly hedgeSignalIndex: { next: number };
+
+interface Feed {
+  readonly id: string;
+  readonly series: PriceSeries;
+  readonly factor: number;
+  /** The venue instrument these bars go to. */
+  readonly instrument: string;
+  readonly hedgeOf: string | undefined;
   next: number;
-  lastIndex: number;
-  /** The crossing seen since the previous decision point. */
-  pendingCrossing: 'up' | 'down' | undefined;
-  onHand: Decimal;
-  inTransit: { due: EpochMs; qty: Decimal; price: Decimal; fee: Decimal; ref: string; reason: string }[];
-  consumed: Decimal;
-  purchased: Decimal;
-  spend: Decimal;
-  fees: Decimal;
-  emergencyQty: Decimal;
-  emergencySpend: Decimal;
-  carrying: Decimal;
-  priceSum: Decimal;
-  priceDays: number;
-  peak: Decimal;
-  inventorySum: Decimal;
-  stockouts: number;
-  openingPrice: Decimal | undefined;
 }
 
 const bar: { at: number; open: number; high: number; low: number; close: number; volume: number | undefined } = { at: 0, open: 0, high: 0, low: 0, close: 0, volume: undefined };
@@ -166,17 +118,20 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   const definition = options.strategy?.definition ?? scenario.strategy.definition;
   const params = options.strategy === undefined ? scenario.strategy.params : options.strategy.params;
   const needs = definition.needs(params);
-  const strategy: Strategy = definition.create(params);
   const plant = scenario.plant;
   const config = scenario.config;
-  const product = scenario.product;
   const record = options.record === true ? newRecord(scenario) : undefined;
 
   // Venue: one market per material (prices per material unit) and per hedge instrument.
   const instruments: Record<string, { lotStep: Decimal; tickSize: Decimal; minNotional: Decimal }> = {};
+  const feeds: Feed[] = [];
   for (const m of scenario.materials) {
     instruments[m.id] = m.rules;
-    if (m.hedge !== undefined) instruments[m.hedge.instrument] = m.hedge.rules;
+    feeds.push({ id: m.id, series: m.series, factor: m.factorNumber, instrument: m.id, hedgeOf: undefined, next: 0 });
+    if (m.hedge !== undefined) {
+      instruments[m.hedge.instrument] = m.hedge.rules;
+      feeds.push({ id: m.hedge.instrument, series: m.hedge.series, factor: m.hedge.factorNumber, instrument: m.hedge.instrument, hedgeOf: m.id, next: 0 });
+    }
   }
   const closeOnly = scenario.materials.every((m) => m.series.closeOnly);
   const venue = new SimVenue({
@@ -190,65 +145,9 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   });
 
   const ledger = Ledger.inMemory(plant);
-  const runs: MaterialRun[] = scenario.materials.map((setup) => ({
-    setup,
-    signal: needs.signal === undefined ? undefined : crossover(setup.series.close, needs.signal, { where: { file: setup.series.file } }),
-    hedgeSignalIndex: { next: 0 },
-    next: 0,
-    lastIndex: -1,
-    pendingCrossing: undefined,
-    onHand: ZERO,
-    inTransit: [],
-    consumed: ZERO,
-    purchased: ZERO,
-    spend: ZERO,
-    fees: ZERO,
-    emergencyQty: ZERO,
-    emergencySpend: ZERO,
-    carrying: ZERO,
-    priceSum: ZERO,
-    priceDays: 0,
-    peak: ZERO,
-    inventorySum: ZERO,
-    stockouts: 0,
-    openingPrice: undefined,
-  }));
-  const byInstrument = new Map<string, MaterialRun>();
-  for (const run of runs) {
-    byInstrument.set(run.setup.id, run);
-    if (run.setup.hedge !== undefined) byInstrument.set(run.setup.hedge.instrument, run);
-  }
-
-  const trades: Trade[] = [];
-  const stockouts: Stockout[] = [];
-  let today = from;
-  let pendingEvents: LedgerEvent[] = [];
-  const sink: FillSink = {
-    onFill(order, fill, intent) {
-      const run = byInstrument.get(order.request.instrument)!;
-      const hedge = run.setup.hedge;
-      const isHedge = hedge !== undefined && order.request.instrument === hedge.instrument;
-      trades.push({ at: fill.at, instrument: order.request.instrument, material: run.setup.id, side: order.request.side, qty: fill.qty, price: fill.price, fee: fill.fee, reason: intent.reason, clientOrderId: order.request.clientOrderId });
-      if (isHedge) {
-        pendingEvents.push({
-          type: 'hedge', at: today, knownAt: today, instrument: hedge.instrument,
-          qty: order.request.side === 'buy' ? fill.qty : fill.qty.negated(), price: fill.price, fee: fill.fee,
-          ref: order.request.clientOrderId, reason: intent.reason,
-        });
-        return;
-      }
-      run.purchased = run.purchased.plus(fill.qty);
-      run.spend = run.spend.plus(fill.qty.times(fill.price));
-      run.fees = run.fees.plus(fill.fee);
-      // Lead time runs from the order, not the fill; goods never arrive before the fill is known.
-      const due = Math.max(today, startOfDay(order.request.at) + run.setup.leadTimeDays * DAY_MS);
-      run.inTransit.push({ due, qty: fill.qty, price: fill.price, fee: fill.fee, ref: order.request.clientOrderId, reason: intent.reason });
-    },
-  };
-  const pipeline = new Pipeline({ runId: `bt-${scenario.hash.slice(0, 8)}-${definition.name}`, venue, limits: scenario.risk, sink, journalLimit: 5000 });
-
+  let desk: Desk | undefined;
   const hedgeInstruments: Record<string, { material: string; factor: Decimal }> = {};
-  for (const m of scenario.materials) if (m.hedge !== undefined) hedgeInstruments[m.hedge.instrument] = { material: m.id, factor: ONE };
+  for (const m of scenario.materials) if (m.hedge !== undefined) hedgeInstruments[m.hedge.instrument] = { material: m.id, factor: new Decimal(1) };
   const costFeed = new CostFeed({
     plant,
     ledger,
@@ -257,145 +156,62 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     horizonDays: config.horizonDays,
     actualWindowDays: config.actualWindowDays,
     policy: Object.fromEntries(scenario.materials.map((m) => [m.id, { leadTimeDays: m.leadTimeDays, serviceLevel: m.serviceLevel }])),
-    onOrder: (material) => onOrderOf(byInstrument.get(material)!, pipeline),
+    onOrder: (material) => desk!.onOrder(material),
     hedgeInstruments,
   });
+  desk = new Desk({
+    runId: `bt-${scenario.hash.slice(0, 8)}-${definition.name}`,
+    venue,
+    limits: scenario.risk,
+    ledger,
+    plant,
+    product: scenario.product,
+    materials: scenario.materials.map((m) => ({
+      id: m.id,
+      unit: m.unit,
+      factor: m.factor,
+      leadTimeDays: m.leadTimeDays,
+      openingQty: m.openingQty,
+      hedge: m.hedge === undefined ? undefined : { instrument: m.hedge.instrument, factor: m.hedge.factor },
+    })),
+    strategy: definition.create(params),
+    needs,
+    snapshot: (at) => costFeed.snapshot(at),
+    schedule: scenario.schedule,
+    plan: scenario.plan,
+    emergencyPremium: config.emergency.premium,
+    conversion: { noise: config.conversion.noise, closeLagDays: config.conversion.closeLagDays, random: new Random(config.seed + 7919) },
+    targetUnitCost: config.production.targetUnitCost,
+  });
 
-  // Opening inventory: received at the start, at the first known market price.
-  const opening: LedgerEvent[] = [];
-  for (const run of runs) {
-    advanceBars(run, venue, from, false);
-    const price = marketUnitPrice(run);
-    run.openingPrice = price;
-    if (run.setup.openingQty.greaterThan(0)) {
-      opening.push({ type: 'purchase', id: `opening-${run.setup.id}`, at: from, knownAt: from, material: run.setup.id, qty: run.setup.openingQty, unitPrice: roundMoney(price, 6), paidFrom: 'accounts_payable', reason: 'opening' });
-      run.onHand = run.setup.openingQty;
-    }
-  }
-  if (opening.length > 0) ledger.post(opening);
-
-  const random = new Random(config.seed + 7919);
-  const premium = config.emergency.premium.plus(1);
-  let monthUnits = ZERO;
-  let unitsProduced = ZERO;
-  let conversionIncurred = ZERO;
-  let lastDecision = from - DAY_MS;
+  // Bars known before the start warm the averages up; the venue sees them too (nothing is open).
+  feedBars(feeds, venue, desk, from);
+  desk.receiveOpening(from);
   let days = 0;
-  const productStandard = standardProductCost(scenario, from);
-  const cap = priceCaps(scenario, from);
-
   for (let day = from; day <= to; day += DAY_MS) {
-    today = day;
     days += 1;
-    // 1. Bars known by today; fills on them.
-    for (const run of runs) {
-      if (run.next < run.setup.series.length && closeKnownAt(run.setup.series, run.next) <= day) {
-        advanceBars(run, venue, day, true);
-        if (pipeline.openOrderCount > 0) await pipeline.sync();
-      }
-    }
-    // 2. Month start: last month's conversion cost, the close (known later), hedge marks.
-    const date = new Date(day);
-    if (date.getUTCDate() === 1 && day > from) {
-      const standardConversion = plant.conversionCostAt(product, day - DAY_MS).cost;
-      const noise = Math.max(-0.5, config.conversion.noise * random.normal());
-      const amount = roundMoney(monthUnits.times(standardConversion).times(new Decimal(noise.toFixed(6)).plus(1)), plant.moneyPlaces);
-      if (amount.greaterThan(0)) pendingEvents.push({ type: 'conversion', at: day, knownAt: day, amount, category: 'labour and overhead' });
-      conversionIncurred = conversionIncurred.plus(amount);
-      monthUnits = ZERO;
-      pendingEvents.push({ type: 'close', at: day, knownAt: day + config.conversion.closeLagDays * DAY_MS });
-      for (const run of runs) {
-        const hedge = run.setup.hedge;
-        if (hedge !== undefined && !pipeline.positions.qty(hedge.instrument).isZero()) {
-          pendingEvents.push({ type: 'hedge-mark', at: day, knownAt: day, instrument: hedge.instrument, price: roundMoney(hedgeUnitPrice(run), 6) });
-        }
-      }
-    }
-    // 3. Deliveries due.
-    for (const run of runs) {
-      if (run.inTransit.length === 0) continue;
-      const due = run.inTransit.filter((d) => d.due <= day);
-      if (due.length === 0) continue;
-      run.inTransit = run.inTransit.filter((d) => d.due > day);
-      for (const delivery of due) {
-        pendingEvents.push({ type: 'purchase', at: day, knownAt: day, material: run.setup.id, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason });
-        run.onHand = run.onHand.plus(delivery.qty);
-      }
-    }
-    // 4. Production, with emergency purchases for any shortfall.
-    const units = scenario.plan.qtyOn(product, day);
-    if (units.greaterThan(0)) {
-      const bom = plant.bomAt(product, day);
-      for (const line of bom.lines) {
-        const run = byInstrument.get(line.material)!;
-        const need = units.times(line.qty).times(line.scrap.plus(1));
-        if (need.greaterThan(run.onHand)) {
-          const shortfall = need.minus(run.onHand);
-          const price = roundMoney(marketUnitPrice(run).times(premium), 6);
-          const cost = shortfall.times(price);
-          pendingEvents.push({ type: 'purchase', at: day, knownAt: day, material: run.setup.id, qty: shortfall, unitPrice: price, paidFrom: 'accounts_payable', reason: 'emergency', ref: `stockout-${formatDate(day)}-${run.setup.id}` });
-          stockouts.push({ at: day, material: run.setup.id, qty: shortfall, emergencyCost: cost });
-          run.stockouts += 1;
-          run.emergencyQty = run.emergencyQty.plus(shortfall);
-          run.emergencySpend = run.emergencySpend.plus(cost);
-          run.onHand = need;
-        }
-        run.onHand = run.onHand.minus(need);
-        run.consumed = run.consumed.plus(need);
-      }
-      pendingEvents.push({ type: 'completion', at: day, knownAt: day, product, qty: units });
-      pendingEvents.push({ type: 'sale', at: day, knownAt: day, product, qty: units });
-      monthUnits = monthUnits.plus(units);
-      unitsProduced = unitsProduced.plus(units);
-    }
-    if (pendingEvents.length > 0) {
-      const events = pendingEvents;
-      pendingEvents = [];
-      ledger.post(events);
-    }
-    // 5 and 6. Carrying cost and the decision point.
-    const snapshot = costFeed.snapshot(day);
-    const fired = needs.schedule === true && scenario.schedule.firstFiringIn(lastDecision, day) !== undefined;
-    for (const run of runs) {
-      const id = run.setup.id;
-      const materialCost = snapshot.materials[id]!;
-      run.carrying = run.carrying.plus(run.onHand.times(materialCost.carryingPerUnitDay));
-      const price = marketUnitPrice(run);
-      run.priceSum = run.priceSum.plus(price);
-      run.priceDays += 1;
-      if (run.onHand.greaterThan(run.peak)) run.peak = run.onHand;
-      run.inventorySum = run.inventorySum.plus(run.onHand);
-      const context = buildContext(scenario, run, snapshot, day, fired, pipeline, cap.get(id), productStandard, price);
-      run.pendingCrossing = undefined;
-      for (const intent of strategy.decide(context)) await submitIntent(pipeline, intent, run, context);
-    }
-    lastDecision = day;
-    if (record !== undefined) recordDay(record, runs, snapshot, day, pipeline);
+    feedBars(feeds, venue, desk, day);
+    const step = await desk.step(day);
+    if (record !== undefined) recordDay(record, scenario, desk, step.snapshot, day);
+  }
+  desk.markHedges(to);
+
+  for (const m of scenario.materials) {
+    const book = ledger.quantities().materials.get(m.id) ?? ZERO;
+    if (!book.equals(desk.onHand(m.id))) throw new Error(`internal: ${m.id} on hand ${desk.onHand(m.id).toFixed()} differs from the ledger's ${book.toFixed()}`);
   }
 
-  // Final marks so the hedge result is complete, then the totals.
-  const finalEvents: LedgerEvent[] = [];
-  for (const run of runs) {
-    const hedge = run.setup.hedge;
-    if (hedge !== undefined && !pipeline.positions.qty(hedge.instrument).isZero()) {
-      finalEvents.push({ type: 'hedge-mark', at: to, knownAt: to, instrument: hedge.instrument, price: roundMoney(hedgeUnitPrice(run), 6) });
-    }
-  }
-  if (finalEvents.length > 0) ledger.post(finalEvents);
-  for (const run of runs) {
-    const book = ledger.quantities().materials.get(run.setup.id) ?? ZERO;
-    if (!book.equals(run.onHand)) throw new Error(`internal: ${run.setup.id} on hand ${run.onHand.toFixed()} differs from the ledger's ${book.toFixed()}`);
-  }
-
-  const materials = runs.map((run) => totals(scenario, run, pipeline, to));
-  const conversionPerUnit = unitsProduced.isZero() ? ZERO : conversionIncurred.dividedBy(unitsProduced);
-  const bom = plant.bomAt(product, to);
+  const materials = scenario.materials.map((m) => totals(scenario, desk, m.id, m.openingQty, to));
+  const units = desk.unitsProduced;
+  const conversionPerUnit = units.isZero() ? ZERO : desk.conversionIncurred.dividedBy(units);
   let productUnitCost = conversionPerUnit;
-  for (const line of bom.lines) {
+  for (const line of plant.bomAt(scenario.product, to).lines) {
     const m = materials.find((x) => x.id === line.material)!;
     productUnitCost = productUnitCost.plus(m.effectiveUnitCost.times(line.qty).times(line.scrap.plus(1)));
   }
-  const counters = pipeline.counters();
+  const counters = desk.pipeline.counters();
+  let hedgeFees = ZERO;
+  for (const m of scenario.materials) if (m.hedge !== undefined) hedgeFees = hedgeFees.plus(desk.pipeline.positions.get(m.hedge.instrument).fees);
   return {
     strategy: definition.name,
     from,
@@ -403,246 +219,80 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     days,
     materials,
     productUnitCost,
-    productStandardCost: productStandard.get(product) ?? ZERO,
-    unitsProduced,
+    productStandardCost: desk.productStandardCost(scenario.product),
+    unitsProduced: units,
     totalSpend: materials.reduce((s, m) => s.plus(m.spend).plus(m.emergencySpend), ZERO),
-    totalFees: materials.reduce((s, m) => s.plus(m.fees), ZERO).plus(hedgeFees(scenario, pipeline)),
+    totalFees: materials.reduce((s, m) => s.plus(m.fees), ZERO).plus(hedgeFees),
     totalCarrying: materials.reduce((s, m) => s.plus(m.carryingCost), ZERO),
     hedgePnl: materials.reduce((s, m) => s.plus(m.hedgePnl), ZERO),
     counters: { orders: counters.orders, fills: counters.fills, denials: counters.denials, skips: counters.skips, rejections: counters.rejections },
-    stockouts,
-    trades,
-    decisions: pipeline.journal(),
+    stockouts: desk.stockouts,
+    trades: desk.trades,
+    decisions: desk.pipeline.journal(),
     ledgerEntries: ledger.entries().length,
     ledgerBalances: ledger.balances(),
     record,
   };
 }
 
-/** Feeds the venue every bar known by `day`; remembers the latest crossing for the next decision. */
-function advanceBars(run: MaterialRun, venue: SimVenue, day: EpochMs, feedVenue: boolean): void {
-  const series = run.setup.series;
-  const factor = run.setup.factorNumber;
-  const hedge = run.setup.hedge;
-  while (run.next < series.length && closeKnownAt(series, run.next) <= day) {
-    const i = run.next;
-    run.next += 1;
-    run.lastIndex = i;
-    if (run.signal !== undefined && i > 0) {
-      const before = run.signal.state[i - 1]!;
-      const after = run.signal.state[i]!;
-      if (before !== -1 && after !== before) run.pendingCrossing = after === 1 ? 'up' : 'down';
-    }
-    if (!feedVenue) continue;
-    bar.at = series.at[i]!;
-    bar.open = series.open[i]! * factor;
-    bar.high = series.high[i]! * factor;
-    bar.low = series.low[i]! * factor;
-    bar.close = series.close[i]! * factor;
-    bar.volume = series.volume === undefined ? undefined : series.volume[i]! / factor;
-    venue.onBar(bar as SimBar, run.setup.id);
-    if (hedge !== undefined) {
-      const hs = hedge.series;
-      while (run.hedgeSignalIndex.next < hs.length && closeKnownAt(hs, run.hedgeSignalIndex.next) <= day) {
-        const j = run.hedgeSignalIndex.next;
-        run.hedgeSignalIndex.next += 1;
-        bar.at = hs.at[j]!;
-        bar.open = hs.open[j]! * hedge.factorNumber;
-        bar.high = hs.high[j]! * hedge.factorNumber;
-        bar.low = hs.low[j]! * hedge.factorNumber;
-        bar.close = hs.close[j]! * hedge.factorNumber;
-        bar.volume = undefined;
-        venue.onBar(bar as SimBar, hedge.instrument);
-      }
+/** Feeds the venue and the desk every bar whose close is known by `day`, in series order. */
+function feedBars(feeds: readonly Feed[], venue: SimVenue, desk: Desk, day: EpochMs): void {
+  for (const feed of feeds) {
+    const series = feed.series;
+    const factor = feed.factor;
+    while (feed.next < series.length && closeKnownAt(series, feed.next) <= day) {
+      const i = feed.next;
+      feed.next += 1;
+      bar.at = series.at[i]!;
+      bar.open = series.open[i]! * factor;
+      bar.high = series.high[i]! * factor;
+      bar.low = series.low[i]! * factor;
+      bar.close = series.close[i]! * factor;
+      bar.volume = series.volume === undefined ? undefined : series.volume[i]! / factor;
+      venue.onBar(bar as SimBar, feed.instrument);
+      if (feed.hedgeOf === undefined) desk.onBar(feed.id, series.at[i]!, series.close[i]!);
+      else desk.onHedgeBar(feed.id, series.close[i]!);
     }
   }
 }
 
-/** The last known close in material units (quoted x factor). */
-function marketUnitPrice(run: MaterialRun): Decimal {
-  if (run.lastIndex < 0) throw new Error(`internal: no ${run.setup.id} price known yet`);
-  return new Decimal(String(run.setup.series.close[run.lastIndex]!)).times(run.setup.factor);
-}
-
-function hedgeUnitPrice(run: MaterialRun): Decimal {
-  const hedge = run.setup.hedge!;
-  const index = run.hedgeSignalIndex.next - 1;
-  if (index < 0) return marketUnitPrice(run);
-  return new Decimal(String(hedge.series.close[index]!)).times(hedge.factor);
-}
-
-function onOrderOf(run: MaterialRun, pipeline: Pipeline): Decimal {
-  let qty = ZERO;
-  for (const d of run.inTransit) qty = qty.plus(d.qty);
-  if (pipeline.openOrderCount > 0) {
-    for (const order of pipeline.openOrders()) {
-      if (order.request.instrument === run.setup.id && order.request.side === 'buy') qty = qty.plus(order.request.qty.minus(order.filledQty));
-    }
-  }
-  return qty;
-}
-
-function buildContext(
-  scenario: Scenario,
-  run: MaterialRun,
-  snapshot: CostSnapshot,
-  day: EpochMs,
-  fired: boolean,
-  pipeline: Pipeline,
-  priceCap: Decimal | undefined,
-  productStandard: ReadonlyMap<string, Decimal>,
-  price: Decimal,
-): StrategyContext {
-  const m = snapshot.materials[run.setup.id]!;
-  const i = run.lastIndex;
-  const state = run.signal === undefined ? -1 : run.signal.state[i]!;
-  const signal: SignalView = {
-    state: state === -1 ? undefined : (state as 0 | 1),
-    crossing: run.pendingCrossing,
-    fast: run.signal === undefined ? Number.NaN : run.signal.fast[i]!,
-    slow: run.signal === undefined ? Number.NaN : run.signal.slow[i]!,
-  };
-  const inventory: InventoryView = {
-    onHand: m.onHand,
-    onOrder: m.onOrder,
-    hedged: m.hedged,
-    dailyConsumption: m.dailyConsumption,
-    daysOfCover: m.daysOfCover === null ? Number.POSITIVE_INFINITY : m.daysOfCover.toNumber(),
-    bufferStock: m.bufferStock,
-    reorderPoint: m.reorderPoint,
-    leadTimeDays: run.setup.leadTimeDays,
-    exposureQty: m.exposureQty,
-    horizonDays: snapshot.horizonDays,
-  };
-  const product = scenario.product;
-  const cost: CostView = {
-    standardUnitCost: m.standardCost,
-    marketUnitPrice: price,
-    carryingPerUnitDay: m.carryingPerUnitDay,
-    productReplacementCost: new Map([[product, snapshot.products[product]!.replacement]]),
-    productStandardCost: productStandard,
-    priceCap,
-    knownAt: snapshot.knownAt,
-  };
-  const hedgeSetup = run.setup.hedge;
-  const hedge: HedgeView | undefined =
-    hedgeSetup === undefined
-      ? undefined
-      : { instrument: hedgeSetup.instrument, position: pipeline.positions.qty(hedgeSetup.instrument), lastPrice: hedgeUnitPrice(run).toNumber() };
-  let daysToNext: number | undefined;
-  if (fired) {
-    const next = scenario.schedule.firstFiringIn(day, day + 400 * DAY_MS);
-    daysToNext = next === undefined ? undefined : Math.max(1, Math.ceil((next - day) / DAY_MS));
-  }
-  return {
-    at: day,
-    material: run.setup.id,
-    instrument: run.setup.id,
-    lastPrice: run.setup.series.close[i]!,
-    signal,
-    inventory,
-    cost,
-    hedge,
-    scheduleFired: fired,
-    daysToNextSchedule: daysToNext,
-  };
-}
-
-async function submitIntent(pipeline: Pipeline, intent: Intent, run: MaterialRun, context: StrategyContext): Promise<Decision> {
-  const hedge = run.setup.hedge;
-  if (hedge !== undefined && intent.instrument === hedge.instrument) {
-    const price = hedgeUnitPrice(run);
-    return pipeline.submit(intent, {
-      referencePrice: price,
-      lastPrice: price,
-      exposure: context.inventory.exposureQty.plus(context.inventory.hedged),
-      hedgePosition: pipeline.positions.qty(hedge.instrument),
-    });
-  }
-  return pipeline.submit(intent, { referencePrice: context.cost.marketUnitPrice, lastPrice: context.cost.marketUnitPrice, priceCap: intent.side === 'buy' && intent.reason !== 'forced-reorder' ? context.cost.priceCap : undefined });
-}
-
-/** Standard cost of one unit of each product (BOM x (1 + scrap) x standard + standard conversion). */
-function standardProductCost(scenario: Scenario, at: EpochMs): Map<string, Decimal> {
-  const plant = scenario.plant;
-  const out = new Map<string, Decimal>();
-  for (const product of plant.products.keys()) {
-    let cost = plant.conversionCostAt(product, at).cost;
-    for (const line of plant.bomAt(product, at).lines) cost = cost.plus(plant.standardCostAt(line.material, at).cost.times(line.qty).times(line.scrap.plus(1)));
-    out.set(product, cost);
-  }
-  return out;
-}
-
-/**
- * The price cap per material unit derived from the product's target unit cost: the price at
- * which this material alone would use up the target, every other material at standard.
- */
-function priceCaps(scenario: Scenario, at: EpochMs): Map<string, Decimal> {
-  const caps = new Map<string, Decimal>();
-  const target = scenario.config.production.targetUnitCost;
-  if (target === undefined) return caps;
-  const plant = scenario.plant;
-  const lines = plant.bomAt(scenario.product, at).lines;
-  const conversion = plant.conversionCostAt(scenario.product, at).cost;
-  for (const line of lines) {
-    let others = conversion;
-    for (const other of lines) {
-      if (other !== line) others = others.plus(plant.standardCostAt(other.material, at).cost.times(other.qty).times(other.scrap.plus(1)));
-    }
-    const cap = target.minus(others).dividedBy(line.qty.times(line.scrap.plus(1)));
-    caps.set(line.material, cap.greaterThan(0) ? cap : ZERO);
-  }
-  return caps;
-}
-
-function hedgeFees(scenario: Scenario, pipeline: Pipeline): Decimal {
-  let fees = ZERO;
-  for (const m of scenario.materials) if (m.hedge !== undefined) fees = fees.plus(pipeline.positions.get(m.hedge.instrument).fees);
-  return fees;
-}
-
-function totals(scenario: Scenario, run: MaterialRun, pipeline: Pipeline, to: EpochMs): MaterialTotals {
-  const closingPrice = marketUnitPrice(run);
-  const openingPrice = run.openingPrice ?? closingPrice;
-  let hedgePnl = ZERO;
-  const hedge = run.setup.hedge;
-  if (hedge !== undefined) {
-    const position = pipeline.positions.get(hedge.instrument);
-    hedgePnl = position.realizedPnl.plus(pipeline.positions.unrealizedPnl(hedge.instrument, hedgeUnitPrice(run))).minus(position.fees);
-  }
+function totals(scenario: Scenario, desk: Desk, id: string, openingQty: Decimal, to: EpochMs): MaterialTotals {
+  const book = desk.book(id);
+  const setup = scenario.materials.find((m) => m.id === id)!;
+  const closingPrice = desk.marketUnitPrice(id);
+  const openingPrice = book.openingPrice ?? closingPrice;
+  const hedgePnl = desk.hedgePnl(id);
   // Goods in transit at the end are paid for and still ours: count them as closing stock.
-  let closingQty = run.onHand;
-  for (const d of run.inTransit) closingQty = closingQty.plus(d.qty);
-  const physical = run.spend.plus(run.fees).plus(run.emergencySpend).plus(run.carrying).plus(run.setup.openingQty.times(openingPrice)).minus(closingQty.times(closingPrice));
+  const closingQty = desk.onHand(id).plus(desk.inTransit(id));
+  const physical = book.spend.plus(book.fees).plus(book.emergencySpend).plus(book.carrying).plus(openingQty.times(openingPrice)).minus(closingQty.times(closingPrice));
   const cost = physical.minus(hedgePnl);
-  const consumed = run.consumed;
+  const consumed = book.consumed;
   const effective = consumed.isZero() ? ZERO : cost.dividedBy(consumed);
-  const standard = scenario.plant.standardCostAt(run.setup.id, to).cost;
+  const standard = scenario.plant.standardCostAt(id, to).cost;
   const overrun = consumed.isZero() ? ZERO : physical.minus(standard.times(consumed));
   return {
-    id: run.setup.id,
-    unit: run.setup.unit,
+    id,
+    unit: setup.unit,
     consumedQty: consumed,
-    purchasedQty: run.purchased,
-    spend: run.spend,
-    fees: run.fees,
-    emergencyQty: run.emergencyQty,
-    emergencySpend: run.emergencySpend,
-    carryingCost: run.carrying,
+    purchasedQty: book.purchased,
+    spend: book.spend,
+    fees: book.fees,
+    emergencyQty: book.emergencyQty,
+    emergencySpend: book.emergencySpend,
+    carryingCost: book.carrying,
     hedgePnl,
-    openingQty: run.setup.openingQty,
+    openingQty,
     openingPrice,
     closingQty,
     closingPrice,
     effectiveUnitCost: effective,
-    averagePrice: run.priceDays === 0 ? ZERO : run.priceSum.dividedBy(run.priceDays),
+    averagePrice: book.priceDays === 0 ? ZERO : book.priceSum.dividedBy(book.priceDays),
     standardCost: standard,
-    peakInventory: run.peak,
-    averageInventory: run.priceDays === 0 ? ZERO : run.inventorySum.dividedBy(run.priceDays),
-    stockouts: run.stockouts,
+    peakInventory: book.peak,
+    averageInventory: book.priceDays === 0 ? ZERO : book.inventorySum.dividedBy(book.priceDays),
+    stockouts: book.stockouts,
     varianceVsStandard: effective.minus(standard).times(consumed),
-    hedgeEffectiveness: hedge === undefined || !overrun.greaterThan(0) ? null : hedgePnl.dividedBy(overrun),
+    hedgeEffectiveness: setup.hedge === undefined || !overrun.greaterThan(0) ? null : hedgePnl.dividedBy(overrun),
   };
 }
 
@@ -651,34 +301,28 @@ function newRecord(scenario: Scenario): DailyRecord {
   return { t: [], close: map(), fast: map(), slow: map(), onHand: map(), buffer: map(), reorderPoint: map(), unitCost: map(), hedgePnl: [] };
 }
 
-function recordDay(record: DailyRecord, runs: readonly MaterialRun[], snapshot: CostSnapshot, day: EpochMs, pipeline: Pipeline): void {
+function recordDay(record: DailyRecord, scenario: Scenario, desk: Desk, snapshot: CostSnapshot, day: EpochMs): void {
   record.t.push(day);
   let hedgeTotal = 0;
-  for (const run of runs) {
-    const id = run.setup.id;
-    const i = run.lastIndex;
+  for (const setup of scenario.materials) {
+    const id = setup.id;
+    const view = desk.barView(id);
     const m = snapshot.materials[id]!;
-    record.close.get(id)!.push(run.setup.series.close[i]!);
-    const fast = run.signal?.fast[i];
-    const slow = run.signal?.slow[i];
-    record.fast.get(id)!.push(fast === undefined || Number.isNaN(fast) ? null : fast);
-    record.slow.get(id)!.push(slow === undefined || Number.isNaN(slow) ? null : slow);
-    record.onHand.get(id)!.push(run.onHand.toNumber());
+    record.close.get(id)!.push(view.close);
+    record.fast.get(id)!.push(Number.isNaN(view.fast) ? null : view.fast);
+    record.slow.get(id)!.push(Number.isNaN(view.slow) ? null : view.slow);
+    const onHand = desk.onHand(id).toNumber();
+    record.onHand.get(id)!.push(onHand);
     record.buffer.get(id)!.push(m.bufferStock.toNumber());
     record.reorderPoint.get(id)!.push(m.reorderPoint.toNumber());
-    // Cumulative effective unit cost so far: what was paid (and is held) for what was consumed.
-    let hedgePnl = 0;
-    const hedge = run.setup.hedge;
-    if (hedge !== undefined) {
-      const position = pipeline.positions.get(hedge.instrument);
-      hedgePnl = position.realizedPnl.plus(pipeline.positions.unrealizedPnl(hedge.instrument, hedgeUnitPrice(run))).minus(position.fees).toNumber();
-      hedgeTotal += hedgePnl;
-    }
-    const price = run.setup.series.close[i]! * run.setup.factorNumber;
-    let held = run.onHand.toNumber();
-    for (const d of run.inTransit) held += d.qty.toNumber();
-    const consumed = run.consumed.toNumber();
-    const paid = run.spend.toNumber() + run.fees.toNumber() + run.emergencySpend.toNumber() + run.carrying.toNumber() + run.setup.openingQty.toNumber() * (run.openingPrice?.toNumber() ?? price);
+    // Cumulative effective unit cost so far: what was paid (and is still held) for what was consumed.
+    const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnl(id).toNumber();
+    hedgeTotal += hedgePnl;
+    const book = desk.book(id);
+    const price = view.close * setup.factorNumber;
+    const held = onHand + desk.inTransit(id).toNumber();
+    const consumed = book.consumed.toNumber();
+    const paid = book.spend.toNumber() + book.fees.toNumber() + book.emergencySpend.toNumber() + book.carrying.toNumber() + setup.openingQty.toNumber() * (book.openingPrice?.toNumber() ?? price);
     record.unitCost.get(id)!.push(consumed > 0 ? (paid - hedgePnl - held * price) / consumed : null);
   }
   record.hedgePnl.push(hedgeTotal);

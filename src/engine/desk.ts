@@ -1,0 +1,582 @@
+/**
+ * The desk: what a procurement desk does each day, written once and driven by both the
+ * backtester (simulated clock, simulated venue, in-memory ledger) and the live runner (wall
+ * clock, ccxt venue, SQLite ledger). Only the composition root chooses those; the desk never
+ * asks which mode it is in, so a backtest and a live run fed the same bars send the same
+ * intents and orders.
+ *
+ * The caller feeds closed bars with `onBar` (the venue gets them separately: the simulated
+ * venue needs bars to fill, a real exchange has its own prices), then calls `step(at)`:
+ *   1. the pipeline looks up open orders and applies new fills (procurement fills become
+ *      deliveries due `leadTimeDays` after the order; hedge fills post at once);
+ *   2. for each day boundary crossed since the last step: on the 1st of a month, the
+ *      simulated conversion cost and the period close (known `closeLagDays` later) and the
+ *      hedge marks; deliveries due; the plan's production, backflushed, with an emergency
+ *      purchase for any shortfall (a recorded stockout); all of a day's events post in one
+ *      ledger transaction;
+ *   3. carrying cost accrues on what is on hand;
+ *   4. the decision point: the cost feed's snapshot as of `at` and each material's signal on
+ *      its last closed bar form the strategy's context; its intents go through the pipeline.
+ *
+ * Production and conversion are simulated only when the desk is given a plan (backtests, and
+ * live runs of plants without an ERP feed); otherwise the ledger is fed from outside
+ * (`procura ledger post`) and the desk only reads it.
+ */
+import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
+import type { Random } from '../core/random.js';
+import { DAY_MS, formatDate, startOfDay, type EpochMs } from '../core/time.js';
+import { type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
+import { CrossoverStream } from '../market/index.js';
+import type { CostSnapshot, ProductionPlan } from '../costfeed/index.js';
+import { Pipeline, type Decision, type FillSink, type OrderStore, type RiskLimits, type Venue } from '../pipeline/index.js';
+import type { Intent } from '../pipeline/types.js';
+import type { CronSchedule } from './schedule.js';
+import type { CostView, HedgeView, InventoryView, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
+
+/** A material as the desk trades it. Prices in bars are quoted units; x factor = per material unit. */
+export interface DeskMaterial {
+  readonly id: string;
+  readonly unit: string;
+  readonly factor: Decimal;
+  readonly leadTimeDays: number;
+  /** Opening stock received at the first step (backtests); none when undefined or zero. */
+  readonly openingQty?: Decimal | undefined;
+  readonly hedge?: { readonly instrument: string; readonly factor: Decimal } | undefined;
+}
+
+/** A delivery bought and not yet received. */
+export interface Delivery {
+  readonly material: string;
+  readonly due: EpochMs;
+  readonly qty: Decimal;
+  readonly price: Decimal;
+  readonly fee: Decimal;
+  readonly ref: string;
+  readonly reason: string;
+}
+
+/** Where the desk keeps what must survive a restart (live runs persist it beside the ledger). */
+export interface DeskState {
+  deliveries(): Delivery[];
+  addDelivery(delivery: Delivery): void;
+  /** Removes and returns deliveries due at or before `day`. */
+  takeDue(day: EpochMs): Delivery[];
+  /** The last day whose production and closes were posted (undefined before the first). */
+  lastDay(): EpochMs | undefined;
+  setLastDay(day: EpochMs): void;
+}
+
+export class MemoryDeskState implements DeskState {
+  #deliveries: Delivery[] = [];
+  #lastDay: EpochMs | undefined;
+  deliveries(): Delivery[] {
+    return this.#deliveries;
+  }
+  addDelivery(delivery: Delivery): void {
+    this.#deliveries.push(delivery);
+  }
+  takeDue(day: EpochMs): Delivery[] {
+    if (this.#deliveries.length === 0) return [];
+    const due = this.#deliveries.filter((d) => d.due <= day);
+    if (due.length > 0) this.#deliveries = this.#deliveries.filter((d) => d.due > day);
+    return due;
+  }
+  lastDay(): EpochMs | undefined {
+    return this.#lastDay;
+  }
+  setLastDay(day: EpochMs): void {
+    this.#lastDay = day;
+  }
+}
+
+export interface Stockout {
+  readonly at: EpochMs;
+  readonly material: string;
+  readonly qty: Decimal;
+  readonly emergencyCost: Decimal;
+}
+
+export interface Trade {
+  readonly at: EpochMs;
+  readonly instrument: string;
+  readonly material: string;
+  readonly side: 'buy' | 'sell';
+  readonly qty: Decimal;
+  /** Per material unit. */
+  readonly price: Decimal;
+  readonly fee: Decimal;
+  readonly reason: string;
+  readonly clientOrderId: string;
+}
+
+/** Running totals per material (what the results are computed from). */
+export interface MaterialBook {
+  consumed: Decimal;
+  purchased: Decimal;
+  spend: Decimal;
+  fees: Decimal;
+  emergencyQty: Decimal;
+  emergencySpend: Decimal;
+  carrying: Decimal;
+  priceSum: Decimal;
+  priceDays: number;
+  peak: Decimal;
+  inventorySum: Decimal;
+  stockouts: number;
+  openingPrice: Decimal | undefined;
+}
+
+export interface DeskOptions {
+  readonly runId: string;
+  readonly venue: Venue;
+  readonly limits: RiskLimits;
+  readonly orderStore?: OrderStore | undefined;
+  readonly ledger: Ledger;
+  readonly plant: Plant;
+  readonly product: string;
+  readonly materials: readonly DeskMaterial[];
+  readonly strategy: Strategy;
+  readonly needs: StrategyNeeds;
+  /** The cost feed as of a time (one incremental feed in backtests; rebuilt per tick live). */
+  readonly snapshot: (at: EpochMs) => CostSnapshot;
+  readonly schedule?: CronSchedule | undefined;
+  /** Simulate production from this plan (and emergency purchases for shortfalls). */
+  readonly plan?: ProductionPlan | undefined;
+  readonly emergencyPremium?: Decimal | undefined;
+  /** Simulate monthly conversion costs and closes. */
+  readonly conversion?: { readonly noise: number; readonly closeLagDays: number; readonly random: Random } | undefined;
+  /** The product's target unit cost: buys (other than forced reorders) are capped at the price it implies. */
+  readonly targetUnitCost?: Decimal | undefined;
+  readonly state?: DeskState | undefined;
+  /** Keep at most this many pipeline decisions in memory. */
+  readonly journalLimit?: number | undefined;
+  /** Called for each decision (live runs log them). */
+  readonly onDecision?: ((decision: Decision) => void) | undefined;
+}
+
+interface MaterialSlot {
+  readonly setup: DeskMaterial;
+  readonly stream: CrossoverStream | undefined;
+  /** Last closed bar: time, close (quoted), and the averages on it. */
+  barAt: EpochMs;
+  close: number;
+  fast: number;
+  slow: number;
+  state: -1 | 0 | 1;
+  hedgeClose: number;
+  hedgeSeen: boolean;
+  pendingCrossing: 'up' | 'down' | undefined;
+  onHand: Decimal;
+  readonly book: MaterialBook;
+}
+
+/** What one step did. */
+export interface StepResult {
+  readonly at: EpochMs;
+  readonly intents: readonly Intent[];
+  readonly decisions: readonly Decision[];
+  readonly fills: number;
+  readonly snapshot: CostSnapshot;
+}
+
+/** See the module comment. */
+export class Desk {
+  readonly pipeline: Pipeline;
+  readonly ledger: Ledger;
+  readonly trades: Trade[] = [];
+  readonly stockouts: Stockout[] = [];
+  readonly #options: DeskOptions;
+  readonly #slots: MaterialSlot[];
+  readonly #byInstrument = new Map<string, MaterialSlot>();
+  readonly #state: DeskState;
+  #productStandard = new Map<string, Decimal>();
+  #priceCaps = new Map<string, Decimal>();
+  #pending: LedgerEvent[] = [];
+  #postAt: EpochMs = 0;
+  #monthUnits = ZERO;
+  #unitsProduced = ZERO;
+  #conversionIncurred = ZERO;
+  #lastDecision: EpochMs | undefined;
+
+  constructor(options: DeskOptions) {
+    this.#options = options;
+    this.ledger = options.ledger;
+    this.#state = options.state ?? new MemoryDeskState();
+    const signal = options.needs.signal;
+    this.#slots = options.materials.map((setup) => ({
+      setup,
+      stream: signal === undefined ? undefined : new CrossoverStream(signal),
+      barAt: Number.NaN,
+      close: Number.NaN,
+      fast: Number.NaN,
+      slow: Number.NaN,
+      state: -1,
+      hedgeClose: Number.NaN,
+      hedgeSeen: false,
+      pendingCrossing: undefined,
+      onHand: options.ledger.quantities().materials.get(setup.id) ?? ZERO,
+      book: {
+        consumed: ZERO, purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
+        priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined,
+      },
+    }));
+    for (const slot of this.#slots) {
+      this.#byInstrument.set(slot.setup.id, slot);
+      if (slot.setup.hedge !== undefined) this.#byInstrument.set(slot.setup.hedge.instrument, slot);
+    }
+    const sink: FillSink = { onFill: (order, fill, intent) => this.#onFill(order.request.instrument, order.request.side, order.request.at, order.request.clientOrderId, fill, intent) };
+    this.pipeline = new Pipeline({ runId: options.runId, venue: options.venue, limits: options.limits, store: options.orderStore, sink, journalLimit: options.journalLimit ?? 5000 });
+  }
+
+  /** A closed bar of a material's price series (quoted units). Bars must come in time order. */
+  onBar(material: string, at: EpochMs, close: number): void {
+    const slot = this.#byInstrument.get(material);
+    if (slot === undefined) throw new Error(`internal: no material ${material} on this desk`);
+    slot.barAt = at;
+    slot.close = close;
+    if (slot.stream === undefined) return;
+    const update = slot.stream.update(close);
+    slot.fast = update.fast;
+    slot.slow = update.slow;
+    slot.state = update.state;
+    if (update.crossing !== undefined) slot.pendingCrossing = update.crossing;
+  }
+
+  /** A closed bar of a hedge instrument's series (quoted units). */
+  onHedgeBar(instrument: string, close: number): void {
+    const slot = this.#byInstrument.get(instrument);
+    if (slot === undefined) throw new Error(`internal: no hedge instrument ${instrument} on this desk`);
+    slot.hedgeClose = close;
+    slot.hedgeSeen = true;
+  }
+
+  /** The last closed bar's values for a material (reports record them). */
+  barView(material: string): { at: EpochMs; close: number; fast: number; slow: number } {
+    const slot = this.#byInstrument.get(material)!;
+    return { at: slot.barAt, close: slot.close, fast: slot.fast, slow: slot.slow };
+  }
+
+  /** Book stock on hand (material units). */
+  onHand(material: string): Decimal {
+    return this.#byInstrument.get(material)!.onHand;
+  }
+
+  /** Deliveries bought and not yet received. */
+  inTransit(material: string): Decimal {
+    let qty = ZERO;
+    for (const d of this.#state.deliveries()) if (d.material === material) qty = qty.plus(d.qty);
+    return qty;
+  }
+
+  /** Quantity on order: open buy orders plus goods in transit. */
+  onOrder(material: string): Decimal {
+    let qty = this.inTransit(material);
+    if (this.pipeline.openOrderCount > 0) {
+      for (const order of this.pipeline.openOrders()) {
+        if (order.request.instrument === material && order.request.side === 'buy') qty = qty.plus(order.request.qty.minus(order.filledQty));
+      }
+    }
+    return qty;
+  }
+
+  /** Standard cost of one product unit as of the last step. */
+  productStandardCost(product: string): Decimal {
+    return this.#productStandard.get(product) ?? ZERO;
+  }
+
+  book(material: string): Readonly<MaterialBook> {
+    return this.#byInstrument.get(material)!.book;
+  }
+
+  get unitsProduced(): Decimal {
+    return this.#unitsProduced;
+  }
+
+  get conversionIncurred(): Decimal {
+    return this.#conversionIncurred;
+  }
+
+  /** The material's last close per material unit. */
+  marketUnitPrice(material: string): Decimal {
+    const slot = this.#byInstrument.get(material)!;
+    if (Number.isNaN(slot.close)) throw new Error(`internal: no ${material} price known yet`);
+    return new Decimal(String(slot.close)).times(slot.setup.factor);
+  }
+
+  /** The hedge instrument's last close per material unit (the material's price until it has its own). */
+  hedgeUnitPrice(material: string): Decimal {
+    const slot = this.#byInstrument.get(material)!;
+    const hedge = slot.setup.hedge;
+    if (hedge === undefined || !slot.hedgeSeen) return this.marketUnitPrice(material);
+    return new Decimal(String(slot.hedgeClose)).times(hedge.factor);
+  }
+
+  /** Hedge result for a material: realised + marked to the last hedge price, after fees. */
+  hedgePnl(material: string): Decimal {
+    const slot = this.#byInstrument.get(material)!;
+    const hedge = slot.setup.hedge;
+    if (hedge === undefined) return ZERO;
+    const position = this.pipeline.positions.get(hedge.instrument);
+    if (position.boughtQty.isZero() && position.soldQty.isZero()) return ZERO;
+    return position.realizedPnl.plus(this.pipeline.positions.unrealizedPnl(hedge.instrument, this.hedgeUnitPrice(material))).minus(position.fees);
+  }
+
+  /** Receives the opening stock at the first known price (backtests). */
+  receiveOpening(at: EpochMs): void {
+    const events: LedgerEvent[] = [];
+    for (const slot of this.#slots) {
+      const qty = slot.setup.openingQty;
+      const price = this.marketUnitPrice(slot.setup.id);
+      slot.book.openingPrice = price;
+      if (qty === undefined || !qty.greaterThan(0)) continue;
+      events.push({ type: 'purchase', id: `opening-${slot.setup.id}`, at, knownAt: at, material: slot.setup.id, qty, unitPrice: roundMoney(price, 6), paidFrom: 'accounts_payable', reason: 'opening' });
+      slot.onHand = slot.onHand.plus(qty);
+    }
+    if (events.length > 0) this.ledger.post(events);
+    this.#state.setLastDay(startOfDay(at) - DAY_MS);
+  }
+
+  /** One decision point at `at`; see the module comment. */
+  async step(at: EpochMs): Promise<StepResult> {
+    const options = this.#options;
+    const fillsBefore = this.pipeline.counters().fills;
+    const today = startOfDay(at);
+    this.#postAt = today;
+    if (this.pipeline.openOrderCount > 0) await this.pipeline.sync();
+    // Day boundaries crossed since the last step.
+    const last = this.#state.lastDay();
+    const firstDay = last === undefined ? today : last + DAY_MS;
+    for (let day = firstDay; day <= today; day += DAY_MS) {
+      this.#postAt = day;
+      this.#dayEvents(day, last === undefined ? day : last);
+      this.#flush();
+      this.#state.setLastDay(day);
+    }
+    this.#postAt = today;
+    this.#flush();
+    // Carrying cost and the decision point.
+    const snapshot = options.snapshot(at);
+    this.#productStandard = standardProductCosts(options.plant, at);
+    this.#priceCaps = priceCapsFrom(options.plant, options.product, options.targetUnitCost, at);
+    const fired = options.needs.schedule === true && options.schedule !== undefined && options.schedule.firstFiringIn(this.#lastDecision ?? at - DAY_MS, at) !== undefined;
+    const intents: Intent[] = [];
+    const decisions: Decision[] = [];
+    for (const slot of this.#slots) {
+      const id = slot.setup.id;
+      if (Number.isNaN(slot.close)) continue;
+      const materialCost = snapshot.materials[id]!;
+      const book = slot.book;
+      book.carrying = book.carrying.plus(slot.onHand.times(materialCost.carryingPerUnitDay));
+      const price = this.marketUnitPrice(id);
+      book.priceSum = book.priceSum.plus(price);
+      book.priceDays += 1;
+      if (slot.onHand.greaterThan(book.peak)) book.peak = slot.onHand;
+      book.inventorySum = book.inventorySum.plus(slot.onHand);
+      const context = this.#context(slot, snapshot, at, fired, price);
+      slot.pendingCrossing = undefined;
+      for (const intent of options.strategy.decide(context)) {
+        intents.push(intent);
+        const decision = await this.#submit(intent, slot, context);
+        decisions.push(decision);
+        options.onDecision?.(decision);
+      }
+    }
+    this.#flush();
+    this.#lastDecision = at;
+    return { at, intents, decisions, fills: this.pipeline.counters().fills - fillsBefore, snapshot };
+  }
+
+  /** Posts final hedge marks (end of a backtest). */
+  markHedges(at: EpochMs): void {
+    this.#postAt = at;
+    for (const slot of this.#slots) {
+      const hedge = slot.setup.hedge;
+      if (hedge !== undefined && !this.pipeline.positions.qty(hedge.instrument).isZero()) {
+        this.#pending.push({ type: 'hedge-mark', at, knownAt: at, instrument: hedge.instrument, price: roundMoney(this.hedgeUnitPrice(slot.setup.id), 6) });
+      }
+    }
+    this.#flush();
+  }
+
+  #dayEvents(day: EpochMs, previous: EpochMs): void {
+    const options = this.#options;
+    const plant = options.plant;
+    const product = options.product;
+    if (new Date(day).getUTCDate() === 1 && day > previous && options.conversion !== undefined) {
+      const conversion = options.conversion;
+      const standard = plant.conversionCostAt(product, day - DAY_MS).cost;
+      const noise = Math.max(-0.5, conversion.noise * conversion.random.normal());
+      const amount = roundMoney(this.#monthUnits.times(standard).times(new Decimal(noise.toFixed(6)).plus(1)), plant.moneyPlaces);
+      if (amount.greaterThan(0)) this.#pending.push({ type: 'conversion', at: day, knownAt: day, amount, category: 'labour and overhead' });
+      this.#conversionIncurred = this.#conversionIncurred.plus(amount);
+      this.#monthUnits = ZERO;
+      this.#pending.push({ type: 'close', at: day, knownAt: day + conversion.closeLagDays * DAY_MS });
+    }
+    if (new Date(day).getUTCDate() === 1 && day > previous) {
+      for (const slot of this.#slots) {
+        const hedge = slot.setup.hedge;
+        if (hedge !== undefined && !this.pipeline.positions.qty(hedge.instrument).isZero()) {
+          this.#pending.push({ type: 'hedge-mark', at: day, knownAt: day, instrument: hedge.instrument, price: roundMoney(this.hedgeUnitPrice(slot.setup.id), 6) });
+        }
+      }
+    }
+    for (const delivery of this.#state.takeDue(day)) {
+      const slot = this.#byInstrument.get(delivery.material)!;
+      this.#pending.push({ type: 'purchase', at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason });
+      slot.onHand = slot.onHand.plus(delivery.qty);
+    }
+    const plan = options.plan;
+    if (plan === undefined) return;
+    const units = plan.qtyOn(product, day);
+    if (!units.greaterThan(0)) return;
+    const premium = (options.emergencyPremium ?? ZERO).plus(1);
+    for (const line of plant.bomAt(product, day).lines) {
+      const slot = this.#byInstrument.get(line.material)!;
+      const need = units.times(line.qty).times(line.scrap.plus(1));
+      if (need.greaterThan(slot.onHand)) {
+        const shortfall = need.minus(slot.onHand);
+        const price = roundMoney(this.marketUnitPrice(slot.setup.id).times(premium), 6);
+        const cost = shortfall.times(price);
+        this.#pending.push({ type: 'purchase', at: day, knownAt: day, material: slot.setup.id, qty: shortfall, unitPrice: price, paidFrom: 'accounts_payable', reason: 'emergency', ref: `stockout-${formatDate(day)}-${slot.setup.id}` });
+        this.stockouts.push({ at: day, material: slot.setup.id, qty: shortfall, emergencyCost: cost });
+        slot.book.stockouts += 1;
+        slot.book.emergencyQty = slot.book.emergencyQty.plus(shortfall);
+        slot.book.emergencySpend = slot.book.emergencySpend.plus(cost);
+        slot.onHand = need;
+      }
+      slot.onHand = slot.onHand.minus(need);
+      slot.book.consumed = slot.book.consumed.plus(need);
+    }
+    this.#pending.push({ type: 'completion', at: day, knownAt: day, product, qty: units });
+    this.#pending.push({ type: 'sale', at: day, knownAt: day, product, qty: units });
+    this.#monthUnits = this.#monthUnits.plus(units);
+    this.#unitsProduced = this.#unitsProduced.plus(units);
+  }
+
+  #flush(): void {
+    if (this.#pending.length === 0) return;
+    const events = this.#pending;
+    this.#pending = [];
+    this.ledger.post(events);
+  }
+
+  #onFill(instrument: string, side: 'buy' | 'sell', orderAt: EpochMs, clientOrderId: string, fill: { at: EpochMs; qty: Decimal; price: Decimal; fee: Decimal }, intent: Intent): void {
+    const slot = this.#byInstrument.get(instrument)!;
+    const hedge = slot.setup.hedge;
+    this.trades.push({ at: fill.at, instrument, material: slot.setup.id, side, qty: fill.qty, price: fill.price, fee: fill.fee, reason: intent.reason, clientOrderId });
+    const at = this.#postAt;
+    if (hedge !== undefined && instrument === hedge.instrument) {
+      this.#pending.push({ type: 'hedge', at, knownAt: at, instrument, qty: side === 'buy' ? fill.qty : fill.qty.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
+      return;
+    }
+    const book = slot.book;
+    book.purchased = book.purchased.plus(fill.qty);
+    book.spend = book.spend.plus(fill.qty.times(fill.price));
+    book.fees = book.fees.plus(fill.fee);
+    // Lead time runs from the order, not the fill; goods never arrive before the fill is known.
+    const due = Math.max(at, startOfDay(orderAt) + slot.setup.leadTimeDays * DAY_MS);
+    this.#state.addDelivery({ material: slot.setup.id, due, qty: fill.qty, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
+  }
+
+  #context(slot: MaterialSlot, snapshot: CostSnapshot, at: EpochMs, fired: boolean, price: Decimal): StrategyContext {
+    const options = this.#options;
+    const m = snapshot.materials[slot.setup.id]!;
+    const signal: SignalView = {
+      state: slot.state === -1 ? undefined : slot.state,
+      crossing: slot.pendingCrossing,
+      fast: slot.fast,
+      slow: slot.slow,
+    };
+    const inventory: InventoryView = {
+      onHand: m.onHand,
+      onOrder: m.onOrder,
+      hedged: m.hedged,
+      dailyConsumption: m.dailyConsumption,
+      daysOfCover: m.daysOfCover === null ? Number.POSITIVE_INFINITY : m.daysOfCover.toNumber(),
+      bufferStock: m.bufferStock,
+      reorderPoint: m.reorderPoint,
+      leadTimeDays: slot.setup.leadTimeDays,
+      exposureQty: m.exposureQty,
+      horizonDays: snapshot.horizonDays,
+    };
+    const product = options.product;
+    const cost: CostView = {
+      standardUnitCost: m.standardCost,
+      marketUnitPrice: price,
+      carryingPerUnitDay: m.carryingPerUnitDay,
+      productReplacementCost: new Map([[product, snapshot.products[product]!.replacement]]),
+      productStandardCost: this.#productStandard,
+      priceCap: this.#priceCaps.get(slot.setup.id),
+      knownAt: snapshot.knownAt,
+    };
+    const hedgeSetup = slot.setup.hedge;
+    const hedge: HedgeView | undefined =
+      hedgeSetup === undefined
+        ? undefined
+        : { instrument: hedgeSetup.instrument, position: this.pipeline.positions.qty(hedgeSetup.instrument), lastPrice: this.hedgeUnitPrice(slot.setup.id).toNumber() };
+    let daysToNext: number | undefined;
+    if (fired && options.schedule !== undefined) {
+      const next = options.schedule.firstFiringIn(at, at + 400 * DAY_MS);
+      daysToNext = next === undefined ? undefined : Math.max(1, Math.ceil((next - at) / DAY_MS));
+    }
+    return {
+      at,
+      material: slot.setup.id,
+      instrument: slot.setup.id,
+      lastPrice: slot.close,
+      signal,
+      inventory,
+      cost,
+      hedge,
+      scheduleFired: fired,
+      daysToNextSchedule: daysToNext,
+    };
+  }
+
+  async #submit(intent: Intent, slot: MaterialSlot, context: StrategyContext): Promise<Decision> {
+    const hedge = slot.setup.hedge;
+    if (hedge !== undefined && intent.instrument === hedge.instrument) {
+      const price = this.hedgeUnitPrice(slot.setup.id);
+      return this.pipeline.submit(intent, {
+        referencePrice: price,
+        lastPrice: price,
+        exposure: context.inventory.exposureQty.plus(context.inventory.hedged),
+        hedgePosition: this.pipeline.positions.qty(hedge.instrument),
+      });
+    }
+    const capped = intent.side === 'buy' && intent.reason !== 'forced-reorder';
+    return this.pipeline.submit(intent, { referencePrice: context.cost.marketUnitPrice, lastPrice: context.cost.marketUnitPrice, priceCap: capped ? context.cost.priceCap : undefined });
+  }
+}
+
+/** Standard cost of one unit of each product (BOM x (1 + scrap) x standard + standard conversion) at `at`. */
+export function standardProductCosts(plant: Plant, at: EpochMs): Map<string, Decimal> {
+  const out = new Map<string, Decimal>();
+  for (const product of plant.products.keys()) {
+    let cost = plant.conversionCostAt(product, at).cost;
+    for (const line of plant.bomAt(product, at).lines) cost = cost.plus(plant.standardCostAt(line.material, at).cost.times(line.qty).times(line.scrap.plus(1)));
+    out.set(product, cost);
+  }
+  return out;
+}
+
+/**
+ * The price cap per material unit derived from the product's target unit cost: the price at
+ * which this material alone would use up the target, every other material at standard.
+ */
+export function priceCapsFrom(plant: Plant, product: string, target: Decimal | undefined, at: EpochMs): Map<string, Decimal> {
+  const caps = new Map<string, Decimal>();
+  if (target === undefined) return caps;
+  const lines = plant.bomAt(product, at).lines;
+  const conversion = plant.conversionCostAt(product, at).cost;
+  for (const line of lines) {
+    let others = conversion;
+    for (const other of lines) {
+      if (other !== line) others = others.plus(plant.standardCostAt(other.material, at).cost.times(other.qty).times(other.scrap.plus(1)));
+    }
+    const cap = target.minus(others).dividedBy(line.qty.times(line.scrap.plus(1)));
+    caps.set(line.material, cap.greaterThan(0) ? cap : ZERO);
+  }
+  return caps;
+}
+
