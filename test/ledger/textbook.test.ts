@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Ledger, parsePlant, ProcuraErrorLike } from './support.js';
+import { Ledger, parsePlant, type ProcuraErrorLike } from './support.js';
 import { textbookPlant, events, balanceTable, WORKED } from './helpers.js';
 
 const lines = (ledger: Ledger, id: string) => ledger.entries({ eventId: id }).flatMap((e) => e.lines.map((l) => [l.account, l.debit.toFixed(2), l.credit.toFixed(2)]));
