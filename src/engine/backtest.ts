@@ -92,7 +92,10 @@ export interface RunResult {
   readonly counters: { readonly orders: number; readonly fills: number; readonly denials: number; readonly skips: number; readonly rejections: number };
   readonly stockouts: readonly Stockout[];
   readonly trades: readonly Trade[];
+  /** The latest decisions (the pipeline's journal). */
   readonly decisions: readonly Decision[];
+  /** Every risk denial, as recorded values. */
+  readonly denials: readonly Decision[];
   readonly ledgerEntries: number;
   readonly ledgerBalances: ReadonlyMap<string, Decimal>;
   readonly record: DailyRecord | undefined;
@@ -229,6 +232,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     stockouts: desk.stockouts,
     trades: desk.trades,
     decisions: desk.pipeline.journal(),
+    denials: desk.denials,
     ledgerEntries: ledger.entries().length,
     ledgerBalances: ledger.balances(),
     record,

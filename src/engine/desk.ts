@@ -185,6 +185,8 @@ export class Desk {
   readonly ledger: Ledger;
   readonly trades: Trade[] = [];
   readonly stockouts: Stockout[] = [];
+  /** Every decision a risk check denied (the pipeline's journal keeps only the latest). */
+  readonly denials: Decision[] = [];
   readonly #options: DeskOptions;
   readonly #slots: MaterialSlot[];
   readonly #byInstrument = new Map<string, MaterialSlot>();
@@ -378,6 +380,7 @@ export class Desk {
         intents.push(intent);
         const decision = await this.#submit(intent, slot, context);
         decisions.push(decision);
+        if (decision.outcome === 'denied') this.denials.push(decision);
         options.onDecision?.(decision);
       }
     }
@@ -574,7 +577,7 @@ export function priceCapsFrom(plant: Plant, product: string, target: Decimal | u
     for (const other of lines) {
       if (other !== line) others = others.plus(plant.standardCostAt(other.material, at).cost.times(other.qty).times(other.scrap.plus(1)));
     }
-    const cap = target.minus(others).dividedBy(line.qty.times(line.scrap.plus(1)));
+    const cap = target.minus(others).dividedBy(line.qty.times(line.scrap.plus(1))).toDecimalPlaces(6, Decimal.ROUND_DOWN);
     caps.set(line.material, cap.greaterThan(0) ? cap : ZERO);
   }
   return caps;

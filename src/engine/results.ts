@@ -179,8 +179,7 @@ export interface DenialRow {
 /** Risk denials recorded in the run's decisions (values, not errors). */
 export function denialsOf(run: RunResult): DenialRow[] {
   const rows: DenialRow[] = [];
-  for (const decision of run.decisions) {
-    if (decision.outcome !== 'denied') continue;
+  for (const decision of run.denials) {
     for (const verdict of decision.risk) {
       if (verdict.allowed) continue;
       rows.push({ date: formatDate(decision.at), subject: `${decision.intent.side} ${decision.intent.instrument} (${decision.intent.reason})`, rule: verdict.check, detail: verdict.reason });
