@@ -1,7 +1,8 @@
 /**
  * The cost feed: the ledger's figures published as dated market data. For a plant, its
  * ledger, a production plan and material prices, `snapshot(T)` answers, using only what was
- * known at T (ledger entries with knownAt <= T, price bars stamped <= T - priceLagMs):
+ * known at T (ledger entries with knownAt <= T, price bars whose close is known by T - priceLagMs,
+ * per market's closeKnownAt: a daily bar dated D is known on D+1):
  *
  * - per product: unit cost at standard, at actual and at replacement, and carrying cost per
  *   unit-day;
@@ -21,7 +22,7 @@ import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../cor
 import { completionIsTrigger } from '../ledger/accounts.js';
 import type { JournalEntry } from '../ledger/journal.js';
 import type { Plant } from '../ledger/plant.js';
-import type { PriceSeries } from '../market/series.js';
+import { closeKnownAt, type PriceSeries } from '../market/series.js';
 import { CarryClock } from './carry-clock.js';
 import {
   bomLineCost,
@@ -88,7 +89,7 @@ export interface CostFeedOptions {
   readonly hedged?: (material: string, at: EpochMs) => Decimal;
   /** Hedge instrument -> material; an instrument named like a material covers it 1:1 unless mapped here. */
   readonly hedgeInstruments?: Readonly<Record<string, HedgeMapping>>;
-  /** A price bar stamped t is known from t + priceLagMs (default 0: the stamp is the close time). */
+  /** Extra publication lag on top of a bar's close time (market's closeKnownAt); default 0. */
   readonly priceLagMs?: number;
 }
 
@@ -253,9 +254,9 @@ export class CostFeed {
     this.#lastAt = at;
     const priceTime = at - this.priceLagMs;
     for (const m of this.#materials) {
-      if (m.price && priceTime < m.price.series.at[0]!) {
+      if (m.price && priceTime < closeKnownAt(m.price.series, 0)) {
         const series = m.price.series;
-        throw new InputError(`time ${formatTime(at)} is before any price data for ${m.id} (the first bar is ${formatTime(series.at[0]!)})`, {
+        throw new InputError(`time ${formatTime(at)} is before any price data for ${m.id} (the first bar, ${formatTime(series.at[0]!)}, is known from ${formatTime(closeKnownAt(series, 0))})`, {
           file: series.file,
           line: firstDataLine(series),
           field: series.column ?? 'date',
@@ -287,7 +288,7 @@ export class CostFeed {
       if (m.price) {
         const series = m.price.series;
         let i = m.priceIndex;
-        while (i + 1 < series.length && series.at[i + 1]! <= priceTime) i += 1;
+        while (i + 1 < series.length && closeKnownAt(series, i + 1) <= priceTime) i += 1;
         m.priceIndex = i;
         if (m.priceCacheIndex !== i) {
           m.priceCache = new Decimal(String(series.close[i]!)).times(m.price.factor);
@@ -295,7 +296,8 @@ export class CostFeed {
         }
         marketPrice = m.priceCache;
         marketPriceAt = series.at[i]!;
-        if (marketPriceAt + this.priceLagMs > knownAt) knownAt = marketPriceAt + this.priceLagMs;
+        const priceKnownAt = closeKnownAt(series, i) + this.priceLagMs;
+        if (priceKnownAt > knownAt) knownAt = priceKnownAt;
       }
       m.window.moveTo(windowFrom, at);
       const purchasedQty = m.window.sum(P_QTY);

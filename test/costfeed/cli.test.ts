@@ -7,7 +7,7 @@ import { Decimal } from '../../src/core/decimal.js';
 import { parseTime } from '../../src/core/time.js';
 import { CostFeed, loadPlan } from '../../src/costfeed/index.js';
 import { Ledger, loadEvents, loadPlant } from '../../src/ledger/index.js';
-import { indexAtOrBefore, loadSeries } from '../../src/market/series.js';
+import { indexKnownAt, loadSeries } from '../../src/market/series.js';
 
 function procura(args: string[]) {
   return spawnSync(process.execPath, ['bin/procura.js', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -50,7 +50,7 @@ describe('procura cost', () => {
     const lines = run.stdout.trim().split('\n');
     expect(lines[0]!.split(',').slice(0, 6)).toEqual(['at', 'knownAt', 'currency', 'material', 'unit', 'standardCost']);
     expect(lines.length).toBe(1 + 4 * 2); // 02-01, 03, 05, 07 x natgas, catalyst
-    expect(lines[1]!.startsWith('2024-02-01,2024-02-01,USD,natgas,MMBtu,3.5000,2.9500,2024-02-01')).toBe(true);
+    expect(lines[1]!.startsWith('2024-02-01,2024-02-01,USD,natgas,MMBtu,3.5000,2.9500,2024-01-31')).toBe(true);
   });
 
   it('bad input: a non-zero exit and a message naming file, line and field', () => {
@@ -87,7 +87,8 @@ describe('cost feed on the bundled Henry Hub series and the example plant', () =
       expect(s.knownAt).toBeLessThanOrEqual(at);
       expect(s.knownAt).toBeGreaterThanOrEqual(previous);
       previous = s.knownAt;
-      const i = indexAtOrBefore(series, at);
+      // The close of a daily bar dated D is known on D+1 (market's closeKnownAt).
+      const i = indexKnownAt(series, at);
       const natgas = s.materials.natgas!;
       expect(natgas.marketPriceAt).toBe(series.at[i]);
       expect(natgas.marketPrice!.toFixed()).toBe(new Decimal(String(series.close[i])).toFixed());

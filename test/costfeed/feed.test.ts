@@ -220,7 +220,7 @@ describe('cost feed: bad input', () => {
   it('a time before any price data names the price file, its first line and the field', () => {
     const error = errorOf(() => new CostFeed(fixture()).snapshot(t('2023-12-31')));
     expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toMatch(/natgas\.csv:2: field "date": time 2023-12-31 is before any price data for natgas \(the first bar is 2024-01-02\)/);
+    expect(error.message).toMatch(/natgas\.csv:2: field "date": time 2023-12-31 is before any price data for natgas \(the first bar, 2024-01-01, is known from 2024-01-02\)/);
   });
 
   it('with no prices, a time before the first ledger figure names the event file and line', () => {
