@@ -101,19 +101,24 @@ function nodeAt(root: YamlNode | null, path: ConfigPath): YamlNode | undefined {
 }
 
 function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
-  // Walk zod's internal definition only as far as plain objects and arrays go; good enough for suggestions.
+  // Walk zod's definitions through objects, records, arrays and wrappers; enough for suggestions.
+  type Def = { type?: string; shape?: Record<string, unknown>; element?: unknown; innerType?: unknown; valueType?: unknown; in?: unknown };
+  const unwrap = (node: unknown): Def | undefined => {
+    let def = (node as { def?: Def } | undefined)?.def;
+    while (def && (def.type === 'optional' || def.type === 'default' || def.type === 'prefault' || def.type === 'nullable' || def.type === 'pipe')) {
+      def = ((def.type === 'pipe' ? def.in : def.innerType) as { def?: Def } | undefined)?.def;
+    }
+    return def;
+  };
   let current: unknown = schema;
   for (const part of path) {
-    const def = (current as { def?: { type?: string; shape?: Record<string, unknown>; element?: unknown; innerType?: unknown } }).def;
+    const def = unwrap(current);
     if (!def) return [];
-    if (def.type === 'optional' || def.type === 'default') current = def.innerType;
-    if (typeof part === 'number') current = (current as { def?: { element?: unknown } }).def?.element;
-    else current = (current as { def?: { shape?: Record<string, unknown> } }).def?.shape?.[String(part)];
+    if (def.type === 'array') current = def.element;
+    else if (def.type === 'record') current = def.valueType;
+    else current = def.shape?.[String(part)];
   }
-  let def = (current as { def?: { type?: string; shape?: Record<string, unknown>; innerType?: unknown } } | undefined)?.def;
-  while (def && (def.type === 'optional' || def.type === 'default')) {
-    def = (def.innerType as { def?: typeof def }).def;
-  }
+  const def = unwrap(current);
   return def?.shape ? Object.keys(def.shape) : [];
 }
 

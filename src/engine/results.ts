@@ -35,7 +35,8 @@ export async function backtestWithBaselines(scenario: Scenario, options: { recor
     }
     const definition = getStrategy(name)!;
     const parsed = definition.params.parse({});
-    baselines.set(name, await runBacktest(scenario, { record, strategy: { definition, params: parsed } }));
+    // Baselines buy what production needs whatever the price: the cap is part of the cost-aware policy under test.
+    baselines.set(name, await runBacktest(scenario, { record, strategy: { definition, params: parsed }, noPriceCap: true }));
     options.onProgress?.((done += 1), total);
   }
   return { scenario, run, baselines, assumptions: assumptionsOf(scenario) };
@@ -51,12 +52,15 @@ export function assumptionsOf(scenario: Scenario): string[] {
     `Market orders fill at the ${fill === 'next-open' ? "next bar's open" : "next bar's close (the series are close-only)"}, never on the bar they were decided on; limit orders fill when a later bar's range crosses the limit.`,
     `Fees: ${c.venue.feeBps.toFixed()} bps of notional + ${c.venue.feeFixed.toFixed()} ${scenario.plant.currency} per order; slippage ${c.venue.slippageBps.toFixed()} bps against the buyer${c.venue.participationRate === undefined ? '' : `; at most ${c.venue.participationRate.times(100).toFixed()} % of a bar's volume per order`}.`,
     `Lot steps: ${scenario.materials.map((m) => `${m.id} ${m.rules.lotStep.toFixed()} ${m.unit}`).join(', ')}; quantities are rounded down to them and orders that round to zero are skipped (recorded).`,
-    `Bought material is delivered ${scenario.materials.map((m) => `${m.id} ${m.leadTimeDays} days`).join(', ')} after the fill becomes known and is received at the fill price, fee included.`,
+    `Bought material arrives ${scenario.materials.map((m) => `${m.id} ${m.leadTimeDays} days`).join(', ')} after the order was decided (or when its fill becomes known, if later) and is received at the fill price, fee included.`,
     `Production follows the plan every calendar day; a shortfall is a stockout covered at once by an emergency purchase at the last known price + ${c.emergency.premium.times(100).toFixed()} %.`,
     `Carrying cost accrues daily on stock on hand at standard value x ${scenario.plant.carrying.annualRate.times(100).toFixed()} % / 365 + storage per unit-day.`,
     `Actual conversion cost is standard x (1 + ${c.conversion.noise} x N(0,1)) per month, closed (written off) on the 1st and known ${c.conversion.closeLagDays} days later.`,
     `Effective unit cost = (purchases + fees + emergency purchases + carrying - hedge P&L + opening stock at the first price - closing stock at the last price) / quantity consumed.`,
-    `Hedges are cash-settled at the ${scenario.materials.some((m) => m.hedge !== undefined) ? 'hedge instrument' : '(none)'} price, marked monthly and at the end; hedge effectiveness = hedge P&L / (cost before hedging - consumption at standard).`,
+    scenario.materials.some((m) => m.hedge !== undefined)
+      ? `Hedges (${scenario.materials.filter((m) => m.hedge !== undefined).map((m) => `${m.hedge!.instrument} on ${m.id}`).join(', ')}) are cash-settled at their instrument's price, marked monthly and at the end; hedge effectiveness = hedge P&L / (cost before hedging - consumption at standard).`
+      : 'No hedge instrument: hedge P&L is zero.',
+    `The price cap derived from the target unit cost (${c.production.targetUnitCost === undefined ? 'none set' : `${c.production.targetUnitCost.toFixed()} ${scenario.plant.currency} per ${scenario.product} unit`}) applies to the strategy under test, not to the jit and schedule baselines, which buy what production needs at any price.`,
     `Random seed ${c.seed} (production noise and conversion noise); the same scenario and seed always give the same result.`,
   ];
 }

@@ -1,0 +1,225 @@
+/**
+ * The backtester as an executable specification: a golden result for a small scenario,
+ * accounting invariants, fills no earlier than the next bar, no look-ahead (bars or costs),
+ * risk denials and stockouts recorded as values, and bad scenario files refused with file,
+ * line and field.
+ */
+import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Decimal, ZERO } from '../../src/core/decimal.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { DAY_MS, formatDate } from '../../src/core/time.js';
+import { runBacktest } from '../../src/engine/backtest.js';
+import { backtestWithBaselines, denialsOf, resultJson } from '../../src/engine/results.js';
+import { loadScenario, type Scenario } from '../../src/engine/scenario.js';
+import { defineStrategy, type StrategyContext } from '../../src/engine/strategy.js';
+import { closeKnownAt, indexKnownAt, loadSeries } from '../../src/market/index.js';
+import jit from '../../strategies/jit.js';
+import { z } from 'zod';
+
+const FIXTURES = 'test/engine/fixtures';
+const SMALL = `${FIXTURES}/small.yaml`;
+const GOLDEN = 'test/engine/golden/small.json';
+
+const work = mkdtempSync(join(tmpdir(), 'procura-backtest-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+/** A copy of the fixtures with the scenario text changed by `edit`. */
+function variant(name: string, edit: (text: string) => string, prices?: (csv: string) => string): string {
+  const dir = mkdtempSync(join(work, `${name}-`));
+  copyFileSync(`${FIXTURES}/plant.yaml`, join(dir, 'plant.yaml'));
+  const csv = readFileSync(`${FIXTURES}/gas-daily.csv`, 'utf8');
+  writeFileSync(join(dir, 'gas-daily.csv'), prices === undefined ? csv : prices(csv));
+  const file = join(dir, 'scenario.yaml');
+  writeFileSync(file, edit(readFileSync(SMALL, 'utf8')));
+  return file;
+}
+
+function configError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+/** Strips what depends on where the checkout lives. */
+function portable(json: unknown): unknown {
+  const copy = JSON.parse(JSON.stringify(json)) as { scenario: { file: string } };
+  copy.scenario.file = 'small.yaml';
+  return copy;
+}
+
+describe('backtest: golden result for a small scenario', () => {
+  it('matches the recorded result to the last digit (strategy and both baselines)', async () => {
+    const result = await backtestWithBaselines(loadScenario(SMALL), { record: false });
+    const actual = portable(resultJson(result));
+    if (process.env.UPDATE_GOLDEN === '1' || !existsSync(GOLDEN)) {
+      writeFileSync(GOLDEN, `${JSON.stringify(actual, null, 2)}\n`);
+      if (process.env.UPDATE_GOLDEN !== '1') throw new Error(`${GOLDEN} was missing and has been written; review it and run again`);
+    }
+    expect(actual).toEqual(JSON.parse(readFileSync(GOLDEN, 'utf8')));
+  });
+
+  it('is deterministic: the same scenario and seed give the same result', async () => {
+    const scenario = loadScenario(SMALL);
+    const a = resultJson(await backtestWithBaselines(scenario, { record: false }));
+    const b = resultJson(await backtestWithBaselines(loadScenario(SMALL), { record: false }));
+    expect(b).toEqual(a);
+  });
+});
+
+describe('backtest: accounting invariants', () => {
+  it('balances its ledger, spends what it filled, and consumes what the plan and BOM say', async () => {
+    const scenario = loadScenario(SMALL);
+    const run = await runBacktest(scenario);
+    let trial = ZERO;
+    for (const balance of run.ledgerBalances.values()) trial = trial.plus(balance);
+    expect(trial.toFixed()).toBe('0');
+
+    const gas = run.materials[0]!;
+    const filled = run.trades.reduce((s, t) => s.plus(t.qty.times(t.price)), ZERO);
+    const fees = run.trades.reduce((s, t) => s.plus(t.fee), ZERO);
+    expect(gas.spend.toFixed()).toBe(filled.toFixed());
+    expect(gas.fees.toFixed()).toBe(fees.toFixed());
+
+    let planned = ZERO;
+    for (let day = scenario.from; day <= scenario.to; day += DAY_MS) planned = planned.plus(scenario.plan.qtyOn('widget', day));
+    expect(gas.consumedQty.toFixed()).toBe(planned.times('10.2').toFixed());
+    expect(run.unitsProduced.toFixed()).toBe(planned.toFixed());
+    // Stock balance: opening + bought + emergency - consumed = closing (in transit included).
+    expect(gas.openingQty.plus(gas.purchasedQty).plus(gas.emergencyQty).minus(gas.consumedQty).toFixed()).toBe(gas.closingQty.toFixed());
+  });
+});
+
+describe('backtest: time', () => {
+  it('fills no order on a bar that was already known when the order was decided', async () => {
+    const scenario = loadScenario(SMALL);
+    const run = await runBacktest(scenario);
+    const series = scenario.materials[0]!.series;
+    const decidedAt = new Map(run.decisions.filter((d) => d.clientOrderId !== undefined).map((d) => [d.clientOrderId!, d.at]));
+    expect(run.trades.length).toBeGreaterThan(10);
+    for (const trade of run.trades) {
+      const decided = decidedAt.get(trade.clientOrderId);
+      expect(decided).toBeDefined();
+      const barIndex = Array.from(series.at).indexOf(trade.at);
+      expect(barIndex).toBeGreaterThanOrEqual(0);
+      // The fill bar's close became known strictly after the decision: it is a later bar.
+      expect(closeKnownAt(series, barIndex)).toBeGreaterThan(decided!);
+    }
+  });
+
+  it('shows a strategy only bars and costs known at its decision time, whatever comes later', async () => {
+    const cutoff = Date.parse('2023-04-14T00:00:00Z');
+    const seen = async (file: string): Promise<StrategyContext[]> => {
+      const scenario = loadScenario(file);
+      const contexts: StrategyContext[] = [];
+      const spy = defineStrategy({
+        name: 'spy',
+        description: 'records every context, buys like jit',
+        params: z.strictObject({}),
+        needs: () => ({ signal: { fast: 5, slow: 20, ma: 'sma' as const }, schedule: true }),
+        create: () => {
+          const inner = jit.create({});
+          return { name: 'spy', decide: (context) => (contexts.push(context), inner.decide(context)) };
+        },
+      });
+      await runBacktest(scenario, { strategy: { definition: spy, params: {} } });
+      return contexts;
+    };
+    const original = await seen(SMALL);
+    // The same prices up to the cutoff, wildly different after it.
+    const changed = variant('future', (text) => text, (csv) =>
+      csv
+        .split('\n')
+        .map((line) => {
+          const [date, price] = line.split(',');
+          return date !== undefined && price !== undefined && /^\d{4}/.test(date) && Date.parse(`${date}T00:00:00Z`) >= cutoff - DAY_MS ? `${date},${(Number(price) * 3).toFixed(3)}` : line;
+        })
+        .join('\n'),
+    );
+    const altered = await seen(changed);
+    const series = loadSeries(`${FIXTURES}/gas-daily.csv`);
+    const before = original.filter((c) => c.at < cutoff);
+    expect(before.length).toBeGreaterThan(40);
+    for (const [i, context] of before.entries()) {
+      // Identical views before the future changed: nothing after `at` leaked in.
+      expect(JSON.stringify(altered[i], decimalsAsText)).toBe(JSON.stringify(context, decimalsAsText));
+    }
+    for (const context of original) {
+      const known = indexKnownAt(series, context.at);
+      expect(context.lastPrice).toBe(series.close[known]);
+      expect(context.cost.knownAt).toBeLessThanOrEqual(context.at);
+    }
+    // And the change did reach the later decisions (the test would notice a frozen feed).
+    const after = original.findIndex((c) => c.at >= cutoff + 2 * DAY_MS);
+    expect(altered[after]!.lastPrice).not.toBe(original[after]!.lastPrice);
+  });
+});
+
+function decimalsAsText(_key: string, value: unknown): unknown {
+  if (value instanceof Map) return [...value.entries()];
+  if (Decimal.isDecimal(value)) return (value as Decimal).toFixed();
+  return value;
+}
+
+describe('backtest: expected outcomes are values', () => {
+  it('records risk denials with the rule and the figures', async () => {
+    const file = variant('denials', (text) => text.replace('maxOrderNotional: "50000"', 'maxOrderNotional: "2000"'));
+    const run = await runBacktest(loadScenario(file));
+    expect(run.counters.denials).toBeGreaterThan(0);
+    const rows = denialsOf(run);
+    expect(rows.length).toBe(run.counters.denials);
+    expect(rows.every((r) => r.rule === 'order-notional' && /against limit 2000/.test(r.detail))).toBe(true);
+  });
+
+  it('records a stockout and covers it with an emergency purchase at the premium', async () => {
+    const file = variant('stockout', (text) => text.replace('openingCoverDays: 5', 'openingCoverDays: 0'));
+    const scenario = loadScenario(file);
+    const run = await runBacktest(scenario);
+    const first = run.stockouts[0]!;
+    expect(formatDate(first.at)).toBe('2023-02-01');
+    const need = scenario.plan.qtyOn('widget', scenario.from).times('10.2');
+    expect(first.qty.toFixed()).toBe(need.toFixed());
+    const series = scenario.materials[0]!.series;
+    const price = new Decimal(String(series.close[indexKnownAt(series, scenario.from)]!));
+    expect(first.emergencyCost.toFixed()).toBe(need.times(price.times('1.5').toDecimalPlaces(6)).toFixed());
+    expect(run.materials[0]!.emergencyQty.greaterThanOrEqualTo(need)).toBe(true);
+    expect(run.materials[0]!.stockouts).toBe(run.stockouts.length);
+  });
+});
+
+describe('backtest: bad scenario files', () => {
+  const cases: [string, (text: string) => string, RegExp][] = [
+    ['unknown strategy', (t) => t.replace('name: ma-procurement', 'name: ma-procurment'), /:\d+: field "strategy\.name": unknown strategy "ma-procurment"/],
+    ['missing price file', (t) => t.replace('file: gas-daily.csv', 'file: no-such.csv'), /:\d+: field "materials\.gas\.prices\.file": price file not found/],
+    ['slow not longer than fast', (t) => t.replace('fast: 5, slow: 20', 'fast: 20, slow: 20'), /:\d+: field "strategy\.params\.(slow|fast)": .*/],
+    ['range before the data', (t) => t.replace('from: "2023-02-01"', 'from: "2022-06-01"'), /:\d+: field "from": the range starts 2022-06-01, before the first gas price is known/],
+    ['range after the data', (t) => t.replace('to: "2023-06-30"', 'to: "2024-06-30"'), /:\d+: field "to": the range ends 2024-06-30, after the gas prices end/],
+    ['a typo in a key', (t) => t.replace('leadTimeDays: 2', 'leadTimeDay: 2'), /:\d+: field "materials\.gas\.leadTimeDay": unknown key "leadTimeDay"; did you mean "leadTimeDays"\?/],
+    ['unknown material', (t) => t.replace('  gas:\n', '  gsa:\n'), /:\d+: field "materials\.gsa": unknown material "gsa"/],
+    ['malformed cron', (t) => `${t}schedule: { cron: "0 25 * * *" }\n`, /:\d+: field "schedule\.cron": invalid cron expression/],
+  ];
+  for (const [name, edit, message] of cases) {
+    it(`refuses ${name} with file, line and field`, () => {
+      const file = variant(name.replace(/\W+/g, '-'), edit);
+      const error = configError(() => loadScenario(file));
+      expect(error.where.file).toBe(file);
+      expect(error.where.line).toBeGreaterThan(0);
+      expect(error.message).toMatch(message);
+    });
+  }
+
+  it('points at the line of the offending field', () => {
+    const file = variant('line', (t) => t.replace('name: ma-procurement', 'name: nope'));
+    const error = configError(() => loadScenario(file));
+    const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes('name: nope')) + 1;
+    expect(error.where.line).toBe(line);
+  });
+});
+
+export type { Scenario };
