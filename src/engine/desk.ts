@@ -24,11 +24,11 @@
  */
 import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
 import type { Random } from '../core/random.js';
-import { DAY_MS, formatDate, startOfDay, type EpochMs } from '../core/time.js';
+import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
 import { CrossoverStream } from '../market/index.js';
 import type { CostSnapshot, ProductionPlan } from '../costfeed/index.js';
-import { Pipeline, type Decision, type FillSink, type OrderStore, type RiskLimits, type Venue } from '../pipeline/index.js';
+import { Pipeline, type Decision, type FillSink, type OrderStore, type Positions, type RiskLimits, type Venue } from '../pipeline/index.js';
 import type { Intent } from '../pipeline/types.js';
 import type { CronSchedule } from './schedule.js';
 import type { CostView, HedgeView, InventoryView, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
@@ -53,6 +53,8 @@ export interface Delivery {
   readonly fee: Decimal;
   readonly ref: string;
   readonly reason: string;
+  /** The ledger event id its purchase posts with (set when the desk runs with `eventIds`). */
+  readonly id?: string | undefined;
 }
 
 /** Where the desk keeps what must survive a restart (live runs persist it beside the ledger). */
@@ -152,6 +154,15 @@ export interface DeskOptions {
   readonly journalLimit?: number | undefined;
   /** Called for each decision (live runs log them). */
   readonly onDecision?: ((decision: Decision) => void) | undefined;
+  /**
+   * Give every ledger event the desk posts a deterministic id (`fill:<instrument>:<tradeId>`,
+   * `day:<date>:<type>:<subject>`, `mark:<time>:<instrument>`), so a step re-run after a crash
+   * posts nothing twice (the ledger skips an id it already has). Live runs set it; backtests
+   * leave it off and their ledgers are unchanged.
+   */
+  readonly eventIds?: boolean | undefined;
+  /** Positions to start from (live runs rebuild them from stored fills after a restart); default flat. */
+  readonly positions?: Positions | undefined;
 }
 
 interface MaterialSlot {
@@ -227,7 +238,7 @@ export class Desk {
       if (slot.setup.hedge !== undefined) this.#byInstrument.set(slot.setup.hedge.instrument, slot);
     }
     const sink: FillSink = { onFill: (order, fill, intent) => this.#onFill(order.request.instrument, order.request.side, order.request.at, order.request.clientOrderId, fill, intent) };
-    this.pipeline = new Pipeline({ runId: options.runId, venue: options.venue, limits: options.limits, store: options.orderStore, sink, journalLimit: options.journalLimit ?? 5000 });
+    this.pipeline = new Pipeline({ runId: options.runId, venue: options.venue, limits: options.limits, store: options.orderStore, sink, journalLimit: options.journalLimit ?? 5000, ...(options.positions === undefined ? {} : { positions: options.positions }) });
   }
 
   /** A closed bar of a material's price series (quoted units). Bars must come in time order. */
@@ -395,10 +406,15 @@ export class Desk {
     for (const slot of this.#slots) {
       const hedge = slot.setup.hedge;
       if (hedge !== undefined && !this.pipeline.positions.qty(hedge.instrument).isZero()) {
-        this.#pending.push({ type: 'hedge-mark', at, knownAt: at, instrument: hedge.instrument, price: roundMoney(this.hedgeUnitPrice(slot.setup.id), 6) });
+        this.#pending.push({ type: 'hedge-mark', ...this.#id(`mark:${formatTime(at)}:${hedge.instrument}`), at, knownAt: at, instrument: hedge.instrument, price: roundMoney(this.hedgeUnitPrice(slot.setup.id), 6) });
       }
     }
     this.#flush();
+  }
+
+  /** `{ id }` when the desk runs with `eventIds`, else nothing (the ledger numbers the event). */
+  #id(id: string): { id?: string } {
+    return this.#options.eventIds === true ? { id } : {};
   }
 
   #dayEvents(day: EpochMs, previous: EpochMs): void {
@@ -410,22 +426,22 @@ export class Desk {
       const standard = plant.conversionCostAt(product, day - DAY_MS).cost;
       const noise = Math.max(-0.5, conversion.noise * conversion.random.normal());
       const amount = roundMoney(this.#monthUnits.times(standard).times(new Decimal(noise.toFixed(6)).plus(1)), plant.moneyPlaces);
-      if (amount.greaterThan(0)) this.#pending.push({ type: 'conversion', at: day, knownAt: day, amount, category: 'labour and overhead' });
+      if (amount.greaterThan(0)) this.#pending.push({ type: 'conversion', ...this.#id(`day:${formatDate(day)}:conversion:${product}`), at: day, knownAt: day, amount, category: 'labour and overhead' });
       this.#conversionIncurred = this.#conversionIncurred.plus(amount);
       this.#monthUnits = ZERO;
-      this.#pending.push({ type: 'close', at: day, knownAt: day + conversion.closeLagDays * DAY_MS });
+      this.#pending.push({ type: 'close', ...this.#id(`day:${formatDate(day)}:close:${product}`), at: day, knownAt: day + conversion.closeLagDays * DAY_MS });
     }
     if (new Date(day).getUTCDate() === 1 && day > previous) {
       for (const slot of this.#slots) {
         const hedge = slot.setup.hedge;
         if (hedge !== undefined && !this.pipeline.positions.qty(hedge.instrument).isZero()) {
-          this.#pending.push({ type: 'hedge-mark', at: day, knownAt: day, instrument: hedge.instrument, price: roundMoney(this.hedgeUnitPrice(slot.setup.id), 6) });
+          this.#pending.push({ type: 'hedge-mark', ...this.#id(`day:${formatDate(day)}:mark:${hedge.instrument}`), at: day, knownAt: day, instrument: hedge.instrument, price: roundMoney(this.hedgeUnitPrice(slot.setup.id), 6) });
         }
       }
     }
     for (const delivery of this.#state.takeDue(day)) {
       const slot = this.#byInstrument.get(delivery.material)!;
-      this.#pending.push({ type: 'purchase', at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason });
+      this.#pending.push({ type: 'purchase', ...(delivery.id === undefined ? {} : { id: delivery.id }), at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason });
       slot.onHand = slot.onHand.plus(delivery.qty);
     }
     const plan = options.plan;
@@ -440,7 +456,7 @@ export class Desk {
         const shortfall = need.minus(slot.onHand);
         const price = roundMoney(this.marketUnitPrice(slot.setup.id).times(premium), 6);
         const cost = shortfall.times(price);
-        this.#pending.push({ type: 'purchase', at: day, knownAt: day, material: slot.setup.id, qty: shortfall, unitPrice: price, paidFrom: 'accounts_payable', reason: 'emergency', ref: `stockout-${formatDate(day)}-${slot.setup.id}` });
+        this.#pending.push({ type: 'purchase', ...this.#id(`day:${formatDate(day)}:emergency:${slot.setup.id}`), at: day, knownAt: day, material: slot.setup.id, qty: shortfall, unitPrice: price, paidFrom: 'accounts_payable', reason: 'emergency', ref: `stockout-${formatDate(day)}-${slot.setup.id}` });
         this.stockouts.push({ at: day, material: slot.setup.id, qty: shortfall, emergencyCost: cost });
         slot.book.stockouts += 1;
         slot.book.emergencyQty = slot.book.emergencyQty.plus(shortfall);
@@ -450,8 +466,8 @@ export class Desk {
       slot.onHand = slot.onHand.minus(need);
       slot.book.consumed = slot.book.consumed.plus(need);
     }
-    this.#pending.push({ type: 'completion', at: day, knownAt: day, product, qty: units });
-    this.#pending.push({ type: 'sale', at: day, knownAt: day, product, qty: units });
+    this.#pending.push({ type: 'completion', ...this.#id(`day:${formatDate(day)}:completion:${product}`), at: day, knownAt: day, product, qty: units });
+    this.#pending.push({ type: 'sale', ...this.#id(`day:${formatDate(day)}:sale:${product}`), at: day, knownAt: day, product, qty: units });
     this.#monthUnits = this.#monthUnits.plus(units);
     this.#unitsProduced = this.#unitsProduced.plus(units);
   }
@@ -463,13 +479,13 @@ export class Desk {
     this.ledger.post(events);
   }
 
-  #onFill(instrument: string, side: 'buy' | 'sell', orderAt: EpochMs, clientOrderId: string, fill: { at: EpochMs; qty: Decimal; price: Decimal; fee: Decimal }, intent: Intent): void {
+  #onFill(instrument: string, side: 'buy' | 'sell', orderAt: EpochMs, clientOrderId: string, fill: { at: EpochMs; qty: Decimal; price: Decimal; fee: Decimal; tradeId: string }, intent: Intent): void {
     const slot = this.#byInstrument.get(instrument)!;
     const hedge = slot.setup.hedge;
     this.trades.push({ at: fill.at, instrument, material: slot.setup.id, side, qty: fill.qty, price: fill.price, fee: fill.fee, reason: intent.reason, clientOrderId });
     const at = this.#postAt;
     if (hedge !== undefined && instrument === hedge.instrument) {
-      this.#pending.push({ type: 'hedge', at, knownAt: at, instrument, qty: side === 'buy' ? fill.qty : fill.qty.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
+      this.#pending.push({ type: 'hedge', ...this.#id(`fill:${instrument}:${fill.tradeId}`), at, knownAt: at, instrument, qty: side === 'buy' ? fill.qty : fill.qty.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
       return;
     }
     const book = slot.book;
@@ -478,7 +494,7 @@ export class Desk {
     book.fees = book.fees.plus(fill.fee);
     // Lead time runs from the order, not the fill; goods never arrive before the fill is known.
     const due = Math.max(at, startOfDay(orderAt) + slot.setup.leadTimeDays * DAY_MS);
-    this.#state.addDelivery({ material: slot.setup.id, due, qty: fill.qty, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
+    this.#state.addDelivery({ material: slot.setup.id, due, qty: fill.qty, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, ...this.#id(`fill:${instrument}:${fill.tradeId}`) });
   }
 
   #context(slot: MaterialSlot, snapshot: CostSnapshot, at: EpochMs, fired: boolean, price: Decimal): StrategyContext {
