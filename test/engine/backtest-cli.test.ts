@@ -1,0 +1,108 @@
+/**
+ * `procura backtest` from the command line (the built CLI in dist/, as a user runs it): the
+ * summary, --json, a sweep on worker threads, a bad file's exit status, and the HTML report
+ * of a real run opened in headless Chromium with no console error.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const SMALL = 'test/engine/fixtures/small.yaml';
+const work = mkdtempSync(join(tmpdir(), 'procura-backtest-cli-'));
+
+function procura(...args: string[]) {
+  return spawnSync(process.execPath, ['bin/procura.js', ...args], { encoding: 'utf8', timeout: 120_000 });
+}
+
+beforeAll(() => {
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
+  if (build.status !== 0 && !existsSync('dist/src/cli/main.js')) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
+}, 120_000);
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('procura backtest', () => {
+  it('prints the summary against both baselines and writes the report', () => {
+    const report = join(work, 'small.html');
+    const run = procura('backtest', SMALL, '--report', report);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/ma-procurement\s+jit\s+schedule/);
+    expect(run.stdout).toMatch(/widget effective unit cost \(USD\/t\)/);
+    expect(run.stdout).toMatch(/ma-procurement (saves against|costs more than) jit: [\d.]+ USD per widget unit/);
+    expect(readFileSync(report, 'utf8')).toContain('data-chart="price-gas"');
+  });
+
+  it('--json gives the result, both baselines, the savings and the assumptions', () => {
+    const run = procura('backtest', SMALL, '--json', '--no-report');
+    expect(run.status).toBe(0);
+    const json = JSON.parse(run.stdout) as Record<string, any>;
+    expect(Object.keys(json.baselines)).toEqual(['jit', 'schedule']);
+    expect(json.result.strategy).toBe('ma-procurement');
+    expect(json.result.materials[0].effectiveUnitCost).toMatch(/^\d+\.\d{6}$/);
+    expect(json.savings.map((s: { baseline: string }) => s.baseline)).toEqual(['jit', 'schedule']);
+    expect(json.assumptions.join(' ')).toMatch(/next bar's close/);
+    expect(json.report).toBeNull();
+  });
+
+  it('runs a sweep on worker threads and ranks it in-sample with out-of-sample beside it', () => {
+    const run = procura('backtest', SMALL, '--json', '--no-report', '--sweep', 'fast=3:7:2,slow=10:20:5', '--workers', '2');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const sweep = (JSON.parse(run.stdout) as { sweep: { rows: { params: { fast: number; slow: number }; inSample: string; outOfSample: string; inSampleRank: number; outOfSampleRank: number }[]; split: string } }).sweep;
+    expect(sweep.rows).toHaveLength(9);
+    expect(sweep.rows.map((r) => r.inSampleRank)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const costs = sweep.rows.map((r) => Number(r.inSample));
+    expect([...costs].sort((a, b) => a - b)).toEqual(costs);
+    expect(new Set(sweep.rows.map((r) => r.outOfSampleRank)).size).toBe(9);
+    // 149 days from 2023-02-01 to 2023-06-30; the first floor(0.7 x 149) = 104 are in-sample.
+    expect(sweep.split).toBe('2023-05-16');
+  });
+
+  it('refuses a bad scenario with exit status 2 and file, line and field', () => {
+    const run = procura('backtest', SMALL, '--strategy', 'nonesuch');
+    expect(run.status).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(/small\.yaml:\d+: field "strategy\.name": unknown strategy "nonesuch"/);
+  });
+
+  it('refuses a bad --param with the parameter named', () => {
+    const run = procura('backtest', SMALL, '--param', 'slow=2');
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/field "strategy\.params\.(slow|fast)"/);
+  });
+});
+
+describe('the report of a real backtest in headless Chromium', () => {
+  it('renders every chart with no console or page error', async () => {
+    const chromiumPath = '/usr/bin/chromium';
+    if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: install it with apt-get install -y chromium`);
+    const report = join(work, 'browser.html');
+    const run = procura('backtest', SMALL, '--report', report);
+    expect(run.status).toBe(0);
+    const context = await chromium.launchPersistentContext(join(work, 'profile'), {
+      executablePath: chromiumPath,
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await context.newPage();
+      const problems: string[] = [];
+      page.on('console', (m) => {
+        if (m.type() === 'error' || m.type() === 'warning') problems.push(m.text());
+      });
+      page.on('pageerror', (e) => problems.push(e.message));
+      await page.goto(pathToFileURL(report).href);
+      await page.locator('body[data-charts-rendered]').waitFor({ timeout: 30_000 });
+      // price, inventory and unit cost for the one material; no hedge chart without a hedge.
+      expect(await page.locator('body').getAttribute('data-charts-rendered')).toBe('3');
+      expect(await page.locator('canvas').count()).toBeGreaterThanOrEqual(3);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  }, 90_000);
+});
