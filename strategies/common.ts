@@ -79,8 +79,10 @@ export function buyIntent(
   qty: Decimal,
   reason: IntentReason,
   cause: IntentCause,
+  discretionary = false,
 ): Intent {
-  return { at: context.at, strategy, instrument: context.instrument, side: 'buy', qty, reason, cause };
+  const intent: Intent = { at: context.at, strategy, instrument: context.instrument, side: 'buy', qty, reason, cause };
+  return discretionary ? { ...intent, discretionary: true } : intent;
 }
 
 /** The inventory figures every procurement cause carries. */

@@ -134,6 +134,7 @@ function decideMaProcurement(context: StrategyContext, p: MaProcurementParams, t
         `buy ahead to ${p.maxCoverDays} days of cover: price x drift ${risePerUnitDay.toString()} > carrying ${cost.carryingPerUnitDay.toString()} per unit-day` +
           (cost.priceCap === undefined ? ', no price cap' : `, price under cap ${cost.priceCap.toString()}`),
       ),
+      true,
     ),
   );
   return intents;

@@ -29,8 +29,6 @@ export interface RunOptions {
   readonly to?: EpochMs;
   /** Run another strategy on the same scenario (the baselines). */
   readonly strategy?: { readonly definition: StrategyDefinition<unknown>; readonly params: unknown };
-  /** Ignore the product's target unit cost (no price cap on buys): the baselines buy what production needs at any price. */
-  readonly noPriceCap?: boolean;
 }
 
 export interface MaterialTotals {
@@ -186,7 +184,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     plan: scenario.plan,
     emergencyPremium: config.emergency.premium,
     conversion: { noise: config.conversion.noise, closeLagDays: config.conversion.closeLagDays, random: new Random(config.seed + 7919) },
-    targetUnitCost: options.noPriceCap === true ? undefined : config.production.targetUnitCost,
+    targetUnitCost: config.production.targetUnitCost,
   });
 
   // Bars known before the start warm the averages up; the venue sees them too (nothing is open).

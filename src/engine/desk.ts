@@ -147,7 +147,7 @@ export interface DeskOptions {
   readonly emergencyPremium?: Decimal | undefined;
   /** Simulate monthly conversion costs and closes. */
   readonly conversion?: { readonly noise: number; readonly closeLagDays: number; readonly random: Random } | undefined;
-  /** The product's target unit cost: buys (other than forced reorders) are capped at the price it implies. */
+  /** The product's target unit cost: discretionary buys (buying ahead) are capped at the price it implies. */
   readonly targetUnitCost?: Decimal | undefined;
   readonly state?: DeskState | undefined;
   /** Keep at most this many pipeline decisions in memory. */
@@ -563,7 +563,7 @@ export class Desk {
         hedgePosition: this.pipeline.positions.qty(hedge.instrument),
       });
     }
-    const capped = intent.side === 'buy' && intent.reason !== 'forced-reorder';
+    const capped = intent.side === 'buy' && intent.discretionary === true;
     return this.pipeline.submit(intent, { referencePrice: context.cost.marketUnitPrice, lastPrice: context.cost.marketUnitPrice, priceCap: capped ? context.cost.priceCap : undefined });
   }
 }

@@ -35,8 +35,7 @@ export async function backtestWithBaselines(scenario: Scenario, options: { recor
     }
     const definition = getStrategy(name)!;
     const parsed = definition.params.parse({});
-    // Baselines buy what production needs whatever the price: the cap is part of the cost-aware policy under test.
-    baselines.set(name, await runBacktest(scenario, { record, strategy: { definition, params: parsed }, noPriceCap: true }));
+    baselines.set(name, await runBacktest(scenario, { record, strategy: { definition, params: parsed } }));
     options.onProgress?.((done += 1), total);
   }
   return { scenario, run, baselines, assumptions: assumptionsOf(scenario) };
@@ -60,7 +59,7 @@ export function assumptionsOf(scenario: Scenario): string[] {
     scenario.materials.some((m) => m.hedge !== undefined)
       ? `Hedges (${scenario.materials.filter((m) => m.hedge !== undefined).map((m) => `${m.hedge!.instrument} on ${m.id}`).join(', ')}) are cash-settled at their instrument's price, marked monthly and at the end; hedge effectiveness = hedge P&L / (cost before hedging - consumption at standard).`
       : 'No hedge instrument: hedge P&L is zero.',
-    `The price cap derived from the target unit cost (${c.production.targetUnitCost === undefined ? 'none set' : `${c.production.targetUnitCost.toFixed()} ${scenario.plant.currency} per ${scenario.product} unit`}) applies to the strategy under test, not to the jit and schedule baselines, which buy what production needs at any price.`,
+    `The price cap derived from the target unit cost (${c.production.targetUnitCost === undefined ? 'none set' : `${c.production.targetUnitCost.toFixed()} ${scenario.plant.currency} per ${scenario.product} unit`}) applies to discretionary buying ahead only; buys for consumption (every baseline buy, forced reorders) are never capped.`,
     `Random seed ${c.seed} (production noise and conversion noise); the same scenario and seed always give the same result.`,
   ];
 }

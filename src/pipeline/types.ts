@@ -36,6 +36,12 @@ export interface Intent {
   readonly limitPrice?: Decimal;
   readonly reason: IntentReason;
   readonly cause: IntentCause;
+  /**
+   * True for buying ahead of need (a strategy's choice, not production's): only such buys are
+   * held to the price cap derived from the product's target unit cost. Buys for consumption
+   * are never capped: a capped need turns into a stockout and an emergency purchase.
+   */
+  readonly discretionary?: boolean;
 }
 
 /** Trading rules of one market, from the venue (ccxt `loadMarkets`, or the scenario for the simulated venue). */

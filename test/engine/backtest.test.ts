@@ -223,3 +223,38 @@ describe('backtest: bad scenario files', () => {
 });
 
 export type { Scenario };
+
+describe('backtest: the price cap', () => {
+  it('denies a discretionary buy above the cap but never a buy production needs', async () => {
+    // A target unit cost of 40 USD/t caps gas at (40 - 20) / 10.2 = 1.96 USD, under every price.
+    const file = variant('cap', (text) => text.replace('targetUnitCost: "60"', 'targetUnitCost: "40"'));
+    // A reckless strategy: every Monday it buys ahead (discretionary, ignoring the cap); otherwise it buys like jit.
+    const reckless = defineStrategy({
+      name: 'reckless',
+      description: 'buys ahead on Mondays whatever the price',
+      params: z.strictObject({}),
+      needs: () => ({}),
+      create: () => {
+        const inner = jit.create({});
+        return {
+          name: 'reckless',
+          decide: (context) => {
+            const need = inner.decide(context);
+            if (new Date(context.at).getUTCDay() !== 1) return need;
+            const ahead = { at: context.at, strategy: 'reckless', instrument: context.instrument, side: 'buy' as const, qty: new Decimal(500), reason: 'procure' as const, cause: {}, discretionary: true };
+            return [...need, ahead];
+          },
+        };
+      },
+    });
+    const run = await runBacktest(loadScenario(file), { strategy: { definition: reckless, params: {} } });
+    const rows = denialsOf(run);
+    expect(rows.length).toBeGreaterThan(15);
+    expect(rows.every((r) => r.rule === 'price-cap' && /against cap 1\.960784/.test(r.detail))).toBe(true);
+    expect(run.denials.every((d) => d.intent.discretionary === true)).toBe(true);
+    // Every buy for consumption went through at prices far above the cap.
+    const needDecisions = run.decisions.filter((d) => d.intent.discretionary !== true && d.outcome !== 'skipped');
+    expect(needDecisions.length).toBeGreaterThan(50);
+    expect(needDecisions.every((d) => d.outcome === 'sent')).toBe(true);
+  });
+});

@@ -36,7 +36,7 @@ describe('ma-procurement', () => {
     const intents = decideAfterTrend(create({ maxCoverDays: 60 }), { onHand: 100, signal: { state: 1, crossing: 'up' } });
     expect(intents).toHaveLength(1);
     const intent = intents[0]!;
-    expect(intent).toMatchObject({ strategy: 'ma-procurement', side: 'buy', reason: 'procure', instrument: 'NG-SPOT' });
+    expect(intent).toMatchObject({ strategy: 'ma-procurement', side: 'buy', reason: 'procure', instrument: 'NG-SPOT', discretionary: true });
     expect(intent.qty?.toString()).toBe('500'); // 60 days x 10 - 100
     const cost = intent.cause.cost!;
     expect(Number(cost.driftPerDay)).toBeCloseTo(0.01, 12);
@@ -84,6 +84,8 @@ describe('ma-procurement', () => {
       // carrying far above any rise, so only the forced rule can buy
       const intents = create().decide(makeContext({ onHand: 25, onOrder: 15, reorderPoint: 40, carryingPerUnitDay: 1_000, signal }));
       expect(intents.map((i) => [i.reason, i.qty?.toString()])).toEqual([['forced-reorder', '70']]); // 40 + 7 x 10 - 40
+      // Buying for consumption is never held to the price cap; only buying ahead is.
+      expect(intents.every((i) => i.discretionary !== true)).toBe(true);
     }
     expect(create().decide(makeContext({ onHand: 41, reorderPoint: 40, signal: { state: 0, crossing: 'down' } }))).toEqual([]);
   });
