@@ -57,9 +57,12 @@ export interface MaterialTotals {
   readonly peakInventory: Decimal;
   readonly averageInventory: Decimal;
   readonly stockouts: number;
-  /** (effective - standard) x consumed. */
+  /** Effective cost of what was consumed minus its value at the standard cost in force each day. */
   readonly varianceVsStandard: Decimal;
-  /** Hedge P&L / (consumed x (effective before hedge - standard)): the share of the overrun the hedge recovered; null without a hedge or an overrun. */
+  /**
+   * Dollar offset: hedge P&L / (cost before hedging - consumption at standard). 1 means the
+   * hedge offset the whole departure from standard; null without a hedge or a departure.
+   */
   readonly hedgeEffectiveness: Decimal | null;
 }
 
@@ -273,7 +276,7 @@ function totals(scenario: Scenario, desk: Desk, id: string, openingQty: Decimal,
   const consumed = book.consumed;
   const effective = consumed.isZero() ? ZERO : cost.dividedBy(consumed);
   const standard = scenario.plant.standardCostAt(id, to).cost;
-  const overrun = consumed.isZero() ? ZERO : physical.minus(standard.times(consumed));
+  const overrun = physical.minus(book.standardValueConsumed);
   return {
     id,
     unit: setup.unit,
@@ -295,8 +298,8 @@ function totals(scenario: Scenario, desk: Desk, id: string, openingQty: Decimal,
     peakInventory: book.peak,
     averageInventory: book.priceDays === 0 ? ZERO : book.inventorySum.dividedBy(book.priceDays),
     stockouts: book.stockouts,
-    varianceVsStandard: effective.minus(standard).times(consumed),
-    hedgeEffectiveness: setup.hedge === undefined || !overrun.greaterThan(0) ? null : hedgePnl.dividedBy(overrun),
+    varianceVsStandard: cost.minus(book.standardValueConsumed),
+    hedgeEffectiveness: setup.hedge === undefined || overrun.isZero() ? null : hedgePnl.dividedBy(overrun),
   };
 }
 

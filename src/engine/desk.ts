@@ -114,6 +114,8 @@ export interface Trade {
 /** Running totals per material (what the results are computed from). */
 export interface MaterialBook {
   consumed: Decimal;
+  /** What was consumed, valued at the standard cost in force on each day. */
+  standardValueConsumed: Decimal;
   purchased: Decimal;
   spend: Decimal;
   fees: Decimal;
@@ -229,7 +231,7 @@ export class Desk {
       pendingCrossing: undefined,
       onHand: options.ledger.quantities().materials.get(setup.id) ?? ZERO,
       book: {
-        consumed: ZERO, purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
+        consumed: ZERO, standardValueConsumed: ZERO, purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
         priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined,
       },
     }));
@@ -465,6 +467,7 @@ export class Desk {
       }
       slot.onHand = slot.onHand.minus(need);
       slot.book.consumed = slot.book.consumed.plus(need);
+      slot.book.standardValueConsumed = slot.book.standardValueConsumed.plus(need.times(plant.standardCostAt(slot.setup.id, day).cost));
     }
     this.#pending.push({ type: 'completion', ...this.#id(`day:${formatDate(day)}:completion:${product}`), at: day, knownAt: day, product, qty: units });
     this.#pending.push({ type: 'sale', ...this.#id(`day:${formatDate(day)}:sale:${product}`), at: day, knownAt: day, product, qty: units });

@@ -57,7 +57,7 @@ export function assumptionsOf(scenario: Scenario): string[] {
     `Actual conversion cost is standard x (1 + ${c.conversion.noise} x N(0,1)) per month, closed (written off) on the 1st and known ${c.conversion.closeLagDays} days later.`,
     `Effective unit cost = (purchases + fees + emergency purchases + carrying - hedge P&L + opening stock at the first price - closing stock at the last price) / quantity consumed.`,
     scenario.materials.some((m) => m.hedge !== undefined)
-      ? `Hedges (${scenario.materials.filter((m) => m.hedge !== undefined).map((m) => `${m.hedge!.instrument} on ${m.id}`).join(', ')}) are cash-settled at their instrument's price, marked monthly and at the end; hedge effectiveness = hedge P&L / (cost before hedging - consumption at standard).`
+      ? `Hedges (${scenario.materials.filter((m) => m.hedge !== undefined).map((m) => `${m.hedge!.instrument} on ${m.id}`).join(', ')}) are cash-settled at their instrument's price, marked monthly and at the end; hedge effectiveness (dollar offset) = hedge P&L / (cost before hedging - consumption valued at the standard in force each day).`
       : 'No hedge instrument: hedge P&L is zero.',
     `The price cap derived from the target unit cost (${c.production.targetUnitCost === undefined ? 'none set' : `${c.production.targetUnitCost.toFixed()} ${scenario.plant.currency} per ${scenario.product} unit`}) applies to discretionary buying ahead only; buys for consumption (every baseline buy, forced reorders) are never capped.`,
     `Random seed ${c.seed} (production noise and conversion noise); the same scenario and seed always give the same result.`,
