@@ -108,6 +108,8 @@ export interface Trade {
   readonly price: Decimal;
   readonly fee: Decimal;
   readonly reason: string;
+  /** The intent bought ahead of need (see Intent.discretionary). */
+  readonly discretionary: boolean;
   readonly clientOrderId: string;
 }
 
@@ -485,7 +487,7 @@ export class Desk {
   #onFill(instrument: string, side: 'buy' | 'sell', orderAt: EpochMs, clientOrderId: string, fill: { at: EpochMs; qty: Decimal; price: Decimal; fee: Decimal; tradeId: string }, intent: Intent): void {
     const slot = this.#byInstrument.get(instrument)!;
     const hedge = slot.setup.hedge;
-    this.trades.push({ at: fill.at, instrument, material: slot.setup.id, side, qty: fill.qty, price: fill.price, fee: fill.fee, reason: intent.reason, clientOrderId });
+    this.trades.push({ at: fill.at, instrument, material: slot.setup.id, side, qty: fill.qty, price: fill.price, fee: fill.fee, reason: intent.reason, discretionary: intent.discretionary === true, clientOrderId });
     const at = this.#postAt;
     if (hedge !== undefined && instrument === hedge.instrument) {
       this.#pending.push({ type: 'hedge', ...this.#id(`fill:${instrument}:${fill.tradeId}`), at, knownAt: at, instrument, qty: side === 'buy' ? fill.qty : fill.qty.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });

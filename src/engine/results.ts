@@ -219,8 +219,10 @@ export function reportData(result: BacktestResult, sweep: BacktestReportData['sw
         fastLabel: maLabel === undefined ? 'fast (none)' : `${maLabel} ${needs.signal!.fast}`,
         slowLabel: maLabel === undefined ? 'slow (none)' : `${maLabel} ${needs.signal!.slow}`,
       },
+      // Routine buys for consumption (jit-like, every day) would bury the chart: mark the decisions
+      // worth seeing (buying ahead, forced reorders, emergencies, hedges); the table counts all fills.
       trades: run.trades
-        .filter((t) => t.material === m.id)
+        .filter((t) => t.material === m.id && (t.reason !== 'procure' || t.discretionary))
         .map((t) => ({ t: t.at, price: t.price.dividedBy(t.instrument === m.id ? m.factor : (m.hedge?.factor ?? m.factor)).toNumber(), side: t.side, reason: t.instrument === m.id ? t.reason : `${t.reason} (${t.instrument})`, qty: t.qty.toNumber() })),
       inventory: { t: record.t, onHand: record.onHand.get(m.id)!, buffer: record.buffer.get(m.id)!, reorderPoint: record.reorderPoint.get(m.id)! },
       unitCost: {
