@@ -5,6 +5,7 @@
 import { formatRow, type Bench, type BenchRow } from './harness.js';
 
 const modules: Record<string, () => Promise<{ bench: Bench }>> = {
+  backtest: () => import('./backtest.js'),
   // name: () => import('./name.js'),
   ledger: () => import('./ledger.js'),
   signals: () => import('./signals.js'),
