@@ -9,6 +9,7 @@ import { register as registerSignals } from './commands/signals.js';
 import { register as registerData } from './commands/data.js';
 import { register as registerCost } from './commands/cost.js';
 import { register as registerBacktest } from './commands/backtest.js';
+import { register as registerLive } from './commands/live.js';
 
 const program = new Command();
 program
@@ -28,6 +29,7 @@ const registrations: Array<(program: Command) => void> = [
   registerData,
   registerCost,
   registerBacktest,
+  registerLive,
 ];
 for (const register of registrations) register(program);
 

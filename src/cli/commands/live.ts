@@ -1,0 +1,83 @@
+/**
+ * `procura live --config C [--once] [--paper] [--reconcile-only] [--json]`: scheduled (or
+ * single) live runs of the desk against an exchange sandbox, demo account or, with
+ * `mode: live` and PROCURA_ALLOW_REAL_TRADING=yes, the real exchange. Logs are JSON lines
+ * (pino) on stdout, credentials redacted. SIGINT and SIGTERM finish the current tick, persist
+ * and exit 0. Exit status: 0 ok; 1 a tick failed or reconciliation found differences
+ * (--reconcile-only); 2 bad configuration; 4 the store is held by another live run.
+ */
+import type { Command } from 'commander';
+import { loadLiveConfig } from '../../live/config.js';
+import { formatReconcile } from '../../live/reconcile.js';
+import { createLiveLogger, LiveRunner } from '../../live/runner.js';
+import { action, printJson } from '../run.js';
+
+interface LiveOptions {
+  config: string;
+  once?: boolean;
+  paper?: boolean;
+  reconcileOnly?: boolean;
+  json?: boolean;
+  logLevel: string;
+}
+
+export function register(program: Command): void {
+  program
+    .command('live')
+    .description('run the desk live on the config\'s cron schedule (or once) against an exchange sandbox or demo account')
+    .requiredOption('--config <file>', 'live configuration (YAML), e.g. config/live.example.yaml')
+    .option('--once', 'run a single tick and exit (for system cron or a container job)')
+    .option('--paper', 'live market data, simulated fills (store: <store>.paper; no credentials needed)')
+    .option('--reconcile-only', 'print local vs exchange differences and exit (1 when they disagree beyond the tolerance)')
+    .option('--json', 'with --reconcile-only: print the report as JSON')
+    .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
+    .action(action((options: LiveOptions) => runLive(options)));
+}
+
+async function runLive(options: LiveOptions): Promise<void> {
+  const config = loadLiveConfig(options.config);
+  if (options.reconcileOnly) {
+    const runner = await LiveRunner.open({ config, logger: createLiveLogger(process.stderr, 'warn'), readOnly: true });
+    try {
+      const report = await runner.reconcile(false);
+      if (options.json) printJson(report);
+      else process.stdout.write(`${formatReconcile(report)}\n`);
+      process.exitCode = report.ok ? 0 : 1;
+    } finally {
+      runner.close();
+    }
+    return;
+  }
+  const logger = createLiveLogger(process.stdout, options.logLevel);
+  const runner = await LiveRunner.open({ config, logger, paper: options.paper === true });
+  let signalled: string | undefined;
+  let onSignal: (signal: string) => void = (signal) => {
+    signalled = signal;
+  };
+  const handler = (signal: NodeJS.Signals): void => onSignal(signal);
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  try {
+    if (options.once) {
+      const summary = await runner.tick();
+      if (signalled !== undefined) logger.info({ signal: signalled }, 'signal received during the tick: the tick finished and was persisted');
+      process.exitCode = summary.ok || signalled !== undefined ? 0 : 1;
+      return;
+    }
+    const scheduled = runner.schedule();
+    onSignal = (signal) => {
+      if (signalled !== undefined) return;
+      signalled = signal;
+      logger.info({ signal }, 'stopping: finishing the current tick');
+      void scheduled.stop();
+    };
+    if (signalled !== undefined) void scheduled.stop();
+    await scheduled.done;
+    logger.info({ signal: signalled }, 'stopped');
+    process.exitCode = 0;
+  } finally {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+    runner.close();
+  }
+}

@@ -1,0 +1,471 @@
+/**
+ * The live runner's persistent state, in the SAME SQLite file as the ledger (the ledger keeps
+ * its own tables and connection; this module adds `live_*` tables through a second
+ * connection, WAL mode, synchronous=FULL). One file to back up, and `procura ledger verify`
+ * works on it as on any ledger store.
+ *
+ * Crash safety. Two kinds of write:
+ *   - immediate: what must be durable before the exchange is called or that is a plain fact
+ *     (an order recorded as `new` before it is sent, a kill switch, candles, the lock);
+ *   - staged: everything a desk step changes (order updates and their fills, deliveries,
+ *     the last day posted, the last candle stepped, the run's summary). Staged writes are held
+ *     in memory and committed in ONE transaction when the step has finished (`commit`).
+ * A crash (or an error) before the commit leaves the store as it was before the step; the
+ * next run re-runs the same candle at the same decision time: orders recorded as `new` are
+ * looked up by client order id (never re-sent blindly), their fills are applied again, and the
+ * ledger events the step may already have posted carry deterministic ids, so the ledger skips
+ * them (see Desk `eventIds`). Deliveries and days already in the ledger are recognised by
+ * those ids too (`SqliteDeskState`).
+ */
+import { hostname } from 'node:os';
+import Database from 'better-sqlite3';
+import { Decimal, ZERO } from '../core/decimal.js';
+import { ErrorCode, ProcuraError } from '../core/errors.js';
+import { formatTime, parseTime, startOfDay, type Clock, type EpochMs } from '../core/time.js';
+import { isTerminal, toPlainJson, type Fill, type Intent, type OrderRecord, type OrderStore, type TradingControl } from '../pipeline/index.js';
+import type { Delivery, DeskState } from '../engine/desk.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS live_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS live_lock (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL, started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS live_orders (
+  cid TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, recorded_at INTEGER NOT NULL, day INTEGER NOT NULL,
+  notional TEXT NOT NULL, status TEXT NOT NULL, active INTEGER NOT NULL, venue_order_id TEXT, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS live_orders_active ON live_orders (active, seq);
+CREATE INDEX IF NOT EXISTS live_orders_venue ON live_orders (venue_order_id);
+CREATE INDEX IF NOT EXISTS live_orders_day ON live_orders (day);
+CREATE TABLE IF NOT EXISTS live_control (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS live_deliveries (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS live_candles (symbol TEXT NOT NULL, open_at INTEGER NOT NULL, open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL, close TEXT NOT NULL, volume TEXT NOT NULL, PRIMARY KEY (symbol, open_at));
+CREATE TABLE IF NOT EXISTS live_runs (seq INTEGER PRIMARY KEY, tick TEXT NOT NULL, pid INTEGER NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER, summary TEXT);
+CREATE TABLE IF NOT EXISTS live_fees (trade_key TEXT PRIMARY KEY, cost TEXT NOT NULL, currency TEXT NOT NULL);
+`;
+
+/** A candle as stored (decimal strings kept exactly as the exchange sent them). */
+export interface StoredCandle {
+  readonly openAt: EpochMs;
+  readonly open: string;
+  readonly high: string;
+  readonly low: string;
+  readonly close: string;
+  readonly volume: string;
+}
+
+/** Who holds the store's lock. */
+export interface LockHolder {
+  readonly pid: number;
+  readonly host: string;
+  readonly startedAt: EpochMs;
+  readonly heartbeatAt: EpochMs;
+}
+
+/** The connection and the staged-write machinery shared by the order store and the desk state. */
+export class LiveStore {
+  readonly path: string;
+  readonly db: Database.Database;
+  readonly #clock: Clock;
+  #staged: Array<() => void> = [];
+  readonly #onDiscard: Array<() => void> = [];
+
+  constructor(path: string, clock: Clock) {
+    this.path = path;
+    this.#clock = clock;
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = FULL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.exec(SCHEMA);
+    } catch (error) {
+      throw new ProcuraError(ErrorCode.store, `cannot open the live store: ${(error as Error).message}`, { file: path });
+    }
+  }
+
+  now(): EpochMs {
+    return this.#clock.now();
+  }
+
+  /** Queues a write for the next `commit`. */
+  stage(write: () => void): void {
+    this.#staged.push(write);
+  }
+
+  get stagedCount(): number {
+    return this.#staged.length;
+  }
+
+  /** Runs every staged write (and `extra`) in one transaction. */
+  commit(extra?: () => void): void {
+    const writes = this.#staged;
+    this.#staged = [];
+    this.db.transaction(() => {
+      for (const write of writes) write();
+      extra?.();
+    }).immediate();
+  }
+
+  /** Drops the staged writes (after a failed step); in-memory caches are told to forget. */
+  discard(): void {
+    this.#staged = [];
+    for (const forget of this.#onDiscard) forget();
+  }
+
+  onDiscard(forget: () => void): void {
+    this.#onDiscard.push(forget);
+  }
+
+  meta(key: string): string | undefined {
+    return (this.db.prepare('SELECT value FROM live_meta WHERE key = ?').get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMetaNow(key: string, value: string): void {
+    this.db.prepare('INSERT INTO live_meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value').run(key, value);
+  }
+
+  stageMeta(key: string, value: string): void {
+    this.stage(() => this.setMetaNow(key, value));
+  }
+
+  // ------------------------------------------------------------------ lock
+
+  /**
+   * Takes the store's lock for this process. A holder on this host whose pid is alive, or on
+   * another host with a heartbeat younger than `staleMs`, keeps it: ProcuraError E_LOCKED
+   * naming the holder. A dead holder's lock is taken over; the old holder is returned.
+   */
+  acquireLock(pid: number, isAlive: (pid: number) => boolean, staleMs = 10 * 60_000): { takenOver: LockHolder | undefined } {
+    const host = hostname();
+    const now = this.now();
+    return this.db.transaction(() => {
+      const row = this.db.prepare('SELECT pid, host, started_at AS startedAt, heartbeat_at AS heartbeatAt FROM live_lock WHERE id = 1').get() as LockHolder | undefined;
+      let takenOver: LockHolder | undefined;
+      if (row !== undefined && !(row.pid === pid && row.host === host)) {
+        const alive = row.host === host ? isAlive(row.pid) : now - row.heartbeatAt < staleMs;
+        if (alive) {
+          throw new ProcuraError(
+            ErrorCode.locked,
+            `the store is in use by another procura live run: pid ${row.pid} on ${row.host}, started ${formatTime(row.startedAt)}, last heartbeat ${formatTime(row.heartbeatAt)}; stop it first (one instance per store)`,
+            { file: this.path },
+          );
+        }
+        takenOver = row;
+      }
+      this.db.prepare('INSERT INTO live_lock (id, pid, host, started_at, heartbeat_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at').run(pid, host, now, now);
+      return { takenOver };
+    }).immediate();
+  }
+
+  heartbeat(pid: number): void {
+    this.db.prepare('UPDATE live_lock SET heartbeat_at = ? WHERE id = 1 AND pid = ?').run(this.now(), pid);
+  }
+
+  releaseLock(pid: number): void {
+    if (this.db.open) this.db.prepare('DELETE FROM live_lock WHERE id = 1 AND pid = ? AND host = ?').run(pid, hostname());
+  }
+
+  lockHolder(): LockHolder | undefined {
+    return this.db.prepare('SELECT pid, host, started_at AS startedAt, heartbeat_at AS heartbeatAt FROM live_lock WHERE id = 1').get() as LockHolder | undefined;
+  }
+
+  // ------------------------------------------------------------------ candles
+
+  /** Stores closed candles (a candle already stored is kept as it was). */
+  saveCandles(symbol: string, candles: readonly StoredCandle[]): void {
+    if (candles.length === 0) return;
+    const insert = this.db.prepare('INSERT OR IGNORE INTO live_candles (symbol, open_at, open, high, low, close, volume) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const c of candles) insert.run(symbol, c.openAt, c.open, c.high, c.low, c.close, c.volume);
+    })();
+  }
+
+  /** The newest `limit` stored candles of `symbol` opened at or before `upTo`, oldest first. */
+  candles(symbol: string, limit: number, upTo = Number.MAX_SAFE_INTEGER): StoredCandle[] {
+    const rows = this.db
+      .prepare('SELECT open_at AS openAt, open, high, low, close, volume FROM live_candles WHERE symbol = ? AND open_at <= ? ORDER BY open_at DESC LIMIT ?')
+      .all(symbol, upTo, limit) as StoredCandle[];
+    return rows.reverse();
+  }
+
+  /** Stored candles of `symbol` opened after `after`, oldest first. */
+  candlesAfter(symbol: string, after: EpochMs): StoredCandle[] {
+    return this.db.prepare('SELECT open_at AS openAt, open, high, low, close, volume FROM live_candles WHERE symbol = ? AND open_at > ? ORDER BY open_at').all(symbol, after) as StoredCandle[];
+  }
+
+  lastCandleAt(symbol: string): EpochMs | undefined {
+    const row = this.db.prepare('SELECT MAX(open_at) AS at FROM live_candles WHERE symbol = ?').get(symbol) as { at: number | null };
+    return row.at ?? undefined;
+  }
+
+  // ------------------------------------------------------------------ runs
+
+  startRun(tick: string, pid: number): number {
+    return Number(this.db.prepare('INSERT INTO live_runs (tick, pid, started_at) VALUES (?, ?, ?)').run(tick, pid, this.now()).lastInsertRowid);
+  }
+
+  /** Finishes a run record (staged: it commits with the step). */
+  stageRunSummary(seq: number, summary: object): void {
+    const text = JSON.stringify(summary);
+    this.stage(() => this.db.prepare('UPDATE live_runs SET finished_at = ?, summary = ? WHERE seq = ?').run(this.now(), text, seq));
+  }
+
+  finishRunNow(seq: number, summary: object): void {
+    this.db.prepare('UPDATE live_runs SET finished_at = ?, summary = ? WHERE seq = ?').run(this.now(), JSON.stringify(summary), seq);
+  }
+
+  // ------------------------------------------------------------------ fees
+
+  /** Records the fee as the exchange charged it (asset and amount), by `<instrument>:<tradeId>`. */
+  saveFee(tradeKey: string, cost: Decimal, currency: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO live_fees (trade_key, cost, currency) VALUES (?, ?, ?)').run(tradeKey, cost.toFixed(), currency);
+  }
+
+  fee(tradeKey: string): { cost: Decimal; currency: string } | undefined {
+    const row = this.db.prepare('SELECT cost, currency FROM live_fees WHERE trade_key = ?').get(tradeKey) as { cost: string; currency: string } | undefined;
+    return row === undefined ? undefined : { cost: new Decimal(row.cost), currency: row.currency };
+  }
+
+  // ------------------------------------------------------------------ the ledger's tables (same file)
+
+  /** Number of journal entries committed by the ledger (0 before its first posting). */
+  ledgerEntryCount(): number {
+    if (!this.#hasTable('entries')) return 0;
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM entries').get() as { n: number }).n;
+  }
+
+  /** True when the ledger already holds an event with this id. */
+  ledgerHasEvent(id: string): boolean {
+    if (!this.#hasTable('events')) return false;
+    return this.db.prepare('SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
+  }
+
+  /** The latest day whose desk day events (`day:<date>:...`) the ledger holds. */
+  lastDayInLedger(): EpochMs | undefined {
+    if (!this.#hasTable('events')) return undefined;
+    const row = this.db.prepare("SELECT MAX(id) AS id FROM events WHERE id LIKE 'day:%'").get() as { id: string | null };
+    if (row.id === null) return undefined;
+    return parseTime(row.id.slice(4, 14), { field: 'events.id' });
+  }
+
+  #hasTable(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+// -------------------------------------------------------------------- orders
+
+/** The pipeline's OrderStore on the live store: inserts immediate, updates staged (see the module comment). */
+export class SqliteOrderStore implements OrderStore {
+  readonly #store: LiveStore;
+  /** Orders touched since the last commit or load (reads see staged updates). */
+  readonly #cache = new Map<string, OrderRecord>();
+  #control: TradingControl | undefined;
+  /** A control for this session only (a failed reconciliation halts one tick without storing it). */
+  #override: TradingControl | undefined;
+
+  constructor(store: LiveStore) {
+    this.#store = store;
+    store.onDiscard(() => this.#cache.clear());
+    const row = store.db.prepare('SELECT state, reason, at FROM live_control WHERE id = 1').get() as TradingControl | undefined;
+    this.#control = row === undefined ? undefined : { state: row.state, reason: row.reason, at: row.at };
+  }
+
+  insertOrder(order: OrderRecord): void {
+    const id = order.request.clientOrderId;
+    const seq = (this.#store.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM live_orders').get() as { seq: number }).seq;
+    try {
+      this.#store.db
+        .prepare('INSERT INTO live_orders (cid, seq, recorded_at, day, notional, status, active, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, seq, this.#store.now(), startOfDay(order.request.at), order.notional.toFixed(), order.status, isTerminal(order.status) ? 0 : 1, orderToJson(order));
+    } catch (error) {
+      throw new ProcuraError(ErrorCode.store, `order ${id} is already stored (${(error as Error).message})`);
+    }
+    this.#cache.set(id, order);
+  }
+
+  updateOrder(order: OrderRecord, _newFills: readonly Fill[]): void {
+    const id = order.request.clientOrderId;
+    if (this.getOrder(id) === undefined) throw new ProcuraError(ErrorCode.store, `order ${id} is not stored`);
+    this.#cache.set(id, order);
+    const body = orderToJson(order);
+    const status = order.status;
+    const active = isTerminal(status) ? 0 : 1;
+    const venueOrderId = order.venueOrderId ?? null;
+    this.#store.stage(() => this.#store.db.prepare('UPDATE live_orders SET status = ?, active = ?, venue_order_id = ?, body = ? WHERE cid = ?').run(status, active, venueOrderId, body, id));
+  }
+
+  /** Writes an order at once (reconciliation marking an order lost). */
+  updateOrderNow(order: OrderRecord): void {
+    const id = order.request.clientOrderId;
+    this.#store.db.prepare('UPDATE live_orders SET status = ?, active = ?, venue_order_id = ?, body = ? WHERE cid = ?').run(order.status, isTerminal(order.status) ? 0 : 1, order.venueOrderId ?? null, orderToJson(order), id);
+    this.#cache.delete(id);
+  }
+
+  getOrder(clientOrderId: string): OrderRecord | undefined {
+    const cached = this.#cache.get(clientOrderId);
+    if (cached !== undefined) return cached;
+    const row = this.#store.db.prepare('SELECT body FROM live_orders WHERE cid = ?').get(clientOrderId) as { body: string } | undefined;
+    return row === undefined ? undefined : orderFromJson(row.body);
+  }
+
+  activeOrders(): OrderRecord[] {
+    const rows = this.#store.db.prepare('SELECT body FROM live_orders WHERE active = 1 ORDER BY seq').all() as { body: string }[];
+    return rows.map((r) => this.#cache.get(orderFromJson(r.body).request.clientOrderId) ?? orderFromJson(r.body));
+  }
+
+  /** Every committed order, in insertion order (positions are rebuilt from their fills). */
+  allOrders(): OrderRecord[] {
+    return (this.#store.db.prepare('SELECT body FROM live_orders ORDER BY seq').all() as { body: string }[]).map((r) => orderFromJson(r.body));
+  }
+
+  /** The committed order the exchange knows by `venueOrderId` on `symbol`, if any. */
+  byVenueOrderId(symbol: string, venueOrderId: string): OrderRecord | undefined {
+    const rows = this.#store.db.prepare('SELECT body FROM live_orders WHERE venue_order_id = ?').all(venueOrderId) as { body: string }[];
+    return rows.map((r) => orderFromJson(r.body)).find((o) => o.request.symbol === symbol);
+  }
+
+  /** When the order was recorded (before it was first sent). */
+  recordedAt(clientOrderId: string): EpochMs | undefined {
+    return (this.#store.db.prepare('SELECT recorded_at AS at FROM live_orders WHERE cid = ?').get(clientOrderId) as { at: number } | undefined)?.at;
+  }
+
+  notionalOnDay(dayStart: EpochMs): Decimal {
+    const rows = this.#store.db.prepare('SELECT notional FROM live_orders WHERE day = ?').all(dayStart) as { notional: string }[];
+    return rows.reduce((sum, r) => sum.plus(r.notional), ZERO);
+  }
+
+  loadControl(): TradingControl | undefined {
+    return this.#override ?? this.#control;
+  }
+
+  saveControl(control: TradingControl): void {
+    this.#control = control;
+    this.#store.db.prepare('INSERT INTO live_control (id, state, reason, at) VALUES (1, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET state = excluded.state, reason = excluded.reason, at = excluded.at').run(control.state, control.reason, control.at);
+  }
+
+  /** The stored control (a kill switch survives restarts), ignoring any session override. */
+  storedControl(): TradingControl | undefined {
+    return this.#control;
+  }
+
+  /** Makes the next pipeline built on this store start in `control`'s state, without storing it. */
+  overrideControl(control: TradingControl | undefined): void {
+    this.#override = control;
+  }
+
+  /** Forgets cached orders that are committed and terminal (keeps memory flat over long runs). */
+  afterCommit(): void {
+    for (const [id, order] of this.#cache) if (isTerminal(order.status)) this.#cache.delete(id);
+  }
+}
+
+// -------------------------------------------------------------------- desk state
+
+/**
+ * The desk's in-transit deliveries and last posted day. Deliveries carry the ledger event id
+ * their purchase posts with; one the ledger already holds is never added or received again,
+ * and the last day is at least the latest day whose day events the ledger holds (a step that
+ * posted its day and crashed before the commit is not posted twice).
+ */
+export class SqliteDeskState implements DeskState {
+  readonly #store: LiveStore;
+  #deliveries: Delivery[] = [];
+  #lastDay: EpochMs | undefined;
+  #seq = 0;
+
+  constructor(store: LiveStore) {
+    this.#store = store;
+    this.reload();
+    store.onDiscard(() => this.reload());
+  }
+
+  /** Re-reads the committed state, dropping deliveries the ledger already received. */
+  reload(): void {
+    const rows = this.#store.db.prepare('SELECT id, seq, body FROM live_deliveries ORDER BY seq').all() as { id: string; seq: number; body: string }[];
+    this.#deliveries = [];
+    for (const row of rows) {
+      this.#seq = Math.max(this.#seq, row.seq);
+      if (this.#store.ledgerHasEvent(row.id)) {
+        this.#store.stage(() => this.#store.db.prepare('DELETE FROM live_deliveries WHERE id = ?').run(row.id));
+        continue;
+      }
+      this.#deliveries.push(deliveryFromJson(row.body));
+    }
+    const stored = this.#store.meta('desk.lastDay');
+    const storedDay = stored === undefined ? undefined : Number(stored);
+    const ledgerDay = this.#store.lastDayInLedger();
+    this.#lastDay = storedDay === undefined ? ledgerDay : ledgerDay === undefined ? storedDay : Math.max(storedDay, ledgerDay);
+  }
+
+  deliveries(): Delivery[] {
+    return this.#deliveries;
+  }
+
+  addDelivery(delivery: Delivery): void {
+    const id = delivery.id;
+    if (id === undefined) throw new ProcuraError(ErrorCode.internal, 'live deliveries need an event id (run the desk with eventIds)');
+    if (this.#deliveries.some((d) => d.id === id) || this.#store.ledgerHasEvent(id)) return; // already booked
+    this.#deliveries.push(delivery);
+    const seq = (this.#seq += 1);
+    const body = JSON.stringify(toPlainJson(delivery));
+    this.#store.stage(() => this.#store.db.prepare('INSERT OR IGNORE INTO live_deliveries (id, seq, body) VALUES (?, ?, ?)').run(id, seq, body));
+  }
+
+  takeDue(day: EpochMs): Delivery[] {
+    const due: Delivery[] = [];
+    const kept: Delivery[] = [];
+    for (const d of this.#deliveries) (d.due <= day ? due : kept).push(d);
+    if (due.length === 0) return [];
+    this.#deliveries = kept;
+    for (const d of due) this.#store.stage(() => this.#store.db.prepare('DELETE FROM live_deliveries WHERE id = ?').run(d.id));
+    // A delivery the ledger already received (a crashed step that posted it) is not received twice.
+    return due.filter((d) => d.id === undefined || !this.#store.ledgerHasEvent(d.id));
+  }
+
+  lastDay(): EpochMs | undefined {
+    return this.#lastDay;
+  }
+
+  setLastDay(day: EpochMs): void {
+    this.#lastDay = day;
+    this.#store.stageMeta('desk.lastDay', String(day));
+  }
+}
+
+// -------------------------------------------------------------------- serialisation
+
+/** An order as JSON text (decimals as strings). */
+export function orderToJson(order: OrderRecord): string {
+  return JSON.stringify(toPlainJson(order));
+}
+
+const dec = (value: unknown): Decimal => new Decimal(value as string);
+const optDec = (value: unknown): Decimal | undefined => (value === undefined || value === null ? undefined : new Decimal(value as string));
+
+/** The inverse of orderToJson. */
+export function orderFromJson(text: string): OrderRecord {
+  const raw = JSON.parse(text) as Record<string, any>;
+  const request = raw['request'];
+  const intent = raw['intent'];
+  const limitPrice = optDec(request.limitPrice);
+  const revivedIntent: Record<string, unknown> = { ...intent };
+  for (const key of ['qty', 'targetQty', 'limitPrice']) {
+    if (intent[key] !== undefined) revivedIntent[key] = dec(intent[key]);
+  }
+  return {
+    ...raw,
+    request: { ...request, qty: dec(request.qty), ...(limitPrice === undefined ? {} : { limitPrice }) },
+    intent: revivedIntent as unknown as Intent,
+    filledQty: dec(raw['filledQty']),
+    notional: dec(raw['notional']),
+    fills: (raw['fills'] as Record<string, unknown>[]).map((f) => ({ ...f, qty: dec(f['qty']), price: dec(f['price']), fee: dec(f['fee']) }) as unknown as Fill),
+  } as unknown as OrderRecord;
+}
+
+function deliveryFromJson(text: string): Delivery {
+  const raw = JSON.parse(text) as Record<string, unknown>;
+  return { ...(raw as unknown as Delivery), qty: dec(raw['qty']), price: dec(raw['price']), fee: dec(raw['fee']) };
+}
