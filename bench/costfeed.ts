@@ -58,10 +58,13 @@ export const bench: Bench = async (report) => {
 
   const makeFeed = (): CostFeed =>
     new CostFeed({ plant, ledger, plan, prices: new Map([['natgas', { series, factor: new Decimal(1) }]]), horizonDays: 30, actualWindowDays: 90, onOrder: () => ZERO });
+  // A daily bar dated D is known on D + 1: the first snapshot is on the second day.
+  const FIRST = 1;
+  const snapshots = days - FIRST;
   let sink = 0;
   const feedMs = await timeMs(() => {
     const feed = makeFeed();
-    for (let i = 0; i < days; i += 1) sink += feed.snapshot(from + i * DAY_MS).materials.natgas!.exposureQty.isZero() ? 0 : 1;
+    for (let i = FIRST; i < days; i += 1) sink += feed.snapshot(from + i * DAY_MS).materials.natgas!.exposureQty.isZero() ? 0 : 1;
   }, 2);
 
   // Reference: the same walk in plain numbers.
@@ -98,7 +101,7 @@ export const bench: Bench = async (report) => {
     let priceIndex = -1;
     const rate = (3.5 * 0.18) / 365 + 0.002;
     const pending: number[] = [];
-    for (let i = 0; i < days; i += 1) {
+    for (let i = FIRST; i < days; i += 1) {
       const t = from + i * DAY_MS;
       for (let p = pending.length - 1; p >= 0; p -= 1) {
         const k = pending[p]!;
@@ -139,10 +142,10 @@ export const bench: Bench = async (report) => {
   if (sink < 0) process.stdout.write('');
 
   report({
-    name: `cost feed, 30-year daily run (${days} snapshots, ${entries.length} journal entries, 2 materials, 1 product)`,
-    value: (days / feedMs) * 1000,
+    name: `cost feed, 30-year daily run (${snapshots} snapshots, ${entries.length} journal entries, 2 materials, 1 product)`,
+    value: (snapshots / feedMs) * 1000,
     unit: 'snapshots/s',
-    reference: { name: 'plain-number loop, same arithmetic', value: (days / referenceMs) * 1000 },
+    reference: { name: 'plain-number loop, same arithmetic', value: (snapshots / referenceMs) * 1000 },
     note: `whole run ${(feedMs / 1000).toFixed(2)} s`,
   });
 };
