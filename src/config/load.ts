@@ -5,9 +5,10 @@
  * can be stamped with the exact configuration that produced them.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
+import { ConfigError, ProcuraError } from '../core/errors.js';
 import { canonicalJson, sha256Hex } from '../core/hash.js';
 
 export type ConfigPath = readonly (string | number)[];
@@ -21,6 +22,13 @@ export interface LoadedConfig<T> {
   lineOf(path: ConfigPath): number | undefined;
   /** A ConfigError for a field that passed the schema but failed a consistency check. */
   fail(path: ConfigPath, message: string): ConfigError;
+  /** A path written in the file, resolved against the file's own folder. */
+  resolvePath(relative: string): string;
+  /**
+   * Runs `fn`; a ProcuraError it throws about this file (or about no file) is re-anchored at
+   * `path`'s line and field; one naming another file (a plant, a price file) passes unchanged.
+   */
+  within<T>(path: ConfigPath, fn: () => T): T;
 }
 
 /** Reads and validates `file`; throws ConfigError with file, line and field on the first problem. */
@@ -68,7 +76,16 @@ export function parseYamlConfig<S extends z.ZodType>(text: string, file: string,
     }
     throw fail(path, message);
   }
-  return { value: deepFreeze(parsed.data), hash: sha256Hex(canonicalJson(data)), file, lineOf, fail };
+  const base = dirname(resolve(file));
+  const within = <T>(path: ConfigPath, fn: () => T): T => {
+    try {
+      return fn();
+    } catch (error) {
+      if (error instanceof ProcuraError && (error.where.file === undefined || error.where.file === file)) throw fail(path, error.detail);
+      throw error;
+    }
+  };
+  return { value: deepFreeze(parsed.data), hash: sha256Hex(canonicalJson(data)), file, lineOf, fail, resolvePath: (relative) => resolve(base, relative), within };
 }
 
 /** `materials[2].standardCost` */

@@ -6,10 +6,8 @@
  * line and the field. Paths inside a scenario are relative to the scenario file.
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { Decimal, ZERO } from '../core/decimal.js';
-import { ConfigError, ProcuraError } from '../core/errors.js';
 import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { loadYamlConfig, type ConfigPath, type LoadedConfig } from '../config/load.js';
 import { DateSchema, DecimalSchema, NonNegativeDecimalSchema, PositiveDecimalSchema, loadPlant, type Plant } from '../ledger/index.js';
@@ -156,19 +154,9 @@ export function loadScenario(file: string, overrides: { strategy?: string; param
 export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: { strategy?: string; params?: Record<string, unknown> } = {}): Scenario {
   const config = loaded.value;
   const file = loaded.file;
-  const base = dirname(resolve(file));
-  const path = (relative: string): string => resolve(base, relative);
-  const fail = (at: ConfigPath, message: string): ConfigError => loaded.fail(at, message);
-  /** Re-anchors an error from a file the scenario names at the scenario field that names it. */
-  const within = <T>(at: ConfigPath, fn: () => T): T => {
-    try {
-      return fn();
-    } catch (error) {
-      if (error instanceof ProcuraError && error.where.file !== undefined && error.where.file !== file) throw error;
-      if (error instanceof ProcuraError) throw fail(at, error.detail);
-      throw error;
-    }
-  };
+  const path = loaded.resolvePath;
+  const fail = loaded.fail;
+  const within = loaded.within;
 
   const plantFile = path(config.plant);
   if (!existsSync(plantFile)) throw fail(['plant'], `plant file not found: ${plantFile}`);
