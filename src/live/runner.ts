@@ -56,8 +56,14 @@ export interface LiveRunnerOptions {
   /** Backoff sleeper of the ccxt venue (tests pass a fast one). */
   readonly sleep?: (ms: number) => Promise<void>;
   readonly pid?: number;
-  /** Test hook: called at named points of a tick; throwing there is a crash at that point. */
-  readonly crashPoint?: (name: string) => void;
+  /**
+   * Test hook, called at named points: `after-candles`, `after-session`, `before-step`,
+   * `after-step` (posted, not committed), `after-commit`, and around each order request
+   * `before-send` (recorded, not sent) and `after-send` (answered, not yet applied). Throwing
+   * CrashError, or returning a promise that never settles (the process froze there: abandon
+   * the runner), is a crash at that point.
+   */
+  readonly crashPoint?: (name: string) => void | Promise<void>;
   /** Take no lock and change nothing (--reconcile-only). */
   readonly readOnly?: boolean;
   /** Called when the exchange has answered an order request (the benchmark's probe). */
@@ -127,7 +133,7 @@ export class LiveRunner {
   readonly #pid: number;
   readonly #feeds: Feed[];
   readonly #symbols: string[];
-  readonly #crashPoint: (name: string) => void;
+  readonly #crashPoint: (name: string) => void | Promise<void>;
   readonly #readOnly: boolean;
   #session: Session | undefined;
   #tickCount = 0;
@@ -163,8 +169,7 @@ export class LiveRunner {
       }
       this.venue = new SimVenue({ instruments, marketFill: 'next-open', feeBps: config.raw.paper.feeBps, slippageBps: config.raw.paper.slippageBps, feePlaces: config.plant.moneyPlaces }, 'paper');
     } else {
-      const sent = options.onOrderSubmitted;
-      this.venue = sent === undefined ? exchange : withSendHook(exchange, sent);
+      this.venue = withSendHooks(exchange, this.#crashPoint, options.onOrderSubmitted);
     }
   }
 
@@ -259,7 +264,7 @@ export class LiveRunner {
     try {
       const now = this.#clock.now();
       await this.#fetchCandles(now);
-      this.#crashPoint('after-candles');
+      await this.#crashPoint('after-candles');
       let report: ReconcileReport | undefined;
       if (!this.paper) {
         report = await this.reconcile(true);
@@ -269,7 +274,7 @@ export class LiveRunner {
       }
       halted = report !== undefined && !report.ok;
       const session = this.#sessionFor(halted);
-      this.#crashPoint('after-session');
+      await this.#crashPoint('after-session');
       const primary = this.#feeds[0]!.symbol;
       const primaryTarget = this.#feeds[0]!.target;
       const candles = session.candles.get(primary)!;
@@ -279,11 +284,11 @@ export class LiveRunner {
         const at = candle.openAt + this.frameMs;
         if (at > now) break;
         this.#feedUpTo(session, at);
-        this.#crashPoint('before-step');
+        await this.#crashPoint('before-step');
         const before = session.desk.pipeline.counters();
         const deniedBefore = session.desk.denials.length;
         const step = await session.desk.step(at);
-        this.#crashPoint('after-step');
+        await this.#crashPoint('after-step');
         const after = session.desk.pipeline.counters();
         counters.steps += 1;
         counters.intents += step.intents.length;
@@ -297,16 +302,17 @@ export class LiveRunner {
         this.store.commit(() => this.store.setMetaNow('stepped.openAt', String(candle.openAt)));
         this.orders.afterCommit();
         session.ledgerEntries = session.ledger.journal.size;
-        this.#crashPoint('after-commit');
+        await this.#crashPoint('after-commit');
       }
       const summary = finish(true);
       this.store.finishRunNow(runSeq, summary);
-      log.info(summary, `tick ok: ${summary.steps} step(s) ${decidedAt.join(', ') || '(no new closed candle)'}, ${summary.intents} intent(s), ${summary.orders} order(s), ${summary.fills} fill(s), ${summary.denials} denial(s), reconciliation ${reconciliation}${halted ? ', trading halted this tick' : ''}`);
+      this.logger.info(summary, `tick ok: ${summary.steps} step(s) ${decidedAt.join(', ') || '(no new closed candle)'}, ${summary.intents} intent(s), ${summary.orders} order(s), ${summary.fills} fill(s), ${summary.denials} denial(s), reconciliation ${reconciliation}${halted ? ', trading halted this tick' : ''}`);
       // Keep the in-memory candle window bounded: rebuild from the store now and then.
       const window = session.candles.get(primary)!.length;
       if (window > 2 * this.config.raw.warmupCandles) this.#session = undefined;
       return summary;
     } catch (error) {
+      if (error instanceof CrashError) throw error; // a simulated crash: nothing more happens in this "process"
       this.store.discard();
       this.#session = undefined;
       const text = error instanceof Error ? error.message : String(error);
@@ -316,8 +322,7 @@ export class LiveRunner {
       } catch {
         // the store itself failed; the log line below still says what happened
       }
-      log.error({ ...summary, err: error instanceof ProcuraError ? { code: error.code, message: error.message } : { message: text } }, `tick failed: ${text}; nothing of the unfinished step was committed, the next tick re-runs it`);
-      if (error instanceof CrashError) throw error;
+      this.logger.error({ ...summary, err: error instanceof ProcuraError ? { code: error.code, message: error.message } : { message: text } }, `tick failed: ${text}; nothing of the unfinished step was committed, the next tick re-runs it`);
       return summary;
     }
   }
@@ -366,6 +371,14 @@ export class LiveRunner {
     return { stop, done };
   }
 
+  /** Closes the connections WITHOUT releasing the lock: what a killed process leaves behind (crash tests). */
+  abandon(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#session?.ledger.journal.close();
+    this.store.close();
+  }
+
   /** Releases the lock and closes the store. */
   close(): void {
     if (this.#closed) return;
@@ -397,8 +410,10 @@ export class LiveRunner {
     const warmup = this.config.raw.warmupCandles;
     for (const symbol of this.#symbols) {
       const last = this.store.lastCandleAt(symbol);
-      const since = last === undefined ? now - (warmup + 1) * this.frameMs : last + this.frameMs;
-      const fetched = await this.exchange.fetchCandles(symbol, this.config.timeframe, since, 1000);
+      // First run: the newest candles (warm-up plus the one to decide on); then everything after the last stored.
+      const fetched = last === undefined
+        ? await this.exchange.fetchCandles(symbol, this.config.timeframe, undefined, Math.min(1000, warmup + 2))
+        : await this.exchange.fetchCandles(symbol, this.config.timeframe, last + this.frameMs, 1000);
       const closed = fetched.filter((c) => c.openAt + this.frameMs <= now && (last === undefined || c.openAt > last));
       this.store.saveCandles(symbol, closed.map(storedCandle));
       const session = this.#session;
@@ -433,6 +448,7 @@ export class LiveRunner {
       const base = stepped === undefined ? warm.slice(0, -1) : warm;
       const later = this.store.candlesAfter(symbol, base.length === 0 ? Number.NEGATIVE_INFINITY : base[base.length - 1]!.openAt);
       const all = [...base, ...later];
+      if (all.length === 0) throw new ProcuraError(ErrorCode.venue, `${config.exchange} returned no closed ${config.timeframe} candles for ${symbol} yet: nothing to decide on`);
       candles.set(symbol, all);
       series.set(symbol, seriesOf(symbol, all));
     }
@@ -566,14 +582,16 @@ function decisionFields(decision: Decision): object {
   };
 }
 
-/** A venue that reports each order request once the exchange has answered it (the benchmark's probe). */
-function withSendHook(venue: CcxtVenue, sent: (clientOrderId: string) => void): Venue {
+/** The exchange venue with the crash points around each order request and the benchmark's probe. */
+function withSendHooks(venue: CcxtVenue, crashPoint: (name: string) => void | Promise<void>, sent: ((clientOrderId: string) => void) | undefined): Venue {
   return {
     name: venue.name,
     rules: (instrument) => venue.rules(instrument),
     submit: async (order) => {
+      await crashPoint('before-send');
       const report = await venue.submit(order);
-      sent(order.clientOrderId);
+      sent?.(order.clientOrderId);
+      await crashPoint('after-send');
       return report;
     },
     lookup: (id, instrument) => venue.lookup(id, instrument),

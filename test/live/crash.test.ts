@@ -1,0 +1,178 @@
+/**
+ * Crash safety: the runner is killed at random points across many ticks and restarted.
+ * After each series: no duplicate order at the emulator, no lost fill (every exchange trade is
+ * a local fill once, and every procurement fill is booked exactly once: received in the
+ * ledger or in transit), `ledger verify` passes, and the local book equals the emulator's
+ * balance.
+ *
+ * Part 1 kills real child processes (`procura live --once`, built CLI) with SIGKILL after
+ * random delays: wherever they land (starting, fetching, reconciling, between the record and
+ * the send of an order, before the commit). Part 2 crashes in process at named points of
+ * the tick, many more times, cheaply. Delays and points come from a seeded generator.
+ * Requires `npx tsc -p tsconfig.build.json` first (the child runs dist/).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Decimal } from '../../src/core/decimal.js';
+import { Random } from '../../src/core/random.js';
+import { Ledger } from '../../src/ledger/index.js';
+import { LiveStore, SqliteOrderStore } from '../../src/live/store.js';
+import { CrashError, type LiveRunner } from '../../src/live/runner.js';
+import type { BinanceEmulator } from '../../src/testing/binance-emulator.js';
+import { envFor, startLiveRig, type LiveRig } from './helpers.js';
+
+let rig: LiveRig | undefined;
+afterEach(async () => {
+  await rig?.stop();
+  rig = undefined;
+});
+
+/** The invariants after a series of crashes; see the module comment. */
+function checkInvariants(storePath: string, emulator: BinanceEmulator): { orders: number; fills: number } {
+  const store = new LiveStore(storePath, { now: () => 0 });
+  try {
+    const local = new SqliteOrderStore(store).allOrders();
+    const ids = emulator.orders().map((o) => o.clientOrderId);
+    expect(new Set(ids).size, 'a client order id sent twice').toBe(ids.length);
+    for (const id of ids) expect(local.some((o) => o.request.clientOrderId === id), `exchange order ${id} unknown locally`).toBe(true);
+    const fills = local.flatMap((o) => o.fills.map((f) => ({ order: o, fill: f })));
+    const localTrades = fills.map((f) => f.fill.tradeId);
+    expect(new Set(localTrades).size, 'a fill recorded twice').toBe(localTrades.length);
+    expect([...localTrades].sort(), 'every exchange trade is a local fill').toEqual(emulator.trades().map((t) => String(t.id)).sort());
+    // Every procurement fill booked exactly once: received (ledger purchase) or in transit.
+    for (const { order, fill } of fills) {
+      const id = `fill:${order.request.instrument}:${fill.tradeId}`;
+      const inLedger = store.ledgerHasEvent(id);
+      const inTransit = store.db.prepare('SELECT 1 FROM live_deliveries WHERE id = ?').get(id) !== undefined;
+      expect(inLedger !== inTransit, `${id}: in the ledger ${inLedger}, in transit ${inTransit}`).toBe(true);
+    }
+    const fees = emulator.trades().reduce((s, t) => (t.commissionAsset === 'PAXG' ? s.plus(t.commission) : s), new Decimal(0));
+    let book = new Decimal(0);
+    for (const { order, fill } of fills) book = order.request.side === 'buy' ? book.plus(fill.qty) : book.minus(fill.qty);
+    const balance = emulator.balance('PAXG');
+    expect(book.minus(fees).toFixed(), 'local book vs exchange balance').toBe(balance.free.plus(balance.locked).toFixed());
+    return { orders: local.length, fills: fills.length };
+  } finally {
+    store.close();
+    const ledger = Ledger.openSqlite(storePath);
+    try {
+      const verified = ledger.verify();
+      expect(verified.ok, verified.fault).toBe(true);
+    } finally {
+      ledger.journal.close();
+    }
+  }
+}
+
+interface ChildRun {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+}
+
+/** Runs `procura live --config F --once`; kills it with SIGKILL `killAfterMs` after start or after the session line, if given. */
+function runOnce(configFile: string, env: Record<string, string>, kill?: { afterMs: number; fromSession: boolean }): Promise<ChildRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['bin/procura.js', 'live', '--config', configFile, '--once'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let timer: NodeJS.Timeout | undefined;
+    const arm = (): void => {
+      if (kill !== undefined && timer === undefined) timer = setTimeout(() => child.kill('SIGKILL'), kill.afterMs);
+    };
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      if (kill?.fromSession && stdout.includes('session built from the store')) arm();
+    });
+    child.stderr.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    if (kill !== undefined && !kill.fromSession) arm();
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (timer !== undefined) clearTimeout(timer);
+      resolve({ code, signal, stdout });
+    });
+  });
+}
+
+describe('crash safety', () => {
+  it('30 real processes killed with SIGKILL at random points, then restarted', async () => {
+    expect(existsSync('dist/src/cli/main.js'), 'build first: npx tsc -p tsconfig.build.json').toBe(true);
+    rig = await startLiveRig({ config: { strategy: 'jit', params: {} } });
+    const env = envFor(rig.emulator);
+    const random = new Random(20_240_101);
+    let killed = 0;
+    let completed = 0;
+    let takeovers = 0;
+    for (let cycle = 0; cycle < 30; cycle += 1) {
+      if (random.float() < 0.8) rig.emulator.advance();
+      const fromSession = random.float() < 0.6;
+      const afterMs = fromSession ? random.int(0, 60) : random.int(150, 1600);
+      const run = await runOnce(rig.configFile, env, { afterMs, fromSession });
+      if (run.signal === 'SIGKILL') killed += 1;
+      else {
+        expect(run.code, run.stdout).toBe(0);
+        completed += 1;
+      }
+      if (run.stdout.includes('took over the lock of a live run that is no longer running')) takeovers += 1;
+    }
+    // Two clean runs finish whatever the last kill interrupted.
+    for (let i = 0; i < 2; i += 1) {
+      const run = await runOnce(rig.configFile, env);
+      expect(run.code, run.stdout).toBe(0);
+    }
+    expect(killed).toBeGreaterThan(15);
+    expect(takeovers).toBeGreaterThan(0);
+    const { orders } = checkInvariants(rig.config.storePath, rig.emulator);
+    expect(orders).toBeGreaterThan(10);
+    expect(completed + killed).toBe(30);
+  }, 110_000);
+
+  it('45 in-process crashes at named points (throwing, or freezing mid-request), each followed by a restart', async () => {
+    rig = await startLiveRig({ config: { strategy: 'jit', params: {} } });
+    const random = new Random(7);
+    const points = ['after-candles', 'after-session', 'before-step', 'before-send', 'after-send', 'after-step', 'after-commit'];
+    const hits = new Map<string, number>();
+    let crashes = 0;
+    let armed: string | undefined;
+    let crashed: (point: string) => void = () => undefined;
+    const open = async (): Promise<LiveRunner> =>
+      rig!.open({
+        crashPoint: (name) => {
+          if (name !== armed) return undefined;
+          armed = undefined;
+          // Half the crashes throw; the other half freeze the "process" right there, mid-await.
+          if (random.float() < 0.5) throw new CrashError(name);
+          crashed(name);
+          return new Promise<void>(() => undefined);
+        },
+      });
+    let runner = await open();
+    for (let tick = 0; tick < 70; tick += 1) {
+      if (random.float() < 0.85) rig.advance();
+      armed = crashes < 45 ? points[random.int(0, points.length - 1)] : undefined;
+      const frozen = new Promise<string>((resolve) => (crashed = resolve));
+      let point: string | undefined;
+      try {
+        const outcome = await Promise.race([runner.tick(), frozen]);
+        if (typeof outcome === 'string') point = outcome;
+        else expect(outcome.ok, outcome.error).toBe(true);
+      } catch (error) {
+        expect(error).toBeInstanceOf(CrashError);
+        point = (error as Error).message.replace('simulated crash at ', '');
+      }
+      armed = undefined;
+      if (point !== undefined) {
+        hits.set(point, (hits.get(point) ?? 0) + 1);
+        crashes += 1;
+        runner.abandon(); // the "process" dies: connections gone, the lock left behind
+        runner = await open(); // restart
+      }
+    }
+    expect((await runner.tick()).ok).toBe(true);
+    runner.close();
+    expect(crashes).toBeGreaterThanOrEqual(40);
+    for (const point of points) expect(hits.get(point) ?? 0, `crashes at ${point}`).toBeGreaterThan(0);
+    const { orders } = checkInvariants(rig.config.storePath, rig.emulator);
+    expect(orders).toBeGreaterThan(20);
+  }, 60_000);
+});
