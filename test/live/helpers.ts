@@ -58,6 +58,8 @@ export interface ConfigOverrides {
   readonly tolerance?: string;
   readonly graceSeconds?: number;
   readonly lookupIntervalMs?: number;
+  readonly runId?: string;
+  readonly planFrom?: string;
 }
 
 /** Writes a live config for the emulator at `url` into a temp dir; returns its path. */
@@ -66,7 +68,7 @@ export function writeConfig(url: string, overrides: ConfigOverrides = {}): strin
   const params = JSON.stringify(overrides.params ?? { fast: 3, slow: 8, orderUpToDays: 5, maxCoverDays: 20, trendBars: 2 });
   const text = `
 name: test-desk
-runId: test-desk
+runId: ${overrides.runId ?? 'test-desk'}
 exchange: ${overrides.exchange ?? 'binance'}
 mode: sandbox
 emulatorUrl: ${url}
@@ -74,7 +76,7 @@ timeframe: 1d
 schedule: { cron: ${JSON.stringify(overrides.cron ?? '5 0 * * *')}, timezone: UTC }
 store: store.sqlite
 plant: ${PLANT}
-production: { product: ring, ratePerDay: "${overrides.ratePerDay ?? '20'}", from: "2024-01-01", days: 400, simulate: true }
+production: { product: ring, ratePerDay: "${overrides.ratePerDay ?? '20'}", from: "${overrides.planFrom ?? '2024-01-01'}", days: 400, simulate: true }
 materials:
   gold: { symbol: ${overrides.symbol ?? 'PAXG/USDT'}, leadTimeDays: 2 }
 strategy: { name: ${overrides.strategy ?? 'ma-procurement'}, params: ${params} }
