@@ -1,26 +1,13 @@
-import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { procura } from '../support/cli.js';
 import { Decimal } from '../../src/core/decimal.js';
 import { parseTime } from '../../src/core/time.js';
 import { CostFeed, loadPlan } from '../../src/costfeed/index.js';
 import { Ledger, loadEvents, loadPlant } from '../../src/ledger/index.js';
 import { indexKnownAt, loadSeries } from '../../src/market/series.js';
-
-function procura(args: string[]) {
-  return spawnSync(process.execPath, ['bin/procura.js', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-}
-
-beforeAll(() => {
-  // Emits dist/ even if other parts of the tree have type errors; the exit status is not ours to judge here.
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'ignore' });
-  } catch {
-    /* emitted anyway */
-  }
-}, 120_000);
 
 const dir = 'test/costfeed/fixtures';
 const base = ['cost', '--plant', `${dir}/plant.yaml`, '--events', `${dir}/events.jsonl`, '--plan', `${dir}/plan.csv`];

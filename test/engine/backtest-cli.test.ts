@@ -3,25 +3,18 @@
  * summary, --json, a sweep on worker threads, a bad file's exit status, and the HTML report
  * of a real run opened in headless Chromium with no console error.
  */
-import { spawnSync } from 'node:child_process';
+import { procura as runProcura } from '../support/cli.js';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const SMALL = 'test/engine/fixtures/small.yaml';
 const work = mkdtempSync(join(tmpdir(), 'procura-backtest-cli-'));
 
-function procura(...args: string[]) {
-  return spawnSync(process.execPath, ['bin/procura.js', ...args], { encoding: 'utf8', timeout: 120_000 });
-}
-
-beforeAll(() => {
-  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { encoding: 'utf8' });
-  if (build.status !== 0 && !existsSync('dist/src/cli/main.js')) throw new Error(`build failed:\n${build.stdout}${build.stderr}`);
-}, 120_000);
+const procura = (...args: string[]) => runProcura(args);
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 describe('procura backtest', () => {

@@ -1,5 +1,6 @@
 import { beforeAll, afterAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { procura as runProcura } from '../support/cli.js';
 import { mkdtempSync, rmSync, writeFileSync, statSync, existsSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,19 +12,13 @@ const EVENTS = join(ROOT, 'config', 'ammonia-events.jsonl');
 let dir: string;
 
 function procura(...args: string[]) {
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'procura.js'), 'ledger', ...args], { cwd: ROOT, encoding: 'utf8' });
+  const r = runProcura(['ledger', ...args]);
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 beforeAll(() => {
-  // tsc emits even when other parts of the tree have type errors; the exit status is not ours to judge.
-  try {
-    execFileSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'ignore' });
-  } catch {
-    /* type errors elsewhere; dist is still written */
-  }
   dir = mkdtempSync(join(tmpdir(), 'procura-cli-'));
-}, 180_000);
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('procura ledger (CLI)', () => {

@@ -1,23 +1,10 @@
-import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { procura } from '../support/cli.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSeries } from '../../src/market/series.js';
 import { crossover } from '../../src/market/signals.js';
-
-function procura(args: string[]) {
-  return spawnSync(process.execPath, ['bin/procura.js', ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-}
-
-beforeAll(() => {
-  // Emits dist/ even if other parts of the tree have type errors; the exit status is not ours to judge here.
-  try {
-    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'ignore' });
-  } catch {
-    /* emitted anyway */
-  }
-}, 120_000);
 
 describe('procura signals', () => {
   it('--json: every bar and every crossing in the documented shape', () => {
