@@ -10,6 +10,7 @@ const modules: Record<string, () => Promise<{ bench: Bench }>> = {
   ledger: () => import('./ledger.js'),
   signals: () => import('./signals.js'),
   costfeed: () => import('./costfeed.js'),
+  live: () => import('./live.js'),
 };
 
 const wanted = process.argv.slice(2);

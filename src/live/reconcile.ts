@@ -15,7 +15,7 @@
  *     the tolerance fails the reconciliation: the runner refuses to trade that tick.
  */
 import { Decimal, ZERO } from '../core/decimal.js';
-import { formatTime, DAY_MS, type EpochMs } from '../core/time.js';
+import { formatTime, type EpochMs } from '../core/time.js';
 import { transition, type Fill, type OrderRecord } from '../pipeline/index.js';
 import type { CcxtVenue } from '../venues/ccxt/index.js';
 import type { LiveStore, SqliteOrderStore } from './store.js';
@@ -106,14 +106,20 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const since = Number(store.meta(sinceKey) ?? store.meta('baseline.at') ?? now);
   let newestTrade = since;
   const baselineAt = Number(store.meta('baseline.at') ?? now);
+  /** Fees of local trades seen in this run and not recorded yet (read-only runs record nothing). */
+  const freshFees = new Map<string, { cost: Decimal; currency: string }>();
   for (const symbol of symbols) {
     const instrument = instrumentOf.get(symbol)!;
     for (const open of await venue.fetchOpenOrders(instrument)) {
       if (orders.getOrder(open.clientOrderId) === undefined) foreignOpenOrders.push({ symbol, clientOrderId: open.clientOrderId, venueOrderId: open.venueOrderId });
     }
-    // A day of margin: trades are deduplicated by id, and a late-reported trade is not skipped.
-    for (const trade of await venue.fetchMyTrades(instrument, Math.max(0, since - DAY_MS))) {
+    // From the newest trade seen (inclusive; seen trades are skipped by id). Fills of local
+    // orders never depend on this list: they come from the lookups by client order id above,
+    // and the balance check catches anything else that moved the account.
+    for (const trade of await venue.fetchMyTrades(instrument, since)) {
       newestTrade = Math.max(newestTrade, trade.at);
+      const key = `${symbol}:${trade.tradeId}`;
+      if (store.hasFee(key)) continue; // matched to a local order in an earlier run
       const local = knownVenueIds.get(trade.venueOrderId) ?? orders.byVenueOrderId(symbol, trade.venueOrderId);
       if (local === undefined) {
         // Trades from before the first run are in the baseline.
@@ -121,7 +127,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
         unmatchedTrades.push({ symbol, tradeId: trade.tradeId, venueOrderId: trade.venueOrderId, side: trade.side, qty: trade.qty.toFixed() });
         continue;
       }
-      if (options.apply && trade.feeCharged !== undefined) store.saveFee(`${local.request.instrument}:${trade.tradeId}`, trade.feeCharged.cost, trade.feeCharged.currency);
+      const fee = trade.feeCharged ?? { cost: ZERO, currency: '' };
+      freshFees.set(key, fee);
+      if (options.apply) store.saveFee(key, fee.cost, fee.currency);
       const inLocal = local.fills.some((f) => f.tradeId === trade.tradeId) || (missedByOrder.get(local.request.clientOrderId) ?? []).some((f) => f.tradeId === trade.tradeId);
       if (!inLocal) problems.push(`trade ${trade.tradeId} of order ${local.request.clientOrderId} (${symbol}) is not in the store and the order is ${local.status} locally`);
     }
@@ -136,21 +144,23 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const balances = await venue.fetchBalances();
   const assets = [...new Set(symbols.map(baseAssetOf))];
   const positions: PositionCheck[] = [];
-  const allOrders = orders.allOrders();
+  const filled = orders.filledBySymbol();
   for (const asset of assets) {
     const exchange = balances[asset]?.total ?? ZERO;
     let localNet = ZERO;
-    let feesInAsset = ZERO;
-    const count = (order: OrderRecord, fill: Fill): void => {
-      localNet = order.request.side === 'buy' ? localNet.plus(fill.qty) : localNet.minus(fill.qty);
-      const fee = store.fee(`${order.request.instrument}:${fill.tradeId}`);
-      if (fee !== undefined && fee.currency === asset) feesInAsset = feesInAsset.plus(fee.cost);
-    };
-    for (const order of allOrders) {
-      if (baseAssetOf(order.request.symbol) !== asset) continue;
-      for (const fill of order.fills) count(order, fill);
-      for (const fill of missedByOrder.get(order.request.clientOrderId) ?? []) count(order, fill);
+    for (const row of filled) {
+      if (baseAssetOf(row.symbol) !== asset) continue;
+      localNet = row.side === 'buy' ? localNet.plus(row.filled) : localNet.minus(row.filled);
     }
+    for (const order of active) {
+      if (baseAssetOf(order.request.symbol) !== asset) continue;
+      for (const fill of missedByOrder.get(order.request.clientOrderId) ?? []) localNet = order.request.side === 'buy' ? localNet.plus(fill.qty) : localNet.minus(fill.qty);
+    }
+    // Fees the exchange took in this asset, on trades of local orders (base-asset symbols only).
+    const fees = store.feesIn(asset);
+    for (const [key, fee] of freshFees) if (fee.currency === asset && !fees.has(key)) fees.set(key, fee.cost);
+    let feesInAsset = ZERO;
+    for (const [key, cost] of fees) if (baseAssetOf(key.slice(0, key.lastIndexOf(':'))) === asset) feesInAsset = feesInAsset.plus(cost);
     let baselineText = store.meta(`baseline.${asset}`);
     if (baselineText === undefined) {
       // First run: what the account holds now, less what the store already booked, is the baseline.

@@ -30,7 +30,8 @@ CREATE TABLE IF NOT EXISTS live_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)
 CREATE TABLE IF NOT EXISTS live_lock (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL, started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS live_orders (
   cid TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, recorded_at INTEGER NOT NULL, day INTEGER NOT NULL,
-  notional TEXT NOT NULL, status TEXT NOT NULL, active INTEGER NOT NULL, venue_order_id TEXT, body TEXT NOT NULL);
+  notional TEXT NOT NULL, status TEXT NOT NULL, active INTEGER NOT NULL, venue_order_id TEXT,
+  symbol TEXT NOT NULL, side TEXT NOT NULL, filled TEXT NOT NULL, body TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS live_orders_active ON live_orders (active, seq);
 CREATE INDEX IF NOT EXISTS live_orders_venue ON live_orders (venue_order_id);
 CREATE INDEX IF NOT EXISTS live_orders_day ON live_orders (day);
@@ -214,14 +215,20 @@ export class LiveStore {
 
   // ------------------------------------------------------------------ fees
 
-  /** Records the fee as the exchange charged it (asset and amount), by `<instrument>:<tradeId>`. */
+  /** Records the fee as the exchange charged it (asset and amount) for a trade of a local order, by `<symbol>:<tradeId>`. */
   saveFee(tradeKey: string, cost: Decimal, currency: string): void {
     this.db.prepare('INSERT OR IGNORE INTO live_fees (trade_key, cost, currency) VALUES (?, ?, ?)').run(tradeKey, cost.toFixed(), currency);
   }
 
-  fee(tradeKey: string): { cost: Decimal; currency: string } | undefined {
-    const row = this.db.prepare('SELECT cost, currency FROM live_fees WHERE trade_key = ?').get(tradeKey) as { cost: string; currency: string } | undefined;
-    return row === undefined ? undefined : { cost: new Decimal(row.cost), currency: row.currency };
+  /** Whether the trade was matched to a local order and its fee recorded already. */
+  hasFee(tradeKey: string): boolean {
+    return this.db.prepare('SELECT 1 FROM live_fees WHERE trade_key = ?').get(tradeKey) !== undefined;
+  }
+
+  /** Every recorded fee charged in `currency`, by trade key. */
+  feesIn(currency: string): Map<string, Decimal> {
+    const rows = this.db.prepare('SELECT trade_key AS key, cost FROM live_fees WHERE currency = ?').all(currency) as { key: string; cost: string }[];
+    return new Map(rows.map((r) => [r.key, new Decimal(r.cost)]));
   }
 
   // ------------------------------------------------------------------ the ledger's tables (same file)
@@ -278,8 +285,8 @@ export class SqliteOrderStore implements OrderStore {
     const seq = (this.#store.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM live_orders').get() as { seq: number }).seq;
     try {
       this.#store.db
-        .prepare('INSERT INTO live_orders (cid, seq, recorded_at, day, notional, status, active, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(id, seq, this.#store.now(), startOfDay(order.request.at), order.notional.toFixed(), order.status, isTerminal(order.status) ? 0 : 1, orderToJson(order));
+        .prepare('INSERT INTO live_orders (cid, seq, recorded_at, day, notional, status, active, symbol, side, filled, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, seq, this.#store.now(), startOfDay(order.request.at), order.notional.toFixed(), order.status, isTerminal(order.status) ? 0 : 1, order.request.symbol, order.request.side, order.filledQty.toFixed(), orderToJson(order));
     } catch (error) {
       throw new ProcuraError(ErrorCode.store, `order ${id} is already stored (${(error as Error).message})`);
     }
@@ -294,13 +301,14 @@ export class SqliteOrderStore implements OrderStore {
     const status = order.status;
     const active = isTerminal(status) ? 0 : 1;
     const venueOrderId = order.venueOrderId ?? null;
-    this.#store.stage(() => this.#store.db.prepare('UPDATE live_orders SET status = ?, active = ?, venue_order_id = ?, body = ? WHERE cid = ?').run(status, active, venueOrderId, body, id));
+    const filled = order.filledQty.toFixed();
+    this.#store.stage(() => this.#store.db.prepare('UPDATE live_orders SET status = ?, active = ?, venue_order_id = ?, filled = ?, body = ? WHERE cid = ?').run(status, active, venueOrderId, filled, body, id));
   }
 
   /** Writes an order at once (reconciliation marking an order lost). */
   updateOrderNow(order: OrderRecord): void {
     const id = order.request.clientOrderId;
-    this.#store.db.prepare('UPDATE live_orders SET status = ?, active = ?, venue_order_id = ?, body = ? WHERE cid = ?').run(order.status, isTerminal(order.status) ? 0 : 1, order.venueOrderId ?? null, orderToJson(order), id);
+    this.#store.db.prepare('UPDATE live_orders SET status = ?, active = ?, venue_order_id = ?, filled = ?, body = ? WHERE cid = ?').run(order.status, isTerminal(order.status) ? 0 : 1, order.venueOrderId ?? null, order.filledQty.toFixed(), orderToJson(order), id);
     this.#cache.delete(id);
   }
 
@@ -325,6 +333,11 @@ export class SqliteOrderStore implements OrderStore {
   byVenueOrderId(symbol: string, venueOrderId: string): OrderRecord | undefined {
     const rows = this.#store.db.prepare('SELECT body FROM live_orders WHERE venue_order_id = ?').all(venueOrderId) as { body: string }[];
     return rows.map((r) => orderFromJson(r.body)).find((o) => o.request.symbol === symbol);
+  }
+
+  /** Committed filled quantity per order (symbol, side, filled), without reading the order bodies. */
+  filledBySymbol(): Array<{ symbol: string; side: 'buy' | 'sell'; filled: string }> {
+    return this.#store.db.prepare("SELECT symbol, side, filled FROM live_orders WHERE filled != '0'").all() as Array<{ symbol: string; side: 'buy' | 'sell'; filled: string }>;
   }
 
   /** When the order was recorded (before it was first sent). */
