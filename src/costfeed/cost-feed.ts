@@ -26,7 +26,7 @@ import { closeKnownAt, type PriceSeries } from '../market/series.js';
 import { CarryClock } from './carry-clock.js';
 import {
   bomLineCost,
-  bufferStock,
+  bufferStockFromRoot,
   carryingPerUnitDay,
   daysOfCover,
   exposureQty,
@@ -98,6 +98,8 @@ interface MaterialState {
   readonly unit: string;
   readonly policy: MaterialPolicy;
   readonly z: Decimal;
+  /** sqrt(policy.leadTimeDays), taken once: a 40-digit square root per snapshot was a sixth of a backtest's feed time. */
+  readonly rootLeadTime: Decimal;
   readonly price: MaterialPriceInput | undefined;
   /** Index of the last price bar known, -1 before the first. */
   priceIndex: number;
@@ -214,6 +216,7 @@ export class CostFeed {
         unit: material.unit,
         policy,
         z: zForServiceLevel(policy.serviceLevel),
+        rootLeadTime: policy.leadTimeDays.sqrt(),
         price: options.prices.get(material.id),
         priceIndex: -1,
         priceCacheIndex: -1,
@@ -308,7 +311,8 @@ export class CostFeed {
       const hedged = this.#hedged ? this.#hedged(m.id, at) : m.hedgeQty;
       const forecastQty = m.prefix[i1]!.minus(m.prefix[i0]!);
       const { mean, sigma } = meanAndSigma(h, forecastQty, m.prefixSquares[i1]!.minus(m.prefixSquares[i0]!));
-      const buffer = bufferStock(m.z, sigma, m.policy.leadTimeDays);
+      // bufferStock(z, sigma, leadTimeDays) with the lead time's square root taken once (the same figure).
+      const buffer = bufferStockFromRoot(m.z, sigma, m.rootLeadTime);
       const exposure = exposureQty(forecastQty, m.onHand, onOrder, hedged);
       const perUnitDay = m.clock.rateAt(at);
       const valuePrice = marketPrice ?? standardCost;

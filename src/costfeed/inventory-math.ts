@@ -31,7 +31,12 @@ export function zForServiceLevel(serviceLevel: Decimal): Decimal {
 
 /** Buffer (safety) stock with variable demand and a fixed lead time: `z x sigmaDaily x sqrt(leadTimeDays)`. */
 export function bufferStock(z: Decimal, sigmaDaily: Decimal, leadTimeDays: Decimal): Decimal {
-  return z.times(sigmaDaily).times(leadTimeDays.sqrt());
+  return bufferStockFromRoot(z, sigmaDaily, leadTimeDays.sqrt());
+}
+
+/** bufferStock with sqrt(leadTimeDays) already taken (the feed takes it once per material, not once per snapshot). */
+export function bufferStockFromRoot(z: Decimal, sigmaDaily: Decimal, rootLeadTimeDays: Decimal): Decimal {
+  return z.times(sigmaDaily).times(rootLeadTimeDays);
 }
 
 /** Reorder point: `meanDaily x leadTimeDays + bufferStock`. */
@@ -63,7 +68,59 @@ export function meanAndSigma(count: number, total: Decimal, totalSquares: Decima
   if (count <= 0) return { mean: ZERO, sigma: ZERO };
   const mean = total.dividedBy(count);
   const variance = totalSquares.dividedBy(count).minus(mean.times(mean));
-  return { mean, sigma: variance.isNegative() || variance.isZero() ? ZERO : variance.sqrt() };
+  return { mean, sigma: variance.isNegative() || variance.isZero() ? ZERO : squareRoot(variance) };
+}
+
+/**
+ * `value.sqrt()` for a positive decimal, the same figure digit for digit, about ten times
+ * faster. decimal.js rounds a square root correctly (as if computed exactly, then rounded to
+ * `precision` significant digits with the configured rounding); so does this, from an integer
+ * square root in BigInt with a sticky bit for the discarded part. Only half-even rounding is
+ * done here (procura's Decimal); any other configuration falls back to decimal.js.
+ */
+export function squareRoot(value: Decimal): Decimal {
+  const Ctor = value.constructor as typeof Decimal;
+  if (Ctor.rounding !== Decimal.ROUND_HALF_EVEN || !value.isFinite() || value.isNegative() || value.isZero()) return value.sqrt();
+  const precision = Ctor.precision;
+  // value = coefficient x 10^exponent, coefficient an integer.
+  const text = value.toExponential();
+  const e = text.indexOf('e');
+  const mantissa = text.slice(0, e).replace('.', '');
+  let exponent = Number(text.slice(e + 1)) - (mantissa.length - 1);
+  let digits = mantissa.length;
+  let coefficient = BigInt(mantissa);
+  if (exponent % 2 !== 0) {
+    coefficient *= 10n;
+    exponent -= 1;
+    digits += 1;
+  }
+  // At least precision + 2 digits of root: the coefficient needs twice that many.
+  const want = 2 * (precision + 2);
+  if (digits < want) {
+    const pad = want - digits + ((want - digits) % 2);
+    coefficient *= 10n ** BigInt(pad);
+    exponent -= pad;
+  }
+  const root = integerSqrt(coefficient);
+  const exact = root * root === coefficient;
+  const rootText = root.toString();
+  const drop = rootText.length - precision;
+  let kept = BigInt(rootText.slice(0, precision));
+  const rest = BigInt(rootText.slice(precision));
+  const half = 5n * 10n ** BigInt(drop - 1);
+  if (rest > half || (rest === half && (!exact || kept % 2n === 1n))) kept += 1n;
+  return new Ctor(`${kept}e${drop + exponent / 2}`);
+}
+
+/** floor(sqrt(n)) for n >= 0, by Newton's method from a floating-point start above the root. */
+function integerSqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  let x = BigInt(Math.ceil(Math.sqrt(Number(n)) * (1 + 1e-12))) + 1n;
+  for (;;) {
+    const y = (x + n / x) >> 1n;
+    if (y >= x) return x;
+    x = y;
+  }
 }
 
 /** One BOM line priced: `qty x (1 + scrap) x unitCost`. */
