@@ -8,10 +8,9 @@
  * environment only (PROCURA_<EXCHANGE>_API_KEY / _SECRET).
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { Decimal } from '../core/decimal.js';
-import { ConfigError, ProcuraError } from '../core/errors.js';
+import { ConfigError } from '../core/errors.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 import { loadYamlConfig, type ConfigPath, type LoadedConfig } from '../config/load.js';
 import { DateSchema, DecimalSchema, NonNegativeDecimalSchema, PositiveDecimalSchema } from '../config/schemas.js';
@@ -147,18 +146,9 @@ export function loadLiveConfig(file: string): LiveConfig {
 export function prepareLiveConfig(loaded: LoadedConfig<LiveConfigInput>): LiveConfig {
   const config = loaded.value;
   const file = loaded.file;
-  const base = dirname(resolve(file));
-  const path = (relative: string): string => resolve(base, relative);
-  const fail = (at: ConfigPath, message: string): ConfigError => loaded.fail(at, message);
-  const within = <T>(at: ConfigPath, fn: () => T): T => {
-    try {
-      return fn();
-    } catch (error) {
-      if (error instanceof ProcuraError && error.where.file !== undefined && error.where.file !== file) throw error;
-      if (error instanceof ProcuraError) throw fail(at, error.detail);
-      throw error;
-    }
-  };
+  const path = loaded.resolvePath;
+  const fail = loaded.fail;
+  const within = loaded.within;
 
   const plantFile = path(config.plant);
   if (!existsSync(plantFile)) throw fail(['plant'], `plant file not found: ${plantFile}`);

@@ -4,8 +4,8 @@
  * cron expression, missing credentials for a non-paper run, live mode without
  * PROCURA_ALLOW_REAL_TRADING=yes, an unknown key; and a store already held by a live run.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { procura } from '../support/cli.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProcuraError } from '../../src/core/errors.js';
 import { SimClock } from '../../src/core/time.js';
@@ -90,11 +90,11 @@ describe('bad config is refused before any order, naming the field', () => {
   });
 
   it('the command line: exit 2 and file:line: field on stderr', async () => {
-    expect(existsSync('dist/src/cli/main.js'), 'build first: npx tsc -p tsconfig.build.json').toBe(true);
+    expect(existsSync('dist/src/cli/main.js'), 'dist/ is built by test/support/global-setup.ts').toBe(true);
     emulator = new BinanceEmulator({ candles: { PAXGUSDT: goldCandles() }, startIndex: 30 });
     const url = await emulator.start();
     const file = writeConfig(url, { cron: 'every day' });
-    const run = spawnSync(process.execPath, ['bin/procura.js', 'live', '--config', file, '--once'], { encoding: 'utf8', env: { ...process.env, ...envFor(emulator) } });
+    const run = procura(['live', '--config', file, '--once'], { env: { ...process.env, ...envFor(emulator) } });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain(`${file}:${lineOf(file, 'cron:')}: field "schedule.cron": invalid cron expression "every day"`);
     expect(emulator.requests()).toHaveLength(0);

@@ -9,7 +9,7 @@
  * random delays: wherever they land (starting, fetching, reconciling, between the record and
  * the send of an order, before the commit). Part 2 crashes in process at named points of
  * the tick, many more times, cheaply. Delays and points come from a seeded generator.
- * Requires `npx tsc -p tsconfig.build.json` first (the child runs dist/).
+ * The children run dist/, built once by test/support/global-setup.ts.
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -96,7 +96,7 @@ function runOnce(configFile: string, env: Record<string, string>, kill?: { after
 
 describe('crash safety', () => {
   it('30 real processes killed with SIGKILL at random points, then restarted', async () => {
-    expect(existsSync('dist/src/cli/main.js'), 'build first: npx tsc -p tsconfig.build.json').toBe(true);
+    expect(existsSync('dist/src/cli/main.js'), 'dist/ is built by test/support/global-setup.ts').toBe(true);
     rig = await startLiveRig({ config: { strategy: 'jit', params: {} } });
     const env = envFor(rig.emulator);
     const random = new Random(20_240_101);
