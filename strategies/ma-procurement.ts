@@ -8,23 +8,23 @@
  *    average is above the slow one when `buyWhileUp` is set, up to `maxCoverDays` of
  *    consumption, but only when holding pays and the price is acceptable:
  *
- *      driftPerDay = (fast_now / fast_then - 1) / days between them,
- *                    over the last `trendBars` decisions (the strategy's own history of
- *                    the fast average, per material; nothing later is ever seen)
+ *      driftPerDay = (fast_now / fast_then - 1) / days between them, fast_then being the
+ *                    fast average `trendBars` bars back (the desk's history of closed
+ *                    bars, so a restarted live run sees the same; nothing later is seen)
  *      expected rise over the hold  = marketUnitPrice x driftPerDay x holdDays
  *      carrying cost over the hold  = carryingPerUnitDay x holdDays
  *      buy ahead  iff  marketUnitPrice x driftPerDay > carryingPerUnitDay
  *                 and  marketUnitPrice < priceCap (when the cost feed has a cap)
  *
  *    holdDays is the extra cover bought (qty / dailyConsumption); it multiplies both
- *    sides, so the test is per unit-day. Until `trendBars` decisions have been seen the
- *    drift is unknown and nothing is bought ahead.
+ *    sides, so the test is per unit-day. Until `trendBars` bars of the fast average are
+ *    known the drift is unknown and nothing is bought ahead.
  * 3. On a cross down (or any other bar) only rule 1 buys.
  *
  * Every intent's cause carries the signal and the figures that justified it.
  */
 import { z } from 'zod';
-import { defineStrategy, type EpochMs, type Intent, type StrategyContext } from '../src/engine/strategy.js';
+import { defineStrategy, type Intent, type StrategyContext } from '../src/engine/strategy.js';
 import {
   buyIntent,
   buyToLevel,
@@ -49,56 +49,33 @@ const params = z.strictObject({
   /** Ceiling on cover (days of consumption in the position) when buying ahead. */
   maxCoverDays: positiveDays(60),
   /** Decisions over which the fast average's slope gives the daily drift. */
-  trendBars: z.number().int().min(1).default(5),
+  trendBars: z.number().int().min(1).max(250).default(5),
   /** Also buy ahead on every decision while the fast average is above the slow one, not only on the cross. */
   buyWhileUp: z.boolean().default(false),
 });
 export type MaProcurementParams = z.output<typeof params>;
 
-interface FastSample {
-  readonly at: EpochMs;
-  readonly fast: number;
-}
-
 /**
- * The fast average's recent history for one material, and the relative daily drift it
- * implies. Only values the strategy has been given are kept; a repeated decision time
- * replaces its sample, so re-deciding a bar does not distort the slope.
+ * Relative change of the fast average per day over the last `trendBars` bars, from the
+ * signal's own history; undefined until that history exists (or for a non-positive average).
  */
-export class FastTrend {
-  readonly #samples: FastSample[] = [];
-  constructor(private readonly trendBars: number) {}
-
-  observe(at: EpochMs, fast: number): void {
-    if (!Number.isFinite(fast) || fast <= 0) return;
-    const last = this.#samples[this.#samples.length - 1];
-    if (last !== undefined && at < last.at) return;
-    if (last !== undefined && at === last.at) this.#samples.pop();
-    this.#samples.push({ at, fast });
-    while (this.#samples.length > this.trendBars + 1) this.#samples.shift();
-  }
-
-  /** Relative change of the fast average per day over the last trendBars decisions; undefined until known. */
-  driftPerDay(): number | undefined {
-    if (this.#samples.length < this.trendBars + 1) return undefined;
-    const first = this.#samples[0]!;
-    const last = this.#samples[this.#samples.length - 1]!;
-    const elapsedDays = (last.at - first.at) / DAY_MS;
-    if (elapsedDays <= 0) return undefined;
-    return (last.fast / first.fast - 1) / elapsedDays;
-  }
+export function driftPerDay(signal: StrategyContext['signal'], trendBars: number): number | undefined {
+  const then = signal.fastAgo(trendBars);
+  if (then === undefined || !(then.fast > 0) || !Number.isFinite(signal.fast)) return undefined;
+  const elapsedDays = (signal.barAt - then.at) / DAY_MS;
+  if (!(elapsedDays > 0)) return undefined;
+  return (signal.fast / then.fast - 1) / elapsedDays;
 }
 
-function decideMaProcurement(context: StrategyContext, p: MaProcurementParams, trend: FastTrend): Intent[] {
+function decideMaProcurement(context: StrategyContext, p: MaProcurementParams): Intent[] {
   const { inventory, cost, signal } = context;
-  if (signal.state !== undefined) trend.observe(context.at, signal.fast);
 
   const intents = forcedReorderIntents(context, MA_PROCUREMENT_NAME, p.orderUpToDays);
   const planned = forcedReorderQty(inventory, p.orderUpToDays);
 
   const rising = signal.crossing === 'up' || (p.buyWhileUp && signal.state === 1);
   if (!rising || inventory.dailyConsumption.isZero()) return intents;
-  const drift = trend.driftPerDay();
+  const drift = driftPerDay(signal, p.trendBars);
   if (drift === undefined) return intents;
 
   const risePerUnitDay = cost.marketUnitPrice.times(drift);
@@ -154,19 +131,9 @@ export default defineStrategy({
     return undefined;
   },
   needs: (p) => ({ signal: { fast: p.fast, slow: p.slow, ma: p.ma } }),
-  create: (p) => {
-    const trends = new Map<string, FastTrend>();
-    return {
-      name: MA_PROCUREMENT_NAME,
-      decide(context) {
-        let trend = trends.get(context.material);
-        if (trend === undefined) {
-          trend = new FastTrend(p.trendBars);
-          trends.set(context.material, trend);
-        }
-        return decideMaProcurement(context, p, trend);
-      },
-    };
-  },
+  create: (p) => ({
+    name: MA_PROCUREMENT_NAME,
+    decide: (context) => decideMaProcurement(context, p),
+  }),
 });
 

@@ -169,9 +169,17 @@ export interface DeskOptions {
   readonly positions?: Positions | undefined;
 }
 
+/** How many past bars of the fast average the desk keeps for strategies (SignalView.fastAgo). */
+export const FAST_HISTORY_BARS = 256;
+
 interface MaterialSlot {
   readonly setup: DeskMaterial;
   readonly stream: CrossoverStream | undefined;
+  /** Ring of the last FAST_HISTORY_BARS fast averages and their bar times; `bars` counts pushes. */
+  readonly fastRing: Float64Array;
+  readonly atRing: Float64Array;
+  bars: number;
+  readonly fastAgo: (bars: number) => { at: EpochMs; fast: number } | undefined;
   /** Last closed bar: time, close (quoted), and the averages on it. */
   barAt: EpochMs;
   close: number;
@@ -220,9 +228,21 @@ export class Desk {
     this.ledger = options.ledger;
     this.#state = options.state ?? new MemoryDeskState();
     const signal = options.needs.signal;
-    this.#slots = options.materials.map((setup) => ({
+    this.#slots = options.materials.map((setup) => {
+      const fastRing = new Float64Array(FAST_HISTORY_BARS);
+      const atRing = new Float64Array(FAST_HISTORY_BARS);
+      const slot: MaterialSlot = {
       setup,
       stream: signal === undefined ? undefined : new CrossoverStream(signal),
+      fastRing,
+      atRing,
+      bars: 0,
+      fastAgo: (back) => {
+        if (!Number.isInteger(back) || back < 1 || back >= FAST_HISTORY_BARS || back >= slot.bars) return undefined;
+        const i = (slot.bars - 1 - back) % FAST_HISTORY_BARS;
+        const fast = fastRing[i]!;
+        return Number.isNaN(fast) ? undefined : { at: atRing[i]!, fast };
+      },
       barAt: Number.NaN,
       close: Number.NaN,
       fast: Number.NaN,
@@ -236,7 +256,9 @@ export class Desk {
         consumed: ZERO, standardValueConsumed: ZERO, purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
         priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined,
       },
-    }));
+      };
+      return slot;
+    });
     for (const slot of this.#slots) {
       this.#byInstrument.set(slot.setup.id, slot);
       if (slot.setup.hedge !== undefined) this.#byInstrument.set(slot.setup.hedge.instrument, slot);
@@ -256,6 +278,10 @@ export class Desk {
     slot.fast = update.fast;
     slot.slow = update.slow;
     slot.state = update.state;
+    const i = slot.bars % FAST_HISTORY_BARS;
+    slot.fastRing[i] = update.fast;
+    slot.atRing[i] = at;
+    slot.bars += 1;
     if (update.crossing !== undefined) slot.pendingCrossing = update.crossing;
   }
 
@@ -510,6 +536,8 @@ export class Desk {
       crossing: slot.pendingCrossing,
       fast: slot.fast,
       slow: slot.slow,
+      barAt: slot.barAt,
+      fastAgo: slot.fastAgo,
     };
     const inventory: InventoryView = {
       onHand: m.onHand,

@@ -20,6 +20,14 @@ export interface SignalView {
   readonly crossing: 'up' | 'down' | undefined;
   readonly fast: number;
   readonly slow: number;
+  /** Label time of the bar these values are on (its close is known by the decision time). */
+  readonly barAt: EpochMs;
+  /**
+   * The fast average `bars` closed bars before this one, with that bar's label time
+   * (undefined when not known). The desk keeps this history from the bars it was fed, so a
+   * live run restarted from its stored candles sees the same history as a backtest.
+   */
+  fastAgo(bars: number): { readonly at: EpochMs; readonly fast: number } | undefined;
 }
 
 /** The inventory position of one material, as known now (from the ledger, open orders and hedges). */

@@ -20,6 +20,8 @@ export interface ContextSpec {
   instrument?: string;
   lastPrice?: number;
   signal?: Partial<SignalView>;
+  /** Past bars of the fast average, oldest first, not including the current bar (SignalView.fastAgo). */
+  fastHistory?: readonly { at: number; fast: number }[];
   onHand?: Qty;
   onOrder?: Qty;
   hedged?: Qty;
@@ -54,7 +56,7 @@ export function makeContext(spec: ContextSpec = {}): StrategyContext {
     material: spec.material ?? 'natgas',
     instrument: spec.instrument ?? 'NG-SPOT',
     lastPrice: spec.lastPrice ?? 3,
-    signal: { state: 0, crossing: undefined, fast: 3, slow: 3, ...spec.signal },
+    signal: { state: 0, crossing: undefined, fast: 3, slow: 3, barAt: at - DAY, fastAgo: historyOf(spec.fastHistory ?? []), ...spec.signal },
     inventory: {
       onHand,
       onOrder,
@@ -90,6 +92,11 @@ export function plain(intents: readonly Intent[]): unknown {
 /** Sum of the qty of the intents with the given reason (all reasons when omitted). */
 export function qtyOf(intents: readonly Intent[], reason?: Intent['reason']): Decimal {
   return intents.filter((i) => reason === undefined || i.reason === reason).reduce((acc, i) => acc.plus(i.qty ?? 0), new Decimal(0));
+}
+
+/** SignalView.fastAgo over a history (oldest first): `bars` back from the current bar. */
+export function historyOf(history: readonly { at: number; fast: number }[]): SignalView['fastAgo'] {
+  return (bars) => (Number.isInteger(bars) && bars >= 1 && bars <= history.length ? history[history.length - bars] : undefined);
 }
 
 /** Recursively freezes a context (and its Decimals); Maps cannot be frozen, so callers compare them separately. */
@@ -135,9 +142,17 @@ export const contextSpecArb: fc.Arbitrary<ContextSpec> = fc.record({
   daysToNextSchedule: fc.option(fc.integer({ min: 1, max: 31 }), { nil: undefined }),
 });
 
-/** A sequence of contexts one day apart, starting at T0. */
+/** A sequence of contexts one day apart, starting at T0, each signal carrying the fast averages of the days before it. */
 export const contextSequenceArb = (maxLength: number): fc.Arbitrary<StrategyContext[]> =>
-  fc.array(contextSpecArb, { minLength: 1, maxLength }).map((specs) => specs.map((spec, day) => makeContext({ ...spec, at: T0 + day * DAY })));
+  fc.array(contextSpecArb, { minLength: 1, maxLength }).map((specs) => {
+    const history: { at: number; fast: number }[] = [];
+    return specs.map((spec, day) => {
+      const at = T0 + day * DAY;
+      const context = makeContext({ ...spec, at, fastHistory: [...history] });
+      if (Number.isFinite(context.signal.fast)) history.push({ at: context.signal.barAt, fast: context.signal.fast });
+      return context;
+    });
+  });
 
 export interface SimulationDay {
   readonly day: number;

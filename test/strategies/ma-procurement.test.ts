@@ -13,20 +13,18 @@ const create = (raw: unknown = {}): Strategy => {
 };
 
 /**
- * Feeds `bars` warm-up decisions whose fast average grows linearly by `growth` of the first
- * value per day (100, 101, 102, ... for 0.01), then the decision bar with `last`; returns
- * the decision bar's intents. Warm-up bars sit well above the reorder point and carry no
- * crossing, so they buy nothing.
+ * Decides on a bar whose signal history holds `bars` earlier daily bars of a fast average
+ * growing linearly by `growth` of the first value per day (100, 101, 102, ... for 0.01);
+ * returns that bar's intents. The history comes with the signal (the desk keeps it), so the
+ * strategy needs no memory of its own.
  */
 function decideAfterTrend(strategy: Strategy, last: ContextSpec & { signal: Partial<SignalView> }, options: { bars?: number; growth?: number } = {}): readonly Intent[] {
   const bars = options.bars ?? 5;
   const growth = options.growth ?? 0.01;
-  for (let k = 0; k < bars; k += 1) {
-    const warm = strategy.decide(makeContext({ at: T0 + k * DAY, onHand: 1_000, signal: { state: 0, fast: 100 * (1 + growth * k), slow: 200 } }));
-    expect(warm).toEqual([]);
-  }
+  const at = T0 + bars * DAY;
+  const fastHistory = Array.from({ length: bars }, (_, k) => ({ at: T0 + k * DAY - DAY, fast: 100 * (1 + growth * k) }));
   return strategy.decide(
-    makeContext({ marketUnitPrice: 100, carryingPerUnitDay: '0.5', ...last, at: T0 + bars * DAY, signal: { fast: 100 * (1 + growth * bars), slow: 100, ...last.signal } }),
+    makeContext({ marketUnitPrice: 100, carryingPerUnitDay: '0.5', ...last, at, fastHistory, signal: { fast: 100 * (1 + growth * bars), slow: 100, ...last.signal } }),
   );
 }
 
@@ -67,7 +65,7 @@ describe('ma-procurement', () => {
     expect(qtyOf(decideAfterTrend(create({ buyWhileUp: true }), { onHand: 100, signal: { state: 1, crossing: undefined } })).toString()).toBe('500');
   });
 
-  it('does not buy ahead on a falling trend or before trendBars decisions were seen', () => {
+  it('does not buy ahead on a falling trend or before trendBars bars of history exist', () => {
     expect(decideAfterTrend(create(), { onHand: 100, signal: { state: 1, crossing: 'up' } }, { growth: -0.01 })).toEqual([]);
     expect(decideAfterTrend(create({ trendBars: 5 }), { onHand: 100, signal: { state: 1, crossing: 'up' } }, { bars: 4 })).toEqual([]);
     expect(qtyOf(decideAfterTrend(create({ trendBars: 4 }), { onHand: 100, signal: { state: 1, crossing: 'up' } }, { bars: 4 })).toString()).toBe('500');
@@ -99,16 +97,15 @@ describe('ma-procurement', () => {
     expect(qtyOf(intents).plus(30).toString()).toBe('300');
   });
 
-  it('keeps each material its own trend history', () => {
-    const strategy = create();
-    for (let k = 0; k < 5; k += 1) {
-      strategy.decide(makeContext({ at: T0 + k * DAY, material: 'natgas', onHand: 1_000, signal: { state: 0, fast: 100 + k, slow: 200 } }));
-      strategy.decide(makeContext({ at: T0 + k * DAY, material: 'cocoa', onHand: 1_000, signal: { state: 0, fast: 5_000, slow: 6_000 } }));
-    }
-    const intents = strategy.decide(
-      makeContext({ at: T0 + 5 * DAY, material: 'natgas', onHand: 100, marketUnitPrice: 100, carryingPerUnitDay: '0.5', signal: { state: 1, crossing: 'up', fast: 105, slow: 100 } }),
-    );
-    expect(qtyOf(intents, 'procure').toString()).toBe('500');
+  it('decides from the signal history alone: a fresh strategy (a restarted process) buys like one that ran for days', () => {
+    const history = Array.from({ length: 5 }, (_, k) => ({ at: T0 + (k - 1) * DAY, fast: 100 + k }));
+    const decision = makeContext({ at: T0 + 5 * DAY, onHand: 100, marketUnitPrice: 100, carryingPerUnitDay: '0.5', fastHistory: history, signal: { state: 1, crossing: 'up', fast: 105, slow: 100 } });
+    expect(qtyOf(create().decide(decision), 'procure').toString()).toBe('500');
+    // Earlier decisions without that history teach it nothing: no memory of its own.
+    const seasoned = create();
+    for (let k = 0; k < 5; k += 1) seasoned.decide(makeContext({ at: T0 + k * DAY, onHand: 1_000, signal: { state: 0, fast: 100 + k, slow: 200 } }));
+    const withoutHistory = makeContext({ at: T0 + 5 * DAY, onHand: 100, marketUnitPrice: 100, carryingPerUnitDay: '0.5', signal: { state: 1, crossing: 'up', fast: 105, slow: 100 } });
+    expect(qtyOf(seasoned.decide(withoutHistory), 'procure').toString()).toBe('0');
   });
 
   it('never buys ahead past maxCoverDays of cover (random sequences)', () => {
@@ -128,10 +125,12 @@ describe('ma-procurement', () => {
       fc.property(fc.array(barArb, { minLength: 1, maxLength: 30 }), fc.integer({ min: 1, max: 120 }), fc.boolean(), (bars, maxCoverDays, buyWhileUp) => {
         const strategy = create({ maxCoverDays, orderUpToDays: Math.min(7, maxCoverDays), trendBars: 2, buyWhileUp });
         let fast = 100;
+        const fastHistory: { at: number; fast: number }[] = [];
         bars.forEach((bar, day) => {
           fast = Math.max(1, fast + bar.fastStep);
           const context = makeContext({
             at: T0 + day * DAY,
+            fastHistory: [...fastHistory],
             signal: { state: bar.crossUp ? 1 : 0, crossing: bar.crossUp ? 'up' : undefined, fast, slow: 100 },
             onHand: bar.onHand,
             onOrder: bar.onOrder,
@@ -141,6 +140,7 @@ describe('ma-procurement', () => {
             carryingPerUnitDay: new Decimal(bar.carryingMilli).dividedBy(1000),
             priceCap: bar.priceCap,
           });
+          fastHistory.push({ at: context.signal.barAt, fast });
           const intents = strategy.decide(context);
           for (const intent of intents) expect(intent.qty!.greaterThan(0)).toBe(true);
           if (intents.some((i) => i.reason === 'procure')) {
