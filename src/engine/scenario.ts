@@ -158,32 +158,14 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
   const fail = loaded.fail;
   const within = loaded.within;
 
-  const plantFile = path(config.plant);
-  if (!existsSync(plantFile)) throw fail(['plant'], `plant file not found: ${plantFile}`);
-  const plant = loadPlant(plantFile);
+  const strategyName = overrides.strategy ?? config.strategy.name;
+  const rawParams = overrides.strategy !== undefined && overrides.strategy !== config.strategy.name ? {} : { ...config.strategy.params, ...(overrides.params ?? {}) };
+  const { plant, product, definition, params, needs, bomMaterials } = resolveDesk(loaded, { plant: config.plant, product: config.production.product, strategy: strategyName, params: rawParams });
   const from = config.from;
   const to = config.to;
   if (to <= from) throw fail(['to'], `the range must end after it starts (${formatDate(from)} .. ${formatDate(to)})`);
 
-  const product = config.production.product;
-  if (!plant.products.has(product)) throw fail(['production', 'product'], `unknown product "${product}" (the plant has: ${[...plant.products.keys()].join(', ')})`);
-
-  // Strategy and its parameters.
-  const strategyName = overrides.strategy ?? config.strategy.name;
-  const definition = getStrategy(strategyName);
-  if (definition === undefined) throw fail(['strategy', 'name'], `unknown strategy "${strategyName}" (known: ${strategyNames().join(', ')})`);
-  const rawParams = overrides.strategy !== undefined && overrides.strategy !== config.strategy.name ? {} : { ...config.strategy.params, ...(overrides.params ?? {}) };
-  const parsedParams = parseStrategyParams(definition, rawParams);
-  if (!parsedParams.ok) {
-    const field = parsedParams.field === '' ? [] : parsedParams.field.split('.');
-    throw fail(['strategy', 'params', ...field], parsedParams.message);
-  }
-  const params: unknown = parsedParams.params;
-  const needs = definition.needs(params);
-
   // Materials: every material the product's BOM consumes must be priced.
-  const bomMaterials = new Set<string>();
-  for (const version of plant.products.get(product)!.bom) for (const line of version.lines) bomMaterials.add(line.material);
   for (const id of Object.keys(config.materials)) {
     if (!plant.materials.has(id)) throw fail(['materials', id], `unknown material "${id}" (the plant has: ${[...plant.materials.keys()].join(', ')})`);
   }
@@ -285,6 +267,39 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
     risk,
     reportPath: config.report === undefined ? undefined : path(config.report),
   };
+}
+
+/** The plant, product and strategy a desk runs, resolved and checked (shared by scenarios and live configs). */
+export interface DeskSetup {
+  readonly plant: Plant;
+  readonly product: string;
+  readonly definition: StrategyDefinition<unknown>;
+  readonly params: unknown;
+  readonly needs: StrategyNeeds;
+  /** Every material any version of the product's BOM consumes. */
+  readonly bomMaterials: ReadonlySet<string>;
+}
+
+/**
+ * Loads the plant a configuration names (`plant:`, relative to the file), checks the product
+ * (`production.product`) and the strategy (`strategy.name`, `strategy.params`), each refusal
+ * naming the field of `loaded`.
+ */
+export function resolveDesk(loaded: LoadedConfig<unknown>, input: { plant: string; product: string; strategy: string; params: Record<string, unknown> }): DeskSetup {
+  const fail = loaded.fail;
+  const plantFile = loaded.resolvePath(input.plant);
+  if (!existsSync(plantFile)) throw fail(['plant'], `plant file not found: ${plantFile}`);
+  const plant = loadPlant(plantFile);
+  const product = input.product;
+  const productSetup = plant.products.get(product);
+  if (productSetup === undefined) throw fail(['production', 'product'], `unknown product "${product}" (the plant has: ${[...plant.products.keys()].join(', ')})`);
+  const definition = getStrategy(input.strategy);
+  if (definition === undefined) throw fail(['strategy', 'name'], `unknown strategy "${input.strategy}" (known: ${strategyNames().join(', ')})`);
+  const parsed = parseStrategyParams(definition, input.params);
+  if (!parsed.ok) throw fail(['strategy', 'params', ...(parsed.field === '' ? [] : parsed.field.split('.'))], parsed.message);
+  const bomMaterials = new Set<string>();
+  for (const version of productSetup.bom) for (const line of version.lines) bomMaterials.add(line.material);
+  return { plant, product, definition: definition as StrategyDefinition<unknown>, params: parsed.params, needs: definition.needs(parsed.params), bomMaterials };
 }
 
 /** Planned consumption of `material` on the plan's first day, as a rough daily need (for opening stock). */

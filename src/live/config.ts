@@ -14,12 +14,12 @@ import { ConfigError } from '../core/errors.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 import { loadYamlConfig, type ConfigPath, type LoadedConfig } from '../config/load.js';
 import { DateSchema, DecimalSchema, NonNegativeDecimalSchema, PositiveDecimalSchema } from '../config/schemas.js';
-import { loadPlant, type Plant } from '../ledger/index.js';
+import type { Plant } from '../ledger/index.js';
 import { ProductionPlan, loadPlan, planFromRate } from '../costfeed/index.js';
 import { RiskConfigSchema, parseRiskConfig, type RiskLimits } from '../pipeline/index.js';
 import { CronSchedule } from '../engine/schedule.js';
+import { resolveDesk } from '../engine/scenario.js';
 import type { StrategyDefinition, StrategyNeeds } from '../engine/strategy.js';
-import { getStrategy, parseStrategyParams, strategyNames } from '../../strategies/index.js';
 
 const HedgeSchema = z.strictObject({
   /** Instrument id used in intents, orders and the ledger (e.g. gold-hedge). */
@@ -150,20 +150,7 @@ export function prepareLiveConfig(loaded: LoadedConfig<LiveConfigInput>): LiveCo
   const fail = loaded.fail;
   const within = loaded.within;
 
-  const plantFile = path(config.plant);
-  if (!existsSync(plantFile)) throw fail(['plant'], `plant file not found: ${plantFile}`);
-  const plant = loadPlant(plantFile);
-  const product = config.production.product;
-  if (!plant.products.has(product)) throw fail(['production', 'product'], `unknown product "${product}" (the plant has: ${[...plant.products.keys()].join(', ')})`);
-
-  const definition = getStrategy(config.strategy.name);
-  if (definition === undefined) throw fail(['strategy', 'name'], `unknown strategy "${config.strategy.name}" (known: ${strategyNames().join(', ')})`);
-  const parsed = parseStrategyParams(definition, config.strategy.params);
-  if (!parsed.ok) throw fail(['strategy', 'params', ...(parsed.field === '' ? [] : parsed.field.split('.'))], parsed.message);
-  const needs = definition.needs(parsed.params);
-
-  const bomMaterials = new Set<string>();
-  for (const version of plant.products.get(product)!.bom) for (const line of version.lines) bomMaterials.add(line.material);
+  const { plant, product, definition, params, needs, bomMaterials } = resolveDesk(loaded, { plant: config.plant, product: config.production.product, strategy: config.strategy.name, params: config.strategy.params });
   const instruments: Record<string, string> = {};
   const symbolFields: Record<string, ConfigPath> = {};
   const materials: LiveMaterial[] = [];
@@ -228,7 +215,7 @@ export function prepareLiveConfig(loaded: LoadedConfig<LiveConfigInput>): LiveCo
     simulateProduction: production.simulate,
     targetUnitCost: production.targetUnitCost,
     materials,
-    strategy: { definition: definition as StrategyDefinition<unknown>, params: parsed.params, needs },
+    strategy: { definition, params, needs },
     risk,
     instruments,
     symbolFields,
