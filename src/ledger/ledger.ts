@@ -6,7 +6,7 @@
  */
 import { Decimal, ZERO } from '../core/decimal.js';
 import { InputError, ProcuraError, ErrorCode } from '../core/errors.js';
-import { formatTime, type EpochMs } from '../core/time.js';
+import { formatDate, formatTime, type EpochMs } from '../core/time.js';
 import { compareAccounts } from './accounts.js';
 import { Books, Engine, type Holding } from './engine.js';
 import { eventDigest, type LedgerEvent } from './events.js';
@@ -39,6 +39,24 @@ export interface Quantities {
   readonly materials: Map<string, Decimal>;
   readonly products: Map<string, Decimal>;
   readonly hedges: Map<string, { qty: Decimal; carryingValue: Decimal }>;
+}
+
+/**
+ * A revaluation is posted when posting first passes a revision's date, so a revision dated at
+ * or before the last posted event, added or changed after that event was posted, would never be
+ * revalued: refused, naming the material and both dates.
+ */
+function refuseBackdatedRevisions(storedPlant: Plant, plant: Plant, lastAt: EpochMs): void {
+  const key = (r: { material: string; at: EpochMs; next: { cost: Decimal } }): string => `${r.material}@${r.at}=${r.next.cost.toFixed()}`;
+  const before = new Set(storedPlant.revisions.filter((r) => r.at <= lastAt).map(key));
+  for (const revision of plant.revisions) {
+    if (revision.at > lastAt || before.has(key(revision))) continue;
+    throw new ProcuraError(
+      ErrorCode.store,
+      `standard cost of ${revision.material} from ${formatDate(revision.at)} is new or changed, but events up to ${formatDate(lastAt)} are already posted: a revision cannot be backdated (date it after ${formatDate(lastAt)})`,
+      { file: plant.file, field: 'materials.standardCost' },
+    );
+  }
 }
 
 /** Outcome of verify: ok, or the first fault found; flagged entries are listed either way. */
@@ -121,7 +139,12 @@ export class Ledger {
           throw new ProcuraError(ErrorCode.store, `the store was created with ${key} ${stored}; the plant says ${value}`, { file: used.file, field: key === 'trigger' ? 'backflush' : key });
         }
       }
-      return new Ledger(used, journal);
+      const ledger = new Ledger(used, journal);
+      const stored = plant === undefined ? undefined : journal.latestPlant();
+      if (stored !== undefined && plant !== undefined && stored.text !== plant.text) {
+        refuseBackdatedRevisions(parsePlant(stored.text, `${path}#plant`), plant, ledger.lastAt);
+      }
+      return ledger;
     } catch (error) {
       journal.close();
       throw error;

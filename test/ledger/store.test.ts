@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { canonicalJson } from '../../src/core/hash.js';
-import { Ledger, entryBody, type JournalEntry } from '../../src/ledger/index.js';
+import { Ledger, entryBody, parsePlant, type JournalEntry } from '../../src/ledger/index.js';
 import { ProcuraError } from '../../src/core/errors.js';
 import { textbookPlant, events, balanceTable, WORKED } from './helpers.js';
 
@@ -109,5 +109,42 @@ describe('SQLite store', () => {
     }
     expect(error).toBeInstanceOf(ProcuraError);
     expect((error as ProcuraError).detail).toBe('the store was created with trigger purchase-completion-sale; the plant says sale');
+  });
+
+  it('refuses a standard-cost revision backdated before events already posted, and takes one dated after them', () => {
+    const path = join(dir, 'ledger.db');
+    const versioned = (revisions: string) =>
+      parsePlant(
+        `currency: USD
+backflush: purchase-completion-sale
+materials:
+  - id: dm
+    unit: unit
+    standardCost:
+      - { from: "2024-01-01", cost: "10" }
+${revisions}products:
+  - { id: widget, unit: unit, conversionCost: "5", bom: [ { material: dm, qty: "1" } ] }
+`,
+        'versioned.yaml',
+      );
+    const first = versioned('');
+    const store = Ledger.openSqlite(path, first);
+    store.post(events(first, WORKED.slice(0, 1)));
+    store.close();
+    // 2024-01-02 is posted; a revision from 2024-01-01 would never be revalued.
+    let error: unknown;
+    try {
+      Ledger.openSqlite(path, versioned('      - { from: "2024-01-02", cost: "12" }\n'));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ProcuraError);
+    expect((error as ProcuraError).message).toMatch(/versioned\.yaml: field "materials\.standardCost": standard cost of dm from 2024-01-02 is new or changed, but events up to 2024-01-02 are already posted/);
+    // Dated after the last posted event, it is accepted and revalues the stock when reached.
+    const later = versioned('      - { from: "2024-01-05", cost: "12" }\n');
+    const reopened = Ledger.openSqlite(path, later);
+    reopened.post(events(later, [{ type: 'conversion', id: 'c9', at: '2024-01-06', amount: '1' }]));
+    expect(reopened.entries().some((e) => e.eventType === 'revaluation' && e.at === Date.parse('2024-01-05T00:00:00Z'))).toBe(true);
+    reopened.close();
   });
 });
