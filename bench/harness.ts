@@ -12,6 +12,8 @@ export interface BenchRow {
   readonly unit: string;
   /** The same-run reference (a plain-number loop doing the same work), same unit. */
   readonly reference?: { readonly name: string; readonly value: number };
+  /** 'higher' (a rate, the default) or 'lower' (a latency, a size) is better. */
+  readonly better?: 'higher' | 'lower';
   /** A target in the issue, e.g. ">= 100000 events/s". */
   readonly target?: string;
   readonly note?: string;
@@ -37,8 +39,10 @@ export function formatRow(row: BenchRow): string {
   const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
   let line = `${row.name}: ${fmt(row.value)} ${row.unit}`;
   if (row.reference) {
-    const ratio = row.reference.value / row.value;
-    line += ` | reference (${row.reference.name}): ${fmt(row.reference.value)} ${row.unit} | reference/measured = ${ratio.toFixed(2)}x`;
+    // Always "how many times worse than the reference": reference/measured for rates, measured/reference for costs.
+    const lower = row.better === 'lower';
+    const ratio = lower ? row.value / row.reference.value : row.reference.value / row.value;
+    line += ` | reference (${row.reference.name}): ${fmt(row.reference.value)} ${row.unit} | ${lower ? 'measured/reference' : 'reference/measured'} = ${ratio.toFixed(2)}x`;
   }
   if (row.target) line += ` | target ${row.target}`;
   if (row.note) line += ` | ${row.note}`;

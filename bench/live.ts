@@ -138,8 +138,8 @@ export const bench: Bench = async (report) => {
     latencies.sort((a, b) => a - b);
     bare.sort((a, b) => a - b);
     const note = `${latencies.length} of 1,000 ticks sent an order; no injected latency`;
-    report({ name: 'live tick latency p50, firing -> order answered by the emulator', value: percentile(latencies, 50), unit: 'ms', reference: { name: 'bare ccxt order round trip p50 (lookup + POST)', value: percentile(bare, 50) }, note });
-    report({ name: 'live tick latency p99, firing -> order answered by the emulator', value: percentile(latencies, 99), unit: 'ms', reference: { name: 'bare ccxt order round trip p99 (lookup + POST)', value: percentile(bare, 99) }, note });
+    report({ name: 'live tick latency p50, firing -> order answered by the emulator', value: percentile(latencies, 50), unit: 'ms', better: 'lower', reference: { name: 'bare ccxt order round trip p50 (lookup + POST)', value: percentile(bare, 50) }, note });
+    report({ name: 'live tick latency p99, firing -> order answered by the emulator', value: percentile(latencies, 99), unit: 'ms', better: 'lower', reference: { name: 'bare ccxt order round trip p99 (lookup + POST)', value: percentile(bare, 99) }, note });
   }
 
   // 2. Memory after 10,000 ticks against after 100.
@@ -169,8 +169,9 @@ export const bench: Bench = async (report) => {
       name: 'live heap used after 10,000 ticks',
       value: mb(after10k),
       unit: 'MB',
+      better: 'lower',
       reference: { name: 'heap used after 100 ticks', value: mb(after100) },
-      target: 'no growth beyond noise (reference/measured near 1)',
+      target: 'no growth beyond noise (measured/reference near 1)',
       note: `${orders} orders, ${entries} ledger entries, ${(10_000 / seconds).toFixed(0)} ticks/s`,
     });
   }
