@@ -61,7 +61,7 @@ export interface MaterialTotals {
   readonly varianceVsStandard: Decimal;
   /**
    * Dollar offset: hedge P&L / (cost before hedging - consumption at standard). 1 means the
-   * hedge offset the whole departure from standard; null without a hedge or a departure.
+   * hedge offset the whole departure from standard; null when nothing was hedged or nothing departed.
    */
   readonly hedgeEffectiveness: Decimal | null;
 }
@@ -299,7 +299,7 @@ function totals(scenario: Scenario, desk: Desk, id: string, openingQty: Decimal,
     averageInventory: book.priceDays === 0 ? ZERO : book.inventorySum.dividedBy(book.priceDays),
     stockouts: book.stockouts,
     varianceVsStandard: cost.minus(book.standardValueConsumed),
-    hedgeEffectiveness: setup.hedge === undefined || overrun.isZero() ? null : hedgePnl.dividedBy(overrun),
+    hedgeEffectiveness: !desk.hasHedged(id) || overrun.isZero() ? null : hedgePnl.dividedBy(overrun),
   };
 }
 

@@ -354,6 +354,14 @@ export class Desk {
     return new Decimal(String(slot.hedgeClose)).times(hedge.factor);
   }
 
+  /** True once the material's hedge instrument has traded at all. */
+  hasHedged(material: string): boolean {
+    const hedge = this.#byInstrument.get(material)!.setup.hedge;
+    if (hedge === undefined) return false;
+    const position = this.pipeline.positions.get(hedge.instrument);
+    return !(position.boughtQty.isZero() && position.soldQty.isZero());
+  }
+
   /** Hedge result for a material: realised + marked to the last hedge price, after fees. */
   hedgePnl(material: string): Decimal {
     const slot = this.#byInstrument.get(material)!;

@@ -258,3 +258,42 @@ describe('backtest: the price cap', () => {
     expect(needDecisions.every((d) => d.outcome === 'sent')).toBe(true);
   });
 });
+
+describe('backtest: hedging', () => {
+  it('books the hedge through the ledger and reports its P&L and effectiveness from the trades', async () => {
+    const file = variant('hedge', (text) =>
+      text
+        .replace("  name: ma-procurement\n  params: { fast: 5, slow: 20, ma: sma, maxCoverDays: 20, orderUpToDays: 5, trendBars: 3 }", '  name: ma-hedge\n  params: { fast: 5, slow: 20, baseRatio: 0.5, upRatio: 0.9, downRatio: 0.2 }')
+        .replace('horizonDays: 20', 'horizonDays: 20\nhedges:\n  gas: { instrument: gas-swap, lotStep: "100", tickSize: "0.001" }'),
+    );
+    const scenario = loadScenario(file);
+    expect(scenario.strategy.definition.name).toBe('ma-hedge');
+    const run = await runBacktest(scenario);
+    const hedges = run.trades.filter((t) => t.instrument === 'gas-swap');
+    expect(hedges.some((t) => t.side === 'buy')).toBe(true);
+    expect(hedges.some((t) => t.side === 'sell')).toBe(true);
+    // P&L from the trades alone: cash out for buys, in for sells, the open position at the last price, fees.
+    const series = scenario.materials[0]!.series;
+    const last = new Decimal(String(series.close[indexKnownAt(series, scenario.to)]!));
+    let cash = ZERO;
+    let position = ZERO;
+    for (const t of hedges) {
+      const signed = t.side === 'buy' ? t.qty : t.qty.negated();
+      cash = cash.minus(signed.times(t.price)).minus(t.fee);
+      position = position.plus(signed);
+    }
+    const pnl = cash.plus(position.times(last));
+    const gas = run.materials[0]!;
+    expect(gas.hedgePnl.toFixed(6)).toBe(pnl.toFixed(6));
+    expect(run.hedgePnl.toFixed(6)).toBe(pnl.toFixed(6));
+    // The ledger agrees: hedge gains (a credit balance) plus trading fees equal the P&L with the sign flipped.
+    const gains = run.ledgerBalances.get('hedge_gains_losses') ?? ZERO;
+    const fees = run.ledgerBalances.get('trading_fees') ?? ZERO;
+    expect(gains.plus(fees).negated().toFixed(2)).toBe(pnl.toFixed(2));
+    // Dollar offset against the departure from standard, and none for a run that never hedged.
+    const overrun = gas.spend.plus(gas.fees).plus(gas.emergencySpend).plus(gas.carryingCost).plus(gas.openingQty.times(gas.openingPrice)).minus(gas.closingQty.times(gas.closingPrice)).minus(gas.consumedQty.times('3'));
+    expect(gas.hedgeEffectiveness!.toFixed(12)).toBe(pnl.dividedBy(overrun).toFixed(12));
+    const jitRun = await runBacktest(scenario, { strategy: { definition: jit as never, params: {} } });
+    expect(jitRun.materials[0]!.hedgeEffectiveness).toBeNull();
+  });
+});
