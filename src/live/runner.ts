@@ -35,7 +35,7 @@ import { Decimal } from '../core/decimal.js';
 import { ConfigError, ErrorCode, ProcuraError } from '../core/errors.js';
 import { formatTime, systemClock, type Clock, type EpochMs } from '../core/time.js';
 import { Ledger } from '../ledger/index.js';
-import { seriesFromArrays, type PriceSeries } from '../market/index.js';
+import { seriesFromOhlcv, type PriceSeries } from '../market/index.js';
 import { CostFeed, type MaterialPriceInput } from '../costfeed/index.js';
 import { Positions, type Decision, type Venue } from '../pipeline/index.js';
 import { CcxtVenue, credentialVariables, ALLOW_REAL_TRADING, type VenueCandle } from '../venues/ccxt/index.js';
@@ -549,22 +549,8 @@ function storedCandle(c: VenueCandle): StoredCandle {
 }
 
 function seriesOf(symbol: string, candles: readonly StoredCandle[]): PriceSeries {
-  const n = candles.length;
-  const at = new Float64Array(n);
-  const open = new Float64Array(n);
-  const high = new Float64Array(n);
-  const low = new Float64Array(n);
-  const close = new Float64Array(n);
-  const volume = new Float64Array(n);
-  candles.forEach((c, i) => {
-    at[i] = c.openAt;
-    open[i] = Number(c.open);
-    high[i] = Number(c.high);
-    low[i] = Number(c.low);
-    close[i] = Number(c.close);
-    volume[i] = Number(c.volume);
-  });
-  return seriesFromArrays({ id: symbol, file: `${symbol} (exchange candles)`, at, open, high, low, close, volume });
+  const rows = candles.map((c) => [c.openAt, Number(c.open), Number(c.high), Number(c.low), Number(c.close), Number(c.volume)]);
+  return seriesFromOhlcv(rows, symbol, `${symbol} (exchange candles)`);
 }
 
 function decisionFields(decision: Decision): object {

@@ -291,9 +291,9 @@ export function seriesFromArrays(parts: {
 /**
  * Builds a series from ccxt's `fetchOHLCV` rows `[timestamp, open, high, low, close, volume]`.
  * Rows with a missing (null/undefined) value are skipped and counted like empty CSV cells
- * (the "line" is the 1-based row number).
+ * (the "line" is the 1-based row number). `file` names the source in messages (default: the id).
  */
-export function seriesFromOhlcv(rows: ReadonlyArray<ReadonlyArray<number | null | undefined>>, id: string): PriceSeries {
+export function seriesFromOhlcv(rows: ReadonlyArray<ReadonlyArray<number | null | undefined>>, id: string, file?: string): PriceSeries {
   const n = rows.length;
   const at = new Float64Array(n);
   const open = new Float64Array(n);
@@ -319,6 +319,7 @@ export function seriesFromOhlcv(rows: ReadonlyArray<ReadonlyArray<number | null 
   }
   const built = seriesFromArrays({
     id,
+    ...(file === undefined ? {} : { file }),
     at: at.slice(0, k),
     open: open.slice(0, k),
     high: high.slice(0, k),
