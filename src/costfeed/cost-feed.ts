@@ -133,7 +133,7 @@ const C_ALLOCATED = 1;
 
 /**
  * The cost feed. Construct once per run; call `snapshot(at)` as the clock moves. See the
- * module comment for what it computes and README "procura cost" for the definitions.
+ * module comment for what it computes and docs/cost-feed.md for the definitions.
  */
 export class CostFeed {
   readonly plant: Plant;

@@ -1,5 +1,5 @@
 /**
- * The cost feed's public API (see README "procura cost"):
+ * The cost feed's public API (see docs/cost-feed.md):
  *
  * - `new CostFeed({ plant, ledger, plan, prices, horizonDays?, actualWindowDays?, policy?,
  *   defaultPolicy?, onOrder?, hedged?, hedgeInstruments?, priceLagMs? })`, then
