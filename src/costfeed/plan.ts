@@ -3,7 +3,8 @@
  * It drives the cost feed's consumption forecast (plan x BOM), hence buffer stock, reorder
  * point, days of cover and exposure.
  *
- * File format (CSV, header names case-insensitive, CRLF or LF, `#` comment lines ignored):
+ * File format (CSV with RFC 4180 quoting, header names case-insensitive, CRLF or LF, `#` comment
+ * lines ignored):
  *
  *   date,product,qty
  *   2024-01-01,ammonia,100
@@ -18,6 +19,8 @@
 import { readFileSync } from 'node:fs';
 import { Decimal, ZERO, parseNonNegative } from '../core/decimal.js';
 import { InputError, type Where } from '../core/errors.js';
+import { parseCsv } from '../core/csv.js';
+import { didYouMean } from '../core/did-you-mean.js';
 import { Random } from '../core/random.js';
 import { DAY_MS, formatDate, parseTime, type EpochMs } from '../core/time.js';
 import type { Plant } from '../ledger/plant.js';
@@ -81,7 +84,7 @@ export class ProductionPlan {
       }
       previous = row.day;
       if (!plant.products.has(row.product)) {
-        throw new InputError(`unknown product ${JSON.stringify(row.product)} (the plant has ${[...plant.products.keys()].join(', ')})`, where('product'));
+        throw new InputError(`unknown product ${JSON.stringify(row.product)}${didYouMean(row.product, plant.products.keys())} (the plant has ${[...plant.products.keys()].join(', ')})`, where('product'));
       }
       if (row.qty.isNegative() && !row.qty.isZero()) throw new InputError(`must not be negative, got ${row.qty.toFixed()}`, where('qty'));
       const key = `${row.day} ${row.product}`;
@@ -131,16 +134,16 @@ export function loadPlan(path: string, plant: Plant): ProductionPlan {
 
 const QTY_HEADERS = ['qty', 'quantity', 'planned'];
 
-/** Parses plan CSV text; `file` is used in error messages. */
+/** Parses plan CSV text (RFC 4180 quoting through core's CSV reader); `file` is used in error messages. */
 export function parsePlan(text: string, file: string, plant: Plant): ProductionPlan {
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
-  const headerIndex = lines.findIndex((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-  if (headerIndex < 0) throw new InputError('empty plan: expected a header line "date,product,qty"', { file, line: 1 });
-  const header = splitCells(lines[headerIndex]!).map((h) => h.trim().toLowerCase());
+  if (text.replace(/^\uFEFF/, '').split('\n').every((l) => l.trim() === '' || l.trimStart().startsWith('#'))) {
+    throw new InputError('empty plan: expected a header line "date,product,qty"', { file, line: 1 });
+  }
+  const table = parseCsv(text, file, { comment: '#' });
+  const header = table.header.map((h) => h.toLowerCase());
   const column = (names: readonly string[], label: string): number => {
     const i = header.findIndex((h) => names.includes(h));
-    if (i < 0) throw new InputError(`no ${label} column: the header must name date, product and qty`, { file, line: headerIndex + 1, field: label });
+    if (i < 0) throw new InputError(`no ${label} column: the header must name date, product and qty`, { file, line: table.headerLine, field: label });
     return i;
   };
   const dateColumn = column(['date'], 'date');
@@ -148,11 +151,8 @@ export function parsePlan(text: string, file: string, plant: Plant): ProductionP
   const qtyColumn = column(QTY_HEADERS, 'qty');
   const rows: { day: EpochMs; product: string; qty: Decimal }[] = [];
   const rowLines: number[] = [];
-  for (let i = headerIndex + 1; i < lines.length; i += 1) {
-    const line = lines[i]!;
-    if (line.trim() === '' || line.trimStart().startsWith('#')) continue;
-    const lineNo = i + 1;
-    const cells = splitCells(line);
+  table.rows.forEach((cells, r) => {
+    const lineNo = table.lines[r]!;
     const cell = (index: number, field: string): string => {
       const value = cells[index]?.trim();
       if (value === undefined || value === '') throw new InputError('missing', { file, line: lineNo, field });
@@ -162,12 +162,8 @@ export function parsePlan(text: string, file: string, plant: Plant): ProductionP
     const day = parseTime(cell(dateColumn, 'date'), where('date'));
     rows.push({ day, product: cell(productColumn, 'product'), qty: parseNonNegative(cell(qtyColumn, 'qty'), where('qty')) });
     rowLines.push(lineNo);
-  }
+  });
   return ProductionPlan.fromRows(rows, plant, file, rowLines);
-}
-
-function splitCells(line: string): string[] {
-  return line.split(',').map((c) => c.replace(/^\s*"(.*)"\s*$/, '$1'));
 }
 
 /**

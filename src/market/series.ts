@@ -4,8 +4,9 @@
  * A series is a set of parallel Float64Arrays (`at`, `open`, `high`, `low`, `close`,
  * optional `volume`), sorted strictly by time. Close-only files (EIA `Date,Price`, a column
  * of the World Bank table) share one array for open, high, low and close and set
- * `closeOnly`. Loading is a hand-rolled parser: danfojs-node's read_csv measured far slower
- * on the same files (see bench/signals.ts) and is used only for resampling and summaries.
+ * `closeOnly`. Loading splits plain files on commas and line breaks and sends any file with a
+ * quote through core's csv-parse reader (see `csvSource`); danfojs-node's read_csv measured far
+ * slower on the same files (see bench/signals.ts) and is used only for resampling and summaries.
  *
  * Real quirks are kept, not papered over:
  * - a missing value (empty cell) skips the row, counted in `missing` and reported in `warnings`
@@ -18,6 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError, type Where } from '../core/errors.js';
+import { parseCsv } from '../core/csv.js';
 import { DAY_MS, formatDate, parseTime, type EpochMs } from '../core/time.js';
 
 /** A guess at the bar spacing, from the median step between bars. */
@@ -99,14 +101,13 @@ export function loadSeries(path: string, options: LoadOptions = {}): PriceSeries
  */
 export function parseSeries(text: string, file: string, options: LoadOptions = {}): PriceSeries {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const lines = text.split('\n');
-  const headerLine = stripCr(lines[0] ?? '');
-  if (headerLine.trim() === '') throw new InputError('empty file: expected a header line', { file, line: 1 });
-  const header = splitCsvLine(headerLine).map((h) => h.trim());
+  const source = csvSource(text, file);
+  const header = source.header;
+  if (header.length === 0 || header.every((h) => h === '')) throw new InputError('empty file: expected a header line', { file, line: 1 });
   const lower = header.map((h) => h.toLowerCase());
   const layout = chooseLayout(header, lower, file, options.column);
 
-  const capacity = lines.length;
+  const capacity = source.count;
   const at = new Float64Array(capacity);
   const open = layout.ohlc ? new Float64Array(capacity) : undefined;
   const high = layout.ohlc ? new Float64Array(capacity) : undefined;
@@ -123,12 +124,10 @@ export function parseSeries(text: string, file: string, options: LoadOptions = {
   let previousLine = 0;
   let previousTime = 0;
 
-  for (let index = 1; index < lines.length; index += 1) {
-    const raw = lines[index]!;
-    const line = raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw;
-    if (line.length === 0 || line.trim() === '') continue;
-    const lineNo = index + 1;
-    const cells = line.indexOf('"') >= 0 ? splitCsvLine(line) : line.split(',');
+  for (let index = 0; index < source.count; index += 1) {
+    const cells = source.cells(index);
+    if (cells === undefined) continue;
+    const lineNo = source.line(index);
     if (cells.length < needed) {
       throw new InputError(`expected ${header.length} fields, got ${cells.length}`, { file, line: lineNo, field: header[cells.length] });
     }
@@ -177,7 +176,7 @@ export function parseSeries(text: string, file: string, options: LoadOptions = {
     }
     n += 1;
   }
-  if (n === 0) throw new InputError('no price rows', { file, line: lines.length, field: header[layout.close] });
+  if (n === 0) throw new InputError('no price rows', { file, line: source.lastLine, field: header[layout.close] });
 
   const closeArray = close.slice(0, n);
   return buildSeries({
@@ -546,33 +545,44 @@ function digits(text: string, from: number, to: number): number {
   return value;
 }
 
-function stripCr(line: string): string {
-  return line.endsWith('\r') ? line.slice(0, -1) : line;
+/** The rows of a CSV text, read lazily: `cells(i)` is undefined for a blank line. */
+interface CsvSource {
+  readonly header: readonly string[];
+  readonly count: number;
+  cells(index: number): readonly string[] | undefined;
+  line(index: number): number;
+  readonly lastLine: number;
 }
 
-/** Splits one CSV line, honouring double quotes ("a,b" and "" escapes). */
-export function splitCsvLine(line: string): string[] {
-  if (line.indexOf('"') < 0) return line.split(',');
-  const cells: string[] = [];
-  let cell = '';
-  let quoted = false;
-  for (let i = 0; i < line.length; i += 1) {
-    const ch = line[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (line[i + 1] === '"') {
-          cell += '"';
-          i += 1;
-        } else quoted = false;
-      } else cell += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      cells.push(cell);
-      cell = '';
-    } else cell += ch;
+/**
+ * A file without a double quote anywhere is, under RFC 4180, exactly its lines split on
+ * commas, and price files are large and almost never quoted: those take the plain split (the
+ * loader's speed, see bench/signals.ts). Any quote sends the whole file through core's
+ * csv-parse reader, which handles quoted commas, `""` escapes and quoted line breaks.
+ */
+function csvSource(text: string, file: string): CsvSource {
+  if (text.indexOf('"') >= 0) {
+    const table = parseCsv(text, file);
+    return {
+      header: table.header,
+      count: table.rows.length,
+      cells: (i) => table.rows[i],
+      line: (i) => table.lines[i]!,
+      lastLine: table.lines[table.lines.length - 1] ?? table.headerLine,
+    };
   }
-  cells.push(cell);
-  return cells;
+  const lines = text.split('\n');
+  const strip = (raw: string): string => (raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw);
+  return {
+    header: strip(lines[0] ?? '').split(',').map((h) => h.trim()),
+    count: lines.length - 1,
+    cells: (i) => {
+      const line = strip(lines[i + 1]!);
+      return line.length === 0 || line.trim() === '' ? undefined : line.split(',');
+    },
+    line: (i) => i + 2,
+    lastLine: lines.length,
+  };
 }
 
 function defaultId(file: string, column: string | undefined): string {

@@ -1,0 +1,86 @@
+/**
+ * The one CSV reader behind every CSV procura reads (price files, production plans, ERP
+ * exports): csv-parse, so quoting follows RFC 4180 (`"Ammonia, anhydrous"`, `""` escapes,
+ * line breaks inside quotes) instead of a hand-rolled split. Its errors become InputErrors
+ * naming the file and the line, like every other refusal of bad input.
+ */
+import { parse, CsvError } from 'csv-parse/sync';
+import { InputError } from './errors.js';
+
+export interface CsvReadOptions {
+  /** Field separator (default `,`). */
+  readonly delimiter?: string;
+  /** Quote character (default `"`). */
+  readonly quote?: string;
+  /** Lines starting with this are ignored (e.g. `#`). */
+  readonly comment?: string;
+  /** Lines before the header row (report titles some ERPs put on top). */
+  readonly skipLines?: number;
+}
+
+/** A CSV file as a header and rows of text cells, each row with the 1-based line it starts on. */
+export interface CsvTable {
+  readonly header: readonly string[];
+  readonly headerLine: number;
+  readonly rows: readonly (readonly string[])[];
+  /** `lines[i]` is the file line on which `rows[i]` starts. */
+  readonly lines: readonly number[];
+}
+
+/**
+ * Parses CSV text (optional UTF-8 BOM, CRLF or LF, blank lines skipped). The first row read is
+ * the header. Rows may have fewer or more cells than the header: the caller checks the
+ * fields it needs and names them. Throws InputError with file and line.
+ */
+export function parseCsv(text: string, file: string, options: CsvReadOptions = {}): CsvTable {
+  const skip = options.skipLines ?? 0;
+  let records: { record: string[]; info: { lines: number } }[];
+  try {
+    records = parse(text, {
+      bom: true,
+      delimiter: options.delimiter ?? ',',
+      quote: options.quote ?? '"',
+      ...(options.comment !== undefined ? { comment: options.comment, comment_no_infix: true } : {}),
+      from_line: skip + 1,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      info: true,
+    }) as unknown as { record: string[]; info: { lines: number } }[];
+  } catch (error) {
+    if (error instanceof CsvError) {
+      const line = (error as CsvError & { lines?: number }).lines;
+      throw new InputError(`malformed CSV: ${error.message}`, { file, ...(line !== undefined ? { line } : {}) });
+    }
+    throw error;
+  }
+  // csv-parse reports the line a record ends on, and counts a CRLF inside a quoted field as
+  // two lines; undo both so each row carries the line it starts on.
+  let drift = 0;
+  const startLine = (record: readonly string[], end: number): number => {
+    let breaks = 0;
+    for (const cell of record) {
+      if (cell.indexOf('\n') < 0) continue;
+      for (let i = 0; i < cell.length; i += 1) {
+        if (cell.charCodeAt(i) !== 10) continue;
+        breaks += 1;
+        if (i > 0 && cell.charCodeAt(i - 1) === 13) drift += 1;
+      }
+    }
+    return end - drift - breaks;
+  };
+  const first = records[0];
+  if (first === undefined || first.record.every((cell) => cell.trim() === '')) {
+    throw new InputError('empty file: expected a header line', { file, line: skip + 1 });
+  }
+  const headerLine = startLine(first.record, first.info.lines);
+  const rows: string[][] = [];
+  const lines: number[] = [];
+  for (let i = 1; i < records.length; i += 1) {
+    const r = records[i]!;
+    const line = startLine(r.record, r.info.lines);
+    if (r.record.length === 1 && r.record[0]!.trim() === '') continue;
+    rows.push(r.record);
+    lines.push(line);
+  }
+  return { header: first.record.map((h) => h.trim()), headerLine, rows, lines };
+}
