@@ -275,6 +275,10 @@ function signed(value: Decimal, sign: 'positive' | 'negative' | 'any', where: Wh
 
 /** A parser for numbers as the ERP writes them: decimal comma, thousands separators, SAP's trailing minus ("1.000,5-"). */
 export function numberParser(decimal: '.' | ',', thousands: string): (text: string, where: Where) => Decimal {
+  const example = `${thousands === '' ? '1234' : `1${thousands}234`}${decimal}5`;
+  const refuse = (text: string, where: Where): never => {
+    throw new InputError(`expected a number like ${example} (the mapping's csv.decimal ${JSON.stringify(decimal)}, csv.thousands ${JSON.stringify(thousands)}), got ${JSON.stringify(text)}`, where);
+  };
   return (text, where) => {
     let t = text.trim();
     if (t === '') throw new InputError('missing number', where);
@@ -284,24 +288,20 @@ export function numberParser(decimal: '.' | ',', thousands: string): (text: stri
       t = t.slice(0, -1).trim();
     }
     if (t.startsWith('-')) {
-      if (negative) throw new InputError(`expected a number, got ${JSON.stringify(text)}`, where);
+      if (negative) refuse(text, where);
       negative = true;
       t = t.slice(1);
     } else if (t.startsWith('+')) t = t.slice(1);
     if (thousands !== '') {
       const groups = t.split(decimal)[0]!;
-      if (groups.includes(thousands) && !new RegExp(`^\\d{1,3}(${escape(thousands)}\\d{3})+$`).test(groups)) {
-        throw new InputError(`expected a number with "${thousands}" between groups of three digits, got ${JSON.stringify(text)}`, where);
-      }
+      if (groups.includes(thousands) && !new RegExp(`^\\d{1,3}(${escape(thousands)}\\d{3})+$`).test(groups)) refuse(text, where);
       t = t.split(thousands).join('');
     }
     if (decimal === ',') {
-      if (t.includes('.')) throw new InputError(`expected a number with a decimal comma (the mapping says csv.decimal ","), got ${JSON.stringify(text)}`, where);
+      if (t.includes('.')) refuse(text, where);
       t = t.replace(',', '.');
-    } else if (t.includes(',')) {
-      throw new InputError(`expected a number with a decimal point (set csv.decimal: "," or csv.thousands: "," in the mapping), got ${JSON.stringify(text)}`, where);
-    }
-    if (!/^\d+(\.\d+)?$/.test(t) || t.replace(/^0+/, '').split('.')[0]!.length > 18) throw new InputError(`expected a number, got ${JSON.stringify(text)}`, where);
+    } else if (t.includes(',')) refuse(text, where);
+    if (!/^\d+(\.\d+)?$/.test(t) || t.replace(/^0+/, '').split('.')[0]!.length > 18) refuse(text, where);
     const value = new Decimal(t);
     return negative ? value.negated() : value;
   };

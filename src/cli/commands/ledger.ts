@@ -10,6 +10,7 @@ import { parseTime, formatTime, type EpochMs } from '../../core/time.js';
 import { ZERO, type Decimal } from '../../core/decimal.js';
 import { Ledger, loadEvents, loadPlant, ledgerReport, entryToJson, quantitiesToJson, type JournalEntry } from '../../ledger/index.js';
 import { action, printJson, formatTable } from '../run.js';
+import { registerImport } from './ledger-import.js';
 
 interface JsonOption {
   json?: boolean;
@@ -17,7 +18,7 @@ interface JsonOption {
 
 /** Registers the `ledger` command group. */
 export function register(program: Command): void {
-  const ledger = program.command('ledger').description('backflush cost ledger: replay, post, balances, journal, verify');
+  const ledger = program.command('ledger').description('backflush cost ledger: replay, post, import, balances, journal, verify');
 
   ledger
     .command('replay')
@@ -69,6 +70,8 @@ export function register(program: Command): void {
         }
       }),
     );
+
+  registerImport(ledger);
 
   ledger
     .command('balances')

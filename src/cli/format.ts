@@ -1,0 +1,48 @@
+/**
+ * One number format for everything procura prints on a terminal: thousands separators
+ * ("1,234,567.50"), a minus sign only on non-zero values, and tables whose numeric columns
+ * (including percentages such as "4.7 %" and amounts with a unit) are right-aligned.
+ * Machine output (--json, --csv) never goes through here: it keeps plain numbers.
+ */
+import type { Decimal } from '../core/decimal.js';
+
+/** 1234567 -> "1,234,567". */
+export function formatCount(value: number): string {
+  return groupThousands(String(Math.trunc(value)));
+}
+
+/** A number with `places` decimals and thousands separators: 1234.5 -> "1,234.50". */
+export function formatNumber(value: number | Decimal, places: number): string {
+  const fixed = typeof value === 'number' ? value.toFixed(places) : value.toFixed(places);
+  return groupThousands(fixed);
+}
+
+/** Inserts "," between groups of three digits in the integer part of a plain decimal text. */
+export function groupThousands(text: string): string {
+  const negative = text.startsWith('-');
+  const body = negative ? text.slice(1) : text;
+  const dot = body.indexOf('.');
+  const whole = dot < 0 ? body : body.slice(0, dot);
+  const fraction = dot < 0 ? '' : body.slice(dot);
+  if (!/^\d+$/.test(whole)) return text;
+  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const isZero = /^[0.,]*$/.test(body);
+  return `${negative && !isZero ? '-' : ''}${grouped}${fraction}`;
+}
+
+/** A cell that reads as a number: "1,234.5", "-3", "4.7 %", "12 %", "0.25x", "-" (no value) or "". */
+const NUMERIC_CELL = /^(?:[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?: ?%|x)?|-|)$/;
+
+/** Whether a table cell reads as a number (so its column is right-aligned). */
+export function isNumericCell(cell: string): boolean {
+  return NUMERIC_CELL.test(cell);
+}
+
+/** Text table: a header, a rule, and rows; columns whose every cell is numeric are right-aligned. */
+export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const numeric = header.map((_, i) => rows.length > 0 && rows.some((r) => (r[i] ?? '') !== '' && r[i] !== '-') && rows.every((r) => isNumericCell(r[i] ?? '')));
+  const line = (cells: readonly string[]): string =>
+    cells.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => line(r))].join('\n');
+}
