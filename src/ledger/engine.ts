@@ -32,6 +32,13 @@ export interface Holding {
 }
 
 const NO_HOLDING: Holding = { qty: ZERO, value: ZERO };
+
+/** Standard conversion cost a product received at completion and gave up at sale, this period. */
+export interface PeriodConversion {
+  readonly allocated: Decimal;
+  readonly sold: Decimal;
+}
+const NO_PERIOD: PeriodConversion = { allocated: ZERO, sold: ZERO };
 const NO_VERSIONS: EntryVersions = Object.freeze({});
 const NO_MOVEMENTS: readonly Movement[] = Object.freeze([]);
 
@@ -52,6 +59,11 @@ export class Books {
   periodAllocated = ZERO;
   /** Standard conversion cost of units sold since the last close. */
   periodSold = ZERO;
+  /**
+   * Per product, the standard conversion cost allocated at completion and that of units sold
+   * since the last close: the basis on which a prorated close spreads finished goods' share.
+   */
+  periodByProduct = new Map<string, PeriodConversion>();
   /** Seqs of entries that have been reversed. */
   reversedSeqs = new Set<number>();
   /** How many of the plant's standard-cost revisions have been processed. */
@@ -67,6 +79,7 @@ export class Books {
     copy.maxKnownAt = this.maxKnownAt;
     copy.periodAllocated = this.periodAllocated;
     copy.periodSold = this.periodSold;
+    copy.periodByProduct = new Map(this.periodByProduct);
     copy.reversedSeqs = new Set(this.reversedSeqs);
     copy.revisionsDone = this.revisionsDone;
     return copy;
@@ -93,12 +106,20 @@ export class Books {
     }
     const a = entry.actual;
     if (a) {
-      if (a.kind === 'completion') this.periodAllocated = this.periodAllocated.plus(a.allocated);
-      else if (a.kind === 'sale') this.periodSold = this.periodSold.plus(a.conversion);
+      if (a.kind === 'completion') {
+        this.periodAllocated = this.periodAllocated.plus(a.allocated);
+        const p = this.periodByProduct.get(a.product) ?? NO_PERIOD;
+        this.periodByProduct.set(a.product, { allocated: p.allocated.plus(a.allocated), sold: p.sold });
+      } else if (a.kind === 'sale') {
+        this.periodSold = this.periodSold.plus(a.conversion);
+        const p = this.periodByProduct.get(a.product) ?? NO_PERIOD;
+        this.periodByProduct.set(a.product, { allocated: p.allocated, sold: p.sold.plus(a.conversion) });
+      }
     }
     if (entry.eventType === 'close') {
       this.periodAllocated = ZERO;
       this.periodSold = ZERO;
+      this.periodByProduct = new Map();
     }
     if (entry.reverses !== undefined) this.reversedSeqs.add(entry.reverses);
     if (entry.at > this.lastAt) this.lastAt = entry.at;
@@ -407,13 +428,16 @@ export class Engine {
    *
    * - `writeoff`: cost of goods sold;
    * - `prorate`: finished goods and cost of goods sold in proportion to the standard conversion
-   *   cost each received this period: cost of goods sold's weight is the standard conversion of
-   *   units sold since the last close, finished goods' weight is the conversion allocated at
-   *   completion since the last close minus that, floored at zero (and zero when no finished
-   *   goods are carried). RIP never holds conversion cost, so it gets nothing. In purchase-sale
-   *   and sale, conversion is never inventoried and prorate equals writeoff. Parts are split
-   *   with `allocate`, so they sum exactly; the finished-goods part is spread over products by
-   *   their carrying value.
+   *   cost each received this period. Cost of goods sold's weight is the standard conversion of
+   *   units sold since the last close. Each product's weight is the standard conversion
+   *   allocated to it at completion since the last close minus that of its units sold since
+   *   then, floored at zero (what it received this period and still holds), counted only for
+   *   products with units on hand; finished goods' weight is the sum over products (for one
+   *   product: allocated minus sold). RIP never holds conversion cost, so it gets nothing. In
+   *   purchase-sale and sale, conversion is never inventoried and prorate equals writeoff.
+   *   Parts are split with `allocate`, so they sum exactly; finished goods' part is spread over
+   *   the products by the same weights, so a product that received no conversion this period
+   *   gets none of this period's difference.
    *
    * The close entry's knownAt is the latest knownAt posted so far (a write-off is not known
    * before the invoices it closes).
@@ -426,11 +450,17 @@ export class Engine {
     b.cr(Account.conversionCostsAllocated, allocatedBalance);
     b.cr(Account.conversionCostsControl, control);
     const movements: Movement[] = [];
+    const weighted: [string, Decimal][] = [];
     let fgWeight = ZERO;
-    const carried = [...books.products.entries()].filter(([, h]) => h.value.gt(0));
-    if (this.plant.close === 'prorate' && completionIsTrigger(this.trigger) && carried.length > 0) {
-      const w = books.periodAllocated.minus(books.periodSold);
-      fgWeight = w.gt(0) ? w : ZERO;
+    if (this.plant.close === 'prorate' && completionIsTrigger(this.trigger)) {
+      for (const [id, p] of books.periodByProduct) {
+        const weight = p.allocated.minus(p.sold);
+        const held = books.products.get(id);
+        if (weight.gt(0) && held !== undefined && held.qty.gt(0)) {
+          weighted.push([id, weight]);
+          fgWeight = fgWeight.plus(weight);
+        }
+      }
     }
     const cogsWeight = books.periodSold.gt(0) ? books.periodSold : ZERO;
     if (fgWeight.isZero()) {
@@ -439,8 +469,8 @@ export class Engine {
       const [fgPart, cogsPart] = allocate(difference, [fgWeight, cogsWeight], this.places) as [Decimal, Decimal];
       b.add(Account.finishedGoods, fgPart);
       b.add(Account.costOfGoodsSold, cogsPart);
-      const parts = allocate(fgPart, carried.map(([, h]) => h.value), this.places);
-      carried.forEach(([id], i) => {
+      const parts = allocate(fgPart, weighted.map(([, w]) => w), this.places);
+      weighted.forEach(([id], i) => {
         const part = parts[i]!;
         if (!part.isZero()) movements.push(this.productMove(books, id, ZERO, part));
       });
