@@ -62,7 +62,10 @@ export interface HedgeMapping {
 
 /** What the feed reads from the ledger: its journal entries in seq order (an append-only list). */
 export interface LedgerEntrySource {
-  entries(): readonly JournalEntry[];
+  /** Entries with seq > `seq`, in order, read lazily (the feed stops at the first one dated after its time). */
+  entriesAfter(seq: number): Iterable<JournalEntry>;
+  /** One entry by seq (a reversal's original). */
+  entry(seq: number): JournalEntry | undefined;
 }
 
 type PolicyInput = { readonly leadTimeDays?: Decimal | number | string; readonly serviceLevel?: Decimal | number | string };
@@ -375,7 +378,7 @@ export class CostFeed {
     }
 
     if (knownAt === -Infinity) {
-      const first = this.#ledger.entries()[0];
+      const first = this.#ledger.entry(1);
       const where: Where = first?.source ? { file: first.source.file, line: first.source.line, field: 'knownAt' } : { file: plant.file, field: 'materials' };
       throw new InputError(
         first
@@ -401,31 +404,29 @@ export class CostFeed {
 
   /** Reads new journal entries and applies every entry known by `at`. */
   #catchUp(at: EpochMs): void {
-    const list = this.#ledger.entries();
     if (this.#pending.length > 0) {
       const still: JournalEntry[] = [];
       for (const entry of this.#pending) {
-        if (entry.knownAt <= at) this.#apply(entry, list);
+        if (entry.knownAt <= at) this.#apply(entry);
         else still.push(entry);
       }
       this.#pending = still;
     }
     // The ledger refuses backdating, so `at` never decreases along the journal: reading stops at
     // the first entry dated after T, and `pending` only holds entries dated <= T but known later.
-    let i = this.#read;
-    for (; i < list.length; i += 1) {
-      const entry = list[i]!;
+    // Entries are read from the ledger one by one (never the whole journal, never hashed).
+    for (const entry of this.#ledger.entriesAfter(this.#read)) {
       if (entry.at > at) break;
-      if (entry.knownAt <= at) this.#apply(entry, list);
+      if (entry.knownAt <= at) this.#apply(entry);
       else this.#pending.push(entry);
+      this.#read = entry.seq;
     }
-    this.#read = i;
   }
 
-  #apply(entry: JournalEntry, list: readonly JournalEntry[]): void {
+  #apply(entry: JournalEntry): void {
     if (entry.knownAt > this.#ledgerKnownAt) this.#ledgerKnownAt = entry.knownAt;
     // A reversal cancels its original where the original stood in time, so windows stay right.
-    const original = entry.reverses !== undefined ? list[entry.reverses - 1] : undefined;
+    const original = entry.reverses !== undefined ? this.#ledger.entry(entry.reverses) : undefined;
     const type = original ? original.eventType : entry.eventType;
     const t = original ? original.at : entry.at;
     for (const move of entry.movements) {

@@ -236,7 +236,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     trades: desk.trades,
     decisions: desk.pipeline.journal(),
     denials: desk.denials,
-    ledgerEntries: ledger.entries().length,
+    ledgerEntries: ledger.size,
     ledgerBalances: ledger.balances(),
     record,
   };

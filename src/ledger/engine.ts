@@ -33,6 +33,22 @@ export interface Holding {
 
 const NO_HOLDING: Holding = { qty: ZERO, value: ZERO };
 
+/** The running books as plain JSON: what a store keeps at its head so that opening it reads no entries. */
+export interface BooksSnapshot {
+  readonly balances: Record<string, string>;
+  readonly materials: Record<string, string>;
+  /** id -> [qty, carrying value] */
+  readonly products: Record<string, [string, string]>;
+  readonly hedges: Record<string, [string, string]>;
+  readonly lastAt: number | null;
+  readonly maxKnownAt: number | null;
+  readonly periodAllocated: string;
+  readonly periodSold: string;
+  /** id -> [allocated, sold] this period */
+  readonly periodByProduct: Record<string, [string, string]>;
+  readonly revisionsDone: number;
+}
+
 /** Standard conversion cost a product received at completion and gave up at sale, this period. */
 export interface PeriodConversion {
   readonly allocated: Decimal;
@@ -64,8 +80,6 @@ export class Books {
    * since the last close: the basis on which a prorated close spreads finished goods' share.
    */
   periodByProduct = new Map<string, PeriodConversion>();
-  /** Seqs of entries that have been reversed. */
-  reversedSeqs = new Set<number>();
   /** How many of the plant's standard-cost revisions have been processed. */
   revisionsDone = 0;
 
@@ -80,9 +94,44 @@ export class Books {
     copy.periodAllocated = this.periodAllocated;
     copy.periodSold = this.periodSold;
     copy.periodByProduct = new Map(this.periodByProduct);
-    copy.reversedSeqs = new Set(this.reversedSeqs);
     copy.revisionsDone = this.revisionsDone;
     return copy;
+  }
+
+  /** The books as plain JSON (decimal strings), for a store's checkpoint. */
+  toSnapshot(): BooksSnapshot {
+    const holdings = (map: ReadonlyMap<string, Holding>): Record<string, [string, string]> =>
+      Object.fromEntries([...map].map(([id, h]) => [id, [h.qty.toFixed(), h.value.toFixed()]]));
+    return {
+      balances: Object.fromEntries([...this.balances].map(([k, v]) => [k, v.toFixed()])),
+      materials: Object.fromEntries([...this.materials].map(([k, v]) => [k, v.toFixed()])),
+      products: holdings(this.products),
+      hedges: holdings(this.hedges),
+      lastAt: Number.isFinite(this.lastAt) ? this.lastAt : null,
+      maxKnownAt: Number.isFinite(this.maxKnownAt) ? this.maxKnownAt : null,
+      periodAllocated: this.periodAllocated.toFixed(),
+      periodSold: this.periodSold.toFixed(),
+      periodByProduct: Object.fromEntries([...this.periodByProduct].map(([id, p]) => [id, [p.allocated.toFixed(), p.sold.toFixed()]])),
+      revisionsDone: this.revisionsDone,
+    };
+  }
+
+  /** Books from a snapshot written by toSnapshot. */
+  static fromSnapshot(s: BooksSnapshot): Books {
+    const d = (text: string): Decimal => new Decimal(text);
+    const holdings = (o: Record<string, [string, string]>): Map<string, Holding> => new Map(Object.entries(o).map(([id, [q, v]]) => [id, { qty: d(q), value: d(v) }]));
+    const books = new Books();
+    books.balances = new Map(Object.entries(s.balances).map(([k, v]) => [k, d(v)]));
+    books.materials = new Map(Object.entries(s.materials).map(([k, v]) => [k, d(v)]));
+    books.products = holdings(s.products);
+    books.hedges = holdings(s.hedges);
+    books.lastAt = s.lastAt ?? -Infinity;
+    books.maxKnownAt = s.maxKnownAt ?? -Infinity;
+    books.periodAllocated = d(s.periodAllocated);
+    books.periodSold = d(s.periodSold);
+    books.periodByProduct = new Map(Object.entries(s.periodByProduct).map(([id, [a, so]]) => [id, { allocated: d(a), sold: d(so) }]));
+    books.revisionsDone = s.revisionsDone;
+    return books;
   }
 
   balance(account: string): Decimal {
@@ -121,7 +170,6 @@ export class Books {
       this.periodSold = ZERO;
       this.periodByProduct = new Map();
     }
-    if (entry.reverses !== undefined) this.reversedSeqs.add(entry.reverses);
     if (entry.at > this.lastAt) this.lastAt = entry.at;
     if (entry.knownAt > this.maxKnownAt) this.maxKnownAt = entry.knownAt;
   }
@@ -154,10 +202,11 @@ class LineBuilder {
   }
 }
 
-/** Context of one posting: the plant and a lookup of entries already posted for an event id. */
+/** Context of one posting: the plant, the entries already posted for an event id, and whether an entry was reversed. */
 export interface EngineContext {
   readonly plant: Plant;
   readonly entriesOf: (eventId: string) => readonly JournalEntry[];
+  readonly isReversed: (seq: number) => boolean;
 }
 
 interface FlushPlan {
@@ -526,7 +575,7 @@ export class Engine {
     const originals = ctx.entriesOf(event.of);
     if (originals.length === 0) throw new InputError(`reversal of unknown event ${JSON.stringify(event.of)}`, where);
     if (originals.some((e) => e.eventType === 'reverse')) throw new InputError(`${JSON.stringify(event.of)} is itself a reversal; post the original again under a new id instead`, where);
-    if (originals.some((e) => books.reversedSeqs.has(e.seq))) throw new InputError(`event ${JSON.stringify(event.of)} is already reversed`, where);
+    if (originals.some((e) => ctx.isReversed(e.seq))) throw new InputError(`event ${JSON.stringify(event.of)} is already reversed`, where);
     // Movements are applied one original entry at a time so that `after` stays exact.
     const work = books.clone();
     const drafts: EntryDraft[] = [];

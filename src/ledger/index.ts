@@ -51,11 +51,10 @@ export {
   type EventSource,
 } from './events.js';
 export {
-  MemoryJournal,
   GENESIS_HASH,
   entryBody,
   entryHash,
-  type Journal,
+  eventRecordHash,
   type JournalEntry,
   type JournalLine,
   type Movement,
@@ -64,8 +63,28 @@ export {
   type EntryType,
   type EventRecord,
 } from './journal.js';
-export { SqliteJournal } from './sqlite-store.js';
-export { Books, Engine, type Holding } from './engine.js';
+export { SqliteStore, STORE_FORMAT, type SqliteStoreOptions } from './sqlite-store.js';
+export { MemoryStore } from './memory-store.js';
+export {
+  asyncStore,
+  readSync,
+  writeSync,
+  type ChainHead,
+  type ChainMark,
+  type StoreState,
+  type StoredPlant,
+  type StoredPlantVersion,
+  type StoredEvent,
+  type EntryLookup,
+  type PostingBatch,
+  type SyncLedgerStore,
+  type SyncStoreReader,
+  type SyncStoreWriter,
+  type LedgerStore,
+  type StoreReader,
+  type StoreWriter,
+} from './store.js';
+export { Books, Engine, type Holding, type BooksSnapshot } from './engine.js';
 export {
   Ledger,
   AsOfCursor,
@@ -74,6 +93,8 @@ export {
   type EntryFilter,
   type Quantities,
   type VerifyResult,
+  type VerifyOptions,
+  type OpenOptions,
   type PurchaseActual,
   type ConversionActuals,
   type Window,

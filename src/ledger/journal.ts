@@ -1,12 +1,13 @@
 /**
- * Journal entries and the journal port. A journal is append-only: entries are added inside a
- * posting (begin, append..., commit or rollback) and never changed. Each entry carries a hash
- * chained to the previous entry's hash: sha256(canonical JSON of the entry + previous hash),
- * so any edit of a stored entry breaks the chain from that point on.
+ * Journal entries and their canonical, hash-chained form. A journal is append-only: entries
+ * are added by a posting and never changed. Each entry carries a hash chained to the previous
+ * entry's hash: sha256(canonical JSON of the entry + previous hash), so any edit of a stored
+ * entry breaks the chain from that point on.
  *
- * Two journals share one interface: MemoryJournal (pure, for replay and backtests; hashes are
- * computed lazily, when entries are read or verified, so replay stays fast) and SqliteJournal
- * (durable; hashes are computed as entries are written).
+ * The chain covers everything the books are derived from: each entry names the event it came
+ * from by the hash of that event's stored record (`eventHash`: id, type, times, content
+ * digest, source), and the first entry posted under a plant version names that version by the
+ * hash of its text (`plantHash`). Where entries live is the store's business (see store.ts).
  */
 import { Decimal, ZERO } from '../core/decimal.js';
 import { sha256Hex } from '../core/hash.js';
@@ -74,6 +75,10 @@ export interface JournalEntry {
   readonly reverses?: number;
   /** Where the event came from. */
   readonly source?: { readonly file: string; readonly line: number };
+  /** Hash of the stored record of the event this entry comes from (absent for revaluations). */
+  readonly eventHash?: string;
+  /** Hash of the plant text, on the first entry posted under each plant version. */
+  readonly plantHash?: string;
   readonly hash: string;
   readonly prevHash: string;
 }
@@ -92,31 +97,14 @@ export interface EventRecord {
   readonly source?: { readonly file: string; readonly line: number };
 }
 
+/** The hash of an event's stored record, which every entry of the event carries (`eventHash`). */
+export function eventRecordHash(r: EventRecord): string {
+  const source = r.source ? `"source":{"file":${JSON.stringify(r.source.file)},"line":${r.source.line}},` : '';
+  return sha256Hex(`{"at":${r.at},"digest":${JSON.stringify(r.digest)},"id":${JSON.stringify(r.id)},"knownAt":${r.knownAt},${source}"type":${JSON.stringify(r.type)}}`);
+}
+
 /** The hash of "no previous entry". */
 export const GENESIS_HASH = '0'.repeat(64);
-
-/** The journal port the Ledger posts through. */
-export interface Journal {
-  /** Committed entries, in seq order (hashes filled). */
-  entries(): readonly JournalEntry[];
-  /** Number of committed entries. */
-  readonly size: number;
-  /** Number of committed events. */
-  readonly eventCount: number;
-  /** Digest of a committed event, or undefined. */
-  eventDigest(id: string): string | undefined;
-  /** Committed entries of an event, in seq order. */
-  entriesOfEvent(id: string): readonly JournalEntry[];
-  begin(): void;
-  /** Appends within the open posting; returns the numbered entry. */
-  append(draft: EntryDraft): JournalEntry;
-  recordEvent(record: EventRecord): void;
-  commit(): void;
-  rollback(): void;
-  /** Re-reads the durable copy (if any) and returns the entries as stored. */
-  stored(): readonly JournalEntry[];
-  close(): void;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Canonical serialisation. Keys are written in sorted order by construction, so the text equals
@@ -148,7 +136,9 @@ export function entryBody(e: Omit<JournalEntry, 'hash' | 'prevHash'>): string {
     }
     out += `"actual":${actual},`;
   }
-  out += `"at":${e.at},"eventId":${JSON.stringify(e.eventId)},"eventType":${JSON.stringify(e.eventType)},`;
+  out += `"at":${e.at},`;
+  if (e.eventHash !== undefined) out += `"eventHash":${JSON.stringify(e.eventHash)},`;
+  out += `"eventId":${JSON.stringify(e.eventId)},"eventType":${JSON.stringify(e.eventType)},`;
   if (e.flags) out += `"flags":${JSON.stringify(e.flags)},`;
   out += `"knownAt":${e.knownAt},"lines":[`;
   for (let i = 0; i < e.lines.length; i += 1) {
@@ -161,6 +151,7 @@ export function entryBody(e: Omit<JournalEntry, 'hash' | 'prevHash'>): string {
     out += `${i ? ',' : ''}{"after":${dec(m.after)},"id":${JSON.stringify(m.id)},"kind":"${m.kind}","qty":${dec(m.qty)}${m.value !== undefined ? `,"value":${dec(m.value)}` : ''}}`;
   }
   out += '],';
+  if (e.plantHash !== undefined) out += `"plantHash":${JSON.stringify(e.plantHash)},`;
   if (e.reason !== undefined) out += `"reason":${JSON.stringify(e.reason)},`;
   if (e.ref !== undefined) out += `"ref":${JSON.stringify(e.ref)},`;
   if (e.reverses !== undefined) out += `"reverses":${e.reverses},`;
@@ -207,117 +198,11 @@ export function entryFromBody(body: string, hash: string, prevHash: string): Jou
     ...(o.flags !== undefined ? { flags: o.flags } : {}),
     ...(o.reverses !== undefined ? { reverses: o.reverses } : {}),
     ...(o.source !== undefined ? { source: o.source } : {}),
+    ...(o.eventHash !== undefined ? { eventHash: o.eventHash } : {}),
+    ...(o.plantHash !== undefined ? { plantHash: o.plantHash } : {}),
     hash,
     prevHash,
   };
-}
-
-type MutableEntry = { -readonly [K in keyof JournalEntry]: JournalEntry[K] };
-
-/**
- * The in-memory journal: pure, no I/O. Hashes are filled lazily (on entries(), verify, or when
- * a PostResult's entries are read), which keeps a million-event replay fast; the chain is the
- * same as a SqliteJournal would store for the same entries.
- */
-export class MemoryJournal implements Journal {
-  protected readonly list: MutableEntry[] = [];
-  protected readonly pending: MutableEntry[] = [];
-  /** Index of the first entry of each event (an event's entries are contiguous). */
-  protected readonly firstOfEvent = new Map<string, number>();
-  /** Digests of events posted with their own id (events without one cannot be posted twice). */
-  protected readonly digests = new Map<string, string>();
-  protected events = 0;
-  protected pendingEventCount = 0;
-  protected pendingDigests: [string, string][] = [];
-  protected sealed = 0;
-  protected open = false;
-
-  get size(): number {
-    return this.list.length;
-  }
-  get eventCount(): number {
-    return this.events;
-  }
-  eventDigest(id: string): string | undefined {
-    return this.digests.get(id);
-  }
-  entriesOfEvent(id: string): readonly JournalEntry[] {
-    // Events posted without an id (`#<n>`) are not indexed (they cannot be reversed); find them by scanning.
-    const first = id.startsWith('#') ? this.list.findIndex((e) => e.eventId === id) : this.firstOfEvent.get(id);
-    if (first === undefined || first < 0) return [];
-    let end = first;
-    while (end < this.list.length && this.list[end]!.eventId === id) end += 1;
-    this.seal(end);
-    return this.list.slice(first, end);
-  }
-  entries(): readonly JournalEntry[] {
-    this.seal(this.list.length);
-    return this.list;
-  }
-  stored(): readonly JournalEntry[] {
-    return this.entries();
-  }
-  begin(): void {
-    if (this.open) throw new Error('journal: posting already open');
-    this.open = true;
-  }
-  append(draft: EntryDraft): JournalEntry {
-    const entry = draft as MutableEntry;
-    entry.seq = this.list.length + this.pending.length + 1;
-    entry.hash = '';
-    entry.prevHash = '';
-    this.pending.push(entry);
-    return entry;
-  }
-  recordEvent(record: EventRecord): void {
-    this.pendingEventCount += 1;
-    if (record.digest) this.pendingDigests.push([record.id, record.digest]);
-  }
-  commit(): void {
-    this.index(this.pending);
-    for (const [id, digest] of this.pendingDigests) this.digests.set(id, digest);
-    this.events += this.pendingEventCount;
-    this.pending.length = 0;
-    this.pendingDigests = [];
-    this.pendingEventCount = 0;
-    this.open = false;
-  }
-  rollback(): void {
-    this.pending.length = 0;
-    this.pendingDigests = [];
-    this.pendingEventCount = 0;
-    this.open = false;
-  }
-  close(): void {
-    /* nothing to release */
-  }
-  /** Fills hash and prevHash of committed entries below `upTo`. */
-  seal(upTo: number): void {
-    for (let i = this.sealed; i < upTo; i += 1) {
-      const entry = this.list[i]!;
-      const prevHash = i === 0 ? GENESIS_HASH : this.list[i - 1]!.hash;
-      entry.prevHash = prevHash;
-      entry.hash = entryHash(entryBody(entry), prevHash);
-    }
-    if (upTo > this.sealed) this.sealed = upTo;
-  }
-  private index(entries: readonly MutableEntry[]): void {
-    let previous = this.list.length > 0 ? this.list[this.list.length - 1]!.eventId : undefined;
-    for (const entry of entries) {
-      if (entry.eventId !== previous) {
-        if (entry.eventId.charCodeAt(0) !== 35 /* '#' */) this.firstOfEvent.set(entry.eventId, this.list.length);
-        previous = entry.eventId;
-      }
-      this.list.push(entry);
-    }
-  }
-  /** Loads already-hashed entries (used by SqliteJournal at open). */
-  protected load(entries: readonly JournalEntry[], events: readonly EventRecord[]): void {
-    this.index(entries as MutableEntry[]);
-    for (const record of events) if (record.digest) this.digests.set(record.id, record.digest);
-    this.events += events.length;
-    this.sealed = this.list.length;
-  }
 }
 
 /** Sum of debits minus credits of a line list (ZERO for a balanced entry). */

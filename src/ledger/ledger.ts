@@ -1,18 +1,34 @@
 /**
- * The Ledger: a plant, a journal and the running books. `post` is atomic (a file posts whole
- * or not at all), idempotent by event id, and refuses backdating. Reads can be filtered by
- * accounting time (`at`) and by when figures became known (`knownAt`), and an AsOfCursor walks
- * knownAt forward incrementally for the cost feed and backtests.
+ * The Ledger: a plant, the running books and a store (store.ts). `post` is atomic (a file posts
+ * whole or not at all), idempotent by event id, and refuses backdating; every read it depends
+ * on happens inside the store's write transaction, after catching up on what other writers
+ * appended. Reads can be filtered by accounting time (`at`) and by when figures became known
+ * (`knownAt`), and an AsOfCursor walks knownAt forward incrementally for the cost feed.
  */
 import { Decimal, ZERO } from '../core/decimal.js';
-import { InputError, ProcuraError, ErrorCode } from '../core/errors.js';
+import { ConfigError, InputError, ProcuraError, ErrorCode } from '../core/errors.js';
+import { sha256Hex } from '../core/hash.js';
 import { formatDate, formatTime, type EpochMs } from '../core/time.js';
 import { compareAccounts } from './accounts.js';
-import { Books, Engine, type Holding } from './engine.js';
+import { Books, Engine, type BooksSnapshot, type Holding } from './engine.js';
 import { eventDigest, type LedgerEvent } from './events.js';
-import { entryBody, entryHash, GENESIS_HASH, MemoryJournal, type EntryDraft, type Journal, type JournalEntry } from './journal.js';
+import { entryBody, entryHash, eventRecordHash, GENESIS_HASH, type EntryDraft, type EventRecord, type JournalEntry } from './journal.js';
+import { MemoryStore } from './memory-store.js';
 import { parsePlant, type Plant } from './plant.js';
-import { SqliteJournal } from './sqlite-store.js';
+import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import {
+  readSync,
+  writeSync,
+  type ChainHead,
+  type ChainMark,
+  type EntryLookup,
+  type LedgerStore,
+  type PostingBatch,
+  type StoreState,
+  type StoredEvent,
+  type StoredPlantVersion,
+  type SyncLedgerStore,
+} from './store.js';
 
 /** What a posting did. `entries` are the new entries (hashes filled). */
 export interface PostResult {
@@ -41,30 +57,19 @@ export interface Quantities {
   readonly hedges: Map<string, { qty: Decimal; carryingValue: Decimal }>;
 }
 
-/**
- * A revaluation is posted when posting first passes a revision's date, so a revision dated at
- * or before the last posted event, added or changed after that event was posted, would never be
- * revalued: refused, naming the material and both dates.
- */
-function refuseBackdatedRevisions(storedPlant: Plant, plant: Plant, lastAt: EpochMs): void {
-  const key = (r: { material: string; at: EpochMs; next: { cost: Decimal } }): string => `${r.material}@${r.at}=${r.next.cost.toFixed()}`;
-  const before = new Set(storedPlant.revisions.filter((r) => r.at <= lastAt).map(key));
-  for (const revision of plant.revisions) {
-    if (revision.at > lastAt || before.has(key(revision))) continue;
-    throw new ProcuraError(
-      ErrorCode.store,
-      `standard cost of ${revision.material} from ${formatDate(revision.at)} is new or changed, but events up to ${formatDate(lastAt)} are already posted: a revision cannot be backdated (date it after ${formatDate(lastAt)})`,
-      { file: plant.file, field: 'materials.standardCost' },
-    );
-  }
-}
-
 /** Outcome of verify: ok, or the first fault found; flagged entries are listed either way. */
 export interface VerifyResult {
   readonly ok: boolean;
   readonly fault?: string;
   readonly entries: number;
+  /** The head as found (last entry's seq and hash, events recorded). */
+  readonly head: ChainHead;
   readonly flagged: readonly { seq: number; eventId: string; flags: readonly string[] }[];
+}
+
+/** Options of verify: a head exported earlier (`procura ledger head`) that the chain must still contain. */
+export interface VerifyOptions {
+  readonly expectHead?: ChainMark;
 }
 
 /** One purchase as it actually cost (price + fee), for the cost feed. Reversals appear with negative qty and amount. */
@@ -96,59 +101,81 @@ export interface Window {
   readonly material?: string;
 }
 
+/** Options of Ledger.openSqlite. */
+export type OpenOptions = SqliteStoreOptions;
+
+/** What one posting looked up in the store before computing its entries. */
+interface Lookups {
+  readonly digests: ReadonlyMap<string, string>;
+  readonly originals: ReadonlyMap<string, readonly EntryLookup[]>;
+}
+
+interface Composed {
+  readonly batch: PostingBatch;
+  readonly books: Books;
+  readonly result: PostResult;
+}
+
 export class Ledger {
   readonly plant: Plant;
-  readonly journal: Journal;
+  private readonly syncStore: SyncLedgerStore | undefined;
+  private readonly asyncStoreRef: LedgerStore | undefined;
   private books: Books;
+  /** The head this ledger last read or wrote (seq and events; the hash is not needed to notice a move). */
+  private seen: { seq: number; events: number };
   private readonly engine: Engine;
 
-  /** A ledger over `journal` with `plant`; the books are rebuilt from the journal's entries. */
-  constructor(plant: Plant, journal: Journal) {
+  /** A ledger over `store` (synchronous engine) or `asyncStore` (asynchronous engine), with `plant`. */
+  constructor(plant: Plant, store: SyncLedgerStore | { async: LedgerStore }) {
     this.plant = plant;
-    this.journal = journal;
     this.engine = new Engine(plant);
     this.books = new Books();
-    for (const entry of journal.entries()) this.books.apply(entry);
-    this.books.revisionsDone = plant.revisions.filter((r) => r.at <= this.books.lastAt).length;
+    this.seen = { seq: 0, events: 0 };
+    if ('async' in store) {
+      this.syncStore = undefined;
+      this.asyncStoreRef = store.async;
+    } else {
+      this.syncStore = store;
+      this.asyncStoreRef = undefined;
+      readSync(store, (r) => this.adopt(r.state(), () => r.books()));
+    }
   }
 
   /** A fresh, pure in-memory ledger (replay, backtests). */
   static inMemory(plant: Plant): Ledger {
-    return new Ledger(plant, new MemoryJournal());
+    return new Ledger(plant, new MemoryStore());
   }
 
   /**
    * Opens (or creates) a SQLite ledger. Without `plant`, the plant stored by the last posting is
    * used (read-only commands need no plant file). A store keeps the trigger variant and currency
-   * it was created with; opening it with a plant that changes either is refused.
+   * it was created with; a plant that changes either is refused (exit 2, naming the plant line).
+   * Opening reads the books checkpoint, not the journal.
    */
-  static openSqlite(path: string, plant?: Plant): Ledger {
-    const journal = new SqliteJournal(path);
+  static openSqlite(path: string, plant?: Plant, options: OpenOptions = {}): Ledger {
+    const store = new SqliteStore(path, options);
     try {
-      let used = plant;
-      if (!used) {
-        const stored = journal.latestPlant();
-        used = stored ? parsePlant(stored.text, `${path}#plant`) : undefined;
-      }
-      if (!used) {
-        throw new ProcuraError(ErrorCode.store, 'the store has no plant yet: post events with --plant first', { file: path });
-      }
-      for (const [key, value] of [['trigger', used.trigger], ['currency', used.currency]] as const) {
-        const stored = journal.meta(key);
-        if (stored !== undefined && stored !== value) {
-          throw new ProcuraError(ErrorCode.store, `the store was created with ${key} ${stored}; the plant says ${value}`, { file: used.file, field: key === 'trigger' ? 'backflush' : key });
-        }
-      }
-      const ledger = new Ledger(used, journal);
-      const stored = plant === undefined ? undefined : journal.latestPlant();
-      if (stored !== undefined && plant !== undefined && stored.text !== plant.text) {
-        refuseBackdatedRevisions(parsePlant(stored.text, `${path}#plant`), plant, ledger.lastAt);
-      }
+      const state = readSync(store, (r) => r.state());
+      const used = plant ?? (state.plant ? parsePlant(state.plant.text, `${path}#plant`) : undefined);
+      if (!used) throw new ProcuraError(ErrorCode.store, 'the store has no plant yet: post events with --plant first', { file: path });
+      const ledger = new Ledger(used, store);
+      ledger.checkState(state);
       return ledger;
     } catch (error) {
-      journal.close();
+      store.close();
       throw error;
     }
+  }
+
+  /** Opens a ledger over an asynchronous store engine (PostgreSQL); post with `postAsync`. */
+  static async openAsync(store: LedgerStore, plant?: Plant): Promise<Ledger> {
+    const { state, books } = await store.read(async (r) => ({ state: await r.state(), books: await r.books() }));
+    const used = plant ?? (state.plant ? parsePlant(state.plant.text, `${store.name}#plant`) : undefined);
+    if (!used) throw new ProcuraError(ErrorCode.store, 'the store has no plant yet: post events with --plant first', { file: store.name });
+    const ledger = new Ledger(used, { async: store });
+    ledger.checkState(state);
+    ledger.adopt(state, () => books);
+    return ledger;
   }
 
   /** Latest `at` posted (-Infinity when empty). */
@@ -156,29 +183,95 @@ export class Ledger {
     return this.books.lastAt;
   }
 
+  /** Number of entries (as of the last read or posting). */
+  get size(): number {
+    return this.seen.seq;
+  }
+
+  /** The store engine's handle (`size`, `close`) kept for callers that knew the old journal port. */
+  get journal(): { readonly size: number; close(): void } {
+    const ledger = this;
+    return {
+      get size() {
+        return ledger.size;
+      },
+      close: () => ledger.close(),
+    };
+  }
+
   /**
    * Posts events atomically: all of them or, on the first error, none (the store and the books
    * are left exactly as before). An event whose id was already posted with the same content is
    * skipped; the same id with other content is refused. Events must not be earlier than the
    * last event posted. Standard-cost revisions that take effect before an event are posted
-   * first (revaluation of materials on hand).
+   * first (revaluation of materials on hand). Inside the store's write transaction, before
+   * anything is computed: the ledger catches up on entries other writers appended, checks that
+   * the store's tail verifies (E_VERIFY, exit 3, otherwise) and reads the idempotency keys and
+   * reversal targets it needs.
    */
   post(events: readonly LedgerEvent[], source?: { file: string }): PostResult {
-    const snapshot = this.books.clone();
-    const journal = this.journal;
-    const books = this.books;
+    const store = this.requireSync();
+    const composed = writeSync(store, (w) => {
+      const state = w.state();
+      this.checkState(state);
+      this.adopt(state, () => w.books());
+      const fault = checkTail(state, [...w.scanEntries(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
+      if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
+      const lookups: Lookups = { digests: w.eventDigests(idsOf(events)), originals: w.entriesOfEvents(reversalTargets(events)) };
+      const composed = this.compose(state, events, source, lookups);
+      if (composed.batch.entries.length > 0) w.append(composed.batch);
+      return composed;
+    });
+    this.books = composed.books;
+    this.seen = { seq: this.seen.seq + composed.batch.entries.length, events: this.seen.events + composed.batch.events.length };
+    return composed.result;
+  }
+
+  /** `post` for an asynchronous store engine (same checks, same transaction discipline). */
+  async postAsync(events: readonly LedgerEvent[], source?: { file: string }): Promise<PostResult> {
+    const store = this.asyncStoreRef;
+    if (!store) return this.post(events, source);
+    const composed = await store.write(async (w) => {
+      const state = await w.state();
+      this.checkState(state);
+      if (this.moved(state)) {
+        const books = await w.books();
+        this.adopt(state, () => books);
+      }
+      const tail: JournalEntry[] = [];
+      for await (const e of w.scanEntries(state.verified.seq + 1)) tail.push(e);
+      const tailEvents: StoredEvent[] = [];
+      for await (const e of w.scanEvents(state.verified.events + 1)) tailEvents.push(e);
+      const fault = checkTail(state, tail, tailEvents);
+      if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
+      const lookups: Lookups = { digests: await w.eventDigests(idsOf(events)), originals: await w.entriesOfEvents(reversalTargets(events)) };
+      const composed = this.compose(state, events, source, lookups);
+      if (composed.batch.entries.length > 0) await w.append(composed.batch);
+      return composed;
+    });
+    this.books = composed.books;
+    this.seen = { seq: this.seen.seq + composed.batch.entries.length, events: this.seen.events + composed.batch.events.length };
+    return composed.result;
+  }
+
+  /** Computes a posting against the books (not touching the store); throws on the first bad event. */
+  private compose(state: StoreState, events: readonly LedgerEvent[], source: { file: string } | undefined, lookups: Lookups): Composed {
+    const books = this.books.clone();
     const engine = this.engine;
     const pendingIds = new Map<string, string>();
+    const pendingReversed = new Set<number>();
     let postedEvents = 0;
     const skipped: string[] = [];
     const fresh: JournalEntry[] = [];
     const flagged: JournalEntry[] = [];
-    let eventCount = journal.eventCount;
+    const records: EventRecord[] = [];
+    let seq = state.head.seq;
+    let eventCount = state.head.events;
     const ctx = {
       plant: this.plant,
       entriesOf: (id: string): readonly JournalEntry[] => {
-        const committed = journal.entriesOfEvent(id);
-        if (committed.length > 0) return committed;
+        const stored = lookups.originals.get(id);
+        if (stored && stored.length > 0) return stored.map((l) => l.entry);
         // Reversal of an event in the same posting (rare): its entries are contiguous in `fresh`.
         const last = fresh.findLastIndex((e) => e.eventId === id);
         if (last < 0) return [];
@@ -186,74 +279,149 @@ export class Ledger {
         while (first > 0 && fresh[first - 1]!.eventId === id) first -= 1;
         return fresh.slice(first, last + 1);
       },
+      isReversed: (s: number): boolean => pendingReversed.has(s) || [...lookups.originals.values()].some((list) => list.some((l) => l.entry.seq === s && l.reversed)),
     };
     const append = (draft: EntryDraft): void => {
-      const entry = journal.append(draft);
+      const entry = draft as { -readonly [K in keyof JournalEntry]: JournalEntry[K] };
+      seq += 1;
+      entry.seq = seq;
+      entry.hash = '';
+      entry.prevHash = '';
       books.apply(entry);
       fresh.push(entry);
+      if (entry.reverses !== undefined) pendingReversed.add(entry.reverses);
       if (entry.flags) flagged.push(entry);
     };
-    journal.begin();
-    try {
-      if (journal instanceof SqliteJournal) {
-        journal.setMetaOnce('trigger', this.plant.trigger);
-        journal.setMetaOnce('currency', this.plant.currency);
-        journal.recordPlant({ hash: this.plant.hash, file: this.plant.file, text: this.plant.text });
+    for (const event of events) {
+      const where = event.source ?? (source ? { file: source.file } : {});
+      let digest: string | undefined;
+      if (event.id !== undefined) {
+        digest = eventDigest(event);
+        const existing = pendingIds.get(event.id) ?? lookups.digests.get(event.id);
+        if (existing !== undefined) {
+          if (existing !== digest) throw new InputError(`event id ${JSON.stringify(event.id)} was already posted with different content`, { ...where, field: 'id' });
+          skipped.push(event.id);
+          continue;
+        }
       }
-      for (const event of events) {
-        const where = event.source ?? (source ? { file: source.file } : {});
-        let digest: string | undefined;
-        if (event.id !== undefined) {
-          digest = eventDigest(event);
-          const existing = pendingIds.get(event.id) ?? journal.eventDigest(event.id);
-          if (existing !== undefined) {
-            if (existing !== digest) throw new InputError(`event id ${JSON.stringify(event.id)} was already posted with different content`, { ...where, field: 'id' });
-            skipped.push(event.id);
-            continue;
-          }
-        }
-        if (event.at < books.lastAt) {
-          throw new InputError(
-            `event at ${formatTime(event.at)} is before the last event already posted (${formatTime(books.lastAt)}); the ledger refuses backdating, post a reversal instead`,
-            { ...where, field: 'at' },
-          );
-        }
-        for (const revision of engine.dueRevisions(books, event.at)) {
-          const draft = engine.revaluationDraft(books, revision);
-          if (draft) append(draft);
-          books.revisionsDone += 1;
-        }
-        eventCount += 1;
-        postedEvents += 1;
-        const eventId = event.id ?? `#${eventCount}`;
-        for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
-        if (digest !== undefined) pendingIds.set(eventId, digest);
-        journal.recordEvent({ id: eventId, type: event.type, at: event.at, knownAt: event.knownAt, digest: digest ?? '', ...(event.source ? { source: event.source } : {}) });
+      if (event.at < books.lastAt) {
+        throw new InputError(
+          `event at ${formatTime(event.at)} is before the last event already posted (${formatTime(books.lastAt)}); the ledger refuses backdating, post a reversal instead`,
+          { ...where, field: 'at' },
+        );
       }
-      journal.commit();
-    } catch (error) {
-      journal.rollback();
-      this.books = snapshot;
-      throw error;
+      for (const revision of engine.dueRevisions(books, event.at)) {
+        const draft = engine.revaluationDraft(books, revision);
+        if (draft) append(draft);
+        books.revisionsDone += 1;
+      }
+      eventCount += 1;
+      postedEvents += 1;
+      const eventId = event.id ?? `#${eventCount}`;
+      for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
+      if (digest !== undefined) pendingIds.set(eventId, digest);
+      records.push({ id: eventId, type: event.type, at: event.at, knownAt: event.knownAt, digest: digest ?? '', ...(event.source ? { source: event.source } : {}) });
     }
-    return {
+    const newPlant = fresh.length > 0 && state.plant?.hash !== this.plant.hash;
+    if (newPlant) (fresh[0] as { plantHash?: string }).plantHash = this.plant.hash;
+    const batch: PostingBatch = {
+      entries: fresh,
+      events: records,
+      ...(newPlant ? { plant: { hash: this.plant.hash, file: this.plant.file, text: this.plant.text } } : {}),
+      trigger: this.plant.trigger,
+      currency: this.plant.currency,
+      verified: state.head,
+      books: () => books.toSnapshot(),
+    };
+    const store = this.syncStore;
+    const last = seq;
+    const result: PostResult = {
       posted: postedEvents,
       skipped,
       flagged,
       get entries(): readonly JournalEntry[] {
-        journal.entries(); // fills lazily computed hashes
+        if (store instanceof MemoryStore) store.seal(last); // hashes are filled lazily in memory
         return fresh;
       },
     };
+    return { batch, books, result };
+  }
+
+  /** Refuses a plant that conflicts with the store (another trigger or currency, a backdated revision): exit 2, naming the plant line. */
+  private checkState(state: StoreState): void {
+    const plant = this.plant;
+    if (state.trigger !== undefined && state.trigger !== plant.trigger) {
+      throw new ConfigError(`the store was created with trigger ${state.trigger}; the plant says ${plant.trigger}`, plant.where(['backflush']));
+    }
+    if (state.currency !== undefined && state.currency !== plant.currency) {
+      throw new ConfigError(`the store was created with currency ${state.currency}; the plant says ${plant.currency}`, plant.where(['currency']));
+    }
+    if (state.plant && state.plant.hash !== plant.hash) refuseBackdatedRevisions(parsePlant(state.plant.text, `${state.plant.file} (stored)`), plant, this.moved(state) ? Infinity : this.books.lastAt);
+  }
+
+  /** Whether the store's head moved since this ledger last read it. */
+  private moved(state: StoreState): boolean {
+    return state.head.seq !== this.seen.seq || state.head.events !== this.seen.events;
+  }
+
+  /** Catches up on a store whose head moved: the books become the store's checkpoint at its head. */
+  private adopt(state: StoreState, books: () => BooksSnapshot | undefined): void {
+    if (!this.moved(state)) return;
+    const snapshot = books();
+    this.books = snapshot ? Books.fromSnapshot(snapshot) : new Books();
+    this.books.revisionsDone = this.plant.revisions.filter((r) => r.at <= this.books.lastAt).length;
+    this.seen = { seq: state.head.seq, events: state.head.events };
+  }
+
+  /** Reads the store's head again (another process may have posted). */
+  private refresh(): void {
+    const store = this.syncStore;
+    if (store && !(store instanceof MemoryStore)) readSync(store, (r) => this.adopt(r.state(), () => r.books()));
+  }
+
+  private requireSync(): SyncLedgerStore {
+    if (!this.syncStore) throw new ProcuraError(ErrorCode.internal, 'this ledger runs on an asynchronous store: use postAsync/verifyAsync');
+    return this.syncStore;
+  }
+
+  /** The chain's head: last entry's seq and hash and the number of events (what `procura ledger head` prints). */
+  head(): ChainHead {
+    const state = readSync(this.requireSync(), (r) => r.state());
+    return { seq: state.head.seq, hash: state.head.hash, events: state.head.events };
+  }
+
+  /** Entries with seq > `seq`, in order, read in pages (hashes are not computed in memory). */
+  *entriesAfter(seq: number): Iterable<JournalEntry> {
+    const store = this.requireSync();
+    if (store instanceof MemoryStore) {
+      yield* store.entriesFrom(seq + 1);
+      return;
+    }
+    // A small first page: callers such as the cost feed often stop after a few entries.
+    let from = seq + 1;
+    for (let size = 64; ; size = 1000) {
+      const page = readSync(store, (r) => [...r.scanEntries(from, from + size - 1)]);
+      yield* page;
+      if (page.length < size) return;
+      from += size;
+    }
+  }
+
+  /** One entry by seq (undefined past the end). */
+  entry(seq: number): JournalEntry | undefined {
+    const store = this.requireSync();
+    if (store instanceof MemoryStore) return store.entry(seq);
+    return readSync(store, (r) => [...r.scanEntries(seq, seq)][0]);
   }
 
   /** Balances (debit positive) of every account touched, as of the filter (default: everything). */
   balances(opts: AsOf = {}): Map<string, Decimal> {
     const out = new Map<string, Decimal>();
     if (opts.at === undefined && opts.knownAt === undefined) {
+      this.refresh();
       for (const [account, value] of this.books.balances) out.set(account, value);
     } else {
-      for (const entry of this.journal.entries()) {
+      for (const entry of this.entriesAfter(0)) {
         if (!visible(entry, opts)) continue;
         for (const l of entry.lines) out.set(l.account, (out.get(l.account) ?? ZERO).plus(l.debit).minus(l.credit));
       }
@@ -263,16 +431,23 @@ export class Ledger {
 
   /** Book quantities (materials, finished units) and open hedges, as of the filter. */
   quantities(opts: AsOf = {}): Quantities {
-    if (opts.at === undefined && opts.knownAt === undefined) return quantitiesOf(this.books.materials, this.books.products, this.books.hedges);
+    if (opts.at === undefined && opts.knownAt === undefined) {
+      this.refresh();
+      return quantitiesOf(this.books.materials, this.books.products, this.books.hedges);
+    }
     const cursor = new Accumulator();
-    for (const entry of this.journal.entries()) if (visible(entry, opts)) cursor.apply(entry);
+    for (const entry of this.entriesAfter(0)) if (visible(entry, opts)) cursor.apply(entry);
     return cursor.quantities();
   }
 
-  /** Journal entries in seq order, filtered by time and/or event id. */
+  /** Journal entries in seq order, with their hashes, filtered by time and/or event id. */
   entries(opts: EntryFilter = {}): readonly JournalEntry[] {
-    if (opts.eventId !== undefined) return this.journal.entriesOfEvent(opts.eventId).filter((e) => visible(e, opts));
-    const all = this.journal.entries();
+    const store = this.requireSync();
+    if (opts.eventId !== undefined) {
+      const id = opts.eventId;
+      return readSync(store, (r) => (r.entriesOfEvents([id]).get(id) ?? []).map((l) => l.entry)).filter((e) => visible(e, opts));
+    }
+    const all = readSync(store, (r) => [...r.scanEntries(1)]);
     if (opts.at === undefined && opts.knownAt === undefined) return all;
     return all.filter((e) => visible(e, opts));
   }
@@ -283,13 +458,13 @@ export class Ledger {
    * backtest can ask for many increasing T cheaply.
    */
   cursor(): AsOfCursor {
-    return new AsOfCursor(this.journal.entries());
+    return new AsOfCursor([...this.entriesAfter(0)]);
   }
 
   /** Purchases with their actual cost (price + fee), in seq order, within the window. */
   purchases(window: Window = {}): PurchaseActual[] {
     const out: PurchaseActual[] = [];
-    for (const e of this.journal.entries()) {
+    for (const e of this.entriesAfter(0)) {
       const a = e.actual;
       if (!a || a.kind !== 'purchase' || !inWindow(e, window) || (window.material !== undefined && a.material !== window.material)) continue;
       out.push({
@@ -312,7 +487,7 @@ export class Ledger {
     let amount = ZERO;
     let units = ZERO;
     const unitsCompleted = new Map<string, Decimal>();
-    for (const e of this.journal.entries()) {
+    for (const e of this.entriesAfter(0)) {
       const a = e.actual;
       if (!a || !inWindow(e, window)) continue;
       if (a.kind === 'conversion') amount = amount.plus(a.amount);
@@ -325,56 +500,255 @@ export class Ledger {
   }
 
   /**
-   * Checks the journal as stored: every entry balances, each hash matches its content and
-   * chains to the previous one, book quantities replay to the recorded `after` figures and go
-   * below zero only in flagged entries, and the trial balance is zero. Returns the first fault.
+   * Checks the store from the first entry: every entry balances, each hash matches its content
+   * and chains to the previous one, every entry names the stored record of its event and every
+   * event record has entries, plant versions hash to what the entries name, book quantities
+   * replay to the recorded `after` figures and go below zero only in flagged entries, the
+   * books checkpoint equals the replayed books, the head is the last entry, the trial balance is
+   * zero, and (with `expectHead`) the chain still contains an exported head. Returns the first
+   * fault.
    */
-  verify(): VerifyResult {
-    let entries: readonly JournalEntry[];
+  verify(options: VerifyOptions = {}): VerifyResult {
+    const store = this.requireSync();
     try {
-      entries = this.journal.stored();
+      return readSync(store, (r) => {
+        const v = new Verifier(r.state(), r.plants(), options);
+        const events = r.scanEvents(1)[Symbol.iterator]();
+        for (const e of r.scanEntries(1)) {
+          const record = v.wantsEvent(e) ? events.next() : undefined;
+          if (!v.entry(e, record && !record.done ? record.value : undefined)) return v.result();
+        }
+        const extra = events.next();
+        return v.finish(extra.done ? undefined : extra.value, r.books());
+      });
     } catch (error) {
-      return { ok: false, fault: (error as Error).message, entries: 0, flagged: [] };
+      if (error instanceof ProcuraError && error.code === ErrorCode.verify) return { ok: false, fault: error.detail, entries: 0, head: { seq: 0, hash: GENESIS_HASH, events: 0 }, flagged: [] };
+      throw error;
     }
-    const flagged: { seq: number; eventId: string; flags: readonly string[] }[] = [];
-    const fail = (fault: string): VerifyResult => ({ ok: false, fault, entries: entries.length, flagged });
-    let prevHash = GENESIS_HASH;
-    const totals = new Map<string, Decimal>();
-    const qty = new Map<string, Decimal>();
-    for (let i = 0; i < entries.length; i += 1) {
-      const e = entries[i]!;
-      const name = `entry ${e.seq} (event ${e.eventId}, ${e.eventType} at ${formatTime(e.at)})`;
-      if (e.seq !== i + 1) return fail(`${name}: expected seq ${i + 1}`);
-      if (e.flags) flagged.push({ seq: e.seq, eventId: e.eventId, flags: e.flags });
-      let debit = ZERO;
-      let credit = ZERO;
-      for (const l of e.lines) {
-        if (l.debit.isNegative() || l.credit.isNegative() || (!l.debit.isZero() && !l.credit.isZero())) return fail(`${name}: line ${l.account} must have one non-negative side`);
-        debit = debit.plus(l.debit);
-        credit = credit.plus(l.credit);
-        totals.set(l.account, (totals.get(l.account) ?? ZERO).plus(l.debit).minus(l.credit));
-      }
-      if (!debit.eq(credit)) return fail(`${name}: debits ${debit.toFixed()} do not equal credits ${credit.toFixed()}`);
-      if (e.prevHash !== prevHash) return fail(`${name}: hash chain broken (previous hash does not match)`);
-      if (entryHash(entryBody(e), prevHash) !== e.hash) return fail(`${name}: hash does not match the entry's content`);
-      prevHash = e.hash;
-      for (const m of e.movements) {
-        const key = `${m.kind}:${m.id}`;
-        const after = (qty.get(key) ?? ZERO).plus(m.qty);
-        if (!after.eq(m.after)) return fail(`${name}: book quantity of ${m.kind} ${m.id} replays to ${after.toFixed()}, entry records ${m.after.toFixed()}`);
-        qty.set(key, after);
-        if (m.kind !== 'hedge' && after.isNegative() && m.qty.isNegative() && !e.flags) return fail(`${name}: ${m.kind} ${m.id} below zero (${after.toFixed()}) in an unflagged entry`);
-      }
+  }
+
+  /** `verify` for an asynchronous store engine. */
+  async verifyAsync(options: VerifyOptions = {}): Promise<VerifyResult> {
+    const store = this.asyncStoreRef;
+    if (!store) return this.verify(options);
+    try {
+      return await store.read(async (r) => {
+        const v = new Verifier(await r.state(), await r.plants(), options);
+        const events = r.scanEvents(1)[Symbol.asyncIterator]();
+        for await (const e of r.scanEntries(1)) {
+          const record = v.wantsEvent(e) ? await events.next() : undefined;
+          if (!v.entry(e, record && !record.done ? record.value : undefined)) return v.result();
+        }
+        const extra = await events.next();
+        return v.finish(extra.done ? undefined : extra.value, await r.books());
+      });
+    } catch (error) {
+      if (error instanceof ProcuraError && error.code === ErrorCode.verify) return { ok: false, fault: error.detail, entries: 0, head: { seq: 0, hash: GENESIS_HASH, events: 0 }, flagged: [] };
+      throw error;
     }
-    let trial = ZERO;
-    for (const value of totals.values()) trial = trial.plus(value);
-    if (!trial.isZero()) return fail(`trial balance is ${trial.toFixed()}, not zero`);
-    return { ok: true, entries: entries.length, flagged };
   }
 
   /** Releases the store (SQLite); a no-op in memory. */
   close(): void {
-    this.journal.close();
+    if (this.syncStore) this.syncStore.close();
+    else void this.asyncStoreRef?.close();
+  }
+}
+
+/**
+ * A revaluation is posted when posting first passes a revision's date, so a revision dated at
+ * or before the last posted event, added or changed after that event was posted, would never be
+ * revalued: refused, naming the material, both dates and the plant line.
+ */
+function refuseBackdatedRevisions(storedPlant: Plant, plant: Plant, lastAt: EpochMs): void {
+  if (lastAt === -Infinity) return;
+  const key = (r: { material: string; at: EpochMs; next: { cost: Decimal } }): string => `${r.material}@${r.at}=${r.next.cost.toFixed()}`;
+  const before = new Set(storedPlant.revisions.filter((r) => r.at <= lastAt).map(key));
+  const materialIds = [...plant.materials.keys()];
+  for (const revision of plant.revisions) {
+    if (revision.at > lastAt || before.has(key(revision))) continue;
+    const m = materialIds.indexOf(revision.material);
+    const k = plant.materials.get(revision.material)!.standardCost.indexOf(revision.next);
+    const lastText = lastAt === Infinity ? 'the store\'s last event' : formatDate(lastAt);
+    throw new ConfigError(
+      `standard cost of ${revision.material} from ${formatDate(revision.at)} is new or changed, but events up to ${lastText} are already posted: a revision cannot be backdated (date it after ${lastText})`,
+      { ...plant.where(['materials', m, 'standardCost', k]), field: 'materials.standardCost' },
+    );
+  }
+}
+
+function idsOf(events: readonly LedgerEvent[]): string[] {
+  const ids: string[] = [];
+  for (const e of events) if (e.id !== undefined) ids.push(e.id);
+  return ids;
+}
+
+function reversalTargets(events: readonly LedgerEvent[]): string[] {
+  const ids: string[] = [];
+  for (const e of events) if (e.type === 'reverse') ids.push(e.of);
+  return ids;
+}
+
+/**
+ * The tail check a posting runs before it appends: the entries after the store's verified mark
+ * are contiguous up to the head and nothing lies beyond it, each hashes to its stored hash and
+ * chains from the mark, the last one is the head, the event records after the mark hash to
+ * what their entries name, and the latest plant text hashes to its stored hash. O(tail): the
+ * previous posting's batch, not the journal. Returns the first fault, or undefined.
+ */
+function checkTail(state: StoreState, tail: readonly JournalEntry[], events: readonly StoredEvent[]): string | undefined {
+  const { head, verified } = state;
+  if (state.plant && sha256Hex(state.plant.text) !== state.plant.hash) return `the stored plant text (version from entry ${state.plant.firstEntry}) does not match its hash`;
+  let prevHash = verified.hash;
+  let expected = verified.seq + 1;
+  let event = 0;
+  let eventId: string | undefined;
+  for (const e of tail) {
+    if (e.seq !== expected) return `entry ${expected} is missing`;
+    if (e.seq > head.seq) return `entry ${e.seq} lies beyond the head (${head.seq}) the last posting recorded`;
+    if (e.prevHash !== prevHash) return `entry ${e.seq}: hash chain broken (previous hash does not match)`;
+    if (entryHash(entryBody(e), prevHash) !== e.hash) return `entry ${e.seq}: hash does not match the entry's content`;
+    if (e.eventType !== 'revaluation') {
+      if (e.eventId !== eventId) {
+        const record = events[event];
+        event += 1;
+        eventId = e.eventId;
+        if (!record || record.id !== e.eventId) return `entry ${e.seq}: no stored record of event ${e.eventId} in its place`;
+        if (eventRecordHash(record) !== record.hash || record.hash !== e.eventHash) return `event ${e.eventId}: stored record does not match the hash its entries name`;
+      } else if (events[event - 1]?.hash !== e.eventHash) return `entry ${e.seq}: names another record of event ${e.eventId}`;
+    }
+    prevHash = e.hash;
+    expected += 1;
+  }
+  if (expected - 1 !== head.seq) return `the store ends at entry ${expected - 1} but its head is entry ${head.seq}: entries were removed`;
+  if (prevHash !== head.hash) return `the last entry's hash differs from the head's`;
+  if (event !== events.length || verified.events + events.length !== head.events) return `event records after entry ${verified.seq} do not match the entries (${events.length} records, ${event} events)`;
+  return undefined;
+}
+
+/** The full check of verify, fed entry by entry (and the event record each new event needs). */
+class Verifier {
+  private readonly flagged: { seq: number; eventId: string; flags: readonly string[] }[] = [];
+  private readonly books = new Books();
+  private readonly qty = new Map<string, Decimal>();
+  private readonly plantsByEntry: Map<number, StoredPlantVersion>;
+  private count = 0;
+  private prevHash = GENESIS_HASH;
+  private eventId: string | undefined;
+  private eventHash: string | undefined;
+  private events = 0;
+  private fault: string | undefined;
+
+  /** Hash of the entry an exported head names, once reached. */
+  private expectedSeqHash: string | undefined;
+
+  constructor(
+    private readonly state: StoreState,
+    plants: readonly StoredPlantVersion[],
+    private readonly options: VerifyOptions,
+  ) {
+    this.plantsByEntry = new Map(plants.map((p) => [p.firstEntry, p]));
+    for (const p of plants) {
+      if (sha256Hex(p.text) !== p.hash) {
+        this.fault = `the plant version first used by entry ${p.firstEntry} (${p.file}) does not match its hash: its text was changed`;
+        break;
+      }
+    }
+  }
+
+  /** Whether `e` starts a new event (the driver then passes the next stored event record). */
+  wantsEvent(e: JournalEntry): boolean {
+    return e.eventType !== 'revaluation' && e.eventId !== this.eventId;
+  }
+
+  /** Checks one entry; false once a fault is found. */
+  entry(e: JournalEntry, record: StoredEvent | undefined): boolean {
+    if (this.fault) return false;
+    const i = this.count;
+    const name = `entry ${e.seq} (event ${e.eventId}, ${e.eventType} at ${formatTime(e.at)})`;
+    const fail = (fault: string): boolean => {
+      this.fault = fault;
+      return false;
+    };
+    if (e.seq !== i + 1) return fail(`${name}: expected seq ${i + 1}`);
+    this.count += 1;
+    if (e.flags) this.flagged.push({ seq: e.seq, eventId: e.eventId, flags: e.flags });
+    let debit = ZERO;
+    let credit = ZERO;
+    for (const l of e.lines) {
+      if (l.debit.isNegative() || l.credit.isNegative() || (!l.debit.isZero() && !l.credit.isZero())) return fail(`${name}: line ${l.account} must have one non-negative side`);
+      debit = debit.plus(l.debit);
+      credit = credit.plus(l.credit);
+    }
+    if (!debit.eq(credit)) return fail(`${name}: debits ${debit.toFixed()} do not equal credits ${credit.toFixed()}`);
+    if (e.prevHash !== this.prevHash) return fail(`${name}: hash chain broken (previous hash does not match)`);
+    if (entryHash(entryBody(e), this.prevHash) !== e.hash) return fail(`${name}: hash does not match the entry's content`);
+    this.prevHash = e.hash;
+    if (this.options.expectHead?.seq === e.seq) this.expectedSeqHash = e.hash;
+    // Events: each event's entries name its stored record; every record has entries.
+    if (e.eventType === 'revaluation') {
+      if (e.eventHash !== undefined) return fail(`${name}: a revaluation names an event`);
+    } else {
+      if (e.eventId !== this.eventId) {
+        if (!record) return fail(`${name}: the store has no record of event ${e.eventId}`);
+        if (record.id !== e.eventId) return fail(`${name}: the next stored event record is ${record.id}, not ${e.eventId} (event records were removed or reordered)`);
+        if (eventRecordHash(record) !== record.hash) return fail(`event ${record.id}: its stored record was changed (hash does not match)`);
+        if (record.type !== e.eventType) return fail(`event ${record.id}: stored as a ${record.type} event, its entries say ${e.eventType}`);
+        this.eventId = e.eventId;
+        this.eventHash = record.hash;
+        this.events += 1;
+      }
+      if (e.eventHash !== this.eventHash) return fail(`${name}: names an event record other than the one stored`);
+    }
+    // Plant versions: the first entry under each version names it, and no other entry does.
+    const version = this.plantsByEntry.get(e.seq);
+    if (version ? e.plantHash !== version.hash : e.plantHash !== undefined) return fail(`${name}: the plant version it names is not the one stored from this entry`);
+    if (e.seq === 1 && e.plantHash === undefined) return fail(`${name}: the first entry names no plant version`);
+    for (const m of e.movements) {
+      const key = `${m.kind}:${m.id}`;
+      const after = (this.qty.get(key) ?? ZERO).plus(m.qty);
+      if (!after.eq(m.after)) return fail(`${name}: book quantity of ${m.kind} ${m.id} replays to ${after.toFixed()}, entry records ${m.after.toFixed()}`);
+      this.qty.set(key, after);
+      if (m.kind !== 'hedge' && after.isNegative() && m.qty.isNegative() && !e.flags) return fail(`${name}: ${m.kind} ${m.id} below zero (${after.toFixed()}) in an unflagged entry`);
+    }
+    this.books.apply(e);
+    return true;
+  }
+
+  /** The final checks: no event record without entries, head, checkpoint, exported head, trial balance. */
+  finish(extra: StoredEvent | undefined, checkpoint: BooksSnapshot | undefined): VerifyResult {
+    if (this.fault) return this.result();
+    const fail = (fault: string): VerifyResult => {
+      this.fault = fault;
+      return this.result();
+    };
+    const head = this.state.head;
+    if (head.seq !== this.count) return fail(this.count < head.seq ? `the store ends at entry ${this.count} but its head is entry ${head.seq}: entries were removed` : `entries beyond the head (${head.seq}) the last posting recorded`);
+    if (extra) return fail(`event ${extra.id} (record ${extra.seq}) has no entries`);
+    if (head.hash !== this.prevHash) return fail(`the head's hash differs from the last entry's`);
+    if (head.events !== this.events) return fail(`the head counts ${head.events} events, the entries ${this.events}`);
+    if (this.count > 0 && this.plantsByEntry.size === 0) return fail('the store keeps no plant version');
+    if (checkpoint) {
+      const replayed = this.books.toSnapshot();
+      const a = JSON.stringify({ ...replayed, revisionsDone: 0 });
+      const b = JSON.stringify({ ...checkpoint, revisionsDone: 0 });
+      if (a !== b) return fail('the books checkpoint at the head differs from the books the entries replay to');
+    }
+    const expect = this.options.expectHead;
+    if (expect) {
+      if (expect.seq > this.count) return fail(`expected head entry ${expect.seq} is missing: the store ends at entry ${this.count} (its tail was removed)`);
+      const at = this.expectedSeqHash;
+      if (at !== expect.hash) return fail(`entry ${expect.seq} has hash ${at ?? '?'}, the expected head says ${expect.hash}: the chain was rewritten`);
+    }
+    let trial = ZERO;
+    for (const value of this.books.balances.values()) trial = trial.plus(value);
+    if (!trial.isZero()) return fail(`trial balance is ${trial.toFixed()}, not zero`);
+    return this.result();
+  }
+
+  result(): VerifyResult {
+    const head = { seq: this.count, hash: this.prevHash, events: this.events };
+    return this.fault === undefined ? { ok: true, entries: this.count, head, flagged: this.flagged } : { ok: false, fault: this.fault, entries: this.count, head, flagged: this.flagged };
   }
 }
 

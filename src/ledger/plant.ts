@@ -188,6 +188,13 @@ export class Plant {
     Object.freeze(this);
   }
 
+  /** File, line and field of a value in the plant text, by its path (for messages about a plant that conflicts with a store). */
+  where(path: readonly PropertyKey[]): Where {
+    const lineCounter = new LineCounter();
+    const doc = parseDocument(this.text, { lineCounter });
+    return { file: this.file, line: lineOf(doc, lineCounter, path), field: fieldName(path) };
+  }
+
   /** The standard unit cost of `materialId` in effect at `at`, with its version id. */
   standardCostAt(materialId: string, at: EpochMs): CostVersion {
     const material = this.materials.get(materialId);

@@ -1,27 +1,39 @@
 /**
- * The durable journal: SQLite through better-sqlite3, WAL mode, synchronous=FULL. Append-only:
- * the code only INSERTs, and triggers RAISE on any UPDATE or DELETE of stored rows. A posting
- * is one transaction (BEGIN IMMEDIATE ... COMMIT), so an event file posts whole or not at all,
- * even if the process is killed halfway. Each entry row stores its canonical body and the hash
- * chained to the previous row's hash.
+ * The SQLite engine of the store contract (store.ts): better-sqlite3, WAL, synchronous=FULL.
+ * Append-only: the code only INSERTs, and triggers RAISE on any UPDATE or DELETE of stored
+ * rows. A posting is one transaction (BEGIN IMMEDIATE ... COMMIT), so an event file posts whole
+ * or not at all, even if the process is killed halfway, and a second writer waits for the first
+ * (then fails with E_LOCKED, exit 4, after `lockTimeoutMs`).
  *
- * After open, the committed journal is also held in memory (the read side of the ledger is the
- * MemoryJournal's); `stored()` re-reads the rows for verification.
+ * Opening reads no entries: the books at the head are kept as a checkpoint row written with
+ * every posting. Entries are read in pages when asked for.
  */
 import Database from 'better-sqlite3';
 import { ProcuraError, ErrorCode } from '../core/errors.js';
-import { entryBody, entryFromBody, entryHash, GENESIS_HASH, MemoryJournal, type EntryDraft, type EventRecord, type JournalEntry } from './journal.js';
+import type { BooksSnapshot } from './engine.js';
+import { entryBody, entryFromBody, entryHash, eventRecordHash, GENESIS_HASH, type JournalEntry } from './journal.js';
+import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from './store.js';
+
+/** The store layout this code writes; a store without it was written by an earlier procura. */
+export const STORE_FORMAT = '2';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS plants (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, file TEXT NOT NULL, text TEXT NOT NULL, first_entry INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS plants (seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, file TEXT NOT NULL, text TEXT NOT NULL, first_entry INTEGER NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, at INTEGER NOT NULL,
-  known_at INTEGER NOT NULL, digest TEXT NOT NULL, file TEXT, line INTEGER);
+  known_at INTEGER NOT NULL, digest TEXT NOT NULL, file TEXT, line INTEGER, hash TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
   seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, event_type TEXT NOT NULL, at INTEGER NOT NULL,
-  known_at INTEGER NOT NULL, body TEXT NOT NULL, hash TEXT NOT NULL, prev_hash TEXT NOT NULL);
+  known_at INTEGER NOT NULL, reverses INTEGER, body TEXT NOT NULL, hash TEXT NOT NULL, prev_hash TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS entries_event ON entries (event_id);
+CREATE INDEX IF NOT EXISTS entries_reverses ON entries (reverses) WHERE reverses IS NOT NULL;
+CREATE TABLE IF NOT EXISTS checkpoints (
+  seq INTEGER PRIMARY KEY, hash TEXT NOT NULL, events INTEGER NOT NULL,
+  verified_seq INTEGER NOT NULL, verified_hash TEXT NOT NULL, verified_events INTEGER NOT NULL, books TEXT NOT NULL);
 `;
+
+const TABLES = ['meta', 'plants', 'events', 'entries', 'checkpoints'];
 
 function appendOnlyTriggers(table: string): string {
   return `
@@ -29,126 +41,244 @@ CREATE TRIGGER IF NOT EXISTS ${table}_no_update BEFORE UPDATE ON ${table} BEGIN 
 CREATE TRIGGER IF NOT EXISTS ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, 'procura ledger is append-only: ${table} rows cannot be deleted'); END;`;
 }
 
-interface EntryRow {
-  seq: number;
-  event_id: string;
-  event_type: string;
-  at: number;
-  known_at: number;
-  body: string;
-  hash: string;
-  prev_hash: string;
+type EntryRow = [seq: number, eventId: string, eventType: string, at: number, knownAt: number, reverses: number | null, body: string, hash: string, prevHash: string];
+type EventRow = [seq: number, id: string, type: string, at: number, knownAt: number, digest: string, file: string | null, line: number | null, hash: string];
+
+/** How long a writer waits for another writer's transaction, and what it says while waiting. */
+export interface SqliteStoreOptions {
+  /** Milliseconds to wait for the write lock before failing with E_LOCKED (default 30 000). */
+  readonly lockTimeoutMs?: number;
+  /** Called once when the write lock is held by another writer and this one starts waiting. */
+  readonly onWait?: (path: string) => void;
 }
 
-/** A stored plant version. */
-export interface StoredPlant {
-  readonly hash: string;
-  readonly file: string;
-  readonly text: string;
-}
+const PAGE = 1000;
 
-/** SQLite journal (see the module comment). */
-export class SqliteJournal extends MemoryJournal {
-  readonly path: string;
+/** The SQLite engine (see the module comment). */
+export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
+  readonly name: string;
   private readonly db: Database.Database;
-  private readonly insertEntry: Database.Statement;
-  private readonly insertEvent: Database.Statement;
-  private lastHash: string;
-  private pendingLastHash: string;
+  private readonly lockTimeoutMs: number;
+  private readonly onWait: ((path: string) => void) | undefined;
+  private readonly statements: ReturnType<SqliteStore['prepare']>;
 
-  constructor(path: string) {
-    super();
-    this.path = path;
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    this.name = path;
+    this.lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
+    this.onWait = options.onWait;
     try {
-      this.db = new Database(path);
+      this.db = new Database(path, { timeout: this.lockTimeoutMs });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
-      this.db.pragma('busy_timeout = 5000');
-      this.db.exec(SCHEMA + ['meta', 'plants', 'events', 'entries'].map(appendOnlyTriggers).join('\n'));
     } catch (error) {
       throw new ProcuraError(ErrorCode.store, `cannot open ledger store: ${(error as Error).message}`, { file: path });
     }
-    this.insertEntry = this.db.prepare('INSERT INTO entries (seq, event_id, event_type, at, known_at, body, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
-    this.insertEvent = this.db.prepare('INSERT INTO events (id, type, at, known_at, digest, file, line) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    const rows = this.readRows();
-    const events = (this.db.prepare('SELECT id, type, at, known_at, digest FROM events ORDER BY seq').all() as { id: string; type: string; at: number; known_at: number; digest: string }[]).map(
-      (r): EventRecord => ({ id: r.id, type: r.type, at: r.at, knownAt: r.known_at, digest: r.digest }),
-    );
-    this.load(rows.map((r) => entryFromBody(r.body, r.hash, r.prev_hash)), events);
-    this.lastHash = rows.length > 0 ? rows[rows.length - 1]!.hash : GENESIS_HASH;
-    this.pendingLastHash = this.lastHash;
+    try {
+      this.checkFormat();
+      this.db.exec(SCHEMA + TABLES.map(appendOnlyTriggers).join('\n'));
+      this.statements = this.prepare();
+    } catch (error) {
+      this.db.close();
+      if (error instanceof ProcuraError) throw error;
+      throw new ProcuraError(ErrorCode.store, `cannot open ledger store: ${(error as Error).message}`, { file: path });
+    }
   }
 
-  private readRows(): EntryRow[] {
-    return this.db.prepare('SELECT seq, event_id, event_type, at, known_at, body, hash, prev_hash FROM entries ORDER BY seq').all() as EntryRow[];
+  /** A store written by an earlier procura (entries without the format marker) is refused, not silently mixed. */
+  private checkFormat(): void {
+    const hasTable = (name: string): boolean => this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+    if (!hasTable('entries')) return;
+    const format = hasTable('meta') ? (this.db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: string } | undefined)?.value : undefined;
+    const rows = (this.db.prepare('SELECT count(*) AS n FROM entries').get() as { n: number }).n;
+    if (format === undefined && rows === 0) return;
+    if (format !== STORE_FORMAT) {
+      throw new ProcuraError(
+        ErrorCode.store,
+        `this store was written by an earlier procura (store format ${format ?? '1'}, this one writes ${STORE_FORMAT}: the hash chain now covers events and plant versions); post its events into a new store`,
+        { file: this.name },
+      );
+    }
   }
 
-  /** A meta value (trigger, currency) or undefined. */
-  meta(key: string): string | undefined {
-    const row = this.db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
-    return row?.value;
-  }
-  /** Sets a meta value once (append-only: an existing key is left as it is). Call inside a posting. */
-  setMetaOnce(key: string, value: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run(key, value);
-  }
-  /** The latest stored plant (the one the last posting used). */
-  latestPlant(): StoredPlant | undefined {
-    return this.db.prepare('SELECT hash, file, text FROM plants ORDER BY seq DESC LIMIT 1').get() as StoredPlant | undefined;
-  }
-  /** Records a plant version if it is new. Call inside a posting. */
-  recordPlant(plant: StoredPlant): void {
-    this.db.prepare('INSERT OR IGNORE INTO plants (hash, file, text, first_entry) VALUES (?, ?, ?, ?)').run(plant.hash, plant.file, plant.text, this.size + 1);
+  private prepare() {
+    const db = this.db;
+    return {
+      meta: db.prepare('SELECT key, value FROM meta'),
+      setMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
+      checkpoint: db.prepare('SELECT seq, hash, events, verified_seq, verified_hash, verified_events FROM checkpoints ORDER BY seq DESC LIMIT 1'),
+      books: db.prepare('SELECT books FROM checkpoints ORDER BY seq DESC LIMIT 1'),
+      insertCheckpoint: db.prepare('INSERT INTO checkpoints (seq, hash, events, verified_seq, verified_hash, verified_events, books) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      latestPlant: db.prepare('SELECT hash, file, text, first_entry FROM plants ORDER BY seq DESC LIMIT 1'),
+      plants: db.prepare('SELECT hash, file, text, first_entry FROM plants ORDER BY seq'),
+      insertPlant: db.prepare('INSERT INTO plants (hash, file, text, first_entry) VALUES (?, ?, ?, ?)'),
+      digests: db.prepare('SELECT id, digest FROM events WHERE id IN (SELECT value FROM json_each(?))'),
+      entriesOfEvents: db
+        .prepare(
+          'SELECT seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash, EXISTS (SELECT 1 FROM entries r WHERE r.reverses = e.seq) FROM entries e WHERE event_id IN (SELECT value FROM json_each(?)) ORDER BY seq',
+        )
+        .raw(),
+      entries: db.prepare('SELECT seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?').raw(),
+      events: db.prepare('SELECT seq, id, type, at, known_at, digest, file, line, hash FROM events WHERE seq >= ? ORDER BY seq LIMIT ?').raw(),
+      insertEntry: db.prepare('INSERT INTO entries (seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertEvent: db.prepare('INSERT INTO events (seq, id, type, at, known_at, digest, file, line, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    };
   }
 
-  override begin(): void {
-    super.begin();
-    this.db.exec('BEGIN IMMEDIATE');
-    this.pendingLastHash = this.lastHash;
+  beginRead(): this {
+    this.db.exec('BEGIN');
+    return this;
   }
-  override append(draft: EntryDraft): JournalEntry {
-    const entry = super.append(draft) as { -readonly [K in keyof JournalEntry]: JournalEntry[K] };
-    const body = entryBody(entry);
-    entry.prevHash = this.pendingLastHash;
-    entry.hash = entryHash(body, entry.prevHash);
-    this.pendingLastHash = entry.hash;
-    this.insertEntry.run(entry.seq, entry.eventId, entry.eventType, entry.at, entry.knownAt, body, entry.hash, entry.prevHash);
-    return entry;
+
+  /** BEGIN IMMEDIATE: waits for another writer (saying so once through `onWait`), then fails with E_LOCKED. */
+  beginWrite(): this {
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      return this;
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+    } finally {
+      this.db.pragma(`busy_timeout = ${this.lockTimeoutMs}`);
+    }
+    this.onWait?.(this.name);
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+    } catch (error) {
+      if (!isBusy(error)) throw error;
+      throw new ProcuraError(ErrorCode.locked, `the store is locked by another writer (waited ${Math.round(this.lockTimeoutMs / 1000)} s); try again when it has finished`, { file: this.name });
+    }
+    return this;
   }
-  override recordEvent(record: EventRecord): void {
-    super.recordEvent(record);
-    this.insertEvent.run(record.id, record.type, record.at, record.knownAt, record.digest, record.source?.file ?? null, record.source?.line ?? null);
-  }
-  override commit(): void {
+  commit(): void {
     this.db.exec('COMMIT');
-    this.lastHash = this.pendingLastHash;
-    super.commit();
   }
-  override rollback(): void {
+  rollback(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
-    this.pendingLastHash = this.lastHash;
-    super.rollback();
   }
-  override seal(upTo: number): void {
-    // Entries are hashed as they are written; committed entries are already sealed.
-    this.sealed = Math.max(this.sealed, upTo);
-  }
-  /** The entries exactly as stored (re-read from the database, hashes as stored). */
-  override stored(): readonly JournalEntry[] {
-    return this.readRows().map((r) => {
-      const entry = entryFromBody(r.body, r.hash, r.prev_hash);
-      // Columns duplicated outside the body must agree with it.
-      if (entry.seq !== r.seq || entry.eventId !== r.event_id || entry.eventType !== r.event_type || entry.at !== r.at || entry.knownAt !== r.known_at) {
-        throw new ProcuraError(ErrorCode.verify, `entry ${r.seq}: stored columns disagree with its body`, { file: this.path });
-      }
-      return entry;
-    });
-  }
-  /** Raw body of a stored entry (verification compares it with the canonical re-serialisation). */
-  storedBodies(): string[] {
-    return this.readRows().map((r) => r.body);
-  }
-  override close(): void {
+  close(): void {
     if (this.db.open) this.db.close();
   }
+
+  state(): StoreState {
+    const meta = new Map((this.statements.meta.all() as { key: string; value: string }[]).map((r) => [r.key, r.value]));
+    const c = this.statements.checkpoint.get() as { seq: number; hash: string; events: number; verified_seq: number; verified_hash: string; verified_events: number } | undefined;
+    const p = this.statements.latestPlant.get() as { hash: string; file: string; text: string; first_entry: number } | undefined;
+    const trigger = meta.get('trigger');
+    const currency = meta.get('currency');
+    return {
+      head: c ? { seq: c.seq, hash: c.hash, events: c.events } : { seq: 0, hash: GENESIS_HASH, events: 0 },
+      verified: c ? { seq: c.verified_seq, hash: c.verified_hash, events: c.verified_events } : { seq: 0, hash: GENESIS_HASH, events: 0 },
+      ...(trigger !== undefined ? { trigger } : {}),
+      ...(currency !== undefined ? { currency } : {}),
+      ...(p ? { plant: { hash: p.hash, file: p.file, text: p.text, firstEntry: p.first_entry } } : {}),
+    };
+  }
+  books(): BooksSnapshot | undefined {
+    const row = this.statements.books.get() as { books: string } | undefined;
+    if (!row) return undefined;
+    try {
+      return JSON.parse(row.books) as BooksSnapshot;
+    } catch (error) {
+      throw new ProcuraError(ErrorCode.verify, `the books checkpoint is not valid JSON: ${(error as Error).message}`, { file: this.name });
+    }
+  }
+  eventDigests(ids: readonly string[]): Map<string, string> {
+    const out = new Map<string, string>();
+    if (ids.length === 0) return out;
+    for (const r of this.statements.digests.all(JSON.stringify(ids)) as { id: string; digest: string }[]) out.set(r.id, r.digest);
+    return out;
+  }
+  entriesOfEvents(ids: readonly string[]): Map<string, EntryLookup[]> {
+    const out = new Map<string, EntryLookup[]>();
+    if (ids.length === 0) return out;
+    for (const row of this.statements.entriesOfEvents.all(JSON.stringify(ids)) as [...EntryRow, number][]) {
+      const entry = this.decode(row as unknown as EntryRow);
+      const list = out.get(entry.eventId) ?? [];
+      list.push({ entry, reversed: row[9] === 1 });
+      out.set(entry.eventId, list);
+    }
+    return out;
+  }
+  *scanEntries(from: number, to = Number.MAX_SAFE_INTEGER): Iterable<JournalEntry> {
+    let next = Math.max(1, from);
+    while (next <= to) {
+      const rows = this.statements.entries.all(next, to, PAGE) as EntryRow[];
+      for (const row of rows) yield this.decode(row);
+      if (rows.length < PAGE) return;
+      next = rows[rows.length - 1]![0] + 1;
+    }
+  }
+  *scanEvents(from = 1): Iterable<StoredEvent> {
+    let next = Math.max(1, from);
+    for (;;) {
+      const rows = this.statements.events.all(next, PAGE) as EventRow[];
+      for (const [seq, id, type, at, knownAt, digest, file, line, hash] of rows) {
+        yield { seq, id, type, at, knownAt, digest, hash, ...(file !== null && line !== null ? { source: { file, line } } : {}) };
+      }
+      if (rows.length < PAGE) return;
+      next = rows[rows.length - 1]![0] + 1;
+    }
+  }
+  plants(): StoredPlantVersion[] {
+    return (this.statements.plants.all() as { hash: string; file: string; text: string; first_entry: number }[]).map((p) => ({ hash: p.hash, file: p.file, text: p.text, firstEntry: p.first_entry }));
+  }
+
+  /** Writes a posting: plant version, event records, entries (hashed here, chained from the head) and the checkpoint. */
+  append(batch: PostingBatch): ChainHead {
+    const state = this.state();
+    const first = batch.entries[0];
+    if (!first) return state.head;
+    if (first.seq !== state.head.seq + 1) {
+      throw new ProcuraError(ErrorCode.store, `batch starts at seq ${first.seq}, the store's head is ${state.head.seq}`, { file: this.name });
+    }
+    const s = this.statements;
+    s.setMeta.run('format', STORE_FORMAT);
+    s.setMeta.run('trigger', batch.trigger);
+    s.setMeta.run('currency', batch.currency);
+    if (batch.plant) s.insertPlant.run(batch.plant.hash, batch.plant.file, batch.plant.text, first.seq);
+    const eventHashes = new Map<string, string>();
+    let events = state.head.events;
+    for (const record of batch.events) {
+      const hash = eventRecordHash(record);
+      eventHashes.set(record.id, hash);
+      events += 1;
+      s.insertEvent.run(events, record.id, record.type, record.at, record.knownAt, record.digest, record.source?.file ?? null, record.source?.line ?? null, hash);
+    }
+    let prevHash = state.head.hash;
+    for (const e of batch.entries as { -readonly [K in keyof JournalEntry]: JournalEntry[K] }[]) {
+      if (e.eventType !== 'revaluation') {
+        const hash = eventHashes.get(e.eventId);
+        if (hash === undefined) throw new ProcuraError(ErrorCode.internal, `entry ${e.seq} names event ${e.eventId}, which is not in its batch`, { file: this.name });
+        e.eventHash = hash;
+      }
+      e.prevHash = prevHash;
+      const body = entryBody(e);
+      e.hash = entryHash(body, prevHash);
+      s.insertEntry.run(e.seq, e.eventId, e.eventType, e.at, e.knownAt, e.reverses ?? null, body, e.hash, prevHash);
+      prevHash = e.hash;
+    }
+    const last = batch.entries[batch.entries.length - 1]!;
+    s.insertCheckpoint.run(last.seq, last.hash, events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books()));
+    return { seq: last.seq, hash: last.hash, events };
+  }
+
+  private decode(row: EntryRow): JournalEntry {
+    const [seq, eventId, eventType, at, knownAt, reverses, body, hash, prevHash] = row;
+    let entry: JournalEntry;
+    try {
+      entry = entryFromBody(body, hash, prevHash);
+    } catch (error) {
+      throw new ProcuraError(ErrorCode.verify, `entry ${seq}: stored body is not valid JSON: ${(error as Error).message}`, { file: this.name });
+    }
+    // Columns duplicated outside the body must agree with it.
+    if (entry.seq !== seq || entry.eventId !== eventId || entry.eventType !== eventType || entry.at !== at || entry.knownAt !== knownAt || (entry.reverses ?? null) !== reverses) {
+      throw new ProcuraError(ErrorCode.verify, `entry ${seq}: stored columns disagree with its body`, { file: this.name });
+    }
+    return entry;
+  }
+}
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED' || code === 'SQLITE_BUSY_SNAPSHOT';
 }

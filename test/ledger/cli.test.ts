@@ -53,7 +53,35 @@ describe('procura ledger (CLI)', () => {
     const human = procura('balances', '--db', db);
     expect(human.stdout).toMatch(/^Trial balance \(USD, purchase-completion-sale\)/);
     const verify = procura('verify', '--db', db);
-    expect([verify.status, verify.stdout]).toEqual([0, 'ok: 46 entries balance, trial balance is zero, hash chain intact, book quantities consistent\n']);
+    expect(verify.status).toBe(0);
+    expect(verify.stdout).toMatch(/^ok: 46 entries balance, trial balance is zero, hash chain intact \(entries, 45 event records, plant versions\), books checkpoint and book quantities consistent\nhead: 46:[0-9a-f]{64}\n$/);
+  });
+
+  it('head prints seq:hash, and verify --expect-head finds a tail removed with its records and checkpoint', async () => {
+    const db = join(dir, 'head.db');
+    const first = join(dir, 'first.jsonl');
+    const lines = readFileSync(EVENTS, 'utf8').trim().split('\n');
+    writeFileSync(first, lines.slice(0, 40).join('\n'));
+    expect(procura('post', '--db', db, '--plant', PLANT, '--events', first).status).toBe(0);
+    expect(procura('post', '--db', db, '--plant', PLANT, '--events', EVENTS).status).toBe(0);
+    const head = procura('head', '--db', db);
+    expect(head.status).toBe(0);
+    expect(head.stdout).toMatch(/^46:[0-9a-f]{64}\n$/);
+    expect(procura('verify', '--db', db, '--expect-head', head.stdout.trim()).status).toBe(0);
+    const { default: Database } = await import('better-sqlite3');
+    const raw = new Database(db);
+    for (const t of ['entries', 'events', 'checkpoints']) raw.exec(`DROP TRIGGER ${t}_no_delete`);
+    const cut = (raw.prepare('SELECT max(seq) AS s FROM checkpoints WHERE seq < 46').get() as { s: number }).s;
+    raw.prepare('DELETE FROM entries WHERE seq > ?').run(cut);
+    raw.prepare('DELETE FROM events WHERE seq > 40').run();
+    raw.prepare('DELETE FROM checkpoints WHERE seq > ?').run(cut);
+    raw.close();
+    expect(procura('verify', '--db', db).status).toBe(0);
+    const r = procura('verify', '--db', db, '--expect-head', head.stdout.trim());
+    expect(r.status).toBe(3);
+    expect(r.stderr).toMatch(new RegExp(`expected head entry 46 is missing: the store ends at entry ${cut} \\(its tail was removed\\)`));
+    const bad = procura('verify', '--db', db, '--expect-head', '46:xyz');
+    expect([bad.status, bad.stderr]).toEqual([2, 'procura: field "--expect-head": expected <seq>:<64 hex digits> as printed by procura ledger head, got "46:xyz"\n']);
   });
 
   it('bad input exits 2 with file, line and field on stderr, and posts nothing', () => {

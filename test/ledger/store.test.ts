@@ -139,7 +139,7 @@ ${revisions}products:
       error = e;
     }
     expect(error).toBeInstanceOf(ProcuraError);
-    expect((error as ProcuraError).message).toMatch(/versioned\.yaml: field "materials\.standardCost": standard cost of dm from 2024-01-02 is new or changed, but events up to 2024-01-02 are already posted/);
+    expect((error as ProcuraError).message).toMatch(/versioned\.yaml:8: field "materials\.standardCost": standard cost of dm from 2024-01-02 is new or changed, but events up to 2024-01-02 are already posted/);
     // Dated after the last posted event, it is accepted and revalues the stock when reached.
     const later = versioned('      - { from: "2024-01-05", cost: "12" }\n');
     const reopened = Ledger.openSqlite(path, later);

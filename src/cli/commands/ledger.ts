@@ -48,12 +48,18 @@ export function register(program: Command): void {
     .requiredOption('--db <file>', 'SQLite ledger store (created if missing)')
     .requiredOption('--plant <file>', 'plant YAML')
     .requiredOption('--events <file>', 'events (JSON Lines)')
+    .option('--lock-timeout <seconds>', 'how long to wait for another writer before giving up (exit 4)', '30')
     .option('--json', 'machine output')
     .action(
-      action((opts: { db: string; plant: string; events: string } & JsonOption) => {
+      action((opts: { db: string; plant: string; events: string; lockTimeout: string } & JsonOption) => {
         const plant = loadPlant(opts.plant);
         const events = loadEvents(opts.events, plant);
-        const book = Ledger.openSqlite(opts.db, plant);
+        const seconds = Number(opts.lockTimeout);
+        if (!/^\d+(\.\d+)?$/.test(opts.lockTimeout.trim()) || !Number.isFinite(seconds)) throw new ProcuraError(ErrorCode.input, `expected a number of seconds, got ${JSON.stringify(opts.lockTimeout)}`, { field: '--lock-timeout' });
+        const book = Ledger.openSqlite(opts.db, plant, {
+          lockTimeoutMs: Math.round(seconds * 1000),
+          onWait: (path) => process.stderr.write(`procura: ${path}: another process is posting; waiting up to ${seconds} s for it to finish\n`),
+        });
         try {
           const result = book.post(events, { file: opts.events });
           const places = plant.moneyPlaces;
@@ -123,18 +129,25 @@ export function register(program: Command): void {
 
   ledger
     .command('verify')
-    .description('check every entry balances, the trial balance is zero, the hash chain is intact and book quantities are consistent')
+    .description('check the whole store: entries balance, hash chain (entries, event records, plant versions), books checkpoint, trial balance, book quantities')
     .requiredOption('--db <file>', 'SQLite ledger store')
+    .option('--expect-head <seq:hash>', 'a head printed earlier by `procura ledger head`: the chain must still contain it (detects a removed tail)')
     .option('--json', 'machine output')
     .action(
-      action((opts: { db: string } & JsonOption) => {
+      action((opts: { db: string; expectHead?: string } & JsonOption) => {
+        const expectHead = opts.expectHead === undefined ? undefined : parseHead(opts.expectHead);
         const book = openStore(opts.db);
         try {
-          const result = book.verify();
+          const result = book.verify(expectHead ? { expectHead } : {});
           if (opts.json) printJson(result);
           else {
             for (const f of result.flagged) process.stdout.write(`flagged: entry ${f.seq} (event ${f.eventId}): ${f.flags.join('; ')}\n`);
-            if (result.ok) process.stdout.write(`ok: ${result.entries} entries balance, trial balance is zero, hash chain intact, book quantities consistent${result.flagged.length ? ` (${result.flagged.length} flagged)` : ''}\n`);
+            if (result.ok) {
+              process.stdout.write(
+                `ok: ${result.entries} entries balance, trial balance is zero, hash chain intact (entries, ${result.head.events} event records, plant versions), books checkpoint and book quantities consistent${result.flagged.length ? ` (${result.flagged.length} flagged)` : ''}\n`,
+              );
+              process.stdout.write(`head: ${result.head.seq}:${result.head.hash}${expectHead ? ` (contains the expected head ${expectHead.seq}:${expectHead.hash.slice(0, 12)}...)` : ''}\n`);
+            }
           }
           if (!result.ok) throw new ProcuraError(ErrorCode.verify, result.fault ?? 'verification failed', { file: opts.db });
         } finally {
@@ -142,6 +155,31 @@ export function register(program: Command): void {
         }
       }),
     );
+
+  ledger
+    .command('head')
+    .description('print the chain head (last entry seq:hash) to keep outside the store; `verify --expect-head` checks it later')
+    .requiredOption('--db <file>', 'SQLite ledger store')
+    .option('--json', 'machine output')
+    .action(
+      action((opts: { db: string } & JsonOption) => {
+        const book = openStore(opts.db);
+        try {
+          const head = book.head();
+          if (opts.json) printJson(head);
+          else process.stdout.write(`${head.seq}:${head.hash}\n`);
+        } finally {
+          book.close();
+        }
+      }),
+    );
+}
+
+/** "46:3f2a..." -> { seq, hash }. */
+function parseHead(text: string): { seq: number; hash: string } {
+  const match = /^(\d+):([0-9a-f]{64})$/.exec(text.trim());
+  if (!match) throw new ProcuraError(ErrorCode.input, `expected <seq>:<64 hex digits> as printed by procura ledger head, got ${JSON.stringify(text)}`, { field: '--expect-head' });
+  return { seq: Number(match[1]), hash: match[2]! };
 }
 
 function openStore(db: string): Ledger {

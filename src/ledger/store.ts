@@ -1,0 +1,228 @@
+/**
+ * The ledger's store contract: where journal entries, event records, plant versions and the
+ * books checkpoint live. The Ledger computes entries in memory; a store keeps them. One
+ * contract, several engines: `MemoryStore` (replay, backtests), `SqliteStore` (the embedded
+ * default), and later PostgreSQL through an async client.
+ *
+ * How a posting uses a store (the reason for this shape):
+ *
+ * 1. `write(fn)` opens ONE write transaction (a second writer waits for it, or fails with
+ *    E_LOCKED);
+ * 2. inside it, the ledger reads `state()` and, when the head moved since it last read (another
+ *    process appended), catches up from `books()` (the checkpoint at the head) instead of
+ *    replaying entries; it checks the tail the store has not verified yet (`scanEntries` from
+ *    `state().verified`), the idempotency keys of its events (`eventDigests`) and the entries its
+ *    reversals name (`entriesOfEvents`);
+ * 3. it computes the new entries in memory and `append`s them in one batch, with the event
+ *    records, the plant version when it changed, the new verified mark and the books after the
+ *    batch; the store numbers nothing itself and refuses a batch that does not start right after
+ *    its head.
+ *
+ * So every read a posting depends on happens inside the transaction that writes, and two
+ * writers each post exactly once. Reads outside a posting go through `read(fn)` (one
+ * consistent snapshot).
+ *
+ * Two flavours of the same contract: `SyncLedgerStore` (better-sqlite3 and memory are
+ * synchronous, which keeps `Ledger.post` synchronous for the desk and the live runner) and
+ * `LedgerStore` (every call returns a promise; what an engine over a network client such as
+ * `pg` implements). `asyncStore()` adapts the first to the second, so one contract test suite
+ * (`test/ledger/store-contract.ts`) runs against every engine.
+ */
+import type { BooksSnapshot } from './engine.js';
+import type { EventRecord, JournalEntry } from './journal.js';
+
+/** The end of the chain: the last entry's seq and hash, and how many events are recorded. */
+export interface ChainHead {
+  readonly seq: number;
+  readonly hash: string;
+  readonly events: number;
+}
+
+/** A position in the chain (seq 0 with the genesis hash is "before the first entry"). */
+export interface ChainMark {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/** A plant version as stored: its file name (for messages), text and sha256(text). */
+export interface StoredPlant {
+  readonly hash: string;
+  readonly file: string;
+  readonly text: string;
+}
+
+/** A stored plant version with the seq of the first entry posted under it. */
+export interface StoredPlantVersion extends StoredPlant {
+  readonly firstEntry: number;
+}
+
+/** What a store says about itself at the start of a transaction. */
+export interface StoreState {
+  readonly head: ChainHead;
+  /**
+   * The entry through which the chain was checked by the last posting (or verify): a posting
+   * re-hashes only the entries after it (the tail), so posting stays O(batch), not O(journal).
+   */
+  readonly verified: ChainHead;
+  /** Trigger variant and currency the store was created with (absent while empty). */
+  readonly trigger?: string;
+  readonly currency?: string;
+  /** The latest plant version. */
+  readonly plant?: StoredPlantVersion;
+}
+
+/** An entry looked up by event id, with whether a later entry reverses it. */
+export interface EntryLookup {
+  readonly entry: JournalEntry;
+  readonly reversed: boolean;
+}
+
+/** A stored event record with its hash (what entries name in `eventHash`). */
+export interface StoredEvent extends EventRecord {
+  readonly seq: number;
+  readonly hash: string;
+}
+
+/**
+ * One posting, ready to append. `entries` are numbered from `state().head.seq + 1`; their
+ * `hash`/`prevHash` are filled by the store (a durable store hashes as it writes; the memory
+ * store when they are first read), chained from the head.
+ */
+export interface PostingBatch {
+  readonly entries: readonly JournalEntry[];
+  /** Records of the events posted, in order (the store computes their hashes). */
+  readonly events: readonly EventRecord[];
+  /** A new plant version, first used by `entries[0]` (which carries its `plantHash`). */
+  readonly plant?: StoredPlant;
+  readonly trigger: string;
+  readonly currency: string;
+  /** The verified mark after this posting's tail check. */
+  readonly verified: ChainHead;
+  /** The books after the batch (a durable store keeps them as its checkpoint). */
+  books(): BooksSnapshot;
+}
+
+/** Reads, inside `read` or `write` (synchronous engines). */
+export interface SyncStoreReader {
+  state(): StoreState;
+  /** The books at `state().head` (undefined while empty). */
+  books(): BooksSnapshot | undefined;
+  /** Digests of the events posted under these ids (ids not posted are absent). */
+  eventDigests(ids: readonly string[]): Map<string, string>;
+  /** Entries of these events, in seq order, each with whether it has been reversed. */
+  entriesOfEvents(ids: readonly string[]): Map<string, EntryLookup[]>;
+  /** Entries with from <= seq <= to, in seq order, hashes as stored, read in pages. */
+  scanEntries(from: number, to?: number): Iterable<JournalEntry>;
+  /** Event records with seq >= from, in seq order. */
+  scanEvents(from?: number): Iterable<StoredEvent>;
+  /** Every plant version, oldest first. */
+  plants(): StoredPlantVersion[];
+}
+
+/** Writes, inside `write` (synchronous engines). */
+export interface SyncStoreWriter extends SyncStoreReader {
+  /** Appends a posting; returns the new head. Throws if the batch does not start right after the head. */
+  append(batch: PostingBatch): ChainHead;
+}
+
+/**
+ * A synchronous store engine (memory, better-sqlite3). One transaction at a time per store
+ * object: `beginRead` (a consistent snapshot) or `beginWrite` (the write lock: a second writer
+ * waits, then fails with E_LOCKED), ended by `commit` or `rollback`. Use `readSync`/`writeSync`.
+ */
+export interface SyncLedgerStore {
+  /** For messages: the file, or "memory". */
+  readonly name: string;
+  beginRead(): SyncStoreReader;
+  beginWrite(): SyncStoreWriter;
+  commit(): void;
+  rollback(): void;
+  close(): void;
+}
+
+/** Runs `fn` in a read transaction of `store`. */
+export function readSync<T>(store: SyncLedgerStore, fn: (reader: SyncStoreReader) => T): T {
+  const reader = store.beginRead();
+  try {
+    const result = fn(reader);
+    store.commit();
+    return result;
+  } catch (error) {
+    store.rollback();
+    throw error;
+  }
+}
+
+/** Runs `fn` in one write transaction of `store`: committed when it returns, rolled back when it throws. */
+export function writeSync<T>(store: SyncLedgerStore, fn: (writer: SyncStoreWriter) => T): T {
+  const writer = store.beginWrite();
+  try {
+    const result = fn(writer);
+    store.commit();
+    return result;
+  } catch (error) {
+    store.rollback();
+    throw error;
+  }
+}
+
+/** Reads, inside `read` or `write` (asynchronous engines). */
+export interface StoreReader {
+  state(): Promise<StoreState>;
+  books(): Promise<BooksSnapshot | undefined>;
+  eventDigests(ids: readonly string[]): Promise<Map<string, string>>;
+  entriesOfEvents(ids: readonly string[]): Promise<Map<string, EntryLookup[]>>;
+  scanEntries(from: number, to?: number): AsyncIterable<JournalEntry>;
+  scanEvents(from?: number): AsyncIterable<StoredEvent>;
+  plants(): Promise<StoredPlantVersion[]>;
+}
+
+export interface StoreWriter extends StoreReader {
+  append(batch: PostingBatch): Promise<ChainHead>;
+}
+
+/** An asynchronous store engine (the contract a PostgreSQL engine implements). */
+export interface LedgerStore {
+  readonly name: string;
+  read<T>(fn: (reader: StoreReader) => Promise<T>): Promise<T>;
+  write<T>(fn: (writer: StoreWriter) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/**
+ * The async face of a synchronous store, so the contract suite and async callers use every
+ * engine the same way. The transaction stays open across the callback's awaits; like a single
+ * database client, the result serves one caller at a time.
+ */
+export function asyncStore(store: SyncLedgerStore): LedgerStore {
+  const reader = (r: SyncStoreReader): StoreReader => ({
+    state: async () => r.state(),
+    books: async () => r.books(),
+    eventDigests: async (ids) => r.eventDigests(ids),
+    entriesOfEvents: async (ids) => r.entriesOfEvents(ids),
+    scanEntries: (from, to) => toAsync(r.scanEntries(from, to)),
+    scanEvents: (from) => toAsync(r.scanEvents(from)),
+    plants: async () => r.plants(),
+  });
+  const run = async <T>(begin: () => SyncStoreReader, fn: (r: SyncStoreReader) => Promise<T>): Promise<T> => {
+    const r = begin();
+    try {
+      const result = await fn(r);
+      store.commit();
+      return result;
+    } catch (error) {
+      store.rollback();
+      throw error;
+    }
+  };
+  return {
+    name: store.name,
+    read: (fn) => run(() => store.beginRead(), (r) => fn(reader(r))),
+    write: (fn) => run(() => store.beginWrite(), (w) => fn({ ...reader(w), append: async (batch) => (w as SyncStoreWriter).append(batch) })),
+    close: async () => store.close(),
+  };
+}
+
+async function* toAsync<T>(items: Iterable<T>): AsyncIterable<T> {
+  for (const item of items) yield item;
+}
