@@ -11,6 +11,7 @@ const modules: Record<string, () => Promise<{ bench: Bench }>> = {
   signals: () => import('./signals.js'),
   costfeed: () => import('./costfeed.js'),
   live: () => import('./live.js'),
+  startup: () => import('./startup.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -1,20 +1,18 @@
 /**
  * The `procura` command. This is the composition root: the only place that wires adapters
  * (stores, venues, clocks, data sources) together. Each command group lives in its own file
- * under commands/ and registers itself here.
+ * under commands/ and is listed in commands.ts; only the group named on the command line is
+ * loaded (start-up stays small: no ccxt, danfojs-node or backtester for `procura --help`).
  */
+import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
-import { register as registerLedger } from './commands/ledger.js';
-import { register as registerSignals } from './commands/signals.js';
-import { register as registerData } from './commands/data.js';
-import { register as registerCost } from './commands/cost.js';
-import { register as registerBacktest } from './commands/backtest.js';
-import { register as registerLive } from './commands/live.js';
+import { COMMANDS, commandNamed } from './commands.js';
 
 const program = new Command();
 program
   .name('procura')
   .description('Cost-driven commodity procurement and hedging: backflush cost ledger, cost feed, signals, backtests, live runs.')
+  .version(packageVersion(), '-V, --version', 'print the version')
   .showHelpAfterError()
   .configureOutput({ writeErr: (text) => process.stderr.write(text) })
   .exitOverride((error) => {
@@ -22,15 +20,25 @@ program
     process.exit(error.exitCode === 0 ? 0 : 2);
   });
 
-const registrations: Array<(program: Command) => void> = [
-  // command groups register here, one import each
-  registerLedger,
-  registerSignals,
-  registerData,
-  registerCost,
-  registerBacktest,
-  registerLive,
-];
-for (const register of registrations) register(program);
+const named = commandNamed(process.argv.slice(2));
+if (named !== undefined) {
+  (await COMMANDS[named]!.load()).register(program);
+} else {
+  // Help, --version or a mistyped command: the list of groups is all that is needed.
+  for (const [name, entry] of Object.entries(COMMANDS)) program.command(name).description(entry.description);
+  program.configureHelp({ subcommandTerm: (command) => COMMANDS[command.name()]?.term ?? command.name() });
+}
 
 await program.parseAsync(process.argv);
+
+function packageVersion(): string {
+  for (const up of ['../../../package.json', '../../package.json']) {
+    try {
+      const json = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (json.name === 'procura' && json.version !== undefined) return json.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return 'unknown';
+}

@@ -8,8 +8,6 @@
 import type { Command } from 'commander';
 import { ProcuraError } from '../../core/errors.js';
 import { formatTime, parseTime, systemClock } from '../../core/time.js';
-import { CcxtVenue } from '../../venues/ccxt/ccxt-venue.js';
-import { downloadCandles } from '../../venues/ccxt/download-candles.js';
 import { action, printJson } from '../run.js';
 
 interface FetchOptions {
@@ -46,6 +44,9 @@ export function defaultCandleFile(exchange: string, symbol: string, timeframe: s
 
 async function runFetch(options: FetchOptions): Promise<void> {
   const since = options.since === undefined ? undefined : parseTime(options.since, { field: '--since' });
+  // ccxt is loaded only by the commands that talk to an exchange (start-up of every other command).
+  const { CcxtVenue } = await import('../../venues/ccxt/ccxt-venue.js');
+  const { downloadCandles } = await import('../../venues/ccxt/download-candles.js');
   const venue = new CcxtVenue({
     exchange: options.exchange,
     mode: options.sandbox ? 'sandbox' : 'market-data',

@@ -8,7 +8,6 @@ import type { Command } from 'commander';
 import { ProcuraError, ErrorCode } from '../../core/errors.js';
 import { formatTime } from '../../core/time.js';
 import { Ledger, loadPlant, entryToJson, eventToJson, type LedgerEvent } from '../../ledger/index.js';
-import { importCsvFile, loadImportMap } from '../../ledger/csv-import.js';
 import { action, printJson } from '../run.js';
 import { formatCount } from '../format.js';
 
@@ -34,13 +33,15 @@ export function registerImport(ledger: Command): void {
     .action(action((file: string, options: ImportOptions) => runImport(file, options)));
 }
 
-function runImport(file: string, options: ImportOptions): void {
+async function runImport(file: string, options: ImportOptions): Promise<void> {
   if (options.db === undefined && options.dryRun !== true) {
     throw new ProcuraError(ErrorCode.input, 'give --db FILE to post the events, or --dry-run to print them', { field: '--db' });
   }
   if (options.db !== undefined && options.dryRun === true) {
     throw new ProcuraError(ErrorCode.input, '--dry-run posts nothing: leave out --db, or leave out --dry-run to post', { field: '--dry-run' });
   }
+  // Loaded on use: csv-parse and the mapping schema are not needed by the other ledger commands.
+  const { importCsvFile, loadImportMap } = await import('../../ledger/csv-import.js');
   const plant = loadPlant(options.plant);
   const map = loadImportMap(options.map);
   const result = importCsvFile(file, map, plant);

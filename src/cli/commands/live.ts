@@ -8,8 +8,8 @@
  */
 import type { Command } from 'commander';
 import { loadLiveConfig } from '../../live/config.js';
-import { formatReconcile } from '../../live/reconcile.js';
-import { createLiveLogger, LiveRunner } from '../../live/runner.js';
+import { InputError } from '../../core/errors.js';
+import { didYouMean } from '../../core/did-you-mean.js';
 import { action, printJson } from '../run.js';
 
 interface LiveOptions {
@@ -34,8 +34,17 @@ export function register(program: Command): void {
     .action(action((options: LiveOptions) => runLive(options)));
 }
 
+/** pino's levels, checked before anything starts (pino itself throws a stack trace on a typo). */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 async function runLive(options: LiveOptions): Promise<void> {
+  if (!LOG_LEVELS.includes(options.logLevel)) {
+    throw new InputError(`expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(options.logLevel)}${didYouMean(options.logLevel, LOG_LEVELS)}`, { field: '--log-level' });
+  }
   const config = loadLiveConfig(options.config);
+  // Loaded here, not at start: the runner brings ccxt, which costs every other command ~1 s of start-up.
+  const { LiveRunner, createLiveLogger } = await import('../../live/runner.js');
+  const { formatReconcile } = await import('../../live/reconcile.js');
   if (options.reconcileOnly) {
     const runner = await LiveRunner.open({ config, logger: createLiveLogger(process.stderr, 'warn'), readOnly: true });
     try {

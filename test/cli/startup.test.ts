@@ -1,0 +1,70 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { procura, ROOT } from '../support/cli.js';
+import { COMMANDS, commandNamed } from '../../src/cli/commands.js';
+
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'procura-startup-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** The module URLs a procura command line resolves. */
+function loaded(args: readonly string[], name: string): string[] {
+  const file = join(dir, `${name}.txt`);
+  const r = spawnSync(process.execPath, ['--import', join(ROOT, 'test', 'support', 'record-imports.mjs'), join(ROOT, 'bin', 'procura.js'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PROCURA_RECORD_IMPORTS: file },
+    encoding: 'utf8',
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return readFileSync(file, 'utf8').split('\n').filter(Boolean);
+}
+
+describe('start-up loads only what the command uses', () => {
+  it('the command list main.ts shows matches what each command module registers', async () => {
+    const real = new Command();
+    for (const entry of Object.values(COMMANDS)) (await entry.load()).register(real);
+    const help = real.createHelp();
+    expect(real.commands.map((c) => c.name())).toEqual(Object.keys(COMMANDS));
+    for (const command of real.commands) {
+      expect(COMMANDS[command.name()]!.description, command.name()).toBe(command.description());
+      expect(COMMANDS[command.name()]!.term, command.name()).toBe(help.subcommandTerm(command));
+    }
+    expect(commandNamed(['--help'])).toBeUndefined();
+    expect(commandNamed(['ledger', 'verify', '--db', 'x'])).toBe('ledger');
+    expect(commandNamed(['help', 'backtest'])).toBe('backtest');
+  });
+
+  it('procura --help and procura ledger verify load neither ccxt, danfojs-node nor the backtester', () => {
+    const db = join(dir, 'small.sqlite');
+    const post = procura(['ledger', 'post', '--db', db, '--plant', join(ROOT, 'config', 'ammonia-plant.yaml'), '--events', join(ROOT, 'config', 'ammonia-events.jsonl')]);
+    expect(post.status, post.stderr).toBe(0);
+    const heavy = (urls: string[]): string[] => urls.filter((u) => /node_modules\/(ccxt|danfojs-node|@tensorflow)\/|\/src\/(engine|venues|live)\//.test(u));
+    const help = loaded(['--help'], 'help');
+    expect(help.some((u) => u.includes('/commander/'))).toBe(true);
+    expect(heavy(help)).toEqual([]);
+    const verify = loaded(['ledger', 'verify', '--db', db], 'verify');
+    expect(verify.some((u) => u.includes('better-sqlite3') || u.includes('/src/ledger/'))).toBe(true);
+    expect(heavy(verify)).toEqual([]);
+    // The commands that use ccxt still load it.
+    expect(loaded(['data', 'fetch', '--help'], 'fetch-help').length).toBeGreaterThan(0);
+  });
+
+  it('procura --version prints the package version; the help lists every command', () => {
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
+    const r = procura(['--version']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`${version}\n`);
+    const help = procura(['--help']);
+    expect(help.status).toBe(0);
+    for (const entry of Object.values(COMMANDS)) expect(help.stdout).toContain(entry.term);
+    const typo = procura(['ledgr']);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain('Did you mean ledger?');
+  });
+});
