@@ -13,8 +13,12 @@ program
   .name('procura')
   .description('Cost-driven commodity procurement and hedging: backflush cost ledger, cost feed, signals, backtests, live runs.')
   .version(packageVersion(), '-V, --version', 'print the version')
-  .showHelpAfterError()
-  .configureOutput({ writeErr: (text) => process.stderr.write(text) })
+  .showHelpAfterError('(procura --help, or procura <command> --help, shows the usage)')
+  .configureOutput({
+    writeErr: (text) => process.stderr.write(text),
+    // Usage errors read like every other procura error: "procura: <message>", exit 2 below.
+    outputError: (text, write) => write(`procura: ${text.replace(/^error: /, '')}`),
+  })
   .exitOverride((error) => {
     // commander's own usage errors (unknown option, missing argument) exit 2 like any bad input.
     process.exit(error.exitCode === 0 ? 0 : 2);

@@ -51,7 +51,7 @@ export function parseYamlConfig<S extends z.ZodType>(text: string, file: string,
     const line = firstError.linePos?.[0]?.line ?? lineCounter.linePos(firstError.pos[0]).line;
     throw new ConfigError(`not valid YAML: ${firstError.message.split('\n')[0]}`, { file, line });
   }
-  const data: unknown = doc.toJS();
+  const data: unknown = toJsRefusingAliasBombs(doc, file);
   const lineOf = (path: ConfigPath): number | undefined => {
     const node = nodeAt(doc.contents as YamlNode | null, path);
     const offset = node?.range?.[0];
@@ -172,4 +172,23 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value as Record<string, unknown>)) deepFreeze(child);
   }
   return value;
+}
+
+/** The most alias expansions a config may use (yaml's `maxAliasCount`; real configs use a handful). */
+export const MAX_YAML_ALIASES = 100;
+
+/**
+ * `doc.toJS()` with a bound on alias expansion: a document whose aliases expand past the bound
+ * (a "billion laughs" bomb) is refused as a ConfigError naming the file, instead of exhausting
+ * memory or ending in an internal error.
+ */
+export function toJsRefusingAliasBombs(doc: { toJS(options?: { maxAliasCount?: number }): unknown }, file: string): unknown {
+  try {
+    return doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    if (error instanceof ReferenceError || /alias/i.test((error as Error).message)) {
+      throw new ConfigError(`refused: YAML aliases expand too far (${(error as Error).message.split('\n')[0]}; at most ${MAX_YAML_ALIASES} expansions)`, { file });
+    }
+    throw error;
+  }
 }

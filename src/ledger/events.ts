@@ -128,6 +128,8 @@ const FIELDS: Record<LedgerEventType, readonly string[]> = {
   hedge: ['instrument', 'qty', 'price', 'fee'],
   'hedge-mark': ['instrument', 'price'],
 };
+/** Fields holding amounts or quantities: decimal strings only. */
+const DECIMAL_FIELDS = ['qty', 'unitPrice', 'fee', 'amount', 'price'];
 const ALLOWED = new Map<string, ReadonlySet<string>>(Object.entries(FIELDS).map(([type, fields]) => [type, new Set([...COMMON, ...fields])]));
 
 /** Reads a JSON Lines event file and validates it against `plant`. */
@@ -176,7 +178,50 @@ export function parseEventLine(raw: string, source: EventSource, plant: Plant): 
   } catch (error) {
     throw new InputError(`malformed JSON: ${(error as Error).message}`, { file: source.file, line: source.line });
   }
+  const repeated = repeatedKey(raw);
+  if (repeated !== undefined) throw new InputError('key given twice in one event (JSON keeps only the last value; give it once)', { file: source.file, line: source.line, field: repeated });
   return parseEventObject(value, source, plant);
+}
+
+/**
+ * The first key that appears twice in one object of a valid JSON text, or undefined. JSON.parse
+ * silently keeps the last value, which would post an event other than the one written.
+ */
+export function repeatedKey(text: string): string | undefined {
+  const stack: (Set<string> | undefined)[] = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 34 /* " */) {
+      let j = i + 1;
+      let escaped = false;
+      for (; j < text.length; j += 1) {
+        const d = text.charCodeAt(j);
+        if (d === 92 /* \ */) {
+          escaped = true;
+          j += 1;
+        } else if (d === 34) break;
+      }
+      const keys = stack[stack.length - 1];
+      if (expectKey && keys) {
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
+        if (keys.has(key)) return key;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === 123 /* { */) {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === 91 /* [ */) {
+      stack.push(undefined);
+    } else if (c === 125 /* } */ || c === 93 /* ] */) {
+      stack.pop();
+    } else if (c === 44 /* , */) {
+      expectKey = stack[stack.length - 1] !== undefined;
+    }
+  }
+  return undefined;
 }
 
 /** Validates an already-decoded event object (used by parseEvents and by callers building events from JSON). */
@@ -204,6 +249,12 @@ export function parseEventObject(value: unknown, source: EventSource, plant: Pla
     if (o[field] === undefined) throw new InputError('missing', where(field));
     return o[field];
   };
+  // Amounts and quantities are decimal strings: a JSON number has already passed through a
+  // binary float (0.1, 3450.000000000001) before we see it.
+  for (const field of DECIMAL_FIELDS) {
+    const v = o[field];
+    if (typeof v === 'number') throw new InputError(`expected a decimal string like "${Number.isFinite(v) ? String(v) : '12.50'}", got the JSON number ${String(v)} (amounts and quantities are quoted)`, where(field));
+  }
   const at = parseTime(required('at'), where('at'));
   const knownAt = o.knownAt === undefined ? at : parseTime(o.knownAt, where('knownAt'));
   if (knownAt < at) throw new InputError('knownAt must not be before at', where('knownAt'));

@@ -18,6 +18,7 @@ import { TRIGGERS, type Trigger } from './accounts.js';
 
 export { DecimalSchema, NonNegativeDecimalSchema, PositiveDecimalSchema, DateSchema } from '../config/schemas.js';
 import { NonNegativeDecimalSchema, PositiveDecimalSchema, DateSchema } from '../config/schemas.js';
+import { toJsRefusingAliasBombs } from '../config/load.js';
 
 const IdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/, 'expected an id of letters, digits, "_", ".", ":" or "-"');
 
@@ -267,7 +268,7 @@ export function parsePlant(text: string, file: string): Plant {
     throw new ConfigError(`malformed YAML: ${error.message.split('\n')[0]}`, { file, line });
   }
   const locate = (path: readonly PropertyKey[]): Where => ({ file, line: lineOf(doc, lineCounter, path), field: fieldName(path) });
-  const result = PlantSchema.safeParse(doc.toJS());
+  const result = PlantSchema.safeParse(toJsRefusingAliasBombs(doc, file));
   if (!result.success) {
     const issue = deepestIssue(result.error.issues);
     const path = issue.code === 'unrecognized_keys' && issue.keys.length > 0 ? [...issue.path, issue.keys[0]!] : issue.path;

@@ -78,6 +78,8 @@ export interface LoadOptions {
 
 const TIME_COLUMNS = ['timestamp', 'date', 'time', 'datetime', 'month', 'data'];
 const CLOSE_COLUMNS = ['price', 'close', 'value'];
+/** Column names that are never a price: a two-column file with one of these has no price column. */
+const NOT_PRICE_COLUMNS = ['volume', 'vol', 'qty', 'quantity', 'count', 'trades', 'number_of_trades', 'open_interest', 'openinterest', 'turnover', 'amount', 'shares', 'contracts', 'size'];
 const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 
 /** Reads a CSV price file (see `parseSeries` for the formats). Throws InputError naming file, line and field. */
@@ -503,7 +505,16 @@ function chooseLayout(header: readonly string[], lower: readonly string[], file:
   }
   const close = find(CLOSE_COLUMNS);
   if (close >= 0) return { time, close, ohlc: undefined, volume: undefined };
-  if (header.length === 2) return { time, close: 1 - time, ohlc: undefined, volume: undefined };
+  if (header.length === 2) {
+    const other = 1 - time;
+    if (NOT_PRICE_COLUMNS.includes(lower[other]!)) {
+      throw new InputError(
+        `no price column: ${JSON.stringify(header[other])} is not a price (expected open/high/low/close, ${CLOSE_COLUMNS.join(', ')}, or a column option naming the price column)`,
+        { file, line: 1, field: header[other] },
+      );
+    }
+    return { time, close: other, ohlc: undefined, volume: undefined };
+  }
   throw new InputError(
     `cannot tell which column holds the price: expected open/high/low/close, price, or a column option naming one of ${header.filter((_, i) => i !== time).slice(0, 8).join(', ')}${header.length > 9 ? ', ...' : ''}`,
     { file, line: 1 },
