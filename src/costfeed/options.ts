@@ -8,7 +8,7 @@
  *   materials:                 # per material; overrides the plant file and the defaults
  *     natgas: { leadTimeDays: 7, serviceLevel: 0.98, onOrder: "20000" }
  *   pricing:                   # material -> price series (files relative to this file)
- *     - { material: natgas, series: { file: ../backtests/data/natural-gas/daily.csv }, priceUnit: USD/MMBtu, factor: "1" }
+ *     - { material: natgas, series: { file: ../backtests/data/natural-gas/daily.csv, cadence: daily }, priceUnit: USD/MMBtu, factor: "1" }
  *   hedgeInstruments:          # hedge instrument -> material units per instrument unit
  *     NG: { material: natgas, factor: "10000" }
  *

@@ -2,6 +2,7 @@
  * A backtest's results: the strategy's run beside the jit and schedule baselines on the same
  * scenario, as a summary table, as JSON (decimal strings) and as the HTML report's data.
  */
+import { dirname, relative } from 'node:path';
 import { Decimal, ZERO } from '../core/decimal.js';
 import { formatDate, type EpochMs } from '../core/time.js';
 import { toPlainJson } from '../pipeline/index.js';
@@ -164,7 +165,7 @@ export function resultJson(result: BacktestResult): unknown {
     ledger: { entries: r.ledgerEntries, balances: Object.fromEntries([...r.ledgerBalances].map(([k, v]) => [k, v.toFixed()])) },
   });
   return {
-    scenario: { name: s.config.name, file: s.file, configHash: s.hash, plantHash: s.plant.hash, seed: s.config.seed, from: formatDate(s.from), to: formatDate(s.to), strategy: s.strategy.definition.name, params: s.strategy.params },
+    scenario: { name: s.config.name, file: s.file, configHash: s.hash, plantHash: s.plant.hash, seed: s.config.seed, from: formatDate(s.from), to: formatDate(s.to), strategy: s.strategy.definition.name, params: s.strategy.params, prices: pricesJson(s) },
     assumptions: result.assumptions,
     result: runJson(result.run),
     baselines: Object.fromEntries([...result.baselines].filter(([, r]) => r !== result.run).map(([name, r]) => [name, runJson(r)])),
@@ -241,4 +242,9 @@ export function reportData(result: BacktestResult, sweep: BacktestReportData['sw
 
 export function formatDay(at: EpochMs): string {
   return formatDate(at);
+}
+
+/** Each material's price file (relative to the scenario) with its cadence and whether it was declared or inferred. */
+function pricesJson(s: Scenario): Array<{ material: string; file: string; cadence: string; cadenceSource: string }> {
+  return s.materials.map((m) => ({ material: m.id, file: relative(dirname(s.file), m.series.file), cadence: m.series.interval, cadenceSource: m.series.intervalSource }));
 }

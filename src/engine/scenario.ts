@@ -8,10 +8,11 @@
 import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { Decimal, ZERO } from '../core/decimal.js';
+import { InputError } from '../core/errors.js';
 import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { loadYamlConfig, type ConfigPath, type LoadedConfig } from '../config/load.js';
 import { DateSchema, DecimalSchema, NonNegativeDecimalSchema, PositiveDecimalSchema, loadPlant, type Plant } from '../ledger/index.js';
-import { closeKnownAt, loadSeries, type PriceSeries } from '../market/index.js';
+import { CADENCES, closeKnownAt, loadSeries, type Cadence, type PriceSeries } from '../market/index.js';
 import { ProductionPlan, loadPlan, planFromRate } from '../costfeed/index.js';
 import { RiskConfigSchema, parseRiskConfig, type RiskLimits } from '../pipeline/index.js';
 import { CronSchedule } from './schedule.js';
@@ -25,6 +26,12 @@ const SeriesRefSchema = z.strictObject({
   file: z.string().min(1),
   /** Column of a wide table (World Bank). */
   column: z.string().min(1).optional(),
+  /**
+   * The bar length: daily, weekly or monthly. The file's dates must fit it (a file that does
+   * not is refused with its line); when absent it is inferred from the median step and the
+   * run prints that it was inferred.
+   */
+  cadence: z.enum(CADENCES).optional(),
 });
 
 const MaterialSetupSchema = z.strictObject({
@@ -179,10 +186,18 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
     throw fail(['hedges'], `strategy ${strategyName} hedges, but the scenario names no hedge instrument`);
   }
 
-  const loadRef = (at: ConfigPath, ref: { file: string; column?: string | undefined }): PriceSeries => {
+  const loadRef = (at: ConfigPath, ref: { file: string; column?: string | undefined; cadence?: Cadence | undefined }): PriceSeries => {
     const seriesFile = path(ref.file);
     if (!existsSync(seriesFile)) throw fail([...at, 'file'], `price file not found: ${seriesFile}`);
-    return loadSeries(seriesFile, ref.column === undefined ? {} : { column: ref.column });
+    try {
+      return loadSeries(seriesFile, { column: ref.column, cadence: ref.cadence });
+    } catch (error) {
+      // The file's own line is the place to look; say where the cadence was declared too.
+      if (error instanceof InputError && ref.cadence !== undefined && /declared/.test(error.detail)) {
+        throw new InputError(`${error.detail} (cadence: ${ref.cadence} is set in ${file} at ${[...at, 'cadence'].join('.')})`, error.where);
+      }
+      throw error;
+    }
   };
 
   const slowWindow = needs.signal?.slow ?? 1;

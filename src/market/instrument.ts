@@ -3,7 +3,7 @@
  * exchange symbol prices a material, and the factor that turns the quoted price into a price
  * per material unit. Examples:
  *
- *   { material: natgas, series: { file: backtests/data/natural-gas/daily.csv }, priceUnit: "USD/MMBtu", factor: "1" }
+ *   { material: natgas, series: { file: backtests/data/natural-gas/daily.csv, cadence: daily }, priceUnit: "USD/MMBtu", factor: "1" }
  *   { material: copper, series: { file: ..., column: copper }, priceUnit: "USD/lb", unit: t, factor: "2204.62" }
  *   { material: natgas, symbol: { exchange: nymex, symbol: NG }, priceUnit: "USD/contract", unit: MMBtu, factor: "0.0001" }
  *
@@ -15,13 +15,14 @@ import { z } from 'zod';
 import { Decimal } from '../core/decimal.js';
 import { ConfigError, type Where } from '../core/errors.js';
 import type { EpochMs } from '../core/time.js';
-import { closeKnownAt, indexKnownAt, loadSeries, type PriceSeries } from './series.js';
+import { CADENCES, closeKnownAt, indexKnownAt, loadSeries, type Cadence, type PriceSeries } from './series.js';
 
 const DECIMAL_TEXT = /^[-+]?\d+(\.\d+)?$/;
 
 export const MaterialPricingSchema = z.strictObject({
   material: z.string().min(1),
-  series: z.strictObject({ file: z.string().min(1), column: z.string().min(1).optional() }).optional(),
+  /** A CSV file, its column (wide tables) and its cadence (daily, weekly, monthly; inferred from the dates when absent). */
+  series: z.strictObject({ file: z.string().min(1), column: z.string().min(1).optional(), cadence: z.enum(CADENCES).optional() }).optional(),
   symbol: z.strictObject({ exchange: z.string().min(1).optional(), symbol: z.string().min(1) }).optional(),
   /** How the source quotes, e.g. "USD/lb" (documentation; checked only for presence). */
   priceUnit: z.string().min(1),
@@ -33,7 +34,7 @@ export const MaterialPricingSchema = z.strictObject({
 export type MaterialPricingInput = z.input<typeof MaterialPricingSchema>;
 
 export type PriceSource =
-  | { readonly kind: 'series'; readonly file: string; readonly column: string | undefined }
+  | { readonly kind: 'series'; readonly file: string; readonly column: string | undefined; readonly cadence: Cadence | undefined }
   | { readonly kind: 'symbol'; readonly exchange: string | undefined; readonly symbol: string };
 
 /** A validated, frozen mapping. */
@@ -72,7 +73,7 @@ export function parseMaterialPricing(raw: unknown, where: Where = {}): MaterialP
     throw new ConfigError(`factor must be greater than zero, got ${factorText}`, { ...where, field: `${prefix}factor` });
   }
   const source: PriceSource = value.series
-    ? { kind: 'series', file: value.series.file, column: value.series.column }
+    ? { kind: 'series', file: value.series.file, column: value.series.column, cadence: value.series.cadence }
     : { kind: 'symbol', exchange: value.symbol!.exchange, symbol: value.symbol!.symbol };
   return Object.freeze({ material: value.material, source: Object.freeze(source), priceUnit: value.priceUnit, unit: value.unit, factor });
 }
@@ -104,7 +105,7 @@ export function loadPricingSeries(pricing: MaterialPricing, baseDir?: string): P
     throw new ConfigError(`material ${pricing.material} is priced by exchange symbol ${pricing.source.symbol}, not a file`, { field: 'series' });
   }
   const file = isAbsolute(pricing.source.file) || baseDir === undefined ? pricing.source.file : resolve(baseDir, pricing.source.file);
-  return loadSeries(file, { column: pricing.source.column });
+  return loadSeries(file, { column: pricing.source.column, cadence: pricing.source.cadence });
 }
 
 /** Convenience for callers holding a config file path: the directory to resolve series files against. */

@@ -67,7 +67,7 @@ export async function resample(series: PriceSeries, target: ResampleTarget): Pro
     ...(series.closeOnly ? {} : { open: column('open'), high: column('high'), low: column('low') }),
     ...(series.volume ? { volume: column('volume') } : {}),
   });
-  return { ...out, column: series.column, interval: target === 'weekly' ? Interval.weekly : Interval.monthly, missing: series.missing, warnings: series.warnings };
+  return { ...out, column: series.column, interval: target === 'weekly' ? Interval.weekly : Interval.monthly, intervalSource: 'declared', missing: series.missing, warnings: series.warnings };
 }
 
 /** One row of `summarize`. */

@@ -35,6 +35,19 @@ export const Interval = {
 } as const;
 export type Interval = (typeof Interval)[keyof typeof Interval];
 
+/**
+ * The bar lengths a price file may declare (`cadence:` on a series in a scenario or the cost
+ * feed's options). A declared cadence is checked against the file's dates (see
+ * `cadenceProblem`) and replaces the guess; without one the interval is inferred from the
+ * median step (`guessInterval`) and callers print that it was inferred.
+ */
+export const Cadence = { daily: 'daily', weekly: 'weekly', monthly: 'monthly' } as const;
+export type Cadence = (typeof Cadence)[keyof typeof Cadence];
+export const CADENCES: readonly Cadence[] = [Cadence.daily, Cadence.weekly, Cadence.monthly];
+
+/** Whether a series' interval was declared (a checked `cadence:`) or inferred from its dates. */
+export type IntervalSource = 'declared' | 'inferred';
+
 /** Rows skipped because a value was missing (empty cell). */
 export interface MissingRows {
   readonly count: number;
@@ -62,6 +75,8 @@ export interface PriceSeries {
   /** True when the file had a single price per bar: open, high, low and close are then the same array. */
   readonly closeOnly: boolean;
   readonly interval: Interval;
+  /** `declared` when the file's configuration gave a cadence (checked against the dates), `inferred` otherwise. */
+  readonly intervalSource: IntervalSource;
   readonly missing: MissingRows;
   /** Indices of bars with a negative open, high, low or close. */
   readonly negativeAt: readonly number[];
@@ -74,6 +89,8 @@ export interface LoadOptions {
   readonly column?: string | undefined;
   /** Overrides the series id. */
   readonly id?: string | undefined;
+  /** The declared bar length: the dates must fit it (else InputError with file, line, field); no guessing. */
+  readonly cadence?: Cadence | undefined;
 }
 
 const TIME_COLUMNS = ['timestamp', 'date', 'time', 'datetime', 'month', 'data'];
@@ -125,6 +142,9 @@ export function parseSeries(text: string, file: string, options: LoadOptions = {
   let n = 0;
   let previousLine = 0;
   let previousTime = 0;
+  const cadence = options.cadence;
+  /** The first line whose step from the previous date is as long as the next coarser cadence (see cadenceSpacingProblem). */
+  let longStepLine = 0;
 
   for (let index = 0; index < source.count; index += 1) {
     const cells = source.cells(index);
@@ -157,6 +177,11 @@ export function parseSeries(text: string, file: string, options: LoadOptions = {
         throw new InputError(`timestamps out of order: ${JSON.stringify(timeText.trim())} comes after line ${previousLine}`, { file, line: lineNo, field: header[layout.time] });
       }
     }
+    if (cadence !== undefined) {
+      const problem = cadenceStepProblem(cadence, previousLine > 0 ? previousTime : undefined, t);
+      if (problem !== undefined) throw new InputError(problem, { file, line: lineNo, field: header[layout.time] });
+      if (longStepLine === 0 && previousLine > 0 && t - previousTime >= cadenceTooLongMs(cadence)) longStepLine = lineNo;
+    }
     previousTime = t;
     previousLine = lineNo;
     if (isMissing) {
@@ -181,7 +206,12 @@ export function parseSeries(text: string, file: string, options: LoadOptions = {
   if (n === 0) throw new InputError('no price rows', { file, line: source.lastLine, field: header[layout.close] });
 
   const closeArray = close.slice(0, n);
+  if (cadence !== undefined) {
+    const problem = cadenceSpacingProblem(cadence, at.subarray(0, n));
+    if (problem !== undefined) throw new InputError(problem, { file, line: longStepLine || 2, field: header[layout.time] });
+  }
   return buildSeries({
+    cadence,
     id: options.id ?? defaultId(file, options.column),
     file,
     column: options.column,
@@ -208,6 +238,8 @@ interface SeriesParts {
   readonly volume?: Float64Array | undefined;
   readonly missingLines?: readonly number[];
   readonly negativeAt?: readonly number[];
+  /** A declared (already checked) cadence; the interval is guessed when undefined. */
+  readonly cadence?: Cadence | undefined;
 }
 
 function buildSeries(parts: SeriesParts): PriceSeries {
@@ -235,7 +267,8 @@ function buildSeries(parts: SeriesParts): PriceSeries {
     close: parts.close,
     volume: parts.volume,
     closeOnly,
-    interval: guessInterval(parts.at),
+    interval: parts.cadence ?? guessInterval(parts.at),
+    intervalSource: parts.cadence === undefined ? 'inferred' : 'declared',
     missing: { count: missingLines.length, lines: missingLines },
     negativeAt,
     warnings,
@@ -446,10 +479,10 @@ export function barTimeFormatter(series: Pick<PriceSeries, 'at'>): (at: EpochMs)
   return allMidnights ? formatDate : (at) => new Date(at).toISOString();
 }
 
-/** Guesses the interval from the median step between bars (sampled on long series). */
-export function guessInterval(at: Float64Array): Interval {
+/** The median step between bars in ms (sampled on long series); undefined with fewer than two bars. */
+export function medianStepMs(at: Float64Array): number | undefined {
   const n = at.length;
-  if (n < 2) return Interval.unknown;
+  if (n < 2) return undefined;
   const samples = Math.min(n - 1, 10_001);
   const stride = (n - 1) / samples;
   const steps = new Float64Array(samples);
@@ -458,7 +491,13 @@ export function guessInterval(at: Float64Array): Interval {
     steps[k] = at[i + 1]! - at[i]!;
   }
   steps.sort();
-  const median = steps[samples >> 1]!;
+  return steps[samples >> 1]!;
+}
+
+/** Guesses the interval from the median step between bars (sampled on long series). */
+export function guessInterval(at: Float64Array): Interval {
+  const median = medianStepMs(at);
+  if (median === undefined) return Interval.unknown;
   const days = median / DAY_MS;
   if (median < 3_600_000) return Interval.minute;
   if (median < DAY_MS) return Interval.hourly;
@@ -467,6 +506,50 @@ export function guessInterval(at: Float64Array): Interval {
   if (days >= 27 && days <= 32) return Interval.monthly;
   if (days >= 360 && days <= 370) return Interval.yearly;
   return Interval.irregular;
+}
+
+/** How output names a series' cadence: `daily (declared)`, or `weekly (inferred from the dates; declare cadence: to fix it)`. */
+export function cadenceLabel(series: Pick<PriceSeries, 'interval' | 'intervalSource'>): string {
+  return series.intervalSource === 'declared' ? `${series.interval} (declared)` : `${series.interval} (inferred from the dates; declare cadence: to fix it)`;
+}
+
+/**
+ * Why the date `t` cannot follow `previous` in a file of the declared cadence, or undefined
+ * when it fits. Every date is a UTC midnight; a weekly bar starts at least 7 days after the
+ * previous one and a monthly bar in a later calendar month (two bars inside one bar length
+ * would overlap). Gaps (holidays, missing weeks) are allowed.
+ */
+export function cadenceStepProblem(cadence: Cadence, previous: EpochMs | undefined, t: EpochMs): string | undefined {
+  if (t % DAY_MS !== 0) return `a ${cadence} file has dates (UTC midnights), got ${new Date(t).toISOString()}`;
+  if (previous === undefined) return undefined;
+  if (cadence === Cadence.weekly && t - previous < 7 * DAY_MS) {
+    return `${formatDate(t)} is ${Math.round((t - previous) / DAY_MS)} day(s) after the previous date ${formatDate(previous)}, but the file is declared weekly (a bar spans 7 days)`;
+  }
+  if (cadence === Cadence.monthly) {
+    const a = new Date(previous);
+    const b = new Date(t);
+    if (a.getUTCFullYear() === b.getUTCFullYear() && a.getUTCMonth() === b.getUTCMonth()) {
+      return `${formatDate(t)} is in the same month as the previous date ${formatDate(previous)}, but the file is declared monthly (one bar per month)`;
+    }
+  }
+  return undefined;
+}
+
+/** A step this long is what the next coarser cadence looks like (28 days after a daily or weekly bar, 360 after a monthly one). */
+function cadenceTooLongMs(cadence: Cadence): number {
+  return (cadence === Cadence.monthly ? 360 : 28) * DAY_MS;
+}
+
+/**
+ * Why bars at `at` are too sparse for the declared cadence, or undefined: when the median
+ * step is as long as the next coarser cadence (a monthly file declared daily), each bar would
+ * be taken as known a bar length early, which is look-ahead.
+ */
+export function cadenceSpacingProblem(cadence: Cadence, at: Float64Array): string | undefined {
+  const median = medianStepMs(at);
+  if (median === undefined || median < cadenceTooLongMs(cadence)) return undefined;
+  const guess = guessInterval(at);
+  return `declared ${cadence}, but the dates are typically ${Math.round(median / DAY_MS)} days apart (${guess} data): each bar would be taken as known long before its period ends`;
 }
 
 interface Layout {

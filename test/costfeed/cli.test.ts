@@ -58,6 +58,22 @@ describe('procura cost', () => {
     expect(early.stdout).toBe('');
     expect(early.stderr).toMatch(/natgas\.csv:2: field "date": time 2023-06-01 is before any price data/);
   });
+
+  it('--cadence declares a price file\'s bar length: checked against its dates, printed with the snapshot', () => {
+    const inferred = procura([...base, '--prices', `natgas=${dir}/natgas.csv`, '--at', '2024-02-05']);
+    expect(inferred.status).toBe(0);
+    expect(inferred.stdout).toMatch(/prices\n {2}natgas: test\/costfeed\/fixtures\/natgas\.csv, \w+ \(inferred from the dates; declare cadence: to fix it\)/);
+    const declared = procura([...base, '--prices', `natgas=${dir}/natgas.csv`, '--cadence', 'natgas=daily', '--at', '2024-02-05']);
+    expect(declared.status).toBe(0);
+    expect(declared.stdout).toMatch(/natgas: test\/costfeed\/fixtures\/natgas\.csv, daily \(declared\)/);
+    const weekly = procura([...base, '--prices', `natgas=${dir}/natgas.csv`, '--cadence', 'natgas=weekly', '--at', '2024-02-05']);
+    expect(weekly.status).toBe(2);
+    expect(weekly.stdout).toBe('');
+    expect(weekly.stderr).toMatch(/natgas\.csv:4: field "Date": 2024-01-31 is 1 day\(s\) after the previous date 2024-01-30, but the file is declared weekly/);
+    const typo = procura([...base, '--prices', `natgas=${dir}/natgas.csv`, '--cadence', 'natgas=dayly', '--at', '2024-02-05']);
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toMatch(/field "--cadence": expected material=daily\|weekly\|monthly/);
+  });
 });
 
 describe('cost feed on the bundled Henry Hub series and the example plant', () => {

@@ -6,10 +6,10 @@
  */
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Decimal, ZERO } from '../../src/core/decimal.js';
-import { ConfigError } from '../../src/core/errors.js';
+import { ConfigError, InputError } from '../../src/core/errors.js';
 import { DAY_MS, formatDate } from '../../src/core/time.js';
 import { runBacktest } from '../../src/engine/backtest.js';
 import { backtestWithBaselines, denialsOf, resultJson } from '../../src/engine/results.js';
@@ -213,6 +213,27 @@ describe('backtest: bad scenario files', () => {
       expect(error.message).toMatch(message);
     });
   }
+
+  it('refuses a price file whose dates do not fit its declared cadence, naming the file, line and field', () => {
+    const file = variant('cadence', (t) => t.replace('prices: { file: gas-daily.csv }', 'prices: { file: gas-daily.csv, cadence: weekly }'));
+    let caught: unknown;
+    try {
+      loadScenario(file);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(InputError);
+    const error = caught as InputError;
+    expect(error.where.file).toBe(join(dirname(file), 'gas-daily.csv'));
+    expect(error.where.line).toBe(3);
+    expect(error.message).toMatch(/:3: field "[^"]+": \S+ is 1 day\(s\) after the previous date .*declared weekly.*materials\.gas\.prices\.cadence/);
+  });
+
+  it('records each price file\'s cadence and whether it was declared or inferred', () => {
+    expect(loadScenario(SMALL).materials[0]!.series.intervalSource).toBe('inferred');
+    const declared = loadScenario(variant('cadence-ok', (t) => t.replace('prices: { file: gas-daily.csv }', 'prices: { file: gas-daily.csv, cadence: daily }'))).materials[0]!.series;
+    expect([declared.interval, declared.intervalSource]).toEqual(['daily', 'declared']);
+  });
 
   it('points at the line of the offending field', () => {
     const file = variant('line', (t) => t.replace('name: ma-procurement', 'name: nope'));

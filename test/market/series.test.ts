@@ -8,6 +8,7 @@ import {
   indexAtOrBefore,
   indexKnownAt,
   loadSeries,
+  cadenceLabel,
   parseSeries,
   safeLog,
   safeRatio,
@@ -178,6 +179,46 @@ describe('bad input names file, line and field', () => {
   it('impossible dates and short rows', () => {
     expectInputError(() => parseSeries('Date,Price\n2021-02-30,1\n', 'c.csv'), { file: 'c.csv', line: 2, field: 'Date' }, /calendar/);
     expectInputError(() => parseSeries('timestamp,open,high,low,close\n1700000000000,1,1\n', 's.csv'), { file: 's.csv', line: 2, field: 'low' }, /fields/);
+  });
+});
+
+describe('declared cadence', () => {
+  // An irregular daily file: weekdays with many holes, median step 5 days, which the guess takes as weekly.
+  const irregular = 'Date,Price\n2024-01-01,1\n2024-01-02,2\n2024-01-08,3\n2024-01-15,4\n2024-01-16,5\n2024-01-22,6\n2024-01-29,7\n';
+  it('without a cadence the interval is inferred and says so; an irregular daily file is guessed weekly', () => {
+    const s = parseSeries(irregular, 'i.csv');
+    expect(s.interval).toBe('weekly');
+    expect(s.intervalSource).toBe('inferred');
+    expect(cadenceLabel(s)).toMatch(/^weekly \(inferred/);
+    // Guessed weekly, the 2024-01-01 bar would be known only on 2024-01-08.
+    expect(closeKnownAt(s, 0)).toBe(day('2024-01-08'));
+  });
+  it('declared daily, the same file is daily: each bar is known the next day', () => {
+    const s = parseSeries(irregular, 'i.csv', { cadence: 'daily' });
+    expect(s.interval).toBe('daily');
+    expect(s.intervalSource).toBe('declared');
+    expect(cadenceLabel(s)).toBe('daily (declared)');
+    expect(closeKnownAt(s, 0)).toBe(day('2024-01-02'));
+  });
+  it('declared weekly, two dates less than 7 days apart are refused at the second', () => {
+    expectInputError(() => parseSeries(irregular, 'i.csv', { cadence: 'weekly' }), { file: 'i.csv', line: 3, field: 'Date' }, /2024-01-02 is 1 day\(s\) after.*declared weekly/);
+  });
+  it('declared monthly, two dates in one month are refused', () => {
+    expectInputError(() => parseSeries('Month,Price\n2024-01,1\n2024-02-01,2\n2024-02-15,3\n', 'm.csv', { cadence: 'monthly' }), { file: 'm.csv', line: 4, field: 'Month' }, /same month.*declared monthly/);
+    expect(parseSeries('Month,Price\n2024-01,1\n2024-03,2\n', 'm.csv', { cadence: 'monthly' }).interval).toBe('monthly');
+  });
+  it('declared daily, a monthly file is refused (it would be known a month early), at its first month-long step', () => {
+    expectInputError(() => parseSeries('Month,Price\n2024-01,1\n2024-02,2\n2024-03,3\n', 'm.csv', { cadence: 'daily' }), { file: 'm.csv', line: 3, field: 'Month' }, /declared daily.*31 days apart \(monthly data\)/);
+  });
+  it('declared, a time of day is refused', () => {
+    expectInputError(() => parseSeries('Date,Price\n2024-01-01T12:00:00Z,1\n', 't.csv', { cadence: 'daily' }), { file: 't.csv', line: 2, field: 'Date' }, /UTC midnights/);
+  });
+  it('the bundled files fit their natural cadence', () => {
+    expect(loadSeries(`${DATA}/natural-gas/daily.csv`, { cadence: 'daily' }).interval).toBe('daily');
+    expect(loadSeries(`${DATA}/oil-prices/wti-daily.csv`, { cadence: 'daily' }).interval).toBe('daily');
+    expect(loadSeries(`${DATA}/natural-gas/monthly.csv`, { cadence: 'monthly' }).interval).toBe('monthly');
+    expect(loadSeries(`${DATA}/worldbank-pink-sheet/monthly-prices.csv`, { column: 'cocoa', cadence: 'monthly' }).intervalSource).toBe('declared');
+    expect(() => loadSeries(`${DATA}/natural-gas/daily.csv`, { cadence: 'monthly' })).toThrow(/same month/);
   });
 });
 

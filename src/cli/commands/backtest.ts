@@ -3,9 +3,10 @@
  * on the bundled data, prints the summary, writes the HTML report; `--sweep` runs a
  * parameter grid on worker threads with a walk-forward split.
  */
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
+import { cadenceLabel } from '../../market/series.js';
 import { loadScenario } from '../../engine/scenario.js';
 import { backtestWithBaselines, reportData, resultJson, savings, summaryTable } from '../../engine/results.js';
 import { parseSweepSpec, runSweep, sweepTable } from '../../engine/sweep.js';
@@ -52,7 +53,9 @@ export function register(program: Command): void {
         const summary = summaryTable(result);
         const s = scenario.config;
         process.stdout.write(`${s.name}: ${s.description ?? ''}\n`);
-        process.stdout.write(`${result.run.from === scenario.from ? '' : ''}${new Date(scenario.from).toISOString().slice(0, 10)} .. ${new Date(scenario.to).toISOString().slice(0, 10)}, seed ${s.seed}, strategy ${result.run.strategy} ${JSON.stringify(scenario.strategy.params)}\n\n`);
+        process.stdout.write(`${result.run.from === scenario.from ? '' : ''}${new Date(scenario.from).toISOString().slice(0, 10)} .. ${new Date(scenario.to).toISOString().slice(0, 10)}, seed ${s.seed}, strategy ${result.run.strategy} ${JSON.stringify(scenario.strategy.params)}\n`);
+        for (const m of scenario.materials) process.stdout.write(`${m.id} prices: ${cadenceLabel(m.series)}, ${relative(process.cwd(), m.series.file)}\n`);
+        process.stdout.write('\n');
         process.stdout.write(`${formatTable(['', ...summary.columns], summary.rows.map((r) => [r.label, ...r.values.map((v) => v ?? '-')]))}\n\n`);
         for (const x of savings(result)) {
           const verb = x.perUnit.isNegative() ? 'costs more than' : 'saves against';

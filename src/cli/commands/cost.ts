@@ -8,12 +8,13 @@
  * material from a close-only or OHLCV file; `:column` picks a column of a wide table and
  * `@factor` converts the quoted price to the material's unit (default 1).
  */
+import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { Decimal, ZERO } from '../../core/decimal.js';
 import { InputError } from '../../core/errors.js';
 import { DAY_MS, formatTime, parseTime, type EpochMs } from '../../core/time.js';
 import { Ledger, loadEvents, loadPlant } from '../../ledger/index.js';
-import { loadSeries } from '../../market/series.js';
+import { CADENCES, cadenceLabel, loadSeries, type Cadence } from '../../market/series.js';
 import {
   CostFeed,
   MATERIAL_FIELDS,
@@ -31,6 +32,7 @@ interface CostCliOptions {
   events?: string;
   plan: string;
   prices: string[];
+  cadence: string[];
   policy?: string;
   onOrder: string[];
   horizon?: string;
@@ -53,6 +55,7 @@ export function register(program: Command): void {
     .option('--events <file>', 'ledger events (JSON Lines); none means an empty ledger')
     .requiredOption('--plan <file>', 'production plan CSV: date,product,qty')
     .option('--prices <material=file[:column][@factor]>', 'price series of a material (repeatable)', collect, [])
+    .option('--cadence <material=daily|weekly|monthly>', 'bar length of a --prices file, checked against its dates (repeatable; default: inferred and printed)', collect, [])
     .option('--policy <file>', 'cost feed options YAML: horizon, window, lead times, service levels, pricing, on order')
     .option('--on-order <material=qty>', 'quantity on order (repeatable; default 0)', collect, [])
     .option('--horizon <days>', 'forecast horizon in days (default 30)')
@@ -110,6 +113,15 @@ function runCost(options: CostCliOptions): void {
   const fileOptions = options.policy !== undefined ? loadCostOptions(options.policy, plant) : undefined;
 
   const prices = new Map<string, MaterialPriceInput>(fileOptions?.prices ?? []);
+  const cadences = new Map<string, Cadence>();
+  for (const text of options.cadence) {
+    const [material, cadence] = text.split('=');
+    if (!material || cadence === undefined || !(CADENCES as readonly string[]).includes(cadence)) {
+      throw new InputError(`expected material=${CADENCES.join('|')}, got ${JSON.stringify(text)}`, { field: '--cadence' });
+    }
+    if (!options.prices.some((p) => p.startsWith(`${material}=`))) throw new InputError(`--cadence for ${material}, which has no --prices file`, { field: '--cadence' });
+    cadences.set(material, cadence as Cadence);
+  }
   for (const text of options.prices) {
     const arg = parsePriceArgument(text);
     if (!plant.materials.has(arg.material)) {
@@ -119,7 +131,7 @@ function runCost(options: CostCliOptions): void {
       });
     }
     if (arg.factor.isZero()) throw new InputError(`unit conversion factor for ${arg.material} must be greater than zero, got ${arg.factor.toFixed()}`, { file: arg.file, field: 'factor' });
-    prices.set(arg.material, { series: loadSeries(arg.file, { column: arg.column }), factor: arg.factor });
+    prices.set(arg.material, { series: loadSeries(arg.file, { column: arg.column, cadence: cadences.get(arg.material) }), factor: arg.factor });
   }
   const onOrder = new Map<string, Decimal>(fileOptions?.onOrder ?? []);
   for (const text of options.onOrder) {
@@ -164,7 +176,7 @@ function runCost(options: CostCliOptions): void {
   const snapshot = feed.snapshot(at);
   if (options.json) printJson(snapshot);
   else if (options.csv) process.stdout.write(seriesCsv([snapshot], plant.moneyPlaces));
-  else process.stdout.write(`${snapshotText(snapshot, plant.moneyPlaces)}\n`);
+  else process.stdout.write(`${snapshotText(snapshot, plant.moneyPlaces)}\n${pricesText(prices)}`);
 }
 
 /** Default time: the newest figure known (the last entry's knownAt, or the last price bar). */
@@ -243,6 +255,13 @@ function snapshotText(s: CostSnapshot, places: number): string {
     ),
   );
   return out.join('\n');
+}
+
+/** One line per priced material: its file and cadence (declared or inferred). */
+function pricesText(prices: ReadonlyMap<string, MaterialPriceInput>): string {
+  if (prices.size === 0) return '';
+  const lines = [...prices].map(([id, { series }]) => `  ${id}: ${relative(process.cwd(), series.file)}${series.column === undefined ? '' : `:${series.column}`}, ${cadenceLabel(series)}`);
+  return `\nprices\n${lines.join('\n')}\n`;
 }
 
 /** Quantities in tables: 2 decimals. */
