@@ -14,7 +14,7 @@ import { Decimal } from '../../core/decimal.js';
 import { InputError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../core/files.js';
 import { formatDate } from '../../core/time.js';
-import { loadSeries, type PriceSeries } from '../../market/series.js';
+import { CADENCES, loadSeries, type PriceSeries } from '../../market/series.js';
 import { action } from '../run.js';
 
 interface InitOptions {
@@ -101,7 +101,9 @@ function scaffold(series: PriceSeries, target: string, options: InitOptions): Re
   const to = formatDate(series.at[n - 1]!);
   const m = options.material;
   const p = options.product;
-  const column = options.column === undefined ? '' : `, column: ${JSON.stringify(options.column)}`;
+  // The cadence the dates suggest, written out so the scenario declares it (and checks it on every load).
+  const declared = (CADENCES as readonly string[]).includes(series.interval) ? `, cadence: ${series.interval}` : '';
+  const column = `${options.column === undefined ? '' : `, column: ${JSON.stringify(options.column)}`}${declared}`;
 
   const plant = `# yaml-language-server: $schema=${schemas}/plant.schema.json
 # The plant: what it buys (materials), what it makes (products, with their bill of materials)
