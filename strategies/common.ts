@@ -9,7 +9,7 @@
  */
 import { z } from 'zod';
 import { Decimal } from '../src/core/decimal.js';
-import type { Intent, IntentCause, IntentReason, InventoryView, StrategyContext } from '../src/engine/strategy.js';
+import type { HedgeContractView, Intent, IntentCause, IntentReason, InventoryView, StrategyContext } from '../src/engine/strategy.js';
 
 export const ZERO_QTY: Decimal = new Decimal(0);
 export const DAY_MS = 86_400_000;
@@ -143,4 +143,55 @@ export function checkSignalWindows(params: { fast: number; slow: number }): { fi
     return { field: 'slow', message: `slow window (${params.slow}) must be longer than fast window (${params.fast})` };
   }
   return undefined;
+}
+
+/**
+ * Hedge intents that bring each tradeable hedge contract to `ratio x its exposure` (never above
+ * its exposure), rebalancing only when the position is off the target by more than
+ * `band x exposure` (always when the exposure is gone and a position remains): reason `hedge`
+ * (buy) towards a larger hedge, `unwind` (sell) towards a smaller one. `ratioOf` gives the
+ * ratio per contract; `figures` and `note` go into each cause with the contract's own figures.
+ */
+export function ratioHedgeIntents(
+  context: StrategyContext,
+  strategy: string,
+  ratioOf: (contract: HedgeContractView) => number,
+  band: number,
+  figures: Readonly<Record<string, Decimal | number | string | undefined>>,
+  note: (contract: HedgeContractView, ratio: number) => string,
+): Intent[] {
+  const hedge = context.hedge;
+  if (hedge === undefined) return [];
+  const intents: Intent[] = [];
+  for (const contract of hedge.contracts) {
+    const ratio = Math.max(0, Math.min(1, ratioOf(contract)));
+    const exposure = Decimal.max(ZERO_QTY, contract.exposureQty);
+    const target = Decimal.min(exposure, exposure.times(ratio));
+    const change = target.minus(contract.position);
+    if (!change.abs().greaterThan(exposure.times(band))) continue;
+    const increasing = change.isPositive();
+    intents.push({
+      at: context.at,
+      strategy,
+      instrument: contract.instrument,
+      side: increasing ? 'buy' : 'sell',
+      targetQty: target,
+      reason: increasing ? 'hedge' : 'unwind',
+      cause: causeOf(
+        context,
+        {
+          ...figures,
+          hedgeRatio: ratio,
+          ...(contract.month === undefined ? {} : { contractMonth: contract.month }),
+          exposureQty: contract.month === undefined ? context.inventory.exposureQty : exposure,
+          hedged: context.inventory.hedged,
+          hedgePosition: contract.position,
+          targetQty: target,
+          hedgeLastPrice: contract.month === undefined ? hedge.lastPrice : contract.price,
+        },
+        note(contract, ratio),
+      ),
+    });
+  }
+  return intents;
 }

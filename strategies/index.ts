@@ -9,6 +9,7 @@ import jit from './jit.js';
 import maHedge from './ma-hedge.js';
 import maProcurement from './ma-procurement.js';
 import schedule from './schedule.js';
+import staticHedge from './static-hedge.js';
 
 /** Every shipped strategy by name. */
 export const strategies: Readonly<Record<string, StrategyDefinition<any>>> = Object.freeze({
@@ -16,6 +17,7 @@ export const strategies: Readonly<Record<string, StrategyDefinition<any>>> = Obj
   [schedule.name]: schedule,
   [maProcurement.name]: maProcurement,
   [maHedge.name]: maHedge,
+  [staticHedge.name]: staticHedge,
 });
 
 /** The strategy called `name`, or undefined when there is none (see `strategyNames` for the list). */

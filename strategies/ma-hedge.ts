@@ -22,7 +22,7 @@
 import { z } from 'zod';
 import { Decimal } from '../src/core/decimal.js';
 import { defineStrategy, type Intent, type StrategyContext } from '../src/engine/strategy.js';
-import { causeOf, checkSignalWindows, ratio, signalParamShape, ZERO_QTY } from './common.js';
+import { checkSignalWindows, ratio, ratioHedgeIntents, signalParamShape } from './common.js';
 import { jitIntents } from './jit.js';
 
 export const MA_HEDGE_NAME = 'ma-hedge';
@@ -51,46 +51,23 @@ export function targetRatio(crossingRatio: number, marginAtRisk: boolean, p: MaH
 }
 
 function hedgeIntents(context: StrategyContext, p: MaHedgeParams, crossingRatio: number): Intent[] {
-  const hedge = context.hedge;
-  if (hedge === undefined) return [];
-  const { inventory, cost } = context;
+  const { cost } = context;
   const marginAtRisk = [...cost.productReplacementCost].some(([product, replacement]) => {
     const standard = cost.productStandardCost.get(product);
     return standard !== undefined && replacement.greaterThan(standard);
   });
   const hedgeRatio = targetRatio(crossingRatio, marginAtRisk, p);
-  const exposure = Decimal.max(ZERO_QTY, inventory.exposureQty.plus(inventory.hedged));
-  const target = Decimal.min(exposure, exposure.times(hedgeRatio));
-  const change = target.minus(hedge.position);
-  if (!change.abs().greaterThan(exposure.times(p.rebalanceBand))) return [];
-  const increasing = change.isPositive();
-  return [
-    {
-      at: context.at,
-      strategy: MA_HEDGE_NAME,
-      instrument: hedge.instrument,
-      side: increasing ? 'buy' : 'sell',
-      targetQty: target,
-      reason: increasing ? 'hedge' : 'unwind',
-      cause: causeOf(
-        context,
-        {
-          hedgeRatio,
-          crossingRatio,
-          marginAtRisk: String(marginAtRisk),
-          marketUnitPrice: cost.marketUnitPrice,
-          standardUnitCost: cost.standardUnitCost,
-          exposureQty: inventory.exposureQty,
-          hedged: inventory.hedged,
-          hedgePosition: hedge.position,
-          targetQty: target,
-          hedgeLastPrice: hedge.lastPrice,
-        },
-        `${increasing ? 'hedge' : 'unwind'} to ratio ${hedgeRatio} of exposure ${exposure.toString()}` +
-          (marginAtRisk ? ' (margin at risk: market above standard)' : ''),
-      ),
-    },
-  ];
+  return ratioHedgeIntents(
+    context,
+    MA_HEDGE_NAME,
+    () => hedgeRatio,
+    p.rebalanceBand,
+    { crossingRatio, marginAtRisk: String(marginAtRisk), marketUnitPrice: cost.marketUnitPrice, standardUnitCost: cost.standardUnitCost },
+    (contract) =>
+      `${contract.position.lessThan(Decimal.min(contract.exposureQty, contract.exposureQty.times(hedgeRatio))) ? 'hedge' : 'unwind'} to ratio ${hedgeRatio} of exposure ${Decimal.max(0, contract.exposureQty).toString()}` +
+      (contract.month === undefined ? '' : ` (${contract.month})`) +
+      (marginAtRisk ? ' (margin at risk: market above standard)' : ''),
+  );
 }
 
 export default defineStrategy({

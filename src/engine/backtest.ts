@@ -16,6 +16,7 @@ import { CostFeed, type CostSnapshot } from '../costfeed/index.js';
 import type { Decision } from '../pipeline/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
 import { Desk, type Stockout, type Trade } from './desk.js';
+import { HedgeStrip } from './hedge-strip.js';
 import type { Scenario } from './scenario.js';
 import type { StrategyDefinition } from './strategy.js';
 
@@ -45,11 +46,13 @@ export interface MaterialTotals {
   readonly carryingCost: Decimal;
   /** Realised + marked-to-market hedge result, after hedge fees (positive = gain). */
   readonly hedgePnl: Decimal;
+  /** Financing charged on the hedge's negative mark (a cost). */
+  readonly hedgeFinancing: Decimal;
   readonly openingQty: Decimal;
   readonly openingPrice: Decimal;
   readonly closingQty: Decimal;
   readonly closingPrice: Decimal;
-  /** (spend + fees + emergency + carrying - hedge P&L + opening value - closing value) / consumed. */
+  /** (spend + fees + emergency + carrying + hedge financing - hedge P&L + opening value - closing value) / consumed. */
   readonly effectiveUnitCost: Decimal;
   /** Mean of the daily market price over the run, per material unit. */
   readonly averagePrice: Decimal;
@@ -92,6 +95,7 @@ export interface RunResult {
   readonly totalFees: Decimal;
   readonly totalCarrying: Decimal;
   readonly hedgePnl: Decimal;
+  readonly hedgeFinancing: Decimal;
   readonly counters: { readonly orders: number; readonly fills: number; readonly denials: number; readonly skips: number; readonly rejections: number };
   readonly stockouts: readonly Stockout[];
   readonly trades: readonly Trade[];
@@ -112,6 +116,8 @@ interface Feed {
   /** The venue instrument these bars go to. */
   readonly instrument: string;
   readonly hedgeOf: string | undefined;
+  /** Strip hedges: the index bars go to the strip, and each tradeable contract gets a bar at its price. */
+  readonly strip: HedgeStrip | undefined;
   next: number;
 }
 
@@ -131,12 +137,19 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   // Venue: one market per material (prices per material unit) and per hedge instrument.
   const instruments: Record<string, { lotStep: Decimal; tickSize: Decimal; minNotional: Decimal }> = {};
   const feeds: Feed[] = [];
+  const strips = new Map<string, HedgeStrip>();
+  const hedgeInstruments: Record<string, { material: string; factor: Decimal }> = {};
   for (const m of scenario.materials) {
     instruments[m.id] = m.rules;
-    feeds.push({ id: m.id, series: m.series, factor: m.factorNumber, instrument: m.id, hedgeOf: undefined, next: 0 });
+    feeds.push({ id: m.id, series: m.series, factor: m.factorNumber, instrument: m.id, hedgeOf: undefined, strip: undefined, next: 0 });
     if (m.hedge !== undefined) {
-      instruments[m.hedge.instrument] = m.hedge.rules;
-      feeds.push({ id: m.hedge.instrument, series: m.hedge.series, factor: m.hedge.factorNumber, instrument: m.hedge.instrument, hedgeOf: m.id, next: 0 });
+      const strip = new HedgeStrip({ ...m.hedge.strip, index: m.hedge.series });
+      strips.set(m.id, strip);
+      for (const contract of strip.instrumentsBetween(from, to)) {
+        instruments[contract.instrument] = m.hedge.rules;
+        hedgeInstruments[contract.instrument] = { material: m.id, factor: new Decimal(1) };
+      }
+      feeds.push({ id: m.hedge.instrument, series: m.hedge.series, factor: m.hedge.factorNumber, instrument: m.hedge.instrument, hedgeOf: m.id, strip, next: 0 });
     }
   }
   const closeOnly = scenario.materials.every((m) => m.series.closeOnly);
@@ -152,8 +165,6 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
 
   const ledger = Ledger.inMemory(plant);
   let desk: Desk | undefined;
-  const hedgeInstruments: Record<string, { material: string; factor: Decimal }> = {};
-  for (const m of scenario.materials) if (m.hedge !== undefined) hedgeInstruments[m.hedge.instrument] = { material: m.id, factor: new Decimal(1) };
   const costFeed = new CostFeed({
     plant,
     ledger,
@@ -178,7 +189,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
       factor: m.factor,
       leadTimeDays: m.leadTimeDays,
       openingQty: m.openingQty,
-      hedge: m.hedge === undefined ? undefined : { instrument: m.hedge.instrument, factor: m.hedge.factor },
+      hedge: m.hedge === undefined ? undefined : { instrument: m.hedge.instrument, factor: m.hedge.factor, strip: strips.get(m.id) },
     })),
     strategy: definition.create(params),
     needs,
@@ -188,6 +199,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     emergencyPremium: config.emergency.premium,
     conversion: { noise: config.conversion.noise, closeLagDays: config.conversion.closeLagDays, random: new Random(config.seed + 7919) },
     targetUnitCost: config.production.targetUnitCost,
+    orderCosts: { fixed: config.venue.feeFixed, feeRate: config.venue.feeBps.dividedBy(10_000), slippageRate: config.venue.slippageBps.dividedBy(10_000) },
   });
 
   // Bars known before the start warm the averages up; the venue sees them too (nothing is open).
@@ -217,7 +229,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   }
   const counters = desk.pipeline.counters();
   let hedgeFees = ZERO;
-  for (const m of scenario.materials) if (m.hedge !== undefined) hedgeFees = hedgeFees.plus(desk.pipeline.positions.get(m.hedge.instrument).fees);
+  for (const m of scenario.materials) if (m.hedge !== undefined) hedgeFees = hedgeFees.plus(desk.hedgeFees(m.id));
   return {
     strategy: definition.name,
     from,
@@ -231,6 +243,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     totalFees: materials.reduce((s, m) => s.plus(m.fees), ZERO).plus(hedgeFees),
     totalCarrying: materials.reduce((s, m) => s.plus(m.carryingCost), ZERO),
     hedgePnl: materials.reduce((s, m) => s.plus(m.hedgePnl), ZERO),
+    hedgeFinancing: materials.reduce((s, m) => s.plus(m.hedgeFinancing), ZERO),
     counters: { orders: counters.orders, fills: counters.fills, denials: counters.denials, skips: counters.skips, rejections: counters.rejections },
     stockouts: desk.stockouts,
     trades: desk.trades,
@@ -256,6 +269,20 @@ function feedBars(feeds: readonly Feed[], venue: SimVenue, desk: Desk, day: Epoc
       bar.low = series.low[i]! * factor;
       bar.close = series.close[i]! * factor;
       bar.volume = series.volume === undefined ? undefined : series.volume[i]! / factor;
+      if (feed.strip !== undefined) {
+        // The index bar prices every tradeable contract of the strip; each gets a close-only bar.
+        feed.strip.onIndexBar(i);
+        for (const contract of feed.strip.quotedOn(day)) {
+          const price = contract.price * factor;
+          bar.open = price;
+          bar.high = price;
+          bar.low = price;
+          bar.close = price;
+          bar.volume = undefined;
+          venue.onBar(bar as SimBar, contract.instrument);
+        }
+        continue;
+      }
       venue.onBar(bar as SimBar, feed.instrument);
       if (feed.hedgeOf === undefined) desk.onBar(feed.id, series.at[i]!, series.close[i]!);
       else desk.onHedgeBar(feed.id, series.close[i]!);
@@ -272,7 +299,7 @@ function totals(scenario: Scenario, desk: Desk, id: string, openingQty: Decimal,
   // Goods in transit at the end are paid for and still ours: count them as closing stock.
   const closingQty = desk.onHand(id).plus(desk.inTransit(id));
   const physical = book.spend.plus(book.fees).plus(book.emergencySpend).plus(book.carrying).plus(openingQty.times(openingPrice)).minus(closingQty.times(closingPrice));
-  const cost = physical.minus(hedgePnl);
+  const cost = physical.plus(book.hedgeFinancing).minus(hedgePnl);
   const consumed = book.consumed;
   const effective = consumed.isZero() ? ZERO : cost.dividedBy(consumed);
   const standard = scenario.plant.standardCostAt(id, to).cost;
@@ -288,6 +315,7 @@ function totals(scenario: Scenario, desk: Desk, id: string, openingQty: Decimal,
     emergencySpend: book.emergencySpend,
     carryingCost: book.carrying,
     hedgePnl,
+    hedgeFinancing: book.hedgeFinancing,
     openingQty,
     openingPrice,
     closingQty,
@@ -323,13 +351,13 @@ function recordDay(record: DailyRecord, scenario: Scenario, desk: Desk, snapshot
     record.buffer.get(id)!.push(m.bufferStock.toNumber());
     record.reorderPoint.get(id)!.push(m.reorderPoint.toNumber());
     // Cumulative effective unit cost so far: what was paid (and is still held) for what was consumed.
-    const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnl(id).toNumber();
+    const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
     hedgeTotal += hedgePnl;
     const book = desk.book(id);
     const price = view.close * setup.factorNumber;
     const held = onHand + desk.inTransit(id).toNumber();
     const consumed = book.consumed.toNumber();
-    const paid = book.spend.toNumber() + book.fees.toNumber() + book.emergencySpend.toNumber() + book.carrying.toNumber() + setup.openingQty.toNumber() * (book.openingPrice?.toNumber() ?? price);
+    const paid = book.spend.toNumber() + book.fees.toNumber() + book.emergencySpend.toNumber() + book.carrying.toNumber() + book.hedgeFinancing.toNumber() + setup.openingQty.toNumber() * (book.openingPrice?.toNumber() ?? price);
     record.unitCost.get(id)!.push(consumed > 0 ? (paid - hedgePnl - held * price) / consumed : null);
   }
   record.hedgePnl.push(hedgeTotal);

@@ -31,7 +31,9 @@ import type { CostSnapshot, ProductionPlan } from '../costfeed/index.js';
 import { Pipeline, type Decision, type FillSink, type OrderStore, type Positions, type RiskLimits, type Venue } from '../pipeline/index.js';
 import type { Intent } from '../pipeline/types.js';
 import type { CronSchedule } from './schedule.js';
-import type { CostView, HedgeView, InventoryView, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
+import type { HedgeStrip } from './hedge-strip.js';
+import { monthLabel, monthOf, monthStart } from '../market/forward.js';
+import type { CostView, HedgeContractView, HedgeView, InventoryView, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
 
 /** A material as the desk trades it. Prices in bars are quoted units; x factor = per material unit. */
 export interface DeskMaterial {
@@ -41,7 +43,12 @@ export interface DeskMaterial {
   readonly leadTimeDays: number;
   /** Opening stock received at the first step (backtests); none when undefined or zero. */
   readonly openingQty?: Decimal | undefined;
-  readonly hedge?: { readonly instrument: string; readonly factor: Decimal } | undefined;
+  /**
+   * The hedge instrument. With a `strip` (backtests) it is a family of monthly contracts priced
+   * by the strip (forward, futures or swap prices; see hedge-strip.ts), each rolled off by the
+   * desk when its month comes; without one (live) a single instrument priced by its own bars.
+   */
+  readonly hedge?: { readonly instrument: string; readonly factor: Decimal; readonly strip?: HedgeStrip | undefined } | undefined;
 }
 
 /** A delivery bought and not yet received. */
@@ -130,6 +137,8 @@ export interface MaterialBook {
   inventorySum: Decimal;
   stockouts: number;
   openingPrice: Decimal | undefined;
+  /** Financing charged on the hedge's negative mark (strip hedges). */
+  hedgeFinancing: Decimal;
 }
 
 export interface DeskOptions {
@@ -167,6 +176,8 @@ export interface DeskOptions {
   readonly eventIds?: boolean | undefined;
   /** Positions to start from (live runs rebuild them from stored fills after a restart); default flat. */
   readonly positions?: Positions | undefined;
+  /** What an order costs at the venue: fixed fee per order, fee and slippage as shares of notional (strategies weigh them; futures roll-offs pay the fees). */
+  readonly orderCosts?: { readonly fixed: Decimal; readonly feeRate: Decimal; readonly slippageRate: Decimal } | undefined;
 }
 
 /** How many past bars of the fast average the desk keeps for strategies (SignalView.fastAgo). */
@@ -191,6 +202,13 @@ interface MaterialSlot {
   pendingCrossing: 'up' | 'down' | undefined;
   onHand: Decimal;
   readonly book: MaterialBook;
+  /** Strip contracts this material's hedge can trade or still holds, with the month each covers. */
+  readonly contracts: Map<string, number>;
+  /** Realised result after fees of strip contracts already rolled off (and dropped from `contracts`), and their fees. */
+  closedHedgePnl: Decimal;
+  closedHedgeFees: Decimal;
+  /** Forecast consumption per day of a month, cached (strip exposure). */
+  readonly monthNeeds: Map<number, Decimal[]>;
 }
 
 /** What one step did. */
@@ -254,8 +272,12 @@ export class Desk {
       onHand: options.ledger.quantities().materials.get(setup.id) ?? ZERO,
       book: {
         consumed: ZERO, standardValueConsumed: ZERO, purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
-        priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined,
+        priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined, hedgeFinancing: ZERO,
       },
+      contracts: new Map(),
+      closedHedgePnl: ZERO,
+      closedHedgeFees: ZERO,
+      monthNeeds: new Map(),
       };
       return slot;
     });
@@ -354,22 +376,62 @@ export class Desk {
     return new Decimal(String(slot.hedgeClose)).times(hedge.factor);
   }
 
-  /** True once the material's hedge instrument has traded at all. */
-  hasHedged(material: string): boolean {
-    const hedge = this.#byInstrument.get(material)!.setup.hedge;
-    if (hedge === undefined) return false;
-    const position = this.pipeline.positions.get(hedge.instrument);
-    return !(position.boughtQty.isZero() && position.soldQty.isZero());
-  }
-
-  /** Hedge result for a material: realised + marked to the last hedge price, after fees. */
-  hedgePnl(material: string): Decimal {
+  /** Price per material unit of a hedge contract: a strip contract at the strip's price, else the single instrument's. */
+  contractUnitPrice(material: string, instrument: string): Decimal {
     const slot = this.#byInstrument.get(material)!;
     const hedge = slot.setup.hedge;
-    if (hedge === undefined) return ZERO;
-    const position = this.pipeline.positions.get(hedge.instrument);
-    if (position.boughtQty.isZero() && position.soldQty.isZero()) return ZERO;
-    return position.realizedPnl.plus(this.pipeline.positions.unrealizedPnl(hedge.instrument, this.hedgeUnitPrice(material))).minus(position.fees);
+    const month = slot.contracts.get(instrument);
+    if (hedge?.strip === undefined || month === undefined) return this.hedgeUnitPrice(material);
+    return new Decimal(String(hedge.strip.price(month))).times(hedge.factor);
+  }
+
+  /** The hedge instruments a material has traded (the strip's contracts, or the single instrument). */
+  hedgeInstrumentsOf(material: string): string[] {
+    const slot = this.#byInstrument.get(material)!;
+    const hedge = slot.setup.hedge;
+    if (hedge === undefined) return [];
+    return hedge.strip === undefined ? [hedge.instrument] : [...slot.contracts.keys()];
+  }
+
+  /** Fees paid on the material's hedge trades (roll-offs included). */
+  hedgeFees(material: string): Decimal {
+    let total = this.#byInstrument.get(material)!.closedHedgeFees;
+    for (const instrument of this.hedgeInstrumentsOf(material)) total = total.plus(this.pipeline.positions.get(instrument).fees);
+    return total;
+  }
+
+  /** True once the material's hedge instrument has traded at all. */
+  hasHedged(material: string): boolean {
+    if (!this.#byInstrument.get(material)!.closedHedgePnl.isZero()) return true;
+    for (const instrument of this.hedgeInstrumentsOf(material)) {
+      const position = this.pipeline.positions.get(instrument);
+      if (!(position.boughtQty.isZero() && position.soldQty.isZero())) return true;
+    }
+    return false;
+  }
+
+  /** Hedge result for a material: realised + marked to the last hedge prices, after fees (financing not included). */
+  hedgePnl(material: string): Decimal {
+    let total = this.#byInstrument.get(material)!.closedHedgePnl;
+    for (const instrument of this.hedgeInstrumentsOf(material)) {
+      const position = this.pipeline.positions.get(instrument);
+      if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
+      total = total.plus(position.realizedPnl).minus(position.fees);
+      if (!position.qty.isZero()) total = total.plus(this.pipeline.positions.unrealizedPnl(instrument, this.contractUnitPrice(material, instrument)));
+    }
+    return total;
+  }
+
+  /** The same in plain numbers (daily statistics; the exact figure is hedgePnl). */
+  hedgePnlNumber(material: string): number {
+    let total = this.#byInstrument.get(material)!.closedHedgePnl.toNumber();
+    for (const instrument of this.hedgeInstrumentsOf(material)) {
+      const position = this.pipeline.positions.get(instrument);
+      if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
+      total += position.realizedPnl.toNumber() - position.fees.toNumber();
+      if (!position.qty.isZero()) total += position.qty.toNumber() * (this.contractUnitPrice(material, instrument).toNumber() - position.avgPrice.toNumber());
+    }
+    return total;
   }
 
   /** Receives the opening stock at the first known price (backtests). */
@@ -405,6 +467,7 @@ export class Desk {
     }
     this.#postAt = today;
     this.#flush();
+    await this.#rollOff(today);
     // Carrying cost and the decision point.
     const snapshot = options.snapshot(at);
     this.#productStandard = standardProductCosts(options.plant, at);
@@ -442,9 +505,9 @@ export class Desk {
   markHedges(at: EpochMs): void {
     this.#postAt = at;
     for (const slot of this.#slots) {
-      const hedge = slot.setup.hedge;
-      if (hedge !== undefined && !this.pipeline.positions.qty(hedge.instrument).isZero()) {
-        this.#pending.push({ type: 'hedge-mark', ...this.#id(`mark:${formatTime(at)}:${hedge.instrument}`), at, knownAt: at, instrument: hedge.instrument, price: roundMoney(this.hedgeUnitPrice(slot.setup.id), 6) });
+      for (const instrument of this.hedgeInstrumentsOf(slot.setup.id)) {
+        if (this.pipeline.positions.qty(instrument).isZero()) continue;
+        this.#pending.push({ type: 'hedge-mark', ...this.#id(`mark:${formatTime(at)}:${instrument}`), at, knownAt: at, instrument, price: roundMoney(this.contractUnitPrice(slot.setup.id, instrument), 6) });
       }
     }
     this.#flush();
@@ -471,11 +534,22 @@ export class Desk {
     }
     if (new Date(day).getUTCDate() === 1 && day > previous) {
       for (const slot of this.#slots) {
-        const hedge = slot.setup.hedge;
-        if (hedge !== undefined && !this.pipeline.positions.qty(hedge.instrument).isZero()) {
-          this.#pending.push({ type: 'hedge-mark', ...this.#id(`day:${formatDate(day)}:mark:${hedge.instrument}`), at: day, knownAt: day, instrument: hedge.instrument, price: roundMoney(this.hedgeUnitPrice(slot.setup.id), 6) });
+        for (const instrument of this.hedgeInstrumentsOf(slot.setup.id)) {
+          if (this.pipeline.positions.qty(instrument).isZero()) continue;
+          this.#pending.push({ type: 'hedge-mark', ...this.#id(`day:${formatDate(day)}:mark:${instrument}`), at: day, knownAt: day, instrument, price: roundMoney(this.contractUnitPrice(slot.setup.id, instrument), 6) });
         }
       }
+    }
+    // Financing of the hedge's negative mark, one day at a time.
+    for (const slot of this.#slots) {
+      const strip = slot.setup.hedge?.strip;
+      if (strip === undefined || slot.contracts.size === 0 || !(strip.setup.marginRate > 0)) continue;
+      let mark = ZERO;
+      for (const instrument of slot.contracts.keys()) {
+        if (this.pipeline.positions.qty(instrument).isZero()) continue;
+        mark = mark.plus(this.pipeline.positions.unrealizedPnl(instrument, this.contractUnitPrice(slot.setup.id, instrument)));
+      }
+      if (mark.isNegative()) slot.book.hedgeFinancing = slot.book.hedgeFinancing.plus(mark.negated().times(strip.setup.marginRate).dividedBy(365));
     }
     for (const delivery of this.#state.takeDue(day)) {
       const slot = this.#byInstrument.get(delivery.material)!;
@@ -518,12 +592,25 @@ export class Desk {
     this.ledger.post(events);
   }
 
+  /** The material slot an instrument belongs to (a strip contract `<family>:<month>` maps through its family). */
+  #slotOf(instrument: string): MaterialSlot {
+    const direct = this.#byInstrument.get(instrument);
+    if (direct !== undefined) return direct;
+    const colon = instrument.lastIndexOf(':');
+    const slot = colon > 0 ? this.#byInstrument.get(instrument.slice(0, colon)) : undefined;
+    if (slot === undefined || slot.setup.hedge?.strip === undefined) throw new Error(`internal: no instrument ${instrument} on this desk`);
+    return slot;
+  }
+
+  #isHedge(slot: MaterialSlot, instrument: string): boolean {
+    return slot.setup.hedge !== undefined && instrument !== slot.setup.id;
+  }
+
   #onFill(instrument: string, side: 'buy' | 'sell', orderAt: EpochMs, clientOrderId: string, fill: { at: EpochMs; qty: Decimal; price: Decimal; fee: Decimal; tradeId: string }, intent: Intent): void {
-    const slot = this.#byInstrument.get(instrument)!;
-    const hedge = slot.setup.hedge;
+    const slot = this.#slotOf(instrument);
     this.trades.push({ at: fill.at, instrument, material: slot.setup.id, side, qty: fill.qty, price: fill.price, fee: fill.fee, reason: intent.reason, discretionary: intent.discretionary === true, clientOrderId });
     const at = this.#postAt;
-    if (hedge !== undefined && instrument === hedge.instrument) {
+    if (this.#isHedge(slot, instrument)) {
       this.#pending.push({ type: 'hedge', ...this.#id(`fill:${instrument}:${fill.tradeId}`), at, knownAt: at, instrument, qty: side === 'buy' ? fill.qty : fill.qty.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
       return;
     }
@@ -568,12 +655,13 @@ export class Desk {
       productStandardCost: this.#productStandard,
       priceCap: this.#priceCaps.get(slot.setup.id),
       knownAt: snapshot.knownAt,
+      carryingAnnualRate: options.plant.carrying.annualRate,
+      storagePerUnitDay: options.plant.carrying.storagePerUnitDay.get(slot.setup.id) ?? ZERO,
+      orderFixedCost: options.orderCosts?.fixed ?? ZERO,
+      orderFeeRate: options.orderCosts === undefined ? ZERO : options.orderCosts.feeRate.plus(options.orderCosts.slippageRate),
+      emergencyPremium: options.emergencyPremium ?? ZERO,
     };
-    const hedgeSetup = slot.setup.hedge;
-    const hedge: HedgeView | undefined =
-      hedgeSetup === undefined
-        ? undefined
-        : { instrument: hedgeSetup.instrument, position: this.pipeline.positions.qty(hedgeSetup.instrument), lastPrice: this.hedgeUnitPrice(slot.setup.id).toNumber() };
+    const hedge = this.#hedgeView(slot, inventory, at);
     let daysToNext: number | undefined;
     if (fired && options.schedule !== undefined) {
       const next = options.schedule.firstFiringIn(at, at + 400 * DAY_MS);
@@ -593,15 +681,124 @@ export class Desk {
     };
   }
 
+  /** What a strategy sees of the material's hedge: the strip's tradeable contracts, or the single instrument. */
+  #hedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): HedgeView | undefined {
+    const hedge = slot.setup.hedge;
+    if (hedge === undefined) return undefined;
+    const positions = this.pipeline.positions;
+    const strip = hedge.strip;
+    if (strip === undefined) {
+      const position = positions.qty(hedge.instrument);
+      const price = this.hedgeUnitPrice(slot.setup.id);
+      const contract: HedgeContractView = { instrument: hedge.instrument, month: undefined, monthsAhead: undefined, position, price, exposureQty: inventory.exposureQty.plus(inventory.hedged) };
+      return { instrument: hedge.instrument, position, lastPrice: price.toNumber(), contracts: [contract] };
+    }
+    const today = startOfDay(at);
+    const current = monthOf(today);
+    // Stock on hand and on order covers the earliest consumption first.
+    let cover = inventory.onHand.plus(inventory.onOrder);
+    const contracts: HedgeContractView[] = [];
+    let total = ZERO;
+    for (const instrument of slot.contracts.keys()) total = total.plus(positions.qty(instrument));
+    let coverMonth = current;
+    for (const month of strip.monthsOn(today)) {
+      const instrument = strip.instrumentFor(month);
+      if (!slot.contracts.has(instrument)) slot.contracts.set(instrument, month);
+      // Consumption of the months before this one (not hedged by any tradeable contract) uses up cover first.
+      for (; coverMonth < month; coverMonth += 1) cover = Decimal.max(ZERO, cover.minus(this.#needFrom(slot, coverMonth, today, inventory)));
+      const need = this.#needFrom(slot, month, today, inventory);
+      const exposure = Decimal.max(ZERO, need.minus(cover));
+      cover = Decimal.max(ZERO, cover.minus(need));
+      coverMonth = month + 1;
+      contracts.push({ instrument, month: monthLabel(month), monthsAhead: month - current, position: positions.qty(instrument), price: new Decimal(String(strip.price(month))).times(hedge.factor), exposureQty: exposure });
+    }
+    return { instrument: hedge.instrument, position: total, lastPrice: contracts[0]?.price.toNumber() ?? Number.NaN, contracts };
+  }
+
+  /** Forecast consumption of `material` in `month` from `today` on (the plan x BOM, or the daily mean without a plan). */
+  #needFrom(slot: MaterialSlot, month: number, today: EpochMs, inventory: InventoryView): Decimal {
+    const start = monthStart(month);
+    const end = monthStart(month + 1);
+    const from = Math.max(start, today);
+    if (from >= end) return ZERO;
+    const plan = this.#options.plan;
+    if (plan === undefined) return inventory.dailyConsumption.times(Math.round((end - from) / DAY_MS));
+    let days = slot.monthNeeds.get(month);
+    if (days === undefined) {
+      // Suffix sums of the month's daily need: days[k] = need from day k to the month's end.
+      const daily: Decimal[] = [];
+      for (let day = start; day < end; day += DAY_MS) {
+        let need = ZERO;
+        const units = plan.qtyOn(this.#options.product, day);
+        if (units.greaterThan(0)) {
+          const line = this.#options.plant.bomAt(this.#options.product, day).lines.find((l) => l.material === slot.setup.id);
+          if (line !== undefined) need = units.times(line.qty).times(line.scrap.plus(1));
+        }
+        daily.push(need);
+      }
+      days = new Array<Decimal>(daily.length + 1);
+      days[daily.length] = ZERO;
+      for (let k = daily.length - 1; k >= 0; k -= 1) days[k] = days[k + 1]!.plus(daily[k]!);
+      slot.monthNeeds.set(month, days);
+      if (slot.monthNeeds.size > 48) slot.monthNeeds.delete(slot.monthNeeds.keys().next().value!);
+    }
+    return days[Math.round((from - start) / DAY_MS)]!;
+  }
+
+  /**
+   * Rolls off the strip contracts whose time has come: working orders on them are cancelled,
+   * futures are closed at the last known price (fees as for any order), swaps settle in cash
+   * at the month's average (no fee). Posted as hedge trades with reason `roll-off`.
+   */
+  async #rollOff(today: EpochMs): Promise<void> {
+    for (const slot of this.#slots) {
+      const hedge = slot.setup.hedge;
+      const strip = hedge?.strip;
+      if (strip === undefined) continue;
+      for (const [instrument, month] of slot.contracts) {
+        if (strip.rollsOffAt(month) > today) continue;
+        if (this.pipeline.openOrderCount > 0) {
+          for (const order of this.pipeline.openOrders()) if (order.request.instrument === instrument) await this.pipeline.cancel(order.request.clientOrderId);
+        }
+        const qty = this.pipeline.positions.qty(instrument);
+        if (qty.isZero()) {
+          this.#dropContract(slot, instrument);
+          continue;
+        }
+        const price = roundMoney(this.contractUnitPrice(slot.setup.id, instrument), 6);
+        const abs = qty.abs();
+        const costs = this.#options.orderCosts;
+        const fee = strip.setup.kind === 'futures' && costs !== undefined ? roundMoney(abs.times(price).abs().times(costs.feeRate).plus(costs.fixed), this.#options.plant.moneyPlaces) : ZERO;
+        const side = qty.isPositive() ? 'sell' : 'buy';
+        this.pipeline.positions.applyFill(instrument, side, { qty: abs, price, fee });
+        const ref = `roll-off:${instrument}:${formatDate(today)}`;
+        this.trades.push({ at: today, instrument, material: slot.setup.id, side, qty: abs, price, fee, reason: 'roll-off', discretionary: false, clientOrderId: ref });
+        this.#pending.push({ type: 'hedge', ...this.#id(ref), at: today, knownAt: today, instrument, qty: qty.negated(), price, fee, ref, reason: strip.setup.kind === 'swap' ? 'swap settled at the month average' : 'futures closed before expiry' });
+        this.#dropContract(slot, instrument);
+      }
+    }
+    this.#flush();
+  }
+
+  /** Moves a rolled-off contract's realised result into the material's closed total and forgets it. */
+  #dropContract(slot: MaterialSlot, instrument: string): void {
+    const position = this.pipeline.positions.get(instrument);
+    slot.closedHedgePnl = slot.closedHedgePnl.plus(position.realizedPnl).minus(position.fees);
+    slot.closedHedgeFees = slot.closedHedgeFees.plus(position.fees);
+    slot.contracts.delete(instrument);
+  }
+
   async #submit(intent: Intent, slot: MaterialSlot, context: StrategyContext): Promise<Decision> {
     const hedge = slot.setup.hedge;
-    if (hedge !== undefined && intent.instrument === hedge.instrument) {
-      const price = this.hedgeUnitPrice(slot.setup.id);
+    if (hedge !== undefined && intent.instrument !== slot.setup.id) {
+      const contract = context.hedge?.contracts.find((c) => c.instrument === intent.instrument);
+      if (hedge.strip !== undefined && contract === undefined) throw new Error(`internal: ${intent.strategy} sent a hedge intent on ${intent.instrument}, which is not tradeable on ${formatDate(context.at)}`);
+      const price = contract?.price ?? this.hedgeUnitPrice(slot.setup.id);
       return this.pipeline.submit(intent, {
         referencePrice: price,
         lastPrice: price,
-        exposure: context.inventory.exposureQty.plus(context.inventory.hedged),
-        hedgePosition: this.pipeline.positions.qty(hedge.instrument),
+        exposure: hedge.strip === undefined ? context.inventory.exposureQty.plus(context.inventory.hedged) : contract!.exposureQty,
+        hedgePosition: this.pipeline.positions.qty(intent.instrument),
       });
     }
     const capped = intent.side === 'buy' && intent.discretionary === true;

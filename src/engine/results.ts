@@ -10,6 +10,7 @@ import type { BacktestReportData } from '../report/types.js';
 import { getStrategy } from '../../strategies/index.js';
 import { runBacktest, type MaterialTotals, type RunResult } from './backtest.js';
 import type { Scenario } from './scenario.js';
+import { HedgeStrip } from './hedge-strip.js';
 
 export interface BacktestResult {
   readonly scenario: Scenario;
@@ -56,10 +57,13 @@ export function assumptionsOf(scenario: Scenario): string[] {
     `Production follows the plan every calendar day; a shortfall is a stockout covered at once by an emergency purchase at the last known price + ${c.emergency.premium.times(100).toFixed()} %.`,
     `Carrying cost accrues daily on stock on hand at standard value x ${scenario.plant.carrying.annualRate.times(100).toFixed()} % / 365 + storage per unit-day.`,
     `Actual conversion cost is standard x (1 + ${c.conversion.noise} x N(0,1)) per month, closed (written off) on the 1st and known ${c.conversion.closeLagDays} days later.`,
-    `Effective unit cost = (purchases + fees + emergency purchases + carrying - hedge P&L + opening stock at the first price - closing stock at the last price) / quantity consumed.`,
-    scenario.materials.some((m) => m.hedge !== undefined)
-      ? `Hedges (${scenario.materials.filter((m) => m.hedge !== undefined).map((m) => `${m.hedge!.instrument} on ${m.id}`).join(', ')}) are cash-settled at their instrument's price, marked monthly and at the end; hedge effectiveness (dollar offset) = hedge P&L / (cost before hedging - consumption valued at the standard in force each day).`
-      : 'No hedge instrument: hedge P&L is zero.',
+    `Effective unit cost = (purchases + fees + emergency purchases + carrying + hedge financing - hedge P&L + opening stock at the first price - closing stock at the last price) / quantity consumed.`,
+    ...(scenario.materials.some((m) => m.hedge !== undefined)
+      ? [
+          ...scenario.materials.filter((m) => m.hedge !== undefined).flatMap((m) => new HedgeStrip({ ...m.hedge!.strip, index: m.hedge!.series }).describe().map((line) => `Hedge of ${m.id}: ${line}`)),
+          `Hedge orders go through the same venue (fills at the next bar, fees and slippage as above); hedge contracts are marked monthly and at the end; dollar offset = hedge P&L / (cost before hedging - consumption valued at the standard in force each day).`,
+        ]
+      : ['No hedge instrument: hedge P&L is zero.']),
     `The price cap derived from the target unit cost (${c.production.targetUnitCost === undefined ? 'none set' : `${c.production.targetUnitCost.toFixed()} ${scenario.plant.currency} per ${scenario.product} unit`}) applies to discretionary buying ahead only; buys for consumption (every baseline buy, forced reorders) are never capped.`,
     `Random seed ${c.seed} (production noise and conversion noise); the same scenario and seed always give the same result.`,
   ];
@@ -104,7 +108,9 @@ export function summaryTable(result: BacktestResult): { columns: string[]; rows:
   add(`total spend (${currency})`, (r) => money(r.totalSpend));
   add(`fees (${currency})`, (r) => money(r.totalFees));
   add(`carrying cost (${currency})`, (r) => money(r.totalCarrying));
+  const hedged = result.scenario.materials.some((m) => m.hedge !== undefined);
   add(`hedge P&L (${currency})`, (r) => money(r.hedgePnl));
+  if (hedged) add(`hedge financing (${currency})`, (r) => money(r.hedgeFinancing));
   add('hedge effectiveness', (r) => percent(r.materials.find((m) => m.hedgeEffectiveness !== null)?.hedgeEffectiveness ?? null));
   add('orders', (r) => String(r.counters.orders));
   add('fills', (r) => String(r.counters.fills));
@@ -150,6 +156,7 @@ export function resultJson(result: BacktestResult): unknown {
     totalFees: r.totalFees.toFixed(2),
     totalCarrying: r.totalCarrying.toFixed(2),
     hedgePnl: r.hedgePnl.toFixed(2),
+    hedgeFinancing: r.hedgeFinancing.toFixed(2),
     counters: r.counters,
     materials: r.materials.map((m) => ({
       ...(toPlainJson(m) as Record<string, unknown>),

@@ -18,6 +18,8 @@ import { RiskConfigSchema, parseRiskConfig, type RiskLimits } from '../pipeline/
 import { CronSchedule } from './schedule.js';
 import { getStrategy, parseStrategyParams, strategyNames } from '../../strategies/index.js';
 import type { StrategyDefinition, StrategyNeeds } from './strategy.js';
+import type { HedgeStripSetup } from './hedge-strip.js';
+import { loadFuturesCurve } from '../market/forward.js';
 
 const ShareSchema = DecimalSchema.refine((v) => v.greaterThanOrEqualTo(0) && v.lessThan(1), 'must be at least 0 and below 1');
 
@@ -51,11 +53,32 @@ const MaterialSetupSchema = z.strictObject({
   minNotional: NonNegativeDecimalSchema.prefault('0'),
 });
 
+const RateSchema = DecimalSchema.refine((v) => v.greaterThan(-1) && v.lessThan(1), 'must be a yearly rate above -1 and below 1 (0.04 = 4 %)');
+
+/** Default cost-of-carry rates when a scenario names none (written in the run's assumptions). */
+export const DEFAULT_CARRY = { financingRate: '0.04', storageRate: '0', convenienceYield: '0' } as const;
+
 const HedgeSetupSchema = z.strictObject({
-  /** Instrument id used in intents, orders and the ledger. */
-  instrument: z.string().min(1),
-  /** Defaults to the material's own price series (a cash-settled swap on the same index). */
+  /** Instrument family id; the contracts are `<instrument>:<YYYY-MM>`. */
+  instrument: z.string().min(1).regex(/^[^:\s]+$/, 'must not contain ":" or spaces'),
+  /** `swap`: monthly average-price swaps; `futures`: exchange contracts closed before expiry. */
+  kind: z.enum(['swap', 'futures']).default('swap'),
+  /** The hedge index (spot) the swaps fix against and the carry model starts from; defaults to the material's series. */
   prices: SeriesRefSchema.optional(),
+  /** A futures curve file (date, contract1..contractN), quoted in the index's unit. */
+  curve: z.strictObject({ file: z.string().min(1) }).optional(),
+  /** The exchange's last-trading-day rule for the curve's contracts (and for carry-model futures). */
+  expiry: z.enum(['cl', 'ng', 'ho', 'rb', 'month-end']).optional(),
+  /** Futures: close a contract this many business days before its last trading day. */
+  rollDaysBeforeExpiry: z.int().min(0).max(15).default(5),
+  /** How many monthly contracts can be traded: the month in progress and the next months - 1. */
+  months: z.int().min(1).max(36).default(3),
+  /** Cost of carry for the forward when there is no curve (yearly rates as shares). */
+  carry: z
+    .strictObject({ financingRate: RateSchema.prefault(DEFAULT_CARRY.financingRate), storageRate: RateSchema.prefault(DEFAULT_CARRY.storageRate), convenienceYield: RateSchema.prefault(DEFAULT_CARRY.convenienceYield) })
+    .prefault({}),
+  /** Yearly rate charged on the hedge's negative mark (default: the carry's financing rate). */
+  marginRate: RateSchema.optional(),
   factor: PositiveDecimalSchema.optional(),
   lotStep: PositiveDecimalSchema.prefault('1'),
   tickSize: PositiveDecimalSchema.prefault('0.0001'),
@@ -132,6 +155,8 @@ export interface PreparedHedge {
   readonly factor: Decimal;
   readonly factorNumber: number;
   readonly rules: { readonly lotStep: Decimal; readonly tickSize: Decimal; readonly minNotional: Decimal };
+  /** Everything the strip needs except its index, which a run feeds (one HedgeStrip per run). */
+  readonly strip: Omit<HedgeStripSetup, 'index'>;
 }
 
 /** A scenario with everything loaded and checked: what a run needs and nothing it must read again. */
@@ -235,12 +260,31 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
     if (hedgeSetup !== undefined) {
       const hedgeSeries = hedgeSetup.prices === undefined ? series : loadRef(['hedges', id, 'prices'], hedgeSetup.prices);
       const factor = hedgeSetup.factor ?? setup.factor;
+      if (hedgeSetup.instrument === id || hedgeSetup.instrument in config.materials) throw fail(['hedges', id, 'instrument'], `hedge instrument "${hedgeSetup.instrument}" clashes with a material id`);
+      let curve;
+      if (hedgeSetup.curve !== undefined && hedgeSetup.expiry === undefined) throw fail(['hedges', id, 'expiry'], 'a curve needs its exchange expiry rule (cl, ng, ho, rb or month-end) to tell which delivery month contract n is');
+      if (hedgeSetup.curve !== undefined) {
+        const curveFile = path(hedgeSetup.curve.file);
+        if (!existsSync(curveFile)) throw fail(['hedges', id, 'curve', 'file'], `curve file not found: ${curveFile}`);
+        curve = loadFuturesCurve(curveFile);
+      }
+      const carry = { financingRate: hedgeSetup.carry.financingRate.toNumber(), storageRate: hedgeSetup.carry.storageRate.toNumber(), convenienceYield: hedgeSetup.carry.convenienceYield.toNumber() };
       hedge = {
         instrument: hedgeSetup.instrument,
         series: hedgeSeries,
         factor,
         factorNumber: factor.toNumber(),
         rules: { lotStep: hedgeSetup.lotStep, tickSize: hedgeSetup.tickSize, minNotional: hedgeSetup.minNotional },
+        strip: {
+          family: hedgeSetup.instrument,
+          kind: hedgeSetup.kind,
+          curve,
+          expiry: hedgeSetup.expiry ?? 'month-end',
+          rollDaysBeforeExpiry: hedgeSetup.rollDaysBeforeExpiry,
+          months: hedgeSetup.months,
+          carry,
+          marginRate: hedgeSetup.marginRate?.toNumber() ?? carry.financingRate,
+        },
       };
     }
     materials.push({

@@ -64,13 +64,46 @@ export interface CostView {
   readonly priceCap: Decimal | undefined;
   /** knownAt of the newest ledger figure behind these numbers. */
   readonly knownAt: EpochMs;
+  /** The plant's carrying rate per year (cost of capital + insurance), applied to the value held. */
+  readonly carryingAnnualRate: Decimal;
+  /** Storage per unit per day. */
+  readonly storagePerUnitDay: Decimal;
+  /** The venue's fixed fee per order (the order cost of an EOQ), in currency. */
+  readonly orderFixedCost: Decimal;
+  /** The venue's fee on notional, as a share (0.0002 = 2 bps), plus slippage. */
+  readonly orderFeeRate: Decimal;
+  /** A stockout is covered at market x (1 + this premium). */
+  readonly emergencyPremium: Decimal;
+}
+
+/** One hedge contract a strategy may hold, as known now. */
+export interface HedgeContractView {
+  /** Instrument id to use in intents. */
+  readonly instrument: string;
+  /** `YYYY-MM` of the consumption month the contract covers; undefined for a single instrument hedging the whole horizon (a live spot hedge). */
+  readonly month: string | undefined;
+  /** Months after the month in progress (0: this month); undefined for the single instrument. */
+  readonly monthsAhead: number | undefined;
+  /** Position in material units. */
+  readonly position: Decimal;
+  /** Its price per material unit (the forward, futures or swap price, not spot). */
+  readonly price: Decimal;
+  /**
+   * The forecast consumption it covers that stock on hand and on order do not (for the single
+   * instrument: the horizon's exposure plus what is hedged, the quantity a ratio applies to).
+   */
+  readonly exposureQty: Decimal;
 }
 
 export interface HedgeView {
+  /** The hedge instrument (the family id of a strip of monthly contracts). */
   readonly instrument: string;
-  /** Hedge position in material units. */
+  /** Total hedge position in material units, all contracts. */
   readonly position: Decimal;
+  /** Price of the nearest contract in the index's quoted unit. */
   readonly lastPrice: number;
+  /** The contracts that can be traded now, nearest first. */
+  readonly contracts: readonly HedgeContractView[];
 }
 
 /** Everything a strategy sees at one decision point for one material. */

@@ -35,7 +35,12 @@ export interface ContextSpec {
   marketUnitPrice?: Qty;
   carryingPerUnitDay?: Qty;
   priceCap?: Qty | undefined;
-  hedge?: { instrument?: string; position?: Qty; lastPrice?: number } | undefined;
+  hedge?: { instrument?: string; position?: Qty; lastPrice?: number; contracts?: readonly { month: string; monthsAhead: number; position?: Qty; price?: Qty; exposureQty: Qty }[] } | undefined;
+  carryingAnnualRate?: Qty;
+  storagePerUnitDay?: Qty;
+  orderFixedCost?: Qty;
+  orderFeeRate?: Qty;
+  emergencyPremium?: Qty;
   scheduleFired?: boolean;
   daysToNextSchedule?: number | undefined;
 }
@@ -47,10 +52,7 @@ export function makeContext(spec: ContextSpec = {}): StrategyContext {
   const onOrder = dec(spec.onOrder ?? 0);
   const dailyConsumption = dec(spec.dailyConsumption ?? 10);
   const marketUnitPrice = dec(spec.marketUnitPrice ?? 3);
-  const hedge: HedgeView | undefined =
-    spec.hedge === undefined
-      ? undefined
-      : { instrument: spec.hedge.instrument ?? 'NG-FUT', position: dec(spec.hedge.position ?? 0), lastPrice: spec.hedge.lastPrice ?? 3 };
+  const hedge = spec.hedge === undefined ? undefined : hedgeViewOf(spec);
   return {
     at,
     material: spec.material ?? 'natgas',
@@ -77,11 +79,33 @@ export function makeContext(spec: ContextSpec = {}): StrategyContext {
       productStandardCost: new Map([['ammonia', dec(spec.standardUnitCost ?? '3.5').times(33).plus(95)]]),
       priceCap: spec.priceCap === undefined ? undefined : dec(spec.priceCap),
       knownAt: at,
+      carryingAnnualRate: dec(spec.carryingAnnualRate ?? '0.12'),
+      storagePerUnitDay: dec(spec.storagePerUnitDay ?? '0.001'),
+      orderFixedCost: dec(spec.orderFixedCost ?? 0),
+      orderFeeRate: dec(spec.orderFeeRate ?? 0),
+      emergencyPremium: dec(spec.emergencyPremium ?? '0.25'),
     },
     hedge,
     scheduleFired: spec.scheduleFired ?? false,
     daysToNextSchedule: spec.daysToNextSchedule,
   };
+}
+
+/**
+ * The hedge view of a spec: a single instrument whose one contract covers exposure + hedged
+ * (as the desk builds it for a live spot hedge), or the strip contracts given.
+ */
+function hedgeViewOf(spec: ContextSpec): HedgeView {
+  const h = spec.hedge!;
+  const instrument = h.instrument ?? 'NG-FUT';
+  const lastPrice = h.lastPrice ?? 3;
+  if (h.contracts === undefined) {
+    const position = dec(h.position ?? 0);
+    const hedged = dec(spec.hedged ?? position);
+    return { instrument, position, lastPrice, contracts: [{ instrument, month: undefined, monthsAhead: undefined, position, price: new Decimal(String(lastPrice)), exposureQty: dec(spec.exposureQty ?? 0).plus(hedged) }] };
+  }
+  const contracts = h.contracts.map((c) => ({ instrument: `${instrument}:${c.month}`, month: c.month, monthsAhead: c.monthsAhead, position: dec(c.position ?? 0), price: dec(c.price ?? lastPrice), exposureQty: dec(c.exposureQty) }));
+  return { instrument, position: contracts.reduce((s, c) => s.plus(c.position), new Decimal(0)), lastPrice, contracts };
 }
 
 /** Intents as plain JSON (Decimals as strings), for exact comparisons. */

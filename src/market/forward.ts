@@ -1,0 +1,179 @@
+/**
+ * Forward prices a hedge is traded at: the exchange calendar of futures contracts (which
+ * delivery month "contract n" is on a date, and when each contract stops trading), NYMEX
+ * curves of contracts 1-4 as EIA publishes them, and the cost-of-carry forward used when
+ * there is no curve. Plain numbers throughout: these are prices the simulated venue turns
+ * into Decimals at a fill.
+ *
+ * Months are counted as `year x 12 + month0` (UTC), so month arithmetic is integer.
+ */
+import { readFileSync } from 'node:fs';
+import { InputError } from '../core/errors.js';
+import { DAY_MS, formatDate, parseTime, type EpochMs } from '../core/time.js';
+
+/** A month as year x 12 + zero-based month (UTC). */
+export type MonthIndex = number;
+
+export function monthOf(at: EpochMs): MonthIndex {
+  const d = new Date(at);
+  return d.getUTCFullYear() * 12 + d.getUTCMonth();
+}
+
+/** 00:00 UTC on the first day of the month. */
+export function monthStart(month: MonthIndex): EpochMs {
+  return Date.UTC(Math.floor(month / 12), month % 12, 1);
+}
+
+/** `YYYY-MM`. */
+export function monthLabel(month: MonthIndex): string {
+  const m = (month % 12) + 1;
+  return `${Math.floor(month / 12)}-${m < 10 ? '0' : ''}${m}`;
+}
+
+/** Calendar days in the month. */
+export function daysInMonth(month: MonthIndex): number {
+  return Math.round((monthStart(month + 1) - monthStart(month)) / DAY_MS);
+}
+
+const isWeekday = (day: EpochMs): boolean => {
+  const w = new Date(day).getUTCDay();
+  return w !== 0 && w !== 6;
+};
+
+/** The `n`-th weekday strictly before `day` (exchange holidays are not modelled). */
+export function businessDaysBefore(day: EpochMs, n: number): EpochMs {
+  let d = day;
+  let left = n;
+  while (left > 0) {
+    d -= DAY_MS;
+    if (isWeekday(d)) left -= 1;
+  }
+  return d;
+}
+
+/**
+ * Last trading day rules of the NYMEX contracts procura knows, by the exchange's rule book
+ * (weekdays only; exchange holidays can move a real expiry by a day):
+ * - `cl` (WTI): 3 business days before the 25th calendar day of the month before delivery,
+ *   counted from the business day before the 25th when the 25th is not one;
+ * - `ng` (Henry Hub): 3 business days before the first calendar day of the delivery month;
+ * - `ho`, `rb`, `month-end` (heating oil, RBOB, and the generic rule for carry-model
+ *   futures): the last business day of the month before delivery.
+ */
+export const ExpiryRule = { cl: 'cl', ng: 'ng', ho: 'ho', rb: 'rb', monthEnd: 'month-end' } as const;
+export type ExpiryRule = (typeof ExpiryRule)[keyof typeof ExpiryRule];
+
+export const EXPIRY_RULE_TEXT: Readonly<Record<ExpiryRule, string>> = {
+  cl: 'NYMEX WTI rule: trading ends 3 business days before the 25th calendar day of the month before delivery (before the business day preceding the 25th when the 25th is not a business day)',
+  ng: 'NYMEX Henry Hub rule: trading ends 3 business days before the first calendar day of the delivery month',
+  ho: 'NYMEX heating oil rule: trading ends on the last business day of the month before delivery',
+  rb: 'NYMEX RBOB rule: trading ends on the last business day of the month before delivery',
+  'month-end': 'generic rule: trading ends on the last business day of the month before delivery',
+};
+
+/** 00:00 UTC of the last trading day of the contract for `deliveryMonth`. */
+export function lastTradeDay(rule: ExpiryRule, deliveryMonth: MonthIndex): EpochMs {
+  const first = monthStart(deliveryMonth);
+  switch (rule) {
+    case 'cl': {
+      let anchor = Date.UTC(Math.floor((deliveryMonth - 1) / 12), (deliveryMonth - 1) % 12, 25);
+      if (!isWeekday(anchor)) anchor = businessDaysBefore(anchor, 1);
+      return businessDaysBefore(anchor, 3);
+    }
+    case 'ng':
+      return businessDaysBefore(first, 3);
+    default:
+      return businessDaysBefore(first, 1);
+  }
+}
+
+/** Delivery month of contract 1 on `day`: the nearest one still trading (its last trading day is `day` or later). */
+export function frontMonth(rule: ExpiryRule, day: EpochMs): MonthIndex {
+  let month = monthOf(day);
+  while (lastTradeDay(rule, month) < day) month += 1;
+  return month;
+}
+
+/** A futures curve: settlement prices of contracts 1..n per date (NaN where the file has no value). */
+export interface FuturesCurve {
+  readonly file: string;
+  readonly length: number;
+  /** Row dates, 00:00 UTC, strictly increasing. */
+  readonly at: Float64Array;
+  /** contracts[k][i]: contract k+1 on row i. */
+  readonly contracts: readonly Float64Array[];
+}
+
+const NUMBER = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/**
+ * Reads a curve file: a header `date,contract1,...,contractN` (N >= 1, in order), ISO dates
+ * ascending, empty cells for no value. Errors name the file, the line and the field.
+ */
+export function loadFuturesCurve(file: string): FuturesCurve {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputError(`cannot read curve file: ${(error as Error).message}`, { file });
+  }
+  return parseFuturesCurve(text, file);
+}
+
+export function parseFuturesCurve(text: string, file: string): FuturesCurve {
+  const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
+  const header = (lines[0] ?? '').split(',').map((h) => h.trim());
+  if (header[0]?.toLowerCase() !== 'date') throw new InputError(`expected the first column to be "date", got ${JSON.stringify(header[0] ?? '')}`, { file, line: 1, field: header[0] ?? 'date' });
+  const n = header.length - 1;
+  if (n < 1) throw new InputError('expected at least one contract column (contract1)', { file, line: 1 });
+  for (let k = 1; k <= n; k += 1) {
+    if (header[k]!.toLowerCase() !== `contract${k}`) throw new InputError(`expected column ${k + 1} to be "contract${k}", got ${JSON.stringify(header[k])}`, { file, line: 1, field: header[k] });
+  }
+  const at: number[] = [];
+  const columns: number[][] = Array.from({ length: n }, () => []);
+  let previous = Number.NEGATIVE_INFINITY;
+  for (let i = 1; i < lines.length; i += 1) {
+    const line = lines[i]!;
+    if (line.trim() === '') continue;
+    const cells = line.split(',');
+    if (cells.length !== n + 1) throw new InputError(`expected ${n + 1} fields, got ${cells.length}`, { file, line: i + 1, field: header[Math.min(cells.length, n)] });
+    const t = parseTime(cells[0]!.trim(), { file, line: i + 1, field: 'date' });
+    if (t <= previous) throw new InputError(`dates out of order or repeated: ${cells[0]} comes after ${formatDate(previous)}`, { file, line: i + 1, field: 'date' });
+    previous = t;
+    at.push(t);
+    for (let k = 0; k < n; k += 1) {
+      const cell = cells[k + 1]!.trim();
+      if (cell === '') {
+        columns[k]!.push(Number.NaN);
+        continue;
+      }
+      if (!NUMBER.test(cell)) throw new InputError(`not a number: ${JSON.stringify(cell)}`, { file, line: i + 1, field: header[k + 1] });
+      columns[k]!.push(Number(cell));
+    }
+  }
+  if (at.length === 0) throw new InputError('no curve rows', { file, line: lines.length });
+  return { file, length: at.length, at: Float64Array.from(at), contracts: columns.map((c) => Float64Array.from(c)) };
+}
+
+/** Cost-of-carry rates, per year, as shares (0.05 = 5 %). */
+export interface CarryRates {
+  readonly financingRate: number;
+  /** Storage as a rate of value. */
+  readonly storageRate: number;
+  readonly convenienceYield: number;
+}
+
+/** Net carry per year: financing + storage - convenience yield (positive: contango). */
+export function netCarry(rates: CarryRates): number {
+  return rates.financingRate + rates.storageRate - rates.convenienceYield;
+}
+
+/** Simple-interest cost-of-carry forward: spot x (1 + (r + u - y) x tau), tau in years (365 days). */
+export function carryForward(spot: number, rates: CarryRates, tauDays: number): number {
+  return spot * (1 + netCarry(rates) * (Math.max(0, tauDays) / 365));
+}
+
+/** Roll yield of moving a long position from the near to the next contract: (near - next) / near. */
+export function rollYield(near: number, next: number): number {
+  return (near - next) / near;
+}
