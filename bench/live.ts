@@ -39,7 +39,7 @@ interface EmulatorHandle {
 
 /** Starts a BinanceEmulator with `count` daily candles in a worker thread. */
 async function startEmulator(count: number, startIndex: number): Promise<EmulatorHandle> {
-  const module = new URL('../src/testing/binance-emulator.js', import.meta.url).href;
+  const module = new URL('../test/support/binance-emulator.js', import.meta.url).href;
   const code = `
     const { parentPort, workerData } = require('node:worker_threads');
     import(workerData.module).then(async ({ BinanceEmulator, makeCandles }) => {

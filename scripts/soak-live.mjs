@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BinanceEmulator, makeCandles } from '../dist/src/testing/binance-emulator.js';
+import { BinanceEmulator, makeCandles } from '../dist/test/support/binance-emulator.js';
 import { Random } from '../dist/src/core/random.js';
 import { Decimal } from '../dist/src/core/decimal.js';
 import { Ledger } from '../dist/src/ledger/index.js';

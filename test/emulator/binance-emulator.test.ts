@@ -5,7 +5,7 @@
 import { createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/core/time.js';
-import { BinanceEmulator, makeCandles } from '../../src/testing/binance-emulator.js';
+import { BinanceEmulator, makeCandles } from '../support/binance-emulator.js';
 
 const DAY = 86_400_000;
 let emulator: BinanceEmulator;

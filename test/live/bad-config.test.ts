@@ -11,7 +11,7 @@ import { ProcuraError } from '../../src/core/errors.js';
 import { SimClock } from '../../src/core/time.js';
 import { loadLiveConfig } from '../../src/live/config.js';
 import { LiveRunner } from '../../src/live/runner.js';
-import { BinanceEmulator } from '../../src/testing/binance-emulator.js';
+import { BinanceEmulator } from '../support/binance-emulator.js';
 import { envFor, goldCandles, writeConfig, LogCapture, START, type ConfigOverrides } from './helpers.js';
 
 let emulator: BinanceEmulator | undefined;

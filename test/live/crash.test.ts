@@ -23,7 +23,7 @@ import { Random } from '../../src/core/random.js';
 import { Ledger } from '../../src/ledger/index.js';
 import { LiveStore, SqliteOrderStore } from '../../src/live/store.js';
 import { CrashError, type LiveRunner } from '../../src/live/runner.js';
-import type { BinanceEmulator } from '../../src/testing/binance-emulator.js';
+import type { BinanceEmulator } from '../support/binance-emulator.js';
 import { envFor, startLiveRig, type LiveRig } from './helpers.js';
 
 let rig: LiveRig | undefined;

@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
-import type { Fault, FaultMatch } from '../../src/testing/binance-emulator.js';
+import type { Fault, FaultMatch } from '../support/binance-emulator.js';
 import type { LiveRunner } from '../../src/live/runner.js';
 import { startLiveRig, type LiveRig } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { SimClock } from '../../src/core/time.js';
-import { BinanceEmulator, makeCandles, type EmulatorCandle, type EmulatorOptions } from '../../src/testing/binance-emulator.js';
+import { BinanceEmulator, makeCandles, type EmulatorCandle, type EmulatorOptions } from '../support/binance-emulator.js';
 import { credentialVariables } from '../../src/venues/ccxt/ccxt-venue.js';
 import { loadLiveConfig, type LiveConfig } from '../../src/live/config.js';
 import { createLiveLogger, LiveRunner, type LiveRunnerOptions } from '../../src/live/runner.js';

@@ -15,7 +15,7 @@ import { loadScenario } from '../../src/engine/scenario.js';
 import type { Decision } from '../../src/pipeline/index.js';
 import { LiveRunner } from '../../src/live/runner.js';
 import { loadLiveConfig } from '../../src/live/config.js';
-import { BinanceEmulator } from '../../src/testing/binance-emulator.js';
+import { BinanceEmulator } from '../support/binance-emulator.js';
 import { SimClock } from '../../src/core/time.js';
 import { DAY, PLANT, envFor, goldCandles, writeConfig, LogCapture } from './helpers.js';
 

@@ -1,6 +1,6 @@
 /** The venue contract the pipeline relies on, run against CcxtVenue + the Binance emulator (real ccxt client). */
 import { Decimal } from '../../src/core/decimal.js';
-import { BinanceEmulator, makeCandles } from '../../src/testing/binance-emulator.js';
+import { BinanceEmulator, makeCandles } from '../support/binance-emulator.js';
 import { CcxtVenue } from '../../src/venues/ccxt/ccxt-venue.js';
 import { runVenueContract } from '../venues-sim/contract.js';
 import { DAY, START, envFor } from './helpers.js';

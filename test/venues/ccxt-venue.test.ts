@@ -3,7 +3,7 @@ import { Decimal } from '../../src/core/decimal.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { CcxtVenue } from '../../src/venues/ccxt/ccxt-venue.js';
 import { VenueHaltError } from '../../src/venues/ccxt/errors.js';
-import { BinanceEmulator } from '../../src/testing/binance-emulator.js';
+import { BinanceEmulator } from '../support/binance-emulator.js';
 import { envFor, lookups, onlySpot, order, posts, startRig, type Rig } from './helpers.js';
 
 let rig: Rig | undefined;

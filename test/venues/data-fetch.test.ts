@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SimClock } from '../../src/core/time.js';
-import { BinanceEmulator, makeCandles } from '../../src/testing/binance-emulator.js';
+import { BinanceEmulator, makeCandles } from '../support/binance-emulator.js';
 import { CcxtVenue } from '../../src/venues/ccxt/ccxt-venue.js';
 import { downloadCandles } from '../../src/venues/ccxt/download-candles.js';
 import { register } from '../../src/cli/commands/data.js';

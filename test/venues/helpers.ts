@@ -1,5 +1,5 @@
 /** Shared fixtures: an emulator on 127.0.0.1 and a CcxtVenue pointed at it with a recording, instant sleep. */
-import { BinanceEmulator, makeCandles, type EmulatorOptions, type LoggedRequest } from '../../src/testing/binance-emulator.js';
+import { BinanceEmulator, makeCandles, type EmulatorOptions, type LoggedRequest } from '../support/binance-emulator.js';
 import { CcxtVenue, credentialVariables, type CcxtVenueOptions } from '../../src/venues/ccxt/ccxt-venue.js';
 import { Decimal } from '../../src/core/decimal.js';
 import type { OrderRequest } from '../../src/pipeline/types.js';

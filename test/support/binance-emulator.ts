@@ -12,8 +12,8 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { Decimal, ZERO, floorToStep } from '../core/decimal.js';
-import { systemClock, type Clock, type EpochMs } from '../core/time.js';
+import { Decimal, ZERO, floorToStep } from '../../src/core/decimal.js';
+import { systemClock, type Clock, type EpochMs } from '../../src/core/time.js';
 
 /** One market the emulator lists (filters as Binance spells them, decimal strings). */
 export interface EmulatorMarket {
