@@ -21,6 +21,10 @@ export const ErrorCode = {
   store: 'E_STORE',
   locked: 'E_LOCKED',
   venue: 'E_VENUE',
+  /** A live tick halted: reconciliation found a difference, or an order or trade awaits the operator. */
+  halted: 'E_HALTED',
+  /** The exchange banned or rate-limited us until a stored time; no request is sent before it. */
+  banned: 'E_BANNED',
   internal: 'E_INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -77,18 +81,41 @@ function definedOnly(where: Where): Where {
   return out;
 }
 
-/** Exit status for an error reaching the command line: 2 for bad input or config, 3 for a failed verification, 1 otherwise. */
-export function exitStatusOf(error: unknown): number {
-  if (!(error instanceof ProcuraError)) return 1;
+/**
+ * Every exit status procura uses, in one place (docs/live.md and the README list them):
+ * 0 ok; 1 internal or other failure (a live tick that failed, to be re-run); 2 bad input,
+ * configuration or usage; 3 a ledger that fails verification; 4 a store locked by another
+ * process; 5 a live tick halted (reconciliation found a difference, or an order or trade
+ * awaits the operator: `procura live status`); 6 the exchange banned or rate-limited us until
+ * a stored time (later runs exit 6 at once, without a request, until it passes).
+ */
+export const ExitStatus = {
+  ok: 0,
+  failed: 1,
+  badInput: 2,
+  verifyFailed: 3,
+  locked: 4,
+  halted: 5,
+  banned: 6,
+} as const;
+export type ExitStatus = (typeof ExitStatus)[keyof typeof ExitStatus];
+
+/** Exit status for an error reaching the command line (see ExitStatus). */
+export function exitStatusOf(error: unknown): ExitStatus {
+  if (!(error instanceof ProcuraError)) return ExitStatus.failed;
   switch (error.code) {
     case ErrorCode.input:
     case ErrorCode.config:
-      return 2;
+      return ExitStatus.badInput;
     case ErrorCode.verify:
-      return 3;
+      return ExitStatus.verifyFailed;
     case ErrorCode.locked:
-      return 4;
+      return ExitStatus.locked;
+    case ErrorCode.halted:
+      return ExitStatus.halted;
+    case ErrorCode.banned:
+      return ExitStatus.banned;
     default:
-      return 1;
+      return ExitStatus.failed;
   }
 }

@@ -499,7 +499,7 @@ export class LiveRunner {
       eventIds: true,
       positions,
       journalLimit: 100,
-      onDecision: (decision: Decision) => decisionLog.info(decisionFields(decision), `decision ${decision.outcome}: ${decision.intent.side} ${decision.intent.instrument} (${decision.intent.reason})`),
+      onDecision: (decision: Decision) => logDecision(decisionLog, decision),
     });
     const session: Session = { ledger, desk, costFeed, candles, series, fed: new Map(), halted, ledgerEntries: ledger.journal.size };
     // Warm the averages with every candle up to the last stepped one.
@@ -551,6 +551,29 @@ function storedCandle(c: VenueCandle): StoredCandle {
 function seriesOf(symbol: string, candles: readonly StoredCandle[]): PriceSeries {
   const rows = candles.map((c) => [c.openAt, Number(c.open), Number(c.high), Number(c.low), Number(c.close), Number(c.volume)]);
   return seriesFromOhlcv(rows, symbol, `${symbol} (exchange candles)`);
+}
+
+/**
+ * One log line per decision. Warn where an operator should look: an order that filled only in
+ * part (the rest expired or was cancelled), and a denied forced reorder or emergency buy (the
+ * plant will run out); everything else at info.
+ */
+function logDecision(log: Logger, decision: Decision): void {
+  const fields = decisionFields(decision);
+  const intent = decision.intent;
+  const filled = decision.firstReport?.filledQty;
+  const qty = decision.request?.qty;
+  const status = decision.status;
+  if (filled !== undefined && qty !== undefined && filled.greaterThan(0) && filled.lessThan(qty) && (status === 'expired' || status === 'cancelled')) {
+    log.warn({ ...fields, filled: filled.toFixed() }, `decision partially filled: ${intent.side} ${intent.instrument} ${filled.toFixed()} of ${qty.toFixed()} filled, the rest ${status} (${intent.reason})`);
+    return;
+  }
+  if (decision.outcome === 'denied' && (intent.reason === 'forced-reorder' || intent.reason === 'emergency')) {
+    const why = decision.risk.filter((r) => !r.allowed).map((r) => r.reason).join('; ');
+    log.warn(fields, `decision denied: ${intent.side} ${intent.instrument} (${intent.reason}): the plant will run out unless it is bought; ${why}`);
+    return;
+  }
+  log.info(fields, `decision ${decision.outcome}: ${intent.side} ${intent.instrument} (${intent.reason})`);
 }
 
 function decisionFields(decision: Decision): object {

@@ -1,4 +1,5 @@
 /** Shared fixtures for the live runner tests: an emulator on 127.0.0.1, a config file in a temp dir, a runner on a SimClock, captured pino lines. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -60,6 +61,10 @@ export interface ConfigOverrides {
   readonly lookupIntervalMs?: number;
   readonly runId?: string;
   readonly planFrom?: string;
+  /** The risk block, YAML flow text (default: generous notional limits). */
+  readonly risk?: string;
+  /** The venue block, YAML flow text. */
+  readonly venue?: string;
 }
 
 /** Writes a live config for the emulator at `url` into a temp dir; returns its path. */
@@ -80,10 +85,10 @@ production: { product: ring, ratePerDay: "${overrides.ratePerDay ?? '20'}", from
 materials:
   gold: { symbol: ${overrides.symbol ?? 'PAXG/USDT'}, leadTimeDays: 2 }
 strategy: { name: ${overrides.strategy ?? 'ma-procurement'}, params: ${params} }
-risk: { maxOrderNotional: "100000", maxDailyNotional: "300000" }
+risk: ${overrides.risk ?? '{ maxOrderNotional: "100000", maxDailyNotional: "300000" }'}
 warmupCandles: ${overrides.warmupCandles ?? 60}
 reconciliation: { tolerance: "${overrides.tolerance ?? '0.00000001'}", graceSeconds: ${overrides.graceSeconds ?? 300} }
-venue: { timeoutMs: 1500, lookupAttempts: 2, lookupIntervalMs: ${overrides.lookupIntervalMs ?? 0} }
+venue: ${overrides.venue ?? `{ timeoutMs: 1500, lookupAttempts: 2, lookupIntervalMs: ${overrides.lookupIntervalMs ?? 0} }`}
 ${overrides.extra ?? ''}
 `;
   const file = join(dir, 'live.yaml');
@@ -136,4 +141,16 @@ export async function startLiveRig(options: { emulator?: EmulatorOptions; config
     },
     stop: () => emulator.stop(),
   };
+}
+
+/** Runs the built CLI without blocking this process (the emulator answers from here). */
+export function runCli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['bin/procura.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -9,19 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
 import { newOrderRecord, type Intent, type OrderRequest } from '../../src/pipeline/index.js';
 import type { LiveRunner } from '../../src/live/runner.js';
-import { DAY, envFor, startLiveRig, writeConfig, type LiveRig } from './helpers.js';
-
-/** Runs the built CLI without blocking this process (the emulator answers from here). */
-function runCli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['bin/procura.js', ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
-    child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
-    child.on('exit', (status) => resolve({ status, stdout, stderr }));
-  });
-}
+import { DAY, envFor, runCli, startLiveRig, type LiveRig } from './helpers.js';
 
 let rig: LiveRig | undefined;
 let runner: LiveRunner | undefined;
@@ -58,9 +46,9 @@ describe('reconciliation', () => {
     expect(report.ok).toBe(false);
     expect(report.positions[0]).toMatchObject({ asset: 'PAXG', difference: '0.5', ok: false });
 
-    // The command line shows the same and exits 1 (read only: no lock needed while the runner holds it).
+    // The command line shows the same and exits 5 (read only: no lock needed while the runner holds it).
     const run = await runCli(['live', '--config', rig.configFile, '--reconcile-only'], envFor(rig.emulator));
-    expect(run.status, run.stderr).toBe(1);
+    expect(run.status, run.stderr).toBe(5);
     expect(run.stdout, run.stderr).toContain('DIFFERENCES');
     expect(run.stdout).toMatch(/PAXG: exchange [\d.]+ \| expected [\d.]+ .* \| difference 0\.5 \| BEYOND TOLERANCE 0\.001/);
 

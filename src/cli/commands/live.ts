@@ -3,12 +3,14 @@
  * single) live runs of the desk against an exchange sandbox, demo account or, with
  * `mode: live` and PROCURA_ALLOW_REAL_TRADING=yes, the real exchange. Logs are JSON lines
  * (pino) on stdout, credentials redacted. SIGINT and SIGTERM finish the current tick, persist
- * and exit 0. Exit status: 0 ok; 1 a tick failed or reconciliation found differences
- * (--reconcile-only); 2 bad configuration; 4 the store is held by another live run.
+ * and exit 0. Exit statuses come from the catalog in core/errors.ts: 0 ok; 1 a tick failed;
+ * 2 bad configuration; 4 the store is held by another live run; 5 the tick halted (or
+ * --reconcile-only found differences); 6 banned or rate-limited until a stored time.
  */
 import type { Command } from 'commander';
 import { loadLiveConfig } from '../../live/config.js';
-import { InputError } from '../../core/errors.js';
+import { ExitStatus, InputError } from '../../core/errors.js';
+import type { TickSummary } from '../../live/runner.js';
 import { didYouMean } from '../../core/did-you-mean.js';
 import { action, printJson } from '../run.js';
 
@@ -28,7 +30,7 @@ export function register(program: Command): void {
     .requiredOption('--config <file>', 'live configuration (YAML), e.g. config/live.example.yaml')
     .option('--once', 'run a single tick and exit (for system cron or a container job)')
     .option('--paper', 'live market data, simulated fills (store: <store>.paper; no credentials needed)')
-    .option('--reconcile-only', 'print local vs exchange differences and exit (1 when they disagree beyond the tolerance)')
+    .option('--reconcile-only', 'print local vs exchange differences and exit (5 when they disagree beyond the tolerance)')
     .option('--json', 'with --reconcile-only: print the report as JSON')
     .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
     .action(action((options: LiveOptions) => runLive(options)));
@@ -51,7 +53,7 @@ async function runLive(options: LiveOptions): Promise<void> {
       const report = await runner.reconcile(false);
       if (options.json) printJson(report);
       else process.stdout.write(`${formatReconcile(report)}\n`);
-      process.exitCode = report.ok ? 0 : 1;
+      process.exitCode = report.ok ? ExitStatus.ok : ExitStatus.halted;
     } finally {
       runner.close();
     }
@@ -70,7 +72,7 @@ async function runLive(options: LiveOptions): Promise<void> {
     if (options.once) {
       const summary = await runner.tick();
       if (signalled !== undefined) logger.info({ signal: signalled }, 'signal received during the tick: the tick finished and was persisted');
-      process.exitCode = summary.ok || signalled !== undefined ? 0 : 1;
+      process.exitCode = exitStatusOfTick(summary, signalled !== undefined);
       return;
     }
     const scheduled = runner.schedule();
@@ -83,10 +85,17 @@ async function runLive(options: LiveOptions): Promise<void> {
     if (signalled !== undefined) void scheduled.stop();
     await scheduled.done;
     logger.info({ signal: signalled }, 'stopped');
-    process.exitCode = 0;
+    process.exitCode = ExitStatus.ok;
   } finally {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
     runner.close();
   }
+}
+
+/** A `--once` tick's exit status: failed 1, halted 5, ok 0 (a signal during the tick: 0, it finished and persisted). */
+function exitStatusOfTick(summary: TickSummary, signalled: boolean): ExitStatus {
+  if (!summary.ok) return signalled ? ExitStatus.ok : ExitStatus.failed;
+  if (summary.tradingHalted) return ExitStatus.halted;
+  return ExitStatus.ok;
 }
