@@ -3,6 +3,7 @@
  * on stderr and a non-zero exit status, and prints machine output.
  */
 import { ProcuraError, exitStatusOf } from '../core/errors.js';
+import { redactText } from '../core/redact.js';
 
 /** Wraps a command action: errors go to stderr as `procura: <file:line: field: message>` with the catalog's exit status. */
 export function action<A extends unknown[]>(fn: (...args: A) => void | Promise<void>): (...args: A) => Promise<void> {
@@ -16,14 +17,13 @@ export function action<A extends unknown[]>(fn: (...args: A) => void | Promise<v
   };
 }
 
+/** Prints an error on stderr, secrets and signatures redacted (core/redact.ts). */
 export function reportError(error: unknown): void {
-  if (error instanceof ProcuraError) {
-    process.stderr.write(`procura: ${error.message}\n`);
-  } else if (error instanceof Error) {
-    process.stderr.write(`procura: internal error: ${error.stack ?? error.message}\n`);
-  } else {
-    process.stderr.write(`procura: internal error: ${String(error)}\n`);
-  }
+  let text: string;
+  if (error instanceof ProcuraError) text = error.message;
+  else if (error instanceof Error) text = `internal error: ${error.stack ?? error.message}`;
+  else text = `internal error: ${String(error)}`;
+  process.stderr.write(`procura: ${redactText(text)}\n`);
 }
 
 /** Prints a value as pretty JSON on stdout. */

@@ -33,6 +33,7 @@ import { pino, type Logger } from 'pino';
 import { createTask, type ScheduledTask } from 'node-cron';
 import { Decimal } from '../core/decimal.js';
 import { ConfigError, ErrorCode, ProcuraError } from '../core/errors.js';
+import { redactSecrets, redactText } from '../core/redact.js';
 import { formatTime, systemClock, type Clock, type EpochMs } from '../core/time.js';
 import { Ledger } from '../ledger/index.js';
 import { seriesFromOhlcv, type PriceSeries } from '../market/index.js';
@@ -112,9 +113,14 @@ const noopLogger = pino({ level: 'silent' });
 /** Credential and secret fields pino never prints. */
 export const REDACT_PATHS = ['apiKey', 'secret', 'password', '*.apiKey', '*.secret', '*.password', 'headers["X-MBX-APIKEY"]', '*.headers["X-MBX-APIKEY"]', 'env', '*.env'];
 
-/** A pino logger for live runs (JSON lines; credentials redacted). */
+/**
+ * A pino logger for live runs (JSON lines). Credential fields are redacted by path, and every
+ * line is passed through `redactSecrets` as it is written: registered secret values and request
+ * signatures never reach the destination, wherever they hide in a message.
+ */
 export function createLiveLogger(destination: NodeJS.WritableStream | Writable = process.stdout, level = 'info'): Logger {
-  return pino({ level, base: { app: 'procura-live' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime }, destination as Writable);
+  const redacting = { write: (line: string): void => void destination.write(redactSecrets(line)) };
+  return pino({ level, base: { app: 'procura-live' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime }, redacting);
 }
 
 /** The live runner; see the module comment. */
@@ -315,14 +321,14 @@ export class LiveRunner {
       if (error instanceof CrashError) throw error; // a simulated crash: nothing more happens in this "process"
       this.store.discard();
       this.#session = undefined;
-      const text = error instanceof Error ? error.message : String(error);
+      const text = redactText(error instanceof Error ? error.message : String(error));
       const summary = finish(false, text);
       try {
         this.store.finishRunNow(runSeq, summary);
       } catch {
         // the store itself failed; the log line below still says what happened
       }
-      this.logger.error({ ...summary, err: error instanceof ProcuraError ? { code: error.code, message: error.message } : { message: text } }, `tick failed: ${text}; nothing of the unfinished step was committed, the next tick re-runs it`);
+      this.logger.error({ ...summary, err: error instanceof ProcuraError ? { code: error.code, message: text } : { message: text } }, `tick failed: ${text}; nothing of the unfinished step was committed, the next tick re-runs it`);
       return summary;
     }
   }

@@ -70,7 +70,9 @@ export interface FaultMatch {
 /**
  * A fault the emulator injects on the next matching request(s).
  * - latency: wait `ms` before handling (`before`) or after executing, before answering (`after`: the client times out after the order exists).
- * - http: answer with this status, body and headers without handling (5xx before execution).
+ * - http: answer with this status, body and headers without handling (5xx before execution);
+ *   `html: true` answers an HTML error page instead, as a proxy in front of an exchange does,
+ *   echoing the request line and headers (API key included), as a misconfigured one does.
  * - rate-limit: 429 or 418 with a Retry-After header (seconds), without handling.
  * - unknown-status: execute, then answer 503 -1007 "execution status unknown".
  * - drop-connection: execute, then destroy the socket without answering.
@@ -79,7 +81,7 @@ export interface FaultMatch {
  */
 export type Fault =
   | { readonly kind: 'latency'; readonly ms: number; readonly phase?: 'before' | 'after' }
-  | { readonly kind: 'http'; readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>> }
+  | { readonly kind: 'http'; readonly status: number; readonly body?: unknown; readonly headers?: Readonly<Record<string, string>>; readonly html?: boolean }
   | { readonly kind: 'rate-limit'; readonly status: 429 | 418; readonly retryAfterSeconds: number }
   | { readonly kind: 'unknown-status' }
   | { readonly kind: 'drop-connection' }
@@ -358,6 +360,14 @@ export class BinanceEmulator {
     };
 
     if (fault?.kind === 'latency' && (fault.phase ?? 'before') === 'before') await delay(fault.ms);
+    if (fault?.kind === 'http' && fault.html === true) {
+      entry.status = fault.status;
+      const echoed = Object.entries(req.headers).map(([name, value]) => `<tr><td>${name}</td><td>${String(value)}</td></tr>`).join('');
+      const page = `<!DOCTYPE html><html><head><title>${fault.status} Bad Gateway</title></head><body><h1>${fault.status} Bad Gateway</h1><p>${method} ${req.url ?? ''}</p><table>${echoed}</table>${'<p>upstream unavailable</p>'.repeat(40)}</body></html>`;
+      res.writeHead(fault.status, { 'content-type': 'text/html', ...fault.headers });
+      res.end(page);
+      return;
+    }
     if (fault?.kind === 'http') {
       send(fault.status, fault.body ?? { code: -1000, msg: 'An unknown error occurred while processing the request.' }, { ...fault.headers });
       return;

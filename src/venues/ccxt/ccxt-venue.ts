@@ -15,6 +15,7 @@ import ccxt from 'ccxt';
 import type { Exchange, Order as CcxtOrder, Trade as CcxtTrade, MarketInterface as CcxtMarket } from 'ccxt';
 import { Decimal, ZERO } from '../../core/decimal.js';
 import { ConfigError } from '../../core/errors.js';
+import { registerSecret } from '../../core/redact.js';
 import { systemClock, type Clock, type EpochMs } from '../../core/time.js';
 import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Side, Venue } from '../../pipeline/types.js';
 import { VenueError, VenueErrorKind, VenueHaltError, classifyError, reasonOf, retryAfterMs, toVenueError } from './errors.js';
@@ -165,6 +166,8 @@ export class CcxtVenue implements Venue {
       const apiKey = env[names.apiKey];
       const secret = env[names.secret];
       const password = env[names.password];
+      // Redacted from every log line and error message from now on (core/redact.ts).
+      for (const value of [apiKey, secret, password]) registerSecret(value);
       if (apiKey) config['apiKey'] = apiKey;
       if (secret) config['secret'] = secret;
       if (password) config['password'] = password;

@@ -19,6 +19,7 @@
  */
 import ccxt from 'ccxt';
 import { ErrorCode, ProcuraError } from '../../core/errors.js';
+import { redactText } from '../../core/redact.js';
 
 export const VenueErrorKind = {
   network: 'network',
@@ -89,9 +90,14 @@ export function toVenueError(error: unknown, context: string, retryAfterMs?: num
 
 /**
  * A short reason in words: ccxt messages look like `binance {"code":-2010,"msg":"..."}`; the
- * exchange's `msg` is kept with its code, anything else as is.
+ * exchange's `msg` is kept with its code, anything else as is, with signatures and secrets
+ * redacted and HTML pages shortened (core/redact.ts).
  */
 export function reasonOf(error: unknown): string {
+  return redactText(rawReasonOf(error));
+}
+
+function rawReasonOf(error: unknown): string {
   const message = messageOf(error);
   const json = /\{.*\}/s.exec(message);
   if (json) {
