@@ -93,6 +93,8 @@ export const LiveConfigSchema = z.strictObject({
       recvWindowMs: z.int().min(100).max(60_000).default(5000),
       lookupAttempts: z.int().min(1).max(20).default(6),
       lookupIntervalMs: z.int().min(0).max(120_000).default(5000),
+      /** Longest Retry-After (429 / 418) waited in process; a longer one ends the tick (exit 6) and is stored, so later runs exit at once until it passes. */
+      maxWaitSeconds: z.int().min(0).max(3600).default(60),
     })
     .prefault({}),
   /** The simulated venue of `--paper` runs (live market data, simulated fills). */

@@ -39,7 +39,7 @@ import { Ledger } from '../ledger/index.js';
 import { seriesFromOhlcv, type PriceSeries } from '../market/index.js';
 import { CostFeed, type MaterialPriceInput } from '../costfeed/index.js';
 import { Positions, type Decision, type Venue } from '../pipeline/index.js';
-import { CcxtVenue, credentialVariables, ALLOW_REAL_TRADING, type VenueCandle } from '../venues/ccxt/index.js';
+import { CcxtVenue, VenueError, credentialVariables, ALLOW_REAL_TRADING, type VenueCandle } from '../venues/ccxt/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
 import { Desk } from '../engine/desk.js';
 import { type LiveConfig, timeframeMs } from './config.js';
@@ -85,6 +85,8 @@ export interface TickSummary {
   readonly reconciliation: 'ok' | 'differences' | 'skipped';
   readonly tradingHalted: boolean;
   readonly error?: string | undefined;
+  /** The tick ended because the exchange banned or rate-limited us until then (ISO time; stored, exit status 6). */
+  readonly bannedUntil?: string | undefined;
   readonly ms: number;
 }
 
@@ -175,7 +177,7 @@ export class LiveRunner {
       }
       this.venue = new SimVenue({ instruments, marketFill: 'next-open', feeBps: config.raw.paper.feeBps, slippageBps: config.raw.paper.slippageBps, feePlaces: config.plant.moneyPlaces }, 'paper');
     } else {
-      this.venue = withSendHooks(exchange, this.#crashPoint, options.onOrderSubmitted);
+      this.venue = withSendHooks(exchange, this.#crashPoint, options.onOrderSubmitted, this.logger.child({ component: 'venue' }));
     }
   }
 
@@ -206,6 +208,7 @@ export class LiveRunner {
         recvWindowMs: config.raw.venue.recvWindowMs,
         lookupAttempts: config.raw.venue.lookupAttempts,
         lookupIntervalMs: config.raw.venue.lookupIntervalMs,
+        maxWaitMs: config.raw.venue.maxWaitSeconds * 1000,
         logger: logger.child({ component: 'venue' }),
       });
     } catch (error) {
@@ -220,23 +223,27 @@ export class LiveRunner {
       logger.warn({ mode: 'live' }, message);
       process.stderr.write(`\n!!! ${message} !!!\n\n`);
     }
-    try {
-      await exchange.init();
-    } catch (error) {
-      if (error instanceof ProcuraError && error.where.field?.startsWith('instruments.')) {
-        const instrument = error.where.field.slice('instruments.'.length);
-        throw config.fail(config.symbolFields[instrument] ?? ['materials'], error.detail);
-      }
-      throw error;
-    }
-    try {
-      exchange.timeframeMs(config.timeframe);
-    } catch (error) {
-      throw anchor(config, error, { timeframe: ['timeframe'] });
-    }
     const storePath = paper ? `${config.storePath}.paper` : config.storePath;
     const store = new LiveStore(storePath, options.clock ?? systemClock);
     try {
+      // A stored ban: not one request (markets included) before it ends.
+      const ban = store.ban();
+      if (ban !== undefined) throw new StoredBanError(ban, storePath);
+      try {
+        await exchange.init();
+      } catch (error) {
+        if (error instanceof VenueError && error.bannedUntil !== undefined) store.setBan(error.bannedUntil, error.detail);
+        if (error instanceof ProcuraError && error.where.field?.startsWith('instruments.')) {
+          const instrument = error.where.field.slice('instruments.'.length);
+          throw config.fail(config.symbolFields[instrument] ?? ['materials'], error.detail);
+        }
+        throw error;
+      }
+      try {
+        exchange.timeframeMs(config.timeframe);
+      } catch (error) {
+        throw anchor(config, error, { timeframe: ['timeframe'] });
+      }
       if (options.readOnly !== true) {
         const pid = options.pid ?? process.pid;
         const { takenOver } = store.acquireLock(pid, isAlive);
@@ -263,10 +270,18 @@ export class LiveRunner {
     const decidedAt: string[] = [];
     let reconciliation: TickSummary['reconciliation'] = 'skipped';
     let halted = false;
-    const finish = (ok: boolean, error?: string): TickSummary => ({
+    const finish = (ok: boolean, error?: string, bannedUntil?: EpochMs): TickSummary => ({
       tick, ok, startedAt, steps: counters.steps, decidedAt, intents: counters.intents, orders: counters.orders, fills: counters.fills, denials: counters.denials,
-      reconciliation, tradingHalted: halted, error, ms: this.#clock.now() - startedAt,
+      reconciliation, tradingHalted: halted, error, ...(bannedUntil === undefined ? {} : { bannedUntil: formatTime(bannedUntil) }), ms: this.#clock.now() - startedAt,
     });
+    const endBanned = (until: EpochMs, reason: string): TickSummary => {
+      const summary = finish(false, reason, until);
+      this.store.finishRunNow(runSeq, summary);
+      log.error(summary, `tick ended: the exchange banned or rate-limited us until ${formatTime(until)}: no request is sent before then, and runs until then exit at once (status 6); ${reason}`);
+      return summary;
+    };
+    const stored = this.store.ban();
+    if (stored !== undefined) return endBanned(stored.until, stored.reason);
     try {
       const now = this.#clock.now();
       await this.#fetchCandles(now);
@@ -294,6 +309,9 @@ export class LiveRunner {
         const before = session.desk.pipeline.counters();
         const deniedBefore = session.desk.denials.length;
         const step = await session.desk.step(at);
+        // A ban met inside the step (the pipeline keeps the order in doubt): nothing of it is committed.
+        const ban = this.exchange.ban;
+        if (ban !== undefined) throw new VenueError('rate-limit', ban.reason, { bannedUntil: ban.until });
         await this.#crashPoint('after-step');
         const after = session.desk.pipeline.counters();
         counters.steps += 1;
@@ -321,6 +339,12 @@ export class LiveRunner {
       if (error instanceof CrashError) throw error; // a simulated crash: nothing more happens in this "process"
       this.store.discard();
       this.#session = undefined;
+      const bannedUntil = error instanceof VenueError && error.bannedUntil !== undefined ? error.bannedUntil : this.exchange.ban?.until;
+      if (bannedUntil !== undefined) {
+        const reason = redactText(error instanceof Error ? error.message : String(error));
+        this.store.setBan(bannedUntil, reason);
+        return endBanned(bannedUntil, reason);
+      }
       const text = redactText(error instanceof Error ? error.message : String(error));
       const summary = finish(false, text);
       try {
@@ -598,11 +622,12 @@ function decisionFields(decision: Decision): object {
 }
 
 /** The exchange venue with the crash points around each order request and the benchmark's probe. */
-function withSendHooks(venue: CcxtVenue, crashPoint: (name: string) => void | Promise<void>, sent: ((clientOrderId: string) => void) | undefined): Venue {
+function withSendHooks(venue: CcxtVenue, crashPoint: (name: string) => void | Promise<void>, sent: ((clientOrderId: string) => void) | undefined, log: Logger): Venue {
   return {
     name: venue.name,
     rules: (instrument) => venue.rules(instrument),
     submit: async (order) => {
+      log.debug({ clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, qty: order.qty.toFixed() }, 'order recorded: sending it');
       await crashPoint('before-send');
       const report = await venue.submit(order);
       sent?.(order.clientOrderId);
@@ -612,6 +637,16 @@ function withSendHooks(venue: CcxtVenue, crashPoint: (name: string) => void | Pr
     lookup: (id, instrument) => venue.lookup(id, instrument),
     cancel: (id, instrument) => venue.cancel(id, instrument),
   };
+}
+
+/** The refusal of a run while a stored ban lasts (code E_BANNED, exit status 6). */
+export class StoredBanError extends ProcuraError {
+  readonly until: EpochMs;
+  constructor(ban: { until: EpochMs; reason: string; at: EpochMs }, store: string) {
+    super(ErrorCode.banned, `the exchange banned or rate-limited us until ${formatTime(ban.until)} (stored at ${formatTime(ban.at)}: ${ban.reason}); no request is sent before then`, { file: store });
+    this.name = 'StoredBanError';
+    this.until = ban.until;
+  }
 }
 
 /** Whether a process with this pid exists on this host. */

@@ -127,6 +127,24 @@ export class LiveStore {
     this.stage(() => this.setMetaNow(key, value));
   }
 
+  // ------------------------------------------------------------------ ban
+
+  /** The exchange's ban (a Retry-After longer than the venue waits) while it lasts; undefined once it has passed. */
+  ban(): { until: EpochMs; reason: string; at: EpochMs } | undefined {
+    const until = this.meta('ban.until');
+    if (until === undefined || Number(until) <= this.now()) return undefined;
+    return { until: Number(until), reason: this.meta('ban.reason') ?? '', at: Number(this.meta('ban.at') ?? 0) };
+  }
+
+  /** Stores a ban's end (written at once: later runs refuse to contact the exchange before it). */
+  setBan(until: EpochMs, reason: string): void {
+    this.db.transaction(() => {
+      this.setMetaNow('ban.until', String(until));
+      this.setMetaNow('ban.reason', reason);
+      this.setMetaNow('ban.at', String(this.now()));
+    }).immediate();
+  }
+
   // ------------------------------------------------------------------ lock
 
   /**

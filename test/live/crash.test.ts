@@ -12,7 +12,9 @@
  * lands at the same stage of the tick however busy the machine is (a wall-clock delay lands
  * before the first request on a loaded machine, and nothing is tested). Part 2 crashes in
  * process at named points of the tick, many more times, cheaply. Points come from a seeded
- * generator.
+ * generator. Part 1 runs as three series of ten processes, each its own test with a timeout a
+ * machine at load average 30 on 2 cores cannot trip (a spawned node process can take tens of
+ * seconds there; measured: a series of ten took 451 s at load 26).
  * The children run dist/, built once by test/support/global-setup.ts.
  */
 import { spawn } from 'node:child_process';
@@ -104,39 +106,46 @@ function runOnce(configFile: string, env: Record<string, string>, emulator: Bina
   });
 }
 
-describe('crash safety', () => {
-  it('30 real processes killed with SIGKILL at random points, then restarted', async () => {
-    expect(existsSync('dist/src/cli/main.js'), 'dist/ is built by test/support/global-setup.ts').toBe(true);
-    rig = await startLiveRig({ config: { strategy: 'jit', params: {} } });
-    const env = envFor(rig.emulator);
-    const random = new Random(20_240_101);
-    let killed = 0;
-    let completed = 0;
-    let takeovers = 0;
-    for (let cycle = 0; cycle < 30; cycle += 1) {
-      if (random.float() < 0.8) rig.emulator.advance();
-      // A tick makes about 7 requests (the order POST last); 8 lets some runs finish.
-      const kill: KillPoint = random.float() < 0.2 ? { atSession: true } : { afterRequests: random.int(1, 8) };
-      const run = await runOnce(rig.configFile, env, rig.emulator, kill);
-      if (run.signal === 'SIGKILL') killed += 1;
-      else {
-        expect(run.code, run.stdout).toBe(0);
-        completed += 1;
-      }
-      if (run.stdout.includes('took over the lock of a live run that is no longer running')) takeovers += 1;
-    }
-    // Two clean runs finish whatever the last kill interrupted.
-    for (let i = 0; i < 2; i += 1) {
-      const run = await runOnce(rig.configFile, env, rig.emulator);
+/** Ten killed (or finished) runs at seeded kill points and two clean ones against a fresh emulator, then the invariants. */
+async function killSeries(seed: number): Promise<void> {
+  expect(existsSync('dist/src/cli/main.js'), 'dist/ is built by test/support/global-setup.ts').toBe(true);
+  rig = await startLiveRig({ config: { strategy: 'jit', params: {} } });
+  const env = envFor(rig.emulator);
+  const random = new Random(seed);
+  let killed = 0;
+  let completed = 0;
+  let takeovers = 0;
+  for (let cycle = 0; cycle < 10; cycle += 1) {
+    if (random.float() < 0.8) rig.emulator.advance();
+    // A tick makes about 7 requests (the order POST last); 8 lets some runs finish.
+    const kill: KillPoint = random.float() < 0.2 ? { atSession: true } : { afterRequests: random.int(1, 8) };
+    const run = await runOnce(rig.configFile, env, rig.emulator, kill);
+    if (run.signal === 'SIGKILL') killed += 1;
+    else {
       expect(run.code, run.stdout).toBe(0);
+      completed += 1;
     }
-    expect(killed).toBeGreaterThan(15);
-    expect(completed).toBeGreaterThan(0);
-    expect(takeovers).toBeGreaterThan(0);
-    const { orders } = checkInvariants(rig.config.storePath, rig.emulator);
-    expect(orders).toBeGreaterThan(10);
-    expect(completed + killed).toBe(30);
-  }, 600_000);
+    if (run.stdout.includes('took over the lock of a live run that is no longer running')) takeovers += 1;
+  }
+  // Two clean runs finish whatever the last kill interrupted.
+  for (let i = 0; i < 2; i += 1) {
+    const run = await runOnce(rig.configFile, env, rig.emulator);
+    expect(run.code, run.stdout).toBe(0);
+  }
+  expect(killed).toBeGreaterThanOrEqual(4);
+  expect(takeovers).toBeGreaterThan(0);
+  const { orders } = checkInvariants(rig.config.storePath, rig.emulator);
+  expect(orders).toBeGreaterThanOrEqual(3);
+  expect(completed + killed).toBe(10);
+}
+
+/** Generous: a spawned node process can take tens of seconds on a machine at load average 30. */
+const SLOW_TEST_MS = 900_000;
+
+describe('crash safety', () => {
+  for (const seed of [20_240_101, 20_240_202, 20_240_303]) {
+    it(`10 real processes killed with SIGKILL at seeded points of their progress, then restarted (seed ${seed})`, () => killSeries(seed), SLOW_TEST_MS);
+  }
 
   it('45 in-process crashes at named points (throwing, or freezing mid-request), each followed by a restart', async () => {
     rig = await startLiveRig({ config: { strategy: 'jit', params: {} } });
@@ -185,5 +194,5 @@ describe('crash safety', () => {
     for (const point of points) expect(hits.get(point) ?? 0, `crashes at ${point}`).toBeGreaterThan(0);
     const { orders } = checkInvariants(rig.config.storePath, rig.emulator);
     expect(orders).toBeGreaterThan(20);
-  }, 300_000);
+  }, SLOW_TEST_MS);
 });

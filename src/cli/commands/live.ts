@@ -10,8 +10,9 @@
 import type { Command } from 'commander';
 import { loadLiveConfig } from '../../live/config.js';
 import { ExitStatus, InputError } from '../../core/errors.js';
-import type { TickSummary } from '../../live/runner.js';
+import type { LiveRunner, TickSummary } from '../../live/runner.js';
 import { didYouMean } from '../../core/did-you-mean.js';
+import { formatTime, systemClock } from '../../core/time.js';
 import { action, printJson } from '../run.js';
 
 interface LiveOptions {
@@ -45,7 +46,7 @@ async function runLive(options: LiveOptions): Promise<void> {
   }
   const config = loadLiveConfig(options.config);
   // Loaded here, not at start: the runner brings ccxt, which costs every other command ~1 s of start-up.
-  const { LiveRunner, createLiveLogger } = await import('../../live/runner.js');
+  const { LiveRunner, StoredBanError, createLiveLogger } = await import('../../live/runner.js');
   const { formatReconcile } = await import('../../live/reconcile.js');
   if (options.reconcileOnly) {
     const runner = await LiveRunner.open({ config, logger: createLiveLogger(process.stderr, 'warn'), readOnly: true });
@@ -60,14 +61,44 @@ async function runLive(options: LiveOptions): Promise<void> {
     return;
   }
   const logger = createLiveLogger(process.stdout, options.logLevel);
-  const runner = await LiveRunner.open({ config, logger, paper: options.paper === true });
   let signalled: string | undefined;
+  let wake: () => void = () => undefined;
   let onSignal: (signal: string) => void = (signal) => {
     signalled = signal;
+    wake();
   };
   const handler = (signal: NodeJS.Signals): void => onSignal(signal);
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);
+  let runner: LiveRunner;
+  for (;;) {
+    try {
+      runner = await LiveRunner.open({ config, logger, paper: options.paper === true });
+      break;
+    } catch (error) {
+      // The service waits out a stored ban (no request before it ends); --once exits 6.
+      if (options.once || !(error instanceof StoredBanError)) {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+        throw error;
+      }
+      logger.error({ bannedUntil: formatTime(error.until) }, `${error.detail}: waiting until then`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.max(0, error.until - systemClock.now()) + 1000);
+        wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (signalled !== undefined) {
+        process.off('SIGINT', handler);
+        process.off('SIGTERM', handler);
+        logger.info({ signal: signalled }, 'stopped');
+        process.exitCode = ExitStatus.ok;
+        return;
+      }
+    }
+  }
   try {
     if (options.once) {
       const summary = await runner.tick();
@@ -93,8 +124,9 @@ async function runLive(options: LiveOptions): Promise<void> {
   }
 }
 
-/** A `--once` tick's exit status: failed 1, halted 5, ok 0 (a signal during the tick: 0, it finished and persisted). */
+/** A `--once` tick's exit status: banned 6, failed 1, halted 5, ok 0 (a signal during the tick: 0, it finished and persisted). */
 function exitStatusOfTick(summary: TickSummary, signalled: boolean): ExitStatus {
+  if (summary.bannedUntil !== undefined) return ExitStatus.banned;
   if (!summary.ok) return signalled ? ExitStatus.ok : ExitStatus.failed;
   if (summary.tradingHalted) return ExitStatus.halted;
   return ExitStatus.ok;

@@ -71,6 +71,13 @@ export interface CcxtVenueOptions {
    * caller's retry) from placing a second order, which Binance would accept once the first filled.
    */
   readonly lookupBeforeSend?: boolean;
+  /**
+   * Longest Retry-After (429, or a 418 IP ban) waited for in process (default 60000 ms). A
+   * longer one is a ban: no request is sent before it ends, every call throws VenueError
+   * `rate-limit` with `bannedUntil`, and the caller ends its work (the live runner stores the
+   * time, so later runs exit at once until it passes).
+   */
+  readonly maxWaitMs?: number;
   readonly logger?: VenueLogger;
 }
 
@@ -140,7 +147,9 @@ export class CcxtVenue implements Venue {
   readonly #lookupIntervalMs: number;
   readonly #maxSendAttempts: number;
   readonly #lookupBeforeSend: boolean;
+  readonly #maxWaitMs: number;
   #loaded = false;
+  #ban: { until: EpochMs; reason: string } | undefined;
 
   constructor(options: CcxtVenueOptions) {
     const id = options.exchange;
@@ -208,6 +217,7 @@ export class CcxtVenue implements Venue {
     this.#lookupIntervalMs = options.lookupIntervalMs ?? 5000;
     this.#maxSendAttempts = Math.max(1, options.maxSendAttempts ?? 2);
     this.#lookupBeforeSend = options.lookupBeforeSend ?? true;
+    this.#maxWaitMs = options.maxWaitMs ?? 60_000;
     if (mode === 'live') {
       this.#logger.warn({ exchange: id, mode }, `LIVE TRADING on the real ${id} exchange: orders spend real money`);
     }
@@ -217,6 +227,12 @@ export class CcxtVenue implements Venue {
   get apiBaseUrl(): string {
     const api = this.#exchange.urls['api'] as Record<string, unknown> | string;
     return String(typeof api === 'string' ? api : api['public']);
+  }
+
+  /** The ban the exchange imposed in this process (a Retry-After beyond `maxWaitMs`), while it lasts. */
+  get ban(): { readonly until: EpochMs; readonly reason: string } | undefined {
+    const ban = this.#ban;
+    return ban !== undefined && ban.until > this.#clock.now() ? ban : undefined;
   }
 
   /** Whether both the API key and the secret were found in the environment. */
@@ -297,6 +313,7 @@ export class CcxtVenue implements Venue {
       }
     }
     for (let send = 1; send <= this.#maxSendAttempts; send += 1) {
+      this.#refuseWhileBanned(`submit ${clientOrderId}`);
       let failure: unknown;
       try {
         const raw = await this.#exchange.createOrder(symbol, order.type, order.side, amount, price, { clientOrderId });
@@ -318,7 +335,7 @@ export class CcxtVenue implements Venue {
       // either way, look the order up by its client order id before any re-send.
       let attempts = this.#lookupAttempts;
       if (kind === VenueErrorKind.rateLimit) {
-        await this.#sleep(this.#retryAfter(0));
+        await this.#waitOrBan(failure, `submit ${clientOrderId}`, 0);
         attempts = 1;
       } else if (kind === VenueErrorKind.nonce) {
         await this.#resyncTime();
@@ -329,7 +346,7 @@ export class CcxtVenue implements Venue {
       try {
         found = await this.#lookupWithGrace(clientOrderId, symbol, attempts);
       } catch (error) {
-        if (error instanceof VenueHaltError) throw error;
+        if (error instanceof VenueHaltError || (error instanceof VenueError && error.bannedUntil !== undefined)) throw error;
         throw new VenueError(VenueErrorKind.unknownOutcome, `submit ${clientOrderId}: outcome unknown and the lookup failed: ${reasonOf(error)}`, { cause: error });
       }
       if (found) {
@@ -504,20 +521,45 @@ export class CcxtVenue implements Venue {
   /** Runs a read with the read rules: network/timeout backoff, rate limits honour Retry-After, nonce resyncs. */
   async #read<T>(what: string, call: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt += 1) {
+      this.#refuseWhileBanned(what);
       try {
         return await call();
       } catch (error) {
         const kind = classifyError(error);
         const retryable = kind === VenueErrorKind.network || kind === VenueErrorKind.timeout || kind === VenueErrorKind.rateLimit || kind === VenueErrorKind.nonce;
-        const waitMs = kind === VenueErrorKind.rateLimit ? this.#retryAfter(attempt) : this.#backoff(attempt);
         if (!retryable || attempt >= this.#readRetries) {
-          throw toVenueError(error, what, kind === VenueErrorKind.rateLimit ? waitMs : undefined);
+          if (kind === VenueErrorKind.rateLimit) this.#banIfLong(error, what, attempt);
+          throw toVenueError(error, what, kind === VenueErrorKind.rateLimit ? this.#retryAfter(attempt) : undefined);
         }
         this.#logger.warn({ what, kind, reason: reasonOf(error), attempt: attempt + 1 }, 'read failed: retrying');
         if (kind === VenueErrorKind.nonce) await this.#resyncTime();
-        else await this.#sleep(waitMs);
+        else if (kind === VenueErrorKind.rateLimit) await this.#waitOrBan(error, what, attempt);
+        else await this.#sleep(this.#backoff(attempt));
       }
     }
+  }
+
+  /** A rate limit: waits its Retry-After when it is within `maxWaitMs`, otherwise records the ban and throws. */
+  async #waitOrBan(error: unknown, what: string, attempt: number): Promise<void> {
+    this.#banIfLong(error, what, attempt);
+    await this.#sleep(this.#retryAfter(attempt));
+  }
+
+  #banIfLong(error: unknown, what: string, attempt: number): void {
+    const waitMs = this.#retryAfter(attempt);
+    if (waitMs <= this.#maxWaitMs) return;
+    const until = this.#clock.now() + waitMs;
+    const reason = `${what}: ${reasonOf(error)} (Retry-After ${Math.round(waitMs / 1000)} s, longer than the ${Math.round(this.#maxWaitMs / 1000)} s the venue waits)`;
+    this.#ban = { until, reason };
+    this.#logger.error({ what, bannedUntil: new Date(until).toISOString(), retryAfterSeconds: Math.round(waitMs / 1000) }, `the exchange banned or rate-limited us until ${new Date(until).toISOString()}: no request is sent before then`);
+    throw new VenueError(VenueErrorKind.rateLimit, `banned or rate-limited until ${new Date(until).toISOString()}: ${reason}`, { retryAfterMs: waitMs, bannedUntil: until, cause: error });
+  }
+
+  /** Every call while a ban lasts throws without a request. */
+  #refuseWhileBanned(what: string): void {
+    const ban = this.ban;
+    if (ban === undefined) return;
+    throw new VenueError(VenueErrorKind.rateLimit, `${what}: not sent, the exchange banned or rate-limited us until ${new Date(ban.until).toISOString()}`, { retryAfterMs: ban.until - this.#clock.now(), bannedUntil: ban.until });
   }
 
   async #lookupOnce(clientOrderId: string, symbol: string): Promise<OrderReport | undefined> {

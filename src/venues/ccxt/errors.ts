@@ -35,15 +35,21 @@ export const VenueErrorKind = {
 } as const;
 export type VenueErrorKind = (typeof VenueErrorKind)[keyof typeof VenueErrorKind];
 
-/** A venue failure with its kind. `retryAfterMs` is set for rate limits when the exchange sent Retry-After. */
+/**
+ * A venue failure with its kind. `retryAfterMs` is set for rate limits when the exchange sent
+ * Retry-After; `bannedUntil` when that wait is longer than the venue waits (a ban: the code is
+ * E_BANNED, exit status 6).
+ */
 export class VenueError extends ProcuraError {
   readonly kind: VenueErrorKind;
   readonly retryAfterMs: number | undefined;
-  constructor(kind: VenueErrorKind, detail: string, options: { retryAfterMs?: number | undefined; cause?: unknown } = {}) {
-    super(ErrorCode.venue, detail);
+  readonly bannedUntil: number | undefined;
+  constructor(kind: VenueErrorKind, detail: string, options: { retryAfterMs?: number | undefined; bannedUntil?: number | undefined; cause?: unknown } = {}) {
+    super(options.bannedUntil === undefined ? ErrorCode.venue : ErrorCode.banned, detail);
     this.name = 'VenueError';
     this.kind = kind;
     this.retryAfterMs = options.retryAfterMs;
+    this.bannedUntil = options.bannedUntil;
     if (options.cause !== undefined) (this as { cause?: unknown }).cause = options.cause;
   }
 }
