@@ -29,7 +29,7 @@ import { type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
 import { CrossoverStream } from '../market/index.js';
 import type { CostSnapshot, ProductionPlan } from '../costfeed/index.js';
 import { Pipeline, type Decision, type FillSink, type OrderStore, type Positions, type RiskLimits, type Venue } from '../pipeline/index.js';
-import type { Intent } from '../pipeline/types.js';
+import { baseMoved, type Fill, type Intent } from '../pipeline/types.js';
 import type { CronSchedule } from './schedule.js';
 import type { HedgeStrip } from './hedge-strip.js';
 import { monthLabel, monthOf, monthStart } from '../market/forward.js';
@@ -606,21 +606,27 @@ export class Desk {
     return slot.setup.hedge !== undefined && instrument !== slot.setup.id;
   }
 
-  #onFill(instrument: string, side: 'buy' | 'sell', orderAt: EpochMs, clientOrderId: string, fill: { at: EpochMs; qty: Decimal; price: Decimal; fee: Decimal; tradeId: string }, intent: Intent): void {
+  /**
+   * Books a fill once: the quantity the account actually received or gave up (`baseMoved`: a
+   * commission taken in the base asset never arrives), and the whole fee, valued in the quote
+   * currency, as `fee`. The purchase then costs received x price + fee = what was paid.
+   */
+  #onFill(instrument: string, side: 'buy' | 'sell', orderAt: EpochMs, clientOrderId: string, fill: Pick<Fill, 'at' | 'qty' | 'price' | 'fee' | 'feeBase' | 'tradeId'>, intent: Intent): void {
     const slot = this.#slotOf(instrument);
-    this.trades.push({ at: fill.at, instrument, material: slot.setup.id, side, qty: fill.qty, price: fill.price, fee: fill.fee, reason: intent.reason, discretionary: intent.discretionary === true, clientOrderId });
+    const moved = baseMoved(side, fill);
+    this.trades.push({ at: fill.at, instrument, material: slot.setup.id, side, qty: moved, price: fill.price, fee: fill.fee, reason: intent.reason, discretionary: intent.discretionary === true, clientOrderId });
     const at = this.#postAt;
     if (this.#isHedge(slot, instrument)) {
-      this.#pending.push({ type: 'hedge', ...this.#id(`fill:${instrument}:${fill.tradeId}`), at, knownAt: at, instrument, qty: side === 'buy' ? fill.qty : fill.qty.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
+      this.#pending.push({ type: 'hedge', ...this.#id(`fill:${instrument}:${fill.tradeId}`), at, knownAt: at, instrument, qty: side === 'buy' ? moved : moved.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
       return;
     }
     const book = slot.book;
-    book.purchased = book.purchased.plus(fill.qty);
-    book.spend = book.spend.plus(fill.qty.times(fill.price));
+    book.purchased = book.purchased.plus(moved);
+    book.spend = book.spend.plus(moved.times(fill.price));
     book.fees = book.fees.plus(fill.fee);
     // Lead time runs from the order, not the fill; goods never arrive before the fill is known.
     const due = Math.max(at, startOfDay(orderAt) + slot.setup.leadTimeDays * DAY_MS);
-    this.#state.addDelivery({ material: slot.setup.id, due, qty: fill.qty, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, ...this.#id(`fill:${instrument}:${fill.tradeId}`) });
+    this.#state.addDelivery({ material: slot.setup.id, due, qty: moved, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, ...this.#id(`fill:${instrument}:${fill.tradeId}`) });
   }
 
   #context(slot: MaterialSlot, snapshot: CostSnapshot, at: EpochMs, fired: boolean, price: Decimal): StrategyContext {

@@ -10,13 +10,15 @@
  *   - open orders and recent trades on the desk's symbols that belong to no local order are
  *     reported (placed by hand, or by a store that was lost);
  *   - per base asset: the exchange balance (total) against the baseline taken at the first
- *     run plus every local fill (buys minus sells, fills the exchange has and the store does
- *     not yet included) minus the fees the exchange took in that asset. A difference beyond
- *     the tolerance fails the reconciliation: the runner refuses to trade that tick.
+ *     run plus what every local fill moved (buys received minus sells given up, fills the
+ *     exchange has and the store does not yet included). A fee taken in the base asset is
+ *     already out of what a fill received (Fill.feeBase), so there is no separate fee term.
+ *     A difference beyond the tolerance fails the reconciliation: the runner refuses to trade
+ *     that tick.
  */
 import { Decimal, ZERO } from '../core/decimal.js';
 import { formatTime, type EpochMs } from '../core/time.js';
-import { transition, type Fill, type OrderRecord } from '../pipeline/index.js';
+import { baseMoved, transition, type Fill, type OrderRecord } from '../pipeline/index.js';
 import type { CcxtVenue } from '../venues/ccxt/index.js';
 import type { LiveStore, SqliteOrderStore } from './store.js';
 
@@ -24,8 +26,8 @@ export interface PositionCheck {
   readonly asset: string;
   readonly exchange: string;
   readonly baseline: string;
+  /** Every local fill's base quantity as received or given up (buys minus sells, net of fees taken in the asset). */
   readonly localNet: string;
-  readonly feesInAsset: string;
   readonly expected: string;
   readonly difference: string;
   readonly tolerance: string;
@@ -106,8 +108,6 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const since = Number(store.meta(sinceKey) ?? store.meta('baseline.at') ?? now);
   let newestTrade = since;
   const baselineAt = Number(store.meta('baseline.at') ?? now);
-  /** Fees of local trades seen in this run and not recorded yet (read-only runs record nothing). */
-  const freshFees = new Map<string, { cost: Decimal; currency: string }>();
   for (const symbol of symbols) {
     const instrument = instrumentOf.get(symbol)!;
     for (const open of await venue.fetchOpenOrders(instrument)) {
@@ -128,7 +128,6 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
         continue;
       }
       const fee = trade.feeCharged ?? { cost: ZERO, currency: '' };
-      freshFees.set(key, fee);
       if (options.apply) store.saveFee(key, fee.cost, fee.currency);
       const inLocal = local.fills.some((f) => f.tradeId === trade.tradeId) || (missedByOrder.get(local.request.clientOrderId) ?? []).some((f) => f.tradeId === trade.tradeId);
       if (!inLocal) problems.push(`trade ${trade.tradeId} of order ${local.request.clientOrderId} (${symbol}) is not in the store and the order is ${local.status} locally`);
@@ -144,38 +143,36 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   const balances = await venue.fetchBalances();
   const assets = [...new Set(symbols.map(baseAssetOf))];
   const positions: PositionCheck[] = [];
-  const filled = orders.filledBySymbol();
+  const moved = orders.movedBySymbol();
   for (const asset of assets) {
     const exchange = balances[asset]?.total ?? ZERO;
     let localNet = ZERO;
-    for (const row of filled) {
+    for (const row of moved) {
       if (baseAssetOf(row.symbol) !== asset) continue;
-      localNet = row.side === 'buy' ? localNet.plus(row.filled) : localNet.minus(row.filled);
+      localNet = row.side === 'buy' ? localNet.plus(row.moved) : localNet.minus(row.moved);
     }
     for (const order of active) {
       if (baseAssetOf(order.request.symbol) !== asset) continue;
-      for (const fill of missedByOrder.get(order.request.clientOrderId) ?? []) localNet = order.request.side === 'buy' ? localNet.plus(fill.qty) : localNet.minus(fill.qty);
+      for (const fill of missedByOrder.get(order.request.clientOrderId) ?? []) {
+        const qty = baseMoved(order.request.side, fill);
+        localNet = order.request.side === 'buy' ? localNet.plus(qty) : localNet.minus(qty);
+      }
     }
-    // Fees the exchange took in this asset, on trades of local orders (base-asset symbols only).
-    const fees = store.feesIn(asset);
-    for (const [key, fee] of freshFees) if (fee.currency === asset && !fees.has(key)) fees.set(key, fee.cost);
-    let feesInAsset = ZERO;
-    for (const [key, cost] of fees) if (baseAssetOf(key.slice(0, key.lastIndexOf(':'))) === asset) feesInAsset = feesInAsset.plus(cost);
     let baselineText = store.meta(`baseline.${asset}`);
     if (baselineText === undefined) {
       // First run: what the account holds now, less what the store already booked, is the baseline.
-      baselineText = exchange.minus(localNet).plus(feesInAsset).toFixed();
+      baselineText = exchange.minus(localNet).toFixed();
       if (options.apply) {
         store.setMetaNow(`baseline.${asset}`, baselineText);
         if (store.meta('baseline.at') === undefined) store.setMetaNow('baseline.at', String(now));
       }
     }
     const baseline = new Decimal(baselineText);
-    const expected = baseline.plus(localNet).minus(feesInAsset);
+    const expected = baseline.plus(localNet);
     const difference = exchange.minus(expected);
     const ok = difference.abs().lessThanOrEqualTo(options.tolerance);
     positions.push({
-      asset, exchange: exchange.toFixed(), baseline: baseline.toFixed(), localNet: localNet.toFixed(), feesInAsset: feesInAsset.toFixed(),
+      asset, exchange: exchange.toFixed(), baseline: baseline.toFixed(), localNet: localNet.toFixed(),
       expected: expected.toFixed(), difference: difference.toFixed(), tolerance: options.tolerance.toFixed(), ok,
     });
     if (!ok) problems.push(`${asset}: the exchange holds ${exchange.toFixed()}, the local book expects ${expected.toFixed()} (difference ${difference.toFixed()}, tolerance ${options.tolerance.toFixed()})`);
@@ -188,7 +185,7 @@ export function formatReconcile(report: ReconcileReport): string {
   const lines: string[] = [`reconciliation at ${formatTime(report.at)}: ${report.ok ? 'OK' : 'DIFFERENCES'}`];
   lines.push(`  active local orders: ${report.activeOrders}; missed fills (booked by the next step): ${report.missedFills.length}; lost: ${report.lost.length}; within grace: ${report.pendingUnknown.length}`);
   for (const p of report.positions) {
-    lines.push(`  ${p.asset}: exchange ${p.exchange} | expected ${p.expected} (baseline ${p.baseline} + local fills ${p.localNet} - fees in ${p.asset} ${p.feesInAsset}) | difference ${p.difference} | ${p.ok ? 'ok' : `BEYOND TOLERANCE ${p.tolerance}`}`);
+    lines.push(`  ${p.asset}: exchange ${p.exchange} | expected ${p.expected} (baseline ${p.baseline} + local fills ${p.localNet}, as received) | difference ${p.difference} | ${p.ok ? 'ok' : `BEYOND TOLERANCE ${p.tolerance}`}`);
   }
   for (const problem of report.problems) lines.push(`  - ${problem}`);
   return lines.join('\n');

@@ -38,7 +38,7 @@ import { formatTime, systemClock, type Clock, type EpochMs } from '../core/time.
 import { Ledger } from '../ledger/index.js';
 import { seriesFromOhlcv, type PriceSeries } from '../market/index.js';
 import { CostFeed, type MaterialPriceInput } from '../costfeed/index.js';
-import { Positions, type Decision, type Venue } from '../pipeline/index.js';
+import { Positions, type Decision, type Fill, type Venue } from '../pipeline/index.js';
 import { CcxtVenue, VenueError, credentialVariables, ALLOW_REAL_TRADING, type VenueCandle } from '../venues/ccxt/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
 import { Desk } from '../engine/desk.js';
@@ -484,7 +484,7 @@ export class LiveRunner {
     }
     const ledger = Ledger.openSqlite(this.store.path, config.plant);
     const positions = new Positions();
-    const fills: Array<{ instrument: string; side: 'buy' | 'sell'; fill: { qty: Decimal; price: Decimal; fee: Decimal; at: EpochMs } }> = [];
+    const fills: Array<{ instrument: string; side: 'buy' | 'sell'; fill: Fill }> = [];
     for (const order of this.orders.allOrders()) for (const fill of order.fills) fills.push({ instrument: order.request.instrument, side: order.request.side, fill });
     fills.sort((a, b) => a.fill.at - b.fill.at);
     for (const f of fills) positions.applyFill(f.instrument, f.side, f.fill);

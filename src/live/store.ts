@@ -22,7 +22,7 @@ import Database from 'better-sqlite3';
 import { Decimal, ZERO } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { formatTime, parseTime, startOfDay, type Clock, type EpochMs } from '../core/time.js';
-import { isTerminal, toPlainJson, type Fill, type Intent, type OrderRecord, type OrderStore, type TradingControl } from '../pipeline/index.js';
+import { baseMoved, isTerminal, toPlainJson, type Fill, type Intent, type OrderRecord, type OrderStore, type TradingControl } from '../pipeline/index.js';
 import type { Delivery, DeskState } from '../engine/desk.js';
 
 const SCHEMA = `
@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS live_lock (id INTEGER PRIMARY KEY CHECK (id = 1), pid
 CREATE TABLE IF NOT EXISTS live_orders (
   cid TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, recorded_at INTEGER NOT NULL, day INTEGER NOT NULL,
   notional TEXT NOT NULL, status TEXT NOT NULL, active INTEGER NOT NULL, venue_order_id TEXT,
-  symbol TEXT NOT NULL, side TEXT NOT NULL, filled TEXT NOT NULL, body TEXT NOT NULL);
+  symbol TEXT NOT NULL, side TEXT NOT NULL, filled TEXT NOT NULL, body TEXT NOT NULL, moved TEXT);
 CREATE INDEX IF NOT EXISTS live_orders_active ON live_orders (active, seq);
 CREATE INDEX IF NOT EXISTS live_orders_venue ON live_orders (venue_order_id);
 CREATE INDEX IF NOT EXISTS live_orders_day ON live_orders (day);
@@ -77,6 +77,7 @@ export class LiveStore {
       this.db.pragma('synchronous = FULL');
       this.db.pragma('busy_timeout = 5000');
       this.db.exec(SCHEMA);
+      this.#migrate();
     } catch (error) {
       throw new ProcuraError(ErrorCode.store, `cannot open the live store: ${(error as Error).message}`, { file: path });
     }
@@ -84,6 +85,32 @@ export class LiveStore {
 
   now(): EpochMs {
     return this.#clock.now();
+  }
+
+  /**
+   * Stores from before fees were booked as charged: adds `live_orders.moved` (the base quantity
+   * each order's fills moved, net of fees taken in the base asset) and fills it from the order
+   * bodies and the base-asset fees those stores recorded in `live_fees`.
+   */
+  #migrate(): void {
+    const columns = this.db.prepare('PRAGMA table_info(live_orders)').all() as { name: string }[];
+    if (columns.some((c) => c.name === 'moved')) return;
+    this.db.transaction(() => {
+      this.db.exec('ALTER TABLE live_orders ADD COLUMN moved TEXT');
+      const fees = this.db.prepare('SELECT cost, currency FROM live_fees WHERE trade_key = ?');
+      const update = this.db.prepare('UPDATE live_orders SET moved = ? WHERE cid = ?');
+      for (const row of this.db.prepare('SELECT cid, symbol, body FROM live_orders').all() as { cid: string; symbol: string; body: string }[]) {
+        const order = orderFromJson(row.body);
+        const base = row.symbol.split('/')[0];
+        let moved = ZERO;
+        for (const fill of order.fills) {
+          const fee = fees.get(`${row.symbol}:${fill.tradeId}`) as { cost: string; currency: string } | undefined;
+          const feeBase = fill.feeBase ?? (fee !== undefined && fee.currency === base ? new Decimal(fee.cost) : undefined);
+          moved = moved.plus(baseMoved(order.request.side, { qty: fill.qty, feeBase }));
+        }
+        update.run(moved.toFixed(), row.cid);
+      }
+    }).immediate();
   }
 
   /** Queues a write for the next `commit`. */
@@ -303,8 +330,8 @@ export class SqliteOrderStore implements OrderStore {
     const seq = (this.#store.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM live_orders').get() as { seq: number }).seq;
     try {
       this.#store.db
-        .prepare('INSERT INTO live_orders (cid, seq, recorded_at, day, notional, status, active, symbol, side, filled, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(id, seq, this.#store.now(), startOfDay(order.request.at), order.notional.toFixed(), order.status, isTerminal(order.status) ? 0 : 1, order.request.symbol, order.request.side, order.filledQty.toFixed(), orderToJson(order));
+        .prepare('INSERT INTO live_orders (cid, seq, recorded_at, day, notional, status, active, symbol, side, filled, moved, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, seq, this.#store.now(), startOfDay(order.request.at), order.notional.toFixed(), order.status, isTerminal(order.status) ? 0 : 1, order.request.symbol, order.request.side, order.filledQty.toFixed(), movedOf(order), orderToJson(order));
     } catch (error) {
       throw new ProcuraError(ErrorCode.store, `order ${id} is already stored (${(error as Error).message})`);
     }
@@ -320,13 +347,14 @@ export class SqliteOrderStore implements OrderStore {
     const active = isTerminal(status) ? 0 : 1;
     const venueOrderId = order.venueOrderId ?? null;
     const filled = order.filledQty.toFixed();
-    this.#store.stage(() => this.#store.db.prepare('UPDATE live_orders SET status = ?, active = ?, venue_order_id = ?, filled = ?, body = ? WHERE cid = ?').run(status, active, venueOrderId, filled, body, id));
+    const moved = movedOf(order);
+    this.#store.stage(() => this.#store.db.prepare('UPDATE live_orders SET status = ?, active = ?, venue_order_id = ?, filled = ?, moved = ?, body = ? WHERE cid = ?').run(status, active, venueOrderId, filled, moved, body, id));
   }
 
   /** Writes an order at once (reconciliation marking an order lost). */
   updateOrderNow(order: OrderRecord): void {
     const id = order.request.clientOrderId;
-    this.#store.db.prepare('UPDATE live_orders SET status = ?, active = ?, venue_order_id = ?, filled = ?, body = ? WHERE cid = ?').run(order.status, isTerminal(order.status) ? 0 : 1, order.venueOrderId ?? null, order.filledQty.toFixed(), orderToJson(order), id);
+    this.#store.db.prepare('UPDATE live_orders SET status = ?, active = ?, venue_order_id = ?, filled = ?, moved = ?, body = ? WHERE cid = ?').run(order.status, isTerminal(order.status) ? 0 : 1, order.venueOrderId ?? null, order.filledQty.toFixed(), movedOf(order), orderToJson(order), id);
     this.#cache.delete(id);
   }
 
@@ -353,9 +381,9 @@ export class SqliteOrderStore implements OrderStore {
     return rows.map((r) => orderFromJson(r.body)).find((o) => o.request.symbol === symbol);
   }
 
-  /** Committed filled quantity per order (symbol, side, filled), without reading the order bodies. */
-  filledBySymbol(): Array<{ symbol: string; side: 'buy' | 'sell'; filled: string }> {
-    return this.#store.db.prepare("SELECT symbol, side, filled FROM live_orders WHERE filled != '0'").all() as Array<{ symbol: string; side: 'buy' | 'sell'; filled: string }>;
+  /** Committed base quantity each order moved (its fills net of fees taken in the base asset), without reading the order bodies. */
+  movedBySymbol(): Array<{ symbol: string; side: 'buy' | 'sell'; moved: string }> {
+    return this.#store.db.prepare("SELECT symbol, side, moved FROM live_orders WHERE filled != '0'").all() as Array<{ symbol: string; side: 'buy' | 'sell'; moved: string }>;
   }
 
   /** When the order was recorded (before it was first sent). */
@@ -468,6 +496,11 @@ export class SqliteDeskState implements DeskState {
 
 // -------------------------------------------------------------------- serialisation
 
+/** The base quantity an order's fills moved, net of fees taken in the base asset (unsigned). */
+function movedOf(order: OrderRecord): string {
+  return order.fills.reduce((sum, fill) => sum.plus(baseMoved(order.request.side, fill)), ZERO).toFixed();
+}
+
 /** An order as JSON text (decimals as strings). */
 export function orderToJson(order: OrderRecord): string {
   return JSON.stringify(toPlainJson(order));
@@ -492,7 +525,17 @@ export function orderFromJson(text: string): OrderRecord {
     intent: revivedIntent as unknown as Intent,
     filledQty: dec(raw['filledQty']),
     notional: dec(raw['notional']),
-    fills: (raw['fills'] as Record<string, unknown>[]).map((f) => ({ ...f, qty: dec(f['qty']), price: dec(f['price']), fee: dec(f['fee']) }) as unknown as Fill),
+    fills: (raw['fills'] as Record<string, any>[]).map(
+      (f) =>
+        ({
+          ...f,
+          qty: dec(f['qty']),
+          price: dec(f['price']),
+          fee: dec(f['fee']),
+          ...(f['feeBase'] === undefined ? {} : { feeBase: dec(f['feeBase']) }),
+          ...(f['feeCharged'] === undefined ? {} : { feeCharged: { amount: dec(f['feeCharged'].amount), asset: String(f['feeCharged'].asset) } }),
+        }) as unknown as Fill,
+    ),
   } as unknown as OrderRecord;
 }
 

@@ -5,7 +5,7 @@
  * reconstructed either way.
  */
 import { ZERO, type Decimal } from '../core/decimal.js';
-import type { Fill, Side } from './types.js';
+import { baseMoved, type Fill, type Side } from './types.js';
 
 export interface Position {
   readonly instrument: string;
@@ -25,18 +25,23 @@ function flat(instrument: string): Position {
   return { instrument, qty: ZERO, avgPrice: ZERO, realizedPnl: ZERO, fees: ZERO, boughtQty: ZERO, soldQty: ZERO };
 }
 
-/** Applies one fill to a position. Pure. */
-export function applyFillToPosition(position: Position, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee'>): Position {
-  const signed = side === 'buy' ? fill.qty : fill.qty.negated();
+/**
+ * Applies one fill to a position. Pure. The position moves by the base quantity the account
+ * received or gave up (`baseMoved`: a fee taken in the base asset is not held); that fee's
+ * value is in `fee`, kept with the other fees.
+ */
+export function applyFillToPosition(position: Position, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): Position {
+  const moved = baseMoved(side, fill);
+  const signed = side === 'buy' ? moved : moved.negated();
   const before = position.qty;
   const after = before.plus(signed);
   let avgPrice = position.avgPrice;
   let realizedPnl = position.realizedPnl;
   const sameDirection = before.isZero() || before.isPositive() === signed.isPositive();
   if (sameDirection) {
-    avgPrice = before.abs().times(position.avgPrice).plus(fill.qty.times(fill.price)).dividedBy(after.abs());
+    avgPrice = before.abs().times(position.avgPrice).plus(moved.times(fill.price)).dividedBy(after.abs());
   } else {
-    const closed = fill.qty.lessThan(before.abs()) ? fill.qty : before.abs();
+    const closed = moved.lessThan(before.abs()) ? moved : before.abs();
     // A long closed by a sell gains (price - avg); a short closed by a buy gains (avg - price).
     const perUnit = before.isPositive() ? fill.price.minus(position.avgPrice) : position.avgPrice.minus(fill.price);
     realizedPnl = realizedPnl.plus(perUnit.times(closed));
@@ -49,8 +54,8 @@ export function applyFillToPosition(position: Position, side: Side, fill: Pick<F
     avgPrice,
     realizedPnl,
     fees: position.fees.plus(fill.fee),
-    boughtQty: side === 'buy' ? position.boughtQty.plus(fill.qty) : position.boughtQty,
-    soldQty: side === 'sell' ? position.soldQty.plus(fill.qty) : position.soldQty,
+    boughtQty: side === 'buy' ? position.boughtQty.plus(moved) : position.boughtQty,
+    soldQty: side === 'sell' ? position.soldQty.plus(moved) : position.soldQty,
   };
 }
 
@@ -74,7 +79,7 @@ export class Positions {
     return markPrice.minus(position.avgPrice).times(position.qty);
   }
 
-  applyFill(instrument: string, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee'>): Position {
+  applyFill(instrument: string, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): Position {
     const next = applyFillToPosition(this.get(instrument), side, fill);
     this.#positions.set(instrument, next);
     return next;

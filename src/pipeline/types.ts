@@ -70,7 +70,13 @@ export interface OrderRequest {
 
 export type OrderStatus = 'new' | 'open' | 'partially-filled' | 'filled' | 'cancelled' | 'rejected' | 'expired';
 
-/** One execution. `fee` is in the quote currency. */
+/**
+ * One execution. `qty` is what the order executed; `fee` is the whole fee valued in the quote
+ * currency. A venue that takes the fee out of the traded base asset (Binance charges a buy's
+ * commission in the asset received) says how much in `feeBase`: the account then moves by
+ * `baseMoved` (a buy receives qty - feeBase). `feeCharged` keeps the fee as charged when it was
+ * not paid in the quote currency (the asset and amount, for the audit trail).
+ */
 export interface Fill {
   readonly clientOrderId: string;
   readonly venueOrderId: string;
@@ -79,6 +85,18 @@ export interface Fill {
   readonly qty: Decimal;
   readonly price: Decimal;
   readonly fee: Decimal;
+  readonly feeBase?: Decimal | undefined;
+  readonly feeCharged?: { readonly amount: Decimal; readonly asset: string } | undefined;
+}
+
+/**
+ * The base quantity a fill moved in or out of the account: a buy receives qty - feeBase, a
+ * sell gives up qty + feeBase. This, not `qty`, is what the books and positions hold.
+ */
+export function baseMoved(side: Side, fill: Pick<Fill, 'qty' | 'feeBase'>): Decimal {
+  const feeBase = fill.feeBase;
+  if (feeBase === undefined || feeBase.isZero()) return fill.qty;
+  return side === 'buy' ? fill.qty.minus(feeBase) : fill.qty.plus(feeBase);
 }
 
 /** What a venue reports about an order: its status and every fill so far (cumulative). */

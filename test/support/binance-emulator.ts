@@ -25,6 +25,8 @@ export interface EmulatorMarket {
   readonly minQty: string;
   readonly maxQty?: string;
   readonly minNotional: string;
+  /** Price of a flat candle path for a market given no candles (default 1). */
+  readonly price?: string;
 }
 
 /** One candle of the emulator's price path. `depth` overrides the default depth for that candle. */
@@ -54,10 +56,18 @@ export interface EmulatorOptions {
   readonly depthPerCandle?: string;
   /** Commission rate per fill (default 0.001). */
   readonly feeRate?: string;
-  /** `received` (Binance's rule: commission in the asset received) or `quote` (always quote). */
-  readonly commissionIn?: 'received' | 'quote';
+  /** Where commissions are charged; see `setCommission`. Default `received`. */
+  readonly commissionIn?: CommissionMode;
   readonly clock?: Clock;
 }
+
+/**
+ * Where a trade's commission is charged: `received` (Binance's rule: the asset received, so a
+ * buy pays in the base asset), `quote` (always the quote currency), or a third asset such as
+ * BNB (an account paying fees with BNB), converted at the current close of `<asset><quote>`,
+ * which must be listed.
+ */
+export type CommissionMode = 'received' | 'quote' | { readonly asset: string };
 
 /** Which requests a fault applies to. Omitted fields match anything. */
 export interface FaultMatch {
@@ -177,7 +187,7 @@ export class BinanceEmulator {
   readonly #depthUsed = new Map<string, Decimal>();
   readonly #defaultDepth: Decimal;
   readonly #feeRate: Decimal;
-  readonly #commissionIn: 'received' | 'quote';
+  #commissionIn: CommissionMode;
   readonly #faults: Array<{ fault: Fault; match: FaultMatch; left: number }> = [];
   readonly #log: LoggedRequest[] = [];
   readonly #sockets = new Set<Socket>();
@@ -203,6 +213,10 @@ export class BinanceEmulator {
       if (!this.#markets.has(symbol)) throw new Error(`emulator: candles for unlisted symbol ${symbol}`);
       if (path.length === 0) throw new Error(`emulator: empty candle path for ${symbol}`);
       this.#candles.set(symbol, path);
+    }
+    // A listed market without a path trades flat at its `price`.
+    for (const market of this.#markets.values()) {
+      if (!this.#candles.has(market.symbol)) this.#candles.set(market.symbol, makeCandles(start, intervalMs, [market.price ?? '1'], '0'));
     }
     this.#cursor = options.startIndex ?? 0;
     this.#defaultDepth = new Decimal(options.depthPerCandle ?? '1000000');
@@ -261,6 +275,12 @@ export class BinanceEmulator {
 
   serverTime(): EpochMs {
     return this.#clock.now() + this.#skewMs;
+  }
+
+  /** Changes where commissions are charged from the next trade on (see CommissionMode). */
+  setCommission(mode: CommissionMode): void {
+    if (typeof mode === 'object' && ![...this.#markets.values()].some((m) => m.base === mode.asset)) throw new Error(`emulator: commission in ${mode.asset} needs a listed ${mode.asset} market`);
+    this.#commissionIn = mode;
   }
 
   /** Sets a free balance (locked amounts are kept). */
@@ -415,7 +435,7 @@ export class BinanceEmulator {
       res.end(JSON.stringify(body));
     };
     if (method !== 'POST') return reply(405, { code: -1, msg: 'POST /__control only' });
-    let command: { action?: string; fault?: Fault; match?: FaultMatch; ms?: number; asset?: string; free?: string };
+    let command: { action?: string; fault?: Fault; match?: FaultMatch; ms?: number; asset?: string; free?: string; commission?: CommissionMode };
     try {
       command = JSON.parse(rawBody || '{}') as typeof command;
     } catch {
@@ -434,6 +454,10 @@ export class BinanceEmulator {
         return reply(200, { ok: true });
       case 'advance':
         return reply(200, { ok: true, advanced: this.advance(), cursor: this.#cursor });
+      case 'commission':
+        if (command.commission === undefined) return reply(400, { code: -1, msg: 'commission needs "received", "quote" or {"asset": ...}' });
+        this.setCommission(command.commission);
+        return reply(200, { ok: true });
       case 'balance':
         if (!command.asset || command.free === undefined) return reply(400, { code: -1, msg: 'balance needs asset and free' });
         this.setBalance(command.asset, command.free);
@@ -659,8 +683,18 @@ export class BinanceEmulator {
     this.#depthUsed.set(order.symbol, used.plus(qty));
     const quoteQty = qty.times(price);
     const buy = order.side === 'BUY';
-    const commissionAsset = this.#commissionIn === 'quote' || !buy ? market.quote : market.base;
-    const commission = (commissionAsset === market.base ? qty : quoteQty).times(this.#feeRate);
+    const mode = this.#commissionIn;
+    let commissionAsset: string;
+    let commission: Decimal;
+    if (typeof mode === 'object') {
+      // Paid in a third asset: the quote value of the commission, at that asset's last price.
+      commissionAsset = mode.asset;
+      const rate = new Decimal(this.currentCandle(`${mode.asset}${market.quote}`).close);
+      commission = quoteQty.times(this.#feeRate).dividedBy(rate).toDecimalPlaces(8, Decimal.ROUND_UP);
+    } else {
+      commissionAsset = mode === 'quote' || !buy ? market.quote : market.base;
+      commission = (commissionAsset === market.base ? qty : quoteQty).times(this.#feeRate);
+    }
     const now = this.serverTime();
     this.#trades.push({
       id: this.#nextTradeId++, orderId: order.orderId, symbol: order.symbol, price, qty, quoteQty, commission, commissionAsset, time: now, isBuyer: buy, isMaker,

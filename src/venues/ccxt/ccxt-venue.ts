@@ -107,7 +107,14 @@ export interface ExchangeOrder extends OrderReport {
   readonly at: EpochMs;
 }
 
-/** One execution from the account's trade history. `fee` is in quote currency (see `feeInQuote`). */
+/** A fee valued in the quote currency; `feeBase` when it was taken from the base asset; `feeCharged` when not paid in quote. */
+export interface FeeValue {
+  readonly fee: Decimal;
+  readonly feeBase: Decimal | undefined;
+  readonly feeCharged: { readonly amount: Decimal; readonly asset: string } | undefined;
+}
+
+/** One execution from the account's trade history. `fee` is valued in the quote currency (see `valueFee`). */
 export interface ExchangeTrade {
   readonly symbol: string;
   readonly venueOrderId: string;
@@ -117,6 +124,8 @@ export interface ExchangeTrade {
   readonly qty: Decimal;
   readonly price: Decimal;
   readonly fee: Decimal;
+  /** The part of the fee taken from the base asset (see Fill.feeBase). */
+  readonly feeBase: Decimal | undefined;
   /** The fee as charged: amount and asset (Binance charges the asset received, or BNB). */
   readonly feeCharged: { readonly cost: Decimal; readonly currency: string } | undefined;
 }
@@ -150,6 +159,7 @@ export class CcxtVenue implements Venue {
   readonly #maxWaitMs: number;
   #loaded = false;
   #ban: { until: EpochMs; reason: string } | undefined;
+  readonly #rates = new Map<string, { rate: Decimal; at: EpochMs }>();
 
   constructor(options: CcxtVenueOptions) {
     const id = options.exchange;
@@ -315,11 +325,19 @@ export class CcxtVenue implements Venue {
     for (let send = 1; send <= this.#maxSendAttempts; send += 1) {
       this.#refuseWhileBanned(`submit ${clientOrderId}`);
       let failure: unknown;
+      let raw: CcxtOrder | undefined;
       try {
-        const raw = await this.#exchange.createOrder(symbol, order.type, order.side, amount, price, { clientOrderId });
-        return await this.#report(raw, clientOrderId, symbol);
+        raw = await this.#exchange.createOrder(symbol, order.type, order.side, amount, price, { clientOrderId });
       } catch (error) {
         failure = error;
+      }
+      if (raw !== undefined) {
+        try {
+          return await this.#report(raw, clientOrderId, symbol);
+        } catch (error) {
+          // The exchange took the order; only its report is incomplete (a fee that cannot be valued yet): never re-send.
+          throw new VenueError(VenueErrorKind.unknownOutcome, `submit ${clientOrderId}: the exchange accepted the order, but its report is incomplete (${reasonOf(error)}); look it up later`, { cause: error });
+        }
       }
       const kind = classifyError(failure);
       const reason = reasonOf(failure);
@@ -461,7 +479,7 @@ export class CcxtVenue implements Venue {
         if (seen.has(id)) continue;
         seen.add(id);
         added += 1;
-        out.push(this.#exchangeTrade(trade, symbol));
+        out.push(await this.#exchangeTrade(trade, symbol));
       }
       const last = page[page.length - 1];
       if (page.length < pageLimit || added === 0 || last?.timestamp === undefined) break;
@@ -471,18 +489,46 @@ export class CcxtVenue implements Venue {
   }
 
   /**
-   * A fee in quote currency. Binance charges the asset received: on a buy that is the base
-   * asset, converted here at the fill price. A fee in a third asset (BNB) cannot be priced
-   * from the fill alone: it counts as zero and a warning is logged.
+   * A fee as the exchange charged it, valued once in the quote currency. Binance charges the
+   * asset received: on a buy that is the base asset (`feeBase`, valued at the fill price); an
+   * account paying fees with BNB is charged BNB, valued at the exchange's last BNB/quote price
+   * (its ticker, else its last candle; the inverse market when only that is listed). A fee that
+   * cannot be valued is never taken as zero: VenueError `network` (look the order up later).
    */
-  feeInQuote(symbol: string, fee: { cost?: number | undefined; currency?: string | undefined } | undefined, price: Decimal): Decimal {
-    if (!fee || fee.cost === undefined || fee.cost === 0) return ZERO;
+  async valueFee(symbol: string, fee: { cost?: number | undefined; currency?: string | undefined } | undefined, price: Decimal): Promise<FeeValue> {
+    if (!fee || fee.cost === undefined || fee.cost === 0) return { fee: ZERO, feeBase: undefined, feeCharged: undefined };
     const market = this.#market(symbol);
-    const cost = decimalOf(fee.cost);
-    if (fee.currency === undefined || fee.currency === market.quote) return cost;
-    if (fee.currency === market.base) return cost.times(price);
-    this.#logger.warn({ symbol, fee }, `fee charged in ${fee.currency}, which cannot be converted from the fill: recorded as zero`);
-    return ZERO;
+    const amount = decimalOf(fee.cost);
+    if (fee.currency === undefined || fee.currency === market.quote) return { fee: amount, feeBase: undefined, feeCharged: undefined };
+    const feeCharged = { amount, asset: fee.currency };
+    if (fee.currency === market.base) return { fee: amount.times(price), feeBase: amount, feeCharged };
+    const rate = await this.#priceIn(fee.currency, market.quote);
+    return { fee: amount.times(rate), feeBase: undefined, feeCharged };
+  }
+
+  /** The last price of `asset` in `quote` (cached for a minute of the injected clock). */
+  async #priceIn(asset: string, quote: string): Promise<Decimal> {
+    const key = `${asset}/${quote}`;
+    const now = this.#clock.now();
+    const cached = this.#rates.get(key);
+    if (cached !== undefined && now - cached.at < 60_000) return cached.rate;
+    let rate: Decimal | undefined;
+    for (const [symbol, inverse] of [[key, false], [`${quote}/${asset}`, true]] as const) {
+      if (!this.#listed(symbol)) continue;
+      const ticker = await this.#read(`fetchTicker ${symbol}`, () => this.#exchange.fetchTicker(symbol));
+      let last = ticker.last ?? ticker.close;
+      if (last === undefined || last === 0) {
+        const rows = await this.#read(`fetchOHLCV ${symbol}`, () => this.#exchange.fetchOHLCV(symbol, '1m', undefined, 1));
+        last = rows[rows.length - 1]?.[4];
+      }
+      if (last !== undefined && last > 0) rate = inverse ? new Decimal(1).dividedBy(decimalOf(last)) : decimalOf(last);
+      break;
+    }
+    if (rate === undefined) {
+      throw new VenueError(VenueErrorKind.network, `a fee was charged in ${asset}, which cannot be valued in ${quote}: ${this.#exchange.id} lists no ${key} price`);
+    }
+    this.#rates.set(key, { rate, at: now });
+    return rate;
   }
 
   // ---------------------------------------------------------------- internals
@@ -591,25 +637,30 @@ export class CcxtVenue implements Venue {
       if (!tradedQty.eq(filledQty)) {
         trades = await this.#read(`fetchOrderTrades ${order.id}`, () => this.#exchange.fetchOrderTrades(String(order.id), symbol));
       }
-      fills = trades.map((t) => {
+      fills = [];
+      for (const t of trades) {
         const price = decimalOf(t.price ?? 0);
-        return {
+        const { fee, feeBase, feeCharged } = await this.valueFee(symbol, t.fee, price);
+        fills.push({
           clientOrderId,
           venueOrderId: String(order.id),
           tradeId: String(t.id),
           at: t.timestamp ?? order.lastTradeTimestamp ?? order.timestamp ?? this.#clock.now(),
           qty: decimalOf(t.amount ?? 0),
           price,
-          fee: this.feeInQuote(symbol, t.fee, price),
-        };
-      });
+          fee,
+          ...(feeBase === undefined ? {} : { feeBase }),
+          ...(feeCharged === undefined ? {} : { feeCharged }),
+        });
+      }
     }
     const report: OrderReport = { clientOrderId, venueOrderId: String(order.id), status: statusOf(order.status, filledQty), filledQty, fills };
     return report;
   }
 
-  #exchangeTrade(trade: CcxtTrade, symbol: string): ExchangeTrade {
+  async #exchangeTrade(trade: CcxtTrade, symbol: string): Promise<ExchangeTrade> {
     const price = decimalOf(trade.price ?? 0);
+    const { fee, feeBase } = await this.valueFee(symbol, trade.fee, price);
     return {
       symbol,
       venueOrderId: String(trade.order ?? ''),
@@ -618,7 +669,8 @@ export class CcxtVenue implements Venue {
       at: trade.timestamp ?? this.#clock.now(),
       qty: decimalOf(trade.amount ?? 0),
       price,
-      fee: this.feeInQuote(symbol, trade.fee, price),
+      fee,
+      feeBase,
       feeCharged: trade.fee?.cost !== undefined ? { cost: decimalOf(trade.fee.cost), currency: trade.fee.currency ?? '' } : undefined,
     };
   }
