@@ -63,8 +63,8 @@ export interface MaterialTotals {
   /** Effective cost of what was consumed minus its value at the standard cost in force each day. */
   readonly varianceVsStandard: Decimal;
   /**
-   * Dollar offset: hedge P&L / (cost before hedging - consumption at standard). 1 means the
-   * hedge offset the whole departure from standard; null when nothing was hedged or nothing departed.
+   * Dollar offset: (hedge P&L - hedge financing) / (cost before hedging - consumption at standard).
+   * 1 means the hedge offset the whole departure from standard; null when nothing was hedged or nothing departed.
    */
   readonly hedgeEffectiveness: Decimal | null;
 }
@@ -81,6 +81,42 @@ export interface DailyRecord {
   readonly hedgePnl: number[];
 }
 
+/** One material's running totals at the end of each day, as plain numbers (for the statistics; exact totals are in MaterialTotals). */
+export interface MaterialDaily {
+  readonly id: string;
+  /** Cumulative purchases + fees + emergency purchases + carrying cost. */
+  readonly paid: Float64Array;
+  /** Cumulative financing of the hedge's negative mark. */
+  readonly financing: Float64Array;
+  /** Hedge P&L so far (realised + marked, after hedge fees). */
+  readonly hedge: Float64Array;
+  /** Realised hedge result so far, after fees (a contract's result counts when it rolls off or is reduced). */
+  readonly hedgeRealized: Float64Array;
+  /** Stock held: on hand + in transit (bought, paid, not yet delivered). */
+  readonly held: Float64Array;
+  /** Market price per material unit. */
+  readonly price: Float64Array;
+  /** Cumulative quantity consumed. */
+  readonly consumed: Float64Array;
+  /** Cumulative consumption valued at the standard cost in force each day. */
+  readonly standard: Float64Array;
+}
+
+/**
+ * The run's running totals at the end of each simulated day, index 0 being the opening (after
+ * the opening stock, before the first day). The cost of a span (a, b] telescopes:
+ * paid + financing - hedge over the span, plus the stock held at a minus the stock held at b,
+ * both valued at the market price of their day; summed over the days it is the run's total.
+ */
+export interface DailyCosts {
+  readonly t: Float64Array;
+  /** Cumulative units of product made. */
+  readonly units: Float64Array;
+  /** Cumulative actual conversion cost incurred (posted monthly). */
+  readonly conversion: Float64Array;
+  readonly materials: readonly MaterialDaily[];
+}
+
 export interface RunResult {
   readonly strategy: string;
   readonly from: EpochMs;
@@ -89,6 +125,8 @@ export interface RunResult {
   readonly materials: readonly MaterialTotals[];
   /** Effective cost of one unit of product: BOM x effective material costs + actual conversion per unit. */
   readonly productUnitCost: Decimal;
+  /** The same with the closing stock valued at the period-average price instead of the last price. */
+  readonly productUnitCostAtAveragePrice: Decimal;
   readonly productStandardCost: Decimal;
   readonly unitsProduced: Decimal;
   readonly totalSpend: Decimal;
@@ -106,6 +144,7 @@ export interface RunResult {
   readonly ledgerEntries: number;
   readonly ledgerBalances: ReadonlyMap<string, Decimal>;
   readonly record: DailyRecord | undefined;
+  readonly daily: DailyCosts;
 }
 
 
@@ -205,12 +244,15 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   // Bars known before the start warm the averages up; the venue sees them too (nothing is open).
   feedBars(feeds, venue, desk, from);
   desk.receiveOpening(from);
+  const daily = newDaily(scenario, Math.round((to - from) / DAY_MS) + 2);
+  recordDaily(daily, 0, scenario, desk, from - DAY_MS);
   let days = 0;
   for (let day = from; day <= to; day += DAY_MS) {
     days += 1;
     feedBars(feeds, venue, desk, day);
     const step = await desk.step(day);
     if (record !== undefined) recordDay(record, scenario, desk, step.snapshot, day);
+    recordDaily(daily, days, scenario, desk, day);
   }
   desk.markHedges(to);
 
@@ -227,6 +269,10 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     const m = materials.find((x) => x.id === line.material)!;
     productUnitCost = productUnitCost.plus(m.effectiveUnitCost.times(line.qty).times(line.scrap.plus(1)));
   }
+  // Closing stock at the period-average price instead of the last: one end date must not decide the verdict.
+  let endEffect = ZERO;
+  for (const m of materials) endEffect = endEffect.plus(m.closingQty.times(m.closingPrice.minus(m.averagePrice)));
+  const productUnitCostAtAveragePrice = units.isZero() ? productUnitCost : productUnitCost.plus(endEffect.dividedBy(units));
   const counters = desk.pipeline.counters();
   let hedgeFees = ZERO;
   for (const m of scenario.materials) if (m.hedge !== undefined) hedgeFees = hedgeFees.plus(desk.hedgeFees(m.id));
@@ -237,6 +283,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     days,
     materials,
     productUnitCost,
+    productUnitCostAtAveragePrice,
     productStandardCost: desk.productStandardCost(scenario.product),
     unitsProduced: units,
     totalSpend: materials.reduce((s, m) => s.plus(m.spend).plus(m.emergencySpend), ZERO),
@@ -252,7 +299,37 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     ledgerEntries: ledger.size,
     ledgerBalances: ledger.balances(),
     record,
+    daily,
   };
+}
+
+function newDaily(scenario: Scenario, length: number): DailyCosts {
+  const array = (): Float64Array => new Float64Array(length);
+  return {
+    t: array(),
+    units: array(),
+    conversion: array(),
+    materials: scenario.materials.map((m) => ({ id: m.id, paid: array(), financing: array(), hedge: array(), hedgeRealized: array(), held: array(), price: array(), consumed: array(), standard: array() })),
+  };
+}
+
+function recordDaily(daily: DailyCosts, i: number, scenario: Scenario, desk: Desk, day: EpochMs): void {
+  daily.t[i] = day;
+  daily.units[i] = desk.unitsProduced.toNumber();
+  daily.conversion[i] = desk.conversionIncurred.toNumber();
+  for (let k = 0; k < scenario.materials.length; k += 1) {
+    const setup = scenario.materials[k]!;
+    const m = daily.materials[k]!;
+    const book = desk.book(setup.id);
+    m.paid[i] = book.spend.toNumber() + book.fees.toNumber() + book.emergencySpend.toNumber() + book.carrying.toNumber();
+    m.financing[i] = book.hedgeFinancing.toNumber();
+    m.hedge[i] = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(setup.id);
+    m.hedgeRealized[i] = setup.hedge === undefined ? 0 : desk.hedgeRealizedNumber(setup.id);
+    m.held[i] = desk.onHand(setup.id).plus(desk.inTransit(setup.id)).toNumber();
+    m.price[i] = desk.marketUnitPrice(setup.id).toNumber();
+    m.consumed[i] = book.consumed.toNumber();
+    m.standard[i] = book.standardValueConsumed.toNumber();
+  }
 }
 
 /** Feeds the venue and the desk every bar whose close is known by `day`, in series order. */
@@ -327,7 +404,7 @@ function totals(scenario: Scenario, desk: Desk, id: string, openingQty: Decimal,
     averageInventory: book.priceDays === 0 ? ZERO : book.inventorySum.dividedBy(book.priceDays),
     stockouts: book.stockouts,
     varianceVsStandard: cost.minus(book.standardValueConsumed),
-    hedgeEffectiveness: !desk.hasHedged(id) || overrun.isZero() ? null : hedgePnl.dividedBy(overrun),
+    hedgeEffectiveness: !desk.hasHedged(id) || overrun.isZero() ? null : hedgePnl.minus(book.hedgeFinancing).dividedBy(overrun),
   };
 }
 

@@ -422,6 +422,17 @@ export class Desk {
     return total;
   }
 
+  /** Realised hedge result after fees so far (contracts rolled off, closed or reduced), in plain numbers. */
+  hedgeRealizedNumber(material: string): number {
+    let total = this.#byInstrument.get(material)!.closedHedgePnl.toNumber();
+    for (const instrument of this.hedgeInstrumentsOf(material)) {
+      const position = this.pipeline.positions.get(instrument);
+      if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
+      total += position.realizedPnl.toNumber() - position.fees.toNumber();
+    }
+    return total;
+  }
+
   /** The same in plain numbers (daily statistics; the exact figure is hedgePnl). */
   hedgePnlNumber(material: string): number {
     let total = this.#byInstrument.get(material)!.closedHedgePnl.toNumber();

@@ -11,26 +11,52 @@ import { getStrategy } from '../../strategies/index.js';
 import { runBacktest, type MaterialTotals, type RunResult } from './backtest.js';
 import type { Scenario } from './scenario.js';
 import { HedgeStrip } from './hedge-strip.js';
+import { blockBootstrap, budgetFigures, dailyProductCost, monthlyStepWindows, windowFigures, type BootstrapInterval, type BudgetFigures, type WindowFigures } from './statistics.js';
 
 export interface BacktestResult {
   readonly scenario: Scenario;
   readonly run: RunResult;
-  /** jit and schedule on the same scenario (absent when the strategy is that baseline itself). */
+  /** The baselines on the same scenario (the strategy's own run when it is that baseline). */
   readonly baselines: ReadonlyMap<string, RunResult>;
   readonly assumptions: readonly string[];
+  /** Rolling windows, bootstrap interval, budget figures, closing-stock check: plain data. */
+  readonly analysis: Analysis;
 }
 
 export const BASELINES = ['jit', 'schedule'] as const;
 
-/** Runs the scenario's strategy and both baselines, recording daily series for the report. */
+/** The baselines a scenario is judged against: jit and schedule, and static-hedge when it has a hedge instrument. */
+export function baselinesFor(scenario: Scenario): string[] {
+  return scenario.materials.some((m) => m.hedge !== undefined) ? [...BASELINES, 'static-hedge'] : [...BASELINES];
+}
+
+/** The strategy against one baseline, in figures luck cannot move. */
+export interface Comparison {
+  readonly baseline: string;
+  /** Full-period saving in percent of the baseline's product cost, with its block-bootstrap interval. */
+  readonly fullPeriod: BootstrapInterval;
+  /** Rolling windows: 12 months and the scenario's horizon, monthly steps. */
+  readonly windows: readonly WindowFigures[];
+  /** The saving with the closing stock valued at the last price and at the period-average price (percent). */
+  readonly closingStock: { readonly atLastPrice: number; readonly atAveragePrice: number; readonly signsDiffer: boolean };
+}
+
+export interface Analysis {
+  readonly comparisons: readonly Comparison[];
+  /** Monthly budget figures per run (the strategy first, then the baselines). */
+  readonly budget: readonly { readonly run: string; readonly figures: BudgetFigures }[];
+}
+
+/** Runs the scenario's strategy and its baselines, recording daily series for the report. */
 export async function backtestWithBaselines(scenario: Scenario, options: { record?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<BacktestResult> {
   const record = options.record ?? true;
-  const total = 1 + BASELINES.filter((b) => b !== scenario.strategy.definition.name).length;
+  const names = baselinesFor(scenario);
+  const total = 1 + names.filter((b) => b !== scenario.strategy.definition.name).length;
   let done = 0;
   const run = await runBacktest(scenario, { record });
   options.onProgress?.((done += 1), total);
   const baselines = new Map<string, RunResult>();
-  for (const name of BASELINES) {
+  for (const name of names) {
     if (name === scenario.strategy.definition.name) {
       baselines.set(name, run);
       continue;
@@ -40,7 +66,35 @@ export async function backtestWithBaselines(scenario: Scenario, options: { recor
     baselines.set(name, await runBacktest(scenario, { record, strategy: { definition, params: parsed } }));
     options.onProgress?.((done += 1), total);
   }
-  return { scenario, run, baselines, assumptions: assumptionsOf(scenario) };
+  return { scenario, run, baselines, assumptions: assumptionsOf(scenario), analysis: analyse(scenario, run, baselines) };
+}
+
+/** The analysis of a run against its baselines (see Analysis). */
+export function analyse(scenario: Scenario, run: RunResult, baselines: ReadonlyMap<string, RunResult>): Analysis {
+  const runDaily = dailyProductCost(run.daily);
+  const comparisons: Comparison[] = [];
+  const horizon = scenario.config.horizonDays;
+  for (const [name, base] of baselines) {
+    if (base === run) continue;
+    const windows = [
+      windowFigures('12 months', base.daily, run.daily, monthlyStepWindows(base.daily.t, { months: 12 })),
+      windowFigures(`horizon (${horizon} days)`, base.daily, run.daily, monthlyStepWindows(base.daily.t, { days: horizon })),
+    ];
+    const atLast = savingPercent(base.productUnitCost, run.productUnitCost);
+    const atAverage = savingPercent(base.productUnitCostAtAveragePrice, run.productUnitCostAtAveragePrice);
+    comparisons.push({
+      baseline: name,
+      fullPeriod: blockBootstrap(dailyProductCost(base.daily), runDaily, { seed: scenario.config.seed }),
+      windows,
+      closingStock: { atLastPrice: atLast, atAveragePrice: atAverage, signsDiffer: Math.sign(atLast) !== Math.sign(atAverage) },
+    });
+  }
+  const budget = orderedRuns({ run, baselines }).map(([name, r]) => ({ run: name, figures: budgetFigures(r.daily) }));
+  return { comparisons, budget };
+}
+
+function savingPercent(base: Decimal, run: Decimal): number {
+  return base.isZero() ? 0 : base.minus(run).dividedBy(base).times(100).toNumber();
 }
 
 /** Everything the run assumed, in words, printed in the report and the JSON. */
@@ -111,7 +165,7 @@ export function summaryTable(result: BacktestResult): { columns: string[]; rows:
   const hedged = result.scenario.materials.some((m) => m.hedge !== undefined);
   add(`hedge P&L (${currency})`, (r) => money(r.hedgePnl));
   if (hedged) add(`hedge financing (${currency})`, (r) => money(r.hedgeFinancing));
-  add('hedge effectiveness', (r) => percent(r.materials.find((m) => m.hedgeEffectiveness !== null)?.hedgeEffectiveness ?? null));
+  add('hedge dollar offset (80-125 %: effective)', (r) => percent(r.materials.find((m) => m.hedgeEffectiveness !== null)?.hedgeEffectiveness ?? null));
   add('orders', (r) => String(r.counters.orders));
   add('fills', (r) => String(r.counters.fills));
   add('risk denials', (r) => String(r.counters.denials));
@@ -119,7 +173,7 @@ export function summaryTable(result: BacktestResult): { columns: string[]; rows:
   return { columns, rows };
 }
 
-function orderedRuns(result: BacktestResult): [string, RunResult][] {
+function orderedRuns(result: Pick<BacktestResult, 'run' | 'baselines'>): [string, RunResult][] {
   const out: [string, RunResult][] = [[result.run.strategy, result.run]];
   for (const [name, run] of result.baselines) if (run !== result.run) out.push([name, run]);
   return out;
@@ -141,6 +195,93 @@ export function savings(result: BacktestResult): { baseline: string; perUnit: De
   return out;
 }
 
+const signed = (value: number, places = 2): string => {
+  const digits = Math.abs(value) < 0.1 && value !== 0 ? places + 1 : places;
+  return `${value > 0 ? '+' : ''}${value.toFixed(digits)}`;
+};
+const pctText = (share: number): string => `${Math.round(share * 100)} %`;
+
+/** The analysis in words and small tables, for the terminal (each figure explained in one line). */
+export function analysisLines(result: BacktestResult): string[] {
+  const lines: string[] = [];
+  const name = result.run.strategy;
+  const currency = result.scenario.plant.currency;
+  const product = result.scenario.product;
+  const unit = result.scenario.plant.products.get(product)!.unit;
+  for (const c of result.analysis.comparisons) {
+    const f = c.fullPeriod;
+    const verdict = f.distinguishable ? (f.savingPercent > 0 ? `saves against ${c.baseline}` : `costs more than ${c.baseline}`) : `not distinguishable from ${c.baseline}`;
+    lines.push(`${name} against ${c.baseline}: ${signed(f.savingPercent)} % over the run, ${Math.round(f.level * 100)} % interval ${signed(f.low)} % .. ${signed(f.high)} %: ${verdict}`);
+    for (const w of c.windows) {
+      if (w.count === 0) {
+        lines.push(`  rolling ${w.label}: no complete window in the run`);
+        continue;
+      }
+      lines.push(`  rolling ${w.label}, ${w.count} windows: median ${signed(w.median)} %, 10th percentile ${signed(w.p10)} %, 90th ${signed(w.p90)} %, won ${pctText(w.shareWon)} of them`);
+    }
+    if (c.closingStock.signsDiffer) {
+      lines.push(`  closing stock valued at the period-average price instead of the last price: ${signed(c.closingStock.atAveragePrice)} % instead of ${signed(c.closingStock.atLastPrice)} %: the verdict depends on the end date`);
+    }
+  }
+  if (result.analysis.comparisons.length > 0) {
+    const f = result.analysis.comparisons[0]!.fullPeriod;
+    lines.push(`  (saving in % of the baseline's product cost; interval: block bootstrap of the daily cost differences, ${f.blockDays}-day blocks, ${f.replicates} resamples, seed ${f.seed}; windows start on each 1st of a month)`);
+  }
+  lines.push('');
+  lines.push(`Budget: monthly material cost per ${product} unit against the standard in force (${currency}/${unit})`);
+  const hedging = result.analysis.budget.some(({ figures: b }) => b.varianceRemoved !== null);
+  const rows = result.analysis.budget.map(({ run, figures: b }) => [
+    run,
+    b.sdPerUnit.toFixed(2),
+    b.worstMonth === undefined ? '-' : `${b.worstMonth.month} ${signed(b.worstMonth.perUnit)}`,
+    Math.round(b.cumulative).toLocaleString('en-US'),
+    ...(hedging
+      ? [
+          b.varianceRemoved === null ? '-' : b.sdPerUnitUnhedged.toFixed(2),
+          b.varianceRemoved === null ? '-' : pctText(b.varianceRemoved),
+          b.dollarOffset === null ? '-' : `${pctText(b.dollarOffset)}${b.dollarOffsetEffective ? '' : ' (outside 80-125 %)'}`,
+        ]
+      : []),
+  ]);
+  lines.push(formatColumns(['run', 'sd', 'worst month', `cumulative (${currency})`, ...(hedging ? ['sd unhedged', 'variance removed', 'dollar offset'] : [])], rows));
+  lines.push(`  sd: standard deviation of the monthly (cost - standard) per unit; worst month: the largest overrun; cumulative: the overruns summed.`);
+  if (hedging) {
+    lines.push(`  variance removed = 1 - Var(monthly variance) / Var(the same run with its hedge result and financing removed): the share of budget uncertainty the hedge took away.`);
+    lines.push(`  dollar offset = hedge result net of financing / (cost before hedging - consumption at standard), over the run: 80-125 % is "highly effective" in hedge accounting (IFRS 9 / ASC 815).`);
+  }
+  return lines;
+}
+
+function formatColumns(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]): string => `  ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')}`;
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+/** The analysis as plain JSON (numbers rounded to 6 significant places where they are statistics). */
+export function analysisJson(analysis: Analysis): unknown {
+  const r = (v: number | null): number | null => (v === null || !Number.isFinite(v) ? null : Number(v.toPrecision(6)));
+  return {
+    comparisons: analysis.comparisons.map((c) => ({
+      baseline: c.baseline,
+      fullPeriod: { ...c.fullPeriod, savingPercent: r(c.fullPeriod.savingPercent), low: r(c.fullPeriod.low), high: r(c.fullPeriod.high) },
+      windows: c.windows.map((w) => ({ ...w, median: r(w.median), p10: r(w.p10), p90: r(w.p90), shareWon: r(w.shareWon), windows: w.windows.map((x) => ({ ...x, savingPercent: r(x.savingPercent) })) })),
+      closingStock: { atLastPrice: r(c.closingStock.atLastPrice), atAveragePrice: r(c.closingStock.atAveragePrice), signsDiffer: c.closingStock.signsDiffer },
+    })),
+    budget: analysis.budget.map(({ run, figures: b }) => ({
+      run,
+      sdPerUnit: r(b.sdPerUnit),
+      sdPerUnitUnhedged: r(b.sdPerUnitUnhedged),
+      worstMonth: b.worstMonth === undefined ? null : { month: b.worstMonth.month, perUnit: r(b.worstMonth.perUnit), total: r(b.worstMonth.total) },
+      cumulative: r(b.cumulative),
+      varianceRemoved: r(b.varianceRemoved),
+      dollarOffset: r(b.dollarOffset),
+      dollarOffsetEffective: b.dollarOffsetEffective,
+      months: b.months.map((m) => ({ month: m.month, units: r(m.units), unitCost: r(m.unitCost), unhedgedUnitCost: r(m.unhedgedUnitCost), standardUnitCost: r(m.standardUnitCost) })),
+    })),
+  };
+}
+
 /** Plain JSON (decimal strings, ISO dates), stable for scripts. */
 export function resultJson(result: BacktestResult): unknown {
   const s = result.scenario;
@@ -151,6 +292,7 @@ export function resultJson(result: BacktestResult): unknown {
     days: r.days,
     unitsProduced: r.unitsProduced.toFixed(),
     productUnitCost: r.productUnitCost.toFixed(6),
+    productUnitCostAtAveragePrice: r.productUnitCostAtAveragePrice.toFixed(6),
     productStandardCost: r.productStandardCost.toFixed(6),
     totalSpend: r.totalSpend.toFixed(2),
     totalFees: r.totalFees.toFixed(2),
@@ -177,6 +319,7 @@ export function resultJson(result: BacktestResult): unknown {
     result: runJson(result.run),
     baselines: Object.fromEntries([...result.baselines].filter(([, r]) => r !== result.run).map(([name, r]) => [name, runJson(r)])),
     savings: savings(result).map((x) => ({ baseline: x.baseline, perUnit: x.perUnit.toFixed(4), total: x.total.toFixed(2), percent: x.percent.toFixed(2) })),
+    analysis: analysisJson(result.analysis),
   };
 }
 

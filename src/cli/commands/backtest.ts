@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { ConfigError } from '../../core/errors.js';
 import { cadenceLabel } from '../../market/series.js';
 import { loadScenario } from '../../engine/scenario.js';
-import { backtestWithBaselines, reportData, resultJson, savings, summaryTable } from '../../engine/results.js';
+import { analysisLines, backtestWithBaselines, reportData, resultJson, savings, summaryTable } from '../../engine/results.js';
 import { parseSweepSpec, runSweep, sweepTable } from '../../engine/sweep.js';
 import { writeReport } from '../../report/html.js';
 import { action, formatTable, printJson } from '../run.js';
@@ -61,6 +61,7 @@ export function register(program: Command): void {
           const verb = x.perUnit.isNegative() ? 'costs more than' : 'saves against';
           process.stdout.write(`${result.run.strategy} ${verb} ${x.baseline}: ${x.perUnit.abs().toFixed(2)} ${scenario.plant.currency} per ${scenario.product} unit (${x.percent.abs().toFixed(2)} %), ${x.total.abs().toFixed(0)} ${scenario.plant.currency} over the run\n`);
         }
+        process.stdout.write(`\n${analysisLines(result).join('\n')}\n`);
         if (sweep !== undefined) {
           const table = sweepTable(sweep);
           process.stdout.write(`\n${table.description}\n${formatTable(['rank', 'params', ...table.columns], table.rows.map((r) => [String(r.rank), r.params, ...r.values.map((v) => v ?? '-')]))}\n`);

@@ -1,0 +1,161 @@
+/**
+ * The figures luck cannot move, on hand-built daily totals: quantiles, monthly-step windows,
+ * window savings, the block bootstrap on fixed seeds, and the monthly budget figures with a
+ * hedge whose result counts in the month it covers. And on a real run: the daily costs add up
+ * to the exact engine's total.
+ */
+import { describe, expect, it } from 'vitest';
+import { DAY_MS } from '../../src/core/time.js';
+import { runBacktest, type DailyCosts } from '../../src/engine/backtest.js';
+import { loadScenario } from '../../src/engine/scenario.js';
+import { blockBootstrap, budgetFigures, dailyProductCost, monthlyStepWindows, productCost, quantile, windowFigures } from '../../src/engine/statistics.js';
+
+const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`);
+
+/**
+ * Daily totals of a one-material run from `from` to `to`: 10 units made and consumed a day,
+ * nothing held, paid `cost(t)` a day; the hedge's realised and marked results given per day.
+ */
+function synthetic(from: string, to: string, cost: (t: number) => number, hedge?: { mark: (t: number) => number; realized: (t: number) => number }, standard = 1): DailyCosts {
+  const n = Math.round((day(to) - day(from)) / DAY_MS) + 1;
+  const array = (): Float64Array => new Float64Array(n + 1);
+  const d = { t: array(), units: array(), conversion: array(), materials: [{ id: 'm', paid: array(), financing: array(), hedge: array(), hedgeRealized: array(), held: array(), price: array(), consumed: array(), standard: array() }] };
+  const m = d.materials[0]!;
+  d.t[0] = day(from) - DAY_MS;
+  for (let k = 1; k <= n; k += 1) {
+    const t = day(from) + (k - 1) * DAY_MS;
+    d.t[k] = t;
+    d.units[k] = d.units[k - 1]! + 10;
+    m.consumed[k] = m.consumed[k - 1]! + 10;
+    m.paid[k] = m.paid[k - 1]! + cost(t);
+    m.standard[k] = m.standard[k - 1]! + 10 * standard;
+    m.price[k] = 1;
+    if (hedge !== undefined) {
+      m.hedge[k] = hedge.mark(t);
+      m.hedgeRealized[k] = hedge.realized(t);
+    }
+  }
+  m.price[0] = 1;
+  return d;
+}
+
+describe('quantiles', () => {
+  it('interpolate linearly between order statistics', () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantile([1, 2, 3, 4, 5], 0.1)).toBeCloseTo(1.4, 12);
+    expect(quantile([7], 0.9)).toBe(7);
+    expect(Number.isNaN(quantile([], 0.5))).toBe(true);
+  });
+});
+
+describe('rolling windows', () => {
+  it('start on each 1st of a month inside the run and end by its last day', () => {
+    const d = synthetic('2020-01-15', '2021-03-31', () => 10);
+    const spans = monthlyStepWindows(d.t, { months: 12 });
+    // Feb 2020 - Jan 2021, Mar 2020 - Feb 2021, Apr 2020 - Mar 2021.
+    expect(spans.map((s) => [new Date(d.t[s.a + 1]!).toISOString().slice(0, 10), new Date(d.t[s.b]!).toISOString().slice(0, 10)])).toEqual([
+      ['2020-02-01', '2021-01-31'],
+      ['2020-03-01', '2021-02-28'],
+      ['2020-04-01', '2021-03-31'],
+    ]);
+    const short = monthlyStepWindows(d.t, { days: 30 });
+    expect(short.length).toBe(14); // 2020-02-01 .. 2021-03-01
+    expect(short.every((s) => s.b - s.a === 30)).toBe(true);
+  });
+
+  it('give the saving per window with its median, percentiles and share won', () => {
+    // The baseline pays 100 a day; the run pays 99 a day in 2020 (1 % saving) and 102 in 2021 (-2 %).
+    const base = synthetic('2020-01-01', '2021-12-31', () => 100);
+    const run = synthetic('2020-01-01', '2021-12-31', (t) => (new Date(t).getUTCFullYear() === 2020 ? 99 : 102));
+    const figures = windowFigures('12 months', base, run, monthlyStepWindows(base.t, { months: 12 }));
+    expect(figures.count).toBe(13); // Jan 2020 .. Jan 2021 starts
+    // The window starting in month k (0 = Jan 2020) has d2020 days at 99 and the rest of its days at 102.
+    const expected = figures.windows.map((w) => {
+      const from = day(w.from);
+      const to = day(w.to);
+      let baseCost = 0;
+      let runCost = 0;
+      for (let t = from; t <= to; t += DAY_MS) {
+        baseCost += 100;
+        runCost += new Date(t).getUTCFullYear() === 2020 ? 99 : 102;
+      }
+      return ((baseCost - runCost) / baseCost) * 100;
+    });
+    figures.windows.forEach((w, i) => expect(w.savingPercent).toBeCloseTo(expected[i]!, 10));
+    expect(figures.windows[0]!.savingPercent).toBeCloseTo(1, 10); // calendar 2020
+    expect(figures.windows[12]!.savingPercent).toBeCloseTo(-2, 10); // calendar 2021
+    const sorted = [...expected].sort((a, b) => a - b);
+    expect(figures.median).toBeCloseTo(sorted[6]!, 10);
+    expect(figures.p10).toBeCloseTo(quantile(sorted, 0.1), 10);
+    expect(figures.shareWon).toBeCloseTo(expected.filter((x) => x > 0).length / 13, 12);
+  });
+});
+
+describe('block bootstrap', () => {
+  it('collapses to the saving itself when every day saves the same share', () => {
+    const base = synthetic('2020-01-01', '2022-09-26', () => 100);
+    const run = synthetic('2020-01-01', '2022-09-26', () => 99);
+    const b = blockBootstrap(dailyProductCost(base), dailyProductCost(run), { seed: 42 });
+    expect(b.blockDays).toBe(10); // 1000 days: ceil(1000^(1/3))
+    expect(b.savingPercent).toBeCloseTo(1, 12);
+    expect(b.low).toBeCloseTo(1, 12);
+    expect(b.high).toBeCloseTo(1, 12);
+    expect(b.distinguishable).toBe(true);
+  });
+
+  it('is reproducible for a seed, and calls a saving inside the noise not distinguishable', () => {
+    // The run pays 100 + 30 or 100 - 30 in alternating 20-day stretches, plus 0.05 less on average: the noise swamps it.
+    const base = synthetic('2020-01-01', '2022-09-26', () => 100);
+    const run = synthetic('2020-01-01', '2022-09-26', (t) => 100 - 0.05 + (Math.floor((t - day('2020-01-01')) / DAY_MS / 20) % 2 === 0 ? 30 : -30));
+    const one = blockBootstrap(dailyProductCost(base), dailyProductCost(run), { seed: 7, replicates: 500 });
+    const two = blockBootstrap(dailyProductCost(base), dailyProductCost(run), { seed: 7, replicates: 500 });
+    expect(one).toEqual(two);
+    expect(one.low).toBeLessThan(0);
+    expect(one.high).toBeGreaterThan(0);
+    expect(one.distinguishable).toBe(false);
+    const other = blockBootstrap(dailyProductCost(base), dailyProductCost(run), { seed: 8, replicates: 500 });
+    expect(other.low).not.toBe(one.low);
+  });
+});
+
+describe('budget figures', () => {
+  it('count a hedge result in the month its contract rolls off, and measure the variance it removed', () => {
+    // Unhedged: 10 units a day at 1.0 in January, 1.3 in February, 0.9 in March, 1.2 in April (standard 1).
+    // A hedge realises -(price - 1) x half the month's consumption on the month's last day (it locks half at 1).
+    const price = (t: number): number => [1.0, 1.3, 0.9, 1.2][new Date(t).getUTCMonth()]!;
+    const realized = (t: number): number => {
+      let total = 0;
+      for (let m = 0; m < 4; m += 1) {
+        const end = Date.UTC(2021, m + 1, 0);
+        if (t >= end) total += (([1.0, 1.3, 0.9, 1.2][m]! - 1) * 10 * new Date(end).getUTCDate()) / 2;
+      }
+      return total;
+    };
+    const d = synthetic('2021-01-01', '2021-04-30', (t) => 10 * price(t), { mark: realized, realized });
+    const b = budgetFigures(d);
+    expect(b.months.map((m) => m.month)).toEqual(['2021-01', '2021-02', '2021-03', '2021-04']);
+    // Per unit: unhedged deviations 0, 0.3, -0.1, 0.2; hedged: half of them.
+    expect(b.months.map((m) => m.unhedgedUnitCost - m.standardUnitCost).map((x) => Number(x.toFixed(10)))).toEqual([0, 0.3, -0.1, 0.2]);
+    expect(b.months.map((m) => m.unitCost - m.standardUnitCost).map((x) => Number(x.toFixed(10)))).toEqual([0, 0.15, -0.05, 0.1]);
+    expect(b.varianceRemoved).toBeCloseTo(0.75, 10); // 1 - (1/2)^2
+    expect(b.worstMonth).toMatchObject({ month: '2021-02' });
+    expect(b.worstMonth!.perUnit).toBeCloseTo(0.15, 10);
+    // Dollar offset: hedge result / unhedged overrun = 1/2.
+    expect(b.dollarOffset).toBeCloseTo(0.5, 10);
+    expect(b.dollarOffsetEffective).toBe(false);
+  });
+});
+
+describe('daily costs of a real run', () => {
+  it('add up to the exact engine\'s total cost', async () => {
+    const scenario = loadScenario('test/engine/fixtures/small.yaml');
+    const run = await runBacktest(scenario);
+    const n = run.daily.t.length - 1;
+    expect(n).toBe(run.days);
+    const total = productCost(run.daily, 0, n);
+    const exact = run.productUnitCost.times(run.unitsProduced).toNumber();
+    expect(Math.abs(total - exact) / exact).toBeLessThan(1e-9);
+    const daily = dailyProductCost(run.daily);
+    expect(daily.reduce((s, x) => s + x, 0)).toBeCloseTo(total, 4);
+  });
+});
