@@ -4,6 +4,7 @@
  * its consistency check). Validation failures are values naming the field, so the
  * scenario loader can attach its file and line.
  */
+import { didYouMean } from '../src/core/did-you-mean.js';
 import type { StrategyDefinition } from '../src/engine/strategy.js';
 import jit from './jit.js';
 import maHedge from './ma-hedge.js';
@@ -47,7 +48,8 @@ export function parseStrategyParams<P>(definition: StrategyDefinition<P>, raw: u
     const path = issue.path.filter((part): part is string | number => typeof part !== 'symbol').map(String);
     if (issue.code === 'unrecognized_keys') {
       const key = issue.keys[0] ?? '';
-      return { ok: false, field: [...path, key].join('.'), message: `unknown parameter "${key}" for strategy ${definition.name}` };
+      const known = Object.keys((definition.params as unknown as { shape?: Record<string, unknown> }).shape ?? {});
+      return { ok: false, field: [...path, key].join('.'), message: `unknown parameter "${key}" for strategy ${definition.name}${didYouMean(key, known)}` };
     }
     return { ok: false, field: path.join('.'), message: issue.message };
   }

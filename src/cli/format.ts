@@ -17,17 +17,18 @@ export function formatNumber(value: number | Decimal, places: number): string {
   return groupThousands(fixed);
 }
 
-/** Inserts "," between groups of three digits in the integer part of a plain decimal text. */
+/**
+ * Inserts "," between groups of three digits in a plain number, which may carry a unit or
+ * percent suffix after a space ("1234567.5" -> "1,234,567.5", "12345 USD" -> "12,345 USD",
+ * "4.7 %" unchanged). Anything else (dates, ids, text, already grouped numbers) is returned as is.
+ */
 export function groupThousands(text: string): string {
-  const negative = text.startsWith('-');
-  const body = negative ? text.slice(1) : text;
-  const dot = body.indexOf('.');
-  const whole = dot < 0 ? body : body.slice(0, dot);
-  const fraction = dot < 0 ? '' : body.slice(dot);
-  if (!/^\d+$/.test(whole)) return text;
-  const grouped = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
-  const isZero = /^[0.,]*$/.test(body);
-  return `${negative && !isZero ? '-' : ''}${grouped}${fraction}`;
+  const match = /^([-+]?)(\d+)(\.\d+)?((?: .*)|%|x)?$/.exec(text);
+  if (!match) return text;
+  const [, sign, whole, fraction = '', suffix = ''] = match;
+  const grouped = whole!.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  const isZero = /^0*$/.test(whole!) && /^\.?0*$/.test(fraction);
+  return `${sign === '-' && isZero ? '' : sign}${grouped}${fraction}${suffix}`;
 }
 
 /** A cell that reads as a number: "1,234.5", "-3", "4.7 %", "12 %", "0.25x", "-" (no value) or "". */

@@ -6,6 +6,7 @@
  * line and the field. Paths inside a scenario are relative to the scenario file.
  */
 import { existsSync } from 'node:fs';
+import { didYouMean } from '../core/did-you-mean.js';
 import { z } from 'zod';
 import { Decimal, ZERO } from '../core/decimal.js';
 import { InputError } from '../core/errors.js';
@@ -353,7 +354,7 @@ export function resolveDesk(loaded: LoadedConfig<unknown>, input: { plant: strin
   const productSetup = plant.products.get(product);
   if (productSetup === undefined) throw fail(['production', 'product'], `unknown product "${product}" (the plant has: ${[...plant.products.keys()].join(', ')})`);
   const definition = getStrategy(input.strategy);
-  if (definition === undefined) throw fail(['strategy', 'name'], `unknown strategy "${input.strategy}" (known: ${strategyNames().join(', ')})`);
+  if (definition === undefined) throw fail(['strategy', 'name'], `unknown strategy "${input.strategy}"${didYouMean(input.strategy, strategyNames())} (known: ${strategyNames().join(', ')})`);
   const parsed = parseStrategyParams(definition, input.params);
   if (!parsed.ok) throw fail(['strategy', 'params', ...(parsed.field === '' ? [] : parsed.field.split('.'))], parsed.message);
   const bomMaterials = new Set<string>();

@@ -104,6 +104,12 @@ export interface Window {
 /** Options of Ledger.openSqlite. */
 export type OpenOptions = SqliteStoreOptions;
 
+/** Where posted events came from (for messages), and an optional progress callback (every 1,000 events). */
+export interface PostSource {
+  readonly file: string;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
 /** What one posting looked up in the store before computing its entries. */
 interface Lookups {
   readonly digests: ReadonlyMap<string, string>;
@@ -209,7 +215,7 @@ export class Ledger {
    * the store's tail verifies (E_VERIFY, exit 3, otherwise) and reads the idempotency keys and
    * reversal targets it needs.
    */
-  post(events: readonly LedgerEvent[], source?: { file: string }): PostResult {
+  post(events: readonly LedgerEvent[], source?: PostSource): PostResult {
     const store = this.requireSync();
     const composed = writeSync(store, (w) => {
       const state = w.state();
@@ -228,7 +234,7 @@ export class Ledger {
   }
 
   /** `post` for an asynchronous store engine (same checks, same transaction discipline). */
-  async postAsync(events: readonly LedgerEvent[], source?: { file: string }): Promise<PostResult> {
+  async postAsync(events: readonly LedgerEvent[], source?: PostSource): Promise<PostResult> {
     const store = this.asyncStoreRef;
     if (!store) return this.post(events, source);
     const composed = await store.write(async (w) => {
@@ -255,7 +261,7 @@ export class Ledger {
   }
 
   /** Computes a posting against the books (not touching the store); throws on the first bad event. */
-  private compose(state: StoreState, events: readonly LedgerEvent[], source: { file: string } | undefined, lookups: Lookups): Composed {
+  private compose(state: StoreState, events: readonly LedgerEvent[], source: PostSource | undefined, lookups: Lookups): Composed {
     const books = this.books.clone();
     const engine = this.engine;
     const pendingIds = new Map<string, string>();
@@ -292,7 +298,10 @@ export class Ledger {
       if (entry.reverses !== undefined) pendingReversed.add(entry.reverses);
       if (entry.flags) flagged.push(entry);
     };
+    const onProgress = source?.onProgress;
+    let done = 0;
     for (const event of events) {
+      if (onProgress !== undefined && (done += 1) % 1000 === 0) onProgress(done, events.length);
       const where = event.source ?? (source ? { file: source.file } : {});
       let digest: string | undefined;
       if (event.id !== undefined) {

@@ -20,6 +20,7 @@
 import { readFileSync } from 'node:fs';
 import { InputError, type Where } from '../core/errors.js';
 import { parseCsv } from '../core/csv.js';
+import { didYouMean } from '../core/did-you-mean.js';
 import { DAY_MS, formatDate, parseTime, type EpochMs } from '../core/time.js';
 
 /** A guess at the bar spacing, from the median step between bars. */
@@ -571,7 +572,7 @@ function chooseLayout(header: readonly string[], lower: readonly string[], file:
   if (column !== undefined) {
     const wanted = lower.indexOf(column.toLowerCase());
     if (wanted < 0) {
-      throw new InputError(`no column ${JSON.stringify(column)}; columns are ${header.join(', ')}`, { file, line: 1, field: column });
+      throw new InputError(`no column ${JSON.stringify(column)}${didYouMean(column, header)}; columns are ${header.join(', ')}`, { file, line: 1, field: column });
     }
     if (time < 0) time = 0;
     if (time === wanted) throw new InputError(`column ${JSON.stringify(column)} is the time column`, { file, line: 1, field: column });

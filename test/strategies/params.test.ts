@@ -59,7 +59,9 @@ describe('strategy parameters', () => {
 
   it('refuses an unknown key, naming it, in every strategy', () => {
     for (const name of strategyNames()) {
-      expect(refused(name, { fats: 10 })).toMatchObject({ field: 'fats', message: `unknown parameter "fats" for strategy ${name}` });
+      const refusal = refused(name, { fats: 10 });
+      expect(refusal.field).toBe('fats');
+      expect(refusal.message).toMatch(new RegExp(`^unknown parameter "fats" for strategy ${name}(; did you mean "fast"\\?)?$`));
     }
   });
 

@@ -5,13 +5,15 @@
  */
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError, InputError, ProcuraError } from '../../core/errors.js';
 import { cadenceLabel } from '../../market/series.js';
 import { loadScenario } from '../../engine/scenario.js';
-import { analysisLines, backtestWithBaselines, reportData, resultJson, savings, summaryTable } from '../../engine/results.js';
+import { BASELINES, analysisLines, backtestWithBaselines, reportData, resultJson, savings, summaryTable } from '../../engine/results.js';
 import { parseSweepSpec, runSweep, sweepTable } from '../../engine/sweep.js';
 import { writeReport } from '../../report/html.js';
 import { action, formatTable, printJson } from '../run.js';
+import { formatNumber, groupThousands } from '../format.js';
+import { progressBar } from '../progress.js';
 
 interface BacktestOptions {
   json?: boolean;
@@ -39,11 +41,15 @@ export function register(program: Command): void {
     .action(
       action(async (file: string, options: BacktestOptions) => {
         const params = parseParams(options.param ?? []);
-        const scenario = loadScenario(file, { ...(options.strategy === undefined ? {} : { strategy: options.strategy }), params });
+        const workers = options.workers === undefined ? undefined : parseWorkers(options.workers);
+        const scenario = blameFlags(() => loadScenario(file, { ...(options.strategy === undefined ? {} : { strategy: options.strategy }), params }), options.strategy, options.param ?? []);
         const sweepGrid = options.sweep === undefined ? undefined : parseSweepSpec(options.sweep, scenario);
         const progress = options.progress !== false && process.stderr.isTTY === true;
-        const sweep = sweepGrid === undefined ? undefined : await runSweep(scenario, sweepGrid, { file: resolve(file), overrides: { strategy: options.strategy, params }, workers: options.workers === undefined ? undefined : Number(options.workers), progress });
-        const result = await backtestWithBaselines(scenario);
+        const sweep = sweepGrid === undefined ? undefined : await runSweep(scenario, sweepGrid, { file: resolve(file), overrides: { strategy: options.strategy, params }, workers, progress });
+        // The single run, or the exact rerun after a sweep: the strategy and each baseline.
+        const bar = await progressBar(sweep === undefined ? 'backtest' : 'rerun', 'runs', { enabled: options.progress !== false });
+        bar.update(0, 1 + BASELINES.filter((name) => name !== scenario.strategy.definition.name).length);
+        const result = await backtestWithBaselines(scenario, { onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.stop());
         const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
         if (reportPath !== undefined) writeReport(reportPath, reportData(result, sweep === undefined ? null : sweepTable(sweep)));
         if (options.json === true) {
@@ -56,19 +62,46 @@ export function register(program: Command): void {
         process.stdout.write(`${result.run.from === scenario.from ? '' : ''}${new Date(scenario.from).toISOString().slice(0, 10)} .. ${new Date(scenario.to).toISOString().slice(0, 10)}, seed ${s.seed}, strategy ${result.run.strategy} ${JSON.stringify(scenario.strategy.params)}\n`);
         for (const m of scenario.materials) process.stdout.write(`${m.id} prices: ${cadenceLabel(m.series)}, ${relative(process.cwd(), m.series.file)}\n`);
         process.stdout.write('\n');
-        process.stdout.write(`${formatTable(['', ...summary.columns], summary.rows.map((r) => [r.label, ...r.values.map((v) => v ?? '-')]))}\n\n`);
+        process.stdout.write(`${formatTable(['', ...summary.columns], summary.rows.map((r) => [r.label, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n\n`);
         for (const x of savings(result)) {
           const verb = x.perUnit.isNegative() ? 'costs more than' : 'saves against';
-          process.stdout.write(`${result.run.strategy} ${verb} ${x.baseline}: ${x.perUnit.abs().toFixed(2)} ${scenario.plant.currency} per ${scenario.product} unit (${x.percent.abs().toFixed(2)} %), ${x.total.abs().toFixed(0)} ${scenario.plant.currency} over the run\n`);
+          process.stdout.write(`${result.run.strategy} ${verb} ${x.baseline}: ${formatNumber(x.perUnit.abs(), 2)} ${scenario.plant.currency} per ${scenario.product} unit (${x.percent.abs().toFixed(2)} %), ${formatNumber(x.total.abs(), 0)} ${scenario.plant.currency} over the run\n`);
         }
         process.stdout.write(`\n${analysisLines(result).join('\n')}\n`);
         if (sweep !== undefined) {
           const table = sweepTable(sweep);
-          process.stdout.write(`\n${table.description}\n${formatTable(['rank', 'params', ...table.columns], table.rows.map((r) => [String(r.rank), r.params, ...r.values.map((v) => v ?? '-')]))}\n`);
+          process.stdout.write(`\n${table.description}\n${formatTable(['rank', 'params', ...table.columns], table.rows.map((r) => [String(r.rank), r.params, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n`);
         }
         if (reportPath !== undefined) process.stdout.write(`\nreport: ${reportPath}\n`);
       }),
     );
+}
+
+/** `--workers N`: a whole number of threads, at least 1. */
+function parseWorkers(raw: string): number {
+  if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) throw new InputError(`expected a whole number of worker threads, at least 1, got ${JSON.stringify(raw)}`, { field: '--workers' });
+  return Number(raw);
+}
+
+/**
+ * Runs `load`; a refusal of a strategy parameter or name that came from the command line names
+ * the flag (`--param fast`), not the scenario's line, which the user did not write.
+ */
+function blameFlags<T>(load: () => T, strategy: string | undefined, pairs: readonly string[]): T {
+  try {
+    return load();
+  } catch (error) {
+    if (!(error instanceof ProcuraError)) throw error;
+    const field = error.where.field ?? '';
+    if (strategy !== undefined && field === 'strategy.name') throw new ProcuraError(error.code, error.detail, { field: '--strategy' });
+    if (pairs.length > 0 && field.startsWith('strategy.params')) {
+      const key = field.slice('strategy.params.'.length).split('.')[0] ?? '';
+      const given = pairs.find((pair) => pair.slice(0, pair.indexOf('=')) === key);
+      if (given !== undefined) throw new ProcuraError(error.code, error.detail, { field: `--param ${given}` });
+      throw new ProcuraError(error.code, `${error.detail} (with --param ${pairs.join(' --param ')})`, { field: '--param' });
+    }
+    throw error;
+  }
 }
 
 function parseParams(pairs: readonly string[]): Record<string, unknown> {

@@ -12,6 +12,7 @@ import { relative } from 'node:path';
 import type { Command } from 'commander';
 import { Decimal, ZERO } from '../../core/decimal.js';
 import { InputError } from '../../core/errors.js';
+import { didYouMean } from '../../core/did-you-mean.js';
 import { DAY_MS, formatTime, parseTime, type EpochMs } from '../../core/time.js';
 import { Ledger, loadEvents, loadPlant } from '../../ledger/index.js';
 import { CADENCES, cadenceLabel, loadSeries, type Cadence } from '../../market/series.js';
@@ -106,6 +107,7 @@ function parseDays(text: string | undefined, field: string): number | undefined 
 }
 
 function runCost(options: CostCliOptions): void {
+  if (options.json === true && options.csv === true) throw new InputError('choose one of --json or --csv', { field: '--csv' });
   const plant = loadPlant(options.plant);
   const ledger = Ledger.inMemory(plant);
   if (options.events !== undefined) ledger.post(loadEvents(options.events, plant), { file: options.events });
@@ -125,7 +127,7 @@ function runCost(options: CostCliOptions): void {
   for (const text of options.prices) {
     const arg = parsePriceArgument(text);
     if (!plant.materials.has(arg.material)) {
-      throw new InputError(`price file given for material ${JSON.stringify(arg.material)}, which the plant does not have (materials: ${[...plant.materials.keys()].join(', ')})`, {
+      throw new InputError(`price file given for material ${JSON.stringify(arg.material)}, which the plant does not have${didYouMean(arg.material, plant.materials.keys())} (materials: ${[...plant.materials.keys()].join(', ')})`, {
         file: arg.file,
         field: 'material',
       });
@@ -137,7 +139,7 @@ function runCost(options: CostCliOptions): void {
   for (const text of options.onOrder) {
     const [material, qty] = text.split('=');
     if (!material || qty === undefined || !/^\d+(\.\d+)?$/.test(qty)) throw new InputError(`expected material=qty, got ${JSON.stringify(text)}`, { field: '--on-order' });
-    if (!plant.materials.has(material)) throw new InputError(`unknown material ${JSON.stringify(material)}`, { field: '--on-order' });
+    if (!plant.materials.has(material)) throw new InputError(`unknown material ${JSON.stringify(material)}${didYouMean(material, plant.materials.keys())}`, { field: '--on-order' });
     onOrder.set(material, new Decimal(qty));
   }
 

@@ -9,6 +9,8 @@ import type { Command } from 'commander';
 import { ProcuraError } from '../../core/errors.js';
 import { formatTime, parseTime, systemClock } from '../../core/time.js';
 import { action, printJson } from '../run.js';
+import { formatCount } from '../format.js';
+import { progressBar } from '../progress.js';
 
 interface FetchOptions {
   exchange: string;
@@ -57,7 +59,9 @@ async function runFetch(options: FetchOptions): Promise<void> {
   const symbol = reanchor(() => venue.symbolOf(options.symbol), '--symbol');
   reanchor(() => venue.timeframeMs(options.timeframe), '--timeframe');
   const out = options.out ?? defaultCandleFile(options.exchange, symbol, options.timeframe);
-  const result = await downloadCandles(venue, { symbol, timeframe: options.timeframe, out, since, clock: systemClock });
+  const periodMs = venue.timeframeMs(options.timeframe);
+  const bar = await progressBar('fetch', `${options.timeframe} candles`, { enabled: options.json !== true });
+  const result = await downloadCandles(venue, { symbol, timeframe: options.timeframe, out, since, clock: systemClock, onPage: (done, of) => bar.update(Math.floor(done / periodMs), Math.ceil(of / periodMs)) }).finally(() => bar.stop());
   if (options.json) {
     printJson(result);
     return;
@@ -66,7 +70,7 @@ async function runFetch(options: FetchOptions): Promise<void> {
     process.stderr.write(`procura: note: ${out} already has data; resuming from ${formatTime(result.resumedFrom)} (--since ignored)\n`);
   }
   const span = result.firstAt !== undefined && result.lastAt !== undefined ? ` (${formatTime(result.firstAt)} .. ${formatTime(result.lastAt)})` : '';
-  process.stdout.write(`${out}: ${result.addedRows} new candles, ${result.keptRows + result.addedRows} in total${span}\n`);
+  process.stdout.write(`${out}: ${formatCount(result.addedRows)} new candles, ${formatCount(result.keptRows + result.addedRows)} in total${span}\n`);
 }
 
 /** Runs `check`, naming the command-line option in any ProcuraError it throws. */

@@ -11,6 +11,8 @@ import { ZERO, type Decimal } from '../../core/decimal.js';
 import { Ledger, loadEvents, loadPlant, ledgerReport, entryToJson, quantitiesToJson, type JournalEntry } from '../../ledger/index.js';
 import { action, printJson, formatTable } from '../run.js';
 import { registerImport } from './ledger-import.js';
+import { formatCount, groupThousands } from '../format.js';
+import { progressBar } from '../progress.js';
 
 interface JsonOption {
   json?: boolean;
@@ -38,7 +40,7 @@ export function register(program: Command): void {
         }
         process.stdout.write(`${formatJournal(book.entries(), book.plant.moneyPlaces)}\n\n`);
         process.stdout.write(`${formatBalances(book)}\n`);
-        process.stdout.write(`\nposted ${result.posted} events, ${book.entries().length} entries${result.skipped.length ? `, skipped ${result.skipped.length} already posted` : ''}${result.flagged.length ? `, ${result.flagged.length} flagged` : ''}\n`);
+        process.stdout.write(`\nposted ${formatCount(result.posted)} events, ${formatCount(book.entries().length)} entries${result.skipped.length ? `, skipped ${formatCount(result.skipped.length)} already posted` : ''}${result.flagged.length ? `, ${formatCount(result.flagged.length)} flagged` : ''}\n`);
       }),
     );
 
@@ -51,7 +53,7 @@ export function register(program: Command): void {
     .option('--lock-timeout <seconds>', 'how long to wait for another writer before giving up (exit 4)', '30')
     .option('--json', 'machine output')
     .action(
-      action((opts: { db: string; plant: string; events: string; lockTimeout: string } & JsonOption) => {
+      action(async (opts: { db: string; plant: string; events: string; lockTimeout: string } & JsonOption) => {
         const plant = loadPlant(opts.plant);
         const events = loadEvents(opts.events, plant);
         const seconds = Number(opts.lockTimeout);
@@ -60,15 +62,22 @@ export function register(program: Command): void {
           lockTimeoutMs: Math.round(seconds * 1000),
           onWait: (path) => process.stderr.write(`procura: ${path}: another process is posting; waiting up to ${seconds} s for it to finish\n`),
         });
+        // A bar (stderr, terminal only) when posting takes more than about 2 s.
+        const bar = await progressBar('post', 'events', { delayMs: 2000 });
         try {
-          const result = book.post(events, { file: opts.events });
+          let result;
+          try {
+            result = book.post(events, { file: opts.events, onProgress: (done, total) => bar.update(done, total) });
+          } finally {
+            bar.stop();
+          }
           const places = plant.moneyPlaces;
           if (opts.json) {
             printJson({ posted: result.posted, skipped: result.skipped, entries: result.entries.map((e) => entryToJson(e, places)), flagged: result.flagged.map((e) => ({ seq: e.seq, event: e.eventId, flags: e.flags })) });
             return;
           }
-          process.stdout.write(`posted ${result.posted} events (${result.entries.length} entries) into ${opts.db}`);
-          if (result.skipped.length) process.stdout.write(`; skipped ${result.skipped.length} already posted: ${result.skipped.slice(0, 10).join(', ')}${result.skipped.length > 10 ? ', ...' : ''}`);
+          process.stdout.write(`posted ${formatCount(result.posted)} events (${formatCount(result.entries.length)} entries) into ${opts.db}`);
+          if (result.skipped.length) process.stdout.write(`; skipped ${formatCount(result.skipped.length)} already posted: ${result.skipped.slice(0, 10).join(', ')}${result.skipped.length > 10 ? ', ...' : ''}`);
           process.stdout.write('\n');
           for (const e of result.flagged) process.stdout.write(`flagged: entry ${e.seq} (event ${e.eventId}): ${(e.flags ?? []).join('; ')}\n`);
         } finally {
@@ -213,7 +222,7 @@ export function formatJournal(entries: readonly JournalEntry[], places: number):
       if (!l.credit.isZero()) lines.push(`        Cr ${l.account.padEnd(width)} ${''.padStart(12)}${money(l.credit, places).padStart(16)}`);
     }
     if (e.lines.length === 0) lines.push('    (no money entry)');
-    if (e.movements.length) lines.push(`    quantities: ${e.movements.map((m) => `${m.id} ${m.qty.isNegative() ? '' : '+'}${m.qty.toFixed()} -> ${m.after.toFixed()}`).join(', ')}`);
+    if (e.movements.length) lines.push(`    quantities: ${e.movements.map((m) => `${m.id} ${m.qty.isNegative() ? '' : '+'}${groupThousands(m.qty.toFixed())} -> ${groupThousands(m.after.toFixed())}`).join(', ')}`);
     for (const flag of e.flags ?? []) lines.push(`    FLAGGED ${flag}`);
     blocks.push(lines.join('\n'));
   }
@@ -237,9 +246,9 @@ export function formatBalances(book: Ledger, asOf: { at?: EpochMs; knownAt?: Epo
   const title = `Trial balance (${book.plant.currency}, ${book.plant.trigger}${asOf.at !== undefined ? `, at ${formatTime(asOf.at)}` : ''}${asOf.knownAt !== undefined ? `, known at ${formatTime(asOf.knownAt)}` : ''})`;
   const q = quantitiesToJson(book.quantities(asOf), places) as { materials: Record<string, string>; products: Record<string, string>; hedges: Record<string, { qty: string; carryingValue: string }> };
   const qRows: string[][] = [
-    ...Object.entries(q.materials).map(([id, v]) => ['material', id, v, book.plant.materials.get(id)?.unit ?? '']),
-    ...Object.entries(q.products).map(([id, v]) => ['product', id, v, book.plant.products.get(id)?.unit ?? '']),
-    ...Object.entries(q.hedges).map(([id, h]) => ['hedge', id, h.qty, `carrying ${h.carryingValue}`]),
+    ...Object.entries(q.materials).map(([id, v]) => ['material', id, groupThousands(v), book.plant.materials.get(id)?.unit ?? '']),
+    ...Object.entries(q.products).map(([id, v]) => ['product', id, groupThousands(v), book.plant.products.get(id)?.unit ?? '']),
+    ...Object.entries(q.hedges).map(([id, h]) => ['hedge', id, groupThousands(h.qty), `carrying ${groupThousands(h.carryingValue)}`]),
   ];
   return `${title}\n${formatTable(['account', 'debit', 'credit'], rows)}\n\nBook quantities\n${qRows.length ? formatTable(['kind', 'id', 'qty', 'unit'], qRows) : '(none)'}`;
 }

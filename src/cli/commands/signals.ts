@@ -1,7 +1,7 @@
 /**
  * `procura signals --data F --fast N --slow M [--ma sma|ema] [--column C] [--json|--csv]`:
  * moving-average crossover signals on a price file. JSON and CSV carry every bar; the human
- * table shows the last `--last` bars (20 by default) and every crossing. Warnings about the
+ * table shows the last `--last` bars (20 by default) and the last `--last` crossings. Warnings about the
  * data (skipped rows, negative prices) go to stderr so they never mix with machine output.
  */
 import type { Command } from 'commander';
@@ -9,6 +9,7 @@ import { InputError } from '../../core/errors.js';
 import { barTimeFormatter, loadSeries, type PriceSeries } from '../../market/series.js';
 import { crossover, type CrossoverResult, type Engine, type MovingAverageKind } from '../../market/signals.js';
 import { action, formatTable, printJson } from '../run.js';
+import { formatCount, formatNumber, groupThousands } from '../format.js';
 
 interface SignalsOptions {
   data: string;
@@ -39,7 +40,7 @@ export function register(program: Command): void {
     .option('--column <name>', 'price column of a wide table (e.g. copper in the World Bank file)')
     .option('--json', 'every bar and every crossing as JSON')
     .option('--csv', 'every bar as CSV (date,close,fast,slow,state,crossing)')
-    .option('--last <bars>', 'bars shown in the human table (crossings are always all shown)', '20')
+    .option('--last <n>', 'bars and crossings shown in the human tables (--json or --csv for all)', '20')
     .option('--engine <engine>', 'fast (running sums) or technicalindicators (the reference, slower)', 'fast')
     .action(action((options: SignalsOptions) => runSignals(options)));
 }
@@ -75,20 +76,22 @@ function runSignals(options: SignalsOptions): void {
   const shownFrom = Math.max(0, series.length - last);
   const label = `${ma.toUpperCase()}(${fast}) / ${ma.toUpperCase()}(${slow})`;
   const out: string[] = [];
-  out.push(`${series.id}: ${series.length} ${series.interval} bars, ${document.bars[0]!.date} .. ${document.bars[series.length - 1]!.date}, ${label}`);
+  out.push(`${series.id}: ${formatCount(series.length)} ${series.interval} bars, ${document.bars[0]!.date} .. ${document.bars[series.length - 1]!.date}, ${label}`);
   out.push('');
-  out.push(`last ${series.length - shownFrom} bars (--json or --csv for all ${series.length}):`);
+  out.push(`last ${formatCount(series.length - shownFrom)} bars (--json or --csv for all ${formatCount(series.length)}):`);
   out.push(
     formatTable(
       ['date', 'close', 'fast', 'slow', 'state'],
-      document.bars.slice(shownFrom).map((bar) => [bar.date, String(bar.close), fixed(bar.fast), fixed(bar.slow), bar.state === null ? '-' : String(bar.state)]),
+      document.bars.slice(shownFrom).map((bar) => [bar.date, groupThousands(String(bar.close)), fixed(bar.fast), fixed(bar.slow), bar.state === null ? '-' : String(bar.state)]),
     ),
   );
   out.push('');
   const current = document.bars[series.length - 1]!.state;
-  out.push(`${document.crossings.length} crossing(s); state now ${current === null ? 'undefined' : current === 1 ? '1 (fast above slow)' : '0 (fast not above slow)'}:`);
-  if (document.crossings.length > 0) {
-    out.push(formatTable(['date', 'direction', 'price'], document.crossings.map((c) => [c.date, c.direction, String(c.price)])));
+  const crossingsShown = document.crossings.slice(Math.max(0, document.crossings.length - last));
+  const shownNote = crossingsShown.length < document.crossings.length ? ` (the last ${formatCount(crossingsShown.length)} shown; --last or --json for more)` : '';
+  out.push(`${formatCount(document.crossings.length)} crossing(s)${shownNote}; state now ${current === null ? 'undefined' : current === 1 ? '1 (fast above slow)' : '0 (fast not above slow)'}:`);
+  if (crossingsShown.length > 0) {
+    out.push(formatTable(['date', 'direction', 'price'], crossingsShown.map((c) => [c.date, c.direction, groupThousands(String(c.price))])));
   }
   process.stdout.write(`${out.join('\n')}\n`);
 }
@@ -119,5 +122,5 @@ function parseBars(raw: string, field: string): number {
 }
 
 function fixed(value: number | null): string {
-  return value === null ? '-' : value.toFixed(4);
+  return value === null ? '-' : formatNumber(value, 4);
 }

@@ -15,6 +15,7 @@ import ccxt from 'ccxt';
 import type { Exchange, Order as CcxtOrder, Trade as CcxtTrade, MarketInterface as CcxtMarket } from 'ccxt';
 import { Decimal, ZERO } from '../../core/decimal.js';
 import { ConfigError } from '../../core/errors.js';
+import { didYouMean } from '../../core/did-you-mean.js';
 import { registerSecret } from '../../core/redact.js';
 import { systemClock, type Clock, type EpochMs } from '../../core/time.js';
 import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Side, Venue } from '../../pipeline/types.js';
@@ -167,7 +168,7 @@ export class CcxtVenue implements Venue {
     const env = options.env ?? process.env;
     const ctor = (ccxt as unknown as Record<string, unknown>)[id];
     if (!ccxt.exchanges.includes(id) || typeof ctor !== 'function') {
-      throw new ConfigError(`unknown ccxt exchange id ${JSON.stringify(id)}`, { field: 'exchange' });
+      throw new ConfigError(`unknown ccxt exchange id ${JSON.stringify(id)}${didYouMean(id, ccxt.exchanges)}`, { field: 'exchange' });
     }
     if (mode === 'live' && env[ALLOW_REAL_TRADING] !== 'yes') {
       throw new ConfigError(`mode "live" trades real money on ${id}: set ${ALLOW_REAL_TRADING}=yes in the environment to allow it`, { field: 'mode' });

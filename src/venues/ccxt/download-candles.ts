@@ -28,6 +28,8 @@ export interface DownloadCandlesOptions {
   readonly pageLimit?: number;
   /** Decides which candles are closed: only candles whose period ended by now are written. */
   readonly clock: Clock;
+  /** Called after each page with how far the download has come (ms from its start of `of`, the span up to now). */
+  readonly onPage?: (done: number, of: number) => void;
 }
 
 export interface DownloadCandlesResult {
@@ -47,6 +49,7 @@ export async function downloadCandles(source: CandleSource, options: DownloadCan
   const lastKept = existing.lastAt;
   let cursor = lastKept !== undefined ? lastKept + periodMs : options.since ?? 0;
   const now = options.clock.now();
+  const start = Math.min(cursor, now);
   const added: string[] = [];
   let lastAt = lastKept;
   for (let page = 0; page < 100_000; page += 1) {
@@ -61,6 +64,7 @@ export async function downloadCandles(source: CandleSource, options: DownloadCan
       lastAt = candle.openAt;
     }
     if (candles.length < pageLimit || newestOpen + periodMs <= cursor) break;
+    options.onPage?.(Math.min(newestOpen + periodMs, now) - start, now - start);
     cursor = newestOpen + periodMs;
   }
   if (added.length > 0 || !existing.present) {
