@@ -14,11 +14,13 @@ describe('command-line values are checked, and errors name the flag', () => {
       [['--param', 'fast=abc'], 'procura: field "--param fast=abc": Invalid input: expected number, received string\n'],
       [['--param', 'fsat=5'], 'procura: field "--param fsat=5": unknown parameter "fsat" for strategy ma-procurement; did you mean "fast"?\n'],
       [['--param', 'fast=500'], 'procura: field "--param": slow window (40) must be longer than fast window (500) (with --param fast=500)\n'],
-      [['--strategy', 'ma-procurment'], 'procura: field "--strategy": unknown strategy "ma-procurment"; did you mean "ma-procurement"? (known: jit, ma-hedge, ma-procurement, schedule)\n'],
+      [['--strategy', 'ma-procurment'], 'procura: field "--strategy": unknown strategy "ma-procurment"; did you mean "ma-procurement"? (known: '],
     ];
     for (const [args, stderr] of cases) {
       const r = procura(['backtest', SCENARIO, '--no-report', ...args]);
-      expect(r.stderr, args.join(' ')).toBe(stderr);
+      // The list of known strategies grows; the message up to it is fixed.
+      if (stderr.endsWith('(known: ')) expect(r.stderr.startsWith(stderr), r.stderr).toBe(true);
+      else expect(r.stderr, args.join(' ')).toBe(stderr);
       expect(r.status).toBe(2);
     }
   });
