@@ -29,7 +29,11 @@ export function zForServiceLevel(serviceLevel: Decimal): Decimal {
   return new Decimal(inverseNormalCdf(p).toFixed(6));
 }
 
-/** Buffer (safety) stock with variable demand and a fixed lead time: `z x sigmaDaily x sqrt(leadTimeDays)`. */
+/**
+ * Buffer (safety) stock with variable demand and a fixed lead time: `z x sigmaDaily x
+ * sqrt(leadTimeDays)`. The feed's buffer is `z x sigmaLeadTimeDemand(...)`, which is this
+ * when the lead time does not vary.
+ */
 export function bufferStock(z: Decimal, sigmaDaily: Decimal, leadTimeDays: Decimal): Decimal {
   return bufferStockFromRoot(z, sigmaDaily, leadTimeDays.sqrt());
 }
@@ -37,6 +41,28 @@ export function bufferStock(z: Decimal, sigmaDaily: Decimal, leadTimeDays: Decim
 /** bufferStock with sqrt(leadTimeDays) already taken (the feed takes it once per material, not once per snapshot). */
 export function bufferStockFromRoot(z: Decimal, sigmaDaily: Decimal, rootLeadTimeDays: Decimal): Decimal {
   return z.times(sigmaDaily).times(rootLeadTimeDays);
+}
+
+/**
+ * Standard deviation of demand over the lead time, in material units, with variable daily
+ * demand and a variable lead time (the textbook's sigma_DLT):
+ * `sqrt(L x sigmaDaily^2 + meanDaily^2 x sigmaLeadTimeDays^2)`. With a fixed lead time
+ * (sigmaLeadTimeDays = 0) it is `sigmaDaily x sqrt(L)`.
+ */
+export function sigmaLeadTimeDemand(leadTimeDays: Decimal, sigmaDaily: Decimal, meanDaily: Decimal, sigmaLeadTimeDays: Decimal): Decimal {
+  const variance = leadTimeDays.times(sigmaDaily.times(sigmaDaily)).plus(meanDaily.times(meanDaily).times(sigmaLeadTimeDays.times(sigmaLeadTimeDays)));
+  return variance.isZero() || variance.isNegative() ? ZERO : squareRoot(variance);
+}
+
+/**
+ * Population standard deviation of daily forecast errors e = actual - planned over n days,
+ * from the sums the feed keeps: sum of e and sum of e^2. Zero for n = 0.
+ */
+export function sigmaFromSums(n: number, sumErrors: Decimal, sumSquaredErrors: Decimal): Decimal {
+  if (n <= 0) return ZERO;
+  const mean = sumErrors.dividedBy(n);
+  const variance = sumSquaredErrors.dividedBy(n).minus(mean.times(mean));
+  return variance.isNegative() || variance.isZero() ? ZERO : squareRoot(variance);
 }
 
 /** Reorder point: `meanDaily x leadTimeDays + bufferStock`. */

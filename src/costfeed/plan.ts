@@ -188,3 +188,18 @@ export function planFromRate(
   }
   return ProductionPlan.fromArrays({ at, product: options.product, qty, file: options.file ?? `(plan: ${options.product} at ${options.ratePerDay.toFixed()}/day)` }, plant);
 }
+
+/**
+ * What a plant makes against `plan`: each row's quantity x max(0, 1 + noise x N(0,1)), seeded
+ * (the same draw and rounding as planFromRate). With noise 0 it returns `plan` itself.
+ */
+export function perturbPlan(plan: ProductionPlan, plant: Plant, options: { noise: number; seed?: number; places?: number }): ProductionPlan {
+  if (options.noise === 0) return plan;
+  const places = options.places ?? 3;
+  const random = new Random(options.seed ?? 1);
+  const rows = plan.rows.map((row) => {
+    const factor = Math.max(0, 1 + options.noise * random.normal());
+    return { day: row.day, product: row.product, qty: row.qty.times(new Decimal(factor.toFixed(9))).toDecimalPlaces(places, Decimal.ROUND_HALF_EVEN) };
+  });
+  return ProductionPlan.fromRows(rows, plant, `${plan.file} (with production noise ${options.noise})`);
+}

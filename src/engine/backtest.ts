@@ -211,8 +211,11 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     prices: new Map(scenario.materials.map((m) => [m.id, { series: m.series, factor: m.factor }])),
     horizonDays: config.horizonDays,
     actualWindowDays: config.actualWindowDays,
-    policy: Object.fromEntries(scenario.materials.map((m) => [m.id, { leadTimeDays: m.leadTimeDays, serviceLevel: m.serviceLevel }])),
+    policy: Object.fromEntries(
+      scenario.materials.map((m) => [m.id, { leadTimeDays: m.leadTimeDays, serviceLevel: m.serviceLevel, leadTimeCv: m.leadTimeCv, ...(m.demandCv === undefined ? {} : { demandCv: m.demandCv }) }]),
+    ),
     onOrder: (material) => desk!.onOrder(material),
+    leadTimes: (material) => desk!.leadTimes(material),
     hedgeInstruments,
   });
   desk = new Desk({
@@ -234,7 +237,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     needs,
     snapshot: (at) => costFeed.snapshot(at),
     schedule: scenario.schedule,
-    plan: scenario.plan,
+    plan: scenario.production,
     emergencyPremium: config.emergency.premium,
     conversion: { noise: config.conversion.noise, closeLagDays: config.conversion.closeLagDays, random: new Random(config.seed + 7919) },
     targetUnitCost: config.production.targetUnitCost,

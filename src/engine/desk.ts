@@ -27,7 +27,7 @@ import type { Random } from '../core/random.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
 import { CrossoverStream } from '../market/index.js';
-import type { CostSnapshot, ProductionPlan } from '../costfeed/index.js';
+import type { CostSnapshot, LeadTimeRecord, ProductionPlan } from '../costfeed/index.js';
 import { Pipeline, type Decision, type FillSink, type OrderStore, type Positions, type RiskLimits, type Venue } from '../pipeline/index.js';
 import { baseMoved, type Fill, type Intent } from '../pipeline/types.js';
 import type { CronSchedule } from './schedule.js';
@@ -62,6 +62,8 @@ export interface Delivery {
   readonly reason: string;
   /** The ledger event id its purchase posts with (set when the desk runs with `eventIds`). */
   readonly id?: string | undefined;
+  /** When it was ordered: receipt day - order day goes into the desk's lead-time record. */
+  readonly orderedAt?: EpochMs | undefined;
 }
 
 /** Where the desk keeps what must survive a restart (live runs persist it beside the ledger). */
@@ -232,6 +234,7 @@ export class Desk {
   readonly #slots: MaterialSlot[];
   readonly #byInstrument = new Map<string, MaterialSlot>();
   readonly #state: DeskState;
+  readonly #receipts = new Map<string, LeadTimeRecord>();
   #productStandard = new Map<string, Decimal>();
   #priceCaps = new Map<string, Decimal>();
   #pending: LedgerEvent[] = [];
@@ -331,6 +334,20 @@ export class Desk {
     let qty = ZERO;
     for (const d of this.#state.deliveries()) if (d.material === material) qty = qty.plus(d.qty);
     return qty;
+  }
+
+  /**
+   * The record of order-to-receipt times of a material's deliveries received by this desk (whole
+   * days from the order's day to the receipt's), for the cost feed's sigma_L; undefined before
+   * the first receipt. It lives with the desk: a live runner restarted each tick starts empty.
+   */
+  leadTimes(material: string): LeadTimeRecord | undefined {
+    return this.#receipts.get(material);
+  }
+
+  #recordReceipt(material: string, days: number): void {
+    const record = this.#receipts.get(material);
+    this.#receipts.set(material, record === undefined ? { count: 1, sumDays: days, sumSquaresDays: days * days } : { count: record.count + 1, sumDays: record.sumDays + days, sumSquaresDays: record.sumSquaresDays + days * days });
   }
 
   /** Quantity on order: open buy orders plus goods in transit. */
@@ -564,6 +581,7 @@ export class Desk {
     }
     for (const delivery of this.#state.takeDue(day)) {
       const slot = this.#byInstrument.get(delivery.material)!;
+      if (delivery.orderedAt !== undefined) this.#recordReceipt(delivery.material, (day - startOfDay(delivery.orderedAt)) / DAY_MS);
       this.#pending.push({ type: 'purchase', ...(delivery.id === undefined ? {} : { id: delivery.id }), at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason });
       slot.onHand = slot.onHand.plus(delivery.qty);
     }
@@ -637,7 +655,7 @@ export class Desk {
     book.fees = book.fees.plus(fill.fee);
     // Lead time runs from the order, not the fill; goods never arrive before the fill is known.
     const due = Math.max(at, startOfDay(orderAt) + slot.setup.leadTimeDays * DAY_MS);
-    this.#state.addDelivery({ material: slot.setup.id, due, qty: moved, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, ...this.#id(`fill:${instrument}:${fill.tradeId}`) });
+    this.#state.addDelivery({ material: slot.setup.id, due, qty: moved, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, orderedAt: orderAt, ...this.#id(`fill:${instrument}:${fill.tradeId}`) });
   }
 
   #context(slot: MaterialSlot, snapshot: CostSnapshot, at: EpochMs, fired: boolean, price: Decimal): StrategyContext {
@@ -659,6 +677,7 @@ export class Desk {
       daysOfCover: m.daysOfCover === null ? Number.POSITIVE_INFINITY : m.daysOfCover.toNumber(),
       bufferStock: m.bufferStock,
       reorderPoint: m.reorderPoint,
+      sigmaLeadTimeDemand: m.sigmaLeadTimeDemand,
       leadTimeDays: slot.setup.leadTimeDays,
       exposureQty: m.exposureQty,
       horizonDays: snapshot.horizonDays,

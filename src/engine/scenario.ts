@@ -14,7 +14,7 @@ import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { loadYamlConfig, type ConfigPath, type LoadedConfig } from '../config/load.js';
 import { DateSchema, DecimalSchema, NonNegativeDecimalSchema, PositiveDecimalSchema, loadPlant, type Plant } from '../ledger/index.js';
 import { CADENCES, closeKnownAt, loadSeries, type Cadence, type PriceSeries } from '../market/index.js';
-import { ProductionPlan, loadPlan, planFromRate } from '../costfeed/index.js';
+import { ProductionPlan, loadPlan, perturbPlan, planFromRate } from '../costfeed/index.js';
 import { RiskConfigSchema, parseRiskConfig, type RiskLimits } from '../pipeline/index.js';
 import { CronSchedule } from './schedule.js';
 import { getStrategy, parseStrategyParams, strategyNames } from '../../strategies/index.js';
@@ -45,6 +45,13 @@ const MaterialSetupSchema = z.strictObject({
   factor: PositiveDecimalSchema.prefault('1'),
   leadTimeDays: z.int().min(0).max(365).default(5),
   serviceLevel: DecimalSchema.refine((v) => v.greaterThanOrEqualTo('0.5') && v.lessThan(1), 'must be at least 0.5 and below 1').prefault('0.95'),
+  /** Coefficient of variation of daily demand the cost feed uses until it has 30 days of consumption against the plan (default 0.1). */
+  demandCv: DecimalSchema.refine((v) => v.greaterThanOrEqualTo(0) && v.lessThanOrEqualTo(5), 'must be between 0 and 5').optional(),
+  /**
+   * Coefficient of variation of the lead time the cost feed uses until the desk has 5 receipts.
+   * The simulated venue delivers exactly leadTimeDays after the order's day, so 0 by default.
+   */
+  leadTimeCv: DecimalSchema.refine((v) => v.greaterThanOrEqualTo(0) && v.lessThanOrEqualTo(5), 'must be between 0 and 5').prefault('0'),
   /** Opening inventory in days of planned consumption (ignored when openingQty is given). */
   openingCoverDays: z.number().min(0).max(3650).default(15),
   openingQty: NonNegativeDecimalSchema.optional(),
@@ -92,7 +99,12 @@ const ProductionSchema = z.strictObject({
   plan: z.string().min(1).optional(),
   /** ...or a constant rate per day with seeded noise. */
   ratePerDay: PositiveDecimalSchema.optional(),
-  /** Standard deviation of daily production as a share of the rate. */
+  /**
+   * Standard deviation of actual daily production around the plan, as a share of the planned
+   * quantity (seeded). The desk and the cost feed know the plan (the rate, or the plan file);
+   * the plant makes the noisy quantities, and the difference is the forecast error the cost
+   * feed sizes safety stock from.
+   */
   noise: z.number().min(0).max(1).default(0),
   /** The product's target unit cost: the price cap for buys is derived from it. */
   targetUnitCost: PositiveDecimalSchema.optional(),
@@ -145,6 +157,8 @@ export interface PreparedMaterial {
   readonly factorNumber: number;
   readonly leadTimeDays: number;
   readonly serviceLevel: Decimal;
+  readonly demandCv: Decimal | undefined;
+  readonly leadTimeCv: Decimal;
   readonly openingQty: Decimal;
   readonly rules: { readonly lotStep: Decimal; readonly tickSize: Decimal; readonly minNotional: Decimal };
   readonly hedge: PreparedHedge | undefined;
@@ -167,7 +181,10 @@ export interface Scenario {
   /** sha256 of the scenario's data; stamped on every result. */
   readonly hash: string;
   readonly plant: Plant;
+  /** The production plan as the desk and the cost feed know it (the forecast). */
   readonly plan: ProductionPlan;
+  /** What the plant actually makes each day: the plan with the scenario's noise. */
+  readonly production: ProductionPlan;
   readonly product: string;
   readonly from: EpochMs;
   readonly to: EpochMs;
@@ -228,16 +245,20 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
 
   const slowWindow = needs.signal?.slow ?? 1;
   const days = Math.round((to - from) / DAY_MS) + 1;
-  // The plan: a file or a constant rate with seeded noise.
+  // The plan (a file or a constant rate) and the noisy production the plant makes against it.
   let plan: ProductionPlan;
+  let made: ProductionPlan;
   const production = config.production;
   if (production.plan !== undefined) {
     const planFile = path(production.plan);
     if (!existsSync(planFile)) throw fail(['production', 'plan'], `plan file not found: ${planFile}`);
     plan = loadPlan(planFile, plant);
+    made = perturbPlan(plan, plant, { noise: production.noise, seed: config.seed });
   } else if (production.ratePerDay !== undefined) {
     // The plan runs past the range by the horizon, so forecasts near the end see a full horizon.
-    plan = planFromRate({ product, from, days: days + config.horizonDays + 1, ratePerDay: production.ratePerDay, noise: production.noise, seed: config.seed, file: `${file} (production)` }, plant);
+    const rate = { product, from, days: days + config.horizonDays + 1, ratePerDay: production.ratePerDay, seed: config.seed };
+    plan = planFromRate({ ...rate, noise: 0, file: `${file} (production plan)` }, plant);
+    made = planFromRate({ ...rate, noise: production.noise, file: `${file} (production)` }, plant);
   } else {
     throw fail(['production'], 'give either plan (a CSV file) or ratePerDay');
   }
@@ -297,6 +318,8 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
       factorNumber: setup.factor.toNumber(),
       leadTimeDays: setup.leadTimeDays,
       serviceLevel: setup.serviceLevel,
+      demandCv: setup.demandCv,
+      leadTimeCv: setup.leadTimeCv,
       openingQty,
       rules: { lotStep: setup.lotStep, tickSize: setup.tickSize, minNotional: setup.minNotional },
       hedge,
@@ -318,6 +341,7 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
     hash: loaded.hash,
     plant,
     plan,
+    production: made,
     product,
     from,
     to,

@@ -41,8 +41,17 @@ export interface InventoryView {
   readonly dailyConsumption: Decimal;
   /** (on hand + on order) / daily consumption; Infinity when nothing is consumed. */
   readonly daysOfCover: number;
+  /** The cost feed's buffer stock: z(service level) x sigmaLeadTimeDemand. */
   readonly bufferStock: Decimal;
+  /** Lead-time demand + buffer stock. */
   readonly reorderPoint: Decimal;
+  /**
+   * sigma_LT: standard deviation of demand over the lead time, in material units,
+   * sqrt(L x sigma_d^2 + d^2 x sigma_L^2), sigma_d from consumption against plan and sigma_L
+   * from order-to-receipt times (see docs/cost-feed.md). A strategy sizing its own safety
+   * stock multiplies it by its own z.
+   */
+  readonly sigmaLeadTimeDemand: Decimal;
   readonly leadTimeDays: number;
   /** Forecast consumption over the horizon that is neither on hand, on order nor hedged. */
   readonly exposureQty: Decimal;

@@ -506,6 +506,7 @@ export class LiveRunner {
       actualWindowDays: config.raw.actualWindowDays,
       policy: Object.fromEntries(config.materials.map((m) => [m.id, { leadTimeDays: m.leadTimeDays, serviceLevel: m.serviceLevel }])),
       onOrder: (material) => desk!.onOrder(material),
+      leadTimes: (material) => desk!.leadTimes(material),
       hedgeInstruments,
     });
     const decisionLog = this.logger.child({ component: 'desk' });

@@ -18,17 +18,35 @@ describe('procura cost', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const doc = JSON.parse(run.stdout) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    expect(Object.keys(doc).sort()).toEqual(['actualWindowDays', 'at', 'conversionClosedAt', 'currency', 'horizonDays', 'knownAt', 'materials', 'products'].sort());
+    expect(Object.keys(doc).sort()).toEqual(['actualWindowDays', 'at', 'conversionClosedAt', 'conversionIncurred', 'conversionPeriods', 'currency', 'horizonDays', 'knownAt', 'materials', 'products'].sort());
+    expect(doc.conversionPeriods).toEqual([{ from: null, to: '2024-01-31' }]);
+    expect(doc.conversionIncurred).toBe('9000.00');
+    expect(doc.products.ammonia.actualConversionSource).toBe('closed-periods');
+    // sigma_d and sigma_L and where each came from: 16 days of history is short, so the built-in cvs.
+    expect([doc.materials.natgas.sigmaDailySource, doc.materials.natgas.sigmaDailyHistoryDays, doc.materials.natgas.sigmaDailyBucketDays, doc.materials.natgas.demandCv]).toEqual(['cv', 16, 1, '0.100000']);
+    expect([doc.materials.natgas.sigmaLeadTimeSource, doc.materials.natgas.leadTimeReceipts, doc.materials.natgas.leadTimeCv, doc.materials.natgas.sigmaLeadTimeDays]).toEqual(['cv', 0, '0.100000', '0.700000']);
+    expect(doc.materials.natgas.sigmaLeadTimeDemand).toMatch(/^\d+\.\d{6}$/);
     expect(doc.at).toBe('2024-02-05');
     expect(doc.knownAt).toBe('2024-02-05');
     expect(Object.keys(doc.products)).toEqual(['ammonia']);
     expect(Object.keys(doc.materials)).toEqual(['natgas', 'catalyst']);
     for (const key of ['standard', 'actual', 'replacement', 'carryingPerUnitDay']) expect(doc.products.ammonia[key]).toMatch(/^-?\d+\.\d+$/);
-    for (const key of ['onHand', 'onOrder', 'hedged', 'dailyConsumption', 'sigmaDailyConsumption', 'z', 'bufferStock', 'reorderPoint', 'exposureQty', 'exposureValue']) {
+    for (const key of ['onHand', 'onOrder', 'hedged', 'dailyConsumption', 'sigmaDailyConsumption', 'sigmaLeadTimeDemand', 'z', 'bufferStock', 'reorderPoint', 'exposureQty', 'exposureValue']) {
       expect(doc.materials.natgas[key]).toMatch(/^-?\d+\.\d+$/);
     }
     expect(doc.products.ammonia.actual).toBe('225.6200');
     expect(doc.materials.natgas.exposureValue).toBe('128702.00');
+  });
+
+  it('the tables show the safety-stock figures with their sources and the closed periods conversion covers', () => {
+    const run = procura([...base, '--policy', `${dir}/policy.yaml`, '--at', '2024-02-05']);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain('actual conversion over 1 closed period(s): start .. 2024-01-31; 9000.00 incurred');
+    expect(run.stdout).toContain('materials: safety stock, sigma_LT = sqrt(L x sigma_d^2 + d^2 x sigma_L^2), buffer = z x sigma_LT');
+    const natgas = run.stdout.split('\n').find((line) => line.startsWith('natgas ') && line.includes('cv 0.1 (16 d of history)'));
+    expect(natgas).toBeDefined();
+    expect(natgas).toContain('cv 0.1 (0 receipts)');
+    expect(natgas).toContain('1.644854');
   });
 
   it('--prices on the command line, a series as CSV with one row per time x material', () => {

@@ -5,9 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { Decimal, ZERO } from '../../src/core/decimal.js';
 import { InputError, ProcuraError } from '../../src/core/errors.js';
 import { DAY_MS, parseTime } from '../../src/core/time.js';
-import { CostFeed, ProductionPlan, loadCostOptions, loadPlan, planFromRate, type CostFeedOptions } from '../../src/costfeed/index.js';
-import { Ledger, loadEvents, loadPlant, parsePlant, type LedgerEvent } from '../../src/ledger/index.js';
-import { loadSeries, seriesFromArrays } from '../../src/market/series.js';
+import { CostFeed, loadCostOptions, loadPlan, planFromRate, type CostFeedOptions } from '../../src/costfeed/index.js';
+import { Ledger, loadEvents, loadPlant, type LedgerEvent } from '../../src/ledger/index.js';
+import { loadSeries } from '../../src/market/series.js';
 
 const dir = 'test/costfeed/fixtures';
 const scratch = mkdtempSync(join(tmpdir(), 'procura-costfeed-'));
@@ -89,13 +89,21 @@ describe('cost feed: worked example (fixtures/plant.yaml, events.jsonl)', () => 
   });
 
   it('inventory position: consumption, buffer, reorder point, cover, exposure', () => {
-    // Plan: 100 t a day -> 3,366 MMBtu natgas, 50 kg catalyst a day, no dispersion.
+    // Plan: 100 t a day -> 3,366 MMBtu natgas, 50 kg catalyst a day.
     expect(natgas.onHand.toFixed()).toBe('6600');
     expect(natgas.dailyConsumption.toFixed()).toBe('3366');
-    expect(natgas.sigmaDailyConsumption.toFixed()).toBe('0');
+    // 16 days of history (from the first completion, 01-20) is under the 30-day minimum:
+    // sigma_d = demandCv 0.1 x 3,366, sigma_L = leadTimeCv 0.1 x 7 days (built-in defaults).
+    expect([natgas.sigmaDailySource, natgas.sigmaDailyHistoryDays, natgas.sigmaLeadTimeSource]).toEqual(['cv', 16, 'cv']);
+    expect(natgas.sigmaDailyConsumption.toFixed()).toBe('336.6');
+    expect(natgas.sigmaLeadTimeDays.toFixed()).toBe('0.7');
     expect(natgas.leadTimeDays.toFixed()).toBe('7'); // from the plant file
     expect(natgas.serviceLevel.toFixed()).toBe('0.95'); // built-in default
-    expect(natgas.reorderPoint.toFixed()).toBe('23562'); // 3,366 x 7
+    // sqrt(7 x 336.6^2 + 3,366^2 x 0.7^2) = 2,530.78...; x 1.644854; + 3,366 x 7
+    const sigmaLT = Math.sqrt(7 * 336.6 ** 2 + 3366 ** 2 * 0.49);
+    expect(natgas.sigmaLeadTimeDemand.toFixed(6)).toBe(sigmaLT.toFixed(6));
+    expect(natgas.bufferStock.toFixed(4)).toBe(d(sigmaLT).times('1.644854').toFixed(4));
+    expect(natgas.reorderPoint.toFixed(4)).toBe(d(23562).plus(natgas.bufferStock).toFixed(4));
     expect(natgas.daysOfCover!.toFixed(4)).toBe('1.9608'); // 6,600 / 3,366
     expect(natgas.hedged.toFixed()).toBe('50000'); // 5 NG x 10,000
     // 30 x 3,366 = 100,980 - 6,600 - 50,000 = 44,380, x 2.90 = 128,702
@@ -167,25 +175,6 @@ describe('cost feed: as of knownAt', () => {
     expect(seen.materials.natgas!.carryingAccrued.minus(hidden.materials.natgas!.carryingAccrued).toFixed(2)).toBe(
       rate.times(d(6600).times(2).plus(d(1000).times(4))).toFixed(2),
     );
-  });
-});
-
-describe('cost feed: Jacobs & Chase through the plan', () => {
-  it('buffer stock 21.7 and reorder point 67.8 from a plan with mean 6.575/day and sigma 4', () => {
-    const plant = parsePlant(
-      ['currency: USD', 'backflush: purchase-completion-sale', 'materials:', '  - { id: tv, unit: set, standardCost: "100", leadTimeDays: 7, serviceLevel: "0.98" }', 'products:', '  - { id: sale, unit: set, conversionCost: "0", bom: [ { material: tv, qty: "1" } ] }'].join('\n'),
-      'jc.yaml',
-    );
-    const from = t('2024-01-01');
-    const days = 60;
-    // Alternating 10.575 and 2.575: mean 6.575, population sigma exactly 4 over any even run.
-    const plan = ProductionPlan.fromArrays({ at: Array.from({ length: days }, (_, i) => from + i * DAY_MS), product: 'sale', qty: Array.from({ length: days }, (_, i) => d(i % 2 === 0 ? '10.575' : '2.575')) }, plant);
-    const prices = new Map([['tv', { series: seriesFromArrays({ id: 'tv', at: new Float64Array([from]), close: new Float64Array([100]) }), factor: d(1) }]]);
-    const tv = new CostFeed({ plant, ledger: Ledger.inMemory(plant), plan, prices, horizonDays: 30 }).snapshot(from).materials.tv!;
-    expect(tv.dailyConsumption.toFixed()).toBe('6.575');
-    expect(tv.sigmaDailyConsumption.toFixed()).toBe('4');
-    expect(tv.bufferStock.toFixed(1)).toBe('21.7');
-    expect(tv.reorderPoint.toFixed(1)).toBe('67.8');
   });
 });
 

@@ -76,7 +76,7 @@ describe('backtest: golden result for a small scenario', () => {
 });
 
 describe('backtest: accounting invariants', () => {
-  it('balances its ledger, spends what it filled, and consumes what the plan and BOM say', async () => {
+  it('balances its ledger, spends what it filled, and consumes what production and the BOM say', async () => {
     const scenario = loadScenario(SMALL);
     const run = await runBacktest(scenario);
     let trial = ZERO;
@@ -89,10 +89,16 @@ describe('backtest: accounting invariants', () => {
     expect(gas.spend.toFixed()).toBe(filled.toFixed());
     expect(gas.fees.toFixed()).toBe(fees.toFixed());
 
+    // The plant makes the noisy production, not the flat plan the desk knows.
+    let made = ZERO;
     let planned = ZERO;
-    for (let day = scenario.from; day <= scenario.to; day += DAY_MS) planned = planned.plus(scenario.plan.qtyOn('widget', day));
-    expect(gas.consumedQty.toFixed()).toBe(planned.times('10.2').toFixed());
-    expect(run.unitsProduced.toFixed()).toBe(planned.toFixed());
+    for (let day = scenario.from; day <= scenario.to; day += DAY_MS) {
+      made = made.plus(scenario.production.qtyOn('widget', day));
+      planned = planned.plus(scenario.plan.qtyOn('widget', day));
+    }
+    expect(gas.consumedQty.toFixed()).toBe(made.times('10.2').toFixed());
+    expect(run.unitsProduced.toFixed()).toBe(made.toFixed());
+    expect(made.toFixed()).not.toBe(planned.toFixed());
     // Stock balance: opening + bought + emergency - consumed = closing (in transit included).
     expect(gas.openingQty.plus(gas.purchasedQty).plus(gas.emergencyQty).minus(gas.consumedQty).toFixed()).toBe(gas.closingQty.toFixed());
   });
@@ -185,7 +191,7 @@ describe('backtest: expected outcomes are values', () => {
     const run = await runBacktest(scenario);
     const first = run.stockouts[0]!;
     expect(formatDate(first.at)).toBe('2023-02-01');
-    const need = scenario.plan.qtyOn('widget', scenario.from).times('10.2');
+    const need = scenario.production.qtyOn('widget', scenario.from).times('10.2');
     expect(first.qty.toFixed()).toBe(need.toFixed());
     const series = scenario.materials[0]!.series;
     const price = new Decimal(String(series.close[indexKnownAt(series, scenario.from)]!));
@@ -279,6 +285,65 @@ describe('backtest: the price cap', () => {
     const needDecisions = run.decisions.filter((d) => d.intent.discretionary !== true && d.outcome !== 'skipped');
     expect(needDecisions.length).toBeGreaterThan(50);
     expect(needDecisions.every((d) => d.outcome === 'sent')).toBe(true);
+  });
+});
+
+describe('backtest: safety stock from forecast error and the desk\'s receipts', () => {
+  it('the strategy sees sigma_LT from production against the flat plan, with sigma_L from receipts once there are five', async () => {
+    // leadTimeCv 0.5: until the desk has five receipts sigma_L = 0.5 x 2 days; after, the receipts
+    // give sigma_L. With a price every calendar day (weekends filled with Friday's close) every
+    // order fills the next day and arrives exactly 2 days after its order's day: sigma_L = 0.
+    // (On weekday-only prices a Friday order fills on Monday and arrives a day late: the record sees that.)
+    const everyDay = (csv: string): string => {
+      const rows = csv.trim().split('\n').slice(1).map((line) => line.split(','));
+      const out = ['Date,Price'];
+      for (let i = 0; i < rows.length; i += 1) {
+        const at = Date.parse(`${rows[i]![0]}T00:00:00Z`);
+        const next = i + 1 < rows.length ? Date.parse(`${rows[i + 1]![0]}T00:00:00Z`) : at + DAY_MS;
+        for (let day = at; day < next; day += DAY_MS) out.push(`${formatDate(day)},${rows[i]![1]}`);
+      }
+      return `${out.join('\n')}\n`;
+    };
+    const file = variant('sigma', (text) => text.replace('leadTimeDays: 2', 'leadTimeDays: 2\n    leadTimeCv: "0.5"'), everyDay);
+    const scenario = loadScenario(file);
+    const seen: { at: number; sigmaLT: Decimal; buffer: Decimal; daily: Decimal }[] = [];
+    const spy = defineStrategy({
+      name: 'spy',
+      description: 'buys like jit and records what it saw',
+      params: z.strictObject({}),
+      needs: () => ({}),
+      create: () => {
+        const inner = jit.create({});
+        return {
+          name: 'spy',
+          decide: (context: StrategyContext) => {
+            seen.push({ at: context.at, sigmaLT: context.inventory.sigmaLeadTimeDemand, buffer: context.inventory.bufferStock, daily: context.inventory.dailyConsumption });
+            return inner.decide(context);
+          },
+        };
+      },
+    });
+    await runBacktest(scenario, { strategy: { definition: spy, params: {} } });
+    expect(seen.length).toBeGreaterThan(100);
+    // The plan is flat: d = 100 t x 10.2 = 1,020 a day.
+    expect(seen.every((x) => x.daily.toFixed() === '1020')).toBe(true);
+    // Every buffer is z(0.95) x sigma_LT and positive.
+    expect(seen.every((x) => x.buffer.toFixed(9) === x.sigmaLT.times('1.644854').toFixed(9) && x.buffer.greaterThan(0))).toBe(true);
+    // First decision: no history, no receipts: sqrt(2 x (0.1 x 1,020)^2 + 1,020^2 x 1^2).
+    expect(seen[0]!.sigmaLT.toFixed(6)).toBe(Math.sqrt(2 * 102 ** 2 + 1020 ** 2).toFixed(6));
+    // Late in the run: sigma_L = 0 from the receipts, sigma_d from the last 90 days of production
+    // against the plan, computed here independently: sigma_LT = sigma_d x sqrt(2).
+    const last = seen[seen.length - 1]!;
+    const today = Math.floor(last.at / DAY_MS) * DAY_MS;
+    const errors: number[] = [];
+    for (let day = Math.max(scenario.from, today - 90 * DAY_MS); day < today; day += DAY_MS) {
+      errors.push(scenario.production.qtyOn('widget', day).minus(scenario.plan.qtyOn('widget', day)).times('10.2').toNumber());
+    }
+    const mean = errors.reduce((a, b) => a + b, 0) / errors.length;
+    const sigma = Math.sqrt(errors.reduce((a, b) => a + (b - mean) ** 2, 0) / errors.length);
+    expect(errors.length).toBe(90);
+    expect(last.sigmaLT.toNumber()).toBeCloseTo(sigma * Math.SQRT2, 6);
+    expect(sigma).toBeGreaterThan(50); // noise 0.1 x 1,020
   });
 });
 

@@ -28,6 +28,8 @@ export interface ContextSpec {
   dailyConsumption?: Qty;
   bufferStock?: Qty;
   reorderPoint?: Qty;
+  /** Default: bufferStock / 1.644854 (the buffer at a 95 % service level). */
+  sigmaLeadTimeDemand?: Qty;
   leadTimeDays?: number;
   exposureQty?: Qty;
   horizonDays?: number;
@@ -67,6 +69,7 @@ export function makeContext(spec: ContextSpec = {}): StrategyContext {
       daysOfCover: dailyConsumption.isZero() ? Infinity : onHand.plus(onOrder).dividedBy(dailyConsumption).toNumber(),
       bufferStock: dec(spec.bufferStock ?? 20),
       reorderPoint: dec(spec.reorderPoint ?? 40),
+      sigmaLeadTimeDemand: spec.sigmaLeadTimeDemand !== undefined ? dec(spec.sigmaLeadTimeDemand) : dec(spec.bufferStock ?? 20).dividedBy('1.644854'),
       leadTimeDays: spec.leadTimeDays ?? 2,
       exposureQty: dec(spec.exposureQty ?? 0),
       horizonDays: spec.horizonDays ?? 30,

@@ -154,6 +154,11 @@ function runCost(options: CostCliOptions): void {
     ...(horizonDays !== undefined ? { horizonDays } : {}),
     ...(actualWindowDays !== undefined ? { actualWindowDays } : {}),
     ...(fileOptions?.priceLagMs !== undefined ? { priceLagMs: fileOptions.priceLagMs } : {}),
+    ...(fileOptions?.forecastErrorDays !== undefined ? { forecastErrorDays: fileOptions.forecastErrorDays } : {}),
+    ...(fileOptions?.forecastErrorBucketDays !== undefined ? { forecastErrorBucketDays: fileOptions.forecastErrorBucketDays } : {}),
+    ...(fileOptions?.minHistoryDays !== undefined ? { minHistoryDays: fileOptions.minHistoryDays } : {}),
+    ...(fileOptions?.minReceipts !== undefined ? { minReceipts: fileOptions.minReceipts } : {}),
+    ...(fileOptions?.closedPeriods !== undefined ? { closedPeriods: fileOptions.closedPeriods } : {}),
     ...(fileOptions?.defaultPolicy ? { defaultPolicy: fileOptions.defaultPolicy } : {}),
     ...(fileOptions ? { policy: fileOptions.policy, hedgeInstruments: fileOptions.hedgeInstruments } : {}),
     onOrder: (material) => onOrder.get(material) ?? ZERO,
@@ -195,19 +200,24 @@ function snapshotText(s: CostSnapshot, places: number): string {
   const p = (field: Parameters<typeof formatProductField>[0], value: unknown): string => formatProductField(field, value, places) ?? '-';
   const out: string[] = [];
   out.push(`cost feed as of ${formatTime(s.at)} (figures known at ${formatTime(s.knownAt)}), ${s.currency}`);
+  out.push(`horizon ${s.horizonDays} d, actual material costs over (T - ${s.actualWindowDays} d, T]`);
   out.push(
-    `horizon ${s.horizonDays} d, actual window ${s.actualWindowDays} d, actual conversion ${s.conversionClosedAt === null ? 'at standard (no period close known yet)' : `to the close of ${formatTime(s.conversionClosedAt)}`}`,
+    s.conversionPeriods.length === 0
+      ? 'actual conversion at standard (no period close known yet)'
+      : `actual conversion over ${s.conversionPeriods.length} closed period(s): ${s.conversionPeriods.map((period) => `${period.from === null ? 'start' : formatTime(period.from)} .. ${formatTime(period.to)}`).join(', ')}; ${s.conversionIncurred.toFixed(places)} incurred`,
   );
   out.push('');
   out.push('products (per unit)');
   out.push(
     formatTable(
-      ['product', 'unit', 'standard', 'actual', 'replacement', 'carry/unit-day', 'on hand', 'carry accrued'],
+      ['product', 'unit', 'standard', 'actual', 'conversion', 'units', 'replacement', 'carry/unit-day', 'on hand', 'carry accrued'],
       Object.entries(s.products).map(([id, c]) => [
         id,
         c.unit,
         c.standard.toFixed(places),
         c.actual.toFixed(places),
+        `${c.actualConversion.toFixed(places)}${c.actualConversionSource === 'standard' ? ' (std)' : ''}`,
+        short(c.conversionUnits),
         c.replacement.toFixed(places),
         p('carryingPerUnitDay', c.carryingPerUnitDay),
         short(c.onHand),
@@ -237,22 +247,39 @@ function snapshotText(s: CostSnapshot, places: number): string {
   out.push('materials: inventory position');
   out.push(
     formatTable(
-      ['material', 'on hand', 'on order', 'hedged', 'use/day', 'sigma/day', 'lead d', 'service', 'z', 'buffer', 'reorder pt', 'cover d', 'exposure', 'exposure value'],
+      ['material', 'on hand', 'on order', 'hedged', 'use/day', 'cover d', 'exposure', 'exposure value'],
       Object.entries(s.materials).map(([id, c]) => [
         id,
         short(c.onHand),
         short(c.onOrder),
         short(c.hedged),
         short(c.dailyConsumption),
-        short(c.sigmaDailyConsumption),
-        c.leadTimeDays.toFixed(),
-        c.serviceLevel.toFixed(),
-        c.z.toFixed(3),
-        short(c.bufferStock),
-        short(c.reorderPoint),
         c.daysOfCover === null ? '-' : c.daysOfCover.toFixed(1),
         short(c.exposureQty),
         m('exposureValue', c.exposureValue),
+      ]),
+    ),
+  );
+  out.push('');
+  out.push('materials: safety stock, sigma_LT = sqrt(L x sigma_d^2 + d^2 x sigma_L^2), buffer = z x sigma_LT');
+  out.push(
+    formatTable(
+      ['material', 'd/day', 'sigma_d', 'sigma_d from', 'L d', 'sigma_L d', 'sigma_L from', 'sigma_LT', 'service', 'z', 'buffer', 'reorder pt'],
+      Object.entries(s.materials).map(([id, c]) => [
+        id,
+        short(c.dailyConsumption),
+        short(c.sigmaDailyConsumption),
+        c.sigmaDailySource === 'history'
+          ? `history ${c.sigmaDailyHistoryDays} d from ${formatTime(c.sigmaDailyHistoryFrom!)}${c.sigmaDailyBucketDays === 1 ? '' : ` by ${c.sigmaDailyBucketDays} d`}`
+          : `cv ${c.demandCv.toFixed()} (${c.sigmaDailyHistoryDays} d of history)`,
+        c.leadTimeDays.toFixed(),
+        c.sigmaLeadTimeDays.toFixed(2),
+        c.sigmaLeadTimeSource === 'receipts' ? `${c.leadTimeReceipts} receipts` : `cv ${c.leadTimeCv.toFixed()} (${c.leadTimeReceipts} receipts)`,
+        short(c.sigmaLeadTimeDemand),
+        c.serviceLevel.toFixed(),
+        c.z.toFixed(6),
+        short(c.bufferStock),
+        short(c.reorderPoint),
       ]),
     ),
   );
@@ -271,7 +298,7 @@ function short(value: Decimal): string {
   return value.toFixed(2);
 }
 
-const SERIES_COLUMNS = ['standardCost', 'marketPrice', 'actualUnitCost', 'onHand', 'dailyConsumption', 'bufferStock', 'reorderPoint', 'daysOfCover', 'exposureQty', 'exposureValue'] as const;
+const SERIES_COLUMNS = ['standardCost', 'marketPrice', 'actualUnitCost', 'onHand', 'dailyConsumption', 'sigmaLeadTimeDemand', 'bufferStock', 'reorderPoint', 'daysOfCover', 'exposureQty', 'exposureValue'] as const;
 
 function seriesTable(snapshots: readonly CostSnapshot[], places: number): string {
   const rows: string[][] = [];
