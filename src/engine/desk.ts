@@ -75,6 +75,18 @@ export interface DeskState {
   /** The last day whose production and closes were posted (undefined before the first). */
   lastDay(): EpochMs | undefined;
   setLastDay(day: EpochMs): void;
+  /**
+   * The record of order-to-receipt times of a material's deliveries (whole days from the
+   * order's day to the receipt's), for the cost feed's sigma_L; undefined before the first.
+   * Kept with the state so a restarted live run sizes safety stock as an uninterrupted one.
+   */
+  leadTimes(material: string): LeadTimeRecord | undefined;
+  recordReceipt(material: string, days: number): void;
+}
+
+/** A lead-time record with one more receipt of `days`. */
+export function addReceipt(record: LeadTimeRecord | undefined, days: number): LeadTimeRecord {
+  return record === undefined ? { count: 1, sumDays: days, sumSquaresDays: days * days } : { count: record.count + 1, sumDays: record.sumDays + days, sumSquaresDays: record.sumSquaresDays + days * days };
 }
 
 export class MemoryDeskState implements DeskState {
@@ -97,6 +109,13 @@ export class MemoryDeskState implements DeskState {
   }
   setLastDay(day: EpochMs): void {
     this.#lastDay = day;
+  }
+  readonly #receipts = new Map<string, LeadTimeRecord>();
+  leadTimes(material: string): LeadTimeRecord | undefined {
+    return this.#receipts.get(material);
+  }
+  recordReceipt(material: string, days: number): void {
+    this.#receipts.set(material, addReceipt(this.#receipts.get(material), days));
   }
 }
 
@@ -234,7 +253,6 @@ export class Desk {
   readonly #slots: MaterialSlot[];
   readonly #byInstrument = new Map<string, MaterialSlot>();
   readonly #state: DeskState;
-  readonly #receipts = new Map<string, LeadTimeRecord>();
   #productStandard = new Map<string, Decimal>();
   #priceCaps = new Map<string, Decimal>();
   #pending: LedgerEvent[] = [];
@@ -336,18 +354,9 @@ export class Desk {
     return qty;
   }
 
-  /**
-   * The record of order-to-receipt times of a material's deliveries received by this desk (whole
-   * days from the order's day to the receipt's), for the cost feed's sigma_L; undefined before
-   * the first receipt. It lives with the desk: a live runner restarted each tick starts empty.
-   */
+  /** The record of order-to-receipt times of a material's deliveries (see DeskState.leadTimes). */
   leadTimes(material: string): LeadTimeRecord | undefined {
-    return this.#receipts.get(material);
-  }
-
-  #recordReceipt(material: string, days: number): void {
-    const record = this.#receipts.get(material);
-    this.#receipts.set(material, record === undefined ? { count: 1, sumDays: days, sumSquaresDays: days * days } : { count: record.count + 1, sumDays: record.sumDays + days, sumSquaresDays: record.sumSquaresDays + days * days });
+    return this.#state.leadTimes(material);
   }
 
   /** Quantity on order: open buy orders plus goods in transit. */
@@ -581,7 +590,7 @@ export class Desk {
     }
     for (const delivery of this.#state.takeDue(day)) {
       const slot = this.#byInstrument.get(delivery.material)!;
-      if (delivery.orderedAt !== undefined) this.#recordReceipt(delivery.material, (day - startOfDay(delivery.orderedAt)) / DAY_MS);
+      if (delivery.orderedAt !== undefined) this.#state.recordReceipt(delivery.material, (day - startOfDay(delivery.orderedAt)) / DAY_MS);
       this.#pending.push({ type: 'purchase', ...(delivery.id === undefined ? {} : { id: delivery.id }), at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason });
       slot.onHand = slot.onHand.plus(delivery.qty);
     }

@@ -37,6 +37,10 @@ const MaterialSchema = z.strictObject({
   factor: PositiveDecimalSchema.prefault('1'),
   leadTimeDays: z.int().min(0).max(365).default(2),
   serviceLevel: DecimalSchema.refine((v) => v.greaterThanOrEqualTo('0.5') && v.lessThan(1), 'must be at least 0.5 and below 1').prefault('0.95'),
+  /** Coefficient of variation of daily demand the cost feed uses until it has 30 days of consumption against the plan (default 0.1). */
+  demandCv: DecimalSchema.refine((v) => v.greaterThanOrEqualTo(0) && v.lessThanOrEqualTo(5), 'must be between 0 and 5').optional(),
+  /** Coefficient of variation of the lead time until the desk has 5 receipts; the desk books deliveries leadTimeDays after the order, so 0 by default (as in backtests). */
+  leadTimeCv: DecimalSchema.refine((v) => v.greaterThanOrEqualTo(0) && v.lessThanOrEqualTo(5), 'must be between 0 and 5').prefault('0'),
   hedge: HedgeSchema.optional(),
 });
 
@@ -109,6 +113,8 @@ export interface LiveMaterial {
   readonly factor: Decimal;
   readonly leadTimeDays: number;
   readonly serviceLevel: Decimal;
+  readonly demandCv: Decimal | undefined;
+  readonly leadTimeCv: Decimal;
   readonly hedge: { readonly instrument: string; readonly symbol: string; readonly factor: Decimal } | undefined;
 }
 
@@ -174,7 +180,7 @@ export function prepareLiveConfig(loaded: LoadedConfig<LiveConfigInput>): LiveCo
       instruments[hedge.instrument] = hedge.symbol;
       symbolFields[hedge.instrument] = ['materials', id, 'hedge', 'symbol'];
     }
-    materials.push({ id, unit: material.unit, symbol: setup.symbol, factor: setup.factor, leadTimeDays: setup.leadTimeDays, serviceLevel: setup.serviceLevel, hedge });
+    materials.push({ id, unit: material.unit, symbol: setup.symbol, factor: setup.factor, leadTimeDays: setup.leadTimeDays, serviceLevel: setup.serviceLevel, demandCv: setup.demandCv, leadTimeCv: setup.leadTimeCv, hedge });
   }
   for (const id of bomMaterials) if (!(id in config.materials)) throw fail(['materials'], `material "${id}" is in the ${product} BOM but has no symbol here`);
   if (needs.hedging === true && !materials.some((m) => m.hedge !== undefined)) throw fail(['materials'], `strategy ${definition.name} hedges, but no material names a hedge`);

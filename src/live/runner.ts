@@ -504,7 +504,9 @@ export class LiveRunner {
       prices,
       horizonDays: config.raw.horizonDays,
       actualWindowDays: config.raw.actualWindowDays,
-      policy: Object.fromEntries(config.materials.map((m) => [m.id, { leadTimeDays: m.leadTimeDays, serviceLevel: m.serviceLevel }])),
+      policy: Object.fromEntries(
+        config.materials.map((m) => [m.id, { leadTimeDays: m.leadTimeDays, serviceLevel: m.serviceLevel, leadTimeCv: m.leadTimeCv, ...(m.demandCv === undefined ? {} : { demandCv: m.demandCv }) }]),
+      ),
       onOrder: (material) => desk!.onOrder(material),
       leadTimes: (material) => desk!.leadTimes(material),
       hedgeInstruments,

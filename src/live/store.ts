@@ -23,7 +23,8 @@ import { Decimal, ZERO } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { formatTime, parseTime, startOfDay, type Clock, type EpochMs } from '../core/time.js';
 import { baseMoved, isTerminal, toPlainJson, type Fill, type Intent, type OrderRecord, type OrderStore, type TradingControl } from '../pipeline/index.js';
-import type { Delivery, DeskState } from '../engine/desk.js';
+import { addReceipt, type Delivery, type DeskState } from '../engine/desk.js';
+import type { LeadTimeRecord } from '../costfeed/index.js';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS live_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -434,6 +435,8 @@ export class SqliteDeskState implements DeskState {
   #deliveries: Delivery[] = [];
   #lastDay: EpochMs | undefined;
   #seq = 0;
+  /** Order-to-receipt record per material, stored as one JSON meta value (`desk.receipts`). */
+  #receipts = new Map<string, LeadTimeRecord>();
 
   constructor(store: LiveStore) {
     this.#store = store;
@@ -457,6 +460,17 @@ export class SqliteDeskState implements DeskState {
     const storedDay = stored === undefined ? undefined : Number(stored);
     const ledgerDay = this.#store.lastDayInLedger();
     this.#lastDay = storedDay === undefined ? ledgerDay : ledgerDay === undefined ? storedDay : Math.max(storedDay, ledgerDay);
+    const receipts = this.#store.meta('desk.receipts');
+    this.#receipts = new Map(receipts === undefined ? [] : Object.entries(JSON.parse(receipts) as Record<string, LeadTimeRecord>));
+  }
+
+  leadTimes(material: string): LeadTimeRecord | undefined {
+    return this.#receipts.get(material);
+  }
+
+  recordReceipt(material: string, days: number): void {
+    this.#receipts.set(material, addReceipt(this.#receipts.get(material), days));
+    this.#store.stageMeta('desk.receipts', JSON.stringify(Object.fromEntries(this.#receipts)));
   }
 
   deliveries(): Delivery[] {
