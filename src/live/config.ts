@@ -89,6 +89,12 @@ export const LiveConfigSchema = z.strictObject({
       tolerance: NonNegativeDecimalSchema.prefault('0.00000001'),
       /** A local order the exchange still does not know this long after it was recorded is marked lost. */
       graceSeconds: z.int().min(0).max(86_400).default(300),
+      /**
+       * A trade on the account with a client order id procura did not make: set-aside (recorded,
+       * counted in the balance check, kept out of the ledger), book (a buy of a material goes to
+       * the ledger as a purchase) or halt (wait for \`procura live resolve\`).
+       */
+      foreignTrades: z.enum(['set-aside', 'book', 'halt']).default('set-aside'),
     })
     .prefault({}),
   venue: z
@@ -205,6 +211,20 @@ export function prepareLiveConfig(loaded: LoadedConfig<LiveConfigInput>): LiveCo
       { file },
     ),
   );
+  // An exchange may report a new order missing for a while (Binance: 20 to 60 s); a lookup
+  // window shorter than that proves nothing before a re-send. The emulator's lag is counted in
+  // requests, not seconds, so a window of 0 is fine against it.
+  const venue = config.venue;
+  const lookupWindowMs = (venue.lookupAttempts - 1) * venue.lookupIntervalMs;
+  if (config.emulatorUrl === undefined && lookupWindowMs < MIN_LOOKUP_WINDOW_MS) {
+    throw fail(
+      ['venue', venue.lookupAttempts < 2 ? 'lookupAttempts' : 'lookupIntervalMs'],
+      `a lookup window of ${lookupWindowMs / 1000} s (lookupAttempts ${venue.lookupAttempts}, lookupIntervalMs ${venue.lookupIntervalMs} apart) is too short to mean anything: an exchange may report a new order missing for 20 to 60 s; make (lookupAttempts - 1) x lookupIntervalMs at least ${MIN_LOOKUP_WINDOW_MS / 1000} s`,
+    );
+  }
+  if (config.reconciliation.graceSeconds * 1000 < lookupWindowMs) {
+    throw fail(['reconciliation', 'graceSeconds'], `${config.reconciliation.graceSeconds} s is shorter than the venue's lookup window (${lookupWindowMs / 1000} s): an order would be given up before the venue stops looking for it`);
+  }
   const runId = config.runId ?? (config.name.replace(/[^A-Za-z0-9_.:-]+/g, '-').slice(0, 40) || 'live');
   return {
     file,
@@ -230,6 +250,9 @@ export function prepareLiveConfig(loaded: LoadedConfig<LiveConfigInput>): LiveCo
     fail,
   };
 }
+
+/** The shortest lookup window ((lookupAttempts - 1) x lookupIntervalMs) accepted against a real exchange. */
+export const MIN_LOOKUP_WINDOW_MS = 20_000;
 
 /** Milliseconds of the common ccxt timeframes (the venue checks the exchange lists it). */
 export function timeframeMs(timeframe: string): number | undefined {

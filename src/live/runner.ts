@@ -38,13 +38,13 @@ import { formatTime, systemClock, type Clock, type EpochMs } from '../core/time.
 import { Ledger } from '../ledger/index.js';
 import { seriesFromOhlcv, type PriceSeries } from '../market/index.js';
 import { CostFeed, type MaterialPriceInput } from '../costfeed/index.js';
-import { Positions, type Decision, type Fill, type Venue } from '../pipeline/index.js';
+import { Positions, toPlainJson, type Decision, type Fill, type Venue } from '../pipeline/index.js';
 import { CcxtVenue, VenueError, credentialVariables, ALLOW_REAL_TRADING, type VenueCandle } from '../venues/ccxt/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
 import { Desk } from '../engine/desk.js';
 import { type LiveConfig, timeframeMs } from './config.js';
 import { LiveStore, SqliteDeskState, SqliteOrderStore, type StoredCandle } from './store.js';
-import { formatReconcile, reconcile, type ReconcileReport } from './reconcile.js';
+import { NEVER_SENT, formatReconcile, reconcile, type ReconcileReport } from './reconcile.js';
 
 export interface LiveRunnerOptions {
   readonly config: LiveConfig;
@@ -108,6 +108,8 @@ interface Session {
   readonly fed: Map<string, EpochMs>;
   readonly halted: boolean;
   ledgerEntries: number;
+  /** The store's operator decision count when the session was built (a `procura live resolve` since then rebuilds it). */
+  readonly operatorSeq: number;
 }
 
 const noopLogger = pino({ level: 'silent' });
@@ -291,7 +293,14 @@ export class LiveRunner {
         report = await this.reconcile(true);
         reconciliation = report.ok ? 'ok' : 'differences';
         if (!report.ok) log.warn({ problems: report.problems }, `reconciliation found differences: trading refused this tick (fail closed)\n${formatReconcile(report)}`);
-        if (report.lost.length > 0) this.#session = undefined; // the pipeline must forget the lost orders
+        for (const order of report.neverSent) log.warn({ clientOrderId: order.clientOrderId, ageSeconds: order.ageSeconds }, `order ${order.clientOrderId} ${NEVER_SENT} (absent from its open orders, all orders and trades ${order.ageSeconds} s after it was recorded): cancelled locally, the desk decides afresh`);
+        for (const order of report.adopted) log.warn({ clientOrderId: order.clientOrderId, where: order.where }, `order ${order.clientOrderId} was not found by its client order id but in the exchange's ${order.where}: adopted`);
+        for (const trade of report.newExternalTrades) {
+          log.warn({ trade: trade.key, side: trade.side, qty: trade.qty, price: trade.price, clientOrderId: trade.clientOrderId, origin: trade.origin, status: trade.status }, `external trade ${trade.key} (${trade.side} ${trade.qty} at ${trade.price}, client order id ${trade.clientOrderId || '(none)'}): ${trade.status === 'pending' ? 'waiting for the operator (procura live resolve trade)' : trade.resolution ?? trade.status}`);
+        }
+        // The pipeline must forget orders given up or adopted, and the desk must see deliveries booked.
+        if (report.neverSent.length > 0 || report.adopted.length > 0 || report.newExternalTrades.some((t) => t.status === 'booked')) this.#session = undefined;
+        this.store.setMetaNow('reconcile.last', JSON.stringify(toPlainJson(report)));
       }
       halted = report !== undefined && !report.ok;
       const session = this.#sessionFor(halted);
@@ -368,6 +377,8 @@ export class LiveRunner {
       graceMs: this.config.raw.reconciliation.graceSeconds * 1000,
       now: this.#clock.now(),
       apply: apply && !this.#readOnly,
+      foreignTrades: this.config.raw.reconciliation.foreignTrades,
+      materials: Object.fromEntries(this.config.materials.map((m) => [m.id, m.id])),
     });
   }
 
@@ -457,7 +468,7 @@ export class LiveRunner {
   /** The current session, or a new one built from the store (a restart does exactly this). */
   #sessionFor(halted: boolean): Session {
     const current = this.#session;
-    if (current !== undefined && current.halted === halted && this.store.ledgerEntryCount() === current.ledgerEntries) return current;
+    if (current !== undefined && current.halted === halted && this.store.ledgerEntryCount() === current.ledgerEntries && this.store.operatorSeq() === current.operatorSeq) return current;
     if (current !== undefined) current.ledger.journal.close();
     this.#session = undefined;
     this.store.discard();
@@ -534,7 +545,7 @@ export class LiveRunner {
       journalLimit: 100,
       onDecision: (decision: Decision) => logDecision(decisionLog, decision),
     });
-    const session: Session = { ledger, desk, costFeed, candles, series, fed: new Map(), halted, ledgerEntries: ledger.journal.size };
+    const session: Session = { ledger, desk, costFeed, candles, series, fed: new Map(), halted, ledgerEntries: ledger.journal.size, operatorSeq: this.store.operatorSeq() };
     // Warm the averages with every candle up to the last stepped one.
     if (stepped !== undefined) this.#feedUpTo(session, stepped + this.frameMs);
     else for (const feed of this.#feeds) this.#feedCandles(session, feed, candles.get(feed.symbol)!.length === 0 ? [] : candles.get(feed.symbol)!.filter((c) => c.openAt + this.frameMs <= this.#clock.now()).slice(0, -1));
@@ -629,10 +640,10 @@ function withSendHooks(venue: CcxtVenue, crashPoint: (name: string) => void | Pr
   return {
     name: venue.name,
     rules: (instrument) => venue.rules(instrument),
-    submit: async (order) => {
-      log.debug({ clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, qty: order.qty.toFixed() }, 'order recorded: sending it');
+    submit: async (order, options) => {
+      log.debug({ clientOrderId: order.clientOrderId, symbol: order.symbol, side: order.side, qty: order.qty.toFixed(), resend: options?.resend === true }, 'order recorded: sending it');
       await crashPoint('before-send');
-      const report = await venue.submit(order);
+      const report = await venue.submit(order, options);
       sent?.(order.clientOrderId);
       await crashPoint('after-send');
       return report;

@@ -41,7 +41,52 @@ CREATE TABLE IF NOT EXISTS live_deliveries (id TEXT PRIMARY KEY, seq INTEGER NOT
 CREATE TABLE IF NOT EXISTS live_candles (symbol TEXT NOT NULL, open_at INTEGER NOT NULL, open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL, close TEXT NOT NULL, volume TEXT NOT NULL, PRIMARY KEY (symbol, open_at));
 CREATE TABLE IF NOT EXISTS live_runs (seq INTEGER PRIMARY KEY, tick TEXT NOT NULL, pid INTEGER NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER, summary TEXT);
 CREATE TABLE IF NOT EXISTS live_fees (trade_key TEXT PRIMARY KEY, cost TEXT NOT NULL, currency TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS live_external_trades (
+  trade_key TEXT PRIMARY KEY, symbol TEXT NOT NULL, trade_id TEXT NOT NULL, venue_order_id TEXT NOT NULL, client_order_id TEXT NOT NULL,
+  side TEXT NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL, moved TEXT NOT NULL, fee TEXT NOT NULL, at INTEGER NOT NULL, seen_at INTEGER NOT NULL,
+  origin TEXT NOT NULL, status TEXT NOT NULL, resolved_at INTEGER, resolution TEXT);
+CREATE TABLE IF NOT EXISTS live_adjustments (seq INTEGER PRIMARY KEY, asset TEXT NOT NULL, qty TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
 `;
+
+/**
+ * A trade on the account that belongs to no local order, recorded once. `origin`: `procura`
+ * when its client order id has procura's prefix (another store or run on the same account),
+ * `foreign` otherwise (by hand, another bot). `status`: `pending` (trading halts until the
+ * operator decides), `set-aside` (not the plant's: the balance check counts it, the ledger
+ * does not) or `booked` (delivered to the ledger as a purchase).
+ */
+export interface ExternalTrade {
+  readonly key: string;
+  readonly symbol: string;
+  readonly tradeId: string;
+  readonly venueOrderId: string;
+  readonly clientOrderId: string;
+  readonly side: 'buy' | 'sell';
+  readonly qty: string;
+  readonly price: string;
+  /** Base quantity the account received (buy) or gave up (sell), net of a fee taken in the base asset. */
+  readonly moved: string;
+  /** The fee valued in the quote currency. */
+  readonly fee: string;
+  readonly at: EpochMs;
+  readonly seenAt: EpochMs;
+  readonly origin: 'procura' | 'foreign';
+  readonly status: 'pending' | 'set-aside' | 'booked';
+  readonly resolvedAt: EpochMs | null;
+  readonly resolution: string | null;
+}
+
+/** An accepted reconciliation difference (the operator's answer to a balance changed on purpose). */
+export interface Adjustment {
+  readonly seq: number;
+  readonly asset: string;
+  readonly qty: string;
+  readonly reason: string;
+  readonly at: EpochMs;
+}
+
+const EXTERNAL_SELECT =
+  'SELECT trade_key AS key, symbol, trade_id AS tradeId, venue_order_id AS venueOrderId, client_order_id AS clientOrderId, side, qty, price, moved, fee, at, seen_at AS seenAt, origin, status, resolved_at AS resolvedAt, resolution FROM live_external_trades';
 
 /** A candle as stored (decimal strings kept exactly as the exchange sent them). */
 export interface StoredCandle {
@@ -275,6 +320,71 @@ export class LiveStore {
   feesIn(currency: string): Map<string, Decimal> {
     const rows = this.db.prepare('SELECT trade_key AS key, cost FROM live_fees WHERE currency = ?').all(currency) as { key: string; cost: string }[];
     return new Map(rows.map((r) => [r.key, new Decimal(r.cost)]));
+  }
+
+  // ------------------------------------------------------------------ external trades and adjustments
+
+  externalTrade(key: string): ExternalTrade | undefined {
+    return this.db.prepare(`${EXTERNAL_SELECT} WHERE trade_key = ?`).get(key) as ExternalTrade | undefined;
+  }
+
+  /** External trades, oldest first; only those with `status` when given. */
+  externalTrades(status?: ExternalTrade['status']): ExternalTrade[] {
+    return (status === undefined ? this.db.prepare(`${EXTERNAL_SELECT} ORDER BY at, trade_key`).all() : this.db.prepare(`${EXTERNAL_SELECT} WHERE status = ? ORDER BY at, trade_key`).all(status)) as ExternalTrade[];
+  }
+
+  /** Records an external trade once (a trade already recorded is kept as it was). */
+  recordExternalTrade(trade: Omit<ExternalTrade, 'resolvedAt' | 'resolution'>, resolution?: string): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO live_external_trades (trade_key, symbol, trade_id, venue_order_id, client_order_id, side, qty, price, moved, fee, at, seen_at, origin, status, resolved_at, resolution) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(trade.key, trade.symbol, trade.tradeId, trade.venueOrderId, trade.clientOrderId, trade.side, trade.qty, trade.price, trade.moved, trade.fee, trade.at, trade.seenAt, trade.origin, trade.status, resolution === undefined ? null : this.now(), resolution ?? null);
+  }
+
+  /** The operator's (or the policy's) decision on a pending external trade. */
+  resolveExternalTrade(key: string, status: 'set-aside' | 'booked', resolution: string): void {
+    this.db.prepare('UPDATE live_external_trades SET status = ?, resolved_at = ?, resolution = ? WHERE trade_key = ?').run(status, this.now(), resolution, key);
+  }
+
+  /** Signed base quantity all recorded external trades moved, per asset (they are on the account either way). */
+  externalNet(asset: string): Decimal {
+    let net = ZERO;
+    for (const row of this.db.prepare('SELECT symbol, side, moved FROM live_external_trades').all() as { symbol: string; side: string; moved: string }[]) {
+      if (row.symbol.split('/')[0] !== asset) continue;
+      net = row.side === 'buy' ? net.plus(row.moved) : net.minus(row.moved);
+    }
+    return net;
+  }
+
+  addAdjustment(asset: string, qty: Decimal, reason: string): void {
+    this.db.prepare('INSERT INTO live_adjustments (asset, qty, reason, at) VALUES (?, ?, ?, ?)').run(asset, qty.toFixed(), reason, this.now());
+  }
+
+  adjustments(asset?: string): Adjustment[] {
+    const sql = 'SELECT seq, asset, qty, reason, at FROM live_adjustments';
+    return (asset === undefined ? this.db.prepare(`${sql} ORDER BY seq`).all() : this.db.prepare(`${sql} WHERE asset = ? ORDER BY seq`).all(asset)) as Adjustment[];
+  }
+
+  /** Sum of the accepted differences for an asset. */
+  adjustmentTotal(asset: string): Decimal {
+    return this.adjustments(asset).reduce((sum, a) => sum.plus(a.qty), ZERO);
+  }
+
+  /**
+   * Counts operator decisions (`procura live resolve`), so a running service notices a decision
+   * taken by another process and rebuilds its session from the store.
+   */
+  operatorSeq(): number {
+    return Number(this.meta('operator.seq') ?? 0);
+  }
+
+  bumpOperatorSeq(): void {
+    this.setMetaNow('operator.seq', String(this.operatorSeq() + 1));
+  }
+
+  /** Puts a delivery in transit at once (an external trade booked by the operator), received at the desk's next day. */
+  addDeliveryNow(id: string, body: object): void {
+    const seq = (this.db.prepare('SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM live_deliveries').get() as { seq: number }).seq;
+    this.db.prepare('INSERT OR IGNORE INTO live_deliveries (id, seq, body) VALUES (?, ?, ?)').run(id, seq, JSON.stringify(body));
   }
 
   // ------------------------------------------------------------------ the ledger's tables (same file)

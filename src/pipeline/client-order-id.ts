@@ -18,11 +18,14 @@ export interface ClientOrderIdInput {
 
 export const CLIENT_ORDER_ID_PATTERN = /^[.A-Za-z0-9:/_-]{1,36}$/;
 
+/** Every client order id procura derives starts with this; an exchange order whose id does not was placed by someone else. */
+export const CLIENT_ORDER_ID_PREFIX = 'pc-';
+
 /**
  * `pc-` followed by 96 bits of SHA-256 over the inputs in base 36 (at most 22 characters).
  * The same inputs give the same id in any process; any change to an input changes it.
  */
 export function deriveClientOrderId(input: ClientOrderIdInput): string {
   const text = JSON.stringify([input.runId, input.at, input.instrument, input.side, input.sequence]);
-  return `pc-${BigInt(`0x${sha256Hex(text).slice(0, 24)}`).toString(36)}`;
+  return `${CLIENT_ORDER_ID_PREFIX}${BigInt(`0x${sha256Hex(text).slice(0, 24)}`).toString(36)}`;
 }

@@ -313,21 +313,26 @@ export class Pipeline {
     }
     if (report !== undefined) return { order: await this.#apply(order, report), report };
     if (order.status !== 'new') return { order, error: 'the venue does not know this order' };
-    if (order.submitAttempts < this.limits.maxSubmitAttempts) return this.#send(order);
+    if (order.submitAttempts < this.limits.maxSubmitAttempts) return this.#send(order, true);
     const rejected = this.#save(transition(order, 'rejected', `not at the venue after ${order.submitAttempts} attempts`), []);
     this.#counters.rejections += 1;
     return { order: rejected, error: rejected.reason };
   }
 
-  /** Sends a recorded order; after a network error looks it up before sending again. */
-  async #send(start: OrderRecord): Promise<{ order: OrderRecord; report?: OrderReport | undefined; error?: string | undefined }> {
+  /**
+   * Sends a recorded order; after a network error looks it up before sending again. `resend`:
+   * the order may have reached the venue before (a `new` order found again after an unknown
+   * outcome or a restart), so the venue proves it absent before sending (SubmitOptions).
+   */
+  async #send(start: OrderRecord, resend = false): Promise<{ order: OrderRecord; report?: OrderReport | undefined; error?: string | undefined }> {
     let order = start;
     let lastError: string | undefined;
+    let again = resend;
     while (order.submitAttempts < this.limits.maxSubmitAttempts) {
       order = this.#save({ ...order, submitAttempts: order.submitAttempts + 1 }, []);
       let report: OrderReport;
       try {
-        report = await this.venue.submit(order.request);
+        report = await this.venue.submit(order.request, again ? { resend: true } : undefined);
       } catch (error) {
         lastError = errorText(error);
         const kind = venueErrorKindOf(error);
@@ -349,6 +354,7 @@ export class Pipeline {
           return { order, error: `${lastError}; lookup failed: ${errorText(lookupError)}` };
         }
         if (found !== undefined) return { order: await this.#apply(order, found), report: found, error: lastError };
+        again = true;
         continue; // the venue never saw it: send again, same client order id
       }
       order = await this.#apply(order, report);

@@ -111,13 +111,25 @@ export interface OrderReport {
 }
 
 /**
+ * `resend`: this client order id may have reached the venue before (an earlier attempt's outcome
+ * is unknown, or a restarted run found the order recorded and not known to be sent). A venue
+ * that accepts a reused id once the first order has filled (Binance) must prove the order
+ * absent, not merely not found by id, before sending; when it cannot, it sends nothing and
+ * throws an unknown-outcome error.
+ */
+export interface SubmitOptions {
+  readonly resend?: boolean;
+}
+
+/**
  * The port every venue implements. `submit` never re-sends blindly: after an unknown outcome
  * the pipeline calls `lookup` by client order id first.
  */
 export interface Venue {
   readonly name: string;
   rules(instrument: string): MarketRules;
-  submit(order: OrderRequest): Promise<OrderReport>;
+  /** Sends an order. With `resend`, the id may have been sent before: the venue must prove it absent first (see SubmitOptions). */
+  submit(order: OrderRequest, options?: SubmitOptions): Promise<OrderReport>;
   /** The order's current state by client order id, or undefined if the venue does not know it. */
   lookup(clientOrderId: string, instrument: string): Promise<OrderReport | undefined>;
   cancel(clientOrderId: string, instrument: string): Promise<OrderReport | undefined>;

@@ -88,6 +88,8 @@ export interface FaultMatch {
  * - drop-connection: execute, then destroy the socket without answering.
  * - insufficient-balance: refuse with -2010 "Account has insufficient balance for requested action.".
  * - order-not-found: answer -2013 "Order does not exist." even when the order exists (an exchange that lags).
+ * - hide-latest-order: a list of orders (openOrders, allOrders) leaves out the newest order, as
+ *   a lagging exchange does; its trades stay in myTrades.
  */
 export type Fault =
   | { readonly kind: 'latency'; readonly ms: number; readonly phase?: 'before' | 'after' }
@@ -96,7 +98,8 @@ export type Fault =
   | { readonly kind: 'unknown-status' }
   | { readonly kind: 'drop-connection' }
   | { readonly kind: 'insufficient-balance' }
-  | { readonly kind: 'order-not-found' };
+  | { readonly kind: 'order-not-found' }
+  | { readonly kind: 'hide-latest-order' };
 
 /** One request as the emulator saw it. `params` merges the query string and the form body. */
 export interface LoggedRequest {
@@ -158,7 +161,7 @@ const INTERVAL_MS: Record<string, number> = {
   '4h': 14_400_000, '6h': 21_600_000, '8h': 28_800_000, '12h': 43_200_000, '1d': 86_400_000, '3d': 259_200_000, '1w': 604_800_000,
 };
 
-const SIGNED_PATHS = new Set(['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/api/v3/myTrades']);
+const SIGNED_PATHS = new Set(['/api/v3/account', '/api/v3/order', '/api/v3/openOrders', '/api/v3/allOrders', '/api/v3/myTrades']);
 
 /** Builds a flat or gently trending candle path for tests: `count` candles from `startAt`. */
 export function makeCandles(startAt: EpochMs, intervalMs: number, closes: readonly string[], spread = '1'): EmulatorCandle[] {
@@ -324,6 +327,15 @@ export class BinanceEmulator {
     return true;
   }
 
+  /**
+   * Places a market order on the account as someone else would (by hand on the web site, or
+   * another bot): it trades at once, with this client order id, and is not in the request log.
+   */
+  placeOrder(order: { symbol: string; side: 'BUY' | 'SELL'; quantity: string; clientOrderId: string }): EmulatorOrder {
+    this.#newOrder({ symbol: order.symbol, side: order.side, type: 'MARKET', quantity: order.quantity, newClientOrderId: order.clientOrderId });
+    return this.#orders[this.#orders.length - 1]!;
+  }
+
   /** Every request seen so far, oldest first. */
   requests(): readonly LoggedRequest[] {
     return this.#log;
@@ -405,6 +417,10 @@ export class BinanceEmulator {
       if (fault?.kind === 'insufficient-balance') throw new BinanceError(400, -2010, 'Account has insufficient balance for requested action.');
       if (fault?.kind === 'order-not-found') throw new BinanceError(400, -2013, 'Order does not exist.');
       body = this.#route(method, url.pathname, params);
+      if (fault?.kind === 'hide-latest-order' && Array.isArray(body)) {
+        const newest = this.#orders[this.#orders.length - 1];
+        body = (body as Array<{ orderId: number }>).filter((o) => o.orderId !== newest?.orderId);
+      }
     } catch (error) {
       if (!(error instanceof BinanceError)) {
         status = 500;
@@ -435,7 +451,7 @@ export class BinanceEmulator {
       res.end(JSON.stringify(body));
     };
     if (method !== 'POST') return reply(405, { code: -1, msg: 'POST /__control only' });
-    let command: { action?: string; fault?: Fault; match?: FaultMatch; ms?: number; asset?: string; free?: string; commission?: CommissionMode };
+    let command: { action?: string; fault?: Fault; match?: FaultMatch; ms?: number; asset?: string; free?: string; commission?: CommissionMode; order?: { symbol: string; side: 'BUY' | 'SELL'; quantity: string; clientOrderId: string } };
     try {
       command = JSON.parse(rawBody || '{}') as typeof command;
     } catch {
@@ -458,6 +474,13 @@ export class BinanceEmulator {
         if (command.commission === undefined) return reply(400, { code: -1, msg: 'commission needs "received", "quote" or {"asset": ...}' });
         this.setCommission(command.commission);
         return reply(200, { ok: true });
+      case 'order':
+        if (!command.order) return reply(400, { code: -1, msg: 'order needs {symbol, side, quantity, clientOrderId}' });
+        try {
+          return reply(200, { ok: true, orderId: this.placeOrder(command.order).orderId });
+        } catch (error) {
+          return reply(400, { code: -1, msg: error instanceof BinanceError ? error.msg : String(error) });
+        }
       case 'balance':
         if (!command.asset || command.free === undefined) return reply(400, { code: -1, msg: 'balance needs asset and free' });
         this.setBalance(command.asset, command.free);
@@ -522,6 +545,14 @@ export class BinanceEmulator {
         return this.#orders
           .filter((o) => (params['symbol'] === undefined || o.symbol === params['symbol']) && isOpen(o))
           .map(orderJson);
+      case 'GET /api/v3/allOrders': {
+        const symbol = this.#market(params).symbol;
+        const startTime = params['startTime'] === undefined ? undefined : Number(params['startTime']);
+        const endTime = params['endTime'] === undefined ? undefined : Number(params['endTime']);
+        const limit = Math.min(Number(params['limit'] ?? 500), 1000);
+        const rows = this.#orders.filter((o) => o.symbol === symbol && (startTime === undefined || o.time >= startTime) && (endTime === undefined || o.time <= endTime));
+        return (startTime === undefined ? rows.slice(-limit) : rows.slice(0, limit)).map(orderJson);
+      }
       case 'GET /api/v3/myTrades':
         return this.#myTrades(params);
       default:

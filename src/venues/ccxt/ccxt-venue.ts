@@ -18,7 +18,7 @@ import { ConfigError } from '../../core/errors.js';
 import { didYouMean } from '../../core/did-you-mean.js';
 import { registerSecret } from '../../core/redact.js';
 import { systemClock, type Clock, type EpochMs } from '../../core/time.js';
-import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Side, Venue } from '../../pipeline/types.js';
+import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Side, SubmitOptions, Venue } from '../../pipeline/types.js';
 import { VenueError, VenueErrorKind, VenueHaltError, classifyError, reasonOf, retryAfterMs, toVenueError } from './errors.js';
 
 /**
@@ -130,6 +130,15 @@ export interface ExchangeTrade {
   /** The fee as charged: amount and asset (Binance charges the asset received, or BNB). */
   readonly feeCharged: { readonly cost: Decimal; readonly currency: string } | undefined;
 }
+
+/** What a search of the exchange's order history says about a client order id (see `proveAbsent`). */
+export type AbsenceProof =
+  | { readonly kind: 'found'; readonly report: OrderReport; readonly where: string }
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'unproven'; readonly reason: string };
+
+/** Orders read from the history in one request when proving an order absent (Binance's maximum). */
+const ORDER_HISTORY_LIMIT = 1000;
 
 /** The environment variables holding an exchange's credentials: PROCURA_<ID>_API_KEY, _SECRET, _PASSWORD. */
 export function credentialVariables(exchangeId: string): { apiKey: string; secret: string; password: string } {
@@ -299,7 +308,7 @@ export class CcxtVenue implements Venue {
    * With `lookupBeforeSend` (the default) a client order id the exchange already knows is
    * adopted instead of sent: Binance accepts a reused id once the earlier order has filled.
    */
-  async submit(order: OrderRequest): Promise<OrderReport> {
+  async submit(order: OrderRequest, options: SubmitOptions = {}): Promise<OrderReport> {
     this.#assertPrivate('submit');
     const symbol = order.symbol || this.symbolOf(order.instrument);
     const clientOrderId = order.clientOrderId;
@@ -322,6 +331,10 @@ export class CcxtVenue implements Venue {
         this.#logger.info({ clientOrderId, status: known.status }, 'client order id already known to the exchange: adopted, not sent again');
         return known;
       }
+    }
+    if (options.resend === true) {
+      const found = await this.#absentOrThrow(clientOrderId, symbol, order.at);
+      if (found !== undefined) return found;
     }
     for (let send = 1; send <= this.#maxSendAttempts; send += 1) {
       this.#refuseWhileBanned(`submit ${clientOrderId}`);
@@ -372,9 +385,64 @@ export class CcxtVenue implements Venue {
         this.#logger.info({ clientOrderId, status: found.status }, 'order found by client order id: adopted, not re-sent');
         return found;
       }
-      if (send < this.#maxSendAttempts) this.#logger.warn({ clientOrderId, symbol }, 'order not found after the grace window: sending again with the same client order id');
+      if (send < this.#maxSendAttempts) {
+        // Not found by id is not proof: an executed order can stay invisible to lookups longer than the window.
+        const adopted = await this.#absentOrThrow(clientOrderId, symbol, order.at);
+        if (adopted !== undefined) return adopted;
+        this.#logger.warn({ clientOrderId, symbol }, 'order not found after the grace window: sending again with the same client order id');
+      }
     }
     throw new VenueError(VenueErrorKind.unknownOutcome, `submit ${clientOrderId}: outcome still unknown after ${this.#maxSendAttempts} sends; look it up later, do not re-send`);
+  }
+
+  /**
+   * Whether an order is provably absent from the exchange, which a lookup by client order id
+   * alone does not show (an exchange may report an executed order missing for a while, and
+   * Binance accepts a reused id once the first order has filled). Looks it up by id, then in the
+   * open orders and in all orders since `since` (by client order id), then checks the trades
+   * since `since`: each must belong to an order those lists show, or the lists lag and the
+   * absence is not proven.
+   */
+  async proveAbsent(clientOrderId: string, instrument: string, since: EpochMs): Promise<AbsenceProof> {
+    this.#assertPrivate('proveAbsent');
+    return this.#proveAbsent(clientOrderId, this.symbolOf(instrument), since);
+  }
+
+  async #proveAbsent(clientOrderId: string, symbol: string, since: EpochMs): Promise<AbsenceProof> {
+    const byId = await this.#lookupOnce(clientOrderId, symbol);
+    if (byId !== undefined) return { kind: 'found', report: byId, where: 'lookup by client order id' };
+    const open = await this.#read(`fetchOpenOrders ${symbol}`, () => this.#exchange.fetchOpenOrders(symbol));
+    const all = await this.#read(`fetchOrders ${symbol}`, () => this.#exchange.fetchOrders(symbol, since, ORDER_HISTORY_LIMIT));
+    for (const [where, list] of [['open orders', open], ['all orders', all]] as const) {
+      const match = list.find((o) => o.clientOrderId === clientOrderId);
+      if (match !== undefined) return { kind: 'found', report: await this.#report(match, clientOrderId, symbol), where };
+    }
+    if (all.length >= ORDER_HISTORY_LIMIT) return { kind: 'unproven', reason: `more than ${ORDER_HISTORY_LIMIT} orders since ${new Date(since).toISOString()}` };
+    const listed = new Set([...open, ...all].map((o) => String(o.id)));
+    const trades = await this.fetchMyTrades(symbol, since);
+    const orphan = trades.find((t) => !listed.has(t.venueOrderId));
+    if (orphan !== undefined) return { kind: 'unproven', reason: `trade ${orphan.tradeId} belongs to exchange order ${orphan.venueOrderId}, which the order lists do not show yet` };
+    return { kind: 'absent' };
+  }
+
+  /** Before a re-send: the order found (adopted), undefined when provably absent; throws `unknown-outcome` when not proven. */
+  async #absentOrThrow(clientOrderId: string, symbol: string, since: EpochMs): Promise<OrderReport | undefined> {
+    let proof: AbsenceProof;
+    try {
+      proof = await this.#proveAbsent(clientOrderId, symbol, since);
+    } catch (error) {
+      if (error instanceof VenueHaltError || (error instanceof VenueError && error.bannedUntil !== undefined)) throw error;
+      throw new VenueError(VenueErrorKind.unknownOutcome, `submit ${clientOrderId}: not re-sent, the check that it is absent failed: ${reasonOf(error)}`, { cause: error });
+    }
+    if (proof.kind === 'found') {
+      this.#logger.info({ clientOrderId, status: proof.report.status, where: proof.where }, proof.where === 'all orders' || proof.where === 'open orders' ? "order found in the exchange's order history: adopted, not re-sent" : 'order found by client order id: adopted, not re-sent');
+      return proof.report;
+    }
+    if (proof.kind === 'unproven') {
+      this.#logger.warn({ clientOrderId, symbol, reason: proof.reason }, `order not re-sent: its absence cannot be proven (${proof.reason}); it stays in doubt and is looked up again`);
+      throw new VenueError(VenueErrorKind.unknownOutcome, `submit ${clientOrderId}: not re-sent, its absence cannot be proven (${proof.reason})`);
+    }
+    return undefined;
   }
 
   /** The order's state by client order id (one lookup, reads retried), or undefined if the exchange does not know it. */
@@ -442,6 +510,19 @@ export class CcxtVenue implements Venue {
       out[asset] = { free: decimalOf(account?.free ?? 0), used: decimalOf(account?.used ?? 0), total };
     }
     return out;
+  }
+
+  /** The order the exchange knows by its own id (undefined when it does not), with its client order id. */
+  async orderByVenueId(venueOrderId: string, instrument: string): Promise<{ clientOrderId: string; side: Side; status: OrderStatus } | undefined> {
+    this.#assertPrivate('orderByVenueId');
+    const symbol = this.symbolOf(instrument);
+    try {
+      const raw = await this.#read(`fetchOrder ${venueOrderId}`, () => this.#exchange.fetchOrder(venueOrderId, symbol));
+      return { clientOrderId: raw.clientOrderId ?? '', side: raw.side === 'sell' ? 'sell' : 'buy', status: statusOf(raw.status, decimalOf(raw.filled ?? 0)) };
+    } catch (error) {
+      if (classifyError(error) === VenueErrorKind.notFound) return undefined;
+      throw toVenueError(error, `fetchOrder ${venueOrderId}`);
+    }
   }
 
   /** Open orders of one instrument (or symbol), with their fills so far. */
