@@ -259,12 +259,13 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
 export const NEVER_SENT = 'never reached the exchange';
 
 /**
- * Books an external buy as a purchase of `material`: a delivery due at the trade's time, which
- * the desk receives at its next day (event id `external:<symbol>:<trade id>`, so never twice).
+ * Books an external buy as a purchase of `material`: a delivery due at once (it is on the
+ * account already), which the desk receives at its next day (event id
+ * `external:<symbol>:<trade id>`, so never twice).
  */
 export function bookExternalTrade(store: LiveStore, trade: ExternalTrade, material: string): void {
   store.addDeliveryNow(`external:${trade.key}`, {
-    material, due: trade.at, qty: trade.moved, price: trade.price, fee: trade.fee,
+    material, due: 0, qty: trade.moved, price: trade.price, fee: trade.fee,
     ref: `external-${trade.venueOrderId}`, reason: 'external', id: `external:${trade.key}`,
   });
 }

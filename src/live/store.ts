@@ -300,6 +300,17 @@ export class LiveStore {
     this.stage(() => this.db.prepare('UPDATE live_runs SET finished_at = ?, summary = ? WHERE seq = ?').run(this.now(), text, seq));
   }
 
+  /** The newest finished run: its tick id, start and summary (as stored). */
+  lastFinishedRun(): { tick: string; startedAt: EpochMs; summary: unknown } | undefined {
+    const row = this.db.prepare('SELECT tick, started_at AS startedAt, summary FROM live_runs WHERE summary IS NOT NULL ORDER BY seq DESC LIMIT 1').get() as { tick: string; startedAt: EpochMs; summary: string } | undefined;
+    return row === undefined ? undefined : { tick: row.tick, startedAt: row.startedAt, summary: JSON.parse(row.summary) as unknown };
+  }
+
+  /** Runs `write` in one immediate transaction (the operator's answers: all or nothing). */
+  atomically(write: () => void): void {
+    this.db.transaction(write).immediate();
+  }
+
   finishRunNow(seq: number, summary: object): void {
     this.db.prepare('UPDATE live_runs SET finished_at = ?, summary = ? WHERE seq = ?').run(this.now(), JSON.stringify(summary), seq);
   }

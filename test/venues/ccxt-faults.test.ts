@@ -74,6 +74,7 @@ describe('order creation after an unknown outcome: look up, never re-send blindl
       'GET 400', // lookup before sending: unknown
       'POST 500',
       'GET 400', 'GET 400', 'GET 400', // grace window
+      'GET 200', 'GET 200', 'GET 200', // proof of absence: open orders, all orders, trades
       'POST 200',
     ]);
     expect(rig.emulator.orders()).toHaveLength(1);
@@ -141,7 +142,17 @@ describe('order creation after an unknown outcome: look up, never re-send blindl
     const report = await rig.venue.submit(order({ clientOrderId: 'skew-1', qty: '0.1' }));
     expect(report.status).toBe('filled');
     const paths = rig.emulator.requests().map((r) => `${r.method} ${r.path} ${r.status}`);
-    expect(paths).toEqual(['GET /api/v3/order 400', 'POST /api/v3/order 400', 'GET /api/v3/time 200', 'GET /api/v3/order 400', 'POST /api/v3/order 200']);
+    expect(paths).toEqual([
+      'GET /api/v3/order 400',
+      'POST /api/v3/order 400',
+      'GET /api/v3/time 200',
+      'GET /api/v3/order 400',
+      // Not found by id is not proof of absence: the order history before the re-send.
+      'GET /api/v3/openOrders 200',
+      'GET /api/v3/allOrders 200',
+      'GET /api/v3/myTrades 200',
+      'POST /api/v3/order 200',
+    ]);
     expect(rig.emulator.orders()).toHaveLength(1);
   });
 

@@ -8,7 +8,9 @@
  * --reconcile-only found differences); 6 banned or rate-limited until a stored time.
  */
 import type { Command } from 'commander';
-import { loadLiveConfig } from '../../live/config.js';
+import { existsSync } from 'node:fs';
+import { loadLiveConfig, type LiveConfig } from '../../live/config.js';
+import type { LiveStore, SqliteOrderStore } from '../../live/store.js';
 import { ExitStatus, InputError } from '../../core/errors.js';
 import type { LiveRunner, TickSummary } from '../../live/runner.js';
 import { didYouMean } from '../../core/did-you-mean.js';
@@ -16,7 +18,7 @@ import { formatTime, systemClock } from '../../core/time.js';
 import { action, printJson } from '../run.js';
 
 interface LiveOptions {
-  config: string;
+  config?: string;
   once?: boolean;
   paper?: boolean;
   reconcileOnly?: boolean;
@@ -25,16 +27,103 @@ interface LiveOptions {
 }
 
 export function register(program: Command): void {
-  program
+  // `live status` and `live resolve` take their own --config: the group's options stop at its subcommand.
+  program.enablePositionalOptions();
+  const live = program
     .command('live')
+    .enablePositionalOptions()
     .description('run the desk live on the config\'s cron schedule (or once) against an exchange sandbox or demo account')
-    .requiredOption('--config <file>', 'live configuration (YAML), e.g. config/live.example.yaml')
+    .option('--config <file>', 'live configuration (YAML), e.g. config/live.example.yaml (required)')
     .option('--once', 'run a single tick and exit (for system cron or a container job)')
     .option('--paper', 'live market data, simulated fills (store: <store>.paper; no credentials needed)')
     .option('--reconcile-only', 'print local vs exchange differences and exit (5 when they disagree beyond the tolerance)')
     .option('--json', 'with --reconcile-only: print the report as JSON')
     .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
     .action(action((options: LiveOptions) => runLive(options)));
+
+  live
+    .command('status')
+    .description('what the live desk waits for (external trades, orders in doubt, balance differences, a ban); reads the store only. Exit 0 ok, 5 waiting, 6 banned')
+    .requiredOption('--config <file>', 'live configuration (YAML)')
+    .option('--json', 'machine output')
+    .action(action((options: { config: string; json?: boolean }) => runStatus(options)));
+
+  const resolve = live.command('resolve').description("the operator's answer to what a halted live desk waits for (see procura live status)");
+  resolve
+    .command('trade <key>')
+    .description('an external trade (KEY as procura live status shows it, e.g. PAXG/USDT:5003): --book it as a purchase, or --set-aside')
+    .requiredOption('--config <file>', 'live configuration (YAML)')
+    .option('--book', "book a buy of a material in the ledger (received at the desk's next day)")
+    .option('--set-aside', 'not the plant\'s: counted in the balance check only')
+    .option('--note <text>', 'why (kept with the decision)')
+    .action(action((key: string, options: { config: string; book?: boolean; setAside?: boolean; note?: string }) => runResolveTrade(key, options)));
+  resolve
+    .command('order <clientOrderId>')
+    .description('an order in doubt that you have checked is not at the exchange: --cancelled')
+    .requiredOption('--config <file>', 'live configuration (YAML)')
+    .option('--cancelled', 'record it as cancelled (it never reached the exchange)')
+    .option('--note <text>', 'why (kept with the order)')
+    .action(action((clientOrderId: string, options: { config: string; cancelled?: boolean; note?: string }) => runResolveOrder(clientOrderId, options)));
+  resolve
+    .command('difference <asset>')
+    .description('accept the difference the exchange shows now for ASSET (a deposit, a withdrawal); asks the exchange')
+    .requiredOption('--config <file>', 'live configuration (YAML)')
+    .requiredOption('--note <text>', 'why the account changed (kept with the adjustment)')
+    .action(action((asset: string, options: { config: string; note: string }) => runResolveDifference(asset, options)));
+}
+
+async function openStoreOnly(file: string): Promise<{ config: LiveConfig; store: LiveStore; orders: SqliteOrderStore; operator: typeof import('../../live/operator.js') }> {
+  const config = loadLiveConfig(file);
+  const { LiveStore, SqliteOrderStore } = await import('../../live/store.js');
+  const operator = await import('../../live/operator.js');
+  if (!existsSync(config.storePath)) throw new InputError(`no live store yet at ${config.storePath}: run procura live --once first`, { file: config.file, field: 'store' });
+  const store = new LiveStore(config.storePath, systemClock);
+  return { config, store, orders: new SqliteOrderStore(store), operator };
+}
+
+async function runStatus(options: { config: string; json?: boolean }): Promise<void> {
+  const { config, store, orders, operator } = await openStoreOnly(options.config);
+  try {
+    const status = operator.liveStatus(config, store, orders);
+    if (options.json) printJson(status);
+    else process.stdout.write(`${operator.formatStatus(status)}\n`);
+    process.exitCode = status.exitStatus;
+  } finally {
+    store.close();
+  }
+}
+
+async function runResolveTrade(key: string, options: { config: string; book?: boolean; setAside?: boolean; note?: string }): Promise<void> {
+  if (options.book === options.setAside) throw new InputError('give exactly one of --book or --set-aside', { field: 'trade' });
+  const { config, store, operator } = await openStoreOnly(options.config);
+  try {
+    process.stdout.write(`${operator.resolveTrade(config, store, key, options.book ? 'book' : 'set-aside', options.note)}\n`);
+  } finally {
+    store.close();
+  }
+}
+
+async function runResolveOrder(clientOrderId: string, options: { config: string; cancelled?: boolean; note?: string }): Promise<void> {
+  if (options.cancelled !== true) throw new InputError('say what happened to the order: --cancelled (it never reached the exchange)', { field: 'order' });
+  const { store, orders, operator } = await openStoreOnly(options.config);
+  try {
+    process.stdout.write(`${operator.resolveOrder(store, orders, clientOrderId, options.note)}\n`);
+  } finally {
+    store.close();
+  }
+}
+
+async function runResolveDifference(asset: string, options: { config: string; note: string }): Promise<void> {
+  const config = loadLiveConfig(options.config);
+  const { LiveRunner, createLiveLogger } = await import('../../live/runner.js');
+  const operator = await import('../../live/operator.js');
+  const runner = await LiveRunner.open({ config, logger: createLiveLogger(process.stderr, 'warn'), readOnly: true });
+  try {
+    const report = await runner.reconcile(false);
+    process.stdout.write(`${operator.acceptDifference(runner.store, report, asset, options.note)}\n`);
+  } finally {
+    runner.close();
+  }
 }
 
 /** pino's levels, checked before anything starts (pino itself throws a stack trace on a typo). */
@@ -44,6 +133,7 @@ async function runLive(options: LiveOptions): Promise<void> {
   if (!LOG_LEVELS.includes(options.logLevel)) {
     throw new InputError(`expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(options.logLevel)}${didYouMean(options.logLevel, LOG_LEVELS)}`, { field: '--log-level' });
   }
+  if (options.config === undefined) throw new InputError("required option '--config <file>' not specified", { field: '--config' });
   const config = loadLiveConfig(options.config);
   // Loaded here, not at start: the runner brings ccxt, which costs every other command ~1 s of start-up.
   const { LiveRunner, StoredBanError, createLiveLogger } = await import('../../live/runner.js');

@@ -333,7 +333,7 @@ export class CcxtVenue implements Venue {
       }
     }
     if (options.resend === true) {
-      const found = await this.#absentOrThrow(clientOrderId, symbol, order.at);
+      const found = await this.#absentOrThrow(clientOrderId, symbol, order.at, this.#lookupBeforeSend);
       if (found !== undefined) return found;
     }
     for (let send = 1; send <= this.#maxSendAttempts; send += 1) {
@@ -387,7 +387,7 @@ export class CcxtVenue implements Venue {
       }
       if (send < this.#maxSendAttempts) {
         // Not found by id is not proof: an executed order can stay invisible to lookups longer than the window.
-        const adopted = await this.#absentOrThrow(clientOrderId, symbol, order.at);
+        const adopted = await this.#absentOrThrow(clientOrderId, symbol, order.at, true);
         if (adopted !== undefined) return adopted;
         this.#logger.warn({ clientOrderId, symbol }, 'order not found after the grace window: sending again with the same client order id');
       }
@@ -408,8 +408,8 @@ export class CcxtVenue implements Venue {
     return this.#proveAbsent(clientOrderId, this.symbolOf(instrument), since);
   }
 
-  async #proveAbsent(clientOrderId: string, symbol: string, since: EpochMs): Promise<AbsenceProof> {
-    const byId = await this.#lookupOnce(clientOrderId, symbol);
+  async #proveAbsent(clientOrderId: string, symbol: string, since: EpochMs, lookedUp = false): Promise<AbsenceProof> {
+    const byId = lookedUp ? undefined : await this.#lookupOnce(clientOrderId, symbol);
     if (byId !== undefined) return { kind: 'found', report: byId, where: 'lookup by client order id' };
     const open = await this.#read(`fetchOpenOrders ${symbol}`, () => this.#exchange.fetchOpenOrders(symbol));
     const all = await this.#read(`fetchOrders ${symbol}`, () => this.#exchange.fetchOrders(symbol, since, ORDER_HISTORY_LIMIT));
@@ -426,10 +426,10 @@ export class CcxtVenue implements Venue {
   }
 
   /** Before a re-send: the order found (adopted), undefined when provably absent; throws `unknown-outcome` when not proven. */
-  async #absentOrThrow(clientOrderId: string, symbol: string, since: EpochMs): Promise<OrderReport | undefined> {
+  async #absentOrThrow(clientOrderId: string, symbol: string, since: EpochMs, lookedUp = false): Promise<OrderReport | undefined> {
     let proof: AbsenceProof;
     try {
-      proof = await this.#proveAbsent(clientOrderId, symbol, since);
+      proof = await this.#proveAbsent(clientOrderId, symbol, since, lookedUp);
     } catch (error) {
       if (error instanceof VenueHaltError || (error instanceof VenueError && error.bannedUntil !== undefined)) throw error;
       throw new VenueError(VenueErrorKind.unknownOutcome, `submit ${clientOrderId}: not re-sent, the check that it is absent failed: ${reasonOf(error)}`, { cause: error });
