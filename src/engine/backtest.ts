@@ -117,6 +117,22 @@ export interface DailyCosts {
   readonly materials: readonly MaterialDaily[];
 }
 
+/** Share of days above which stockouts or skipped orders end the run with a warning. */
+export const WARNING_SHARE = 0.02;
+
+/** A run whose stockouts or skipped orders passed WARNING_SHARE of its days, with the likely cause. */
+export interface RunWarning {
+  readonly kind: 'stockouts' | 'skipped-orders';
+  readonly material: string;
+  /** Days with a stockout, or procurement orders skipped. */
+  readonly count: number;
+  readonly days: number;
+  readonly share: number;
+  readonly cause: string;
+  /** One sentence for the terminal and the report. */
+  readonly message: string;
+}
+
 export interface RunResult {
   readonly strategy: string;
   readonly from: EpochMs;
@@ -145,6 +161,8 @@ export interface RunResult {
   readonly ledgerBalances: ReadonlyMap<string, Decimal>;
   readonly record: DailyRecord | undefined;
   readonly daily: DailyCosts;
+  /** Stockouts or skipped orders above 2 % of the days, with their likely cause (empty when none). */
+  readonly warnings: readonly RunWarning[];
 }
 
 
@@ -303,7 +321,47 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     ledgerBalances: ledger.balances(),
     record,
     daily,
+    warnings: runWarnings(scenario, desk, days, from, to, definition.name),
   };
+}
+
+/** Stockouts and skipped orders above WARNING_SHARE of the days, each with the likely cause. */
+function runWarnings(scenario: Scenario, desk: Desk, days: number, from: EpochMs, to: EpochMs, strategy: string): RunWarning[] {
+  const out: RunWarning[] = [];
+  for (const m of scenario.materials) {
+    const book = desk.book(m.id);
+    const series = m.series;
+    // The longest wait for a fill: the longest gap between bars known in the run.
+    let gapDays = 0;
+    for (let i = 1; i < series.length; i += 1) {
+      if (series.at[i]! < from - 31 * DAY_MS || series.at[i - 1]! > to) continue;
+      gapDays = Math.max(gapDays, Math.round((series.at[i]! - series.at[i - 1]!) / DAY_MS));
+    }
+    const perDay = days === 0 ? ZERO : book.consumed.dividedBy(days);
+    const stockoutShare = days === 0 ? 0 : book.stockouts / days;
+    if (stockoutShare > WARNING_SHARE) {
+      let cause: string;
+      const leadDemand = perDay.times(Math.max(1, m.leadTimeDays));
+      if (m.rules.lotStep.greaterThan(leadDemand)) {
+        cause = `the lot step (${m.rules.lotStep.toFixed()} ${m.unit}) is larger than the lead-time demand (about ${leadDemand.toDecimalPlaces(0).toFixed()} ${m.unit})`;
+      } else if (series.interval === 'monthly' || series.interval === 'weekly' || series.interval === 'yearly') {
+        cause = `the ${m.id} prices are ${series.interval}: an order fills only when the next bar closes, up to ${gapDays} days later, and the reorder point covers ${m.leadTimeDays} days of lead time`;
+      } else if (gapDays > m.leadTimeDays) {
+        cause = `the ${m.id} price series has gaps of up to ${gapDays} days (an order fills on the next bar), longer than the ${m.leadTimeDays}-day lead time the reorder point covers`;
+      } else {
+        cause = `the buffer stock (service level ${m.serviceLevel.toFixed()}, ${m.leadTimeDays}-day lead time) does not cover the variability of demand and fills, or the strategy ${strategy} lets cover run down`;
+      }
+      out.push({ kind: 'stockouts', material: m.id, count: book.stockouts, days, share: stockoutShare, cause, message: `${strategy}: ${m.id} ran out of stock on ${book.stockouts} of ${days} days (${(stockoutShare * 100).toFixed(1)} %); likely cause: ${cause}.` });
+    }
+    const skipShare = days === 0 ? 0 : book.skips / days;
+    if (skipShare > WARNING_SHARE) {
+      const cause = m.rules.minNotional.greaterThan(0) && !m.rules.lotStep.greaterThan(perDay)
+        ? `orders below the minimum notional (${m.rules.minNotional.toFixed()} ${scenario.plant.currency})`
+        : `the lot step (${m.rules.lotStep.toFixed()} ${m.unit}) rounds small orders down to zero (a day's need is about ${perDay.toDecimalPlaces(0).toFixed()} ${m.unit})`;
+      out.push({ kind: 'skipped-orders', material: m.id, count: book.skips, days, share: skipShare, cause, message: `${strategy}: ${book.skips} ${m.id} orders were skipped over ${days} days (${(skipShare * 100).toFixed(1)} % of days); likely cause: ${cause}.` });
+    }
+  }
+  return out;
 }
 
 function newDaily(scenario: Scenario, length: number): DailyCosts {

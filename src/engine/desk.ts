@@ -160,6 +160,8 @@ export interface MaterialBook {
   openingPrice: Decimal | undefined;
   /** Financing charged on the hedge's negative mark (strip hedges). */
   hedgeFinancing: Decimal;
+  /** Procurement intents the pipeline skipped (rounded to zero by the lot step, or below the minimum notional). */
+  skips: number;
 }
 
 export interface DeskOptions {
@@ -293,7 +295,7 @@ export class Desk {
       onHand: options.ledger.quantities().materials.get(setup.id) ?? ZERO,
       book: {
         consumed: ZERO, standardValueConsumed: ZERO, purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
-        priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined, hedgeFinancing: ZERO,
+        priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined, hedgeFinancing: ZERO, skips: 0,
       },
       contracts: new Map(),
       closedHedgePnl: ZERO,
@@ -530,6 +532,7 @@ export class Desk {
         const decision = await this.#submit(intent, slot, context);
         decisions.push(decision);
         if (decision.outcome === 'denied') this.denials.push(decision);
+        else if (decision.outcome === 'skipped' && intent.instrument === id) book.skips += 1;
         options.onDecision?.(decision);
       }
     }

@@ -8,7 +8,7 @@ import { formatDate, type EpochMs } from '../core/time.js';
 import { toPlainJson } from '../pipeline/index.js';
 import type { BacktestReportData } from '../report/types.js';
 import { getStrategy } from '../../strategies/index.js';
-import { runBacktest, type MaterialTotals, type RunResult } from './backtest.js';
+import { runBacktest, type MaterialTotals, type RunResult, type RunWarning } from './backtest.js';
 import type { Scenario } from './scenario.js';
 import { HedgeStrip } from './hedge-strip.js';
 import { blockBootstrap, budgetFigures, dailyProductCost, monthlyStepWindows, windowFigures, type BootstrapInterval, type BudgetFigures, type WindowFigures } from './statistics.js';
@@ -311,6 +311,7 @@ export function resultJson(result: BacktestResult): unknown {
     })),
     stockouts: r.stockouts.map((x) => ({ date: formatDate(x.at), material: x.material, qty: x.qty.toFixed(), emergencyCost: x.emergencyCost.toFixed(2) })),
     denials: denialsOf(r).map((d) => ({ ...d })),
+    warnings: r.warnings.map((w) => ({ ...w, share: Number(w.share.toFixed(4)) })),
     ledger: { entries: r.ledgerEntries, balances: Object.fromEntries([...r.ledgerBalances].map(([k, v]) => [k, v.toFixed()])) },
   });
   return {
@@ -387,7 +388,13 @@ export function reportData(result: BacktestResult, sweep: BacktestReportData['sw
     sweep,
     denials: denialsOf(run).map((d) => ({ ...d })),
     stockouts: run.stockouts.map((x) => ({ date: formatDate(x.at), material: x.material, qty: x.qty.toFixed(), emergencyCost: x.emergencyCost.toFixed(2) })),
+    warnings: warningsOf(result).map((w) => w.message),
   };
+}
+
+/** Every run's warnings (the strategy's first, then the baselines'). */
+export function warningsOf(result: Pick<BacktestResult, 'run' | 'baselines'>): RunWarning[] {
+  return orderedRuns(result).flatMap(([, r]) => r.warnings);
 }
 
 export function formatDay(at: EpochMs): string {

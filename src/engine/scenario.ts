@@ -274,6 +274,13 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
     let barsBeforeEnd = 0;
     for (let i = 0; i < series.length && closeKnownAt(series, i) <= to; i += 1) barsBeforeEnd += 1;
     if (barsBeforeEnd < slowWindow) throw fail(['strategy', 'params', 'slow'], `the slow window (${slowWindow} bars) is longer than the ${barsBeforeEnd} ${id} bars up to ${formatDate(to)}`);
+    const cadence = cadenceDays(series.interval);
+    if (cadence !== undefined && setup.leadTimeDays < cadence) {
+      throw fail(
+        ['materials', id, 'leadTimeDays'],
+        `${setup.leadTimeDays} days is shorter than the ${series.interval} price series can meet: an order fills on the next bar and its price is known only when that bar closes (up to ${cadence} days later); set leadTimeDays to at least ${cadence} or use a finer series (${series.file})`,
+      );
+    }
     const material = plant.materials.get(id)!;
     const daily = plan.rows.length === 0 ? ZERO : dailyNeed(plant, plan, product, id, from);
     const openingQty = setup.openingQty ?? daily.times(setup.openingCoverDays).toDecimalPlaces(6);
@@ -384,6 +391,29 @@ export function resolveDesk(loaded: LoadedConfig<unknown>, input: { plant: strin
   const bomMaterials = new Set<string>();
   for (const version of productSetup.bom) for (const line of version.lines) bomMaterials.add(line.material);
   return { plant, product, definition: definition as StrategyDefinition<unknown>, params: parsed.params, needs: definition.needs(parsed.params), bomMaterials };
+}
+
+/**
+ * The longest wait, in days, between deciding an order on a series of this interval and
+ * knowing its fill price: a bar is known when it closes, and a monthly bar covers up to 31
+ * days. Undefined for intervals without a fixed length (irregular, unknown).
+ */
+export function cadenceDays(interval: PriceSeries['interval']): number | undefined {
+  switch (interval) {
+    case 'minute':
+    case 'hourly':
+      return 0;
+    case 'daily':
+      return 1;
+    case 'weekly':
+      return 7;
+    case 'monthly':
+      return 31;
+    case 'yearly':
+      return 366;
+    default:
+      return undefined;
+  }
 }
 
 /** Planned consumption of `material` on the plan's first day, as a rough daily need (for opening stock). */

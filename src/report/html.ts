@@ -67,6 +67,7 @@ export function renderReportHtml(data: BacktestReportData): string {
 ${renderScenario(data)}
 </header>
 <main>
+${data.warnings === undefined || data.warnings.length === 0 ? '' : `<section id="warnings" class="warnings">\n<h2>Warnings</h2>\n<ul>\n${data.warnings.map((w) => `<li>${escapeHtml(w)}</li>`).join('\n')}\n</ul>\n</section>`}
 <section id="summary">
 <h2>Summary</h2>
 ${renderTable(['', ...data.summary.columns], data.summary.rows.map((row) => [row.label, ...row.values]), 'summary')}
@@ -321,6 +322,7 @@ h2 { font-size: 1.25em; margin: 32px 0 8px; padding-bottom: 4px; border-bottom: 
 h3 { font-size: 1em; margin: 18px 0 4px; color: var(--muted); font-weight: 600; }
 .unit { color: var(--muted); font-weight: normal; }
 .none, .trades { color: var(--muted); }
+.warnings { border-left: 4px solid #b45309; padding-left: 12px; }
 dl.scenario { display: grid; grid-template-columns: repeat(auto-fill, minmax(240px, 1fr)); gap: 4px 24px; margin: 0; }
 dl.scenario div { min-width: 0; }
 dl.scenario dt { color: var(--muted); font-size: 0.85em; }

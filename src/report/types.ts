@@ -44,6 +44,11 @@ export interface BacktestReportData {
   denials: DenialRow[];
   /** Every stockout (covered by an emergency purchase), in time order. */
   stockouts: StockoutRow[];
+  /**
+   * Warnings about the run, shown at the top (stockouts or skipped orders above 2 % of the
+   * days, each naming its likely cause), one sentence each; absent or empty when none.
+   */
+  warnings?: string[];
 }
 
 export interface ScenarioInfo {

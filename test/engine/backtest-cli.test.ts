@@ -4,7 +4,7 @@
  * of a real run opened in headless Chromium with no console error.
  */
 import { procura as runProcura } from '../support/cli.js';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -21,7 +21,8 @@ describe('procura backtest', () => {
   it('prints the summary against both baselines and writes the report', () => {
     const report = join(work, 'small.html');
     const run = procura('backtest', SMALL, '--report', report);
-    expect(run.stderr).toBe('');
+    // jit runs out on 5 of the 150 days (weekend gaps of 3 days against a 2-day lead time): the one warning.
+    expect(run.stderr).toBe('warning: jit: gas ran out of stock on 5 of 150 days (3.3 %); likely cause: the gas price series has gaps of up to 3 days (an order fills on the next bar), longer than the 2-day lead time the reorder point covers.\n');
     expect(run.status).toBe(0);
     expect(run.stdout).toMatch(/ma-procurement\s+jit\s+schedule/);
     expect(run.stdout).toMatch(/widget effective unit cost \(USD\/t\)/);
@@ -43,7 +44,7 @@ describe('procura backtest', () => {
 
   it('runs a sweep on worker threads and ranks it in-sample with out-of-sample beside it', () => {
     const run = procura('backtest', SMALL, '--json', '--no-report', '--sweep', 'fast=3:7:2,slow=10:20:5', '--workers', '2');
-    expect(run.stderr).toBe('');
+    expect(run.stderr).toMatch(/^warning: jit: gas ran out of stock on 5 of 150 days[^\n]*\n$/); // the only line: no progress bar off a TTY
     expect(run.status).toBe(0);
     const sweep = (JSON.parse(run.stdout) as { sweep: { rows: { params: { fast: number; slow: number }; inSample: string; outOfSample: string; inSampleRank: number; outOfSampleRank: number }[]; split: string } }).sweep;
     expect(sweep.rows).toHaveLength(9);
@@ -53,6 +54,19 @@ describe('procura backtest', () => {
     expect(new Set(sweep.rows.map((r) => r.outOfSampleRank)).size).toBe(9);
     // 149 days from 2023-02-01 to 2023-06-30; the first floor(0.7 x 149) = 104 are in-sample.
     expect(sweep.split).toBe('2023-05-16');
+  });
+
+  it('ends with a warning on stderr (exit 0) when stockouts pass 2 % of the days, and the report shows it at the top', () => {
+    const dir = mkdtempSync(join(work, 'warn-'));
+    for (const name of ['plant.yaml', 'gas-daily.csv']) writeFileSync(join(dir, name), readFileSync(`test/engine/fixtures/${name}`));
+    writeFileSync(join(dir, 'small.yaml'), readFileSync(SMALL, 'utf8').replace('lotStep: "100"', 'lotStep: "100000"'));
+    const report = join(dir, 'report.html');
+    const run = procura('backtest', join(dir, 'small.yaml'), '--report', report);
+    expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/^warning: jit: gas ran out of stock on \d+ of 150 days .*likely cause: the lot step/m);
+    const html = readFileSync(report, 'utf8');
+    expect(html.indexOf('id="warnings"')).toBeGreaterThan(0);
+    expect(html.indexOf('id="warnings"')).toBeLessThan(html.indexOf('id="summary"'));
   });
 
   it('refuses a bad strategy with exit status 2, naming the flag that gave it (the scenario did not)', () => {

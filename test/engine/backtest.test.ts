@@ -446,3 +446,51 @@ describe('backtest: a constant-ratio hedge on a flat market pays or earns the ca
     expect(gas.hedgeFinancing.isZero()).toBe(true);
   });
 });
+
+describe('backtest: coarse data, never silently wrong', () => {
+  /** The small scenario on a monthly series (month-start labels, the synthetic gas averaged per month). */
+  const monthly = (leadTimeDays: number): string =>
+    variant(
+      `monthly-${leadTimeDays}`,
+      (text) =>
+        text
+          .replace('leadTimeDays: 2', `leadTimeDays: ${leadTimeDays}`)
+          .replace('from: "2023-02-01"', 'from: "2023-03-01"')
+          .replace("  name: ma-procurement\n  params: { fast: 5, slow: 20, ma: sma, maxCoverDays: 20, orderUpToDays: 5, trendBars: 3 }", '  name: jit'),
+      (csv) => {
+        const rows = csv.trim().split('\n').slice(1).map((line) => line.split(','));
+        const months = new Map<string, number[]>();
+        for (const [date, price] of rows) months.set(date!.slice(0, 7), [...(months.get(date!.slice(0, 7)) ?? []), Number(price)]);
+        return `Date,Price\n${[...months].map(([m, p]) => `${m}-01,${(p.reduce((a, b) => a + b, 0) / p.length).toFixed(3)}`).join('\n')}\n`;
+      },
+    );
+
+  it('refuses a lead time the data cadence cannot meet, naming the field', () => {
+    const error = configError(() => loadScenario(monthly(5)));
+    expect(error.message).toMatch(/field "materials\.gas\.leadTimeDays"/);
+    expect(error.message).toMatch(/5 days is shorter than the monthly price series can meet.*at least 31/);
+    expect(() => loadScenario(monthly(31))).not.toThrow();
+  });
+
+  it('ends a run with many stockouts or skipped orders with a warning naming the likely cause', async () => {
+    // A lot step of 100,000 MMBtu against about 1,000 a day: jit's orders round to zero, production runs out.
+    const file = variant('lots', (text) => text.replace('lotStep: "100"', 'lotStep: "100000"').replace('openingCoverDays: 5', 'openingCoverDays: 1'));
+    const run = await runBacktest(loadScenario(file), { strategy: { definition: jit as never, params: {} } });
+    const kinds = run.warnings.map((w) => w.kind);
+    expect(kinds).toEqual(['stockouts', 'skipped-orders']);
+    const [stockouts, skipped] = run.warnings;
+    expect(stockouts!.share).toBeGreaterThan(0.02);
+    expect(stockouts!.count).toBe(run.materials[0]!.stockouts);
+    expect(stockouts!.message).toMatch(/gas ran out of stock on \d+ of 150 days .*likely cause: the lot step \(100000 MMBtu\) is larger than the lead-time demand/);
+    expect(skipped!.message).toMatch(/orders were skipped .*likely cause: the lot step \(100000 MMBtu\) rounds small orders down to zero/);
+    // The bundled small scenario stays quiet.
+    expect((await runBacktest(loadScenario(SMALL))).warnings).toEqual([]);
+  });
+
+  it('names gaps in a daily series longer than the lead time as the cause', async () => {
+    // Three weeks of March without prices: orders wait for the next bar.
+    const file = variant('gaps', (text) => text, (csv) => csv.split('\n').filter((line) => !/^2023-03-(0[6-9]|1\d|2[0-6])/.test(line)).join('\n'));
+    const run = await runBacktest(loadScenario(file), { strategy: { definition: jit as never, params: {} } });
+    expect(run.warnings[0]?.message).toMatch(/gaps of up to 2[0-9] days .*longer than the 2-day lead time/);
+  });
+});

@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { ConfigError, InputError, ProcuraError } from '../../core/errors.js';
 import { cadenceLabel } from '../../market/series.js';
 import { loadScenario } from '../../engine/scenario.js';
-import { BASELINES, analysisLines, backtestWithBaselines, reportData, resultJson, savings, summaryTable } from '../../engine/results.js';
+import { analysisLines, backtestWithBaselines, baselinesFor, reportData, resultJson, savings, summaryTable, warningsOf } from '../../engine/results.js';
 import { parseSweepSpec, runSweep, sweepTable } from '../../engine/sweep.js';
 import { writeReport } from '../../report/html.js';
 import { action, formatTable, printJson } from '../run.js';
@@ -48,11 +48,17 @@ export function register(program: Command): void {
         const sweep = sweepGrid === undefined ? undefined : await runSweep(scenario, sweepGrid, { file: resolve(file), overrides: { strategy: options.strategy, params }, workers, progress });
         // The single run, or the exact rerun after a sweep: the strategy and each baseline.
         const bar = await progressBar(sweep === undefined ? 'backtest' : 'rerun', 'runs', { enabled: options.progress !== false });
-        bar.update(0, 1 + BASELINES.filter((name) => name !== scenario.strategy.definition.name).length);
+        bar.update(0, 1 + baselinesFor(scenario).filter((name) => name !== scenario.strategy.definition.name).length);
         const result = await backtestWithBaselines(scenario, { onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.stop());
         const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
         if (reportPath !== undefined) writeReport(reportPath, reportData(result, sweep === undefined ? null : sweepTable(sweep)));
+        // Stockouts or skipped orders above 2 % of the days: on stderr whatever the output format.
+        const warnings = warningsOf(result);
+        const warn = (): void => {
+          for (const w of warnings) process.stderr.write(`warning: ${w.message}\n`);
+        };
         if (options.json === true) {
+          warn();
           printJson({ ...(resultJson(result) as object), ...(sweep === undefined ? {} : { sweep: sweep.json }), report: reportPath ?? null });
           return;
         }
@@ -73,6 +79,7 @@ export function register(program: Command): void {
           process.stdout.write(`\n${table.description}\n${formatTable(['rank', 'params', ...table.columns], table.rows.map((r) => [String(r.rank), r.params, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n`);
         }
         if (reportPath !== undefined) process.stdout.write(`\nreport: ${reportPath}\n`);
+        warn();
       }),
     );
 }
