@@ -55,7 +55,7 @@ function runInit(dir: string, options: InitOptions): void {
   const files = scaffold(series, target, options);
   const existing = Object.keys(files).filter((name) => existsSync(join(target, name)));
   if (existing.length > 0 && options.force !== true) {
-    throw new InputError(`would overwrite ${existing.join(', ')} (use --force to replace them)`, { file: target });
+    throw new InputError(`would overwrite ${existing.join(', ')} (use --force to replace them)`, { file: dir });
   }
   for (const [name, text] of Object.entries(files)) writeFileAtomic(join(target, name), text);
   const near = relative(process.cwd(), target);
