@@ -626,7 +626,7 @@ export class Engine {
     } else list = lines; // reversal: the swapped lines of a balanced entry
     let flags: string[] | undefined;
     for (const m of movements) {
-      if (m.kind === 'hedge' || !m.qty.isNegative() || !m.after.isNegative()) continue;
+      if (m.kind === 'hedge' || !m.qty.lt(0) || !m.after.lt(0)) continue;
       const before = m.after.minus(m.qty);
       const short = m.after.negated();
       const message = `${m.kind} ${m.id} short ${short.toFixed()} (book ${before.toFixed()}, needed ${m.qty.negated().toFixed()})`;

@@ -685,7 +685,7 @@ class Verifier {
     let debit = ZERO;
     let credit = ZERO;
     for (const l of e.lines) {
-      if (l.debit.isNegative() || l.credit.isNegative() || (!l.debit.isZero() && !l.credit.isZero())) return fail(`${name}: line ${l.account} must have one non-negative side`);
+      if (l.debit.lt(0) || l.credit.lt(0) || (!l.debit.isZero() && !l.credit.isZero())) return fail(`${name}: line ${l.account} must have one non-negative side`);
       debit = debit.plus(l.debit);
       credit = credit.plus(l.credit);
     }
@@ -718,7 +718,7 @@ class Verifier {
       const after = (this.qty.get(key) ?? ZERO).plus(m.qty);
       if (!after.eq(m.after)) return fail(`${name}: book quantity of ${m.kind} ${m.id} replays to ${after.toFixed()}, entry records ${m.after.toFixed()}`);
       this.qty.set(key, after);
-      if (m.kind !== 'hedge' && after.isNegative() && m.qty.isNegative() && !e.flags) return fail(`${name}: ${m.kind} ${m.id} below zero (${after.toFixed()}) in an unflagged entry`);
+      if (m.kind !== 'hedge' && after.lt(0) && m.qty.lt(0) && !e.flags) return fail(`${name}: ${m.kind} ${m.id} below zero (${after.toFixed()}) in an unflagged entry`);
     }
     this.books.apply(e);
     return true;
