@@ -17,18 +17,108 @@
  * carrying value between finished goods and finished_goods_count_variance (quantities only in
  * the variants without finished goods). Close: see closeDraft.
  */
-import { Decimal, ZERO, allocate } from '../core/decimal.js';
+import { allocate } from '../core/decimal.js';
+import { Fixed } from '../core/fixed.js';
 import { InputError, ProcuraError, ErrorCode, type Where } from '../core/errors.js';
 import { formatTime, type EpochMs } from '../core/time.js';
 import { Account, completionIsTrigger, purchaseIsTrigger, type Trigger } from './accounts.js';
 import type { Plant, Revision } from './plant.js';
 import type { LedgerEvent, PurchaseEvent, SaleEvent, CountEvent, HedgeEvent, HedgeMarkEvent, CompletionEvent } from './events.js';
-import type { Actual, EntryDraft, EntryType, EntryVersions, JournalEntry, JournalLine, Movement } from './journal.js';
+import type { Actual, EntryType, EntryVersions, JournalEntry } from './journal.js';
+
+const ZERO = Fixed.ZERO;
+
+/** A posting line in the engine's arithmetic: exactly one of debit and credit is non-zero (both >= 0). */
+export interface DraftLine {
+  readonly account: string;
+  readonly debit: Fixed;
+  readonly credit: Fixed;
+}
+
+/** A change of a book quantity (and of a carrying value), in the engine's arithmetic. */
+export interface DraftMovement {
+  readonly kind: 'material' | 'product' | 'hedge';
+  readonly id: string;
+  readonly qty: Fixed;
+  readonly after: Fixed;
+  readonly value?: Fixed;
+}
+
+/** The economic actual behind an entry (see Actual), in the engine's arithmetic. */
+export type DraftActual =
+  | { readonly kind: 'purchase'; readonly material: string; readonly qty: Fixed; readonly amount: Fixed }
+  | { readonly kind: 'conversion'; readonly amount: Fixed; readonly category?: string }
+  | { readonly kind: 'completion'; readonly product: string; readonly qty: Fixed; readonly allocated: Fixed }
+  | { readonly kind: 'sale'; readonly product: string; readonly qty: Fixed; readonly conversion: Fixed };
+
+/**
+ * An entry as the engine computes it (scaled integers, see core/fixed.ts): what the journal
+ * stores in columns and materialises as a JournalEntry (decimal.js values) on demand.
+ */
+export interface Draft {
+  readonly eventId: string;
+  readonly eventType: EntryType;
+  readonly at: EpochMs;
+  readonly knownAt: EpochMs;
+  readonly lines: readonly DraftLine[];
+  readonly movements: readonly DraftMovement[];
+  readonly versions: EntryVersions;
+  readonly actual?: DraftActual;
+  readonly ref?: string;
+  readonly reason?: string;
+  readonly flags?: readonly string[];
+  readonly reverses?: number;
+  readonly source?: { readonly file: string; readonly line: number };
+}
+
+/** A draft with its place in the journal. */
+export interface PostedDraft extends Draft {
+  readonly seq: number;
+}
+
+/** A journal entry in the engine's arithmetic (for reversals of stored entries and for replaying a store). */
+export function draftOf(e: JournalEntry): PostedDraft {
+  const f = Fixed.from;
+  let actual: DraftActual | undefined;
+  const a = e.actual;
+  if (a) {
+    switch (a.kind) {
+      case 'purchase':
+        actual = { kind: 'purchase', material: a.material, qty: f(a.qty), amount: f(a.amount) };
+        break;
+      case 'conversion':
+        actual = { kind: 'conversion', amount: f(a.amount), ...(a.category !== undefined ? { category: a.category } : {}) };
+        break;
+      case 'completion':
+        actual = { kind: 'completion', product: a.product, qty: f(a.qty), allocated: f(a.allocated) };
+        break;
+      case 'sale':
+        actual = { kind: 'sale', product: a.product, qty: f(a.qty), conversion: f(a.conversion) };
+        break;
+    }
+  }
+  return {
+    seq: e.seq,
+    eventId: e.eventId,
+    eventType: e.eventType,
+    at: e.at,
+    knownAt: e.knownAt,
+    lines: e.lines.map((l) => ({ account: l.account, debit: f(l.debit), credit: f(l.credit) })),
+    movements: e.movements.map((m) => (m.value === undefined ? { kind: m.kind, id: m.id, qty: f(m.qty), after: f(m.after) } : { kind: m.kind, id: m.id, qty: f(m.qty), after: f(m.after), value: f(m.value) })),
+    versions: e.versions,
+    ...(actual ? { actual } : {}),
+    ...(e.ref !== undefined ? { ref: e.ref } : {}),
+    ...(e.reason !== undefined ? { reason: e.reason } : {}),
+    ...(e.flags !== undefined ? { flags: e.flags } : {}),
+    ...(e.reverses !== undefined ? { reverses: e.reverses } : {}),
+    ...(e.source !== undefined ? { source: e.source } : {}),
+  };
+}
 
 /** Quantity and carrying value of one position (finished units of a product, an open hedge). */
 export interface Holding {
-  readonly qty: Decimal;
-  readonly value: Decimal;
+  readonly qty: Fixed;
+  readonly value: Fixed;
 }
 
 const NO_HOLDING: Holding = { qty: ZERO, value: ZERO };
@@ -51,20 +141,20 @@ export interface BooksSnapshot {
 
 /** Standard conversion cost a product received at completion and gave up at sale, this period. */
 export interface PeriodConversion {
-  readonly allocated: Decimal;
-  readonly sold: Decimal;
+  readonly allocated: Fixed;
+  readonly sold: Fixed;
 }
 const NO_PERIOD: PeriodConversion = { allocated: ZERO, sold: ZERO };
 const NO_VERSIONS: EntryVersions = Object.freeze({});
-const NO_MOVEMENTS: readonly Movement[] = Object.freeze([]);
+const NO_MOVEMENTS: readonly DraftMovement[] = Object.freeze([]);
 
 /**
  * The running books. Everything here is a pure function of the entries applied so far, in seq
  * order (a store rebuilds it by applying its entries), and small enough to snapshot per posting.
  */
 export class Books {
-  balances = new Map<string, Decimal>();
-  materials = new Map<string, Decimal>();
+  balances = new Map<string, Fixed>();
+  materials = new Map<string, Fixed>();
   products = new Map<string, Holding>();
   hedges = new Map<string, Holding>();
   /** Latest `at` posted. */
@@ -118,7 +208,7 @@ export class Books {
 
   /** Books from a snapshot written by toSnapshot. */
   static fromSnapshot(s: BooksSnapshot): Books {
-    const d = (text: string): Decimal => new Decimal(text);
+    const d = (text: string): Fixed => Fixed.parse(text);
     const holdings = (o: Record<string, [string, string]>): Map<string, Holding> => new Map(Object.entries(o).map(([id, [q, v]]) => [id, { qty: d(q), value: d(v) }]));
     const books = new Books();
     books.balances = new Map(Object.entries(s.balances).map(([k, v]) => [k, d(v)]));
@@ -134,12 +224,12 @@ export class Books {
     return books;
   }
 
-  balance(account: string): Decimal {
+  balance(account: string): Fixed {
     return this.balances.get(account) ?? ZERO;
   }
 
   /** Applies a posted entry to the books. */
-  apply(entry: JournalEntry): void {
+  apply(entry: Draft): void {
     for (const line of entry.lines) {
       const before = this.balances.get(line.account) ?? ZERO;
       this.balances.set(line.account, line.debit.isZero() ? before.minus(line.credit) : before.plus(line.debit));
@@ -177,26 +267,26 @@ export class Books {
 
 /** Accumulates signed amounts (debit positive) into journal lines, skipping zeros. */
 class LineBuilder {
-  readonly lines: JournalLine[] = [];
+  readonly lines: DraftLine[] = [];
   debits = ZERO;
   credits = ZERO;
   /** Debits `signed` (a negative amount becomes a credit). */
-  add(account: string, signed: Decimal): void {
+  add(account: string, signed: Fixed): void {
     if (signed.isZero()) return;
     if (signed.isPositive()) this.debit(account, signed);
     else this.credit(account, signed.negated());
   }
   /** Credits `signed` (a negative amount becomes a debit). */
-  cr(account: string, signed: Decimal): void {
+  cr(account: string, signed: Fixed): void {
     if (signed.isZero()) return;
     if (signed.isPositive()) this.credit(account, signed);
     else this.debit(account, signed.negated());
   }
-  private debit(account: string, amount: Decimal): void {
+  private debit(account: string, amount: Fixed): void {
     this.lines.push({ account, debit: amount, credit: ZERO });
     this.debits = this.debits.plus(amount);
   }
-  private credit(account: string, amount: Decimal): void {
+  private credit(account: string, amount: Fixed): void {
     this.lines.push({ account, debit: ZERO, credit: amount });
     this.credits = this.credits.plus(amount);
   }
@@ -205,22 +295,22 @@ class LineBuilder {
 /** Context of one posting: the plant, the entries already posted for an event id, and whether an entry was reversed. */
 export interface EngineContext {
   readonly plant: Plant;
-  readonly entriesOf: (eventId: string) => readonly JournalEntry[];
+  readonly entriesOf: (eventId: string) => readonly PostedDraft[];
   readonly isReversed: (seq: number) => boolean;
 }
 
 interface FlushPlan {
   readonly from: EpochMs;
   readonly until: EpochMs;
-  readonly lines: readonly { readonly material: string; readonly factor: Decimal; readonly cost: Decimal; readonly version: string }[];
-  readonly conversionCost: Decimal;
+  readonly lines: readonly { readonly material: string; readonly factor: Fixed; readonly cost: Fixed; readonly version: string }[];
+  readonly conversionCost: Fixed;
   readonly versions: EntryVersions;
 }
 
 interface Flush {
-  readonly materials: { material: string; qty: Decimal; value: Decimal }[];
-  readonly materialsTotal: Decimal;
-  readonly conversion: Decimal;
+  readonly materials: { material: string; qty: Fixed; value: Fixed }[];
+  readonly materialsTotal: Fixed;
+  readonly conversion: Fixed;
   readonly versions: EntryVersions;
 }
 
@@ -235,14 +325,25 @@ export class Engine {
   readonly places: number;
   private readonly plans = new Map<string, FlushPlan>();
   private readonly versionObjects = new Map<string, EntryVersions>();
+  private readonly figures = new WeakMap<object, Fixed>();
   constructor(plant: Plant) {
     this.plant = plant;
     this.trigger = plant.trigger;
     this.places = plant.moneyPlaces;
   }
 
-  money(value: Decimal): Decimal {
-    return value.toDecimalPlaces(this.places, Decimal.ROUND_HALF_EVEN);
+  money(value: Fixed): Fixed {
+    return value.round(this.places);
+  }
+
+  /** A plant figure (Decimal) in the engine's arithmetic, converted once per figure. */
+  private fixed(value: import('../core/decimal.js').Decimal): Fixed {
+    let f = this.figures.get(value);
+    if (f === undefined) {
+      f = Fixed.from(value);
+      this.figures.set(value, f);
+    }
+    return f;
   }
 
   /** Standard-cost revisions due at or before `at` that have not been processed. */
@@ -254,10 +355,10 @@ export class Engine {
   }
 
   /** The revaluation of materials on hand for one revision, or undefined when nothing is on hand (or materials are not carried). */
-  revaluationDraft(books: Books, revision: Revision): EntryDraft | undefined {
+  revaluationDraft(books: Books, revision: Revision): Draft | undefined {
     if (!purchaseIsTrigger(this.trigger)) return undefined;
     const qty = books.materials.get(revision.material) ?? ZERO;
-    const amount = this.money(qty.times(revision.next.cost.minus(revision.previous.cost)));
+    const amount = this.money(qty.times(this.fixed(revision.next.cost).minus(this.fixed(revision.previous.cost))));
     if (amount.isZero()) return undefined;
     const b = new LineBuilder();
     b.add(Account.materialsInProcess, amount);
@@ -274,16 +375,16 @@ export class Engine {
   }
 
   /** Entries (usually one) for `event` posted as `eventId`. */
-  drafts(event: LedgerEvent, eventId: string, books: Books, ctx: EngineContext): EntryDraft[] {
+  drafts(event: LedgerEvent, eventId: string, books: Books, ctx: EngineContext): Draft[] {
     switch (event.type) {
       case 'purchase':
         return [this.purchase(event, eventId, books)];
       case 'conversion': {
-        const amount = this.money(event.amount);
+        const amount = this.money(Fixed.from(event.amount));
         const b = new LineBuilder();
         b.add(Account.conversionCostsControl, amount);
         b.cr(Account.accruedConversionCosts, amount);
-        const actual: Actual = { kind: 'conversion', amount, ...(event.category !== undefined ? { category: event.category } : {}) };
+        const actual: DraftActual = { kind: 'conversion', amount, ...(event.category !== undefined ? { category: event.category } : {}) };
         return [this.finish(event, eventId, 'conversion', b, NO_MOVEMENTS, NO_VERSIONS, books, actual)];
       }
       case 'completion':
@@ -303,12 +404,14 @@ export class Engine {
     }
   }
 
-  private purchase(event: PurchaseEvent, eventId: string, books: Books): EntryDraft {
+  private purchase(event: PurchaseEvent, eventId: string, books: Books): Draft {
     const std = this.plant.standardCostAt(event.material, event.at);
-    const cost = this.money(event.fee ? event.qty.times(event.unitPrice).plus(event.fee) : event.qty.times(event.unitPrice));
+    const qty = Fixed.from(event.qty);
+    const price = qty.times(Fixed.from(event.unitPrice));
+    const cost = this.money(event.fee ? price.plus(Fixed.from(event.fee)) : price);
     const b = new LineBuilder();
     if (purchaseIsTrigger(this.trigger)) {
-      const standard = this.money(event.qty.times(std.cost));
+      const standard = this.money(qty.times(this.fixed(std.cost)));
       b.add(Account.materialsInProcess, standard);
       b.add(Account.materialPriceVariance, cost.minus(standard));
       b.cr(event.paidFrom, cost);
@@ -316,8 +419,8 @@ export class Engine {
       b.add(Account.accountsPayable, cost);
       b.cr(Account.exchangeCash, cost);
     }
-    const movements = [this.materialMove(books, event.material, event.qty)];
-    const actual: Actual = { kind: 'purchase', material: event.material, qty: event.qty, amount: cost };
+    const movements = [this.materialMove(books, event.material, qty)];
+    const actual: DraftActual = { kind: 'purchase', material: event.material, qty, amount: cost };
     return this.finish(event, eventId, 'purchase', b, movements, this.standardVersions(std.version), books, actual);
   }
 
@@ -346,13 +449,13 @@ export class Engine {
     const lines = bom.lines.map((line) => {
       const std = this.plant.standardCostAt(line.material, at);
       widen(this.plant.materials.get(line.material)!.standardCost, std);
-      return { material: line.material, factor: line.scrap.isZero() ? line.qty : line.qty.times(line.scrap.plus(1)), cost: std.cost, version: std.version };
+      return { material: line.material, factor: Fixed.from(line.scrap.isZero() ? line.qty : line.qty.times(line.scrap.plus(1))), cost: this.fixed(std.cost), version: std.version };
     });
     const plan: FlushPlan = {
       from,
       until,
       lines,
-      conversionCost: cc.cost,
+      conversionCost: this.fixed(cc.cost),
       versions: Object.freeze({ bom: bom.version, standardCost: lines.map((l) => l.version).join(','), conversionCost: cc.version }),
     };
     this.plans.set(product, plan);
@@ -367,9 +470,9 @@ export class Engine {
   }
 
   /** Standard materials (qty x (1 + scrap) x standard) and conversion for `qty` units of `product`. */
-  private flush(product: string, qty: Decimal, at: EpochMs): Flush {
+  private flush(product: string, qty: Fixed, at: EpochMs): Flush {
     const plan = this.planFor(product, at);
-    const materials: { material: string; qty: Decimal; value: Decimal }[] = [];
+    const materials: { material: string; qty: Fixed; value: Fixed }[] = [];
     let materialsTotal = ZERO;
     for (const line of plan.lines) {
       const consumed = qty.times(line.factor);
@@ -380,10 +483,11 @@ export class Engine {
     return { materials, materialsTotal, conversion: this.money(qty.times(plan.conversionCost)), versions: plan.versions };
   }
 
-  private completion(event: CompletionEvent, eventId: string, books: Books): EntryDraft {
-    const f = this.flush(event.product, event.qty, event.at);
+  private completion(event: CompletionEvent, eventId: string, books: Books): Draft {
+    const qty = Fixed.from(event.qty);
+    const f = this.flush(event.product, qty, event.at);
     const b = new LineBuilder();
-    const movements: Movement[] = [];
+    const movements: DraftMovement[] = [];
     if (completionIsTrigger(this.trigger)) {
       const relieve = this.trigger === 'purchase-completion-sale' ? Account.materialsInProcess : Account.accountsPayable;
       b.add(Account.finishedGoods, f.materialsTotal.plus(f.conversion));
@@ -392,32 +496,33 @@ export class Engine {
         movements.push(this.materialMove(books, m.material, m.qty.negated()));
       }
       b.cr(Account.conversionCostsAllocated, f.conversion);
-      movements.push(this.productMove(books, event.product, event.qty, f.materialsTotal.plus(f.conversion)));
+      movements.push(this.productMove(books, event.product, qty, f.materialsTotal.plus(f.conversion)));
     } else {
-      movements.push(this.productMove(books, event.product, event.qty, undefined));
+      movements.push(this.productMove(books, event.product, qty, undefined));
     }
     const allocated = completionIsTrigger(this.trigger) ? f.conversion : ZERO;
-    const actual: Actual = { kind: 'completion', product: event.product, qty: event.qty, allocated };
+    const actual: DraftActual = { kind: 'completion', product: event.product, qty, allocated };
     return this.finish(event, eventId, 'completion', b, movements, f.versions, books, actual);
   }
 
-  private sale(event: SaleEvent, eventId: string, books: Books): EntryDraft {
+  private sale(event: SaleEvent, eventId: string, books: Books): Draft {
     const b = new LineBuilder();
-    const movements: Movement[] = [];
-    const f = this.flush(event.product, event.qty, event.at);
+    const movements: DraftMovement[] = [];
+    const qty = Fixed.from(event.qty);
+    const f = this.flush(event.product, qty, event.at);
     if (completionIsTrigger(this.trigger)) {
       const holding = books.products.get(event.product) ?? NO_HOLDING;
-      let relief: Decimal;
-      if (holding.qty.lte(0)) relief = f.materialsTotal.plus(f.conversion);
-      else if (event.qty.eq(holding.qty)) relief = holding.value;
-      else if (event.qty.lt(holding.qty)) relief = this.money(holding.value.times(event.qty).dividedBy(holding.qty));
+      let relief: Fixed;
+      if (holding.qty.sign() <= 0) relief = f.materialsTotal.plus(f.conversion);
+      else if (qty.eq(holding.qty)) relief = holding.value;
+      else if (qty.lt(holding.qty)) relief = holding.value.mulDivRound(qty, holding.qty, this.places);
       else {
-        const extra = this.flush(event.product, event.qty.minus(holding.qty), event.at);
+        const extra = this.flush(event.product, qty.minus(holding.qty), event.at);
         relief = holding.value.plus(extra.materialsTotal).plus(extra.conversion);
       }
       b.add(Account.costOfGoodsSold, relief);
       b.cr(Account.finishedGoods, relief);
-      movements.push(this.productMove(books, event.product, event.qty.negated(), relief.negated()));
+      movements.push(this.productMove(books, event.product, qty.negated(), relief.negated()));
     } else {
       const relieve = this.trigger === 'purchase-sale' ? Account.materialsInProcess : Account.accountsPayable;
       b.add(Account.costOfGoodsSold, f.materialsTotal.plus(f.conversion));
@@ -426,24 +531,25 @@ export class Engine {
         movements.push(this.materialMove(books, m.material, m.qty.negated()));
       }
       b.cr(Account.conversionCostsAllocated, f.conversion);
-      movements.push(this.productMove(books, event.product, event.qty.negated(), undefined));
+      movements.push(this.productMove(books, event.product, qty.negated(), undefined));
     }
     if (event.unitPrice !== undefined) {
-      const revenue = this.money(event.qty.times(event.unitPrice));
+      const revenue = this.money(qty.times(Fixed.from(event.unitPrice)));
       b.add(Account.accountsReceivable, revenue);
       b.cr(Account.salesRevenue, revenue);
     }
-    const actual: Actual = { kind: 'sale', product: event.product, qty: event.qty, conversion: f.conversion };
+    const actual: DraftActual = { kind: 'sale', product: event.product, qty, conversion: f.conversion };
     return this.finish(event, eventId, 'sale', b, movements, f.versions, books, actual);
   }
 
-  private count(event: CountEvent, eventId: string, books: Books): EntryDraft {
+  private count(event: CountEvent, eventId: string, books: Books): Draft {
     const b = new LineBuilder();
+    const counted = Fixed.from(event.qty);
     if (event.material !== undefined) {
       const book = books.materials.get(event.material) ?? ZERO;
-      const diff = event.qty.minus(book);
+      const diff = counted.minus(book);
       const std = this.plant.standardCostAt(event.material, event.at);
-      const amount = this.money(diff.times(std.cost));
+      const amount = this.money(diff.times(this.fixed(std.cost)));
       b.add(purchaseIsTrigger(this.trigger) ? Account.materialsInProcess : Account.accountsPayable, amount);
       b.cr(Account.materialUsageVariance, amount);
       const movements = diff.isZero() ? NO_MOVEMENTS : [this.materialMove(books, event.material, diff)];
@@ -451,15 +557,15 @@ export class Engine {
     }
     const product = event.product!;
     const holding = books.products.get(product) ?? NO_HOLDING;
-    const diff = event.qty.minus(holding.qty);
+    const diff = counted.minus(holding.qty);
     if (!completionIsTrigger(this.trigger)) {
       const movements = diff.isZero() ? NO_MOVEMENTS : [this.productMove(books, product, diff, undefined)];
       return this.finish(event, eventId, 'count', [], movements, NO_VERSIONS, books);
     }
-    let amount: Decimal;
+    let amount: Fixed;
     let versions: EntryVersions = {};
-    if (event.qty.isZero()) amount = holding.value.negated();
-    else if (holding.qty.gt(0)) amount = this.money(diff.times(holding.value).dividedBy(holding.qty));
+    if (counted.isZero()) amount = holding.value.negated();
+    else if (holding.qty.isPositive()) amount = diff.mulDivRound(holding.value, holding.qty, this.places);
     else {
       const f = this.flush(product, diff, event.at);
       amount = f.materialsTotal.plus(f.conversion);
@@ -491,34 +597,37 @@ export class Engine {
    * The close entry's knownAt is the latest knownAt posted so far (a write-off is not known
    * before the invoices it closes).
    */
-  private close(event: LedgerEvent, eventId: string, books: Books): EntryDraft {
+  private close(event: LedgerEvent, eventId: string, books: Books): Draft {
     const control = books.balance(Account.conversionCostsControl);
     const allocatedBalance = books.balance(Account.conversionCostsAllocated);
     const difference = control.plus(allocatedBalance);
     const b = new LineBuilder();
     b.cr(Account.conversionCostsAllocated, allocatedBalance);
     b.cr(Account.conversionCostsControl, control);
-    const movements: Movement[] = [];
-    const weighted: [string, Decimal][] = [];
+    const movements: DraftMovement[] = [];
+    const weighted: [string, Fixed][] = [];
     let fgWeight = ZERO;
     if (this.plant.close === 'prorate' && completionIsTrigger(this.trigger)) {
       for (const [id, p] of books.periodByProduct) {
         const weight = p.allocated.minus(p.sold);
         const held = books.products.get(id);
-        if (weight.gt(0) && held !== undefined && held.qty.gt(0)) {
+        if (weight.isPositive() && held !== undefined && held.qty.isPositive()) {
           weighted.push([id, weight]);
           fgWeight = fgWeight.plus(weight);
         }
       }
     }
-    const cogsWeight = books.periodSold.gt(0) ? books.periodSold : ZERO;
+    const cogsWeight = books.periodSold.isPositive() ? books.periodSold : ZERO;
     if (fgWeight.isZero()) {
       b.add(Account.costOfGoodsSold, difference);
     } else {
-      const [fgPart, cogsPart] = allocate(difference, [fgWeight, cogsWeight], this.places) as [Decimal, Decimal];
+      // allocate (core/decimal) splits so that parts sum exactly; a close is rare, so Decimal here.
+      const split = (total: Fixed, weights: readonly Fixed[]): Fixed[] =>
+        allocate(total.toDecimal(), weights.map((w) => w.toDecimal()), this.places).map((part) => Fixed.from(part));
+      const [fgPart, cogsPart] = split(difference, [fgWeight, cogsWeight]) as [Fixed, Fixed];
       b.add(Account.finishedGoods, fgPart);
       b.add(Account.costOfGoodsSold, cogsPart);
-      const parts = allocate(fgPart, weighted.map(([, w]) => w), this.places);
+      const parts = split(fgPart, weighted.map(([, w]) => w));
       weighted.forEach(([id], i) => {
         const part = parts[i]!;
         if (!part.isZero()) movements.push(this.productMove(books, id, ZERO, part));
@@ -535,18 +644,20 @@ export class Engine {
    * average carrying price, and what is left between cash, fees and carrying value is realised
    * in hedge_gains_losses. Fees go to trading_fees.
    */
-  private hedge(event: HedgeEvent, eventId: string, books: Books): EntryDraft {
+  private hedge(event: HedgeEvent, eventId: string, books: Books): Draft {
     const holding = books.hedges.get(event.instrument) ?? NO_HOLDING;
-    const fee = this.money(event.fee ?? ZERO);
-    const amount = this.money(event.qty.times(event.price));
-    let positionDelta: Decimal;
-    const reduces = !holding.qty.isZero() && holding.qty.isNegative() !== event.qty.isNegative();
+    const qty = Fixed.from(event.qty);
+    const price = Fixed.from(event.price);
+    const fee = event.fee ? this.money(Fixed.from(event.fee)) : ZERO;
+    const amount = this.money(qty.times(price));
+    let positionDelta: Fixed;
+    const reduces = !holding.qty.isZero() && holding.qty.sign() !== qty.sign();
     if (!reduces) positionDelta = amount;
     else {
-      const closing = Decimal.min(event.qty.abs(), holding.qty.abs());
-      const relieved = closing.eq(holding.qty.abs()) ? holding.value : this.money(holding.value.times(closing).dividedBy(holding.qty.abs()));
-      const opening = event.qty.abs().minus(closing);
-      const opened = opening.isZero() ? ZERO : this.money(opening.times(event.price).times(event.qty.isNegative() ? -1 : 1));
+      const closing = Fixed.min(qty.abs(), holding.qty.abs());
+      const relieved = closing.eq(holding.qty.abs()) ? holding.value : holding.value.mulDivRound(closing, holding.qty.abs(), this.places);
+      const opening = qty.abs().minus(closing);
+      const opened = opening.isZero() ? ZERO : this.money(qty.isNegative() ? opening.times(price).negated() : opening.times(price));
       positionDelta = opened.minus(relieved);
     }
     const cashDelta = amount.negated().minus(fee);
@@ -556,13 +667,13 @@ export class Engine {
     b.add(Account.tradingFees, fee);
     b.add(Account.exchangeCash, cashDelta);
     b.add(Account.hedgeGainsLosses, gainLoss);
-    const movements = [this.hedgeMove(books, event.instrument, event.qty, positionDelta)];
+    const movements = [this.hedgeMove(books, event.instrument, qty, positionDelta)];
     return this.finish(event, eventId, 'hedge', b, movements, NO_VERSIONS, books);
   }
 
-  private hedgeMark(event: HedgeMarkEvent, eventId: string, books: Books): EntryDraft {
+  private hedgeMark(event: HedgeMarkEvent, eventId: string, books: Books): Draft {
     const holding = books.hedges.get(event.instrument) ?? NO_HOLDING;
-    const delta = this.money(holding.qty.times(event.price)).minus(holding.value);
+    const delta = this.money(holding.qty.times(Fixed.from(event.price))).minus(holding.value);
     const b = new LineBuilder();
     b.add(Account.hedgePositions, delta);
     b.cr(Account.hedgeGainsLosses, delta);
@@ -570,7 +681,7 @@ export class Engine {
     return this.finish(event, eventId, 'hedge-mark', b, movements, NO_VERSIONS, books);
   }
 
-  private reverse(event: LedgerEvent & { type: 'reverse' }, eventId: string, books: Books, ctx: EngineContext): EntryDraft[] {
+  private reverse(event: LedgerEvent & { type: 'reverse' }, eventId: string, books: Books, ctx: EngineContext): Draft[] {
     const where: Where = { ...(event.source ?? {}), field: 'of' };
     const originals = ctx.entriesOf(event.of);
     if (originals.length === 0) throw new InputError(`reversal of unknown event ${JSON.stringify(event.of)}`, where);
@@ -578,7 +689,7 @@ export class Engine {
     if (originals.some((e) => ctx.isReversed(e.seq))) throw new InputError(`event ${JSON.stringify(event.of)} is already reversed`, where);
     // Movements are applied one original entry at a time so that `after` stays exact.
     const work = books.clone();
-    const drafts: EntryDraft[] = [];
+    const drafts: Draft[] = [];
     for (const original of originals) {
       const lines = original.lines.map((l) => ({ account: l.account, debit: l.credit, credit: l.debit }));
       const movements = original.movements.map((m) => {
@@ -589,19 +700,19 @@ export class Engine {
       });
       const draft = this.finish(event, eventId, 'reverse', lines, movements, original.versions, work, negateActual(original.actual), original.seq);
       drafts.push(draft);
-      work.apply({ ...draft, seq: 0, hash: '', prevHash: '' });
+      work.apply(draft);
     }
     return drafts;
   }
 
-  private materialMove(books: Books, id: string, qty: Decimal): Movement {
+  private materialMove(books: Books, id: string, qty: Fixed): DraftMovement {
     return { kind: 'material', id, qty, after: (books.materials.get(id) ?? ZERO).plus(qty) };
   }
-  private productMove(books: Books, id: string, qty: Decimal, value: Decimal | undefined): Movement {
+  private productMove(books: Books, id: string, qty: Fixed, value: Fixed | undefined): DraftMovement {
     const after = (books.products.get(id) ?? NO_HOLDING).qty.plus(qty);
     return value === undefined ? { kind: 'product', id, qty, after } : { kind: 'product', id, qty, after, value };
   }
-  private hedgeMove(books: Books, id: string, qty: Decimal, value: Decimal): Movement {
+  private hedgeMove(books: Books, id: string, qty: Fixed, value: Fixed): DraftMovement {
     return { kind: 'hedge', id, qty, after: (books.hedges.get(id) ?? NO_HOLDING).qty.plus(qty), value };
   }
 
@@ -610,14 +721,14 @@ export class Engine {
     event: LedgerEvent,
     eventId: string,
     eventType: EntryType,
-    lines: LineBuilder | JournalLine[],
-    movements: readonly Movement[],
+    lines: LineBuilder | DraftLine[],
+    movements: readonly DraftMovement[],
     versions: EntryVersions,
     books: Books,
-    actual?: Actual,
+    actual?: DraftActual,
     reverses?: number,
-  ): EntryDraft {
-    let list: JournalLine[];
+  ): Draft {
+    let list: DraftLine[];
     if (lines instanceof LineBuilder) {
       if (!lines.debits.eq(lines.credits)) {
         throw new ProcuraError(ErrorCode.internal, `entry for ${eventId} does not balance: debits ${lines.debits.toFixed()}, credits ${lines.credits.toFixed()}`, event.source ?? {});
@@ -626,7 +737,7 @@ export class Engine {
     } else list = lines; // reversal: the swapped lines of a balanced entry
     let flags: string[] | undefined;
     for (const m of movements) {
-      if (m.kind === 'hedge' || !m.qty.lt(0) || !m.after.lt(0)) continue;
+      if (m.kind === 'hedge' || !m.qty.isNegative() || !m.after.isNegative()) continue;
       const before = m.after.minus(m.qty);
       const short = m.after.negated();
       const message = `${m.kind} ${m.id} short ${short.toFixed()} (book ${before.toFixed()}, needed ${m.qty.negated().toFixed()})`;
@@ -639,7 +750,7 @@ export class Engine {
       }
       (flags ??= []).push(`negative-stock: ${message}`);
     }
-    const draft: { -readonly [K in keyof EntryDraft]: EntryDraft[K] } = {
+    const draft: { -readonly [K in keyof Draft]: Draft[K] } = {
       eventId,
       eventType,
       at: event.at,
@@ -658,7 +769,7 @@ export class Engine {
   }
 }
 
-function negateActual(actual: Actual | undefined): Actual | undefined {
+function negateActual(actual: DraftActual | undefined): DraftActual | undefined {
   if (!actual) return undefined;
   switch (actual.kind) {
     case 'purchase':
@@ -673,9 +784,9 @@ function negateActual(actual: Actual | undefined): Actual | undefined {
 }
 
 /** Merges lines of the same account and side (a BOM of several materials credits RIP once per material otherwise). */
-function mergeLines(lines: JournalLine[]): JournalLine[] {
+function mergeLines(lines: DraftLine[]): DraftLine[] {
   if (lines.length <= 3) return lines;
-  const merged: JournalLine[] = [];
+  const merged: DraftLine[] = [];
   for (const line of lines) {
     const same = merged.findIndex((m) => m.account === line.account && m.debit.isZero() === line.debit.isZero());
     if (same < 0) merged.push(line);

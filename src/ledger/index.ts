@@ -65,6 +65,7 @@ export {
 } from './journal.js';
 export { SqliteStore, STORE_FORMAT, type SqliteStoreOptions } from './sqlite-store.js';
 export { MemoryStore } from './memory-store.js';
+export { ColumnarJournal, JournalTables } from './columnar-journal.js';
 export {
   asyncStore,
   readSync,
@@ -84,7 +85,7 @@ export {
   type StoreReader,
   type StoreWriter,
 } from './store.js';
-export { Books, Engine, type Holding, type BooksSnapshot } from './engine.js';
+export { Books, Engine, draftOf, type Holding, type BooksSnapshot, type Draft, type DraftLine, type DraftMovement, type DraftActual, type PostedDraft } from './engine.js';
 export {
   Ledger,
   AsOfCursor,

@@ -10,7 +10,8 @@ import { ConfigError, InputError, ProcuraError, ErrorCode } from '../core/errors
 import { sha256Hex } from '../core/hash.js';
 import { formatDate, formatTime, type EpochMs } from '../core/time.js';
 import { compareAccounts } from './accounts.js';
-import { Books, Engine, type BooksSnapshot, type Holding } from './engine.js';
+import { ColumnarJournal, JournalTables } from './columnar-journal.js';
+import { Books, Engine, draftOf, type BooksSnapshot, type Draft, type PostedDraft } from './engine.js';
 import { eventDigest, type LedgerEvent } from './events.js';
 import { entryBody, entryHash, eventRecordHash, GENESIS_HASH, type EntryDraft, type EventRecord, type JournalEntry } from './journal.js';
 import { MemoryStore } from './memory-store.js';
@@ -127,6 +128,8 @@ export class Ledger {
   private readonly syncStore: SyncLedgerStore | undefined;
   private readonly asyncStoreRef: LedgerStore | undefined;
   private books: Books;
+  /** Strings and version objects of this ledger's batches. */
+  private readonly tables = new JournalTables();
   /** The head this ledger last read or wrote (seq and events; the hash is not needed to notice a move). */
   private seen: { seq: number; events: number };
   private readonly engine: Engine;
@@ -225,11 +228,11 @@ export class Ledger {
       if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
       const lookups: Lookups = { digests: w.eventDigests(idsOf(events)), originals: w.entriesOfEvents(reversalTargets(events)) };
       const composed = this.compose(state, events, source, lookups);
-      if (composed.batch.entries.length > 0) w.append(composed.batch);
+      if (composed.batch.entries.size > 0) w.append(composed.batch);
       return composed;
     });
     this.books = composed.books;
-    this.seen = { seq: this.seen.seq + composed.batch.entries.length, events: this.seen.events + composed.batch.events.length };
+    this.seen = { seq: this.seen.seq + composed.batch.entries.size, events: this.seen.events + composed.batch.eventCount };
     return composed.result;
   }
 
@@ -252,51 +255,56 @@ export class Ledger {
       if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
       const lookups: Lookups = { digests: await w.eventDigests(idsOf(events)), originals: await w.entriesOfEvents(reversalTargets(events)) };
       const composed = this.compose(state, events, source, lookups);
-      if (composed.batch.entries.length > 0) await w.append(composed.batch);
+      if (composed.batch.entries.size > 0) await w.append(composed.batch);
       return composed;
     });
     this.books = composed.books;
-    this.seen = { seq: this.seen.seq + composed.batch.entries.length, events: this.seen.events + composed.batch.events.length };
+    this.seen = { seq: this.seen.seq + composed.batch.entries.size, events: this.seen.events + composed.batch.eventCount };
     return composed.result;
   }
 
-  /** Computes a posting against the books (not touching the store); throws on the first bad event. */
+  /**
+   * Computes a posting against the books, into a columnar batch (not touching the store);
+   * throws on the first bad event.
+   */
   private compose(state: StoreState, events: readonly LedgerEvent[], source: PostSource | undefined, lookups: Lookups): Composed {
     const books = this.books.clone();
     const engine = this.engine;
+    const store = this.syncStore;
+    const batch = new ColumnarJournal(state.head.seq + 1, store instanceof MemoryStore ? store.tables : this.tables);
     const pendingIds = new Map<string, string>();
     const pendingReversed = new Set<number>();
     let postedEvents = 0;
     const skipped: string[] = [];
-    const fresh: JournalEntry[] = [];
-    const flagged: JournalEntry[] = [];
-    const records: EventRecord[] = [];
-    let seq = state.head.seq;
+    const flaggedAt: number[] = [];
+    // Entries of this posting that a reversal in it names (rare): kept as drafts.
+    const targets = new Set(reversalTargets(events));
+    const kept = new Map<string, PostedDraft[]>();
+    const stored = new Map<string, PostedDraft[]>();
+    const storedReversed = new Set<number>();
+    for (const [id, list] of lookups.originals) {
+      stored.set(id, list.map((l) => draftOf(l.entry)));
+      for (const l of list) if (l.reversed) storedReversed.add(l.entry.seq);
+    }
     let eventCount = state.head.events;
     const ctx = {
       plant: this.plant,
-      entriesOf: (id: string): readonly JournalEntry[] => {
-        const stored = lookups.originals.get(id);
-        if (stored && stored.length > 0) return stored.map((l) => l.entry);
-        // Reversal of an event in the same posting (rare): its entries are contiguous in `fresh`.
-        const last = fresh.findLastIndex((e) => e.eventId === id);
-        if (last < 0) return [];
-        let first = last;
-        while (first > 0 && fresh[first - 1]!.eventId === id) first -= 1;
-        return fresh.slice(first, last + 1);
+      entriesOf: (id: string): readonly PostedDraft[] => {
+        const found = stored.get(id);
+        return found && found.length > 0 ? found : (kept.get(id) ?? []);
       },
-      isReversed: (s: number): boolean => pendingReversed.has(s) || [...lookups.originals.values()].some((list) => list.some((l) => l.entry.seq === s && l.reversed)),
+      isReversed: (seq: number): boolean => pendingReversed.has(seq) || storedReversed.has(seq),
     };
-    const append = (draft: EntryDraft): void => {
-      const entry = draft as { -readonly [K in keyof JournalEntry]: JournalEntry[K] };
-      seq += 1;
-      entry.seq = seq;
-      entry.hash = '';
-      entry.prevHash = '';
-      books.apply(entry);
-      fresh.push(entry);
-      if (entry.reverses !== undefined) pendingReversed.add(entry.reverses);
-      if (entry.flags) flagged.push(entry);
+    const append = (draft: Draft): void => {
+      books.apply(draft);
+      const i = batch.push(draft);
+      if (draft.reverses !== undefined) pendingReversed.add(draft.reverses);
+      if (draft.flags) flaggedAt.push(i);
+      if (targets.size > 0 && targets.has(draft.eventId)) {
+        const list = kept.get(draft.eventId) ?? [];
+        list.push({ ...draft, seq: batch.seqOf(i) });
+        kept.set(draft.eventId, list);
+      }
     };
     const onProgress = source?.onProgress;
     let done = 0;
@@ -327,33 +335,36 @@ export class Ledger {
       eventCount += 1;
       postedEvents += 1;
       const eventId = event.id ?? `#${eventCount}`;
+      const first = batch.size;
       for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
       if (digest !== undefined) pendingIds.set(eventId, digest);
-      records.push({ id: eventId, type: event.type, at: event.at, knownAt: event.knownAt, digest: digest ?? '', ...(event.source ? { source: event.source } : {}) });
+      batch.recordEvent(eventId, digest ?? '', event.knownAt, first);
     }
-    const newPlant = fresh.length > 0 && state.plant?.hash !== this.plant.hash;
-    if (newPlant) (fresh[0] as { plantHash?: string }).plantHash = this.plant.hash;
-    const batch: PostingBatch = {
-      entries: fresh,
-      events: records,
+    const newPlant = batch.size > 0 && state.plant?.hash !== this.plant.hash;
+    if (newPlant) batch.setPlantHash(0, this.plant.hash);
+    const composedBatch: PostingBatch = {
+      entries: batch,
+      eventCount: postedEvents,
       ...(newPlant ? { plant: { hash: this.plant.hash, file: this.plant.file, text: this.plant.text } } : {}),
       trigger: this.plant.trigger,
       currency: this.plant.currency,
       verified: state.head,
       books: () => books.toSnapshot(),
     };
-    const store = this.syncStore;
-    const last = seq;
+    // What the caller reads back: from the memory store's journal (hashes computed there, on
+    // demand) or from the batch a durable store has sealed.
+    const read = (i: number): JournalEntry => (store instanceof MemoryStore ? store.journal.entry(batch.firstSeq - 1 + i) : batch.entry(i));
     const result: PostResult = {
       posted: postedEvents,
       skipped,
-      flagged,
+      get flagged(): readonly JournalEntry[] {
+        return flaggedAt.map(read);
+      },
       get entries(): readonly JournalEntry[] {
-        if (store instanceof MemoryStore) store.seal(last); // hashes are filled lazily in memory
-        return fresh;
+        return Array.from({ length: batch.size }, (_, i) => read(i));
       },
     };
-    return { batch, books, result };
+    return { batch: composedBatch, books, result };
   }
 
   /** Refuses a plant that conflicts with the store (another trigger or currency, a backdated revision): exit 2, naming the plant line. */
@@ -403,7 +414,7 @@ export class Ledger {
   *entriesAfter(seq: number): Iterable<JournalEntry> {
     const store = this.requireSync();
     if (store instanceof MemoryStore) {
-      yield* store.entriesFrom(seq + 1);
+      for (let next = seq + 1; next <= store.size; next += 1) yield store.entry(next)!;
       return;
     }
     // A small first page: callers such as the cost feed often stop after a few entries.
@@ -428,7 +439,7 @@ export class Ledger {
     const out = new Map<string, Decimal>();
     if (opts.at === undefined && opts.knownAt === undefined) {
       this.refresh();
-      for (const [account, value] of this.books.balances) out.set(account, value);
+      for (const [account, value] of this.books.balances) out.set(account, value.toDecimal());
     } else {
       for (const entry of this.entriesAfter(0)) {
         if (!visible(entry, opts)) continue;
@@ -442,7 +453,12 @@ export class Ledger {
   quantities(opts: AsOf = {}): Quantities {
     if (opts.at === undefined && opts.knownAt === undefined) {
       this.refresh();
-      return quantitiesOf(this.books.materials, this.books.products, this.books.hedges);
+      const books = this.books;
+      return {
+        materials: new Map([...books.materials].map(([id, q]) => [id, q.toDecimal()])),
+        products: new Map([...books.products].map(([id, h]) => [id, h.qty.toDecimal()])),
+        hedges: new Map([...books.hedges].map(([id, h]) => [id, { qty: h.qty.toDecimal(), carryingValue: h.value.toDecimal() }])),
+      };
     }
     const cursor = new Accumulator();
     for (const entry of this.entriesAfter(0)) if (visible(entry, opts)) cursor.apply(entry);
@@ -720,7 +736,7 @@ class Verifier {
       this.qty.set(key, after);
       if (m.kind !== 'hedge' && after.lt(0) && m.qty.lt(0) && !e.flags) return fail(`${name}: ${m.kind} ${m.id} below zero (${after.toFixed()}) in an unflagged entry`);
     }
-    this.books.apply(e);
+    this.books.apply(draftOf(e));
     return true;
   }
 
@@ -750,7 +766,7 @@ class Verifier {
       if (at !== expect.hash) return fail(`entry ${expect.seq} has hash ${at ?? '?'}, the expected head says ${expect.hash}: the chain was rewritten`);
     }
     let trial = ZERO;
-    for (const value of this.books.balances.values()) trial = trial.plus(value);
+    for (const value of this.books.balances.values()) trial = trial.plus(value.toDecimal());
     if (!trial.isZero()) return fail(`trial balance is ${trial.toFixed()}, not zero`);
     return this.result();
   }
@@ -773,7 +789,13 @@ function sortAccounts(map: Map<string, Decimal>): Map<string, Decimal> {
   return new Map([...map.entries()].sort((a, b) => compareAccounts(a[0], b[0])));
 }
 
-function quantitiesOf(materials: ReadonlyMap<string, Decimal>, products: ReadonlyMap<string, Holding>, hedges: ReadonlyMap<string, Holding>): Quantities {
+/** Quantity and carrying value in decimal.js values (reads filtered by time). */
+interface DecimalHolding {
+  readonly qty: Decimal;
+  readonly value: Decimal;
+}
+
+function quantitiesOf(materials: ReadonlyMap<string, Decimal>, products: ReadonlyMap<string, DecimalHolding>, hedges: ReadonlyMap<string, DecimalHolding>): Quantities {
   return {
     materials: new Map(materials),
     products: new Map([...products].map(([id, h]) => [id, h.qty])),
@@ -785,8 +807,8 @@ function quantitiesOf(materials: ReadonlyMap<string, Decimal>, products: Readonl
 class Accumulator {
   readonly balances = new Map<string, Decimal>();
   readonly materials = new Map<string, Decimal>();
-  readonly products = new Map<string, Holding>();
-  readonly hedges = new Map<string, Holding>();
+  readonly products = new Map<string, DecimalHolding>();
+  readonly hedges = new Map<string, DecimalHolding>();
   apply(e: JournalEntry): void {
     for (const l of e.lines) this.balances.set(l.account, (this.balances.get(l.account) ?? ZERO).plus(l.debit).minus(l.credit));
     for (const m of e.movements) {

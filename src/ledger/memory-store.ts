@@ -1,22 +1,21 @@
 /**
- * The in-memory store engine: pure, no I/O, for replay and backtests. Hashes are filled
- * lazily, the first time an entry is read with its hash or the chain is verified, so a
- * backtest that never asks for them never pays for sealing; the chain is the one a durable
- * store would write for the same entries.
+ * The in-memory store engine: pure, no I/O, for replay and backtests. Entries live in one
+ * columnar journal (columnar-journal.ts). Hashes are computed lazily, the first time an entry
+ * is read with its hash or the chain is verified, so a backtest that never asks for them never
+ * pays for sealing; the chain is the one a durable store writes for the same entries.
  */
 import { ProcuraError, ErrorCode } from '../core/errors.js';
+import { ColumnarJournal, JournalTables } from './columnar-journal.js';
 import type { BooksSnapshot } from './engine.js';
-import { entryBody, entryHash, eventRecordHash, GENESIS_HASH, type EventRecord, type JournalEntry } from './journal.js';
+import { eventRecordHash, GENESIS_HASH, type JournalEntry } from './journal.js';
 import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from './store.js';
-
-type MutableEntry = { -readonly [K in keyof JournalEntry]: JournalEntry[K] };
 
 interface Mark {
   entries: number;
   events: number;
   plants: number;
   reversed: number[];
-  verified: ChainHead;
+  ids: string[];
   books: (() => BooksSnapshot) | undefined;
   meta: { trigger?: string; currency?: string };
 }
@@ -24,21 +23,20 @@ interface Mark {
 /** The memory engine of the store contract (see store.ts). */
 export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   readonly name = 'memory';
-  private readonly list: MutableEntry[] = [];
-  private readonly records: EventRecord[] = [];
-  private readonly eventHashes: string[] = [];
-  /** Index of the first entry of each event id (an event's entries are contiguous). */
+  /** Every entry. Batches built with these tables append without renumbering strings. */
+  readonly journal = new ColumnarJournal(1, new JournalTables());
+  private events = 0;
+  /** Seq of the first entry of each event posted with an id (an event's entries are contiguous). */
   private readonly firstOfEvent = new Map<string, number>();
-  private readonly digests = new Map<string, string>();
   private readonly reversed = new Set<number>();
   private readonly plantVersions: StoredPlantVersion[] = [];
-  private verifiedMark: ChainHead = { seq: 0, hash: GENESIS_HASH, events: 0 };
   private lastBooks: (() => BooksSnapshot) | undefined;
   private meta: { trigger?: string; currency?: string } = {};
-  private sealed = 0;
-  /** Index in `records` of the event of the last sealed entry (-1 before any event). */
-  private sealedEvent = -1;
   private open: Mark | undefined;
+
+  get tables(): JournalTables {
+    return this.journal.tables;
+  }
 
   beginRead(): this {
     return this.begin();
@@ -48,15 +46,7 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   }
   private begin(): this {
     if (this.open) throw new Error('memory store: a transaction is already open');
-    this.open = {
-      entries: this.list.length,
-      events: this.records.length,
-      plants: this.plantVersions.length,
-      reversed: [],
-      verified: this.verifiedMark,
-      books: this.lastBooks,
-      meta: this.meta,
-    };
+    this.open = { entries: this.journal.size, events: this.events, plants: this.plantVersions.length, reversed: [], ids: [], books: this.lastBooks, meta: this.meta };
     return this;
   }
   commit(): void {
@@ -65,23 +55,16 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   rollback(): void {
     const m = this.open;
     if (!m) return;
-    for (let i = m.entries; i < this.list.length; i += 1) {
-      const id = this.list[i]!.eventId;
-      if (this.firstOfEvent.get(id) === i) this.firstOfEvent.delete(id);
+    this.journal.truncate(m.entries);
+    for (const id of m.ids) {
+      this.firstOfEvent.delete(id);
+      this.journal.digests.delete(id);
     }
-    for (let i = m.events; i < this.records.length; i += 1) this.digests.delete(this.records[i]!.id);
     for (const seq of m.reversed) this.reversed.delete(seq);
-    this.list.length = m.entries;
-    this.records.length = m.events;
-    this.eventHashes.length = Math.min(this.eventHashes.length, m.events);
+    this.events = m.events;
     this.plantVersions.length = m.plants;
-    this.verifiedMark = m.verified;
     this.lastBooks = m.books;
     this.meta = m.meta;
-    if (this.sealed > m.entries) {
-      this.sealed = m.entries;
-      this.sealedEvent = this.eventIndexOf(m.entries - 1);
-    }
     this.open = undefined;
   }
   close(): void {
@@ -90,23 +73,33 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
 
   /** Number of entries. */
   get size(): number {
-    return this.list.length;
+    return this.journal.size;
   }
 
   state(): StoreState {
     const plant = this.plantVersions[this.plantVersions.length - 1];
+    const head = this.head();
     return {
-      head: this.head(),
-      verified: this.verifiedMark,
+      head,
+      // Nothing outside this process can change a memory store: its whole chain counts as checked.
+      verified: head,
       ...(this.meta.trigger !== undefined ? { trigger: this.meta.trigger } : {}),
       ...(this.meta.currency !== undefined ? { currency: this.meta.currency } : {}),
       ...(plant ? { plant } : {}),
     };
   }
+  /** The head, its hash computed only if someone reads it. */
   private head(): ChainHead {
-    const n = this.list.length;
-    if (n > 0) this.seal(n);
-    return { seq: n, hash: n > 0 ? this.list[n - 1]!.hash : GENESIS_HASH, events: this.records.length };
+    const journal = this.journal;
+    const seq = journal.size;
+    const events = this.events;
+    return {
+      seq,
+      events,
+      get hash(): string {
+        return seq === 0 ? GENESIS_HASH : journal.hashOf(seq - 1);
+      },
+    };
   }
   books(): BooksSnapshot | undefined {
     return this.lastBooks?.();
@@ -114,7 +107,7 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   eventDigests(ids: readonly string[]): Map<string, string> {
     const out = new Map<string, string>();
     for (const id of ids) {
-      const digest = this.digests.get(id);
+      const digest = this.journal.digests.get(id);
       if (digest !== undefined) out.set(id, digest);
     }
     return out;
@@ -122,104 +115,75 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   entriesOfEvents(ids: readonly string[]): Map<string, EntryLookup[]> {
     const out = new Map<string, EntryLookup[]>();
     for (const id of ids) {
-      const first = this.firstOfEvent.get(id);
+      const first = id.startsWith('#') ? this.scanFor(id) : this.firstOfEvent.get(id);
       if (first === undefined) continue;
-      let end = first;
-      while (end < this.list.length && this.list[end]!.eventId === id) end += 1;
-      this.seal(end);
-      out.set(id, this.list.slice(first, end).map((entry) => ({ entry, reversed: this.reversed.has(entry.seq) })));
+      const list: EntryLookup[] = [];
+      for (let i = first - 1; i < this.journal.size && this.journal.eventIdOf(i) === id; i += 1) {
+        list.push({ entry: this.journal.entry(i), reversed: this.reversed.has(i + 1) });
+      }
+      out.set(id, list);
     }
     return out;
   }
+  /** Events posted without an id are not indexed (reversing them by `#n` is rare): found by scanning. */
+  private scanFor(id: string): number | undefined {
+    for (let i = 0; i < this.journal.size; i += 1) if (this.journal.eventIdOf(i) === id) return i + 1;
+    return undefined;
+  }
   *scanEntries(from: number, to = Infinity): Iterable<JournalEntry> {
-    const end = Math.min(to, this.list.length);
-    this.seal(end);
-    for (let seq = Math.max(1, from); seq <= end; seq += 1) yield this.list[seq - 1]!;
+    const end = Math.min(to, this.journal.size);
+    for (let seq = Math.max(1, from); seq <= end; seq += 1) yield this.journal.entry(seq - 1);
   }
-  /** Entries without sealing (reads that never look at hashes: backtests, the cost feed). */
-  *entriesFrom(from: number): Iterable<JournalEntry> {
-    for (let seq = Math.max(1, from); seq <= this.list.length; seq += 1) yield this.list[seq - 1]!;
-  }
-  /** One entry without sealing, or undefined. */
+  /** One entry, or undefined (its hashes are computed only if read). */
   entry(seq: number): JournalEntry | undefined {
-    return this.list[seq - 1];
+    return seq >= 1 && seq <= this.journal.size ? this.journal.entry(seq - 1) : undefined;
   }
   *scanEvents(from = 1): Iterable<StoredEvent> {
-    for (let i = Math.max(1, from) - 1; i < this.records.length; i += 1) yield { ...this.records[i]!, seq: i + 1, hash: this.eventHash(i) };
+    let seq = 0;
+    for (const record of this.journal.eventRecords()) {
+      seq += 1;
+      if (seq >= from) yield { ...record, seq, hash: eventRecordHash(record) };
+    }
   }
   plants(): StoredPlantVersion[] {
     return [...this.plantVersions];
   }
 
   append(batch: PostingBatch): ChainHead {
-    const first = batch.entries[0];
-    if (first !== undefined && first.seq !== this.list.length + 1) {
-      throw new ProcuraError(ErrorCode.store, `batch starts at seq ${first.seq}, the store's head is ${this.list.length}`, { file: this.name });
+    const entries = batch.entries;
+    if (entries.size > 0 && entries.firstSeq !== this.journal.size + 1) {
+      throw new ProcuraError(ErrorCode.store, `batch starts at seq ${entries.firstSeq}, the store's head is ${this.journal.size}`, { file: this.name });
     }
-    if (batch.plant && first) this.plantVersions.push({ ...batch.plant, firstEntry: first.seq });
+    if (entries.size === 0) return this.head();
+    const base = this.journal.size;
+    if (batch.plant) this.plantVersions.push({ ...batch.plant, firstEntry: entries.firstSeq });
     if (this.meta.trigger === undefined) this.meta = { trigger: batch.trigger, currency: batch.currency };
-    for (const record of batch.events) {
-      this.records.push(record);
-      if (record.digest) this.digests.set(record.id, record.digest);
-    }
-    let previous = this.list.length > 0 ? this.list[this.list.length - 1]!.eventId : undefined;
-    for (const entry of batch.entries as MutableEntry[]) {
-      if (entry.eventId !== previous) {
-        this.firstOfEvent.set(entry.eventId, this.list.length);
-        previous = entry.eventId;
+    this.journal.appendJournal(entries);
+    for (let i = 0; i < entries.size; i += 1) {
+      const reverses = entries.reversesOf(i);
+      if (reverses !== undefined) {
+        this.reversed.add(reverses);
+        this.open?.reversed.push(reverses);
       }
-      if (entry.reverses !== undefined) {
-        this.reversed.add(entry.reverses);
-        this.open?.reversed.push(entry.reverses);
-      }
-      this.list.push(entry);
     }
-    this.verifiedMark = batch.verified;
+    for (const id of entries.digests.keys()) {
+      if (this.firstOfEvent.has(id)) continue;
+      this.open?.ids.push(id);
+    }
+    // Index the first entry of each event posted with an id.
+    for (let i = 0; i < entries.size; i += 1) {
+      if (entries.sameEvent(i) || entries.eventTypeOf(i) === 'revaluation') continue;
+      const id = entries.eventIdOf(i);
+      if (id.charCodeAt(0) === 35 /* # */) continue;
+      this.firstOfEvent.set(id, base + i + 1);
+    }
+    this.events += batch.eventCount;
     this.lastBooks = batch.books;
-    return { seq: this.list.length, hash: '', events: this.records.length };
+    return this.head();
   }
 
-  /** Fills eventHash, hash and prevHash of entries below seq `upTo` (inclusive). */
+  /** Computes hashes up to seq `upTo` (inclusive). */
   seal(upTo: number): void {
-    if (upTo <= this.sealed) return;
-    let eventIndex = this.sealedEvent;
-    let eventId = this.sealed > 0 ? this.list[this.sealed - 1]!.eventId : undefined;
-    for (let i = this.sealed; i < upTo; i += 1) {
-      const entry = this.list[i]!;
-      if (entry.eventType !== 'revaluation') {
-        if (entry.eventId !== eventId) {
-          eventIndex += 1;
-          eventId = entry.eventId;
-        }
-        entry.eventHash = this.eventHash(eventIndex);
-      }
-      const prevHash = i === 0 ? GENESIS_HASH : this.list[i - 1]!.hash;
-      entry.prevHash = prevHash;
-      entry.hash = entryHash(entryBody(entry), prevHash);
-    }
-    this.sealed = upTo;
-    this.sealedEvent = eventIndex;
-  }
-  /** Index in `records` of the event of entry i (-1 for revaluations before any event). */
-  private eventIndexOf(i: number): number {
-    let events = 0;
-    let eventId: string | undefined;
-    for (let k = 0; k <= i; k += 1) {
-      const e = this.list[k]!;
-      if (e.eventType === 'revaluation') continue;
-      if (e.eventId !== eventId) {
-        events += 1;
-        eventId = e.eventId;
-      }
-    }
-    return events - 1;
-  }
-  private eventHash(i: number): string {
-    let hash = this.eventHashes[i];
-    if (hash === undefined) {
-      hash = eventRecordHash(this.records[i]!);
-      this.eventHashes[i] = hash;
-    }
-    return hash;
+    this.journal.seal(upTo);
   }
 }

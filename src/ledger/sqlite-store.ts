@@ -11,7 +11,7 @@
 import Database from 'better-sqlite3';
 import { ProcuraError, ErrorCode } from '../core/errors.js';
 import type { BooksSnapshot } from './engine.js';
-import { entryBody, entryFromBody, entryHash, eventRecordHash, GENESIS_HASH, type JournalEntry } from './journal.js';
+import { entryFromBody, entryHash, eventRecordHash, GENESIS_HASH, type JournalEntry } from './journal.js';
 import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from './store.js';
 
 /** The store layout this code writes; a store without it was written by an earlier procura. */
@@ -119,8 +119,6 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
         .raw(),
       entries: db.prepare('SELECT seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash FROM entries WHERE seq >= ? AND seq <= ? ORDER BY seq LIMIT ?').raw(),
       events: db.prepare('SELECT seq, id, type, at, known_at, digest, file, line, hash FROM events WHERE seq >= ? ORDER BY seq LIMIT ?').raw(),
-      insertEntry: db.prepare('INSERT INTO entries (seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      insertEvent: db.prepare('INSERT INTO events (seq, id, type, at, known_at, digest, file, line, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     };
   }
 
@@ -223,43 +221,50 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
     return (this.statements.plants.all() as { hash: string; file: string; text: string; first_entry: number }[]).map((p) => ({ hash: p.hash, file: p.file, text: p.text, firstEntry: p.first_entry }));
   }
 
-  /** Writes a posting: plant version, event records, entries (hashed here, chained from the head) and the checkpoint. */
+  /**
+   * Writes a posting: plant version, event records, entries (hashed here from the batch's
+   * columns, chained from the head) and the checkpoint. Rows go in multi-row INSERTs of up to
+   * ROWS_PER_INSERT rows, without an object per entry.
+   */
   append(batch: PostingBatch): ChainHead {
     const state = this.state();
-    const first = batch.entries[0];
-    if (!first) return state.head;
-    if (first.seq !== state.head.seq + 1) {
-      throw new ProcuraError(ErrorCode.store, `batch starts at seq ${first.seq}, the store's head is ${state.head.seq}`, { file: this.name });
+    const entries = batch.entries;
+    const n = entries.size;
+    if (n === 0) return state.head;
+    if (entries.firstSeq !== state.head.seq + 1) {
+      throw new ProcuraError(ErrorCode.store, `batch starts at seq ${entries.firstSeq}, the store's head is ${state.head.seq}`, { file: this.name });
     }
     const s = this.statements;
     s.setMeta.run('format', STORE_FORMAT);
     s.setMeta.run('trigger', batch.trigger);
     s.setMeta.run('currency', batch.currency);
-    if (batch.plant) s.insertPlant.run(batch.plant.hash, batch.plant.file, batch.plant.text, first.seq);
-    const eventHashes = new Map<string, string>();
+    if (batch.plant) s.insertPlant.run(batch.plant.hash, batch.plant.file, batch.plant.text, entries.firstSeq);
+    const entryRows = new RowBuffer(this.db, 'entries (seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash)', 9);
+    const eventRows = new RowBuffer(this.db, 'events (seq, id, type, at, known_at, digest, file, line, hash)', 9);
     let events = state.head.events;
-    for (const record of batch.events) {
-      const hash = eventRecordHash(record);
-      eventHashes.set(record.id, hash);
-      events += 1;
-      s.insertEvent.run(events, record.id, record.type, record.at, record.knownAt, record.digest, record.source?.file ?? null, record.source?.line ?? null, hash);
-    }
     let prevHash = state.head.hash;
-    for (const e of batch.entries as { -readonly [K in keyof JournalEntry]: JournalEntry[K] }[]) {
-      if (e.eventType !== 'revaluation') {
-        const hash = eventHashes.get(e.eventId);
-        if (hash === undefined) throw new ProcuraError(ErrorCode.internal, `entry ${e.seq} names event ${e.eventId}, which is not in its batch`, { file: this.name });
-        e.eventHash = hash;
+    let eventHash: string | undefined;
+    for (let i = 0; i < n; i += 1) {
+      const type = entries.eventTypeOf(i);
+      if (type === 'revaluation') eventHash = undefined;
+      else if (!entries.sameEvent(i) || eventHash === undefined) {
+        const record = entries.eventRecordOf(i);
+        eventHash = eventRecordHash(record);
+        events += 1;
+        eventRows.add(events, record.id, record.type, record.at, record.knownAt, record.digest, record.source?.file ?? null, record.source?.line ?? null, eventHash);
       }
-      e.prevHash = prevHash;
-      const body = entryBody(e);
-      e.hash = entryHash(body, prevHash);
-      s.insertEntry.run(e.seq, e.eventId, e.eventType, e.at, e.knownAt, e.reverses ?? null, body, e.hash, prevHash);
-      prevHash = e.hash;
+      const body = entries.body(i, eventHash);
+      const hash = entryHash(body, prevHash);
+      entries.setSealed(i, eventHash, hash);
+      entryRows.add(entries.seqOf(i), entries.eventIdOf(i), type, entries.atOf(i), entries.knownAtOf(i), entries.reversesOf(i) ?? null, body, hash, prevHash);
+      prevHash = hash;
     }
-    const last = batch.entries[batch.entries.length - 1]!;
-    s.insertCheckpoint.run(last.seq, last.hash, events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books()));
-    return { seq: last.seq, hash: last.hash, events };
+    eventRows.flush();
+    entryRows.flush();
+    if (events - state.head.events !== batch.eventCount) throw new ProcuraError(ErrorCode.internal, `batch has ${batch.eventCount} events, its entries name ${events - state.head.events}`, { file: this.name });
+    const last = entries.seqOf(n - 1);
+    s.insertCheckpoint.run(last, prevHash, events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books()));
+    return { seq: last, hash: prevHash, events };
   }
 
   private decode(row: EntryRow): JournalEntry {
@@ -275,6 +280,54 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
       throw new ProcuraError(ErrorCode.verify, `entry ${seq}: stored columns disagree with its body`, { file: this.name });
     }
     return entry;
+  }
+}
+
+/** Rows per INSERT statement (9 columns each: well under SQLite's limit of bound parameters). */
+const ROWS_PER_INSERT = 128;
+
+/** Buffers rows and inserts them ROWS_PER_INSERT at a time with one prepared multi-row INSERT. */
+class RowBuffer {
+  private readonly values: unknown[] = [];
+  private readonly full: Database.Statement;
+  private count = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly target: string,
+    private readonly columns: number,
+  ) {
+    this.full = RowBuffer.statement(db, target, columns, ROWS_PER_INSERT);
+  }
+
+  private static readonly cache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+  private static statement(db: Database.Database, target: string, columns: number, rows: number): Database.Statement {
+    let byKey = RowBuffer.cache.get(db);
+    if (!byKey) RowBuffer.cache.set(db, (byKey = new Map()));
+    const key = `${target}/${rows}`;
+    let statement = byKey.get(key);
+    if (!statement) {
+      const row = `(${new Array(columns).fill('?').join(', ')})`;
+      statement = db.prepare(`INSERT INTO ${target} VALUES ${new Array(rows).fill(row).join(', ')}`);
+      byKey.set(key, statement);
+    }
+    return statement;
+  }
+
+  add(...row: unknown[]): void {
+    for (const v of row) this.values.push(v);
+    this.count += 1;
+    if (this.count === ROWS_PER_INSERT) {
+      this.full.run(this.values);
+      this.values.length = 0;
+      this.count = 0;
+    }
+  }
+
+  flush(): void {
+    if (this.count > 0) RowBuffer.statement(this.db, this.target, this.columns, this.count).run(this.values);
+    this.values.length = 0;
+    this.count = 0;
   }
 }
 

@@ -28,6 +28,7 @@
  * `pg` implements). `asyncStore()` adapts the first to the second, so one contract test suite
  * (`test/ledger/store-contract.ts`) runs against every engine.
  */
+import type { ColumnarJournal } from './columnar-journal.js';
 import type { BooksSnapshot } from './engine.js';
 import type { EventRecord, JournalEntry } from './journal.js';
 
@@ -84,15 +85,19 @@ export interface StoredEvent extends EventRecord {
 }
 
 /**
- * One posting, ready to append. `entries` are numbered from `state().head.seq + 1`; their
- * `hash`/`prevHash` are filled by the store (a durable store hashes as it writes; the memory
- * store when they are first read), chained from the head.
+ * One posting, ready to append. `entries` is a columnar journal numbered from
+ * `entries.firstSeq` (= `state().head.seq + 1`); a store reads it without materialising an
+ * object per entry: `eventIdOf(i)`, `atOf(i)`, ..., the canonical `body(i, eventHash)` its hash
+ * is computed over, `eventRecordOf(i)` for the first entry of each event (`sameEvent(i)` is
+ * false; revaluations have no event). A durable store hashes as it writes, chained from its
+ * head, and records each hash with `entries.setSealed(i, eventHash, hash)`; the memory store
+ * keeps the columns and hashes later, when asked.
  */
 export interface PostingBatch {
-  readonly entries: readonly JournalEntry[];
-  /** Records of the events posted, in order (the store computes their hashes). */
-  readonly events: readonly EventRecord[];
-  /** A new plant version, first used by `entries[0]` (which carries its `plantHash`). */
+  readonly entries: ColumnarJournal;
+  /** Number of events posted (each has at least one entry). */
+  readonly eventCount: number;
+  /** A new plant version, first used by the batch's first entry (which carries its `plantHash`). */
   readonly plant?: StoredPlant;
   readonly trigger: string;
   readonly currency: string;

@@ -6,7 +6,7 @@
  * and to dispose of it. A PostgreSQL engine runs the same suite with its own factory.
  */
 import { describe, expect, it } from 'vitest';
-import { Ledger, GENESIS_HASH, type LedgerStore, type JournalEntry, type PostingBatch } from '../../src/ledger/index.js';
+import { Ledger, ColumnarJournal, GENESIS_HASH, type LedgerStore, type PostingBatch } from '../../src/ledger/index.js';
 import { textbookPlant, events, balanceTable, WORKED } from './helpers.js';
 
 export interface StoreFixture {
@@ -118,8 +118,9 @@ export function storeContract(name: string, factory: StoreFactory): void {
         const ledger = await Ledger.openAsync(store, plant);
         await ledger.postAsync(events(plant, WORKED.slice(0, 2)));
         const before = await store.read(async (r) => r.state());
-        const stray = { seq: 7, eventId: 'x', eventType: 'close', at: 0, knownAt: 0, lines: [], movements: [], versions: {}, hash: '', prevHash: '' } as JournalEntry;
-        const batch: PostingBatch = { entries: [stray], events: [], trigger: plant.trigger, currency: plant.currency, verified: before.head, books: () => ({}) as never };
+        const stray = new ColumnarJournal(7);
+        stray.push({ eventId: 'x', eventType: 'close', at: 0, knownAt: 0, lines: [], movements: [], versions: {} });
+        const batch: PostingBatch = { entries: stray, eventCount: 1, trigger: plant.trigger, currency: plant.currency, verified: before.head, books: () => ({}) as never };
         await expect(store.write(async (w) => w.append(batch))).rejects.toThrow(/batch starts at seq 7/);
         await expect(ledger.postAsync(events(plant, [...WORKED.slice(2, 4), { type: 'sale', id: 's9', at: '2024-02-01', product: 'widget', qty: '500' }]))).rejects.toThrow(/short 490/);
         expect(await store.read(async (r) => r.state())).toEqual(before);

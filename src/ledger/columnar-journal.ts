@@ -1,0 +1,686 @@
+/**
+ * The columnar journal: entries kept as columns of typed arrays (amounts and quantities as
+ * scaled integers, `Fixed`'s mantissa and places), strings interned, rare fields in sparse
+ * maps. About a hundred bytes an entry instead of a graph of objects; a JournalEntry (decimal.js
+ * values) is materialised only when someone reads one.
+ *
+ * Hashes are not computed when entries are added: `seal` computes the chain up to an entry the
+ * first time someone asks for a hash (a materialised entry's `hash`, `prevHash` and
+ * `eventHash` are getters), so replay and backtests, which never look, never pay for it. A
+ * durable store computes the hashes itself as it writes and records them with `setSealed`.
+ *
+ * The same class holds a posting's batch (what the ledger hands to a store) and the memory
+ * store's whole journal.
+ */
+import { ZERO, type Decimal } from '../core/decimal.js';
+import { Fixed } from '../core/fixed.js';
+import type { EpochMs } from '../core/time.js';
+import type { Draft, DraftActual, DraftMovement } from './engine.js';
+import { Column, Interned, f64, i32, i8, u16, u32, u8 } from './columns.js';
+import { entryHash, eventRecordHash, GENESIS_HASH, type Actual, type EntryType, type EntryVersions, type EventRecord, type JournalEntry, type JournalLine, type Movement } from './journal.js';
+
+const ENTRY_TYPES: readonly EntryType[] = ['purchase', 'conversion', 'completion', 'sale', 'count', 'close', 'reverse', 'hedge', 'hedge-mark', 'revaluation'];
+const TYPE_CODE = new Map(ENTRY_TYPES.map((t, i) => [t, i]));
+const KINDS = ['material', 'product', 'hedge'] as const;
+const KIND_CODE = { material: 0, product: 1, hedge: 2 } as const;
+const HAS_VALUE = 4;
+const ACTUAL_KINDS = [undefined, 'purchase', 'conversion', 'completion', 'sale'] as const;
+const ACTUAL_CODE = { purchase: 1, conversion: 2, completion: 3, sale: 4 } as const;
+/** Marks a value kept in a sparse map (it does not fit a safe integer, or has too many places). */
+const BIG = -128;
+
+/** Strings and version objects shared by the journals of one ledger (so batches append without renumbering). */
+export class JournalTables {
+  readonly names = new Interned();
+  readonly ids = new Interned();
+  readonly files = new Interned();
+  readonly versions: EntryVersions[] = [{}];
+  private readonly versionIndex = new Map<EntryVersions, number>();
+  private readonly versionKeys = new Map<string, number>();
+
+  versionId(v: EntryVersions): number {
+    let id = this.versionIndex.get(v);
+    if (id !== undefined) return id;
+    const key = `${v.bom ?? ''}\u0000${v.standardCost ?? ''}\u0000${v.conversionCost ?? ''}`;
+    id = this.versionKeys.get(key);
+    if (id === undefined) {
+      id = this.versions.length;
+      this.versions.push(Object.freeze({ ...v }));
+      this.versionKeys.set(key, id);
+    }
+    if (this.versionIndex.size < 10_000) this.versionIndex.set(v, id);
+    return id;
+  }
+}
+
+/** A pair of columns holding Fixed values: mantissa and places (BIG: the value is in `bigs`). */
+class FixedColumn {
+  private readonly m = f64();
+  private readonly e = i8();
+  private readonly bigs = new Map<number, Fixed>();
+
+  get length(): number {
+    return this.m.length;
+  }
+  push(value: Fixed): void {
+    if (value.big === undefined && value.e < 127) {
+      this.m.push(value.m);
+      this.e.push(value.e);
+    } else {
+      this.bigs.set(this.m.length, value);
+      this.m.push(0);
+      this.e.push(BIG);
+    }
+  }
+  get(i: number): Fixed {
+    const e = this.e.get(i);
+    return e === BIG ? this.bigs.get(i)! : Fixed.of(this.m.get(i), e);
+  }
+  /** The value's text (what the canonical body writes). */
+  text(i: number): string {
+    return this.get(i).toFixed();
+  }
+  truncate(n: number): void {
+    for (const k of [...this.bigs.keys()]) if (k >= n) this.bigs.delete(k);
+    this.m.truncate(n);
+    this.e.truncate(n);
+  }
+  appendFrom(other: FixedColumn, from: number, count: number): void {
+    const base = this.m.length;
+    for (const [k, v] of other.bigs) if (k >= from && k < from + count) this.bigs.set(base + k - from, v);
+    this.m.appendFrom(other.m, from, count);
+    this.e.appendFrom(other.e, from, count);
+  }
+  get bytes(): number {
+    return this.m.bytes + this.e.bytes;
+  }
+}
+
+/** Sparse per-entry values (absent for most entries). */
+class Sparse<T> {
+  readonly map = new Map<number, T>();
+  get(i: number): T | undefined {
+    return this.map.size === 0 ? undefined : this.map.get(i);
+  }
+  set(i: number, value: T): void {
+    this.map.set(i, value);
+  }
+  truncate(n: number): void {
+    for (const k of [...this.map.keys()]) if (k >= n) this.map.delete(k);
+  }
+  appendFrom(other: Sparse<T>, from: number, count: number, base: number, convert: (value: T) => T = (v) => v): void {
+    for (const [k, v] of other.map) if (k >= from && k < from + count) this.map.set(base + k - from, convert(v));
+  }
+}
+
+function decimal(value: Fixed): Decimal {
+  return value.toDecimal();
+}
+
+/** The columnar journal (see the module comment). Indexes are 0-based; seq = firstSeq + index. */
+export class ColumnarJournal {
+  readonly firstSeq: number;
+  readonly tables: JournalTables;
+  // entries
+  private readonly at = f64();
+  private readonly type = u8();
+  /** > 0: interned event id; < 0: `#<-n>` (events posted without an id). */
+  private readonly event = i32();
+  private readonly lineEnd = u32();
+  private readonly moveEnd = u32();
+  private readonly version = u16();
+  private readonly actualKind = u8();
+  private readonly actualName = u16();
+  private readonly actualQty = new FixedColumn();
+  private readonly actualAmount = new FixedColumn();
+  private readonly sourceFile = u16();
+  private readonly sourceLine = i32();
+  private readonly reason = u16();
+  private readonly knownAt = new Sparse<number>();
+  private readonly ref = new Sparse<string>();
+  private readonly flags = new Sparse<readonly string[]>();
+  private readonly reverses = new Sparse<number>();
+  private readonly category = new Sparse<string>();
+  private readonly plantHash = new Sparse<string>();
+  /** The event's own knownAt where the entry's differs (a close is known when its last figure is). */
+  private readonly eventKnownAt = new Sparse<number>();
+  // lines
+  private readonly lineAccount = u16();
+  private readonly lineAmount = new FixedColumn();
+  // movements
+  private readonly moveKind = u8();
+  private readonly moveName = u16();
+  private readonly moveQty = new FixedColumn();
+  private readonly moveAfter = new FixedColumn();
+  private readonly moveValue = new FixedColumn();
+  // hash chain (filled by seal or setSealed): 32 bytes per sealed entry
+  private readonly hashBytes = u8();
+  private sealedCount = 0;
+  private readonly eventHashes = new Sparse<string>();
+  /** Digests of events posted with an id (what an idempotency key must keep meaning). */
+  readonly digests = new Map<string, string>();
+  /** Where sealing starts: the hash before the first entry. */
+  private readonly previousHash: string;
+
+  constructor(firstSeq = 1, tables = new JournalTables(), previousHash = GENESIS_HASH) {
+    this.firstSeq = firstSeq;
+    this.tables = tables;
+    this.previousHash = previousHash;
+  }
+
+  get size(): number {
+    return this.at.length;
+  }
+
+  /** Appends one entry computed by the engine; returns its index. */
+  push(d: Draft): number {
+    const i = this.at.length;
+    const t = this.tables;
+    this.at.push(d.at);
+    if (d.knownAt !== d.at) this.knownAt.set(i, d.knownAt);
+    this.type.push(TYPE_CODE.get(d.eventType)!);
+    const id = d.eventId;
+    this.event.push(id.charCodeAt(0) === 35 /* # */ ? -Number(id.slice(1)) : t.ids.id(id));
+    for (const l of d.lines) {
+      this.lineAccount.push(t.names.id(l.account));
+      this.lineAmount.push(l.credit.isZero() ? l.debit : l.credit.negated());
+    }
+    this.lineEnd.push(this.lineAccount.length);
+    for (const m of d.movements) {
+      this.moveKind.push(KIND_CODE[m.kind] | (m.value !== undefined ? HAS_VALUE : 0));
+      this.moveName.push(t.names.id(m.id));
+      this.moveQty.push(m.qty);
+      this.moveAfter.push(m.after);
+      this.moveValue.push(m.value ?? Fixed.ZERO);
+    }
+    this.moveEnd.push(this.moveKind.length);
+    this.version.push(t.versionId(d.versions));
+    const a = d.actual;
+    if (a) {
+      this.actualKind.push(ACTUAL_CODE[a.kind]);
+      switch (a.kind) {
+        case 'purchase':
+          this.actualName.push(t.names.id(a.material));
+          this.actualQty.push(a.qty);
+          this.actualAmount.push(a.amount);
+          break;
+        case 'conversion':
+          this.actualName.push(0);
+          this.actualQty.push(Fixed.ZERO);
+          this.actualAmount.push(a.amount);
+          if (a.category !== undefined) this.category.set(i, a.category);
+          break;
+        case 'completion':
+          this.actualName.push(t.names.id(a.product));
+          this.actualQty.push(a.qty);
+          this.actualAmount.push(a.allocated);
+          break;
+        case 'sale':
+          this.actualName.push(t.names.id(a.product));
+          this.actualQty.push(a.qty);
+          this.actualAmount.push(a.conversion);
+          break;
+      }
+    } else {
+      this.actualKind.push(0);
+      this.actualName.push(0);
+      this.actualQty.push(Fixed.ZERO);
+      this.actualAmount.push(Fixed.ZERO);
+    }
+    if (d.source) {
+      this.sourceFile.push(t.files.id(d.source.file));
+      this.sourceLine.push(d.source.line);
+    } else {
+      this.sourceFile.push(0);
+      this.sourceLine.push(0);
+    }
+    this.reason.push(t.names.id(d.reason));
+    if (d.ref !== undefined) this.ref.set(i, d.ref);
+    if (d.flags !== undefined) this.flags.set(i, d.flags);
+    if (d.reverses !== undefined) this.reverses.set(i, d.reverses);
+    return i;
+  }
+
+  /**
+   * Records what the chain needs of an event beyond its entries (which start at index
+   * `firstEntry`): the digest of its id's content, and its own knownAt where its entry's differs.
+   */
+  recordEvent(id: string, digest: string, knownAt: EpochMs, firstEntry: number): void {
+    if (digest) this.digests.set(id, digest);
+    if (knownAt !== this.knownAtOf(firstEntry)) this.eventKnownAt.set(firstEntry, knownAt);
+  }
+
+  /** Marks entry i as the first posted under a plant version. */
+  setPlantHash(i: number, hash: string): void {
+    this.plantHash.set(i, hash);
+  }
+
+  // --- reading columns ---------------------------------------------------------------------
+
+  seqOf(i: number): number {
+    return this.firstSeq + i;
+  }
+  atOf(i: number): EpochMs {
+    return this.at.get(i);
+  }
+  knownAtOf(i: number): EpochMs {
+    return this.knownAt.get(i) ?? this.at.get(i);
+  }
+  eventTypeOf(i: number): EntryType {
+    return ENTRY_TYPES[this.type.get(i)]!;
+  }
+  eventIdOf(i: number): string {
+    const e = this.event.get(i);
+    return e < 0 ? `#${-e}` : this.tables.ids.value(e)!;
+  }
+  reversesOf(i: number): number | undefined {
+    return this.reverses.get(i);
+  }
+  flagsOf(i: number): readonly string[] | undefined {
+    return this.flags.get(i);
+  }
+  sourceOf(i: number): { file: string; line: number } | undefined {
+    const f = this.sourceFile.get(i);
+    return f === 0 ? undefined : { file: this.tables.files.value(f)!, line: this.sourceLine.get(i) };
+  }
+  /** Whether entries i-1 and i belong to the same event. */
+  sameEvent(i: number): boolean {
+    return i > 0 && this.event.get(i) === this.event.get(i - 1) && this.type.get(i) !== 9 && this.type.get(i - 1) !== 9;
+  }
+
+  /** The record of the event entry i belongs to (what the events table keeps). */
+  eventRecordOf(i: number): EventRecord {
+    let first = i;
+    while (first > 0 && this.event.get(first - 1) === this.event.get(i)) first -= 1;
+    const id = this.eventIdOf(i);
+    const source = this.sourceOf(i);
+    return {
+      id,
+      type: this.eventTypeOf(i),
+      at: this.atOf(i),
+      knownAt: this.eventKnownAt.get(first) ?? this.knownAtOf(first),
+      digest: this.digests.get(id) ?? '',
+      ...(source ? { source } : {}),
+    };
+  }
+
+  /** Records of the events of entries [from, size), in order (revaluations have none). */
+  *eventRecords(from = 0): Iterable<EventRecord> {
+    for (let i = from; i < this.size; i += 1) {
+      if (this.type.get(i) === 9 || this.sameEvent(i)) continue;
+      yield this.eventRecordOf(i);
+    }
+  }
+
+  /** Entry i in the engine's arithmetic (for reversals within a posting). */
+  draftOf(i: number): Draft & { seq: number } {
+    const lines = [];
+    const start = i === 0 ? 0 : this.lineEnd.get(i - 1);
+    for (let k = start; k < this.lineEnd.get(i); k += 1) {
+      const amount = this.lineAmount.get(k);
+      const account = this.tables.names.value(this.lineAccount.get(k))!;
+      lines.push(amount.isNegative() ? { account, debit: Fixed.ZERO, credit: amount.negated() } : { account, debit: amount, credit: Fixed.ZERO });
+    }
+    const movements: DraftMovement[] = [];
+    const mStart = i === 0 ? 0 : this.moveEnd.get(i - 1);
+    for (let k = mStart; k < this.moveEnd.get(i); k += 1) {
+      const code = this.moveKind.get(k);
+      const base = { kind: KINDS[code & 3]!, id: this.tables.names.value(this.moveName.get(k))!, qty: this.moveQty.get(k), after: this.moveAfter.get(k) };
+      movements.push(code & HAS_VALUE ? { ...base, value: this.moveValue.get(k) } : base);
+    }
+    const actual = this.draftActual(i);
+    const ref = this.ref.get(i);
+    const reason = this.tables.names.value(this.reason.get(i));
+    const flags = this.flags.get(i);
+    const reverses = this.reverses.get(i);
+    const source = this.sourceOf(i);
+    return {
+      seq: this.seqOf(i),
+      eventId: this.eventIdOf(i),
+      eventType: this.eventTypeOf(i),
+      at: this.atOf(i),
+      knownAt: this.knownAtOf(i),
+      lines,
+      movements,
+      versions: this.tables.versions[this.version.get(i)]!,
+      ...(actual ? { actual } : {}),
+      ...(ref !== undefined ? { ref } : {}),
+      ...(reason !== undefined ? { reason } : {}),
+      ...(flags !== undefined ? { flags } : {}),
+      ...(reverses !== undefined ? { reverses } : {}),
+      ...(source ? { source } : {}),
+    };
+  }
+
+  private draftActual(i: number): DraftActual | undefined {
+    const kind = ACTUAL_KINDS[this.actualKind.get(i)];
+    if (kind === undefined) return undefined;
+    const name = this.tables.names.value(this.actualName.get(i))!;
+    const qty = this.actualQty.get(i);
+    const amount = this.actualAmount.get(i);
+    switch (kind) {
+      case 'purchase':
+        return { kind, material: name, qty, amount };
+      case 'conversion': {
+        const category = this.category.get(i);
+        return category !== undefined ? { kind, amount, category } : { kind, amount };
+      }
+      case 'completion':
+        return { kind, product: name, qty, allocated: amount };
+      case 'sale':
+        return { kind, product: name, qty, conversion: amount };
+    }
+  }
+
+  /** Entry i as a JournalEntry (decimal.js values); its hashes are read (and computed) on access. */
+  entry(i: number): JournalEntry {
+    return new MaterialisedEntry(this, i);
+  }
+
+  /** Lines and movements of entry i as decimal.js values (what a materialised entry holds). */
+  linesOf(i: number): JournalLine[] {
+    const out: JournalLine[] = [];
+    const start = i === 0 ? 0 : this.lineEnd.get(i - 1);
+    for (let k = start; k < this.lineEnd.get(i); k += 1) {
+      const amount = this.lineAmount.get(k);
+      const account = this.tables.names.value(this.lineAccount.get(k))!;
+      const value = decimal(amount.isNegative() ? amount.negated() : amount);
+      out.push(amount.isNegative() ? { account, debit: ZERO, credit: value } : { account, debit: value, credit: ZERO });
+    }
+    return out;
+  }
+  movementsOf(i: number): Movement[] {
+    const out: Movement[] = [];
+    const start = i === 0 ? 0 : this.moveEnd.get(i - 1);
+    for (let k = start; k < this.moveEnd.get(i); k += 1) {
+      const code = this.moveKind.get(k);
+      const base = { kind: KINDS[code & 3]!, id: this.tables.names.value(this.moveName.get(k))!, qty: decimal(this.moveQty.get(k)), after: decimal(this.moveAfter.get(k)) };
+      out.push(code & HAS_VALUE ? { ...base, value: decimal(this.moveValue.get(k)) } : base);
+    }
+    return out;
+  }
+  actualOf(i: number): Actual | undefined {
+    const a = this.draftActual(i);
+    if (!a) return undefined;
+    switch (a.kind) {
+      case 'purchase':
+        return { kind: 'purchase', material: a.material, qty: decimal(a.qty), amount: decimal(a.amount) };
+      case 'conversion':
+        return a.category !== undefined ? { kind: 'conversion', amount: decimal(a.amount), category: a.category } : { kind: 'conversion', amount: decimal(a.amount) };
+      case 'completion':
+        return { kind: 'completion', product: a.product, qty: decimal(a.qty), allocated: decimal(a.allocated) };
+      case 'sale':
+        return { kind: 'sale', product: a.product, qty: decimal(a.qty), conversion: decimal(a.conversion) };
+    }
+  }
+  versionsOf(i: number): EntryVersions {
+    return this.tables.versions[this.version.get(i)]!;
+  }
+  refOf(i: number): string | undefined {
+    return this.ref.get(i);
+  }
+  reasonOf(i: number): string | undefined {
+    return this.tables.names.value(this.reason.get(i));
+  }
+  plantHashOf(i: number): string | undefined {
+    return this.plantHash.get(i);
+  }
+
+  // --- the canonical body and the hash chain ----------------------------------------------
+
+  /**
+   * The canonical JSON of entry i (what `entryBody` writes for the materialised entry), built
+   * from the columns. `eventHash` is the hash of its event's record (absent for revaluations).
+   */
+  body(i: number, eventHash: string | undefined): string {
+    let out = '{';
+    const a = this.draftActual(i);
+    if (a) {
+      let actual: string;
+      switch (a.kind) {
+        case 'purchase':
+          actual = `{"amount":"${a.amount.toFixed()}","kind":"purchase","material":${JSON.stringify(a.material)},"qty":"${a.qty.toFixed()}"}`;
+          break;
+        case 'conversion':
+          actual = `{"amount":"${a.amount.toFixed()}",${a.category !== undefined ? `"category":${JSON.stringify(a.category)},` : ''}"kind":"conversion"}`;
+          break;
+        case 'completion':
+          actual = `{"allocated":"${a.allocated.toFixed()}","kind":"completion","product":${JSON.stringify(a.product)},"qty":"${a.qty.toFixed()}"}`;
+          break;
+        case 'sale':
+          actual = `{"conversion":"${a.conversion.toFixed()}","kind":"sale","product":${JSON.stringify(a.product)},"qty":"${a.qty.toFixed()}"}`;
+          break;
+      }
+      out += `"actual":${actual},`;
+    }
+    out += `"at":${this.atOf(i)},`;
+    if (eventHash !== undefined) out += `"eventHash":"${eventHash}",`;
+    out += `"eventId":${JSON.stringify(this.eventIdOf(i))},"eventType":"${this.eventTypeOf(i)}",`;
+    const flags = this.flags.get(i);
+    if (flags) out += `"flags":${JSON.stringify(flags)},`;
+    out += `"knownAt":${this.knownAtOf(i)},"lines":[`;
+    const lineStart = i === 0 ? 0 : this.lineEnd.get(i - 1);
+    const lineEnd = this.lineEnd.get(i);
+    for (let k = lineStart; k < lineEnd; k += 1) {
+      const amount = this.lineAmount.get(k);
+      const negative = amount.isNegative();
+      const text = (negative ? amount.negated() : amount).toFixed();
+      out += `${k > lineStart ? ',' : ''}{"account":${JSON.stringify(this.tables.names.value(this.lineAccount.get(k)))},"credit":"${negative ? text : '0'}","debit":"${negative ? '0' : text}"}`;
+    }
+    out += '],"movements":[';
+    const moveStart = i === 0 ? 0 : this.moveEnd.get(i - 1);
+    const moveEnd = this.moveEnd.get(i);
+    for (let k = moveStart; k < moveEnd; k += 1) {
+      const code = this.moveKind.get(k);
+      out += `${k > moveStart ? ',' : ''}{"after":"${this.moveAfter.text(k)}","id":${JSON.stringify(this.tables.names.value(this.moveName.get(k)))},"kind":"${KINDS[code & 3]}","qty":"${this.moveQty.text(k)}"${code & HAS_VALUE ? `,"value":"${this.moveValue.text(k)}"` : ''}}`;
+    }
+    out += '],';
+    const plantHash = this.plantHash.get(i);
+    if (plantHash !== undefined) out += `"plantHash":${JSON.stringify(plantHash)},`;
+    const reason = this.reasonOf(i);
+    if (reason !== undefined) out += `"reason":${JSON.stringify(reason)},`;
+    const ref = this.ref.get(i);
+    if (ref !== undefined) out += `"ref":${JSON.stringify(ref)},`;
+    const reverses = this.reverses.get(i);
+    if (reverses !== undefined) out += `"reverses":${reverses},`;
+    out += `"seq":${this.seqOf(i)},`;
+    const source = this.sourceOf(i);
+    if (source) out += `"source":{"file":${JSON.stringify(source.file)},"line":${source.line}},`;
+    const v = this.versionsOf(i);
+    const parts: string[] = [];
+    if (v.bom !== undefined) parts.push(`"bom":${JSON.stringify(v.bom)}`);
+    if (v.conversionCost !== undefined) parts.push(`"conversionCost":${JSON.stringify(v.conversionCost)}`);
+    if (v.standardCost !== undefined) parts.push(`"standardCost":${JSON.stringify(v.standardCost)}`);
+    out += `"versions":{${parts.join(',')}}}`;
+    return out;
+  }
+
+  /** Number of entries whose hashes are known. */
+  get sealed(): number {
+    return this.sealedCount;
+  }
+
+  /** Records the hashes a store computed for entry i (entries are sealed in order). */
+  setSealed(i: number, eventHash: string | undefined, hash: string): void {
+    if (i !== this.sealedCount) throw new Error(`columnar journal: entry ${i} sealed out of order (next is ${this.sealedCount})`);
+    if (eventHash !== undefined) this.eventHashes.set(i, eventHash);
+    for (let k = 0; k < 32; k += 1) this.hashBytes.push(parseInt(hash.slice(2 * k, 2 * k + 2), 16));
+    this.sealedCount += 1;
+  }
+
+  /** Computes eventHash and the chained hash of every entry up to index `upTo` (exclusive). */
+  seal(upTo: number): void {
+    let prevHash = this.sealedCount === 0 ? this.previousHash : this.hashOf(this.sealedCount - 1);
+    let eventHash: string | undefined = this.sealedCount > 0 ? this.eventHashes.get(this.sealedCount - 1) : undefined;
+    for (let i = this.sealedCount; i < Math.min(upTo, this.size); i += 1) {
+      if (this.type.get(i) === 9) eventHash = undefined;
+      else if (!this.sameEvent(i) || eventHash === undefined) eventHash = eventRecordHash(this.eventRecordOf(i));
+      const hash = entryHash(this.body(i, eventHash), prevHash);
+      this.setSealed(i, eventHash, hash);
+      prevHash = hash;
+    }
+  }
+
+  /** The chained hash of entry i (sealing up to it when needed). */
+  hashOf(i: number): string {
+    if (i >= this.sealedCount) this.seal(i + 1);
+    let hex = '';
+    for (let k = 0; k < 32; k += 1) hex += HEX[this.hashBytes.get(32 * i + k)];
+    return hex;
+  }
+  prevHashOf(i: number): string {
+    return i === 0 ? this.previousHash : this.hashOf(i - 1);
+  }
+  eventHashOf(i: number): string | undefined {
+    if (this.type.get(i) === 9) return undefined;
+    if (i >= this.sealedCount) this.seal(i + 1);
+    return this.eventHashes.get(i);
+  }
+
+  /** Drops entries from index `n` on (a rolled-back posting). */
+  truncate(n: number): void {
+    if (n >= this.size) return;
+    const lines = n === 0 ? 0 : this.lineEnd.get(n - 1);
+    const moves = n === 0 ? 0 : this.moveEnd.get(n - 1);
+    for (const c of [this.at, this.type, this.event, this.lineEnd, this.moveEnd, this.version, this.actualKind, this.actualName, this.sourceFile, this.sourceLine, this.reason] as Column<never>[]) c.truncate(n);
+    this.actualQty.truncate(n);
+    this.actualAmount.truncate(n);
+    for (const s of [this.knownAt, this.ref, this.flags, this.reverses, this.category, this.plantHash, this.eventKnownAt, this.eventHashes] as Sparse<unknown>[]) s.truncate(n);
+    this.lineAccount.truncate(lines);
+    this.lineAmount.truncate(lines);
+    for (const c of [this.moveKind, this.moveName] as Column<never>[]) c.truncate(moves);
+    this.moveQty.truncate(moves);
+    this.moveAfter.truncate(moves);
+    this.moveValue.truncate(moves);
+    if (this.sealedCount > n) {
+      this.sealedCount = n;
+      this.hashBytes.truncate(32 * n);
+    }
+  }
+
+  /**
+   * Appends every entry of `batch` (a journal of the same ledger's tables, starting right after
+   * this one), with what it knows of their events and hashes.
+   */
+  appendJournal(batch: ColumnarJournal): void {
+    if (batch.tables !== this.tables) {
+      for (let i = 0; i < batch.size; i += 1) {
+        const at = this.push(batch.draftOf(i));
+        const plantHash = batch.plantHash.get(i);
+        if (plantHash !== undefined) this.plantHash.set(at, plantHash);
+        const known = batch.eventKnownAt.get(i);
+        if (known !== undefined) this.eventKnownAt.set(at, known);
+      }
+      for (const [id, digest] of batch.digests) this.digests.set(id, digest);
+      return;
+    }
+    const base = this.size;
+    const n = batch.size;
+    const lineBase = this.lineAccount.length;
+    const moveBase = this.moveKind.length;
+    this.at.appendFrom(batch.at, 0, n);
+    this.type.appendFrom(batch.type, 0, n);
+    this.event.appendFrom(batch.event, 0, n);
+    for (let i = 0; i < n; i += 1) {
+      this.lineEnd.push(lineBase + batch.lineEnd.get(i));
+      this.moveEnd.push(moveBase + batch.moveEnd.get(i));
+    }
+    this.version.appendFrom(batch.version, 0, n);
+    this.actualKind.appendFrom(batch.actualKind, 0, n);
+    this.actualName.appendFrom(batch.actualName, 0, n);
+    this.actualQty.appendFrom(batch.actualQty, 0, n);
+    this.actualAmount.appendFrom(batch.actualAmount, 0, n);
+    this.sourceFile.appendFrom(batch.sourceFile, 0, n);
+    this.sourceLine.appendFrom(batch.sourceLine, 0, n);
+    this.reason.appendFrom(batch.reason, 0, n);
+    this.knownAt.appendFrom(batch.knownAt, 0, n, base);
+    this.ref.appendFrom(batch.ref, 0, n, base);
+    this.flags.appendFrom(batch.flags, 0, n, base);
+    this.reverses.appendFrom(batch.reverses, 0, n, base);
+    this.category.appendFrom(batch.category, 0, n, base);
+    this.plantHash.appendFrom(batch.plantHash, 0, n, base);
+    this.eventKnownAt.appendFrom(batch.eventKnownAt, 0, n, base);
+    const lines = batch.lineAccount.length;
+    this.lineAccount.appendFrom(batch.lineAccount, 0, lines);
+    this.lineAmount.appendFrom(batch.lineAmount, 0, lines);
+    const moves = batch.moveKind.length;
+    this.moveKind.appendFrom(batch.moveKind, 0, moves);
+    this.moveName.appendFrom(batch.moveName, 0, moves);
+    this.moveQty.appendFrom(batch.moveQty, 0, moves);
+    this.moveAfter.appendFrom(batch.moveAfter, 0, moves);
+    this.moveValue.appendFrom(batch.moveValue, 0, moves);
+    for (const [id, digest] of batch.digests) this.digests.set(id, digest);
+    // Hashes the batch already has (a durable store sealed it) are kept when they continue this chain.
+    if (this.sealedCount === base && batch.sealedCount > 0) {
+      this.hashBytes.appendFrom(batch.hashBytes, 0, 32 * batch.sealedCount);
+      this.eventHashes.appendFrom(batch.eventHashes, 0, batch.sealedCount, base);
+      this.sealedCount += batch.sealedCount;
+    }
+  }
+
+  /** Bytes held by the columns (for the memory benchmark's cross-check). */
+  get bytes(): number {
+    const columns = [this.at, this.type, this.event, this.lineEnd, this.moveEnd, this.version, this.actualKind, this.actualName, this.sourceFile, this.sourceLine, this.reason, this.lineAccount, this.moveKind, this.moveName, this.hashBytes] as Column<never>[];
+    const fixed = [this.actualQty, this.actualAmount, this.lineAmount, this.moveQty, this.moveAfter, this.moveValue];
+    return columns.reduce((t, c) => t + c.bytes, 0) + fixed.reduce((t, c) => t + c.bytes, 0);
+  }
+}
+
+const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** A journal entry read from columns: plain fields, with the hashes computed when first read. */
+class MaterialisedEntry implements JournalEntry {
+  readonly seq: number;
+  readonly eventId: string;
+  readonly eventType: EntryType;
+  readonly at: EpochMs;
+  readonly knownAt: EpochMs;
+  readonly lines: readonly JournalLine[];
+  readonly movements: readonly Movement[];
+  readonly versions: EntryVersions;
+  readonly actual?: Actual;
+  readonly ref?: string;
+  readonly reason?: string;
+  readonly flags?: readonly string[];
+  readonly reverses?: number;
+  readonly source?: { readonly file: string; readonly line: number };
+  readonly plantHash?: string;
+  readonly #journal: ColumnarJournal;
+  readonly #index: number;
+
+  constructor(journal: ColumnarJournal, i: number) {
+    this.#journal = journal;
+    this.#index = i;
+    this.seq = journal.seqOf(i);
+    this.eventId = journal.eventIdOf(i);
+    this.eventType = journal.eventTypeOf(i);
+    this.at = journal.atOf(i);
+    this.knownAt = journal.knownAtOf(i);
+    this.lines = journal.linesOf(i);
+    this.movements = journal.movementsOf(i);
+    this.versions = journal.versionsOf(i);
+    const actual = journal.actualOf(i);
+    if (actual) this.actual = actual;
+    const ref = journal.refOf(i);
+    if (ref !== undefined) this.ref = ref;
+    const reason = journal.reasonOf(i);
+    if (reason !== undefined) this.reason = reason;
+    const flags = journal.flagsOf(i);
+    if (flags !== undefined) this.flags = flags;
+    const reverses = journal.reversesOf(i);
+    if (reverses !== undefined) this.reverses = reverses;
+    const source = journal.sourceOf(i);
+    if (source) this.source = source;
+    const plantHash = journal.plantHashOf(i);
+    if (plantHash !== undefined) this.plantHash = plantHash;
+  }
+  get eventHash(): string | undefined {
+    return this.#journal.eventHashOf(this.#index);
+  }
+  get hash(): string {
+    return this.#journal.hashOf(this.#index);
+  }
+  get prevHash(): string {
+    return this.#journal.prevHashOf(this.#index);
+  }
+}

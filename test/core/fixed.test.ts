@@ -1,0 +1,65 @@
+// Fixed (scaled integers with an exact Decimal fallback) gives decimal.js's results for every
+// operation the ledger uses, on values that fit a safe integer and on values that do not.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Decimal } from '../../src/core/decimal.js';
+import { Fixed } from '../../src/core/fixed.js';
+
+const decimalText = fc.oneof(
+  fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }).map((n) => (n / 100).toFixed(2)),
+  fc.tuple(fc.integer({ min: -999_999, max: 999_999 }), fc.integer({ min: 0, max: 9 })).map(([n, e]) => (n / 10 ** e).toFixed(e)),
+  fc.bigInt({ min: -(10n ** 20n), max: 10n ** 20n }).map((n) => n.toString()),
+  fc.tuple(fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }), fc.integer({ min: 1, max: 12 })).map(([n, e]) => new Decimal(n.toString()).dividedBy(new Decimal(10).pow(e)).toFixed()),
+  fc.constantFrom('0', '-0', '9007199254740991', '9007199254740992', '0.0000001', '123456789012345.67'),
+);
+
+const both = (text: string): [Decimal, Fixed] => [new Decimal(text), Fixed.parse(text)];
+
+describe('Fixed against decimal.js', () => {
+  it('round-trips text and compares', () => {
+    fc.assert(
+      fc.property(decimalText, decimalText, (x, y) => {
+        const [a, fa] = both(x);
+        const [b, fb] = both(y);
+        expect(fa.toFixed()).toBe(a.toFixed());
+        expect(fa.toDecimal().eq(a)).toBe(true);
+        expect(fa.cmp(fb)).toBe(a.comparedTo(b));
+        expect(fa.isZero()).toBe(a.isZero());
+        expect(fa.isNegative()).toBe(a.lt(0));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('plus, minus, times, negated, round and mulDivRound', () => {
+    fc.assert(
+      fc.property(decimalText, decimalText, decimalText, fc.integer({ min: 0, max: 4 }), (x, y, z, places) => {
+        const [a, fa] = both(x);
+        const [b, fb] = both(y);
+        const [c, fc_] = both(z);
+        expect(fa.plus(fb).toFixed()).toBe(a.plus(b).toFixed());
+        expect(fa.minus(fb).toFixed()).toBe(a.minus(b).toFixed());
+        expect(fa.times(fb).toFixed()).toBe(a.times(b).toFixed());
+        expect(fa.negated().toFixed()).toBe(a.negated().toFixed());
+        expect(fa.times(fb).round(places).toFixed()).toBe(a.times(b).toDecimalPlaces(places, Decimal.ROUND_HALF_EVEN).toFixed());
+        if (!c.isZero()) expect(fa.mulDivRound(fb, fc_, places).toFixed()).toBe(a.times(b).dividedBy(c).toDecimalPlaces(places, Decimal.ROUND_HALF_EVEN).toFixed());
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('rounds ties to even, both signs', () => {
+    for (const [text, places, expected] of [['2.345', 2, '2.34'], ['2.355', 2, '2.36'], ['-2.345', 2, '-2.34'], ['-2.355', 2, '-2.36'], ['0.5', 0, '0'], ['1.5', 0, '2'], ['-0.5', 0, '0']] as const) {
+      expect(Fixed.parse(text).round(places).toFixed()).toBe(expected);
+    }
+  });
+
+  it('falls back to an exact Decimal beyond 2^53 and comes back when results fit', () => {
+    const big = Fixed.parse('90071992547409930');
+    expect(big.big).toBeDefined();
+    expect(big.times(Fixed.parse('3')).toFixed()).toBe('270215977642229790');
+    const back = big.minus(Fixed.parse('90071992547409929'));
+    expect(back.big).toBeUndefined();
+    expect(back.toFixed()).toBe('1');
+  });
+});

@@ -1,0 +1,692 @@
+/**
+ * REFERENCE COPY (test oracle): the Decimal backflush engine as it was before the columnar
+ * journal and scaled-integer arithmetic (issue 10). Property tests compare the product against
+ * it; do not change it to make them pass.
+ *
+ * The backflush engine: turns one event into balanced journal entries for the plant's trigger
+ * variant (Horngren ch. 20), and keeps the running books (balances, book quantities, finished
+ * goods and hedge carrying values, this period's allocation figures) that the next event needs.
+ *
+ * Entries per variant (dm/cc = standard materials/conversion per unit, with the BOM's scrap):
+ *
+ * | event      | purchase-completion-sale | purchase-sale        | completion-sale         | sale                  |
+ * | ---------- | ------------------------ | -------------------- | ----------------------- | --------------------- |
+ * | purchase   | Dr RIP std, Dr/Cr MPV, Cr AP (or exchange_cash) actual | same | none (Dr AP / Cr exchange_cash when paid from cash) | same as completion-sale |
+ * | completion | Dr FG / Cr RIP Q·dm, Cr CCA Q·cc | quantities only | Dr FG / Cr AP Q·dm, Cr CCA Q·cc | quantities only |
+ * | sale       | Dr COGS / Cr FG (average carrying value) | Dr COGS / Cr RIP S·dm, Cr CCA S·cc | as first column | Dr COGS / Cr AP S·dm, Cr CCA S·cc |
+ *
+ * Conversion: Dr conversion_costs_control / Cr accrued_conversion_costs, every variant.
+ * Count of a material: (counted - book) x standard between RIP (AP in the variants that never
+ * carry materials) and material_usage_variance. Count of a product: (counted - book) x average
+ * carrying value between finished goods and finished_goods_count_variance (quantities only in
+ * the variants without finished goods). Close: see closeDraft.
+ */
+import { Decimal, ZERO, allocate } from '../../../src/core/decimal.js';
+import { InputError, ProcuraError, ErrorCode, type Where } from '../../../src/core/errors.js';
+import { formatTime, type EpochMs } from '../../../src/core/time.js';
+import { Account, completionIsTrigger, purchaseIsTrigger, type Trigger } from '../../../src/ledger/accounts.js';
+import type { Plant, Revision } from '../../../src/ledger/plant.js';
+import type { LedgerEvent, PurchaseEvent, SaleEvent, CountEvent, HedgeEvent, HedgeMarkEvent, CompletionEvent } from '../../../src/ledger/events.js';
+import type { Actual, EntryDraft, EntryType, EntryVersions, JournalEntry, JournalLine, Movement } from '../../../src/ledger/journal.js';
+
+/** Quantity and carrying value of one position (finished units of a product, an open hedge). */
+export interface Holding {
+  readonly qty: Decimal;
+  readonly value: Decimal;
+}
+
+const NO_HOLDING: Holding = { qty: ZERO, value: ZERO };
+
+/** The running books as plain JSON: what a store keeps at its head so that opening it reads no entries. */
+export interface BooksSnapshot {
+  readonly balances: Record<string, string>;
+  readonly materials: Record<string, string>;
+  /** id -> [qty, carrying value] */
+  readonly products: Record<string, [string, string]>;
+  readonly hedges: Record<string, [string, string]>;
+  readonly lastAt: number | null;
+  readonly maxKnownAt: number | null;
+  readonly periodAllocated: string;
+  readonly periodSold: string;
+  /** id -> [allocated, sold] this period */
+  readonly periodByProduct: Record<string, [string, string]>;
+  readonly revisionsDone: number;
+}
+
+/** Standard conversion cost a product received at completion and gave up at sale, this period. */
+export interface PeriodConversion {
+  readonly allocated: Decimal;
+  readonly sold: Decimal;
+}
+const NO_PERIOD: PeriodConversion = { allocated: ZERO, sold: ZERO };
+const NO_VERSIONS: EntryVersions = Object.freeze({});
+const NO_MOVEMENTS: readonly Movement[] = Object.freeze([]);
+
+/**
+ * The running books. Everything here is a pure function of the entries applied so far, in seq
+ * order (a store rebuilds it by applying its entries), and small enough to snapshot per posting.
+ */
+export class Books {
+  balances = new Map<string, Decimal>();
+  materials = new Map<string, Decimal>();
+  products = new Map<string, Holding>();
+  hedges = new Map<string, Holding>();
+  /** Latest `at` posted. */
+  lastAt = -Infinity;
+  /** Latest `knownAt` posted (a close is not known before the figures it closes). */
+  maxKnownAt = -Infinity;
+  /** Standard conversion cost allocated at completion since the last close. */
+  periodAllocated = ZERO;
+  /** Standard conversion cost of units sold since the last close. */
+  periodSold = ZERO;
+  /**
+   * Per product, the standard conversion cost allocated at completion and that of units sold
+   * since the last close: the basis on which a prorated close spreads finished goods' share.
+   */
+  periodByProduct = new Map<string, PeriodConversion>();
+  /** How many of the plant's standard-cost revisions have been processed. */
+  revisionsDone = 0;
+
+  clone(): Books {
+    const copy = new Books();
+    copy.balances = new Map(this.balances);
+    copy.materials = new Map(this.materials);
+    copy.products = new Map(this.products);
+    copy.hedges = new Map(this.hedges);
+    copy.lastAt = this.lastAt;
+    copy.maxKnownAt = this.maxKnownAt;
+    copy.periodAllocated = this.periodAllocated;
+    copy.periodSold = this.periodSold;
+    copy.periodByProduct = new Map(this.periodByProduct);
+    copy.revisionsDone = this.revisionsDone;
+    return copy;
+  }
+
+  /** The books as plain JSON (decimal strings), for a store's checkpoint. */
+  toSnapshot(): BooksSnapshot {
+    const holdings = (map: ReadonlyMap<string, Holding>): Record<string, [string, string]> =>
+      Object.fromEntries([...map].map(([id, h]) => [id, [h.qty.toFixed(), h.value.toFixed()]]));
+    return {
+      balances: Object.fromEntries([...this.balances].map(([k, v]) => [k, v.toFixed()])),
+      materials: Object.fromEntries([...this.materials].map(([k, v]) => [k, v.toFixed()])),
+      products: holdings(this.products),
+      hedges: holdings(this.hedges),
+      lastAt: Number.isFinite(this.lastAt) ? this.lastAt : null,
+      maxKnownAt: Number.isFinite(this.maxKnownAt) ? this.maxKnownAt : null,
+      periodAllocated: this.periodAllocated.toFixed(),
+      periodSold: this.periodSold.toFixed(),
+      periodByProduct: Object.fromEntries([...this.periodByProduct].map(([id, p]) => [id, [p.allocated.toFixed(), p.sold.toFixed()]])),
+      revisionsDone: this.revisionsDone,
+    };
+  }
+
+  /** Books from a snapshot written by toSnapshot. */
+  static fromSnapshot(s: BooksSnapshot): Books {
+    const d = (text: string): Decimal => new Decimal(text);
+    const holdings = (o: Record<string, [string, string]>): Map<string, Holding> => new Map(Object.entries(o).map(([id, [q, v]]) => [id, { qty: d(q), value: d(v) }]));
+    const books = new Books();
+    books.balances = new Map(Object.entries(s.balances).map(([k, v]) => [k, d(v)]));
+    books.materials = new Map(Object.entries(s.materials).map(([k, v]) => [k, d(v)]));
+    books.products = holdings(s.products);
+    books.hedges = holdings(s.hedges);
+    books.lastAt = s.lastAt ?? -Infinity;
+    books.maxKnownAt = s.maxKnownAt ?? -Infinity;
+    books.periodAllocated = d(s.periodAllocated);
+    books.periodSold = d(s.periodSold);
+    books.periodByProduct = new Map(Object.entries(s.periodByProduct).map(([id, [a, so]]) => [id, { allocated: d(a), sold: d(so) }]));
+    books.revisionsDone = s.revisionsDone;
+    return books;
+  }
+
+  balance(account: string): Decimal {
+    return this.balances.get(account) ?? ZERO;
+  }
+
+  /** Applies a posted entry to the books. */
+  apply(entry: JournalEntry): void {
+    for (const line of entry.lines) {
+      const before = this.balances.get(line.account) ?? ZERO;
+      this.balances.set(line.account, line.debit.isZero() ? before.minus(line.credit) : before.plus(line.debit));
+    }
+    for (const m of entry.movements) {
+      if (m.kind === 'material') {
+        this.materials.set(m.id, m.after);
+      } else {
+        const map = m.kind === 'product' ? this.products : this.hedges;
+        const before = map.get(m.id) ?? NO_HOLDING;
+        map.set(m.id, { qty: m.after, value: m.value === undefined ? before.value : before.value.plus(m.value) });
+      }
+    }
+    const a = entry.actual;
+    if (a) {
+      if (a.kind === 'completion') {
+        this.periodAllocated = this.periodAllocated.plus(a.allocated);
+        const p = this.periodByProduct.get(a.product) ?? NO_PERIOD;
+        this.periodByProduct.set(a.product, { allocated: p.allocated.plus(a.allocated), sold: p.sold });
+      } else if (a.kind === 'sale') {
+        this.periodSold = this.periodSold.plus(a.conversion);
+        const p = this.periodByProduct.get(a.product) ?? NO_PERIOD;
+        this.periodByProduct.set(a.product, { allocated: p.allocated, sold: p.sold.plus(a.conversion) });
+      }
+    }
+    if (entry.eventType === 'close') {
+      this.periodAllocated = ZERO;
+      this.periodSold = ZERO;
+      this.periodByProduct = new Map();
+    }
+    if (entry.at > this.lastAt) this.lastAt = entry.at;
+    if (entry.knownAt > this.maxKnownAt) this.maxKnownAt = entry.knownAt;
+  }
+}
+
+/** Accumulates signed amounts (debit positive) into journal lines, skipping zeros. */
+class LineBuilder {
+  readonly lines: JournalLine[] = [];
+  debits = ZERO;
+  credits = ZERO;
+  /** Debits `signed` (a negative amount becomes a credit). */
+  add(account: string, signed: Decimal): void {
+    if (signed.isZero()) return;
+    if (signed.isPositive()) this.debit(account, signed);
+    else this.credit(account, signed.negated());
+  }
+  /** Credits `signed` (a negative amount becomes a debit). */
+  cr(account: string, signed: Decimal): void {
+    if (signed.isZero()) return;
+    if (signed.isPositive()) this.credit(account, signed);
+    else this.debit(account, signed.negated());
+  }
+  private debit(account: string, amount: Decimal): void {
+    this.lines.push({ account, debit: amount, credit: ZERO });
+    this.debits = this.debits.plus(amount);
+  }
+  private credit(account: string, amount: Decimal): void {
+    this.lines.push({ account, debit: ZERO, credit: amount });
+    this.credits = this.credits.plus(amount);
+  }
+}
+
+/** Context of one posting: the plant, the entries already posted for an event id, and whether an entry was reversed. */
+export interface EngineContext {
+  readonly plant: Plant;
+  readonly entriesOf: (eventId: string) => readonly JournalEntry[];
+  readonly isReversed: (seq: number) => boolean;
+}
+
+interface FlushPlan {
+  readonly from: EpochMs;
+  readonly until: EpochMs;
+  readonly lines: readonly { readonly material: string; readonly factor: Decimal; readonly cost: Decimal; readonly version: string }[];
+  readonly conversionCost: Decimal;
+  readonly versions: EntryVersions;
+}
+
+interface Flush {
+  readonly materials: { material: string; qty: Decimal; value: Decimal }[];
+  readonly materialsTotal: Decimal;
+  readonly conversion: Decimal;
+  readonly versions: EntryVersions;
+}
+
+/**
+ * Computes the entries of one event against `books` (not yet applied). Throws InputError for
+ * impossible events (reversal of an unknown event) and, under `negativeStock: refuse`, a
+ * ProcuraError E_NEGATIVE_STOCK naming the event and the shortfall.
+ */
+export class Engine {
+  readonly plant: Plant;
+  readonly trigger: Trigger;
+  readonly places: number;
+  private readonly plans = new Map<string, FlushPlan>();
+  private readonly versionObjects = new Map<string, EntryVersions>();
+  constructor(plant: Plant) {
+    this.plant = plant;
+    this.trigger = plant.trigger;
+    this.places = plant.moneyPlaces;
+  }
+
+  money(value: Decimal): Decimal {
+    return value.toDecimalPlaces(this.places, Decimal.ROUND_HALF_EVEN);
+  }
+
+  /** Standard-cost revisions due at or before `at` that have not been processed. */
+  dueRevisions(books: Books, at: EpochMs): Revision[] {
+    const due: Revision[] = [];
+    const all = this.plant.revisions;
+    for (let i = books.revisionsDone; i < all.length && all[i]!.at <= at; i += 1) due.push(all[i]!);
+    return due;
+  }
+
+  /** The revaluation of materials on hand for one revision, or undefined when nothing is on hand (or materials are not carried). */
+  revaluationDraft(books: Books, revision: Revision): EntryDraft | undefined {
+    if (!purchaseIsTrigger(this.trigger)) return undefined;
+    const qty = books.materials.get(revision.material) ?? ZERO;
+    const amount = this.money(qty.times(revision.next.cost.minus(revision.previous.cost)));
+    if (amount.isZero()) return undefined;
+    const b = new LineBuilder();
+    b.add(Account.materialsInProcess, amount);
+    b.cr(Account.standardCostRevaluation, amount);
+    return {
+      eventId: `revaluation:${revision.next.version}`,
+      eventType: 'revaluation',
+      at: revision.at,
+      knownAt: revision.at,
+      lines: b.lines,
+      movements: [],
+      versions: { standardCost: `${revision.previous.version}->${revision.next.version}` },
+    };
+  }
+
+  /** Entries (usually one) for `event` posted as `eventId`. */
+  drafts(event: LedgerEvent, eventId: string, books: Books, ctx: EngineContext): EntryDraft[] {
+    switch (event.type) {
+      case 'purchase':
+        return [this.purchase(event, eventId, books)];
+      case 'conversion': {
+        const amount = this.money(event.amount);
+        const b = new LineBuilder();
+        b.add(Account.conversionCostsControl, amount);
+        b.cr(Account.accruedConversionCosts, amount);
+        const actual: Actual = { kind: 'conversion', amount, ...(event.category !== undefined ? { category: event.category } : {}) };
+        return [this.finish(event, eventId, 'conversion', b, NO_MOVEMENTS, NO_VERSIONS, books, actual)];
+      }
+      case 'completion':
+        return [this.completion(event, eventId, books)];
+      case 'sale':
+        return [this.sale(event, eventId, books)];
+      case 'count':
+        return [this.count(event, eventId, books)];
+      case 'close':
+        return [this.close(event, eventId, books)];
+      case 'hedge':
+        return [this.hedge(event, eventId, books)];
+      case 'hedge-mark':
+        return [this.hedgeMark(event, eventId, books)];
+      case 'reverse':
+        return this.reverse(event, eventId, books, ctx);
+    }
+  }
+
+  private purchase(event: PurchaseEvent, eventId: string, books: Books): EntryDraft {
+    const std = this.plant.standardCostAt(event.material, event.at);
+    const cost = this.money(event.fee ? event.qty.times(event.unitPrice).plus(event.fee) : event.qty.times(event.unitPrice));
+    const b = new LineBuilder();
+    if (purchaseIsTrigger(this.trigger)) {
+      const standard = this.money(event.qty.times(std.cost));
+      b.add(Account.materialsInProcess, standard);
+      b.add(Account.materialPriceVariance, cost.minus(standard));
+      b.cr(event.paidFrom, cost);
+    } else if (event.paidFrom === 'exchange_cash') {
+      b.add(Account.accountsPayable, cost);
+      b.cr(Account.exchangeCash, cost);
+    }
+    const movements = [this.materialMove(books, event.material, event.qty)];
+    const actual: Actual = { kind: 'purchase', material: event.material, qty: event.qty, amount: cost };
+    return this.finish(event, eventId, 'purchase', b, movements, this.standardVersions(std.version), books, actual);
+  }
+
+  /**
+   * The flush plan of a product at `at`: per BOM line the consumption factor qty x (1 + scrap)
+   * and the standard cost, the conversion cost and the version ids, cached until the next
+   * version change of any of them (a pure speed-up: the figures are the plant's).
+   */
+  private planFor(product: string, at: EpochMs): FlushPlan {
+    const cached = this.plans.get(product);
+    if (cached && at >= cached.from && at < cached.until) return cached;
+    const p = this.plant.products.get(product);
+    if (!p) throw new InputError(`unknown product ${JSON.stringify(product)}`);
+    const bom = this.plant.bomAt(product, at);
+    const cc = this.plant.conversionCostAt(product, at);
+    let from = -Infinity;
+    let until = Infinity;
+    const widen = (versions: readonly { from: EpochMs | null }[], chosen: { from: EpochMs | null }): void => {
+      const i = versions.indexOf(chosen);
+      if (chosen.from !== null) from = Math.max(from, chosen.from);
+      const next = versions[i + 1];
+      if (next?.from != null) until = Math.min(until, next.from);
+    };
+    widen(p.bom, bom);
+    widen(p.conversionCost, cc);
+    const lines = bom.lines.map((line) => {
+      const std = this.plant.standardCostAt(line.material, at);
+      widen(this.plant.materials.get(line.material)!.standardCost, std);
+      return { material: line.material, factor: line.scrap.isZero() ? line.qty : line.qty.times(line.scrap.plus(1)), cost: std.cost, version: std.version };
+    });
+    const plan: FlushPlan = {
+      from,
+      until,
+      lines,
+      conversionCost: cc.cost,
+      versions: Object.freeze({ bom: bom.version, standardCost: lines.map((l) => l.version).join(','), conversionCost: cc.version }),
+    };
+    this.plans.set(product, plan);
+    return plan;
+  }
+
+  /** One shared, frozen `{ standardCost }` object per version (entries keep a reference, not a copy). */
+  private standardVersions(version: string): EntryVersions {
+    let v = this.versionObjects.get(version);
+    if (!v) this.versionObjects.set(version, (v = Object.freeze({ standardCost: version })));
+    return v;
+  }
+
+  /** Standard materials (qty x (1 + scrap) x standard) and conversion for `qty` units of `product`. */
+  private flush(product: string, qty: Decimal, at: EpochMs): Flush {
+    const plan = this.planFor(product, at);
+    const materials: { material: string; qty: Decimal; value: Decimal }[] = [];
+    let materialsTotal = ZERO;
+    for (const line of plan.lines) {
+      const consumed = qty.times(line.factor);
+      const value = this.money(consumed.times(line.cost));
+      materials.push({ material: line.material, qty: consumed, value });
+      materialsTotal = materialsTotal.plus(value);
+    }
+    return { materials, materialsTotal, conversion: this.money(qty.times(plan.conversionCost)), versions: plan.versions };
+  }
+
+  private completion(event: CompletionEvent, eventId: string, books: Books): EntryDraft {
+    const f = this.flush(event.product, event.qty, event.at);
+    const b = new LineBuilder();
+    const movements: Movement[] = [];
+    if (completionIsTrigger(this.trigger)) {
+      const relieve = this.trigger === 'purchase-completion-sale' ? Account.materialsInProcess : Account.accountsPayable;
+      b.add(Account.finishedGoods, f.materialsTotal.plus(f.conversion));
+      for (const m of f.materials) {
+        b.cr(relieve, m.value);
+        movements.push(this.materialMove(books, m.material, m.qty.negated()));
+      }
+      b.cr(Account.conversionCostsAllocated, f.conversion);
+      movements.push(this.productMove(books, event.product, event.qty, f.materialsTotal.plus(f.conversion)));
+    } else {
+      movements.push(this.productMove(books, event.product, event.qty, undefined));
+    }
+    const allocated = completionIsTrigger(this.trigger) ? f.conversion : ZERO;
+    const actual: Actual = { kind: 'completion', product: event.product, qty: event.qty, allocated };
+    return this.finish(event, eventId, 'completion', b, movements, f.versions, books, actual);
+  }
+
+  private sale(event: SaleEvent, eventId: string, books: Books): EntryDraft {
+    const b = new LineBuilder();
+    const movements: Movement[] = [];
+    const f = this.flush(event.product, event.qty, event.at);
+    if (completionIsTrigger(this.trigger)) {
+      const holding = books.products.get(event.product) ?? NO_HOLDING;
+      let relief: Decimal;
+      if (holding.qty.lte(0)) relief = f.materialsTotal.plus(f.conversion);
+      else if (event.qty.eq(holding.qty)) relief = holding.value;
+      else if (event.qty.lt(holding.qty)) relief = this.money(holding.value.times(event.qty).dividedBy(holding.qty));
+      else {
+        const extra = this.flush(event.product, event.qty.minus(holding.qty), event.at);
+        relief = holding.value.plus(extra.materialsTotal).plus(extra.conversion);
+      }
+      b.add(Account.costOfGoodsSold, relief);
+      b.cr(Account.finishedGoods, relief);
+      movements.push(this.productMove(books, event.product, event.qty.negated(), relief.negated()));
+    } else {
+      const relieve = this.trigger === 'purchase-sale' ? Account.materialsInProcess : Account.accountsPayable;
+      b.add(Account.costOfGoodsSold, f.materialsTotal.plus(f.conversion));
+      for (const m of f.materials) {
+        b.cr(relieve, m.value);
+        movements.push(this.materialMove(books, m.material, m.qty.negated()));
+      }
+      b.cr(Account.conversionCostsAllocated, f.conversion);
+      movements.push(this.productMove(books, event.product, event.qty.negated(), undefined));
+    }
+    if (event.unitPrice !== undefined) {
+      const revenue = this.money(event.qty.times(event.unitPrice));
+      b.add(Account.accountsReceivable, revenue);
+      b.cr(Account.salesRevenue, revenue);
+    }
+    const actual: Actual = { kind: 'sale', product: event.product, qty: event.qty, conversion: f.conversion };
+    return this.finish(event, eventId, 'sale', b, movements, f.versions, books, actual);
+  }
+
+  private count(event: CountEvent, eventId: string, books: Books): EntryDraft {
+    const b = new LineBuilder();
+    if (event.material !== undefined) {
+      const book = books.materials.get(event.material) ?? ZERO;
+      const diff = event.qty.minus(book);
+      const std = this.plant.standardCostAt(event.material, event.at);
+      const amount = this.money(diff.times(std.cost));
+      b.add(purchaseIsTrigger(this.trigger) ? Account.materialsInProcess : Account.accountsPayable, amount);
+      b.cr(Account.materialUsageVariance, amount);
+      const movements = diff.isZero() ? NO_MOVEMENTS : [this.materialMove(books, event.material, diff)];
+      return this.finish(event, eventId, 'count', b, movements, this.standardVersions(std.version), books);
+    }
+    const product = event.product!;
+    const holding = books.products.get(product) ?? NO_HOLDING;
+    const diff = event.qty.minus(holding.qty);
+    if (!completionIsTrigger(this.trigger)) {
+      const movements = diff.isZero() ? NO_MOVEMENTS : [this.productMove(books, product, diff, undefined)];
+      return this.finish(event, eventId, 'count', [], movements, NO_VERSIONS, books);
+    }
+    let amount: Decimal;
+    let versions: EntryVersions = {};
+    if (event.qty.isZero()) amount = holding.value.negated();
+    else if (holding.qty.gt(0)) amount = this.money(diff.times(holding.value).dividedBy(holding.qty));
+    else {
+      const f = this.flush(product, diff, event.at);
+      amount = f.materialsTotal.plus(f.conversion);
+      versions = f.versions;
+    }
+    b.add(Account.finishedGoods, amount);
+    b.cr(Account.finishedGoodsCountVariance, amount);
+    const movements = diff.isZero() && amount.isZero() ? NO_MOVEMENTS : [this.productMove(books, product, diff, amount)];
+    return this.finish(event, eventId, 'count', b, movements, versions, books);
+  }
+
+  /**
+   * Period close. Conversion costs control (actual) is closed against conversion costs
+   * allocated (standard); the difference (under-allocated: debit) goes to
+   *
+   * - `writeoff`: cost of goods sold;
+   * - `prorate`: finished goods and cost of goods sold in proportion to the standard conversion
+   *   cost each received this period. Cost of goods sold's weight is the standard conversion of
+   *   units sold since the last close. Each product's weight is the standard conversion
+   *   allocated to it at completion since the last close minus that of its units sold since
+   *   then, floored at zero (what it received this period and still holds), counted only for
+   *   products with units on hand; finished goods' weight is the sum over products (for one
+   *   product: allocated minus sold). RIP never holds conversion cost, so it gets nothing. In
+   *   purchase-sale and sale, conversion is never inventoried and prorate equals writeoff.
+   *   Parts are split with `allocate`, so they sum exactly; finished goods' part is spread over
+   *   the products by the same weights, so a product that received no conversion this period
+   *   gets none of this period's difference.
+   *
+   * The close entry's knownAt is the latest knownAt posted so far (a write-off is not known
+   * before the invoices it closes).
+   */
+  private close(event: LedgerEvent, eventId: string, books: Books): EntryDraft {
+    const control = books.balance(Account.conversionCostsControl);
+    const allocatedBalance = books.balance(Account.conversionCostsAllocated);
+    const difference = control.plus(allocatedBalance);
+    const b = new LineBuilder();
+    b.cr(Account.conversionCostsAllocated, allocatedBalance);
+    b.cr(Account.conversionCostsControl, control);
+    const movements: Movement[] = [];
+    const weighted: [string, Decimal][] = [];
+    let fgWeight = ZERO;
+    if (this.plant.close === 'prorate' && completionIsTrigger(this.trigger)) {
+      for (const [id, p] of books.periodByProduct) {
+        const weight = p.allocated.minus(p.sold);
+        const held = books.products.get(id);
+        if (weight.gt(0) && held !== undefined && held.qty.gt(0)) {
+          weighted.push([id, weight]);
+          fgWeight = fgWeight.plus(weight);
+        }
+      }
+    }
+    const cogsWeight = books.periodSold.gt(0) ? books.periodSold : ZERO;
+    if (fgWeight.isZero()) {
+      b.add(Account.costOfGoodsSold, difference);
+    } else {
+      const [fgPart, cogsPart] = allocate(difference, [fgWeight, cogsWeight], this.places) as [Decimal, Decimal];
+      b.add(Account.finishedGoods, fgPart);
+      b.add(Account.costOfGoodsSold, cogsPart);
+      const parts = allocate(fgPart, weighted.map(([, w]) => w), this.places);
+      weighted.forEach(([id], i) => {
+        const part = parts[i]!;
+        if (!part.isZero()) movements.push(this.productMove(books, id, ZERO, part));
+      });
+    }
+    const draft = this.finish(event, eventId, 'close', b, movements, NO_VERSIONS, books);
+    // The write-off depends on every conversion figure of the period: it is known when the last of them is.
+    return books.maxKnownAt > draft.knownAt ? { ...draft, knownAt: books.maxKnownAt } : draft;
+  }
+
+  /**
+   * Spot-style hedge accounting in exchange_cash: a trade in the position's direction adds
+   * qty x price to hedge_positions; a trade against it relieves the carrying value at the
+   * average carrying price, and what is left between cash, fees and carrying value is realised
+   * in hedge_gains_losses. Fees go to trading_fees.
+   */
+  private hedge(event: HedgeEvent, eventId: string, books: Books): EntryDraft {
+    const holding = books.hedges.get(event.instrument) ?? NO_HOLDING;
+    const fee = this.money(event.fee ?? ZERO);
+    const amount = this.money(event.qty.times(event.price));
+    let positionDelta: Decimal;
+    const reduces = !holding.qty.isZero() && holding.qty.isNegative() !== event.qty.isNegative();
+    if (!reduces) positionDelta = amount;
+    else {
+      const closing = Decimal.min(event.qty.abs(), holding.qty.abs());
+      const relieved = closing.eq(holding.qty.abs()) ? holding.value : this.money(holding.value.times(closing).dividedBy(holding.qty.abs()));
+      const opening = event.qty.abs().minus(closing);
+      const opened = opening.isZero() ? ZERO : this.money(opening.times(event.price).times(event.qty.isNegative() ? -1 : 1));
+      positionDelta = opened.minus(relieved);
+    }
+    const cashDelta = amount.negated().minus(fee);
+    const gainLoss = positionDelta.plus(cashDelta).plus(fee).negated();
+    const b = new LineBuilder();
+    b.add(Account.hedgePositions, positionDelta);
+    b.add(Account.tradingFees, fee);
+    b.add(Account.exchangeCash, cashDelta);
+    b.add(Account.hedgeGainsLosses, gainLoss);
+    const movements = [this.hedgeMove(books, event.instrument, event.qty, positionDelta)];
+    return this.finish(event, eventId, 'hedge', b, movements, NO_VERSIONS, books);
+  }
+
+  private hedgeMark(event: HedgeMarkEvent, eventId: string, books: Books): EntryDraft {
+    const holding = books.hedges.get(event.instrument) ?? NO_HOLDING;
+    const delta = this.money(holding.qty.times(event.price)).minus(holding.value);
+    const b = new LineBuilder();
+    b.add(Account.hedgePositions, delta);
+    b.cr(Account.hedgeGainsLosses, delta);
+    const movements = delta.isZero() ? NO_MOVEMENTS : [this.hedgeMove(books, event.instrument, ZERO, delta)];
+    return this.finish(event, eventId, 'hedge-mark', b, movements, NO_VERSIONS, books);
+  }
+
+  private reverse(event: LedgerEvent & { type: 'reverse' }, eventId: string, books: Books, ctx: EngineContext): EntryDraft[] {
+    const where: Where = { ...(event.source ?? {}), field: 'of' };
+    const originals = ctx.entriesOf(event.of);
+    if (originals.length === 0) throw new InputError(`reversal of unknown event ${JSON.stringify(event.of)}`, where);
+    if (originals.some((e) => e.eventType === 'reverse')) throw new InputError(`${JSON.stringify(event.of)} is itself a reversal; post the original again under a new id instead`, where);
+    if (originals.some((e) => ctx.isReversed(e.seq))) throw new InputError(`event ${JSON.stringify(event.of)} is already reversed`, where);
+    // Movements are applied one original entry at a time so that `after` stays exact.
+    const work = books.clone();
+    const drafts: EntryDraft[] = [];
+    for (const original of originals) {
+      const lines = original.lines.map((l) => ({ account: l.account, debit: l.credit, credit: l.debit }));
+      const movements = original.movements.map((m) => {
+        const value = m.value === undefined ? undefined : m.value.negated();
+        if (m.kind === 'material') return this.materialMove(work, m.id, m.qty.negated());
+        if (m.kind === 'product') return this.productMove(work, m.id, m.qty.negated(), value);
+        return this.hedgeMove(work, m.id, m.qty.negated(), value!);
+      });
+      const draft = this.finish(event, eventId, 'reverse', lines, movements, original.versions, work, negateActual(original.actual), original.seq);
+      drafts.push(draft);
+      work.apply({ ...draft, seq: 0, hash: '', prevHash: '' });
+    }
+    return drafts;
+  }
+
+  private materialMove(books: Books, id: string, qty: Decimal): Movement {
+    return { kind: 'material', id, qty, after: (books.materials.get(id) ?? ZERO).plus(qty) };
+  }
+  private productMove(books: Books, id: string, qty: Decimal, value: Decimal | undefined): Movement {
+    const after = (books.products.get(id) ?? NO_HOLDING).qty.plus(qty);
+    return value === undefined ? { kind: 'product', id, qty, after } : { kind: 'product', id, qty, after, value };
+  }
+  private hedgeMove(books: Books, id: string, qty: Decimal, value: Decimal): Movement {
+    return { kind: 'hedge', id, qty, after: (books.hedges.get(id) ?? NO_HOLDING).qty.plus(qty), value };
+  }
+
+  /** Builds the draft, checks it balances and applies the negative-stock policy. */
+  private finish(
+    event: LedgerEvent,
+    eventId: string,
+    eventType: EntryType,
+    lines: LineBuilder | JournalLine[],
+    movements: readonly Movement[],
+    versions: EntryVersions,
+    books: Books,
+    actual?: Actual,
+    reverses?: number,
+  ): EntryDraft {
+    let list: JournalLine[];
+    if (lines instanceof LineBuilder) {
+      if (!lines.debits.eq(lines.credits)) {
+        throw new ProcuraError(ErrorCode.internal, `entry for ${eventId} does not balance: debits ${lines.debits.toFixed()}, credits ${lines.credits.toFixed()}`, event.source ?? {});
+      }
+      list = mergeLines(lines.lines);
+    } else list = lines; // reversal: the swapped lines of a balanced entry
+    let flags: string[] | undefined;
+    for (const m of movements) {
+      if (m.kind === 'hedge' || !m.qty.lt(0) || !m.after.lt(0)) continue;
+      const before = m.after.minus(m.qty);
+      const short = m.after.negated();
+      const message = `${m.kind} ${m.id} short ${short.toFixed()} (book ${before.toFixed()}, needed ${m.qty.negated().toFixed()})`;
+      if (this.plant.negativeStock === 'refuse') {
+        throw new ProcuraError(
+          ErrorCode.negativeStock,
+          `${event.type} ${eventId} at ${formatTime(event.at)} would drive ${message}; refused (negativeStock: refuse)`,
+          { ...(event.source ?? {}), field: 'qty' },
+        );
+      }
+      (flags ??= []).push(`negative-stock: ${message}`);
+    }
+    const draft: { -readonly [K in keyof EntryDraft]: EntryDraft[K] } = {
+      eventId,
+      eventType,
+      at: event.at,
+      knownAt: event.knownAt,
+      lines: list,
+      movements,
+      versions,
+    };
+    if (actual) draft.actual = actual;
+    if (event.ref !== undefined) draft.ref = event.ref;
+    if (event.reason !== undefined) draft.reason = event.reason;
+    if (flags) draft.flags = flags;
+    if (reverses !== undefined) draft.reverses = reverses;
+    if (event.source) draft.source = event.source;
+    return draft;
+  }
+}
+
+function negateActual(actual: Actual | undefined): Actual | undefined {
+  if (!actual) return undefined;
+  switch (actual.kind) {
+    case 'purchase':
+      return { ...actual, qty: actual.qty.negated(), amount: actual.amount.negated() };
+    case 'conversion':
+      return { ...actual, amount: actual.amount.negated() };
+    case 'completion':
+      return { ...actual, qty: actual.qty.negated(), allocated: actual.allocated.negated() };
+    case 'sale':
+      return { ...actual, qty: actual.qty.negated(), conversion: actual.conversion.negated() };
+  }
+}
+
+/** Merges lines of the same account and side (a BOM of several materials credits RIP once per material otherwise). */
+function mergeLines(lines: JournalLine[]): JournalLine[] {
+  if (lines.length <= 3) return lines;
+  const merged: JournalLine[] = [];
+  for (const line of lines) {
+    const same = merged.findIndex((m) => m.account === line.account && m.debit.isZero() === line.debit.isZero());
+    if (same < 0) merged.push(line);
+    else {
+      const m = merged[same]!;
+      merged[same] = { account: m.account, debit: m.debit.plus(line.debit), credit: m.credit.plus(line.credit) };
+    }
+  }
+  return merged;
+}
