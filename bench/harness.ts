@@ -17,6 +17,8 @@ export interface BenchRow {
   /** A target in the issue, e.g. ">= 100000 events/s". */
   readonly target?: string;
   readonly note?: string;
+  /** The same figures from CPU time instead of wall time (rates only), printed beside them. */
+  readonly cpu?: { readonly value: number; readonly reference?: number };
 }
 
 export type BenchReport = (row: BenchRow) => void;
@@ -35,6 +37,29 @@ export async function timeMs(fn: () => unknown | Promise<unknown>, repeat = 1): 
   return best;
 }
 
+/** Wall and CPU time (user + system, all threads) of one run. */
+export interface Timing {
+  readonly wallMs: number;
+  readonly cpuMs: number;
+}
+
+/**
+ * Wall and CPU time of `fn`, best of `repeat` runs by wall time (the same rule for a figure and
+ * its reference, so that neither gets more tries than the other).
+ */
+export async function measure(fn: () => unknown | Promise<unknown>, repeat = 1): Promise<Timing> {
+  let best: Timing = { wallMs: Infinity, cpuMs: Infinity };
+  for (let i = 0; i < repeat; i += 1) {
+    const cpu = process.cpuUsage();
+    const start = performance.now();
+    await fn();
+    const wallMs = performance.now() - start;
+    const used = process.cpuUsage(cpu);
+    if (wallMs < best.wallMs) best = { wallMs, cpuMs: (used.user + used.system) / 1000 };
+  }
+  return best;
+}
+
 export function formatRow(row: BenchRow): string {
   const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
   let line = `${row.name}: ${fmt(row.value)} ${row.unit}`;
@@ -43,6 +68,10 @@ export function formatRow(row: BenchRow): string {
     const lower = row.better === 'lower';
     const ratio = lower ? row.value / row.reference.value : row.reference.value / row.value;
     line += ` | reference (${row.reference.name}): ${fmt(row.reference.value)} ${row.unit} | ${lower ? 'measured/reference' : 'reference/measured'} = ${ratio.toFixed(2)}x`;
+  }
+  if (row.cpu) {
+    line += ` | by CPU time: ${fmt(row.cpu.value)} ${row.unit}`;
+    if (row.cpu.reference !== undefined) line += `, reference ${fmt(row.cpu.reference)}, reference/measured = ${(row.cpu.reference / row.cpu.value).toFixed(2)}x`;
   }
   if (row.target) line += ` | target ${row.target}`;
   if (row.note) line += ` | ${row.note}`;

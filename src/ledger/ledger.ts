@@ -26,6 +26,7 @@ import {
   type LedgerStore,
   type PostingBatch,
   type StoreState,
+  type StoredEntryRow,
   type StoredEvent,
   type StoredPlantVersion,
   type SyncLedgerStore,
@@ -224,7 +225,7 @@ export class Ledger {
       const state = w.state();
       this.checkState(state);
       this.adopt(state, () => w.books());
-      const fault = checkTail(state, [...w.scanEntries(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
+      const fault = checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
       if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
       const lookups: Lookups = { digests: w.eventDigests(idsOf(events)), originals: w.entriesOfEvents(reversalTargets(events)) };
       const composed = this.compose(state, events, source, lookups);
@@ -247,8 +248,8 @@ export class Ledger {
         const books = await w.books();
         this.adopt(state, () => books);
       }
-      const tail: JournalEntry[] = [];
-      for await (const e of w.scanEntries(state.verified.seq + 1)) tail.push(e);
+      const tail: StoredEntryRow[] = [];
+      for await (const e of w.scanRows(state.verified.seq + 1)) tail.push(e);
       const tailEvents: StoredEvent[] = [];
       for await (const e of w.scanEvents(state.verified.events + 1)) tailEvents.push(e);
       const fault = checkTail(state, tail, tailEvents);
@@ -349,21 +350,9 @@ export class Ledger {
       trigger: this.plant.trigger,
       currency: this.plant.currency,
       verified: state.head,
-      books: () => books.toSnapshot(),
+      books: snapshotOf(books),
     };
-    // What the caller reads back: from the memory store's journal (hashes computed there, on
-    // demand) or from the batch a durable store has sealed.
-    const read = (i: number): JournalEntry => (store instanceof MemoryStore ? store.journal.entry(batch.firstSeq - 1 + i) : batch.entry(i));
-    const result: PostResult = {
-      posted: postedEvents,
-      skipped,
-      get flagged(): readonly JournalEntry[] {
-        return flaggedAt.map(read);
-      },
-      get entries(): readonly JournalEntry[] {
-        return Array.from({ length: batch.size }, (_, i) => read(i));
-      },
-    };
+    const result = postResult(store, batch, postedEvents, skipped, flaggedAt);
     return { batch: composedBatch, books, result };
   }
 
@@ -581,6 +570,39 @@ export class Ledger {
 }
 
 /**
+ * The closures a posting leaves behind are made here, outside `compose`, so that they capture
+ * only what they need: a closure made inside it would keep its whole scope (the batch, with
+ * every entry of the posting) alive for as long as the store keeps the books callback.
+ */
+function snapshotOf(books: Books): () => BooksSnapshot {
+  return () => books.toSnapshot();
+}
+
+/** What `post` returns: entries read back from the memory store's journal, or from the batch a durable store sealed. */
+function postResult(store: SyncLedgerStore | undefined, batch: ColumnarJournal, posted: number, skipped: readonly string[], flaggedAt: readonly number[]): PostResult {
+  const size = batch.size;
+  const read = store instanceof MemoryStore ? readFromStore(store, batch.firstSeq) : readFromBatch(batch);
+  return {
+    posted,
+    skipped,
+    get flagged(): readonly JournalEntry[] {
+      return flaggedAt.map(read);
+    },
+    get entries(): readonly JournalEntry[] {
+      return Array.from({ length: size }, (_, i) => read(i));
+    },
+  };
+}
+
+function readFromStore(store: MemoryStore, first: number): (i: number) => JournalEntry {
+  return (i) => store.journal.entry(first - 1 + i);
+}
+
+function readFromBatch(batch: ColumnarJournal): (i: number) => JournalEntry {
+  return (i) => batch.entry(i);
+}
+
+/**
  * A revaluation is posted when posting first passes a revision's date, so a revision dated at
  * or before the last posted event, added or changed after that event was posted, would never be
  * revalued: refused, naming the material, both dates and the plant line.
@@ -621,9 +643,11 @@ function reversalTargets(events: readonly LedgerEvent[]): string[] {
  * what their entries name, and the latest plant text hashes to its stored hash. O(tail): the
  * previous posting's batch, not the journal. Returns the first fault, or undefined.
  */
-function checkTail(state: StoreState, tail: readonly JournalEntry[], events: readonly StoredEvent[]): string | undefined {
+function checkTail(state: StoreState, tail: readonly StoredEntryRow[], events: readonly StoredEvent[]): string | undefined {
   const { head, verified } = state;
   if (state.plant && sha256Hex(state.plant.text) !== state.plant.hash) return `the stored plant text (version from entry ${state.plant.firstEntry}) does not match its hash`;
+  // Nothing after the mark (the memory store, or a store checked up to its head): no hash to read.
+  if (tail.length === 0 && events.length === 0 && verified.seq === head.seq && verified.events === head.events) return undefined;
   let prevHash = verified.hash;
   let expected = verified.seq + 1;
   let event = 0;
@@ -632,15 +656,18 @@ function checkTail(state: StoreState, tail: readonly JournalEntry[], events: rea
     if (e.seq !== expected) return `entry ${expected} is missing`;
     if (e.seq > head.seq) return `entry ${e.seq} lies beyond the head (${head.seq}) the last posting recorded`;
     if (e.prevHash !== prevHash) return `entry ${e.seq}: hash chain broken (previous hash does not match)`;
-    if (entryHash(entryBody(e), prevHash) !== e.hash) return `entry ${e.seq}: hash does not match the entry's content`;
+    // The stored text is what the hash covers: no need to decode it to check it.
+    if (entryHash(e.body, prevHash) !== e.hash) return `entry ${e.seq}: hash does not match the entry's content`;
+    if (!e.body.includes(`"seq":${e.seq},`) || !e.body.includes(`"eventId":${JSON.stringify(e.eventId)},"eventType":${JSON.stringify(e.eventType)},`)) return `entry ${e.seq}: stored columns disagree with its body`;
     if (e.eventType !== 'revaluation') {
+      const named = eventHashInBody(e.body);
       if (e.eventId !== eventId) {
         const record = events[event];
         event += 1;
         eventId = e.eventId;
         if (!record || record.id !== e.eventId) return `entry ${e.seq}: no stored record of event ${e.eventId} in its place`;
-        if (eventRecordHash(record) !== record.hash || record.hash !== e.eventHash) return `event ${e.eventId}: stored record does not match the hash its entries name`;
-      } else if (events[event - 1]?.hash !== e.eventHash) return `entry ${e.seq}: names another record of event ${e.eventId}`;
+        if (eventRecordHash(record) !== record.hash || record.hash !== named) return `event ${e.eventId}: stored record does not match the hash its entries name`;
+      } else if (events[event - 1]?.hash !== named) return `entry ${e.seq}: names another record of event ${e.eventId}`;
     }
     prevHash = e.hash;
     expected += 1;
@@ -649,6 +676,12 @@ function checkTail(state: StoreState, tail: readonly JournalEntry[], events: rea
   if (prevHash !== head.hash) return `the last entry's hash differs from the head's`;
   if (event !== events.length || verified.events + events.length !== head.events) return `event records after entry ${verified.seq} do not match the entries (${events.length} records, ${event} events)`;
   return undefined;
+}
+
+/** The `eventHash` a canonical body names (a quote inside a string value is escaped, so the key cannot be faked by text). */
+function eventHashInBody(body: string): string | undefined {
+  const k = body.indexOf('"eventHash":"');
+  return k < 0 ? undefined : body.slice(k + 13, k + 77);
 }
 
 /** The full check of verify, fed entry by entry (and the event record each new event needs). */

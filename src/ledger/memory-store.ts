@@ -8,9 +8,10 @@ import { ProcuraError, ErrorCode } from '../core/errors.js';
 import { ColumnarJournal, JournalTables } from './columnar-journal.js';
 import type { BooksSnapshot } from './engine.js';
 import { eventRecordHash, GENESIS_HASH, type JournalEntry } from './journal.js';
-import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from './store.js';
+import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEntryRow, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from './store.js';
 
 interface Mark {
+  journal: ColumnarJournal;
   entries: number;
   events: number;
   plants: number;
@@ -24,7 +25,7 @@ interface Mark {
 export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   readonly name = 'memory';
   /** Every entry. Batches built with these tables append without renumbering strings. */
-  readonly journal = new ColumnarJournal(1, new JournalTables());
+  journal = new ColumnarJournal(1, new JournalTables());
   private events = 0;
   /** Seq of the first entry of each event posted with an id (an event's entries are contiguous). */
   private readonly firstOfEvent = new Map<string, number>();
@@ -46,7 +47,7 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   }
   private begin(): this {
     if (this.open) throw new Error('memory store: a transaction is already open');
-    this.open = { entries: this.journal.size, events: this.events, plants: this.plantVersions.length, reversed: [], ids: [], books: this.lastBooks, meta: this.meta };
+    this.open = { journal: this.journal, entries: this.journal.size, events: this.events, plants: this.plantVersions.length, reversed: [], ids: [], books: this.lastBooks, meta: this.meta };
     return this;
   }
   commit(): void {
@@ -55,6 +56,7 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   rollback(): void {
     const m = this.open;
     if (!m) return;
+    this.journal = m.journal;
     this.journal.truncate(m.entries);
     for (const id of m.ids) {
       this.firstOfEvent.delete(id);
@@ -134,6 +136,14 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
     const end = Math.min(to, this.journal.size);
     for (let seq = Math.max(1, from); seq <= end; seq += 1) yield this.journal.entry(seq - 1);
   }
+  *scanRows(from: number, to = Infinity): Iterable<StoredEntryRow> {
+    const end = Math.min(to, this.journal.size);
+    for (let seq = Math.max(1, from); seq <= end; seq += 1) {
+      const i = seq - 1;
+      const hash = this.journal.hashOf(i);
+      yield { seq, eventId: this.journal.eventIdOf(i), eventType: this.journal.eventTypeOf(i), body: this.journal.body(i, this.journal.eventHashOf(i)), hash, prevHash: this.journal.prevHashOf(i) };
+    }
+  }
   /** One entry, or undefined (its hashes are computed only if read). */
   entry(seq: number): JournalEntry | undefined {
     return seq >= 1 && seq <= this.journal.size ? this.journal.entry(seq - 1) : undefined;
@@ -158,7 +168,9 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
     const base = this.journal.size;
     if (batch.plant) this.plantVersions.push({ ...batch.plant, firstEntry: entries.firstSeq });
     if (this.meta.trigger === undefined) this.meta = { trigger: batch.trigger, currency: batch.currency };
-    this.journal.appendJournal(entries);
+    // A first posting's batch becomes the journal (a replay's one big posting is not copied).
+    if (base === 0 && entries.firstSeq === 1 && entries.tables === this.journal.tables) this.journal = entries;
+    else this.journal.appendJournal(entries);
     for (let i = 0; i < entries.size; i += 1) {
       const reverses = entries.reversesOf(i);
       if (reverses !== undefined) {

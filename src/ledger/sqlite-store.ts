@@ -12,7 +12,7 @@ import Database from 'better-sqlite3';
 import { ProcuraError, ErrorCode } from '../core/errors.js';
 import type { BooksSnapshot } from './engine.js';
 import { entryFromBody, entryHash, eventRecordHash, GENESIS_HASH, type JournalEntry } from './journal.js';
-import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from './store.js';
+import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEntryRow, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from './store.js';
 
 /** The store layout this code writes; a store without it was written by an earlier procura. */
 export const STORE_FORMAT = '2';
@@ -206,6 +206,15 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
       next = rows[rows.length - 1]![0] + 1;
     }
   }
+  *scanRows(from: number, to = Number.MAX_SAFE_INTEGER): Iterable<StoredEntryRow> {
+    let next = Math.max(1, from);
+    while (next <= to) {
+      const rows = this.statements.entries.all(next, to, PAGE) as EntryRow[];
+      for (const [seq, eventId, eventType, , , , body, hash, prevHash] of rows) yield { seq, eventId, eventType, body, hash, prevHash };
+      if (rows.length < PAGE) return;
+      next = rows[rows.length - 1]![0] + 1;
+    }
+  }
   *scanEvents(from = 1): Iterable<StoredEvent> {
     let next = Math.max(1, from);
     for (;;) {
@@ -251,12 +260,12 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
         const record = entries.eventRecordOf(i);
         eventHash = eventRecordHash(record);
         events += 1;
-        eventRows.add(events, record.id, record.type, record.at, record.knownAt, record.digest, record.source?.file ?? null, record.source?.line ?? null, eventHash);
+        eventRows.add9(events, record.id, record.type, record.at, record.knownAt, record.digest, record.source?.file ?? null, record.source?.line ?? null, eventHash);
       }
       const body = entries.body(i, eventHash);
       const hash = entryHash(body, prevHash);
       entries.setSealed(i, eventHash, hash);
-      entryRows.add(entries.seqOf(i), entries.eventIdOf(i), type, entries.atOf(i), entries.knownAtOf(i), entries.reversesOf(i) ?? null, body, hash, prevHash);
+      entryRows.add9(entries.seqOf(i), entries.eventIdOf(i), type, entries.atOf(i), entries.knownAtOf(i), entries.reversesOf(i) ?? null, body, hash, prevHash);
       prevHash = hash;
     }
     eventRows.flush();
@@ -314,8 +323,9 @@ class RowBuffer {
     return statement;
   }
 
-  add(...row: unknown[]): void {
-    for (const v of row) this.values.push(v);
+  /** Adds one row of `columns` values (pushed by the caller with `values`). */
+  add9(a: unknown, b: unknown, c: unknown, d: unknown, e: unknown, f: unknown, g: unknown, h: unknown, i: unknown): void {
+    this.values.push(a, b, c, d, e, f, g, h, i);
     this.count += 1;
     if (this.count === ROWS_PER_INSERT) {
       this.full.run(this.values);

@@ -72,6 +72,16 @@ export interface StoreState {
   readonly plant?: StoredPlantVersion;
 }
 
+/** An entry as stored: its canonical body (what its hash covers) and the columns kept beside it. */
+export interface StoredEntryRow {
+  readonly seq: number;
+  readonly eventId: string;
+  readonly eventType: string;
+  readonly body: string;
+  readonly hash: string;
+  readonly prevHash: string;
+}
+
 /** An entry looked up by event id, with whether a later entry reverses it. */
 export interface EntryLookup {
   readonly entry: JournalEntry;
@@ -118,6 +128,8 @@ export interface SyncStoreReader {
   entriesOfEvents(ids: readonly string[]): Map<string, EntryLookup[]>;
   /** Entries with from <= seq <= to, in seq order, hashes as stored, read in pages. */
   scanEntries(from: number, to?: number): Iterable<JournalEntry>;
+  /** The same entries as stored rows (body text, hashes), not decoded: what the tail check re-hashes. */
+  scanRows(from: number, to?: number): Iterable<StoredEntryRow>;
   /** Event records with seq >= from, in seq order. */
   scanEvents(from?: number): Iterable<StoredEvent>;
   /** Every plant version, oldest first. */
@@ -178,6 +190,7 @@ export interface StoreReader {
   eventDigests(ids: readonly string[]): Promise<Map<string, string>>;
   entriesOfEvents(ids: readonly string[]): Promise<Map<string, EntryLookup[]>>;
   scanEntries(from: number, to?: number): AsyncIterable<JournalEntry>;
+  scanRows(from: number, to?: number): AsyncIterable<StoredEntryRow>;
   scanEvents(from?: number): AsyncIterable<StoredEvent>;
   plants(): Promise<StoredPlantVersion[]>;
 }
@@ -206,6 +219,7 @@ export function asyncStore(store: SyncLedgerStore): LedgerStore {
     eventDigests: async (ids) => r.eventDigests(ids),
     entriesOfEvents: async (ids) => r.entriesOfEvents(ids),
     scanEntries: (from, to) => toAsync(r.scanEntries(from, to)),
+    scanRows: (from, to) => toAsync(r.scanRows(from, to)),
     scanEvents: (from) => toAsync(r.scanEvents(from)),
     plants: async () => r.plants(),
   });

@@ -1,0 +1,55 @@
+// Issue 10 items 2 and 3: the in-memory journal is columnar, and what never reads a hash never
+// computes one (backtests, the cost feed); verify and a durable store seal the chain.
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ZERO } from '../../src/core/decimal.js';
+import { parseTime } from '../../src/core/time.js';
+import { CostFeed, loadCostOptions, loadPlan } from '../../src/costfeed/index.js';
+import { runBacktest } from '../../src/engine/backtest.js';
+import { loadScenario } from '../../src/engine/scenario.js';
+import { ColumnarJournal, Ledger, MemoryStore, loadEvents, loadPlant } from '../../src/ledger/index.js';
+import { textbookPlant, events, WORKED } from './helpers.js';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('columnar journal', () => {
+  it('materialises entries on demand, with the hashes computed only when read', () => {
+    const plant = textbookPlant('purchase-completion-sale');
+    const store = new MemoryStore();
+    const ledger = new Ledger(plant, store);
+    ledger.post(events(plant, WORKED));
+    expect(store.journal.sealed).toBe(0);
+    const third = ledger.entry(3)!;
+    expect(third.lines.map((l) => [l.account, l.debit.toFixed(), l.credit.toFixed()])).toEqual([
+      ['finished_goods', '1500', '0'],
+      ['materials_in_process', '0', '1000'],
+      ['conversion_costs_allocated', '0', '500'],
+    ]);
+    expect(store.journal.sealed).toBe(0);
+    expect(third.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(store.journal.sealed).toBe(3);
+    expect(ledger.verify().ok).toBe(true);
+    expect(store.journal.sealed).toBe(5);
+  });
+
+  it('a cost feed stepping day by day reads entries without computing a hash', () => {
+    const dir = 'test/costfeed/fixtures';
+    const plant = loadPlant(`${dir}/plant.yaml`);
+    const store = new MemoryStore();
+    const ledger = new Ledger(plant, store);
+    ledger.post(loadEvents(`${dir}/events.jsonl`, plant));
+    const options = loadCostOptions(`${dir}/policy.yaml`, plant);
+    const feed = new CostFeed({ plant, ledger, plan: loadPlan(`${dir}/plan.csv`, plant), prices: options.prices, horizonDays: 30, actualWindowDays: 90, policy: options.policy, hedgeInstruments: options.hedgeInstruments, onOrder: () => ZERO });
+    for (let day = parseTime('2024-01-05', {}); day <= parseTime('2024-03-01', {}); day += 86_400_000) feed.snapshot(day);
+    expect(store.size).toBeGreaterThan(0);
+    expect(store.journal.sealed).toBe(0);
+  });
+
+  it('a backtest never seals the hash chain', async () => {
+    const seal = vi.spyOn(ColumnarJournal.prototype, 'seal');
+    const run = await runBacktest(loadScenario('test/engine/fixtures/small.yaml'));
+    expect(run.ledgerEntries).toBeGreaterThan(10);
+    expect(seal).not.toHaveBeenCalled();
+  });
+});
