@@ -61,6 +61,9 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
   private readonly lockTimeoutMs: number;
   private readonly onWait: ((path: string) => void) | undefined;
   private readonly statements: ReturnType<SqliteStore['prepare']>;
+  /** data_version right after this connection's last committed append (see state()). */
+  private ownWrite: number | undefined;
+  private appended = false;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     this.name = path;
@@ -149,9 +152,17 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
   }
   commit(): void {
     this.db.exec('COMMIT');
+    if (this.appended) this.ownWrite = this.dataVersion();
+    this.appended = false;
+  }
+
+  /** SQLite's data_version: changes when another connection commits a change to the file. */
+  private dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
   }
   rollback(): void {
     if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    this.appended = false;
   }
   close(): void {
     if (this.db.open) this.db.close();
@@ -163,9 +174,13 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
     const p = this.statements.latestPlant.get() as { hash: string; file: string; text: string; first_entry: number } | undefined;
     const trigger = meta.get('trigger');
     const currency = meta.get('currency');
+    const head = c ? { seq: c.seq, hash: c.hash, events: c.events } : { seq: 0, hash: GENESIS_HASH, events: 0 };
+    // What this connection appended after checking the tail, and nobody has written since
+    // (data_version unchanged), needs no second check: the verified mark is the head.
+    const untouched = this.ownWrite !== undefined && this.dataVersion() === this.ownWrite;
     return {
-      head: c ? { seq: c.seq, hash: c.hash, events: c.events } : { seq: 0, hash: GENESIS_HASH, events: 0 },
-      verified: c ? { seq: c.verified_seq, hash: c.verified_hash, events: c.verified_events } : { seq: 0, hash: GENESIS_HASH, events: 0 },
+      head,
+      verified: untouched ? head : c ? { seq: c.verified_seq, hash: c.verified_hash, events: c.verified_events } : { seq: 0, hash: GENESIS_HASH, events: 0 },
       ...(trigger !== undefined ? { trigger } : {}),
       ...(currency !== undefined ? { currency } : {}),
       ...(p ? { plant: { hash: p.hash, file: p.file, text: p.text, firstEntry: p.first_entry } } : {}),
@@ -272,6 +287,7 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
     entryRows.flush();
     if (events - state.head.events !== batch.eventCount) throw new ProcuraError(ErrorCode.internal, `batch has ${batch.eventCount} events, its entries name ${events - state.head.events}`, { file: this.name });
     const last = entries.seqOf(n - 1);
+    this.appended = true;
     s.insertCheckpoint.run(last, prevHash, events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books()));
     return { seq: last, hash: prevHash, events };
   }

@@ -136,6 +136,22 @@ describe('the hash chain covers everything the books derive from', () => {
     expect((db.prepare('SELECT max(seq) AS n FROM entries').get() as { n: number }).n).toBe(7);
     db.close();
   });
+
+  it('a writer that keeps its store open still checks the tail when another connection changed it', () => {
+    const ledger = Ledger.openSqlite(path, plant);
+    ledger.post(events(plant, WORKED));
+    ledger.post(events(plant, LATER, 'later.jsonl')); // nothing else wrote: the tail check is skipped
+    tamper(`UPDATE entries SET body = replace(body, '"qty":"10"', '"qty":"11"') WHERE seq = 6`);
+    let error: unknown;
+    try {
+      ledger.post(events(plant, [{ type: 'conversion', id: 'c9', at: '2024-03-01', amount: '1' }], 'next.jsonl'));
+    } catch (e) {
+      error = e;
+    }
+    ledger.close();
+    expect((error as ProcuraError).code).toBe('E_VERIFY');
+    expect((error as ProcuraError).message).toMatch(/entry 6: hash does not match/);
+  });
 });
 
 describe('two writers on one store', () => {
