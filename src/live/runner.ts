@@ -251,6 +251,8 @@ export class LiveRunner {
         const { takenOver } = store.acquireLock(pid, isAlive);
         if (takenOver !== undefined) logger.warn({ stalePid: takenOver.pid, host: takenOver.host, heartbeat: formatTime(takenOver.heartbeatAt) }, `took over the lock of a live run that is no longer running (pid ${takenOver.pid})`);
       }
+      // The ledger commands read it on a store whose ledger has nothing posted yet (storedLivePlant).
+      if (options.readOnly !== true) store.setMetaNow('plant', JSON.stringify({ file: config.plant.file, text: config.plant.text }));
       const runner = new LiveRunner(options, exchange, store, frameMs);
       logger.info({ exchange: config.exchange, mode: paper ? 'paper' : config.mode, api: exchange.apiBaseUrl, store: storePath, timeframe: config.timeframe, strategy: config.strategy.definition.name }, 'live runner ready');
       return runner;

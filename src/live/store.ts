@@ -429,6 +429,24 @@ export class LiveStore {
   }
 }
 
+/**
+ * The plant a live runner works with, as it recorded it in the store's `live_meta` at start
+ * (file and text), or undefined when `path` holds no live state. The ledger commands use it on
+ * a live store whose ledger has nothing posted yet (a desk fed by `procura ledger post`, its
+ * first delivery in transit), so `ledger balances` and `verify` work from the first tick.
+ */
+export function storedLivePlant(path: string): { file: string; text: string } | undefined {
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    const table = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'live_meta'").get();
+    if (table === undefined) return undefined;
+    const row = db.prepare("SELECT value FROM live_meta WHERE key = 'plant'").get() as { value: string } | undefined;
+    return row === undefined ? undefined : (JSON.parse(row.value) as { file: string; text: string });
+  } finally {
+    db.close();
+  }
+}
+
 // -------------------------------------------------------------------- orders
 
 /** The pipeline's OrderStore on the live store: inserts immediate, updates staged (see the module comment). */

@@ -65,6 +65,8 @@ export interface ConfigOverrides {
   readonly risk?: string;
   /** The venue block, YAML flow text. */
   readonly venue?: string;
+  /** production.simulate (default true): false when the ledger is fed by `procura ledger post`. */
+  readonly simulate?: boolean;
 }
 
 /** Writes a live config for the emulator at `url` into a temp dir; returns its path. */
@@ -81,7 +83,7 @@ timeframe: 1d
 schedule: { cron: ${JSON.stringify(overrides.cron ?? '5 0 * * *')}, timezone: UTC }
 store: store.sqlite
 plant: ${PLANT}
-production: { product: ring, ratePerDay: "${overrides.ratePerDay ?? '20'}", from: "${overrides.planFrom ?? '2024-01-01'}", days: 400, simulate: true }
+production: { product: ring, ratePerDay: "${overrides.ratePerDay ?? '20'}", from: "${overrides.planFrom ?? '2024-01-01'}", days: 400, simulate: ${overrides.simulate ?? true} }
 materials:
   gold: { symbol: ${overrides.symbol ?? 'PAXG/USDT'}, leadTimeDays: 2 }
 strategy: { name: ${overrides.strategy ?? 'ma-procurement'}, params: ${params} }

@@ -8,7 +8,8 @@ import type { Command } from 'commander';
 import { ProcuraError, ErrorCode } from '../../core/errors.js';
 import { parseTime, formatTime, type EpochMs } from '../../core/time.js';
 import { ZERO, type Decimal } from '../../core/decimal.js';
-import { Ledger, loadEvents, loadPlant, ledgerReport, entryToJson, quantitiesToJson, type JournalEntry } from '../../ledger/index.js';
+import { Ledger, loadEvents, loadPlant, ledgerReport, entryToJson, parsePlant, quantitiesToJson, type JournalEntry } from '../../ledger/index.js';
+import { storedLivePlant } from '../../live/store.js';
 import { action, printJson, formatTable } from '../run.js';
 import { registerImport } from './ledger-import.js';
 import { formatCount, groupThousands } from '../format.js';
@@ -193,7 +194,14 @@ function parseHead(text: string): { seq: number; hash: string } {
 
 function openStore(db: string): Ledger {
   if (!existsSync(db)) throw new ProcuraError(ErrorCode.store, 'no ledger store here (post events first)', { file: db });
-  return Ledger.openSqlite(db);
+  try {
+    return Ledger.openSqlite(db);
+  } catch (error) {
+    // A live store before its first posting: the plant its runner recorded at start.
+    const live = error instanceof ProcuraError && error.code === ErrorCode.store ? storedLivePlant(db) : undefined;
+    if (live === undefined) throw error;
+    return Ledger.openSqlite(db, parsePlant(live.text, live.file));
+  }
 }
 
 /** 1234567.5 -> "1,234,567.50". */
