@@ -9,7 +9,6 @@ import { ProcuraError, ErrorCode } from '../../core/errors.js';
 import { parseTime, formatTime, type EpochMs } from '../../core/time.js';
 import { ZERO, type Decimal } from '../../core/decimal.js';
 import { Ledger, loadEvents, loadPlant, ledgerReport, entryToJson, parsePlant, quantitiesToJson, type JournalEntry } from '../../ledger/index.js';
-import { storedLivePlant } from '../../live/store.js';
 import { action, printJson, formatTable } from '../run.js';
 import { registerImport } from './ledger-import.js';
 import { formatCount, groupThousands } from '../format.js';
@@ -97,8 +96,8 @@ export function register(program: Command): void {
     .option('--known-at <time>', 'only entries known at or before this time')
     .option('--json', 'machine output')
     .action(
-      action((opts: { db: string; at?: string; knownAt?: string } & JsonOption) => {
-        const book = openStore(opts.db);
+      action(async (opts: { db: string; at?: string; knownAt?: string } & JsonOption) => {
+        const book = await openStore(opts.db);
         try {
           const asOf: { at?: EpochMs; knownAt?: EpochMs } = {};
           if (opts.at !== undefined) asOf.at = parseTime(opts.at, { field: '--at' });
@@ -121,8 +120,8 @@ export function register(program: Command): void {
     .option('--event <id>', 'only the entries of this event')
     .option('--json', 'machine output')
     .action(
-      action((opts: { db: string; event?: string } & JsonOption) => {
-        const book = openStore(opts.db);
+      action(async (opts: { db: string; event?: string } & JsonOption) => {
+        const book = await openStore(opts.db);
         try {
           const entries = book.entries(opts.event !== undefined ? { eventId: opts.event } : {});
           if (opts.event !== undefined && entries.length === 0) throw new ProcuraError(ErrorCode.input, `no entries for event ${JSON.stringify(opts.event)}`, { field: '--event' });
@@ -144,9 +143,9 @@ export function register(program: Command): void {
     .option('--expect-head <seq:hash>', 'a head printed earlier by `procura ledger head`: the chain must still contain it (detects a removed tail)')
     .option('--json', 'machine output')
     .action(
-      action((opts: { db: string; expectHead?: string } & JsonOption) => {
+      action(async (opts: { db: string; expectHead?: string } & JsonOption) => {
         const expectHead = opts.expectHead === undefined ? undefined : parseHead(opts.expectHead);
-        const book = openStore(opts.db);
+        const book = await openStore(opts.db);
         try {
           const result = book.verify(expectHead ? { expectHead } : {});
           if (opts.json) printJson(result);
@@ -172,8 +171,8 @@ export function register(program: Command): void {
     .requiredOption('--db <file>', 'SQLite ledger store')
     .option('--json', 'machine output')
     .action(
-      action((opts: { db: string } & JsonOption) => {
-        const book = openStore(opts.db);
+      action(async (opts: { db: string } & JsonOption) => {
+        const book = await openStore(opts.db);
         try {
           const head = book.head();
           if (opts.json) printJson(head);
@@ -192,13 +191,15 @@ function parseHead(text: string): { seq: number; hash: string } {
   return { seq: Number(match[1]), hash: match[2]! };
 }
 
-function openStore(db: string): Ledger {
+async function openStore(db: string): Promise<Ledger> {
   if (!existsSync(db)) throw new ProcuraError(ErrorCode.store, 'no ledger store here (post events first)', { file: db });
   try {
     return Ledger.openSqlite(db);
   } catch (error) {
-    // A live store before its first posting: the plant its runner recorded at start.
-    const live = error instanceof ProcuraError && error.code === ErrorCode.store ? storedLivePlant(db) : undefined;
+    if (!(error instanceof ProcuraError && error.code === ErrorCode.store)) throw error;
+    // A live store before its first posting: the plant its runner recorded at start (loaded only then: start-up stays small).
+    const { storedLivePlant } = await import('../../live/store.js');
+    const live = storedLivePlant(db);
     if (live === undefined) throw error;
     return Ledger.openSqlite(db, parsePlant(live.text, live.file));
   }
