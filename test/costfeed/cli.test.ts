@@ -41,7 +41,7 @@ describe('procura cost', () => {
   it('the tables show the safety-stock figures with their sources and the closed periods conversion covers', () => {
     const run = procura([...base, '--policy', `${dir}/policy.yaml`, '--at', '2024-02-05']);
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain('actual conversion over 1 closed period(s): start .. 2024-01-31; 9000.00 incurred');
+    expect(run.stdout).toContain('actual conversion over 1 closed period(s): start .. 2024-01-31; 9,000.00 incurred');
     expect(run.stdout).toContain('materials: safety stock, sigma_LT = sqrt(L x sigma_d^2 + d^2 x sigma_L^2), buffer = z x sigma_LT');
     const natgas = run.stdout.split('\n').find((line) => line.startsWith('natgas ') && line.includes('cv 0.1 (16 d of history)'));
     expect(natgas).toBeDefined();

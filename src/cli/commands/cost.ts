@@ -26,7 +26,13 @@ import {
   type CostSnapshot,
   type MaterialPriceInput,
 } from '../../costfeed/index.js';
-import { action, formatTable, printJson } from '../run.js';
+import { action, formatTable as plainTable, printJson } from '../run.js';
+import { groupThousands } from '../format.js';
+
+/** Tables in the one number format: thousands separators in every numeric cell. */
+function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return plainTable(header, rows.map((row) => row.map(groupThousands)));
+}
 
 interface CostCliOptions {
   plant: string;
@@ -204,7 +210,7 @@ function snapshotText(s: CostSnapshot, places: number): string {
   out.push(
     s.conversionPeriods.length === 0
       ? 'actual conversion at standard (no period close known yet)'
-      : `actual conversion over ${s.conversionPeriods.length} closed period(s): ${s.conversionPeriods.map((period) => `${period.from === null ? 'start' : formatTime(period.from)} .. ${formatTime(period.to)}`).join(', ')}; ${s.conversionIncurred.toFixed(places)} incurred`,
+      : `actual conversion over ${s.conversionPeriods.length} closed period(s): ${s.conversionPeriods.map((period) => `${period.from === null ? 'start' : formatTime(period.from)} .. ${formatTime(period.to)}`).join(', ')}; ${groupThousands(s.conversionIncurred.toFixed(places))} incurred`,
   );
   out.push('');
   out.push('products (per unit)');
