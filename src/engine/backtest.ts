@@ -15,14 +15,16 @@ import { closeKnownAt, type PriceSeries } from '../market/index.js';
 import { CostFeed, type CostSnapshot } from '../costfeed/index.js';
 import type { Decision } from '../pipeline/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
+import { newDailyRecord, recordDay, type DailyRecord } from './daily-record.js';
 import { Desk, type Stockout, type Trade } from './desk.js';
 import { HedgeStrip } from './hedge-strip.js';
 import type { Scenario } from './scenario.js';
 import type { StrategyDefinition } from './strategy.js';
 
 export type { Stockout, Trade } from './desk.js';
+export type { DailyRecord, MaterialSeries } from './daily-record.js';
 
-/** What a run records beside its totals, for the report (off in sweeps). */
+/** How to run: the range, the strategy, and whether to record daily series (for a report or an export; off in sweeps). */
 export interface RunOptions {
   readonly record?: boolean;
   /** Override the scenario's range (sweeps use it for in-sample and out-of-sample). */
@@ -67,18 +69,6 @@ export interface MaterialTotals {
    * 1 means the hedge offset the whole departure from standard; null when nothing was hedged or nothing departed.
    */
   readonly hedgeEffectiveness: Decimal | null;
-}
-
-export interface DailyRecord {
-  readonly t: number[];
-  readonly close: Map<string, number[]>;
-  readonly fast: Map<string, (number | null)[]>;
-  readonly slow: Map<string, (number | null)[]>;
-  readonly onHand: Map<string, number[]>;
-  readonly buffer: Map<string, (number | null)[]>;
-  readonly reorderPoint: Map<string, (number | null)[]>;
-  readonly unitCost: Map<string, (number | null)[]>;
-  readonly hedgePnl: number[];
 }
 
 /** One material's running totals at the end of each day, as plain numbers (for the statistics; exact totals are in MaterialTotals). */
@@ -189,7 +179,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   const needs = definition.needs(params);
   const plant = scenario.plant;
   const config = scenario.config;
-  const record = options.record === true ? newRecord(scenario) : undefined;
+  const record = options.record === true ? newDailyRecord(scenario) : undefined;
 
   // Venue: one market per material (prices per material unit) and per hedge instrument.
   const instruments: Record<string, { lotStep: Decimal; tickSize: Decimal; minNotional: Decimal }> = {};
@@ -467,36 +457,4 @@ function totals(scenario: Scenario, desk: Desk, id: string, openingQty: Decimal,
     varianceVsStandard: cost.minus(book.standardValueConsumed),
     hedgeEffectiveness: !desk.hasHedged(id) || overrun.isZero() ? null : hedgePnl.minus(book.hedgeFinancing).dividedBy(overrun),
   };
-}
-
-function newRecord(scenario: Scenario): DailyRecord {
-  const map = <T>(): Map<string, T[]> => new Map(scenario.materials.map((m) => [m.id, [] as T[]]));
-  return { t: [], close: map(), fast: map(), slow: map(), onHand: map(), buffer: map(), reorderPoint: map(), unitCost: map(), hedgePnl: [] };
-}
-
-function recordDay(record: DailyRecord, scenario: Scenario, desk: Desk, snapshot: CostSnapshot, day: EpochMs): void {
-  record.t.push(day);
-  let hedgeTotal = 0;
-  for (const setup of scenario.materials) {
-    const id = setup.id;
-    const view = desk.barView(id);
-    const m = snapshot.materials[id]!;
-    record.close.get(id)!.push(view.close);
-    record.fast.get(id)!.push(Number.isNaN(view.fast) ? null : view.fast);
-    record.slow.get(id)!.push(Number.isNaN(view.slow) ? null : view.slow);
-    const onHand = desk.onHand(id).toNumber();
-    record.onHand.get(id)!.push(onHand);
-    record.buffer.get(id)!.push(m.bufferStock.toNumber());
-    record.reorderPoint.get(id)!.push(m.reorderPoint.toNumber());
-    // Cumulative effective unit cost so far: what was paid (and is still held) for what was consumed.
-    const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
-    hedgeTotal += hedgePnl;
-    const book = desk.book(id);
-    const price = view.close * setup.factorNumber;
-    const held = onHand + desk.inTransit(id).toNumber();
-    const consumed = book.consumed.toNumber();
-    const paid = book.spend.toNumber() + book.fees.toNumber() + book.emergencySpend.toNumber() + book.carrying.toNumber() + book.hedgeFinancing.toNumber() + setup.openingQty.toNumber() * (book.openingPrice?.toNumber() ?? price);
-    record.unitCost.get(id)!.push(consumed > 0 ? (paid - hedgePnl - held * price) / consumed : null);
-  }
-  record.hedgePnl.push(hedgeTotal);
 }

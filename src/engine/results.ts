@@ -6,7 +6,6 @@ import { dirname, relative } from 'node:path';
 import { Decimal, ZERO } from '../core/decimal.js';
 import { formatDate, type EpochMs } from '../core/time.js';
 import { toPlainJson } from '../pipeline/index.js';
-import type { BacktestReportData } from '../report/types.js';
 import { getStrategy } from '../../strategies/index.js';
 import { runBacktest, type MaterialTotals, type RunResult, type RunWarning } from './backtest.js';
 import type { Scenario } from './scenario.js';
@@ -47,9 +46,14 @@ export interface Analysis {
   readonly budget: readonly { readonly run: string; readonly figures: BudgetFigures }[];
 }
 
-/** Runs the scenario's strategy and its baselines, recording daily series for the report. */
+/**
+ * Runs the scenario's strategy and its baselines. `record: true` keeps the daily series a
+ * report or an export needs (the report builder refuses a result without them); without it
+ * the runs keep their totals and the running totals the analysis needs, which is all the
+ * summary and --json print.
+ */
 export async function backtestWithBaselines(scenario: Scenario, options: { record?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<BacktestResult> {
-  const record = options.record ?? true;
+  const record = options.record ?? false;
   const names = baselinesFor(scenario);
   const total = 1 + names.filter((b) => b !== scenario.strategy.definition.name).length;
   let done = 0;
@@ -341,55 +345,6 @@ export function denialsOf(run: RunResult): DenialRow[] {
     }
   }
   return rows;
-}
-
-/** The HTML report's data. */
-export function reportData(result: BacktestResult, sweep: BacktestReportData['sweep'] = null): BacktestReportData {
-  const s = result.scenario;
-  const run = result.run;
-  const record = run.record;
-  if (record === undefined) throw new Error('internal: the report needs a recorded run');
-  const jit = result.baselines.get('jit')?.record;
-  const schedule = result.baselines.get('schedule')?.record;
-  const needs = s.strategy.needs;
-  const maLabel = needs.signal === undefined ? undefined : needs.signal.ma.toUpperCase();
-  return {
-    title: `${s.config.name}: ${run.strategy}`,
-    scenario: { name: s.config.name, file: s.file, configHash: s.hash, seed: s.config.seed, from: formatDate(run.from), to: formatDate(run.to), strategy: run.strategy },
-    currency: s.plant.currency,
-    assumptions: [...result.assumptions],
-    summary: summaryTable(result),
-    materials: s.materials.map((m) => ({
-      id: m.id,
-      name: m.id,
-      unit: m.unit,
-      price: {
-        t: record.t,
-        close: record.close.get(m.id)!,
-        fastMa: record.fast.get(m.id)!,
-        slowMa: record.slow.get(m.id)!,
-        fastLabel: maLabel === undefined ? 'fast (none)' : `${maLabel} ${needs.signal!.fast}`,
-        slowLabel: maLabel === undefined ? 'slow (none)' : `${maLabel} ${needs.signal!.slow}`,
-      },
-      // Routine buys for consumption (jit-like, every day) would bury the chart: mark the decisions
-      // worth seeing (buying ahead, forced reorders, emergencies, hedges); the table counts all fills.
-      trades: run.trades
-        .filter((t) => t.material === m.id && (t.reason !== 'procure' || t.discretionary))
-        .map((t) => ({ t: t.at, price: t.price.dividedBy(t.instrument === m.id ? m.factor : (m.hedge?.factor ?? m.factor)).toNumber(), side: t.side, reason: t.instrument === m.id ? t.reason : `${t.reason} (${t.instrument})`, qty: t.qty.toNumber() })),
-      inventory: { t: record.t, onHand: record.onHand.get(m.id)!, buffer: record.buffer.get(m.id)!, reorderPoint: record.reorderPoint.get(m.id)! },
-      unitCost: {
-        t: record.t,
-        strategy: record.unitCost.get(m.id)!,
-        jit: jit?.unitCost.get(m.id) ?? record.t.map(() => null),
-        schedule: schedule?.unitCost.get(m.id) ?? record.t.map(() => null),
-      },
-    })),
-    hedgePnl: s.materials.some((m) => m.hedge !== undefined) ? { t: record.t, cumulative: record.hedgePnl } : null,
-    sweep,
-    denials: denialsOf(run).map((d) => ({ ...d })),
-    stockouts: run.stockouts.map((x) => ({ date: formatDate(x.at), material: x.material, qty: x.qty.toFixed(), emergencyCost: x.emergencyCost.toFixed(2) })),
-    warnings: warningsOf(result).map((w) => w.message),
-  };
 }
 
 /** Every run's warnings (the strategy's first, then the baselines'). */

@@ -11,8 +11,9 @@ import { Worker } from 'node:worker_threads';
 import { Decimal } from '../core/decimal.js';
 import { ConfigError } from '../core/errors.js';
 import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
-import { parseStrategyParams } from '../../strategies/index.js';
+import { getStrategy, parseStrategyParams } from '../../strategies/index.js';
 import { runBacktest } from './backtest.js';
+import { baselinesFor } from './results.js';
 import type { Scenario } from './scenario.js';
 
 export interface SweepGrid {
@@ -32,7 +33,11 @@ export interface SweepRow {
 }
 
 export interface SweepResult {
+  /** The grid's parameters and their values, in the order given. */
+  readonly axes: SweepGrid['axes'];
   readonly rows: readonly SweepRow[];
+  /** The baselines on the same in-sample and out-of-sample spans (decimal strings), so a set can be judged against them. */
+  readonly baselines: readonly { readonly name: string; readonly inSample: string; readonly outOfSample: string }[];
   readonly split: EpochMs;
   readonly refused: SweepGrid['refused'];
   readonly json: unknown;
@@ -88,6 +93,21 @@ export function splitDay(scenario: Scenario): EpochMs {
   return scenario.from + Math.max(1, Math.floor(days * scenario.config.inSampleShare)) * DAY_MS;
 }
 
+/** Each baseline's in-sample and out-of-sample product unit cost (decimal strings); the strategy itself is left out when it is a baseline. */
+export async function evaluateBaselines(scenario: Scenario): Promise<{ name: string; inSample: string; outOfSample: string }[]> {
+  const split = splitDay(scenario);
+  const out: { name: string; inSample: string; outOfSample: string }[] = [];
+  for (const name of baselinesFor(scenario)) {
+    if (name === scenario.strategy.definition.name) continue;
+    const definition = getStrategy(name)!;
+    const strategy = { definition, params: definition.params.parse({}) };
+    const inSample = await runBacktest(scenario, { strategy, to: split - DAY_MS });
+    const outOfSample = await runBacktest(scenario, { strategy, from: split });
+    out.push({ name, inSample: inSample.productUnitCost.toFixed(6), outOfSample: outOfSample.productUnitCost.toFixed(6) });
+  }
+  return out;
+}
+
 /** One parameter set's in-sample and out-of-sample product unit cost (decimal strings). */
 export async function evaluateSet(scenario: Scenario, params: Record<string, unknown>): Promise<{ inSample: string; outOfSample: string }> {
   const parsed = parseStrategyParams(scenario.strategy.definition, params);
@@ -135,6 +155,7 @@ export async function runSweep(scenario: Scenario, grid: SweepGrid, options: Swe
     bar?.stop();
   }
   const split = splitDay(scenario);
+  const baselines = await evaluateBaselines(scenario);
   const scored = grid.sets.map((params, i) => ({ params, inSample: results[i]!.inSample, outOfSample: results[i]!.outOfSample }));
   const rankBy = (key: 'inSample' | 'outOfSample'): Map<Record<string, unknown>, number> => {
     const sorted = [...scored].sort((a, b) => new Decimal(a[key]).comparedTo(new Decimal(b[key])));
@@ -147,7 +168,9 @@ export async function runSweep(scenario: Scenario, grid: SweepGrid, options: Swe
     .sort((a, b) => a.inSampleRank - b.inSampleRank);
   const axes = grid.axes.map((a) => a.name);
   return {
+    axes: grid.axes,
     rows,
+    baselines,
     split,
     refused: grid.refused,
     json: {
@@ -155,23 +178,31 @@ export async function runSweep(scenario: Scenario, grid: SweepGrid, options: Swe
       split: formatDate(split),
       metric: 'product effective unit cost (lower is better)',
       rows: rows.map((r) => ({ params: Object.fromEntries(axes.map((a) => [a, r.params[a]])), inSample: r.inSample, outOfSample: r.outOfSample, inSampleRank: r.inSampleRank, outOfSampleRank: r.outOfSampleRank })),
+      baselines,
       refused: grid.refused,
     },
   };
 }
 
-/** The sweep as the report's and the terminal's table (top 25 by in-sample rank). */
-export function sweepTable(sweep: SweepResult): { description: string; columns: string[]; rows: { rank: number; params: string; values: (string | null)[] }[] } {
-  const first = sweep.rows[0];
-  const axes = first === undefined ? [] : Object.keys((sweep.json as { axes: string[] }).axes ?? {}).length ? (sweep.json as { axes: string[] }).axes : [];
+/**
+ * The sweep as the terminal's table (top 25 by in-sample rank), with the baselines' costs on
+ * the same spans as the first rows (rank null) so a set can be judged against them. `unit`
+ * names the cost's unit in the headings, e.g. "USD/t".
+ */
+export function sweepTable(sweep: SweepResult, unit?: string): { description: string; columns: string[]; rows: { rank: number | null; params: string; values: (string | null)[] }[] } {
+  const axes = sweep.axes.map((a) => a.name);
+  const per = unit === undefined ? '' : ` (${unit})`;
   return {
     description: `Walk-forward sweep: ${sweep.rows.length} parameter sets ranked by in-sample product unit cost (before ${formatDate(sweep.split)}), with their out-of-sample cost and rank (from ${formatDate(sweep.split)}). ${sweep.refused.length} grid points refused by the strategy's checks.`,
-    columns: ['in-sample cost', 'out-of-sample cost', 'out-of-sample rank'],
-    rows: sweep.rows.slice(0, 25).map((r) => ({
-      rank: r.inSampleRank,
-      params: axes.map((a) => `${a}=${String(r.params[a])}`).join(' '),
-      values: [new Decimal(r.inSample).toFixed(2), new Decimal(r.outOfSample).toFixed(2), String(r.outOfSampleRank)],
-    })),
+    columns: [`in-sample cost${per}`, `out-of-sample cost${per}`, 'out-of-sample rank'],
+    rows: [
+      ...sweep.baselines.map((b) => ({ rank: null, params: `${b.name} (baseline)`, values: [new Decimal(b.inSample).toFixed(2), new Decimal(b.outOfSample).toFixed(2), null] })),
+      ...sweep.rows.slice(0, 25).map((r) => ({
+        rank: r.inSampleRank,
+        params: axes.map((a) => `${a}=${String(r.params[a])}`).join(' '),
+        values: [new Decimal(r.inSample).toFixed(2), new Decimal(r.outOfSample).toFixed(2), String(r.outOfSampleRank)],
+      })),
+    ],
   };
 }
 

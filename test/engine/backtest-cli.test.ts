@@ -68,6 +68,23 @@ describe('procura backtest', () => {
     expect(html.indexOf('id="warnings"')).toBeLessThan(html.indexOf('id="summary"'));
   });
 
+  it('--export writes the daily series and the trades of every run as CSV (and JSON with --json)', () => {
+    const dir = join(work, 'export');
+    const run = procura('backtest', SMALL, '--no-report', '--export', dir);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/export: \S*daily\.csv, \S*trades\.csv\n/);
+    const daily = readFileSync(join(dir, 'daily.csv'), 'utf8').split('\n');
+    expect(daily[0]).toMatch(/^date,run,material,close,fast_ma,slow_ma,signal,/);
+    // 150 days x (the strategy and two baselines) x one material, a header and the final newline.
+    expect(daily).toHaveLength(1 + 150 * 3 + 1);
+    expect(readFileSync(join(dir, 'trades.csv'), 'utf8')).toMatch(/^time,run,material,instrument,kind,reason,side,qty,price,fee,notional,client_order_id\n/);
+    const withJson = procura('backtest', SMALL, '--no-report', '--export', dir, '--json');
+    expect(withJson.status).toBe(0);
+    expect((JSON.parse(withJson.stdout) as { export: string[] }).export.map((p) => p.slice(dir.length + 1))).toEqual(['daily.csv', 'trades.csv', 'daily.json', 'trades.json']);
+    expect((JSON.parse(readFileSync(join(dir, 'daily.json'), 'utf8')) as unknown[]).length).toBe(150 * 3);
+  });
+
   it('refuses a bad strategy with exit status 2, naming the flag that gave it (the scenario did not)', () => {
     const run = procura('backtest', SMALL, '--strategy', 'nonesuch');
     expect(run.status).toBe(2);
@@ -103,9 +120,11 @@ describe('the report of a real backtest in headless Chromium', () => {
       page.on('pageerror', (e) => problems.push(e.message));
       await page.goto(pathToFileURL(report).href);
       await page.locator('body[data-charts-rendered]').waitFor({ timeout: 30_000 });
-      // price, inventory and unit cost for the one material; no hedge chart without a hedge.
-      expect(await page.locator('body').getAttribute('data-charts-rendered')).toBe('3');
-      expect(await page.locator('canvas').count()).toBeGreaterThanOrEqual(3);
+      // The savings curve, the rolling windows (the 20-day horizon's: 150 days hold no 12-month window),
+      // price and days of cover for the one material, the budget; no hedge chart without a hedge.
+      expect(await page.locator('body').getAttribute('data-charts-rendered')).toBe('5');
+      expect(await page.locator('canvas').count()).toBe(5);
+      expect(await page.locator('#headline .lead').innerText()).toMatch(/^ma-procurement (beat|lost to) /);
       expect(problems).toEqual([]);
     } finally {
       await context.close();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
-import { escapeHtml, expectedChartCount, jsonForScriptTag, materialChartIds, renderReportHtml, writeReport } from '../../src/report/html.js';
+import { chartList, escapeHtml, expectedChartCount, jsonForScriptTag, materialChartIds, renderReportHtml, writeReport } from '../../src/report/html.js';
 import type { BacktestReportData, MaterialReport } from '../../src/report/types.js';
 import { HOSTILE, syntheticReport } from './fixture.js';
 
@@ -58,7 +58,7 @@ describe('renderReportHtml', () => {
     expectAbsent(html, /\/\/[a-z0-9-]+(\.[a-z0-9-]+)+\//i);
     expectAbsent(html, /\s(src|href|srcset|action)\s*=/i);
     expectAbsent(html, /<(link|img|iframe|object|embed|base)\b/i);
-    expectAbsent(html, /url\(/i);
+    expectAbsent(html, /(^|[^a-z])url\(/i);
   });
 
   it('allows only its own two inline scripts, by hash, and no network in its CSP', () => {
@@ -79,15 +79,38 @@ describe('renderReportHtml', () => {
     expectPresent(html, '.uplot');
   });
 
-  it('gives every chart a stable container: three per material and the hedge chart', () => {
+  it('gives every chart a stable container: savings, rolling, price and cover per material, hedge, budget', () => {
     const data = small();
     const html = renderReportHtml(data);
     const ids = [...html.matchAll(/data-chart="([^"]+)"/g)].map((m) => m[1]);
-    expect(ids).toEqual(['price-natgas', 'inventory-natgas', 'unit-cost-natgas', 'price-power', 'inventory-power', 'unit-cost-power', 'hedge-pnl']);
-    expect(expectedChartCount(data)).toBe(7);
+    const expected = ['savings', 'rolling', 'price-natgas', 'cover-natgas', 'price-power', 'cover-power', 'hedge-ratio-natgas', 'hedge-pnl', 'budget'];
+    expect(ids).toEqual(expected);
+    expect(chartList(data).map((c) => c.id)).toEqual(expected);
+    expect(expectedChartCount(data)).toBe(9);
   });
 
-  it('prints the scenario, assumptions, summary, sweep, stockouts and denials as tables and lists', () => {
+  it('puts the warning banner and the headline in words before any table or chart', () => {
+    const html = renderReportHtml(small());
+    const banner = html.indexOf('<div class="banner" id="warnings" role="alert">');
+    const headline = html.indexOf('<p class="lead">ma-procurement beat schedule and lost to jit.</p>');
+    expect(banner).toBeGreaterThan(0);
+    expect(headline).toBeGreaterThan(banner);
+    expect(html.indexOf('<table')).toBeGreaterThan(headline);
+    expect(html.indexOf('data-chart=')).toBeGreaterThan(headline);
+    expectPresent(html, '<li class="lost">ma-procurement cost 2.50 USD per t of ammonia more than jit (1.08 %): 39,988,467 USD more over the run.</li>');
+    expectPresent(html, '<li class="saved">');
+    const quiet = renderReportHtml({ ...small(), warnings: [] });
+    expectAbsent(quiet, 'class="banner"');
+  });
+
+  it('explains why the reorder point includes lead-time demand, and keys the trade markers by kind', () => {
+    const html = renderReportHtml(small());
+    expectPresent(html, 'The reorder point includes the demand over the 5-day lead time on top of the buffer');
+    for (const label of ['buy ahead (on the signal)', 'forced reorder (position at the reorder point)', 'emergency purchase (stockout)', 'hedge', 'hedge unwound']) expectPresent(html, `</svg>${label}</span>`);
+    expect(html.match(/<figcaption class="chart-unit">USD\/MMBtu<\/figcaption>/g)).toHaveLength(1);
+  });
+
+  it('prints the scenario, assumptions, summary, years, sweep, stockouts and denials as tables and lists', () => {
     const data = small();
     const html = renderReportHtml(data);
     expectPresent(html, '<dd>backtests/ammonia-henry-hub.yaml</dd>');
@@ -97,18 +120,32 @@ describe('renderReportHtml', () => {
     for (const assumption of data.assumptions) expectPresent(html, `<li>${escapeHtml(assumption)}</li>`);
     expectPresent(html, '<tr><th scope="row">Fees (USD)</th><td>25,901.33</td><td>27,004.12</td><td>26,480.55</td></tr>');
     expectPresent(html, '<tr><th scope="row">Standard cost, natural gas</th><td>3.3000</td><td>\u2013</td><td>\u2013</td></tr>');
-    expectPresent(html, '<th scope="col">Rank</th><th scope="col">Parameters</th><th scope="col">IS unit cost</th>');
-    expect(html.match(/<table class="sweep">[^]*?<\/table>/)?.[0].match(/<tr>/g)).toHaveLength(21);
+    // Sortable tables carry their sort keys; numeric headings say so.
+    expectPresent(html, '<table class="years sortable">');
+    expectPresent(html, '<th scope="col" data-numeric="true">Effective cost (USD)</th>');
+    expectPresent(html, '<tr class="strategy"><td data-sort="2000">2000</td><td class="text" data-sort="0">ma-procurement</td>');
+    // The sweep: two heatmaps with units and baselines, a refused cell, and a table with baseline rows.
+    expectPresent(html, 'Each cell: effective unit cost, USD per t of ammonia (lower is better).');
+    expect(html.match(/<table class="heatmap">/g)).toHaveLength(2);
+    expectPresent(html, '<figcaption>In sample</figcaption>');
+    expectPresent(html, '<figcaption>Out of sample</figcaption>');
+    expectPresent(html, '<th scope="col" class="corner">slow \u2193 / fast \u2192</th>');
+    expect(html.match(/<td class="refused">/g)).toHaveLength(2);
+    expectPresent(html, 'Baselines: <span class="key-item">');
+    expectPresent(html, '<tr class="baseline"><td>baseline</td><td>jit</td><td>jit</td><td data-sort="3.09">3.09</td>');
+    expect(html.match(/<table class="sweep sortable">[^]*?<\/table>/)?.[0].match(/<tr[ >]/g)).toHaveLength(21);
     expectPresent(html, '<details open><summary>3 stockouts</summary>');
     expectPresent(html, '<details><summary>30 denials</summary>');
-    expect(/Trades: \d+ buy forced-reorder/.test(html)).toBe(true);
+    expect(/Fills: [\d,]+ bought ahead, [\d,]+ forced reorders/.test(html)).toBe(true);
+    expectPresent(html, '<table class="trades sortable" id="trade-table">');
   });
 
-  it('leaves out the hedge chart and the sweep when there are none, and says so for empty lists', () => {
-    const data: BacktestReportData = { ...small(), hedgePnl: null, sweep: null, denials: [], stockouts: [] };
+  it('leaves out the hedge charts, rolling windows and the sweep when there are none, and says so for empty lists', () => {
+    const data: BacktestReportData = { ...small(), hedge: null, rolling: null, sweep: null, denials: [], stockouts: [] };
     const html = renderReportHtml(data);
     expectAbsent(html, 'data-chart="hedge-pnl"');
-    expectPresent(html, 'The strategy does not hedge.');
+    expectAbsent(html, 'data-chart="rolling"');
+    expectPresent(html, 'No material has a hedge instrument in this scenario.');
     expectAbsent(html, 'id="sweep"');
     expectPresent(html, 'No denials.');
     expectPresent(html, 'No stockouts.');
@@ -124,17 +161,26 @@ describe('renderReportHtml', () => {
     expect(() => renderReportHtml(short)).toThrow(InputError);
     expect(() => renderReportHtml(short)).toThrow('field "materials[0].price.close": expected 400 values (one per time), got 399');
 
-    const nan = withGas({ inventory: { ...gas.inventory, onHand: gas.inventory.onHand.map((v, i) => (i === 12 ? Number.NaN : v)) } });
-    expect(() => renderReportHtml(nan)).toThrow('field "materials[0].inventory.onHand[12]": expected a finite number, got NaN');
+    const nan = withGas({ cover: { ...gas.cover, onHand: gas.cover.onHand.map((v, i) => (i === 12 ? Number.NaN : v)) } });
+    expect(() => renderReportHtml(nan)).toThrow('field "materials[0].cover.onHand[12]": expected a finite number or null, got NaN');
 
-    const backwards = withGas({ unitCost: { ...gas.unitCost, t: gas.unitCost.t.map((t, i) => (i === 5 ? 0 : t)) } });
-    expect(() => renderReportHtml(backwards)).toThrow('field "materials[0].unitCost.t[5]"');
+    const backwards = withGas({ cover: { ...gas.cover, t: gas.cover.t.map((t, i) => (i === 5 ? 0 : t)) } });
+    expect(() => renderReportHtml(backwards)).toThrow('field "materials[0].cover.t[5]"');
 
-    const badTrade = withGas({ trades: [{ t: gas.price.t[3]!, price: Number.POSITIVE_INFINITY, side: 'buy', reason: 'procure', qty: 1 }] });
-    expect(() => renderReportHtml(badTrade)).toThrow('field "materials[0].trades[0].price"');
+    const badTrade = withGas({ markers: [{ t: gas.price.t[3]!, price: Number.POSITIVE_INFINITY, kind: 'buy-ahead', side: 'buy', qty: 1 }] });
+    expect(() => renderReportHtml(badTrade)).toThrow('field "materials[0].markers[0].price"');
+
+    const badKind = withGas({ markers: [{ t: gas.price.t[3]!, price: 3, kind: 'whim' as never, side: 'buy', qty: 1 }] });
+    expect(() => renderReportHtml(badKind)).toThrow('field "materials[0].markers[0].kind"');
 
     const ragged = { ...base, summary: { columns: ['a', 'b'], rows: [{ label: 'x', values: ['1'] }] } };
     expect(() => renderReportHtml(ragged)).toThrow('field "summary.rows[0].values": expected 2 values');
+
+    const shortTrades = { ...base, trades: { ...base.trades, fee: base.trades.fee.slice(1) } };
+    expect(() => renderReportHtml(shortTrades)).toThrow('field "trades.fee"');
+
+    const badGrid = { ...base, sweep: { ...base.sweep!, outOfSample: base.sweep!.outOfSample.slice(1) } };
+    expect(() => renderReportHtml(badGrid)).toThrow('field "sweep.outOfSample": expected 4 rows');
   });
 });
 

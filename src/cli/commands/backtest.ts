@@ -8,9 +8,8 @@ import type { Command } from 'commander';
 import { ConfigError, InputError, ProcuraError } from '../../core/errors.js';
 import { cadenceLabel } from '../../market/series.js';
 import { loadScenario } from '../../engine/scenario.js';
-import { analysisLines, backtestWithBaselines, baselinesFor, reportData, resultJson, savings, summaryTable, warningsOf } from '../../engine/results.js';
+import { analysisLines, backtestWithBaselines, baselinesFor, resultJson, savings, summaryTable, warningsOf } from '../../engine/results.js';
 import { parseSweepSpec, runSweep, sweepTable } from '../../engine/sweep.js';
-import { writeReport } from '../../report/html.js';
 import { action, formatTable, printJson } from '../run.js';
 import { formatNumber, groupThousands } from '../format.js';
 import { progressBar } from '../progress.js';
@@ -18,6 +17,7 @@ import { progressBar } from '../progress.js';
 interface BacktestOptions {
   json?: boolean;
   report?: string | false;
+  export?: string;
   strategy?: string;
   param?: string[];
   sweep?: string;
@@ -33,6 +33,7 @@ export function register(program: Command): void {
     .option('--json', 'print the results as JSON')
     .option('--report <file>', 'write the HTML report here (default: the scenario\'s `report`)')
     .option('--no-report', 'do not write the HTML report')
+    .option('--export <dir>', 'write the daily series and the trades of every run as CSV into this directory (and as JSON with --json)')
     .option('--strategy <name>', 'run another strategy on the same scenario')
     .option('--param <key=value...>', 'override a strategy parameter (repeatable)')
     .option('--sweep <grid>', 'parameter grid, e.g. fast=10:60:10,slow=50:200:25 (ranked, walk-forward)')
@@ -46,12 +47,21 @@ export function register(program: Command): void {
         const sweepGrid = options.sweep === undefined ? undefined : parseSweepSpec(options.sweep, scenario);
         const progress = options.progress !== false && process.stderr.isTTY === true;
         const sweep = sweepGrid === undefined ? undefined : await runSweep(scenario, sweepGrid, { file: resolve(file), overrides: { strategy: options.strategy, params }, workers, progress });
+        const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
+        const exportDir = options.export === undefined ? undefined : resolve(options.export);
         // The single run, or the exact rerun after a sweep: the strategy and each baseline.
         const bar = await progressBar(sweep === undefined ? 'backtest' : 'rerun', 'runs', { enabled: options.progress !== false });
         bar.update(0, 1 + baselinesFor(scenario).filter((name) => name !== scenario.strategy.definition.name).length);
-        const result = await backtestWithBaselines(scenario, { onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.stop());
-        const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
-        if (reportPath !== undefined) writeReport(reportPath, reportData(result, sweep === undefined ? null : sweepTable(sweep)));
+        // Daily series cost time and memory: record them only for a report or an export.
+        const record = reportPath !== undefined || exportDir !== undefined;
+        const result = await backtestWithBaselines(scenario, { record, onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.stop());
+        // The report and the export build danfo frames: their modules (and danfo) load only when asked for.
+        const exported = exportDir === undefined ? [] : await (await import('../../report/export.js')).exportBacktest(result, exportDir, { json: options.json === true });
+        if (reportPath !== undefined) {
+          const { buildReportData } = await import('../../report/build.js');
+          const { writeReport } = await import('../../report/html.js');
+          writeReport(reportPath, await buildReportData(result, { sweep }));
+        }
         // Stockouts or skipped orders above 2 % of the days: on stderr whatever the output format.
         const warnings = warningsOf(result);
         const warn = (): void => {
@@ -59,7 +69,7 @@ export function register(program: Command): void {
         };
         if (options.json === true) {
           warn();
-          printJson({ ...(resultJson(result) as object), ...(sweep === undefined ? {} : { sweep: sweep.json }), report: reportPath ?? null });
+          printJson({ ...(resultJson(result) as object), ...(sweep === undefined ? {} : { sweep: sweep.json }), report: reportPath ?? null, ...(exportDir === undefined ? {} : { export: exported }) });
           return;
         }
         const summary = summaryTable(result);
@@ -75,10 +85,11 @@ export function register(program: Command): void {
         }
         process.stdout.write(`\n${analysisLines(result).join('\n')}\n`);
         if (sweep !== undefined) {
-          const table = sweepTable(sweep);
-          process.stdout.write(`\n${table.description}\n${formatTable(['rank', 'params', ...table.columns], table.rows.map((r) => [String(r.rank), r.params, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n`);
+          const table = sweepTable(sweep, `${scenario.plant.currency}/${scenario.plant.products.get(scenario.product)!.unit}`);
+          process.stdout.write(`\n${table.description}\n${formatTable(['rank', 'params', ...table.columns], table.rows.map((r) => [r.rank === null ? '-' : String(r.rank), r.params, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n`);
         }
         if (reportPath !== undefined) process.stdout.write(`\nreport: ${reportPath}\n`);
+        if (exported.length > 0) process.stdout.write(`${reportPath === undefined ? '\n' : ''}export: ${exported.map((p) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p))).join(', ')}\n`);
         warn();
       }),
     );
