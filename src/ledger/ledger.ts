@@ -163,11 +163,15 @@ export class Ledger {
    * Opening reads the books checkpoint, not the journal.
    */
   static openSqlite(path: string, plant?: Plant, options: OpenOptions = {}): Ledger {
-    const store = new SqliteStore(path, options);
+    return Ledger.openSync(new SqliteStore(path, options), plant);
+  }
+
+  /** `openSqlite` for any synchronous store engine (the store is closed if opening fails). */
+  static openSync(store: SyncLedgerStore, plant?: Plant): Ledger {
     try {
       const state = readSync(store, (r) => r.state());
-      const used = plant ?? (state.plant ? parsePlant(state.plant.text, `${path}#plant`) : undefined);
-      if (!used) throw new ProcuraError(ErrorCode.store, 'the store has no plant yet: post events with --plant first', { file: path });
+      const used = plant ?? (state.plant ? parsePlant(state.plant.text, `${store.name}#plant`) : undefined);
+      if (!used) throw new ProcuraError(ErrorCode.store, 'the store has no plant yet: post events with --plant first', { file: store.name });
       const ledger = new Ledger(used, store);
       ledger.checkState(state);
       return ledger;

@@ -2,7 +2,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { canonicalJson } from '../../src/core/hash.js';
 import { Ledger, entryBody, parsePlant, type JournalEntry } from '../../src/ledger/index.js';
 import { ProcuraError } from '../../src/core/errors.js';
@@ -17,7 +16,9 @@ afterEach(() => rmSync(dir, { recursive: true, force: true }));
 const plant = textbookPlant('purchase-completion-sale');
 const hashes = (entries: readonly JournalEntry[]) => entries.map((e) => e.hash);
 
-describe('SQLite store', () => {
+// The engine-independent store checks (append-only, tampering, verify, locks) are in the
+// store contract suites (store-contract*.ts), run against SQLite and PostgreSQL.
+describe('SQLite store (synchronous ledger API)', () => {
   it('stores the same hash chain as the memory journal and reopens without the plant file', () => {
     const path = join(dir, 'ledger.db');
     const store = Ledger.openSqlite(path, plant);
@@ -44,71 +45,6 @@ describe('SQLite store', () => {
       const body = entryBody(e);
       expect(canonicalJson(JSON.parse(body))).toBe(body);
     }
-  });
-
-  it('posts a file all or nothing', () => {
-    const path = join(dir, 'ledger.db');
-    const store = Ledger.openSqlite(path, plant);
-    store.post(events(plant, WORKED.slice(0, 2)));
-    const before = balanceTable(store);
-    const bad = [...WORKED.slice(2), { type: 'sale', id: 's9', at: '2024-02-01', product: 'widget', qty: '500' }];
-    expect(() => store.post(events(plant, bad))).toThrow(/short 490/);
-    expect(balanceTable(store)).toEqual(before);
-    store.close();
-    const reopened = Ledger.openSqlite(path);
-    expect(reopened.entries()).toHaveLength(2);
-    expect(balanceTable(reopened)).toEqual(before);
-    reopened.close();
-  });
-
-  it('is append-only: updates and deletes of stored rows are refused by triggers', () => {
-    const path = join(dir, 'ledger.db');
-    const store = Ledger.openSqlite(path, plant);
-    store.post(events(plant, WORKED));
-    store.close();
-    const db = new Database(path);
-    expect(() => db.prepare("UPDATE entries SET body = '{}' WHERE seq = 1").run()).toThrow(/append-only/);
-    expect(() => db.prepare('DELETE FROM entries WHERE seq = 5').run()).toThrow(/append-only/);
-    expect(() => db.prepare('DELETE FROM events').run()).toThrow(/append-only/);
-    db.close();
-  });
-
-  it('verify finds a tampered entry (hash mismatch) and a broken chain', () => {
-    const path = join(dir, 'ledger.db');
-    const store = Ledger.openSqlite(path, plant);
-    store.post(events(plant, WORKED));
-    store.close();
-    const db = new Database(path);
-    db.exec('DROP TRIGGER entries_no_update');
-    db.prepare("UPDATE entries SET body = replace(body, '\"debit\":\"1350\"', '\"debit\":\"1305\"') WHERE seq = 4").run();
-    db.close();
-    const tampered = Ledger.openSqlite(path);
-    const result = tampered.verify();
-    expect(result.ok).toBe(false);
-    expect(result.fault).toMatch(/^entry 4 \(event s1, sale at 2024-01-25\): debits 1305 do not equal credits 1350/);
-    tampered.close();
-    const db2 = new Database(path);
-    db2.exec('DROP TRIGGER entries_no_update'); // the ledger re-creates its triggers on open
-    db2.prepare("UPDATE entries SET body = replace(body, '\"debit\":\"1305\"', '\"debit\":\"1350\"'), prev_hash = ? WHERE seq = 4").run('1'.repeat(64));
-    db2.close();
-    const broken = Ledger.openSqlite(path);
-    expect(broken.verify().fault).toMatch(/entry 4 .*hash chain broken/);
-    broken.close();
-  });
-
-  it('refuses to reopen a store with a plant of another trigger variant', () => {
-    const path = join(dir, 'ledger.db');
-    const store = Ledger.openSqlite(path, plant);
-    store.post(events(plant, WORKED.slice(0, 1)));
-    store.close();
-    let error: unknown;
-    try {
-      Ledger.openSqlite(path, textbookPlant('sale'));
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(ProcuraError);
-    expect((error as ProcuraError).detail).toBe('the store was created with trigger purchase-completion-sale; the plant says sale');
   });
 
   it('refuses a standard-cost revision backdated before events already posted, and takes one dated after them', () => {

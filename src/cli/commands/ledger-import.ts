@@ -7,9 +7,11 @@
 import type { Command } from 'commander';
 import { ProcuraError, ErrorCode } from '../../core/errors.js';
 import { formatTime } from '../../core/time.js';
-import { Ledger, loadPlant, entryToJson, eventToJson, type LedgerEvent } from '../../ledger/index.js';
+import { loadPlant, entryToJson, eventToJson, type LedgerEvent } from '../../ledger/index.js';
 import { action, printJson } from '../run.js';
 import { formatCount } from '../format.js';
+import { parseStoreAddress } from '../../store/address.js';
+import { openLedgerForPosting } from '../../store/open.js';
 
 interface ImportOptions {
   map: string;
@@ -27,7 +29,7 @@ export function registerImport(ledger: Command): void {
     .argument('<file>', 'the CSV export, e.g. examples/import/sap-mb51.csv')
     .requiredOption('--map <file>', 'mapping YAML (columns, date and number formats, items, rules), e.g. examples/import/sap-mb51.yaml')
     .requiredOption('--plant <file>', 'plant YAML')
-    .option('--db <file>', 'SQLite ledger store to post into (created if missing)')
+    .option('--db <file|url>', 'ledger store to post into: a SQLite file (created if missing) or a postgres:// URL')
     .option('--dry-run', 'print the events as JSON Lines (what `ledger post --events` reads) and post nothing')
     .option('--json', 'machine output')
     .action(action((file: string, options: ImportOptions) => runImport(file, options)));
@@ -55,9 +57,10 @@ async function runImport(file: string, options: ImportOptions): Promise<void> {
     process.stderr.write(`${summary(file, result.rows, result.events.length, skippedByRule)}\ndry run: nothing posted\n`);
     return;
   }
-  const book = Ledger.openSqlite(options.db!, plant);
+  const address = parseStoreAddress(options.db!, { field: '--db' });
+  const { ledger: book, close } = await openLedgerForPosting(address, plant, { applicationName: 'procura ledger import' });
   try {
-    const posted = book.post(result.events, { file });
+    const posted = await book.postAsync(result.events, { file });
     if (options.json === true) {
       printJson({
         rows: result.rows,
@@ -70,10 +73,10 @@ async function runImport(file: string, options: ImportOptions): Promise<void> {
       return;
     }
     process.stdout.write(`${summary(file, result.rows, result.events.length, skippedByRule)}\n`);
-    process.stdout.write(`posted ${formatCount(posted.posted)} events (${formatCount(posted.entries.length)} entries) into ${options.db}${posted.skipped.length ? `; ${formatCount(posted.skipped.length)} already posted` : ''}\n`);
+    process.stdout.write(`posted ${formatCount(posted.posted)} events (${formatCount(posted.entries.length)} entries) into ${address.display}${posted.skipped.length ? `; ${formatCount(posted.skipped.length)} already posted` : ''}\n`);
     for (const e of posted.flagged) process.stdout.write(`flagged: entry ${e.seq} (event ${e.eventId}): ${(e.flags ?? []).join('; ')}\n`);
   } finally {
-    book.close();
+    await close();
   }
 }
 

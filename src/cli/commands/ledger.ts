@@ -1,9 +1,9 @@
 /**
  * `procura ledger ...`: replay an event file into a fresh in-memory ledger, or post into and
- * read from the persistent SQLite store. Every command takes `--json`; errors go to stderr
+ * read from the persistent store (a SQLite file, or a PostgreSQL database given as a
+ * postgres:// URL: src/store/). Every command takes `--json`; errors go to stderr
  * as `procura: file:line: field: message` with a non-zero exit (2 bad input, 3 failed verify).
  */
-import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ProcuraError, ErrorCode } from '../../core/errors.js';
 import { parseTime, formatTime, type EpochMs } from '../../core/time.js';
@@ -13,6 +13,8 @@ import { action, printJson, formatTable } from '../run.js';
 import { registerImport } from './ledger-import.js';
 import { formatCount, groupThousands } from '../format.js';
 import { progressBar } from '../progress.js';
+import { parseStoreAddress, type StoreAddress } from '../../store/address.js';
+import { openLedger, openLedgerForPosting } from '../../store/open.js';
 
 interface JsonOption {
   json?: boolean;
@@ -47,7 +49,7 @@ export function register(program: Command): void {
   ledger
     .command('post')
     .description('post an event file into the store, in one transaction (all or nothing)')
-    .requiredOption('--db <file>', 'SQLite ledger store (created if missing)')
+    .requiredOption('--db <file|url>', 'ledger store: a SQLite file (created if missing) or a postgres:// URL')
     .requiredOption('--plant <file>', 'plant YAML')
     .requiredOption('--events <file>', 'events (JSON Lines)')
     .option('--lock-timeout <seconds>', 'how long to wait for another writer before giving up (exit 4)', '30')
@@ -58,16 +60,18 @@ export function register(program: Command): void {
         const events = loadEvents(opts.events, plant);
         const seconds = Number(opts.lockTimeout);
         if (!/^\d+(\.\d+)?$/.test(opts.lockTimeout.trim()) || !Number.isFinite(seconds)) throw new ProcuraError(ErrorCode.input, `expected a number of seconds, got ${JSON.stringify(opts.lockTimeout)}`, { field: '--lock-timeout' });
-        const book = Ledger.openSqlite(opts.db, plant, {
+        const address = storeAddress(opts.db);
+        const { ledger: book, close } = await openLedgerForPosting(address, plant, {
           lockTimeoutMs: Math.round(seconds * 1000),
-          onWait: (path) => process.stderr.write(`procura: ${path}: another process is posting; waiting up to ${seconds} s for it to finish\n`),
+          onWait: (name) => process.stderr.write(`procura: ${name}: another process is posting; waiting up to ${seconds} s for it to finish\n`),
+          applicationName: 'procura ledger post',
         });
         // A bar (stderr, terminal only) when posting takes more than about 2 s.
         const bar = await progressBar('post', 'events', { delayMs: 2000 });
         try {
           let result;
           try {
-            result = book.post(events, { file: opts.events, onProgress: (done, total) => bar.update(done, total) });
+            result = await book.postAsync(events, { file: opts.events, onProgress: (done, total) => bar.update(done, total) });
           } finally {
             bar.stop();
           }
@@ -76,12 +80,12 @@ export function register(program: Command): void {
             printJson({ posted: result.posted, skipped: result.skipped, entries: result.entries.map((e) => entryToJson(e, places)), flagged: result.flagged.map((e) => ({ seq: e.seq, event: e.eventId, flags: e.flags })) });
             return;
           }
-          process.stdout.write(`posted ${formatCount(result.posted)} events (${formatCount(result.entries.length)} entries) into ${opts.db}`);
+          process.stdout.write(`posted ${formatCount(result.posted)} events (${formatCount(result.entries.length)} entries) into ${address.display}`);
           if (result.skipped.length) process.stdout.write(`; skipped ${formatCount(result.skipped.length)} already posted: ${result.skipped.slice(0, 10).join(', ')}${result.skipped.length > 10 ? ', ...' : ''}`);
           process.stdout.write('\n');
           for (const e of result.flagged) process.stdout.write(`flagged: entry ${e.seq} (event ${e.eventId}): ${(e.flags ?? []).join('; ')}\n`);
         } finally {
-          book.close();
+          await close();
         }
       }),
     );
@@ -91,7 +95,7 @@ export function register(program: Command): void {
   ledger
     .command('balances')
     .description('trial balance and book quantities from the store, optionally as of a time')
-    .requiredOption('--db <file>', 'SQLite ledger store')
+    .requiredOption('--db <file|url>', 'ledger store: a SQLite file or a postgres:// URL')
     .option('--at <time>', 'only entries dated at or before this time (YYYY-MM-DD, ISO, epoch ms)')
     .option('--known-at <time>', 'only entries known at or before this time')
     .option('--json', 'machine output')
@@ -116,7 +120,7 @@ export function register(program: Command): void {
   ledger
     .command('journal')
     .description('journal entries from the store, each with its event, BOM and standard-cost versions')
-    .requiredOption('--db <file>', 'SQLite ledger store')
+    .requiredOption('--db <file|url>', 'ledger store: a SQLite file or a postgres:// URL')
     .option('--event <id>', 'only the entries of this event')
     .option('--json', 'machine output')
     .action(
@@ -139,7 +143,7 @@ export function register(program: Command): void {
   ledger
     .command('verify')
     .description('check the whole store: entries balance, hash chain (entries, event records, plant versions), books checkpoint, trial balance, book quantities')
-    .requiredOption('--db <file>', 'SQLite ledger store')
+    .requiredOption('--db <file|url>', 'ledger store: a SQLite file or a postgres:// URL')
     .option('--expect-head <seq:hash>', 'a head printed earlier by `procura ledger head`: the chain must still contain it (detects a removed tail)')
     .option('--json', 'machine output')
     .action(
@@ -158,7 +162,7 @@ export function register(program: Command): void {
               process.stdout.write(`head: ${result.head.seq}:${result.head.hash}${expectHead ? ` (contains the expected head ${expectHead.seq}:${expectHead.hash.slice(0, 12)}...)` : ''}\n`);
             }
           }
-          if (!result.ok) throw new ProcuraError(ErrorCode.verify, result.fault ?? 'verification failed', { file: opts.db });
+          if (!result.ok) throw new ProcuraError(ErrorCode.verify, result.fault ?? 'verification failed', { file: storeAddress(opts.db).display });
         } finally {
           book.close();
         }
@@ -168,7 +172,7 @@ export function register(program: Command): void {
   ledger
     .command('head')
     .description('print the chain head (last entry seq:hash) to keep outside the store; `verify --expect-head` checks it later')
-    .requiredOption('--db <file>', 'SQLite ledger store')
+    .requiredOption('--db <file|url>', 'ledger store: a SQLite file or a postgres:// URL')
     .option('--json', 'machine output')
     .action(
       action(async (opts: { db: string } & JsonOption) => {
@@ -191,17 +195,23 @@ function parseHead(text: string): { seq: number; hash: string } {
   return { seq: Number(match[1]), hash: match[2]! };
 }
 
+/** `--db` as a store address (a SQLite path or a postgres:// URL). */
+export function storeAddress(db: string): StoreAddress {
+  return parseStoreAddress(db, { field: '--db' });
+}
+
+/** A store that must exist (read-only commands). */
 async function openStore(db: string): Promise<Ledger> {
-  if (!existsSync(db)) throw new ProcuraError(ErrorCode.store, 'no ledger store here (post events first)', { file: db });
+  const address = storeAddress(db);
   try {
-    return Ledger.openSqlite(db);
+    return openLedger(address, undefined, { mustExist: true, applicationName: 'procura ledger' });
   } catch (error) {
-    if (!(error instanceof ProcuraError && error.code === ErrorCode.store)) throw error;
+    if (address.kind !== 'sqlite' || !existsSync(address.path) || !(error instanceof ProcuraError && error.code === ErrorCode.store)) throw error;
     // A live store before its first posting: the plant its runner recorded at start (loaded only then: start-up stays small).
     const { storedLivePlant } = await import('../../live/store.js');
-    const live = storedLivePlant(db);
+    const live = storedLivePlant(address.path);
     if (live === undefined) throw error;
-    return Ledger.openSqlite(db, parsePlant(live.text, live.file));
+    return Ledger.openSqlite(address.path, parsePlant(live.text, live.file));
   }
 }
 

@@ -1,0 +1,199 @@
+/**
+ * The ledger store's SQL on PostgreSQL (tables of migrations.ts), as operations (ops.ts) that
+ * both PostgreSQL engines run: `PgLedgerStore` (asynchronous, the contract in
+ * ledger/store.ts) and `PgSyncLedgerStore` (synchronous, through the blocking bridge). The rows
+ * and the hashing are those of the SQLite engine, so a chain copied from one verifies on the
+ * other.
+ */
+import { ErrorCode, ProcuraError } from '../../core/errors.js';
+import type { BooksSnapshot } from '../../ledger/engine.js';
+import { entryBody, entryFromBody, entryHash, eventRecordHash, GENESIS_HASH, type JournalEntry } from '../../ledger/journal.js';
+import { STORE_FORMAT } from '../../ledger/sqlite-store.js';
+import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEvent, StoredPlantVersion } from '../../ledger/store.js';
+import type { Op, Row } from './ops.js';
+
+/** Rows per page when scanning entries or events. */
+export const PAGE = 1000;
+
+/** Key of the transaction-scoped advisory lock that serialises appends to the chain. */
+export const CHAIN_LOCK = 'procura.ledger.chain';
+
+export function* stateOp(): Op<StoreState> {
+  const rows = yield {
+    text: `SELECT (SELECT json_object_agg(key, value) FROM procura.meta) AS meta,
+      c.seq, c.hash, c.events, c.verified_seq, c.verified_hash, c.verified_events,
+      p.hash AS plant_hash, p.file AS plant_file, p.text AS plant_text, p.first_entry AS plant_first_entry
+      FROM (SELECT 1) AS one
+      LEFT JOIN LATERAL (SELECT seq, hash, events, verified_seq, verified_hash, verified_events FROM procura.checkpoints ORDER BY seq DESC LIMIT 1) c ON true
+      LEFT JOIN LATERAL (SELECT hash, file, text, first_entry FROM procura.plants ORDER BY seq DESC LIMIT 1) p ON true`,
+  };
+  const r = rows[0]!;
+  const meta = (r.meta ?? {}) as Record<string, string>;
+  const has = r.seq !== null && r.seq !== undefined;
+  return {
+    head: has ? { seq: r.seq as number, hash: r.hash as string, events: r.events as number } : { seq: 0, hash: GENESIS_HASH, events: 0 },
+    verified: has ? { seq: r.verified_seq as number, hash: r.verified_hash as string, events: r.verified_events as number } : { seq: 0, hash: GENESIS_HASH, events: 0 },
+    ...(meta.trigger !== undefined ? { trigger: meta.trigger } : {}),
+    ...(meta.currency !== undefined ? { currency: meta.currency } : {}),
+    ...(r.plant_hash !== null && r.plant_hash !== undefined
+      ? { plant: { hash: r.plant_hash as string, file: r.plant_file as string, text: r.plant_text as string, firstEntry: r.plant_first_entry as number } }
+      : {}),
+  };
+}
+
+export function* booksOp(name: string): Op<BooksSnapshot | undefined> {
+  const rows = yield { text: 'SELECT books FROM procura.checkpoints ORDER BY seq DESC LIMIT 1' };
+  const row = rows[0];
+  if (!row) return undefined;
+  try {
+    return JSON.parse(row.books as string) as BooksSnapshot;
+  } catch (error) {
+    throw new ProcuraError(ErrorCode.verify, `the books checkpoint is not valid JSON: ${(error as Error).message}`, { file: name });
+  }
+}
+
+export function* eventDigestsOp(ids: readonly string[]): Op<Map<string, string>> {
+  const out = new Map<string, string>();
+  if (ids.length === 0) return out;
+  for (const r of yield { text: 'SELECT id, digest FROM procura.events WHERE id = ANY($1::text[])', values: [ids] }) out.set(r.id as string, r.digest as string);
+  return out;
+}
+
+const ENTRY_COLUMNS = 'seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash';
+
+export function* entriesOfEventsOp(ids: readonly string[], name: string): Op<Map<string, EntryLookup[]>> {
+  const out = new Map<string, EntryLookup[]>();
+  if (ids.length === 0) return out;
+  const rows = yield {
+    text: `SELECT ${ENTRY_COLUMNS}, EXISTS (SELECT 1 FROM procura.entries r WHERE r.reverses = e.seq) AS reversed
+      FROM procura.entries e WHERE event_id = ANY($1::text[]) ORDER BY seq`,
+    values: [ids],
+  };
+  for (const row of rows) {
+    const entry = decodeEntry(row, name);
+    const list = out.get(entry.eventId) ?? [];
+    list.push({ entry, reversed: row.reversed === true });
+    out.set(entry.eventId, list);
+  }
+  return out;
+}
+
+/** One page of entries with from <= seq <= to. */
+export function* entriesPageOp(from: number, to: number, limit: number, name: string): Op<JournalEntry[]> {
+  const rows = yield { text: `SELECT ${ENTRY_COLUMNS} FROM procura.entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`, values: [from, to, limit] };
+  return rows.map((r) => decodeEntry(r, name));
+}
+
+/** One page of event records with seq >= from. */
+export function* eventsPageOp(from: number, limit: number): Op<StoredEvent[]> {
+  const rows = yield { text: 'SELECT seq, id, type, at, known_at, digest, file, line, hash FROM procura.events WHERE seq >= $1 ORDER BY seq LIMIT $2', values: [from, limit] };
+  return rows.map((r) => ({
+    seq: r.seq as number,
+    id: r.id as string,
+    type: r.type as string,
+    at: r.at as number,
+    knownAt: r.known_at as number,
+    digest: r.digest as string,
+    hash: r.hash as string,
+    ...(r.file !== null && r.line !== null ? { source: { file: r.file as string, line: r.line as number } } : {}),
+  }));
+}
+
+export function* plantsOp(): Op<StoredPlantVersion[]> {
+  const rows = yield { text: 'SELECT hash, file, text, first_entry FROM procura.plants ORDER BY seq' };
+  return rows.map((p) => ({ hash: p.hash as string, file: p.file as string, text: p.text as string, firstEntry: p.first_entry as number }));
+}
+
+/**
+ * Writes a posting: plant version, event records, entries (hashed here, chained from the head)
+ * and the checkpoint, each table in one INSERT over arrays. Runs inside the write transaction,
+ * after the chain lock, so the head it reads is the head it extends.
+ */
+export function* appendOp(batch: PostingBatch, name: string): Op<ChainHead> {
+  const state = yield* stateOp();
+  const first = batch.entries[0];
+  if (!first) return state.head;
+  if (first.seq !== state.head.seq + 1) throw new ProcuraError(ErrorCode.store, `batch starts at seq ${first.seq}, the store's head is ${state.head.seq}`, { file: name });
+  yield {
+    text: 'INSERT INTO procura.meta (key, value) VALUES ($1, $2), ($3, $4), ($5, $6) ON CONFLICT (key) DO NOTHING',
+    values: ['format', STORE_FORMAT, 'trigger', batch.trigger, 'currency', batch.currency],
+  };
+  if (batch.plant) {
+    yield {
+      text: 'INSERT INTO procura.plants (seq, hash, file, text, first_entry) SELECT coalesce(max(seq), 0) + 1, $1, $2, $3, $4 FROM procura.plants',
+      values: [batch.plant.hash, batch.plant.file, batch.plant.text, first.seq],
+    };
+  }
+  const eventHashes = new Map<string, string>();
+  let events = state.head.events;
+  const ev = { seq: [] as number[], id: [] as string[], type: [] as string[], at: [] as number[], knownAt: [] as number[], digest: [] as string[], file: [] as (string | null)[], line: [] as (number | null)[], hash: [] as string[] };
+  for (const record of batch.events) {
+    const hash = eventRecordHash(record);
+    eventHashes.set(record.id, hash);
+    events += 1;
+    ev.seq.push(events);
+    ev.id.push(record.id);
+    ev.type.push(record.type);
+    ev.at.push(record.at);
+    ev.knownAt.push(record.knownAt);
+    ev.digest.push(record.digest);
+    ev.file.push(record.source?.file ?? null);
+    ev.line.push(record.source?.line ?? null);
+    ev.hash.push(hash);
+  }
+  if (ev.seq.length > 0) {
+    yield {
+      text: `INSERT INTO procura.events (seq, id, type, at, known_at, digest, file, line, hash)
+        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::integer[], $9::text[])`,
+      values: [ev.seq, ev.id, ev.type, ev.at, ev.knownAt, ev.digest, ev.file, ev.line, ev.hash],
+    };
+  }
+  const en = { seq: [] as number[], eventId: [] as string[], eventType: [] as string[], at: [] as number[], knownAt: [] as number[], reverses: [] as (number | null)[], body: [] as string[], hash: [] as string[], prevHash: [] as string[] };
+  let prevHash = state.head.hash;
+  for (const e of batch.entries as { -readonly [K in keyof JournalEntry]: JournalEntry[K] }[]) {
+    if (e.eventType !== 'revaluation') {
+      const hash = eventHashes.get(e.eventId);
+      if (hash === undefined) throw new ProcuraError(ErrorCode.internal, `entry ${e.seq} names event ${e.eventId}, which is not in its batch`, { file: name });
+      e.eventHash = hash;
+    }
+    e.prevHash = prevHash;
+    const body = entryBody(e);
+    e.hash = entryHash(body, prevHash);
+    en.seq.push(e.seq);
+    en.eventId.push(e.eventId);
+    en.eventType.push(e.eventType);
+    en.at.push(e.at);
+    en.knownAt.push(e.knownAt);
+    en.reverses.push(e.reverses ?? null);
+    en.body.push(body);
+    en.hash.push(e.hash);
+    en.prevHash.push(prevHash);
+    prevHash = e.hash;
+  }
+  yield {
+    text: `INSERT INTO procura.entries (seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash)
+      SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[])`,
+    values: [en.seq, en.eventId, en.eventType, en.at, en.knownAt, en.reverses, en.body, en.hash, en.prevHash],
+  };
+  const last = batch.entries[batch.entries.length - 1]!;
+  yield {
+    text: 'INSERT INTO procura.checkpoints (seq, hash, events, verified_seq, verified_hash, verified_events, books) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+    values: [last.seq, last.hash, events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books())],
+  };
+  return { seq: last.seq, hash: last.hash, events };
+}
+
+/** A stored entry; the columns kept beside the body must agree with it. */
+export function decodeEntry(row: Row, name: string): JournalEntry {
+  const seq = row.seq as number;
+  let entry: JournalEntry;
+  try {
+    entry = entryFromBody(row.body as string, row.hash as string, row.prev_hash as string);
+  } catch (error) {
+    throw new ProcuraError(ErrorCode.verify, `entry ${seq}: stored body is not valid JSON: ${(error as Error).message}`, { file: name });
+  }
+  if (entry.seq !== seq || entry.eventId !== row.event_id || entry.eventType !== row.event_type || entry.at !== row.at || entry.knownAt !== row.known_at || (entry.reverses ?? null) !== row.reverses) {
+    throw new ProcuraError(ErrorCode.verify, `entry ${seq}: stored columns disagree with its body`, { file: name });
+  }
+  return entry;
+}

@@ -1,0 +1,134 @@
+/**
+ * The PostgreSQL engine of the synchronous store contract (`SyncLedgerStore`), for the callers
+ * that need the ledger's synchronous API: the live runner's desk, `procura ledger balances`,
+ * `journal`, `head` and as-of queries. Same SQL (ledger-ops.ts), same chain lock and waiting
+ * rules as the asynchronous engine (ledger-store.ts), over a blocking connection
+ * (sync-client.ts).
+ */
+import { ErrorCode, ProcuraError } from '../../core/errors.js';
+import type { BooksSnapshot } from '../../ledger/engine.js';
+import type { JournalEntry } from '../../ledger/journal.js';
+import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from '../../ledger/store.js';
+import { sqlState, type PgAddress } from './connect.js';
+import { pgError } from './connect.js';
+import { appendOp, booksOp, CHAIN_LOCK, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp } from './ledger-ops.js';
+import type { PgStoreOptions } from './ledger-store.js';
+import { ensureSchemaOp } from './migrations.js';
+import { runSync, type Op } from './ops.js';
+import { BlockingPgClient } from './sync-client.js';
+
+export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
+  readonly name: string;
+  readonly client: BlockingPgClient;
+  private readonly options: PgStoreOptions;
+  private inTransaction = false;
+
+  constructor(address: PgAddress, options: PgStoreOptions = {}) {
+    this.name = address.display;
+    this.options = options;
+    this.client = BlockingPgClient.connect(address, options.applicationName ?? 'procura');
+    try {
+      this.run(ensureSchemaOp(address.display, { create: options.create !== false }));
+    } catch (error) {
+      this.client.end();
+      throw pgError(error, address, 'cannot open the ledger store');
+    }
+  }
+
+  /** Runs an operation on this connection. */
+  run<T>(op: Op<T>): T {
+    try {
+      return runSync(op, (q) => this.client.query(q));
+    } catch (error) {
+      throw pgError(error, this.client.address, 'query failed');
+    }
+  }
+
+  beginRead(): this {
+    this.client.query({ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' });
+    this.inTransaction = true;
+    return this;
+  }
+
+  /** BEGIN, then the chain lock: at once if free, else `onWait` once and up to lockTimeoutMs, then E_LOCKED. */
+  beginWrite(): this {
+    this.client.query({ text: 'BEGIN' });
+    this.inTransaction = true;
+    try {
+      const got = this.client.query({ text: 'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS got', values: [CHAIN_LOCK] });
+      if (got[0]?.got === true) return this;
+      this.options.onWait?.(this.name);
+      const timeoutMs = Math.max(1, Math.round(this.options.lockTimeoutMs ?? 30_000));
+      this.client.query({ text: `SET LOCAL lock_timeout = ${timeoutMs}` });
+      try {
+        this.client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [CHAIN_LOCK] });
+      } catch (error) {
+        if (sqlState(error) === '55P03') {
+          throw new ProcuraError(ErrorCode.locked, `the store is locked by another writer (waited ${Math.round(timeoutMs / 1000)} s); try again when it has finished`, { file: this.name });
+        }
+        throw error;
+      }
+      this.client.query({ text: 'SET LOCAL lock_timeout = 0' });
+      return this;
+    } catch (error) {
+      this.rollback();
+      throw error;
+    }
+  }
+
+  commit(): void {
+    this.inTransaction = false;
+    this.client.query({ text: 'COMMIT' });
+  }
+
+  rollback(): void {
+    if (!this.inTransaction || !this.client.open) return;
+    this.inTransaction = false;
+    try {
+      this.client.query({ text: 'ROLLBACK' });
+    } catch {
+      // the connection is gone; the server rolled back
+    }
+  }
+
+  close(): void {
+    this.client.end();
+  }
+
+  state(): StoreState {
+    return this.run(stateOp());
+  }
+  books(): BooksSnapshot | undefined {
+    return this.run(booksOp(this.name));
+  }
+  eventDigests(ids: readonly string[]): Map<string, string> {
+    return this.run(eventDigestsOp(ids));
+  }
+  entriesOfEvents(ids: readonly string[]): Map<string, EntryLookup[]> {
+    return this.run(entriesOfEventsOp(ids, this.name));
+  }
+  *scanEntries(from: number, to = Number.MAX_SAFE_INTEGER): Iterable<JournalEntry> {
+    let next = Math.max(1, from);
+    for (;;) {
+      const rows = this.run(entriesPageOp(next, to, PAGE, this.name));
+      yield* rows;
+      if (rows.length < PAGE) return;
+      next = rows[rows.length - 1]!.seq + 1;
+    }
+  }
+  *scanEvents(from = 1): Iterable<StoredEvent> {
+    let next = Math.max(1, from);
+    for (;;) {
+      const rows = this.run(eventsPageOp(next, PAGE));
+      yield* rows;
+      if (rows.length < PAGE) return;
+      next = rows[rows.length - 1]!.seq + 1;
+    }
+  }
+  plants(): StoredPlantVersion[] {
+    return this.run(plantsOp());
+  }
+  append(batch: PostingBatch): ChainHead {
+    return this.run(appendOp(batch, this.name));
+  }
+}
