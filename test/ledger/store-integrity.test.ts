@@ -50,7 +50,7 @@ describe('a SQLite writer that keeps its store open', () => {
   });
 });
 
-describe('two writers on one store, () => {
+describe('two writers on one store', () => {
   it('each catches up inside its write transaction: both files post exactly once', () => {
     // Both open the store before either posts (their books are stale for the second posting).
     const a = Ledger.openSqlite(path, plant);

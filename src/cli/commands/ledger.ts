@@ -4,6 +4,7 @@
  * postgres:// URL: src/store/). Every command takes `--json`; errors go to stderr
  * as `procura: file:line: field: message` with a non-zero exit (2 bad input, 3 failed verify).
  */
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ProcuraError, ErrorCode } from '../../core/errors.js';
 import { parseTime, formatTime, type EpochMs } from '../../core/time.js';

@@ -7,9 +7,9 @@
  */
 import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { BooksSnapshot } from '../../ledger/engine.js';
-import { entryBody, entryFromBody, entryHash, eventRecordHash, GENESIS_HASH, type JournalEntry } from '../../ledger/journal.js';
+import { entryFromBody, entryHash, eventRecordHash, GENESIS_HASH, type JournalEntry } from '../../ledger/journal.js';
 import { STORE_FORMAT } from '../../ledger/sqlite-store.js';
-import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEvent, StoredPlantVersion } from '../../ledger/store.js';
+import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEntryRow, StoredEvent, StoredPlantVersion } from '../../ledger/store.js';
 import type { Op, Row } from './ops.js';
 
 /** Rows per page when scanning entries or events. */
@@ -111,9 +111,10 @@ export function* plantsOp(): Op<StoredPlantVersion[]> {
  */
 export function* appendOp(batch: PostingBatch, name: string): Op<ChainHead> {
   const state = yield* stateOp();
-  const first = batch.entries[0];
-  if (!first) return state.head;
-  if (first.seq !== state.head.seq + 1) throw new ProcuraError(ErrorCode.store, `batch starts at seq ${first.seq}, the store's head is ${state.head.seq}`, { file: name });
+  const entries = batch.entries;
+  const n = entries.size;
+  if (n === 0) return state.head;
+  if (entries.firstSeq !== state.head.seq + 1) throw new ProcuraError(ErrorCode.store, `batch starts at seq ${entries.firstSeq}, the store's head is ${state.head.seq}`, { file: name });
   yield {
     text: 'INSERT INTO procura.meta (key, value) VALUES ($1, $2), ($3, $4), ($5, $6) ON CONFLICT (key) DO NOTHING',
     values: ['format', STORE_FORMAT, 'trigger', batch.trigger, 'currency', batch.currency],
@@ -121,26 +122,46 @@ export function* appendOp(batch: PostingBatch, name: string): Op<ChainHead> {
   if (batch.plant) {
     yield {
       text: 'INSERT INTO procura.plants (seq, hash, file, text, first_entry) SELECT coalesce(max(seq), 0) + 1, $1, $2, $3, $4 FROM procura.plants',
-      values: [batch.plant.hash, batch.plant.file, batch.plant.text, first.seq],
+      values: [batch.plant.hash, batch.plant.file, batch.plant.text, entries.firstSeq],
     };
   }
-  const eventHashes = new Map<string, string>();
-  let events = state.head.events;
   const ev = { seq: [] as number[], id: [] as string[], type: [] as string[], at: [] as number[], knownAt: [] as number[], digest: [] as string[], file: [] as (string | null)[], line: [] as (number | null)[], hash: [] as string[] };
-  for (const record of batch.events) {
-    const hash = eventRecordHash(record);
-    eventHashes.set(record.id, hash);
-    events += 1;
-    ev.seq.push(events);
-    ev.id.push(record.id);
-    ev.type.push(record.type);
-    ev.at.push(record.at);
-    ev.knownAt.push(record.knownAt);
-    ev.digest.push(record.digest);
-    ev.file.push(record.source?.file ?? null);
-    ev.line.push(record.source?.line ?? null);
-    ev.hash.push(hash);
+  const en = { seq: [] as number[], eventId: [] as string[], eventType: [] as string[], at: [] as number[], knownAt: [] as number[], reverses: [] as (number | null)[], body: [] as string[], hash: [] as string[], prevHash: [] as string[] };
+  let events = state.head.events;
+  let prevHash = state.head.hash;
+  let eventHash: string | undefined;
+  for (let i = 0; i < n; i += 1) {
+    const type = entries.eventTypeOf(i);
+    if (type === 'revaluation') eventHash = undefined;
+    else if (!entries.sameEvent(i) || eventHash === undefined) {
+      const record = entries.eventRecordOf(i);
+      eventHash = eventRecordHash(record);
+      events += 1;
+      ev.seq.push(events);
+      ev.id.push(record.id);
+      ev.type.push(record.type);
+      ev.at.push(record.at);
+      ev.knownAt.push(record.knownAt);
+      ev.digest.push(record.digest);
+      ev.file.push(record.source?.file ?? null);
+      ev.line.push(record.source?.line ?? null);
+      ev.hash.push(eventHash);
+    }
+    const body = entries.body(i, eventHash);
+    const hash = entryHash(body, prevHash);
+    entries.setSealed(i, eventHash, hash);
+    en.seq.push(entries.seqOf(i));
+    en.eventId.push(entries.eventIdOf(i));
+    en.eventType.push(type);
+    en.at.push(entries.atOf(i));
+    en.knownAt.push(entries.knownAtOf(i));
+    en.reverses.push(entries.reversesOf(i) ?? null);
+    en.body.push(body);
+    en.hash.push(hash);
+    en.prevHash.push(prevHash);
+    prevHash = hash;
   }
+  if (events - state.head.events !== batch.eventCount) throw new ProcuraError(ErrorCode.internal, `batch has ${batch.eventCount} events, its entries name ${events - state.head.events}`, { file: name });
   if (ev.seq.length > 0) {
     yield {
       text: `INSERT INTO procura.events (seq, id, type, at, known_at, digest, file, line, hash)
@@ -148,39 +169,23 @@ export function* appendOp(batch: PostingBatch, name: string): Op<ChainHead> {
       values: [ev.seq, ev.id, ev.type, ev.at, ev.knownAt, ev.digest, ev.file, ev.line, ev.hash],
     };
   }
-  const en = { seq: [] as number[], eventId: [] as string[], eventType: [] as string[], at: [] as number[], knownAt: [] as number[], reverses: [] as (number | null)[], body: [] as string[], hash: [] as string[], prevHash: [] as string[] };
-  let prevHash = state.head.hash;
-  for (const e of batch.entries as { -readonly [K in keyof JournalEntry]: JournalEntry[K] }[]) {
-    if (e.eventType !== 'revaluation') {
-      const hash = eventHashes.get(e.eventId);
-      if (hash === undefined) throw new ProcuraError(ErrorCode.internal, `entry ${e.seq} names event ${e.eventId}, which is not in its batch`, { file: name });
-      e.eventHash = hash;
-    }
-    e.prevHash = prevHash;
-    const body = entryBody(e);
-    e.hash = entryHash(body, prevHash);
-    en.seq.push(e.seq);
-    en.eventId.push(e.eventId);
-    en.eventType.push(e.eventType);
-    en.at.push(e.at);
-    en.knownAt.push(e.knownAt);
-    en.reverses.push(e.reverses ?? null);
-    en.body.push(body);
-    en.hash.push(e.hash);
-    en.prevHash.push(prevHash);
-    prevHash = e.hash;
-  }
   yield {
     text: `INSERT INTO procura.entries (seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash)
       SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[])`,
     values: [en.seq, en.eventId, en.eventType, en.at, en.knownAt, en.reverses, en.body, en.hash, en.prevHash],
   };
-  const last = batch.entries[batch.entries.length - 1]!;
+  const last = entries.seqOf(n - 1);
   yield {
     text: 'INSERT INTO procura.checkpoints (seq, hash, events, verified_seq, verified_hash, verified_events, books) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-    values: [last.seq, last.hash, events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books())],
+    values: [last, prevHash, events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books())],
   };
-  return { seq: last.seq, hash: last.hash, events };
+  return { seq: last, hash: prevHash, events };
+}
+
+/** One page of stored rows (body text and hashes, not decoded) with from <= seq <= to. */
+export function* rowsPageOp(from: number, to: number, limit: number): Op<StoredEntryRow[]> {
+  const rows = yield { text: 'SELECT seq, event_id, event_type, body, hash, prev_hash FROM procura.entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3', values: [from, to, limit] };
+  return rows.map((r) => ({ seq: r.seq as number, eventId: r.event_id as string, eventType: r.event_type as string, body: r.body as string, hash: r.hash as string, prevHash: r.prev_hash as string }));
 }
 
 /** A stored entry; the columns kept beside the body must agree with it. */

@@ -20,9 +20,9 @@
 import type pg from 'pg';
 import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { JournalEntry } from '../../ledger/journal.js';
-import type { LedgerStore, StoreReader, StoreWriter, StoredEvent } from '../../ledger/store.js';
+import type { LedgerStore, StoreReader, StoreWriter, StoredEntryRow, StoredEvent } from '../../ledger/store.js';
 import { connectPg, pgError, sqlState, type PgAddress } from './connect.js';
-import { appendOp, booksOp, CHAIN_LOCK, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp } from './ledger-ops.js';
+import { appendOp, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp } from './ledger-ops.js';
 import { ensureSchemaOp } from './migrations.js';
 import { runAsync, type Op, type Query, type Row } from './ops.js';
 
@@ -187,6 +187,7 @@ export class PgLedgerStore implements LedgerStore {
       eventDigests: (ids) => run(eventDigestsOp(ids)),
       entriesOfEvents: (ids) => run(entriesOfEventsOp(ids, name)),
       scanEntries: (from, to = Number.MAX_SAFE_INTEGER) => pages<JournalEntry>(from, (next) => run(entriesPageOp(next, to, PAGE, name))),
+      scanRows: (from, to = Number.MAX_SAFE_INTEGER) => pages<StoredEntryRow>(from, (next) => run(rowsPageOp(next, to, PAGE))),
       scanEvents: (from = 1) => pages<StoredEvent>(from, (next) => run(eventsPageOp(next, PAGE))),
       plants: () => run(plantsOp()),
     };

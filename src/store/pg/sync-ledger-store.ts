@@ -8,10 +8,10 @@
 import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { BooksSnapshot } from '../../ledger/engine.js';
 import type { JournalEntry } from '../../ledger/journal.js';
-import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from '../../ledger/store.js';
+import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEntryRow, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from '../../ledger/store.js';
 import { sqlState, type PgAddress } from './connect.js';
 import { pgError } from './connect.js';
-import { appendOp, booksOp, CHAIN_LOCK, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp } from './ledger-ops.js';
+import { appendOp, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp } from './ledger-ops.js';
 import type { PgStoreOptions } from './ledger-store.js';
 import { ensureSchemaOp } from './migrations.js';
 import { runSync, type Op } from './ops.js';
@@ -111,6 +111,15 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
     let next = Math.max(1, from);
     for (;;) {
       const rows = this.run(entriesPageOp(next, to, PAGE, this.name));
+      yield* rows;
+      if (rows.length < PAGE) return;
+      next = rows[rows.length - 1]!.seq + 1;
+    }
+  }
+  *scanRows(from: number, to = Number.MAX_SAFE_INTEGER): Iterable<StoredEntryRow> {
+    let next = Math.max(1, from);
+    for (;;) {
+      const rows = this.run(rowsPageOp(next, to, PAGE));
       yield* rows;
       if (rows.length < PAGE) return;
       next = rows[rows.length - 1]!.seq + 1;
