@@ -1,11 +1,18 @@
 /**
- * Growable typed-array columns in fixed-size chunks: appending never copies what is stored,
- * and a column holds at most one partly used chunk, so a million rows cost a million times the
- * element size (not up to twice that, as doubling arrays would).
+ * Growable typed-array columns in fixed-size chunks: appending never copies what is stored
+ * (beyond the first chunk, which starts small and doubles), and a column holds at most one
+ * partly used chunk, so a million rows cost a million times the element size (not up to twice
+ * that, as doubling arrays would).
  */
 const SHIFT = 14;
 const CHUNK = 1 << SHIFT;
 const MASK = CHUNK - 1;
+/**
+ * Rows of a column's first chunk before it doubles. A posting builds its batch as a journal of
+ * its own, usually a handful of entries (a backtest posts every simulated day): full chunks there
+ * cost tens of kilobytes of zeroed memory per posting.
+ */
+const FIRST = 16;
 
 // One class per element type, so that every access site sees one typed-array kind (monomorphic).
 
@@ -17,9 +24,23 @@ export class F64Column {
   push(value: number): void {
     const i = this.length;
     const c = i >>> SHIFT;
-    if (c === this.chunks.length) this.chunks.push(new Float64Array(CHUNK));
-    this.chunks[c]![i & MASK] = value;
+    const o = i & MASK;
+    let chunk = c < this.chunks.length ? this.chunks[c]! : undefined;
+    if (chunk === undefined || o === chunk.length) chunk = this.grow(c, o + 1);
+    chunk[o] = value;
     this.length = i + 1;
+  }
+
+  /** Chunk `c` with room for `rows` rows (the first chunk starts small and doubles). */
+  private grow(c: number, rows: number): Float64Array {
+    const old = c < this.chunks.length ? this.chunks[c]! : undefined;
+    let size = old === undefined ? (c === 0 ? FIRST : CHUNK) : old.length;
+    while (size < rows) size = Math.min(CHUNK, size * 2);
+    if (old !== undefined && size === old.length) return old;
+    const next = new Float64Array(size);
+    if (old !== undefined) next.set(old);
+    this.chunks[c] = next;
+    return next;
   }
 
   get(i: number): number {
@@ -45,9 +66,8 @@ export class F64Column {
       const srcChunk = other.chunks[src >>> SHIFT]!;
       const srcOffset = src & MASK;
       const dstOffset = dst & MASK;
-      if (dst >>> SHIFT === this.chunks.length) this.chunks.push(new Float64Array(CHUNK));
       const n = Math.min(count - k, CHUNK - srcOffset, CHUNK - dstOffset);
-      this.chunks[dst >>> SHIFT]!.set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
+      this.grow(dst >>> SHIFT, dstOffset + n).set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
       this.length += n;
       k += n;
     }
@@ -55,7 +75,9 @@ export class F64Column {
 
   /** Bytes held (allocated chunks). */
   get bytes(): number {
-    return this.chunks.length * CHUNK * Float64Array.BYTES_PER_ELEMENT;
+    let rows = 0;
+    for (const chunk of this.chunks) rows += chunk.length;
+    return rows * Float64Array.BYTES_PER_ELEMENT;
   }
 }
 
@@ -67,9 +89,23 @@ export class I32Column {
   push(value: number): void {
     const i = this.length;
     const c = i >>> SHIFT;
-    if (c === this.chunks.length) this.chunks.push(new Int32Array(CHUNK));
-    this.chunks[c]![i & MASK] = value;
+    const o = i & MASK;
+    let chunk = c < this.chunks.length ? this.chunks[c]! : undefined;
+    if (chunk === undefined || o === chunk.length) chunk = this.grow(c, o + 1);
+    chunk[o] = value;
     this.length = i + 1;
+  }
+
+  /** Chunk `c` with room for `rows` rows (the first chunk starts small and doubles). */
+  private grow(c: number, rows: number): Int32Array {
+    const old = c < this.chunks.length ? this.chunks[c]! : undefined;
+    let size = old === undefined ? (c === 0 ? FIRST : CHUNK) : old.length;
+    while (size < rows) size = Math.min(CHUNK, size * 2);
+    if (old !== undefined && size === old.length) return old;
+    const next = new Int32Array(size);
+    if (old !== undefined) next.set(old);
+    this.chunks[c] = next;
+    return next;
   }
 
   get(i: number): number {
@@ -95,9 +131,8 @@ export class I32Column {
       const srcChunk = other.chunks[src >>> SHIFT]!;
       const srcOffset = src & MASK;
       const dstOffset = dst & MASK;
-      if (dst >>> SHIFT === this.chunks.length) this.chunks.push(new Int32Array(CHUNK));
       const n = Math.min(count - k, CHUNK - srcOffset, CHUNK - dstOffset);
-      this.chunks[dst >>> SHIFT]!.set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
+      this.grow(dst >>> SHIFT, dstOffset + n).set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
       this.length += n;
       k += n;
     }
@@ -105,7 +140,9 @@ export class I32Column {
 
   /** Bytes held (allocated chunks). */
   get bytes(): number {
-    return this.chunks.length * CHUNK * Int32Array.BYTES_PER_ELEMENT;
+    let rows = 0;
+    for (const chunk of this.chunks) rows += chunk.length;
+    return rows * Int32Array.BYTES_PER_ELEMENT;
   }
 }
 
@@ -117,9 +154,23 @@ export class U32Column {
   push(value: number): void {
     const i = this.length;
     const c = i >>> SHIFT;
-    if (c === this.chunks.length) this.chunks.push(new Uint32Array(CHUNK));
-    this.chunks[c]![i & MASK] = value;
+    const o = i & MASK;
+    let chunk = c < this.chunks.length ? this.chunks[c]! : undefined;
+    if (chunk === undefined || o === chunk.length) chunk = this.grow(c, o + 1);
+    chunk[o] = value;
     this.length = i + 1;
+  }
+
+  /** Chunk `c` with room for `rows` rows (the first chunk starts small and doubles). */
+  private grow(c: number, rows: number): Uint32Array {
+    const old = c < this.chunks.length ? this.chunks[c]! : undefined;
+    let size = old === undefined ? (c === 0 ? FIRST : CHUNK) : old.length;
+    while (size < rows) size = Math.min(CHUNK, size * 2);
+    if (old !== undefined && size === old.length) return old;
+    const next = new Uint32Array(size);
+    if (old !== undefined) next.set(old);
+    this.chunks[c] = next;
+    return next;
   }
 
   get(i: number): number {
@@ -145,9 +196,8 @@ export class U32Column {
       const srcChunk = other.chunks[src >>> SHIFT]!;
       const srcOffset = src & MASK;
       const dstOffset = dst & MASK;
-      if (dst >>> SHIFT === this.chunks.length) this.chunks.push(new Uint32Array(CHUNK));
       const n = Math.min(count - k, CHUNK - srcOffset, CHUNK - dstOffset);
-      this.chunks[dst >>> SHIFT]!.set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
+      this.grow(dst >>> SHIFT, dstOffset + n).set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
       this.length += n;
       k += n;
     }
@@ -155,7 +205,9 @@ export class U32Column {
 
   /** Bytes held (allocated chunks). */
   get bytes(): number {
-    return this.chunks.length * CHUNK * Uint32Array.BYTES_PER_ELEMENT;
+    let rows = 0;
+    for (const chunk of this.chunks) rows += chunk.length;
+    return rows * Uint32Array.BYTES_PER_ELEMENT;
   }
 }
 
@@ -167,9 +219,23 @@ export class U16Column {
   push(value: number): void {
     const i = this.length;
     const c = i >>> SHIFT;
-    if (c === this.chunks.length) this.chunks.push(new Uint16Array(CHUNK));
-    this.chunks[c]![i & MASK] = value;
+    const o = i & MASK;
+    let chunk = c < this.chunks.length ? this.chunks[c]! : undefined;
+    if (chunk === undefined || o === chunk.length) chunk = this.grow(c, o + 1);
+    chunk[o] = value;
     this.length = i + 1;
+  }
+
+  /** Chunk `c` with room for `rows` rows (the first chunk starts small and doubles). */
+  private grow(c: number, rows: number): Uint16Array {
+    const old = c < this.chunks.length ? this.chunks[c]! : undefined;
+    let size = old === undefined ? (c === 0 ? FIRST : CHUNK) : old.length;
+    while (size < rows) size = Math.min(CHUNK, size * 2);
+    if (old !== undefined && size === old.length) return old;
+    const next = new Uint16Array(size);
+    if (old !== undefined) next.set(old);
+    this.chunks[c] = next;
+    return next;
   }
 
   get(i: number): number {
@@ -195,9 +261,8 @@ export class U16Column {
       const srcChunk = other.chunks[src >>> SHIFT]!;
       const srcOffset = src & MASK;
       const dstOffset = dst & MASK;
-      if (dst >>> SHIFT === this.chunks.length) this.chunks.push(new Uint16Array(CHUNK));
       const n = Math.min(count - k, CHUNK - srcOffset, CHUNK - dstOffset);
-      this.chunks[dst >>> SHIFT]!.set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
+      this.grow(dst >>> SHIFT, dstOffset + n).set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
       this.length += n;
       k += n;
     }
@@ -205,7 +270,9 @@ export class U16Column {
 
   /** Bytes held (allocated chunks). */
   get bytes(): number {
-    return this.chunks.length * CHUNK * Uint16Array.BYTES_PER_ELEMENT;
+    let rows = 0;
+    for (const chunk of this.chunks) rows += chunk.length;
+    return rows * Uint16Array.BYTES_PER_ELEMENT;
   }
 }
 
@@ -217,9 +284,23 @@ export class U8Column {
   push(value: number): void {
     const i = this.length;
     const c = i >>> SHIFT;
-    if (c === this.chunks.length) this.chunks.push(new Uint8Array(CHUNK));
-    this.chunks[c]![i & MASK] = value;
+    const o = i & MASK;
+    let chunk = c < this.chunks.length ? this.chunks[c]! : undefined;
+    if (chunk === undefined || o === chunk.length) chunk = this.grow(c, o + 1);
+    chunk[o] = value;
     this.length = i + 1;
+  }
+
+  /** Chunk `c` with room for `rows` rows (the first chunk starts small and doubles). */
+  private grow(c: number, rows: number): Uint8Array {
+    const old = c < this.chunks.length ? this.chunks[c]! : undefined;
+    let size = old === undefined ? (c === 0 ? FIRST : CHUNK) : old.length;
+    while (size < rows) size = Math.min(CHUNK, size * 2);
+    if (old !== undefined && size === old.length) return old;
+    const next = new Uint8Array(size);
+    if (old !== undefined) next.set(old);
+    this.chunks[c] = next;
+    return next;
   }
 
   get(i: number): number {
@@ -245,9 +326,8 @@ export class U8Column {
       const srcChunk = other.chunks[src >>> SHIFT]!;
       const srcOffset = src & MASK;
       const dstOffset = dst & MASK;
-      if (dst >>> SHIFT === this.chunks.length) this.chunks.push(new Uint8Array(CHUNK));
       const n = Math.min(count - k, CHUNK - srcOffset, CHUNK - dstOffset);
-      this.chunks[dst >>> SHIFT]!.set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
+      this.grow(dst >>> SHIFT, dstOffset + n).set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
       this.length += n;
       k += n;
     }
@@ -255,7 +335,9 @@ export class U8Column {
 
   /** Bytes held (allocated chunks). */
   get bytes(): number {
-    return this.chunks.length * CHUNK * Uint8Array.BYTES_PER_ELEMENT;
+    let rows = 0;
+    for (const chunk of this.chunks) rows += chunk.length;
+    return rows * Uint8Array.BYTES_PER_ELEMENT;
   }
 }
 
@@ -267,9 +349,23 @@ export class I8Column {
   push(value: number): void {
     const i = this.length;
     const c = i >>> SHIFT;
-    if (c === this.chunks.length) this.chunks.push(new Int8Array(CHUNK));
-    this.chunks[c]![i & MASK] = value;
+    const o = i & MASK;
+    let chunk = c < this.chunks.length ? this.chunks[c]! : undefined;
+    if (chunk === undefined || o === chunk.length) chunk = this.grow(c, o + 1);
+    chunk[o] = value;
     this.length = i + 1;
+  }
+
+  /** Chunk `c` with room for `rows` rows (the first chunk starts small and doubles). */
+  private grow(c: number, rows: number): Int8Array {
+    const old = c < this.chunks.length ? this.chunks[c]! : undefined;
+    let size = old === undefined ? (c === 0 ? FIRST : CHUNK) : old.length;
+    while (size < rows) size = Math.min(CHUNK, size * 2);
+    if (old !== undefined && size === old.length) return old;
+    const next = new Int8Array(size);
+    if (old !== undefined) next.set(old);
+    this.chunks[c] = next;
+    return next;
   }
 
   get(i: number): number {
@@ -295,9 +391,8 @@ export class I8Column {
       const srcChunk = other.chunks[src >>> SHIFT]!;
       const srcOffset = src & MASK;
       const dstOffset = dst & MASK;
-      if (dst >>> SHIFT === this.chunks.length) this.chunks.push(new Int8Array(CHUNK));
       const n = Math.min(count - k, CHUNK - srcOffset, CHUNK - dstOffset);
-      this.chunks[dst >>> SHIFT]!.set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
+      this.grow(dst >>> SHIFT, dstOffset + n).set(srcChunk.subarray(srcOffset, srcOffset + n), dstOffset);
       this.length += n;
       k += n;
     }
@@ -305,7 +400,9 @@ export class I8Column {
 
   /** Bytes held (allocated chunks). */
   get bytes(): number {
-    return this.chunks.length * CHUNK * Int8Array.BYTES_PER_ELEMENT;
+    let rows = 0;
+    for (const chunk of this.chunks) rows += chunk.length;
+    return rows * Int8Array.BYTES_PER_ELEMENT;
   }
 }
 

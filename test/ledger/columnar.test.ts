@@ -52,4 +52,29 @@ describe('columnar journal', () => {
     expect(run.ledgerEntries).toBeGreaterThan(10);
     expect(seal).not.toHaveBeenCalled();
   });
+
+  it('posting one event at a time costs the same per posting however long the journal is (no scan of earlier events)', () => {
+    const plant = textbookPlant('purchase-completion-sale');
+    const store = new MemoryStore();
+    const ledger = new Ledger(plant, store);
+    const records = vi.spyOn(ColumnarJournal.prototype, 'eventRecordOf');
+    const one = events(plant, WORKED);
+    const postings = 300;
+    for (let k = 0; k < postings; k += 1) {
+      const shift = k * 31 * 86_400_000;
+      ledger.post(one.map((e) => ({ ...e, id: `${e.id}-${k}`, at: e.at + shift, knownAt: e.knownAt + shift })));
+    }
+    expect(ledger.size).toBeGreaterThanOrEqual(postings * one.length);
+    // Each posting reads no stored event record (its mark is the head); a scan would read about postings^2 / 2 x events.
+    expect(records.mock.calls.length).toBe(0);
+  });
+
+  it('a small batch allocates small columns (a full chunk per posting cost tens of kilobytes)', () => {
+    const plant = textbookPlant('purchase-completion-sale');
+    const store = new MemoryStore();
+    const ledger = new Ledger(plant, store);
+    ledger.post(events(plant, WORKED));
+    expect(store.journal.size).toBe(5);
+    expect(store.journal.bytes).toBeLessThan(4096);
+  });
 });
