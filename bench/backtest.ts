@@ -16,7 +16,7 @@ import { runBacktest } from '../src/engine/backtest.js';
 import { loadScenario, type Scenario } from '../src/engine/scenario.js';
 import { evaluateSet, parseSweepSpec, runSweep } from '../src/engine/sweep.js';
 import { seriesFromArrays } from '../src/market/index.js';
-import { timeMs, type Bench } from './harness.js';
+import { measure, rateRow, type Bench } from './harness.js';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../../bench/fixtures/${name}`, import.meta.url));
 
@@ -72,21 +72,24 @@ export const bench: Bench = async (report) => {
   for (const bars of [1_000_000, 10_000_000]) {
     const scenario = minuteScenario(bars);
     let result: Awaited<ReturnType<typeof runBacktest>> | undefined;
-    const ms = await timeMs(async () => {
+    const timing = await measure(async () => {
       result = await runBacktest(scenario);
     });
     let sink = 0;
-    const refMs = await timeMs(() => {
+    const reference = await measure(() => {
       sink += rawCrossover(scenario.materials[0]!.series.close, 60, 240);
-    }, 3);
-    report({
-      name: `full pipeline, ${bars.toLocaleString('en-US')} one-minute bars (${result!.days} production days, ${result!.counters.orders} orders)`,
-      value: (bars / ms) * 1000,
-      unit: 'bars/s',
-      reference: { name: 'raw Float64Array EMA crossover backtest', value: (bars / refMs) * 1000 },
-      target: '>= 3,000,000 bars/s and reference/measured <= 15x',
-      note: sink === 0 ? '' : `${(ms / result!.days).toFixed(3)} ms per simulated day`,
     });
+    report(
+      rateRow({
+        name: `full pipeline, ${bars.toLocaleString('en-US')} one-minute bars (${result!.days} production days, ${result!.counters.orders} orders)`,
+        count: bars,
+        unit: 'bars/s',
+        timing,
+        reference: { name: 'raw Float64Array EMA crossover backtest', timing: reference },
+        target: '>= 3,000,000 bars/s and reference/measured <= 15x',
+        note: sink === 0 ? '' : `${(timing.cpuMs / result!.days).toFixed(3)} ms CPU per simulated day`,
+      }),
+    );
   }
 
   // Sweep: a sample of the grid, on worker threads and in-process.
@@ -94,17 +97,19 @@ export const bench: Bench = async (report) => {
   const scenario = loadScenario(file);
   const grid = parseSweepSpec('fast=5:35:10,slow=50:80:30', scenario);
   const sample = grid.sets.length;
-  const workersMs = await timeMs(() => runSweep(scenario, grid, { file, workers: 2 }));
-  const oneMs = await timeMs(async () => {
+  const workers = await measure(() => runSweep(scenario, grid, { file, workers: 2 }));
+  const one = await measure(async () => {
     for (const set of grid.sets.slice(0, 2)) await evaluateSet(scenario, set);
   });
-  const perSet = workersMs / sample;
-  report({
-    name: `sweep, 3 materials x ${Math.round((scenario.to - scenario.from) / DAY_MS).toLocaleString('en-US')} days, ${sample} sets on 2 worker threads`,
-    value: (sample / workersMs) * 1000,
-    unit: 'sets/s',
-    reference: { name: 'the same sets in-process on one thread', value: (2 / oneMs) * 1000 },
-    target: '1,000 sets <= 30 s',
-    note: `1,000 sets would take about ${((perSet * 1000) / 1000).toFixed(0)} s`,
-  });
+  report(
+    rateRow({
+      name: `sweep, 3 materials x ${Math.round((scenario.to - scenario.from) / DAY_MS).toLocaleString('en-US')} days, ${sample} sets on 2 worker threads`,
+      count: sample,
+      unit: 'sets/s',
+      timing: workers,
+      reference: { name: 'two of the sets in-process on one thread', count: 2, timing: one },
+      target: '1,000 sets <= 30 s',
+      note: `1,000 sets would take about ${(workers.wallMs / sample).toFixed(0)} s`,
+    }),
+  );
 };

@@ -17,7 +17,7 @@ export interface BenchRow {
   /** A target in the issue, e.g. ">= 100000 events/s". */
   readonly target?: string;
   readonly note?: string;
-  /** The same figures from CPU time instead of wall time (rates only), printed beside them. */
+  /** The same figures from CPU time instead of wall time, printed beside them. */
   readonly cpu?: { readonly value: number; readonly reference?: number };
 }
 
@@ -25,17 +25,6 @@ export type BenchReport = (row: BenchRow) => void;
 
 /** A bench module: `export const bench: Bench = async (report) => { ... }`. */
 export type Bench = (report: BenchReport) => Promise<void>;
-
-/** Wall time of `fn` in milliseconds (best of `repeat`). */
-export async function timeMs(fn: () => unknown | Promise<unknown>, repeat = 1): Promise<number> {
-  let best = Infinity;
-  for (let i = 0; i < repeat; i += 1) {
-    const start = performance.now();
-    await fn();
-    best = Math.min(best, performance.now() - start);
-  }
-  return best;
-}
 
 /** Wall and CPU time (user + system, all threads) of one run. */
 export interface Timing {
@@ -60,6 +49,61 @@ export async function measure(fn: () => unknown | Promise<unknown>, repeat = 1):
   return best;
 }
 
+/**
+ * A rate row (`count` per second) from a figure's timing and its reference's, wall and CPU side by
+ * side. Both timings must come from `measure` with the same `repeat`.
+ */
+export function rateRow(row: {
+  readonly name: string;
+  readonly count: number;
+  readonly unit: string;
+  readonly timing: Timing;
+  readonly reference?: { readonly name: string; readonly count?: number; readonly timing: Timing };
+  readonly target?: string;
+  readonly note?: string;
+}): BenchRow {
+  const per = (count: number, ms: number): number => (count / ms) * 1000;
+  const ref = row.reference;
+  const refCount = ref?.count ?? row.count;
+  return {
+    name: row.name,
+    value: per(row.count, row.timing.wallMs),
+    unit: row.unit,
+    ...(ref === undefined ? {} : { reference: { name: ref.name, value: per(refCount, ref.timing.wallMs) } }),
+    cpu: ref === undefined ? { value: per(row.count, row.timing.cpuMs) } : { value: per(row.count, row.timing.cpuMs), reference: per(refCount, ref.timing.cpuMs) },
+    ...(row.target === undefined ? {} : { target: row.target }),
+    ...(row.note === undefined ? {} : { note: row.note }),
+  };
+}
+
+/**
+ * A cost row (lower is better: milliseconds, microseconds per item) from a figure's timing and
+ * its reference's, each divided by its own `per` (1 by default), wall and CPU side by side.
+ */
+export function costRow(row: {
+  readonly name: string;
+  readonly unit: 'ms' | 's' | 'us';
+  readonly per?: number;
+  readonly timing: Timing;
+  readonly reference?: { readonly name: string; readonly per?: number; readonly timing: Timing };
+  readonly target?: string;
+  readonly note?: string;
+}): BenchRow {
+  const scale = row.unit === 's' ? 1 / 1000 : row.unit === 'us' ? 1000 : 1;
+  const of = (ms: number, per: number | undefined): number => (ms * scale) / (per ?? 1);
+  const ref = row.reference;
+  return {
+    name: row.name,
+    value: of(row.timing.wallMs, row.per),
+    unit: row.unit === 'us' ? 'µs' : row.unit,
+    better: 'lower',
+    ...(ref === undefined ? {} : { reference: { name: ref.name, value: of(ref.timing.wallMs, ref.per) } }),
+    cpu: ref === undefined ? { value: of(row.timing.cpuMs, row.per) } : { value: of(row.timing.cpuMs, row.per), reference: of(ref.timing.cpuMs, ref.per) },
+    ...(row.target === undefined ? {} : { target: row.target }),
+    ...(row.note === undefined ? {} : { note: row.note }),
+  };
+}
+
 export function formatRow(row: BenchRow): string {
   const fmt = (n: number): string => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toPrecision(3));
   let line = `${row.name}: ${fmt(row.value)} ${row.unit}`;
@@ -71,7 +115,11 @@ export function formatRow(row: BenchRow): string {
   }
   if (row.cpu) {
     line += ` | by CPU time: ${fmt(row.cpu.value)} ${row.unit}`;
-    if (row.cpu.reference !== undefined) line += `, reference ${fmt(row.cpu.reference)}, reference/measured = ${(row.cpu.reference / row.cpu.value).toFixed(2)}x`;
+    if (row.cpu.reference !== undefined) {
+      const lower = row.better === 'lower';
+      const ratio = lower ? row.cpu.value / row.cpu.reference : row.cpu.reference / row.cpu.value;
+      line += `, reference ${fmt(row.cpu.reference)}, ${lower ? 'measured/reference' : 'reference/measured'} = ${ratio.toFixed(2)}x`;
+    }
   }
   if (row.target) line += ` | target ${row.target}`;
   if (row.note) line += ` | ${row.note}`;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Random } from '../src/core/random.js';
 import { parseSeries } from '../src/market/series.js';
 import { CrossoverStream, crossover } from '../src/market/signals.js';
-import { timeMs, type Bench } from './harness.js';
+import { measure, rateRow, type Bench } from './harness.js';
 
 const FAST = 20;
 const SLOW = 50;
@@ -48,45 +48,38 @@ function referenceLoop(close: Float64Array, fast: number, slow: number): number 
 }
 
 export const bench: Bench = async (report) => {
+  // Every figure and its reference: best of the same number of runs, wall and CPU time.
   const n = 10_000_000;
   const close = syntheticCloses(n, 42);
   let sink = 0;
-  const referenceMs = await timeMs(() => {
-    sink += referenceLoop(close, FAST, SLOW);
-  }, 3);
-  const reference = { name: 'raw Float64Array running-sum SMA crossover loop', value: n / (referenceMs / 1000) };
+  const reference = { name: 'raw Float64Array running-sum SMA crossover loop', timing: await measure(() => (sink += referenceLoop(close, FAST, SLOW)), 3) };
 
-  const batchSmaMs = await timeMs(() => {
-    sink += crossover(close, { fast: FAST, slow: SLOW, ma: 'sma' }).crossings.length;
-  }, 3);
-  report({ name: `signals batch SMA(${FAST})/SMA(${SLOW}), 10M bars`, value: n / (batchSmaMs / 1000), unit: 'bars/s', reference });
-  const batchEmaMs = await timeMs(() => {
-    sink += crossover(close, { fast: FAST, slow: SLOW, ma: 'ema' }).crossings.length;
-  }, 3);
-  report({ name: `signals batch EMA(${FAST})/EMA(${SLOW}), 10M bars`, value: n / (batchEmaMs / 1000), unit: 'bars/s', reference });
+  const batchSma = await measure(() => (sink += crossover(close, { fast: FAST, slow: SLOW, ma: 'sma' }).crossings.length), 3);
+  report(rateRow({ name: `signals batch SMA(${FAST})/SMA(${SLOW}), 10M bars`, count: n, unit: 'bars/s', timing: batchSma, reference }));
+  const batchEma = await measure(() => (sink += crossover(close, { fast: FAST, slow: SLOW, ma: 'ema' }).crossings.length), 3);
+  report(rateRow({ name: `signals batch EMA(${FAST})/EMA(${SLOW}), 10M bars`, count: n, unit: 'bars/s', timing: batchEma, reference }));
 
-  const streamMs = await timeMs(() => {
-    const stream = new CrossoverStream({ fast: FAST, slow: SLOW, ma: 'sma' });
-    for (let i = 0; i < n; i += 1) if (stream.update(close[i]!).crossing) sink += 1;
+  const stream = await measure(() => {
+    const s = new CrossoverStream({ fast: FAST, slow: SLOW, ma: 'sma' });
+    for (let i = 0; i < n; i += 1) if (s.update(close[i]!).crossing) sink += 1;
   }, 3);
-  report({ name: `signals streaming SMA(${FAST})/SMA(${SLOW}), 10M bars`, value: n / (streamMs / 1000), unit: 'bars/s', reference });
+  report(rateRow({ name: `signals streaming SMA(${FAST})/SMA(${SLOW}), 10M bars`, count: n, unit: 'bars/s', timing: stream, reference }));
 
-  // technicalindicators, the library the fast path is checked against: 1 M bars.
+  // technicalindicators, the library the fast path is checked against: 1 M bars, one run each (it is slow).
   const m = 1_000_000;
   const small = close.subarray(0, m);
-  const smallReferenceMs = await timeMs(() => {
-    sink += referenceLoop(small, FAST, SLOW);
-  }, 3);
-  const tiMs = await timeMs(() => {
-    sink += crossover(small, { fast: FAST, slow: SLOW, ma: 'sma' }, { engine: 'technicalindicators' }).crossings.length;
-  }, 1);
-  report({
-    name: `signals batch SMA via technicalindicators, 1M bars`,
-    value: m / (tiMs / 1000),
-    unit: 'bars/s',
-    reference: { name: 'raw running-sum loop, 1M bars', value: m / (smallReferenceMs / 1000) },
-    note: 'for the record; the fast engine is tested against it',
-  });
+  const smallReference = await measure(() => (sink += referenceLoop(small, FAST, SLOW)), 1);
+  const ti = await measure(() => (sink += crossover(small, { fast: FAST, slow: SLOW, ma: 'sma' }, { engine: 'technicalindicators' }).crossings.length), 1);
+  report(
+    rateRow({
+      name: `signals batch SMA via technicalindicators, 1M bars`,
+      count: m,
+      unit: 'bars/s',
+      timing: ti,
+      reference: { name: 'raw running-sum loop, 1M bars, one run like it', timing: smallReference },
+      note: 'for the record; the fast engine is tested against it',
+    }),
+  );
 
   // Loading: the hand-rolled parser beside danfojs-node's read_csv on the same OHLCV text.
   const rows = 200_000;
@@ -96,38 +89,40 @@ export const bench: Bench = async (report) => {
     lines.push(`${1_600_000_000_000 + i * 60_000},${c},${c},${c},${c},${i % 1000}`);
   }
   const text = `${lines.join('\n')}\n`;
-  const parseMs = await timeMs(() => {
-    sink += parseSeries(text, 'bench.csv').length;
-  }, 3);
+  const parse = await measure(() => (sink += parseSeries(text, 'bench.csv').length), 3);
   const dir = mkdtempSync(join(tmpdir(), 'procura-bench-'));
   const file = join(dir, 'ohlcv.csv');
   writeFileSync(file, text);
   const { readCSV } = await import('danfojs-node');
   await readCSV(file); // warm-up: the first call loads TensorFlow.js
-  const danfoMs = await timeMs(async () => {
+  const danfo = await measure(async () => {
     const frame = await readCSV(file);
     sink += frame.shape[0]!;
-  }, 1);
+  }, 3);
   rmSync(dir, { recursive: true, force: true });
-  report({
-    name: `load OHLCV CSV, ${rows / 1000}k rows (parseSeries)`,
-    value: rows / (parseMs / 1000),
-    unit: 'rows/s',
-    reference: { name: 'danfojs-node readCSV, same file', value: rows / (danfoMs / 1000) },
-    note: 'reference/measured < 1 means the hand-rolled parser is faster',
-  });
+  report(
+    rateRow({
+      name: `load OHLCV CSV, ${rows / 1000}k rows (parseSeries)`,
+      count: rows,
+      unit: 'rows/s',
+      timing: parse,
+      reference: { name: 'danfojs-node readCSV, same file', timing: danfo },
+      note: 'reference/measured < 1 means the hand-rolled parser is faster',
+    }),
+  );
   // csv-parse beside the plain split: the same rows, once with a quoted header cell (which sends
   // the whole file through csv-parse) and once without (the plain split every unquoted file takes).
   const quoted = `"timestamp",open,high,low,close,volume\n${lines.slice(1).join('\n')}\n`;
-  const csvParseMs = await timeMs(() => {
-    sink += parseSeries(quoted, 'bench-quoted.csv').length;
-  }, 3);
-  report({
-    name: `load OHLCV CSV, ${rows / 1000}k rows, quoted file (csv-parse path)`,
-    value: rows / (csvParseMs / 1000),
-    unit: 'rows/s',
-    reference: { name: 'same rows unquoted (plain split path)', value: rows / (parseMs / 1000) },
-    note: 'why unquoted files keep the plain split',
-  });
+  const csvParse = await measure(() => (sink += parseSeries(quoted, 'bench-quoted.csv').length), 3);
+  report(
+    rateRow({
+      name: `load OHLCV CSV, ${rows / 1000}k rows, quoted file (csv-parse path)`,
+      count: rows,
+      unit: 'rows/s',
+      timing: csvParse,
+      reference: { name: 'same rows unquoted (plain split path)', timing: parse },
+      note: 'why unquoted files keep the plain split',
+    }),
+  );
   if (sink === -1) process.stdout.write('unreachable\n');
 };
