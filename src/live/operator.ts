@@ -24,7 +24,7 @@ import { formatTime } from '../core/time.js';
 import { transition } from '../pipeline/index.js';
 import type { LiveConfig } from './config.js';
 import { bookExternalTrade, type ReconcileReport } from './reconcile.js';
-import type { Adjustment, ExternalTrade, LiveStore, LockHolder, SqliteOrderStore } from './store.js';
+import type { Adjustment, ExternalTrade, LiveStateStore, LockHolder, SqliteOrderStore } from './store.js';
 
 /** One thing a halted runner waits for, with the command that answers it. */
 export interface Awaiting {
@@ -50,7 +50,7 @@ export interface LiveStatus {
 }
 
 /** What the store says the runner waits for; see the module comment. Reads the store only. */
-export function liveStatus(config: LiveConfig, store: LiveStore, orders: SqliteOrderStore): LiveStatus {
+export function liveStatus(config: LiveConfig, store: LiveStateStore, orders: SqliteOrderStore): LiveStatus {
   const cli = `procura live resolve --config ${config.file}`;
   const awaiting: Awaiting[] = [];
   for (const trade of store.externalTrades('pending')) {
@@ -116,7 +116,7 @@ export function formatStatus(status: LiveStatus): string {
 }
 
 /** `resolve trade KEY --book | --set-aside`: the operator's decision on a pending (or set-aside) external trade. */
-export function resolveTrade(config: LiveConfig, store: LiveStore, key: string, decision: 'book' | 'set-aside', note: string | undefined): string {
+export function resolveTrade(config: LiveConfig, store: LiveStateStore, key: string, decision: 'book' | 'set-aside', note: string | undefined): string {
   const trade = store.externalTrade(key);
   if (trade === undefined) {
     const known = store.externalTrades().map((t) => t.key);
@@ -142,7 +142,7 @@ export function resolveTrade(config: LiveConfig, store: LiveStore, key: string, 
 }
 
 /** `resolve order CID --cancelled`: an order in doubt that the operator has checked is not at the exchange. */
-export function resolveOrder(store: LiveStore, orders: SqliteOrderStore, clientOrderId: string, note: string | undefined): string {
+export function resolveOrder(store: LiveStateStore, orders: SqliteOrderStore, clientOrderId: string, note: string | undefined): string {
   const order = orders.getOrder(clientOrderId);
   if (order === undefined) throw new InputError(`no order with client order id ${JSON.stringify(clientOrderId)} in ${store.path}`, { field: 'order' });
   if (order.status === 'filled' || order.status === 'cancelled' || order.status === 'rejected' || order.status === 'expired') {
@@ -160,7 +160,7 @@ export function resolveOrder(store: LiveStore, orders: SqliteOrderStore, clientO
 }
 
 /** `resolve difference ASSET`: accepts the difference the exchange shows now as a recorded adjustment. */
-export function acceptDifference(store: LiveStore, report: ReconcileReport, asset: string, note: string | undefined): string {
+export function acceptDifference(store: LiveStateStore, report: ReconcileReport, asset: string, note: string | undefined): string {
   const position = report.positions.find((p) => p.asset === asset);
   if (position === undefined) throw new InputError(`no base asset ${JSON.stringify(asset)} on this desk (it has: ${report.positions.map((p) => p.asset).join(', ')})`, { field: 'asset' });
   const difference = new Decimal(position.difference);
@@ -173,7 +173,7 @@ export function acceptDifference(store: LiveStore, report: ReconcileReport, asse
   return `${asset}: accepted a difference of ${difference.toFixed()} (exchange ${position.exchange}, book ${position.expected}): ${note}`;
 }
 
-function lastReport(store: LiveStore): ReconcileReport | undefined {
+function lastReport(store: LiveStateStore): ReconcileReport | undefined {
   const text = store.meta('reconcile.last');
   return text === undefined ? undefined : (JSON.parse(text) as ReconcileReport);
 }

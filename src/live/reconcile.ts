@@ -31,7 +31,7 @@ import { formatTime, type EpochMs } from '../core/time.js';
 import { baseMoved, transition, type Fill, type OrderRecord } from '../pipeline/index.js';
 import type { CcxtVenue } from '../venues/ccxt/index.js';
 import { CLIENT_ORDER_ID_PREFIX } from '../pipeline/index.js';
-import type { ExternalTrade, LiveStore, SqliteOrderStore } from './store.js';
+import type { ExternalTrade, LiveStateStore, SqliteOrderStore } from './store.js';
 
 export interface PositionCheck {
   readonly asset: string;
@@ -73,7 +73,7 @@ export interface ReconcileReport {
 
 export interface ReconcileOptions {
   readonly venue: CcxtVenue;
-  readonly store: LiveStore;
+  readonly store: LiveStateStore;
   readonly orders: SqliteOrderStore;
   /** Instrument id -> exchange symbol. */
   readonly instruments: Readonly<Record<string, string>>;
@@ -263,7 +263,7 @@ export const NEVER_SENT = 'never reached the exchange';
  * account already), which the desk receives at its next day (event id
  * `external:<symbol>:<trade id>`, so never twice).
  */
-export function bookExternalTrade(store: LiveStore, trade: ExternalTrade, material: string): void {
+export function bookExternalTrade(store: LiveStateStore, trade: ExternalTrade, material: string): void {
   store.addDeliveryNow(`external:${trade.key}`, {
     material, due: 0, qty: trade.moved, price: trade.price, fee: trade.fee,
     ref: `external-${trade.venueOrderId}`, reason: 'external', id: `external:${trade.key}`,

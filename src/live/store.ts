@@ -106,8 +106,40 @@ export interface LockHolder {
   readonly heartbeatAt: EpochMs;
 }
 
-/** The connection and the staged-write machinery shared by the order store and the desk state. */
-export class LiveStore {
+/**
+ * What reconciliation, the runner's ban handling and the operator commands need from the live
+ * state, apart from orders (SqliteOrderStore) and the desk's deliveries (SqliteDeskState): the
+ * contract a second engine (PostgreSQL) implements. Every write here is immediate.
+ */
+export interface LiveStateStore {
+  /** Where the state lives (a file, a database URL), for messages. */
+  readonly path: string;
+  meta(key: string): string | undefined;
+  setMetaNow(key: string, value: string): void;
+  /** Runs the writes in one transaction: all or nothing. */
+  atomically(write: () => void): void;
+  ban(): { until: EpochMs; reason: string; at: EpochMs } | undefined;
+  setBan(until: EpochMs, reason: string): void;
+  lockHolder(): LockHolder | undefined;
+  lastFinishedRun(): { tick: string; startedAt: EpochMs; summary: unknown } | undefined;
+  /** A trade of a local order was seen (its fee as charged), by `<symbol>:<trade id>`. */
+  saveFee(tradeKey: string, cost: Decimal, currency: string): void;
+  hasFee(tradeKey: string): boolean;
+  externalTrade(key: string): ExternalTrade | undefined;
+  externalTrades(status?: ExternalTrade['status']): ExternalTrade[];
+  recordExternalTrade(trade: Omit<ExternalTrade, 'resolvedAt' | 'resolution'>, resolution?: string): void;
+  resolveExternalTrade(key: string, status: 'set-aside' | 'booked', resolution: string): void;
+  externalNet(asset: string): Decimal;
+  addAdjustment(asset: string, qty: Decimal, reason: string): void;
+  adjustments(asset?: string): Adjustment[];
+  adjustmentTotal(asset: string): Decimal;
+  operatorSeq(): number;
+  bumpOperatorSeq(): void;
+  addDeliveryNow(id: string, body: object): void;
+}
+
+/** The connection and the staged-write machinery shared by the order store and the desk state (SQLite). */
+export class LiveStore implements LiveStateStore {
   readonly path: string;
   readonly db: Database.Database;
   readonly #clock: Clock;
