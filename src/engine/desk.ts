@@ -188,6 +188,8 @@ export interface DeskOptions {
   readonly state?: DeskState | undefined;
   /** Keep at most this many pipeline decisions in memory. */
   readonly journalLimit?: number | undefined;
+  /** Keep orders the venue does not know after the submit attempts `new` (see PipelineOptions.keepOrdersInDoubt); live runs set it. */
+  readonly keepOrdersInDoubt?: boolean | undefined;
   /** Called for each decision (live runs log them). */
   readonly onDecision?: ((decision: Decision) => void) | undefined;
   /**
@@ -309,7 +311,7 @@ export class Desk {
       if (slot.setup.hedge !== undefined) this.#byInstrument.set(slot.setup.hedge.instrument, slot);
     }
     const sink: FillSink = { onFill: (order, fill, intent) => this.#onFill(order.request.instrument, order.request.side, order.request.at, order.request.clientOrderId, fill, intent) };
-    this.pipeline = new Pipeline({ runId: options.runId, venue: options.venue, limits: options.limits, store: options.orderStore, sink, journalLimit: options.journalLimit ?? 5000, ...(options.positions === undefined ? {} : { positions: options.positions }) });
+    this.pipeline = new Pipeline({ runId: options.runId, venue: options.venue, limits: options.limits, store: options.orderStore, sink, journalLimit: options.journalLimit ?? 5000, keepOrdersInDoubt: options.keepOrdersInDoubt === true, ...(options.positions === undefined ? {} : { positions: options.positions }) });
   }
 
   /** A closed bar of a material's price series (quoted units). Bars must come in time order. */

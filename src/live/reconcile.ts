@@ -152,6 +152,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
   let newestTrade = since;
   const baselineAt = Number(store.meta('baseline.at') ?? now);
   const policy = options.foreignTrades ?? 'set-aside';
+  const unclassified: { key: string; venueOrderId: string }[] = [];
+  let firstUnclassified = Number.POSITIVE_INFINITY;
   for (const symbol of symbols) {
     const instrument = instrumentOf.get(symbol)!;
     for (const open of await venue.fetchOpenOrders(instrument)) {
@@ -175,7 +177,14 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
       // Trades from before the first run are in the baseline.
       if (trade.at < baselineAt) continue;
       const exchangeOrder = await venue.orderByVenueId(trade.venueOrderId, instrument);
-      const clientOrderId = exchangeOrder?.clientOrderId ?? '';
+      if (exchangeOrder === undefined) {
+        // The exchange cannot show the trade's order yet (it lags): it may be ours. Not classified,
+        // not recorded, and the cursor stays before it; the balance check fails closed meanwhile.
+        unclassified.push({ key, venueOrderId: trade.venueOrderId });
+        firstUnclassified = Math.min(firstUnclassified, trade.at);
+        continue;
+      }
+      const clientOrderId = exchangeOrder.clientOrderId;
       // A local order whose trade shows before the order does (an exchange that lags): the lookups by id will book it.
       if (clientOrderId !== '' && orders.getOrder(clientOrderId) !== undefined) continue;
       const origin: ExternalTrade['origin'] = clientOrderId.startsWith(CLIENT_ORDER_ID_PREFIX) ? 'procura' : 'foreign';
@@ -203,7 +212,9 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRep
       }
     }
   }
-  if (options.apply && newestTrade > since) store.setMetaNow(sinceKey, String(newestTrade));
+  const cursor = Math.min(newestTrade, firstUnclassified);
+  if (options.apply && cursor > since) store.setMetaNow(sinceKey, String(cursor));
+  for (const trade of unclassified) problems.push(`trade ${trade.key} belongs to exchange order ${trade.venueOrderId}, which the exchange does not show yet: it is looked at again next tick`);
   if (options.apply && store.meta(sinceKey) === undefined) store.setMetaNow(sinceKey, String(now));
   for (const order of foreignOpenOrders) problems.push(`open order ${order.clientOrderId || order.venueOrderId} on ${order.symbol} belongs to no local order`);
   const pendingExternalTrades = options.apply ? store.externalTrades('pending') : [...store.externalTrades('pending'), ...newExternalTrades.filter((t) => t.status === 'pending')];

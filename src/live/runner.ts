@@ -545,6 +545,7 @@ export class LiveRunner {
       eventIds: true,
       positions,
       journalLimit: 100,
+      keepOrdersInDoubt: true,
       onDecision: (decision: Decision) => logDecision(decisionLog, decision),
     });
     const session: Session = { ledger, desk, costFeed, candles, series, fed: new Map(), halted, ledgerEntries: ledger.journal.size, operatorSeq: this.store.operatorSeq() };

@@ -109,6 +109,13 @@ export interface PipelineOptions {
   readonly positions?: Positions;
   /** Keep at most this many decisions in the journal (oldest dropped); counters are unaffected. */
   readonly journalLimit?: number;
+  /**
+   * After `maxSubmitAttempts`, an order the venue still does not know is recorded as rejected
+   * (the default), or kept `new` (in doubt) for someone who can prove it absent to decide: the
+   * live runner's reconciliation (a venue that lags can hide an executed order past the
+   * attempts, and a rejected order's fills would never be booked).
+   */
+  readonly keepOrdersInDoubt?: boolean;
 }
 
 type Counters = { -readonly [K in keyof PipelineCounters]: number };
@@ -124,6 +131,7 @@ export class Pipeline {
   readonly positions: Positions;
   readonly #sink: FillSink | undefined;
   readonly #journalLimit: number;
+  readonly #keepOrdersInDoubt: boolean;
   readonly #journal: Decision[] = [];
   readonly #controlLog: TradingControl[] = [];
   readonly #counters: Counters = { intents: 0, orders: 0, fills: 0, denials: 0, skips: 0, rejections: 0, unknownOutcomes: 0, replays: 0 };
@@ -143,6 +151,7 @@ export class Pipeline {
     this.positions = options.positions ?? new Positions();
     this.#sink = options.sink;
     this.#journalLimit = options.journalLimit ?? Number.POSITIVE_INFINITY;
+    this.#keepOrdersInDoubt = options.keepOrdersInDoubt === true;
     this.#state = this.store.loadControl()?.state ?? options.limits.tradingState;
     for (const order of this.store.activeOrders()) this.#open.set(order.request.clientOrderId, order);
   }
@@ -314,6 +323,7 @@ export class Pipeline {
     if (report !== undefined) return { order: await this.#apply(order, report), report };
     if (order.status !== 'new') return { order, error: 'the venue does not know this order' };
     if (order.submitAttempts < this.limits.maxSubmitAttempts) return this.#send(order, true);
+    if (this.#keepOrdersInDoubt) return { order, error: `not found at the venue after ${order.submitAttempts} attempts: in doubt, left to reconciliation` };
     const rejected = this.#save(transition(order, 'rejected', `not at the venue after ${order.submitAttempts} attempts`), []);
     this.#counters.rejections += 1;
     return { order: rejected, error: rejected.reason };

@@ -87,6 +87,34 @@ describe('an executed order invisible past the lookup window', () => {
   }, 120_000);
 });
 
+describe('a trade whose order the exchange cannot show yet', () => {
+  it('is not taken for an external trade (it is ours): the tick fails closed, and once visible it is booked once', async () => {
+    rig = await startLiveRig({ config: { strategy: 'jit', params: {} } });
+    runner = await rig.open();
+    await toBuyingTick(runner);
+    const before = rig.emulator.orders().length;
+    rig.emulator.inject({ kind: 'drop-connection' }, ORDER);
+    rig.emulator.inject({ kind: 'order-not-found' }, { method: 'GET', path: '/api/v3/order', times: 1000 });
+    rig.emulator.inject({ kind: 'hide-latest-order' }, { path: '/api/v3/allOrders', times: 1000 });
+    expect((await runner.tick()).ok).toBe(true);
+    const cid = rig.emulator.orders()[before]!.clientOrderId;
+    // Still invisible at the next tick: its trade shows, its order (by exchange id too) does not.
+    rig.advance();
+    const blind = await runner.tick();
+    expect(blind.ok, blind.error).toBe(true);
+    expect(blind.tradingHalted).toBe(true);
+    expect(runner.store.externalTrades()).toEqual([]);
+    rig.emulator.clearFaults();
+    rig.advance();
+    const after = await runner.tick();
+    expect(after.ok, after.error).toBe(true);
+    expect(after.reconciliation, rig.logs.messages().filter((m) => m.startsWith('reconciliation found')).slice(-1)[0]).toBe('ok');
+    expect(runner.store.externalTrades()).toEqual([]);
+    expect(runner.orders.getOrder(cid)!.status).toBe('filled');
+    expectNoDuplicate();
+  }, 120_000);
+});
+
 describe('a crash between recording an order and sending it', () => {
   it('the next run a day later: the order is cancelled locally, the tick is not halted, the desk decides afresh', async () => {
     rig = await startLiveRig({ config: { strategy: 'jit', params: {} } });
