@@ -12,6 +12,7 @@ const modules: Record<string, () => Promise<{ bench: Bench }>> = {
   costfeed: () => import('./costfeed.js'),
   live: () => import('./live.js'),
   startup: () => import('./startup.js'),
+  pg: () => import('./pg.js'),
 };
 
 const wanted = process.argv.slice(2);

@@ -16,6 +16,7 @@ import { Ledger } from '../ledger/ledger.js';
 import type { ChainHead } from '../ledger/store.js';
 import type { PgAddress } from './pg/connect.js';
 import { PgLedgerStore } from './pg/ledger-store.js';
+import { insertRows, LEDGER_COLUMNS } from './pg/ledger-ops.js';
 
 export interface CopyResult {
   readonly source: ChainHead;
@@ -30,12 +31,6 @@ const BATCH = 5000;
 
 type Table = 'plants' | 'events' | 'entries' | 'checkpoints';
 
-const COLUMNS: Record<Table, { names: string[]; types: string[] }> = {
-  plants: { names: ['seq', 'hash', 'file', 'text', 'first_entry'], types: ['bigint', 'text', 'text', 'text', 'bigint'] },
-  events: { names: ['seq', 'id', 'type', 'at', 'known_at', 'digest', 'file', 'line', 'hash'], types: ['bigint', 'text', 'text', 'bigint', 'bigint', 'text', 'text', 'integer', 'text'] },
-  entries: { names: ['seq', 'event_id', 'event_type', 'at', 'known_at', 'reverses', 'body', 'hash', 'prev_hash'], types: ['bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'text', 'text', 'text'] },
-  checkpoints: { names: ['seq', 'hash', 'events', 'verified_seq', 'verified_hash', 'verified_events', 'books'], types: ['bigint', 'text', 'bigint', 'bigint', 'text', 'bigint', 'text'] },
-};
 
 /** Copies the SQLite store at `from` into the PostgreSQL database at `to` (see the module comment). */
 export async function copySqliteToPostgres(from: string, to: PgAddress, onProgress?: (done: number, total: number) => void): Promise<CopyResult> {
@@ -66,20 +61,16 @@ export async function copySqliteToPostgres(from: string, to: PgAddress, onProgre
       const targetPlants = Number((await store.query({ text: 'SELECT count(*) AS n FROM procura.plants' }))[0]!.n);
       const total = source.seq - target.seq;
       const copyTable = async (table: Table, where: string, after: number): Promise<number> => {
-        const { names, types } = COLUMNS[table];
-        const select = db.prepare(`SELECT ${names.join(', ')} FROM ${table} WHERE ${where} > ? ORDER BY seq LIMIT ${BATCH}`).raw();
+        const names = LEDGER_COLUMNS[table].split(', ').map((c) => c.split(' ')[0]).join(', ');
+        const select = db.prepare(`SELECT ${names} FROM ${table} WHERE ${where} > ? ORDER BY seq LIMIT ${BATCH}`);
         let next = after;
         let count = 0;
         for (;;) {
-          const rows = select.all(next) as unknown[][];
+          const rows = select.all(next) as { seq: number }[];
           if (rows.length === 0) return count;
-          const columns = names.map((_, i) => rows.map((r) => r[i] ?? null));
-          await store.query({
-            text: `INSERT INTO procura.${table} (${names.join(', ')}) SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`,
-            values: columns,
-          });
+          await store.query(insertRows(table, rows));
           count += rows.length;
-          next = rows[rows.length - 1]![0] as number;
+          next = rows[rows.length - 1]!.seq;
           if (table === 'entries') onProgress?.(count, total);
           if (rows.length < BATCH) return count;
         }

@@ -185,6 +185,28 @@ export function durableStoreContract(name: string, factory: () => Promise<Durabl
       expect(Number(await f.scalar('SELECT max(seq) FROM entries'))).toBe(7);
     }));
 
+    it('a writer that keeps its store open still checks the tail when another connection changed it', withFixture(async (f) => {
+      const store = await f.open();
+      const ledger = await Ledger.openAsync(store, plant);
+      await ledger.postAsync(events(plant, WORKED));
+      await ledger.postAsync(events(plant, LATER, 'later.jsonl')); // nothing else wrote: the tail check may be skipped
+      await ledger.postAsync(events(plant, [{ type: 'conversion', id: 'c8', at: '2024-02-20', amount: '1' }], 'more.jsonl'));
+      await f.tamper(`UPDATE entries SET body = replace(body, '"amount":"1"', '"amount":"2"') WHERE seq = 8`);
+      const error = await ledger.postAsync(events(plant, [{ type: 'conversion', id: 'c9', at: '2024-03-01', amount: '1' }], 'next.jsonl')).catch((e: unknown) => e);
+      expect((error as ProcuraError).code).toBe('E_VERIFY');
+      expect((error as ProcuraError).message).toMatch(/entry 8: hash does not match/);
+      // A deleted tail row is caught too.
+      await f.tamper(`UPDATE entries SET body = replace(body, '"amount":"2"', '"amount":"1"') WHERE seq = 8`);
+      const again = await f.open();
+      const fresh = await Ledger.openAsync(again, plant);
+      await fresh.postAsync(events(plant, [{ type: 'conversion', id: 'c9', at: '2024-03-01', amount: '1' }], 'next.jsonl'));
+      await f.tamper('DELETE FROM entries WHERE seq = 9');
+      const gone = await fresh.postAsync(events(plant, [{ type: 'conversion', id: 'c10', at: '2024-03-02', amount: '1' }], 'last.jsonl')).catch((e: unknown) => e);
+      expect((gone as ProcuraError).code).toBe('E_VERIFY');
+      await again.close();
+      await store.close();
+    }));
+
     it('a second writer that cannot get the write lock in time says so once, then fails with E_LOCKED', withFixture(async (f) => {
       const one = await f.open();
       await (await Ledger.openAsync(one, plant)).postAsync(events(plant, WORKED.slice(0, 1)));

@@ -10,7 +10,7 @@ import type { BooksSnapshot } from '../../ledger/engine.js';
 import { entryFromBody, entryHash, eventRecordHash, GENESIS_HASH, type JournalEntry } from '../../ledger/journal.js';
 import { STORE_FORMAT } from '../../ledger/sqlite-store.js';
 import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEntryRow, StoredEvent, StoredPlantVersion } from '../../ledger/store.js';
-import type { Op, Row } from './ops.js';
+import type { Op, Query, Row } from './ops.js';
 
 /** Rows per page when scanning entries or events. */
 export const PAGE = 1000;
@@ -125,8 +125,10 @@ export function* appendOp(batch: PostingBatch, name: string): Op<ChainHead> {
       values: [batch.plant.hash, batch.plant.file, batch.plant.text, entries.firstSeq],
     };
   }
-  const ev = { seq: [] as number[], id: [] as string[], type: [] as string[], at: [] as number[], knownAt: [] as number[], digest: [] as string[], file: [] as (string | null)[], line: [] as (number | null)[], hash: [] as string[] };
-  const en = { seq: [] as number[], eventId: [] as string[], eventType: [] as string[], at: [] as number[], knownAt: [] as number[], reverses: [] as (number | null)[], body: [] as string[], hash: [] as string[], prevHash: [] as string[] };
+  // Rows as JSON: node-postgres escapes every quote of a text[] literal element by element, and the
+  // entry bodies are JSON full of quotes; JSON.stringify and json_to_recordset are 5-10x faster.
+  const ev: EventRowJson[] = [];
+  const en: EntryRowJson[] = [];
   let events = state.head.events;
   let prevHash = state.head.hash;
   let eventHash: string | undefined;
@@ -137,49 +139,41 @@ export function* appendOp(batch: PostingBatch, name: string): Op<ChainHead> {
       const record = entries.eventRecordOf(i);
       eventHash = eventRecordHash(record);
       events += 1;
-      ev.seq.push(events);
-      ev.id.push(record.id);
-      ev.type.push(record.type);
-      ev.at.push(record.at);
-      ev.knownAt.push(record.knownAt);
-      ev.digest.push(record.digest);
-      ev.file.push(record.source?.file ?? null);
-      ev.line.push(record.source?.line ?? null);
-      ev.hash.push(eventHash);
+      ev.push({ seq: events, id: record.id, type: record.type, at: record.at, known_at: record.knownAt, digest: record.digest, file: record.source?.file ?? null, line: record.source?.line ?? null, hash: eventHash });
     }
     const body = entries.body(i, eventHash);
     const hash = entryHash(body, prevHash);
     entries.setSealed(i, eventHash, hash);
-    en.seq.push(entries.seqOf(i));
-    en.eventId.push(entries.eventIdOf(i));
-    en.eventType.push(type);
-    en.at.push(entries.atOf(i));
-    en.knownAt.push(entries.knownAtOf(i));
-    en.reverses.push(entries.reversesOf(i) ?? null);
-    en.body.push(body);
-    en.hash.push(hash);
-    en.prevHash.push(prevHash);
+    en.push({ seq: entries.seqOf(i), event_id: entries.eventIdOf(i), event_type: type, at: entries.atOf(i), known_at: entries.knownAtOf(i), reverses: entries.reversesOf(i) ?? null, body, hash, prev_hash: prevHash });
     prevHash = hash;
   }
   if (events - state.head.events !== batch.eventCount) throw new ProcuraError(ErrorCode.internal, `batch has ${batch.eventCount} events, its entries name ${events - state.head.events}`, { file: name });
-  if (ev.seq.length > 0) {
-    yield {
-      text: `INSERT INTO procura.events (seq, id, type, at, known_at, digest, file, line, hash)
-        SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::integer[], $9::text[])`,
-      values: [ev.seq, ev.id, ev.type, ev.at, ev.knownAt, ev.digest, ev.file, ev.line, ev.hash],
-    };
-  }
-  yield {
-    text: `INSERT INTO procura.entries (seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash)
-      SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::text[], $9::text[])`,
-    values: [en.seq, en.eventId, en.eventType, en.at, en.knownAt, en.reverses, en.body, en.hash, en.prevHash],
-  };
+  if (ev.length > 0) yield insertRows('events', ev);
+  yield insertRows('entries', en);
   const last = entries.seqOf(n - 1);
   yield {
     text: 'INSERT INTO procura.checkpoints (seq, hash, events, verified_seq, verified_hash, verified_events, books) VALUES ($1, $2, $3, $4, $5, $6, $7)',
     values: [last, prevHash, events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books())],
   };
   return { seq: last, hash: prevHash, events };
+}
+
+type EntryRowJson = { seq: number; event_id: string; event_type: string; at: number; known_at: number; reverses: number | null; body: string; hash: string; prev_hash: string };
+type EventRowJson = { seq: number; id: string; type: string; at: number; known_at: number; digest: string; file: string | null; line: number | null; hash: string };
+
+/** Column types of the ledger tables, for json_to_recordset. */
+export const LEDGER_COLUMNS = {
+  plants: 'seq bigint, hash text, file text, text text, first_entry bigint',
+  events: 'seq bigint, id text, type text, at bigint, known_at bigint, digest text, file text, line integer, hash text',
+  entries: 'seq bigint, event_id text, event_type text, at bigint, known_at bigint, reverses bigint, body text, hash text, prev_hash text',
+  checkpoints: 'seq bigint, hash text, events bigint, verified_seq bigint, verified_hash text, verified_events bigint, books text',
+} as const;
+
+/** One INSERT of many rows given as one JSON array of objects keyed by column. */
+export function insertRows(table: keyof typeof LEDGER_COLUMNS, rows: readonly object[]): Query {
+  const columns = LEDGER_COLUMNS[table];
+  const names = columns.split(', ').map((c) => c.split(' ')[0]).join(', ');
+  return { text: `INSERT INTO procura.${table} (${names}) SELECT ${names} FROM json_to_recordset($1::json) AS r(${columns})`, values: [JSON.stringify(rows)] };
 }
 
 /** One page of stored rows (body text and hashes, not decoded) with from <= seq <= to. */

@@ -20,7 +20,7 @@
 import type pg from 'pg';
 import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { JournalEntry } from '../../ledger/journal.js';
-import type { LedgerStore, StoreReader, StoreWriter, StoredEntryRow, StoredEvent } from '../../ledger/store.js';
+import type { ChainHead, LedgerStore, StoreReader, StoreState, StoreWriter, StoredEntryRow, StoredEvent } from '../../ledger/store.js';
 import { connectPg, pgError, sqlState, type PgAddress } from './connect.js';
 import { appendOp, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp } from './ledger-ops.js';
 import { ensureSchemaOp } from './migrations.js';
@@ -39,6 +39,12 @@ export interface PgStoreOptions {
   readonly create?: boolean;
 }
 
+interface OwnAppend {
+  readonly before: ChainHead;
+  readonly head: ChainHead;
+  readonly xid: string;
+}
+
 /** Retries of a SERIALIZABLE posting that collided before giving up with E_LOCKED. */
 const SERIALIZABLE_ATTEMPTS = 200;
 
@@ -52,6 +58,9 @@ export class PgLedgerStore implements LedgerStore {
   private closed = false;
   /** Postings retried after a serialization failure (serializable mode), for the benchmark. */
   retries = 0;
+  /** The last posting this connection committed, with the transaction id its rows carry. */
+  private ownAppend: OwnAppend | undefined;
+  private pendingAppend: OwnAppend | undefined;
 
   private constructor(address: PgAddress, client: pg.Client, options: PgStoreOptions) {
     this.name = address.display;
@@ -83,10 +92,13 @@ export class PgLedgerStore implements LedgerStore {
     return this.serially(async () => {
       if (this.options.serialise === 'serializable') return this.writeSerializable(fn);
       await this.query({ text: 'BEGIN' });
-      return this.finish(async () => {
+      this.pendingAppend = undefined;
+      const result = await this.finish(async () => {
         await this.lockChain();
         return fn(this.writer());
       });
+      this.ownAppend = this.pendingAppend ?? this.ownAppend;
+      return result;
     });
   }
 
@@ -194,7 +206,44 @@ export class PgLedgerStore implements LedgerStore {
   }
 
   private writer(): StoreWriter {
-    return { ...this.reader(), append: (batch) => this.run(appendOp(batch, this.name)) };
+    return {
+      ...this.reader(),
+      state: () => this.trustedState(),
+      append: async (batch) => {
+        const before = await this.run(stateOp());
+        const head = await this.run(appendOp(batch, this.name));
+        if (head.seq > before.head.seq && this.options.serialise !== 'serializable') {
+          const xid = (await this.query({ text: 'SELECT xmin::text AS xid FROM procura.entries WHERE seq = $1', values: [head.seq] }))[0]!.xid as string;
+          this.pendingAppend = { before: before.head, head, xid };
+        }
+        return head;
+      },
+    };
+  }
+
+  /**
+   * The state inside a write transaction. When the head is still the posting this connection
+   * committed last, and every row after the verified mark still carries that posting's
+   * transaction id (an edit or a re-insert would carry another; a deletion changes the count),
+   * the tail needs no second check: the verified mark is the head. Another writer's posting, or
+   * any change to the tail, brings the full tail check back. (The SQLite engine does the same
+   * with data_version.)
+   */
+  private async trustedState(): Promise<StoreState> {
+    const state = await this.run(stateOp());
+    const own = this.ownAppend;
+    if (!own || state.head.seq !== own.head.seq || state.head.hash !== own.head.hash || state.head.events !== own.head.events) return state;
+    if (state.verified.seq !== own.before.seq || state.verified.events !== own.before.events) return state;
+    const rows = await this.query({
+      text: `SELECT (SELECT count(*) FROM procura.entries WHERE seq > $1) AS entries,
+        (SELECT count(*) FROM procura.entries WHERE seq > $1 AND xmin::text <> $3) AS foreign_entries,
+        (SELECT count(*) FROM procura.events WHERE seq > $2) AS events,
+        (SELECT count(*) FROM procura.events WHERE seq > $2 AND xmin::text <> $3) AS foreign_events`,
+      values: [own.before.seq, own.before.events, own.xid],
+    });
+    const r = rows[0]!;
+    const untouched = r.entries === own.head.seq - own.before.seq && r.events === own.head.events - own.before.events && r.foreign_entries === 0 && r.foreign_events === 0;
+    return untouched ? { ...state, verified: state.head } : state;
   }
 }
 

@@ -1,0 +1,159 @@
+/**
+ * PostgreSQL benchmarks (`npm run bench -- pg`), each beside a same-run reference timed the same
+ * way, wall time with the client's CPU time beside it (the server's CPU is not counted):
+ *
+ * 1. durable posting (fsync on, synchronous_commit on) of 100 k events in batches of 10 k, one
+ *    process; reference: raw INSERTs of the same rows (the stored entries, bodies and hashes
+ *    included), one INSERT over arrays per batch, one transaction per batch, same server;
+ * 2. one poster against 8 concurrent posting processes, the same events in all, with the chain
+ *    serialised by the advisory lock (the design) and by SERIALIZABLE with retries (the
+ *    alternative), then verify and a count of every event exactly once.
+ *
+ * A throwaway server is started (test/support/postgres-server.ts) unless PROCURA_BENCH_PG
+ * names one (a role that may create databases).
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Ledger } from '../src/ledger/index.js';
+import { parseStoreAddress } from '../src/store/address.js';
+import type { PgAddress } from '../src/store/pg/connect.js';
+import { PgLedgerStore } from '../src/store/pg/ledger-store.js';
+import { startPostgres } from '../test/support/postgres-server.js';
+import { measure, type Bench, type BenchReport } from './harness.js';
+import { makeEvents, PLANT } from './ledger.js';
+
+const rate = (count: number, ms: number): number => (count / ms) * 1000;
+
+async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+async function createDatabase(adminUrl: string, name: string): Promise<string> {
+  await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => c.query(`CREATE DATABASE ${name}`)));
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+function address(url: string): PgAddress {
+  return parseStoreAddress(url, { field: 'bench' }) as PgAddress;
+}
+
+export const bench: Bench = async (report) => {
+  const server = process.env.PROCURA_BENCH_PG ? undefined : await startPostgres({ fsync: true });
+  const adminUrl = process.env.PROCURA_BENCH_PG ?? server!.url;
+  try {
+    await durablePosting(report, adminUrl);
+    await concurrentPosters(report, adminUrl);
+  } finally {
+    server?.stop();
+  }
+};
+
+async function durablePosting(report: BenchReport, adminUrl: string): Promise<void> {
+  const n = 100_000;
+  const batch = 10_000;
+  const url = await createDatabase(adminUrl, 'bench_post');
+  const events = makeEvents(n);
+  const store = await PgLedgerStore.open(address(url));
+  const ledger = await Ledger.openAsync(store, PLANT);
+  let written = 0;
+  const durable = await measure(async () => {
+    for (let i = 0; i < n; i += batch) written += (await ledger.postAsync(events.slice(i, i + batch))).entries.length;
+  });
+  await store.close();
+
+  // The reference: the rows procura stored, inserted raw into a table of the same columns.
+  const timing = await withClient(url, async (c) => {
+    const rows = (await c.query('SELECT seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash FROM procura.entries ORDER BY seq')).rows as Record<string, unknown>[];
+    await c.query('CREATE TABLE reference_entries (seq bigint PRIMARY KEY, event_id text NOT NULL, event_type text NOT NULL, at bigint NOT NULL, known_at bigint NOT NULL, reverses bigint, body text NOT NULL, hash text NOT NULL, prev_hash text NOT NULL)');
+    const columns = ['seq', 'event_id', 'event_type', 'at', 'known_at', 'reverses', 'body', 'hash', 'prev_hash'];
+    const types = ['bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'text', 'text', 'text'];
+    const sql = `INSERT INTO reference_entries SELECT * FROM unnest(${types.map((t, i) => `$${i + 1}::${t}[]`).join(', ')})`;
+    return measure(async () => {
+      for (let i = 0; i < rows.length; i += batch) {
+        const slice = rows.slice(i, i + batch);
+        await c.query('BEGIN');
+        await c.query(sql, columns.map((k) => slice.map((r) => r[k])));
+        await c.query('COMMIT');
+      }
+    });
+  });
+  report({
+    name: `ledger post into PostgreSQL (fsync on), ${n / 1000}k events in batches of ${batch / 1000}k, one process`,
+    value: rate(written, durable.wallMs),
+    unit: 'entries/s',
+    reference: { name: 'raw INSERT of the same rows (one INSERT over arrays per batch, a transaction per batch), same server', value: rate(written, timing.wallMs) },
+    cpu: { value: rate(written, durable.cpuMs), reference: rate(written, timing.cpuMs) },
+    target: '>= 20000 entries/s',
+    note: `${written} entries; CPU is the client's`,
+  });
+}
+
+interface PosterResult {
+  readonly startedAt: number;
+  readonly endedAt: number;
+  readonly entries: number;
+  readonly cpuMs: number;
+  readonly retries: number;
+}
+
+function runPoster(url: string, prefix: string, batches: number, batch: number, mode: 'lock' | 'serializable'): Promise<PosterResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(import.meta.dirname, 'pg-poster.js'), url, prefix, String(batches), String(batch), mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as PosterResult) : reject(new Error(`poster ${prefix} exited ${code}`))));
+  });
+}
+
+/** Posts `total` batches with `posters` processes; returns entries/s over the posting phase, client CPU and retries. */
+async function posters(adminUrl: string, name: string, posterCount: number, total: number, batch: number, mode: 'lock' | 'serializable') {
+  const url = await createDatabase(adminUrl, name);
+  // The schema and the plant first, so the posters measure posting only.
+  const store = await PgLedgerStore.open(address(url));
+  await (await Ledger.openAsync(store, PLANT)).postAsync(makeEvents(8).map((e, i) => Object.assign(e, { id: `seed-${i}`, at: Date.UTC(2024, 0, 1), knownAt: Date.UTC(2024, 0, 1) })));
+  await store.close();
+  const results = await Promise.all(Array.from({ length: posterCount }, (_, p) => runPoster(url, `${name}-p${p}`, total / posterCount, batch, mode)));
+  const wallMs = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt));
+  const entries = results.reduce((t, r) => t + r.entries, 0);
+  // Every event exactly once, the chain intact.
+  const check = await PgLedgerStore.open(address(url));
+  const verified = await (await Ledger.openAsync(check)).verifyAsync();
+  await check.close();
+  const counts = await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM procura.events WHERE id NOT LIKE 'seed-%'")).rows[0] as { n: number; ids: number });
+  const expected = total * batch;
+  return {
+    rate: rate(entries, wallMs),
+    cpuRate: rate(entries, results.reduce((t, r) => t + r.cpuMs, 0)),
+    retries: results.reduce((t, r) => t + r.retries, 0),
+    ok: verified.ok,
+    lost: expected - counts.ids,
+    duplicated: counts.n - counts.ids,
+  };
+}
+
+async function concurrentPosters(report: BenchReport, adminUrl: string): Promise<void> {
+  const total = 64;
+  const batch = 1000;
+  const one = await posters(adminUrl, 'bench_one', 1, total, batch, 'lock');
+  for (const mode of ['lock', 'serializable'] as const) {
+    const eight = await posters(adminUrl, `bench_eight_${mode}`, 8, total, batch, mode);
+    report({
+      name: `8 processes posting into one PostgreSQL ledger at once, ${total} batches of ${batch / 1000}k events in all, chain serialised by ${mode === 'lock' ? 'the advisory lock (the design)' : 'SERIALIZABLE with retries'}`,
+      value: eight.rate,
+      unit: 'entries/s',
+      reference: { name: 'one process posting the same batches', value: one.rate },
+      cpu: { value: eight.cpuRate, reference: one.cpuRate },
+      target: 'at least the rate of one poster, no event lost or duplicated',
+      note: `verify ${eight.ok ? 'ok' : 'FAILED'}, ${eight.lost} lost, ${eight.duplicated} duplicated${mode === 'serializable' ? `, ${eight.retries} postings retried after a collision` : ''}`,
+    });
+  }
+}
