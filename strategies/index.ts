@@ -6,7 +6,9 @@
  */
 import { didYouMean } from '../src/core/did-you-mean.js';
 import type { StrategyDefinition } from '../src/engine/strategy.js';
+import costAware from './cost-aware.js';
 import jit from './jit.js';
+import layeredHedge from './layered-hedge.js';
 import maHedge from './ma-hedge.js';
 import maProcurement from './ma-procurement.js';
 import schedule from './schedule.js';
@@ -18,6 +20,8 @@ export const strategies: Readonly<Record<string, StrategyDefinition<any>>> = Obj
   [schedule.name]: schedule,
   [maProcurement.name]: maProcurement,
   [maHedge.name]: maHedge,
+  [costAware.name]: costAware,
+  [layeredHedge.name]: layeredHedge,
   [staticHedge.name]: staticHedge,
 });
 

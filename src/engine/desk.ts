@@ -216,6 +216,8 @@ interface MaterialSlot {
   readonly atRing: Float64Array;
   bars: number;
   readonly fastAgo: (bars: number) => { at: EpochMs; fast: number } | undefined;
+  /** The signal's walk-forward record (see SignalView.track): pending predictions by bar, and the tallies. */
+  readonly track: { readonly trendBars: number; readonly horizonBars: number; readonly up: Uint8Array; readonly close: Float64Array; trials: number; hits: number; riseSum: number } | undefined;
   /** Last closed bar: time, close (quoted), and the averages on it. */
   barAt: EpochMs;
   close: number;
@@ -280,6 +282,7 @@ export class Desk {
       fastRing,
       atRing,
       bars: 0,
+      track: signal?.track === undefined ? undefined : { trendBars: signal.track.trendBars, horizonBars: signal.track.horizonBars, up: new Uint8Array(signal.track.horizonBars), close: new Float64Array(signal.track.horizonBars), trials: 0, hits: 0, riseSum: 0 },
       fastAgo: (back) => {
         if (!Number.isInteger(back) || back < 1 || back >= FAST_HISTORY_BARS || back >= slot.bars) return undefined;
         const i = (slot.bars - 1 - back) % FAST_HISTORY_BARS;
@@ -330,6 +333,21 @@ export class Desk {
     slot.atRing[i] = at;
     slot.bars += 1;
     if (update.crossing !== undefined) slot.pendingCrossing = update.crossing;
+    const track = slot.track;
+    if (track !== undefined) {
+      // Score the prediction made horizonBars ago against this close, then record this bar's.
+      // The ring holds the last horizonBars bars: slot k was written horizonBars bars ago.
+      const k = (slot.bars - 1) % track.horizonBars;
+      if (slot.bars > track.horizonBars && track.up[k] === 1) {
+        const then = track.close[k]!;
+        track.trials += 1;
+        if (close > then) track.hits += 1;
+        if (then > 0) track.riseSum += close / then - 1;
+      }
+      const before = slot.fastAgo(track.trendBars);
+      track.up[k] = before !== undefined && Number.isFinite(update.fast) && update.fast > before.fast ? 1 : 0;
+      track.close[k] = close;
+    }
   }
 
   /** A closed bar of a hedge instrument's series (quoted units). */
@@ -682,6 +700,7 @@ export class Desk {
       slow: slot.slow,
       barAt: slot.barAt,
       fastAgo: slot.fastAgo,
+      track: slot.track === undefined ? undefined : { trials: slot.track.trials, hits: slot.track.hits, trendBars: slot.track.trendBars, horizonBars: slot.track.horizonBars, meanRiseAfterUp: slot.track.trials === 0 ? 0 : slot.track.riseSum / slot.track.trials },
     };
     const inventory: InventoryView = {
       onHand: m.onHand,
@@ -757,7 +776,9 @@ export class Desk {
       // Consumption of the months before this one (not hedged by any tradeable contract) uses up cover first.
       for (; coverMonth < month; coverMonth += 1) cover = Decimal.max(ZERO, cover.minus(this.#needFrom(slot, coverMonth, today, inventory)));
       const need = this.#needFrom(slot, month, today, inventory);
-      const exposure = Decimal.max(ZERO, need.minus(cover));
+      // A contract settles on (or tracks) its whole month: the part of the month already consumed stays exposed.
+      const past = month === current ? this.#needFrom(slot, month, monthStart(month), inventory).minus(need) : ZERO;
+      const exposure = past.plus(Decimal.max(ZERO, need.minus(cover)));
       cover = Decimal.max(ZERO, cover.minus(need));
       coverMonth = month + 1;
       contracts.push({ instrument, month: monthLabel(month), monthsAhead: month - current, position: positions.qty(instrument), price: new Decimal(String(strip.price(month))).times(hedge.factor), exposureQty: exposure });

@@ -30,13 +30,14 @@ export function materialCost(m: MaterialDaily, a: number, b: number, hedged = tr
 }
 
 /**
- * The hedge result as a budget sees it at the end of day k: realised results only (a contract's
- * result counts when it rolls off, in the month it covers, as hedge accounting releases a
- * cash-flow hedge when the hedged purchase reaches the cost), plus the open contracts' mark on
- * the run's last day so that the months add up to the run.
+ * The hedge result as a budget sees it at the end of day k: realised results only. A
+ * contract's result counts when it rolls off, in the month it covers, as hedge accounting
+ * releases a cash-flow hedge when the hedged purchase reaches the cost; a swap settles at
+ * 00:00 on the 1st of the next month, so the next day's opening roll-offs belong to day k.
+ * Contracts still open when the run ends cover months after it and are left out.
  */
 function budgetHedge(m: MaterialDaily, k: number): number {
-  return k === m.hedge.length - 1 ? m.hedge[k]! : m.hedgeRealized[k]!;
+  return m.hedgeRealized[Math.min(k + 1, m.hedgeRealized.length - 1)]!;
 }
 
 /** Product cost over (a, b]: every material's cost plus the conversion cost incurred. */
@@ -205,8 +206,9 @@ export interface BudgetFigures {
  * unit against consumption at the standard in force, hedged and with the hedge removed (the
  * same run, its hedge result and financing taken out: the strategies' physical buying never
  * depends on the hedge position). Stock is valued at market at each month's end; hedge
- * results count when realised (see budgetHedge). Conversion cost is left out: hedging does
- * not touch it.
+ * results count when realised (see budgetHedge), so the months add up to the run less the
+ * mark of the contracts still open at its end. Conversion cost is left out: hedging does not
+ * touch it.
  */
 export function budgetFigures(daily: DailyCosts): BudgetFigures {
   const n = daily.t.length - 1;

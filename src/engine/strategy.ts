@@ -11,6 +11,8 @@ import type { EpochMs } from '../core/time.js';
 import type { Intent, IntentCause, IntentReason, Side } from '../pipeline/types.js';
 
 export type { Decimal, EpochMs, Intent, IntentCause, IntentReason, Side };
+/** The inverse standard normal CDF (plain numbers), for strategies that turn a probability into a safety factor. */
+export { inverseNormalCdf } from '../costfeed/normal.js';
 
 /** The moving-average crossover on the material's price series, at the bar that just closed. */
 export interface SignalView {
@@ -28,6 +30,25 @@ export interface SignalView {
    * live run restarted from its stored candles sees the same history as a backtest.
    */
   fastAgo(bars: number): { readonly at: EpochMs; readonly fast: number } | undefined;
+  /**
+   * The signal's own walk-forward track record, when the strategy asked for one
+   * (StrategyNeeds.signal.track): over the bars seen so far, how often a rising fast average
+   * (fast now above fast `trendBars` bars earlier) was followed by a higher close
+   * `horizonBars` bars later. Each prediction is scored only once that later bar has closed,
+   * so the record as of a decision uses nothing after it.
+   */
+  readonly track: SignalTrack | undefined;
+}
+
+export interface SignalTrack {
+  /** Rising predictions already scored. */
+  readonly trials: number;
+  /** Of them, followed by a higher close `horizonBars` later. */
+  readonly hits: number;
+  readonly trendBars: number;
+  readonly horizonBars: number;
+  /** Mean relative change of the close over the horizon after a rising prediction (scored ones). */
+  readonly meanRiseAfterUp: number;
 }
 
 /** The inventory position of one material, as known now (from the ledger, open orders and hedges). */
@@ -98,8 +119,10 @@ export interface HedgeContractView {
   /** Its price per material unit (the forward, futures or swap price, not spot). */
   readonly price: Decimal;
   /**
-   * The forecast consumption it covers that stock on hand and on order do not (for the single
-   * instrument: the horizon's exposure plus what is hedged, the quantity a ratio applies to).
+   * The forecast consumption of its month that stock on hand and on order do not cover (stock
+   * covers the earliest days first; for the month in progress, the days already consumed count
+   * too, as the contract settles on, or tracks, the whole month). For the single instrument:
+   * the horizon's exposure plus what is hedged, the quantity a ratio applies to.
    */
   readonly exposureQty: Decimal;
 }
@@ -142,7 +165,13 @@ export interface Strategy {
 
 /** What the engine needs from a strategy's parameters to prepare the context. */
 export interface StrategyNeeds {
-  readonly signal?: { readonly fast: number; readonly slow: number; readonly ma: 'sma' | 'ema' };
+  readonly signal?: {
+    readonly fast: number;
+    readonly slow: number;
+    readonly ma: 'sma' | 'ema';
+    /** Keep the signal's walk-forward track record (SignalView.track) over this trend and horizon, in bars. */
+    readonly track?: { readonly trendBars: number; readonly horizonBars: number } | undefined;
+  };
   readonly hedging?: boolean;
   /** The strategy acts on the run's cron schedule (the engine then fills scheduleFired and daysToNextSchedule). */
   readonly schedule?: boolean;

@@ -175,6 +175,37 @@ function decimalsAsText(_key: string, value: unknown): unknown {
   return value;
 }
 
+describe('backtest: no look-ahead in the cost-aware rules', () => {
+  it.each([
+    ['cost-aware', { fast: 5, slow: 20, trendBars: 2, trackBars: 5, minTrials: 5 }],
+    ['layered-hedge', { fast: 5, slow: 20, months: 3 }],
+  ])('%s decides every day before a changed future exactly as before (intents, causes and figures)', async (name, params) => {
+    const cutoff = Date.parse('2023-04-14T00:00:00Z');
+    const edit = (text: string): string =>
+      text
+        .replace("  name: ma-procurement\n  params: { fast: 5, slow: 20, ma: sma, maxCoverDays: 20, orderUpToDays: 5, trendBars: 3 }", `  name: ${name}\n  params: ${JSON.stringify(params)}`)
+        .replace('horizonDays: 20', 'horizonDays: 20\nhedges:\n  gas: { instrument: gas-swap, months: 3, lotStep: "100", tickSize: "0.001" }');
+    const decided = async (file: string): Promise<string[]> => {
+      const run = await runBacktest(loadScenario(file));
+      return run.decisions.filter((d) => d.at < cutoff).map((d) => JSON.stringify(d.intent, decimalsAsText));
+    };
+    const original = await decided(variant(`${name}-now`, edit));
+    const changed = await decided(
+      variant(`${name}-future`, edit, (csv) =>
+        csv
+          .split('\n')
+          .map((line) => {
+            const [date, price] = line.split(',');
+            return date !== undefined && price !== undefined && /^\d{4}/.test(date) && Date.parse(`${date}T00:00:00Z`) >= cutoff - DAY_MS ? `${date},${(Number(price) * 3).toFixed(3)}` : line;
+          })
+          .join('\n'),
+      ),
+    );
+    expect(original.length).toBeGreaterThan(10);
+    expect(changed).toEqual(original);
+  });
+});
+
 describe('backtest: expected outcomes are values', () => {
   it('records risk denials with the rule and the figures', async () => {
     const file = variant('denials', (text) => text.replace('maxOrderNotional: "50000"', 'maxOrderNotional: "2000"'));

@@ -11,7 +11,7 @@ const SCHEMAS = join(ROOT, 'schemas');
 /** Every YAML file in the repository's examples that names a schema on its first line. */
 function examples(): { file: string; schema: string }[] {
   const out: { file: string; schema: string }[] = [];
-  for (const dir of ['config', 'backtests', 'backtests/plants', 'examples/import']) {
+  for (const dir of ['config', 'backtests', 'backtests/plants', 'backtests/held-out', 'backtests/held-out/plants', 'examples/import']) {
     for (const name of readdirSync(join(ROOT, dir))) {
       if (!name.endsWith('.yaml')) continue;
       const file = join(ROOT, dir, name);

@@ -17,6 +17,11 @@ const setups: readonly [string, unknown][] = [
   ['ma-procurement', {}],
   ['ma-hedge', { rebalanceBand: 0 }],
   ['ma-hedge', {}],
+  ['static-hedge', {}],
+  ['cost-aware', { minTrials: 1, trendBars: 2 }],
+  ['cost-aware', {}],
+  ['layered-hedge', { minLayer: 0 }],
+  ['layered-hedge', {}],
 ];
 
 const create = (name: string, raw: unknown): Strategy => {

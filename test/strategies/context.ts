@@ -60,7 +60,7 @@ export function makeContext(spec: ContextSpec = {}): StrategyContext {
     material: spec.material ?? 'natgas',
     instrument: spec.instrument ?? 'NG-SPOT',
     lastPrice: spec.lastPrice ?? 3,
-    signal: { state: 0, crossing: undefined, fast: 3, slow: 3, barAt: at - DAY, fastAgo: historyOf(spec.fastHistory ?? []), ...spec.signal },
+    signal: { state: 0, crossing: undefined, fast: 3, slow: 3, barAt: at - DAY, fastAgo: historyOf(spec.fastHistory ?? []), track: undefined, ...spec.signal },
     inventory: {
       onHand,
       onOrder,
@@ -135,6 +135,15 @@ export function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** A signal's track record: trials, a hit share and the mean rise after a rising prediction. */
+const trackArb = fc.record({ trials: fc.integer({ min: 0, max: 400 }), share: fc.double({ min: 0, max: 1, noNaN: true }), meanRiseAfterUp: fc.double({ min: -0.05, max: 0.3, noNaN: true }) }).map(({ trials, share, meanRiseAfterUp }) => ({
+  trials,
+  hits: Math.round(trials * share),
+  trendBars: 5,
+  horizonBars: 20,
+  meanRiseAfterUp,
+}));
+
 const signalArb: fc.Arbitrary<Partial<SignalView>> = fc.oneof(
   fc.constant({ state: undefined, crossing: undefined, fast: Number.NaN, slow: Number.NaN }),
   fc.record({
@@ -142,6 +151,7 @@ const signalArb: fc.Arbitrary<Partial<SignalView>> = fc.oneof(
     crossing: fc.constantFrom(undefined, 'up' as const, 'down' as const),
     fast: fc.double({ min: 1, max: 200, noNaN: true }),
     slow: fc.double({ min: 1, max: 200, noNaN: true }),
+    track: fc.option(trackArb, { nil: undefined }),
   }),
 );
 
@@ -164,7 +174,23 @@ export const contextSpecArb: fc.Arbitrary<ContextSpec> = fc.record({
   marketUnitPrice: priceArb,
   carryingPerUnitDay: fc.integer({ min: 0, max: 500 }).map((m) => new Decimal(m).dividedBy(1000).toString()),
   priceCap: fc.option(priceArb, { nil: undefined }),
-  hedge: fc.option(fc.record({ position: qtyArb(5_000), lastPrice: fc.double({ min: 1, max: 200, noNaN: true }) }), { nil: undefined }),
+  hedge: fc.option(
+    fc.record({
+      position: qtyArb(5_000),
+      lastPrice: fc.double({ min: 1, max: 200, noNaN: true }),
+      // Either a single instrument (undefined) or a strip of monthly contracts.
+      contracts: fc.option(
+        fc.array(fc.record({ position: qtyArb(3_000), price: priceArb, exposureQty: qtyArb(6_000) }), { minLength: 1, maxLength: 4 }).map((list) =>
+          list.map((c, k) => ({ ...c, month: `2024-${String(k + 1).padStart(2, '0')}`, monthsAhead: k })),
+        ),
+        { nil: undefined },
+      ),
+    }),
+    { nil: undefined },
+  ),
+  sigmaLeadTimeDemand: qtyArb(400),
+  orderFixedCost: fc.integer({ min: 0, max: 200 }).map(String),
+  emergencyPremium: fc.integer({ min: 0, max: 60 }).map((p) => new Decimal(p).dividedBy(100).toString()),
   scheduleFired: fc.boolean(),
   daysToNextSchedule: fc.option(fc.integer({ min: 1, max: 31 }), { nil: undefined }),
 });

@@ -9,7 +9,7 @@ const refused = (name: string, raw: unknown) => {
 
 describe('strategy parameters', () => {
   it('registers every shipped strategy by name', () => {
-    expect(strategyNames()).toEqual(['jit', 'ma-hedge', 'ma-procurement', 'schedule', 'static-hedge']);
+    expect(strategyNames()).toEqual(['cost-aware', 'jit', 'layered-hedge', 'ma-hedge', 'ma-procurement', 'schedule', 'static-hedge']);
     for (const name of strategyNames()) expect(getStrategy(name)!.name).toBe(name);
     expect(getStrategy('ma-procurment')).toBeUndefined();
     expect(getStrategy('toString')).toBeUndefined();

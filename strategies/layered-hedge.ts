@@ -1,0 +1,142 @@
+/**
+ * `layered-hedge`: a layered hedging programme, as desks run them, with the physical material
+ * bought just in time (the `jit` rule, composed).
+ *
+ * Each tradeable hedge contract covers one month of forecast consumption (its exposure, see
+ * `HedgeContractView`). The target share of a month `k` months ahead (0: the month in
+ * progress) falls linearly from `nearShare` (k = 0) to `farShare` (k = `months` - 1), so as a
+ * month comes closer its target rises and each month adds a layer: the locked price of a
+ * month is the average of the forwards of the dates its layers were bought on. Layers are
+ * never taken off (a hedge locked for a month's budget stays until the contract rolls off);
+ * only a position above the month's exposure (the plan fell) is cut back to it.
+ *
+ * - **Tilt** by the moving-average crossover, within [minShare, maxShare]: while the fast
+ *   average is above the slow one (prices rising) the shares are raised by `tiltUp` and the
+ *   ramp is read one month earlier (more, and sooner); while it is below, cut by `tiltDown`.
+ * - **Budget lock**: while the market price is at or below the standard cost, every month up
+ *   to `lockMonths` ahead is hedged to at least `lockShare`: the budget is cheap to secure.
+ *
+ * Orders go out only when a contract is short of its target by more than `minLayer` of its
+ * exposure, so a month's layer is one order. The arithmetic is a pure function over plain
+ * numbers (`layeredShare`); quantities become Decimals at the intent.
+ */
+import { z } from 'zod';
+import { Decimal } from '../src/core/decimal.js';
+import { defineStrategy, type Intent, type StrategyContext } from '../src/engine/strategy.js';
+import { causeOf, checkSignalWindows, ratio, signalParamShape, ZERO_QTY } from './common.js';
+import { jitIntents } from './jit.js';
+
+export const LAYERED_HEDGE_NAME = 'layered-hedge';
+
+const params = z.strictObject({
+  ...signalParamShape,
+  /** Months of the programme (the ramp's length); contracts further out are not hedged. */
+  months: z.number().int().min(1).max(36).default(12),
+  /** Target share of the month in progress. */
+  nearShare: ratio(0.75),
+  /** Target share of the furthest month of the programme. */
+  farShare: ratio(0.25),
+  /** Rising prices: shares x (1 + tiltUp), and the ramp read one month earlier. */
+  tiltUp: z.number().min(0).max(2).default(0.2),
+  /** Falling prices: shares x (1 - tiltDown). */
+  tiltDown: ratio(0.2),
+  minShare: ratio(0),
+  maxShare: ratio(0.9),
+  /** Price at or below standard: hedge every month up to lockMonths ahead to at least lockShare. */
+  lockShare: ratio(0.75),
+  lockMonths: z.number().int().min(0).max(36).default(12),
+  /** Smallest layer worth an order, as a share of the contract's exposure. */
+  minLayer: ratio(0.05),
+});
+export type LayeredHedgeParams = z.output<typeof params>;
+
+/**
+ * The target hedge share of a month `monthsAhead` months out: the ramp from nearShare to
+ * farShare over `months` months, tilted by the trend (1 rising, -1 falling, 0 unknown) within
+ * [minShare, maxShare], and at least lockShare up to lockMonths ahead when `atOrBelowStandard`.
+ * Zero beyond the programme.
+ */
+export function layeredShare(monthsAhead: number, trend: -1 | 0 | 1, atOrBelowStandard: boolean, p: Omit<LayeredHedgeParams, 'fast' | 'slow' | 'ma' | 'minLayer'>): number {
+  const k = trend === 1 ? Math.max(0, monthsAhead - 1) : monthsAhead;
+  let share = 0;
+  if (k < p.months) {
+    const ramp = p.months === 1 ? p.nearShare : p.nearShare + ((p.farShare - p.nearShare) * k) / (p.months - 1);
+    const tilted = trend === 1 ? ramp * (1 + p.tiltUp) : trend === -1 ? ramp * (1 - p.tiltDown) : ramp;
+    share = Math.min(p.maxShare, Math.max(p.minShare, tilted));
+  }
+  if (atOrBelowStandard && monthsAhead < p.lockMonths) share = Math.max(share, p.lockShare);
+  return Math.min(1, Math.max(0, share));
+}
+
+function decide(context: StrategyContext, p: LayeredHedgeParams): Intent[] {
+  const intents = jitIntents(context, LAYERED_HEDGE_NAME);
+  const hedge = context.hedge;
+  if (hedge === undefined) return intents;
+  const { cost, signal } = context;
+  const trend: -1 | 0 | 1 = signal.state === undefined ? 0 : signal.state === 1 ? 1 : -1;
+  const atOrBelowStandard = cost.marketUnitPrice.lessThanOrEqualTo(cost.standardUnitCost);
+  for (const contract of hedge.contracts) {
+    // A single instrument (live spot hedge) counts as the month in progress.
+    const monthsAhead = contract.monthsAhead ?? 0;
+    const share = layeredShare(monthsAhead, trend, atOrBelowStandard, p);
+    const exposure = Decimal.max(ZERO_QTY, contract.exposureQty);
+    const target = exposure.times(share.toFixed(6));
+    let next: Decimal | undefined;
+    let reason: 'hedge' | 'unwind' = 'hedge';
+    if (contract.position.greaterThan(exposure)) {
+      next = exposure;
+      reason = 'unwind';
+    } else if (target.minus(contract.position).greaterThan(exposure.times(p.minLayer))) {
+      next = target;
+    }
+    if (next === undefined) continue;
+    intents.push({
+      at: context.at,
+      strategy: LAYERED_HEDGE_NAME,
+      instrument: contract.instrument,
+      side: reason === 'hedge' ? 'buy' : 'sell',
+      targetQty: next,
+      reason,
+      cause: causeOf(
+        context,
+        {
+          ...(contract.month === undefined ? {} : { contractMonth: contract.month }),
+          monthsAhead,
+          targetShare: share,
+          trend,
+          budgetLock: String(atOrBelowStandard),
+          marketUnitPrice: cost.marketUnitPrice,
+          standardUnitCost: cost.standardUnitCost,
+          contractPrice: contract.price,
+          exposureQty: exposure,
+          hedgePosition: contract.position,
+          targetQty: next,
+        },
+        reason === 'unwind'
+          ? `hedge ${contract.position.toString()} above the month's exposure ${exposure.toString()}: cut back to it`
+          : `layer: ${contract.month ?? 'hedge'} ${monthsAhead} month(s) ahead to ${(share * 100).toFixed(1)} % of exposure ${exposure.toString()}` +
+              (trend === 1 ? ' (rising: more and earlier)' : trend === -1 ? ' (falling: less)' : '') +
+              (atOrBelowStandard ? ' (price at or below standard: budget lock)' : ''),
+      ),
+    });
+  }
+  return intents;
+}
+
+export default defineStrategy({
+  name: LAYERED_HEDGE_NAME,
+  description:
+    'Layered hedging programme: each month a further layer of the next months\' forecast exposure (ramp from nearShare to farShare), tilted by the crossover within bounds, more locked while the price is at or below standard; buys the physical material just in time.',
+  params,
+  check: (p) => {
+    const windows = checkSignalWindows(p);
+    if (windows) return windows;
+    if (p.minShare > p.maxShare) return { field: 'maxShare', message: `maxShare (${p.maxShare}) must not be below minShare (${p.minShare})` };
+    return undefined;
+  },
+  needs: (p) => ({ signal: { fast: p.fast, slow: p.slow, ma: p.ma }, hedging: true }),
+  create: (p) => ({
+    name: LAYERED_HEDGE_NAME,
+    decide: (context) => decide(context, p),
+  }),
+});
