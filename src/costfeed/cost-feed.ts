@@ -166,6 +166,14 @@ interface MaterialState {
   readonly bucketPrefixSquares: readonly Decimal[];
 }
 
+/** Sums over the closed periods the feed reports (see #closedConversion). */
+interface ClosedConversion {
+  readonly periods: ConversionPeriod[];
+  readonly incurred: Decimal;
+  readonly allocated: Decimal;
+  readonly products: Map<string, { allocated: Decimal; units: Decimal }>;
+}
+
 /** A conversion period: the entries posted between two closes, in journal order. */
 interface PeriodState {
   incurred: Decimal;
@@ -237,6 +245,11 @@ export class CostFeed {
   #periods: PeriodState[] = [];
   /** Indices of the periods whose close is known, ascending. */
   #closedKnown: number[] = [];
+  /** Bumped whenever a period whose close is known changes, or a close becomes known: #closedConversion's cache key. */
+  #closedVersion = 0;
+  #closedCache: { version: number; value: ClosedConversion } | undefined;
+  /** sigma_L per material for the receipt sums it was computed from (they change only on a receipt). */
+  readonly #leadTimeCache = new Map<MaterialState, { record: LeadTimeRecord; count: number; sumDays: number; sumSquaresDays: number; sigma: Decimal }>();
 
   constructor(options: CostFeedOptions) {
     const { plant } = options;
@@ -560,11 +573,24 @@ export class CostFeed {
     const record = this.#leadTimes?.(m.id, at);
     const receipts = record?.count ?? 0;
     if (record === undefined || receipts < this.minReceipts) return { sigma: m.policy.leadTimeCv.times(m.policy.leadTimeDays), source: 'cv', receipts };
-    return { sigma: sigmaFromSums(receipts, new Decimal(record.sumDays), new Decimal(record.sumSquaresDays)), source: 'receipts', receipts };
+    const cached = this.#leadTimeCache.get(m);
+    if (cached !== undefined && cached.count === receipts && cached.sumDays === record.sumDays && cached.sumSquaresDays === record.sumSquaresDays) return { sigma: cached.sigma, source: 'receipts', receipts };
+    const sigma = sigmaFromSums(receipts, new Decimal(record.sumDays), new Decimal(record.sumSquaresDays));
+    this.#leadTimeCache.set(m, { record, count: receipts, sumDays: record.sumDays, sumSquaresDays: record.sumSquaresDays, sigma });
+    return { sigma, source: 'receipts', receipts };
   }
 
   /** Sums over the last `closedPeriods` periods whose close is known (oldest first). */
-  #closedConversion(): { periods: ConversionPeriod[]; incurred: Decimal; allocated: Decimal; products: Map<string, { allocated: Decimal; units: Decimal }> } {
+  #closedConversion(): ClosedConversion {
+    const cache = this.#closedCache;
+    if (cache !== undefined && cache.version === this.#closedVersion) return cache.value;
+    const value = this.#computeClosedConversion();
+    this.#closedCache = { version: this.#closedVersion, value };
+    return value;
+  }
+
+  /** #closedConversion without its cache (the result is shared by the snapshots until a closed period changes: read only). */
+  #computeClosedConversion(): ClosedConversion {
     const known = this.#closedKnown;
     const periods: ConversionPeriod[] = [];
     const products = new Map<string, { allocated: Decimal; units: Decimal }>();
@@ -675,6 +701,7 @@ export class CostFeed {
         case 'conversion': {
           const p = this.#period(period);
           p.incurred = p.incurred.plus(actual.amount);
+          if (p.closeAt !== undefined) this.#closedVersion += 1;
           break;
         }
         case 'completion':
@@ -686,6 +713,7 @@ export class CostFeed {
       }
     }
     if (entry.eventType === 'close') {
+      this.#closedVersion += 1;
       const p = this.#period(period);
       if (p.closeAt === undefined) {
         p.closeAt = entry.at;
@@ -700,6 +728,7 @@ export class CostFeed {
 
   #allocate(period: number, product: string, allocated: Decimal, units: Decimal): void {
     const p = this.#period(period);
+    if (p.closeAt !== undefined) this.#closedVersion += 1;
     p.allocated = p.allocated.plus(allocated);
     const sum = p.products.get(product);
     p.products.set(product, sum === undefined ? { allocated, units } : { allocated: sum.allocated.plus(allocated), units: sum.units.plus(units) });
@@ -731,6 +760,7 @@ export class CostFeed {
     this.#closeSeqs = [];
     this.#periods = [];
     this.#closedKnown = [];
+    this.#closedVersion += 1;
     for (const m of this.#materials) {
       m.priceIndex = -1;
       m.window = new TimeWindow(4);

@@ -261,6 +261,8 @@ export class Desk {
   readonly #state: DeskState;
   #productStandard = new Map<string, Decimal>();
   #priceCaps = new Map<string, Decimal>();
+  /** The plant versions (standard costs, conversion costs, BOMs) the two maps above were computed from. */
+  #costVersions: readonly unknown[] = [];
   #pending: LedgerEvent[] = [];
   #postAt: EpochMs = 0;
   #monthUnits = ZERO;
@@ -529,8 +531,13 @@ export class Desk {
     await this.#rollOff(today);
     // Carrying cost and the decision point.
     const snapshot = options.snapshot(at);
-    this.#productStandard = standardProductCosts(options.plant, at);
-    this.#priceCaps = priceCapsFrom(options.plant, options.product, options.targetUnitCost, at);
+    // Both change only when a dated version of the plant takes effect.
+    const versions = costVersionsAt(options.plant, at);
+    if (!sameItems(versions, this.#costVersions)) {
+      this.#productStandard = standardProductCosts(options.plant, at);
+      this.#priceCaps = priceCapsFrom(options.plant, options.product, options.targetUnitCost, at);
+      this.#costVersions = versions;
+    }
     const fired = options.needs.schedule === true && options.schedule !== undefined && options.schedule.firstFiringIn(this.#lastDecision ?? at - DAY_MS, at) !== undefined;
     const intents: Intent[] = [];
     const decisions: Decision[] = [];
@@ -878,6 +885,23 @@ export class Desk {
 }
 
 /** Standard cost of one unit of each product (BOM x (1 + scrap) x standard + standard conversion) at `at`. */
+/** The plant's versions in force at `at` (each product's conversion cost and BOM, the standard cost of each material on it), as objects. */
+function costVersionsAt(plant: Plant, at: EpochMs): unknown[] {
+  const out: unknown[] = [];
+  for (const product of plant.products.keys()) {
+    const bom = plant.bomAt(product, at);
+    out.push(plant.conversionCostAt(product, at), bom);
+    for (const line of bom.lines) out.push(plant.standardCostAt(line.material, at));
+  }
+  return out;
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export function standardProductCosts(plant: Plant, at: EpochMs): Map<string, Decimal> {
   const out = new Map<string, Decimal>();
   for (const product of plant.products.keys()) {

@@ -8,11 +8,18 @@ import { createTask, parse, validateDetailed, type ScheduledTask } from 'node-cr
 import { ConfigError, type Where } from '../core/errors.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 
+/** Entries kept per cache before it starts over (a century of daily instants fits). */
+const CACHE_LIMIT = 100_000;
+
 export class CronSchedule {
   readonly expression: string;
   readonly timezone: string;
   readonly #task: ScheduledTask;
   readonly #times: ReadonlyArray<readonly [number, number, number]>;
+  /** node-cron's answers and the timezone offsets already computed (a backtest asks about the same instants day after day). */
+  readonly #matched = new Map<EpochMs, boolean>();
+  readonly #offsets = new Map<EpochMs, number>();
+  #format: Intl.DateTimeFormat | undefined;
 
   private constructor(expression: string, timezone: string) {
     this.expression = expression;
@@ -43,7 +50,13 @@ export class CronSchedule {
 
   /** True when node-cron would fire at exactly `at` (second resolution). */
   matches(at: EpochMs): boolean {
-    return this.#task.match(new Date(at));
+    let matched = this.#matched.get(at);
+    if (matched === undefined) {
+      if (this.#matched.size >= CACHE_LIMIT) this.#matched.clear();
+      matched = this.#task.match(new Date(at));
+      this.#matched.set(at, matched);
+    }
+    return matched;
   }
 
   /**
@@ -68,11 +81,17 @@ export class CronSchedule {
   /** The timezone's offset from UTC at `at`, in ms (UTC+2 -> +7,200,000). */
   #offsetMs(at: EpochMs): number {
     if (this.timezone === 'UTC' || this.timezone === 'Etc/UTC') return 0;
-    const parts = new Intl.DateTimeFormat('en-US', {
+    const known = this.#offsets.get(at);
+    if (known !== undefined) return known;
+    this.#format ??= new Intl.DateTimeFormat('en-US', {
       timeZone: this.timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
-    }).formatToParts(new Date(at));
+    });
+    const parts = this.#format.formatToParts(new Date(at));
     const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
     const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-    return local - Math.floor(at / 1000) * 1000;
+    const offsetMs = local - Math.floor(at / 1000) * 1000;
+    if (this.#offsets.size >= CACHE_LIMIT) this.#offsets.clear();
+    this.#offsets.set(at, offsetMs);
+    return offsetMs;
   }
 }

@@ -639,9 +639,7 @@ class MaterialisedEntry implements JournalEntry {
   readonly eventType: EntryType;
   readonly at: EpochMs;
   readonly knownAt: EpochMs;
-  readonly lines: readonly JournalLine[];
   readonly movements: readonly Movement[];
-  readonly versions: EntryVersions;
   readonly actual?: Actual;
   readonly ref?: string;
   readonly reason?: string;
@@ -660,9 +658,7 @@ class MaterialisedEntry implements JournalEntry {
     this.eventType = journal.eventTypeOf(i);
     this.at = journal.atOf(i);
     this.knownAt = journal.knownAtOf(i);
-    this.lines = journal.linesOf(i);
     this.movements = journal.movementsOf(i);
-    this.versions = journal.versionsOf(i);
     const actual = journal.actualOf(i);
     if (actual) this.actual = actual;
     const ref = journal.refOf(i);
@@ -677,6 +673,15 @@ class MaterialisedEntry implements JournalEntry {
     if (source) this.source = source;
     const plantHash = journal.plantHashOf(i);
     if (plantHash !== undefined) this.plantHash = plantHash;
+  }
+  #lines: readonly JournalLine[] | undefined;
+  #versions: EntryVersions | undefined;
+  /** Read on access: most readers (the cost feed) need only the movements and the actual. */
+  get lines(): readonly JournalLine[] {
+    return (this.#lines ??= this.#journal.linesOf(this.#index));
+  }
+  get versions(): EntryVersions {
+    return (this.#versions ??= this.#journal.versionsOf(this.#index));
   }
   get eventHash(): string | undefined {
     return this.#journal.eventHashOf(this.#index);

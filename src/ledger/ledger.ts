@@ -647,9 +647,20 @@ function reversalTargets(events: readonly LedgerEvent[]): string[] {
  * what their entries name, and the latest plant text hashes to its stored hash. O(tail): the
  * previous posting's batch, not the journal. Returns the first fault, or undefined.
  */
+/** The last plant text whose hash was checked: every posting re-reads the same version, hashing it once is enough. */
+let checkedPlant: { text: string; hash: string } | undefined;
+
+/** True when `text` hashes to `hash` (the result for the last text checked is kept). */
+function plantTextMatches(text: string, hash: string): boolean {
+  if (checkedPlant !== undefined && checkedPlant.hash === hash && checkedPlant.text === text) return true;
+  if (sha256Hex(text) !== hash) return false;
+  checkedPlant = { text, hash };
+  return true;
+}
+
 function checkTail(state: StoreState, tail: readonly StoredEntryRow[], events: readonly StoredEvent[]): string | undefined {
   const { head, verified } = state;
-  if (state.plant && sha256Hex(state.plant.text) !== state.plant.hash) return `the stored plant text (version from entry ${state.plant.firstEntry}) does not match its hash`;
+  if (state.plant && !plantTextMatches(state.plant.text, state.plant.hash)) return `the stored plant text (version from entry ${state.plant.firstEntry}) does not match its hash`;
   // Nothing after the mark (the memory store, or a store checked up to its head): no hash to read.
   if (tail.length === 0 && events.length === 0 && verified.seq === head.seq && verified.events === head.events) return undefined;
   let prevHash = verified.hash;
