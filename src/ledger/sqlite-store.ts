@@ -11,8 +11,8 @@
 import Database from 'better-sqlite3';
 import { ProcuraError, ErrorCode } from '../core/errors.js';
 import type { BooksSnapshot } from './engine.js';
-import { entryFromBody, entryHash, eventRecordHash, GENESIS_HASH, type JournalEntry } from './journal.js';
-import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEntryRow, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from './store.js';
+import { entryFromBody, GENESIS_HASH, type JournalEntry } from './journal.js';
+import { assertBatchFollows, chainBatch, type ChainHead, type EntryLookup, type PostingBatch, type StoreState, type StoredEntryRow, type StoredEvent, type StoredPlantVersion, type SyncLedgerStore, type SyncStoreWriter } from './store.js';
 
 /** The store layout this code writes; a store without it was written by an earlier procura. */
 export const STORE_FORMAT = '2';
@@ -255,9 +255,7 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
     const entries = batch.entries;
     const n = entries.size;
     if (n === 0) return state.head;
-    if (entries.firstSeq !== state.head.seq + 1) {
-      throw new ProcuraError(ErrorCode.store, `batch starts at seq ${entries.firstSeq}, the store's head is ${state.head.seq}`, { file: this.name });
-    }
+    assertBatchFollows(batch, state.head, this.name);
     const s = this.statements;
     s.setMeta.run('format', STORE_FORMAT);
     s.setMeta.run('trigger', batch.trigger);
@@ -265,31 +263,15 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
     if (batch.plant) s.insertPlant.run(batch.plant.hash, batch.plant.file, batch.plant.text, entries.firstSeq);
     const entryRows = new RowBuffer(this.db, 'entries (seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash)', 9);
     const eventRows = new RowBuffer(this.db, 'events (seq, id, type, at, known_at, digest, file, line, hash)', 9);
-    let events = state.head.events;
-    let prevHash = state.head.hash;
-    let eventHash: string | undefined;
-    for (let i = 0; i < n; i += 1) {
-      const type = entries.eventTypeOf(i);
-      if (type === 'revaluation') eventHash = undefined;
-      else if (!entries.sameEvent(i) || eventHash === undefined) {
-        const record = entries.eventRecordOf(i);
-        eventHash = eventRecordHash(record);
-        events += 1;
-        eventRows.add9(events, record.id, record.type, record.at, record.knownAt, record.digest, record.source?.file ?? null, record.source?.line ?? null, eventHash);
-      }
-      const body = entries.body(i, eventHash);
-      const hash = entryHash(body, prevHash);
-      entries.setSealed(i, eventHash, hash);
-      entryRows.add9(entries.seqOf(i), entries.eventIdOf(i), type, entries.atOf(i), entries.knownAtOf(i), entries.reversesOf(i) ?? null, body, hash, prevHash);
-      prevHash = hash;
-    }
+    const head = chainBatch(batch, state.head, this.name, {
+      event: (seq, id, type, at, knownAt, digest, file, line, hash) => eventRows.add9(seq, id, type, at, knownAt, digest, file, line, hash),
+      entry: (seq, eventId, type, at, knownAt, reverses, body, hash, prevHash) => entryRows.add9(seq, eventId, type, at, knownAt, reverses, body, hash, prevHash),
+    });
     eventRows.flush();
     entryRows.flush();
-    if (events - state.head.events !== batch.eventCount) throw new ProcuraError(ErrorCode.internal, `batch has ${batch.eventCount} events, its entries name ${events - state.head.events}`, { file: this.name });
-    const last = entries.seqOf(n - 1);
     this.appended = true;
-    s.insertCheckpoint.run(last, prevHash, events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books()));
-    return { seq: last, hash: prevHash, events };
+    s.insertCheckpoint.run(head.seq, head.hash, head.events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books()));
+    return head;
   }
 
   private decode(row: EntryRow): JournalEntry {

@@ -30,7 +30,8 @@
  */
 import type { ColumnarJournal } from './columnar-journal.js';
 import type { BooksSnapshot } from './engine.js';
-import type { EventRecord, JournalEntry } from './journal.js';
+import { ProcuraError, ErrorCode } from '../core/errors.js';
+import { entryHash, eventRecordHash, type EventRecord, type JournalEntry } from './journal.js';
 
 /** The end of the chain: the last entry's seq and hash, and how many events are recorded. */
 export interface ChainHead {
@@ -244,4 +245,48 @@ export function asyncStore(store: SyncLedgerStore): LedgerStore {
 
 async function* toAsync<T>(items: Iterable<T>): AsyncIterable<T> {
   for (const item of items) yield item;
+}
+
+/** Where `chainBatch` hands each row it sealed (a durable engine buffers them into its INSERTs). */
+export interface ChainRowSink {
+  event(seq: number, id: string, type: string, at: number, knownAt: number, digest: string, file: string | null, line: number | null, hash: string): void;
+  entry(seq: number, eventId: string, eventType: string, at: number, knownAt: number, reverses: number | null, body: string, hash: string, prevHash: string): void;
+}
+
+/** Refuses a batch that does not start right after the store's head (the store numbers nothing). */
+export function assertBatchFollows(batch: PostingBatch, head: ChainHead, name: string): void {
+  const first = batch.entries.firstSeq;
+  if (first !== head.seq + 1) throw new ProcuraError(ErrorCode.store, `batch starts at seq ${first}, the store's head is ${head.seq}`, { file: name });
+}
+
+/**
+ * Seals a batch onto the chain from `head`, the one way every durable engine does it: each event
+ * record is hashed on its first entry (revaluations have none), each entry's canonical body is
+ * hashed with the previous hash, recorded in the columns (`setSealed`) and handed to `sink` with
+ * its event rows first. Returns the new head; refuses a batch whose entries name another number
+ * of events than it declares.
+ */
+export function chainBatch(batch: PostingBatch, head: ChainHead, name: string, sink: ChainRowSink): ChainHead {
+  const entries = batch.entries;
+  const n = entries.size;
+  let events = head.events;
+  let prevHash = head.hash;
+  let eventHash: string | undefined;
+  for (let i = 0; i < n; i += 1) {
+    const type = entries.eventTypeOf(i);
+    if (type === 'revaluation') eventHash = undefined;
+    else if (!entries.sameEvent(i) || eventHash === undefined) {
+      const record = entries.eventRecordOf(i);
+      eventHash = eventRecordHash(record);
+      events += 1;
+      sink.event(events, record.id, record.type, record.at, record.knownAt, record.digest, record.source?.file ?? null, record.source?.line ?? null, eventHash);
+    }
+    const body = entries.body(i, eventHash);
+    const hash = entryHash(body, prevHash);
+    entries.setSealed(i, eventHash, hash);
+    sink.entry(entries.seqOf(i), entries.eventIdOf(i), type, entries.atOf(i), entries.knownAtOf(i), entries.reversesOf(i) ?? null, body, hash, prevHash);
+    prevHash = hash;
+  }
+  if (events - head.events !== batch.eventCount) throw new ProcuraError(ErrorCode.internal, `batch has ${batch.eventCount} events, its entries name ${events - head.events}`, { file: name });
+  return { seq: n === 0 ? head.seq : entries.seqOf(n - 1), hash: prevHash, events };
 }

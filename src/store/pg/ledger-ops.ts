@@ -7,9 +7,9 @@
  */
 import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { BooksSnapshot } from '../../ledger/engine.js';
-import { entryFromBody, entryHash, eventRecordHash, GENESIS_HASH, type JournalEntry } from '../../ledger/journal.js';
+import { entryFromBody, GENESIS_HASH, type JournalEntry } from '../../ledger/journal.js';
 import { STORE_FORMAT } from '../../ledger/sqlite-store.js';
-import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEntryRow, StoredEvent, StoredPlantVersion } from '../../ledger/store.js';
+import { assertBatchFollows, chainBatch, type ChainHead, type EntryLookup, type PostingBatch, type StoreState, type StoredEntryRow, type StoredEvent, type StoredPlantVersion } from '../../ledger/store.js';
 import type { Op, Query, Row } from './ops.js';
 
 /** Rows per page when scanning entries or events. */
@@ -114,7 +114,7 @@ export function* appendOp(batch: PostingBatch, name: string): Op<ChainHead> {
   const entries = batch.entries;
   const n = entries.size;
   if (n === 0) return state.head;
-  if (entries.firstSeq !== state.head.seq + 1) throw new ProcuraError(ErrorCode.store, `batch starts at seq ${entries.firstSeq}, the store's head is ${state.head.seq}`, { file: name });
+  assertBatchFollows(batch, state.head, name);
   yield {
     text: 'INSERT INTO procura.meta (key, value) VALUES ($1, $2), ($3, $4), ($5, $6) ON CONFLICT (key) DO NOTHING',
     values: ['format', STORE_FORMAT, 'trigger', batch.trigger, 'currency', batch.currency],
@@ -129,33 +129,17 @@ export function* appendOp(batch: PostingBatch, name: string): Op<ChainHead> {
   // entry bodies are JSON full of quotes; JSON.stringify and json_to_recordset are 5-10x faster.
   const ev: EventRowJson[] = [];
   const en: EntryRowJson[] = [];
-  let events = state.head.events;
-  let prevHash = state.head.hash;
-  let eventHash: string | undefined;
-  for (let i = 0; i < n; i += 1) {
-    const type = entries.eventTypeOf(i);
-    if (type === 'revaluation') eventHash = undefined;
-    else if (!entries.sameEvent(i) || eventHash === undefined) {
-      const record = entries.eventRecordOf(i);
-      eventHash = eventRecordHash(record);
-      events += 1;
-      ev.push({ seq: events, id: record.id, type: record.type, at: record.at, known_at: record.knownAt, digest: record.digest, file: record.source?.file ?? null, line: record.source?.line ?? null, hash: eventHash });
-    }
-    const body = entries.body(i, eventHash);
-    const hash = entryHash(body, prevHash);
-    entries.setSealed(i, eventHash, hash);
-    en.push({ seq: entries.seqOf(i), event_id: entries.eventIdOf(i), event_type: type, at: entries.atOf(i), known_at: entries.knownAtOf(i), reverses: entries.reversesOf(i) ?? null, body, hash, prev_hash: prevHash });
-    prevHash = hash;
-  }
-  if (events - state.head.events !== batch.eventCount) throw new ProcuraError(ErrorCode.internal, `batch has ${batch.eventCount} events, its entries name ${events - state.head.events}`, { file: name });
+  const head = chainBatch(batch, state.head, name, {
+    event: (seq, id, type, at, known_at, digest, file, line, hash) => ev.push({ seq, id, type, at, known_at, digest, file, line, hash }),
+    entry: (seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash) => en.push({ seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash }),
+  });
   if (ev.length > 0) yield insertRows('events', ev);
   yield insertRows('entries', en);
-  const last = entries.seqOf(n - 1);
   yield {
     text: 'INSERT INTO procura.checkpoints (seq, hash, events, verified_seq, verified_hash, verified_events, books) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-    values: [last, prevHash, events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books())],
+    values: [head.seq, head.hash, head.events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books())],
   };
-  return { seq: last, hash: prevHash, events };
+  return head;
 }
 
 type EntryRowJson = { seq: number; event_id: string; event_type: string; at: number; known_at: number; reverses: number | null; body: string; hash: string; prev_hash: string };
