@@ -10,6 +10,7 @@ import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNo
 import type { z } from 'zod';
 import { ConfigError, ProcuraError } from '../core/errors.js';
 import { canonicalJson, sha256Hex } from '../core/hash.js';
+import { didYouMean } from '../core/did-you-mean.js';
 
 export type ConfigPath = readonly (string | number)[];
 
@@ -69,7 +70,7 @@ export function parseYamlConfig<S extends z.ZodType>(text: string, file: string,
     if (issue.code === 'unrecognized_keys') {
       const key = issue.keys[0] ?? '';
       path = [...path, key];
-      message = `unknown key "${key}"${suggest(key, knownKeys(schema, issue.path))}`;
+      message = `unknown key "${key}"${didYouMean(key, knownKeys(schema, issue.path))}`;
     } else if (issue.code === 'invalid_type' && issue.input === undefined) {
       message = `missing (${issue.message})`;
       throw new ConfigError(message, { file, line: lineOf(path.slice(0, -1)), field: formatPath(path) });
@@ -137,33 +138,6 @@ function knownKeys(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
   }
   const def = unwrap(current);
   return def?.shape ? Object.keys(def.shape) : [];
-}
-
-function suggest(key: string, known: readonly string[]): string {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      bestDistance = distance;
-      best = candidate;
-    }
-  }
-  return best !== undefined && bestDistance <= Math.max(2, Math.floor(key.length / 3)) ? `; did you mean "${best}"?` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i += 1) {
-    let previous = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j += 1) {
-      const saved = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, previous + (a[i - 1] === b[j - 1] ? 0 : 1));
-      previous = saved;
-    }
-  }
-  return row[b.length]!;
 }
 
 function deepFreeze<T>(value: T): T {
