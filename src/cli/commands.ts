@@ -22,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, CommandEntry>> = {
   cost: { term: 'cost [options]', description: 'the cost feed as of a time: unit costs (standard, actual, replacement), carrying cost, inventory position and exposure', load: () => import('./commands/cost.js') },
   backtest: { term: 'backtest [options] <scenario>', description: 'Run a backtest scenario (strategy vs the jit and schedule baselines) and write its HTML report', load: () => import('./commands/backtest.js') },
   db: { term: 'db', description: 'PostgreSQL store: schema migrations, copy a SQLite ledger into PostgreSQL', load: () => import('./commands/db.js') },
+  worker: { term: 'worker [options]', description: 'take parameter sets of sweeps from a PostgreSQL queue and run them (backtest --sweep --queue)', load: () => import('./commands/worker.js') },
   live: { term: 'live [options]', description: "run the desk live on the config's cron schedule (or once) against an exchange sandbox or demo account", load: () => import('./commands/live.js') },
 };
 

@@ -180,6 +180,8 @@ export interface Scenario {
   readonly config: ScenarioInput;
   /** sha256 of the scenario's data; stamped on every result. */
   readonly hash: string;
+  /** Every data file the scenario read (plant, price series, plan, curves), absolute paths in reading order. */
+  readonly inputs: readonly string[];
   readonly plant: Plant;
   /** The production plan as the desk and the cost feed know it (the forecast). */
   readonly plan: ProductionPlan;
@@ -211,6 +213,7 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
   const strategyName = overrides.strategy ?? config.strategy.name;
   const rawParams = overrides.strategy !== undefined && overrides.strategy !== config.strategy.name ? {} : { ...config.strategy.params, ...(overrides.params ?? {}) };
   const { plant, product, definition, params, needs, bomMaterials } = resolveDesk(loaded, { plant: config.plant, product: config.production.product, strategy: strategyName, params: rawParams });
+  const inputs: string[] = [path(config.plant)];
   const from = config.from;
   const to = config.to;
   if (to <= from) throw fail(['to'], `the range must end after it starts (${formatDate(from)} .. ${formatDate(to)})`);
@@ -232,6 +235,7 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
   const loadRef = (at: ConfigPath, ref: { file: string; column?: string | undefined; cadence?: Cadence | undefined }): PriceSeries => {
     const seriesFile = path(ref.file);
     if (!existsSync(seriesFile)) throw fail([...at, 'file'], `price file not found: ${seriesFile}`);
+    inputs.push(seriesFile);
     try {
       return loadSeries(seriesFile, { column: ref.column, cadence: ref.cadence });
     } catch (error) {
@@ -252,6 +256,7 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
   if (production.plan !== undefined) {
     const planFile = path(production.plan);
     if (!existsSync(planFile)) throw fail(['production', 'plan'], `plan file not found: ${planFile}`);
+    inputs.push(planFile);
     plan = loadPlan(planFile, plant);
     made = perturbPlan(plan, plant, { noise: production.noise, seed: config.seed });
   } else if (production.ratePerDay !== undefined) {
@@ -295,6 +300,7 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
       if (hedgeSetup.curve !== undefined) {
         const curveFile = path(hedgeSetup.curve.file);
         if (!existsSync(curveFile)) throw fail(['hedges', id, 'curve', 'file'], `curve file not found: ${curveFile}`);
+        inputs.push(curveFile);
         curve = loadFuturesCurve(curveFile);
       }
       const carry = { financingRate: hedgeSetup.carry.financingRate.toNumber(), storageRate: hedgeSetup.carry.storageRate.toNumber(), convenienceYield: hedgeSetup.carry.convenienceYield.toNumber() };
@@ -346,6 +352,7 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
     file,
     config,
     hash: loaded.hash,
+    inputs,
     plant,
     plan,
     production: made,

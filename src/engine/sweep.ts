@@ -154,6 +154,15 @@ export async function runSweep(scenario: Scenario, grid: SweepGrid, options: Swe
   } finally {
     bar?.stop();
   }
+  return gatherSweep(scenario, grid, results as { inSample: string; outOfSample: string }[]);
+}
+
+/**
+ * The sweep's report from every set's result (in the grid's order), wherever the sets ran: on
+ * this machine's threads (`runSweep`) or on the queue's workers (sweep-queue.ts). The baselines
+ * run here; the ranking is the same code, so the same grid and seed give the same figures.
+ */
+export async function gatherSweep(scenario: Scenario, grid: SweepGrid, results: readonly { inSample: string; outOfSample: string }[]): Promise<SweepResult> {
   const split = splitDay(scenario);
   const baselines = await evaluateBaselines(scenario);
   const scored = grid.sets.map((params, i) => ({ params, inSample: results[i]!.inSample, outOfSample: results[i]!.outOfSample }));

@@ -18,6 +18,7 @@ import type { Plant } from '../ledger/index.js';
 import { ProductionPlan, loadPlan, planFromRate } from '../costfeed/index.js';
 import { RiskConfigSchema, parseRiskConfig, type RiskLimits } from '../pipeline/index.js';
 import { CronSchedule } from '../engine/schedule.js';
+import { parseStoreAddress, type StoreAddress } from '../store/address.js';
 import { resolveDesk } from '../engine/scenario.js';
 import type { StrategyDefinition, StrategyNeeds } from '../engine/strategy.js';
 
@@ -135,7 +136,10 @@ export interface LiveConfig {
   readonly emulatorUrl: string | undefined;
   readonly timeframe: string;
   readonly schedule: CronSchedule;
+  /** The SQLite file (resolved), or for a `postgres://` store its display URL (no credentials). */
   readonly storePath: string;
+  /** Where the ledger and the live state live: a SQLite file, or a PostgreSQL database (state in the schema `live_<runId>`). */
+  readonly store: StoreAddress;
   readonly plant: Plant;
   readonly product: string;
   readonly plan: ProductionPlan;
@@ -225,6 +229,13 @@ export function prepareLiveConfig(loaded: LoadedConfig<LiveConfigInput>): LiveCo
   if (config.reconciliation.graceSeconds * 1000 < lookupWindowMs) {
     throw fail(['reconciliation', 'graceSeconds'], `${config.reconciliation.graceSeconds} s is shorter than the venue's lookup window (${lookupWindowMs / 1000} s): an order would be given up before the venue stops looking for it`);
   }
+  let parsedStore: StoreAddress;
+  try {
+    parsedStore = parseStoreAddress(config.store, { file, field: 'store' });
+  } catch (error) {
+    throw fail(['store'], (error as ConfigError).detail);
+  }
+  const store: StoreAddress = parsedStore.kind === 'sqlite' ? { kind: 'sqlite', path: path(config.store), display: path(config.store) } : parsedStore;
   const runId = config.runId ?? (config.name.replace(/[^A-Za-z0-9_.:-]+/g, '-').slice(0, 40) || 'live');
   return {
     file,
@@ -236,7 +247,8 @@ export function prepareLiveConfig(loaded: LoadedConfig<LiveConfigInput>): LiveCo
     emulatorUrl: config.emulatorUrl,
     timeframe: config.timeframe,
     schedule,
-    storePath: path(config.store),
+    storePath: store.kind === 'sqlite' ? store.path : store.display,
+    store,
     plant,
     product,
     plan,

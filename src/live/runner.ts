@@ -36,6 +36,7 @@ import { ConfigError, ErrorCode, ProcuraError } from '../core/errors.js';
 import { redactSecrets, redactText } from '../core/redact.js';
 import { formatTime, systemClock, type Clock, type EpochMs } from '../core/time.js';
 import { Ledger } from '../ledger/index.js';
+import { openLedger } from '../store/open.js';
 import { seriesFromOhlcv, type PriceSeries } from '../market/index.js';
 import { CostFeed, type MaterialPriceInput } from '../costfeed/index.js';
 import { Positions, toPlainJson, type Decision, type Fill, type Venue } from '../pipeline/index.js';
@@ -225,8 +226,11 @@ export class LiveRunner {
       logger.warn({ mode: 'live' }, message);
       process.stderr.write(`\n!!! ${message} !!!\n\n`);
     }
+    if (paper && config.store.kind === 'postgres') {
+      throw config.fail(['store'], `--paper keeps its own books beside the real ones, and a PostgreSQL database holds one ledger: run paper with a SQLite store (store: desk.sqlite) or against a database of its own`);
+    }
     const storePath = paper ? `${config.storePath}.paper` : config.storePath;
-    const store = new LiveStore(storePath, options.clock ?? systemClock);
+    const store = config.store.kind === 'postgres' ? new LiveStore({ address: config.store, runId: config.runId }, options.clock ?? systemClock) : new LiveStore(storePath, options.clock ?? systemClock);
     try {
       // A stored ban: not one request (markets included) before it ends.
       const ban = store.ban();
@@ -495,7 +499,7 @@ export class LiveRunner {
       candles.set(symbol, all);
       series.set(symbol, seriesOf(symbol, all));
     }
-    const ledger = Ledger.openSqlite(this.store.path, config.plant);
+    const ledger = config.store.kind === 'postgres' ? openLedger(config.store, config.plant, { applicationName: `procura live ${config.runId}` }) : Ledger.openSqlite(this.store.path, config.plant);
     const positions = new Positions();
     const fills: Array<{ instrument: string; side: 'buy' | 'sell'; fill: Fill }> = [];
     for (const order of this.orders.allOrders()) for (const fill of order.fills) fills.push({ instrument: order.request.instrument, side: order.request.side, fill });

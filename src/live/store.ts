@@ -19,6 +19,8 @@
  */
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
+import type { PgAddress } from '../store/pg/connect.js';
+import { PgLiveSql, type LiveSql } from './sql.js';
 import { Decimal, ZERO } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { formatTime, parseTime, startOfDay, type Clock, type EpochMs } from '../core/time.js';
@@ -141,23 +143,36 @@ export interface LiveStateStore {
 /** The connection and the staged-write machinery shared by the order store and the desk state (SQLite). */
 export class LiveStore implements LiveStateStore {
   readonly path: string;
-  readonly db: Database.Database;
+  readonly db: LiveSql;
+  /** Set on PostgreSQL: the database and the runner whose schema holds this state. */
+  readonly pg: { readonly address: PgAddress; readonly runId: string } | undefined;
   readonly #clock: Clock;
   #staged: Array<() => void> = [];
   readonly #onDiscard: Array<() => void> = [];
+  /** PostgreSQL: the session holding this runner's advisory lock while it runs. */
+  #lockSql: PgLiveSql | undefined;
 
-  constructor(path: string, clock: Clock) {
-    this.path = path;
+  /** A SQLite file path, or a PostgreSQL database and the runner id whose schema (`live_<runId>`) holds the state. */
+  constructor(target: string | { readonly address: PgAddress; readonly runId: string }, clock: Clock) {
     this.#clock = clock;
+    if (typeof target !== 'string') {
+      this.path = `${target.address.display} (live_${target.runId})`;
+      this.pg = target;
+      this.db = new PgLiveSql(target.address, target.runId);
+      return;
+    }
+    this.path = target;
+    this.pg = undefined;
     try {
-      this.db = new Database(path);
-      this.db.pragma('journal_mode = WAL');
-      this.db.pragma('synchronous = FULL');
-      this.db.pragma('busy_timeout = 5000');
-      this.db.exec(SCHEMA);
+      const db = new Database(target);
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      db.pragma('busy_timeout = 5000');
+      db.exec(SCHEMA);
+      this.db = db as unknown as LiveSql;
       this.#migrate();
     } catch (error) {
-      throw new ProcuraError(ErrorCode.store, `cannot open the live store: ${(error as Error).message}`, { file: path });
+      throw new ProcuraError(ErrorCode.store, `cannot open the live store: ${(error as Error).message}`, { file: target });
     }
   }
 
@@ -258,6 +273,7 @@ export class LiveStore implements LiveStateStore {
    * naming the holder. A dead holder's lock is taken over; the old holder is returned.
    */
   acquireLock(pid: number, isAlive: (pid: number) => boolean, staleMs = 10 * 60_000): { takenOver: LockHolder | undefined } {
+    if (this.pg !== undefined) return this.#acquirePgLock(pid);
     const host = hostname();
     const now = this.now();
     return this.db.transaction(() => {
@@ -283,8 +299,35 @@ export class LiveStore implements LiveStateStore {
     this.db.prepare('UPDATE live_lock SET heartbeat_at = ? WHERE id = 1 AND pid = ?').run(this.now(), pid);
   }
 
+  /**
+   * PostgreSQL: the lock is a session advisory lock on (procura.live, runId), held by a session
+   * of its own for as long as the runner runs. The server releases it when that session ends,
+   * however the process ended, so a holder is alive exactly when the lock is taken: a refusal
+   * names the holder from `live_lock`; a lock free while `live_lock` names another process
+   * means that process died, and its lock is taken over.
+   */
+  #acquirePgLock(pid: number): { takenOver: LockHolder | undefined } {
+    const { address, runId } = this.pg!;
+    const lockSql = this.#lockSql ?? new PgLiveSql(address, runId);
+    const taken = lockSql.client.query({ text: "SELECT pg_try_advisory_lock(hashtext('procura.live'), hashtext($1)) AS ok", values: [runId] })[0]!['ok'] === true;
+    const row = this.lockHolder();
+    if (!taken) {
+      if (this.#lockSql === undefined) lockSql.close();
+      const holder = row === undefined ? 'another process (it has not recorded itself yet)' : `pid ${row.pid} on ${row.host}, started ${formatTime(row.startedAt)}, last heartbeat ${formatTime(row.heartbeatAt)}`;
+      throw new ProcuraError(ErrorCode.locked, `live run ${runId} is in use by another procura live run: ${holder}; stop it first (one instance per runner)`, { file: this.path });
+    }
+    this.#lockSql = lockSql;
+    const host = hostname();
+    const now = this.now();
+    const takenOver = row !== undefined && !(row.pid === pid && row.host === host) ? row : undefined;
+    this.db.prepare('INSERT INTO live_lock (id, pid, host, started_at, heartbeat_at) VALUES (1, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET pid = excluded.pid, host = excluded.host, started_at = excluded.started_at, heartbeat_at = excluded.heartbeat_at').run(pid, host, now, now);
+    return { takenOver };
+  }
+
   releaseLock(pid: number): void {
     if (this.db.open) this.db.prepare('DELETE FROM live_lock WHERE id = 1 AND pid = ? AND host = ?').run(pid, hostname());
+    this.#lockSql?.close();
+    this.#lockSql = undefined;
   }
 
   lockHolder(): LockHolder | undefined {
@@ -435,28 +478,36 @@ export class LiveStore implements LiveStateStore {
   /** Number of journal entries committed by the ledger (0 before its first posting). */
   ledgerEntryCount(): number {
     if (!this.#hasTable('entries')) return 0;
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM entries').get() as { n: number }).n;
+    return (this.db.prepare(`SELECT COUNT(*) AS n FROM ${this.#ledgerTable('entries')}`).get() as { n: number }).n;
   }
 
   /** True when the ledger already holds an event with this id. */
   ledgerHasEvent(id: string): boolean {
     if (!this.#hasTable('events')) return false;
-    return this.db.prepare('SELECT 1 FROM events WHERE id = ?').get(id) !== undefined;
+    return this.db.prepare(`SELECT 1 FROM ${this.#ledgerTable('events')} WHERE id = ?`).get(id) !== undefined;
   }
 
   /** The latest day whose desk day events (`day:<date>:...`) the ledger holds. */
   lastDayInLedger(): EpochMs | undefined {
     if (!this.#hasTable('events')) return undefined;
-    const row = this.db.prepare("SELECT MAX(id) AS id FROM events WHERE id LIKE 'day:%'").get() as { id: string | null };
+    const row = this.db.prepare(`SELECT MAX(id) AS id FROM ${this.#ledgerTable('events')} WHERE id LIKE 'day:%'`).get() as { id: string | null };
     if (row.id === null) return undefined;
     return parseTime(row.id.slice(4, 14), { field: 'events.id' });
   }
 
+  /** The ledger's tables: in the same SQLite file, or in the database's schema `procura`. */
+  #ledgerTable(name: string): string {
+    return this.pg === undefined ? name : `procura.${name}`;
+  }
+
   #hasTable(name: string): boolean {
+    if (this.pg !== undefined) return (this.db.prepare('SELECT to_regclass(?) IS NOT NULL AS ok').get(`procura.${name}`) as { ok: boolean }).ok;
     return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
   }
 
   close(): void {
+    this.#lockSql?.close();
+    this.#lockSql = undefined;
     if (this.db.open) this.db.close();
   }
 }

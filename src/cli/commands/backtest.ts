@@ -10,6 +10,7 @@ import { cadenceLabel } from '../../market/series.js';
 import { loadScenario } from '../../engine/scenario.js';
 import { analysisLines, backtestWithBaselines, baselinesFor, resultJson, savings, summaryTable, warningsOf } from '../../engine/results.js';
 import { parseSweepSpec, runSweep, sweepTable } from '../../engine/sweep.js';
+import { parseStoreAddress } from '../../store/address.js';
 import { action, formatTable, printJson } from '../run.js';
 import { formatNumber, groupThousands } from '../format.js';
 import { progressBar } from '../progress.js';
@@ -22,6 +23,7 @@ interface BacktestOptions {
   param?: string[];
   sweep?: string;
   workers?: string;
+  queue?: string;
   progress?: boolean;
 }
 
@@ -38,6 +40,7 @@ export function register(program: Command): void {
     .option('--param <key=value...>', 'override a strategy parameter (repeatable)')
     .option('--sweep <grid>', 'parameter grid, e.g. fast=10:60:10,slow=50:200:25 (ranked, walk-forward)')
     .option('--workers <n>', 'worker threads for --sweep (default: CPU count)')
+    .option('--queue <url>', 'run the --sweep sets on the PostgreSQL queue at this postgres:// URL (procura worker processes take them)')
     .option('--no-progress', 'no progress bar on stderr')
     .action(
       action(async (file: string, options: BacktestOptions) => {
@@ -46,7 +49,18 @@ export function register(program: Command): void {
         const scenario = blameFlags(() => loadScenario(file, { ...(options.strategy === undefined ? {} : { strategy: options.strategy }), params }), options.strategy, options.param ?? []);
         const sweepGrid = options.sweep === undefined ? undefined : parseSweepSpec(options.sweep, scenario);
         const progress = options.progress !== false && process.stderr.isTTY === true;
-        const sweep = sweepGrid === undefined ? undefined : await runSweep(scenario, sweepGrid, { file: resolve(file), overrides: { strategy: options.strategy, params }, workers, progress });
+        if (options.queue !== undefined && sweepGrid === undefined) throw new ConfigError('--queue runs the sets of a --sweep: give --sweep too', { field: '--queue' });
+        if (options.queue !== undefined && options.workers !== undefined) throw new ConfigError('--workers counts this machine\'s threads; with --queue the sets run on procura worker processes: drop one of them', { field: '--workers' });
+        const overrides = { strategy: options.strategy, params };
+        let sweep;
+        if (sweepGrid !== undefined && options.queue !== undefined) {
+          const queue = parseStoreAddress(options.queue, { field: '--queue' });
+          if (queue.kind !== 'postgres') throw new ConfigError(`expected a postgres:// URL, got ${JSON.stringify(options.queue)}`, { field: '--queue' });
+          const { runQueuedSweep } = await import('../../engine/sweep-queue.js');
+          sweep = await runQueuedSweep(scenario, sweepGrid, { file, overrides, queue, progress });
+        } else if (sweepGrid !== undefined) {
+          sweep = await runSweep(scenario, sweepGrid, { file: resolve(file), overrides, workers, progress });
+        }
         const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
         const exportDir = options.export === undefined ? undefined : resolve(options.export);
         // The single run, or the exact rerun after a sweep: the strategy and each baseline.

@@ -76,8 +76,8 @@ async function openStoreOnly(file: string): Promise<{ config: LiveConfig; store:
   const config = loadLiveConfig(file);
   const { LiveStore, SqliteOrderStore } = await import('../../live/store.js');
   const operator = await import('../../live/operator.js');
-  if (!existsSync(config.storePath)) throw new InputError(`no live store yet at ${config.storePath}: run procura live --once first`, { file: config.file, field: 'store' });
-  const store = new LiveStore(config.storePath, systemClock);
+  if (config.store.kind === 'sqlite' && !existsSync(config.storePath)) throw new InputError(`no live store yet at ${config.storePath}: run procura live --once first`, { file: config.file, field: 'store' });
+  const store = config.store.kind === 'postgres' ? new LiveStore({ address: config.store, runId: config.runId }, systemClock) : new LiveStore(config.storePath, systemClock);
   return { config, store, orders: new SqliteOrderStore(store), operator };
 }
 

@@ -1,0 +1,168 @@
+/**
+ * Issue 12: sweeps across machines on the PostgreSQL queue. Several `procura worker` processes
+ * take the sets of `procura backtest --sweep --queue`; the submitter's report equals a local
+ * sweep's; a worker SIGKILLed in the middle of a set has that set run again by another and
+ * counted once; a worker whose copy of a data file differs refuses the sweep (exit 2, naming
+ * the file). Bounded by counts (sets, workers, kill attempts), never by elapsed time.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ROOT, procura } from '../support/cli.js';
+import { freshDatabase, type TestDatabase } from '../support/pg.js';
+
+const SMALL = 'test/engine/fixtures/small.yaml';
+const GRID = 'fast=3:7:2,slow=10:20:5';
+
+interface Worker {
+  readonly child: ChildProcess;
+  readonly lines: string[];
+  readonly exited: Promise<void>;
+}
+
+const workers: Worker[] = [];
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'procura-queue-'));
+});
+afterEach(async () => {
+  for (const w of workers.splice(0)) {
+    w.child.kill('SIGKILL');
+    await w.exited;
+  }
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function startWorker(url: string, cwd = ROOT): Worker {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'procura.js'), 'worker', '--queue', url], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let buffer = '';
+  child.stdout!.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const parts = buffer.split('\n');
+    buffer = parts.pop()!;
+    lines.push(...parts);
+  });
+  child.stderr!.on('data', (chunk: Buffer) => lines.push(`stderr: ${chunk.toString()}`));
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const worker = { child, lines, exited };
+  workers.push(worker);
+  return worker;
+}
+
+/** The submitting command, without blocking this process. */
+function submit(args: string[], cwd = ROOT): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'procura.js'), ...args], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
+async function query<T extends pg.QueryResultRow>(url: string, sql: string, values: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+describe('sweeps on the PostgreSQL queue', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await freshDatabase('queue');
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('three workers, one SIGKILLed in the middle of a set: the same report as a local sweep, every set counted once', async () => {
+    const local = procura(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--workers', '1']);
+    expect(local.status, local.stderr).toBe(0);
+    const pool = [startWorker(db.url), startWorker(db.url), startWorker(db.url)];
+    const submitted = submit(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--queue', db.url]);
+    // Freeze the first worker seen starting a set (SIGSTOP stops it where it is); if it had
+    // finished that set already, let it go and wait for the next start (bounded by the sets).
+    let victim: { worker: Worker; index: number } | undefined;
+    const seen = new Set<string>();
+    for (let polls = 0; victim === undefined && polls < 50_000; polls += 1) {
+      for (const worker of pool) {
+        for (const line of worker.lines) {
+          const started = /^set (\d+) of sweep (\S+): started$/.exec(line);
+          if (started === null || seen.has(`${worker.child.pid}:${line}`)) continue;
+          seen.add(`${worker.child.pid}:${line}`);
+          worker.child.kill('SIGSTOP');
+          const done = await query(db.url, 'SELECT 1 FROM procura_queue.results WHERE idx = $1 AND worker LIKE $2', [Number(started[1]), `%:${worker.child.pid}`]);
+          if (done.length === 0) {
+            victim = { worker, index: Number(started[1]) };
+            break;
+          }
+          worker.child.kill('SIGCONT');
+        }
+        if (victim !== undefined) break;
+      }
+      if (victim === undefined) await tick();
+    }
+    expect(victim, 'no worker was caught in the middle of a set').toBeDefined();
+    victim!.worker.child.kill('SIGKILL');
+    await victim!.worker.exited;
+
+    const run = await submitted;
+    expect(run.status, run.stderr).toBe(0);
+    const queued = JSON.parse(run.stdout) as { sweep: unknown };
+    expect(queued.sweep).toEqual((JSON.parse(local.stdout) as { sweep: unknown }).sweep);
+
+    const results = await query<{ idx: number; worker: string }>(db.url, 'SELECT idx, worker FROM procura_queue.results ORDER BY idx');
+    expect(results.map((r) => r.idx)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    // The killed set was started again by another worker and stored once, by that worker.
+    const attempts = await query<{ worker: string }>(db.url, 'SELECT worker FROM procura_queue.attempts WHERE idx = $1 ORDER BY started_at', [victim!.index]);
+    expect(attempts.length).toBeGreaterThanOrEqual(2);
+    expect(attempts[0]!.worker).toMatch(new RegExp(`:${victim!.worker.child.pid}$`));
+    expect(results[victim!.index]!.worker).not.toMatch(new RegExp(`:${victim!.worker.child.pid}$`));
+    // Nothing left on the queue.
+    expect(await query(db.url, 'SELECT 1 FROM graphile_worker.jobs')).toEqual([]);
+  }, 600_000);
+});
+
+describe('a scenario whose data differ between machines', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await freshDatabase('queue_refuse');
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('is refused by the worker that has the other data, naming the file; the submitter exits 2', async () => {
+    const here = join(dir, 'submitter');
+    const there = join(dir, 'worker');
+    for (const root of [here, there]) {
+      mkdirSync(join(root, 'fx'), { recursive: true });
+      for (const name of ['small.yaml', 'plant.yaml', 'gas-daily.csv']) cpSync(join(ROOT, 'test/engine/fixtures', name), join(root, 'fx', name));
+    }
+    // One price on the worker's machine differs.
+    const csv = readFileSync(join(there, 'fx', 'gas-daily.csv'), 'utf8').split('\n');
+    const row = csv[10]!.split(',');
+    row[1] = String(Number(row[1]) + 0.5);
+    csv[10] = row.join(',');
+    writeFileSync(join(there, 'fx', 'gas-daily.csv'), csv.join('\n'));
+    startWorker(db.url, there);
+    const run = await submit(['backtest', 'fx/small.yaml', '--json', '--no-report', '--sweep', GRID, '--queue', db.url], here);
+    expect(run.status, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/refused the sweep: the scenario's data differ on .*gas-daily\.csv/);
+    expect(run.stdout).toBe('');
+    expect(await query(db.url, 'SELECT 1 FROM procura_queue.results')).toEqual([]);
+  }, 300_000);
+});
