@@ -13,6 +13,7 @@ const modules: Record<string, () => Promise<{ bench: Bench }>> = {
   live: () => import('./live.js'),
   startup: () => import('./startup.js'),
   pg: () => import('./pg.js'),
+  engine: () => import('./engine.js'),
 };
 
 const wanted = process.argv.slice(2);

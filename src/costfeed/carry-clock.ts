@@ -45,6 +45,18 @@ export class CarryClock {
 
   /** C(t): carrying cost of one unit held from the origin to t (negative before the origin). */
   at(t: EpochMs): Decimal {
+    // The same instant is asked for several times in a row (each movement of a day's entries, then the snapshot).
+    if (t === this.#lastT) return this.#lastC!;
+    const c = this.#at(t);
+    this.#lastT = t;
+    this.#lastC = c;
+    return c;
+  }
+
+  #lastT = Number.NaN;
+  #lastC: Decimal | undefined;
+
+  #at(t: EpochMs): Decimal {
     const breaks = this.#breaks;
     if (t < breaks[0]!) return this.#before.times(new Decimal(t - breaks[0]!).dividedBy(DAY));
     let k = breaks.length - 1;

@@ -379,7 +379,7 @@ export class CostFeed {
     const windowFrom = at - this.#windowMs;
     const plant = this.plant;
     const materials: Record<string, MaterialCost> = {};
-    const unitCosts = new Map<string, { standard: Decimal; market: Decimal; actual: Decimal }>();
+    const unitCosts = new Map<string, { standard: Decimal; market: Decimal; actual: () => Decimal }>();
     const day = startOfDay(at);
     const plan = this.#plan;
     const first = plan.firstDay ?? day;
@@ -422,10 +422,15 @@ export class CostFeed {
         if (priceKnownAt > knownAt) knownAt = priceKnownAt;
       }
       m.window.moveTo(windowFrom, at);
+      // The window's sums are read now (the window moves on); the divisions wait until a reader asks.
       const purchasedQty = m.window.sum(P_QTY);
-      const actualUnitCost = purchasedQty.isPositive() && !purchasedQty.isZero() ? m.window.sum(P_AMOUNT).dividedBy(purchasedQty) : standardCost;
+      const purchasedAmount = m.window.sum(P_AMOUNT);
       const flushed = m.window.sum(P_FLUSHED);
-      const usageFactor = flushed.isPositive() && !flushed.isZero() ? flushed.minus(m.window.sum(P_COUNT)).dividedBy(flushed) : ONE;
+      const counted = m.window.sum(P_COUNT);
+      let actualUnitCostValue: Decimal | undefined;
+      let usageFactorValue: Decimal | undefined;
+      const actualUnitCostOf = (): Decimal => (actualUnitCostValue ??= purchasedQty.isPositive() && !purchasedQty.isZero() ? purchasedAmount.dividedBy(purchasedQty) : standardCost);
+      const usageFactorOf = (): Decimal => (usageFactorValue ??= flushed.isPositive() && !flushed.isZero() ? flushed.minus(counted).dividedBy(flushed) : ONE);
       const onOrder = this.#onOrder ? this.#onOrder(m.id, at) : ZERO;
       const hedged = this.#hedged ? this.#hedged(m.id, at) : m.hedgeQty;
       const forecastQty = m.prefix[i1]!.minus(m.prefix[i0]!);
@@ -439,19 +444,33 @@ export class CostFeed {
       const exposure = exposureQty(forecastQty, m.onHand, onOrder, hedged);
       const perUnitDay = m.clock.rateAt(at);
       const valuePrice = marketPrice ?? standardCost;
-      unitCosts.set(m.id, { standard: standardCost, market: valuePrice, actual: actualUnitCost.times(usageFactor) });
+      unitCosts.set(m.id, { standard: standardCost, market: valuePrice, actual: () => actualUnitCostOf().times(usageFactorOf()) });
+      const onHand = m.onHand;
+      const carryBase = m.carryBase;
+      const clock = m.clock;
+      let carryingAccruedValue: Decimal | undefined;
+      let exposureValueValue: Decimal | undefined;
+      let carryingPerDayValue: Decimal | undefined;
       materials[m.id] = {
         unit: m.unit,
         standardCost,
         marketPrice,
         marketPriceAt,
-        actualUnitCost,
+        get actualUnitCost() {
+          return actualUnitCostOf();
+        },
         actualPurchasedQty: purchasedQty,
-        usageFactor,
+        get usageFactor() {
+          return usageFactorOf();
+        },
         carryingPerUnitDay: perUnitDay,
-        carryingPerDay: m.onHand.times(perUnitDay),
-        carryingAccrued: m.onHand.times(m.clock.at(at)).minus(m.carryBase),
-        onHand: m.onHand,
+        get carryingPerDay() {
+          return (carryingPerDayValue ??= onHand.times(perUnitDay));
+        },
+        get carryingAccrued() {
+          return (carryingAccruedValue ??= onHand.times(clock.at(at)).minus(carryBase));
+        },
+        onHand,
         onOrder,
         hedged,
         forecastQty,
@@ -474,7 +493,9 @@ export class CostFeed {
         reorderPoint: reorderPoint(mean, m.policy.leadTimeDays, buffer),
         daysOfCover: daysOfCover(m.onHand, onOrder, mean),
         exposureQty: exposure,
-        exposureValue: exposure.times(valuePrice),
+        get exposureValue() {
+          return (exposureValueValue ??= exposure.times(valuePrice));
+        },
       };
     }
 
@@ -488,26 +509,45 @@ export class CostFeed {
       const made = conversion.products.get(p.id);
       // incurred x (this product's allocated / all allocated) / its units; one product: incurred / units.
       const measured = made !== undefined && made.units.isPositive() && !made.units.isZero() && conversion.allocated.isPositive() && !conversion.allocated.isZero();
-      const actualConversion = measured ? conversion.incurred.times(made.allocated).dividedBy(conversion.allocated).dividedBy(made.units) : standardConversion;
-      let actual = actualConversion;
       for (const line of bom.lines) {
         const cost = unitCosts.get(line.material)!;
         standard = standard.plus(bomLineCost(line.qty, line.scrap, cost.standard));
         replacement = replacement.plus(bomLineCost(line.qty, line.scrap, cost.market));
-        actual = actual.plus(bomLineCost(line.qty, line.scrap, cost.actual));
       }
+      // The actual figures and the accrued carrying are computed when read (the desk reads neither).
+      let actualConversionValue: Decimal | undefined;
+      let actualValue: Decimal | undefined;
+      let carryingAccruedValue: Decimal | undefined;
+      const actualConversionOf = (): Decimal => (actualConversionValue ??= measured ? conversion.incurred.times(made.allocated).dividedBy(conversion.allocated).dividedBy(made.units) : standardConversion);
+      const actualOf = (): Decimal => {
+        if (actualValue === undefined) {
+          let actual = actualConversionOf();
+          for (const line of bom.lines) actual = actual.plus(bomLineCost(line.qty, line.scrap, unitCosts.get(line.material)!.actual()));
+          actualValue = actual;
+        }
+        return actualValue;
+      };
       const perUnitDay = p.clock.rateAt(at);
+      const onHand = p.onHand;
+      const carryBase = p.carryBase;
+      const clock = p.clock;
       products[p.id] = {
         unit: p.unit,
         standard,
-        actual,
-        actualConversion,
+        get actual() {
+          return actualOf();
+        },
+        get actualConversion() {
+          return actualConversionOf();
+        },
         actualConversionSource: measured ? 'closed-periods' : 'standard',
         conversionUnits: made?.units ?? ZERO,
         replacement,
         carryingPerUnitDay: perUnitDay,
-        onHand: p.onHand,
-        carryingAccrued: p.onHand.times(p.clock.at(at)).minus(p.carryBase),
+        onHand,
+        get carryingAccrued() {
+          return (carryingAccruedValue ??= onHand.times(clock.at(at)).minus(carryBase));
+        },
       };
     }
 

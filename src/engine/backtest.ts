@@ -7,7 +7,7 @@
  * decision point (see desk.ts). The live runner drives the same desk with the ccxt venue; only
  * the clock, the data source and the venue differ.
  */
-import { Decimal, ZERO } from '../core/decimal.js';
+import { Decimal, numberOf, ZERO } from '../core/decimal.js';
 import { Random } from '../core/random.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 import { Ledger } from '../ledger/index.js';
@@ -27,6 +27,8 @@ export type { DailyRecord, MaterialSeries } from './daily-record.js';
 /** How to run: the range, the strategy, and whether to record daily series (for a report or an export; off in sweeps). */
 export interface RunOptions {
   readonly record?: boolean;
+  /** Keep `RunResult.daily` (the running totals the statistics need; default true). Sweeps, which read only the totals, turn it off. */
+  readonly dailyCosts?: boolean;
   /** Override the scenario's range (sweeps use it for in-sample and out-of-sample). */
   readonly from?: EpochMs;
   readonly to?: EpochMs;
@@ -150,6 +152,7 @@ export interface RunResult {
   readonly ledgerEntries: number;
   readonly ledgerBalances: ReadonlyMap<string, Decimal>;
   readonly record: DailyRecord | undefined;
+  /** Daily running totals; a single zero row when the run was asked for no daily costs (`dailyCosts: false`). */
   readonly daily: DailyCosts;
   /** Stockouts or skipped orders above 2 % of the days, with their likely cause (empty when none). */
   readonly warnings: readonly RunWarning[];
@@ -255,15 +258,16 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   // Bars known before the start warm the averages up; the venue sees them too (nothing is open).
   feedBars(feeds, venue, desk, from);
   desk.receiveOpening(from);
-  const daily = newDaily(scenario, Math.round((to - from) / DAY_MS) + 2);
-  recordDaily(daily, 0, scenario, desk, from - DAY_MS);
+  const keepDaily = options.dailyCosts !== false;
+  const daily = newDaily(scenario, keepDaily ? Math.round((to - from) / DAY_MS) + 2 : 1);
+  if (keepDaily) recordDaily(daily, 0, scenario, desk, from - DAY_MS);
   let days = 0;
   for (let day = from; day <= to; day += DAY_MS) {
     days += 1;
     feedBars(feeds, venue, desk, day);
     const step = await desk.step(day);
     if (record !== undefined) recordDay(record, scenario, desk, step.snapshot, day);
-    recordDaily(daily, days, scenario, desk, day);
+    if (keepDaily) recordDaily(daily, days, scenario, desk, day);
   }
   desk.markHedges(to);
 
@@ -366,20 +370,20 @@ function newDaily(scenario: Scenario, length: number): DailyCosts {
 
 function recordDaily(daily: DailyCosts, i: number, scenario: Scenario, desk: Desk, day: EpochMs): void {
   daily.t[i] = day;
-  daily.units[i] = desk.unitsProduced.toNumber();
-  daily.conversion[i] = desk.conversionIncurred.toNumber();
+  daily.units[i] = numberOf(desk.unitsProduced);
+  daily.conversion[i] = numberOf(desk.conversionIncurred);
   for (let k = 0; k < scenario.materials.length; k += 1) {
     const setup = scenario.materials[k]!;
     const m = daily.materials[k]!;
     const book = desk.book(setup.id);
-    m.paid[i] = book.spend.toNumber() + book.fees.toNumber() + book.emergencySpend.toNumber() + book.carrying.toNumber();
-    m.financing[i] = book.hedgeFinancing.toNumber();
+    m.paid[i] = numberOf(book.spend) + numberOf(book.fees) + numberOf(book.emergencySpend) + numberOf(book.carrying);
+    m.financing[i] = numberOf(book.hedgeFinancing);
     m.hedge[i] = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(setup.id);
     m.hedgeRealized[i] = setup.hedge === undefined ? 0 : desk.hedgeRealizedNumber(setup.id);
     m.held[i] = desk.onHand(setup.id).plus(desk.inTransit(setup.id)).toNumber();
-    m.price[i] = desk.marketUnitPrice(setup.id).toNumber();
-    m.consumed[i] = book.consumed.toNumber();
-    m.standard[i] = book.standardValueConsumed.toNumber();
+    m.price[i] = numberOf(desk.marketUnitPrice(setup.id));
+    m.consumed[i] = numberOf(book.consumed);
+    m.standard[i] = numberOf(book.standardValueConsumed);
   }
 }
 

@@ -221,6 +221,9 @@ interface MaterialSlot {
   /** Last closed bar: time, close (quoted), and the averages on it. */
   barAt: EpochMs;
   close: number;
+  /** marketUnitPrice's last figure and the close it was built from. */
+  unitPrice: Decimal | undefined;
+  unitPriceOf: number;
   fast: number;
   slow: number;
   state: -1 | 0 | 1;
@@ -293,6 +296,8 @@ export class Desk {
       },
       barAt: Number.NaN,
       close: Number.NaN,
+      unitPrice: undefined,
+      unitPriceOf: Number.NaN,
       fast: Number.NaN,
       slow: Number.NaN,
       state: -1,
@@ -415,7 +420,12 @@ export class Desk {
   marketUnitPrice(material: string): Decimal {
     const slot = this.#byInstrument.get(material)!;
     if (Number.isNaN(slot.close)) throw new Error(`internal: no ${material} price known yet`);
-    return new Decimal(String(slot.close)).times(slot.setup.factor);
+    // Asked several times a day (step, daily series, emergency buys): built once per close.
+    if (slot.unitPriceOf !== slot.close || slot.unitPrice === undefined) {
+      slot.unitPrice = new Decimal(String(slot.close)).times(slot.setup.factor);
+      slot.unitPriceOf = slot.close;
+    }
+    return slot.unitPrice;
   }
 
   /** The hedge instrument's last close per material unit (the material's price until it has its own). */
@@ -574,15 +584,15 @@ export class Desk {
     for (const slot of this.#slots) {
       for (const instrument of this.hedgeInstrumentsOf(slot.setup.id)) {
         if (this.pipeline.positions.qty(instrument).isZero()) continue;
-        this.#pending.push({ type: 'hedge-mark', ...this.#id(`mark:${formatTime(at)}:${instrument}`), at, knownAt: at, instrument, price: roundMoney(this.contractUnitPrice(slot.setup.id, instrument), 6) });
+        this.#pending.push({ type: 'hedge-mark', ...this.#id(() => `mark:${formatTime(at)}:${instrument}`), at, knownAt: at, instrument, price: roundMoney(this.contractUnitPrice(slot.setup.id, instrument), 6) });
       }
     }
     this.#flush();
   }
 
-  /** `{ id }` when the desk runs with `eventIds`, else nothing (the ledger numbers the event). */
-  #id(id: string): { id?: string } {
-    return this.#options.eventIds === true ? { id } : {};
+  /** `{ id }` when the desk runs with `eventIds`, else nothing (the ledger numbers the event; the id is not even formatted). */
+  #id(id: () => string): { id?: string } {
+    return this.#options.eventIds === true ? { id: id() } : {};
   }
 
   #dayEvents(day: EpochMs, previous: EpochMs): void {
@@ -594,16 +604,16 @@ export class Desk {
       const standard = plant.conversionCostAt(product, day - DAY_MS).cost;
       const noise = Math.max(-0.5, conversion.noise * conversion.random.normal());
       const amount = roundMoney(this.#monthUnits.times(standard).times(new Decimal(noise.toFixed(6)).plus(1)), plant.moneyPlaces);
-      if (amount.greaterThan(0)) this.#pending.push({ type: 'conversion', ...this.#id(`day:${formatDate(day)}:conversion:${product}`), at: day, knownAt: day, amount, category: 'labour and overhead' });
+      if (amount.greaterThan(0)) this.#pending.push({ type: 'conversion', ...this.#id(() => `day:${formatDate(day)}:conversion:${product}`), at: day, knownAt: day, amount, category: 'labour and overhead' });
       this.#conversionIncurred = this.#conversionIncurred.plus(amount);
       this.#monthUnits = ZERO;
-      this.#pending.push({ type: 'close', ...this.#id(`day:${formatDate(day)}:close:${product}`), at: day, knownAt: day + conversion.closeLagDays * DAY_MS });
+      this.#pending.push({ type: 'close', ...this.#id(() => `day:${formatDate(day)}:close:${product}`), at: day, knownAt: day + conversion.closeLagDays * DAY_MS });
     }
     if (new Date(day).getUTCDate() === 1 && day > previous) {
       for (const slot of this.#slots) {
         for (const instrument of this.hedgeInstrumentsOf(slot.setup.id)) {
           if (this.pipeline.positions.qty(instrument).isZero()) continue;
-          this.#pending.push({ type: 'hedge-mark', ...this.#id(`day:${formatDate(day)}:mark:${instrument}`), at: day, knownAt: day, instrument, price: roundMoney(this.contractUnitPrice(slot.setup.id, instrument), 6) });
+          this.#pending.push({ type: 'hedge-mark', ...this.#id(() => `day:${formatDate(day)}:mark:${instrument}`), at: day, knownAt: day, instrument, price: roundMoney(this.contractUnitPrice(slot.setup.id, instrument), 6) });
         }
       }
     }
@@ -636,7 +646,7 @@ export class Desk {
         const shortfall = need.minus(slot.onHand);
         const price = roundMoney(this.marketUnitPrice(slot.setup.id).times(premium), 6);
         const cost = shortfall.times(price);
-        this.#pending.push({ type: 'purchase', ...this.#id(`day:${formatDate(day)}:emergency:${slot.setup.id}`), at: day, knownAt: day, material: slot.setup.id, qty: shortfall, unitPrice: price, paidFrom: 'accounts_payable', reason: 'emergency', ref: `stockout-${formatDate(day)}-${slot.setup.id}` });
+        this.#pending.push({ type: 'purchase', ...this.#id(() => `day:${formatDate(day)}:emergency:${slot.setup.id}`), at: day, knownAt: day, material: slot.setup.id, qty: shortfall, unitPrice: price, paidFrom: 'accounts_payable', reason: 'emergency', ref: `stockout-${formatDate(day)}-${slot.setup.id}` });
         this.stockouts.push({ at: day, material: slot.setup.id, qty: shortfall, emergencyCost: cost });
         slot.book.stockouts += 1;
         slot.book.emergencyQty = slot.book.emergencyQty.plus(shortfall);
@@ -647,8 +657,8 @@ export class Desk {
       slot.book.consumed = slot.book.consumed.plus(need);
       slot.book.standardValueConsumed = slot.book.standardValueConsumed.plus(need.times(plant.standardCostAt(slot.setup.id, day).cost));
     }
-    this.#pending.push({ type: 'completion', ...this.#id(`day:${formatDate(day)}:completion:${product}`), at: day, knownAt: day, product, qty: units });
-    this.#pending.push({ type: 'sale', ...this.#id(`day:${formatDate(day)}:sale:${product}`), at: day, knownAt: day, product, qty: units });
+    this.#pending.push({ type: 'completion', ...this.#id(() => `day:${formatDate(day)}:completion:${product}`), at: day, knownAt: day, product, qty: units });
+    this.#pending.push({ type: 'sale', ...this.#id(() => `day:${formatDate(day)}:sale:${product}`), at: day, knownAt: day, product, qty: units });
     this.#monthUnits = this.#monthUnits.plus(units);
     this.#unitsProduced = this.#unitsProduced.plus(units);
   }
@@ -685,7 +695,7 @@ export class Desk {
     this.trades.push({ at: fill.at, instrument, material: slot.setup.id, side, qty: moved, price: fill.price, fee: fill.fee, reason: intent.reason, discretionary: intent.discretionary === true, clientOrderId });
     const at = this.#postAt;
     if (this.#isHedge(slot, instrument)) {
-      this.#pending.push({ type: 'hedge', ...this.#id(`fill:${instrument}:${fill.tradeId}`), at, knownAt: at, instrument, qty: side === 'buy' ? moved : moved.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
+      this.#pending.push({ type: 'hedge', ...this.#id(() => `fill:${instrument}:${fill.tradeId}`), at, knownAt: at, instrument, qty: side === 'buy' ? moved : moved.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
       return;
     }
     const book = slot.book;
@@ -694,7 +704,7 @@ export class Desk {
     book.fees = book.fees.plus(fill.fee);
     // Lead time runs from the order, not the fill; goods never arrive before the fill is known.
     const due = Math.max(at, startOfDay(orderAt) + slot.setup.leadTimeDays * DAY_MS);
-    this.#state.addDelivery({ material: slot.setup.id, due, qty: moved, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, orderedAt: orderAt, ...this.#id(`fill:${instrument}:${fill.tradeId}`) });
+    this.#state.addDelivery({ material: slot.setup.id, due, qty: moved, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, orderedAt: orderAt, ...this.#id(() => `fill:${instrument}:${fill.tradeId}`) });
   }
 
   #context(slot: MaterialSlot, snapshot: CostSnapshot, at: EpochMs, fired: boolean, price: Decimal): StrategyContext {
@@ -851,7 +861,7 @@ export class Desk {
         this.pipeline.positions.applyFill(instrument, side, { qty: abs, price, fee });
         const ref = `roll-off:${instrument}:${formatDate(today)}`;
         this.trades.push({ at: today, instrument, material: slot.setup.id, side, qty: abs, price, fee, reason: 'roll-off', discretionary: false, clientOrderId: ref });
-        this.#pending.push({ type: 'hedge', ...this.#id(ref), at: today, knownAt: today, instrument, qty: qty.negated(), price, fee, ref, reason: strip.setup.kind === 'swap' ? 'swap settled at the month average' : 'futures closed before expiry' });
+        this.#pending.push({ type: 'hedge', ...this.#id(() => ref), at: today, knownAt: today, instrument, qty: qty.negated(), price, fee, ref, reason: strip.setup.kind === 'swap' ? 'swap settled at the month average' : 'futures closed before expiry' });
         this.#dropContract(slot, instrument);
       }
     }

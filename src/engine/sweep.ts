@@ -101,8 +101,8 @@ export async function evaluateBaselines(scenario: Scenario): Promise<{ name: str
     if (name === scenario.strategy.definition.name) continue;
     const definition = getStrategy(name)!;
     const strategy = { definition, params: definition.params.parse({}) };
-    const inSample = await runBacktest(scenario, { strategy, to: split - DAY_MS });
-    const outOfSample = await runBacktest(scenario, { strategy, from: split });
+    const inSample = await runBacktest(scenario, { strategy, dailyCosts: false, to: split - DAY_MS });
+    const outOfSample = await runBacktest(scenario, { strategy, dailyCosts: false, from: split });
     out.push({ name, inSample: inSample.productUnitCost.toFixed(6), outOfSample: outOfSample.productUnitCost.toFixed(6) });
   }
   return out;
@@ -114,8 +114,8 @@ export async function evaluateSet(scenario: Scenario, params: Record<string, unk
   if (!parsed.ok) throw new ConfigError(`${parsed.field}: ${parsed.message}`, { field: '--sweep' });
   const strategy = { definition: scenario.strategy.definition, params: parsed.params };
   const split = splitDay(scenario);
-  const inSample = await runBacktest(scenario, { strategy, to: split - DAY_MS });
-  const outOfSample = await runBacktest(scenario, { strategy, from: split });
+  const inSample = await runBacktest(scenario, { strategy, dailyCosts: false, to: split - DAY_MS });
+  const outOfSample = await runBacktest(scenario, { strategy, dailyCosts: false, from: split });
   return { inSample: inSample.productUnitCost.toFixed(6), outOfSample: outOfSample.productUnitCost.toFixed(6) };
 }
 

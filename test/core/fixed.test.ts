@@ -16,6 +16,26 @@ const decimalText = fc.oneof(
 const both = (text: string): [Decimal, Fixed] => [new Decimal(text), Fixed.parse(text)];
 
 describe('Fixed against decimal.js', () => {
+  it('builds the same Decimal as decimal.js parsing its text (words, exponent, sign), without text', () => {
+    const scaled = fc.tuple(fc.integer({ min: -Number.MAX_SAFE_INTEGER, max: Number.MAX_SAFE_INTEGER }), fc.integer({ min: 0, max: 24 }), fc.integer({ min: 0, max: 15 }));
+    fc.assert(
+      fc.property(scaled, ([raw, places, drop]) => {
+        // Trailing zeros in the mantissa too (e.g. 1500 at 2 places).
+        const m = Math.trunc(raw / 10 ** drop) * 10 ** Math.min(drop, 3);
+        if (!Number.isSafeInteger(m)) return;
+        const digits = Math.abs(m).toString().padStart(places + 1, '0');
+        const text = `${m < 0 ? '-' : ''}${places === 0 ? digits : `${digits.slice(0, digits.length - places)}.${digits.slice(digits.length - places)}`}`;
+        const want = new Decimal(text);
+        const got = Fixed.of(m, places).toDecimal() as unknown as { s: number; e: number; d: number[] };
+        const expected = want as unknown as { s: number; e: number; d: number[] };
+        expect(Object.keys(got)).toEqual(Object.keys(expected));
+        expect([got.s, got.e, [...got.d]]).toEqual(m === 0 ? [1, 0, [0]] : [expected.s, expected.e, [...expected.d]]);
+        expect((got as unknown as Decimal).toFixed()).toBe(want.toFixed());
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
   it('round-trips text and compares', () => {
     fc.assert(
       fc.property(decimalText, decimalText, (x, y) => {

@@ -1,0 +1,120 @@
+/**
+ * The exact engine and the main job (issue 10):
+ * - one backtest of the bundled ammonia scenario (29 years of daily Henry Hub prices, one
+ *   material) in process, as CPU per material-day, beside a plain Float64Array day loop over the
+ *   same days (EMA crossover, consumption, reorder point, buys at the next close) timed the
+ *   same way;
+ * - the main job, `npm start` (three runs of 29 years and the HTML report), as a child process,
+ *   beside `procura --help` (the command line's own start) timed the same way: wall time, and
+ *   CPU time of the child from /proc/self/stat (Linux only).
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { runBacktest, type RunResult } from '../src/engine/backtest.js';
+import { loadScenario } from '../src/engine/scenario.js';
+import { costRow, measure, type Bench, type Timing } from './harness.js';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const BIN = join(ROOT, 'bin', 'procura.js');
+const SCENARIO = join(ROOT, 'backtests', 'ammonia-henry-hub.yaml');
+const TICK_MS = 10; // CLK_TCK 100
+
+/** CPU time of all waited-for children so far, ms (clock-tick resolution). */
+function childrenCpuMs(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[13]) + Number(fields[14])) * TICK_MS;
+}
+
+/** Wall and CPU time of one child process (`node args`). */
+function runChild(args: readonly string[]): Timing {
+  const cpu = childrenCpuMs();
+  const start = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const wallMs = performance.now() - start;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return { wallMs, cpuMs: childrenCpuMs() - cpu };
+}
+
+/**
+ * The reference day loop: the desk's day over plain numbers, as little as it can be: the EMA
+ * pair on each close, the day's consumption, a reorder-point buy arriving after the lead time
+ * at the next close, carrying on the stock held. Returns a checksum so the work is not dropped.
+ */
+function plainDays(close: Float64Array, days: number, perDay: number, leadDays: number): number {
+  const af = 2 / 11;
+  const as = 2 / 41;
+  let f = close[0]!;
+  let s = close[0]!;
+  let onHand = perDay * 10;
+  let cash = 0;
+  const arriving = new Float64Array(days + leadDays + 1);
+  let onOrder = 0;
+  for (let d = 0; d < days; d += 1) {
+    const c = close[Math.min(d, close.length - 1)]!;
+    f += af * (c - f);
+    s += as * (c - s);
+    onHand += arriving[d]!;
+    onOrder -= arriving[d]!;
+    const need = perDay;
+    if (need > onHand) {
+      cash -= (need - onHand) * c * 1.1;
+      onHand = need;
+    }
+    onHand -= need;
+    cash -= onHand * c * (0.18 / 365);
+    const reorderPoint = perDay * (leadDays + 3);
+    if (onHand + onOrder <= reorderPoint || (f > s && onHand + onOrder < perDay * 30)) {
+      const qty = perDay * 7;
+      arriving[d + leadDays] = arriving[d + leadDays]! + qty;
+      onOrder += qty;
+      cash -= qty * c * 1.0005;
+    }
+  }
+  return cash + onHand;
+}
+
+export const bench: Bench = async (report) => {
+  // Exact engine, in process.
+  const scenario = loadScenario(SCENARIO);
+  let result: RunResult | undefined;
+  await runBacktest(scenario); // warm the code paths once, like the reference below
+  const timing = await measure(async () => {
+    result = await runBacktest(scenario);
+  });
+  const materialDays = result!.days * result!.materials.length;
+  const close = Float64Array.from(scenario.materials[0]!.series.close);
+  const perDay = result!.materials[0]!.consumedQty.toNumber() / result!.days;
+  let sink = plainDays(close, result!.days, perDay, scenario.materials[0]!.leadTimeDays);
+  const reference = await measure(() => {
+    sink += plainDays(close, result!.days, perDay, scenario.materials[0]!.leadTimeDays);
+  });
+  report(
+    costRow({
+      name: `exact engine, one backtest of the ammonia scenario (${result!.days.toLocaleString('en-US')} days x ${result!.materials.length} material, ${result!.counters.orders} orders)`,
+      unit: 'us',
+      per: materialDays,
+      timing,
+      reference: { name: 'plain Float64Array day loop over the same days', per: materialDays, timing: reference },
+      target: '<= 20 µs CPU per material-day',
+      note: `per material-day; run ${timing.wallMs.toFixed(0)} ms wall, ${timing.cpuMs.toFixed(0)} ms CPU${Number.isFinite(sink) ? '' : ' (reference checksum not finite)'}`,
+    }),
+  );
+
+  // The main job, as `npm start` runs it, beside the command line's own start.
+  runChild([BIN, '--help']); // warm the file cache
+  const help = runChild([BIN, '--help']);
+  const job = runChild([BIN, 'backtest', SCENARIO]);
+  report(
+    costRow({
+      name: 'main job (npm start: ammonia scenario, the strategy and two baselines over 29 years, HTML report)',
+      unit: 's',
+      timing: job,
+      reference: { name: 'procura --help as a child process', timing: help },
+      target: '<= 2 s',
+      note: 'child process; CPU from /proc/self/stat',
+    }),
+  );
+};
