@@ -647,7 +647,7 @@ table.heatmap th.corner { text-align: left; font-weight: normal; color: var(--mu
   h2 { break-after: avoid; }
   .chart-box, table, tr { break-inside: avoid; }
   details > summary { color: var(--ink); }
-  .table-wrap { overflow: visible; }
+  .table-wrap, .table-wrap.scroll { overflow: visible; max-height: none; }
   .controls, #trade-more { display: none; }
 }
 `;
