@@ -284,7 +284,7 @@ export function rollingSavings(result: BacktestResult): RollingSavings | null {
   );
   if (rows.length === 0) return null;
   return {
-    description: `The strategy's saving over rolling windows starting on each 1st of a month, in percent of the baseline's product cost in the window (above 0: the strategy was cheaper). The distribution says whether the full-period figure is typical or made by a few windows; the chart draws the 12-month windows, each at its end date.`,
+    description: `The strategy's saving over rolling windows starting on each 1st of a month, in percent of the baseline's product cost in the window (above 0: the strategy was cheaper). The distribution says whether the full-period figure is typical or made by a few windows; the chart draws the ${rows.some((r) => r.window === '12 months') ? '12-month windows' : `${rows[0]!.window} windows (the run is shorter than 12 months)`}, each at its end date.`,
     baselines: rows,
   };
 }
@@ -334,7 +334,7 @@ export function budgetSeries(result: BacktestResult): BudgetSeries {
       'sd: standard deviation of the monthly variance per unit (cost minus standard); worst month: the largest overrun per unit; cumulative overrun: the monthly overruns summed.',
       ...(hedging
         ? [
-            'variance removed = 1 - Var(monthly variance) / Var(the same run with its hedge result and financing removed): the share of budget uncertainty the hedge took away.',
+            'sd unhedged: the same spread for the run with its hedge result and financing taken out; variance removed = 1 - Var(monthly variance) / Var(that unhedged variance): the share of budget uncertainty the hedge took away.',
             'dollar offset = hedge result net of financing / (cost before hedging - consumption at standard), over the run; 80-125 % is "highly effective" in hedge accounting (IFRS 9 / ASC 815).',
           ]
         : []),

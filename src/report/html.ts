@@ -68,11 +68,14 @@ export function renderReportHtml(data: BacktestReportData): string {
 <body data-trades-file="${escapeHtml(`${data.scenario.name}-${data.runs[0] ?? 'run'}-trades.csv`)}">
 <header>
 <h1>${escapeHtml(data.title)}</h1>
-${renderScenario(data)}
 </header>
 <main>
 ${renderWarnings(data)}
 ${renderHeadline(data)}
+<section id="scenario">
+<h2>Scenario</h2>
+${renderScenario(data)}
+</section>
 <section id="summary">
 <h2>Summary</h2>
 ${renderTable(['', ...data.summary.columns], data.summary.rows.map((row) => [row.label, ...row.values]), 'summary')}
@@ -176,7 +179,7 @@ ${renderTable(
   data.rolling.baselines.map((b) => [b.name, b.window, String(b.t.length), signedPercent(b.median), signedPercent(b.p10), signedPercent(b.p90), `${(b.shareWon * 100).toFixed(0)} %`]),
   'rolling',
 )}
-${figure('rolling', 'rolling', '', 'saving over the 12 months to each date, % of the baseline\u2019s cost (above 0: the strategy was cheaper)', '')}`;
+${figure('rolling', 'rolling', '', `saving over each ${rollingChartWindow(data.rolling)} window, at its end date, % of the baseline\u2019s cost (above 0: the strategy was cheaper)`, '')}`;
   return `<section id="headline">
 <h2>Result</h2>
 <p class="lead">${escapeHtml(h.lead)}</p>
@@ -191,6 +194,11 @@ ${figure(
 )}
 ${rolling}
 </section>`;
+}
+
+/** The windows the rolling chart draws (the page script picks the same): the 12-month ones, or the first kind there is. */
+export function rollingChartWindow(rolling: NonNullable<BacktestReportData['rolling']>): string {
+  return rolling.baselines.some((b) => b.window === '12 months') ? '12-month' : (rolling.baselines[0]?.window ?? '');
 }
 
 function signedPercent(v: number): string {
