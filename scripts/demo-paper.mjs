@@ -50,7 +50,7 @@ try {
   writeFileSync(file, config);
   for (let tick = 1; tick <= ticks; tick += 1) {
     if (tick > 1) emulator.advance();
-    process.stdout.write(`$ procura live --config live.yaml --paper --once   # tick ${tick} of ${ticks}, emulator at ${url}\n`);
+    process.stdout.write(`-- tick ${tick} of ${ticks}: procura live --config live.yaml --paper --once (the emulator at ${url})\n`);
     // Asynchronously: the emulator answers from this process's event loop.
     const code = await new Promise((done) => {
       const child = spawn(process.execPath, [join(ROOT, 'bin', 'procura.js'), 'live', '--config', file, '--paper', '--once'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });

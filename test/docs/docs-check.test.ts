@@ -17,7 +17,7 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const FENCE = '```';
 
 describe('extractCommands', () => {
-  it('takes every line of a shell block and the "$ " lines of a plain block, with their line numbers', () => {
+  it('takes every line of a shell block and the "$ " lines of a plain block or a shell session, with their line numbers', () => {
     const md = [
       '# Title', //                                   1
       `${FENCE}sh`, //                                 2
@@ -39,12 +39,17 @@ describe('extractCommands', () => {
       '$ not: a command', //                          18
       FENCE, //                                       19
       '$ outside any block', //                       20
+      `${FENCE}sh`, //                                21
+      '$ procura ledger head --db ledger.db', //      22
+      '46:8b76d0f4', //                               23 (output of a session in a shell block)
+      FENCE, //                                       24
     ].join('\n');
     expect(extractCommands(md)).toEqual([
       { line: 3, command: 'npm run build            # dist/ only' },
       { line: 6, command: 'procura cost --plant P --events E' },
       { line: 13, command: 'procura signals --data f.csv --last 5' },
       { line: 15, command: 'echo done' },
+      { line: 22, command: 'procura ledger head --db ledger.db' },
     ]);
   });
 });
