@@ -8,12 +8,18 @@
  *    (a day): with no fixed fee the rule orders every day, as `jit` does.
  * 2. **Safety stock from the economics of a stockout** (newsvendor critical ratio): a unit short
  *    costs the emergency premium x price (c_u), a unit held over costs its carrying over the
- *    cycle (c_o); CR = c_u / (c_u + c_o), z = inverse normal of CR (capped at `maxZ`), safety
- *    stock = z x sigma of demand over the lead time (the cost feed's sigma_LT, from forecast
- *    error and lead-time variability). Reorder point s = D x L + safety stock; when the
- *    position (on hand + on order) is at or below s + D (tomorrow's need would take it to s),
- *    buy up to s + D x cycle (with a one-day cycle that is the `jit` level, with this safety
- *    stock).
+ *    cycle (c_o); CR = c_u / (c_u + c_o), z = inverse normal of CR (capped at `maxZ`): the
+ *    protection against demand over the lead time must be z x sigma_LT (the cost feed's sigma
+ *    of demand over the lead time, from forecast error and lead-time variability). Reorder
+ *    point s = D x L + safety stock; when the position (on hand + on order) is at or below
+ *    s + D (tomorrow's need would take it to s), buy up to s + D x cycle. An order placed today
+ *    arrives before the day L days on is consumed and tomorrow's order the day after, so the
+ *    position after a decision covers L days of demand with at least s + D: while deliveries
+ *    arrive on time (the desk's sigma_L is 0) the day D already protects, and the safety stock
+ *    is what is left, max(0, z x sigma_LT - D) (`jit` keeps its service-level buffer on top of
+ *    the same day). Once deliveries came late (in a backtest: an order waiting for a bar
+ *    across a holiday longer than the lead time), the day is the cover for lateness and the
+ *    safety stock is the whole z x sigma_LT.
  * 3. **Buying ahead only while it pays**: the expected rise per unit-day is price x the fast
  *    average's drift (as `ma-procurement` measures it), but no more than the rise that
  *    actually followed a rising signal on average so far (price x mean rise over the track
@@ -95,6 +101,8 @@ export interface CostAwareInputs {
   readonly dailyDemand: number;
   readonly sigmaLeadTimeDemand: number;
   readonly leadTimeDays: number;
+  /** Standard deviation of the realised order-to-receipt times, days (0: every delivery on time). */
+  readonly sigmaLeadTimeDays: number;
   readonly position: number;
   readonly price: number;
   readonly priceCap: number | undefined;
@@ -138,7 +146,13 @@ export function decideCostAware(x: CostAwareInputs, p: Pick<CostAwareParams, 'mi
   const eoq = economicOrderQty(d, x.orderFixedCost, h);
   const cycleDays = d > 0 ? Math.max(1, Math.min(eoq / d, 365)) : 1;
   const { ratio, z } = criticalRatio(x.emergencyPremium * Math.max(0, x.price), h * cycleDays, p.maxZ);
-  const safetyStock = z * x.sigmaLeadTimeDemand;
+  // The rule keeps the position above s + a day's demand (it orders when tomorrow's need would
+  // take it to s), so over the lead time it always holds that day on top of the safety stock.
+  // While deliveries come on time (sigma_L = 0) the day counts towards the z x sigma_LT the
+  // critical ratio asks for; once some came late, it is the cover for lateness, whose tail (a
+  // few deliveries days late, none early) a normal sigma_L understates.
+  const dayCounts = x.sigmaLeadTimeDays === 0 ? d : 0;
+  const safetyStock = Math.max(0, z * x.sigmaLeadTimeDemand - dayCounts);
   const reorderPoint = d * x.leadTimeDays + safetyStock;
   const orderUpTo = reorderPoint + d * cycleDays;
   const baseQty = d > 0 && x.position <= reorderPoint + d ? Math.max(0, orderUpTo - x.position) : 0;
@@ -174,6 +188,7 @@ function decide(context: StrategyContext, p: CostAwareParams): Intent[] {
     dailyDemand: inventory.dailyConsumption.toNumber(),
     sigmaLeadTimeDemand: inventory.sigmaLeadTimeDemand.toNumber(),
     leadTimeDays: inventory.leadTimeDays,
+    sigmaLeadTimeDays: inventory.sigmaLeadTimeDays,
     position: inventory.onHand.plus(inventory.onOrder).toNumber(),
     price,
     priceCap: cost.priceCap?.toNumber(),
@@ -191,6 +206,7 @@ function decide(context: StrategyContext, p: CostAwareParams): Intent[] {
   const figures = {
     ...inventoryFigures(inventory),
     sigmaLeadTimeDemand: inventory.sigmaLeadTimeDemand,
+    sigmaLeadTimeDays: inventory.sigmaLeadTimeDays,
     marketUnitPrice: cost.marketUnitPrice,
     carryingPerUnitDayAtMarket: x.carryingPerUnitDay,
     orderFixedCost: cost.orderFixedCost,

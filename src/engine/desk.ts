@@ -728,6 +728,7 @@ export class Desk {
       bufferStock: m.bufferStock,
       reorderPoint: m.reorderPoint,
       sigmaLeadTimeDemand: m.sigmaLeadTimeDemand,
+      sigmaLeadTimeDays: m.sigmaLeadTimeDays.toNumber(),
       leadTimeDays: slot.setup.leadTimeDays,
       exposureQty: m.exposureQty,
       horizonDays: snapshot.horizonDays,

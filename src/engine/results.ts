@@ -252,6 +252,12 @@ export function analysisLines(result: BacktestResult): string[] {
   if (hedging) {
     lines.push(`  variance removed = 1 - Var(monthly variance) / Var(the same run with its hedge result and financing removed): the share of budget uncertainty the hedge took away.`);
     lines.push(`  dollar offset = hedge result net of financing / (cost before hedging - consumption at standard), over the run: 80-125 % is "highly effective" in hedge accounting (IFRS 9 / ASC 815).`);
+    // A hedge rule's timing is judged against hedging without timing: say when it removed less.
+    const own = result.analysis.budget.find((b) => b.run === name)?.figures.varianceRemoved;
+    const flat = result.analysis.budget.find((b) => b.run === 'static-hedge')?.figures.varianceRemoved;
+    if (name !== 'static-hedge' && own !== null && own !== undefined && flat !== null && flat !== undefined && own < flat) {
+      lines.push(`  ${name} removed less of the budget variance (${pctText(own)}) than static-hedge, the constant ratio without timing (${pctText(flat)}): its timing did not make the budget more certain.`);
+    }
   }
   return lines;
 }

@@ -74,6 +74,12 @@ export interface InventoryView {
    */
   readonly sigmaLeadTimeDemand: Decimal;
   readonly leadTimeDays: number;
+  /**
+   * sigma_L: standard deviation of the order-to-receipt times in days (0 while every delivery
+   * came exactly `leadTimeDays` after its order; in a backtest only a fill that waited for a late
+   * bar makes it positive).
+   */
+  readonly sigmaLeadTimeDays: number;
   /** Forecast consumption over the horizon that is neither on hand, on order nor hedged. */
   readonly exposureQty: Decimal;
   readonly horizonDays: number;

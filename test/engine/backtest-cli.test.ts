@@ -26,6 +26,9 @@ describe('procura backtest', () => {
     expect(run.stdout).toMatch(/ma-procurement\s+jit\s+schedule/);
     expect(run.stdout).toMatch(/widget effective unit cost \(USD\/t\)/);
     expect(run.stdout).toMatch(/ma-procurement (saves against|costs more than) jit: [\d.]+ USD per widget unit/);
+    // A saving inside the noise is called so on the same line, and in the analysis.
+    expect(run.stdout).toMatch(/^ma-procurement saves against jit: .* over the run: not distinguishable from jit \(95 % interval contains zero\)$/m);
+    expect(run.stdout).toMatch(/^ma-procurement against jit: .*: not distinguishable from jit$/m);
     expect(readFileSync(report, 'utf8')).toContain('data-chart="price-gas"');
   });
 

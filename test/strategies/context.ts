@@ -31,6 +31,7 @@ export interface ContextSpec {
   /** Default: bufferStock / 1.644854 (the buffer at a 95 % service level). */
   sigmaLeadTimeDemand?: Qty;
   leadTimeDays?: number;
+  sigmaLeadTimeDays?: number;
   exposureQty?: Qty;
   horizonDays?: number;
   standardUnitCost?: Qty;
@@ -71,6 +72,7 @@ export function makeContext(spec: ContextSpec = {}): StrategyContext {
       reorderPoint: dec(spec.reorderPoint ?? 40),
       sigmaLeadTimeDemand: spec.sigmaLeadTimeDemand !== undefined ? dec(spec.sigmaLeadTimeDemand) : dec(spec.bufferStock ?? 20).dividedBy('1.644854'),
       leadTimeDays: spec.leadTimeDays ?? 2,
+      sigmaLeadTimeDays: spec.sigmaLeadTimeDays ?? 0,
       exposureQty: dec(spec.exposureQty ?? 0),
       horizonDays: spec.horizonDays ?? 30,
     },
@@ -189,6 +191,7 @@ export const contextSpecArb: fc.Arbitrary<ContextSpec> = fc.record({
     { nil: undefined },
   ),
   sigmaLeadTimeDemand: qtyArb(400),
+  sigmaLeadTimeDays: fc.constantFrom(0, 0.5),
   orderFixedCost: fc.integer({ min: 0, max: 200 }).map(String),
   emergencyPremium: fc.integer({ min: 0, max: 60 }).map((p) => new Decimal(p).dividedBy(100).toString()),
   scheduleFired: fc.boolean(),

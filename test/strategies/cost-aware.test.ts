@@ -58,6 +58,7 @@ describe('cost-aware decision, worked by hand', () => {
     dailyDemand: 100,
     sigmaLeadTimeDemand: 50,
     leadTimeDays: 5,
+    sigmaLeadTimeDays: 0,
     position: 400,
     price: 10,
     priceCap: undefined,
@@ -80,12 +81,28 @@ describe('cost-aware decision, worked by hand', () => {
     expect(x.criticalRatio).toBeCloseTo(cr, 12);
     expect(x.z).toBeGreaterThan(2.96);
     expect(x.z).toBeLessThan(2.98);
-    expect(x.safetyStock).toBeCloseTo(50 * x.z, 9);
-    expect(x.reorderPoint).toBeCloseTo(500 + 50 * x.z, 9);
-    expect(x.baseQty).toBeCloseTo(500 + 50 * x.z + 100 - 400, 9);
+    // z x sigma_LT = 148.5 of protection, of which the day the rule keeps on top gives 100.
+    expect(x.safetyStock).toBeCloseTo(50 * x.z - 100, 9);
+    expect(x.reorderPoint).toBeCloseTo(500 + 50 * x.z - 100, 9);
+    expect(x.baseQty).toBeCloseTo(500 + (50 * x.z - 100) + 100 - 400, 9);
     expect(x.aheadQty).toBe(0);
     // Above reorder point + a day: nothing.
     expect(decideCostAware({ ...base, position: 800 }, P).baseQty).toBe(0);
+  });
+
+  it('counts the day of demand it keeps on top towards the protection: no safety stock when z x sigma_LT is below a day', () => {
+    const x = decideCostAware({ ...base, sigmaLeadTimeDemand: 30 }, P);
+    expect(x.safetyStock).toBe(0); // 2.97 x 30 = 89 < 100
+    expect(x.reorderPoint).toBe(500);
+    expect(x.orderUpTo).toBe(600);
+    expect(x.baseQty).toBe(200);
+  });
+
+  it('once deliveries came late (sigma_L > 0), keeps the whole z x sigma_LT on top of the day, which covers lateness', () => {
+    const x = decideCostAware({ ...base, sigmaLeadTimeDays: 0.4 }, P);
+    expect(x.safetyStock).toBeCloseTo(50 * x.z, 9);
+    expect(x.reorderPoint).toBeCloseTo(500 + 50 * x.z, 9);
+    expect(x.baseQty).toBeCloseTo(500 + 50 * x.z + 100 - 400, 9);
   });
 
   it('with a fixed fee, orders an EOQ cycle', () => {

@@ -95,7 +95,10 @@ export function register(program: Command): void {
         process.stdout.write(`${formatTable(['', ...summary.columns], summary.rows.map((r) => [r.label, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n\n`);
         for (const x of savings(result)) {
           const verb = x.perUnit.isNegative() ? 'costs more than' : 'saves against';
-          process.stdout.write(`${result.run.strategy} ${verb} ${x.baseline}: ${formatNumber(x.perUnit.abs(), 2)} ${scenario.plant.currency} per ${scenario.product} unit (${x.percent.abs().toFixed(2)} %), ${formatNumber(x.total.abs(), 0)} ${scenario.plant.currency} over the run\n`);
+          // The point figure alone would call noise a saving: say what the interval says.
+          const f = result.analysis.comparisons.find((c) => c.baseline === x.baseline)?.fullPeriod;
+          const verdict = f === undefined ? '' : f.distinguishable ? (f.savingPercent > 0 ? '' : `: loses to ${x.baseline}`) : `: not distinguishable from ${x.baseline} (${Math.round(f.level * 100)} % interval contains zero)`;
+          process.stdout.write(`${result.run.strategy} ${verb} ${x.baseline}: ${formatNumber(x.perUnit.abs(), 2)} ${scenario.plant.currency} per ${scenario.product} unit (${x.percent.abs().toFixed(2)} %), ${formatNumber(x.total.abs(), 0)} ${scenario.plant.currency} over the run${verdict}\n`);
         }
         process.stdout.write(`\n${analysisLines(result).join('\n')}\n`);
         if (sweep !== undefined) {
