@@ -15,6 +15,11 @@
  *   ramp is read one month earlier (more, and sooner); while it is below, cut by `tiltDown`.
  * - **Budget lock**: while the market price is at or below the standard cost, every month up
  *   to `lockMonths` ahead is hedged to at least `lockShare`: the budget is cheap to secure.
+ *   And on the first decision under a new standard cost (the plant set a new budget), the same
+ *   lock, whatever the price: budget-rate hedging. A month's budget variance is its cost against
+ *   a standard fixed when the budget was set, so only cover locked near that date removes it; a
+ *   layer bought a month before delivery locks about the price the month will pay anyway. The
+ *   ramp alone puts most of its cover on late, after the standard was set.
  *
  * Orders go out only when a contract is short of its target by more than `minLayer` of its
  * exposure, so a month's layer is one order. The arithmetic is a pure function over plain
@@ -68,17 +73,25 @@ export function layeredShare(monthsAhead: number, trend: -1 | 0 | 1, atOrBelowSt
   return Math.min(1, Math.max(0, share));
 }
 
-function decide(context: StrategyContext, p: LayeredHedgeParams): Intent[] {
+/** The standard cost each material's decisions last saw (a change is a new budget). */
+type StandardsSeen = Map<string, string>;
+
+function decide(context: StrategyContext, p: LayeredHedgeParams, seen: StandardsSeen): Intent[] {
   const intents = jitIntents(context, LAYERED_HEDGE_NAME);
+  const { cost, signal } = context;
+  const standard = cost.standardUnitCost.toString();
+  const before = seen.get(context.instrument);
+  seen.set(context.instrument, standard);
   const hedge = context.hedge;
   if (hedge === undefined) return intents;
-  const { cost, signal } = context;
+  const newBudget = before !== undefined && before !== standard;
   const trend: -1 | 0 | 1 = signal.state === undefined ? 0 : signal.state === 1 ? 1 : -1;
   const atOrBelowStandard = cost.marketUnitPrice.lessThanOrEqualTo(cost.standardUnitCost);
+  const lock = atOrBelowStandard || newBudget;
   for (const contract of hedge.contracts) {
     // A single instrument (live spot hedge) counts as the month in progress.
     const monthsAhead = contract.monthsAhead ?? 0;
-    const share = layeredShare(monthsAhead, trend, atOrBelowStandard, p);
+    const share = layeredShare(monthsAhead, trend, lock, p);
     const exposure = Decimal.max(ZERO_QTY, contract.exposureQty);
     const target = exposure.times(share.toFixed(6));
     let next: Decimal | undefined;
@@ -104,7 +117,8 @@ function decide(context: StrategyContext, p: LayeredHedgeParams): Intent[] {
           monthsAhead,
           targetShare: share,
           trend,
-          budgetLock: String(atOrBelowStandard),
+          budgetLock: String(lock),
+          newBudget: String(newBudget),
           marketUnitPrice: cost.marketUnitPrice,
           standardUnitCost: cost.standardUnitCost,
           contractPrice: contract.price,
@@ -116,7 +130,7 @@ function decide(context: StrategyContext, p: LayeredHedgeParams): Intent[] {
           ? `hedge ${contract.position.toString()} above the month's exposure ${exposure.toString()}: cut back to it`
           : `layer: ${contract.month ?? 'hedge'} ${monthsAhead} month(s) ahead to ${(share * 100).toFixed(1)} % of exposure ${exposure.toString()}` +
               (trend === 1 ? ' (rising: more and earlier)' : trend === -1 ? ' (falling: less)' : '') +
-              (atOrBelowStandard ? ' (price at or below standard: budget lock)' : ''),
+              (newBudget ? ` (new standard ${standard}: budget lock)` : atOrBelowStandard ? ' (price at or below standard: budget lock)' : ''),
       ),
     });
   }
@@ -126,7 +140,7 @@ function decide(context: StrategyContext, p: LayeredHedgeParams): Intent[] {
 export default defineStrategy({
   name: LAYERED_HEDGE_NAME,
   description:
-    'Layered hedging programme: each month a further layer of the next months\' forecast exposure (ramp from nearShare to farShare), tilted by the crossover within bounds, more locked while the price is at or below standard; buys the physical material just in time.',
+    'Layered hedging programme: each month a further layer of the next months\' forecast exposure (ramp from nearShare to farShare), tilted by the crossover within bounds, more locked while the price is at or below standard and when a new standard is set; buys the physical material just in time.',
   params,
   check: (p) => {
     const windows = checkSignalWindows(p);
@@ -135,8 +149,8 @@ export default defineStrategy({
     return undefined;
   },
   needs: (p) => ({ signal: { fast: p.fast, slow: p.slow, ma: p.ma }, hedging: true }),
-  create: (p) => ({
-    name: LAYERED_HEDGE_NAME,
-    decide: (context) => decide(context, p),
-  }),
+  create: (p) => {
+    const seen: StandardsSeen = new Map();
+    return { name: LAYERED_HEDGE_NAME, decide: (context) => decide(context, p, seen) };
+  },
 });

@@ -59,4 +59,21 @@ describe('layered-hedge intents', () => {
     expect(intents.map((i) => i.targetQty!.toString())).toEqual(['750', '750', '750']);
     expect(intents[2]!.cause.note).toMatch(/budget lock/);
   });
+
+  it('locks the budget on the first decision under a new standard, whatever the price, and not before', () => {
+    const strategy = layered.create(P);
+    const at = (standardUnitCost: string, day: number) =>
+      strategy
+        .decide(makeContext({ at: Date.UTC(2024, 0, day), onHand: 1000, marketUnitPrice: 4, standardUnitCost, signal: { state: undefined, fast: Number.NaN, slow: Number.NaN }, hedge: { contracts: contracts([0, 0, 0]) } }))
+        .filter((i) => i.instrument !== 'NG-SPOT');
+    // Price above standard, same standard: the ramp.
+    expect(at('3.5', 1).map((i) => i.targetQty!.toString())).toEqual(['750', (1000 * Number((0.75 - 0.5 / 11).toFixed(6))).toString(), (1000 * Number((0.75 - 1 / 11).toFixed(6))).toString()]);
+    expect(at('3.5', 2)[2]!.cause.cost).toMatchObject({ budgetLock: 'false', newBudget: 'false' });
+    // A new standard (still below the price): every month to lockShare.
+    const locked = at('3.8', 3);
+    expect(locked.map((i) => i.targetQty!.toString())).toEqual(['750', '750', '750']);
+    expect(locked[2]!.cause.note).toMatch(/new standard 3\.8: budget lock/);
+    // The next day the standard is no longer new.
+    expect(at('3.8', 4)[2]!.cause.cost).toMatchObject({ newBudget: 'false' });
+  });
 });
