@@ -22,7 +22,7 @@
  * live runs of plants without an ERP feed); otherwise the ledger is fed from outside
  * (`procura ledger post`) and the desk only reads it.
  */
-import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
+import { Decimal, numberOf, ZERO, roundMoney } from '../core/decimal.js';
 import type { Random } from '../core/random.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
@@ -224,6 +224,8 @@ interface MaterialSlot {
   /** marketUnitPrice's last figure and the close it was built from. */
   unitPrice: Decimal | undefined;
   unitPriceOf: number;
+  /** Hedge prices per material unit by quoted price (a day asks for the same few contracts many times). */
+  readonly hedgePrices: Map<number, Decimal>;
   fast: number;
   slow: number;
   state: -1 | 0 | 1;
@@ -298,6 +300,7 @@ export class Desk {
       close: Number.NaN,
       unitPrice: undefined,
       unitPriceOf: Number.NaN,
+      hedgePrices: new Map(),
       fast: Number.NaN,
       slow: Number.NaN,
       state: -1,
@@ -433,7 +436,7 @@ export class Desk {
     const slot = this.#byInstrument.get(material)!;
     const hedge = slot.setup.hedge;
     if (hedge === undefined || !slot.hedgeSeen) return this.marketUnitPrice(material);
-    return new Decimal(String(slot.hedgeClose)).times(hedge.factor);
+    return hedgeUnitPriceOf(slot, slot.hedgeClose, hedge.factor);
   }
 
   /** Price per material unit of a hedge contract: a strip contract at the strip's price, else the single instrument's. */
@@ -442,7 +445,7 @@ export class Desk {
     const hedge = slot.setup.hedge;
     const month = slot.contracts.get(instrument);
     if (hedge?.strip === undefined || month === undefined) return this.hedgeUnitPrice(material);
-    return new Decimal(String(hedge.strip.price(month))).times(hedge.factor);
+    return hedgeUnitPriceOf(slot, hedge.strip.price(month), hedge.factor);
   }
 
   /** The hedge instruments a material has traded (the strip's contracts, or the single instrument). */
@@ -484,23 +487,23 @@ export class Desk {
 
   /** Realised hedge result after fees so far (contracts rolled off, closed or reduced), in plain numbers. */
   hedgeRealizedNumber(material: string): number {
-    let total = this.#byInstrument.get(material)!.closedHedgePnl.toNumber();
+    let total = numberOf(this.#byInstrument.get(material)!.closedHedgePnl);
     for (const instrument of this.hedgeInstrumentsOf(material)) {
       const position = this.pipeline.positions.get(instrument);
       if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
-      total += position.realizedPnl.toNumber() - position.fees.toNumber();
+      total += numberOf(position.realizedPnl) - numberOf(position.fees);
     }
     return total;
   }
 
   /** The same in plain numbers (daily statistics; the exact figure is hedgePnl). */
   hedgePnlNumber(material: string): number {
-    let total = this.#byInstrument.get(material)!.closedHedgePnl.toNumber();
+    let total = numberOf(this.#byInstrument.get(material)!.closedHedgePnl);
     for (const instrument of this.hedgeInstrumentsOf(material)) {
       const position = this.pipeline.positions.get(instrument);
       if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
-      total += position.realizedPnl.toNumber() - position.fees.toNumber();
-      if (!position.qty.isZero()) total += position.qty.toNumber() * (this.contractUnitPrice(material, instrument).toNumber() - position.avgPrice.toNumber());
+      total += numberOf(position.realizedPnl) - numberOf(position.fees);
+      if (!position.qty.isZero()) total += numberOf(position.qty) * (numberOf(this.contractUnitPrice(material, instrument)) - numberOf(position.avgPrice));
     }
     return total;
   }
@@ -799,7 +802,7 @@ export class Desk {
       const exposure = past.plus(Decimal.max(ZERO, need.minus(cover)));
       cover = Decimal.max(ZERO, cover.minus(need));
       coverMonth = month + 1;
-      contracts.push({ instrument, month: monthLabel(month), monthsAhead: month - current, position: positions.qty(instrument), price: new Decimal(String(strip.price(month))).times(hedge.factor), exposureQty: exposure });
+      contracts.push({ instrument, month: monthLabel(month), monthsAhead: month - current, position: positions.qty(instrument), price: hedgeUnitPriceOf(slot, strip.price(month), hedge.factor), exposureQty: exposure });
     }
     return { instrument: hedge.instrument, position: total, lastPrice: contracts[0]?.price.toNumber() ?? Number.NaN, contracts };
   }
@@ -896,6 +899,17 @@ export class Desk {
 }
 
 /** Standard cost of one unit of each product (BOM x (1 + scrap) x standard + standard conversion) at `at`. */
+/** `price` (quoted) x `factor` as a Decimal, remembered per slot (at most a few hundred prices kept). */
+function hedgeUnitPriceOf(slot: MaterialSlot, price: number, factor: Decimal): Decimal {
+  let value = slot.hedgePrices.get(price);
+  if (value === undefined) {
+    if (slot.hedgePrices.size >= 256) slot.hedgePrices.clear();
+    value = new Decimal(String(price)).times(factor);
+    slot.hedgePrices.set(price, value);
+  }
+  return value;
+}
+
 /** The plant's versions in force at `at` (each product's conversion cost and BOM, the standard cost of each material on it), as objects. */
 function costVersionsAt(plant: Plant, at: EpochMs): unknown[] {
   const out: unknown[] = [];

@@ -93,9 +93,16 @@ export class HedgeStrip {
 
   /** When the contract covering `month` rolls off: futures close day, or the swap's settlement (1st of the next month). */
   rollsOffAt(month: MonthIndex): EpochMs {
-    if (this.setup.kind === 'swap') return monthStart(month + 1);
-    return businessDaysBefore(lastTradeDay(this.setup.expiry, month + 1), this.setup.rollDaysBeforeExpiry);
+    let at = this.#rollsOff.get(month);
+    if (at === undefined) {
+      at = this.setup.kind === 'swap' ? monthStart(month + 1) : businessDaysBefore(lastTradeDay(this.setup.expiry, month + 1), this.setup.rollDaysBeforeExpiry);
+      this.#rollsOff.set(month, at);
+    }
+    return at;
   }
+
+  /** rollsOffAt's answers (calendar facts, asked for every day). */
+  readonly #rollsOff = new Map<MonthIndex, EpochMs>();
 
   /** Every contract id a run over [from, to] can trade (for the venue and the cost feed). */
   instrumentsBetween(from: EpochMs, to: EpochMs): { month: MonthIndex; instrument: string }[] {
@@ -152,11 +159,23 @@ export class HedgeStrip {
   /** The price of the contract covering `month`, as of the last index bar; NaN before any bar. */
   price(month: MonthIndex): number {
     if (this.#bar < 0) return Number.NaN;
-    const t = this.setup.index.at[this.#bar]!;
-    const spot = this.setup.index.close[this.#bar]!;
-    if (this.setup.kind === 'swap') return this.#swapPrice(month, t, spot);
-    return this.#forward(month + 1, t, spot);
+    // Every input changes only with the next index bar: the prices of this bar are kept.
+    if (this.#pricesBar !== this.#bar) {
+      this.#prices.clear();
+      this.#pricesBar = this.#bar;
+    }
+    let price = this.#prices.get(month);
+    if (price === undefined) {
+      const t = this.setup.index.at[this.#bar]!;
+      const spot = this.setup.index.close[this.#bar]!;
+      price = this.setup.kind === 'swap' ? this.#swapPrice(month, t, spot) : this.#forward(month + 1, t, spot);
+      this.#prices.set(month, price);
+    }
+    return price;
   }
+
+  readonly #prices = new Map<MonthIndex, number>();
+  #pricesBar = -1;
 
   /**
    * The contracts that get a price bar on `day`: those tradeable on the previous day (so an

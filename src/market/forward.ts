@@ -71,8 +71,22 @@ export const EXPIRY_RULE_TEXT: Readonly<Record<ExpiryRule, string>> = {
   'month-end': 'generic rule: trading ends on the last business day of the month before delivery',
 };
 
+const RULE_INDEX: Readonly<Record<ExpiryRule, number>> = { cl: 0, ng: 1, ho: 2, rb: 3, 'month-end': 4 };
+/** lastTradeDay's answers by month x 5 + rule (a calendar fact: a backtest asks for the same few months every day). */
+const lastTradeDays = new Map<number, EpochMs>();
+
 /** 00:00 UTC of the last trading day of the contract for `deliveryMonth`. */
 export function lastTradeDay(rule: ExpiryRule, deliveryMonth: MonthIndex): EpochMs {
+  const key = deliveryMonth * 5 + RULE_INDEX[rule];
+  let day = lastTradeDays.get(key);
+  if (day === undefined) {
+    day = computeLastTradeDay(rule, deliveryMonth);
+    lastTradeDays.set(key, day);
+  }
+  return day;
+}
+
+function computeLastTradeDay(rule: ExpiryRule, deliveryMonth: MonthIndex): EpochMs {
   const first = monthStart(deliveryMonth);
   switch (rule) {
     case 'cl': {
