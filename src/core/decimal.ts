@@ -59,21 +59,6 @@ export function parsePositive(raw: unknown, where: Where): Decimal {
   return value;
 }
 
-const numbers = new WeakMap<Decimal, number>();
-
-/**
- * `value.toNumber()`, remembered per value (a Decimal never changes): daily series convert the
- * same running totals day after day, and toNumber goes through a string each time.
- */
-export function numberOf(value: Decimal): number {
-  let n = numbers.get(value);
-  if (n === undefined) {
-    n = value.toNumber();
-    numbers.set(value, n);
-  }
-  return n;
-}
-
 /** Rounds money to the currency's minor unit (2 places unless told), half-even. */
 export function roundMoney(value: Decimal, places = 2): Decimal {
   return value.toDecimalPlaces(places, Decimal.ROUND_HALF_EVEN);

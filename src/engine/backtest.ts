@@ -7,7 +7,7 @@
  * decision point (see desk.ts). The live runner drives the same desk with the ccxt venue; only
  * the clock, the data source and the venue differ.
  */
-import { Decimal, numberOf, ZERO } from '../core/decimal.js';
+import { Decimal, ZERO } from '../core/decimal.js';
 import { Random } from '../core/random.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 import { Ledger } from '../ledger/index.js';
@@ -370,20 +370,20 @@ function newDaily(scenario: Scenario, length: number): DailyCosts {
 
 function recordDaily(daily: DailyCosts, i: number, scenario: Scenario, desk: Desk, day: EpochMs): void {
   daily.t[i] = day;
-  daily.units[i] = numberOf(desk.unitsProduced);
-  daily.conversion[i] = numberOf(desk.conversionIncurred);
+  daily.units[i] = desk.unitsProduced.toNumber();
+  daily.conversion[i] = desk.conversionIncurred.toNumber();
   for (let k = 0; k < scenario.materials.length; k += 1) {
     const setup = scenario.materials[k]!;
     const m = daily.materials[k]!;
     const book = desk.book(setup.id);
-    m.paid[i] = numberOf(book.spend) + numberOf(book.fees) + numberOf(book.emergencySpend) + numberOf(book.carrying);
-    m.financing[i] = numberOf(book.hedgeFinancing);
+    m.paid[i] = book.spend.toNumber() + book.fees.toNumber() + book.emergencySpend.toNumber() + book.carrying.toNumber();
+    m.financing[i] = book.hedgeFinancing.toNumber();
     m.hedge[i] = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(setup.id);
     m.hedgeRealized[i] = setup.hedge === undefined ? 0 : desk.hedgeRealizedNumber(setup.id);
     m.held[i] = desk.onHand(setup.id).plus(desk.inTransit(setup.id)).toNumber();
-    m.price[i] = numberOf(desk.marketUnitPrice(setup.id));
-    m.consumed[i] = numberOf(book.consumed);
-    m.standard[i] = numberOf(book.standardValueConsumed);
+    m.price[i] = desk.marketUnitPrice(setup.id).toNumber();
+    m.consumed[i] = book.consumed.toNumber();
+    m.standard[i] = book.standardValueConsumed.toNumber();
   }
 }
 

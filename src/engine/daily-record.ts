@@ -10,7 +10,6 @@
  * last, with no drift from summing floating-point days.
  */
 import type { CostSnapshot } from '../costfeed/index.js';
-import { numberOf } from '../core/decimal.js';
 import type { EpochMs } from '../core/time.js';
 import type { Desk } from './desk.js';
 import type { Scenario } from './scenario.js';
@@ -92,36 +91,36 @@ export function recordDay(record: DailyRecord, scenario: Scenario, desk: Desk, s
     const m = snapshot.materials[id]!;
     const book = desk.book(id);
     const price = view.close * setup.factorNumber;
-    const onHand = numberOf(desk.onHand(id));
-    const held = onHand + numberOf(desk.inTransit(id));
+    const onHand = desk.onHand(id).toNumber();
+    const held = onHand + desk.inTransit(id).toNumber();
     out.close.push(view.close);
     out.unitPrice.push(price);
     out.fast.push(Number.isNaN(view.fast) ? null : view.fast);
     out.slow.push(Number.isNaN(view.slow) ? null : view.slow);
     out.onHand.push(onHand);
-    out.onOrder.push(numberOf(desk.onOrder(id)));
-    out.dailyConsumption.push(numberOf(m.dailyConsumption));
-    out.buffer.push(numberOf(m.bufferStock));
-    out.reorderPoint.push(numberOf(m.reorderPoint));
-    out.forecastQty.push(numberOf(m.forecastQty));
-    out.hedged.push(numberOf(m.hedged));
-    out.exposure.push(numberOf(m.exposureQty));
-    out.consumedQty.push(numberOf(book.consumed));
+    out.onOrder.push(desk.onOrder(id).toNumber());
+    out.dailyConsumption.push(m.dailyConsumption.toNumber());
+    out.buffer.push(m.bufferStock.toNumber());
+    out.reorderPoint.push(m.reorderPoint.toNumber());
+    out.forecastQty.push(m.forecastQty.toNumber());
+    out.hedged.push(m.hedged.toNumber());
+    out.exposure.push(m.exposureQty.toNumber());
+    out.consumedQty.push(book.consumed.toNumber());
     out.stockouts.push(book.stockouts);
-    const spend = numberOf(book.spend);
-    const fees = numberOf(book.fees);
-    const emergency = numberOf(book.emergencySpend);
-    const carrying = numberOf(book.carrying);
+    const spend = book.spend.toNumber();
+    const fees = book.fees.toNumber();
+    const emergency = book.emergencySpend.toNumber();
+    const carrying = book.carrying.toNumber();
     const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
-    const financing = numberOf(book.hedgeFinancing);
+    const financing = book.hedgeFinancing.toNumber();
     out.spendCents.push(cents(spend));
     out.feesCents.push(cents(fees));
     out.emergencyCents.push(cents(emergency));
     out.carryingCents.push(cents(carrying));
     out.hedgePnlCents.push(cents(hedgePnl));
-    const opening = numberOf(setup.openingQty) * ((book.openingPrice === undefined ? undefined : numberOf(book.openingPrice)) ?? price);
+    const opening = setup.openingQty.toNumber() * (book.openingPrice?.toNumber() ?? price);
     out.financingCents.push(cents(financing));
     out.costCents.push(cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price));
-    out.standardCents.push(cents(numberOf(book.standardValueConsumed)));
+    out.standardCents.push(cents(book.standardValueConsumed.toNumber()));
   }
 }

@@ -22,7 +22,7 @@
  * live runs of plants without an ERP feed); otherwise the ledger is fed from outside
  * (`procura ledger post`) and the desk only reads it.
  */
-import { Decimal, numberOf, ZERO, roundMoney } from '../core/decimal.js';
+import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
 import type { Random } from '../core/random.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
@@ -487,23 +487,23 @@ export class Desk {
 
   /** Realised hedge result after fees so far (contracts rolled off, closed or reduced), in plain numbers. */
   hedgeRealizedNumber(material: string): number {
-    let total = numberOf(this.#byInstrument.get(material)!.closedHedgePnl);
+    let total = this.#byInstrument.get(material)!.closedHedgePnl.toNumber();
     for (const instrument of this.hedgeInstrumentsOf(material)) {
       const position = this.pipeline.positions.get(instrument);
       if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
-      total += numberOf(position.realizedPnl) - numberOf(position.fees);
+      total += position.realizedPnl.toNumber() - position.fees.toNumber();
     }
     return total;
   }
 
   /** The same in plain numbers (daily statistics; the exact figure is hedgePnl). */
   hedgePnlNumber(material: string): number {
-    let total = numberOf(this.#byInstrument.get(material)!.closedHedgePnl);
+    let total = this.#byInstrument.get(material)!.closedHedgePnl.toNumber();
     for (const instrument of this.hedgeInstrumentsOf(material)) {
       const position = this.pipeline.positions.get(instrument);
       if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
-      total += numberOf(position.realizedPnl) - numberOf(position.fees);
-      if (!position.qty.isZero()) total += numberOf(position.qty) * (numberOf(this.contractUnitPrice(material, instrument)) - numberOf(position.avgPrice));
+      total += position.realizedPnl.toNumber() - position.fees.toNumber();
+      if (!position.qty.isZero()) total += position.qty.toNumber() * (this.contractUnitPrice(material, instrument).toNumber() - position.avgPrice.toNumber());
     }
     return total;
   }
