@@ -14,6 +14,7 @@ const modules: Record<string, () => Promise<{ bench: Bench }>> = {
   startup: () => import('./startup.js'),
   pg: () => import('./pg.js'),
   engine: () => import('./engine.js'),
+  queue: () => import('./queue.js'),
 };
 
 const wanted = process.argv.slice(2);

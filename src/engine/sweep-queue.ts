@@ -118,12 +118,18 @@ async function quietLogger(): Promise<import('graphile-worker').Logger> {
 
 async function workerUtils(address: PgAddress): Promise<import('graphile-worker').WorkerUtils> {
   const { makeWorkerUtils } = await import('graphile-worker');
+  // graphile-worker's first migration creates its schema without a lock: a worker and a
+  // submitter starting together on a new database would race, so procura serialises it.
+  const client = await connectPg(address, 'procura queue migrate');
   try {
+    await client.query("SELECT pg_advisory_lock(hashtext('procura.queue.migrate'))");
     const utils = await makeWorkerUtils({ connectionString: address.url, logger: await quietLogger() });
     await utils.migrate();
     return utils;
   } catch (error) {
     throw pgError(error, address, 'cannot open the sweep queue');
+  } finally {
+    await client.end().catch(() => undefined);
   }
 }
 
@@ -135,7 +141,7 @@ export interface QueuedSweepOptions {
   readonly progress?: boolean;
   /** Called after each poll with the sets done so far (tests, benchmarks). */
   readonly onPoll?: (done: number, total: number) => void;
-  /** Milliseconds between polls of the results (default 200). */
+  /** Longest wait, in milliseconds, for a worker's notification before the queue is looked at anyway (default 1000). */
   readonly pollMs?: number;
 }
 
@@ -171,17 +177,39 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
     );
     if (options.progress === true) process.stderr.write(`sweep ${sweepId}: ${total} sets queued on ${address.display}; workers: procura worker --queue ${address.display}\n`);
     bar?.start(total, 0, { busy: 0 });
-    const pollMs = options.pollMs ?? 200;
+    const pollMs = options.pollMs ?? 1000;
+    // Workers NOTIFY procura_sweep with the sweep's id as each set is stored or refused.
+    let wake: (() => void) | undefined;
+    let pending = false;
+    let checkNow = true;
+    client.on('notification', (message) => {
+      if (message.payload === `${sweepId}:refused`) checkNow = true;
+      if (message.payload?.startsWith(sweepId) !== true) return;
+      if (wake === undefined) pending = true;
+      else wake();
+    });
+    let checkedAt = 0;
+    let busyWorkers = 0;
+    await client.query('LISTEN procura_sweep');
     for (;;) {
       const done = Number((await client.query('SELECT count(*)::int AS n FROM procura_queue.results WHERE sweep_id = $1', [sweepId])).rows[0].n);
+      options.onPoll?.(done, total);
+      if (done >= total) break;
+      // The queue itself (refusals, failed sets, dead workers) is looked at once per pollMs, or at once after a refusal.
+      if (!checkNow && Date.now() - checkedAt < pollMs) {
+        bar?.update(done, { busy: busyWorkers });
+        await waitFor(pollMs);
+        continue;
+      }
+      checkNow = false;
+      checkedAt = Date.now();
       const jobs = await client.query<{ id: string; locked_by: string | null; locked_ms: number | null; attempts: number; max_attempts: number; last_error: string | null }>(
         `SELECT id::text, locked_by, (extract(epoch FROM now() - locked_at) * 1000)::float8 AS locked_ms, attempts, max_attempts, last_error
          FROM graphile_worker.jobs WHERE task_identifier = $1 AND key LIKE $2`,
         [SWEEP_TASK, `${keyPrefix}%`],
       );
-      const busy = new Set(jobs.rows.filter((j) => j.locked_by !== null).map((j) => j.locked_by!));
-      bar?.update(done, { busy: busy.size });
-      options.onPoll?.(done, total);
+      busyWorkers = new Set(jobs.rows.filter((j) => j.locked_by !== null).map((j) => j.locked_by!)).size;
+      bar?.update(done, { busy: busyWorkers });
       const refusal = (await client.query<{ worker: string; reason: string }>('SELECT worker, reason FROM procura_queue.refusals WHERE sweep_id = $1 ORDER BY at LIMIT 1', [sweepId])).rows[0];
       if (refusal !== undefined) {
         await dropJobs(utils, jobs.rows.map((j) => j.id));
@@ -192,9 +220,22 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
         await dropJobs(utils, jobs.rows.map((j) => j.id));
         throw new ProcuraError(ErrorCode.internal, `a parameter set failed ${failed.attempts} times on the workers: ${failed.last_error ?? 'no error recorded'}`, { file, field: '--queue' });
       }
-      if (done >= total) break;
       await reapDeadWorkers(client, utils, jobs.rows);
-      await new Promise((resolveSleep) => setTimeout(resolveSleep, pollMs));
+      await waitFor(pollMs);
+    }
+    async function waitFor(ms: number): Promise<void> {
+      if (pending) {
+        pending = false;
+        return;
+      }
+      await new Promise<void>((resolveWait) => {
+        const timer = setTimeout(() => resolveWait(), ms);
+        wake = () => {
+          clearTimeout(timer);
+          wake = undefined;
+          resolveWait();
+        };
+      });
     }
     bar?.stop();
     const rows = (await client.query<{ idx: number; in_sample: string; out_of_sample: string }>('SELECT idx, in_sample, out_of_sample FROM procura_queue.results WHERE sweep_id = $1 ORDER BY idx', [sweepId])).rows;
@@ -247,6 +288,10 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
   await utils.release();
   const client = await connectPg(address, `procura worker ${me}`);
   await ensureQueueSchema(client);
+  // Only a set's result must be durable (its own transaction turns synchronous_commit back on):
+  // a lost attempt record, job lock or job completion after a server crash only runs a set again,
+  // and its result is counted once. This saves three of the four WAL flushes per set.
+  await client.query('SET synchronous_commit TO off');
   // The liveness session: one advisory lock per graphile worker id, held while this process lives.
   const held = new Map<string, Promise<void>>();
   const holdLiveness = (workerId: string): Promise<void> => {
@@ -279,8 +324,11 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
     return entry;
   };
   const { run } = await import('graphile-worker');
+  const { default: pgLib } = await import('pg');
+  const pool = new pgLib.Pool({ connectionString: address.url, max: 4, application_name: `procura worker ${me}`.slice(0, 63), options: '-c synchronous_commit=off' });
+  pool.on('error', () => undefined);
   const runner = await run({
-    connectionString: address.url,
+    pgPool: pool,
     concurrency: 1,
     pollInterval: 1000,
     logger: await quietLogger(),
@@ -297,6 +345,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
         }
         if (refused !== undefined) {
           await client.query('INSERT INTO procura_queue.refusals (sweep_id, worker, reason) VALUES ($1, $2, $3)', [payload.sweep, me, refused]);
+          await client.query('SELECT pg_notify($1, $2)', ['procura_sweep', `${payload.sweep}:refused`]);
           log(`refused set ${payload.index} of sweep ${payload.sweep}: ${refused}`);
           return;
         }
@@ -306,14 +355,24 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
         const started = performance.now();
         const result = await evaluateSet(scenario, payload.params);
         const ms = Math.round(performance.now() - started);
-        await client.query(
-          'INSERT INTO procura_queue.results (sweep_id, idx, params, in_sample, out_of_sample, worker, ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sweep_id, idx) DO NOTHING',
-          [payload.sweep, payload.index, JSON.stringify(payload.params), result.inSample, result.outOfSample, me, ms],
-        );
+        await client.query('BEGIN');
+        try {
+          await client.query('SET LOCAL synchronous_commit TO on');
+          await client.query(
+            'INSERT INTO procura_queue.results (sweep_id, idx, params, in_sample, out_of_sample, worker, ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sweep_id, idx) DO NOTHING',
+            [payload.sweep, payload.index, JSON.stringify(payload.params), result.inSample, result.outOfSample, me, ms],
+          );
+          await client.query('SELECT pg_notify($1, $2)', ['procura_sweep', payload.sweep]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
         log(`set ${payload.index} of sweep ${payload.sweep}: in-sample ${result.inSample}, out-of-sample ${result.outOfSample} (${ms} ms)`);
       },
     },
-  }).catch((error: unknown) => {
+  }).catch(async (error: unknown) => {
+    await pool.end().catch(() => undefined);
     throw pgError(error, address, 'cannot start the sweep worker');
   });
   runner.events.on('worker:create', ({ worker }) => void holdLiveness(worker.workerId));
@@ -321,6 +380,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
   try {
     await runner.promise;
   } finally {
+    await pool.end().catch(() => undefined);
     await client.end().catch(() => undefined);
   }
 }
