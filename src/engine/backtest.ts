@@ -114,9 +114,9 @@ export const WARNING_SHARE = 0.02;
 
 /** A run whose stockouts or skipped orders passed WARNING_SHARE of its days, with the likely cause. */
 export interface RunWarning {
-  readonly kind: 'stockouts' | 'skipped-orders';
+  readonly kind: 'stockouts' | 'skipped-orders' | 'skipped-hedge-orders';
   readonly material: string;
-  /** Days with a stockout, or procurement orders skipped. */
+  /** Days with a stockout, procurement orders skipped, or hedge orders skipped. */
   readonly count: number;
   readonly days: number;
   readonly share: number;
@@ -319,6 +319,9 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   };
 }
 
+/** 16585 -> "16,585" (the terminal's one number format). */
+const count = (n: number): string => n.toLocaleString('en-US', { maximumFractionDigits: 0 });
+
 /** Stockouts and skipped orders above WARNING_SHARE of the days, each with the likely cause. */
 function runWarnings(scenario: Scenario, desk: Desk, days: number, from: EpochMs, to: EpochMs, strategy: string): RunWarning[] {
   const out: RunWarning[] = [];
@@ -353,6 +356,12 @@ function runWarnings(scenario: Scenario, desk: Desk, days: number, from: EpochMs
         ? `orders below the minimum notional (${m.rules.minNotional.toFixed()} ${scenario.plant.currency})`
         : `the lot step (${m.rules.lotStep.toFixed()} ${m.unit}) rounds small orders down to zero (a day's need is about ${perDay.toDecimalPlaces(0).toFixed()} ${m.unit})`;
       out.push({ kind: 'skipped-orders', material: m.id, count: book.skips, days, share: skipShare, cause, message: `${strategy}: ${book.skips} ${m.id} orders were skipped over ${days} days (${(skipShare * 100).toFixed(1)} % of days); likely cause: ${cause}.` });
+    }
+    const hedgeSkipShare = days === 0 ? 0 : book.hedgeSkips / days;
+    if (m.hedge !== undefined && hedgeSkipShare > WARNING_SHARE) {
+      const rules = m.hedge.rules;
+      const cause = `the hedge lot step (${rules.lotStep.toFixed()} ${m.unit}${rules.minNotional.greaterThan(0) ? `, minimum notional ${rules.minNotional.toFixed()} ${scenario.plant.currency}` : ''}) rounds the day's change of the hedge target down to zero, so the hedged quantity lags what ${strategy} asked for`;
+      out.push({ kind: 'skipped-hedge-orders', material: m.id, count: book.hedgeSkips, days, share: hedgeSkipShare, cause, message: `${strategy}: ${count(book.hedgeSkips)} ${m.hedge.instrument} hedge orders were skipped over ${count(days)} days (${hedgeSkipShare.toFixed(2)} a day); likely cause: ${cause}.` });
     }
   }
   return out;

@@ -162,6 +162,8 @@ export interface MaterialBook {
   hedgeFinancing: Decimal;
   /** Procurement intents the pipeline skipped (rounded to zero by the lot step, or below the minimum notional). */
   skips: number;
+  /** Hedge orders of this material's instrument skipped (rounded to zero by the lot step, or below the minimum notional). */
+  hedgeSkips: number;
 }
 
 export interface DeskOptions {
@@ -310,7 +312,7 @@ export class Desk {
       onHand: options.ledger.quantities().materials.get(setup.id) ?? ZERO,
       book: {
         consumed: ZERO, standardValueConsumed: ZERO, purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
-        priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined, hedgeFinancing: ZERO, skips: 0,
+        priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined, hedgeFinancing: ZERO, skips: 0, hedgeSkips: 0,
       },
       contracts: new Map(),
       closedHedgePnl: ZERO,
@@ -572,7 +574,10 @@ export class Desk {
         const decision = await this.#submit(intent, slot, context);
         decisions.push(decision);
         if (decision.outcome === 'denied') this.denials.push(decision);
-        else if (decision.outcome === 'skipped' && intent.instrument === id) book.skips += 1;
+        else if (decision.outcome === 'skipped') {
+          if (intent.instrument === id) book.skips += 1;
+          else book.hedgeSkips += 1;
+        }
         options.onDecision?.(decision);
       }
     }

@@ -5,6 +5,7 @@
  * (a group-by over the danfojs-node frame of the daily series, see daily-frame.ts).
  */
 import { Decimal } from '../core/decimal.js';
+import { groupThousands } from '../cli/format.js';
 import { formatDate } from '../core/time.js';
 import type { RunResult } from '../engine/backtest.js';
 import { denialsOf, savings, summaryTable, warningsOf, type BacktestResult } from '../engine/results.js';
@@ -53,7 +54,7 @@ export async function buildReportData(result: BacktestResult, options: BuildOpti
     headline: headline(result),
     warnings: warningsOf(result).map((w) => w.message),
     assumptions: [...result.assumptions],
-    summary: summaryTable(result),
+    summary: groupedSummary(summaryTable(result)),
     savings: savingsSeries(result),
     rolling: rollingSavings(result),
     materials: s.materials.map((m): MaterialReport => {
@@ -128,6 +129,11 @@ const round = (value: number, places: number): number => {
   const f = 10 ** places;
   return Math.round(value * f) / f;
 };
+
+/** The summary's numbers with thousands separators, as the terminal prints them ("1,233", not "1233"). */
+function groupedSummary(table: ReturnType<typeof summaryTable>): ReturnType<typeof summaryTable> {
+  return { columns: table.columns, rows: table.rows.map((r) => ({ label: r.label, values: r.values.map((v) => (v === null ? null : groupThousands(v))) })) };
+}
 
 function formatNumber(value: number, places: number): string {
   const text = value.toLocaleString('en-US', { minimumFractionDigits: places, maximumFractionDigits: places });

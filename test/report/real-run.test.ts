@@ -46,9 +46,17 @@ function monthly(csv: string): string {
   return `${out.join('\n')}\n`;
 }
 
+/** The small scenario hedged with ma-hedge on a swap. */
+function hedgedText(yaml: string): string {
+  return yaml
+    .replace("  name: ma-procurement\n  params: { fast: 5, slow: 20, ma: sma, maxCoverDays: 20, orderUpToDays: 5, trendBars: 3 }", '  name: ma-hedge\n  params: { fast: 5, slow: 20, baseRatio: 0.5, upRatio: 0.9, downRatio: 0.2 }')
+    .replace('horizonDays: 20', 'horizonDays: 20\nhedges:\n  gas: { instrument: gas-swap, lotStep: "100", tickSize: "0.001" }');
+}
+
 let small: BacktestResult;
 let coarse: BacktestResult;
 let hedged: BacktestResult;
+let lumpy: BacktestResult;
 beforeAll(async () => {
   small = await backtestWithBaselines(loadScenario(`${FIXTURES}/small.yaml`), { record: true });
   coarse = await backtestWithBaselines(
@@ -62,16 +70,12 @@ beforeAll(async () => {
     { record: true },
   );
   hedged = await backtestWithBaselines(
-    loadScenario(
-      variant('hedged', (y) =>
-        y
-          .replace("  name: ma-procurement\n  params: { fast: 5, slow: 20, ma: sma, maxCoverDays: 20, orderUpToDays: 5, trendBars: 3 }", '  name: ma-hedge\n  params: { fast: 5, slow: 20, baseRatio: 0.5, upRatio: 0.9, downRatio: 0.2 }')
-          .replace('horizonDays: 20', 'horizonDays: 20\nhedges:\n  gas: { instrument: gas-swap, lotStep: "100", tickSize: "0.001" }'),
-      ),
-    ),
+    loadScenario(variant('hedged', hedgedText)),
     { record: true },
   );
-}, 180_000);
+  // The same hedge with a lot step far above the exposure: every hedge order rounds to zero.
+  lumpy = await backtestWithBaselines(loadScenario(variant('lumpy', (y) => hedgedText(y).replace('lotStep: "100", tickSize: "0.001" }', 'lotStep: "1000000", tickSize: "0.001" }'))), { record: true });
+}, 240_000);
 
 const page = async (result: BacktestResult): Promise<string> => renderReportHtml(await buildReportData(result));
 /** The position of `text` in `html`, failing when it is absent. */
@@ -117,6 +121,23 @@ describe('the verdict comes first', () => {
     for (const m of messages) expect(at(html, `<li>${escapeHtml(m)}</li>`)).toBeLessThan(at(html, '<p class="lead">'));
     // A clean run has no banner.
     expect(small.run.warnings).toEqual([]);
+  });
+
+  it('flags hedge orders the lot step skips (the hedge ratio is not what the strategy asked for), and counts them in the one number format', async () => {
+    expect(hedged.run.warnings.filter((w) => w.kind === 'skipped-hedge-orders')).toEqual([]);
+    const skipped = lumpy.run.warnings.filter((w) => w.kind === 'skipped-hedge-orders');
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]!.message).toMatch(/^ma-hedge: \d+ gas-swap hedge orders were skipped over 150 days \([\d.]+ a day\); likely cause: the hedge lot step \(1000000 MMBtu\) rounds the day's change of the hedge target down to zero/);
+    const data = await buildReportData(lumpy);
+    const html = renderReportHtml(data);
+    expect(at(html, `<li>${escapeHtml(skipped[0]!.message)}</li>`)).toBeLessThan(at(html, '<p class="lead">'));
+    // static-hedge, the hedge-without-timing baseline, has the same lot step and is flagged too.
+    expect(lumpy.baselines.get('static-hedge')!.warnings.some((w) => w.kind === 'skipped-hedge-orders')).toBe(true);
+    // Counts read as the terminal prints them: 12345 orders are "12,345".
+    const many = { ...lumpy, run: { ...lumpy.run, counters: { ...lumpy.run.counters, orders: 12345, skips: 1234567 } } } as BacktestResult;
+    const summary = (await buildReportData(many)).summary.rows;
+    expect(summary.find((r) => r.label === 'orders')!.values[0]).toBe('12,345');
+    expect(summary.find((r) => r.label === 'skipped (lot/notional)')!.values[0]).toBe('1,234,567');
   });
 });
 
