@@ -53,6 +53,7 @@ export const SKIP = [
   { match: /^procura live status --config config\/live\.example\.yaml/, reason: "reads the store a live run against the exchange left (docs/live.md shows a halted desk); a fresh checkout has none and the command says so, exit 2" },
   { match: /^procura data fetch\b/, reason: 'downloads candles from an exchange: network' },
   { match: /postgres:\/\/|^psql\b/, reason: 'needs a running PostgreSQL server on 127.0.0.1:5432 (the PostgreSQL tests start their own)' },
+  { match: /^docker compose\b/, reason: 'needs docker compose and a docker daemon (docs/scaling.md says the file was not run here; its worker command is the one the sweep example above it runs)' },
   { match: /^apt-get\b/, reason: 'installs system packages (root); .ci/run installs what CI needs' },
   { match: /^xdg-open\b/, reason: 'opens a desktop browser (CI has no display); the file it opens is written by the backtest before it' },
 ];
