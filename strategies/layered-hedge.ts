@@ -19,7 +19,10 @@
  *   lock, whatever the price: budget-rate hedging. A month's budget variance is its cost against
  *   a standard fixed when the budget was set, so only cover locked near that date removes it; a
  *   layer bought a month before delivery locks about the price the month will pay anyway. The
- *   ramp alone puts most of its cover on late, after the standard was set.
+ *   ramp alone puts most of its cover on late, after the standard was set. Both locks reach
+ *   only the months of the budget year in progress (`lockWithinYear`, the calendar year): a
+ *   month of next year will be budgeted at a standard set next January, near the market then,
+ *   and a price locked for it today against today's standard adds to its variance.
  *
  * Orders go out only when a contract is short of its target by more than `minLayer` of its
  * exposure, so a month's layer is one order. The arithmetic is a pure function over plain
@@ -50,6 +53,12 @@ const params = z.strictObject({
   /** Price at or below standard: hedge every month up to lockMonths ahead to at least lockShare. */
   lockShare: ratio(0.75),
   lockMonths: z.number().int().min(0).max(36).default(12),
+  /**
+   * Lock only months of the budget year in progress (the calendar year, as budgets and standard
+   * costs are set every January): a month of next year is budgeted at a standard not set yet,
+   * so locking it against today's standard secures no budget.
+   */
+  lockWithinYear: z.boolean().default(true),
   /** Smallest layer worth an order, as a share of the contract's exposure. */
   minLayer: ratio(0.05),
 });
@@ -61,7 +70,7 @@ export type LayeredHedgeParams = z.output<typeof params>;
  * [minShare, maxShare], and at least lockShare up to lockMonths ahead when `atOrBelowStandard`.
  * Zero beyond the programme.
  */
-export function layeredShare(monthsAhead: number, trend: -1 | 0 | 1, atOrBelowStandard: boolean, p: Omit<LayeredHedgeParams, 'fast' | 'slow' | 'ma' | 'minLayer'>): number {
+export function layeredShare(monthsAhead: number, trend: -1 | 0 | 1, atOrBelowStandard: boolean, p: Omit<LayeredHedgeParams, 'fast' | 'slow' | 'ma' | 'minLayer' | 'lockWithinYear'>): number {
   const k = trend === 1 ? Math.max(0, monthsAhead - 1) : monthsAhead;
   let share = 0;
   if (k < p.months) {
@@ -88,10 +97,12 @@ function decide(context: StrategyContext, p: LayeredHedgeParams, seen: Standards
   const trend: -1 | 0 | 1 = signal.state === undefined ? 0 : signal.state === 1 ? 1 : -1;
   const atOrBelowStandard = cost.marketUnitPrice.lessThanOrEqualTo(cost.standardUnitCost);
   const lock = atOrBelowStandard || newBudget;
+  const year = String(new Date(context.at).getUTCFullYear());
   for (const contract of hedge.contracts) {
     // A single instrument (live spot hedge) counts as the month in progress.
     const monthsAhead = contract.monthsAhead ?? 0;
-    const share = layeredShare(monthsAhead, trend, lock, p);
+    const inBudgetYear = !p.lockWithinYear || contract.month === undefined || contract.month.startsWith(year);
+    const share = layeredShare(monthsAhead, trend, lock && inBudgetYear, p);
     const exposure = Decimal.max(ZERO_QTY, contract.exposureQty);
     const target = exposure.times(share.toFixed(6));
     let next: Decimal | undefined;
@@ -117,7 +128,7 @@ function decide(context: StrategyContext, p: LayeredHedgeParams, seen: Standards
           monthsAhead,
           targetShare: share,
           trend,
-          budgetLock: String(lock),
+          budgetLock: String(lock && inBudgetYear),
           newBudget: String(newBudget),
           marketUnitPrice: cost.marketUnitPrice,
           standardUnitCost: cost.standardUnitCost,
@@ -130,7 +141,7 @@ function decide(context: StrategyContext, p: LayeredHedgeParams, seen: Standards
           ? `hedge ${contract.position.toString()} above the month's exposure ${exposure.toString()}: cut back to it`
           : `layer: ${contract.month ?? 'hedge'} ${monthsAhead} month(s) ahead to ${(share * 100).toFixed(1)} % of exposure ${exposure.toString()}` +
               (trend === 1 ? ' (rising: more and earlier)' : trend === -1 ? ' (falling: less)' : '') +
-              (newBudget ? ` (new standard ${standard}: budget lock)` : atOrBelowStandard ? ' (price at or below standard: budget lock)' : ''),
+              (!inBudgetYear ? '' : newBudget ? ` (new standard ${standard}: budget lock)` : atOrBelowStandard ? ' (price at or below standard: budget lock)' : ''),
       ),
     });
   }

@@ -76,4 +76,20 @@ describe('layered-hedge intents', () => {
     // The next day the standard is no longer new.
     expect(at('3.8', 4)[2]!.cause.cost).toMatchObject({ newBudget: 'false' });
   });
+
+  it('locks only the months of the budget year in progress (a month of next year waits for its own standard)', () => {
+    const across = [10, 11, 12].map((k) => ({ month: k < 12 ? `2024-${String(k + 1).padStart(2, '0')}` : '2025-01', monthsAhead: k - 10, position: 0, exposureQty: 1000 }));
+    const cheap = { onHand: 1000, marketUnitPrice: 3, standardUnitCost: '3.5', at: Date.UTC(2024, 10, 15), signal: { state: undefined, fast: Number.NaN, slow: Number.NaN }, hedge: { contracts: across } };
+    const intents = layered.create(P).decide(makeContext(cheap)).filter((i) => i.instrument !== 'NG-SPOT');
+    // November and December 2024 locked to 75 %; January 2025 on the ramp (two months ahead).
+    expect(intents.map((i) => [i.instrument, i.targetQty!.toString()])).toEqual([
+      ['NG-FUT:2024-11', '750'],
+      ['NG-FUT:2024-12', '750'],
+      ['NG-FUT:2025-01', (1000 * Number((0.75 - 1 / 11).toFixed(6))).toString()],
+    ]);
+    expect(intents[2]!.cause.cost).toMatchObject({ budgetLock: 'false' });
+    // Without the budget year, every month is locked.
+    const all = layered.create(layered.params.parse({ lockWithinYear: false })).decide(makeContext(cheap)).filter((i) => i.instrument !== 'NG-SPOT');
+    expect(all.map((i) => i.targetQty!.toString())).toEqual(['750', '750', '750']);
+  });
 });
