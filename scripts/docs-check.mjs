@@ -169,6 +169,13 @@ export function check(files, { ci = false, root = ROOT, log = console.log } = {}
     const commands = extractCommands(readFileSync(join(root, file), 'utf8'));
     if (commands.length === 0) continue;
     const { dir, bin } = scratch(root);
+    // Stopped (Ctrl-C, kill): the scratch directory goes too.
+    const stop = (signal) => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
     try {
       for (const { line, command } of commands) {
         const where = `${file}:${line}`;
@@ -203,6 +210,8 @@ export function check(files, { ci = false, root = ROOT, log = console.log } = {}
         }
       }
     } finally {
+      process.removeListener('SIGINT', stop);
+      process.removeListener('SIGTERM', stop);
       rmSync(dir, { recursive: true, force: true });
     }
   }
