@@ -571,14 +571,15 @@ export class Desk {
       slot.pendingCrossing = undefined;
       for (const intent of options.strategy.decide(context)) {
         intents.push(intent);
-        const decision = await this.#submit(intent, slot, context);
-        decisions.push(decision);
-        if (decision.outcome === 'denied') this.denials.push(decision);
-        else if (decision.outcome === 'skipped') {
-          if (intent.instrument === id) book.skips += 1;
-          else book.hedgeSkips += 1;
+        for (const decision of await this.#submit(intent, slot, context)) {
+          decisions.push(decision);
+          if (decision.outcome === 'denied') this.denials.push(decision);
+          else if (decision.outcome === 'skipped') {
+            if (intent.instrument === id) book.skips += 1;
+            else book.hedgeSkips += 1;
+          }
+          options.onDecision?.(decision);
         }
-        options.onDecision?.(decision);
       }
     }
     this.#flush();
@@ -885,13 +886,14 @@ export class Desk {
     slot.contracts.delete(instrument);
   }
 
-  async #submit(intent: Intent, slot: MaterialSlot, context: StrategyContext): Promise<Decision> {
+  /** One decision, or one per child order when the order is above the per-order limit (Pipeline.submitAll). */
+  async #submit(intent: Intent, slot: MaterialSlot, context: StrategyContext): Promise<Decision[]> {
     const hedge = slot.setup.hedge;
     if (hedge !== undefined && intent.instrument !== slot.setup.id) {
       const contract = context.hedge?.contracts.find((c) => c.instrument === intent.instrument);
       if (hedge.strip !== undefined && contract === undefined) throw new Error(`internal: ${intent.strategy} sent a hedge intent on ${intent.instrument}, which is not tradeable on ${formatDate(context.at)}`);
       const price = contract?.price ?? this.hedgeUnitPrice(slot.setup.id);
-      return this.pipeline.submit(intent, {
+      return this.pipeline.submitAll(intent, {
         referencePrice: price,
         lastPrice: price,
         exposure: hedge.strip === undefined ? context.inventory.exposureQty.plus(context.inventory.hedged) : contract!.exposureQty,
@@ -899,7 +901,7 @@ export class Desk {
       });
     }
     const capped = intent.side === 'buy' && intent.discretionary === true;
-    return this.pipeline.submit(intent, { referencePrice: context.cost.marketUnitPrice, lastPrice: context.cost.marketUnitPrice, priceCap: capped ? context.cost.priceCap : undefined });
+    return this.pipeline.submitAll(intent, { referencePrice: context.cost.marketUnitPrice, lastPrice: context.cost.marketUnitPrice, priceCap: capped ? context.cost.priceCap : undefined });
   }
 }
 

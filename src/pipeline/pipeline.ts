@@ -12,7 +12,7 @@
  *
  * Calls are not re-entrant: await each `submit`, `sync` and `cancel` before the next one.
  */
-import { Decimal, ZERO } from '../core/decimal.js';
+import { Decimal, ZERO, floorToStep } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { startOfDay, type EpochMs } from '../core/time.js';
 import { deriveClientOrderId } from './client-order-id.js';
@@ -21,7 +21,7 @@ import { MemoryOrderStore, type OrderStore, type TradingControl } from './order-
 import { Positions } from './positions.js';
 import { runRiskChecks, type RiskLimits, type RiskVerdict, type TradingState } from './risk.js';
 import { roundLimitPrice, sizeOrder, type Sizing } from './sizing.js';
-import type { Fill, Intent, OrderReport, OrderRequest, OrderStatus, Venue } from './types.js';
+import type { Fill, Intent, MarketRules, OrderReport, OrderRequest, OrderStatus, Venue } from './types.js';
 import { VenueErrorKind, errorText, venueErrorKindOf } from './venue-error.js';
 
 /**
@@ -225,17 +225,49 @@ export class Pipeline {
     return order;
   }
 
-  /** Runs an intent through every stage; see Decision. */
+  /**
+   * Runs an intent through every stage, splitting an order whose notional is above
+   * `maxOrderNotional` into child orders within it (at most `maxChildOrders`, each rounded to
+   * the lot step and above the market's minimums). Each child is an intent of its own quantity
+   * with its own client order id (the next sequence numbers of the same time, instrument and
+   * side, so a replay derives the same ids) and goes through every risk check on its own: the
+   * first child denied (by the daily limit) ends the split, the rest are not sent. Without a
+   * split this is `submit`.
+   */
+  async submitAll(intent: Intent, context: SubmitContext): Promise<Decision[]> {
+    const rules = this.venue.rules(intent.instrument);
+    const { sizing } = this.#size(intent, context, rules);
+    if (sizing.kind === 'skipped' || sizing.notional.lessThanOrEqualTo(this.limits.maxOrderNotional)) return [await this.submit(intent, context)];
+    const children = splitQuantity(sizing.qty, sizing.price, this.limits.maxOrderNotional, this.limits.maxChildOrders, rules);
+    if (children === undefined) return [await this.submit(intent, context)];
+    const decisions: Decision[] = [];
+    for (const qty of children) {
+      const { targetQty: _target, ...rest } = intent;
+      const decision = await this.submit({ ...rest, qty, cause: { ...intent.cause, note: `${intent.cause.note === undefined ? '' : `${intent.cause.note}; `}child ${decisions.length + 1} of ${children.length}: ${sizing.qty.toFixed()} at ${sizing.price.toFixed()} is above maxOrderNotional ${this.limits.maxOrderNotional.toFixed()}` } }, context);
+      decisions.push(decision);
+      // The children are alike: the rest would be denied for the same reason (the daily limit), so they are not sent.
+      if (decision.outcome === 'denied') break;
+    }
+    // One intent, however many children.
+    this.#counters.intents -= decisions.length - 1;
+    return decisions;
+  }
+
+  #size(intent: Intent, context: SubmitContext, rules: MarketRules): { sizing: Sizing; position: Decimal; price: Decimal; limitPrice: Decimal | undefined; pending: Decimal } {
+    const pending = this.#pendingQty(intent.instrument);
+    const position = (context.position ?? this.positions.qty(intent.instrument)).plus(pending);
+    const limitPrice = intent.limitPrice === undefined ? undefined : roundLimitPrice(intent.limitPrice, intent.side, rules.tickSize);
+    const price = limitPrice ?? context.referencePrice;
+    return { sizing: sizeOrder({ intent, position, rules, price }), position, price, limitPrice, pending };
+  }
+
+  /** Runs an intent through every stage as one order; see Decision (and `submitAll` for orders above the per-order limit). */
   async submit(intent: Intent, context: SubmitContext): Promise<Decision> {
     this.#counters.intents += 1;
     const seq = (this.#decisionSeq += 1);
     const sequence = this.#nextSequence(intent);
     const rules = this.venue.rules(intent.instrument);
-    const pending = this.#pendingQty(intent.instrument);
-    const position = (context.position ?? this.positions.qty(intent.instrument)).plus(pending);
-    const limitPrice = intent.limitPrice === undefined ? undefined : roundLimitPrice(intent.limitPrice, intent.side, rules.tickSize);
-    const price = limitPrice ?? context.referencePrice;
-    const sizing = sizeOrder({ intent, position, rules, price });
+    const { sizing, position, price, limitPrice, pending } = this.#size(intent, context, rules);
     const base = { seq, at: intent.at, intent, sizing };
     if (sizing.kind === 'skipped') {
       this.#counters.skips += 1;
@@ -436,4 +468,24 @@ export function toPlainJson(value: unknown): unknown {
     return out;
   }
   return value;
+}
+
+/**
+ * Child quantities of an order of `qty` at `price` whose notional is above `maxNotional`: as
+ * few children as keep each at most `maxNotional`, equal up to one lot step (the remainder's
+ * steps go to the first children), summing to `qty`. Undefined when no split fits: more than
+ * `maxChildren` children, or a child below the market's minimum quantity or notional.
+ */
+export function splitQuantity(qty: Decimal, price: Decimal, maxNotional: Decimal, maxChildren: number, rules: MarketRules): Decimal[] | undefined {
+  if (maxChildren < 2 || !price.isPositive() || price.isZero()) return undefined;
+  const step = rules.lotStep;
+  for (let n = Math.max(2, qty.times(price).dividedBy(maxNotional).ceil().toNumber()); n <= maxChildren; n += 1) {
+    const baseQty = step.isZero() ? qty.dividedBy(n) : floorToStep(qty.dividedBy(n), step);
+    if (baseQty.isZero() || baseQty.lessThan(rules.minQty) || baseQty.times(price).lessThan(rules.minNotional)) return undefined;
+    const extraSteps = step.isZero() ? 0 : qty.minus(baseQty.times(n)).dividedBy(step).round().toNumber();
+    const largest = extraSteps > 0 ? baseQty.plus(step) : baseQty;
+    if (largest.times(price).greaterThan(maxNotional)) continue;
+    return Array.from({ length: n }, (_, i) => (i < extraSteps ? baseQty.plus(step) : baseQty));
+  }
+  return undefined;
 }
