@@ -55,6 +55,12 @@ export const SKIP = [
   { match: /postgres:\/\/|^psql\b/, reason: 'needs a running PostgreSQL server on 127.0.0.1:5432 (the PostgreSQL tests start their own)' },
   { match: /^docker compose\b/, reason: 'needs docker compose and a docker daemon (docs/scaling.md says the file was not run here; its worker command is the one the sweep example above it runs)' },
   { match: /^apt-get\b/, reason: 'installs system packages (root); .ci/run installs what CI needs' },
+  { match: /^npm run emulator\b/, reason: "serves the Binance emulator until stopped (docs/live.md's other terminal); test/live/split.test.ts runs the example desk's first tick against the emulator" },
+  { match: /config\/live\.emulator\.yaml/, reason: 'needs `npm run emulator -- 18080` serving in another terminal; test/live/split.test.ts (first tick) and test/live/operations.test.ts (the service, health, metrics, alerts) run the same against an emulator they start' },
+  { match: /^curl -s http:\/\/127\.0\.0\.1:9464\//, reason: 'asks the service started the line before (against the emulator); test/live/operations.test.ts checks /healthz and /metrics' },
+  { match: /^kill %1$/, reason: 'stops the service started in the same session above' },
+  { match: /^docker\b/, reason: 'needs a Docker daemon (none on the CI machine)' },
+  { match: /^sudo\b|^journalctl\b/, reason: 'installs and reads systemd units as root; `systemd-analyze verify` checks the units and runs here' },
   { match: /^xdg-open\b/, reason: 'opens a desktop browser (CI has no display); the file it opens is written by the backtest before it' },
 ];
 
@@ -64,6 +70,7 @@ export const SKIP = [
  */
 export const SLOW = [
   { match: /\s--sweep\s/, reason: 'a walk-forward sweep: every parameter set is a full backtest (the sweep code has its own tests)' },
+  { match: /^npm run soak\b/, reason: 'the live soak: hundreds of killed runs, twelve minutes for 200 cycles by design; its figures are the output' },
   { match: /^npm run bench\b/, reason: 'the benchmarks: minutes by design, and their figures are the output, not a pass or fail' },
   { match: /^npx vitest\b|^PROCURA_REPORT_FILE=/, reason: 'test-suite runs; CI runs the whole suite before this check' },
   { match: /^npm start\b|^procura backtest backtests\/ammonia-henry-hub\.yaml$/, reason: 'the main job (npm start runs exactly this); .ci/run runs it as its own step' },

@@ -108,6 +108,23 @@ export const LiveConfigSchema = z.strictObject({
       maxWaitSeconds: z.int().min(0).max(3600).default(60),
     })
     .prefault({}),
+  /** Service mode: a health endpoint (/healthz) and Prometheus metrics (/metrics) on host:port; off without a port. */
+  monitoring: z
+    .strictObject({
+      port: z.int().min(0).max(65_535),
+      /** 127.0.0.1 by default: the endpoints have no authentication; expose them through a proxy or a container port mapping. */
+      host: z.string().min(1).default('127.0.0.1'),
+    })
+    .optional(),
+  /** Webhook alerts (Slack-compatible JSON); the URL only from the environment (PROCURA_ALERT_WEBHOOK_URL). */
+  alerts: z
+    .strictObject({
+      /** true: PROCURA_ALERT_WEBHOOK_URL must be set; the run refuses to start without it. */
+      webhook: z.boolean().default(false),
+      on: z.array(z.enum(['halt', 'reconciliation-difference', 'ban', 'forced-reorder-denied', 'stockout', 'tick-failed', 'fatal'])).default(['halt', 'reconciliation-difference', 'ban', 'forced-reorder-denied', 'stockout', 'tick-failed', 'fatal']),
+      timeoutMs: z.int().min(100).max(60_000).default(5000),
+    })
+    .prefault({}),
   /** The simulated venue of `--paper` runs (live market data, simulated fills). */
   paper: z.strictObject({ feeBps: NonNegativeDecimalSchema.prefault('10'), slippageBps: NonNegativeDecimalSchema.prefault('0') }).prefault({}),
 });

@@ -29,7 +29,10 @@
  * (`procura ledger post`) rebuilds the session from the store, exactly as a restart does.
  */
 import { Writable } from 'node:stream';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { pino, type Logger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 import { createTask, type ScheduledTask } from 'node-cron';
 import { Decimal } from '../core/decimal.js';
 import { ConfigError, ErrorCode, ProcuraError } from '../core/errors.js';
@@ -70,6 +73,14 @@ export interface LiveRunnerOptions {
   readonly readOnly?: boolean;
   /** Called when the exchange has answered an order request (the benchmark's probe). */
   readonly onOrderSubmitted?: (clientOrderId: string) => void;
+  /** Called after every tick with its summary and what an operator should hear about (metrics, alerts). */
+  readonly onTick?: (summary: TickSummary, events: readonly TickEvent[]) => void;
+}
+
+/** Something a tick met that an operator should hear about (webhook alerts, metrics). */
+export interface TickEvent {
+  readonly kind: 'halt' | 'reconciliation-difference' | 'ban' | 'forced-reorder-denied' | 'stockout' | 'tick-failed';
+  readonly text: string;
 }
 
 /** What one tick did (also the summary logged and stored in live_runs). */
@@ -118,13 +129,25 @@ const noopLogger = pino({ level: 'silent' });
 /** Credential and secret fields pino never prints. */
 export const REDACT_PATHS = ['apiKey', 'secret', 'password', '*.apiKey', '*.secret', '*.password', 'headers["X-MBX-APIKEY"]', '*.headers["X-MBX-APIKEY"]', 'env', '*.env'];
 
+/** How log lines are written: `json` (one JSON object a line, for journald, files and log shippers) or `pretty` (pino-pretty, for a terminal). */
+export type LogFormat = 'json' | 'pretty';
+export const LOG_FORMATS: readonly LogFormat[] = ['json', 'pretty'];
+
 /**
- * A pino logger for live runs (JSON lines). Credential fields are redacted by path, and every
- * line is passed through `redactSecrets` as it is written: registered secret values and request
- * signatures never reach the destination, wherever they hide in a message.
+ * A pino logger for live runs. Credential fields are redacted by path, and every line is passed
+ * through `redactSecrets` as it is written: registered secret values and request signatures
+ * never reach the destination, wherever they hide in a message. `pretty` turns each redacted
+ * JSON line into pino-pretty's one-line text (in the same synchronous write: no worker thread,
+ * nothing lost when the process exits); `colorize` adds colours (a terminal).
  */
-export function createLiveLogger(destination: NodeJS.WritableStream | Writable = process.stdout, level = 'info'): Logger {
-  const redacting = { write: (line: string): void => void destination.write(redactSecrets(line)) };
+export function createLiveLogger(destination: NodeJS.WritableStream | Writable = process.stdout, level = 'info', format: LogFormat = 'json', colorize = false): Logger {
+  const prettify = format === 'pretty' ? prettyFactory({ colorize, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l o', ignore: 'pid,hostname,app,runId', singleLine: true, errorLikeObjectKeys: [] }) : undefined;
+  const redacting = {
+    write: (line: string): void => {
+      const safe = redactSecrets(line);
+      destination.write(prettify === undefined ? safe : prettify(safe));
+    },
+  };
   return pino({ level, base: { app: 'procura-live' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime }, redacting);
 }
 
@@ -150,6 +173,11 @@ export class LiveRunner {
   #tickCount = 0;
   #simFed = new Map<string, EpochMs>();
   #closed = false;
+  readonly #onTick: ((summary: TickSummary, events: readonly TickEvent[]) => void) | undefined;
+  /** Problems the last reconciliation found (0 before the first; the metrics). */
+  lastReconcileProblems = 0;
+  /** The last tick's summary and events (the health endpoint). */
+  lastTick: { readonly summary: TickSummary; readonly events: readonly TickEvent[] } | undefined;
 
   private constructor(options: LiveRunnerOptions, exchange: CcxtVenue, store: LiveStore, frameMs: number) {
     const config = options.config;
@@ -163,6 +191,7 @@ export class LiveRunner {
     this.#pid = options.pid ?? process.pid;
     this.#crashPoint = options.crashPoint ?? (() => undefined);
     this.#readOnly = options.readOnly === true;
+    this.#onTick = options.onTick;
     this.orders = new SqliteOrderStore(store);
     this.state = new SqliteDeskState(store);
     const feeds: Feed[] = [];
@@ -230,6 +259,8 @@ export class LiveRunner {
       throw config.fail(['store'], `--paper keeps its own books beside the real ones, and a PostgreSQL database holds one ledger: run paper with a SQLite store (store: desk.sqlite) or against a database of its own`);
     }
     const storePath = paper ? `${config.storePath}.paper` : config.storePath;
+    // The store's folder (var/ in the examples) is created on the first run; a read-only run creates nothing.
+    if (config.store.kind !== 'postgres' && options.readOnly !== true) mkdirSync(dirname(storePath), { recursive: true });
     const store = config.store.kind === 'postgres' ? new LiveStore({ address: config.store, runId: config.runId }, options.clock ?? systemClock) : new LiveStore(storePath, options.clock ?? systemClock);
     try {
       // A stored ban: not one request (markets included) before it ends.
@@ -268,6 +299,20 @@ export class LiveRunner {
 
   /** One tick; see the module comment. Never throws for a failed tick: the summary says so. */
   async tick(): Promise<TickSummary> {
+    const events: TickEvent[] = [];
+    const summary = await this.#tick(events);
+    if (summary.bannedUntil !== undefined) events.push({ kind: 'ban', text: `the exchange banned or rate-limited us until ${summary.bannedUntil}: ${summary.error ?? ''}` });
+    else if (!summary.ok) events.push({ kind: 'tick-failed', text: `tick failed: ${summary.error ?? ''}` });
+    this.lastTick = { summary, events };
+    try {
+      this.#onTick?.(summary, events);
+    } catch (error) {
+      this.logger.warn({ err: { message: error instanceof Error ? error.message : String(error) } }, 'a tick observer failed (metrics or alerts); the tick itself is unaffected');
+    }
+    return summary;
+  }
+
+  async #tick(events: TickEvent[]): Promise<TickSummary> {
     const startedAt = this.#clock.now();
     this.#tickCount += 1;
     const tick = `${this.config.runId}:${formatTime(startedAt)}:${this.#pid}:${this.#tickCount}`;
@@ -298,7 +343,13 @@ export class LiveRunner {
       if (!this.paper) {
         report = await this.reconcile(true);
         reconciliation = report.ok ? 'ok' : 'differences';
-        if (!report.ok) log.warn({ problems: report.problems }, `reconciliation found differences: trading refused this tick (fail closed)\n${formatReconcile(report)}`);
+        this.lastReconcileProblems = report.problems.length;
+        if (!report.ok) {
+          log.warn({ problems: report.problems }, `reconciliation found differences: trading refused this tick (fail closed)\n${formatReconcile(report)}`);
+          events.push({ kind: 'halt', text: `trading halted this tick (fail closed): ${report.problems.join('; ')}` });
+          const differing = report.positions.filter((p) => !p.ok);
+          if (differing.length > 0) events.push({ kind: 'reconciliation-difference', text: `the exchange balance differs from the book: ${differing.map((p) => `${p.asset} difference ${p.difference}`).join(', ')}` });
+        }
         for (const order of report.neverSent) log.warn({ clientOrderId: order.clientOrderId, ageSeconds: order.ageSeconds }, `order ${order.clientOrderId} ${NEVER_SENT} (absent from its open orders, all orders and trades ${order.ageSeconds} s after it was recorded): cancelled locally, the desk decides afresh`);
         for (const order of report.adopted) log.warn({ clientOrderId: order.clientOrderId, where: order.where }, `order ${order.clientOrderId} was not found by its client order id but in the exchange's ${order.where}: adopted`);
         for (const trade of report.newExternalTrades) {
@@ -323,6 +374,7 @@ export class LiveRunner {
         await this.#crashPoint('before-step');
         const before = session.desk.pipeline.counters();
         const deniedBefore = session.desk.denials.length;
+        const stockoutsBefore = session.desk.stockouts.length;
         const step = await session.desk.step(at);
         // A ban met inside the step (the pipeline keeps the order in doubt): nothing of it is committed.
         const ban = this.exchange.ban;
@@ -334,6 +386,11 @@ export class LiveRunner {
         counters.orders += after.orders - before.orders;
         counters.fills += after.fills - before.fills;
         counters.denials += session.desk.denials.length - deniedBefore;
+        for (const denied of session.desk.denials.slice(deniedBefore)) {
+          const reason = denied.intent.reason;
+          if (reason === 'forced-reorder' || reason === 'emergency') events.push({ kind: 'forced-reorder-denied', text: `decision denied on ${formatTime(at)}: ${denied.intent.side} ${denied.intent.instrument} (${reason}): the plant will run out unless it is bought; ${denied.risk.filter((r) => !r.allowed).map((r) => r.reason).join('; ')}` });
+        }
+        for (const stockout of session.desk.stockouts.slice(stockoutsBefore)) events.push({ kind: 'stockout', text: `stockout on ${formatTime(stockout.at)}: ${stockout.qty.toFixed()} ${stockout.material} short, bought at an emergency premium (${stockout.emergencyCost.toFixed()})` });
         decidedAt.push(formatTime(at));
         if (this.#session === session && session.desk.denials.length > 1000) session.desk.denials.splice(0, session.desk.denials.length - 1000);
         if (session.desk.trades.length > 1000) session.desk.trades.splice(0, session.desk.trades.length - 1000);
@@ -399,6 +456,7 @@ export class LiveRunner {
         const run = this.tick();
         current = run;
         await run;
+        this.#logNextTick(task);
       },
       { timezone: this.config.schedule.timezone, noOverlap: true, name: `procura-live-${this.config.runId}` },
     );
@@ -408,6 +466,7 @@ export class LiveRunner {
     }, 30_000);
     heartbeat.unref();
     this.logger.info({ cron: this.config.schedule.expression, timezone: this.config.schedule.timezone }, 'schedule started');
+    this.#logNextTick(task);
     const stop = async (): Promise<void> => {
       await task.stop();
       await task.destroy();
@@ -417,6 +476,16 @@ export class LiveRunner {
     };
     return { stop, done };
   }
+
+  /** The scheduler's next firing, logged (and kept for the health endpoint and metrics). */
+  #logNextTick(task: ScheduledTask): void {
+    const next = task.getNextRun();
+    this.nextTickAt = next === null ? undefined : next.getTime();
+    this.logger.info({ nextTick: next === null ? null : next.toISOString(), cron: this.config.schedule.expression, timezone: this.config.schedule.timezone }, `next tick at ${next === null ? '(none)' : next.toISOString()}`);
+  }
+
+  /** When the scheduler fires next (service mode), epoch ms. */
+  nextTickAt: EpochMs | undefined;
 
   /** Closes the connections WITHOUT releasing the lock: what a killed process leaves behind (crash tests). */
   abandon(): void {

@@ -233,7 +233,8 @@ export class BinanceEmulator {
   // ---------------------------------------------------------------- lifecycle
 
   /** Starts listening on 127.0.0.1 (ephemeral port). Returns the base URL, e.g. http://127.0.0.1:41234. */
-  async start(): Promise<string> {
+  /** Listens on 127.0.0.1 (`port` 0: any free port, the tests' choice); resolves with the base URL. */
+  async start(port = 0): Promise<string> {
     const server = createServer((req, res) => {
       void this.#handle(req, res);
     });
@@ -241,7 +242,13 @@ export class BinanceEmulator {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
     this.#server = server;
     this.#baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return this.#baseUrl;

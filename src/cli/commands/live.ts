@@ -11,8 +11,10 @@ import type { Command } from 'commander';
 import { existsSync } from 'node:fs';
 import { loadLiveConfig, type LiveConfig } from '../../live/config.js';
 import type { LiveStore, SqliteOrderStore } from '../../live/store.js';
-import { ExitStatus, InputError } from '../../core/errors.js';
-import type { LiveRunner, TickSummary } from '../../live/runner.js';
+import { ConfigError, ExitStatus, InputError, ProcuraError, exitStatusOf } from '../../core/errors.js';
+import type { LiveRunner, LogFormat, TickEvent, TickSummary } from '../../live/runner.js';
+import type { Logger } from 'pino';
+import { redactText } from '../../core/redact.js';
 import { didYouMean } from '../../core/did-you-mean.js';
 import { formatTime, systemClock } from '../../core/time.js';
 import { action, printJson } from '../run.js';
@@ -23,7 +25,8 @@ interface LiveOptions {
   paper?: boolean;
   reconcileOnly?: boolean;
   json?: boolean;
-  logLevel: string;
+  logLevel?: string;
+  logFormat?: string;
 }
 
 export function register(program: Command): void {
@@ -38,7 +41,8 @@ export function register(program: Command): void {
     .option('--paper', 'live market data, simulated fills (store: <store>.paper; no credentials needed)')
     .option('--reconcile-only', 'print local vs exchange differences and exit (5 when they disagree beyond the tolerance)')
     .option('--json', 'with --reconcile-only: print the report as JSON')
-    .option('--log-level <level>', 'pino log level (debug, info, warn, error)', 'info')
+    .option('--log-level <level>', 'log level: fatal, error, warn, info, debug, trace, silent (default: $LOG_LEVEL, else info)')
+    .option('--log-format <format>', 'json (one JSON object a line) or pretty (for reading in a terminal); default: pretty on a terminal, json otherwise')
     .action(action((options: LiveOptions) => runLive(options)));
 
   live
@@ -129,14 +133,32 @@ async function runResolveDifference(asset: string, options: { config: string; no
 /** pino's levels, checked before anything starts (pino itself throws a stack trace on a typo). */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
-async function runLive(options: LiveOptions): Promise<void> {
-  if (!LOG_LEVELS.includes(options.logLevel)) {
-    throw new InputError(`expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(options.logLevel)}${didYouMean(options.logLevel, LOG_LEVELS)}`, { field: '--log-level' });
+/** The log level: --log-level, else $LOG_LEVEL, else info; a typo is refused naming where it came from. */
+function logLevelOf(options: LiveOptions): string {
+  const fromEnv = process.env['LOG_LEVEL'];
+  const level = options.logLevel ?? (fromEnv === undefined || fromEnv === '' ? 'info' : fromEnv.toLowerCase());
+  if (!LOG_LEVELS.includes(level)) {
+    throw new InputError(`expected one of ${LOG_LEVELS.join(', ')}, got ${JSON.stringify(level)}${didYouMean(level, LOG_LEVELS)}`, { field: options.logLevel === undefined ? 'LOG_LEVEL (environment)' : '--log-level' });
   }
+  return level;
+}
+
+/** json or pretty: --log-format, else pretty when stdout is a terminal, json otherwise (files, pipes, journald). */
+function logFormatOf(options: LiveOptions): LogFormat {
+  const formats = ['json', 'pretty'];
+  const format = options.logFormat ?? (process.stdout.isTTY === true ? 'pretty' : 'json');
+  if (!formats.includes(format)) throw new InputError(`expected json or pretty, got ${JSON.stringify(format)}${didYouMean(format, formats)}`, { field: '--log-format' });
+  return format as LogFormat;
+}
+
+async function runLive(options: LiveOptions): Promise<void> {
+  const level = logLevelOf(options);
+  const format = logFormatOf(options);
   if (options.config === undefined) throw new InputError("required option '--config <file>' not specified", { field: '--config' });
   const config = loadLiveConfig(options.config);
   // Loaded here, not at start: the runner brings ccxt, which costs every other command ~1 s of start-up.
   const { LiveRunner, StoredBanError, createLiveLogger } = await import('../../live/runner.js');
+  const { WebhookAlerter, ALERT_WEBHOOK_ENV } = await import('../../live/alerts.js');
   const { formatReconcile } = await import('../../live/reconcile.js');
   if (options.reconcileOnly) {
     const runner = await LiveRunner.open({ config, logger: createLiveLogger(process.stderr, 'warn'), readOnly: true });
@@ -150,7 +172,61 @@ async function runLive(options: LiveOptions): Promise<void> {
     }
     return;
   }
-  const logger = createLiveLogger(process.stdout, options.logLevel);
+  const logger = createLiveLogger(process.stdout, level, format, format === 'pretty' && process.stdout.isTTY === true);
+  let alerter: InstanceType<typeof WebhookAlerter> | undefined;
+  if (config.raw.alerts.webhook) {
+    const url = process.env[ALERT_WEBHOOK_ENV];
+    if (url === undefined || url === '') throw new ConfigError(`alerts.webhook is true but ${ALERT_WEBHOOK_ENV} is not set (the webhook URL is a secret: it comes only from the environment)`, { file: config.file, field: 'alerts.webhook' });
+    if (!/^https?:\/\//.test(url)) throw new ConfigError(`${ALERT_WEBHOOK_ENV} must be an http(s) URL`, { file: config.file, field: 'alerts.webhook' });
+    alerter = new WebhookAlerter({ url, logger: logger.child({ component: 'alerts' }), timeoutMs: config.raw.alerts.timeoutMs, on: config.raw.alerts.on, label: config.runId });
+  }
+  const sending = new Set<Promise<void>>();
+  const track = (promise: Promise<void>): void => {
+    sending.add(promise);
+    void promise.finally(() => sending.delete(promise));
+  };
+  // A fatal error (one that stops the process) goes through the logger and the webhook too.
+  const fatal = async (error: unknown): Promise<void> => {
+    const message = redactText(error instanceof Error ? error.message : String(error));
+    const code = error instanceof ProcuraError ? error.code : 'E_INTERNAL';
+    const exitStatus = exitStatusOf(error);
+    logger.fatal({ err: { code, message, ...(error instanceof ProcuraError ? {} : { stack: redactText(error instanceof Error ? (error.stack ?? '') : '') }) }, exitStatus }, `stopped: ${message} (exit status ${exitStatus})`);
+    await alerter?.fatal(message);
+  };
+  const onUncaught = (error: unknown): void => {
+    void fatal(error).finally(() => process.exit(ExitStatus.failed));
+  };
+  process.on('uncaughtException', onUncaught);
+  process.on('unhandledRejection', onUncaught);
+  let metrics: InstanceType<typeof import('../../live/monitoring.js').LiveMetrics> | undefined;
+  let monitoring: { url: string; close: () => Promise<void> } | undefined;
+  let current: LiveRunner | undefined;
+  try {
+    if (!options.once && config.raw.monitoring !== undefined) {
+      const { LiveMetrics, serveMonitoring } = await import('../../live/monitoring.js');
+      metrics = new LiveMetrics({ runId: config.runId }, () => current?.nextTickAt);
+      monitoring = await serveMonitoring(metrics, config.raw.monitoring.host, config.raw.monitoring.port);
+      logger.info({ url: monitoring.url }, `health on ${monitoring.url}/healthz, Prometheus metrics on ${monitoring.url}/metrics`);
+    }
+    const onTick = (summary: TickSummary, events: readonly TickEvent[]): void => {
+      metrics?.observe(summary, events, current?.lastReconcileProblems ?? 0);
+      if (alerter !== undefined) track(alerter.tick(events));
+    };
+    await runTicks(options, config, logger, onTick, (runner) => (current = runner));
+  } catch (error) {
+    if (error instanceof StoredBanError) logger.error({ bannedUntil: formatTime(error.until), exitStatus: ExitStatus.banned }, `stopped: ${error.message} (exit status ${ExitStatus.banned})`);
+    else await fatal(error);
+    throw error;
+  } finally {
+    await Promise.all([...sending]);
+    await monitoring?.close();
+    process.off('uncaughtException', onUncaught);
+    process.off('unhandledRejection', onUncaught);
+  }
+}
+
+async function runTicks(options: LiveOptions, config: LiveConfig, logger: Logger, onTick: (summary: TickSummary, events: readonly TickEvent[]) => void, opened: (runner: LiveRunner) => void): Promise<void> {
+  const { LiveRunner, StoredBanError } = await import('../../live/runner.js');
   let signalled: string | undefined;
   let wake: () => void = () => undefined;
   let onSignal: (signal: string) => void = (signal) => {
@@ -163,7 +239,8 @@ async function runLive(options: LiveOptions): Promise<void> {
   let runner: LiveRunner;
   for (;;) {
     try {
-      runner = await LiveRunner.open({ config, logger, paper: options.paper === true });
+      runner = await LiveRunner.open({ config, logger, paper: options.paper === true, onTick });
+      opened(runner);
       break;
     } catch (error) {
       // The service waits out a stored ban (no request before it ends); --once exits 6.
