@@ -117,6 +117,17 @@ describe('logs', () => {
     expect(run.stdout + run.stderr).not.toContain('secret-token');
   }, 300_000);
 
+  it('a ban sends a webhook alert (--once exits 6)', async () => {
+    receiver = await startReceiver();
+    rig = await startLiveRig({ config: { strategy: 'jit', params: {}, extra: 'alerts: { webhook: true }' } });
+    rig.emulator.inject({ kind: 'rate-limit', status: 418, retryAfterSeconds: 86_400 }, { method: 'POST', path: '/api/v3/order' });
+    const run = await runCli(['live', '--config', rig.configFile, '--once'], { ...envFor(rig.emulator), PROCURA_ALERT_WEBHOOK_URL: `${receiver.url}/hook` });
+    expect(run.status, run.stderr + run.stdout).toBe(6);
+    const alert = await receiver.waitFor('ban');
+    expect(alert.text).toMatch(/^procura live test-desk: ban\n• ban: the exchange banned or rate-limited us until \d{4}-\d\d-\d\dT[\d:.]+Z: /);
+    expect(receiver.messages.length).toBe(1);
+  }, 300_000);
+
   it('alerts.webhook without PROCURA_ALERT_WEBHOOK_URL is refused before anything runs, naming the field', async () => {
     rig = await startLiveRig({ config: { strategy: 'jit', params: {}, extra: 'alerts: { webhook: true }' } });
     const run = await runCli(['live', '--config', rig.configFile, '--once'], envFor(rig.emulator));
