@@ -78,7 +78,8 @@ export const LiveConfigSchema = z.strictObject({
   production: ProductionSchema,
   materials: z.record(z.string().min(1), MaterialSchema),
   strategy: z.strictObject({ name: z.string().min(1), params: z.record(z.string(), z.unknown()).default({}) }),
-  risk: RiskConfigSchema.partial().prefault({}),
+  /** The pipeline's limits; a live desk splits an order above maxOrderNotional into up to 10 child orders unless told otherwise. */
+  risk: RiskConfigSchema.partial().extend({ maxChildOrders: z.int().min(1).max(100).default(10) }).prefault({}),
   horizonDays: z.int().min(1).max(730).default(30),
   actualWindowDays: z.int().min(1).max(3650).default(90),
   emergencyPremium: NonNegativeDecimalSchema.prefault('0.25'),

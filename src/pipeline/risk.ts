@@ -33,8 +33,12 @@ export const RiskConfigSchema = z.strictObject({
   tradingState: z.enum(['active', 'reducing-only', 'halted']).default('active'),
   /** Reasons still allowed to add to a position in reducing-only (keeping the plant supplied is not speculation). */
   reducingOnlyExemptReasons: z.array(z.enum(REASONS)).default(['forced-reorder', 'emergency']),
-  /** Largest number of child orders an order above maxOrderNotional is split into (1: no split, such an order is denied). */
-  maxChildOrders: z.int().min(1).max(100).default(10),
+  /**
+   * Largest number of child orders an order above maxOrderNotional is split into (1: no split,
+   * such an order is denied). 1 by default, so scenarios backtest as before; live configs
+   * default to 10 (src/live/config.ts). Set it in a scenario to backtest a live desk's splits.
+   */
+  maxChildOrders: z.int().min(1).max(100).default(1),
   /** How many times one order may be sent after unknown outcomes (each re-send only after a lookup found nothing). */
   maxSubmitAttempts: z.int().min(1).max(10).default(3),
 });
