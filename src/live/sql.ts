@@ -34,28 +34,36 @@ export interface LiveSql {
   close(): void;
 }
 
-/** The live tables on PostgreSQL (the SQLite schema with 64-bit times and serial sequence numbers). */
-const PG_SCHEMA = `
+/**
+ * The live tables, one definition for both engines: times and sequence numbers are INTEGER on
+ * SQLite (64-bit there) and BIGINT on PostgreSQL, and a row number the database assigns is
+ * SQLite's INTEGER PRIMARY KEY (the rowid) or PostgreSQL's BIGSERIAL.
+ */
+export function liveTables(engine: 'sqlite' | 'postgres'): string {
+  const big = engine === 'sqlite' ? 'INTEGER' : 'BIGINT';
+  const rowNumber = engine === 'sqlite' ? 'INTEGER PRIMARY KEY' : 'BIGSERIAL PRIMARY KEY';
+  return `
 CREATE TABLE IF NOT EXISTS live_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS live_lock (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL, started_at BIGINT NOT NULL, heartbeat_at BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS live_lock (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL, started_at ${big} NOT NULL, heartbeat_at ${big} NOT NULL);
 CREATE TABLE IF NOT EXISTS live_orders (
-  cid TEXT PRIMARY KEY, seq BIGINT NOT NULL UNIQUE, recorded_at BIGINT NOT NULL, day BIGINT NOT NULL,
+  cid TEXT PRIMARY KEY, seq ${big} NOT NULL UNIQUE, recorded_at ${big} NOT NULL, day ${big} NOT NULL,
   notional TEXT NOT NULL, status TEXT NOT NULL, active INTEGER NOT NULL, venue_order_id TEXT,
   symbol TEXT NOT NULL, side TEXT NOT NULL, filled TEXT NOT NULL, body TEXT NOT NULL, moved TEXT);
 CREATE INDEX IF NOT EXISTS live_orders_active ON live_orders (active, seq);
 CREATE INDEX IF NOT EXISTS live_orders_venue ON live_orders (venue_order_id);
 CREATE INDEX IF NOT EXISTS live_orders_day ON live_orders (day);
-CREATE TABLE IF NOT EXISTS live_control (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, reason TEXT NOT NULL, at BIGINT NOT NULL);
-CREATE TABLE IF NOT EXISTS live_deliveries (id TEXT PRIMARY KEY, seq BIGINT NOT NULL, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS live_candles (symbol TEXT NOT NULL, open_at BIGINT NOT NULL, open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL, close TEXT NOT NULL, volume TEXT NOT NULL, PRIMARY KEY (symbol, open_at));
-CREATE TABLE IF NOT EXISTS live_runs (seq BIGSERIAL PRIMARY KEY, tick TEXT NOT NULL, pid INTEGER NOT NULL, started_at BIGINT NOT NULL, finished_at BIGINT, summary TEXT);
+CREATE TABLE IF NOT EXISTS live_control (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, reason TEXT NOT NULL, at ${big} NOT NULL);
+CREATE TABLE IF NOT EXISTS live_deliveries (id TEXT PRIMARY KEY, seq ${big} NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS live_candles (symbol TEXT NOT NULL, open_at ${big} NOT NULL, open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL, close TEXT NOT NULL, volume TEXT NOT NULL, PRIMARY KEY (symbol, open_at));
+CREATE TABLE IF NOT EXISTS live_runs (seq ${rowNumber}, tick TEXT NOT NULL, pid INTEGER NOT NULL, started_at ${big} NOT NULL, finished_at ${big}, summary TEXT);
 CREATE TABLE IF NOT EXISTS live_fees (trade_key TEXT PRIMARY KEY, cost TEXT NOT NULL, currency TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS live_external_trades (
   trade_key TEXT PRIMARY KEY, symbol TEXT NOT NULL, trade_id TEXT NOT NULL, venue_order_id TEXT NOT NULL, client_order_id TEXT NOT NULL,
-  side TEXT NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL, moved TEXT NOT NULL, fee TEXT NOT NULL, at BIGINT NOT NULL, seen_at BIGINT NOT NULL,
-  origin TEXT NOT NULL, status TEXT NOT NULL, resolved_at BIGINT, resolution TEXT);
-CREATE TABLE IF NOT EXISTS live_adjustments (seq BIGSERIAL PRIMARY KEY, asset TEXT NOT NULL, qty TEXT NOT NULL, reason TEXT NOT NULL, at BIGINT NOT NULL);
+  side TEXT NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL, moved TEXT NOT NULL, fee TEXT NOT NULL, at ${big} NOT NULL, seen_at ${big} NOT NULL,
+  origin TEXT NOT NULL, status TEXT NOT NULL, resolved_at ${big}, resolution TEXT);
+CREATE TABLE IF NOT EXISTS live_adjustments (seq ${rowNumber}, asset TEXT NOT NULL, qty TEXT NOT NULL, reason TEXT NOT NULL, at ${big} NOT NULL);
 `;
+}
 
 /** The schema a runner's live tables live in on PostgreSQL. */
 export function liveSchema(runId: string): string {
@@ -99,7 +107,7 @@ export class PgLiveSql implements LiveSql {
       this.client.query({ text: "SELECT pg_advisory_xact_lock(hashtext('procura.live.schema'))" });
       this.client.query({ text: `CREATE SCHEMA IF NOT EXISTS ${schema}` });
       this.client.query({ text: `SET search_path TO ${schema}` });
-      for (const statement of PG_SCHEMA.split(';')) if (statement.trim() !== '') this.client.query({ text: statement });
+      for (const statement of liveTables('postgres').split(';')) if (statement.trim() !== '') this.client.query({ text: statement });
       this.client.query({ text: 'COMMIT' });
     } catch (error) {
       this.client.end();

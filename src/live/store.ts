@@ -20,35 +20,13 @@
 import { hostname } from 'node:os';
 import Database from 'better-sqlite3';
 import type { PgAddress } from '../store/pg/connect.js';
-import { PgLiveSql, type LiveSql } from './sql.js';
+import { liveTables, PgLiveSql, type LiveSql } from './sql.js';
 import { Decimal, ZERO } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { formatTime, parseTime, startOfDay, type Clock, type EpochMs } from '../core/time.js';
 import { baseMoved, isTerminal, toPlainJson, type Fill, type Intent, type OrderRecord, type OrderStore, type TradingControl } from '../pipeline/index.js';
 import { addReceipt, type Delivery, type DeskState } from '../engine/desk.js';
 import type { LeadTimeRecord } from '../costfeed/index.js';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS live_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS live_lock (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL, started_at INTEGER NOT NULL, heartbeat_at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS live_orders (
-  cid TEXT PRIMARY KEY, seq INTEGER NOT NULL UNIQUE, recorded_at INTEGER NOT NULL, day INTEGER NOT NULL,
-  notional TEXT NOT NULL, status TEXT NOT NULL, active INTEGER NOT NULL, venue_order_id TEXT,
-  symbol TEXT NOT NULL, side TEXT NOT NULL, filled TEXT NOT NULL, body TEXT NOT NULL, moved TEXT);
-CREATE INDEX IF NOT EXISTS live_orders_active ON live_orders (active, seq);
-CREATE INDEX IF NOT EXISTS live_orders_venue ON live_orders (venue_order_id);
-CREATE INDEX IF NOT EXISTS live_orders_day ON live_orders (day);
-CREATE TABLE IF NOT EXISTS live_control (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS live_deliveries (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, body TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS live_candles (symbol TEXT NOT NULL, open_at INTEGER NOT NULL, open TEXT NOT NULL, high TEXT NOT NULL, low TEXT NOT NULL, close TEXT NOT NULL, volume TEXT NOT NULL, PRIMARY KEY (symbol, open_at));
-CREATE TABLE IF NOT EXISTS live_runs (seq INTEGER PRIMARY KEY, tick TEXT NOT NULL, pid INTEGER NOT NULL, started_at INTEGER NOT NULL, finished_at INTEGER, summary TEXT);
-CREATE TABLE IF NOT EXISTS live_fees (trade_key TEXT PRIMARY KEY, cost TEXT NOT NULL, currency TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS live_external_trades (
-  trade_key TEXT PRIMARY KEY, symbol TEXT NOT NULL, trade_id TEXT NOT NULL, venue_order_id TEXT NOT NULL, client_order_id TEXT NOT NULL,
-  side TEXT NOT NULL, qty TEXT NOT NULL, price TEXT NOT NULL, moved TEXT NOT NULL, fee TEXT NOT NULL, at INTEGER NOT NULL, seen_at INTEGER NOT NULL,
-  origin TEXT NOT NULL, status TEXT NOT NULL, resolved_at INTEGER, resolution TEXT);
-CREATE TABLE IF NOT EXISTS live_adjustments (seq INTEGER PRIMARY KEY, asset TEXT NOT NULL, qty TEXT NOT NULL, reason TEXT NOT NULL, at INTEGER NOT NULL);
-`;
 
 /**
  * A trade on the account that belongs to no local order, recorded once. `origin`: `procura`
@@ -168,7 +146,7 @@ export class LiveStore implements LiveStateStore {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
-      db.exec(SCHEMA);
+      db.exec(liveTables('sqlite'));
       this.db = db as unknown as LiveSql;
       this.#migrate();
     } catch (error) {
