@@ -625,6 +625,13 @@ export class LiveRunner {
     // Warm the averages with every candle up to the last stepped one.
     if (stepped !== undefined) this.#feedUpTo(session, stepped + this.frameMs);
     else for (const feed of this.#feeds) this.#feedCandles(session, feed, candles.get(feed.symbol)!.length === 0 ? [] : candles.get(feed.symbol)!.filter((c) => c.openAt + this.frameMs <= this.#clock.now()).slice(0, -1));
+    // A paper run's simulated venue lives in this process only: the orders the store still holds
+    // as working (sent by an earlier --once run) go back to it, after the warm-up bars, so they
+    // fill on the next bar as they would have in a long-running service. Partly filled ones are
+    // left as they are (the venue would count their fills again).
+    if (this.venue instanceof SimVenue) {
+      for (const order of desk.pipeline.openOrders()) if (order.filledQty.isZero()) this.venue.restore(order.request);
+    }
     this.logger.info({ ledgerEntries: ledger.journal.size, openOrders: desk.pipeline.openOrderCount, lastDay: this.state.lastDay() === undefined ? null : formatTime(this.state.lastDay()!), stepped: stepped === undefined ? null : formatTime(stepped + this.frameMs), halted }, 'session built from the store');
     return session;
   }

@@ -38,4 +38,25 @@ describe('paper runs', () => {
     expect(existsSync(`${rig.config.storePath}.paper`)).toBe(true);
     expect(existsSync(rig.config.storePath)).toBe(false);
   }, 30_000);
+
+  it('a run started afresh each tick (cron with --once) fills the orders an earlier run sent', async () => {
+    rig = await startLiveRig({ config: { strategy: 'jit', params: {} } });
+    let orders = 0;
+    let fills = 0;
+    for (let i = 0; i < 6; i += 1) {
+      runner = await rig.open({ paper: true, env: {} });
+      const summary = await runner.tick();
+      expect(summary.ok, summary.error).toBe(true);
+      orders += summary.orders;
+      fills += summary.fills;
+      runner.close();
+      runner = undefined;
+      rig.advance();
+    }
+    expect(orders).toBeGreaterThan(3);
+    // each process's simulated venue starts empty: without the store's working orders put back,
+    // every order stays open and nothing fills
+    expect(fills).toBeGreaterThanOrEqual(orders - 2);
+    expect(rig.emulator.orders()).toHaveLength(0);
+  }, 60_000);
 });

@@ -156,8 +156,22 @@ export class SimVenue implements Venue {
   }
 
   async submit(order: OrderRequest): Promise<OrderReport> {
+    return report(this.#accept(order));
+  }
+
+  /**
+   * Puts back a working order that an earlier process sent and its store still holds (a
+   * `--paper` run started by cron is a new process each tick, and its simulated venue starts
+   * empty): the order works from the next bar on, as if sent now. An id the venue knows is left
+   * alone.
+   */
+  restore(order: OrderRequest): void {
+    this.#accept(order);
+  }
+
+  #accept(order: OrderRequest): SimOrder {
     const known = this.#orders.get(order.clientOrderId);
-    if (known !== undefined) return report(known); // same client order id: never a second order
+    if (known !== undefined) return known; // same client order id: never a second order
     const book = this.#books.get(order.instrument);
     this.#orderCount += 1;
     const sim: SimOrder = {
@@ -180,7 +194,7 @@ export class SimVenue implements Venue {
       book!.working.push(sim);
     }
     this.#orders.set(order.clientOrderId, sim);
-    return report(sim);
+    return sim;
   }
 
   async lookup(clientOrderId: string, _instrument: string): Promise<OrderReport | undefined> {
