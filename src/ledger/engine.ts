@@ -24,7 +24,7 @@ import { formatTime, type EpochMs } from '../core/time.js';
 import { Account, completionIsTrigger, purchaseIsTrigger, type Trigger } from './accounts.js';
 import type { Plant, Revision } from './plant.js';
 import type { LedgerEvent, PurchaseEvent, SaleEvent, CountEvent, HedgeEvent, HedgeMarkEvent, CompletionEvent } from './events.js';
-import type { Actual, EntryType, EntryVersions, JournalEntry } from './journal.js';
+import type { Actual, ActualOf, EntryType, EntryVersions, JournalEntry, MovementOf } from './journal.js';
 
 const ZERO = Fixed.ZERO;
 
@@ -36,20 +36,10 @@ export interface DraftLine {
 }
 
 /** A change of a book quantity (and of a carrying value), in the engine's arithmetic. */
-export interface DraftMovement {
-  readonly kind: 'material' | 'product' | 'hedge';
-  readonly id: string;
-  readonly qty: Fixed;
-  readonly after: Fixed;
-  readonly value?: Fixed;
-}
+export type DraftMovement = MovementOf<Fixed>;
 
 /** The economic actual behind an entry (see Actual), in the engine's arithmetic. */
-export type DraftActual =
-  | { readonly kind: 'purchase'; readonly material: string; readonly qty: Fixed; readonly amount: Fixed }
-  | { readonly kind: 'conversion'; readonly amount: Fixed; readonly category?: string }
-  | { readonly kind: 'completion'; readonly product: string; readonly qty: Fixed; readonly allocated: Fixed }
-  | { readonly kind: 'sale'; readonly product: string; readonly qty: Fixed; readonly conversion: Fixed };
+export type DraftActual = ActualOf<Fixed>;
 
 /**
  * An entry as the engine computes it (scaled integers, see core/fixed.ts): what the journal

@@ -20,28 +20,33 @@ export interface JournalLine {
   readonly credit: Decimal;
 }
 
-/** A change of a book quantity (and, for finished goods and hedges, of its carrying value). */
-export interface Movement {
+/**
+ * A change of a book quantity (and, for finished goods and hedges, of its carrying value), in
+ * decimal.js values (`Movement`) or in the engine's scaled integers (`DraftMovement`).
+ */
+export interface MovementOf<N> {
   readonly kind: 'material' | 'product' | 'hedge';
   readonly id: string;
   /** Signed change of the quantity. */
-  readonly qty: Decimal;
+  readonly qty: N;
   /** Book quantity after this movement (checked by verify). */
-  readonly after: Decimal;
+  readonly after: N;
   /** Signed change of the carrying value (products in completion variants, hedges). */
-  readonly value?: Decimal;
+  readonly value?: N;
 }
+export type Movement = MovementOf<Decimal>;
 
 /**
  * The economic actual behind an entry, independent of the trigger variant (what the cost feed
  * reads): a purchase's quantity and full cost (price + fee), conversion cost incurred, units
  * completed or sold with the standard conversion cost they carried.
  */
-export type Actual =
-  | { readonly kind: 'purchase'; readonly material: string; readonly qty: Decimal; readonly amount: Decimal }
-  | { readonly kind: 'conversion'; readonly amount: Decimal; readonly category?: string }
-  | { readonly kind: 'completion'; readonly product: string; readonly qty: Decimal; readonly allocated: Decimal }
-  | { readonly kind: 'sale'; readonly product: string; readonly qty: Decimal; readonly conversion: Decimal };
+export type ActualOf<N> =
+  | { readonly kind: 'purchase'; readonly material: string; readonly qty: N; readonly amount: N }
+  | { readonly kind: 'conversion'; readonly amount: N; readonly category?: string }
+  | { readonly kind: 'completion'; readonly product: string; readonly qty: N; readonly allocated: N }
+  | { readonly kind: 'sale'; readonly product: string; readonly qty: N; readonly conversion: N };
+export type Actual = ActualOf<Decimal>;
 
 /** Versions of the plant data an entry used (`<id>@<from date>` or `<id>@base`). */
 export interface EntryVersions {
