@@ -3,8 +3,11 @@
  * scenario, as a summary table, as JSON (decimal strings) and as the HTML report's data.
  */
 import { dirname, relative } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { ProcuraError, type ErrorCode, type Where } from '../core/errors.js';
+import { fromTransfer } from '../core/transfer.js';
 import { Decimal, ZERO } from '../core/decimal.js';
-import { formatDate, type EpochMs } from '../core/time.js';
+import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { toPlainJson } from '../pipeline/index.js';
 import { getStrategy } from '../../strategies/index.js';
 import { runBacktest, type MaterialTotals, type RunResult, type RunWarning } from './backtest.js';
@@ -46,31 +49,114 @@ export interface Analysis {
   readonly budget: readonly { readonly run: string; readonly figures: BudgetFigures }[];
 }
 
+/** Where a worker thread loads the scenario from: the file and the command line's overrides. */
+export interface WorkerSetup {
+  readonly file: string;
+  readonly overrides: { strategy?: string; params?: Record<string, unknown> };
+}
+
+/** One run for a worker: the scenario's own strategy (`strategy: null`) or a baseline by name. */
+export interface RunJob {
+  readonly index: number;
+  readonly strategy: string | null;
+  readonly record: boolean;
+}
+
+/**
+ * Below this many material-days per run the runs stay in process: a worker thread's start and
+ * its own load of the scenario (about half a second of CPU) cost more than the run saves.
+ */
+export const THREAD_MIN_MATERIAL_DAYS = 2_000;
+
+/** Runs one job on a loaded scenario (in process, or in a worker thread). */
+export function runOne(scenario: Scenario, job: Omit<RunJob, 'index'>): Promise<RunResult> {
+  if (job.strategy === null) return runBacktest(scenario, { record: job.record });
+  const definition = getStrategy(job.strategy);
+  if (definition === undefined) throw new Error(`internal: no baseline strategy ${job.strategy}`);
+  return runBacktest(scenario, { record: job.record, strategy: { definition, params: definition.params.parse({}) } });
+}
+
 /**
  * Runs the scenario's strategy and its baselines. `record: true` keeps the daily series a
  * report or an export needs (the report builder refuses a result without them); without it
  * the runs keep their totals and the running totals the analysis needs, which is all the
  * summary and --json print.
+ *
+ * `threads` (with `workers` > 1, more than one run and at least THREAD_MIN_MATERIAL_DAYS
+ * material-days a run) runs them concurrently on that many
+ * worker threads, each loading the scenario from `threads.file` once; the runs are
+ * independent and deterministic, so the results are the same figures in the same order as
+ * in process (tested). It saves wall time only: each thread does the same work.
  */
-export async function backtestWithBaselines(scenario: Scenario, options: { record?: boolean; onProgress?: (done: number, total: number) => void } = {}): Promise<BacktestResult> {
+export async function backtestWithBaselines(
+  scenario: Scenario,
+  options: { record?: boolean; onProgress?: (done: number, total: number) => void; threads?: WorkerSetup & { workers: number; minMaterialDays?: number } } = {},
+): Promise<BacktestResult> {
   const record = options.record ?? false;
+  const own = scenario.strategy.definition.name;
   const names = baselinesFor(scenario);
-  const total = 1 + names.filter((b) => b !== scenario.strategy.definition.name).length;
+  // The strategy first, then each baseline that is not the strategy itself.
+  const jobs: { strategy: string | null; record: boolean }[] = [{ strategy: null, record }, ...names.filter((b) => b !== own).map((b) => ({ strategy: b, record }))];
+  const total = jobs.length;
   let done = 0;
-  const run = await runBacktest(scenario, { record });
-  options.onProgress?.((done += 1), total);
-  const baselines = new Map<string, RunResult>();
-  for (const name of names) {
-    if (name === scenario.strategy.definition.name) {
-      baselines.set(name, run);
-      continue;
+  const progress = (): void => options.onProgress?.((done += 1), total);
+  let results: RunResult[];
+  const materialDays = ((scenario.to - scenario.from) / DAY_MS + 1) * scenario.materials.length;
+  const workers = options.threads === undefined || materialDays < (options.threads.minMaterialDays ?? THREAD_MIN_MATERIAL_DAYS) ? 1 : Math.min(options.threads.workers, total);
+  if (workers > 1) {
+    results = await runOnThreads(options.threads!, jobs, workers, progress);
+  } else {
+    results = [];
+    for (const job of jobs) {
+      results.push(await runOne(scenario, job));
+      progress();
     }
-    const definition = getStrategy(name)!;
-    const parsed = definition.params.parse({});
-    baselines.set(name, await runBacktest(scenario, { record, strategy: { definition, params: parsed } }));
-    options.onProgress?.((done += 1), total);
   }
+  const run = results[0]!;
+  const baselines = new Map<string, RunResult>();
+  let next = 1;
+  for (const name of names) baselines.set(name, name === own ? run : results[next++]!);
   return { scenario, run, baselines, assumptions: assumptionsOf(scenario), analysis: analyse(scenario, run, baselines) };
+}
+
+/** The jobs on `count` worker threads, each taking the next job when it is done; results in job order. */
+async function runOnThreads(setup: WorkerSetup, jobs: readonly { strategy: string | null; record: boolean }[], count: number, progress: () => void): Promise<RunResult[]> {
+  const results: RunResult[] = new Array<RunResult>(jobs.length);
+  let next = 0;
+  let failed = false;
+  const workerUrl = new URL('./run-worker.js', import.meta.url);
+  const one = (): Promise<void> =>
+    new Promise((resolvePromise, reject) => {
+      const worker = new Worker(workerUrl, { workerData: { file: setup.file, overrides: setup.overrides } satisfies WorkerSetup });
+      const send = (): void => {
+        if (next >= jobs.length || failed) {
+          void worker.terminate().then(() => resolvePromise());
+          return;
+        }
+        const index = next;
+        next += 1;
+        worker.postMessage({ index, ...jobs[index]! } satisfies RunJob);
+      };
+      worker.on('message', (message: { index: number; result?: unknown; error?: { message: string; code?: ErrorCode; detail?: string; where?: Where } }) => {
+        if (message.error !== undefined) {
+          failed = true;
+          void worker.terminate();
+          const e = message.error;
+          reject(e.code !== undefined && e.detail !== undefined ? new ProcuraError(e.code, e.detail, e.where ?? {}) : new Error(e.message));
+          return;
+        }
+        results[message.index] = fromTransfer(message.result) as RunResult;
+        progress();
+        send();
+      });
+      worker.on('error', (error) => {
+        failed = true;
+        reject(error);
+      });
+      worker.on('online', send);
+    });
+  await Promise.all(Array.from({ length: count }, one));
+  return results;
 }
 
 /** The analysis of a run against its baselines (see Analysis). */

@@ -3,6 +3,7 @@
  * on the bundled data, prints the summary, writes the HTML report; `--sweep` runs a
  * parameter grid on worker threads with a walk-forward split.
  */
+import { availableParallelism } from 'node:os';
 import { relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, InputError, ProcuraError } from '../../core/errors.js';
@@ -39,7 +40,7 @@ export function register(program: Command): void {
     .option('--strategy <name>', 'run another strategy on the same scenario')
     .option('--param <key=value...>', 'override a strategy parameter (repeatable)')
     .option('--sweep <grid>', 'parameter grid, e.g. fast=10:60:10,slow=50:200:25 (ranked, walk-forward)')
-    .option('--workers <n>', 'worker threads for --sweep (default: CPU count)')
+    .option('--workers <n>', 'worker threads for --sweep, and for the strategy and its baselines, which run concurrently (default: CPU count; 1 runs them in this thread)')
     .option('--queue <url>', 'run the --sweep sets on the PostgreSQL queue at this postgres:// URL (procura worker processes take them)')
     .option('--no-progress', 'no progress bar on stderr')
     .action(
@@ -68,7 +69,9 @@ export function register(program: Command): void {
         bar.update(0, 1 + baselinesFor(scenario).filter((name) => name !== scenario.strategy.definition.name).length);
         // Daily series cost time and memory: record them only for a report or an export.
         const record = reportPath !== undefined || exportDir !== undefined;
-        const result = await backtestWithBaselines(scenario, { record, onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.stop());
+        // The runs are independent: on worker threads when there is more than one core (same figures, same order).
+        const threads = { file: resolve(file), overrides, workers: workers ?? availableParallelism() };
+        const result = await backtestWithBaselines(scenario, { record, threads, onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.stop());
         // The report and the export build danfo frames: their modules (and danfo) load only when asked for.
         const exported = exportDir === undefined ? [] : await (await import('../../report/export.js')).exportBacktest(result, exportDir, { json: options.json === true });
         if (reportPath !== undefined) {

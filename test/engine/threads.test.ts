@@ -1,0 +1,78 @@
+/**
+ * The main job's runs on worker threads (`procura backtest`, `--workers`): the same figures
+ * in the same order as in process, Decimals intact across the thread boundary, and values
+ * that cannot cross it refused instead of arriving changed.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Decimal } from '../../src/core/decimal.js';
+import { fromTransfer, toTransfer } from '../../src/core/transfer.js';
+import { ROOT } from '../support/cli.js';
+
+const work = mkdtempSync(join(tmpdir(), 'procura-threads-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('values across worker threads', () => {
+  it('rebuilds every Decimal exactly (sign, exponent, digits), inside arrays, objects and Maps', () => {
+    const text = fc.oneof(
+      fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }).map((n) => n.toString()),
+      fc.tuple(fc.bigInt({ min: -(10n ** 25n), max: 10n ** 25n }), fc.integer({ min: 0, max: 39 })).map(([n, e]) => new Decimal(n.toString()).dividedBy(new Decimal(10).pow(e)).toFixed()),
+      fc.constantFrom('0', '-0', '1e-35', '-7e38', '0.1'),
+    );
+    fc.assert(
+      fc.property(fc.array(text, { maxLength: 5 }), (texts) => {
+        const values = texts.map((t) => new Decimal(t));
+        const value = { list: values, map: new Map(values.map((v, i) => [String(i), { v }])), plain: 3, none: null, gone: undefined, series: new Float64Array([1.5, -2]) };
+        // The structured clone a worker's postMessage does, then the rebuild.
+        const back = fromTransfer(structuredClone(toTransfer(value))) as typeof value;
+        expect(back).toStrictEqual(value);
+        back.list.forEach((d, i) => {
+          expect(d).toBeInstanceOf(Decimal);
+          expect(d.toFixed()).toBe(values[i]!.toFixed());
+          expect(Object.is(d.toNumber(), values[i]!.toNumber())).toBe(true);
+          expect(d.plus(1).equals(values[i]!.plus(1))).toBe(true);
+        });
+      }),
+    );
+  });
+
+  it('refuses class instances and functions, naming where they are', () => {
+    class Book {
+      qty = 1;
+    }
+    expect(() => toTransfer({ runs: [{ book: new Book() }] }, 'RunResult')).toThrow(/RunResult\.runs\[0\]\.book is a Book/);
+    expect(() => toTransfer({ onDay: () => 1 }, 'RunResult')).toThrow(/RunResult\.onDay is a function/);
+  });
+});
+
+describe('the strategy and its baselines on worker threads', () => {
+  it('gives the same results, in the same order, as the runs in process (ammonia with its hedge, 18 months)', async () => {
+    // The built modules: a worker thread loads dist/src/engine/run-worker.js.
+    const { backtestWithBaselines, resultJson, summaryTable } = (await import(join(ROOT, 'dist', 'src', 'engine', 'results.js'))) as typeof import('../../src/engine/results.js');
+    const { loadScenario } = (await import(join(ROOT, 'dist', 'src', 'engine', 'scenario.js'))) as typeof import('../../src/engine/scenario.js');
+    const source = resolve(ROOT, 'backtests');
+    const yaml = readFileSync(join(source, 'ammonia-henry-hub.yaml'), 'utf8')
+      .replace(/^from: .*$/m, 'from: "2019-01-01"')
+      .replace(/^to: .*$/m, 'to: "2020-06-30"')
+      .replace(/^plant: (.*)$/m, (_, p: string) => `plant: ${join(source, p)}`)
+      .replace(/file: (data\/[^ ,}]+)/g, (_, p: string) => `file: ${join(source, p)}`);
+    const file = join(work, 'ammonia-short.yaml');
+    writeFileSync(file, yaml);
+    const scenario = loadScenario(file);
+    const inProcess = await backtestWithBaselines(scenario, { record: true });
+    const progress: number[] = [];
+    const threaded = await backtestWithBaselines(scenario, { record: true, threads: { file, overrides: {}, workers: 2, minMaterialDays: 0 }, onProgress: (done) => progress.push(done) });
+    expect(progress).toEqual([1, 2, 3, 4]);
+    expect([...threaded.baselines.keys()]).toEqual(['jit', 'schedule', 'static-hedge']);
+    expect(threaded.run.trades.length).toBeGreaterThan(10);
+    expect(threaded.baselines.get('static-hedge')!.materials[0]!.hedgePnl.isZero()).toBe(false);
+    // Every field of every run (Decimals, Maps, typed arrays, the daily record), and what is printed.
+    expect(threaded.run).toStrictEqual(inProcess.run);
+    expect([...threaded.baselines.entries()]).toStrictEqual([...inProcess.baselines.entries()]);
+    expect(JSON.stringify(resultJson(threaded))).toBe(JSON.stringify(resultJson(inProcess)));
+    expect(summaryTable(threaded)).toStrictEqual(summaryTable(inProcess));
+  }, 600_000);
+});
