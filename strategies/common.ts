@@ -5,11 +5,25 @@
  * their consistency check. Kept in one module so the strategies compose these rules
  * instead of copying them, and a fix to one rule reaches every strategy.
  *
- * Quantities and money stay Decimal; day counts, ratios and drift are plain numbers.
+ * Each strategy's rule is written once, over plain numbers (RuleContext), and run by both
+ * engines: the screening engine calls it as it is, the exact engine through `ruleStrategy`
+ * (`ruleContextOf`, the rule, then `intentsOf`, which turns its quantities into Decimals and
+ * attaches the cause the strategy writes from the exact figures). Exactness rules:
+ *
+ * - comparisons go through `above` / `near` (relative tolerance RULE_TOLERANCE = 1e-12): a
+ *   figure the exact engine finds equal to another (a position exactly at the reorder point)
+ *   is equal in doubles too, whose error is about 1e-16 of the size per operation;
+ * - a rule's quantity becomes a Decimal rounded to 6 decimal places (`qtyOf`) before the
+ *   pipeline rounds it down to the lot, so a whole number of lots computed in doubles as
+ *   999.9999999999998 is 1000 again, as it was exactly. The one case that moves a lot is an
+ *   exact quantity within 5e-7 below a lot boundary and not on it.
+ *
+ * The Decimal helpers (the first half of this module) remain for the causes, whose figures are
+ * exact as before.
  */
 import { z } from 'zod';
 import { Decimal } from '../src/core/decimal.js';
-import type { HedgeContractView, Intent, IntentCause, IntentReason, InventoryView, StrategyContext } from '../src/engine/strategy.js';
+import { ruleContextOf, type FastStrategy, type HedgeContractView, type Intent, type IntentCause, type IntentReason, type InventoryView, type RuleBuy, type RuleContext, type RuleDecision, type Strategy, type StrategyContext } from '../src/engine/strategy.js';
 
 export const ZERO_QTY: Decimal = new Decimal(0);
 export const DAY_MS = 86_400_000;
@@ -96,29 +110,14 @@ export function inventoryFigures(inventory: InventoryView): Record<string, Decim
   };
 }
 
-/** The forced reorder intent (reason 'forced-reorder'), or none when the position is above the reorder point. */
-export function forcedReorderIntents(
-  context: StrategyContext,
-  strategy: string,
-  orderUpToDays: number,
-  planned: Decimal = ZERO_QTY,
-): Intent[] {
-  const qty = forcedReorderQty(context.inventory, orderUpToDays, planned);
-  if (qty.isZero()) return [];
+/** The cause of a forced reorder (exact figures): the position with `planned`, the reorder point and the level bought up to. */
+export function forcedReorderCause(context: StrategyContext, orderUpToDays: number, planned: Decimal = ZERO_QTY): IntentCause {
   const level = context.inventory.reorderPoint.plus(consumptionFor(context.inventory, orderUpToDays));
-  return [
-    buyIntent(
-      context,
-      strategy,
-      qty,
-      'forced-reorder',
-      causeOf(
-        context,
-        { ...inventoryFigures(context.inventory), planned, orderUpToLevel: level, marketUnitPrice: context.cost.marketUnitPrice },
-        `position ${inventoryPosition(context.inventory).plus(planned).toString()} at or below reorder point ${context.inventory.reorderPoint.toString()}: buy up to reorder point + ${orderUpToDays} days of consumption`,
-      ),
-    ),
-  ];
+  return causeOf(
+    context,
+    { ...inventoryFigures(context.inventory), planned, orderUpToLevel: level, marketUnitPrice: context.cost.marketUnitPrice },
+    `position ${inventoryPosition(context.inventory).plus(planned).toString()} at or below reorder point ${context.inventory.reorderPoint.toString()}: buy up to reorder point + ${orderUpToDays} days of consumption`,
+  );
 }
 
 /** Moving-average parameters shared by the signal-driven strategies (windows in bars). */
@@ -194,4 +193,166 @@ export function ratioHedgeIntents(
     });
   }
   return intents;
+}
+
+// ---------------------------------------------------------------------------------------
+// The rules over plain numbers (both engines).
+
+const NO_BUYS: readonly RuleBuy[] = Object.freeze([]);
+/** A decision with nothing to do (shared, never mutated). */
+export const NOTHING: RuleDecision = Object.freeze({ buys: NO_BUYS });
+
+/**
+ * Relative tolerance of the rules' comparisons: two figures closer than this share of the larger
+ * (or of 1) are equal. A double carries about 1e-16 of relative error per operation, so a
+ * figure the exact engine finds equal (a position exactly at its reorder point) compares equal
+ * here too, while figures that differ by more than 1e-12 of their size compare as they do
+ * exactly.
+ */
+export const RULE_TOLERANCE = 1e-12;
+
+/** a and b equal within RULE_TOLERANCE. */
+export function near(a: number, b: number): boolean {
+  return Math.abs(a - b) <= RULE_TOLERANCE * Math.max(1, Math.abs(a), Math.abs(b));
+}
+
+/** a > b, and not near it (the exact engine's `a.greaterThan(b)` over doubles). */
+export function above(a: number, b: number): boolean {
+  return a > b && !near(a, b);
+}
+
+/** On hand + on order: the inventory position the reorder rules compare with their levels. */
+export function positionOf(x: RuleContext): number {
+  return x.onHand + x.onOrder;
+}
+
+/** The quantity that brings `position` up to `level`: level - position, 0 when the position is already there (within tolerance). */
+export function shortOf(position: number, level: number): number {
+  return above(level, position) ? level - position : 0;
+}
+
+/** The forced reorder level: reorder point + `orderUpToDays` of consumption. */
+export function forcedReorderLevel(x: RuleContext, orderUpToDays: number): number {
+  return x.reorderPoint + x.dailyConsumption * orderUpToDays;
+}
+
+/**
+ * The forced reorder rule: when the position plus `planned` (what this decision already buys)
+ * is at or below the reorder point, the quantity that brings it up to reorder point +
+ * `orderUpToDays` of consumption; 0 otherwise. The reorder point holds the lead-time demand
+ * and the buffer stock, so following this rule keeps cover above the buffer.
+ */
+export function forcedReorder(x: RuleContext, orderUpToDays: number, planned = 0): number {
+  const position = positionOf(x) + planned;
+  if (above(position, x.reorderPoint)) return 0;
+  return shortOf(position, forcedReorderLevel(x, orderUpToDays));
+}
+
+/** A ratio hedge's target for one contract: min(exposure, ratio x exposure), ratio clamped to [0, 1], exposure floored at 0. */
+export function ratioTarget(exposureQty: number, ratio: number): number {
+  const r = Math.max(0, Math.min(1, ratio));
+  const exposure = exposureQty > 0 ? exposureQty : 0;
+  return Math.min(exposure, exposure * r);
+}
+
+/**
+ * Ratio hedging: per contract, the target `ratioTarget` when the position is off it by more
+ * than `band` x exposure (always when the exposure is gone and a position remains), else NaN
+ * (leave it); `ratioOf(k)` gives contract k's ratio. Undefined without contracts.
+ */
+export function ratioHedgeTargets(x: RuleContext, ratioOf: (k: number) => number, band: number): number[] | undefined {
+  const contracts = x.contracts;
+  if (contracts.length === 0) return undefined;
+  const targets = new Array<number>(contracts.length);
+  for (let k = 0; k < contracts.length; k += 1) {
+    const c = contracts[k]!;
+    const exposure = c.exposureQty > 0 ? c.exposureQty : 0;
+    const target = ratioTarget(c.exposureQty, ratioOf(k));
+    targets[k] = above(Math.abs(target - c.position), exposure * band) ? target : Number.NaN;
+  }
+  return targets;
+}
+
+// ---------------------------------------------------------------------------------------
+// The exact engine's side: a rule's decision as exact intents.
+
+/**
+ * A rule's quantity as an exact Decimal for an intent: rounded to 6 decimal places (half away
+ * from zero, Number.toFixed). The pipeline then rounds it DOWN to the lot step, so the 6th
+ * place also absorbs the double's error where the exact figure sits on a lot boundary (a
+ * level minus a position that is a whole number of lots comes out as 999.9999999999998 in
+ * doubles; 6 places make it 1000 again, as the exact engine had it). An exact figure within
+ * 5e-7 below a lot boundary, but not on it, is the one case that rounds up a lot.
+ */
+export function qtyOf(value: number): Decimal {
+  return new Decimal(value.toFixed(6));
+}
+
+/**
+ * The intents of a rule's decision: each buy on the material's instrument, each hedge target
+ * on its contract (a buy `hedge` above the position, a sell `unwind` below it), with the cause
+ * `causeOfBuy` / `causeOfHedge` write from the exact context. Quantities go through `qtyOf`;
+ * a buy that is 0 at 6 places is dropped (no order could carry it).
+ */
+export function intentsOf(
+  context: StrategyContext,
+  strategy: string,
+  decision: RuleDecision,
+  causeOfBuy: (buy: RuleBuy, index: number) => IntentCause,
+  causeOfHedge?: (contract: HedgeContractView, target: Decimal, index: number) => IntentCause,
+): Intent[] {
+  const intents: Intent[] = [];
+  decision.buys.forEach((buy, k) => {
+    const qty = qtyOf(buy.qty);
+    if (!qty.isPositive() || qty.isZero()) return;
+    intents.push(buyIntent(context, strategy, qty, buy.reason, causeOfBuy(buy, k), buy.discretionary));
+  });
+  const targets = decision.hedgeTargets;
+  if (targets !== undefined && context.hedge !== undefined) {
+    context.hedge.contracts.forEach((contract, k) => {
+      const value = targets[k];
+      if (value === undefined || Number.isNaN(value)) return;
+      const target = qtyOf(value);
+      if (target.equals(contract.position)) return;
+      const increasing = target.greaterThan(contract.position);
+      const cause = causeOfHedge === undefined ? causeOf(context, { targetQty: target }, 'hedge target') : causeOfHedge(contract, target, k);
+      intents.push({ at: context.at, strategy, instrument: contract.instrument, side: increasing ? 'buy' : 'sell', targetQty: target, reason: increasing ? 'hedge' : 'unwind', cause });
+    });
+  }
+  return intents;
+}
+
+/** How a strategy writes the causes of its rule's decision from the exact context. */
+export interface RuleCauses {
+  buy(context: StrategyContext, x: RuleContext, buy: RuleBuy, index: number, decision: RuleDecision): IntentCause;
+  hedge?(context: StrategyContext, x: RuleContext, contract: HedgeContractView, target: Decimal, index: number): IntentCause;
+}
+
+/**
+ * The exact engine's Strategy for a rule: each decision point's context as a RuleContext
+ * (`ruleContextOf`, materials numbered in the order first seen, which is the scenario's), the
+ * rule's decision, and its intents (`intentsOf`) with the causes `causes` writes.
+ */
+export function ruleStrategy(name: string, rule: FastStrategy, causes: RuleCauses): Strategy {
+  const indices = new Map<string, number>();
+  return {
+    name,
+    decide(context) {
+      let index = indices.get(context.material);
+      if (index === undefined) {
+        index = indices.size;
+        indices.set(context.material, index);
+      }
+      const x = ruleContextOf(context, index);
+      const decision = rule.decide(x);
+      const hedge = causes.hedge;
+      return intentsOf(
+        context,
+        name,
+        decision,
+        (buy, k) => causes.buy(context, x, buy, k, decision),
+        hedge === undefined ? undefined : (contract, target, k) => hedge(context, x, contract, target, k),
+      );
+    },
+  };
 }

@@ -7,39 +7,50 @@
  * cost-aware strategies are measured against. The buffer is the same safety stock every
  * strategy keeps (the cost feed's z x sigma x sqrt(lead time)), so the baseline is not
  * penalised by stockouts a real desk would never accept.
+ *
+ * The rule (`jitRule`) is written once over RuleContext; the hedging strategies compose it for
+ * their physical buying (`jitBuy`, `jitCause`).
  */
 import { z } from 'zod';
-import { defineStrategy, type Intent, type StrategyContext } from '../src/engine/strategy.js';
-import { buyIntent, buyToLevel, causeOf, consumptionFor, inventoryFigures, inventoryPosition } from './common.js';
+import { defineStrategy, ruleContextOf, type Intent, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
+import { causeOf, consumptionFor, intentsOf, inventoryFigures, NOTHING, positionOf, ruleStrategy, shortOf } from './common.js';
 
 export const JIT_NAME = 'jit';
 
 /** The JIT level: one day's consumption plus the consumption over the lead time, plus the buffer stock. */
+export function jitLevelOf(x: RuleContext): number {
+  return x.dailyConsumption * (1 + x.leadTimeDays) + x.bufferStock;
+}
+
+/** The JIT buy: what brings the position back to the JIT level; undefined when it is there. */
+export function jitBuy(x: RuleContext): RuleBuy | undefined {
+  const qty = shortOf(positionOf(x), jitLevelOf(x));
+  return qty > 0 ? { qty, reason: 'procure', discretionary: false } : undefined;
+}
+
+/** The JIT rule (both engines). */
+export function jitRule(x: RuleContext): RuleDecision {
+  const buy = jitBuy(x);
+  return buy === undefined ? NOTHING : { buys: [buy] };
+}
+
+/** The JIT level from the exact figures (for the cause). */
 export function jitLevel(context: StrategyContext) {
   return consumptionFor(context.inventory, 1 + context.inventory.leadTimeDays).plus(context.inventory.bufferStock);
 }
 
-/**
- * The JIT decision as a function, so other strategies (ma-hedge) compose it for their
- * physical procurement; `strategy` is the name stamped on the intents.
- */
+/** The cause of a JIT buy, from the exact context. */
+export function jitCause(context: StrategyContext): IntentCause {
+  return causeOf(
+    context,
+    { ...inventoryFigures(context.inventory), jitLevel: jitLevel(context), leadTimeDays: context.inventory.leadTimeDays, marketUnitPrice: context.cost.marketUnitPrice },
+    `jit: keep position at 1 + ${context.inventory.leadTimeDays} days of consumption + buffer`,
+  );
+}
+
+/** The JIT decision as exact intents stamped `strategy` (for strategies that compose it outside a rule). */
 export function jitIntents(context: StrategyContext, strategy: string): Intent[] {
-  const level = jitLevel(context);
-  const qty = buyToLevel(inventoryPosition(context.inventory), level);
-  if (qty.isZero()) return [];
-  return [
-    buyIntent(
-      context,
-      strategy,
-      qty,
-      'procure',
-      causeOf(
-        context,
-        { ...inventoryFigures(context.inventory), jitLevel: level, leadTimeDays: context.inventory.leadTimeDays, marketUnitPrice: context.cost.marketUnitPrice },
-        `jit: keep position at 1 + ${context.inventory.leadTimeDays} days of consumption + buffer`,
-      ),
-    ),
-  ];
+  return intentsOf(context, strategy, jitRule(ruleContextOf(context)), () => jitCause(context));
 }
 
 export default defineStrategy({
@@ -47,8 +58,6 @@ export default defineStrategy({
   description: 'Baseline: buys exactly what production consumes, when it consumes it (one day plus lead-time demand, plus the buffer stock).',
   params: z.strictObject({}),
   needs: () => ({}),
-  create: () => ({
-    name: JIT_NAME,
-    decide: (context) => jitIntents(context, JIT_NAME),
-  }),
+  create: () => ruleStrategy(JIT_NAME, { decide: jitRule }, { buy: (context) => jitCause(context) }),
+  fast: () => ({ decide: jitRule }),
 });

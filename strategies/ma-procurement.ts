@@ -24,19 +24,24 @@
  * Every intent's cause carries the signal and the figures that justified it.
  */
 import { z } from 'zod';
-import { defineStrategy, type Intent, type StrategyContext } from '../src/engine/strategy.js';
+import { defineStrategy, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
 import {
-  buyIntent,
+  above,
   buyToLevel,
   causeOf,
   checkSignalWindows,
   consumptionFor,
   DAY_MS,
-  forcedReorderIntents,
+  forcedReorder,
+  forcedReorderCause,
   forcedReorderQty,
   inventoryFigures,
   inventoryPosition,
+  NOTHING,
+  positionOf,
   positiveDays,
+  ruleStrategy,
+  shortOf,
   signalParamShape,
 } from './common.js';
 
@@ -56,65 +61,76 @@ const params = z.strictObject({
 export type MaProcurementParams = z.output<typeof params>;
 
 /**
+ * Relative change per day of the fast average from `thenFast` (at `thenAt`) to `fast` (at
+ * `barAt`); undefined when either is unknown (NaN) or the earlier average is not positive.
+ */
+export function driftBetween(fast: number, barAt: number, thenFast: number, thenAt: number): number | undefined {
+  if (!(thenFast > 0) || !Number.isFinite(fast)) return undefined;
+  const elapsedDays = (barAt - thenAt) / DAY_MS;
+  if (!(elapsedDays > 0)) return undefined;
+  return (fast / thenFast - 1) / elapsedDays;
+}
+
+/**
  * Relative change of the fast average per day over the last `trendBars` bars, from the
  * signal's own history; undefined until that history exists (or for a non-positive average).
  */
 export function driftPerDay(signal: StrategyContext['signal'], trendBars: number): number | undefined {
   const then = signal.fastAgo(trendBars);
-  if (then === undefined || !(then.fast > 0) || !Number.isFinite(signal.fast)) return undefined;
-  const elapsedDays = (signal.barAt - then.at) / DAY_MS;
-  if (!(elapsedDays > 0)) return undefined;
-  return (signal.fast / then.fast - 1) / elapsedDays;
+  return then === undefined ? undefined : driftBetween(signal.fast, signal.barAt, then.fast, then.at);
 }
 
-function decideMaProcurement(context: StrategyContext, p: MaProcurementParams): Intent[] {
-  const { inventory, cost, signal } = context;
+/** The same over a RuleContext. */
+export function driftOf(x: RuleContext, trendBars: number): number | undefined {
+  return driftBetween(x.fast, x.barAt, x.fastAgo(trendBars), x.barAtAgo(trendBars));
+}
 
-  const intents = forcedReorderIntents(context, MA_PROCUREMENT_NAME, p.orderUpToDays);
-  const planned = forcedReorderQty(inventory, p.orderUpToDays);
+/** Rule 2's test: rising, the drift known, price x drift above carrying and the price under the cap. */
+function buysAhead(x: RuleContext, p: MaProcurementParams): boolean {
+  const rising = x.crossing === 1 || (p.buyWhileUp && x.signalState === 1);
+  if (!rising || x.dailyConsumption === 0) return false;
+  const drift = driftOf(x, p.trendBars);
+  if (drift === undefined) return false;
+  const underCap = Number.isNaN(x.priceCap) || x.price < x.priceCap;
+  return above(x.price * drift, x.carryingPerUnitDay) && underCap;
+}
 
-  const rising = signal.crossing === 'up' || (p.buyWhileUp && signal.state === 1);
-  if (!rising || inventory.dailyConsumption.isZero()) return intents;
-  const drift = driftPerDay(signal, p.trendBars);
-  if (drift === undefined) return intents;
+/** The ma-procurement rule (both engines): rule 1's forced reorder, then rule 2's buy ahead up to `maxCoverDays`. */
+export function maProcurementRule(x: RuleContext, p: MaProcurementParams): RuleDecision {
+  const forced = forcedReorder(x, p.orderUpToDays);
+  const ahead = buysAhead(x, p) ? shortOf(positionOf(x) + forced, x.dailyConsumption * p.maxCoverDays) : 0;
+  if (!(forced > 0) && !(ahead > 0)) return NOTHING;
+  const buys: RuleBuy[] = [];
+  if (forced > 0) buys.push({ qty: forced, reason: 'forced-reorder', discretionary: false });
+  if (ahead > 0) buys.push({ qty: ahead, reason: 'procure', discretionary: true });
+  return { buys };
+}
 
+/** The cause of the buy ahead, from the exact figures. */
+function aheadCause(context: StrategyContext, p: MaProcurementParams): IntentCause {
+  const { inventory, cost } = context;
+  const drift = driftPerDay(context.signal, p.trendBars) ?? Number.NaN;
   const risePerUnitDay = cost.marketUnitPrice.times(drift);
-  const underCap = cost.priceCap === undefined || cost.marketUnitPrice.lessThan(cost.priceCap);
-  if (!risePerUnitDay.greaterThan(cost.carryingPerUnitDay) || !underCap) return intents;
-
   const maxLevel = consumptionFor(inventory, p.maxCoverDays);
-  const positionAfterForced = inventoryPosition(inventory).plus(planned);
-  const qty = buyToLevel(positionAfterForced, maxLevel);
-  if (qty.isZero()) return intents;
-
+  const qty = buyToLevel(inventoryPosition(inventory).plus(forcedReorderQty(inventory, p.orderUpToDays)), maxLevel);
   const holdDays = qty.dividedBy(inventory.dailyConsumption);
-  intents.push(
-    buyIntent(
-      context,
-      MA_PROCUREMENT_NAME,
-      qty,
-      'procure',
-      causeOf(
-        context,
-        {
-          ...inventoryFigures(inventory),
-          marketUnitPrice: cost.marketUnitPrice,
-          priceCap: cost.priceCap,
-          carryingPerUnitDay: cost.carryingPerUnitDay,
-          driftPerDay: drift,
-          expectedRisePerUnitDay: risePerUnitDay,
-          holdDays,
-          expectedRisePerUnit: risePerUnitDay.times(holdDays),
-          carryingPerUnit: cost.carryingPerUnitDay.times(holdDays),
-          maxCoverLevel: maxLevel,
-        },
-        `buy ahead to ${p.maxCoverDays} days of cover: price x drift ${risePerUnitDay.toString()} > carrying ${cost.carryingPerUnitDay.toString()} per unit-day` +
-          (cost.priceCap === undefined ? ', no price cap' : `, price under cap ${cost.priceCap.toString()}`),
-      ),
-      true,
-    ),
+  return causeOf(
+    context,
+    {
+      ...inventoryFigures(inventory),
+      marketUnitPrice: cost.marketUnitPrice,
+      priceCap: cost.priceCap,
+      carryingPerUnitDay: cost.carryingPerUnitDay,
+      driftPerDay: drift,
+      expectedRisePerUnitDay: risePerUnitDay,
+      holdDays,
+      expectedRisePerUnit: risePerUnitDay.times(holdDays),
+      carryingPerUnit: cost.carryingPerUnitDay.times(holdDays),
+      maxCoverLevel: maxLevel,
+    },
+    `buy ahead to ${p.maxCoverDays} days of cover: price x drift ${risePerUnitDay.toString()} > carrying ${cost.carryingPerUnitDay.toString()} per unit-day` +
+      (cost.priceCap === undefined ? ', no price cap' : `, price under cap ${cost.priceCap.toString()}`),
   );
-  return intents;
 }
 
 export default defineStrategy({
@@ -131,9 +147,8 @@ export default defineStrategy({
     return undefined;
   },
   needs: (p) => ({ signal: { fast: p.fast, slow: p.slow, ma: p.ma } }),
-  create: (p) => ({
-    name: MA_PROCUREMENT_NAME,
-    decide: (context) => decideMaProcurement(context, p),
-  }),
+  create: (p) =>
+    ruleStrategy(MA_PROCUREMENT_NAME, { decide: (x) => maProcurementRule(x, p) }, { buy: (context, _x, buy) => (buy.reason === 'forced-reorder' ? forcedReorderCause(context, p.orderUpToDays) : aheadCause(context, p)) }),
+  fast: (p) => ({ decide: (x) => maProcurementRule(x, p) }),
 });
 

@@ -8,18 +8,8 @@
  * reorder point, so it never stocks out by design when the forecast holds.
  */
 import { z } from 'zod';
-import { defineStrategy, type Intent, type StrategyContext } from '../src/engine/strategy.js';
-import {
-  buyIntent,
-  buyToLevel,
-  causeOf,
-  consumptionFor,
-  forcedReorderIntents,
-  inventoryFigures,
-  inventoryPosition,
-  positiveDays,
-  ZERO_QTY,
-} from './common.js';
+import { defineStrategy, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
+import { buyToLevel, causeOf, consumptionFor, forcedReorder, forcedReorderCause, inventoryFigures, inventoryPosition, NOTHING, positionOf, positiveDays, ruleStrategy, shortOf, ZERO_QTY } from './common.js';
 
 export const SCHEDULE_NAME = 'schedule';
 
@@ -31,36 +21,42 @@ const params = z.strictObject({
 });
 export type ScheduleParams = z.output<typeof params>;
 
-function decideSchedule(context: StrategyContext, p: ScheduleParams): Intent[] {
-  const intents: Intent[] = [];
-  let planned = ZERO_QTY;
-  if (context.scheduleFired) {
-    const inventory = context.inventory;
-    const trancheDays = context.daysToNextSchedule ?? p.fallbackTrancheDays;
-    const tranche = consumptionFor(inventory, trancheDays);
-    const position = inventoryPosition(inventory);
-    const topUp = buyToLevel(position, inventory.bufferStock);
-    planned = tranche.plus(topUp);
-    if (!planned.isZero()) {
-      intents.push(
-        buyIntent(
-          context,
-          SCHEDULE_NAME,
-          planned,
-          'procure',
-          causeOf(
-            context,
-            { ...inventoryFigures(inventory), trancheDays, tranche, bufferTopUp: topUp, marketUnitPrice: context.cost.marketUnitPrice },
-            `schedule fired: ${trancheDays} days of consumption until the next firing` +
-              (context.daysToNextSchedule === undefined ? ' (fallbackTrancheDays: next firing unknown)' : '') +
-              (topUp.isZero() ? '' : ', topped up to the buffer stock'),
-          ),
-        ),
-      );
-    }
-  }
-  intents.push(...forcedReorderIntents(context, SCHEDULE_NAME, p.orderUpToDays, planned));
-  return intents;
+/** Days a firing's tranche covers: until the next firing, or `fallbackTrancheDays` when that is not known. */
+function trancheDays(daysToNextSchedule: number | undefined, p: ScheduleParams): number {
+  return daysToNextSchedule === undefined || Number.isNaN(daysToNextSchedule) ? p.fallbackTrancheDays : daysToNextSchedule;
+}
+
+/** The schedule rule (both engines): on a firing the tranche plus the buffer top-up, then the forced reorder on what is left. */
+export function scheduleRule(x: RuleContext, p: ScheduleParams): RuleDecision {
+  let planned = 0;
+  if (x.scheduleFired) planned = x.dailyConsumption * trancheDays(x.daysToNextSchedule, p) + shortOf(positionOf(x), x.bufferStock);
+  const forced = forcedReorder(x, p.orderUpToDays, planned);
+  if (!(planned > 0) && !(forced > 0)) return NOTHING;
+  const buys: RuleBuy[] = [];
+  if (planned > 0) buys.push({ qty: planned, reason: 'procure', discretionary: false });
+  if (forced > 0) buys.push({ qty: forced, reason: 'forced-reorder', discretionary: false });
+  return { buys };
+}
+
+/** The firing's figures from the exact context (for the causes). */
+function exactTranche(context: StrategyContext, p: ScheduleParams) {
+  if (!context.scheduleFired) return { days: 0, tranche: ZERO_QTY, topUp: ZERO_QTY, planned: ZERO_QTY };
+  const days = trancheDays(context.daysToNextSchedule, p);
+  const tranche = consumptionFor(context.inventory, days);
+  const topUp = buyToLevel(inventoryPosition(context.inventory), context.inventory.bufferStock);
+  return { days, tranche, topUp, planned: tranche.plus(topUp) };
+}
+
+function causeOfBuy(context: StrategyContext, reason: RuleBuy['reason'], p: ScheduleParams) {
+  const t = exactTranche(context, p);
+  if (reason === 'forced-reorder') return forcedReorderCause(context, p.orderUpToDays, t.planned);
+  return causeOf(
+    context,
+    { ...inventoryFigures(context.inventory), trancheDays: t.days, tranche: t.tranche, bufferTopUp: t.topUp, marketUnitPrice: context.cost.marketUnitPrice },
+    `schedule fired: ${t.days} days of consumption until the next firing` +
+      (context.daysToNextSchedule === undefined ? ' (fallbackTrancheDays: next firing unknown)' : '') +
+      (t.topUp.isZero() ? '' : ', topped up to the buffer stock'),
+  );
 }
 
 export default defineStrategy({
@@ -69,8 +65,6 @@ export default defineStrategy({
     'Baseline: buys the forecast consumption until the next firing of the cron schedule, topped up to the buffer; between firings only a forced reorder at the reorder point.',
   params,
   needs: () => ({ schedule: true }),
-  create: (p) => ({
-    name: SCHEDULE_NAME,
-    decide: (context) => decideSchedule(context, p),
-  }),
+  create: (p) => ruleStrategy(SCHEDULE_NAME, { decide: (x) => scheduleRule(x, p) }, { buy: (context, _x, buy) => causeOfBuy(context, buy.reason, p) }),
+  fast: (p) => ({ decide: (x) => scheduleRule(x, p) }),
 });

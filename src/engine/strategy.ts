@@ -4,6 +4,12 @@
  * orders. A strategy sees only as-of views: the bar that just closed, the signal on it, the
  * cost feed and positions as known at that instant. It never sees a later bar or a cost
  * before its knownAt, because the engine builds the context from nothing else.
+ *
+ * One rule, both engines: a strategy's decision is written once as a rule over plain numbers
+ * (`FastStrategy` over `RuleContext`). The exact engine runs it through `ruleContextOf` (this
+ * context as numbers) and turns its quantities into exact Decimal intents (strategies/common.ts
+ * `ruleStrategy`, `intentsOf`); the screening engine of a sweep gets the same rule from
+ * `StrategyDefinition.fast` and feeds it from its own plain-number day. See docs/strategies.md.
  */
 import type { z } from 'zod';
 import type { Decimal } from '../core/decimal.js';
@@ -169,6 +175,187 @@ export interface Strategy {
   decide(context: StrategyContext): readonly Intent[];
 }
 
+/**
+ * The numbers a strategy's rule reads at one decision point for one material: the figures of
+ * StrategyContext as plain numbers, flat. Both engines feed it: the exact engine from its
+ * exact figures (`ruleContextOf`), the screening engine from its own day over plain numbers.
+ * A strategy's rule is written ONCE against it (`FastStrategy`) and both engines run that
+ * rule: the exact engine turns the rule's quantities into exact Decimal intents
+ * (`intentsOf` in strategies/common.ts), the screening engine uses them as they are.
+ *
+ * Conventions: a figure that may be missing is NaN (never undefined), flags are booleans,
+ * the signal's state and crossing are small integers. The screening engine reuses one object
+ * per material per day, so a rule must not keep a reference to it (nor to `contracts`) past
+ * its `decide` call; per-material state is kept by `materialIndex`.
+ */
+export interface RuleContext {
+  /** Close time of the bar just seen. */
+  readonly at: EpochMs;
+  /** UTC calendar year of `at` (budget years). */
+  readonly year: number;
+  readonly material: string;
+  /** The material's position in the scenario (0, 1, ...): rules keep per-material state by it. */
+  readonly materialIndex: number;
+  /** Last close in the series' own unit. */
+  readonly lastPrice: number;
+  /** Today's market price per material unit (CostView.marketUnitPrice). */
+  readonly price: number;
+  /** 1 fast above slow, 0 otherwise, -1 until both averages exist. */
+  readonly signalState: number;
+  /** 1 on the bar the state turned up, -1 on the bar it turned down, 0 otherwise. */
+  readonly crossing: number;
+  readonly fast: number;
+  readonly slow: number;
+  /** Label time of the bar the signal is on. */
+  readonly barAt: EpochMs;
+  /** The fast average `bars` closed bars before this one; NaN when not known (see SignalView.fastAgo). */
+  fastAgo(bars: number): number;
+  /** The label time of that bar; NaN when not known. */
+  barAtAgo(bars: number): number;
+  /** SignalView.track as numbers: scored rising predictions (0 without a track record). */
+  readonly trackTrials: number;
+  /** Of them, followed by a higher close. */
+  readonly trackHits: number;
+  /** Mean relative rise after a rising prediction (0 without a record or trials). */
+  readonly trackMeanRise: number;
+  readonly onHand: number;
+  readonly onOrder: number;
+  readonly hedged: number;
+  readonly dailyConsumption: number;
+  readonly bufferStock: number;
+  readonly reorderPoint: number;
+  readonly sigmaLeadTimeDemand: number;
+  readonly leadTimeDays: number;
+  readonly sigmaLeadTimeDays: number;
+  readonly exposureQty: number;
+  readonly horizonDays: number;
+  readonly standardUnitCost: number;
+  readonly carryingPerUnitDay: number;
+  /** The price cap per material unit; NaN when there is none. */
+  readonly priceCap: number;
+  /** True when some product consuming the material costs more to make at market than at standard. */
+  readonly marginAtRisk: boolean;
+  readonly carryingAnnualRate: number;
+  readonly storagePerUnitDay: number;
+  readonly orderFixedCost: number;
+  readonly orderFeeRate: number;
+  readonly emergencyPremium: number;
+  readonly scheduleFired: boolean;
+  /** Days until the schedule next fires; NaN when not known. */
+  readonly daysToNextSchedule: number;
+  /** The hedge contracts that can be traded now, nearest first (empty without a hedge instrument). */
+  readonly contracts: readonly RuleContract[];
+}
+
+/** One tradeable hedge contract as a rule sees it (see HedgeContractView). */
+export interface RuleContract {
+  /** Months after the month in progress; NaN for a single instrument hedging the whole horizon. */
+  readonly monthsAhead: number;
+  /** Calendar year of the consumption month it covers; NaN for the single instrument. */
+  readonly year: number;
+  readonly position: number;
+  readonly price: number;
+  readonly exposureQty: number;
+}
+
+/** A buy a rule decided: quantity in material units (the pipeline rounds it down to the lot). */
+export interface RuleBuy {
+  readonly qty: number;
+  readonly reason: 'procure' | 'forced-reorder';
+  /** Bought ahead of need: capped by the price cap from the target unit cost. */
+  readonly discretionary: boolean;
+}
+
+/** What a rule decided for one material at one decision point. */
+export interface RuleDecision {
+  /** Procurement buys on the material's own instrument, in the order they are sent. */
+  readonly buys: readonly RuleBuy[];
+  /**
+   * Per contract of `RuleContext.contracts` (same order): the position to trade to, or NaN to
+   * leave it. Undefined: no hedge decision. A target above the position is a buy (`hedge`),
+   * below it a sell (`unwind`).
+   */
+  readonly hedgeTargets?: readonly number[] | undefined;
+}
+
+/**
+ * A strategy's rule over RuleContext (one instance per run, stateful like `Strategy`, state per
+ * `materialIndex`). The exact engine runs it through the strategy's `create` (see
+ * strategies/common.ts `ruleStrategy`); the screening engine gets it from `fast`. A strategy
+ * without one says so by leaving `StrategyDefinition.fast` out; its sweeps then run exact.
+ */
+export interface FastStrategy {
+  decide(context: RuleContext): RuleDecision;
+}
+
+const NO_CONTRACTS: readonly RuleContract[] = Object.freeze([]);
+
+/**
+ * The RuleContext of an exact StrategyContext: the same figures as plain numbers (each Decimal
+ * correctly rounded to the nearest double), the exact engine's side of "one rule, both
+ * engines". `materialIndex` is the material's position in the scenario.
+ */
+export function ruleContextOf(context: StrategyContext, materialIndex = 0): RuleContext {
+  const { signal, inventory, cost } = context;
+  let marginAtRisk = false;
+  for (const [product, replacement] of cost.productReplacementCost) {
+    const standard = cost.productStandardCost.get(product);
+    if (standard !== undefined && replacement.greaterThan(standard)) marginAtRisk = true;
+  }
+  const contracts =
+    context.hedge === undefined
+      ? NO_CONTRACTS
+      : context.hedge.contracts.map((c) => ({
+          monthsAhead: c.monthsAhead ?? Number.NaN,
+          year: c.month === undefined ? Number.NaN : Number(c.month.slice(0, 4)),
+          position: c.position.toNumber(),
+          price: c.price.toNumber(),
+          exposureQty: c.exposureQty.toNumber(),
+        }));
+  const track = signal.track;
+  return {
+    at: context.at,
+    year: new Date(context.at).getUTCFullYear(),
+    material: context.material,
+    materialIndex,
+    lastPrice: context.lastPrice,
+    price: cost.marketUnitPrice.toNumber(),
+    signalState: signal.state === undefined ? -1 : signal.state,
+    crossing: signal.crossing === 'up' ? 1 : signal.crossing === 'down' ? -1 : 0,
+    fast: signal.fast,
+    slow: signal.slow,
+    barAt: signal.barAt,
+    fastAgo: (bars) => signal.fastAgo(bars)?.fast ?? Number.NaN,
+    barAtAgo: (bars) => signal.fastAgo(bars)?.at ?? Number.NaN,
+    trackTrials: track?.trials ?? 0,
+    trackHits: track?.hits ?? 0,
+    trackMeanRise: track?.meanRiseAfterUp ?? 0,
+    onHand: inventory.onHand.toNumber(),
+    onOrder: inventory.onOrder.toNumber(),
+    hedged: inventory.hedged.toNumber(),
+    dailyConsumption: inventory.dailyConsumption.toNumber(),
+    bufferStock: inventory.bufferStock.toNumber(),
+    reorderPoint: inventory.reorderPoint.toNumber(),
+    sigmaLeadTimeDemand: inventory.sigmaLeadTimeDemand.toNumber(),
+    leadTimeDays: inventory.leadTimeDays,
+    sigmaLeadTimeDays: inventory.sigmaLeadTimeDays,
+    exposureQty: inventory.exposureQty.toNumber(),
+    horizonDays: inventory.horizonDays,
+    standardUnitCost: cost.standardUnitCost.toNumber(),
+    carryingPerUnitDay: cost.carryingPerUnitDay.toNumber(),
+    priceCap: cost.priceCap === undefined ? Number.NaN : cost.priceCap.toNumber(),
+    marginAtRisk,
+    carryingAnnualRate: cost.carryingAnnualRate.toNumber(),
+    storagePerUnitDay: cost.storagePerUnitDay.toNumber(),
+    orderFixedCost: cost.orderFixedCost.toNumber(),
+    orderFeeRate: cost.orderFeeRate.toNumber(),
+    emergencyPremium: cost.emergencyPremium.toNumber(),
+    scheduleFired: context.scheduleFired,
+    daysToNextSchedule: context.daysToNextSchedule ?? Number.NaN,
+    contracts,
+  };
+}
+
 /** What the engine needs from a strategy's parameters to prepare the context. */
 export interface StrategyNeeds {
   readonly signal?: {
@@ -195,6 +382,12 @@ export interface StrategyDefinition<P = unknown> {
   check?(params: P): { field: string; message: string } | undefined;
   needs(params: P): StrategyNeeds;
   create(params: P): Strategy;
+  /**
+   * The strategy's rule over plain numbers for the screening engine: the same rule `create`
+   * runs in the exact engine, a fresh (stateful) instance per call. Absent: the strategy has
+   * no fast form and its sweeps run on the exact engine.
+   */
+  fast?(params: P): FastStrategy;
 }
 
 /** Helper so strategy files get their parameter type inferred. */
