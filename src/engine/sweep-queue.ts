@@ -3,14 +3,21 @@
  *
  * `procura backtest SCENARIO --sweep GRID --queue postgres://...` records the sweep in
  * `procura_queue.sweeps` (the scenario file's path, the sha256 of the scenario and of every data
- * file it reads), adds one graphile-worker job per parameter set (task `procura_sweep_set`, job
- * key `procura-sweep:<sweep>:<index>`), shows progress while `procura worker --queue ...`
+ * file it reads), adds one graphile-worker job per chunk of consecutive parameter sets (task
+ * `procura_sweep_chunk`, job key `procura-sweep:<sweep>:<first index>`; see `chunkSize`), shows
+ * progress while `procura worker --queue ...`
  * processes on any number of machines take the jobs, and gathers the results into the same
  * report as a local sweep (sweep.ts `gatherSweep`; each set is run by `evaluateSet`, the
  * function the local sweep's threads call), so the same grid and seed give the same figures.
  *
- * - Each set's result is one row of `procura_queue.results`, keyed by (sweep, index) and
- *   inserted with ON CONFLICT DO NOTHING: a set run twice is counted once.
+ * - Each set's result is one row of `procura_queue.results`, keyed by (sweep, index); a chunk's
+ *   rows go in with one statement at its end, with ON CONFLICT DO NOTHING: a set run twice (its
+ *   chunk retried after a worker died) is counted once. `procura_queue.chunks` records each chunk
+ *   run with the worker's time inside and outside its sets (wall and CPU), the queue's overhead.
+ * - A job says which evaluation its sets get (`exact`: `evaluateSet`, the local sweep's); a
+ *   worker that does not know the kind refuses the sweep, as for differing data.
+ * - A submitter whose sets nobody takes says so once on stderr (how to start a worker) after
+ *   `warnAfterChecks` looks at the queue, and keeps waiting.
  * - A worker killed mid-set: graphile-worker keeps its job locked (for hours, by default). Each
  *   worker holds a session advisory lock per graphile worker id for as long as its process
  *   lives; the submitter looks at the workers that hold jobs of its sweep, and one whose lock
@@ -35,7 +42,17 @@ import { connectPg, pgError } from '../store/pg/connect.js';
 import { loadScenario, type Scenario } from './scenario.js';
 import { evaluateSet, gatherSweep, type SweepGrid, type SweepResult } from './sweep.js';
 
-export const SWEEP_TASK = 'procura_sweep_set';
+/** The task of one job: a chunk of sets (the name changed with chunks: a worker from before them takes none). */
+export const SWEEP_TASK = 'procura_sweep_chunk';
+/** The evaluations a job may ask for; `exact` is the local sweep's `evaluateSet`. */
+export type SweepEvaluation = 'exact';
+const EVALUATIONS: Record<SweepEvaluation, (scenario: Scenario, params: Record<string, unknown>) => Promise<{ inSample: string; outOfSample: string }>> = { exact: evaluateSet };
+/** Most sets in one job: bounds the work a killed worker loses and the wait for the last chunk. */
+export const MAX_CHUNK = 32;
+/** Chunks per worker the sizing aims at, so workers finish close together. */
+const CHUNKS_PER_WORKER = 4;
+/** Workers assumed when none is running as the sweep is submitted. */
+const ASSUMED_WORKERS = 4;
 /** Attempts of one set before the sweep is given up (a crash of its worker counts as one). */
 const MAX_ATTEMPTS = 5;
 /** A job locked for less than this is not checked for a dead worker (a worker takes its lock as it starts a set). */
@@ -50,6 +67,11 @@ CREATE TABLE IF NOT EXISTS procura_queue.results (
   sweep_id uuid NOT NULL REFERENCES procura_queue.sweeps ON DELETE CASCADE, idx integer NOT NULL, params jsonb NOT NULL,
   in_sample text NOT NULL, out_of_sample text NOT NULL, worker text NOT NULL, ms integer NOT NULL, finished_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (sweep_id, idx));
+ALTER TABLE procura_queue.results ADD COLUMN IF NOT EXISTS cpu_ms integer;
+CREATE TABLE IF NOT EXISTS procura_queue.chunks (
+  sweep_id uuid NOT NULL REFERENCES procura_queue.sweeps ON DELETE CASCADE, first_idx integer NOT NULL, sets integer NOT NULL, worker text NOT NULL,
+  set_wall_ms float8 NOT NULL, set_cpu_ms float8 NOT NULL, task_wall_ms float8 NOT NULL, task_cpu_ms float8 NOT NULL,
+  gap_wall_ms float8, gap_cpu_ms float8, finished_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE IF NOT EXISTS procura_queue.attempts (
   sweep_id uuid NOT NULL REFERENCES procura_queue.sweeps ON DELETE CASCADE, idx integer NOT NULL, worker text NOT NULL, started_at timestamptz NOT NULL DEFAULT now());
 CREATE TABLE IF NOT EXISTS procura_queue.refusals (
@@ -62,14 +84,35 @@ export interface ScenarioInput {
   readonly sha256: string;
 }
 
-interface SetPayload {
+/** One job: consecutive sets of one sweep, and how to evaluate them. */
+interface ChunkPayload {
   readonly sweep: string;
-  readonly index: number;
   readonly file: string;
   readonly overrides: { strategy?: string; params?: Record<string, unknown> };
-  readonly params: Record<string, unknown>;
+  readonly evaluation: SweepEvaluation;
+  readonly sets: readonly { readonly index: number; readonly params: Record<string, unknown> }[];
   readonly hash: string;
   readonly inputs: readonly ScenarioInput[];
+}
+
+/**
+ * Sets per job: a quarter of each worker's share of the grid, between 1 and MAX_CHUNK. Fewer,
+ * larger jobs spread the queue's per-job cost (graphile-worker's get_job and complete_job, the
+ * attempt and result statements: four round trips) over more sets; four chunks per worker keep
+ * the last one from holding up the sweep for long. E.g. 48 sets: 12 per job with 1 worker, 3
+ * with 4; 1,000 sets on 4 workers: 32.
+ */
+export function chunkSize(total: number, workers: number): number {
+  return Math.max(1, Math.min(MAX_CHUNK, Math.floor(total / (CHUNKS_PER_WORKER * Math.max(1, workers)))));
+}
+
+/** The procura workers running now (each holds a liveness lock while its process lives). */
+async function countWorkers(client: pg.Client): Promise<number> {
+  const row = (await client.query(
+    `SELECT count(DISTINCT pid)::int AS n FROM pg_locks
+     WHERE locktype = 'advisory' AND granted AND objsubid = 2 AND classid::bigint = (hashtext('procura.worker')::bigint + 4294967296) % 4294967296`,
+  )).rows[0] as { n: number };
+  return row.n;
 }
 
 function sha256(data: string | Buffer): string {
@@ -139,20 +182,52 @@ export interface QueuedSweepOptions {
   readonly overrides?: { strategy?: string | undefined; params?: Record<string, unknown> };
   readonly queue: PgAddress;
   readonly progress?: boolean;
+  /** Sets per job (default `chunkSize(sets, the workers running as the sweep is submitted)`). */
+  readonly chunk?: number | undefined;
+  /** How the workers evaluate the sets (default `exact`). */
+  readonly evaluation?: SweepEvaluation;
   /** Called after each poll with the sets done so far (tests, benchmarks). */
   readonly onPoll?: (done: number, total: number) => void;
   /** Longest wait, in milliseconds, for a worker's notification before the queue is looked at anyway (default 1000). */
   readonly pollMs?: number;
+  /** Looks at the queue in a row with no set taken (no job locked, no new result) before saying so (default 15: about 15 s). */
+  readonly warnAfterChecks?: number;
+  /** Where that message goes (default stderr). */
+  readonly warn?: (line: string) => void;
+}
+
+/** Where a queued sweep's time went, from `procura_queue.chunks` (the workers' own accounting). */
+export interface QueueStats {
+  readonly sets: number;
+  readonly chunk: number;
+  readonly jobs: number;
+  /** Chunk runs stored (more than `jobs` when a chunk was retried). */
+  readonly chunkRuns: number;
+  /** The sets' own time in the workers (in the evaluation function). */
+  readonly setWallMs: number;
+  readonly setCpuMs: number;
+  /**
+   * The workers' time outside their sets: in the task around them (attempt rows, scenario check)
+   * and between two chunks of the sweep (the result statement, graphile-worker's complete_job
+   * and get_job). Not counted: each worker's first get_job and last result and complete_job.
+   */
+  readonly outsideWallMs: number;
+  readonly outsideCpuMs: number;
+  /** Per worker: sets run, and its time in chunks (inside and around sets, between chunks). */
+  readonly workers: readonly { readonly worker: string; readonly sets: number; readonly busyWallMs: number; readonly busyCpuMs: number }[];
 }
 
 /** Runs a sweep on the queue's workers and gathers the same report as `runSweep`. */
-export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, options: QueuedSweepOptions): Promise<SweepResult & { sweepId: string }> {
+export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, options: QueuedSweepOptions): Promise<SweepResult & { sweepId: string; stats: QueueStats }> {
   const address = options.queue;
   const total = grid.sets.length;
   const inputs = scenarioInputs(scenario);
   const hash = dataHash(inputs);
   const file = isAbsolute(options.file) ? relativeIfInside(process.cwd(), options.file) : options.file;
-  const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined)) as SetPayload['overrides'];
+  const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined)) as ChunkPayload['overrides'];
+  const evaluation = options.evaluation ?? 'exact';
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const warnAfterChecks = options.warnAfterChecks ?? 15;
   const utils = await workerUtils(address);
   const client = await connectPg(address, 'procura sweep');
   const sweepId = randomUUID();
@@ -161,13 +236,15 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
   const bar = options.progress === true ? new cliProgress.SingleBar({ format: 'sweep [{bar}] {value}/{total} sets on the queue | {busy} busy workers | {eta_formatted} left', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   try {
     await ensureQueueSchema(client);
+    const running = await countWorkers(client);
+    const chunk = options.chunk ?? chunkSize(total, running === 0 ? ASSUMED_WORKERS : running);
+    if (!Number.isInteger(chunk) || chunk < 1) throw new ConfigError(`sets per job must be a whole number >= 1, got ${chunk}`, { field: '--chunk' });
     await client.query('INSERT INTO procura_queue.sweeps (id, scenario, overrides, data_hash, inputs, total, submitted_by) VALUES ($1, $2, $3, $4, $5, $6, $7)', [sweepId, file, JSON.stringify(overrides), hash, JSON.stringify(inputs), total, `${hostname()}:${process.pid}`]);
-    const specs = grid.sets.map((params, index) => ({
-      identifier: SWEEP_TASK,
-      payload: { sweep: sweepId, index, file, overrides, params, hash, inputs } satisfies SetPayload,
-      max_attempts: MAX_ATTEMPTS,
-      job_key: `${keyPrefix}${index}`,
-    }));
+    const specs = [];
+    for (let first = 0; first < total; first += chunk) {
+      const sets = grid.sets.slice(first, first + chunk).map((params, i) => ({ index: first + i, params }));
+      specs.push({ identifier: SWEEP_TASK, payload: { sweep: sweepId, file, overrides, evaluation, sets, hash, inputs } satisfies ChunkPayload, max_attempts: MAX_ATTEMPTS, job_key: `${keyPrefix}${first}` });
+    }
     // One statement for the whole grid (graphile-worker's add_jobs).
     await client.query(
       `SELECT count(*) FROM graphile_worker.add_jobs(ARRAY(
@@ -175,10 +252,10 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
          FROM json_to_recordset($1::json) AS s(identifier text, payload json, max_attempts integer, job_key text)))`,
       [JSON.stringify(specs)],
     );
-    if (options.progress === true) process.stderr.write(`sweep ${sweepId}: ${total} sets queued on ${address.display}; workers: procura worker --queue ${address.display}\n`);
+    if (options.progress === true) process.stderr.write(`sweep ${sweepId}: ${total} sets queued on ${address.display} in ${specs.length} jobs of up to ${chunk} (${running} worker${running === 1 ? '' : 's'} running); workers: procura worker --queue ${address.display}\n`);
     bar?.start(total, 0, { busy: 0 });
     const pollMs = options.pollMs ?? 1000;
-    // Workers NOTIFY procura_sweep with the sweep's id as each set is stored or refused.
+    // Workers NOTIFY procura_sweep with the sweep's id as each chunk is stored or refused.
     let wake: (() => void) | undefined;
     let pending = false;
     let checkNow = true;
@@ -190,6 +267,10 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
     });
     let checkedAt = 0;
     let busyWorkers = 0;
+    // Looks at the queue in a row with no job locked and no new result; the warning is given once.
+    let idleChecks = 0;
+    let doneAtCheck = -1;
+    let warned = false;
     await client.query('LISTEN procura_sweep');
     for (;;) {
       const done = Number((await client.query('SELECT count(*)::int AS n FROM procura_queue.results WHERE sweep_id = $1', [sweepId])).rows[0].n);
@@ -220,6 +301,13 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
         await dropJobs(utils, jobs.rows.map((j) => j.id));
         throw new ProcuraError(ErrorCode.internal, `a parameter set failed ${failed.attempts} times on the workers: ${failed.last_error ?? 'no error recorded'}`, { file, field: '--queue' });
       }
+      idleChecks = busyWorkers === 0 && done === doneAtCheck ? idleChecks + 1 : 0;
+      doneAtCheck = done;
+      if (!warned && idleChecks >= warnAfterChecks) {
+        warned = true;
+        const since = Math.round((idleChecks * pollMs) / 1000);
+        warn(`${bar === undefined ? '' : '\n'}sweep ${sweepId}: no worker has taken a set for about ${since} s (${done} of ${total} done). Start one on any machine with this checkout and data: procura worker --queue ${address.display} (one per core). Still waiting.`);
+      }
       await reapDeadWorkers(client, utils, jobs.rows);
       await waitFor(pollMs);
     }
@@ -240,12 +328,36 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
     bar?.stop();
     const rows = (await client.query<{ idx: number; in_sample: string; out_of_sample: string }>('SELECT idx, in_sample, out_of_sample FROM procura_queue.results WHERE sweep_id = $1 ORDER BY idx', [sweepId])).rows;
     const results = rows.map((r) => ({ inSample: r.in_sample, outOfSample: r.out_of_sample }));
-    return { ...(await gatherSweep(scenario, grid, results)), sweepId };
+    const stats = await queueStats(client, sweepId, total, chunk, specs.length);
+    return { ...(await gatherSweep(scenario, grid, results)), sweepId, stats };
   } finally {
     bar?.stop();
     await client.end().catch(() => undefined);
     await utils.release();
   }
+}
+
+async function queueStats(client: pg.Client, sweepId: string, sets: number, chunk: number, jobs: number): Promise<QueueStats> {
+  const rows = (await client.query<{ worker: string; runs: number; sets: number; set_wall: number; set_cpu: number; task_wall: number; task_cpu: number; gap_wall: number; gap_cpu: number }>(
+    `SELECT worker, count(*)::int AS runs, sum(sets)::int AS sets, sum(set_wall_ms) AS set_wall, sum(set_cpu_ms) AS set_cpu, sum(task_wall_ms) AS task_wall, sum(task_cpu_ms) AS task_cpu,
+            coalesce(sum(gap_wall_ms), 0) AS gap_wall, coalesce(sum(gap_cpu_ms), 0) AS gap_cpu
+     FROM procura_queue.chunks WHERE sweep_id = $1 GROUP BY worker ORDER BY worker`,
+    [sweepId],
+  )).rows;
+  const sum = (f: (r: (typeof rows)[number]) => number): number => rows.reduce((s, r) => s + f(r), 0);
+  const setWallMs = sum((r) => r.set_wall);
+  const setCpuMs = sum((r) => r.set_cpu);
+  return {
+    sets,
+    chunk,
+    jobs,
+    chunkRuns: sum((r) => r.runs),
+    setWallMs,
+    setCpuMs,
+    outsideWallMs: sum((r) => r.task_wall + r.gap_wall) - setWallMs,
+    outsideCpuMs: sum((r) => r.task_cpu + r.gap_cpu) - setCpuMs,
+    workers: rows.map((r) => ({ worker: r.worker, sets: r.sets, busyWallMs: r.task_wall + r.gap_wall, busyCpuMs: r.task_cpu + r.gap_cpu })),
+  };
 }
 
 function relativeIfInside(base: string, file: string): string {
@@ -272,13 +384,16 @@ async function reapDeadWorkers(client: pg.Client, utils: import('graphile-worker
 
 export interface QueueWorkerOptions {
   readonly queue: PgAddress;
-  /** Where each finished or refused set is reported (one line each). */
+  /** Where each started, finished or refused set is reported (one line each). */
   readonly log?: (line: string) => void;
 }
 
+const cpuMsOf = (usage: NodeJS.CpuUsage): number => (usage.user + usage.system) / 1000;
+
 /**
- * `procura worker --queue URL`: takes sets from the queue until stopped (SIGINT or SIGTERM end
- * it gracefully). One set at a time: a set is CPU-bound, so run one worker process per core.
+ * `procura worker --queue URL`: takes chunks of sets from the queue until stopped (SIGINT or
+ * SIGTERM end it gracefully). One chunk at a time, its sets one after the other: a set is
+ * CPU-bound, so run one worker process per core.
  */
 export async function runQueueWorker(options: QueueWorkerOptions): Promise<void> {
   const address = options.queue;
@@ -286,12 +401,9 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
   const me = `${hostname()}:${process.pid}`;
   const utils = await workerUtils(address);
   await utils.release();
+  // This session keeps the liveness locks and writes the results (synchronous commits).
   const client = await connectPg(address, `procura worker ${me}`);
   await ensureQueueSchema(client);
-  // Only a set's result must be durable (its own transaction turns synchronous_commit back on):
-  // a lost attempt record, job lock or job completion after a server crash only runs a set again,
-  // and its result is counted once. This saves three of the four WAL flushes per set.
-  await client.query('SET synchronous_commit TO off');
   // The liveness session: one advisory lock per graphile worker id, held while this process lives.
   const held = new Map<string, Promise<void>>();
   const holdLiveness = (workerId: string): Promise<void> => {
@@ -303,7 +415,7 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
     return pending;
   };
   const scenarios = new Map<string, { scenario: Scenario; hash: string; inputs: ScenarioInput[] } | { refused: string }>();
-  const load = (payload: SetPayload): { scenario: Scenario; hash: string; inputs: ScenarioInput[] } | { refused: string } => {
+  const load = (payload: ChunkPayload): { scenario: Scenario; hash: string; inputs: ScenarioInput[] } | { refused: string } => {
     const key = `${payload.file}\0${JSON.stringify(payload.overrides)}`;
     let entry = scenarios.get(key);
     if (entry === undefined) {
@@ -325,8 +437,13 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
   };
   const { run } = await import('graphile-worker');
   const { default: pgLib } = await import('pg');
+  // graphile-worker's connections, and the attempt rows: asynchronous commits. A lost attempt
+  // row, job lock or completion after a server crash only runs a chunk again, and its results
+  // are counted once; only the results are committed synchronously (on `client`).
   const pool = new pgLib.Pool({ connectionString: address.url, max: 4, application_name: `procura worker ${me}`.slice(0, 63), options: '-c synchronous_commit=off' });
   pool.on('error', () => undefined);
+  // The end of the last chunk's sets (before its result statement), for the time between chunks.
+  let last: { sweep: string; wall: number; cpu: NodeJS.CpuUsage } | undefined;
   const runner = await run({
     pgPool: pool,
     concurrency: 1,
@@ -334,7 +451,11 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
     logger: await quietLogger(),
     taskList: {
       [SWEEP_TASK]: async (raw, helpers) => {
-        const payload = raw as SetPayload;
+        const taskWall = performance.now();
+        const taskCpu = process.cpuUsage();
+        const payload = raw as ChunkPayload;
+        const gap = last !== undefined && last.sweep === payload.sweep ? { wall: taskWall - last.wall, cpu: cpuMsOf(process.cpuUsage(last.cpu)) } : undefined;
+        last = undefined;
         if (helpers.job.locked_by !== null) await holdLiveness(helpers.job.locked_by);
         const loaded = load(payload);
         let refused = 'refused' in loaded ? loaded.refused : undefined;
@@ -343,32 +464,47 @@ export async function runQueueWorker(options: QueueWorkerOptions): Promise<void>
           const differing = payload.inputs.filter((i) => mine.get(i.path) !== i.sha256).map((i) => i.path);
           refused = `the scenario's data differ on ${hostname()} (sha256 of ${differing.length === 0 ? 'the file list' : differing.join(', ')} not as submitted): copy the same files to every machine`;
         }
+        const evaluate = Object.hasOwn(EVALUATIONS, payload.evaluation) ? EVALUATIONS[payload.evaluation] : undefined;
+        if (refused === undefined && evaluate === undefined) refused = `this worker (on ${hostname()}) does not know the evaluation ${JSON.stringify(payload.evaluation)}: update procura there`;
         if (refused !== undefined) {
-          await client.query('INSERT INTO procura_queue.refusals (sweep_id, worker, reason) VALUES ($1, $2, $3)', [payload.sweep, me, refused]);
-          await client.query('SELECT pg_notify($1, $2)', ['procura_sweep', `${payload.sweep}:refused`]);
-          log(`refused set ${payload.index} of sweep ${payload.sweep}: ${refused}`);
+          await client.query("WITH r AS (INSERT INTO procura_queue.refusals (sweep_id, worker, reason) VALUES ($1::uuid, $2, $3) RETURNING 1) SELECT pg_notify('procura_sweep', $4::text) FROM (SELECT count(*) FROM r) n", [payload.sweep, me, refused, `${payload.sweep}:refused`]);
+          log(`refused sets ${payload.sets[0]?.index}..${payload.sets[payload.sets.length - 1]?.index} of sweep ${payload.sweep}: ${refused}`);
           return;
         }
         const { scenario } = loaded as { scenario: Scenario };
-        await client.query('INSERT INTO procura_queue.attempts (sweep_id, idx, worker) VALUES ($1, $2, $3)', [payload.sweep, payload.index, me]);
-        log(`set ${payload.index} of sweep ${payload.sweep}: started`);
-        const started = performance.now();
-        const result = await evaluateSet(scenario, payload.params);
-        const ms = Math.round(performance.now() - started);
-        await client.query('BEGIN');
-        try {
-          await client.query('SET LOCAL synchronous_commit TO on');
-          await client.query(
-            'INSERT INTO procura_queue.results (sweep_id, idx, params, in_sample, out_of_sample, worker, ms) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (sweep_id, idx) DO NOTHING',
-            [payload.sweep, payload.index, JSON.stringify(payload.params), result.inSample, result.outOfSample, me, ms],
-          );
-          await client.query('SELECT pg_notify($1, $2)', ['procura_sweep', payload.sweep]);
-          await client.query('COMMIT');
-        } catch (error) {
-          await client.query('ROLLBACK').catch(() => undefined);
-          throw error;
+        await pool.query('INSERT INTO procura_queue.attempts (sweep_id, idx, worker) SELECT $1::uuid, unnest($2::int[]), $3::text', [payload.sweep, payload.sets.map((s) => s.index), me]);
+        const rows: { idx: number; params: Record<string, unknown>; in_sample: string; out_of_sample: string; ms: number; cpu_ms: number }[] = [];
+        let setWall = 0;
+        let setCpu = 0;
+        for (const set of payload.sets) {
+          log(`set ${set.index} of sweep ${payload.sweep}: started`);
+          const cpu = process.cpuUsage();
+          const started = performance.now();
+          const result = await evaluate!(scenario, set.params);
+          const wall = performance.now() - started;
+          const used = cpuMsOf(process.cpuUsage(cpu));
+          setWall += wall;
+          setCpu += used;
+          rows.push({ idx: set.index, params: set.params, in_sample: result.inSample, out_of_sample: result.outOfSample, ms: Math.round(wall), cpu_ms: Math.round(used) });
+          log(`set ${set.index} of sweep ${payload.sweep}: in-sample ${result.inSample}, out-of-sample ${result.outOfSample} (${Math.round(wall)} ms)`);
         }
-        log(`set ${payload.index} of sweep ${payload.sweep}: in-sample ${result.inSample}, out-of-sample ${result.outOfSample} (${ms} ms)`);
+        const endWall = performance.now();
+        const endCpu = process.cpuUsage();
+        // The chunk's results, its accounting and the submitter's wake-up: one statement, one synchronous commit.
+        // This statement's own time is counted in the gap before this worker's next chunk of the sweep.
+        await client.query(
+          `WITH stored AS (
+             INSERT INTO procura_queue.results (sweep_id, idx, params, in_sample, out_of_sample, worker, ms, cpu_ms)
+             SELECT $1::uuid, r.idx, r.params, r.in_sample, r.out_of_sample, $2::text, r.ms, r.cpu_ms
+             FROM json_to_recordset($3::json) AS r(idx integer, params jsonb, in_sample text, out_of_sample text, ms integer, cpu_ms integer)
+             ON CONFLICT (sweep_id, idx) DO NOTHING RETURNING 1),
+           chunk AS (
+             INSERT INTO procura_queue.chunks (sweep_id, first_idx, sets, worker, set_wall_ms, set_cpu_ms, task_wall_ms, task_cpu_ms, gap_wall_ms, gap_cpu_ms)
+             VALUES ($1::uuid, $4, $5, $2::text, $6, $7, $8, $9, $10, $11) RETURNING 1)
+           SELECT pg_notify('procura_sweep', $12::text) FROM (SELECT count(*) FROM stored) s, (SELECT count(*) FROM chunk) c`,
+          [payload.sweep, me, JSON.stringify(rows), payload.sets[0]!.index, payload.sets.length, setWall, setCpu, endWall - taskWall, (endCpu.user - taskCpu.user + endCpu.system - taskCpu.system) / 1000, gap?.wall ?? null, gap?.cpu ?? null, payload.sweep],
+        );
+        last = { sweep: payload.sweep, wall: endWall, cpu: endCpu };
       },
     },
   }).catch(async (error: unknown) => {

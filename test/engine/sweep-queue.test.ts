@@ -1,9 +1,10 @@
 /**
  * Issue 12: sweeps across machines on the PostgreSQL queue. Several `procura worker` processes
- * take the sets of `procura backtest --sweep --queue`; the submitter's report equals a local
- * sweep's; a worker SIGKILLed in the middle of a set has that set run again by another and
- * counted once; a worker whose copy of a data file differs refuses the sweep (exit 2, naming
- * the file). Bounded by counts (sets, workers, kill attempts), never by elapsed time.
+ * take the chunks of sets of `procura backtest --sweep --queue`; the submitter's report equals a
+ * local sweep's; a worker SIGKILLed in the middle of a chunk has that chunk run again by another
+ * and each set counted once; a worker whose copy of a data file differs refuses the sweep (exit
+ * 2, naming the file); a submitter whose sets nobody takes says so once and keeps waiting.
+ * Bounded by counts (sets, workers, kill attempts, polls), never by elapsed time.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -11,6 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { chunkSize, MAX_CHUNK, runQueuedSweep } from '../../src/engine/sweep-queue.js';
+import { loadScenario } from '../../src/engine/scenario.js';
+import { parseSweepSpec, runSweep } from '../../src/engine/sweep.js';
+import { parseStoreAddress } from '../../src/store/address.js';
+import type { PgAddress } from '../../src/store/pg/connect.js';
 import { ROOT, procura } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/pg.js';
 
@@ -88,11 +94,11 @@ describe('sweeps on the PostgreSQL queue', () => {
     await db.drop();
   });
 
-  it('three workers, one SIGKILLed in the middle of a set: the same report as a local sweep, every set counted once', async () => {
+  it('three workers on chunks of 3 sets, one SIGKILLed in the middle of a chunk: the same report as a local sweep, every set counted once', async () => {
     const local = procura(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--workers', '1']);
     expect(local.status, local.stderr).toBe(0);
     const pool = [startWorker(db.url), startWorker(db.url), startWorker(db.url)];
-    const submitted = submit(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--queue', db.url]);
+    const submitted = submit(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--queue', db.url, '--chunk', '3']);
     // Freeze the first worker seen starting a set (SIGSTOP stops it where it is); if it had
     // finished that set already, let it go and wait for the next start (bounded by the sets).
     let victim: { worker: Worker; index: number } | undefined;
@@ -126,11 +132,18 @@ describe('sweeps on the PostgreSQL queue', () => {
 
     const results = await query<{ idx: number; worker: string }>(db.url, 'SELECT idx, worker FROM procura_queue.results ORDER BY idx');
     expect(results.map((r) => r.idx)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
-    // The killed set was started again by another worker and stored once, by that worker.
-    const attempts = await query<{ worker: string }>(db.url, 'SELECT worker FROM procura_queue.attempts WHERE idx = $1 ORDER BY started_at', [victim!.index]);
-    expect(attempts.length).toBeGreaterThanOrEqual(2);
-    expect(attempts[0]!.worker).toMatch(new RegExp(`:${victim!.worker.child.pid}$`));
-    expect(results[victim!.index]!.worker).not.toMatch(new RegExp(`:${victim!.worker.child.pid}$`));
+    // The killed chunk (3 sets) was started again by another worker and its sets stored once, by that worker.
+    const first = victim!.index - (victim!.index % 3);
+    for (let idx = first; idx < first + 3; idx += 1) {
+      const attempts = await query<{ worker: string }>(db.url, 'SELECT worker FROM procura_queue.attempts WHERE idx = $1 ORDER BY started_at', [idx]);
+      expect(attempts.length).toBeGreaterThanOrEqual(2);
+      expect(attempts[0]!.worker).toMatch(new RegExp(`:${victim!.worker.child.pid}$`));
+      expect(results[idx]!.worker).not.toMatch(new RegExp(`:${victim!.worker.child.pid}$`));
+    }
+    // Three jobs of three sets; the killed worker never stored its chunk.
+    const chunks = await query<{ first_idx: number; sets: number; worker: string }>(db.url, 'SELECT first_idx, sets, worker FROM procura_queue.chunks ORDER BY first_idx');
+    expect(chunks.map((c) => [c.first_idx, c.sets])).toEqual([[0, 3], [3, 3], [6, 3]]);
+    expect(chunks.some((c) => c.worker.endsWith(`:${victim!.worker.child.pid}`) && c.first_idx === first)).toBe(false);
     // Nothing left on the queue.
     expect(await query(db.url, 'SELECT 1 FROM graphile_worker.jobs')).toEqual([]);
   }, 600_000);
@@ -165,4 +178,61 @@ describe('a scenario whose data differ between machines', () => {
     expect(run.stdout).toBe('');
     expect(await query(db.url, 'SELECT 1 FROM procura_queue.results')).toEqual([]);
   }, 300_000);
+});
+
+describe('a submitter with no worker running', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await freshDatabase('queue_idle');
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('says once how to start a worker, keeps waiting, and finishes when one comes', async () => {
+    const scenario = loadScenario(join(ROOT, SMALL));
+    const grid = parseSweepSpec('fast=3:5:2,slow=10:15:5', scenario);
+    const queue = parseStoreAddress(db.url, { field: '--queue' }) as PgAddress;
+    const warnings: { line: string; done: number }[] = [];
+    let done = 0;
+    let pollsAfterWarning = 0;
+    let worker: Worker | undefined;
+    const cwd = process.cwd();
+    process.chdir(ROOT);
+    try {
+      const queued = await runQueuedSweep(scenario, grid, {
+        file: SMALL,
+        queue,
+        pollMs: 5,
+        warnAfterChecks: 4,
+        warn: (line) => warnings.push({ line, done }),
+        onPoll: (n) => {
+          done = n;
+          if (warnings.length > 0) pollsAfterWarning += 1;
+          // Still waiting well after the warning (and saying nothing more): now a worker comes.
+          if (pollsAfterWarning === 40) worker = startWorker(db.url);
+        },
+      });
+      expect(worker).toBeDefined();
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]!.done).toBe(0);
+      expect(warnings[0]!.line).toMatch(/no worker has taken a set .*\(0 of 4 done\)\. Start one .*: procura worker --queue postgres:\/\/.* Still waiting\./);
+      const local = await runSweep(scenario, grid, { file: join(ROOT, SMALL), workers: 0 });
+      expect(queued.json).toEqual(local.json);
+      expect(queued.stats.sets).toBe(4);
+      expect(queued.stats.workers.map((w) => w.sets)).toEqual([4]);
+    } finally {
+      process.chdir(cwd);
+    }
+  }, 300_000);
+});
+
+describe('chunk size', () => {
+  it('is a quarter of each worker\'s share of the grid, between 1 and the cap', () => {
+    expect(chunkSize(48, 1)).toBe(12);
+    expect(chunkSize(48, 4)).toBe(3);
+    expect(chunkSize(9, 3)).toBe(1);
+    expect(chunkSize(1000, 4)).toBe(MAX_CHUNK);
+    expect(chunkSize(5, 0)).toBe(1);
+  });
 });

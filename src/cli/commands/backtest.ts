@@ -25,6 +25,7 @@ interface BacktestOptions {
   sweep?: string;
   workers?: string;
   queue?: string;
+  chunk?: string;
   progress?: boolean;
 }
 
@@ -42,6 +43,7 @@ export function register(program: Command): void {
     .option('--sweep <grid>', 'parameter grid, e.g. fast=10:60:10,slow=50:200:25 (ranked, walk-forward)')
     .option('--workers <n>', 'worker threads for --sweep, and for the strategy and its baselines, which run concurrently (default: CPU count; 1 runs them in this thread)')
     .option('--queue <url>', 'run the --sweep sets on the PostgreSQL queue at this postgres:// URL (procura worker processes take them)')
+    .option('--chunk <sets>', 'with --queue: parameter sets per job (default: from the grid and the workers running, see docs/scaling.md)')
     .option('--no-progress', 'no progress bar on stderr')
     .action(
       action(async (file: string, options: BacktestOptions) => {
@@ -51,6 +53,9 @@ export function register(program: Command): void {
         const sweepGrid = options.sweep === undefined ? undefined : parseSweepSpec(options.sweep, scenario);
         const progress = options.progress !== false && process.stderr.isTTY === true;
         if (options.queue !== undefined && sweepGrid === undefined) throw new ConfigError('--queue runs the sets of a --sweep: give --sweep too', { field: '--queue' });
+        if (options.chunk !== undefined && options.queue === undefined) throw new ConfigError('--chunk sizes the jobs of a --queue sweep: give --queue too', { field: '--chunk' });
+        const chunk = options.chunk === undefined ? undefined : Number(options.chunk);
+        if (chunk !== undefined && !(Number.isInteger(chunk) && chunk >= 1)) throw new ConfigError(`expected a whole number of sets >= 1, got ${JSON.stringify(options.chunk)}`, { field: '--chunk' });
         if (options.queue !== undefined && options.workers !== undefined) throw new ConfigError('--workers counts this machine\'s threads; with --queue the sets run on procura worker processes: drop one of them', { field: '--workers' });
         const overrides = { strategy: options.strategy, params };
         let sweep;
@@ -58,7 +63,7 @@ export function register(program: Command): void {
           const queue = parseStoreAddress(options.queue, { field: '--queue' });
           if (queue.kind !== 'postgres') throw new ConfigError(`expected a postgres:// URL, got ${JSON.stringify(options.queue)}`, { field: '--queue' });
           const { runQueuedSweep } = await import('../../engine/sweep-queue.js');
-          sweep = await runQueuedSweep(scenario, sweepGrid, { file, overrides, queue, progress });
+          sweep = await runQueuedSweep(scenario, sweepGrid, { file, overrides, queue, progress, chunk });
         } else if (sweepGrid !== undefined) {
           sweep = await runSweep(scenario, sweepGrid, { file: resolve(file), overrides, workers, progress });
         }
