@@ -196,7 +196,8 @@ export interface DeskOptions {
   readonly onDecision?: ((decision: Decision) => void) | undefined;
   /**
    * Give every ledger event the desk posts a deterministic id (`fill:<instrument>:<tradeId>`,
-   * `day:<date>:<type>:<subject>`, `mark:<time>:<instrument>`), so a step re-run after a crash
+   * `day:<date>:<type>:<subject>`, `day:<date>:emergency:<material>:<product>` (two desks making
+   * different products from one material each buy their own shortfall), `mark:<time>:<instrument>`), so a step re-run after a crash
    * posts nothing twice (the ledger skips an id it already has). Live runs set it; backtests
    * leave it off and their ledgers are unchanged.
    */
@@ -655,7 +656,7 @@ export class Desk {
         const shortfall = need.minus(slot.onHand);
         const price = roundMoney(this.marketUnitPrice(slot.setup.id).times(premium), 6);
         const cost = shortfall.times(price);
-        this.#pending.push({ type: 'purchase', ...this.#id(() => `day:${formatDate(day)}:emergency:${slot.setup.id}`), at: day, knownAt: day, material: slot.setup.id, qty: shortfall, unitPrice: price, paidFrom: 'accounts_payable', reason: 'emergency', ref: `stockout-${formatDate(day)}-${slot.setup.id}` });
+        this.#pending.push({ type: 'purchase', ...this.#id(() => `day:${formatDate(day)}:emergency:${slot.setup.id}:${product}`), at: day, knownAt: day, material: slot.setup.id, qty: shortfall, unitPrice: price, paidFrom: 'accounts_payable', reason: 'emergency', ref: `stockout-${formatDate(day)}-${slot.setup.id}` });
         this.stockouts.push({ at: day, material: slot.setup.id, qty: shortfall, emergencyCost: cost });
         slot.book.stockouts += 1;
         slot.book.emergencyQty = slot.book.emergencyQty.plus(shortfall);

@@ -193,7 +193,7 @@ export class LiveRunner {
     this.#readOnly = options.readOnly === true;
     this.#onTick = options.onTick;
     this.orders = new SqliteOrderStore(store);
-    this.state = new SqliteDeskState(store);
+    this.state = new SqliteDeskState(store, config.product);
     const feeds: Feed[] = [];
     for (const m of config.materials) {
       feeds.push({ symbol: m.symbol, target: m.id, hedge: false });

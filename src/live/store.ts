@@ -23,7 +23,7 @@ import type { PgAddress } from '../store/pg/connect.js';
 import { liveTables, PgLiveSql, type LiveSql } from './sql.js';
 import { Decimal, ZERO } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
-import { formatTime, parseTime, startOfDay, type Clock, type EpochMs } from '../core/time.js';
+import { formatDate, formatTime, parseTime, startOfDay, type Clock, type EpochMs } from '../core/time.js';
 import { baseMoved, isTerminal, toPlainJson, type Fill, type Intent, type OrderRecord, type OrderStore, type TradingControl } from '../pipeline/index.js';
 import { addReceipt, type Delivery, type DeskState } from '../engine/desk.js';
 import type { LeadTimeRecord } from '../costfeed/index.js';
@@ -465,12 +465,22 @@ export class LiveStore implements LiveStateStore {
     return this.db.prepare(`SELECT 1 FROM ${this.#ledgerTable('events')} WHERE id = ?`).get(id) !== undefined;
   }
 
-  /** The latest day whose desk day events (`day:<date>:...`) the ledger holds. */
-  lastDayInLedger(): EpochMs | undefined {
+  /**
+   * The latest day after `after` whose production events of `product` (`day:<date>:<type>:<product>`
+   * for its completion, sale, conversion and close) the ledger holds. The day's other events (an
+   * emergency purchase, which comes with the completion in one posting, and hedge marks, one per
+   * instrument and day for every runner) do not say whose day it was: another runner's days in a
+   * shared ledger do not count as this desk's.
+   */
+  lastDayInLedger(product: string, after?: EpochMs): EpochMs | undefined {
     if (!this.#hasTable('events')) return undefined;
-    const row = this.db.prepare(`SELECT MAX(id) AS id FROM ${this.#ledgerTable('events')} WHERE id LIKE 'day:%'`).get() as { id: string | null };
-    if (row.id === null) return undefined;
-    return parseTime(row.id.slice(4, 14), { field: 'events.id' });
+    const suffixes = ['conversion', 'close', 'completion', 'sale'].map((type) => `${type}:${product}`);
+    // `day:` is 4 characters and the date 10: the type starts at the 16th. Dates compare as text.
+    const row = this.db
+      .prepare(`SELECT MAX(substr(id, 5, 10)) AS day FROM ${this.#ledgerTable('events')} WHERE id LIKE 'day:%' AND substr(id, 5, 10) > ? AND substr(id, 16) IN (?, ?, ?, ?)`)
+      .get(after === undefined ? '' : formatDate(after), ...suffixes) as { day: string | null } | undefined;
+    if (row?.day === null || row?.day === undefined) return undefined;
+    return parseTime(row.day, { field: 'events.id' });
   }
 
   /** The ledger's tables: in the same SQLite file, or in the database's schema `procura`. */
@@ -625,21 +635,26 @@ export class SqliteOrderStore implements OrderStore {
 // -------------------------------------------------------------------- desk state
 
 /**
- * The desk's in-transit deliveries and last posted day. Deliveries carry the ledger event id
- * their purchase posts with; one the ledger already holds is never added or received again,
- * and the last day is at least the latest day whose day events the ledger holds (a step that
- * posted its day and crashed before the commit is not posted twice).
+ * The desk's in-transit deliveries and last posted day, in the runner's own state (`live_meta`
+ * of its SQLite file, or of its schema `live_<runId>` on PostgreSQL). Deliveries carry the
+ * ledger event id their purchase posts with; one the ledger already holds is never added or
+ * received again. The last day is the runner's stored one, or later when the ledger holds this
+ * desk's product's day events of a later day (a step that posted its day and crashed before the
+ * commit is not posted twice); other runners' days in a shared ledger are not taken as its own.
  */
 export class SqliteDeskState implements DeskState {
   readonly #store: LiveStore;
+  /** The desk's product: its day events are the ones `lastDayInLedger` looks for. */
+  readonly #product: string;
   #deliveries: Delivery[] = [];
   #lastDay: EpochMs | undefined;
   #seq = 0;
   /** Order-to-receipt record per material, stored as one JSON meta value (`desk.receipts`). */
   #receipts = new Map<string, LeadTimeRecord>();
 
-  constructor(store: LiveStore) {
+  constructor(store: LiveStore, product: string) {
     this.#store = store;
+    this.#product = product;
     this.reload();
     store.onDiscard(() => this.reload());
   }
@@ -658,8 +673,8 @@ export class SqliteDeskState implements DeskState {
     }
     const stored = this.#store.meta('desk.lastDay');
     const storedDay = stored === undefined ? undefined : Number(stored);
-    const ledgerDay = this.#store.lastDayInLedger();
-    this.#lastDay = storedDay === undefined ? ledgerDay : ledgerDay === undefined ? storedDay : Math.max(storedDay, ledgerDay);
+    const ledgerDay = this.#store.lastDayInLedger(this.#product, storedDay);
+    this.#lastDay = ledgerDay ?? storedDay;
     const receipts = this.#store.meta('desk.receipts');
     this.#receipts = new Map(receipts === undefined ? [] : Object.entries(JSON.parse(receipts) as Record<string, LeadTimeRecord>));
   }

@@ -3,10 +3,12 @@
  * state in the schema `live_<runId>` and posts into the database's ledger; the lock is a
  * session advisory lock (a second instance of the same runner is refused with E_LOCKED, a
  * killed holder's lock is taken over); several runners share one database, each with its own
- * lock and state. The same ticks on SQLite and on PostgreSQL decide the same orders.
+ * lock and state, and two that both simulate production each post their own days once. The
+ * same ticks on SQLite and on PostgreSQL decide the same orders.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
@@ -16,9 +18,10 @@ import type { LiveRunner } from '../../src/live/runner.js';
 import { LiveStore } from '../../src/live/store.js';
 import { parseStoreAddress } from '../../src/store/address.js';
 import { openLedger } from '../../src/store/open.js';
+import { formatDate } from '../../src/core/time.js';
 import { ROOT } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/pg.js';
-import { startLiveRig, type LiveRig } from './helpers.js';
+import { PLANT, startLiveRig, type LiveRig } from './helpers.js';
 
 let db: TestDatabase;
 const rigs: LiveRig[] = [];
@@ -34,11 +37,11 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** A rig whose config stores in the test database under `runId`. */
-async function pgRig(runId: string): Promise<LiveRig> {
+/** A rig whose config stores in the test database (or `url`) under `runId`; `edit` changes the config's text. */
+async function pgRig(runId: string, url = db.url, edit: (text: string) => string = (t) => t): Promise<LiveRig> {
   const rig = await startLiveRig({ config: { runId } });
   rigs.push(rig);
-  const text = readFileSync(rig.configFile, 'utf8').replace('store: store.sqlite', `store: ${db.url}`);
+  const text = edit(readFileSync(rig.configFile, 'utf8').replace('store: store.sqlite', `store: ${url}`));
   writeFileSync(rig.configFile, text);
   const config = loadLiveConfig(rig.configFile);
   return { ...rig, config, open: (extra = {}) => rig.open({ config, ...extra }) };
@@ -175,6 +178,60 @@ setInterval(() => undefined, 1000);
       store.close();
     }
   }, 240_000);
+
+  it('two runners simulating production on one database (two products of one plant) each post their own days once, restarted every tick', async () => {
+    const shared = await freshDatabase('live_two_desks');
+    try {
+      // The jewellery plant with a second product from the same gold.
+      const plant = join(mkdtempSync(join(tmpdir(), 'procura-two-desks-')), 'plant.yaml');
+      writeFileSync(plant, `${readFileSync(PLANT, 'utf8')}  - id: chain\n    unit: pc\n    conversionCost: "30"\n    bom:\n      - from: "2020-01-01"\n        lines:\n          - { material: gold, qty: "0.2" }\n`);
+      const onPlant = (product: string) => (text: string) => text.replace(`plant: ${PLANT}`, `plant: ${plant}`).replace('product: ring', `product: ${product}`);
+      const ring = await pgRig('desk-ring', shared.url, onPlant('ring'));
+      const chain = await pgRig('desk-chain', shared.url, onPlant('chain'));
+      // Each tick is a new process (a restart that reads the runner's last day back). The two
+      // run on the same days, as two services on one clock do, in either order (the ledger takes
+      // no event dated before its latest).
+      const tickOnce = async (rig: LiveRig) => {
+        const runner = await rig.open();
+        try {
+          const result = await runner.tick();
+          expect(result.ok, result.error).toBe(true);
+        } finally {
+          runner.close();
+        }
+        rig.advance();
+      };
+      for (let i = 0; i < 5; i += 1) {
+        if (i % 2 === 0) {
+          await tickOnce(ring);
+          await tickOnce(chain);
+        } else {
+          await tickOnce(chain);
+          await tickOnce(ring);
+        }
+      }
+      const client = new pg.Client({ connectionString: shared.url });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ product: string; days: string[] }>(
+          "SELECT split_part(id, ':', 4) AS product, array_agg(split_part(id, ':', 2) ORDER BY id) AS days FROM procura.events WHERE id LIKE 'day:%:completion:%' GROUP BY 1 ORDER BY 1",
+        );
+        const days = Object.fromEntries(rows.map((r) => [r.product, r.days]));
+        // Both desks booked a completion on each of the same five days: neither took a day the
+        // other had posted as done.
+        expect(days['ring']).toHaveLength(5);
+        expect(days['chain']).toEqual(days['ring']);
+        // Each runner's last day is in its own schema.
+        const last = async (schema: string) => Number((await client.query(`SELECT value FROM ${schema}.live_meta WHERE key = 'desk.lastDay'`)).rows[0].value);
+        expect(formatDate(await last('"live_desk-ring"'))).toBe(days['ring']!.at(-1));
+        expect(formatDate(await last('"live_desk-chain"'))).toBe(days['chain']!.at(-1));
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await shared.drop();
+    }
+  }, 300_000);
 
   it('refuses --paper on a PostgreSQL store (its books would mix with the real ones)', async () => {
     const rig = await pgRig('desk-paper');
