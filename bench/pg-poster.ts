@@ -1,7 +1,9 @@
 /**
  * One posting process of `npm run bench -- pg`: posts `batches` batches of `batch` events into
  * the ledger at `url`, event ids prefixed by `prefix`, every event at the same instant (so
- * posters interleave without backdating), and prints its timing as one JSON line.
+ * posters interleave without backdating), and prints its timing as one JSON line. It says
+ * "ready" after a warm-up and the store's opening, and starts posting (and its timer) when a line
+ * arrives on stdin.
  * Usage: node dist/bench/pg-poster.js URL PREFIX BATCHES BATCH lock|serializable
  */
 import { performance } from 'node:perf_hooks';
@@ -23,8 +25,18 @@ for (let i = 0; i < events.length; i += 1) {
   e.at = AT;
   e.knownAt = AT;
 }
+// Warm-up, not timed (the one-poster reference does the same): an in-memory posting and its
+// verify run the code a posting runs (composing, canonical bodies, hashing), so a process that
+// posts only a few batches is not measured while the JIT is still compiling it.
+const warm = Ledger.inMemory(PLANT);
+warm.post(makeEvents(2000));
+warm.verify();
 const store = await PgLedgerStore.open(parseStoreAddress(url!, { field: 'url' }) as PgAddress, { serialise: mode === 'serializable' ? 'serializable' : 'lock', lockTimeoutMs: 600_000 });
 const ledger = await Ledger.openAsync(store, PLANT);
+// Ready: wait for the word to start, so every poster of a run starts posting together.
+process.stdout.write('ready\n');
+await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+process.stdin.destroy();
 const cpu = process.cpuUsage();
 const startedAt = performance.timeOrigin + performance.now();
 let entries = 0;

@@ -245,6 +245,9 @@ export class Ledger {
   async postAsync(events: readonly LedgerEvent[], source?: PostSource): Promise<PostResult> {
     const store = this.asyncStoreRef;
     if (!store) return this.post(events, source);
+    // The events' digests depend on nothing stored: computed before the write transaction, so
+    // other processes' postings go on meanwhile (with several writers the transaction holds the chain).
+    const digests = events.map((e) => (e.id !== undefined ? eventDigest(e) : undefined));
     const composed = await store.write(async (w) => {
       const state = await w.state();
       this.checkState(state);
@@ -259,7 +262,7 @@ export class Ledger {
       const fault = checkTail(state, tail, tailEvents);
       if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
       const lookups: Lookups = { digests: await w.eventDigests(idsOf(events)), originals: await w.entriesOfEvents(reversalTargets(events)) };
-      const composed = this.compose(state, events, source, lookups);
+      const composed = this.compose(state, events, source, lookups, digests);
       if (composed.batch.entries.size > 0) await w.append(composed.batch);
       return composed;
     });
@@ -272,7 +275,7 @@ export class Ledger {
    * Computes a posting against the books, into a columnar batch (not touching the store);
    * throws on the first bad event.
    */
-  private compose(state: StoreState, events: readonly LedgerEvent[], source: PostSource | undefined, lookups: Lookups): Composed {
+  private compose(state: StoreState, events: readonly LedgerEvent[], source: PostSource | undefined, lookups: Lookups, digests?: readonly (string | undefined)[]): Composed {
     const books = this.books.clone();
     const engine = this.engine;
     const store = this.syncStore;
@@ -313,12 +316,13 @@ export class Ledger {
     };
     const onProgress = source?.onProgress;
     let done = 0;
-    for (const event of events) {
+    for (let k = 0; k < events.length; k += 1) {
+      const event = events[k]!;
       if (onProgress !== undefined && (done += 1) % 1000 === 0) onProgress(done, events.length);
       const where = event.source ?? (source ? { file: source.file } : {});
       let digest: string | undefined;
       if (event.id !== undefined) {
-        digest = eventDigest(event);
+        digest = digests?.[k] ?? eventDigest(event);
         const existing = pendingIds.get(event.id) ?? lookups.digests.get(event.id);
         if (existing !== undefined) {
           if (existing !== digest) throw new InputError(`event id ${JSON.stringify(event.id)} was already posted with different content`, { ...where, field: 'id' });

@@ -267,6 +267,19 @@ export function assertBatchFollows(batch: PostingBatch, head: ChainHead, name: s
  * of events than it declares.
  */
 export function chainBatch(batch: PostingBatch, head: ChainHead, name: string, sink: ChainRowSink): ChainHead {
+  const sealing = sealBatch(batch, head, name, sink, Number.MAX_SAFE_INTEGER);
+  for (;;) {
+    const step = sealing.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * `chainBatch` a few rows at a time: yields after every `every` entries handed to `sink`, so an
+ * engine can send what is sealed while the rest is hashed (PostgreSQL streams it into COPY), and
+ * returns the new head when done.
+ */
+export function* sealBatch(batch: PostingBatch, head: ChainHead, name: string, sink: ChainRowSink, every: number): Generator<void, ChainHead, void> {
   const entries = batch.entries;
   const n = entries.size;
   let events = head.events;
@@ -286,6 +299,7 @@ export function chainBatch(batch: PostingBatch, head: ChainHead, name: string, s
     entries.setSealed(i, eventHash, hash);
     sink.entry(entries.seqOf(i), entries.eventIdOf(i), type, entries.atOf(i), entries.knownAtOf(i), entries.reversesOf(i) ?? null, body, hash, prevHash);
     prevHash = hash;
+    if ((i + 1) % every === 0 && i + 1 < n) yield;
   }
   if (events - head.events !== batch.eventCount) throw new ProcuraError(ErrorCode.internal, `batch has ${batch.eventCount} events, its entries name ${events - head.events}`, { file: name });
   return { seq: n === 0 ? head.seq : entries.seqOf(n - 1), hash: prevHash, events };

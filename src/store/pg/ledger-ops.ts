@@ -9,7 +9,7 @@ import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { BooksSnapshot } from '../../ledger/engine.js';
 import { entryFromBody, GENESIS_HASH, type JournalEntry } from '../../ledger/journal.js';
 import { STORE_FORMAT } from '../../ledger/sqlite-store.js';
-import { assertBatchFollows, chainBatch, type ChainHead, type EntryLookup, type PostingBatch, type StoreState, type StoredEntryRow, type StoredEvent, type StoredPlantVersion } from '../../ledger/store.js';
+import { assertBatchFollows, sealBatch, type ChainHead, type EntryLookup, type PostingBatch, type StoreState, type StoredEntryRow, type StoredEvent, type StoredPlantVersion } from '../../ledger/store.js';
 import type { Op, Query, Row } from './ops.js';
 
 /** Rows per page when scanning entries or events. */
@@ -18,16 +18,44 @@ export const PAGE = 1000;
 /** Key of the transaction-scoped advisory lock that serialises appends to the chain. */
 export const CHAIN_LOCK = 'procura.ledger.chain';
 
-export function* stateOp(): Op<StoreState> {
-  const rows = yield {
-    text: `SELECT (SELECT json_object_agg(key, value) FROM procura.meta) AS meta,
+/** The head's columns, the latest plant version and the store-wide settings, in one row. */
+const STATE_SQL = `SELECT (SELECT json_object_agg(key, value) FROM procura.meta) AS meta,
       c.seq, c.hash, c.events, c.verified_seq, c.verified_hash, c.verified_events,
-      p.hash AS plant_hash, p.file AS plant_file, p.text AS plant_text, p.first_entry AS plant_first_entry
-      FROM (SELECT 1) AS one
-      LEFT JOIN LATERAL (SELECT seq, hash, events, verified_seq, verified_hash, verified_events FROM procura.checkpoints ORDER BY seq DESC LIMIT 1) c ON true
-      LEFT JOIN LATERAL (SELECT hash, file, text, first_entry FROM procura.plants ORDER BY seq DESC LIMIT 1) p ON true`,
+      p.hash AS plant_hash, p.file AS plant_file, p.text AS plant_text, p.first_entry AS plant_first_entry`;
+
+const STATE_FROM = `FROM (SELECT 1) AS one
+      LEFT JOIN LATERAL (SELECT seq, hash, events, verified_seq, verified_hash, verified_events, xmin::text AS xid FROM procura.checkpoints ORDER BY seq DESC LIMIT 1) c ON true
+      LEFT JOIN LATERAL (SELECT hash, file, text, first_entry FROM procura.plants ORDER BY seq DESC LIMIT 1) p ON true`;
+
+export function* stateOp(): Op<StoreState> {
+  const rows = yield { text: `${STATE_SQL} ${STATE_FROM}` };
+  return stateOf(rows[0]!);
+}
+
+/**
+ * The state a write transaction starts from (after the chain lock). When every entry and event
+ * record after the verified mark, and nothing else, was written by the transaction that wrote
+ * the head's checkpoint (their xmin), that tail is the last posting exactly as it committed it:
+ * an UPDATE gives a row another xmin, a DELETE changes the count, a row added later carries its
+ * own transaction's id. That posting hashed those rows itself from the head it checked, so the
+ * verified mark is the head and the next posting reads no tail (docs/scaling.md, "Many writers,
+ * one chain", has what this trusts). Otherwise the state is as stored and the posting re-hashes
+ * the tail.
+ */
+export function* writeStateOp(): Op<StoreState> {
+  const rows = yield {
+    text: `${STATE_SQL},
+      CASE WHEN c.seq IS NULL OR (c.seq = c.verified_seq AND c.events = c.verified_events) THEN false ELSE
+        coalesce((SELECT count(*) = c.seq - c.verified_seq AND bool_and(e.xmin::text = c.xid) FROM procura.entries e WHERE e.seq > c.verified_seq), false)
+        AND coalesce((SELECT count(*) = c.events - c.verified_events AND coalesce(bool_and(r.xmin::text = c.xid), true) FROM procura.events r WHERE r.seq > c.verified_events), false)
+      END AS sealed
+      ${STATE_FROM}`,
   };
-  const r = rows[0]!;
+  const state = stateOf(rows[0]!);
+  return rows[0]!.sealed === true ? { ...state, verified: state.head } : state;
+}
+
+function stateOf(r: Row): StoreState {
   const meta = (r.meta ?? {}) as Record<string, string>;
   const has = r.seq !== null && r.seq !== undefined;
   return {
@@ -104,46 +132,100 @@ export function* plantsOp(): Op<StoredPlantVersion[]> {
   return rows.map((p) => ({ hash: p.hash as string, file: p.file as string, text: p.text as string, firstEntry: p.first_entry as number }));
 }
 
+/** A posting written: the new head and the transaction id its rows carry (their xmin). */
+export interface Appended {
+  /** The head the posting extended. */
+  readonly before: ChainHead;
+  readonly head: ChainHead;
+  readonly xid: string | undefined;
+}
+
+/** Entries sealed per chunk of COPY data: the server inserts one chunk while the next is hashed. */
+const COPY_CHUNK = 500;
+
 /**
- * Writes a posting: plant version, event records, entries (hashed here, chained from the head)
- * and the checkpoint, each table in one INSERT over arrays. Runs inside the write transaction,
- * after the chain lock, so the head it reads is the head it extends.
+ * Writes a posting: plant version, entries (hashed here, chained from the head), event records
+ * and the checkpoint. Runs inside the write transaction, after the chain lock, so the head it
+ * reads is the head it extends (`known`: the state this transaction read after the lock, when
+ * nothing was appended since). Entries and events go in by COPY FROM STDIN (text format): the
+ * entries are streamed as they are sealed, so hashing on the client overlaps inserting on the
+ * server, and the server parses tab-separated lines instead of one JSON document per table
+ * (docs/scaling.md has the measurements).
  */
-export function* appendOp(batch: PostingBatch, name: string): Op<ChainHead> {
-  const state = yield* stateOp();
+export function* appendOp(batch: PostingBatch, name: string, known?: StoreState): Op<Appended> {
+  const state = known ?? (yield* stateOp());
   const entries = batch.entries;
   const n = entries.size;
-  if (n === 0) return state.head;
+  if (n === 0) return { before: state.head, head: state.head, xid: undefined };
   assertBatchFollows(batch, state.head, name);
-  yield {
-    text: 'INSERT INTO procura.meta (key, value) VALUES ($1, $2), ($3, $4), ($5, $6) ON CONFLICT (key) DO NOTHING',
-    values: ['format', STORE_FORMAT, 'trigger', batch.trigger, 'currency', batch.currency],
-  };
+  if (state.trigger === undefined || state.currency === undefined) {
+    yield {
+      text: 'INSERT INTO procura.meta (key, value) VALUES ($1, $2), ($3, $4), ($5, $6) ON CONFLICT (key) DO NOTHING',
+      values: ['format', STORE_FORMAT, 'trigger', batch.trigger, 'currency', batch.currency],
+    };
+  }
   if (batch.plant) {
     yield {
       text: 'INSERT INTO procura.plants (seq, hash, file, text, first_entry) SELECT coalesce(max(seq), 0) + 1, $1, $2, $3, $4 FROM procura.plants',
       values: [batch.plant.hash, batch.plant.file, batch.plant.text, entries.firstSeq],
     };
   }
-  // Rows as JSON: node-postgres escapes every quote of a text[] literal element by element, and the
-  // entry bodies are JSON full of quotes; JSON.stringify and json_to_recordset are 5-10x faster.
-  const ev: EventRowJson[] = [];
-  const en: EntryRowJson[] = [];
-  const head = chainBatch(batch, state.head, name, {
-    event: (seq, id, type, at, known_at, digest, file, line, hash) => ev.push({ seq, id, type, at, known_at, digest, file, line, hash }),
-    entry: (seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash) => en.push({ seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash }),
-  });
-  if (ev.length > 0) yield insertRows('events', ev);
-  yield insertRows('entries', en);
-  yield {
-    text: 'INSERT INTO procura.checkpoints (seq, hash, events, verified_seq, verified_hash, verified_events, books) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+  const events: string[] = [];
+  let lines: string[] = [];
+  const sealing = sealBatch(
+    batch,
+    state.head,
+    name,
+    {
+      event: (seq, id, type, at, knownAt, digest, file, line, hash) =>
+        events.push(`${seq}\t${copyText(id)}\t${copyText(type)}\t${at}\t${knownAt}\t${digest}\t${file === null ? '\\N' : copyText(file)}\t${line === null ? '\\N' : line}\t${hash}\n`),
+      entry: (seq, eventId, eventType, at, knownAt, reverses, body, hash, prevHash) =>
+        lines.push(`${seq}\t${copyText(eventId)}\t${copyText(eventType)}\t${at}\t${knownAt}\t${reverses === null ? '\\N' : reverses}\t${copyText(body)}\t${hash}\t${prevHash}\n`),
+    },
+    COPY_CHUNK,
+  );
+  let head: ChainHead | undefined;
+  function* chunks(): Generator<string> {
+    for (;;) {
+      const step = sealing.next();
+      if (lines.length > 0) {
+        const chunk = lines.join('');
+        lines = [];
+        yield chunk;
+      }
+      if (step.done) {
+        head = step.value;
+        return;
+      }
+    }
+  }
+  yield copyInto('entries', chunks());
+  if (head === undefined) throw new ProcuraError(ErrorCode.internal, 'the COPY of entries ended before every entry was sealed', { file: name });
+  if (events.length > 0) yield copyInto('events', events);
+  const done = yield {
+    text: 'INSERT INTO procura.checkpoints (seq, hash, events, verified_seq, verified_hash, verified_events, books) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING xmin::text AS xid',
     values: [head.seq, head.hash, head.events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books())],
   };
-  return head;
+  return { before: state.head, head, xid: done[0]?.xid as string | undefined };
 }
 
-type EntryRowJson = { seq: number; event_id: string; event_type: string; at: number; known_at: number; reverses: number | null; body: string; hash: string; prev_hash: string };
-type EventRowJson = { seq: number; id: string; type: string; at: number; known_at: number; digest: string; file: string | null; line: number | null; hash: string };
+/** A value in COPY's text format: backslash, newline, carriage return and tab escaped. */
+export function copyText(text: string): string {
+  return COPY_SPECIAL.test(text) ? text.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : text;
+}
+
+const COPY_SPECIAL = /[\\\n\r\t]/;
+const COPY_SPECIALS = /[\\\n\r\t]/g;
+const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/** COPY of lines (text format, the columns of LEDGER_COLUMNS in their order) into a ledger table. */
+export function copyInto(table: keyof typeof LEDGER_COLUMNS, lines: Iterable<string>): Query {
+  return { text: `COPY procura.${table} (${columnNames(table)}) FROM STDIN`, copy: lines };
+}
+
+function columnNames(table: keyof typeof LEDGER_COLUMNS): string {
+  return LEDGER_COLUMNS[table].split(', ').map((c) => c.split(' ')[0]).join(', ');
+}
 
 /** Column types of the ledger tables, for json_to_recordset. */
 export const LEDGER_COLUMNS = {
@@ -156,7 +238,7 @@ export const LEDGER_COLUMNS = {
 /** One INSERT of many rows given as one JSON array of objects keyed by column. */
 export function insertRows(table: keyof typeof LEDGER_COLUMNS, rows: readonly object[]): Query {
   const columns = LEDGER_COLUMNS[table];
-  const names = columns.split(', ').map((c) => c.split(' ')[0]).join(', ');
+  const names = columnNames(table);
   return { text: `INSERT INTO procura.${table} (${names}) SELECT ${names} FROM json_to_recordset($1::json) AS r(${columns})`, values: [JSON.stringify(rows)] };
 }
 

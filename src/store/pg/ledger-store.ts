@@ -17,12 +17,15 @@
  *
  * Reads (`read`) run in one REPEATABLE READ READ ONLY transaction: one snapshot.
  */
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { JournalEntry } from '../../ledger/journal.js';
 import type { ChainHead, LedgerStore, StoreReader, StoreState, StoreWriter, StoredEntryRow, StoredEvent } from '../../ledger/store.js';
 import { connectPg, pgError, sqlState, type PgAddress } from './connect.js';
-import { appendOp, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp } from './ledger-ops.js';
+import { appendOp, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
 import { ensureSchemaOp } from './migrations.js';
 import { runAsync, type Op, type Query, type Row } from './ops.js';
 
@@ -39,12 +42,6 @@ export interface PgStoreOptions {
   readonly create?: boolean;
 }
 
-interface OwnAppend {
-  readonly before: ChainHead;
-  readonly head: ChainHead;
-  readonly xid: string;
-}
-
 /** Retries of a SERIALIZABLE posting that collided before giving up with E_LOCKED. */
 const SERIALIZABLE_ATTEMPTS = 200;
 
@@ -58,9 +55,8 @@ export class PgLedgerStore implements LedgerStore {
   private closed = false;
   /** Postings retried after a serialization failure (serializable mode), for the benchmark. */
   retries = 0;
-  /** The last posting this connection committed, with the transaction id its rows carry. */
-  private ownAppend: OwnAppend | undefined;
-  private pendingAppend: OwnAppend | undefined;
+  /** What the current write transaction read or appended (the head cannot move under the chain lock). */
+  private txState: StoreState | undefined;
 
   private constructor(address: PgAddress, client: pg.Client, options: PgStoreOptions) {
     this.name = address.display;
@@ -91,14 +87,15 @@ export class PgLedgerStore implements LedgerStore {
   write<T>(fn: (writer: StoreWriter) => Promise<T>): Promise<T> {
     return this.serially(async () => {
       if (this.options.serialise === 'serializable') return this.writeSerializable(fn);
-      await this.query({ text: 'BEGIN' });
-      this.pendingAppend = undefined;
-      const result = await this.finish(async () => {
-        await this.lockChain();
-        return fn(this.writer());
-      });
-      this.ownAppend = this.pendingAppend ?? this.ownAppend;
-      return result;
+      this.txState = undefined;
+      try {
+        return await this.finish(async () => {
+          await this.lockChain();
+          return fn(this.writer());
+        });
+      } finally {
+        this.txState = undefined;
+      }
     });
   }
 
@@ -112,6 +109,10 @@ export class PgLedgerStore implements LedgerStore {
   /** Runs one query with procura's type parsers; errors name the database. */
   async query(q: Query): Promise<Row[]> {
     try {
+      if (q.copy !== undefined) {
+        await pipeline(Readable.from(q.copy, { objectMode: false }), this.client.query(copyFrom(q.text)));
+        return [];
+      }
       const result = await this.client.query<Row>({ text: q.text, values: q.values as unknown[] | undefined });
       return result.rows;
     } catch (error) {
@@ -154,32 +155,48 @@ export class PgLedgerStore implements LedgerStore {
     return result;
   }
 
-  /** Takes the chain lock: at once if free, else says so and waits up to lockTimeoutMs. */
+  /**
+   * BEGIN and the chain lock, at once if free (one round trip); else says so and waits up to
+   * lockTimeoutMs (one more). The key is a constant, so the statements need no parameters and go
+   * as one simple query each.
+   */
   private async lockChain(): Promise<void> {
-    const got = await this.query({ text: 'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS got', values: [CHAIN_LOCK] });
-    if (got[0]?.got === true) return;
+    const key = `hashtext('${CHAIN_LOCK}')`;
+    const begun = await this.simple(`BEGIN; SELECT pg_try_advisory_xact_lock(${key}) AS got`);
+    if (begun[1]?.[0]?.got === true) return;
     this.options.onWait?.(this.name);
     const timeoutMs = Math.max(1, Math.round(this.options.lockTimeoutMs ?? 30_000));
-    await this.query({ text: `SET LOCAL lock_timeout = ${timeoutMs}` });
     try {
-      await this.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [CHAIN_LOCK] });
+      await this.simple(`SET LOCAL lock_timeout = ${timeoutMs}; SELECT pg_advisory_xact_lock(${key}); SET LOCAL lock_timeout = 0`);
     } catch (error) {
       if (sqlState(error) === '55P03') {
         throw new ProcuraError(ErrorCode.locked, `the store is locked by another writer (waited ${Math.round(timeoutMs / 1000)} s); try again when it has finished`, { file: this.name });
       }
       throw error;
     }
-    await this.query({ text: 'SET LOCAL lock_timeout = 0' });
+  }
+
+  /** Several statements without parameters in one round trip; the rows of each. */
+  private async simple(text: string): Promise<Row[][]> {
+    try {
+      const results = (await this.client.query(text)) as unknown as pg.QueryResult<Row>[] | pg.QueryResult<Row>;
+      return Array.isArray(results) ? results.map((r) => r.rows) : [results.rows];
+    } catch (error) {
+      throw this.translate(error);
+    }
   }
 
   private async writeSerializable<T>(fn: (writer: StoreWriter) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
+      this.txState = undefined;
       await this.query({ text: 'BEGIN ISOLATION LEVEL SERIALIZABLE' });
       try {
         const result = await fn(this.writer());
         await this.query({ text: 'COMMIT' });
+        this.txState = undefined;
         return result;
       } catch (error) {
+        this.txState = undefined;
         await this.query({ text: 'ROLLBACK' }).catch(() => undefined);
         const state = sqlState(error);
         const collided = state === '40001' || state === '40P01' || state === '23505';
@@ -206,46 +223,29 @@ export class PgLedgerStore implements LedgerStore {
   }
 
   private writer(): StoreWriter {
+    const reader = this.reader();
+    // After a state whose tail is sealed (verified = head), nothing lies beyond the head (the
+    // check counted every row after the mark) and nothing can be added under the lock: the tail
+    // scans have nothing to read.
+    const sealedAfter = (from: number, last: (head: ChainHead) => number): boolean => {
+      const s = this.txState;
+      return s !== undefined && s.verified.seq === s.head.seq && s.verified.events === s.head.events && from > last(s.head);
+    };
     return {
-      ...this.reader(),
-      state: () => this.trustedState(),
+      ...reader,
+      state: async () => (this.txState = await this.run(writeStateOp())),
+      scanRows: (from, to) => (sealedAfter(from, (h) => h.seq) ? empty() : reader.scanRows(from, to)),
+      scanEvents: (from = 1) => (sealedAfter(from, (h) => h.events) ? empty() : reader.scanEvents(from)),
       append: async (batch) => {
-        const before = await this.run(stateOp());
-        const head = await this.run(appendOp(batch, this.name));
-        if (head.seq > before.head.seq && this.options.serialise !== 'serializable') {
-          const xid = (await this.query({ text: 'SELECT xmin::text AS xid FROM procura.entries WHERE seq = $1', values: [head.seq] }))[0]!.xid as string;
-          this.pendingAppend = { before: before.head, head, xid };
-        }
+        const { head } = await this.run(appendOp(batch, this.name, this.txState));
+        if (this.txState !== undefined) this.txState = { ...this.txState, head, verified: head, trigger: batch.trigger, currency: batch.currency };
         return head;
       },
     };
   }
-
-  /**
-   * The state inside a write transaction. When the head is still the posting this connection
-   * committed last, and every row after the verified mark still carries that posting's
-   * transaction id (an edit or a re-insert would carry another; a deletion changes the count),
-   * the tail needs no second check: the verified mark is the head. Another writer's posting, or
-   * any change to the tail, brings the full tail check back. (The SQLite engine does the same
-   * with data_version.)
-   */
-  private async trustedState(): Promise<StoreState> {
-    const state = await this.run(stateOp());
-    const own = this.ownAppend;
-    if (!own || state.head.seq !== own.head.seq || state.head.hash !== own.head.hash || state.head.events !== own.head.events) return state;
-    if (state.verified.seq !== own.before.seq || state.verified.events !== own.before.events) return state;
-    const rows = await this.query({
-      text: `SELECT (SELECT count(*) FROM procura.entries WHERE seq > $1) AS entries,
-        (SELECT count(*) FROM procura.entries WHERE seq > $1 AND xmin::text <> $3) AS foreign_entries,
-        (SELECT count(*) FROM procura.events WHERE seq > $2) AS events,
-        (SELECT count(*) FROM procura.events WHERE seq > $2 AND xmin::text <> $3) AS foreign_events`,
-      values: [own.before.seq, own.before.events, own.xid],
-    });
-    const r = rows[0]!;
-    const untouched = r.entries === own.head.seq - own.before.seq && r.events === own.head.events - own.before.events && r.foreign_entries === 0 && r.foreign_events === 0;
-    return untouched ? { ...state, verified: state.head } : state;
-  }
 }
+
+async function* empty<T>(): AsyncIterable<T> {}
 
 /** Items with seq >= from, a page at a time. */
 async function* pages<T extends { seq: number }>(from: number, page: (next: number) => Promise<T[]>): AsyncIterable<T> {

@@ -6,10 +6,15 @@
  * of the logic between the queries, whatever the caller's flavour.
  */
 
-/** One query: text with $1..$n placeholders and its values. */
+/**
+ * One query: text with $1..$n placeholders and its values; or a `COPY ... FROM STDIN` (text
+ * format) with its data in `copy`, chunks of whole lines that a driver may send as they are
+ * produced (the asynchronous one streams them, the blocking one joins them).
+ */
 export interface Query {
   readonly text: string;
   readonly values?: readonly unknown[];
+  readonly copy?: Iterable<string>;
 }
 
 export type Row = Record<string, unknown>;

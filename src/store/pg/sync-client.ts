@@ -25,6 +25,9 @@ import type { Query, Row } from './ops.js';
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const pg = require(workerData.pgPath);
+const { from: copyFrom } = require(workerData.copyPath);
+const { pipeline } = require('node:stream/promises');
+const { Readable } = require('node:stream');
 const { port, flag } = workerData;
 const clients = new Map();
 let nextHandle = 1;
@@ -50,6 +53,10 @@ async function handle(request) {
   }
   const client = clients.get(request.handle);
   if (!client) throw new Error('connection ' + request.handle + ' is closed');
+  if (request.op === 'query' && request.copy !== undefined) {
+    await pipeline(Readable.from([request.copy]), client.query(copyFrom(request.text)));
+    return { rows: [] };
+  }
   if (request.op === 'query') return { rows: (await client.query({ text: request.text, values: request.values })).rows };
   if (request.op === 'end') {
     clients.delete(request.handle);
@@ -73,8 +80,10 @@ let bridge: Bridge | undefined;
 function start(): Bridge {
   const { port1, port2 } = new MessageChannel();
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  const pgPath = createRequire(import.meta.url).resolve('pg');
-  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, flag, pgPath }, transferList: [port2] });
+  const require = createRequire(import.meta.url);
+  const pgPath = require.resolve('pg');
+  const copyPath = require.resolve('pg-copy-streams');
+  const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { port: port2, flag, pgPath, copyPath }, transferList: [port2] });
   // The worker must not keep the process alive, nor its port.
   worker.unref();
   port1.unref();
@@ -122,7 +131,8 @@ export class BlockingPgClient {
   /** Runs a query; PostgreSQL errors keep their SQLSTATE in `code`. */
   query(q: Query): Row[] {
     if (this.handle === undefined) throw new ProcuraError(ErrorCode.internal, 'the PostgreSQL connection is closed', { file: this.address.display });
-    return (call({ op: 'query', handle: this.handle, text: q.text, values: q.values }) as { rows: Row[] }).rows;
+    const copy = q.copy === undefined ? undefined : [...q.copy].join('');
+    return (call({ op: 'query', handle: this.handle, text: q.text, values: q.values, copy }) as { rows: Row[] }).rows;
   }
 
   end(): void {

@@ -11,7 +11,7 @@ import type { JournalEntry } from '../../ledger/journal.js';
 import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEntryRow, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from '../../ledger/store.js';
 import { sqlState, type PgAddress } from './connect.js';
 import { pgError } from './connect.js';
-import { appendOp, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp } from './ledger-ops.js';
+import { appendOp, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
 import type { PgStoreOptions } from './ledger-store.js';
 import { ensureSchemaOp } from './migrations.js';
 import { runSync, type Op } from './ops.js';
@@ -22,6 +22,8 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
   readonly client: BlockingPgClient;
   private readonly options: PgStoreOptions;
   private inTransaction = false;
+  /** In a write transaction (after the chain lock): `state` also says whether the tail is sealed. */
+  private writing = false;
 
   constructor(address: PgAddress, options: PgStoreOptions = {}) {
     this.name = address.display;
@@ -47,6 +49,7 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
   beginRead(): this {
     this.client.query({ text: 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' });
     this.inTransaction = true;
+    this.writing = false;
     return this;
   }
 
@@ -56,7 +59,10 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
     this.inTransaction = true;
     try {
       const got = this.client.query({ text: 'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS got', values: [CHAIN_LOCK] });
-      if (got[0]?.got === true) return this;
+      if (got[0]?.got === true) {
+        this.writing = true;
+        return this;
+      }
       this.options.onWait?.(this.name);
       const timeoutMs = Math.max(1, Math.round(this.options.lockTimeoutMs ?? 30_000));
       this.client.query({ text: `SET LOCAL lock_timeout = ${timeoutMs}` });
@@ -69,6 +75,7 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
         throw error;
       }
       this.client.query({ text: 'SET LOCAL lock_timeout = 0' });
+      this.writing = true;
       return this;
     } catch (error) {
       this.rollback();
@@ -78,12 +85,14 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
 
   commit(): void {
     this.inTransaction = false;
+    this.writing = false;
     this.client.query({ text: 'COMMIT' });
   }
 
   rollback(): void {
     if (!this.inTransaction || !this.client.open) return;
     this.inTransaction = false;
+    this.writing = false;
     try {
       this.client.query({ text: 'ROLLBACK' });
     } catch {
@@ -96,7 +105,7 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
   }
 
   state(): StoreState {
-    return this.run(stateOp());
+    return this.run(this.writing ? writeStateOp() : stateOp());
   }
   books(): BooksSnapshot | undefined {
     return this.run(booksOp(this.name));
@@ -138,6 +147,6 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
     return this.run(plantsOp());
   }
   append(batch: PostingBatch): ChainHead {
-    return this.run(appendOp(batch, this.name));
+    return this.run(appendOp(batch, this.name)).head;
   }
 }
