@@ -128,13 +128,27 @@ interface Span {
   readonly to: EpochMs;
   readonly days: number;
   readonly materials: readonly SpanMaterial[];
-  /** The schedule fired between the previous decision and this one. */
-  readonly fired: Uint8Array;
-  /** Days to the next firing (only where fired), NaN when unknown. */
-  readonly daysToNext: Float64Array;
+  /** Index of the span's first day in the scenario's range (the schedule's days are kept over that range). */
+  readonly offset: number;
   readonly marginAtRisk: Uint8Array;
   readonly conversionPerUnit: number;
   readonly units: number;
+}
+
+/** The plant's versions in force on a day (identity of the dated records) and their figures as numbers. */
+interface PlantVersion {
+  readonly bom: unknown;
+  readonly conversion: unknown;
+  readonly costs: readonly unknown[];
+  readonly standards: readonly number[];
+  readonly carrying: readonly number[];
+  readonly caps: readonly number[];
+  readonly productStandard: number;
+  readonly conversionCost: number;
+  /** The BOM's lines: material index (-1 when not a scenario material), quantity x (1 + scrap), standard cost. */
+  readonly lines: readonly { readonly index: number; readonly weight: Decimal; readonly standard: number }[];
+  /** Quantity x (1 + scrap) per scenario material (0 when not in the BOM). */
+  readonly weights: readonly number[];
 }
 
 /** A series' crossover signal, per bar. */
@@ -243,6 +257,8 @@ export class ScreenScenario {
   readonly #policy: { z: number; demandCv: number; leadTimeCv: number; leadTimeDays: number }[];
   // Run state, reused across runs (no per-run allocation beyond the queues' growth).
   readonly #contexts: Context[];
+  #version: PlantVersion | undefined;
+  #schedule: { fired: Uint8Array; daysToNext: Float64Array } | undefined;
 
   constructor(scenario: Scenario) {
     this.scenario = scenario;
@@ -315,6 +331,61 @@ export class ScreenScenario {
     return span;
   }
 
+  /** The plant's figures in force on `day` as plain numbers, recomputed only when a dated version takes effect. */
+  #versionAt(day: EpochMs): PlantVersion {
+    const s = this.scenario;
+    const plant = s.plant;
+    const product = s.product;
+    const bom = plant.bomAt(product, day);
+    const conversion = plant.conversionCostAt(product, day);
+    const costs = s.materials.map((m) => plant.standardCostAt(m.id, day));
+    const cached = this.#version;
+    if (cached !== undefined && cached.bom === bom && cached.conversion === conversion && cached.costs.every((c, i) => c === costs[i])) return cached;
+    const caps = priceCapsFrom(plant, product, s.config.production.targetUnitCost, day);
+    const lines = bom.lines.map((l) => ({ index: s.materials.findIndex((m) => m.id === l.material), weight: l.qty.times(l.scrap.plus(1)), standard: plant.standardCostAt(l.material, day).cost.toNumber() }));
+    const version: PlantVersion = {
+      bom,
+      conversion,
+      costs,
+      standards: costs.map((c) => c.cost.toNumber()),
+      carrying: s.materials.map((m, i) => costs[i]!.cost.times(plant.carrying.annualRate).dividedBy(365).plus(plant.carrying.storagePerUnitDay.get(m.id) ?? ZERO).toNumber()),
+      caps: s.materials.map((m) => {
+        const cap = caps.get(m.id);
+        return cap === undefined ? Number.NaN : cap.toNumber();
+      }),
+      productStandard: standardProductCosts(plant, day).get(product)!.toNumber(),
+      conversionCost: conversion.cost.toNumber(),
+      lines,
+      weights: s.materials.map((_, i) => {
+        const line = lines.find((l) => l.index === i);
+        return line === undefined ? 0 : line.weight.toNumber();
+      }),
+    };
+    this.#version = version;
+    return version;
+  }
+
+  /** The schedule's firings, per day of the scenario's range (computed once, for strategies that read the schedule). */
+  #scheduleDays(): { fired: Uint8Array; daysToNext: Float64Array } {
+    if (this.#schedule !== undefined) return this.#schedule;
+    const s = this.scenario;
+    const n = Math.round((s.to - s.from) / DAY_MS) + 1;
+    const fired = new Uint8Array(n);
+    const daysToNext = new Float64Array(n).fill(Number.NaN);
+    let next = s.schedule.firstFiringIn(s.from - DAY_MS, s.to + 400 * DAY_MS);
+    for (let k = 0, day = s.from; k < n; k += 1, day += DAY_MS) {
+      // The first firing after the previous decision: it fired today when it is at or before today.
+      if (next === undefined) next = s.schedule.firstFiringIn(day - DAY_MS, day + 400 * DAY_MS);
+      if (next !== undefined && next <= day) {
+        fired[k] = 1;
+        next = s.schedule.firstFiringIn(day, day + 400 * DAY_MS);
+        if (next !== undefined) daysToNext[k] = Math.max(1, Math.ceil((next - day) / DAY_MS));
+      }
+    }
+    this.#schedule = { fired, daysToNext };
+    return this.#schedule;
+  }
+
   #prepare(from: EpochMs, to: EpochMs): Span {
     const s = this.scenario;
     const plant = s.plant;
@@ -322,34 +393,33 @@ export class ScreenScenario {
     const config = s.config;
     let n = 0;
     for (let day = from; day <= to; day += DAY_MS) n += 1;
+    const M = s.materials.length;
     const h = config.horizonDays;
     const plan = s.plan;
     const first = plan.firstDay ?? from;
     const premium = config.emergency.premium.toNumber();
     const closeOnly = s.materials.every((m) => m.series.closeOnly);
     const marketFill = config.venue.marketFill ?? (closeOnly ? 'next-close' : 'next-open');
-    const toBom = plant.bomAt(product, to).lines;
 
-    // Planned consumption per plan day, per material (prefix sums), and actual consumption per span day.
+    // Planned consumption per plan day, per material (prefix sums).
     const planPrefix = s.materials.map(() => new Float64Array(plan.dayCount + 1));
     for (let j = 0; j < plan.dayCount; j += 1) {
       const day = first + j * DAY_MS;
       const units = plan.qtyOn(product, day);
-      const lines = units.greaterThan(0) ? plant.bomAt(product, day).lines : [];
-      s.materials.forEach((m, i) => {
-        const line = lines.find((l) => l.material === m.id);
-        const q = line === undefined ? 0 : units.times(line.qty).times(line.scrap.plus(1)).toNumber();
-        planPrefix[i]![j + 1] = planPrefix[i]![j]! + q;
-      });
+      const positive = units.greaterThan(0);
+      const weights = positive ? this.#versionAt(day).weights : undefined;
+      const u = units.toNumber();
+      for (let i = 0; i < M; i += 1) planPrefix[i]![j + 1] = planPrefix[i]![j]! + (weights === undefined ? 0 : u * weights[i]!);
     }
     const clamp = (i: number): number => (i < 0 ? 0 : i > plan.dayCount ? plan.dayCount : i);
-    const plannedOn = (i: number, day: EpochMs): number => {
-      const j = (day - first) / DAY_MS;
-      return j < 0 || j >= plan.dayCount ? 0 : planPrefix[i]![j + 1]! - planPrefix[i]![j]!;
-    };
 
-    // Production, conversion (the exact rules, Decimal: strategy-independent) and each day's needs.
+    // Production, conversion (the exact rules, Decimal: strategy-independent), the plant's figures of each day.
     const needs = s.materials.map(() => new Float64Array(n));
+    const caps = s.materials.map(() => new Float64Array(n));
+    const standards = s.materials.map(() => new Float64Array(n));
+    const carrying = s.materials.map(() => new Float64Array(n));
+    const productStandard = new Float64Array(n);
+    const conversionStandard = new Float64Array(n);
     const random = new Random(config.seed + 7919);
     let monthUnits = ZERO;
     let units = ZERO;
@@ -363,42 +433,23 @@ export class ScreenScenario {
         conversion = conversion.plus(amount);
         monthUnits = ZERO;
       }
+      const version = this.#versionAt(day);
+      productStandard[k] = version.productStandard;
+      conversionStandard[k] = version.conversionCost;
+      for (let i = 0; i < M; i += 1) {
+        standards[i]![k] = version.standards[i]!;
+        carrying[i]![k] = version.carrying[i]!;
+        caps[i]![k] = version.caps[i]!;
+      }
       const made = s.production.qtyOn(product, day);
       if (!made.greaterThan(0)) continue;
       if (firstProduction < 0) firstProduction = k;
-      for (const line of plant.bomAt(product, day).lines) {
-        const i = s.materials.findIndex((m) => m.id === line.material);
-        if (i >= 0) needs[i]![k] = made.times(line.qty).times(line.scrap.plus(1)).toNumber();
-      }
+      const u = made.toNumber();
+      for (let i = 0; i < M; i += 1) needs[i]![k] = u * version.weights[i]!;
       monthUnits = monthUnits.plus(made);
       units = units.plus(made);
     }
-
-    // Standard costs, price caps and the plant's product standard, by day (they change only with a plant version).
-    const caps = s.materials.map(() => new Float64Array(n));
-    const standards = s.materials.map(() => new Float64Array(n));
-    const carrying = s.materials.map(() => new Float64Array(n));
-    const productStandard = new Float64Array(n);
-    const annualRate = plant.carrying.annualRate.toNumber();
-    let capsAt: Map<string, Decimal> | undefined;
-    let capsKey = '';
-    for (let k = 0, day = from; k < n; k += 1, day += DAY_MS) {
-      const versions = s.materials.map((m) => plant.standardCostAt(m.id, day).cost.toString()).join('|') + `|${plant.conversionCostAt(product, day).cost.toString()}|${plant.bomAt(product, day).lines.map((l) => `${l.material}:${l.qty.toString()}:${l.scrap.toString()}`).join(',')}`;
-      if (versions !== capsKey) {
-        capsAt = priceCapsFrom(plant, product, s.config.production.targetUnitCost, day);
-        capsKey = versions;
-      }
-      productStandard[k] = standardProductCosts(plant, day).get(product)!.toNumber();
-      s.materials.forEach((m, i) => {
-        const standard = plant.standardCostAt(m.id, day).cost;
-        standards[i]![k] = standard.toNumber();
-        const storage = plant.carrying.storagePerUnitDay.get(m.id) ?? ZERO;
-        carrying[i]![k] = standard.times(plant.carrying.annualRate).dividedBy(365).plus(storage).toNumber();
-        const cap = capsAt!.get(m.id);
-        caps[i]![k] = cap === undefined ? Number.NaN : cap.toNumber();
-      });
-    }
-    void annualRate;
+    const toWeights = this.#versionAt(to).weights;
 
     const materials: SpanMaterial[] = s.materials.map((m, i) => {
       const series = m.series;
@@ -406,10 +457,16 @@ export class ScreenScenario {
       const lastBar = new Int32Array(n);
       const price = new Float64Array(n);
       let next = 0;
+      let priced = -1;
+      let value = Number.NaN;
       for (let k = 0, day = from; k < n; k += 1, day += DAY_MS) {
         while (next < series.length && closeKnownAt(series, next) <= day) next += 1;
         lastBar[k] = next - 1;
-        price[k] = new Decimal(String(series.close[next - 1]!)).times(m.factor).toNumber();
+        if (next - 1 !== priced) {
+          priced = next - 1;
+          value = new Decimal(String(series.close[priced]!)).times(m.factor).toNumber();
+        }
+        price[k] = value;
       }
       const fillDay = new Int32Array(n).fill(-1);
       const fillBase = new Float64Array(n);
@@ -429,10 +486,21 @@ export class ScreenScenario {
       const sigmaDaily = new Float64Array(n);
       const policy = this.#policy[i]!;
       const need = needs[i]!;
+      const prefix = planPrefix[i]!;
+      // Forecast errors of the span's days (actual consumption - plan), and running sums of them and their squares.
+      const errorSum = new Float64Array(n + 1);
+      const errorSquares = new Float64Array(n + 1);
+      for (let d = 0, day = from; d < n; d += 1, day += DAY_MS) {
+        const jd = (day - first) / DAY_MS;
+        const planned = jd < 0 || jd >= plan.dayCount ? 0 : prefix[jd + 1]! - prefix[jd]!;
+        const e = need[d]! - planned;
+        errorSum[d + 1] = errorSum[d]! + e;
+        errorSquares[d + 1] = errorSquares[d]! + e * e;
+      }
       for (let k = 0, day = from; k < n; k += 1, day += DAY_MS) {
         const i0 = clamp((day - first) / DAY_MS);
         const i1 = clamp((day - first) / DAY_MS + h);
-        const f = planPrefix[i]![i1]! - planPrefix[i]![i0]!;
+        const f = prefix[i1]! - prefix[i0]!;
         forecastQty[k] = f;
         const mean = f / h;
         dailyConsumption[k] = mean;
@@ -443,20 +511,12 @@ export class ScreenScenario {
           sigmaDaily[k] = policy.demandCv * mean;
           continue;
         }
-        let sum = 0;
-        let squares = 0;
-        for (let d = start; d < k; d += 1) {
-          const e = need[d]! - plannedOn(i, from + d * DAY_MS);
-          sum += e;
-          squares += e * e;
-        }
-        const meanError = sum / buckets;
-        const variance = squares / buckets - meanError * meanError;
+        const meanError = (errorSum[k]! - errorSum[start]!) / buckets;
+        const variance = (errorSquares[k]! - errorSquares[start]!) / buckets - meanError * meanError;
         sigmaDaily[k] = variance > 0 ? Math.sqrt(variance) : 0;
       }
       const emergencyPrice = new Float64Array(n);
       for (let k = 0; k < n; k += 1) emergencyPrice[k] = roundTo(price[k]! * (1 + premium), 6);
-      const line = toBom.find((l) => l.material === m.id);
       return {
         id: m.id,
         lastBar,
@@ -477,33 +537,21 @@ export class ScreenScenario {
         leadTimeCv: policy.leadTimeCv,
         lotStep: m.rules.lotStep.toNumber(),
         minNotional: m.rules.minNotional.toNumber(),
-        weight: line === undefined ? 0 : line.qty.times(line.scrap.plus(1)).toNumber(),
+        weight: toWeights[i]!,
         seriesIndex: i,
       };
     });
 
-    // The schedule's firings between decisions, and the days to the next.
-    const fired = new Uint8Array(n);
-    const daysToNext = new Float64Array(n).fill(Number.NaN);
-    for (let k = 0, day = from; k < n; k += 1, day += DAY_MS) {
-      if (s.schedule.firstFiringIn(day - DAY_MS, day) === undefined) continue;
-      fired[k] = 1;
-      const next = s.schedule.firstFiringIn(day, day + 400 * DAY_MS);
-      if (next !== undefined) daysToNext[k] = Math.max(1, Math.ceil((next - day) / DAY_MS));
-    }
     // Replacement cost of the product at market above its standard cost.
     const marginAtRisk = new Uint8Array(n);
     for (let k = 0, day = from; k < n; k += 1, day += DAY_MS) {
-      let replacement = plant.conversionCostAt(product, day).cost.toNumber();
-      for (const line of plant.bomAt(product, day).lines) {
-        const i = s.materials.findIndex((m) => m.id === line.material);
-        const unitPrice = i >= 0 ? materials[i]!.price[k]! : plant.standardCostAt(line.material, day).cost.toNumber();
-        replacement += line.qty.toNumber() * (line.scrap.toNumber() + 1) * unitPrice;
-      }
+      const version = this.#versionAt(day);
+      let replacement = conversionStandard[k]!;
+      for (const line of version.lines) replacement += line.weight.toNumber() * (line.index >= 0 ? materials[line.index]!.price[k]! : line.standard);
       marginAtRisk[k] = replacement > productStandard[k]! ? 1 : 0;
     }
     const conversionPerUnit = units.isZero() ? 0 : conversion.dividedBy(units).toNumber();
-    return { from, to, days: n, materials, fired, daysToNext, marginAtRisk, conversionPerUnit, units: units.toNumber() };
+    return { from, to, offset: Math.round((from - s.from) / DAY_MS), days: n, materials, marginAtRisk, conversionPerUnit, units: units.toNumber() };
   }
 
   /** Runs one strategy over [from, to] (default: the scenario's range). */
@@ -517,7 +565,7 @@ export class ScreenScenario {
     const span = this.span(range.from ?? s.from, range.to ?? s.to);
     const n = span.days;
     const signals = needs.signal === undefined ? undefined : this.signals(needs.signal);
-    const schedule = needs.schedule === true;
+    const schedule = needs.schedule === true ? this.#scheduleDays() : undefined;
     const limits = s.risk;
     const maxOrder = limits.maxOrderNotional.toNumber();
     const maxDaily = limits.maxDailyNotional.toNumber();
@@ -669,8 +717,8 @@ export class ScreenScenario {
         c.carryingPerUnitDay = m.carryingPerUnitDay[k]!;
         c.priceCap = m.priceCap[k]!;
         c.marginAtRisk = span.marginAtRisk[k] === 1;
-        c.scheduleFired = schedule && span.fired[k] === 1;
-        c.daysToNextSchedule = c.scheduleFired ? span.daysToNext[k]! : Number.NaN;
+        c.scheduleFired = schedule !== undefined && schedule.fired[span.offset + k] === 1;
+        c.daysToNextSchedule = c.scheduleFired ? schedule!.daysToNext[span.offset + k]! : Number.NaN;
         const decision = rule.decide(c);
         const buys = decision.buys;
         for (let b = 0; b < buys.length; b += 1) {
