@@ -14,7 +14,7 @@
  *   rows go in with one statement at its end, with ON CONFLICT DO NOTHING: a set run twice (its
  *   chunk retried after a worker died) is counted once. `procura_queue.chunks` records each chunk
  *   run with the worker's time inside and outside its sets (wall and CPU), the queue's overhead.
- * - A job says which evaluation its sets get (`exact`: `evaluateSet`, the local sweep's); a
+ * - A job says which evaluation its sets get (`exact` or `screen`: `evaluateSet` in that mode, as the local sweep's threads run it; a
  *   worker that does not know the kind refuses the sweep, as for differing data.
  * - A submitter whose sets nobody takes says so once on stderr (how to start a worker) after
  *   `warnAfterChecks` looks at the queue, and keeps waiting.
@@ -40,13 +40,16 @@ import { ConfigError, ErrorCode, ProcuraError } from '../core/errors.js';
 import type { PgAddress } from '../store/pg/connect.js';
 import { connectPg, pgError } from '../store/pg/connect.js';
 import { loadScenario, type Scenario } from './scenario.js';
-import { evaluateSet, gatherSweep, type SweepGrid, type SweepResult } from './sweep.js';
+import { confirmSweep, evaluateSet, gatherSweep, sweepEngine, type SweepGrid, type SweepResult } from './sweep.js';
 
 /** The task of one job: a chunk of sets (the name changed with chunks: a worker from before them takes none). */
 export const SWEEP_TASK = 'procura_sweep_chunk';
-/** The evaluations a job may ask for; `exact` is the local sweep's `evaluateSet`. */
-export type SweepEvaluation = 'exact';
-const EVALUATIONS: Record<SweepEvaluation, (scenario: Scenario, params: Record<string, unknown>) => Promise<{ inSample: string; outOfSample: string }>> = { exact: evaluateSet };
+/** The evaluations a job may ask for: `exact` the exact engine, `screen` the screening engine (sweep.ts `evaluateSet` in that mode). */
+export type SweepEvaluation = 'exact' | 'screen';
+const EVALUATIONS: Record<SweepEvaluation, (scenario: Scenario, params: Record<string, unknown>) => Promise<{ inSample: string; outOfSample: string }>> = {
+  exact: (scenario, params) => evaluateSet(scenario, params, 'exact'),
+  screen: (scenario, params) => evaluateSet(scenario, params, 'screen'),
+};
 /** Most sets in one job: bounds the work a killed worker loses and the wait for the last chunk. */
 export const MAX_CHUNK = 32;
 /** Chunks per worker the sizing aims at, so workers finish close together. */
@@ -186,6 +189,8 @@ export interface QueuedSweepOptions {
   readonly chunk?: number | undefined;
   /** How the workers evaluate the sets (default `exact`). */
   readonly evaluation?: SweepEvaluation;
+  /** With `evaluation: 'screen'`: screened sets re-run exactly by the submitter after the queue (`--confirm`, default 10; sweep.ts `confirmSweep`). */
+  readonly confirm?: number | undefined;
   /** Called after each poll with the sets done so far (tests, benchmarks). */
   readonly onPoll?: (done: number, total: number) => void;
   /** Longest wait, in milliseconds, for a worker's notification before the queue is looked at anyway (default 1000). */
@@ -225,7 +230,9 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
   const hash = dataHash(inputs);
   const file = isAbsolute(options.file) ? relativeIfInside(process.cwd(), options.file) : options.file;
   const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined)) as ChunkPayload['overrides'];
-  const evaluation = options.evaluation ?? 'exact';
+  // Screened when asked (the command line asks unless --exact) and the strategy can be screened; exact otherwise.
+  const engine = sweepEngine(scenario, { exact: options.evaluation !== 'screen', confirm: options.confirm });
+  const evaluation: SweepEvaluation = engine.mode;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const warnAfterChecks = options.warnAfterChecks ?? 15;
   const utils = await workerUtils(address);
@@ -329,7 +336,9 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
     const rows = (await client.query<{ idx: number; in_sample: string; out_of_sample: string }>('SELECT idx, in_sample, out_of_sample FROM procura_queue.results WHERE sweep_id = $1 ORDER BY idx', [sweepId])).rows;
     const results = rows.map((r) => ({ inSample: r.in_sample, outOfSample: r.out_of_sample }));
     const stats = await queueStats(client, sweepId, total, chunk, specs.length);
-    return { ...(await gatherSweep(scenario, grid, results)), sweepId, stats };
+    // Screened on the queue: the best sets and the baselines are confirmed on this machine's threads.
+    if (engine.mode === 'screen') return { ...(await confirmSweep(scenario, grid, results, engine, { file: resolve(options.file), overrides: options.overrides ?? {}, progress: options.progress === true })), sweepId, stats };
+    return { ...(await gatherSweep(scenario, grid, results, { engine })), sweepId, stats };
   } finally {
     bar?.stop();
     await client.end().catch(() => undefined);

@@ -4,6 +4,13 @@
  * product unit cost. Showing both ranks side by side makes overfitting visible: a set that
  * wins in-sample and falls down the out-of-sample ranking was fitted to noise.
  *
+ * Sets are screened on the screening engine (screen.ts, plain numbers, the strategy's fast
+ * rule), then the best `confirm` by screened in-sample cost (default 10) and the baselines are
+ * re-run on the exact engine; the report gives the exact figures of those, marks the others
+ * "screened", and says how far each confirmed set's screened figure was from its exact one.
+ * `exact: true` (`--exact`), or a strategy the screening engine cannot run (no fast form, a
+ * hedging strategy), runs every set on the exact engine, and the report says why.
+ *
  * Runs on worker threads (each loads the scenario once); `workers: 0` runs in-process.
  */
 import { availableParallelism } from 'node:os';
@@ -13,6 +20,7 @@ import { ConfigError } from '../core/errors.js';
 import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { getStrategy, parseStrategyParams } from '../../strategies/index.js';
 import { runBacktest } from './backtest.js';
+import { ScreenScenario, screenSupport } from './screen.js';
 import { baselinesFor } from './results.js';
 import type { Scenario } from './scenario.js';
 
@@ -26,8 +34,13 @@ export interface SweepGrid {
 
 export interface SweepRow {
   readonly params: Record<string, unknown>;
+  /** Exact figures, or screened ones (see `figures`). */
   readonly inSample: string;
   readonly outOfSample: string;
+  /** 'screened': from the screening engine, not re-run exactly; 'exact': from the exact engine. */
+  readonly figures: 'exact' | 'screened';
+  /** For a screened set re-run exactly: its screened figures and their deviation from the exact ones (percent). */
+  readonly screened?: { readonly inSample: string; readonly outOfSample: string; readonly deviationPercent: { readonly inSample: number; readonly outOfSample: number } } | undefined;
   readonly inSampleRank: number;
   readonly outOfSampleRank: number;
 }
@@ -40,6 +53,8 @@ export interface SweepResult {
   readonly baselines: readonly { readonly name: string; readonly inSample: string; readonly outOfSample: string }[];
   readonly split: EpochMs;
   readonly refused: SweepGrid['refused'];
+  /** The engine the sets ran on, and how many were confirmed exactly after screening. */
+  readonly engine: SweepEngine & { readonly confirmed: number };
   readonly json: unknown;
 }
 
@@ -93,27 +108,84 @@ export function splitDay(scenario: Scenario): EpochMs {
   return scenario.from + Math.max(1, Math.floor(days * scenario.config.inSampleShare)) * DAY_MS;
 }
 
-/** Each baseline's in-sample and out-of-sample product unit cost (decimal strings); the strategy itself is left out when it is a baseline. */
-export async function evaluateBaselines(scenario: Scenario): Promise<{ name: string; inSample: string; outOfSample: string }[]> {
-  const split = splitDay(scenario);
-  const out: { name: string; inSample: string; outOfSample: string }[] = [];
-  for (const name of baselinesFor(scenario)) {
-    if (name === scenario.strategy.definition.name) continue;
-    const definition = getStrategy(name)!;
-    const strategy = { definition, params: definition.params.parse({}) };
-    const inSample = await runBacktest(scenario, { strategy, dailyCosts: false, to: split - DAY_MS });
-    const outOfSample = await runBacktest(scenario, { strategy, dailyCosts: false, from: split });
-    out.push({ name, inSample: inSample.productUnitCost.toFixed(6), outOfSample: outOfSample.productUnitCost.toFixed(6) });
+/** One set's (or baseline's) in-sample and out-of-sample product unit cost, as decimal strings. */
+export interface SetResult {
+  readonly inSample: string;
+  readonly outOfSample: string;
+}
+
+/** How a sweep's sets are run: screened (then the best confirmed exactly) or all exact. */
+export type SweepMode = 'screen' | 'exact';
+
+/** The engine a sweep ran its sets on, and why it is exact when it is. */
+export interface SweepEngine {
+  readonly mode: SweepMode;
+  /** Why every set ran exact (undefined when screened). */
+  readonly reason: string | undefined;
+  /** Sets re-run on the exact engine after screening (0 when every set ran exact). */
+  readonly confirm: number;
+}
+
+/** Default number of screened sets re-run exactly (`--confirm`). */
+export const DEFAULT_CONFIRM = 10;
+
+/** Screened or exact: screened unless asked for exact or the strategy cannot be screened (with the reason). */
+export function sweepEngine(scenario: Scenario, options: { exact?: boolean | undefined; confirm?: number | undefined } = {}): SweepEngine {
+  if (options.exact === true) return { mode: 'exact', reason: 'asked for every set on the exact engine (--exact)', confirm: 0 };
+  const why = screenSupport(scenario, scenario.strategy.definition, scenario.strategy.params);
+  if (why !== undefined) return { mode: 'exact', reason: `${why}: every set runs on the exact engine`, confirm: 0 };
+  return { mode: 'screen', reason: undefined, confirm: options.confirm ?? DEFAULT_CONFIRM };
+}
+
+/** One ScreenScenario per loaded scenario (its spans and signals are reused by every set). */
+const screens = new WeakMap<Scenario, ScreenScenario>();
+function screenOf(scenario: Scenario): ScreenScenario {
+  let screen = screens.get(scenario);
+  if (screen === undefined) {
+    screen = new ScreenScenario(scenario);
+    screens.set(scenario, screen);
   }
+  return screen;
+}
+
+/** A baseline's in-sample and out-of-sample product unit cost on the exact engine. */
+export async function evaluateBaseline(scenario: Scenario, name: string): Promise<{ name: string } & SetResult> {
+  const split = splitDay(scenario);
+  const definition = getStrategy(name)!;
+  const strategy = { definition, params: definition.params.parse({}) };
+  const inSample = await runBacktest(scenario, { strategy, dailyCosts: false, to: split - DAY_MS });
+  const outOfSample = await runBacktest(scenario, { strategy, dailyCosts: false, from: split });
+  return { name, inSample: inSample.productUnitCost.toFixed(6), outOfSample: outOfSample.productUnitCost.toFixed(6) };
+}
+
+/** The baselines a sweep is judged against (the strategy itself left out when it is one). */
+export function sweepBaselines(scenario: Scenario): string[] {
+  return baselinesFor(scenario).filter((name) => name !== scenario.strategy.definition.name);
+}
+
+/** Each baseline's in-sample and out-of-sample product unit cost (decimal strings), exact. */
+export async function evaluateBaselines(scenario: Scenario): Promise<{ name: string; inSample: string; outOfSample: string }[]> {
+  const out: { name: string; inSample: string; outOfSample: string }[] = [];
+  for (const name of sweepBaselines(scenario)) out.push(await evaluateBaseline(scenario, name));
   return out;
 }
 
-/** One parameter set's in-sample and out-of-sample product unit cost (decimal strings). */
-export async function evaluateSet(scenario: Scenario, params: Record<string, unknown>): Promise<{ inSample: string; outOfSample: string }> {
+/**
+ * One parameter set's in-sample and out-of-sample product unit cost (decimal strings), on the
+ * exact engine or screened (the screening engine, screen.ts).
+ */
+export async function evaluateSet(scenario: Scenario, params: Record<string, unknown>, mode: SweepMode = 'exact'): Promise<SetResult> {
   const parsed = parseStrategyParams(scenario.strategy.definition, params);
   if (!parsed.ok) throw new ConfigError(`${parsed.field}: ${parsed.message}`, { field: '--sweep' });
-  const strategy = { definition: scenario.strategy.definition, params: parsed.params };
+  const definition = scenario.strategy.definition;
   const split = splitDay(scenario);
+  if (mode === 'screen') {
+    const screen = screenOf(scenario);
+    const inSample = screen.run(definition, parsed.params, { to: split - DAY_MS });
+    const outOfSample = screen.run(definition, parsed.params, { from: split });
+    return { inSample: inSample.productUnitCost.toFixed(6), outOfSample: outOfSample.productUnitCost.toFixed(6) };
+  }
+  const strategy = { definition, params: parsed.params };
   const inSample = await runBacktest(scenario, { strategy, dailyCosts: false, to: split - DAY_MS });
   const outOfSample = await runBacktest(scenario, { strategy, dailyCosts: false, from: split });
   return { inSample: inSample.productUnitCost.toFixed(6), outOfSample: outOfSample.productUnitCost.toFixed(6) };
@@ -125,47 +197,100 @@ export interface SweepOptions {
   readonly overrides?: { strategy?: string | undefined; params?: Record<string, unknown> };
   readonly workers?: number | undefined;
   readonly progress?: boolean;
+  /** Run every set on the exact engine (`--exact`). */
+  readonly exact?: boolean | undefined;
+  /** Screened sets re-run exactly, best in-sample first (`--confirm`, default 10). */
+  readonly confirm?: number | undefined;
+  /** Called with the wall time of each phase in milliseconds (benchmarks). */
+  readonly onPhase?: ((phase: 'sets' | 'confirm', ms: number) => void) | undefined;
+}
+
+/** A unit of work for a sweep thread: a set on one engine, or a baseline (exact). */
+export type Job = { readonly kind: 'set'; readonly params: Record<string, unknown>; readonly mode: SweepMode } | { readonly kind: 'baseline'; readonly name: string };
+
+/** Runs one job in this thread (what a sweep worker does with a message). */
+export async function runJob(scenario: Scenario, job: Job): Promise<SetResult> {
+  return job.kind === 'set' ? evaluateSet(scenario, job.params, job.mode) : evaluateBaseline(scenario, job.name);
 }
 
 export async function runSweep(scenario: Scenario, grid: SweepGrid, options: SweepOptions): Promise<SweepResult> {
+  const engine = sweepEngine(scenario, options);
   const total = grid.sets.length;
-  const results: ({ inSample: string; outOfSample: string } | undefined)[] = new Array(total);
-  const { default: cliProgress } = await import('cli-progress');
-  const bar = options.progress === true ? new cliProgress.SingleBar({ format: 'sweep [{bar}] {value}/{total} sets | {eta_formatted} left', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
-  bar?.start(total, 0);
-  let done = 0;
-  const tick = (): void => {
-    done += 1;
-    bar?.update(done);
-  };
-  const workers = Math.min(options.workers ?? availableParallelism(), total);
-  try {
-    if (workers <= 0) {
-      for (let i = 0; i < total; i += 1) {
-        results[i] = await evaluateSet(scenario, grid.sets[i]!);
-        tick();
-      }
-    } else {
-      await runOnWorkers(options, grid.sets, workers, (index, value) => {
-        results[index] = value;
-        tick();
-      });
-    }
-  } finally {
-    bar?.stop();
+  const started = performance.now();
+  const results = await runJobs(scenario, options, grid.sets.map((params) => ({ kind: 'set', params, mode: engine.mode }) as Job), engine.mode === 'screen' ? 'screen' : 'sweep', total);
+  options.onPhase?.('sets', performance.now() - started);
+  if (engine.mode === 'exact') {
+    const confirmStarted = performance.now();
+    const baselines = await runJobs(scenario, options, sweepBaselines(scenario).map((name) => ({ kind: 'baseline', name }) as Job), 'baselines');
+    options.onPhase?.('confirm', performance.now() - confirmStarted);
+    return gatherSweep(scenario, grid, results, { engine, baselines: sweepBaselines(scenario).map((name, i) => ({ name, ...baselines[i]! })) });
   }
-  return gatherSweep(scenario, grid, results as { inSample: string; outOfSample: string }[]);
+  return confirmSweep(scenario, grid, results, engine, options);
+}
+
+/**
+ * After screening: re-runs the `engine.confirm` best sets by screened in-sample cost and the
+ * baselines on the exact engine (on worker threads), and gathers the sweep with the exact
+ * figures of those sets and the screened figures of the rest, marked. Shared by local and
+ * queued sweeps.
+ */
+export async function confirmSweep(scenario: Scenario, grid: SweepGrid, screened: readonly SetResult[], engine: SweepEngine, options: SweepOptions): Promise<SweepResult> {
+  const started = performance.now();
+  const order = screened.map((r, i) => ({ i, cost: new Decimal(r.inSample) })).sort((a, b) => a.cost.comparedTo(b.cost) || a.i - b.i);
+  const chosen = order.slice(0, Math.min(engine.confirm, order.length)).map((o) => o.i);
+  const names = sweepBaselines(scenario);
+  const jobs: Job[] = [...chosen.map((i) => ({ kind: 'set', params: grid.sets[i]!, mode: 'exact' }) as Job), ...names.map((name) => ({ kind: 'baseline', name }) as Job)];
+  const exact = await runJobs(scenario, options, jobs, 'confirm');
+  options.onPhase?.('confirm', performance.now() - started);
+  const results = [...screened];
+  const confirmed: (SetResult | undefined)[] = new Array(grid.sets.length).fill(undefined);
+  chosen.forEach((i, k) => {
+    confirmed[i] = screened[i];
+    results[i] = exact[k]!;
+  });
+  const baselines = names.map((name, k) => ({ name, ...exact[chosen.length + k]! }));
+  return gatherSweep(scenario, grid, results, { engine, baselines, screened: confirmed });
+}
+
+/** What the sweep's gathering knows beyond the sets' figures (none: an exact sweep whose baselines run here). */
+export interface GatherExtra {
+  readonly engine?: SweepEngine | undefined;
+  readonly baselines?: readonly { readonly name: string; readonly inSample: string; readonly outOfSample: string }[] | undefined;
+  /** Per set: its screened figures when it was confirmed exactly (its result is then exact), undefined otherwise. */
+  readonly screened?: readonly (SetResult | undefined)[] | undefined;
+}
+
+/** (screened - exact) / exact in percent, 4 places. */
+function deviation(screened: string, exact: string): number {
+  const e = new Decimal(exact);
+  return e.isZero() ? 0 : Number(new Decimal(screened).minus(e).dividedBy(e).times(100).toFixed(4));
 }
 
 /**
  * The sweep's report from every set's result (in the grid's order), wherever the sets ran: on
  * this machine's threads (`runSweep`) or on the queue's workers (sweep-queue.ts). The baselines
- * run here; the ranking is the same code, so the same grid and seed give the same figures.
+ * run here unless given; the ranking is the same code, so the same grid and seed give the same
+ * figures. With a screened sweep, a set's figures are exact when it was confirmed, screened
+ * otherwise, and the rows say which; the ranks are by the figures shown.
  */
-export async function gatherSweep(scenario: Scenario, grid: SweepGrid, results: readonly { inSample: string; outOfSample: string }[]): Promise<SweepResult> {
+export async function gatherSweep(scenario: Scenario, grid: SweepGrid, results: readonly SetResult[], extra: GatherExtra = {}): Promise<SweepResult> {
   const split = splitDay(scenario);
-  const baselines = await evaluateBaselines(scenario);
-  const scored = grid.sets.map((params, i) => ({ params, inSample: results[i]!.inSample, outOfSample: results[i]!.outOfSample }));
+  const engine: SweepEngine = extra.engine ?? { mode: 'exact', reason: undefined, confirm: 0 };
+  const baselines = extra.baselines === undefined ? await evaluateBaselines(scenario) : [...extra.baselines];
+  const scored = grid.sets.map((params, i) => {
+    const screenedOf = extra.screened?.[i];
+    const figures: 'exact' | 'screened' = engine.mode === 'exact' || screenedOf !== undefined ? 'exact' : 'screened';
+    return {
+      params,
+      inSample: results[i]!.inSample,
+      outOfSample: results[i]!.outOfSample,
+      figures,
+      screened:
+        screenedOf === undefined
+          ? undefined
+          : { inSample: screenedOf.inSample, outOfSample: screenedOf.outOfSample, deviationPercent: { inSample: deviation(screenedOf.inSample, results[i]!.inSample), outOfSample: deviation(screenedOf.outOfSample, results[i]!.outOfSample) } },
+    };
+  });
   const rankBy = (key: 'inSample' | 'outOfSample'): Map<Record<string, unknown>, number> => {
     const sorted = [...scored].sort((a, b) => new Decimal(a[key]).comparedTo(new Decimal(b[key])));
     return new Map(sorted.map((row, i) => [row.params, i + 1]));
@@ -176,21 +301,38 @@ export async function gatherSweep(scenario: Scenario, grid: SweepGrid, results: 
     .map((row) => ({ ...row, inSampleRank: inRank.get(row.params)!, outOfSampleRank: outRank.get(row.params)! }))
     .sort((a, b) => a.inSampleRank - b.inSampleRank);
   const axes = grid.axes.map((a) => a.name);
+  const confirmed = rows.filter((r) => r.screened !== undefined).length;
   return {
     axes: grid.axes,
     rows,
     baselines,
     split,
     refused: grid.refused,
+    engine: { ...engine, confirmed },
     json: {
       axes,
       split: formatDate(split),
       metric: 'product effective unit cost (lower is better)',
-      rows: rows.map((r) => ({ params: Object.fromEntries(axes.map((a) => [a, r.params[a]])), inSample: r.inSample, outOfSample: r.outOfSample, inSampleRank: r.inSampleRank, outOfSampleRank: r.outOfSampleRank })),
+      engine: { sets: engine.mode === 'screen' ? 'screened' : 'exact', confirmed, reason: engine.reason ?? null, note: engineNote(engine, confirmed) },
+      rows: rows.map((r) => ({
+        params: Object.fromEntries(axes.map((a) => [a, r.params[a]])),
+        inSample: r.inSample,
+        outOfSample: r.outOfSample,
+        inSampleRank: r.inSampleRank,
+        outOfSampleRank: r.outOfSampleRank,
+        figures: r.figures,
+        ...(r.screened === undefined ? {} : { screened: r.screened }),
+      })),
       baselines,
       refused: grid.refused,
     },
   };
+}
+
+/** One sentence on which figures are screened (CLI, JSON and HTML). */
+export function engineNote(engine: SweepEngine, confirmed: number): string {
+  if (engine.mode === 'exact') return `Every set ran on the exact engine${engine.reason === undefined ? '' : ` (${engine.reason})`}.`;
+  return `Sets were screened on the plain-number screening engine; the ${confirmed} best in sample and the baselines were re-run on the exact engine (figures "exact", with the screened figure's deviation); figures marked "screened" were not re-run.`;
 }
 
 /**
@@ -201,25 +343,64 @@ export async function gatherSweep(scenario: Scenario, grid: SweepGrid, results: 
 export function sweepTable(sweep: SweepResult, unit?: string): { description: string; columns: string[]; rows: { rank: number | null; params: string; values: (string | null)[] }[] } {
   const axes = sweep.axes.map((a) => a.name);
   const per = unit === undefined ? '' : ` (${unit})`;
+  const pct = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(3)} %`;
   return {
-    description: `Walk-forward sweep: ${sweep.rows.length} parameter sets ranked by in-sample product unit cost (before ${formatDate(sweep.split)}), with their out-of-sample cost and rank (from ${formatDate(sweep.split)}). ${sweep.refused.length} grid points refused by the strategy's checks.`,
-    columns: [`in-sample cost${per}`, `out-of-sample cost${per}`, 'out-of-sample rank'],
+    description: `Walk-forward sweep: ${sweep.rows.length} parameter sets ranked by in-sample product unit cost (before ${formatDate(sweep.split)}), with their out-of-sample cost and rank (from ${formatDate(sweep.split)}). ${sweep.refused.length} grid points refused by the strategy's checks.\n${engineNote(sweep.engine, sweep.engine.confirmed)}`,
+    columns: [`in-sample cost${per}`, `out-of-sample cost${per}`, 'out-of-sample rank', 'figures', 'screened - exact (in / out)'],
     rows: [
-      ...sweep.baselines.map((b) => ({ rank: null, params: `${b.name} (baseline)`, values: [new Decimal(b.inSample).toFixed(2), new Decimal(b.outOfSample).toFixed(2), null] })),
+      ...sweep.baselines.map((b) => ({ rank: null, params: `${b.name} (baseline)`, values: [new Decimal(b.inSample).toFixed(2), new Decimal(b.outOfSample).toFixed(2), null, 'exact', null] })),
       ...sweep.rows.slice(0, 25).map((r) => ({
         rank: r.inSampleRank,
         params: axes.map((a) => `${a}=${String(r.params[a])}`).join(' '),
-        values: [new Decimal(r.inSample).toFixed(2), new Decimal(r.outOfSample).toFixed(2), String(r.outOfSampleRank)],
+        values: [
+          new Decimal(r.inSample).toFixed(2),
+          new Decimal(r.outOfSample).toFixed(2),
+          String(r.outOfSampleRank),
+          r.figures,
+          r.screened === undefined ? null : `${pct(r.screened.deviationPercent.inSample)} / ${pct(r.screened.deviationPercent.outOfSample)}`,
+        ],
       })),
     ],
   };
 }
 
+/** Runs jobs on worker threads (or in-process with `workers: 0`), results in the jobs' order, with a progress bar. */
+async function runJobs(scenario: Scenario, options: SweepOptions, jobs: readonly Job[], label: string, _total = jobs.length): Promise<SetResult[]> {
+  const total = jobs.length;
+  const results: (SetResult | undefined)[] = new Array(total);
+  if (total === 0) return [];
+  const { default: cliProgress } = await import('cli-progress');
+  const bar = options.progress === true ? new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} | {eta_formatted} left`, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+  bar?.start(total, 0);
+  let done = 0;
+  const tick = (): void => {
+    done += 1;
+    bar?.update(done);
+  };
+  const workers = Math.min(options.workers ?? availableParallelism(), total);
+  try {
+    if (workers <= 0) {
+      for (let i = 0; i < total; i += 1) {
+        results[i] = await runJob(scenario, jobs[i]!);
+        tick();
+      }
+    } else {
+      await runOnWorkers(options, jobs, workers, (index, value) => {
+        results[index] = value;
+        tick();
+      });
+    }
+  } finally {
+    bar?.stop();
+  }
+  return results as SetResult[];
+}
+
 async function runOnWorkers(
   options: SweepOptions,
-  sets: readonly Record<string, unknown>[],
+  jobs: readonly Job[],
   count: number,
-  onResult: (index: number, value: { inSample: string; outOfSample: string }) => void,
+  onResult: (index: number, value: SetResult) => void,
 ): Promise<void> {
   let next = 0;
   const workerUrl = new URL('./sweep-worker.js', import.meta.url);
@@ -227,14 +408,14 @@ async function runOnWorkers(
     new Promise((resolvePromise, reject) => {
       const worker = new Worker(workerUrl, { workerData: { file: options.file, overrides: options.overrides ?? {} } });
       const send = (): void => {
-        if (next >= sets.length) {
+        if (next >= jobs.length) {
           void worker.terminate();
           resolvePromise();
           return;
         }
         const index = next;
         next += 1;
-        worker.postMessage({ index, params: sets[index] });
+        worker.postMessage({ index, job: jobs[index] });
       };
       worker.on('message', (message: { index: number; inSample?: string; outOfSample?: string; error?: string }) => {
         if (message.error !== undefined) {

@@ -9,7 +9,7 @@ import { groupThousands } from '../cli/format.js';
 import { formatDate } from '../core/time.js';
 import type { RunResult } from '../engine/backtest.js';
 import { denialsOf, savings, summaryTable, warningsOf, type BacktestResult } from '../engine/results.js';
-import type { SweepResult } from '../engine/sweep.js';
+import { engineNote, type SweepResult } from '../engine/sweep.js';
 import { dailyFrame, periodFigures, runsOf, type PeriodFigures } from './daily-frame.js';
 import { tradeKindOf } from './trade-kind.js';
 import {
@@ -407,6 +407,13 @@ function yearTable(result: BacktestResult, years: readonly PeriodFigures[]): Yea
   };
 }
 
+/** A confirmed set's screened figures against its exact ones, in percent; null for a set not re-run. */
+function deviationText(row: SweepResult['rows'][number]): string | null {
+  if (row.screened === undefined) return null;
+  const pct = (v: number): string => `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
+  return `${pct(row.screened.deviationPercent.inSample)} / ${pct(row.screened.deviationPercent.outOfSample)}`;
+}
+
 /** The sweep as two heatmaps (in-sample, out-of-sample) over its first two parameters, with the baselines, and its table. */
 export function sweepReport(result: BacktestResult, sweep: SweepResult): SweepReport {
   const s = result.scenario;
@@ -444,21 +451,23 @@ export function sweepReport(result: BacktestResult, sweep: SweepResult): SweepRe
       { label: `In-sample cost (${currency}/${unit})`, numeric: true },
       { label: `Out-of-sample cost (${currency}/${unit})`, numeric: true },
       { label: 'Out-of-sample rank', numeric: true },
+      { label: 'Figures', numeric: false },
+      { label: 'Screened \u2212 exact, in / out of sample (%)', numeric: false },
     ],
     rows: [
       ...sweep.baselines.map((b) => ({
-        cells: ['baseline', ...names.map(() => b.name), format(b.inSample), format(b.outOfSample), null],
-        sort: [null, ...names.map(() => null), Number(b.inSample), Number(b.outOfSample), null] as (number | string | null)[],
+        cells: ['baseline', ...names.map(() => b.name), format(b.inSample), format(b.outOfSample), null, 'exact', null],
+        sort: [null, ...names.map(() => null), Number(b.inSample), Number(b.outOfSample), null, 'exact', null] as (number | string | null)[],
         className: 'baseline',
       })),
       ...sweep.rows.map((r) => ({
-        cells: [String(r.inSampleRank), ...names.map((n) => String(r.params[n])), format(r.inSample), format(r.outOfSample), String(r.outOfSampleRank)],
-        sort: [r.inSampleRank, ...names.map((n) => Number(r.params[n])), Number(r.inSample), Number(r.outOfSample), r.outOfSampleRank] as (number | string | null)[],
+        cells: [String(r.inSampleRank), ...names.map((n) => String(r.params[n])), format(r.inSample), format(r.outOfSample), String(r.outOfSampleRank), r.figures, deviationText(r)],
+        sort: [r.inSampleRank, ...names.map((n) => Number(r.params[n])), Number(r.inSample), Number(r.outOfSample), r.outOfSampleRank, r.figures, r.screened === undefined ? null : r.screened.deviationPercent.inSample] as (number | string | null)[],
       })),
     ],
   };
   return {
-    description: `Walk-forward sweep of ${s.strategy.definition.name}: ${sweep.rows.length} parameter sets, each run in sample (${formatDate(s.from)} to ${formatDate(sweep.split - 86_400_000)}) and out of sample (${formatDate(sweep.split)} to ${formatDate(s.to)}), ranked by in-sample cost.${sweep.refused.length === 0 ? '' : ` ${sweep.refused.length} grid points were refused by the strategy's checks (blank cells).`}`,
+    description: `Walk-forward sweep of ${s.strategy.definition.name}: ${sweep.rows.length} parameter sets, each run in sample (${formatDate(s.from)} to ${formatDate(sweep.split - 86_400_000)}) and out of sample (${formatDate(sweep.split)} to ${formatDate(s.to)}), ranked by in-sample cost.${sweep.refused.length === 0 ? '' : ` ${sweep.refused.length} grid points were refused by the strategy's checks (blank cells).`} ${engineNote(sweep.engine, sweep.engine.confirmed)}`,
     metric: `effective unit cost, ${currency} per ${unit} of ${s.product} (lower is better)`,
     x: { name: x.name, values: [...x.values] },
     y: y === null ? null : { name: y.name, values: [...y.values] },

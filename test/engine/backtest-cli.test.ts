@@ -58,6 +58,31 @@ describe('procura backtest', () => {
     expect(sweep.split).toBe('2023-05-16');
   });
 
+  it('screens the sets, re-runs the best --confirm N exactly with their screened deviation, and marks the rest screened; --exact and a strategy without a fast form run every set exactly', () => {
+    type Sweep = { engine: { sets: string; confirmed: number; reason: string | null }; rows: { inSample: string; figures: string; screened?: { inSample: string; deviationPercent: { inSample: number } } }[] };
+    const grid = ['--sweep', 'fast=3:7:2,slow=10:20:5', '--workers', '2'];
+    const screened = procura('backtest', SMALL, '--json', '--no-report', ...grid, '--confirm', '2');
+    expect(screened.status, screened.stderr).toBe(0);
+    const sweep = (JSON.parse(screened.stdout) as { sweep: Sweep }).sweep;
+    expect(sweep.engine).toMatchObject({ sets: 'screened', confirmed: 2, reason: null });
+    expect(sweep.rows.filter((r) => r.figures === 'exact')).toHaveLength(2);
+    for (const row of sweep.rows.filter((r) => r.figures === 'exact')) expect(Math.abs(row.screened!.deviationPercent.inSample)).toBeLessThan(0.1);
+    const exact = procura('backtest', SMALL, '--json', '--no-report', ...grid, '--exact');
+    expect(exact.status, exact.stderr).toBe(0);
+    const all = (JSON.parse(exact.stdout) as { sweep: Sweep }).sweep;
+    expect(all.engine).toMatchObject({ sets: 'exact', confirmed: 0 });
+    expect(all.rows.every((r) => r.figures === 'exact' && r.screened === undefined)).toBe(true);
+    // Each confirmed set's exact figure is the one the all-exact sweep has for it.
+    const byParams = new Map(all.rows.map((r) => [JSON.stringify((r as unknown as { params: unknown }).params), r.inSample]));
+    for (const row of sweep.rows.filter((r) => r.figures === 'exact')) expect(row.inSample).toBe(byParams.get(JSON.stringify((row as unknown as { params: unknown }).params)));
+    const costAware = procura('backtest', SMALL, '--no-report', '--strategy', 'cost-aware', '--sweep', 'fast=3|5,slow=10|12', '--workers', '1');
+    expect(costAware.status, costAware.stderr).toBe(0);
+    expect(costAware.stdout).toMatch(/strategy cost-aware has no fast form .*: every set runs on the exact engine/);
+    const bad = procura('backtest', SMALL, '--no-report', ...grid, '--exact', '--confirm', '3');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--confirm/);
+  });
+
   it('ends with a warning on stderr (exit 0) when stockouts pass 2 % of the days, and the report shows it at the top', () => {
     const dir = mkdtempSync(join(work, 'warn-'));
     for (const name of ['plant.yaml', 'gas-daily.csv']) writeFileSync(join(dir, name), readFileSync(`test/engine/fixtures/${name}`));

@@ -95,10 +95,11 @@ describe('sweeps on the PostgreSQL queue', () => {
   });
 
   it('three workers on chunks of 3 sets, one SIGKILLed in the middle of a chunk: the same report as a local sweep, every set counted once', async () => {
-    const local = procura(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--workers', '1']);
+    // Exact sets (--exact): a screened set is over in a few milliseconds, too soon to be caught in the middle.
+    const local = procura(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--exact', '--workers', '1']);
     expect(local.status, local.stderr).toBe(0);
     const pool = [startWorker(db.url), startWorker(db.url), startWorker(db.url)];
-    const submitted = submit(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--queue', db.url, '--chunk', '3']);
+    const submitted = submit(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--exact', '--queue', db.url, '--chunk', '3']);
     // Freeze the first worker seen starting a set (SIGSTOP stops it where it is); if it had
     // finished that set already, let it go and wait for the next start (bounded by the sets).
     let victim: { worker: Worker; index: number } | undefined;
@@ -146,6 +147,18 @@ describe('sweeps on the PostgreSQL queue', () => {
     expect(chunks.some((c) => c.worker.endsWith(`:${victim!.worker.child.pid}`) && c.first_idx === first)).toBe(false);
     // Nothing left on the queue.
     expect(await query(db.url, 'SELECT 1 FROM graphile_worker.jobs')).toEqual([]);
+  }, 600_000);
+
+  it('screened sets on the queue, the best confirmed by the submitter: the same report as a local screened sweep', async () => {
+    const local = procura(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--confirm', '3', '--workers', '1']);
+    expect(local.status, local.stderr).toBe(0);
+    startWorker(db.url);
+    const run = await submit(['backtest', SMALL, '--json', '--no-report', '--sweep', GRID, '--confirm', '3', '--queue', db.url]);
+    expect(run.status, run.stderr).toBe(0);
+    const queued = (JSON.parse(run.stdout) as { sweep: { engine: { sets: string; confirmed: number }; rows: { figures: string }[] } }).sweep;
+    expect(queued).toEqual((JSON.parse(local.stdout) as { sweep: unknown }).sweep);
+    expect(queued.engine).toMatchObject({ sets: 'screened', confirmed: 3 });
+    expect(queued.rows.filter((r) => r.figures === 'screened')).toHaveLength(6);
   }, 600_000);
 });
 

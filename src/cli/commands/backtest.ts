@@ -27,6 +27,8 @@ interface BacktestOptions {
   queue?: string;
   chunk?: string;
   progress?: boolean;
+  exact?: boolean;
+  confirm?: string;
 }
 
 export function register(program: Command): void {
@@ -42,6 +44,8 @@ export function register(program: Command): void {
     .option('--param <key=value...>', 'override a strategy parameter (repeatable)')
     .option('--sweep <grid>', 'parameter grid, e.g. fast=10:60:10,slow=50:200:25 (ranked, walk-forward)')
     .option('--workers <n>', 'worker threads for --sweep, and for the strategy and its baselines, which run concurrently (default: CPU count; 1 runs them in this thread)')
+    .option('--confirm <n>', 'with --sweep: re-run the n best screened sets (and the baselines) on the exact engine (default 10)')
+    .option('--exact', 'with --sweep: run every set on the exact engine instead of screening them')
     .option('--queue <url>', 'run the --sweep sets on the PostgreSQL queue at this postgres:// URL (procura worker processes take them)')
     .option('--chunk <sets>', 'with --queue: parameter sets per job (default: from the grid and the workers running, see docs/scaling.md)')
     .option('--no-progress', 'no progress bar on stderr')
@@ -57,15 +61,18 @@ export function register(program: Command): void {
         const chunk = options.chunk === undefined ? undefined : Number(options.chunk);
         if (chunk !== undefined && !(Number.isInteger(chunk) && chunk >= 1)) throw new ConfigError(`expected a whole number of sets >= 1, got ${JSON.stringify(options.chunk)}`, { field: '--chunk' });
         if (options.queue !== undefined && options.workers !== undefined) throw new ConfigError('--workers counts this machine\'s threads; with --queue the sets run on procura worker processes: drop one of them', { field: '--workers' });
+        if (sweepGrid === undefined && (options.exact === true || options.confirm !== undefined)) throw new ConfigError('--exact and --confirm choose how a --sweep runs its sets: give --sweep too', { field: options.exact === true ? '--exact' : '--confirm' });
+        if (options.exact === true && options.confirm !== undefined) throw new ConfigError('--exact runs every set exactly, so there is nothing to --confirm: drop one of them', { field: '--confirm' });
+        const confirm = options.confirm === undefined ? undefined : parseConfirm(options.confirm);
         const overrides = { strategy: options.strategy, params };
         let sweep;
         if (sweepGrid !== undefined && options.queue !== undefined) {
           const queue = parseStoreAddress(options.queue, { field: '--queue' });
           if (queue.kind !== 'postgres') throw new ConfigError(`expected a postgres:// URL, got ${JSON.stringify(options.queue)}`, { field: '--queue' });
           const { runQueuedSweep } = await import('../../engine/sweep-queue.js');
-          sweep = await runQueuedSweep(scenario, sweepGrid, { file, overrides, queue, progress, chunk });
+          sweep = await runQueuedSweep(scenario, sweepGrid, { file, overrides, queue, progress, chunk, evaluation: options.exact === true ? 'exact' : 'screen', confirm });
         } else if (sweepGrid !== undefined) {
-          sweep = await runSweep(scenario, sweepGrid, { file: resolve(file), overrides, workers, progress });
+          sweep = await runSweep(scenario, sweepGrid, { file: resolve(file), overrides, workers, progress, exact: options.exact, confirm });
         }
         const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
         const exportDir = options.export === undefined ? undefined : resolve(options.export);
@@ -118,6 +125,12 @@ export function register(program: Command): void {
         warn();
       }),
     );
+}
+
+/** `--confirm N`: a whole number of sets, at least 0. */
+function parseConfirm(raw: string): number {
+  if (!/^\d+$/.test(raw.trim())) throw new InputError(`expected a whole number of sets to re-run exactly, got ${JSON.stringify(raw)}`, { field: '--confirm' });
+  return Number(raw);
 }
 
 /** `--workers N`: a whole number of threads, at least 1. */
