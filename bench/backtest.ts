@@ -3,9 +3,7 @@
  * - full-pipeline throughput on 1 M and 10 M synthetic one-minute bars (one instrument,
  *   production backflushed once a day), beside a raw Float64Array crossover backtest of the
  *   same bars in the same process;
- * - a parameter sweep over 30 years of daily data for a three-material plant: a sample of
- *   parameter sets on worker threads, extrapolated to 1,000 sets, beside the same sample
- *   run in-process on one thread.
+ * The sweep target of issue 10 is in bench/sweep.ts.
  */
 import { fileURLToPath } from 'node:url';
 import { Decimal } from '../src/core/decimal.js';
@@ -14,7 +12,6 @@ import { DAY_MS } from '../src/core/time.js';
 import { planFromRate } from '../src/costfeed/index.js';
 import { runBacktest } from '../src/engine/backtest.js';
 import { loadScenario, type Scenario } from '../src/engine/scenario.js';
-import { evaluateSet, parseSweepSpec, runSweep } from '../src/engine/sweep.js';
 import { seriesFromArrays } from '../src/market/index.js';
 import { measure, rateRow, type Bench } from './harness.js';
 
@@ -92,24 +89,4 @@ export const bench: Bench = async (report) => {
     );
   }
 
-  // Sweep: a sample of the grid, on worker threads and in-process.
-  const file = fixture('petchem.yaml');
-  const scenario = loadScenario(file);
-  const grid = parseSweepSpec('fast=5:35:10,slow=50:80:30', scenario);
-  const sample = grid.sets.length;
-  const workers = await measure(() => runSweep(scenario, grid, { file, workers: 2 }));
-  const one = await measure(async () => {
-    for (const set of grid.sets.slice(0, 2)) await evaluateSet(scenario, set);
-  });
-  report(
-    rateRow({
-      name: `sweep, 3 materials x ${Math.round((scenario.to - scenario.from) / DAY_MS).toLocaleString('en-US')} days, ${sample} sets on 2 worker threads`,
-      count: sample,
-      unit: 'sets/s',
-      timing: workers,
-      reference: { name: 'two of the sets in-process on one thread', count: 2, timing: one },
-      target: '1,000 sets <= 30 s',
-      note: `1,000 sets would take about ${(workers.wallMs / sample).toFixed(0)} s`,
-    }),
-  );
 };

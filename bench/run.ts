@@ -15,6 +15,7 @@ const modules: Record<string, () => Promise<{ bench: Bench }>> = {
   pg: () => import('./pg.js'),
   engine: () => import('./engine.js'),
   queue: () => import('./queue.js'),
+  sweep: () => import('./sweep.js'),
 };
 
 const wanted = process.argv.slice(2);
