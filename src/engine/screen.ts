@@ -120,7 +120,6 @@ interface SpanMaterial {
   readonly minNotional: number;
   /** BOM quantity x (1 + scrap) at the span's end (the product unit cost's weight); 0 when not in that BOM. */
   readonly weight: number;
-  readonly seriesIndex: number;
 }
 
 interface Span {
@@ -538,7 +537,6 @@ export class ScreenScenario {
         lotStep: m.rules.lotStep.toNumber(),
         minNotional: m.rules.minNotional.toNumber(),
         weight: toWeights[i]!,
-        seriesIndex: i,
       };
     });
 
@@ -605,6 +603,10 @@ export class ScreenScenario {
       const c = contexts[i]!;
       const m = span.materials[i]!;
       c.signal = signals?.[i];
+      c.signalState = -1;
+      c.crossing = 0;
+      c.fast = Number.NaN;
+      c.slow = Number.NaN;
       c.horizonDays = h;
       c.leadTimeDays = m.leadTimeDays;
       c.carryingAnnualRate = plant.carrying.annualRate.toNumber();
@@ -618,7 +620,7 @@ export class ScreenScenario {
     }
     const rootLead = span.materials.map((m) => Math.sqrt(m.leadTimeDays));
 
-    let previousBar = span.materials.map(() => -2);
+    const previousBar = span.materials.map(() => -2);
     for (let k = 0, day = span.from; k < n; k += 1, day += DAY_MS) {
       let dayNotional = 0;
       for (let i = 0; i < M; i += 1) {
@@ -792,7 +794,6 @@ export class ScreenScenario {
         denials: denials[i]!,
       });
     }
-    previousBar = [];
     return { strategy: definition.name, from: span.from, to: span.to, days: n, productUnitCost, orders: totalOrders, stockouts: totalStockouts, skips: totalSkips, denials: totalDenials, materials };
   }
 }
