@@ -130,6 +130,8 @@ interface Span {
   /** Index of the span's first day in the scenario's range (the schedule's days are kept over that range). */
   readonly offset: number;
   readonly marginAtRisk: Uint8Array;
+  /** UTC calendar year of each day. */
+  readonly year: Uint16Array;
   readonly conversionPerUnit: number;
   readonly units: number;
 }
@@ -159,6 +161,10 @@ interface Signal {
   readonly lastCross: Int32Array;
   /** 1 up, -1 down on a crossing bar. */
   readonly cross: Int8Array;
+  /** The walk-forward track record after each bar (desk.ts onBar, SignalView.track): scored rising predictions, hits, sum of rises. */
+  readonly trackTrials: Int32Array | undefined;
+  readonly trackHits: Int32Array | undefined;
+  readonly trackRiseSum: Float64Array | undefined;
 }
 
 const NO_CONTRACTS: readonly RuleContract[] = Object.freeze([]);
@@ -166,6 +172,7 @@ const NO_CONTRACTS: readonly RuleContract[] = Object.freeze([]);
 /** The RuleContext one material's rule reads; one object per material, refilled each day. */
 class Context implements RuleContext {
   at = 0;
+  year = 0;
   material = '';
   materialIndex = 0;
   lastPrice = Number.NaN;
@@ -175,6 +182,9 @@ class Context implements RuleContext {
   fast = Number.NaN;
   slow = Number.NaN;
   barAt = Number.NaN;
+  trackTrials = 0;
+  trackHits = 0;
+  trackMeanRise = 0;
   onHand = 0;
   onOrder = 0;
   hedged = 0;
@@ -183,6 +193,7 @@ class Context implements RuleContext {
   reorderPoint = 0;
   sigmaLeadTimeDemand = 0;
   leadTimeDays = 0;
+  sigmaLeadTimeDays = 0;
   exposureQty = 0;
   horizonDays = 0;
   standardUnitCost = 0;
@@ -288,13 +299,14 @@ export class ScreenScenario {
 
   /** The crossover signal of every material for these windows (cached; the oldest dropped past 64). */
   signals(signal: NonNullable<StrategyNeeds['signal']>): Signal[] {
-    const key = `${signal.fast}/${signal.slow}/${signal.ma}`;
+    const track = signal.track;
+    const key = `${signal.fast}/${signal.slow}/${signal.ma}/${track === undefined ? '' : `${track.trendBars}/${track.horizonBars}`}`;
     let out = this.#signals.get(key);
     if (out !== undefined) return out;
     out = this.scenario.materials.map((m) => {
       const close = m.series.close;
       const n = close.length;
-      const stream = new CrossoverStream(signal);
+      const stream = new CrossoverStream({ fast: signal.fast, slow: signal.slow, ma: signal.ma });
       const fast = new Float64Array(n);
       const slow = new Float64Array(n);
       const state = new Int8Array(n);
@@ -312,7 +324,35 @@ export class ScreenScenario {
         }
         lastCross[i] = last;
       }
-      return { fast, slow, state, lastCross, cross };
+      if (track === undefined) return { fast, slow, state, lastCross, cross, trackTrials: undefined, trackHits: undefined, trackRiseSum: undefined };
+      // The desk's track record, bar by bar: score the prediction made horizonBars ago against this close, then record this bar's.
+      const trackTrials = new Int32Array(n);
+      const trackHits = new Int32Array(n);
+      const trackRiseSum = new Float64Array(n);
+      const up = new Uint8Array(track.horizonBars);
+      const then = new Float64Array(track.horizonBars);
+      let trials = 0;
+      let hits = 0;
+      let riseSum = 0;
+      for (let i = 0; i < n; i += 1) {
+        const bars = i + 1;
+        const k = i % track.horizonBars;
+        const c = close[i]!;
+        if (bars > track.horizonBars && up[k] === 1) {
+          const before = then[k]!;
+          trials += 1;
+          if (c > before) hits += 1;
+          if (before > 0) riseSum += c / before - 1;
+        }
+        const back = track.trendBars;
+        const valid = Number.isInteger(back) && back >= 1 && back < FAST_HISTORY_BARS && back < bars && !Number.isNaN(fast[i - back]!);
+        up[k] = valid && Number.isFinite(fast[i]!) && fast[i]! > fast[i - back]! ? 1 : 0;
+        then[k] = c;
+        trackTrials[i] = trials;
+        trackHits[i] = hits;
+        trackRiseSum[i] = riseSum;
+      }
+      return { fast, slow, state, lastCross, cross, trackTrials, trackHits, trackRiseSum };
     });
     if (this.#signals.size >= 64) this.#signals.delete(this.#signals.keys().next().value!);
     this.#signals.set(key, out);
@@ -548,8 +588,10 @@ export class ScreenScenario {
       for (const line of version.lines) replacement += line.weight.toNumber() * (line.index >= 0 ? materials[line.index]!.price[k]! : line.standard);
       marginAtRisk[k] = replacement > productStandard[k]! ? 1 : 0;
     }
+    const year = new Uint16Array(n);
+    for (let k = 0, day = from; k < n; k += 1, day += DAY_MS) year[k] = new Date(day).getUTCFullYear();
     const conversionPerUnit = units.isZero() ? 0 : conversion.dividedBy(units).toNumber();
-    return { from, to, offset: Math.round((from - s.from) / DAY_MS), days: n, materials, marginAtRisk, conversionPerUnit, units: units.toNumber() };
+    return { from, to, offset: Math.round((from - s.from) / DAY_MS), days: n, materials, marginAtRisk, year, conversionPerUnit, units: units.toNumber() };
   }
 
   /** Runs one strategy over [from, to] (default: the scenario's range). */
@@ -607,6 +649,9 @@ export class ScreenScenario {
       c.crossing = 0;
       c.fast = Number.NaN;
       c.slow = Number.NaN;
+      c.trackTrials = 0;
+      c.trackHits = 0;
+      c.trackMeanRise = 0;
       c.horizonDays = h;
       c.leadTimeDays = m.leadTimeDays;
       c.carryingAnnualRate = plant.carrying.annualRate.toNumber();
@@ -683,6 +728,7 @@ export class ScreenScenario {
         const signal = c.signal;
         const price = m.price[k]!;
         c.at = day;
+        c.year = span.year[k]!;
         c.lastPrice = this.scenario.materials[i]!.series.close[bar]!;
         c.price = price;
         c.barAt = this.scenario.materials[i]!.series.at[bar]!;
@@ -693,6 +739,12 @@ export class ScreenScenario {
           c.slow = signal.slow[bar]!;
           const last = signal.lastCross[bar]!;
           c.crossing = last >= 0 && last > previousBar[i]! ? signal.cross[last]! : 0;
+          if (signal.trackTrials !== undefined) {
+            const trials = signal.trackTrials[bar]!;
+            c.trackTrials = trials;
+            c.trackHits = signal.trackHits![bar]!;
+            c.trackMeanRise = trials === 0 ? 0 : signal.trackRiseSum![bar]! / trials;
+          }
         }
         previousBar[i] = bar;
         const mean = m.dailyConsumption[k]!;
@@ -713,6 +765,7 @@ export class ScreenScenario {
         c.bufferStock = buffer;
         c.reorderPoint = mean * m.leadTimeDays + buffer;
         c.sigmaLeadTimeDemand = sigmaLT;
+        c.sigmaLeadTimeDays = sigmaL;
         const exposure = m.forecastQty[k]! - onHand[i]! - onOrder;
         c.exposureQty = exposure > 0 ? exposure : 0;
         c.standardUnitCost = m.standardCost[k]!;
