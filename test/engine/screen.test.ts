@@ -130,6 +130,8 @@ describe('screening engine: random scenarios (fast-check)', () => {
     leadTimeDays: fc.integer({ min: 1, max: 9 }),
     lotStep: fc.constantFrom('1', '10', '100', '250'),
     maxChildOrders: fc.constantFrom(1, 3),
+    minNotional: fc.constantFrom('0', '400'),
+    maxDailyNotional: fc.constantFrom('80000', '30000'),
     strategy: fc.constantFrom('ma-procurement', 'jit', 'schedule'),
     fast: fc.integer({ min: 2, max: 8 }),
     slowExtra: fc.integer({ min: 2, max: 20 }),
@@ -145,8 +147,8 @@ describe('screening engine: random scenarios (fast-check)', () => {
       fc.asyncProperty(arbitrary, async (c) => {
         const scenario: Scenario = {
           ...base,
-          materials: [{ ...gas, series: prices(c.seed, c.volatility, c.withOpen), leadTimeDays: c.leadTimeDays, rules: { ...gas.rules, lotStep: new Decimal(c.lotStep) } }],
-          risk: { ...base.risk, maxChildOrders: c.maxChildOrders },
+          materials: [{ ...gas, series: prices(c.seed, c.volatility, c.withOpen), leadTimeDays: c.leadTimeDays, rules: { ...gas.rules, lotStep: new Decimal(c.lotStep), minNotional: new Decimal(c.minNotional) } }],
+          risk: { ...base.risk, maxChildOrders: c.maxChildOrders, maxDailyNotional: new Decimal(c.maxDailyNotional) },
         };
         const definition = getStrategy(c.strategy)!;
         const params =
