@@ -187,7 +187,7 @@ export interface QueuedSweepOptions {
   readonly progress?: boolean;
   /** Sets per job (default `chunkSize(sets, the workers running as the sweep is submitted)`). */
   readonly chunk?: number | undefined;
-  /** How the workers evaluate the sets (default `exact`). */
+  /** How the workers evaluate the sets (default `exact`; the command line asks for `screen` unless --exact). */
   readonly evaluation?: SweepEvaluation;
   /** With `evaluation: 'screen'`: screened sets re-run exactly by the submitter after the queue (`--confirm`, default 10; sweep.ts `confirmSweep`). */
   readonly confirm?: number | undefined;

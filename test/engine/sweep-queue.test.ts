@@ -230,7 +230,8 @@ describe('a submitter with no worker running', () => {
       expect(warnings).toHaveLength(1);
       expect(warnings[0]!.done).toBe(0);
       expect(warnings[0]!.line).toMatch(/no worker has taken a set .*\(0 of 4 done\)\. Start one .*: procura worker --queue postgres:\/\/.* Still waiting\./);
-      const local = await runSweep(scenario, grid, { file: join(ROOT, SMALL), workers: 0 });
+      // runQueuedSweep evaluates exactly unless asked to screen (evaluation: 'screen'): the local sweep likewise.
+      const local = await runSweep(scenario, grid, { file: join(ROOT, SMALL), workers: 0, exact: true });
       expect(queued.json).toEqual(local.json);
       expect(queued.stats.sets).toBe(4);
       expect(queued.stats.workers.map((w) => w.sets)).toEqual([4]);
