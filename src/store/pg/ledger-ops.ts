@@ -24,7 +24,7 @@ const STATE_SQL = `SELECT (SELECT json_object_agg(key, value) FROM procura.meta)
       p.hash AS plant_hash, p.file AS plant_file, p.text AS plant_text, p.first_entry AS plant_first_entry`;
 
 const STATE_FROM = `FROM (SELECT 1) AS one
-      LEFT JOIN LATERAL (SELECT seq, hash, events, verified_seq, verified_hash, verified_events, xmin::text AS xid FROM procura.checkpoints ORDER BY seq DESC LIMIT 1) c ON true
+      LEFT JOIN LATERAL (SELECT seq, hash, events, verified_seq, verified_hash, verified_events, books, xmin::text AS xid FROM procura.checkpoints ORDER BY seq DESC LIMIT 1) c ON true
       LEFT JOIN LATERAL (SELECT hash, file, text, first_entry FROM procura.plants ORDER BY seq DESC LIMIT 1) p ON true`;
 
 export function* stateOp(): Op<StoreState> {
@@ -42,9 +42,9 @@ export function* stateOp(): Op<StoreState> {
  * one chain", has what this trusts). Otherwise the state is as stored and the posting re-hashes
  * the tail.
  */
-export function* writeStateOp(): Op<StoreState> {
+export function* writeStateOp(): Op<WriteState> {
   const rows = yield {
-    text: `${STATE_SQL},
+    text: `${STATE_SQL}, c.books,
       CASE WHEN c.seq IS NULL OR (c.seq = c.verified_seq AND c.events = c.verified_events) THEN false ELSE
         coalesce((SELECT count(*) = c.seq - c.verified_seq AND bool_and(e.xmin::text = c.xid) FROM procura.entries e WHERE e.seq > c.verified_seq), false)
         AND coalesce((SELECT count(*) = c.events - c.verified_events AND coalesce(bool_and(r.xmin::text = c.xid), true) FROM procura.events r WHERE r.seq > c.verified_events), false)
@@ -52,7 +52,14 @@ export function* writeStateOp(): Op<StoreState> {
       ${STATE_FROM}`,
   };
   const state = stateOf(rows[0]!);
-  return rows[0]!.sealed === true ? { ...state, verified: state.head } : state;
+  const books = (rows[0]!.books as string | null) ?? undefined;
+  return { state: rows[0]!.sealed === true ? { ...state, verified: state.head } : state, books };
+}
+
+/** A write transaction's state, with the books checkpoint at its head as stored (a posting that catches up reads it). */
+export interface WriteState {
+  readonly state: StoreState;
+  readonly books: string | undefined;
 }
 
 function stateOf(r: Row): StoreState {
@@ -72,9 +79,13 @@ function stateOf(r: Row): StoreState {
 export function* booksOp(name: string): Op<BooksSnapshot | undefined> {
   const rows = yield { text: 'SELECT books FROM procura.checkpoints ORDER BY seq DESC LIMIT 1' };
   const row = rows[0];
-  if (!row) return undefined;
+  return row ? booksOf(row.books as string, name) : undefined;
+}
+
+/** A stored books checkpoint. */
+export function booksOf(text: string, name: string): BooksSnapshot {
   try {
-    return JSON.parse(row.books as string) as BooksSnapshot;
+    return JSON.parse(text) as BooksSnapshot;
   } catch (error) {
     throw new ProcuraError(ErrorCode.verify, `the books checkpoint is not valid JSON: ${(error as Error).message}`, { file: name });
   }

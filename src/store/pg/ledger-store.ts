@@ -25,7 +25,7 @@ import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { JournalEntry } from '../../ledger/journal.js';
 import type { ChainHead, LedgerStore, StoreReader, StoreState, StoreWriter, StoredEntryRow, StoredEvent } from '../../ledger/store.js';
 import { connectPg, pgError, sqlState, type PgAddress } from './connect.js';
-import { appendOp, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
+import { appendOp, booksOf, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
 import { ensureSchemaOp } from './migrations.js';
 import { runAsync, type Op, type Query, type Row } from './ops.js';
 
@@ -57,6 +57,8 @@ export class PgLedgerStore implements LedgerStore {
   retries = 0;
   /** What the current write transaction read or appended (the head cannot move under the chain lock). */
   private txState: StoreState | undefined;
+  /** The books checkpoint at txState's head, as read with it (undefined once this transaction appended). */
+  private txBooks: string | undefined;
 
   private constructor(address: PgAddress, client: pg.Client, options: PgStoreOptions) {
     this.name = address.display;
@@ -88,6 +90,7 @@ export class PgLedgerStore implements LedgerStore {
     return this.serially(async () => {
       if (this.options.serialise === 'serializable') return this.writeSerializable(fn);
       this.txState = undefined;
+      this.txBooks = undefined;
       try {
         return await this.finish(async () => {
           await this.lockChain();
@@ -95,6 +98,7 @@ export class PgLedgerStore implements LedgerStore {
         });
       } finally {
         this.txState = undefined;
+        this.txBooks = undefined;
       }
     });
   }
@@ -189,14 +193,17 @@ export class PgLedgerStore implements LedgerStore {
   private async writeSerializable<T>(fn: (writer: StoreWriter) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt += 1) {
       this.txState = undefined;
+      this.txBooks = undefined;
       await this.query({ text: 'BEGIN ISOLATION LEVEL SERIALIZABLE' });
       try {
         const result = await fn(this.writer());
         await this.query({ text: 'COMMIT' });
         this.txState = undefined;
+        this.txBooks = undefined;
         return result;
       } catch (error) {
         this.txState = undefined;
+        this.txBooks = undefined;
         await this.query({ text: 'ROLLBACK' }).catch(() => undefined);
         const state = sqlState(error);
         const collided = state === '40001' || state === '40P01' || state === '23505';
@@ -233,12 +240,18 @@ export class PgLedgerStore implements LedgerStore {
     };
     return {
       ...reader,
-      state: async () => (this.txState = await this.run(writeStateOp())),
+      state: async () => {
+        const { state, books } = await this.run(writeStateOp());
+        this.txBooks = books;
+        return (this.txState = state);
+      },
+      books: async () => (this.txBooks !== undefined ? booksOf(this.txBooks, this.name) : reader.books()),
       scanRows: (from, to) => (sealedAfter(from, (h) => h.seq) ? empty() : reader.scanRows(from, to)),
       scanEvents: (from = 1) => (sealedAfter(from, (h) => h.events) ? empty() : reader.scanEvents(from)),
       append: async (batch) => {
         const { head } = await this.run(appendOp(batch, this.name, this.txState));
         if (this.txState !== undefined) this.txState = { ...this.txState, head, verified: head, trigger: batch.trigger, currency: batch.currency };
+        this.txBooks = undefined;
         return head;
       },
     };

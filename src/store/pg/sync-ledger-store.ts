@@ -105,7 +105,7 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
   }
 
   state(): StoreState {
-    return this.run(this.writing ? writeStateOp() : stateOp());
+    return this.writing ? this.run(writeStateOp()).state : this.run(stateOp());
   }
   books(): BooksSnapshot | undefined {
     return this.run(booksOp(this.name));
