@@ -62,7 +62,7 @@ describe('screening engine: parity with the exact engine on the bundled scenario
   }
 
   const heldOut = ['aluminium-extruder', 'brent-refinery', 'coffee-roaster', 'copper-wire', 'gold-jewellery', 'urea-blender', 'wheat-flour-mill'];
-  it('the held-out scenarios: their baselines over 600 days', async () => {
+  it('the held-out scenarios: their strategy (when it has a fast form) and baselines over 600 days', async () => {
     for (const name of heldOut) {
       const scenario = loadScenario(`backtests/held-out/${name}.yaml`);
       const screen = new ScreenScenario(scenario);
