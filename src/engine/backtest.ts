@@ -260,14 +260,15 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   desk.receiveOpening(from);
   const keepDaily = options.dailyCosts !== false;
   const daily = newDaily(scenario, keepDaily ? Math.round((to - from) / DAY_MS) + 2 : 1);
-  if (keepDaily) recordDaily(daily, 0, scenario, desk, from - DAY_MS);
+  const memo = new NumberMemo();
+  if (keepDaily) recordDaily(daily, memo, 0, scenario, desk, from - DAY_MS);
   let days = 0;
   for (let day = from; day <= to; day += DAY_MS) {
     days += 1;
     feedBars(feeds, venue, desk, day);
     const step = await desk.step(day);
     if (record !== undefined) recordDay(record, scenario, desk, step.snapshot, day);
-    if (keepDaily) recordDaily(daily, days, scenario, desk, day);
+    if (keepDaily) recordDaily(daily, memo, days, scenario, desk, day);
   }
   desk.markHedges(to);
 
@@ -377,22 +378,40 @@ function newDaily(scenario: Scenario, length: number): DailyCosts {
   };
 }
 
-function recordDaily(daily: DailyCosts, i: number, scenario: Scenario, desk: Desk, day: EpochMs): void {
+/**
+ * Decimal -> number, remembered per column: most running totals (spend, fees, emergencies,
+ * financing, the conversion incurred) change on a few days only, and decimal.js's toNumber
+ * goes through text. The same Decimal gives the same number.
+ */
+class NumberMemo {
+  readonly #from: (Decimal | undefined)[] = [];
+  readonly #to: number[] = [];
+  of(column: number, value: Decimal): number {
+    if (this.#from[column] !== value) {
+      this.#from[column] = value;
+      this.#to[column] = value.toNumber();
+    }
+    return this.#to[column]!;
+  }
+}
+
+function recordDaily(daily: DailyCosts, memo: NumberMemo, i: number, scenario: Scenario, desk: Desk, day: EpochMs): void {
   daily.t[i] = day;
-  daily.units[i] = desk.unitsProduced.toNumber();
-  daily.conversion[i] = desk.conversionIncurred.toNumber();
+  daily.units[i] = memo.of(0, desk.unitsProduced);
+  daily.conversion[i] = memo.of(1, desk.conversionIncurred);
   for (let k = 0; k < scenario.materials.length; k += 1) {
     const setup = scenario.materials[k]!;
     const m = daily.materials[k]!;
     const book = desk.book(setup.id);
-    m.paid[i] = book.spend.toNumber() + book.fees.toNumber() + book.emergencySpend.toNumber() + book.carrying.toNumber();
-    m.financing[i] = book.hedgeFinancing.toNumber();
+    const c = 2 + 8 * k;
+    m.paid[i] = memo.of(c, book.spend) + memo.of(c + 1, book.fees) + memo.of(c + 2, book.emergencySpend) + memo.of(c + 3, book.carrying);
+    m.financing[i] = memo.of(c + 4, book.hedgeFinancing);
     m.hedge[i] = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(setup.id);
     m.hedgeRealized[i] = setup.hedge === undefined ? 0 : desk.hedgeRealizedNumber(setup.id);
     m.held[i] = desk.onHand(setup.id).plus(desk.inTransit(setup.id)).toNumber();
-    m.price[i] = desk.marketUnitPrice(setup.id).toNumber();
-    m.consumed[i] = book.consumed.toNumber();
-    m.standard[i] = book.standardValueConsumed.toNumber();
+    m.price[i] = memo.of(c + 5, desk.marketUnitPrice(setup.id));
+    m.consumed[i] = memo.of(c + 6, book.consumed);
+    m.standard[i] = memo.of(c + 7, book.standardValueConsumed);
   }
 }
 

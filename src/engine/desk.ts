@@ -570,7 +570,10 @@ export class Desk {
       book.inventorySum = book.inventorySum.plus(slot.onHand);
       const context = this.#context(slot, snapshot, at, fired, price);
       slot.pendingCrossing = undefined;
-      for (const intent of options.strategy.decide(context)) {
+      const decided = options.strategy.decide(context);
+      // A hedge order is priced and sized from the hedge view as it stood when the strategy decided.
+      if (slot.setup.hedge !== undefined && decided.some((intent) => intent.instrument !== id)) void context.hedge;
+      for (const intent of decided) {
         intents.push(intent);
         for (const decision of await this.#submit(intent, slot, context)) {
           decisions.push(decision);
@@ -758,7 +761,8 @@ export class Desk {
       orderFeeRate: options.orderCosts === undefined ? ZERO : options.orderCosts.feeRate.plus(options.orderCosts.slippageRate),
       emergencyPremium: options.emergencyPremium ?? ZERO,
     };
-    const hedge = this.#hedgeView(slot, inventory, at);
+    // Built when read: only hedging strategies read it (it priced and sized every contract of the strip each day).
+    const hedgeView = this.#hedgeView(slot, inventory, at);
     let daysToNext: number | undefined;
     if (fired && options.schedule !== undefined) {
       const next = options.schedule.firstFiringIn(at, at + 400 * DAY_MS);
@@ -772,14 +776,40 @@ export class Desk {
       signal,
       inventory,
       cost,
-      hedge,
+      get hedge() {
+        return hedgeView();
+      },
       scheduleFired: fired,
       daysToNextSchedule: daysToNext,
     };
   }
 
-  /** What a strategy sees of the material's hedge: the strip's tradeable contracts, or the single instrument. */
-  #hedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): HedgeView | undefined {
+  /**
+   * What a strategy sees of the material's hedge, built on the first read and kept (the desk
+   * changes nothing it reads while the strategy decides; a hedge intent reads it before any
+   * order goes out). The strip's tradeable contracts are registered now, read or not: roll-offs,
+   * marks and financing go by them.
+   */
+  #hedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): () => HedgeView | undefined {
+    const strip = slot.setup.hedge?.strip;
+    if (strip !== undefined) {
+      for (const month of strip.monthsOn(startOfDay(at))) {
+        const instrument = strip.instrumentFor(month);
+        if (!slot.contracts.has(instrument)) slot.contracts.set(instrument, month);
+      }
+    }
+    let view: HedgeView | undefined;
+    let built = false;
+    return () => {
+      if (!built) {
+        view = this.#buildHedgeView(slot, inventory, at);
+        built = true;
+      }
+      return view;
+    };
+  }
+
+  #buildHedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): HedgeView | undefined {
     const hedge = slot.setup.hedge;
     if (hedge === undefined) return undefined;
     const positions = this.pipeline.positions;
