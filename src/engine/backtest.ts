@@ -15,7 +15,7 @@ import { closeKnownAt, type PriceSeries } from '../market/index.js';
 import { CostFeed, type CostSnapshot } from '../costfeed/index.js';
 import type { Decision } from '../pipeline/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
-import { newDailyRecord, recordDay, type DailyRecord } from './daily-record.js';
+import { NumberMemo, newDailyRecord, recordDay, type DailyRecord } from './daily-record.js';
 import { Desk, type Stockout, type Trade } from './desk.js';
 import { HedgeStrip } from './hedge-strip.js';
 import type { Scenario } from './scenario.js';
@@ -261,13 +261,14 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   const keepDaily = options.dailyCosts !== false;
   const daily = newDaily(scenario, keepDaily ? Math.round((to - from) / DAY_MS) + 2 : 1);
   const memo = new NumberMemo();
+  const recordMemo = new NumberMemo();
   if (keepDaily) recordDaily(daily, memo, 0, scenario, desk, from - DAY_MS);
   let days = 0;
   for (let day = from; day <= to; day += DAY_MS) {
     days += 1;
     feedBars(feeds, venue, desk, day);
     const step = await desk.step(day);
-    if (record !== undefined) recordDay(record, scenario, desk, step.snapshot, day);
+    if (record !== undefined) recordDay(record, recordMemo, scenario, desk, step.snapshot, day);
     if (keepDaily) recordDaily(daily, memo, days, scenario, desk, day);
   }
   desk.markHedges(to);
@@ -376,23 +377,6 @@ function newDaily(scenario: Scenario, length: number): DailyCosts {
     conversion: array(),
     materials: scenario.materials.map((m) => ({ id: m.id, paid: array(), financing: array(), hedge: array(), hedgeRealized: array(), held: array(), price: array(), consumed: array(), standard: array() })),
   };
-}
-
-/**
- * Decimal -> number, remembered per column: most running totals (spend, fees, emergencies,
- * financing, the conversion incurred) change on a few days only, and decimal.js's toNumber
- * goes through text. The same Decimal gives the same number.
- */
-class NumberMemo {
-  readonly #from: (Decimal | undefined)[] = [];
-  readonly #to: number[] = [];
-  of(column: number, value: Decimal): number {
-    if (this.#from[column] !== value) {
-      this.#from[column] = value;
-      this.#to[column] = value.toNumber();
-    }
-    return this.#to[column]!;
-  }
 }
 
 function recordDaily(daily: DailyCosts, memo: NumberMemo, i: number, scenario: Scenario, desk: Desk, day: EpochMs): void {

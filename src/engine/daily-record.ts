@@ -10,6 +10,7 @@
  * last, with no drift from summing floating-point days.
  */
 import type { CostSnapshot } from '../costfeed/index.js';
+import type { Decimal } from '../core/decimal.js';
 import type { EpochMs } from '../core/time.js';
 import type { Desk } from './desk.js';
 import type { Scenario } from './scenario.js';
@@ -81,9 +82,39 @@ export function newDailyRecord(scenario: Scenario): DailyRecord {
 
 const cents = (value: number): number => Math.round(value * 100);
 
+/**
+ * Decimal -> number, remembered per column: many running totals (spend, fees, emergencies,
+ * financing, hedged quantities) change on a few days only, and decimal.js's toNumber goes
+ * through text. The same Decimal (they are immutable) gives the same number.
+ */
+export class NumberMemo {
+  readonly #from: (Decimal | undefined)[] = [];
+  readonly #to: number[] = [];
+  of(column: number, value: Decimal): number {
+    if (this.#from[column] !== value) {
+      this.#from[column] = value;
+      this.#to[column] = value.toNumber();
+    }
+    return this.#to[column]!;
+  }
+}
+
+const numbers = new WeakMap<Decimal, number>();
+
+/** `value.toNumber()`, remembered per Decimal (for figures that change rarely and are read daily, such as hedge positions). */
+export function numberOf(value: Decimal): number {
+  let n = numbers.get(value);
+  if (n === undefined) {
+    n = value.toNumber();
+    numbers.set(value, n);
+  }
+  return n;
+}
+
 /** Appends the day's end state (after the desk's step for `day`). */
-export function recordDay(record: DailyRecord, scenario: Scenario, desk: Desk, snapshot: CostSnapshot, day: EpochMs): void {
+export function recordDay(record: DailyRecord, memo: NumberMemo, scenario: Scenario, desk: Desk, snapshot: CostSnapshot, day: EpochMs): void {
   record.t.push(day);
+  let c = 0;
   for (const setup of scenario.materials) {
     const id = setup.id;
     const out = record.materials.get(id)!;
@@ -91,36 +122,37 @@ export function recordDay(record: DailyRecord, scenario: Scenario, desk: Desk, s
     const m = snapshot.materials[id]!;
     const book = desk.book(id);
     const price = view.close * setup.factorNumber;
-    const onHand = desk.onHand(id).toNumber();
-    const held = onHand + desk.inTransit(id).toNumber();
+    const onHand = memo.of(c, desk.onHand(id));
+    const held = onHand + memo.of(c + 1, desk.inTransit(id));
     out.close.push(view.close);
     out.unitPrice.push(price);
     out.fast.push(Number.isNaN(view.fast) ? null : view.fast);
     out.slow.push(Number.isNaN(view.slow) ? null : view.slow);
     out.onHand.push(onHand);
-    out.onOrder.push(desk.onOrder(id).toNumber());
-    out.dailyConsumption.push(m.dailyConsumption.toNumber());
-    out.buffer.push(m.bufferStock.toNumber());
-    out.reorderPoint.push(m.reorderPoint.toNumber());
-    out.forecastQty.push(m.forecastQty.toNumber());
-    out.hedged.push(m.hedged.toNumber());
-    out.exposure.push(m.exposureQty.toNumber());
-    out.consumedQty.push(book.consumed.toNumber());
+    out.onOrder.push(memo.of(c + 2, desk.onOrder(id)));
+    out.dailyConsumption.push(memo.of(c + 3, m.dailyConsumption));
+    out.buffer.push(memo.of(c + 4, m.bufferStock));
+    out.reorderPoint.push(memo.of(c + 5, m.reorderPoint));
+    out.forecastQty.push(memo.of(c + 6, m.forecastQty));
+    out.hedged.push(memo.of(c + 7, m.hedged));
+    out.exposure.push(memo.of(c + 8, m.exposureQty));
+    out.consumedQty.push(memo.of(c + 9, book.consumed));
     out.stockouts.push(book.stockouts);
-    const spend = book.spend.toNumber();
-    const fees = book.fees.toNumber();
-    const emergency = book.emergencySpend.toNumber();
-    const carrying = book.carrying.toNumber();
+    const spend = memo.of(c + 10, book.spend);
+    const fees = memo.of(c + 11, book.fees);
+    const emergency = memo.of(c + 12, book.emergencySpend);
+    const carrying = memo.of(c + 13, book.carrying);
     const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
-    const financing = book.hedgeFinancing.toNumber();
+    const financing = memo.of(c + 14, book.hedgeFinancing);
     out.spendCents.push(cents(spend));
     out.feesCents.push(cents(fees));
     out.emergencyCents.push(cents(emergency));
     out.carryingCents.push(cents(carrying));
     out.hedgePnlCents.push(cents(hedgePnl));
-    const opening = setup.openingQty.toNumber() * (book.openingPrice?.toNumber() ?? price);
+    const opening = numberOf(setup.openingQty) * (book.openingPrice === undefined ? price : numberOf(book.openingPrice));
     out.financingCents.push(cents(financing));
     out.costCents.push(cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price));
-    out.standardCents.push(cents(book.standardValueConsumed.toNumber()));
+    out.standardCents.push(cents(memo.of(c + 15, book.standardValueConsumed)));
+    c += 16;
   }
 }

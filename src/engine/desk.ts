@@ -31,6 +31,7 @@ import type { CostSnapshot, LeadTimeRecord, ProductionPlan } from '../costfeed/i
 import { Pipeline, type Decision, type FillSink, type OrderStore, type Positions, type RiskLimits, type Venue } from '../pipeline/index.js';
 import { baseMoved, type Fill, type Intent } from '../pipeline/types.js';
 import type { CronSchedule } from './schedule.js';
+import { numberOf } from './daily-record.js';
 import type { HedgeStrip } from './hedge-strip.js';
 import { monthLabel, monthOf, monthStart } from '../market/forward.js';
 import type { CostView, HedgeContractView, HedgeView, InventoryView, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
@@ -490,23 +491,23 @@ export class Desk {
 
   /** Realised hedge result after fees so far (contracts rolled off, closed or reduced), in plain numbers. */
   hedgeRealizedNumber(material: string): number {
-    let total = this.#byInstrument.get(material)!.closedHedgePnl.toNumber();
+    let total = numberOf(this.#byInstrument.get(material)!.closedHedgePnl);
     for (const instrument of this.hedgeInstrumentsOf(material)) {
       const position = this.pipeline.positions.get(instrument);
       if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
-      total += position.realizedPnl.toNumber() - position.fees.toNumber();
+      total += numberOf(position.realizedPnl) - numberOf(position.fees);
     }
     return total;
   }
 
   /** The same in plain numbers (daily statistics; the exact figure is hedgePnl). */
   hedgePnlNumber(material: string): number {
-    let total = this.#byInstrument.get(material)!.closedHedgePnl.toNumber();
+    let total = numberOf(this.#byInstrument.get(material)!.closedHedgePnl);
     for (const instrument of this.hedgeInstrumentsOf(material)) {
       const position = this.pipeline.positions.get(instrument);
       if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
-      total += position.realizedPnl.toNumber() - position.fees.toNumber();
-      if (!position.qty.isZero()) total += position.qty.toNumber() * (this.contractUnitPrice(material, instrument).toNumber() - position.avgPrice.toNumber());
+      total += numberOf(position.realizedPnl) - numberOf(position.fees);
+      if (!position.qty.isZero()) total += numberOf(position.qty) * (numberOf(this.contractUnitPrice(material, instrument)) - numberOf(position.avgPrice));
     }
     return total;
   }
