@@ -124,12 +124,22 @@ async function runOnThreads(setup: WorkerSetup, jobs: readonly { strategy: strin
   const results: RunResult[] = new Array<RunResult>(jobs.length);
   let next = 0;
   let failed = false;
+  const workers: Worker[] = [];
   const workerUrl = new URL('./run-worker.js', import.meta.url);
   const one = (): Promise<void> =>
     new Promise((resolvePromise, reject) => {
       const worker = new Worker(workerUrl, { workerData: { file: setup.file, overrides: setup.overrides } satisfies WorkerSetup });
+      workers.push(worker);
+      // One failure ends every thread (the other runs are of no use without it).
+      const stop = (error: Error): void => {
+        failed = true;
+        for (const w of workers) void w.terminate();
+        reject(error);
+      };
+      let done = false;
       const send = (): void => {
         if (next >= jobs.length || failed) {
+          done = true;
           void worker.terminate().then(() => resolvePromise());
           return;
         }
@@ -139,19 +149,19 @@ async function runOnThreads(setup: WorkerSetup, jobs: readonly { strategy: strin
       };
       worker.on('message', (message: { index: number; result?: unknown; error?: { message: string; code?: ErrorCode; detail?: string; where?: Where } }) => {
         if (message.error !== undefined) {
-          failed = true;
-          void worker.terminate();
           const e = message.error;
-          reject(e.code !== undefined && e.detail !== undefined ? new ProcuraError(e.code, e.detail, e.where ?? {}) : new Error(e.message));
+          stop(e.code !== undefined && e.detail !== undefined ? new ProcuraError(e.code, e.detail, e.where ?? {}) : new Error(e.message));
           return;
         }
         results[message.index] = fromTransfer(message.result) as RunResult;
         progress();
         send();
       });
-      worker.on('error', (error) => {
-        failed = true;
-        reject(error);
+      worker.on('error', stop);
+      // A thread that ends on its own (out of memory, process.exit) would leave its run unanswered.
+      worker.on('exit', (code) => {
+        if (done || failed) return;
+        stop(new Error(`internal: a backtest worker thread exited with code ${code} before its runs were done`));
       });
       worker.on('online', send);
     });

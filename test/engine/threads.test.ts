@@ -74,5 +74,9 @@ describe('the strategy and its baselines on worker threads', () => {
     expect([...threaded.baselines.entries()]).toStrictEqual([...inProcess.baselines.entries()]);
     expect(JSON.stringify(resultJson(threaded))).toBe(JSON.stringify(resultJson(inProcess)));
     expect(summaryTable(threaded)).toStrictEqual(summaryTable(inProcess));
+
+    // A thread that fails (here: its scenario file is gone) fails the whole job, naming the cause, and ends the other threads.
+    const gone = join(work, 'gone.yaml');
+    await expect(backtestWithBaselines(scenario, { threads: { file: gone, overrides: {}, workers: 2, minMaterialDays: 0 } })).rejects.toThrow(/gone\.yaml/);
   }, 600_000);
 });
