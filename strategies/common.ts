@@ -13,10 +13,11 @@
  * - comparisons go through `above` / `near` (relative tolerance RULE_TOLERANCE = 1e-12): a
  *   figure the exact engine finds equal to another (a position exactly at the reorder point)
  *   is equal in doubles too, whose error is about 1e-16 of the size per operation;
- * - a rule's quantity becomes a Decimal rounded to 6 decimal places (`qtyOf`) before the
- *   pipeline rounds it down to the lot, so a whole number of lots computed in doubles as
- *   999.9999999999998 is 1000 again, as it was exactly. The one case that moves a lot is an
- *   exact quantity within 5e-7 below a lot boundary and not on it.
+ * - a rule's quantity becomes a Decimal at 6 decimal places (`qtyOf`) before the pipeline
+ *   rounds it down to the lot: snapped to the 6-place grid within QTY_SNAP = 1e-8 (a whole
+ *   number of lots computed in doubles as 999.9999999999998 is 1000 again, as it was exactly),
+ *   truncated otherwise (never above what the rule decided, so caps hold). The one case that
+ *   moves a lot is an exact quantity within 1e-8 below a lot boundary and not on it.
  *
  * The Decimal helpers (the first half of this module) remain for the causes, whose figures are
  * exact as before.
@@ -145,54 +146,33 @@ export function checkSignalWindows(params: { fast: number; slow: number }): { fi
 }
 
 /**
- * Hedge intents that bring each tradeable hedge contract to `ratio x its exposure` (never above
- * its exposure), rebalancing only when the position is off the target by more than
- * `band x exposure` (always when the exposure is gone and a position remains): reason `hedge`
- * (buy) towards a larger hedge, `unwind` (sell) towards a smaller one. `ratioOf` gives the
- * ratio per contract; `figures` and `note` go into each cause with the contract's own figures.
+ * The cause of a ratio hedge intent (exact figures): the contract's target min(exposure, ratio x
+ * exposure), its position, exposure and price, the ratio and `figures`, with `note`.
  */
-export function ratioHedgeIntents(
+export function ratioHedgeCause(
   context: StrategyContext,
-  strategy: string,
-  ratioOf: (contract: HedgeContractView) => number,
-  band: number,
+  contract: HedgeContractView,
+  ratio: number,
   figures: Readonly<Record<string, Decimal | number | string | undefined>>,
-  note: (contract: HedgeContractView, ratio: number) => string,
-): Intent[] {
-  const hedge = context.hedge;
-  if (hedge === undefined) return [];
-  const intents: Intent[] = [];
-  for (const contract of hedge.contracts) {
-    const ratio = Math.max(0, Math.min(1, ratioOf(contract)));
-    const exposure = Decimal.max(ZERO_QTY, contract.exposureQty);
-    const target = Decimal.min(exposure, exposure.times(ratio));
-    const change = target.minus(contract.position);
-    if (!change.abs().greaterThan(exposure.times(band))) continue;
-    const increasing = change.isPositive();
-    intents.push({
-      at: context.at,
-      strategy,
-      instrument: contract.instrument,
-      side: increasing ? 'buy' : 'sell',
+  note: string,
+): IntentCause {
+  const r = Math.max(0, Math.min(1, ratio));
+  const exposure = Decimal.max(ZERO_QTY, contract.exposureQty);
+  const target = Decimal.min(exposure, exposure.times(r));
+  return causeOf(
+    context,
+    {
+      ...figures,
+      hedgeRatio: r,
+      ...(contract.month === undefined ? {} : { contractMonth: contract.month }),
+      exposureQty: contract.month === undefined ? context.inventory.exposureQty : exposure,
+      hedged: context.inventory.hedged,
+      hedgePosition: contract.position,
       targetQty: target,
-      reason: increasing ? 'hedge' : 'unwind',
-      cause: causeOf(
-        context,
-        {
-          ...figures,
-          hedgeRatio: ratio,
-          ...(contract.month === undefined ? {} : { contractMonth: contract.month }),
-          exposureQty: contract.month === undefined ? context.inventory.exposureQty : exposure,
-          hedged: context.inventory.hedged,
-          hedgePosition: contract.position,
-          targetQty: target,
-          hedgeLastPrice: contract.month === undefined ? hedge.lastPrice : contract.price,
-        },
-        note(contract, ratio),
-      ),
-    });
-  }
-  return intents;
+      hedgeLastPrice: contract.month === undefined ? context.hedge!.lastPrice : contract.price,
+    },
+    note,
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -277,22 +257,40 @@ export function ratioHedgeTargets(x: RuleContext, ratioOf: (k: number) => number
 // The exact engine's side: a rule's decision as exact intents.
 
 /**
- * A rule's quantity as an exact Decimal for an intent: rounded to 6 decimal places (half away
- * from zero, Number.toFixed). The pipeline then rounds it DOWN to the lot step, so the 6th
- * place also absorbs the double's error where the exact figure sits on a lot boundary (a
- * level minus a position that is a whole number of lots comes out as 999.9999999999998 in
- * doubles; 6 places make it 1000 again, as the exact engine had it). An exact figure within
- * 5e-7 below a lot boundary, but not on it, is the one case that rounds up a lot.
+ * How close (absolute, in material units) a rule's quantity must be to a multiple of 1e-6 to be
+ * taken as that multiple: about 30 times the error a few double operations on figures of a
+ * million units leave. See `qtyOf`.
+ */
+export const QTY_SNAP = 1e-8;
+
+/**
+ * A rule's quantity as an exact Decimal for an intent, at 6 decimal places: the multiple of
+ * 1e-6 it is within QTY_SNAP of, else the value truncated towards zero to 6 places. The
+ * pipeline then rounds it DOWN to the lot step (a multiple of 1e-6), so:
+ *
+ * - a quantity that is exactly a whole number of lots, computed in doubles as
+ *   999.9999999999998, is 1000 again and buys the lot the exact engine bought;
+ * - otherwise the quantity never rounds up: a target the rule capped (a hedge at most its
+ *   exposure x maxRatio) stays under the cap, and the order is the lot floor of the rule's value.
+ *
+ * The one case where the exact engine would have bought a lot less is an exact quantity within
+ * QTY_SNAP below a lot boundary and not on it. Quantities of 1e9 units or more (beyond the
+ * doubles' 6-place grid) are taken as they are.
  */
 export function qtyOf(value: number): Decimal {
-  return new Decimal(value.toFixed(6));
+  if (!(Math.abs(value) < 1e9)) return new Decimal(value);
+  const scaled = value * 1e6;
+  const nearest = Math.round(scaled);
+  const units = Math.abs(scaled - nearest) <= QTY_SNAP * 1e6 ? nearest : Math.trunc(scaled);
+  return new Decimal(units).dividedBy(1e6);
 }
 
 /**
  * The intents of a rule's decision: each buy on the material's instrument, each hedge target
  * on its contract (a buy `hedge` above the position, a sell `unwind` below it), with the cause
  * `causeOfBuy` / `causeOfHedge` write from the exact context. Quantities go through `qtyOf`;
- * a buy that is 0 at 6 places is dropped (no order could carry it).
+ * a buy that is 0 at 6 places is dropped (no order could carry it), as is a hedge target equal
+ * to the position. A hedge target is at most the contract's exposure (exactly).
  */
 export function intentsOf(
   context: StrategyContext,
@@ -312,7 +310,9 @@ export function intentsOf(
     context.hedge.contracts.forEach((contract, k) => {
       const value = targets[k];
       if (value === undefined || Number.isNaN(value)) return;
-      const target = qtyOf(value);
+      // No strategy hedges above a contract's exposure; the clamp only takes off what the
+      // 6-place snap of `qtyOf` may add (at most QTY_SNAP).
+      const target = Decimal.min(qtyOf(value), Decimal.max(ZERO_QTY, contract.exposureQty));
       if (target.equals(contract.position)) return;
       const increasing = target.greaterThan(contract.position);
       const cause = causeOfHedge === undefined ? causeOf(context, { targetQty: target }, 'hedge target') : causeOfHedge(contract, target, k);

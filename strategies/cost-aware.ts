@@ -32,15 +32,14 @@
  *    when the margin is gone, longer the larger it is, never all or nothing. Buying ahead also
  *    stays under the price cap from the product's target unit cost.
  *
- * The arithmetic is written as pure functions over plain numbers (a screening engine can run
- * them as they are); the strategy adapts the context to them and turns quantities into
+ * The arithmetic is written as pure functions over plain numbers (`decideCostAware`), run by
+ * both engines through `costAwareRule` over RuleContext; the exact engine turns quantities into
  * Decimals at the intent. Every intent's cause carries the figures that justified it.
  */
 import { z } from 'zod';
-import { Decimal } from '../src/core/decimal.js';
-import { defineStrategy, inverseNormalCdf, type Intent, type StrategyContext } from '../src/engine/strategy.js';
-import { buyIntent, causeOf, checkSignalWindows, inventoryFigures, positiveDays, signalParamShape } from './common.js';
-import { driftPerDay } from './ma-procurement.js';
+import { defineStrategy, inverseNormalCdf, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
+import { causeOf, checkSignalWindows, DAY_MS, inventoryFigures, NOTHING, positionOf, positiveDays, ruleStrategy, signalParamShape } from './common.js';
+import { driftOf } from './ma-procurement.js';
 
 export const COST_AWARE_NAME = 'cost-aware';
 
@@ -169,97 +168,87 @@ export function decideCostAware(x: CostAwareInputs, p: Pick<CostAwareParams, 'mi
   return { carryingPerUnitDay: h, eoq, cycleDays, criticalRatio: ratio, z, safetyStock, reorderPoint, orderUpTo, baseQty, skill, shrunkRisePerUnitDay: shrunk, extraDays, aheadQty };
 }
 
-/** Days one bar of the series spans, from the signal's own history (1 for daily bars). */
-function barDays(context: StrategyContext): number {
-  const then = context.signal.fastAgo(1);
-  if (then === undefined) return 1;
-  return Math.max(1, Math.round((context.signal.barAt - then.at) / 86_400_000));
+/** Days between the last two bars (the series' cadence), at least 1; 1 until two bars are known. */
+function barDaysOf(x: RuleContext): number {
+  const thenAt = x.barAtAgo(1);
+  if (Number.isNaN(thenAt)) return 1;
+  return Math.max(1, Math.round((x.barAt - thenAt) / DAY_MS));
 }
 
-/** A quantity as a Decimal for the intent (6 places; the pipeline rounds to the lot). */
-const qtyOf = (value: number): Decimal => new Decimal(value.toFixed(6));
-
-function decide(context: StrategyContext, p: CostAwareParams): Intent[] {
-  const { inventory, cost, signal } = context;
-  const drift = driftPerDay(signal, p.trendBars);
-  const price = cost.marketUnitPrice.toNumber();
-  const track = signal.track;
-  const inputs: CostAwareInputs = {
-    dailyDemand: inventory.dailyConsumption.toNumber(),
-    sigmaLeadTimeDemand: inventory.sigmaLeadTimeDemand.toNumber(),
-    leadTimeDays: inventory.leadTimeDays,
-    sigmaLeadTimeDays: inventory.sigmaLeadTimeDays,
-    position: inventory.onHand.plus(inventory.onOrder).toNumber(),
-    price,
-    priceCap: cost.priceCap?.toNumber(),
-    carryingAnnualRate: cost.carryingAnnualRate.toNumber(),
-    storagePerUnitDay: cost.storagePerUnitDay.toNumber(),
-    orderFixedCost: cost.orderFixedCost.toNumber(),
-    emergencyPremium: cost.emergencyPremium.toNumber(),
-    risePerUnitDay: drift === undefined ? undefined : price * drift,
-    hits: track?.hits ?? 0,
-    trials: track?.trials ?? 0,
-    meanRiseAfterUp: track?.meanRiseAfterUp ?? 0,
-    tauDays: p.trackBars * barDays(context),
+/** The rule's inputs from a RuleContext. */
+export function costAwareInputs(x: RuleContext, p: CostAwareParams): CostAwareInputs {
+  const drift = driftOf(x, p.trendBars);
+  return {
+    dailyDemand: x.dailyConsumption,
+    sigmaLeadTimeDemand: x.sigmaLeadTimeDemand,
+    leadTimeDays: x.leadTimeDays,
+    sigmaLeadTimeDays: x.sigmaLeadTimeDays,
+    position: positionOf(x),
+    price: x.price,
+    priceCap: Number.isNaN(x.priceCap) ? undefined : x.priceCap,
+    carryingAnnualRate: x.carryingAnnualRate,
+    storagePerUnitDay: x.storagePerUnitDay,
+    orderFixedCost: x.orderFixedCost,
+    emergencyPremium: x.emergencyPremium,
+    risePerUnitDay: drift === undefined ? undefined : x.price * drift,
+    hits: x.trackHits,
+    trials: x.trackTrials,
+    meanRiseAfterUp: x.trackMeanRise,
+    tauDays: p.trackBars * barDaysOf(x),
   };
-  const x = decideCostAware(inputs, p);
+}
+
+/** The cost-aware rule (both engines): the base buy, then the buy ahead (discretionary). */
+export function costAwareRule(x: RuleContext, p: CostAwareParams): RuleDecision {
+  const d = decideCostAware(costAwareInputs(x, p), p);
+  if (!(d.baseQty > 0) && !(d.aheadQty > 0)) return NOTHING;
+  const buys: RuleBuy[] = [];
+  if (d.baseQty > 0) buys.push({ qty: d.baseQty, reason: 'procure', discretionary: false });
+  if (d.aheadQty > 0) buys.push({ qty: d.aheadQty, reason: 'procure', discretionary: true });
+  return { buys };
+}
+
+/** The cause of a cost-aware buy: the exact inventory and cost figures, and the rule's own. */
+function costAwareCause(context: StrategyContext, x: RuleContext, buy: RuleBuy, p: CostAwareParams): IntentCause {
+  const { inventory, cost } = context;
+  const inputs = costAwareInputs(x, p);
+  const d = decideCostAware(inputs, p);
   const figures = {
     ...inventoryFigures(inventory),
     sigmaLeadTimeDemand: inventory.sigmaLeadTimeDemand,
     sigmaLeadTimeDays: inventory.sigmaLeadTimeDays,
     marketUnitPrice: cost.marketUnitPrice,
-    carryingPerUnitDayAtMarket: x.carryingPerUnitDay,
+    carryingPerUnitDayAtMarket: d.carryingPerUnitDay,
     orderFixedCost: cost.orderFixedCost,
-    eoq: x.eoq,
-    cycleDays: x.cycleDays,
+    eoq: d.eoq,
+    cycleDays: d.cycleDays,
     emergencyPremium: cost.emergencyPremium,
-    criticalRatio: x.criticalRatio,
-    z: x.z,
-    safetyStock: x.safetyStock,
-    costAwareReorderPoint: x.reorderPoint,
-    orderUpTo: x.orderUpTo,
+    criticalRatio: d.criticalRatio,
+    z: d.z,
+    safetyStock: d.safetyStock,
+    costAwareReorderPoint: d.reorderPoint,
+    orderUpTo: d.orderUpTo,
   };
-  const intents: Intent[] = [];
-  if (x.baseQty > 0) {
-    intents.push(
-      buyIntent(
-        context,
-        COST_AWARE_NAME,
-        qtyOf(x.baseQty),
-        'procure',
-        causeOf(context, figures, `position at or below reorder point ${x.reorderPoint.toFixed(0)} + a day's demand: buy up to ${x.orderUpTo.toFixed(0)} (EOQ cycle ${x.cycleDays.toFixed(1)} days; safety z ${x.z.toFixed(2)} from critical ratio ${x.criticalRatio.toFixed(4)})`),
-      ),
-    );
+  if (!buy.discretionary) {
+    return causeOf(context, figures, `position at or below reorder point ${d.reorderPoint.toFixed(0)} + a day's demand: buy up to ${d.orderUpTo.toFixed(0)} (EOQ cycle ${d.cycleDays.toFixed(1)} days; safety z ${d.z.toFixed(2)} from critical ratio ${d.criticalRatio.toFixed(4)})`);
   }
-  if (x.aheadQty > 0) {
-    intents.push(
-      buyIntent(
-        context,
-        COST_AWARE_NAME,
-        qtyOf(x.aheadQty),
-        'procure',
-        causeOf(
-          context,
-          {
-            ...figures,
-            priceCap: cost.priceCap,
-            driftPerDay: drift,
-            risePerUnitDay: inputs.risePerUnitDay,
-            trackHits: inputs.hits,
-            trackTrials: inputs.trials,
-            meanRiseAfterUp: inputs.meanRiseAfterUp,
-            skill: x.skill,
-            shrunkRisePerUnitDay: x.shrunkRisePerUnitDay,
-            tauDays: inputs.tauDays,
-            extraCoverDays: x.extraDays,
-          },
-          `buy ahead ${x.extraDays.toFixed(1)} days: rise ${x.shrunkRisePerUnitDay.toPrecision(4)} per unit-day (shrunk by skill ${x.skill.toFixed(3)} from ${inputs.hits}/${inputs.trials} hits) beats carrying ${x.carryingPerUnitDay.toPrecision(4)} at market`,
-        ),
-        true,
-      ),
-    );
-  }
-  return intents;
+  return causeOf(
+    context,
+    {
+      ...figures,
+      priceCap: cost.priceCap,
+      driftPerDay: driftOf(x, p.trendBars),
+      risePerUnitDay: inputs.risePerUnitDay,
+      trackHits: inputs.hits,
+      trackTrials: inputs.trials,
+      meanRiseAfterUp: inputs.meanRiseAfterUp,
+      skill: d.skill,
+      shrunkRisePerUnitDay: d.shrunkRisePerUnitDay,
+      tauDays: inputs.tauDays,
+      extraCoverDays: d.extraDays,
+    },
+    `buy ahead ${d.extraDays.toFixed(1)} days: rise ${d.shrunkRisePerUnitDay.toPrecision(4)} per unit-day (shrunk by skill ${d.skill.toFixed(3)} from ${inputs.hits}/${inputs.trials} hits) beats carrying ${d.carryingPerUnitDay.toPrecision(4)} at market`,
+  );
 }
 
 export default defineStrategy({
@@ -269,8 +258,6 @@ export default defineStrategy({
   params,
   check: (p) => checkSignalWindows(p),
   needs: (p) => ({ signal: { fast: p.fast, slow: p.slow, ma: p.ma, track: { trendBars: p.trendBars, horizonBars: p.trackBars } } }),
-  create: (p) => ({
-    name: COST_AWARE_NAME,
-    decide: (context) => decide(context, p),
-  }),
+  create: (p) => ruleStrategy(COST_AWARE_NAME, { decide: (x) => costAwareRule(x, p) }, { buy: (context, x, buy) => costAwareCause(context, x, buy, p) }),
+  fast: (p) => ({ decide: (x) => costAwareRule(x, p) }),
 });

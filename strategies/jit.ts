@@ -12,8 +12,8 @@
  * their physical buying (`jitBuy`, `jitCause`).
  */
 import { z } from 'zod';
-import { defineStrategy, ruleContextOf, type Intent, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
-import { causeOf, consumptionFor, intentsOf, inventoryFigures, NOTHING, positionOf, ruleStrategy, shortOf } from './common.js';
+import { defineStrategy, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
+import { causeOf, consumptionFor, inventoryFigures, NOTHING, positionOf, ruleStrategy, shortOf } from './common.js';
 
 export const JIT_NAME = 'jit';
 
@@ -46,11 +46,6 @@ export function jitCause(context: StrategyContext): IntentCause {
     { ...inventoryFigures(context.inventory), jitLevel: jitLevel(context), leadTimeDays: context.inventory.leadTimeDays, marketUnitPrice: context.cost.marketUnitPrice },
     `jit: keep position at 1 + ${context.inventory.leadTimeDays} days of consumption + buffer`,
   );
-}
-
-/** The JIT decision as exact intents stamped `strategy` (for strategies that compose it outside a rule). */
-export function jitIntents(context: StrategyContext, strategy: string): Intent[] {
-  return intentsOf(context, strategy, jitRule(ruleContextOf(context)), () => jitCause(context));
 }
 
 export default defineStrategy({

@@ -25,14 +25,14 @@
  *   and a price locked for it today against today's standard adds to its variance.
  *
  * Orders go out only when a contract is short of its target by more than `minLayer` of its
- * exposure, so a month's layer is one order. The arithmetic is a pure function over plain
- * numbers (`layeredShare`); quantities become Decimals at the intent.
+ * exposure, so a month's layer is one order. The rule (`LayeredHedgeRule`, over plain
+ * numbers, with `layeredShare`) runs in both engines; quantities become Decimals at the intent.
  */
 import { z } from 'zod';
 import { Decimal } from '../src/core/decimal.js';
-import { defineStrategy, type Intent, type StrategyContext } from '../src/engine/strategy.js';
-import { causeOf, checkSignalWindows, ratio, signalParamShape, ZERO_QTY } from './common.js';
-import { jitIntents } from './jit.js';
+import { defineStrategy, type FastStrategy, type HedgeContractView, type IntentCause, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
+import { above, causeOf, checkSignalWindows, ratio, ruleStrategy, signalParamShape, ZERO_QTY } from './common.js';
+import { jitBuy, jitCause } from './jit.js';
 
 export const LAYERED_HEDGE_NAME = 'layered-hedge';
 
@@ -83,69 +83,87 @@ export function layeredShare(monthsAhead: number, trend: -1 | 0 | 1, atOrBelowSt
 }
 
 /** The standard cost each material's decisions last saw (a change is a new budget). */
-type StandardsSeen = Map<string, string>;
+/**
+ * The layered-hedge rule (both engines): the JIT buy, and each contract's layer. State per
+ * material: the standard cost seen at the last decision (a change is a new budget).
+ */
+export class LayeredHedgeRule implements FastStrategy {
+  readonly #p: LayeredHedgeParams;
+  readonly #standards: number[] = [];
+  readonly #newBudget: boolean[] = [];
+  constructor(p: LayeredHedgeParams) {
+    this.#p = p;
+  }
 
-function decide(context: StrategyContext, p: LayeredHedgeParams, seen: StandardsSeen): Intent[] {
-  const intents = jitIntents(context, LAYERED_HEDGE_NAME);
+  /** Whether the material's last decision was the first under a new standard cost. */
+  newBudget(materialIndex: number): boolean {
+    return this.#newBudget[materialIndex] === true;
+  }
+
+  decide(x: RuleContext): RuleDecision {
+    const p = this.#p;
+    const buy = jitBuy(x);
+    const buys = buy === undefined ? [] : [buy];
+    const before = this.#standards[x.materialIndex];
+    this.#standards[x.materialIndex] = x.standardUnitCost;
+    const newBudget = before !== undefined && before !== x.standardUnitCost;
+    this.#newBudget[x.materialIndex] = newBudget;
+    const contracts = x.contracts;
+    if (contracts.length === 0) return { buys };
+    const trend: -1 | 0 | 1 = x.signalState === -1 ? 0 : x.signalState === 1 ? 1 : -1;
+    const lock = x.price <= x.standardUnitCost || newBudget;
+    const targets = new Array<number>(contracts.length);
+    for (let k = 0; k < contracts.length; k += 1) {
+      const c = contracts[k]!;
+      const monthsAhead = Number.isNaN(c.monthsAhead) ? 0 : c.monthsAhead;
+      const inBudgetYear = !p.lockWithinYear || Number.isNaN(c.year) || c.year === x.year;
+      const share = layeredShare(monthsAhead, trend, lock && inBudgetYear, p);
+      const exposure = c.exposureQty > 0 ? c.exposureQty : 0;
+      const target = exposure * Number(share.toFixed(6));
+      if (above(c.position, exposure)) targets[k] = exposure;
+      else if (above(target - c.position, exposure * p.minLayer)) targets[k] = target;
+      else targets[k] = Number.NaN;
+    }
+    return { buys, hedgeTargets: targets };
+  }
+}
+
+/** The cause of a layer or a cut-back, from the exact figures. */
+function layerCause(context: StrategyContext, contract: HedgeContractView, p: LayeredHedgeParams, newBudget: boolean): IntentCause {
   const { cost, signal } = context;
   const standard = cost.standardUnitCost.toString();
-  const before = seen.get(context.instrument);
-  seen.set(context.instrument, standard);
-  const hedge = context.hedge;
-  if (hedge === undefined) return intents;
-  const newBudget = before !== undefined && before !== standard;
   const trend: -1 | 0 | 1 = signal.state === undefined ? 0 : signal.state === 1 ? 1 : -1;
   const atOrBelowStandard = cost.marketUnitPrice.lessThanOrEqualTo(cost.standardUnitCost);
   const lock = atOrBelowStandard || newBudget;
   const year = String(new Date(context.at).getUTCFullYear());
-  for (const contract of hedge.contracts) {
-    // A single instrument (live spot hedge) counts as the month in progress.
-    const monthsAhead = contract.monthsAhead ?? 0;
-    const inBudgetYear = !p.lockWithinYear || contract.month === undefined || contract.month.startsWith(year);
-    const share = layeredShare(monthsAhead, trend, lock && inBudgetYear, p);
-    const exposure = Decimal.max(ZERO_QTY, contract.exposureQty);
-    const target = exposure.times(share.toFixed(6));
-    let next: Decimal | undefined;
-    let reason: 'hedge' | 'unwind' = 'hedge';
-    if (contract.position.greaterThan(exposure)) {
-      next = exposure;
-      reason = 'unwind';
-    } else if (target.minus(contract.position).greaterThan(exposure.times(p.minLayer))) {
-      next = target;
-    }
-    if (next === undefined) continue;
-    intents.push({
-      at: context.at,
-      strategy: LAYERED_HEDGE_NAME,
-      instrument: contract.instrument,
-      side: reason === 'hedge' ? 'buy' : 'sell',
+  const monthsAhead = contract.monthsAhead ?? 0;
+  const inBudgetYear = !p.lockWithinYear || contract.month === undefined || contract.month.startsWith(year);
+  const share = layeredShare(monthsAhead, trend, lock && inBudgetYear, p);
+  const exposure = Decimal.max(ZERO_QTY, contract.exposureQty);
+  const unwind = contract.position.greaterThan(exposure);
+  const next = unwind ? exposure : exposure.times(share.toFixed(6));
+  return causeOf(
+    context,
+    {
+      ...(contract.month === undefined ? {} : { contractMonth: contract.month }),
+      monthsAhead,
+      targetShare: share,
+      trend,
+      budgetLock: String(lock && inBudgetYear),
+      newBudget: String(newBudget),
+      marketUnitPrice: cost.marketUnitPrice,
+      standardUnitCost: cost.standardUnitCost,
+      contractPrice: contract.price,
+      exposureQty: exposure,
+      hedgePosition: contract.position,
       targetQty: next,
-      reason,
-      cause: causeOf(
-        context,
-        {
-          ...(contract.month === undefined ? {} : { contractMonth: contract.month }),
-          monthsAhead,
-          targetShare: share,
-          trend,
-          budgetLock: String(lock && inBudgetYear),
-          newBudget: String(newBudget),
-          marketUnitPrice: cost.marketUnitPrice,
-          standardUnitCost: cost.standardUnitCost,
-          contractPrice: contract.price,
-          exposureQty: exposure,
-          hedgePosition: contract.position,
-          targetQty: next,
-        },
-        reason === 'unwind'
-          ? `hedge ${contract.position.toString()} above the month's exposure ${exposure.toString()}: cut back to it`
-          : `layer: ${contract.month ?? 'hedge'} ${monthsAhead} month(s) ahead to ${(share * 100).toFixed(1)} % of exposure ${exposure.toString()}` +
-              (trend === 1 ? ' (rising: more and earlier)' : trend === -1 ? ' (falling: less)' : '') +
-              (!inBudgetYear ? '' : newBudget ? ` (new standard ${standard}: budget lock)` : atOrBelowStandard ? ' (price at or below standard: budget lock)' : ''),
-      ),
-    });
-  }
-  return intents;
+    },
+    unwind
+      ? `hedge ${contract.position.toString()} above the month's exposure ${exposure.toString()}: cut back to it`
+      : `layer: ${contract.month ?? 'hedge'} ${monthsAhead} month(s) ahead to ${(share * 100).toFixed(1)} % of exposure ${exposure.toString()}` +
+          (trend === 1 ? ' (rising: more and earlier)' : trend === -1 ? ' (falling: less)' : '') +
+          (!inBudgetYear ? '' : newBudget ? ` (new standard ${standard}: budget lock)` : atOrBelowStandard ? ' (price at or below standard: budget lock)' : ''),
+  );
 }
 
 export default defineStrategy({
@@ -161,7 +179,11 @@ export default defineStrategy({
   },
   needs: (p) => ({ signal: { fast: p.fast, slow: p.slow, ma: p.ma }, hedging: true }),
   create: (p) => {
-    const seen: StandardsSeen = new Map();
-    return { name: LAYERED_HEDGE_NAME, decide: (context) => decide(context, p, seen) };
+    const rule = new LayeredHedgeRule(p);
+    return ruleStrategy(LAYERED_HEDGE_NAME, rule, {
+      buy: (context) => jitCause(context),
+      hedge: (context, x, contract) => layerCause(context, contract, p, rule.newBudget(x.materialIndex)),
+    });
   },
+  fast: (p) => new LayeredHedgeRule(p),
 });

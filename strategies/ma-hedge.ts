@@ -21,9 +21,9 @@
  */
 import { z } from 'zod';
 import { Decimal } from '../src/core/decimal.js';
-import { defineStrategy, type Intent, type StrategyContext } from '../src/engine/strategy.js';
-import { checkSignalWindows, ratio, ratioHedgeIntents, signalParamShape } from './common.js';
-import { jitIntents } from './jit.js';
+import { defineStrategy, type FastStrategy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
+import { checkSignalWindows, ratio, ratioHedgeCause, ratioHedgeTargets, ruleStrategy, signalParamShape } from './common.js';
+import { jitBuy, jitCause } from './jit.js';
 
 export const MA_HEDGE_NAME = 'ma-hedge';
 
@@ -50,24 +50,40 @@ export function targetRatio(crossingRatio: number, marginAtRisk: boolean, p: MaH
   return Math.max(0, Math.min(raised, p.maxRatio, 1));
 }
 
-function hedgeIntents(context: StrategyContext, p: MaHedgeParams, crossingRatio: number): Intent[] {
+/**
+ * The ma-hedge rule (both engines): the JIT buy, and each contract towards the target ratio.
+ * State per material: the ratio the last crossing set (`crossingRatio`).
+ */
+export class MaHedgeRule implements FastStrategy {
+  readonly #ratios: number[] = [];
+  readonly #p: MaHedgeParams;
+  constructor(p: MaHedgeParams) {
+    this.#p = p;
+  }
+
+  /** The crossing ratio of a material as of its last decision (baseRatio before any). */
+  crossingRatio(materialIndex: number): number {
+    return this.#ratios[materialIndex] ?? this.#p.baseRatio;
+  }
+
+  decide(x: RuleContext): RuleDecision {
+    const p = this.#p;
+    let crossingRatio = this.crossingRatio(x.materialIndex);
+    if (x.crossing === 1) crossingRatio = p.upRatio;
+    else if (x.crossing === -1) crossingRatio = p.downRatio;
+    this.#ratios[x.materialIndex] = crossingRatio;
+    const hedgeRatio = targetRatio(crossingRatio, x.marginAtRisk, p);
+    const buy = jitBuy(x);
+    return { buys: buy === undefined ? [] : [buy], hedgeTargets: ratioHedgeTargets(x, () => hedgeRatio, p.rebalanceBand) };
+  }
+}
+
+function marginAtRiskOf(context: StrategyContext): boolean {
   const { cost } = context;
-  const marginAtRisk = [...cost.productReplacementCost].some(([product, replacement]) => {
+  return [...cost.productReplacementCost].some(([product, replacement]) => {
     const standard = cost.productStandardCost.get(product);
     return standard !== undefined && replacement.greaterThan(standard);
   });
-  const hedgeRatio = targetRatio(crossingRatio, marginAtRisk, p);
-  return ratioHedgeIntents(
-    context,
-    MA_HEDGE_NAME,
-    () => hedgeRatio,
-    p.rebalanceBand,
-    { crossingRatio, marginAtRisk: String(marginAtRisk), marketUnitPrice: cost.marketUnitPrice, standardUnitCost: cost.standardUnitCost },
-    (contract) =>
-      `${contract.position.lessThan(Decimal.min(contract.exposureQty, contract.exposureQty.times(hedgeRatio))) ? 'hedge' : 'unwind'} to ratio ${hedgeRatio} of exposure ${Decimal.max(0, contract.exposureQty).toString()}` +
-      (contract.month === undefined ? '' : ` (${contract.month})`) +
-      (marginAtRisk ? ' (margin at risk: market above standard)' : ''),
-  );
 }
 
 export default defineStrategy({
@@ -85,16 +101,25 @@ export default defineStrategy({
   },
   needs: (p) => ({ signal: { fast: p.fast, slow: p.slow, ma: p.ma }, hedging: true }),
   create: (p) => {
-    const ratios = new Map<string, number>();
-    return {
-      name: MA_HEDGE_NAME,
-      decide(context) {
-        let crossingRatio = ratios.get(context.material) ?? p.baseRatio;
-        if (context.signal.crossing === 'up') crossingRatio = p.upRatio;
-        else if (context.signal.crossing === 'down') crossingRatio = p.downRatio;
-        ratios.set(context.material, crossingRatio);
-        return [...jitIntents(context, MA_HEDGE_NAME), ...hedgeIntents(context, p, crossingRatio)];
+    const rule = new MaHedgeRule(p);
+    return ruleStrategy(MA_HEDGE_NAME, rule, {
+      buy: (context) => jitCause(context),
+      hedge: (context, x, contract) => {
+        const crossingRatio = rule.crossingRatio(x.materialIndex);
+        const marginAtRisk = marginAtRiskOf(context);
+        const hedgeRatio = targetRatio(crossingRatio, marginAtRisk, p);
+        const { cost } = context;
+        return ratioHedgeCause(
+          context,
+          contract,
+          hedgeRatio,
+          { crossingRatio, marginAtRisk: String(marginAtRisk), marketUnitPrice: cost.marketUnitPrice, standardUnitCost: cost.standardUnitCost },
+          `${contract.position.lessThan(Decimal.min(contract.exposureQty, contract.exposureQty.times(hedgeRatio))) ? 'hedge' : 'unwind'} to ratio ${hedgeRatio} of exposure ${Decimal.max(0, contract.exposureQty).toString()}` +
+            (contract.month === undefined ? '' : ` (${contract.month})`) +
+            (marginAtRisk ? ' (margin at risk: market above standard)' : ''),
+        );
       },
-    };
+    });
   },
+  fast: (p) => new MaHedgeRule(p),
 });

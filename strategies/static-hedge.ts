@@ -6,9 +6,9 @@
  * just in time. It has no signal: a hedge strategy's timing is judged against it.
  */
 import { z } from 'zod';
-import { defineStrategy } from '../src/engine/strategy.js';
-import { ratio, ratioHedgeIntents } from './common.js';
-import { jitIntents } from './jit.js';
+import { defineStrategy, type RuleContext, type RuleDecision } from '../src/engine/strategy.js';
+import { ratio, ratioHedgeCause, ratioHedgeTargets, ruleStrategy } from './common.js';
+import { jitBuy, jitCause } from './jit.js';
 
 export const STATIC_HEDGE_NAME = 'static-hedge';
 
@@ -20,16 +20,24 @@ const params = z.strictObject({
 });
 export type StaticHedgeParams = z.output<typeof params>;
 
+/** The static-hedge rule (both engines): the JIT buy, and each contract towards `ratio` of its exposure. */
+export function staticHedgeRule(x: RuleContext, p: StaticHedgeParams): RuleDecision {
+  const buy = jitBuy(x);
+  return { buys: buy === undefined ? [] : [buy], hedgeTargets: ratioHedgeTargets(x, () => p.ratio, p.rebalanceBand) };
+}
+
 export default defineStrategy({
   name: STATIC_HEDGE_NAME,
   description: 'Baseline: hedges a constant ratio (default 0.5) of each hedge contract\'s forecast exposure, no signal; buys the physical material just in time.',
   params,
   needs: () => ({ hedging: true }),
-  create: (p) => ({
-    name: STATIC_HEDGE_NAME,
-    decide: (context) => [
-      ...jitIntents(context, STATIC_HEDGE_NAME),
-      ...ratioHedgeIntents(context, STATIC_HEDGE_NAME, () => p.ratio, p.rebalanceBand, { marketUnitPrice: context.cost.marketUnitPrice }, (contract, r) => `static hedge: ratio ${r} of exposure ${contract.exposureQty.toString()}${contract.month === undefined ? '' : ` (${contract.month})`}`),
-    ],
-  }),
+  create: (p) =>
+    ruleStrategy(STATIC_HEDGE_NAME, { decide: (x) => staticHedgeRule(x, p) }, {
+      buy: (context) => jitCause(context),
+      hedge: (context, _x, contract) => {
+        const r = Math.max(0, Math.min(1, p.ratio));
+        return ratioHedgeCause(context, contract, r, { marketUnitPrice: context.cost.marketUnitPrice }, `static hedge: ratio ${r} of exposure ${contract.exposureQty.toString()}${contract.month === undefined ? '' : ` (${contract.month})`}`);
+      },
+    }),
+  fast: (p) => ({ decide: (x) => staticHedgeRule(x, p) }),
 });

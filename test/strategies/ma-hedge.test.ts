@@ -6,6 +6,7 @@ import jit from '../../strategies/jit.js';
 import maHedge from '../../strategies/ma-hedge.js';
 import { parseStrategyParams } from '../../strategies/index.js';
 import { contextSpecArb, DAY, makeContext, plain, T0, type ContextSpec } from './context.js';
+import { QTY_SNAP } from '../../strategies/common.js';
 
 const create = (raw: unknown = {}): Strategy => {
   const parsed = parseStrategyParams(maHedge, raw);
@@ -116,7 +117,8 @@ describe('ma-hedge', () => {
             const target = intent.targetQty!;
             expect(target.isNegative()).toBe(false);
             expect(target.lessThanOrEqualTo(exposure)).toBe(true);
-            expect(target.lessThanOrEqualTo(exposure.times(params.maxRatio))).toBe(true);
+            // The rule's target in doubles, to 6 places: a double within QTY_SNAP of a 6-place figure is that figure.
+            expect(target.lessThanOrEqualTo(exposure.times(params.maxRatio).plus(QTY_SNAP))).toBe(true);
             expect(intent.side).toBe(target.greaterThan(context.hedge!.position) ? 'buy' : 'sell');
           }
         });

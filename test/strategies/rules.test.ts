@@ -13,8 +13,8 @@ import { Decimal } from '../../src/core/decimal.js';
 import { runBacktest } from '../../src/engine/backtest.js';
 import { loadScenario } from '../../src/engine/scenario.js';
 import { defineStrategy, ruleContextOf, type Intent, type RuleDecision, type StrategyDefinition } from '../../src/engine/strategy.js';
-import { causeOf, intentsOf, qtyOf } from '../../strategies/common.js';
-import { getStrategy, parseStrategyParams } from '../../strategies/index.js';
+import { causeOf, intentsOf, QTY_SNAP, qtyOf } from '../../strategies/common.js';
+import { getStrategy, parseStrategyParams, strategies } from '../../strategies/index.js';
 import { makeContext } from './context.js';
 
 /** Short spans of the bundled scenarios: the daily ones a year and a half (the averages' warm-up inside), the monthly one 12 years. */
@@ -29,10 +29,24 @@ const STRATEGIES: readonly (readonly [string, Record<string, unknown>])[] = [
   ['jit', {}],
   ['schedule', {}],
   ['ma-procurement', { fast: 5, slow: 20, buyWhileUp: true }],
+  ['cost-aware', { fast: 5, slow: 20, trendBars: 2, trackBars: 5, minTrials: 5 }],
+  ['ma-hedge', { fast: 5, slow: 20 }],
+  ['layered-hedge', { fast: 5, slow: 20, months: 3 }],
+  ['static-hedge', {}],
 ];
 
-/** |a - b| within 6 places: half a unit of the 6th place, plus the double's own rounding of values this large. */
-const within6 = (a: number, b: number): boolean => Math.abs(a - b) <= 5e-7 + Math.max(Math.abs(a), Math.abs(b)) * 4.5e-16;
+/** The strategies that hedge: their runs must send hedge intents too. */
+const HEDGERS = new Set(['ma-hedge', 'layered-hedge', 'static-hedge']);
+
+/**
+ * `sent` is the rule's `value` to 6 places, as qtyOf makes it: at most QTY_SNAP above it (a
+ * snap to the 6-place grid) and less than a unit of the 6th place below it (truncation), give
+ * or take the double's own rounding of values this large.
+ */
+const sixPlaces = (value: number, sent: number): boolean => {
+  const slack = Math.max(Math.abs(value), Math.abs(sent)) * 4.5e-16;
+  return sent - value <= QTY_SNAP + slack && value - sent < 1e-6 + slack;
+};
 
 interface Seen {
   points: number;
@@ -42,14 +56,17 @@ interface Seen {
 }
 
 /** What an intent looks like next to a rule's decision: enough to compare, quantities as numbers. */
-function expected(decision: RuleDecision, material: string, instruments: readonly string[], positions: readonly Decimal[]) {
+function expected(decision: RuleDecision, material: string, instruments: readonly string[], positions: readonly Decimal[], exposures: readonly Decimal[]) {
   const out: { instrument: string; side: string; reason: string; qty: number; discretionary: boolean }[] = [];
   for (const buy of decision.buys) {
     if (qtyOf(buy.qty).isZero()) continue;
     out.push({ instrument: material, side: 'buy', reason: buy.reason, qty: buy.qty, discretionary: buy.discretionary });
   }
-  decision.hedgeTargets?.forEach((target, k) => {
-    if (Number.isNaN(target) || qtyOf(target).equals(positions[k]!)) return;
+  decision.hedgeTargets?.forEach((value, k) => {
+    if (Number.isNaN(value)) return;
+    // intentsOf never targets above the contract's exposure.
+    const target = Math.min(value, Math.max(0, exposures[k]!.toNumber()));
+    if (qtyOf(target).equals(positions[k]!)) return;
     const up = qtyOf(target).greaterThan(positions[k]!);
     out.push({ instrument: instruments[k]!, side: up ? 'buy' : 'sell', reason: up ? 'hedge' : 'unwind', qty: target, discretionary: false });
   });
@@ -84,7 +101,7 @@ async function lockstep(name: string, raw: Record<string, unknown>, run: (typeof
           const decision = rule.decide(ruleContextOf(context, indices.get(context.material)!));
           const intents = exact.decide(context);
           const contracts = context.hedge?.contracts ?? [];
-          const want = expected(decision, context.instrument, contracts.map((c) => c.instrument), contracts.map((c) => c.position));
+          const want = expected(decision, context.instrument, contracts.map((c) => c.instrument), contracts.map((c) => c.position), contracts.map((c) => c.exposureQty));
           const got = sent(intents);
           seen.points += 1;
           seen.buys += got.filter((i) => i.instrument === context.instrument).length;
@@ -93,7 +110,7 @@ async function lockstep(name: string, raw: Record<string, unknown>, run: (typeof
             want.length === got.length &&
             want.every((w, k) => {
               const g = got[k]!;
-              return w.instrument === g.instrument && w.side === g.side && w.reason === g.reason && w.discretionary === g.discretionary && within6(w.qty, g.qty);
+              return w.instrument === g.instrument && w.side === g.side && w.reason === g.reason && w.discretionary === g.discretionary && sixPlaces(w.qty, g.qty);
             });
           if (!same && seen.mismatches.length < 5) seen.mismatches.push(`${run.file} ${new Date(context.at).toISOString()} ${context.material}: rule ${JSON.stringify(want)} exact ${JSON.stringify(got)}`);
           return intents;
@@ -118,16 +135,15 @@ describe('one rule, both engines', () => {
       expect(seen.mismatches).toEqual([]);
       expect(seen.points).toBeGreaterThan(500);
       expect(seen.buys).toBeGreaterThan(10);
+      if (HEDGERS.has(name)) expect(seen.hedges).toBeGreaterThan(10);
     },
     300_000,
   );
 
-  it('every strategy with a fast form is checked here', () => {
+  it('every shipped strategy has a fast form, and is checked here', () => {
     const names = STRATEGIES.map(([name]) => name);
-    for (const name of ['jit', 'schedule', 'ma-procurement']) {
-      expect(getStrategy(name)?.fast, `${name} has a fast form`).toBeTypeOf('function');
-      expect(names).toContain(name);
-    }
+    expect(Object.keys(strategies).sort()).toEqual([...names].sort());
+    for (const name of names) expect(getStrategy(name)?.fast, `${name} has a fast form`).toBeTypeOf('function');
   });
 });
 
@@ -149,24 +165,35 @@ describe('intentsOf', () => {
           expect(intent.side).toBe('buy');
           expect(intent.reason).toBe(decision.buys[k]!.reason);
           expect(intent.discretionary === true).toBe(decision.buys[k]!.discretionary);
-          expect(within6(intent.qty!.toNumber(), qtys[k]!)).toBe(true);
+          expect(sixPlaces(qtys[k]!, intent.qty!.toNumber())).toBe(true);
           expect(intent.qty!.decimalPlaces()).toBeLessThanOrEqual(6);
         });
         const hedges = intents.filter((i) => i.instrument !== context.instrument);
-        if (target === undefined || qtyOf(target).equals('1.5')) expect(hedges).toEqual([]);
+        // The contract's exposure is 100: a target is never above it.
+        const capped = target === undefined ? undefined : Math.min(target, 100);
+        if (capped === undefined || qtyOf(capped).equals('1.5')) expect(hedges).toEqual([]);
         else {
           expect(hedges.length).toBe(1);
-          expect(within6(hedges[0]!.targetQty!.toNumber(), target)).toBe(true);
-          expect(hedges[0]!.side).toBe(target > 1.5 ? 'buy' : 'sell');
-          expect(hedges[0]!.reason).toBe(target > 1.5 ? 'hedge' : 'unwind');
+          expect(sixPlaces(capped, hedges[0]!.targetQty!.toNumber())).toBe(true);
+          expect(hedges[0]!.side).toBe(capped > 1.5 ? 'buy' : 'sell');
+          expect(hedges[0]!.reason).toBe(capped > 1.5 ? 'hedge' : 'unwind');
         }
       }),
       { numRuns: 500 },
     );
   });
 
-  it('gives a whole number of lots back where the double fell just under it', () => {
+  it('gives a whole number of lots back where the double fell just under it, and otherwise never rounds up', () => {
     expect(qtyOf(1000 - 1e-10).toString()).toBe('1000');
     expect(qtyOf(0.1 + 0.2).toString()).toBe('0.3');
+    expect(qtyOf(0.9999995).toString()).toBe('0.999999');
+    expect(qtyOf(145107.668545477).toString()).toBe('145107.668545');
+    fc.assert(
+      fc.property(fc.double({ min: 0, max: 1e8, noNaN: true }), (value) => {
+        const q = qtyOf(value);
+        expect(q.decimalPlaces()).toBeLessThanOrEqual(6);
+        expect(q.toNumber() - value).toBeLessThanOrEqual(QTY_SNAP + value * 4.5e-16);
+      }),
+    );
   });
 });
