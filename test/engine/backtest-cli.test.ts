@@ -58,7 +58,7 @@ describe('procura backtest', () => {
     expect(sweep.split).toBe('2023-05-16');
   });
 
-  it('screens the sets, re-runs the best --confirm N exactly with their screened deviation, and marks the rest screened; --exact and a strategy without a fast form run every set exactly', () => {
+  it('screens the sets, re-runs the best --confirm N exactly with their screened deviation, and marks the rest screened; --exact and a strategy the screening engine cannot run (a hedging one) run every set exactly', () => {
     type Sweep = { engine: { sets: string; confirmed: number; reason: string | null }; rows: { inSample: string; figures: string; screened?: { inSample: string; deviationPercent: { inSample: number } } }[] };
     const grid = ['--sweep', 'fast=3:7:2,slow=10:20:5', '--workers', '2'];
     const screened = procura('backtest', SMALL, '--json', '--no-report', ...grid, '--confirm', '2');
@@ -75,9 +75,13 @@ describe('procura backtest', () => {
     // Each confirmed set's exact figure is the one the all-exact sweep has for it.
     const byParams = new Map(all.rows.map((r) => [JSON.stringify((r as unknown as { params: unknown }).params), r.inSample]));
     for (const row of sweep.rows.filter((r) => r.figures === 'exact')) expect(row.inSample).toBe(byParams.get(JSON.stringify((row as unknown as { params: unknown }).params)));
-    const costAware = procura('backtest', SMALL, '--no-report', '--strategy', 'cost-aware', '--sweep', 'fast=3|5,slow=10|12', '--workers', '1');
-    expect(costAware.status, costAware.stderr).toBe(0);
-    expect(costAware.stdout).toMatch(/strategy cost-aware has no fast form .*: every set runs on the exact engine/);
+    // Every shipped strategy has a fast form; the screening engine does not model hedge contracts.
+    const dir = mkdtempSync(join(work, 'hedger-'));
+    for (const name of ['plant.yaml', 'gas-daily.csv']) writeFileSync(join(dir, name), readFileSync(`test/engine/fixtures/${name}`));
+    writeFileSync(join(dir, 'small.yaml'), readFileSync(SMALL, 'utf8').replace('horizonDays: 20', 'horizonDays: 20\nhedges:\n  gas: { instrument: gas-swap, months: 3, lotStep: "100", tickSize: "0.001" }'));
+    const hedger = procura('backtest', join(dir, 'small.yaml'), '--no-report', '--strategy', 'ma-hedge', '--sweep', 'fast=3|5,slow=10|12', '--workers', '1');
+    expect(hedger.status, hedger.stderr).toBe(0);
+    expect(hedger.stdout).toMatch(/strategy ma-hedge hedges; the screening engine does not model hedge contracts.*: every set runs on the exact engine/);
     const bad = procura('backtest', SMALL, '--no-report', ...grid, '--exact', '--confirm', '3');
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--confirm/);
