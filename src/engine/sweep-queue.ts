@@ -17,7 +17,8 @@
  * - A job says which evaluation its sets get (`exact` or `screen`: `evaluateSet` in that mode, as the local sweep's threads run it; a
  *   worker that does not know the kind refuses the sweep, as for differing data.
  * - A submitter whose sets nobody takes says so once on stderr (how to start a worker) after
- *   `warnAfterChecks` looks at the queue, and keeps waiting.
+ *   `warnAfterChecks` looks at the queue, and keeps waiting. Stopped by Ctrl-C or SIGTERM, it
+ *   takes its jobs no worker has started off the queue (`stopOnSignal`).
  * - A worker killed mid-set: graphile-worker keeps its job locked (for hours, by default). Each
  *   worker holds a session advisory lock per graphile worker id for as long as its process
  *   lives; the submitter looks at the workers that hold jobs of its sweep, and one whose lock
@@ -199,6 +200,11 @@ export interface QueuedSweepOptions {
   readonly warnAfterChecks?: number;
   /** Where that message goes (default stderr). */
   readonly warn?: (line: string) => void;
+  /**
+   * On SIGINT or SIGTERM, take the sweep's jobs no worker has started off the queue, say so,
+   * and end the process by that signal (the CLI sets it; a chunk a worker is running finishes).
+   */
+  readonly stopOnSignal?: boolean;
 }
 
 /** Where a queued sweep's time went, from `procura_queue.chunks` (the workers' own accounting). */
@@ -241,6 +247,22 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
   const keyPrefix = `procura-sweep:${sweepId}:`;
   const { default: cliProgress } = await import('cli-progress');
   const bar = options.progress === true ? new cliProgress.SingleBar({ format: 'sweep [{bar}] {value}/{total} sets on the queue | {busy} busy workers | {eta_formatted} left', stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
+  let wake: (() => void) | undefined;
+  let interrupted: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupted = signal;
+    wake?.();
+  };
+  let removeSignalHandlers = (): void => undefined;
+  if (options.stopOnSignal === true) {
+    // Before the jobs are added: a signal while they are being added still takes them off.
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    removeSignalHandlers = () => {
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    };
+  }
   try {
     await ensureQueueSchema(client);
     const running = await countWorkers(client);
@@ -263,7 +285,6 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
     bar?.start(total, 0, { busy: 0 });
     const pollMs = options.pollMs ?? 1000;
     // Workers NOTIFY procura_sweep with the sweep's id as each chunk is stored or refused.
-    let wake: (() => void) | undefined;
     let pending = false;
     let checkNow = true;
     client.on('notification', (message) => {
@@ -280,6 +301,16 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
     let warned = false;
     await client.query('LISTEN procura_sweep');
     for (;;) {
+      if (interrupted !== undefined) {
+        bar?.stop();
+        const removed = await utils.completeJobs((await client.query<{ id: string }>('SELECT id::text FROM graphile_worker.jobs WHERE task_identifier = $1 AND key LIKE $2', [SWEEP_TASK, `${keyPrefix}%`])).rows.map((j) => j.id));
+        process.stderr.write(`sweep ${sweepId} stopped (${interrupted}): ${removed.length} job${removed.length === 1 ? '' : 's'} no worker had started taken off the queue\n`);
+        await client.end().catch(() => undefined);
+        await utils.release();
+        removeSignalHandlers();
+        process.kill(process.pid, interrupted);
+        await new Promise(() => undefined); // the signal ends the process
+      }
       const done = Number((await client.query('SELECT count(*)::int AS n FROM procura_queue.results WHERE sweep_id = $1', [sweepId])).rows[0].n);
       options.onPoll?.(done, total);
       if (done >= total) break;
@@ -319,7 +350,7 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
       await waitFor(pollMs);
     }
     async function waitFor(ms: number): Promise<void> {
-      if (pending) {
+      if (pending || interrupted !== undefined) {
         pending = false;
         return;
       }
@@ -340,6 +371,7 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
     if (engine.mode === 'screen') return { ...(await confirmSweep(scenario, grid, results, engine, { file: resolve(options.file), overrides: options.overrides ?? {}, progress: options.progress === true })), sweepId, stats };
     return { ...(await gatherSweep(scenario, grid, results, { engine })), sweepId, stats };
   } finally {
+    removeSignalHandlers();
     bar?.stop();
     await client.end().catch(() => undefined);
     await utils.release();

@@ -241,6 +241,36 @@ describe('a submitter with no worker running', () => {
   }, 300_000);
 });
 
+describe('a submitter stopped with Ctrl-C', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await freshDatabase('queue_sigint');
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+
+  it('takes its jobs no worker has started off the queue and ends by the signal', async () => {
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'procura.js'), 'backtest', SMALL, '--no-report', '--sweep', GRID, '--queue', db.url, '--chunk', '2'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    // Wait (bounded by polls) until its five jobs are on the queue.
+    let jobs = 0;
+    for (let polls = 0; jobs < 5 && polls < 5_000; polls += 1) {
+      const tables = await query<{ ok: boolean }>(db.url, "SELECT to_regclass('graphile_worker.jobs') IS NOT NULL AS ok");
+      if (tables[0]!.ok) jobs = Number((await query<{ n: number }>(db.url, 'SELECT count(*)::int AS n FROM graphile_worker.jobs'))[0]!.n);
+      if (jobs < 5) await tick();
+    }
+    expect(jobs).toBe(5);
+    child.kill('SIGINT');
+    const end = await exited;
+    expect(end.signal, stderr).toBe('SIGINT');
+    expect(stderr).toMatch(/sweep \S+ stopped \(SIGINT\): 5 jobs no worker had started taken off the queue/);
+    expect(await query(db.url, 'SELECT 1 FROM graphile_worker.jobs')).toEqual([]);
+  }, 300_000);
+});
+
 describe('chunk size', () => {
   it('is a quarter of each worker\'s share of the grid, between 1 and the cap', () => {
     expect(chunkSize(48, 1)).toBe(12);

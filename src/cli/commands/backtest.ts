@@ -70,7 +70,7 @@ export function register(program: Command): void {
           const queue = parseStoreAddress(options.queue, { field: '--queue' });
           if (queue.kind !== 'postgres') throw new ConfigError(`expected a postgres:// URL, got ${JSON.stringify(options.queue)}`, { field: '--queue' });
           const { runQueuedSweep } = await import('../../engine/sweep-queue.js');
-          sweep = await runQueuedSweep(scenario, sweepGrid, { file, overrides, queue, progress, chunk, evaluation: options.exact === true ? 'exact' : 'screen', confirm });
+          sweep = await runQueuedSweep(scenario, sweepGrid, { file, overrides, queue, progress, chunk, evaluation: options.exact === true ? 'exact' : 'screen', confirm, stopOnSignal: true });
         } else if (sweepGrid !== undefined) {
           sweep = await runSweep(scenario, sweepGrid, { file: resolve(file), overrides, workers, progress, exact: options.exact, confirm });
         }
