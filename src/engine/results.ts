@@ -3,7 +3,6 @@
  * scenario, as a summary table, as JSON (decimal strings) and as the HTML report's data.
  */
 import { dirname, relative } from 'node:path';
-import { Worker } from 'node:worker_threads';
 import { ProcuraError, type ErrorCode, type Where } from '../core/errors.js';
 import { fromTransfer } from '../core/transfer.js';
 import { Decimal, ZERO } from '../core/decimal.js';
@@ -12,6 +11,7 @@ import { toPlainJson } from '../pipeline/index.js';
 import { getStrategy } from '../../strategies/index.js';
 import { runBacktest, type MaterialTotals, type RunResult, type RunWarning } from './backtest.js';
 import type { Scenario } from './scenario.js';
+import { runOnThreadPool } from './thread-pool.js';
 import { HedgeStrip } from './hedge-strip.js';
 import { blockBootstrap, budgetFigures, dailyProductCost, monthlyStepWindows, windowFigures, type BootstrapInterval, type BudgetFigures, type WindowFigures } from './statistics.js';
 
@@ -119,53 +119,26 @@ export async function backtestWithBaselines(
   return { scenario, run, baselines, assumptions: assumptionsOf(scenario), analysis: analyse(scenario, run, baselines) };
 }
 
-/** The jobs on `count` worker threads, each taking the next job when it is done; results in job order. */
+/** The jobs on `count` worker threads (thread-pool.ts); results in job order. */
 async function runOnThreads(setup: WorkerSetup, jobs: readonly { strategy: string | null; record: boolean }[], count: number, progress: () => void): Promise<RunResult[]> {
   const results: RunResult[] = new Array<RunResult>(jobs.length);
-  let next = 0;
-  let failed = false;
-  const workers: Worker[] = [];
-  const workerUrl = new URL('./run-worker.js', import.meta.url);
-  const one = (): Promise<void> =>
-    new Promise((resolvePromise, reject) => {
-      const worker = new Worker(workerUrl, { workerData: { file: setup.file, overrides: setup.overrides } satisfies WorkerSetup });
-      workers.push(worker);
-      // One failure ends every thread (the other runs are of no use without it).
-      const stop = (error: Error): void => {
-        failed = true;
-        for (const w of workers) void w.terminate();
-        reject(error);
-      };
-      let done = false;
-      const send = (): void => {
-        if (next >= jobs.length || failed) {
-          done = true;
-          void worker.terminate().then(() => resolvePromise());
-          return;
-        }
-        const index = next;
-        next += 1;
-        worker.postMessage({ index, ...jobs[index]! } satisfies RunJob);
-      };
-      worker.on('message', (message: { index: number; result?: unknown; error?: { message: string; code?: ErrorCode; detail?: string; where?: Where } }) => {
-        if (message.error !== undefined) {
-          const e = message.error;
-          stop(e.code !== undefined && e.detail !== undefined ? new ProcuraError(e.code, e.detail, e.where ?? {}) : new Error(e.message));
-          return;
-        }
-        results[message.index] = fromTransfer(message.result) as RunResult;
-        progress();
-        send();
-      });
-      worker.on('error', stop);
-      // A thread that ends on its own (out of memory, process.exit) would leave its run unanswered.
-      worker.on('exit', (code) => {
-        if (done || failed) return;
-        stop(new Error(`internal: a backtest worker thread exited with code ${code} before its runs were done`));
-      });
-      worker.on('online', send);
-    });
-  await Promise.all(Array.from({ length: count }, one));
+  await runOnThreadPool<{ strategy: string | null; record: boolean }, { index: number; result?: unknown; error?: { message: string; code?: ErrorCode; detail?: string; where?: Where } }>({
+    url: new URL('./run-worker.js', import.meta.url),
+    workerData: { file: setup.file, overrides: setup.overrides } satisfies WorkerSetup,
+    jobs,
+    count,
+    message: (index, job) => ({ index, ...job }) satisfies RunJob,
+    answer: (message) => {
+      if (message.error !== undefined) {
+        const e = message.error;
+        return e.code !== undefined && e.detail !== undefined ? new ProcuraError(e.code, e.detail, e.where ?? {}) : new Error(e.message);
+      }
+      results[message.index] = fromTransfer(message.result) as RunResult;
+      progress();
+      return undefined;
+    },
+    what: 'a backtest worker thread',
+  });
   return results;
 }
 

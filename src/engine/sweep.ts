@@ -14,7 +14,6 @@
  * Runs on worker threads (each loads the scenario once); `workers: 0` runs in-process.
  */
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { Decimal } from '../core/decimal.js';
 import { ConfigError } from '../core/errors.js';
 import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
@@ -23,6 +22,7 @@ import { runBacktest } from './backtest.js';
 import { ScreenScenario, screenSupport } from './screen.js';
 import { baselinesFor } from './results.js';
 import type { Scenario } from './scenario.js';
+import { runOnThreadPool } from './thread-pool.js';
 
 export interface SweepGrid {
   readonly axes: readonly { readonly name: string; readonly values: readonly number[] }[];
@@ -402,32 +402,17 @@ async function runOnWorkers(
   count: number,
   onResult: (index: number, value: SetResult) => void,
 ): Promise<void> {
-  let next = 0;
-  const workerUrl = new URL('./sweep-worker.js', import.meta.url);
-  const one = (): Promise<void> =>
-    new Promise((resolvePromise, reject) => {
-      const worker = new Worker(workerUrl, { workerData: { file: options.file, overrides: options.overrides ?? {} } });
-      const send = (): void => {
-        if (next >= jobs.length) {
-          void worker.terminate();
-          resolvePromise();
-          return;
-        }
-        const index = next;
-        next += 1;
-        worker.postMessage({ index, job: jobs[index] });
-      };
-      worker.on('message', (message: { index: number; inSample?: string; outOfSample?: string; error?: string }) => {
-        if (message.error !== undefined) {
-          void worker.terminate();
-          reject(new ConfigError(message.error, { field: '--sweep' }));
-          return;
-        }
-        onResult(message.index, { inSample: message.inSample!, outOfSample: message.outOfSample! });
-        send();
-      });
-      worker.on('error', reject);
-      worker.on('online', send);
-    });
-  await Promise.all(Array.from({ length: count }, one));
+  await runOnThreadPool<Job, { index: number; inSample?: string; outOfSample?: string; error?: string }>({
+    url: new URL('./sweep-worker.js', import.meta.url),
+    workerData: { file: options.file, overrides: options.overrides ?? {} },
+    jobs,
+    count,
+    message: (index, job) => ({ index, job }),
+    answer: (message) => {
+      if (message.error !== undefined) return new ConfigError(message.error, { field: '--sweep' });
+      onResult(message.index, { inSample: message.inSample!, outOfSample: message.outOfSample! });
+      return undefined;
+    },
+    what: 'a sweep worker thread',
+  });
 }
