@@ -99,11 +99,11 @@ export const bench: Bench = async (report) => {
       try {
         // Every worker connects, loads the scenario and warms up (V8 compiles the hot code) on
         // about as many sets as the in-process reference did before the clock starts.
-        for (let i = 0; i < count; i += 1) await runQueuedSweep(scenario, grid, { file: SCENARIO, queue: address, chunk: 1 });
+        for (let i = 0; i < count; i += 1) await runQueuedSweep(scenario, grid, { file: SCENARIO, queue: address, chunk: 1, evaluation: 'exact' });
         const loadBefore = load();
         let stats: QueueStats | undefined;
         const queued = await measureWith(workers.map((w) => w.pid!), async () => {
-          stats = (await runQueuedSweep(scenario, grid, { file: SCENARIO, queue: address })).stats;
+          stats = (await runQueuedSweep(scenario, grid, { file: SCENARIO, queue: address, evaluation: 'exact' })).stats;
         });
         const loadAfter = load();
         const local = await measure(() => runSweep(scenario, grid, { file: resolve(SCENARIO), workers: count }));
@@ -141,10 +141,10 @@ export const bench: Bench = async (report) => {
     const address = await createDatabase(adminUrl, 'bench_queue_overhead');
     const workers = startWorkers(address, 1);
     try {
-      await runQueuedSweep(scenario, grid, { file: SCENARIO, queue: address, chunk: 1 });
+      await runQueuedSweep(scenario, grid, { file: SCENARIO, queue: address, chunk: 1, evaluation: 'exact' });
       for (const chunk of [1, undefined]) {
         const loadBefore = load();
-        const queued = await runQueuedSweep(scenario, grid, { file: SCENARIO, queue: address, chunk });
+        const queued = await runQueuedSweep(scenario, grid, { file: SCENARIO, queue: address, chunk, evaluation: 'exact' });
         const s = queued.stats;
         report(
           costRow({

@@ -188,7 +188,7 @@ export interface QueuedSweepOptions {
   readonly progress?: boolean;
   /** Sets per job (default `chunkSize(sets, the workers running as the sweep is submitted)`). */
   readonly chunk?: number | undefined;
-  /** How the workers evaluate the sets (default `exact`; the command line asks for `screen` unless --exact). */
+  /** How the workers evaluate the sets (default `screen`, as a local sweep: screened, then the best `confirm` sets re-run exactly by the submitter; `exact` runs every set exactly, as --exact does). */
   readonly evaluation?: SweepEvaluation;
   /** With `evaluation: 'screen'`: screened sets re-run exactly by the submitter after the queue (`--confirm`, default 10; sweep.ts `confirmSweep`). */
   readonly confirm?: number | undefined;
@@ -237,7 +237,7 @@ export async function runQueuedSweep(scenario: Scenario, grid: SweepGrid, option
   const file = isAbsolute(options.file) ? relativeIfInside(process.cwd(), options.file) : options.file;
   const overrides = Object.fromEntries(Object.entries(options.overrides ?? {}).filter(([, v]) => v !== undefined)) as ChunkPayload['overrides'];
   // Screened when asked (the command line asks unless --exact) and the strategy can be screened; exact otherwise.
-  const engine = sweepEngine(scenario, { exact: options.evaluation !== 'screen', confirm: options.confirm });
+  const engine = sweepEngine(scenario, { exact: options.evaluation === 'exact', confirm: options.confirm });
   const evaluation: SweepEvaluation = engine.mode;
   const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const warnAfterChecks = options.warnAfterChecks ?? 15;

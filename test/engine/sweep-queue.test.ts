@@ -216,6 +216,7 @@ describe('a submitter with no worker running', () => {
       const queued = await runQueuedSweep(scenario, grid, {
         file: SMALL,
         queue,
+        evaluation: 'exact',
         pollMs: 5,
         warnAfterChecks: 4,
         warn: (line) => warnings.push({ line, done }),
@@ -230,7 +231,7 @@ describe('a submitter with no worker running', () => {
       expect(warnings).toHaveLength(1);
       expect(warnings[0]!.done).toBe(0);
       expect(warnings[0]!.line).toMatch(/no worker has taken a set .*\(0 of 4 done\)\. Start one .*: procura worker --queue postgres:\/\/.* Still waiting\./);
-      // runQueuedSweep evaluates exactly unless asked to screen (evaluation: 'screen'): the local sweep likewise.
+      // Every set exact on both sides (evaluation: 'exact', exact: true): the same figures.
       const local = await runSweep(scenario, grid, { file: join(ROOT, SMALL), workers: 0, exact: true });
       expect(queued.json).toEqual(local.json);
       expect(queued.stats.sets).toBe(4);
