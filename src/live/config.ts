@@ -124,6 +124,8 @@ export const LiveConfigSchema = z.strictObject({
       webhook: z.boolean().default(false),
       on: z.array(z.enum(['halt', 'reconciliation-difference', 'ban', 'forced-reorder-denied', 'stockout', 'tick-failed', 'fatal'])).default(['halt', 'reconciliation-difference', 'ban', 'forced-reorder-denied', 'stockout', 'tick-failed', 'fatal']),
       timeoutMs: z.int().min(100).max(60_000).default(5000),
+      /** A lasting condition (halt, reconciliation-difference, ban, tick-failed) is sent when it starts, again every this many minutes while it lasts (0: every tick), and when it resolves. */
+      repeatMinutes: z.number().min(0).max(10_080).default(60),
     })
     .prefault({}),
   /** The simulated venue of `--paper` runs (live market data, simulated fills). */

@@ -178,7 +178,7 @@ async function runLive(options: LiveOptions): Promise<void> {
     const url = process.env[ALERT_WEBHOOK_ENV];
     if (url === undefined || url === '') throw new ConfigError(`alerts.webhook is true but ${ALERT_WEBHOOK_ENV} is not set (the webhook URL is a secret: it comes only from the environment)`, { file: config.file, field: 'alerts.webhook' });
     if (!/^https?:\/\//.test(url)) throw new ConfigError(`${ALERT_WEBHOOK_ENV} must be an http(s) URL`, { file: config.file, field: 'alerts.webhook' });
-    alerter = new WebhookAlerter({ url, logger: logger.child({ component: 'alerts' }), timeoutMs: config.raw.alerts.timeoutMs, on: config.raw.alerts.on, label: config.runId });
+    alerter = new WebhookAlerter({ url, logger: logger.child({ component: 'alerts' }), timeoutMs: config.raw.alerts.timeoutMs, on: config.raw.alerts.on, label: config.runId, repeatMinutes: config.raw.alerts.repeatMinutes });
   }
   const sending = new Set<Promise<void>>();
   const track = (promise: Promise<void>): void => {
