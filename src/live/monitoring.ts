@@ -5,7 +5,9 @@
  *
  *   GET /healthz  200 {"status":"ok",...} while the last tick completed (or none has run yet);
  *                 503 {"status":"halted"|"failed"|"banned",...} when the last tick halted,
- *                 failed or ended by a ban. The body says when the last and next ticks are.
+ *                 failed or ended by a ban, and 503 {"status":"banned",...} while the service waits
+ *                 out a ban stored by an earlier run (before its first tick: no request is
+ *                 made until the ban ends). The body says when the last and next ticks are.
  *   GET /metrics  the Prometheus text format: procura_live_* and Node's process metrics.
  *
  * Every other path answers 404. The server reads the runner's state only; it never calls the
@@ -31,6 +33,8 @@ export class LiveMetrics {
   readonly #differences: Gauge;
   readonly #duration: Histogram;
   #last: { summary: TickSummary; events: readonly TickEvent[] } | undefined;
+  /** A stored ban the service is waiting out before it opens the runner. */
+  #storedBan: { until: number; reason: string } | undefined;
   readonly #nextTickAt: () => number | undefined;
 
   /** `nextTickAt`: the scheduler's next firing (epoch ms), read when scraped. */
@@ -63,6 +67,13 @@ export class LiveMetrics {
     this.#halted.set(0);
   }
 
+  /** The service waits out a ban stored by an earlier run (`until` epoch ms), or stopped waiting (undefined). */
+  waitingOutBan(ban: { until: number; reason: string } | undefined): void {
+    this.#storedBan = ban;
+    if (ban !== undefined) this.#bannedUntil.set(ban.until / 1000);
+    else this.#bannedUntil.set(this.#last?.summary.bannedUntil === undefined ? 0 : Date.parse(this.#last.summary.bannedUntil) / 1000);
+  }
+
   /** Records one tick (the runner's `onTick`); `problems` is the count the reconciliation found. */
   observe(summary: TickSummary, events: readonly TickEvent[], problems: number): void {
     this.#last = { summary, events };
@@ -82,9 +93,11 @@ export class LiveMetrics {
   health(): { status: number; body: Record<string, unknown> } {
     const last = this.#last?.summary;
     const next = this.#nextTickAt();
-    const outcome = last === undefined ? 'ok' : outcomeOf(last);
+    const ban = this.#storedBan;
+    const outcome = ban !== undefined ? 'banned' : last === undefined ? 'ok' : outcomeOf(last);
     const body = {
       status: outcome,
+      ...(ban === undefined ? {} : { bannedUntil: new Date(ban.until).toISOString(), reason: `waiting out a ban stored by an earlier run: ${ban.reason}` }),
       lastTick: last === undefined ? null : { tick: last.tick, startedAt: new Date(last.startedAt).toISOString(), ok: last.ok, halted: last.tradingHalted, orders: last.orders, fills: last.fills, denials: last.denials, error: last.error ?? null, bannedUntil: last.bannedUntil ?? null },
       nextTick: next === undefined ? null : new Date(next).toISOString(),
       events: (this.#last?.events ?? []).map((e) => `${e.kind}: ${e.text}`),

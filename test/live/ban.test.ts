@@ -5,6 +5,7 @@
  * trading resumes and the order left in doubt is found, not sent twice. A Retry-After within
  * the cap is waited for in process (test/live/faults.test.ts).
  */
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ErrorCode, ExitStatus, ProcuraError, exitStatusOf } from '../../src/core/errors.js';
 import { formatTime } from '../../src/core/time.js';
@@ -81,5 +82,45 @@ describe('a long ban', () => {
     expect(second.status, second.stdout + second.stderr).toBe(6);
     expect(second.stderr).toMatch(/procura: .*banned or rate-limited us until \d{4}-\d\d-\d\dT/);
     expect(rig.emulator.requests().length).toBe(seen);
+  }, 300_000);
+
+  it('a service waiting out a stored ban answers /healthz 503 "banned" with its end, and the metrics carry it, before any tick', async () => {
+    rig = await startLiveRig({ config: { strategy: 'jit', params: {}, cron: '* * * * * *', venue: '{ timeoutMs: 1500, lookupAttempts: 2, lookupIntervalMs: 0, maxWaitSeconds: 5 }', extra: 'monitoring: { port: 0 }' } });
+    const env = envFor(rig.emulator);
+    rig.emulator.inject({ kind: 'rate-limit', status: 429, retryAfterSeconds: 3600 }, { path: '/api/v3/klines' });
+    const first = await runCli(['live', '--config', rig.configFile, '--once'], env);
+    expect(first.status, first.stdout + first.stderr).toBe(6);
+    const seen = rig.emulator.requests().length;
+    const child = spawn(process.execPath, ['bin/procura.js', 'live', '--config', rig.configFile], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const waiting = new Promise<void>((resolve) => {
+      const look = (chunk: Buffer): void => {
+        out += chunk.toString('utf8');
+        if (out.includes('waiting until then')) resolve();
+      };
+      child.stdout.on('data', look);
+      child.stderr.on('data', look);
+    });
+    try {
+      await waiting;
+      const base = /health on (http:\/\/127\.0\.0\.1:\d+)\/healthz/.exec(out)![1]!;
+      const health = await fetch(`${base}/healthz`);
+      expect(health.status).toBe(503);
+      const body = (await health.json()) as { status: string; bannedUntil: string; reason: string; lastTick: unknown };
+      expect(body.status).toBe('banned');
+      expect(body.lastTick).toBeNull();
+      expect(Date.parse(body.bannedUntil) - Date.now()).toBeGreaterThan(3000 * 1000);
+      expect(body.reason).toMatch(/^waiting out a ban stored by an earlier run: /);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      const gauge = /^procura_live_banned_until_timestamp_seconds\{run_id="test-desk"\} (\d+(?:\.\d+)?)$/m.exec(metrics);
+      expect(gauge, metrics).not.toBeNull();
+      expect(Number(gauge![1]) * 1000).toBe(Date.parse(body.bannedUntil));
+      // Still no request to the exchange.
+      expect(rig.emulator.requests().length).toBe(seen);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
   }, 300_000);
 });

@@ -212,7 +212,7 @@ async function runLive(options: LiveOptions): Promise<void> {
       metrics?.observe(summary, events, current?.lastReconcileProblems ?? 0);
       if (alerter !== undefined) track(alerter.tick(events));
     };
-    await runTicks(options, config, logger, onTick, (runner) => (current = runner));
+    await runTicks(options, config, logger, onTick, (runner) => (current = runner), (ban) => metrics?.waitingOutBan(ban));
   } catch (error) {
     if (error instanceof StoredBanError) logger.error({ bannedUntil: formatTime(error.until), exitStatus: ExitStatus.banned }, `stopped: ${error.message} (exit status ${ExitStatus.banned})`);
     else await fatal(error);
@@ -225,7 +225,14 @@ async function runLive(options: LiveOptions): Promise<void> {
   }
 }
 
-async function runTicks(options: LiveOptions, config: LiveConfig, logger: Logger, onTick: (summary: TickSummary, events: readonly TickEvent[]) => void, opened: (runner: LiveRunner) => void): Promise<void> {
+async function runTicks(
+  options: LiveOptions,
+  config: LiveConfig,
+  logger: Logger,
+  onTick: (summary: TickSummary, events: readonly TickEvent[]) => void,
+  opened: (runner: LiveRunner) => void,
+  waiting: (ban: { until: number; reason: string } | undefined) => void,
+): Promise<void> {
   const { LiveRunner, StoredBanError } = await import('../../live/runner.js');
   let signalled: string | undefined;
   let wake: () => void = () => undefined;
@@ -240,6 +247,7 @@ async function runTicks(options: LiveOptions, config: LiveConfig, logger: Logger
   for (;;) {
     try {
       runner = await LiveRunner.open({ config, logger, paper: options.paper === true, onTick });
+      waiting(undefined);
       opened(runner);
       break;
     } catch (error) {
@@ -250,6 +258,7 @@ async function runTicks(options: LiveOptions, config: LiveConfig, logger: Logger
         throw error;
       }
       logger.error({ bannedUntil: formatTime(error.until) }, `${error.detail}: waiting until then`);
+      waiting({ until: error.until, reason: error.detail });
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, Math.max(0, error.until - systemClock.now()) + 1000);
         wake = () => {
