@@ -74,3 +74,39 @@ export class CarryClock {
     return this.#rates[k]!;
   }
 }
+
+/**
+ * The movements of one item's stock, for its accrued carrying cost: sum of dq x C(at) over
+ * them (see CarryClock), taken only when someone reads it. A backtest applies a few movements
+ * a day and never reads the accrued figure, so the products are not worked out as movements
+ * arrive; when read, they are summed in movement order (the order the feed applied them),
+ * each sum kept for later reads.
+ */
+export class CarryLog {
+  readonly #qty: Decimal[] = [];
+  readonly #at: EpochMs[] = [];
+  /** prefix[n]: the sum over the first n movements (computed up to where it was read). */
+  readonly #prefix: Decimal[] = [ZERO];
+
+  constructor(readonly clock: CarryClock) {}
+
+  /** Movements recorded so far: a snapshot keeps this count and asks for `baseAt(count)`. */
+  get length(): number {
+    return this.#qty.length;
+  }
+
+  add(qty: Decimal, at: EpochMs): void {
+    this.#qty.push(qty);
+    this.#at.push(at);
+  }
+
+  /** sum of dq x C(at) over the first `n` movements. */
+  baseAt(n: number): Decimal {
+    const prefix = this.#prefix;
+    while (prefix.length <= n) {
+      const i = prefix.length - 1;
+      prefix.push(prefix[i]!.plus(this.#qty[i]!.times(this.clock.at(this.#at[i]!))));
+    }
+    return prefix[n]!;
+  }
+}

@@ -25,13 +25,15 @@
  */
 import { Decimal, ONE, ZERO } from '../core/decimal.js';
 import { InputError, ProcuraError, type Where } from '../core/errors.js';
+import { Fixed } from '../core/fixed.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { completionIsTrigger } from '../ledger/accounts.js';
-import type { JournalEntry } from '../ledger/journal.js';
-import type { Plant } from '../ledger/plant.js';
+import type { Actual, EntryType, JournalEntry } from '../ledger/journal.js';
+import { postedEntriesOf, type PostedEntries } from '../ledger/movement-reader.js';
+import type { BomVersion, Plant } from '../ledger/plant.js';
 import { closeKnownAt, type PriceSeries } from '../market/series.js';
-import { CarryClock } from './carry-clock.js';
-import { bomLineCost, carryingPerUnitDay, daysOfCover, exposureQty, reorderPoint, sigmaFromSums, sigmaLeadTimeDemand, zForServiceLevel } from './inventory-math.js';
+import { CarryClock, CarryLog } from './carry-clock.js';
+import { bomLineCost, carryingPerUnitDay, daysOfCover, exposureQty, reorderPoint, sigmaFromSums, sigmaLeadTimeDemandWith, zForServiceLevel } from './inventory-math.js';
 import type { ProductionPlan } from './plan.js';
 import { TimeWindow } from './time-window.js';
 import { snapshotToJson, type ConversionPeriod, type CostSnapshot, type MaterialCost, type ProductCost } from './snapshot.js';
@@ -132,6 +134,11 @@ export interface CostFeedOptions {
 
 interface MaterialState {
   readonly id: string;
+  /** Position in the feed's material list (and in a snapshot's list of material views). */
+  readonly index: number;
+  readonly memo: MaterialMemo;
+  /** sigma_L = leadTimeCv x L and its result object, while the receipt record is short (constant). */
+  readonly cvLeadTime: { readonly sigma: Decimal; readonly source: 'cv'; receipts: number };
   readonly unit: string;
   readonly policy: MaterialPolicy;
   readonly z: Decimal;
@@ -143,8 +150,8 @@ interface MaterialState {
   priceCacheIndex: number;
   priceCache: Decimal;
   readonly clock: CarryClock;
-  /** Fields: purchased qty, purchase amount, flushed qty (consumed at standard), count difference. */
-  window: TimeWindow;
+  /** Fields: purchased qty, purchase amount, flushed qty (consumed at standard), count difference; scaled integers (exact sums, cheap to move). */
+  window: TimeWindow<Fixed>;
   /**
    * Backflushed consumption against the plan, by bucket (a day, or bucketDays days): items at
    * the bucket's start with fields [change of its consumption a, change of a^2, change of
@@ -156,8 +163,8 @@ interface MaterialState {
   /** Buckets before this have left the history window for good (it only moves forward). */
   errorsFloor: EpochMs;
   onHand: Decimal;
-  /** sum of dq x C(at) over movements (see CarryClock). */
-  carryBase: Decimal;
+  /** The stock's movements, for sum of dq x C(at) (see CarryClock), worked out when read. */
+  carry: CarryLog;
   hedgeQty: Decimal;
   /** Prefix sums of planned consumption per plan day. */
   readonly prefix: readonly Decimal[];
@@ -189,7 +196,9 @@ interface ProductState {
   readonly unit: string;
   readonly clock: CarryClock;
   onHand: Decimal;
-  carryBase: Decimal;
+  carry: CarryLog;
+  /** The last replacement cost and what it was computed from (see ProductSnapshot.replacement). */
+  replacementMemo: { bom: BomVersion; conversion: Decimal; prices: Decimal[]; value: Decimal } | undefined;
 }
 
 const P_QTY = 0;
@@ -210,6 +219,8 @@ export class CostFeed {
   readonly actualWindowDays: number;
   readonly priceLagMs: number;
   readonly #ledger: LedgerEntrySource;
+  /** The ledger's journal read column by column, when it is in memory (see ledger/movement-reader.ts); else entriesAfter. */
+  readonly #posted: PostedEntries | undefined;
   readonly #plan: ProductionPlan;
   readonly #materials: MaterialState[] = [];
   readonly #materialIndex = new Map<string, MaterialState>();
@@ -234,7 +245,7 @@ export class CostFeed {
   // Cursors.
   #read = 0;
   /** Entries read but not yet known, with the conversion period each belongs to. */
-  #pending: { entry: JournalEntry; period: number }[] = [];
+  #pending: { entry: FeedEntry; period: number }[] = [];
   #lastAt = -Infinity;
   #ledgerKnownAt = -Infinity;
   #closedAt = -Infinity;
@@ -255,6 +266,7 @@ export class CostFeed {
     const { plant } = options;
     this.plant = plant;
     this.#ledger = options.ledger;
+    this.#posted = postedEntriesOf(options.ledger);
     this.#plan = options.plan;
     this.horizonDays = wholeDays(options.horizonDays ?? 30, 'horizonDays');
     this.actualWindowDays = wholeDays(options.actualWindowDays ?? 90, 'actualWindowDays');
@@ -316,6 +328,9 @@ export class CostFeed {
       const buckets = bucketSums(series.prefix, options.plan, this.bucketDays, this.#firstBucket);
       const state: MaterialState = {
         id: material.id,
+        index: this.#materials.length,
+        memo: emptyMemo(),
+        cvLeadTime: { sigma: policy.leadTimeCv.times(policy.leadTimeDays), source: 'cv', receipts: 0 },
         unit: material.unit,
         policy,
         z: zForServiceLevel(policy.serviceLevel),
@@ -325,12 +340,12 @@ export class CostFeed {
         priceCacheIndex: -1,
         priceCache: ZERO,
         clock,
-        window: new TimeWindow(4),
+        window: new TimeWindow(4, Fixed.ZERO),
         errors: new TimeWindow(3),
         consumedByBucket: new Map(),
         errorsFloor: -Infinity,
         onHand: ZERO,
-        carryBase: ZERO,
+        carry: new CarryLog(clock),
         hedgeQty: ZERO,
         prefix: series.prefix,
         bucketPlan: buckets.plan,
@@ -341,7 +356,7 @@ export class CostFeed {
     }
     for (const product of plant.products.values()) {
       const clock = new CarryClock(breaks, (t) => tryCost(() => carryingPerUnitDay(standardProductCost(plant, product.id, t), annualRate)));
-      const state: ProductState = { id: product.id, unit: product.unit, clock, onHand: ZERO, carryBase: ZERO };
+      const state: ProductState = { id: product.id, unit: product.unit, clock, onHand: ZERO, carry: new CarryLog(clock), replacementMemo: undefined };
       this.#products.push(state);
       this.#productIndex.set(product.id, state);
     }
@@ -403,6 +418,7 @@ export class CostFeed {
     };
     const historyDays = history.buckets * b;
 
+    const views: MaterialSnapshot[] = [];
     for (const m of this.#materials) {
       const standardCost = plant.standardCostAt(m.id, at).cost;
       let marketPrice: Decimal | null = null;
@@ -422,135 +438,60 @@ export class CostFeed {
         if (priceKnownAt > knownAt) knownAt = priceKnownAt;
       }
       m.window.moveTo(windowFrom, at);
-      // The window's sums are read now (the window moves on); the divisions wait until a reader asks.
-      const purchasedQty = m.window.sum(P_QTY);
-      const purchasedAmount = m.window.sum(P_AMOUNT);
-      const flushed = m.window.sum(P_FLUSHED);
-      const counted = m.window.sum(P_COUNT);
-      let actualUnitCostValue: Decimal | undefined;
-      let usageFactorValue: Decimal | undefined;
-      const actualUnitCostOf = (): Decimal => (actualUnitCostValue ??= purchasedQty.isPositive() && !purchasedQty.isZero() ? purchasedAmount.dividedBy(purchasedQty) : standardCost);
-      const usageFactorOf = (): Decimal => (usageFactorValue ??= flushed.isPositive() && !flushed.isZero() ? flushed.minus(counted).dividedBy(flushed) : ONE);
       const onOrder = this.#onOrder ? this.#onOrder(m.id, at) : ZERO;
       const hedged = this.#hedged ? this.#hedged(m.id, at) : m.hedgeQty;
       const forecastQty = m.prefix[i1]!.minus(m.prefix[i0]!);
-      const mean = forecastQty.dividedBy(h);
+      // The same forecast (a flat plan) gives the same mean: the division is done once.
+      const memo = m.memo;
+      if (memo.forecastQty === undefined || !memo.forecastQty.eq(forecastQty)) {
+        memo.forecastQty = forecastQty;
+        memo.mean = forecastQty.dividedBy(h);
+      }
+      const mean = memo.mean!;
       const sigmaDaily = this.#sigmaDaily(m, history, mean);
       const sigmaLead = this.#sigmaLeadTime(m, at);
       const policy = m.policy;
-      // With a fixed lead time sigma_LT = sigma_d x sqrt(L), the square root of L taken once.
-      const sigmaLT = sigmaLead.sigma.isZero() ? sigmaDaily.sigma.times(m.rootLeadTime) : sigmaLeadTimeDemand(policy.leadTimeDays, sigmaDaily.sigma, mean, sigmaLead.sigma);
-      const buffer = m.z.times(sigmaLT);
-      const exposure = exposureQty(forecastQty, m.onHand, onOrder, hedged);
-      const perUnitDay = m.clock.rateAt(at);
-      const valuePrice = marketPrice ?? standardCost;
-      unitCosts.set(m.id, { standard: standardCost, market: valuePrice, actual: () => actualUnitCostOf().times(usageFactorOf()) });
-      const onHand = m.onHand;
-      const carryBase = m.carryBase;
-      const clock = m.clock;
-      let carryingAccruedValue: Decimal | undefined;
-      let exposureValueValue: Decimal | undefined;
-      let carryingPerDayValue: Decimal | undefined;
-      materials[m.id] = {
-        unit: m.unit,
-        standardCost,
-        marketPrice,
-        marketPriceAt,
-        get actualUnitCost() {
-          return actualUnitCostOf();
-        },
-        actualPurchasedQty: purchasedQty,
-        get usageFactor() {
-          return usageFactorOf();
-        },
-        carryingPerUnitDay: perUnitDay,
-        get carryingPerDay() {
-          return (carryingPerDayValue ??= onHand.times(perUnitDay));
-        },
-        get carryingAccrued() {
-          return (carryingAccruedValue ??= onHand.times(clock.at(at)).minus(carryBase));
-        },
-        onHand,
-        onOrder,
-        hedged,
-        forecastQty,
-        dailyConsumption: mean,
-        sigmaDailyConsumption: sigmaDaily.sigma,
-        sigmaDailySource: sigmaDaily.source,
-        sigmaDailyHistoryFrom: historyDays > 0 ? history.from : null,
-        sigmaDailyHistoryDays: historyDays,
-        sigmaDailyBucketDays: b,
-        demandCv: policy.demandCv,
-        leadTimeDays: policy.leadTimeDays,
-        sigmaLeadTimeDays: sigmaLead.sigma,
-        sigmaLeadTimeSource: sigmaLead.source,
-        leadTimeReceipts: sigmaLead.receipts,
-        leadTimeCv: policy.leadTimeCv,
-        sigmaLeadTimeDemand: sigmaLT,
-        serviceLevel: policy.serviceLevel,
-        z: m.z,
-        bufferStock: buffer,
-        reorderPoint: reorderPoint(mean, m.policy.leadTimeDays, buffer),
-        daysOfCover: daysOfCover(m.onHand, onOrder, mean),
-        exposureQty: exposure,
-        get exposureValue() {
-          return (exposureValueValue ??= exposure.times(valuePrice));
-        },
-      };
+      // Each derived figure is recomputed only when one of its inputs (immutable Decimals) is a
+      // different object; with a fixed lead time sigma_LT = sigma_d x sqrt(L), the root taken once.
+      if (memo.sigmaDaily !== sigmaDaily.sigma || memo.sigmaLead !== sigmaLead.sigma || memo.meanForLT !== mean) {
+        memo.sigmaDaily = sigmaDaily.sigma;
+        memo.sigmaLead = sigmaLead.sigma;
+        memo.meanForLT = mean;
+        let sigmaLT: Decimal;
+        if (sigmaLead.sigma.isZero()) sigmaLT = sigmaDaily.sigma.times(m.rootLeadTime);
+        else {
+          // sigmaLeadTimeDemand(L, sigma_d, d, sigma_L), its d^2 x sigma_L^2 term kept while d and sigma_L stay.
+          if (memo.leadTerm === undefined || memo.leadTermMean !== mean || memo.leadTermSigma !== sigmaLead.sigma) {
+            memo.leadTermMean = mean;
+            memo.leadTermSigma = sigmaLead.sigma;
+            memo.leadTerm = mean.times(mean).times(sigmaLead.sigma.times(sigmaLead.sigma));
+          }
+          sigmaLT = sigmaLeadTimeDemandWith(policy.leadTimeDays, sigmaDaily.sigma, memo.leadTerm);
+        }
+        if (memo.sigmaLT === undefined || !memo.sigmaLT.eq(sigmaLT) || memo.buffer === undefined) {
+          memo.sigmaLT = sigmaLT;
+          memo.buffer = m.z.times(sigmaLT);
+          memo.reorderPoint = undefined;
+        }
+      }
+      if (memo.reorderPoint === undefined || memo.meanForReorder !== mean) {
+        memo.meanForReorder = mean;
+        memo.reorderPoint = reorderPoint(mean, policy.leadTimeDays, memo.buffer!);
+      }
+      const view = new MaterialSnapshot(m, at, standardCost, marketPrice, marketPriceAt, onOrder, hedged, forecastQty, mean, sigmaDaily, sigmaLead, memo.sigmaLT!, memo.buffer!, memo.reorderPoint);
+      view.sigmaDailyHistoryFrom = historyDays > 0 ? history.from : null;
+      view.sigmaDailyHistoryDays = historyDays;
+      view.sigmaDailyBucketDays = b;
+      views.push(view);
+      materials[m.id] = view;
     }
 
     const conversion = this.#closedConversion();
     const products: Record<string, ProductCost> = {};
     for (const p of this.#products) {
-      const bom = plant.bomAt(p.id, at);
-      const standardConversion = plant.conversionCostAt(p.id, at).cost;
-      let standard = standardConversion;
-      let replacement = standardConversion;
-      const made = conversion.products.get(p.id);
-      // incurred x (this product's allocated / all allocated) / its units; one product: incurred / units.
-      const measured = made !== undefined && made.units.isPositive() && !made.units.isZero() && conversion.allocated.isPositive() && !conversion.allocated.isZero();
-      for (const line of bom.lines) {
-        const cost = unitCosts.get(line.material)!;
-        standard = standard.plus(bomLineCost(line.qty, line.scrap, cost.standard));
-        replacement = replacement.plus(bomLineCost(line.qty, line.scrap, cost.market));
-      }
-      // The actual figures and the accrued carrying are computed when read (the desk reads neither).
-      let actualConversionValue: Decimal | undefined;
-      let actualValue: Decimal | undefined;
-      let carryingAccruedValue: Decimal | undefined;
-      const actualConversionOf = (): Decimal => (actualConversionValue ??= measured ? conversion.incurred.times(made.allocated).dividedBy(conversion.allocated).dividedBy(made.units) : standardConversion);
-      const actualOf = (): Decimal => {
-        if (actualValue === undefined) {
-          let actual = actualConversionOf();
-          for (const line of bom.lines) actual = actual.plus(bomLineCost(line.qty, line.scrap, unitCosts.get(line.material)!.actual()));
-          actualValue = actual;
-        }
-        return actualValue;
-      };
-      const perUnitDay = p.clock.rateAt(at);
-      const onHand = p.onHand;
-      const carryBase = p.carryBase;
-      const clock = p.clock;
-      products[p.id] = {
-        unit: p.unit,
-        standard,
-        get actual() {
-          return actualOf();
-        },
-        get actualConversion() {
-          return actualConversionOf();
-        },
-        actualConversionSource: measured ? 'closed-periods' : 'standard',
-        conversionUnits: made?.units ?? ZERO,
-        replacement,
-        carryingPerUnitDay: perUnitDay,
-        onHand,
-        get carryingAccrued() {
-          return (carryingAccruedValue ??= onHand.times(clock.at(at)).minus(carryBase));
-        },
-      };
+      const view = new ProductSnapshot(p, at, plant.bomAt(p.id, at), plant.conversionCostAt(p.id, at).cost, conversion, views, this.#materialIndex);
+      products[p.id] = view;
     }
-
     if (knownAt === -Infinity) {
       const first = this.#ledger.entry(1);
       const where: Where = first?.source ? { file: first.source.file, line: first.source.line, field: 'knownAt' } : { file: plant.file, field: 'materials' };
@@ -588,7 +529,14 @@ export class CostFeed {
    * demandCv x the mean planned consumption.
    */
   #sigmaDaily(m: MaterialState, h: History, mean: Decimal): { sigma: Decimal; source: 'history' | 'cv' } {
-    if (h.buckets * this.bucketDays < this.minHistoryDays) return { sigma: m.policy.demandCv.times(mean), source: 'cv' };
+    if (h.buckets * this.bucketDays < this.minHistoryDays) {
+      const memo = m.memo;
+      if (memo.cvMean !== mean || memo.cvSigma === undefined) {
+        memo.cvMean = mean;
+        memo.cvSigma = m.policy.demandCv.times(mean);
+      }
+      return { sigma: memo.cvSigma, source: 'cv' };
+    }
     m.errors.moveTo(h.from - 1, h.to - 1);
     if (h.from > m.errorsFloor) {
       m.errorsFloor = h.from;
@@ -612,7 +560,11 @@ export class CostFeed {
   #sigmaLeadTime(m: MaterialState, at: EpochMs): { sigma: Decimal; source: 'receipts' | 'cv'; receipts: number } {
     const record = this.#leadTimes?.(m.id, at);
     const receipts = record?.count ?? 0;
-    if (record === undefined || receipts < this.minReceipts) return { sigma: m.policy.leadTimeCv.times(m.policy.leadTimeDays), source: 'cv', receipts };
+    if (record === undefined || receipts < this.minReceipts) {
+      const cv = m.cvLeadTime;
+      if (cv.receipts !== receipts) cv.receipts = receipts;
+      return cv;
+    }
     const cached = this.#leadTimeCache.get(m);
     if (cached !== undefined && cached.count === receipts && cached.sumDays === record.sumDays && cached.sumSquaresDays === record.sumSquaresDays) return { sigma: cached.sigma, source: 'receipts', receipts };
     const sigma = sigmaFromSums(receipts, new Decimal(record.sumDays), new Decimal(record.sumSquaresDays));
@@ -664,7 +616,7 @@ export class CostFeed {
   /** Reads new journal entries and applies every entry known by `at`. */
   #catchUp(at: EpochMs): void {
     if (this.#pending.length > 0) {
-      const still: { entry: JournalEntry; period: number }[] = [];
+      const still: { entry: FeedEntry; period: number }[] = [];
       for (const item of this.#pending) {
         if (item.entry.knownAt <= at) this.#apply(item.entry, item.period);
         else still.push(item);
@@ -674,9 +626,29 @@ export class CostFeed {
     // The ledger refuses backdating, so `at` never decreases along the journal: reading stops at
     // the first entry dated after T, and `pending` only holds entries dated <= T but known later.
     // Entries are read from the ledger one by one (never the whole journal, never hashed).
+    const posted = this.#posted;
+    if (posted !== undefined) {
+      // The same loop over the journal's columns: an entry's movements and actual are read only
+      // once it is in time, as scaled integers turned into Decimals (no JournalEntry).
+      const last = posted.last();
+      for (let seq = this.#read + 1; seq <= last; seq += 1) {
+        const entryAt = posted.at(seq);
+        if (entryAt > at) break;
+        const eventType = posted.eventType(seq);
+        const reverses = posted.reverses(seq);
+        const period = this.#periodOf(reverses ?? seq);
+        if (eventType === 'close') this.#closeSeqs.push(seq);
+        if (this.#historyStart === undefined && (eventType === 'completion' || eventType === 'sale')) this.#historyStart = startOfDay(entryAt);
+        const entry = postedEntry(posted, seq, entryAt, eventType, reverses);
+        if (entry.knownAt <= at) this.#apply(entry, period);
+        else this.#pending.push({ entry, period });
+        this.#read = seq;
+      }
+      return;
+    }
     for (const entry of this.#ledger.entriesAfter(this.#read)) {
       if (entry.at > at) break;
-      const period = this.#periodOf(entry);
+      const period = this.#periodOf(entry.reverses ?? entry.seq);
       if (entry.eventType === 'close') this.#closeSeqs.push(entry.seq);
       if (this.#historyStart === undefined && (entry.eventType === 'completion' || entry.eventType === 'sale')) this.#historyStart = startOfDay(entry.at);
       if (entry.knownAt <= at) this.#apply(entry, period);
@@ -690,8 +662,7 @@ export class CostFeed {
    * order (a close closes the period of the entries before it). A reversal belongs to its
    * original's period, so a corrected period is measured corrected.
    */
-  #periodOf(entry: JournalEntry): number {
-    const seq = entry.reverses ?? entry.seq;
+  #periodOf(seq: number): number {
     const closes = this.#closeSeqs;
     let lo = 0;
     let hi = closes.length;
@@ -703,29 +674,43 @@ export class CostFeed {
     return lo;
   }
 
-  #apply(entry: JournalEntry, period: number): void {
+  #apply(entry: FeedEntry, period: number): void {
     if (entry.knownAt > this.#ledgerKnownAt) this.#ledgerKnownAt = entry.knownAt;
     // A reversal cancels its original where the original stood in time, so windows stay right.
-    const original = entry.reverses !== undefined ? this.#ledger.entry(entry.reverses) : undefined;
-    const type = original ? original.eventType : entry.eventType;
-    const t = original ? original.at : entry.at;
+    let type = entry.eventType;
+    let t = entry.at;
+    if (entry.reverses !== undefined) {
+      const posted = this.#posted;
+      if (posted !== undefined) {
+        if (entry.reverses >= 1 && entry.reverses <= posted.last()) {
+          type = posted.eventType(entry.reverses);
+          t = posted.at(entry.reverses);
+        }
+      } else {
+        const original = this.#ledger.entry(entry.reverses);
+        if (original) {
+          type = original.eventType;
+          t = original.at;
+        }
+      }
+    }
     for (const move of entry.movements) {
       if (move.qty.isZero()) continue;
       if (move.kind === 'material') {
         const m = this.#materialIndex.get(move.id);
         if (!m) continue;
         m.onHand = m.onHand.plus(move.qty);
-        m.carryBase = m.carryBase.plus(move.qty.times(m.clock.at(t)));
-        if (type === 'count') m.window.insert(t, [ZERO, ZERO, ZERO, move.qty]);
+        m.carry.add(move.qty, t);
+        if (type === 'count') m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.ZERO, Fixed.from(move.qty)]);
         else if (type === 'completion' || type === 'sale') {
-          m.window.insert(t, [ZERO, ZERO, move.qty.negated(), ZERO]);
+          m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.from(move.qty).negated(), Fixed.ZERO]);
           this.#consume(m, t, move.qty.negated());
         }
       } else if (move.kind === 'product') {
         const p = this.#productIndex.get(move.id);
         if (!p) continue;
         p.onHand = p.onHand.plus(move.qty);
-        p.carryBase = p.carryBase.plus(move.qty.times(p.clock.at(t)));
+        p.carry.add(move.qty, t);
       } else {
         const mapping = this.#hedgeMap.get(move.id) ?? (this.#materialIndex.has(move.id) ? { material: move.id, factor: ONE } : undefined);
         const m = mapping ? this.#materialIndex.get(mapping.material) : undefined;
@@ -736,7 +721,7 @@ export class CostFeed {
     if (actual) {
       switch (actual.kind) {
         case 'purchase':
-          this.#materialIndex.get(actual.material)?.window.insert(t, [actual.qty, actual.amount, ZERO, ZERO]);
+          this.#materialIndex.get(actual.material)?.window.insert(t, [Fixed.from(actual.qty), Fixed.from(actual.amount), Fixed.ZERO, Fixed.ZERO]);
           break;
         case 'conversion': {
           const p = this.#period(period);
@@ -803,17 +788,17 @@ export class CostFeed {
     this.#closedVersion += 1;
     for (const m of this.#materials) {
       m.priceIndex = -1;
-      m.window = new TimeWindow(4);
+      m.window = new TimeWindow(4, Fixed.ZERO);
       m.errors = new TimeWindow(3);
       m.consumedByBucket.clear();
       m.errorsFloor = -Infinity;
       m.onHand = ZERO;
-      m.carryBase = ZERO;
+      m.carry = new CarryLog(m.clock);
       m.hedgeQty = ZERO;
     }
     for (const p of this.#products) {
       p.onHand = ZERO;
-      p.carryBase = ZERO;
+      p.carry = new CarryLog(p.clock);
     }
   }
 }
@@ -949,4 +934,295 @@ function firstDataLine(series: PriceSeries): number {
   const missing = new Set(series.missing.lines);
   while (missing.has(line)) line += 1;
   return line;
+}
+
+/**
+ * Figures derived from a material's state, kept from one snapshot to the next and recomputed
+ * only when an input changes (each input is an immutable Decimal, compared by identity, or for
+ * the forecast and sigma_LT by value, so a flat plan divides once).
+ */
+interface MaterialMemo {
+  forecastQty: Decimal | undefined;
+  mean: Decimal | undefined;
+  sigmaDaily: Decimal | undefined;
+  sigmaLead: Decimal | undefined;
+  meanForLT: Decimal | undefined;
+  sigmaLT: Decimal | undefined;
+  buffer: Decimal | undefined;
+  meanForReorder: Decimal | undefined;
+  reorderPoint: Decimal | undefined;
+  /** demandCv x mean for the mean it was computed from (sigma_d while the history is short). */
+  cvMean: Decimal | undefined;
+  cvSigma: Decimal | undefined;
+  /** d^2 x sigma_L^2 for the d and sigma_L it was computed from. */
+  leadTermMean: Decimal | undefined;
+  leadTermSigma: Decimal | undefined;
+  leadTerm: Decimal | undefined;
+}
+
+function emptyMemo(): MaterialMemo {
+  return { forecastQty: undefined, mean: undefined, sigmaDaily: undefined, sigmaLead: undefined, meanForLT: undefined, sigmaLT: undefined, buffer: undefined, meanForReorder: undefined, reorderPoint: undefined, cvMean: undefined, cvSigma: undefined, leadTermMean: undefined, leadTermSigma: undefined, leadTerm: undefined };
+}
+
+/**
+ * One material's figures in a snapshot. The fields a strategy reads every day are plain
+ * properties; the others (actual unit cost, usage factor, carrying per day and accrued, days
+ * of cover, exposure) are computed when first read, from the values the feed held at the
+ * snapshot's time (captured here: the feed's state moves on).
+ */
+class MaterialSnapshot implements MaterialCost {
+  readonly unit: string;
+  readonly standardCost: Decimal;
+  readonly marketPrice: Decimal | null;
+  readonly marketPriceAt: EpochMs | null;
+  readonly carryingPerUnitDay: Decimal;
+  readonly onHand: Decimal;
+  readonly onOrder: Decimal;
+  readonly hedged: Decimal;
+  readonly forecastQty: Decimal;
+  readonly dailyConsumption: Decimal;
+  readonly sigmaDailyConsumption: Decimal;
+  readonly sigmaDailySource: 'history' | 'cv';
+  sigmaDailyHistoryFrom: EpochMs | null = null;
+  sigmaDailyHistoryDays = 0;
+  sigmaDailyBucketDays = 1;
+  readonly demandCv: Decimal;
+  readonly leadTimeDays: Decimal;
+  readonly sigmaLeadTimeDays: Decimal;
+  readonly sigmaLeadTimeSource: 'receipts' | 'cv';
+  readonly leadTimeReceipts: number;
+  readonly leadTimeCv: Decimal;
+  readonly sigmaLeadTimeDemand: Decimal;
+  readonly serviceLevel: Decimal;
+  readonly z: Decimal;
+  readonly bufferStock: Decimal;
+  readonly reorderPoint: Decimal;
+  readonly #at: EpochMs;
+  readonly #purchasedQty: Fixed;
+  readonly #purchasedAmount: Fixed;
+  readonly #flushed: Fixed;
+  readonly #counted: Fixed;
+  #actualPurchasedQty: Decimal | undefined;
+  readonly #carry: CarryLog;
+  readonly #carryCount: number;
+  readonly #clock: CarryClock;
+  #actualUnitCost: Decimal | undefined;
+  #usageFactor: Decimal | undefined;
+  #carryingPerDay: Decimal | undefined;
+  #carryingAccrued: Decimal | undefined;
+  #daysOfCover: Decimal | null | undefined;
+  #exposureQty: Decimal | undefined;
+  #exposureValue: Decimal | undefined;
+
+  constructor(
+    m: MaterialState,
+    at: EpochMs,
+    standardCost: Decimal,
+    marketPrice: Decimal | null,
+    marketPriceAt: EpochMs | null,
+    onOrder: Decimal,
+    hedged: Decimal,
+    forecastQty: Decimal,
+    mean: Decimal,
+    sigmaDaily: { readonly sigma: Decimal; readonly source: 'history' | 'cv' },
+    sigmaLead: { readonly sigma: Decimal; readonly source: 'receipts' | 'cv'; readonly receipts: number },
+    sigmaLT: Decimal,
+    buffer: Decimal,
+    reorder: Decimal,
+  ) {
+    const policy = m.policy;
+    this.unit = m.unit;
+    this.standardCost = standardCost;
+    this.marketPrice = marketPrice;
+    this.marketPriceAt = marketPriceAt;
+    // The window's sums are read now (the window moves on); the divisions wait until a reader asks.
+    this.#purchasedQty = m.window.sum(P_QTY);
+    this.#purchasedAmount = m.window.sum(P_AMOUNT);
+    this.#flushed = m.window.sum(P_FLUSHED);
+    this.#counted = m.window.sum(P_COUNT);
+    this.carryingPerUnitDay = m.clock.rateAt(at);
+    this.onHand = m.onHand;
+    this.#carry = m.carry;
+    this.#carryCount = m.carry.length;
+    this.#clock = m.clock;
+    this.#at = at;
+    this.onOrder = onOrder;
+    this.hedged = hedged;
+    this.forecastQty = forecastQty;
+    this.dailyConsumption = mean;
+    this.sigmaDailyConsumption = sigmaDaily.sigma;
+    this.sigmaDailySource = sigmaDaily.source;
+    this.demandCv = policy.demandCv;
+    this.leadTimeDays = policy.leadTimeDays;
+    this.sigmaLeadTimeDays = sigmaLead.sigma;
+    this.sigmaLeadTimeSource = sigmaLead.source;
+    this.leadTimeReceipts = sigmaLead.receipts;
+    this.leadTimeCv = policy.leadTimeCv;
+    this.sigmaLeadTimeDemand = sigmaLT;
+    this.serviceLevel = policy.serviceLevel;
+    this.z = m.z;
+    this.bufferStock = buffer;
+    this.reorderPoint = reorder;
+  }
+
+  get actualPurchasedQty(): Decimal {
+    return (this.#actualPurchasedQty ??= this.#purchasedQty.toDecimal());
+  }
+  get actualUnitCost(): Decimal {
+    if (this.#actualUnitCost === undefined) {
+      const q = this.actualPurchasedQty;
+      this.#actualUnitCost = q.isPositive() && !q.isZero() ? this.#purchasedAmount.toDecimal().dividedBy(q) : this.standardCost;
+    }
+    return this.#actualUnitCost;
+  }
+  get usageFactor(): Decimal {
+    if (this.#usageFactor === undefined) {
+      const flushed = this.#flushed.toDecimal();
+      this.#usageFactor = flushed.isPositive() && !flushed.isZero() ? flushed.minus(this.#counted.toDecimal()).dividedBy(flushed) : ONE;
+    }
+    return this.#usageFactor;
+  }
+  get carryingPerDay(): Decimal {
+    return (this.#carryingPerDay ??= this.onHand.times(this.carryingPerUnitDay));
+  }
+  get carryingAccrued(): Decimal {
+    return (this.#carryingAccrued ??= this.onHand.times(this.#clock.at(this.#at)).minus(this.#carry.baseAt(this.#carryCount)));
+  }
+  get daysOfCover(): Decimal | null {
+    if (this.#daysOfCover === undefined) this.#daysOfCover = daysOfCover(this.onHand, this.onOrder, this.dailyConsumption);
+    return this.#daysOfCover;
+  }
+  get exposureQty(): Decimal {
+    return (this.#exposureQty ??= exposureQty(this.forecastQty, this.onHand, this.onOrder, this.hedged));
+  }
+  get exposureValue(): Decimal {
+    return (this.#exposureValue ??= this.exposureQty.times(this.marketPrice ?? this.standardCost));
+  }
+  /** Actual unit cost x usage factor: what a product's actual cost multiplies a BOM line by. */
+  actualPerUnit(): Decimal {
+    return this.actualUnitCost.times(this.usageFactor);
+  }
+}
+
+/** One product's figures in a snapshot; all but the plain fields are computed when first read. */
+class ProductSnapshot implements ProductCost {
+  readonly unit: string;
+  readonly actualConversionSource: 'closed-periods' | 'standard';
+  readonly conversionUnits: Decimal;
+  readonly carryingPerUnitDay: Decimal;
+  readonly onHand: Decimal;
+  readonly #state: ProductState;
+  readonly #at: EpochMs;
+  readonly #bom: BomVersion;
+  readonly #standardConversion: Decimal;
+  readonly #conversion: ClosedConversion;
+  readonly #views: readonly MaterialSnapshot[];
+  readonly #index: ReadonlyMap<string, MaterialState>;
+  readonly #carry: CarryLog;
+  readonly #carryCount: number;
+  #standard: Decimal | undefined;
+  #replacement: Decimal | undefined;
+  #actualConversion: Decimal | undefined;
+  #actual: Decimal | undefined;
+  #carryingAccrued: Decimal | undefined;
+
+  constructor(p: ProductState, at: EpochMs, bom: BomVersion, standardConversion: Decimal, conversion: ClosedConversion, views: readonly MaterialSnapshot[], index: ReadonlyMap<string, MaterialState>) {
+    this.unit = p.unit;
+    const made = conversion.products.get(p.id);
+    this.actualConversionSource = ProductSnapshot.#measured(made, conversion) ? 'closed-periods' : 'standard';
+    this.conversionUnits = made?.units ?? ZERO;
+    this.carryingPerUnitDay = p.clock.rateAt(at);
+    this.onHand = p.onHand;
+    this.#carry = p.carry;
+    this.#carryCount = p.carry.length;
+    this.#state = p;
+    this.#at = at;
+    this.#bom = bom;
+    this.#standardConversion = standardConversion;
+    this.#conversion = conversion;
+    this.#views = views;
+    this.#index = index;
+  }
+
+  /** Whether actual conversion is measured: units made and conversion allocated in the closed periods. */
+  static #measured(made: { allocated: Decimal; units: Decimal } | undefined, conversion: ClosedConversion): made is { allocated: Decimal; units: Decimal } {
+    return made !== undefined && made.units.isPositive() && !made.units.isZero() && conversion.allocated.isPositive() && !conversion.allocated.isZero();
+  }
+
+  #view(material: string): MaterialSnapshot {
+    return this.#views[this.#index.get(material)!.index]!;
+  }
+
+  get standard(): Decimal {
+    if (this.#standard === undefined) {
+      let standard = this.#standardConversion;
+      for (const line of this.#bom.lines) standard = standard.plus(bomLineCost(line.qty, line.scrap, this.#view(line.material).standardCost));
+      this.#standard = standard;
+    }
+    return this.#standard;
+  }
+
+  /** Replacement cost, recomputed only when the BOM, the conversion cost or a line's price (by identity) changed since the last one. */
+  get replacement(): Decimal {
+    if (this.#replacement === undefined) {
+      const memo = this.#state.replacementMemo;
+      const lines = this.#bom.lines;
+      let same = memo !== undefined && memo.bom === this.#bom && memo.conversion === this.#standardConversion;
+      const prices: Decimal[] = [];
+      for (let k = 0; k < lines.length; k += 1) {
+        const view = this.#view(lines[k]!.material);
+        const price = view.marketPrice ?? view.standardCost;
+        prices.push(price);
+        if (same && memo!.prices[k] !== price) same = false;
+      }
+      if (same) this.#replacement = memo!.value;
+      else {
+        let replacement = this.#standardConversion;
+        for (let k = 0; k < lines.length; k += 1) replacement = replacement.plus(bomLineCost(lines[k]!.qty, lines[k]!.scrap, prices[k]!));
+        this.#state.replacementMemo = { bom: this.#bom, conversion: this.#standardConversion, prices, value: replacement };
+        this.#replacement = replacement;
+      }
+    }
+    return this.#replacement;
+  }
+
+  // incurred x (this product's allocated / all allocated) / its units; one product: incurred / units.
+  get actualConversion(): Decimal {
+    if (this.#actualConversion === undefined) {
+      const conversion = this.#conversion;
+      const made = conversion.products.get(this.#state.id);
+      this.#actualConversion = ProductSnapshot.#measured(made, conversion) ? conversion.incurred.times(made.allocated).dividedBy(conversion.allocated).dividedBy(made.units) : this.#standardConversion;
+    }
+    return this.#actualConversion;
+  }
+
+  get actual(): Decimal {
+    if (this.#actual === undefined) {
+      let actual = this.actualConversion;
+      for (const line of this.#bom.lines) actual = actual.plus(bomLineCost(line.qty, line.scrap, this.#view(line.material).actualPerUnit()));
+      this.#actual = actual;
+    }
+    return this.#actual;
+  }
+
+  get carryingAccrued(): Decimal {
+    return (this.#carryingAccrued ??= this.onHand.times(this.#state.clock.at(this.#at)).minus(this.#carry.baseAt(this.#carryCount)));
+  }
+}
+
+/** What the feed applies of a journal entry (a JournalEntry has these fields; so does postedEntry's answer). */
+interface FeedEntry {
+  readonly seq: number;
+  readonly eventType: EntryType;
+  readonly at: EpochMs;
+  readonly knownAt: EpochMs;
+  readonly reverses?: number;
+  readonly movements: readonly { readonly kind: 'material' | 'product' | 'hedge'; readonly id: string; readonly qty: Decimal }[];
+  readonly actual?: Actual;
+}
+
+/** An in-memory journal's entry `seq` as the feed applies it (movements and actual, nothing else). */
+function postedEntry(posted: PostedEntries, seq: number, at: EpochMs, eventType: EntryType, reverses: number | undefined): FeedEntry {
+  const actual = posted.actual(seq);
+  return { seq, eventType, at, knownAt: posted.knownAt(seq), movements: posted.movements(seq), ...(reverses !== undefined ? { reverses } : {}), ...(actual !== undefined ? { actual } : {}) };
 }

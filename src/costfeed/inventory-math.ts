@@ -50,7 +50,12 @@ export function bufferStockFromRoot(z: Decimal, sigmaDaily: Decimal, rootLeadTim
  * (sigmaLeadTimeDays = 0) it is `sigmaDaily x sqrt(L)`.
  */
 export function sigmaLeadTimeDemand(leadTimeDays: Decimal, sigmaDaily: Decimal, meanDaily: Decimal, sigmaLeadTimeDays: Decimal): Decimal {
-  const variance = leadTimeDays.times(sigmaDaily.times(sigmaDaily)).plus(meanDaily.times(meanDaily).times(sigmaLeadTimeDays.times(sigmaLeadTimeDays)));
+  return sigmaLeadTimeDemandWith(leadTimeDays, sigmaDaily, meanDaily.times(meanDaily).times(sigmaLeadTimeDays.times(sigmaLeadTimeDays)));
+}
+
+/** sigmaLeadTimeDemand with its second term, `meanDaily^2 x sigmaLeadTimeDays^2` (computed as written there), given. */
+export function sigmaLeadTimeDemandWith(leadTimeDays: Decimal, sigmaDaily: Decimal, leadTerm: Decimal): Decimal {
+  const variance = leadTimeDays.times(sigmaDaily.times(sigmaDaily)).plus(leadTerm);
   return variance.isZero() || variance.isNegative() ? ZERO : squareRoot(variance);
 }
 
@@ -108,13 +113,16 @@ export function squareRoot(value: Decimal): Decimal {
   const Ctor = value.constructor as typeof Decimal;
   if (Ctor.rounding !== Decimal.ROUND_HALF_EVEN || !value.isFinite() || value.isNegative() || value.isZero()) return value.sqrt();
   const precision = Ctor.precision;
-  // value = coefficient x 10^exponent, coefficient an integer.
-  const text = value.toExponential();
-  const e = text.indexOf('e');
-  const mantissa = text.slice(0, e).replace('.', '');
-  let exponent = Number(text.slice(e + 1)) - (mantissa.length - 1);
-  let digits = mantissa.length;
-  let coefficient = BigInt(mantissa);
+  // value = coefficient x 10^exponent, coefficient an integer, read from decimal.js's base-1e7
+  // words (`d`, the first word unpadded) and the exponent of its first digit (`e`): no text.
+  const { d: words, e: firstExponent } = value as unknown as { d: number[]; e: number };
+  let coefficient = BigInt(words[0]!);
+  let digits = digitCount(words[0]!);
+  for (let k = 1; k < words.length; k += 1) {
+    coefficient = coefficient * WORD + BigInt(words[k]!);
+    digits += 7;
+  }
+  let exponent = firstExponent - (digits - 1);
   if (exponent % 2 !== 0) {
     coefficient *= 10n;
     exponent -= 1;
@@ -131,11 +139,49 @@ export function squareRoot(value: Decimal): Decimal {
   const exact = root * root === coefficient;
   const rootText = root.toString();
   const drop = rootText.length - precision;
-  let kept = BigInt(rootText.slice(0, precision));
-  const rest = BigInt(rootText.slice(precision));
-  const half = 5n * 10n ** BigInt(drop - 1);
-  if (rest > half || (rest === half && (!exact || kept % 2n === 1n))) kept += 1n;
-  return new Ctor(`${kept}e${drop + exponent / 2}`);
+  const scale = 10n ** BigInt(drop);
+  let kept = root / scale;
+  const rest = root - kept * scale;
+  const half = scale / 2n;
+  if (rest > half || (rest === half && (!exact || (kept & 1n) === 1n))) kept += 1n;
+  return decimalFromInteger(Ctor, kept, drop + exponent / 2);
+}
+
+const WORD = 10_000_000n;
+
+/** Decimal digits of a non-negative integer below 1e7 (one decimal.js word). */
+function digitCount(w: number): number {
+  return w < 10 ? 1 : w < 100 ? 2 : w < 1000 ? 3 : w < 10_000 ? 4 : w < 100_000 ? 5 : w < 1_000_000 ? 6 : 7;
+}
+
+/**
+ * The positive Decimal `n x 10^shift` (n > 0, at most `precision` digits) built from its
+ * words without parsing text: the same `s`, `e` and `d` as `new Ctor(\`${n}e${shift}\`)`
+ * (decimal.js keeps base-1e7 words aligned on the decimal point, the first holding
+ * `exponent mod 7 + 1` digits, no trailing zero words).
+ */
+function decimalFromInteger(Ctor: typeof Decimal, n: bigint, shift: number): Decimal {
+  let text = n.toString();
+  let end = text.length;
+  while (end > 1 && text.charCodeAt(end - 1) === 48) end -= 1;
+  const exponent = text.length - 1 + shift;
+  text = text.slice(0, end);
+  const first = (((exponent % 7) + 7) % 7) + 1;
+  const words: number[] = [];
+  if (text.length <= first) words.push(Number(text) * 10 ** (first - text.length));
+  else {
+    words.push(Number(text.slice(0, first)));
+    for (let k = first; k < text.length; k += 7) {
+      const chunk = text.slice(k, k + 7);
+      words.push(Number(chunk) * 10 ** (7 - chunk.length));
+    }
+  }
+  const x = new Ctor(0);
+  const target = x as unknown as { s: number; e: number; d: number[] };
+  target.s = 1;
+  target.e = exponent;
+  target.d = words;
+  return x;
 }
 
 /** floor(sqrt(n)) for n >= 0, by Newton's method from a floating-point start above the root. */

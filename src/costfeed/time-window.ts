@@ -5,30 +5,40 @@
  * O(items) in total, not O(items x days). An item inserted late (a figure known after newer
  * ones) lands in its place by time and is counted at once if it falls inside the window.
  */
-import { Decimal, ZERO } from '../core/decimal.js';
+import { ZERO, type Decimal } from '../core/decimal.js';
 import type { EpochMs } from '../core/time.js';
 
-export class TimeWindow {
+/** The exact numbers a window sums: Decimal, or Fixed (core/fixed.ts) where the values are scaled integers. */
+export interface Summable<N> {
+  plus(o: N): N;
+  minus(o: N): N;
+  isZero(): boolean;
+}
+
+export class TimeWindow<N extends Summable<N> = Decimal> {
   readonly #at: EpochMs[] = [];
-  readonly #values: Decimal[][] = [];
-  readonly #sums: Decimal[];
+  readonly #values: N[][] = [];
+  readonly #sums: N[];
   /** Items before `#lo` are at or before `from`; items in [#lo, #hi) are inside the window. */
   #lo = 0;
   #hi = 0;
   #from = -Infinity;
   #to = -Infinity;
 
-  constructor(readonly width: number) {
-    this.#sums = new Array<Decimal>(width).fill(ZERO);
+  constructor(
+    readonly width: number,
+    zero: N = ZERO as unknown as N,
+  ) {
+    this.#sums = new Array<N>(width).fill(zero);
   }
 
   /** Sum of field `k` over the items inside the window. */
-  sum(k: number): Decimal {
+  sum(k: number): N {
     return this.#sums[k]!;
   }
 
   /** Adds an item at time `at` with one value per field. */
-  insert(at: EpochMs, values: readonly Decimal[]): void {
+  insert(at: EpochMs, values: readonly N[]): void {
     const n = this.#at.length;
     let position = n;
     if (n > 0 && this.#at[n - 1]! > at) {
@@ -48,7 +58,7 @@ export class TimeWindow {
       this.#hi += 1;
     } else if (at <= this.#to) {
       this.#hi += 1;
-      for (let k = 0; k < this.width; k += 1) this.#sums[k] = this.#sums[k]!.plus(values[k]!);
+      for (let k = 0; k < this.width; k += 1) if (!values[k]!.isZero()) this.#sums[k] = this.#sums[k]!.plus(values[k]!);
     }
   }
 
@@ -76,13 +86,15 @@ export class TimeWindow {
     }
   }
 
+  // A zero field is skipped: most items set one field of several, and adding an exact zero to
+  // an exact sum leaves its value (and so every figure) as it was.
   #add(index: number): void {
     const values = this.#values[index]!;
-    for (let k = 0; k < this.width; k += 1) this.#sums[k] = this.#sums[k]!.plus(values[k]!);
+    for (let k = 0; k < this.width; k += 1) if (!values[k]!.isZero()) this.#sums[k] = this.#sums[k]!.plus(values[k]!);
   }
 
   #subtract(index: number): void {
     const values = this.#values[index]!;
-    for (let k = 0; k < this.width; k += 1) this.#sums[k] = this.#sums[k]!.minus(values[k]!);
+    for (let k = 0; k < this.width; k += 1) if (!values[k]!.isZero()) this.#sums[k] = this.#sums[k]!.minus(values[k]!);
   }
 }

@@ -155,6 +155,22 @@ describe('cost feed: as of knownAt', () => {
     expect(JSON.stringify(stepping.snapshot(t('2024-01-25')))).toBe(JSON.stringify(new CostFeed(fixture()).snapshot(t('2024-01-25'))));
   });
 
+  it('reads an in-memory ledger column by column with the same figures as reading its entries, and a kept snapshot keeps its own', () => {
+    const columns = new CostFeed(fixture());
+    const options = fixture();
+    const ledger = options.ledger;
+    // Not a Ledger: the feed reads entriesAfter and entry (the path for other sources).
+    const entries = new CostFeed({ ...options, ledger: { entriesAfter: (seq) => ledger.entriesAfter(seq), entry: (seq) => ledger.entry(seq) } });
+    const kept: { at: number; json: string; snapshot: ReturnType<CostFeed['snapshot']> }[] = [];
+    for (let at = t('2024-01-02'); at <= t('2024-03-01'); at += DAY_MS) {
+      const a = columns.snapshot(at);
+      expect(JSON.stringify(a)).toBe(JSON.stringify(entries.snapshot(at)));
+      if (kept.length < 40) kept.push({ at, json: JSON.stringify(new CostFeed(fixture()).snapshot(at)), snapshot: a });
+    }
+    // Figures computed when read (accrued carrying, actual costs) are those of the snapshot's time, read after the feed moved on.
+    for (const k of kept) expect(JSON.stringify(k.snapshot)).toBe(k.json);
+  });
+
   it('picks up entries posted after it was built, late-known ones included', () => {
     const options = fixture();
     const feed = new CostFeed(options);

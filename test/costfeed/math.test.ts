@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { squareRoot } from '../../src/costfeed/inventory-math.js';
 import { Decimal } from '../../src/core/decimal.js';
 import {
   bufferStock,
@@ -99,5 +101,42 @@ describe('carrying cost, cover, exposure, dispersion', () => {
     expect(mean.toFixed()).toBe('5');
     expect(sigma.toFixed()).toBe('2');
     expect(meanAndSigma(0, d(0), d(0)).sigma.toFixed()).toBe('0');
+  });
+});
+
+describe('squareRoot (the feed\'s exact square root)', () => {
+  const same = (x: Decimal): void => {
+    const fast = squareRoot(x) as unknown as { s: number; e: number; d: number[] };
+    const slow = x.sqrt() as unknown as { s: number; e: number; d: number[] };
+    // The same value and the same internal words (so every later operation and print is the same).
+    expect({ s: fast.s, e: fast.e, d: fast.d }).toEqual({ s: slow.s, e: slow.e, d: slow.d });
+  };
+
+  it('equals decimal.js digit for digit on chosen values (exact roots, ties, tiny, huge)', () => {
+    for (const text of ['1', '4', '2', '0.0001', '1e-30', '123456789012345678901234567890.123456789', '1e40', '9.99999999999999999999999999999999999999', '0.25', '1.21', '10', '1e-7', '1e7', '12345678', '0.5'])
+      same(new Decimal(text));
+  });
+
+  it('equals decimal.js on random decimals of up to 40 digits and any exponent', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 10n ** 40n - 1n }), fc.integer({ min: -60, max: 60 }), (n, shift) => {
+        same(new Decimal(`${n}e${shift}`));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('equals decimal.js on variances the feed computes (sums of squares of quantities, divided)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 10_000_000 }), { minLength: 2, maxLength: 90 }), fc.integer({ min: 0, max: 6 }), (qs, places) => {
+        const xs = qs.map((q) => new Decimal(q).dividedBy(10 ** places));
+        const sum = xs.reduce((a, b) => a.plus(b), new Decimal(0));
+        const squares = xs.reduce((a, b) => a.plus(b.times(b)), new Decimal(0));
+        const mean = sum.dividedBy(xs.length);
+        const variance = squares.dividedBy(xs.length).minus(mean.times(mean));
+        if (variance.isPositive() && !variance.isZero()) same(variance);
+      }),
+      { numRuns: 1000 },
+    );
   });
 });

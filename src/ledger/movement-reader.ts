@@ -1,0 +1,77 @@
+/**
+ * A narrow reader of posted entries for the cost feed (src/costfeed/cost-feed.ts): the few
+ * fields the feed applies (time, knownAt, type, reversal, movements and the economic actual)
+ * read straight from an in-memory ledger's columnar journal, without materialising a whole
+ * JournalEntry (ids, sources, flags and the rest) per entry, and the movements and actual only
+ * for entries the feed applies. A backtest reads every entry once.
+ *
+ * Only a ledger on a memory store has a journal to read this way; for any other source
+ * `postedEntriesOf` answers undefined and the feed reads `entriesAfter` as before. It uses the
+ * columnar journal's public readers (atOf, knownAtOf, eventTypeOf, reversesOf, movementsOf, actualOf) and
+ * the memory store's `journal`, read again on every call (a first posting replaces it).
+ */
+import type { EpochMs } from '../core/time.js';
+import type { ColumnarJournal } from './columnar-journal.js';
+import type { Actual, EntryType, Movement } from './journal.js';
+import { Ledger } from './ledger.js';
+import { MemoryStore } from './memory-store.js';
+
+/** One posted entry's fields, by seq (1-based); seqs past `last()` are not asked for. */
+export interface PostedEntries {
+  /** Seq of the last entry posted. */
+  last(): number;
+  at(seq: number): EpochMs;
+  knownAt(seq: number): EpochMs;
+  eventType(seq: number): EntryType;
+  reverses(seq: number): number | undefined;
+  /** Movements of an entry (decimal.js values). */
+  movements(seq: number): readonly Movement[];
+  /** The economic actual behind an entry, if any (decimal.js values). */
+  actual(seq: number): Actual | undefined;
+}
+
+class MemoryJournalReader implements PostedEntries {
+  readonly #store: MemoryStore;
+  constructor(store: MemoryStore) {
+    this.#store = store;
+  }
+  #journal(): ColumnarJournal {
+    return this.#store.journal;
+  }
+  last(): number {
+    const journal = this.#journal();
+    return journal.firstSeq + journal.size - 1;
+  }
+  at(seq: number): EpochMs {
+    const journal = this.#journal();
+    return journal.atOf(seq - journal.firstSeq);
+  }
+  knownAt(seq: number): EpochMs {
+    const journal = this.#journal();
+    return journal.knownAtOf(seq - journal.firstSeq);
+  }
+  eventType(seq: number): EntryType {
+    const journal = this.#journal();
+    return journal.eventTypeOf(seq - journal.firstSeq);
+  }
+  reverses(seq: number): number | undefined {
+    const journal = this.#journal();
+    return journal.reversesOf(seq - journal.firstSeq);
+  }
+  movements(seq: number): readonly Movement[] {
+    const journal = this.#journal();
+    return journal.movementsOf(seq - journal.firstSeq);
+  }
+  actual(seq: number): Actual | undefined {
+    const journal = this.#journal();
+    return journal.actualOf(seq - journal.firstSeq);
+  }
+}
+
+/** A reader over `source`'s journal when it is a ledger on a memory store, else undefined. */
+export function postedEntriesOf(source: unknown): PostedEntries | undefined {
+  if (!(source instanceof Ledger)) return undefined;
+  // The ledger keeps its store private; this reader is the one place outside it that looks.
+  const store = source['syncStore'];
+  return store instanceof MemoryStore ? new MemoryJournalReader(store) : undefined;
+}
