@@ -9,9 +9,10 @@
  * 2. one poster against 8 concurrent posting processes, the same events in all, with the chain
  *    serialised by the advisory lock (the design) and by SERIALIZABLE with retries (the
  *    alternative), then verify and a count of every event exactly once. Each process warms up
- *    (in memory, then one untimed batch of its own into the same ledger) first; all start
- *    posting together; the rate is entries over the span
- *    from the first start to the last end.
+ *    (in memory, then WARM_BATCHES untimed batches of its own into the same ledger) first; all
+ *    start posting together; the rate is entries over the span from the first start to the last
+ *    end; the note gives wall time, the posters' CPU and the server's CPU (bench/pg-server-cpu.ts)
+ *    of both.
  *
  * A throwaway server is started (test/support/postgres-server.ts) unless PROCURA_BENCH_PG
  * names one (a role that may create databases).
@@ -30,8 +31,10 @@ import { PgLedgerStore } from '../src/store/pg/ledger-store.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { measure, type Bench, type BenchReport } from './harness.js';
 import { makeEvents, PLANT } from './ledger.js';
+import { postmasterPid, serverCpuMs } from './pg-server-cpu.js';
 
 const rate = (count: number, ms: number): number => (count / ms) * 1000;
+const ms = (value: number): string => (Number.isFinite(value) ? `${(value / 1000).toFixed(2)} s` : 'n/a');
 
 async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url });
@@ -141,7 +144,7 @@ interface Poster {
 }
 
 function startPoster(url: string, prefix: string, batches: number, batch: number, mode: 'lock' | 'serializable'): Poster {
-  const child = spawn(process.execPath, [join(import.meta.dirname, 'pg-poster.js'), url, prefix, String(batches), String(batch), mode], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [join(import.meta.dirname, 'pg-poster.js'), url, prefix, String(batches), String(batch), mode, String(WARM_BATCHES)], { stdio: ['pipe', 'pipe', 'inherit'] });
   let out = '';
   let onReady: () => void = () => undefined;
   const ready = new Promise<void>((resolve) => (onReady = resolve));
@@ -155,7 +158,15 @@ function startPoster(url: string, prefix: string, batches: number, batch: number
   return { ready, done, go: () => child.stdin.end('go\n') };
 }
 
-/** Posts `total` batches with `posters` processes; returns entries/s over the posting phase, client CPU and retries. */
+/**
+ * Untimed batches each posting process posts first. With one, a process that then posts 8
+ * batches spent about 1.7x the CPU per batch of one that posts 64 (the JIT and the heap still
+ * settling), which the 8 posters paid and the one-poster reference mostly did not: every process
+ * now warms up the same 8 batches (docs/scaling.md, "Many writers, one chain").
+ */
+const WARM_BATCHES = 8;
+
+/** Posts `total` batches with `posters` processes; returns entries/s over the posting phase, client and server CPU, retries. */
 async function posters(adminUrl: string, name: string, posterCount: number, total: number, batch: number, mode: 'lock' | 'serializable') {
   const url = await createDatabase(adminUrl, name);
   // The schema and the plant first, so the posters measure posting only.
@@ -165,8 +176,12 @@ async function posters(adminUrl: string, name: string, posterCount: number, tota
   // Every poster warms up and opens the store, then all start posting together.
   const started = Array.from({ length: posterCount }, (_, p) => startPoster(url, `${name}-p${p}`, total / posterCount, batch, mode));
   await Promise.all(started.map((p) => p.ready));
+  const postmaster = await postmasterPid(adminUrl);
+  const server0 = serverCpuMs(postmaster);
   for (const p of started) p.go();
   const results = await Promise.all(started.map((p) => p.done));
+  await new Promise((resolve) => setTimeout(resolve, 200)); // the posters' backends exit and are reaped
+  const serverMs = (serverCpuMs(postmaster) ?? NaN) - (server0 ?? NaN);
   const wallMs = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt));
   const entries = results.reduce((t, r) => t + r.entries, 0);
   // Every event exactly once, the chain intact.
@@ -174,9 +189,12 @@ async function posters(adminUrl: string, name: string, posterCount: number, tota
   const verified = await (await Ledger.openAsync(check)).verifyAsync();
   await check.close();
   const counts = await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM procura.events WHERE id NOT LIKE 'seed-%'")).rows[0] as { n: number; ids: number });
-  const expected = (total + posterCount) * batch; // each poster's warm-up batch too
+  const expected = (total + posterCount * WARM_BATCHES) * batch; // each poster's warm-up batches too
   return {
     rate: rate(entries, wallMs),
+    wallMs,
+    clientMs: results.reduce((t, r) => t + r.cpuMs, 0),
+    serverMs,
     cpuRate: rate(entries, results.reduce((t, r) => t + r.cpuMs, 0)),
     retries: results.reduce((t, r) => t + r.retries, 0),
     ok: verified.ok,
@@ -198,7 +216,7 @@ async function concurrentPosters(report: BenchReport, adminUrl: string): Promise
       reference: { name: 'one process posting the same batches', value: one.rate },
       cpu: { value: eight.cpuRate, reference: one.cpuRate },
       target: 'at least the rate of one poster, no event lost or duplicated',
-      note: `verify ${eight.ok ? 'ok' : 'FAILED'}, ${eight.lost} lost, ${eight.duplicated} duplicated${mode === 'serializable' ? `, ${eight.retries} postings retried after a collision` : ''}`,
+      note: `verify ${eight.ok ? 'ok' : 'FAILED'}, ${eight.lost} lost, ${eight.duplicated} duplicated${mode === 'serializable' ? `, ${eight.retries} postings retried after a collision` : ''}; wall ${ms(eight.wallMs)} vs ${ms(one.wallMs)}, posters' CPU ${ms(eight.clientMs)} vs ${ms(one.clientMs)}, server CPU ${ms(eight.serverMs)} vs ${ms(one.serverMs)}; every process warmed up with ${WARM_BATCHES} untimed batches`,
     });
   }
 }
