@@ -137,6 +137,18 @@ export interface PeriodConversion {
 const NO_PERIOD: PeriodConversion = { allocated: ZERO, sold: ZERO };
 const NO_VERSIONS: EntryVersions = Object.freeze({});
 const NO_MOVEMENTS: readonly DraftMovement[] = Object.freeze([]);
+/** Marks, in the books' undo log, a key that was absent before the change. */
+const ABSENT = Symbol('absent');
+
+/** The books' scalar fields (what `Books.begin` saves beside its log of map changes). */
+interface BookFields {
+  lastAt: number;
+  maxKnownAt: number;
+  periodAllocated: Fixed;
+  periodSold: Fixed;
+  periodByProduct: Map<string, PeriodConversion>;
+  revisionsDone: number;
+}
 
 /**
  * The running books. Everything here is a pure function of the entries applied so far, in seq
@@ -162,6 +174,50 @@ export class Books {
   periodByProduct = new Map<string, PeriodConversion>();
   /** How many of the plant's standard-cost revisions have been processed. */
   revisionsDone = 0;
+  /**
+   * While a posting runs on these books in place (see `begin`): the scalar fields as they were,
+   * and every map change as [map, key, previous value or ABSENT], so `rollback` can restore them.
+   */
+  private undo: { readonly fields: BookFields; readonly log: unknown[] } | undefined;
+
+  /**
+   * Starts changing these books in place for one posting: `commit` keeps the changes,
+   * `rollback` restores the books exactly as they were. Cheaper than a clone per posting,
+   * whose cost grows with the number of accounts and positions.
+   */
+  begin(): void {
+    if (this.undo) throw new Error('books: a posting is already open on these books');
+    this.undo = {
+      fields: { lastAt: this.lastAt, maxKnownAt: this.maxKnownAt, periodAllocated: this.periodAllocated, periodSold: this.periodSold, periodByProduct: this.periodByProduct, revisionsDone: this.revisionsDone },
+      log: [],
+    };
+  }
+  commit(): void {
+    this.undo = undefined;
+  }
+  rollback(): void {
+    const undo = this.undo;
+    if (!undo) return;
+    const log = undo.log;
+    for (let k = log.length - 3; k >= 0; k -= 3) {
+      const map = log[k] as Map<string, unknown>;
+      const key = log[k + 1] as string;
+      const previous = log[k + 2];
+      if (previous === ABSENT) map.delete(key);
+      else map.set(key, previous);
+    }
+    Object.assign(this, undo.fields);
+    this.undo = undefined;
+  }
+  /** map.set, logged while a posting is open. */
+  private put<V>(map: Map<string, V>, key: string, value: V): void {
+    const undo = this.undo;
+    if (undo) {
+      const previous = map.get(key);
+      undo.log.push(map, key, previous === undefined ? ABSENT : previous);
+    }
+    map.set(key, value);
+  }
 
   clone(): Books {
     const copy = new Books();
@@ -222,15 +278,15 @@ export class Books {
   apply(entry: Draft): void {
     for (const line of entry.lines) {
       const before = this.balances.get(line.account) ?? ZERO;
-      this.balances.set(line.account, line.debit.isZero() ? before.minus(line.credit) : before.plus(line.debit));
+      this.put(this.balances, line.account, line.debit.isZero() ? before.minus(line.credit) : before.plus(line.debit));
     }
     for (const m of entry.movements) {
       if (m.kind === 'material') {
-        this.materials.set(m.id, m.after);
+        this.put(this.materials, m.id, m.after);
       } else {
         const map = m.kind === 'product' ? this.products : this.hedges;
         const before = map.get(m.id) ?? NO_HOLDING;
-        map.set(m.id, { qty: m.after, value: m.value === undefined ? before.value : before.value.plus(m.value) });
+        this.put(map, m.id, { qty: m.after, value: m.value === undefined ? before.value : before.value.plus(m.value) });
       }
     }
     const a = entry.actual;
@@ -238,11 +294,11 @@ export class Books {
       if (a.kind === 'completion') {
         this.periodAllocated = this.periodAllocated.plus(a.allocated);
         const p = this.periodByProduct.get(a.product) ?? NO_PERIOD;
-        this.periodByProduct.set(a.product, { allocated: p.allocated.plus(a.allocated), sold: p.sold });
+        this.put(this.periodByProduct, a.product, { allocated: p.allocated.plus(a.allocated), sold: p.sold });
       } else if (a.kind === 'sale') {
         this.periodSold = this.periodSold.plus(a.conversion);
         const p = this.periodByProduct.get(a.product) ?? NO_PERIOD;
-        this.periodByProduct.set(a.product, { allocated: p.allocated, sold: p.sold.plus(a.conversion) });
+        this.put(this.periodByProduct, a.product, { allocated: p.allocated, sold: p.sold.plus(a.conversion) });
       }
     }
     if (entry.eventType === 'close') {

@@ -6,12 +6,12 @@
  * (`knownAt`), and an AsOfCursor walks knownAt forward incrementally for the cost feed.
  */
 import { Decimal, ZERO } from '../core/decimal.js';
-import { ConfigError, InputError, ProcuraError, ErrorCode } from '../core/errors.js';
+import { ConfigError, InputError, ProcuraError, ErrorCode, type Where } from '../core/errors.js';
 import { sha256Hex } from '../core/hash.js';
 import { formatDate, formatTime, type EpochMs } from '../core/time.js';
 import { compareAccounts } from './accounts.js';
 import { ColumnarJournal, JournalTables } from './columnar-journal.js';
-import { Books, Engine, draftOf, type BooksSnapshot, type Draft, type PostedDraft } from './engine.js';
+import { Books, Engine, draftOf, type BooksSnapshot, type Draft, type EngineContext, type PostedDraft } from './engine.js';
 import { eventDigest, type LedgerEvent } from './events.js';
 import { entryBody, entryHash, eventRecordHash, GENESIS_HASH, type EntryDraft, type EventRecord, type JournalEntry } from './journal.js';
 import { MemoryStore } from './memory-store.js';
@@ -119,9 +119,14 @@ interface Lookups {
 }
 
 interface Composed {
+  /** The posting; for a memory store, `entries` is the store's journal (see `staged`). */
   readonly batch: PostingBatch;
   readonly books: Books;
   readonly result: PostResult;
+  /** Number of entries the posting adds. */
+  readonly count: number;
+  /** Entries written into a memory store's journal from index `from`, and the events' digests it records when it commits. */
+  readonly staged?: { readonly store: MemoryStore; readonly from: number; readonly digests: ReadonlyMap<string, string> };
 }
 
 export class Ledger {
@@ -134,11 +139,14 @@ export class Ledger {
   /** The head this ledger last read or wrote (seq and events; the hash is not needed to notice a move). */
   private seen: { seq: number; events: number };
   private readonly engine: Engine;
+  /** The engine's context for postings without reversals (it is read only by a reversal). */
+  private readonly plainContext: EngineContext;
 
   /** A ledger over `store` (synchronous engine) or `asyncStore` (asynchronous engine), with `plant`. */
   constructor(plant: Plant, store: SyncLedgerStore | { async: LedgerStore }) {
     this.plant = plant;
     this.engine = new Engine(plant);
+    this.plainContext = { plant, entriesOf: () => [], isReversed: () => false };
     this.books = new Books();
     this.seen = { seq: 0, events: 0 };
     if ('async' in store) {
@@ -225,20 +233,36 @@ export class Ledger {
    */
   post(events: readonly LedgerEvent[], source?: PostSource): PostResult {
     const store = this.requireSync();
-    const composed = writeSync(store, (w) => {
-      const state = w.state();
-      this.checkState(state);
-      this.adopt(state, () => w.books());
-      const fault = checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
-      if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
-      const lookups: Lookups = { digests: w.eventDigests(idsOf(events)), originals: w.entriesOfEvents(reversalTargets(events)) };
-      const composed = this.compose(state, events, source, lookups);
-      if (composed.batch.entries.size > 0) w.append(composed.batch);
-      return composed;
-    });
-    this.books = composed.books;
-    this.seen = { seq: this.seen.seq + composed.batch.entries.size, events: this.seen.events + composed.batch.eventCount };
-    return composed.result;
+    // The books are changed in place (Books.begin): undone below if anything throws, before or
+    // after the store's own rollback, so they are exactly as before.
+    let open: Books | undefined;
+    try {
+      const composed = writeSync(store, (w) => {
+        const state = w.state();
+        this.checkState(state);
+        this.adopt(state, () => w.books());
+        // A memory store's whole chain counts as checked (nothing outside this process writes it): no tail to read.
+        const memory = store instanceof MemoryStore ? store : undefined;
+        const fault = memory ? checkTail(state, NO_ROWS, NO_EVENTS) : checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
+        if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
+        const lookups: Lookups = { digests: w.eventDigests(idsOf(events)), originals: w.entriesOfEvents(reversalTargets(events)) };
+        open = this.books;
+        open.begin();
+        // The memory store's entries are written straight into its journal (no batch to copy).
+        const composed = this.compose(state, open, events, source, lookups, undefined, memory);
+        if (composed.count > 0) {
+          if (composed.staged) composed.staged.store.appendStaged(composed.batch, composed.staged.from, composed.staged.digests);
+          else w.append(composed.batch);
+        }
+        return composed;
+      });
+      composed.books.commit();
+      this.seen = { seq: this.seen.seq + composed.count, events: this.seen.events + composed.batch.eventCount };
+      return composed.result;
+    } catch (error) {
+      open?.rollback();
+      throw error;
+    }
   }
 
   /** `post` for an asynchronous store engine (same checks, same transaction discipline). */
@@ -262,12 +286,13 @@ export class Ledger {
       const fault = checkTail(state, tail, tailEvents);
       if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
       const lookups: Lookups = { digests: await w.eventDigests(idsOf(events)), originals: await w.entriesOfEvents(reversalTargets(events)) };
-      const composed = this.compose(state, events, source, lookups, digests);
-      if (composed.batch.entries.size > 0) await w.append(composed.batch);
+      // A clone: the books stay untouched until the transaction has committed.
+      const composed = this.compose(state, this.books.clone(), events, source, lookups, digests);
+      if (composed.count > 0) await w.append(composed.batch);
       return composed;
     });
     this.books = composed.books;
-    this.seen = { seq: this.seen.seq + composed.batch.entries.size, events: this.seen.events + composed.batch.eventCount };
+    this.seen = { seq: this.seen.seq + composed.count, events: this.seen.events + composed.batch.eventCount };
     return composed.result;
   }
 
@@ -275,57 +300,45 @@ export class Ledger {
    * Computes a posting against the books, into a columnar batch (not touching the store);
    * throws on the first bad event.
    */
-  private compose(state: StoreState, events: readonly LedgerEvent[], source: PostSource | undefined, lookups: Lookups, digests?: readonly (string | undefined)[]): Composed {
-    const books = this.books.clone();
+  private compose(
+    state: StoreState,
+    books: Books,
+    events: readonly LedgerEvent[],
+    source: PostSource | undefined,
+    lookups: Lookups,
+    digests?: readonly (string | undefined)[],
+    memory?: MemoryStore,
+  ): Composed {
     const engine = this.engine;
-    const store = this.syncStore;
-    const batch = new ColumnarJournal(state.head.seq + 1, store instanceof MemoryStore ? store.tables : this.tables);
+    // Into a memory store's journal directly, after its last entry (index `from`); otherwise a new batch.
+    const batch = memory ? memory.journal : new ColumnarJournal(state.head.seq + 1, this.tables);
+    const from = memory ? batch.size : 0;
     const pendingIds = new Map<string, string>();
-    const pendingReversed = new Set<number>();
     let postedEvents = 0;
     const skipped: string[] = [];
     const flaggedAt: number[] = [];
-    // Entries of this posting that a reversal in it names (rare): kept as drafts.
-    const targets = new Set(reversalTargets(events));
-    const kept = new Map<string, PostedDraft[]>();
-    const stored = new Map<string, PostedDraft[]>();
-    const storedReversed = new Set<number>();
-    for (const [id, list] of lookups.originals) {
-      stored.set(id, list.map((l) => draftOf(l.entry)));
-      for (const l of list) if (l.reversed) storedReversed.add(l.entry.seq);
-    }
     let eventCount = state.head.events;
-    const ctx = {
-      plant: this.plant,
-      entriesOf: (id: string): readonly PostedDraft[] => {
-        const found = stored.get(id);
-        return found && found.length > 0 ? found : (kept.get(id) ?? []);
-      },
-      isReversed: (seq: number): boolean => pendingReversed.has(seq) || storedReversed.has(seq),
-    };
+    // Only a posting with reversals needs the context that finds their originals (rare).
+    const targets = reversalTargets(events);
+    const reversals = targets.length > 0 ? new Reversals(this.plant, targets, lookups) : undefined;
+    const ctx = reversals?.ctx ?? this.plainContext;
     const append = (draft: Draft): void => {
       books.apply(draft);
       const i = batch.push(draft);
-      if (draft.reverses !== undefined) pendingReversed.add(draft.reverses);
-      if (draft.flags) flaggedAt.push(i);
-      if (targets.size > 0 && targets.has(draft.eventId)) {
-        const list = kept.get(draft.eventId) ?? [];
-        list.push({ ...draft, seq: batch.seqOf(i) });
-        kept.set(draft.eventId, list);
-      }
+      if (draft.flags) flaggedAt.push(i - from);
+      if (reversals) reversals.appended(draft, batch.seqOf(i));
     };
     const onProgress = source?.onProgress;
     let done = 0;
     for (let k = 0; k < events.length; k += 1) {
       const event = events[k]!;
       if (onProgress !== undefined && (done += 1) % 1000 === 0) onProgress(done, events.length);
-      const where = event.source ?? (source ? { file: source.file } : {});
       let digest: string | undefined;
       if (event.id !== undefined) {
         digest = digests?.[k] ?? eventDigest(event);
         const existing = pendingIds.get(event.id) ?? lookups.digests.get(event.id);
         if (existing !== undefined) {
-          if (existing !== digest) throw new InputError(`event id ${JSON.stringify(event.id)} was already posted with different content`, { ...where, field: 'id' });
+          if (existing !== digest) throw new InputError(`event id ${JSON.stringify(event.id)} was already posted with different content`, { ...whereOf(event, source), field: 'id' });
           skipped.push(event.id);
           continue;
         }
@@ -333,13 +346,16 @@ export class Ledger {
       if (event.at < books.lastAt) {
         throw new InputError(
           `event at ${formatTime(event.at)} is before the last event already posted (${formatTime(books.lastAt)}); the ledger refuses backdating, post a reversal instead`,
-          { ...where, field: 'at' },
+          { ...whereOf(event, source), field: 'at' },
         );
       }
-      for (const revision of engine.dueRevisions(books, event.at)) {
-        const draft = engine.revaluationDraft(books, revision);
-        if (draft) append(draft);
-        books.revisionsDone += 1;
+      const revisions = this.plant.revisions;
+      if (books.revisionsDone < revisions.length && revisions[books.revisionsDone]!.at <= event.at) {
+        for (const revision of engine.dueRevisions(books, event.at)) {
+          const draft = engine.revaluationDraft(books, revision);
+          if (draft) append(draft);
+          books.revisionsDone += 1;
+        }
       }
       eventCount += 1;
       postedEvents += 1;
@@ -347,10 +363,12 @@ export class Ledger {
       const first = batch.size;
       for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
       if (digest !== undefined) pendingIds.set(eventId, digest);
-      batch.recordEvent(eventId, digest ?? '', event.knownAt, first);
+      // A memory store records the digests when it commits (they must not outlive a rollback).
+      batch.recordEvent(eventId, memory ? '' : (digest ?? ''), event.knownAt, first);
     }
-    const newPlant = batch.size > 0 && state.plant?.hash !== this.plant.hash;
-    if (newPlant) batch.setPlantHash(0, this.plant.hash);
+    const count = batch.size - from;
+    const newPlant = count > 0 && state.plant?.hash !== this.plant.hash;
+    if (newPlant) batch.setPlantHash(from, this.plant.hash);
     const composedBatch: PostingBatch = {
       entries: batch,
       eventCount: postedEvents,
@@ -360,8 +378,8 @@ export class Ledger {
       verified: state.head,
       books: snapshotOf(books),
     };
-    const result = postResult(store, batch, postedEvents, skipped, flaggedAt);
-    return { batch: composedBatch, books, result };
+    const result = postResult(memory, batch, from, count, postedEvents, skipped, flaggedAt);
+    return { batch: composedBatch, books, result, count, ...(memory ? { staged: { store: memory, from, digests: pendingIds } } : {}) };
   }
 
   /** Refuses a plant that conflicts with the store (another trigger or currency, a backdated revision): exit 2, naming the plant line. */
@@ -587,27 +605,35 @@ function snapshotOf(books: Books): () => BooksSnapshot {
 }
 
 /** What `post` returns: entries read back from the memory store's journal, or from the batch a durable store sealed. */
-function postResult(store: SyncLedgerStore | undefined, batch: ColumnarJournal, posted: number, skipped: readonly string[], flaggedAt: readonly number[]): PostResult {
-  const size = batch.size;
-  const read = store instanceof MemoryStore ? readFromStore(store, batch.firstSeq) : readFromBatch(batch);
-  return {
-    posted,
-    skipped,
-    get flagged(): readonly JournalEntry[] {
-      return flaggedAt.map(read);
-    },
-    get entries(): readonly JournalEntry[] {
-      return Array.from({ length: size }, (_, i) => read(i));
-    },
-  };
+function postResult(memory: MemoryStore | undefined, batch: ColumnarJournal, from: number, size: number, posted: number, skipped: readonly string[], flaggedAt: readonly number[]): PostResult {
+  return new LazyPostResult(posted, skipped, memory, batch, from, size, flaggedAt);
 }
 
-function readFromStore(store: MemoryStore, first: number): (i: number) => JournalEntry {
-  return (i) => store.journal.entry(first - 1 + i);
-}
-
-function readFromBatch(batch: ColumnarJournal): (i: number) => JournalEntry {
-  return (i) => batch.entry(i);
+/**
+ * A PostResult whose entries are materialised when read (a backtest never reads them). A class
+ * with getters on its prototype: an object literal with getters costs several times as much to
+ * make, once per posting.
+ */
+class LazyPostResult implements PostResult {
+  constructor(
+    readonly posted: number,
+    readonly skipped: readonly string[],
+    private readonly memory: MemoryStore | undefined,
+    private readonly batch: ColumnarJournal,
+    private readonly from: number,
+    private readonly size: number,
+    private readonly flaggedAt: readonly number[],
+  ) {}
+  /** The posting's i-th entry: read back from the memory store's journal, or from the batch a durable store sealed. */
+  private read(i: number): JournalEntry {
+    return this.memory ? this.memory.journal.entry(this.from + i) : this.batch.entry(i);
+  }
+  get flagged(): readonly JournalEntry[] {
+    return this.flaggedAt.map((i) => this.read(i));
+  }
+  get entries(): readonly JournalEntry[] {
+    return Array.from({ length: this.size }, (_, i) => this.read(i));
+  }
 }
 
 /**
@@ -631,6 +657,53 @@ function refuseBackdatedRevisions(storedPlant: Plant, plant: Plant, lastAt: Epoc
     );
   }
 }
+
+/**
+ * What a posting with reversals needs: the original entries they name (stored ones, and those
+ * of this posting, kept as drafts) and which entries are already reversed.
+ */
+class Reversals {
+  private readonly targets: ReadonlySet<string>;
+  private readonly kept = new Map<string, PostedDraft[]>();
+  private readonly stored = new Map<string, PostedDraft[]>();
+  private readonly storedReversed = new Set<number>();
+  private readonly pendingReversed = new Set<number>();
+  readonly ctx: EngineContext;
+
+  constructor(plant: Plant, targets: readonly string[], lookups: Lookups) {
+    this.targets = new Set(targets);
+    for (const [id, list] of lookups.originals) {
+      this.stored.set(id, list.map((l) => draftOf(l.entry)));
+      for (const l of list) if (l.reversed) this.storedReversed.add(l.entry.seq);
+    }
+    this.ctx = {
+      plant,
+      entriesOf: (id: string): readonly PostedDraft[] => {
+        const found = this.stored.get(id);
+        return found && found.length > 0 ? found : (this.kept.get(id) ?? []);
+      },
+      isReversed: (seq: number): boolean => this.pendingReversed.has(seq) || this.storedReversed.has(seq),
+    };
+  }
+
+  /** Notes an entry of this posting (a reversal, or an original a reversal in it names). */
+  appended(draft: Draft, seq: number): void {
+    if (draft.reverses !== undefined) this.pendingReversed.add(draft.reverses);
+    if (this.targets.has(draft.eventId)) {
+      const list = this.kept.get(draft.eventId) ?? [];
+      list.push({ ...draft, seq });
+      this.kept.set(draft.eventId, list);
+    }
+  }
+}
+
+/** Where an event came from, for an error message. */
+function whereOf(event: LedgerEvent, source: PostSource | undefined): Where {
+  return event.source ?? (source ? { file: source.file } : {});
+}
+
+const NO_ROWS: readonly StoredEntryRow[] = Object.freeze([]);
+const NO_EVENTS: readonly StoredEvent[] = Object.freeze([]);
 
 function idsOf(events: readonly LedgerEvent[]): string[] {
   const ids: string[] = [];

@@ -81,27 +81,31 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   state(): StoreState {
     const plant = this.plantVersions[this.plantVersions.length - 1];
     const head = this.head();
-    return {
-      head,
-      // Nothing outside this process can change a memory store: its whole chain counts as checked.
-      verified: head,
-      ...(this.meta.trigger !== undefined ? { trigger: this.meta.trigger } : {}),
-      ...(this.meta.currency !== undefined ? { currency: this.meta.currency } : {}),
-      ...(plant ? { plant } : {}),
-    };
+    // Nothing outside this process can change a memory store: its whole chain counts as checked.
+    const state: { -readonly [K in keyof StoreState]: StoreState[K] } = { head, verified: head };
+    if (this.meta.trigger !== undefined) state.trigger = this.meta.trigger;
+    if (this.meta.currency !== undefined) state.currency = this.meta.currency;
+    if (plant) state.plant = plant;
+    return state;
   }
+  /** The last head made (every posting asks for it twice: a getter-bearing object is costly to make). */
+  private lastHead: { journal: ColumnarJournal; seq: number; events: number; head: ChainHead } | undefined;
   /** The head, its hash computed only if someone reads it. */
   private head(): ChainHead {
     const journal = this.journal;
     const seq = journal.size;
     const events = this.events;
-    return {
+    const last = this.lastHead;
+    if (last && last.journal === journal && last.seq === seq && last.events === events) return last.head;
+    const head: ChainHead = {
       seq,
       events,
       get hash(): string {
         return seq === 0 ? GENESIS_HASH : journal.hashOf(seq - 1);
       },
     };
+    this.lastHead = { journal, seq, events, head };
+    return head;
   }
   books(): BooksSnapshot | undefined {
     return this.lastBooks?.();
@@ -169,32 +173,53 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
     }
     if (entries.size === 0) return this.head();
     const base = this.journal.size;
-    if (batch.plant) this.plantVersions.push({ ...batch.plant, firstEntry: entries.firstSeq });
-    if (this.meta.trigger === undefined) this.meta = { trigger: batch.trigger, currency: batch.currency };
     // A first posting's batch becomes the journal (a replay's one big posting is not copied).
     if (base === 0 && entries.firstSeq === 1 && entries.tables === this.journal.tables) this.journal = entries;
     else this.journal.appendJournal(entries);
-    for (let i = 0; i < entries.size; i += 1) {
-      const reverses = entries.reversesOf(i);
+    for (const id of entries.digests.keys()) {
+      if (this.firstOfEvent.has(id)) continue;
+      this.open?.ids.push(id);
+    }
+    this.index(batch, base);
+    return this.head();
+  }
+
+  /**
+   * Commits a posting whose entries the ledger wrote straight into this store's journal, from
+   * index `from` to its end, inside the open write transaction (a rollback truncates them);
+   * `digests` are its events' idempotency digests, recorded here so that a rollback forgets them.
+   */
+  appendStaged(batch: PostingBatch, from: number, digests: ReadonlyMap<string, string>): void {
+    if (batch.entries !== this.journal || !this.open || from !== this.open.entries) throw new ProcuraError(ErrorCode.internal, 'memory store: staged entries do not follow the open transaction', { file: this.name });
+    const journal = this.journal;
+    for (const [id, digest] of digests) {
+      if (!journal.digests.has(id)) this.open.ids.push(id);
+      journal.digests.set(id, digest);
+    }
+    this.index(batch, from);
+  }
+
+  /** Indexes entries [base, size) of the journal (reversals, first entry of each event with an id) and records the posting's plant, books and counts. */
+  private index(batch: PostingBatch, base: number): void {
+    const journal = this.journal;
+    if (batch.plant) this.plantVersions.push({ ...batch.plant, firstEntry: base + 1 });
+    if (this.meta.trigger === undefined) this.meta = { trigger: batch.trigger, currency: batch.currency };
+    for (let i = base; i < journal.size; i += 1) {
+      const reverses = journal.reversesOf(i);
       if (reverses !== undefined) {
         this.reversed.add(reverses);
         this.open?.reversed.push(reverses);
       }
     }
-    for (const id of entries.digests.keys()) {
-      if (this.firstOfEvent.has(id)) continue;
-      this.open?.ids.push(id);
-    }
     // Index the first entry of each event posted with an id.
-    for (let i = 0; i < entries.size; i += 1) {
-      if (entries.sameEvent(i) || entries.eventTypeOf(i) === 'revaluation') continue;
-      const id = entries.eventIdOf(i);
+    for (let i = base; i < journal.size; i += 1) {
+      if (journal.sameEvent(i) || journal.eventTypeOf(i) === 'revaluation') continue;
+      const id = journal.eventIdOf(i);
       if (id.charCodeAt(0) === 35 /* # */) continue;
-      this.firstOfEvent.set(id, base + i + 1);
+      this.firstOfEvent.set(id, i + 1);
     }
     this.events += batch.eventCount;
     this.lastBooks = batch.books;
-    return this.head();
   }
 
   /** Computes hashes up to seq `upTo` (inclusive). */

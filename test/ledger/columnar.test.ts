@@ -77,4 +77,30 @@ describe('columnar journal', () => {
     expect(store.journal.size).toBe(5);
     expect(store.journal.bytes).toBeLessThan(4096);
   });
+
+  it('a memory posting that fails halfway leaves the journal, the books and the idempotency keys exactly as before (entries are written in place)', () => {
+    const plant = textbookPlant('purchase-completion-sale');
+    const store = new MemoryStore();
+    const ledger = new Ledger(plant, store);
+    const first = ledger.post(events(plant, WORKED.slice(0, 2)));
+    expect(first.entries.map((e) => e.seq)).toEqual([1, 2]);
+    const snapshot = (l: Ledger): unknown => ({ size: l.size, balances: [...l.balances()].map(([a, v]) => `${a}=${v.toFixed()}`), quantities: JSON.stringify(l.quantities(), (_k, v) => (v instanceof Map ? [...v] : v)), hashes: l.entries().map((e) => e.hash) });
+    const before = snapshot(ledger);
+    const bytes = store.journal.bytes;
+    // k1 and s1 post (books change, entries are written) before s9 is refused: all of it is undone.
+    expect(() => ledger.post(events(plant, [...WORKED.slice(2, 4), { type: 'sale', id: 's9', at: '2024-02-01', product: 'widget', qty: '500' }]))).toThrow(/short/);
+    expect(snapshot(ledger)).toEqual(before);
+    expect(store.journal.size).toBe(2);
+    expect(store.journal.bytes).toBeLessThanOrEqual(bytes);
+    expect(store.eventDigests(['k1', 's1', 's9'])).toEqual(new Map());
+    // The same events post afterwards exactly as on a ledger that never saw the failure.
+    const again = ledger.post(events(plant, WORKED.slice(2)));
+    const fresh = Ledger.inMemory(plant);
+    fresh.post(events(plant, WORKED.slice(0, 2)));
+    const freshAgain = fresh.post(events(plant, WORKED.slice(2)));
+    expect(again.skipped).toEqual([]);
+    expect(again.entries.map((e) => [e.seq, e.eventId, e.hash])).toEqual(freshAgain.entries.map((e) => [e.seq, e.eventId, e.hash]));
+    expect(snapshot(ledger)).toEqual(snapshot(fresh));
+    expect(ledger.verify().ok).toBe(true);
+  });
 });
