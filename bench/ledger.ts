@@ -6,7 +6,7 @@
  * SQLite reference inserts rows of the same size, in the same batches, with the same pragmas,
  * but without the ledger's work (Decimal arithmetic, canonical bodies, hash chain).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -14,7 +14,9 @@ import { Decimal } from '../src/core/decimal.js';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { sha256Hex } from '../src/core/hash.js';
-import { Ledger, MemoryStore, entryBody, parsePlant, type LedgerEvent } from '../src/ledger/index.js';
+import { Ledger, MemoryStore, entryBody, parsePlant, type LedgerEvent, type Plant } from '../src/ledger/index.js';
+import { runBacktest } from '../src/engine/backtest.js';
+import { loadScenario } from '../src/engine/scenario.js';
 import { measure, type Bench } from './harness.js';
 
 export const PLANT = parsePlant(
@@ -33,6 +35,8 @@ products:
 );
 
 const START = Date.UTC(2024, 0, 1);
+/** The scenario whose backtest's postings the posting row replays (the main job's). */
+const BACKTEST = join(import.meta.dirname, '..', '..', 'backtests', 'ammonia-henry-hub.yaml');
 
 /**
  * A repeating month-like cycle: purchases, conversion, completion, sale, and every 100th a count
@@ -75,6 +79,36 @@ export function makeEvents(n: number): LedgerEvent[] {
     }
   }
   return events;
+}
+
+/**
+ * Where the main thread's wall time went (Linux, /proc/thread-self/schedstat): running on a CPU,
+ * runnable but waiting for one (other processes' load), and the rest, blocked (I/O, fsync).
+ * Undefined where schedstat is not available.
+ */
+interface ThreadTimes {
+  readonly onCpuMs: number;
+  readonly waitMs: number;
+}
+function threadTimes(): ThreadTimes | undefined {
+  try {
+    const [onCpu, wait] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+    return onCpu !== undefined && wait !== undefined && Number.isFinite(onCpu) && Number.isFinite(wait) ? { onCpuMs: onCpu / 1e6, waitMs: wait / 1e6 } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `measure` (one run) with the main thread's wall split into on-CPU, waiting for a CPU and blocked. */
+async function measureSplit(fn: () => unknown): Promise<{ timing: Awaited<ReturnType<typeof measure>>; split: string }> {
+  const before = threadTimes();
+  const timing = await measure(fn);
+  const after = threadTimes();
+  if (!before || !after) return { timing, split: '' };
+  const onCpu = after.onCpuMs - before.onCpuMs;
+  const wait = after.waitMs - before.waitMs;
+  const blocked = Math.max(0, timing.wallMs - onCpu - wait);
+  return { timing, split: `main thread ${Math.round(onCpu)} ms on a CPU, ${Math.round(wait)} ms waiting for a CPU, ${Math.round(blocked)} ms blocked (I/O, fsync)` };
 }
 
 /** The same arithmetic on plain numbers: the reference the ledger's rate is compared with. */
@@ -193,6 +227,39 @@ export const bench: Bench = async (report) => {
     note: `${posted} events posted; wall ${Math.round(replay.wallMs)} ms, CPU ${Math.round(replay.cpuMs)} ms`,
   });
 
+  // 2b. A backtest's postings (issue 10): the desk posts each day's few events as one posting.
+  // Captured from one ammonia backtest, then posted again into a fresh memory ledger, posting
+  // by posting, against the same events posted at once (what per-posting work costs).
+  const postings: LedgerEvent[][] = [];
+  let backtestPlant: Plant | undefined;
+  const post = Ledger.prototype.post;
+  Ledger.prototype.post = function (this: Ledger, batch, source) {
+    backtestPlant ??= this.plant;
+    postings.push([...batch]);
+    return post.call(this, batch, source);
+  };
+  try {
+    await runBacktest(loadScenario(BACKTEST), { dailyCosts: false });
+  } finally {
+    Ledger.prototype.post = post;
+  }
+  const plantOf = backtestPlant!;
+  const flat = postings.flat();
+  let dayEntries = 0;
+  const byDay = await measure(() => {
+    const l = Ledger.inMemory(plantOf);
+    for (const batch of postings) l.post(batch);
+    dayEntries = l.size;
+  }, 5);
+  const atOnce = await measure(() => Ledger.inMemory(plantOf).post(flat), 5);
+  report({
+    name: `ledger posting of one ammonia backtest's ${postings.length} postings (${flat.length} events, a day's events each) into a memory ledger`,
+    value: rate(postings.length, byDay.cpuMs),
+    unit: 'postings/s (CPU)',
+    reference: { name: 'the same events in one posting', value: rate(postings.length, atOnce.cpuMs) },
+    note: `${dayEntries} entries; CPU ${byDay.cpuMs.toFixed(0)} ms posting by posting, ${atOnce.cpuMs.toFixed(0)} ms at once; wall ${byDay.wallMs.toFixed(0)} / ${atOnce.wallMs.toFixed(0)} ms`,
+  });
+
   // 3. Sealing the chain of those entries (what verify and a durable store pay, and backtests no longer do).
   const m = 200_000;
   const seal = await measure(() => (ledger as unknown as { syncStore: MemoryStore }).syncStore.seal(m));
@@ -216,7 +283,7 @@ export const bench: Bench = async (report) => {
     const slice = events.slice(0, m);
     const store = Ledger.openSqlite(join(dir, 'ledger.db'), PLANT);
     let written = 0;
-    const durable = await measure(() => {
+    const { timing: durable, split: durableSplit } = await measureSplit(() => {
       for (let i = 0; i < m; i += batch) {
         store.post(slice.slice(i, i + batch));
         written = store.size;
@@ -244,10 +311,33 @@ export const bench: Bench = async (report) => {
     const insert = db.prepare('INSERT INTO entries (seq, event_id, body, hash) VALUES (?, ?, ?, ?)');
     const text = 'x'.repeat(rowSize);
     const hash = 'f'.repeat(64);
-    const raw = await measure(() => {
+    const { timing: raw, split: rawSplit } = await measureSplit(() => {
       for (let i = 0; i < written; i += batch) {
         db.exec('BEGIN IMMEDIATE');
         for (let k = i; k < Math.min(written, i + batch); k += 1) insert.run(k + 1, `#${k}`, text, hash);
+        db.exec('COMMIT');
+      }
+    });
+
+    // A day's postings (an ERP's daily export, or what a live desk posts in a day): 100 events per
+    // posting, so one commit (and its fsyncs) per 100 events; the same raw INSERTs in the same batches.
+    const small = 100;
+    const daily = events.slice(0, 20_000);
+    const dayStore = Ledger.openSqlite(join(dir, 'daily.db'), PLANT);
+    let dayWritten = 0;
+    const { timing: dayDurable, split: daySplit } = await measureSplit(() => {
+      for (let i = 0; i < daily.length; i += small) {
+        dayStore.post(daily.slice(i, i + small));
+        dayWritten = dayStore.size;
+      }
+    });
+    dayStore.close();
+    db.exec('CREATE TABLE daily (seq INTEGER PRIMARY KEY, event_id TEXT NOT NULL, body TEXT NOT NULL, hash TEXT NOT NULL)');
+    const insertDaily = db.prepare('INSERT INTO daily (seq, event_id, body, hash) VALUES (?, ?, ?, ?)');
+    const { timing: dayRaw, split: dayRawSplit } = await measureSplit(() => {
+      for (let i = 0; i < dayWritten; i += small) {
+        db.exec('BEGIN IMMEDIATE');
+        for (let k = i; k < Math.min(dayWritten, i + small); k += 1) insertDaily.run(k + 1, `#${k}`, text, hash);
         db.exec('COMMIT');
       }
     });
@@ -259,7 +349,15 @@ export const bench: Bench = async (report) => {
       reference: { name: 'raw INSERT of same-size rows, same batches and pragmas, no ledger work', value: rate(written, raw.wallMs) },
       cpu: { value: rate(written, durable.cpuMs), reference: rate(written, raw.cpuMs) },
       target: '>= 50000 entries/s',
-      note: `${written} entries of ~${rowSize} bytes; one connection posting in turn (its tail check is skipped while no other connection writes)`,
+      note: `${written} entries of ~${rowSize} bytes; one connection posting in turn (its tail check is skipped while no other connection writes)${durableSplit ? `; ledger: ${durableSplit}; reference: ${rawSplit}` : ''}`,
+    });
+    report({
+      name: `ledger post into SQLite (WAL, synchronous=FULL), ${daily.length / 1000}k events in postings of ${small} (a day's postings: one commit each)`,
+      value: rate(dayWritten, dayDurable.wallMs),
+      unit: 'entries/s',
+      reference: { name: 'raw INSERT of same-size rows, same batches and pragmas, no ledger work', value: rate(dayWritten, dayRaw.wallMs) },
+      cpu: { value: rate(dayWritten, dayDurable.cpuMs), reference: rate(dayWritten, dayRaw.cpuMs) },
+      note: `${dayWritten} entries, ${daily.length / small} commits${daySplit ? `; ledger: ${daySplit}; reference: ${dayRawSplit}` : ''}`,
     });
     report({
       name: `ledger post into SQLite, ${m / 1000}k events in batches of ${batch / 1000}k, a new connection per batch (opens, re-hashes the previous batch, posts)`,

@@ -233,7 +233,7 @@ export class Ledger {
    */
   post(events: readonly LedgerEvent[], source?: PostSource): PostResult {
     const store = this.requireSync();
-    // The books are changed in place (Books.begin): undone below if anything throws, before or
+    // Books changed in place (Books.begin, see below) are undone if anything throws, before or
     // after the store's own rollback, so they are exactly as before.
     let open: Books | undefined;
     try {
@@ -246,10 +246,17 @@ export class Ledger {
         const fault = memory ? checkTail(state, NO_ROWS, NO_EVENTS) : checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
         if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
         const lookups: Lookups = { digests: w.eventDigests(idsOf(events)), originals: w.entriesOfEvents(reversalTargets(events)) };
-        open = this.books;
-        open.begin();
+        // A small posting (a backtest's day) changes the books in place; a large one (an import
+        // file) works on a clone, whose one-off cost is then less than logging every change.
+        let books: Books;
+        if (events.length <= IN_PLACE_EVENTS) {
+          books = open = this.books;
+          books.begin();
+        } else {
+          books = this.books.clone();
+        }
         // The memory store's entries are written straight into its journal (no batch to copy).
-        const composed = this.compose(state, open, events, source, lookups, undefined, memory);
+        const composed = this.compose(state, books, events, source, lookups, undefined, memory);
         if (composed.count > 0) {
           if (composed.staged) composed.staged.store.appendStaged(composed.batch, composed.staged.from, composed.staged.digests);
           else w.append(composed.batch);
@@ -257,6 +264,7 @@ export class Ledger {
         return composed;
       });
       composed.books.commit();
+      this.books = composed.books;
       this.seen = { seq: this.seen.seq + composed.count, events: this.seen.events + composed.batch.eventCount };
       return composed.result;
     } catch (error) {
@@ -696,6 +704,9 @@ class Reversals {
     }
   }
 }
+
+/** Postings of up to this many events change the books in place (see `post`). */
+const IN_PLACE_EVENTS = 64;
 
 /** Where an event came from, for an error message. */
 function whereOf(event: LedgerEvent, source: PostSource | undefined): Where {
