@@ -9,6 +9,8 @@
  * COMMIT or ROLLBACK, or by the server when the connection dies (a SIGKILLed poster holds
  * nothing). The lock needs no table privilege, so the writing role keeps only SELECT and INSERT.
  * Waiting follows the SQLite engine: `onWait` once, then E_LOCKED (exit 4) after `lockTimeoutMs`.
+ * The posting commits with synchronous_commit off (the lock is not held through the WAL flush)
+ * and then waits for the flush outside the lock (`write`), so it is durable when `write` returns.
  *
  * The alternative measured in `npm run bench -- pg` is `serialise: 'serializable'`: no lock,
  * SERIALIZABLE transactions, and a posting that collides with another is rolled back and
@@ -53,6 +55,8 @@ export class PgLedgerStore implements LedgerStore {
   /** One transaction at a time on the connection. */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
+  /** Whether the current write transaction appended (its COMMIT then needs the durability wait). */
+  private appended = false;
   /** Postings retried after a serialization failure (serializable mode), for the benchmark. */
   retries = 0;
   /** What the current write transaction read or appended (the head cannot move under the chain lock). */
@@ -91,11 +95,20 @@ export class PgLedgerStore implements LedgerStore {
       if (this.options.serialise === 'serializable') return this.writeSerializable(fn);
       this.txState = undefined;
       this.txBooks = undefined;
+      this.appended = false;
       try {
-        return await this.finish(async () => {
+        const result = await this.finish(async () => {
           await this.lockChain();
           return fn(this.writer());
         });
+        // The COMMIT did not wait for the disk (synchronous_commit off for the posting, so the
+        // next writer's turn does not wait for this one's flush): wait now, outside the chain, with
+        // a transaction that writes a WAL record after ours and commits synchronously (WAL is
+        // flushed in order, so ours is on disk when it returns; the record is a logical decoding
+        // message no table keeps, allowed to every role; txid_current() alone writes no WAL and
+        // does not wait).
+        if (this.appended) await this.simple(`SELECT pg_logical_emit_message(true, 'procura.durable', '')`);
+        return result;
       } finally {
         this.txState = undefined;
         this.txBooks = undefined;
@@ -166,8 +179,8 @@ export class PgLedgerStore implements LedgerStore {
    */
   private async lockChain(): Promise<void> {
     const key = `hashtext('${CHAIN_LOCK}')`;
-    const begun = await this.simple(`BEGIN; SELECT pg_try_advisory_xact_lock(${key}) AS got`);
-    if (begun[1]?.[0]?.got === true) return;
+    const begun = await this.simple(`BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_try_advisory_xact_lock(${key}) AS got`);
+    if (begun[2]?.[0]?.got === true) return;
     this.options.onWait?.(this.name);
     const timeoutMs = Math.max(1, Math.round(this.options.lockTimeoutMs ?? 30_000));
     try {
@@ -249,6 +262,7 @@ export class PgLedgerStore implements LedgerStore {
       scanRows: (from, to) => (sealedAfter(from, (h) => h.seq) ? empty() : reader.scanRows(from, to)),
       scanEvents: (from = 1) => (sealedAfter(from, (h) => h.events) ? empty() : reader.scanEvents(from)),
       append: async (batch) => {
+        this.appended = true;
         const { head } = await this.run(appendOp(batch, this.name, this.txState));
         if (this.txState !== undefined) this.txState = { ...this.txState, head, verified: head, trigger: batch.trigger, currency: batch.currency };
         this.txBooks = undefined;
