@@ -8,6 +8,7 @@
  * the clock, the data source and the venue differ.
  */
 import { Decimal, ZERO } from '../core/decimal.js';
+import { toNumberExact } from '../core/decimal-number.js';
 import { Random } from '../core/random.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 import { Ledger } from '../ledger/index.js';
@@ -392,7 +393,7 @@ function recordDaily(daily: DailyCosts, memo: NumberMemo, i: number, scenario: S
     m.financing[i] = memo.of(c + 4, book.hedgeFinancing);
     m.hedge[i] = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(setup.id);
     m.hedgeRealized[i] = setup.hedge === undefined ? 0 : desk.hedgeRealizedNumber(setup.id);
-    m.held[i] = desk.onHand(setup.id).plus(desk.inTransit(setup.id)).toNumber();
+    m.held[i] = toNumberExact(desk.onHand(setup.id).plus(desk.inTransit(setup.id)));
     m.price[i] = memo.of(c + 5, desk.marketUnitPrice(setup.id));
     m.consumed[i] = memo.of(c + 6, book.consumed);
     m.standard[i] = memo.of(c + 7, book.standardValueConsumed);
@@ -415,15 +416,18 @@ function feedBars(feeds: readonly Feed[], venue: SimVenue, desk: Desk, day: Epoc
       bar.volume = series.volume === undefined ? undefined : series.volume[i]! / factor;
       if (feed.strip !== undefined) {
         // The index bar prices every tradeable contract of the strip; each gets a close-only bar.
-        feed.strip.onIndexBar(i);
-        for (const contract of feed.strip.quotedOn(day)) {
-          const price = contract.price * factor;
+        const strip = feed.strip;
+        strip.onIndexBar(i);
+        // strip.quotedOn(day), walked without building its list.
+        const last = strip.lastQuotedMonth(day);
+        for (let month = strip.firstQuotedMonth(day); month <= last; month += 1) {
+          const price = strip.price(month) * factor;
           bar.open = price;
           bar.high = price;
           bar.low = price;
           bar.close = price;
           bar.volume = undefined;
-          venue.onBar(bar as SimBar, contract.instrument);
+          venue.onBar(bar as SimBar, strip.instrumentFor(month));
         }
         continue;
       }

@@ -11,6 +11,7 @@
  */
 import type { CostSnapshot } from '../costfeed/index.js';
 import type { Decimal } from '../core/decimal.js';
+import { toNumberExact, toNumberRemembered } from '../core/decimal-number.js';
 import type { EpochMs } from '../core/time.js';
 import type { Desk } from './desk.js';
 import type { Scenario } from './scenario.js';
@@ -93,23 +94,14 @@ export class NumberMemo {
   of(column: number, value: Decimal): number {
     if (this.#from[column] !== value) {
       this.#from[column] = value;
-      this.#to[column] = value.toNumber();
+      this.#to[column] = toNumberExact(value);
     }
     return this.#to[column]!;
   }
 }
 
-const numbers = new WeakMap<Decimal, number>();
-
-/** `value.toNumber()`, remembered per Decimal (for figures that change rarely and are read daily, such as hedge positions). */
-export function numberOf(value: Decimal): number {
-  let n = numbers.get(value);
-  if (n === undefined) {
-    n = value.toNumber();
-    numbers.set(value, n);
-  }
-  return n;
-}
+/** `value.toNumber()` (toNumberRemembered: without text when exact, else once per Decimal instance). */
+export const numberOf = toNumberRemembered;
 
 /** Appends the day's end state (after the desk's step for `day`). */
 export function recordDay(record: DailyRecord, memo: NumberMemo, scenario: Scenario, desk: Desk, snapshot: CostSnapshot, day: EpochMs): void {

@@ -23,12 +23,13 @@
  * (`procura ledger post`) and the desk only reads it.
  */
 import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
+import { toNumberExact } from '../core/decimal-number.js';
 import type { Random } from '../core/random.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
 import { CrossoverStream } from '../market/index.js';
-import type { CostSnapshot, LeadTimeRecord, ProductionPlan } from '../costfeed/index.js';
-import { Pipeline, type Decision, type FillSink, type OrderStore, type Positions, type RiskLimits, type Venue } from '../pipeline/index.js';
+import type { CostSnapshot, LeadTimeRecord, MaterialCost, ProductionPlan } from '../costfeed/index.js';
+import { Pipeline, type Decision, type FillSink, type OrderStore, type Position, type Positions, type RiskLimits, type Venue } from '../pipeline/index.js';
 import { baseMoved, type Fill, type Intent } from '../pipeline/types.js';
 import type { CronSchedule } from './schedule.js';
 import { numberOf } from './daily-record.js';
@@ -209,6 +210,8 @@ export interface DeskOptions {
   readonly orderCosts?: { readonly fixed: Decimal; readonly feeRate: Decimal; readonly slippageRate: Decimal } | undefined;
 }
 
+const NO_ID: { id?: string } = Object.freeze({});
+
 /** How many past bars of the fast average the desk keeps for strategies (SignalView.fastAgo). */
 export const FAST_HISTORY_BARS = 256;
 
@@ -230,6 +233,8 @@ interface MaterialSlot {
   unitPriceOf: number;
   /** Hedge prices per material unit by quoted price (a day asks for the same few contracts many times). */
   readonly hedgePrices: Map<number, Decimal>;
+  /** Strip contract prices per material unit by month, with the quoted price each was built from (see contractPriceOf). */
+  readonly contractPrices: Map<number, ContractPrice>;
   fast: number;
   slow: number;
   state: -1 | 0 | 1;
@@ -245,6 +250,19 @@ interface MaterialSlot {
   closedHedgeFees: Decimal;
   /** Forecast consumption per day of a month, cached (strip exposure). */
   readonly monthNeeds: Map<number, Decimal[]>;
+  /** The cost figures of CostView that do not change during a run. */
+  readonly costs: FixedCosts;
+  /** Unrealised results of strip contracts by instrument, with the position and price they were computed from (see #unrealized). */
+  readonly marks: Map<string, { position: Position; price: Decimal; pnl: Decimal }>;
+}
+
+/** CostView's figures that are fixed for a run (the plant's carrying terms, the venue's order costs), per material. */
+interface FixedCosts {
+  readonly carryingAnnualRate: Decimal;
+  readonly storagePerUnitDay: Decimal;
+  readonly orderFixedCost: Decimal;
+  readonly orderFeeRate: Decimal;
+  readonly emergencyPremium: Decimal;
 }
 
 /** What one step did. */
@@ -305,6 +323,7 @@ export class Desk {
       unitPrice: undefined,
       unitPriceOf: Number.NaN,
       hedgePrices: new Map(),
+      contractPrices: new Map(),
       fast: Number.NaN,
       slow: Number.NaN,
       state: -1,
@@ -320,6 +339,14 @@ export class Desk {
       closedHedgePnl: ZERO,
       closedHedgeFees: ZERO,
       monthNeeds: new Map(),
+      marks: new Map(),
+      costs: {
+        carryingAnnualRate: options.plant.carrying.annualRate,
+        storagePerUnitDay: options.plant.carrying.storagePerUnitDay.get(setup.id) ?? ZERO,
+        orderFixedCost: options.orderCosts?.fixed ?? ZERO,
+        orderFeeRate: options.orderCosts === undefined ? ZERO : options.orderCosts.feeRate.plus(options.orderCosts.slippageRate),
+        emergencyPremium: options.emergencyPremium ?? ZERO,
+      },
       };
       return slot;
     });
@@ -449,7 +476,7 @@ export class Desk {
     const hedge = slot.setup.hedge;
     const month = slot.contracts.get(instrument);
     if (hedge?.strip === undefined || month === undefined) return this.hedgeUnitPrice(material);
-    return hedgeUnitPriceOf(slot, hedge.strip.price(month), hedge.factor);
+    return contractPriceOf(slot, month, hedge.strip.price(month), hedge.factor).unit;
   }
 
   /** The hedge instruments a material has traded (the strip's contracts, or the single instrument). */
@@ -507,9 +534,19 @@ export class Desk {
       const position = this.pipeline.positions.get(instrument);
       if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
       total += numberOf(position.realizedPnl) - numberOf(position.fees);
-      if (!position.qty.isZero()) total += numberOf(position.qty) * (numberOf(this.contractUnitPrice(material, instrument)) - numberOf(position.avgPrice));
+      if (!position.qty.isZero()) total += numberOf(position.qty) * (this.#contractUnitNumber(material, instrument) - numberOf(position.avgPrice));
     }
     return total;
+  }
+
+  /** numberOf(contractUnitPrice(material, instrument)), converted once per strip contract price. */
+  #contractUnitNumber(material: string, instrument: string): number {
+    const slot = this.#byInstrument.get(material)!;
+    const hedge = slot.setup.hedge;
+    const month = slot.contracts.get(instrument);
+    if (hedge?.strip === undefined || month === undefined) return numberOf(this.hedgeUnitPrice(material));
+    const price = contractPriceOf(slot, month, hedge.strip.price(month), hedge.factor);
+    return (price.unitNumber ??= numberOf(price.unit));
   }
 
   /** Receives the opening stock at the first known price (backtests). */
@@ -606,7 +643,7 @@ export class Desk {
 
   /** `{ id }` when the desk runs with `eventIds`, else nothing (the ledger numbers the event; the id is not even formatted). */
   #id(id: () => string): { id?: string } {
-    return this.#options.eventIds === true ? { id: id() } : {};
+    return this.#options.eventIds === true ? { id: id() } : NO_ID;
   }
 
   #dayEvents(day: EpochMs, previous: EpochMs): void {
@@ -637,8 +674,9 @@ export class Desk {
       if (strip === undefined || slot.contracts.size === 0 || !(strip.setup.marginRate > 0)) continue;
       let mark = ZERO;
       for (const instrument of slot.contracts.keys()) {
-        if (this.pipeline.positions.qty(instrument).isZero()) continue;
-        mark = mark.plus(this.pipeline.positions.unrealizedPnl(instrument, this.contractUnitPrice(slot.setup.id, instrument)));
+        const position = this.pipeline.positions.get(instrument);
+        if (position.qty.isZero()) continue;
+        mark = mark.plus(this.#unrealized(slot, instrument, position));
       }
       if (mark.isNegative()) slot.book.hedgeFinancing = slot.book.hedgeFinancing.plus(mark.negated().times(strip.setup.marginRate).dividedBy(365));
     }
@@ -675,6 +713,27 @@ export class Desk {
     this.#pending.push({ type: 'sale', ...this.#id(() => `day:${formatDate(day)}:sale:${product}`), at: day, knownAt: day, product, qty: units });
     this.#monthUnits = this.#monthUnits.plus(units);
     this.#unitsProduced = this.#unitsProduced.plus(units);
+  }
+
+  /**
+   * positions.unrealizedPnl at the contract's price, remembered per contract while its position
+   * (an immutable record, replaced by each fill) and its price (the same Decimal while the
+   * quoted price stands, see hedgeUnitPriceOf) are the ones it was computed from.
+   */
+  #unrealized(slot: MaterialSlot, instrument: string, position: Position): Decimal {
+    const price = this.contractUnitPrice(slot.setup.id, instrument);
+    const memo = slot.marks.get(instrument);
+    if (memo !== undefined && memo.position === position && memo.price === price) return memo.pnl;
+    const pnl = this.pipeline.positions.unrealizedPnl(instrument, price);
+    if (memo === undefined) {
+      if (slot.marks.size > 64) slot.marks.clear();
+      slot.marks.set(instrument, { position, price, pnl });
+    } else {
+      memo.position = position;
+      memo.price = price;
+      memo.pnl = pnl;
+    }
+    return pnl;
   }
 
   #flush(): void {
@@ -733,35 +792,8 @@ export class Desk {
       fastAgo: slot.fastAgo,
       track: slot.track === undefined ? undefined : { trials: slot.track.trials, hits: slot.track.hits, trendBars: slot.track.trendBars, horizonBars: slot.track.horizonBars, meanRiseAfterUp: slot.track.trials === 0 ? 0 : slot.track.riseSum / slot.track.trials },
     };
-    const inventory: InventoryView = {
-      onHand: m.onHand,
-      onOrder: m.onOrder,
-      hedged: m.hedged,
-      dailyConsumption: m.dailyConsumption,
-      daysOfCover: m.daysOfCover === null ? Number.POSITIVE_INFINITY : m.daysOfCover.toNumber(),
-      bufferStock: m.bufferStock,
-      reorderPoint: m.reorderPoint,
-      sigmaLeadTimeDemand: m.sigmaLeadTimeDemand,
-      sigmaLeadTimeDays: m.sigmaLeadTimeDays.toNumber(),
-      leadTimeDays: slot.setup.leadTimeDays,
-      exposureQty: m.exposureQty,
-      horizonDays: snapshot.horizonDays,
-    };
-    const product = options.product;
-    const cost: CostView = {
-      standardUnitCost: m.standardCost,
-      marketUnitPrice: price,
-      carryingPerUnitDay: m.carryingPerUnitDay,
-      productReplacementCost: new Map([[product, snapshot.products[product]!.replacement]]),
-      productStandardCost: this.#productStandard,
-      priceCap: this.#priceCaps.get(slot.setup.id),
-      knownAt: snapshot.knownAt,
-      carryingAnnualRate: options.plant.carrying.annualRate,
-      storagePerUnitDay: options.plant.carrying.storagePerUnitDay.get(slot.setup.id) ?? ZERO,
-      orderFixedCost: options.orderCosts?.fixed ?? ZERO,
-      orderFeeRate: options.orderCosts === undefined ? ZERO : options.orderCosts.feeRate.plus(options.orderCosts.slippageRate),
-      emergencyPremium: options.emergencyPremium ?? ZERO,
-    };
+    const inventory = new SnapshotInventory(m, slot.setup.leadTimeDays, snapshot.horizonDays);
+    const cost = new SnapshotCost(m, snapshot, options.product, price, this.#productStandard, this.#priceCaps.get(slot.setup.id), slot.costs);
     // Built when read: only hedging strategies read it (it priced and sized every contract of the strip each day).
     const hedgeView = this.#hedgeView(slot, inventory, at);
     let daysToNext: number | undefined;
@@ -819,7 +851,7 @@ export class Desk {
       const position = positions.qty(hedge.instrument);
       const price = this.hedgeUnitPrice(slot.setup.id);
       const contract: HedgeContractView = { instrument: hedge.instrument, month: undefined, monthsAhead: undefined, position, price, exposureQty: inventory.exposureQty.plus(inventory.hedged) };
-      return { instrument: hedge.instrument, position, lastPrice: price.toNumber(), contracts: [contract] };
+      return { instrument: hedge.instrument, position, lastPrice: toNumberExact(price), contracts: [contract] };
     }
     const today = startOfDay(at);
     const current = monthOf(today);
@@ -827,7 +859,11 @@ export class Desk {
     let cover = inventory.onHand.plus(inventory.onOrder);
     const contracts: HedgeContractView[] = [];
     let total = ZERO;
-    for (const instrument of slot.contracts.keys()) total = total.plus(positions.qty(instrument));
+    for (const instrument of slot.contracts.keys()) {
+      const qty = positions.qty(instrument);
+      // Adding a zero position leaves the sum as it is (most contracts are flat).
+      if (!qty.isZero()) total = total.plus(qty);
+    }
     let coverMonth = current;
     for (const month of strip.monthsOn(today)) {
       const instrument = strip.instrumentFor(month);
@@ -840,9 +876,9 @@ export class Desk {
       const exposure = past.plus(Decimal.max(ZERO, need.minus(cover)));
       cover = Decimal.max(ZERO, cover.minus(need));
       coverMonth = month + 1;
-      contracts.push({ instrument, month: monthLabel(month), monthsAhead: month - current, position: positions.qty(instrument), price: hedgeUnitPriceOf(slot, strip.price(month), hedge.factor), exposureQty: exposure });
+      contracts.push({ instrument, month: monthLabel(month), monthsAhead: month - current, position: positions.qty(instrument), price: contractPriceOf(slot, month, strip.price(month), hedge.factor).unit, exposureQty: exposure });
     }
-    return { instrument: hedge.instrument, position: total, lastPrice: contracts[0]?.price.toNumber() ?? Number.NaN, contracts };
+    return { instrument: hedge.instrument, position: total, lastPrice: contracts[0] === undefined ? Number.NaN : toNumberExact(contracts[0].price), contracts };
   }
 
   /** Forecast consumption of `material` in `month` from `today` on (the plan x BOM, or the daily mean without a plan). */
@@ -949,6 +985,32 @@ function hedgeUnitPriceOf(slot: MaterialSlot, price: number, factor: Decimal): D
   return value;
 }
 
+/** A strip contract's price per material unit, as a Decimal and a number, and the quoted price it was built from. */
+interface ContractPrice {
+  quoted: number;
+  unit: Decimal;
+  unitNumber: number | undefined;
+}
+
+/**
+ * `price` (quoted) x `factor` for the contract of `month`, kept per contract while its quoted
+ * price stands (a day asks for each contract's price several times: hedge view, financing,
+ * marks, daily figures; the same price object also lets #unrealized reuse its result).
+ */
+function contractPriceOf(slot: MaterialSlot, month: number, price: number, factor: Decimal): ContractPrice {
+  let entry = slot.contractPrices.get(month);
+  if (entry === undefined) {
+    if (slot.contractPrices.size >= 64) slot.contractPrices.clear();
+    entry = { quoted: price, unit: new Decimal(String(price)).times(factor), unitNumber: undefined };
+    slot.contractPrices.set(month, entry);
+  } else if (!Object.is(entry.quoted, price)) {
+    entry.quoted = price;
+    entry.unit = new Decimal(String(price)).times(factor);
+    entry.unitNumber = undefined;
+  }
+  return entry;
+}
+
 /** The plant's versions in force at `at` (each product's conversion cost and BOM, the standard cost of each material on it), as objects. */
 function costVersionsAt(plant: Plant, at: EpochMs): unknown[] {
   const out: unknown[] = [];
@@ -996,3 +1058,103 @@ export function priceCapsFrom(plant: Plant, product: string, target: Decimal | u
   return caps;
 }
 
+
+/**
+ * A material's InventoryView over the day's cost snapshot: each figure is read from the
+ * snapshot when the strategy reads it (the snapshot computes some of them only then; most
+ * strategies read a few), the plain-number ones converted once.
+ */
+class SnapshotInventory implements InventoryView {
+  readonly #m: MaterialCost;
+  readonly leadTimeDays: number;
+  readonly horizonDays: number;
+  #daysOfCover: number | undefined;
+  #sigmaLeadTimeDays: number | undefined;
+  constructor(m: MaterialCost, leadTimeDays: number, horizonDays: number) {
+    this.#m = m;
+    this.leadTimeDays = leadTimeDays;
+    this.horizonDays = horizonDays;
+  }
+  get onHand(): Decimal {
+    return this.#m.onHand;
+  }
+  get onOrder(): Decimal {
+    return this.#m.onOrder;
+  }
+  get hedged(): Decimal {
+    return this.#m.hedged;
+  }
+  get dailyConsumption(): Decimal {
+    return this.#m.dailyConsumption;
+  }
+  get daysOfCover(): number {
+    if (this.#daysOfCover === undefined) {
+      const days = this.#m.daysOfCover;
+      this.#daysOfCover = days === null ? Number.POSITIVE_INFINITY : toNumberExact(days);
+    }
+    return this.#daysOfCover;
+  }
+  get bufferStock(): Decimal {
+    return this.#m.bufferStock;
+  }
+  get reorderPoint(): Decimal {
+    return this.#m.reorderPoint;
+  }
+  get sigmaLeadTimeDemand(): Decimal {
+    return this.#m.sigmaLeadTimeDemand;
+  }
+  get sigmaLeadTimeDays(): number {
+    return (this.#sigmaLeadTimeDays ??= toNumberExact(this.#m.sigmaLeadTimeDays));
+  }
+  get exposureQty(): Decimal {
+    return this.#m.exposureQty;
+  }
+}
+
+/** A material's CostView over the day's cost snapshot (read when the strategy reads it, like SnapshotInventory). */
+class SnapshotCost implements CostView {
+  readonly #m: MaterialCost;
+  readonly #snapshot: CostSnapshot;
+  readonly #product: string;
+  readonly #fixed: FixedCosts;
+  #replacement: ReadonlyMap<string, Decimal> | undefined;
+  readonly marketUnitPrice: Decimal;
+  readonly productStandardCost: ReadonlyMap<string, Decimal>;
+  readonly priceCap: Decimal | undefined;
+  constructor(m: MaterialCost, snapshot: CostSnapshot, product: string, price: Decimal, productStandard: ReadonlyMap<string, Decimal>, priceCap: Decimal | undefined, fixed: FixedCosts) {
+    this.#m = m;
+    this.#snapshot = snapshot;
+    this.#product = product;
+    this.#fixed = fixed;
+    this.marketUnitPrice = price;
+    this.productStandardCost = productStandard;
+    this.priceCap = priceCap;
+  }
+  get standardUnitCost(): Decimal {
+    return this.#m.standardCost;
+  }
+  get carryingPerUnitDay(): Decimal {
+    return this.#m.carryingPerUnitDay;
+  }
+  get productReplacementCost(): ReadonlyMap<string, Decimal> {
+    return (this.#replacement ??= new Map([[this.#product, this.#snapshot.products[this.#product]!.replacement]]));
+  }
+  get knownAt(): EpochMs {
+    return this.#snapshot.knownAt;
+  }
+  get carryingAnnualRate(): Decimal {
+    return this.#fixed.carryingAnnualRate;
+  }
+  get storagePerUnitDay(): Decimal {
+    return this.#fixed.storagePerUnitDay;
+  }
+  get orderFixedCost(): Decimal {
+    return this.#fixed.orderFixedCost;
+  }
+  get orderFeeRate(): Decimal {
+    return this.#fixed.orderFeeRate;
+  }
+  get emergencyPremium(): Decimal {
+    return this.#fixed.emergencyPremium;
+  }
+}

@@ -84,8 +84,16 @@ export class HedgeStrip {
 
   /** The contract id covering consumption `month`. */
   instrumentFor(month: MonthIndex): string {
-    return `${this.setup.family}:${monthLabel(this.deliveryOf(month))}`;
+    let id = this.#instruments.get(month);
+    if (id === undefined) {
+      id = `${this.setup.family}:${monthLabel(this.deliveryOf(month))}`;
+      this.#instruments.set(month, id);
+    }
+    return id;
   }
+
+  /** instrumentFor's answers (asked for every contract every day). */
+  readonly #instruments = new Map<MonthIndex, string>();
 
   deliveryOf(month: MonthIndex): MonthIndex {
     return this.setup.kind === 'futures' ? month + 1 : month;
@@ -111,14 +119,25 @@ export class HedgeStrip {
     return out;
   }
 
-  /** The months whose contracts are tradeable on `day`: from the first not yet rolled off, `months` of them. */
-  monthsOn(day: EpochMs): MonthIndex[] {
-    let first = monthOf(day);
-    if (this.rollsOffAt(first) <= day) first += 1;
+  /** The months whose contracts are tradeable on `day`: from the first not yet rolled off, `months` of them (a shared array: do not modify). */
+  monthsOn(day: EpochMs): readonly MonthIndex[] {
+    if (day === this.#monthsDay) return this.#months;
+    const first = this.firstMonthOn(day);
     const out: MonthIndex[] = [];
     for (let k = 0; k < this.setup.months; k += 1) out.push(first + k);
-    return out;
+    this.#monthsDay = day;
+    this.#months = Object.freeze(out);
+    return this.#months;
   }
+
+  /** The first month whose contract is tradeable on `day` (monthsOn(day)[0]). */
+  firstMonthOn(day: EpochMs): MonthIndex {
+    const first = monthOf(day);
+    return this.rollsOffAt(first) <= day ? first + 1 : first;
+  }
+
+  #monthsDay = Number.NaN;
+  #months: readonly MonthIndex[] = [];
 
   /** Index bars fed so far (the last is `index.at[lastBar]`). */
   get lastBar(): number {
@@ -182,11 +201,19 @@ export class HedgeStrip {
    * order sent then can fill before its contract rolls off) through those tradeable today.
    */
   quotedOn(day: EpochMs): StripContract[] {
-    const first = this.monthsOn(day - DAY_MS)[0]!;
-    const last = this.monthsOn(day)[0]! + this.setup.months - 1;
+    const first = this.firstQuotedMonth(day);
+    const last = this.lastQuotedMonth(day);
     const out: StripContract[] = [];
     for (let month = first; month <= last; month += 1) out.push({ instrument: this.instrumentFor(month), month, delivery: this.deliveryOf(month), rollsOffAt: this.rollsOffAt(month), price: this.price(month) });
     return out;
+  }
+
+  /** The first and last months quotedOn(day) gives bars to (the backtest's bar feed walks them without building the list). */
+  firstQuotedMonth(day: EpochMs): MonthIndex {
+    return this.firstMonthOn(day - DAY_MS);
+  }
+  lastQuotedMonth(day: EpochMs): MonthIndex {
+    return this.firstMonthOn(day) + this.setup.months - 1;
   }
 
   /** The tradeable contracts on `day` with their prices as of the last known bar. */

@@ -13,6 +13,7 @@
  */
 import type { z } from 'zod';
 import type { Decimal } from '../core/decimal.js';
+import { toNumberExact } from '../core/decimal-number.js';
 import type { EpochMs } from '../core/time.js';
 import type { Intent, IntentCause, IntentReason, Side } from '../pipeline/types.js';
 
@@ -294,57 +295,153 @@ const NO_CONTRACTS: readonly RuleContract[] = Object.freeze([]);
  * The RuleContext of an exact StrategyContext: the same figures as plain numbers (each Decimal
  * correctly rounded to the nearest double), the exact engine's side of "one rule, both
  * engines". `materialIndex` is the material's position in the scenario.
+ *
+ * Each figure is converted when the rule first reads it and kept (a rule reads a handful of
+ * the thirty; converting them all, and building the strip's contracts, was about 4 % of a
+ * backtest). The context's Decimals are immutable and the snapshot behind them is fixed when
+ * it is taken, so a figure read late is the figure read early.
  */
 export function ruleContextOf(context: StrategyContext, materialIndex = 0): RuleContext {
-  const { signal, inventory, cost } = context;
-  const track = signal.track;
-  return {
-    at: context.at,
-    year: new Date(context.at).getUTCFullYear(),
-    material: context.material,
-    materialIndex,
-    lastPrice: context.lastPrice,
-    price: cost.marketUnitPrice.toNumber(),
-    signalState: signal.state === undefined ? -1 : signal.state,
-    crossing: signal.crossing === 'up' ? 1 : signal.crossing === 'down' ? -1 : 0,
-    fast: signal.fast,
-    slow: signal.slow,
-    barAt: signal.barAt,
-    fastAgo: (bars) => signal.fastAgo(bars)?.fast ?? Number.NaN,
-    barAtAgo: (bars) => signal.fastAgo(bars)?.at ?? Number.NaN,
-    trackTrials: track?.trials ?? 0,
-    trackHits: track?.hits ?? 0,
-    trackMeanRise: track?.meanRiseAfterUp ?? 0,
-    onHand: inventory.onHand.toNumber(),
-    onOrder: inventory.onOrder.toNumber(),
-    hedged: inventory.hedged.toNumber(),
-    dailyConsumption: inventory.dailyConsumption.toNumber(),
-    bufferStock: inventory.bufferStock.toNumber(),
-    reorderPoint: inventory.reorderPoint.toNumber(),
-    sigmaLeadTimeDemand: inventory.sigmaLeadTimeDemand.toNumber(),
-    leadTimeDays: inventory.leadTimeDays,
-    sigmaLeadTimeDays: inventory.sigmaLeadTimeDays,
-    exposureQty: inventory.exposureQty.toNumber(),
-    horizonDays: inventory.horizonDays,
-    standardUnitCost: cost.standardUnitCost.toNumber(),
-    carryingPerUnitDay: cost.carryingPerUnitDay.toNumber(),
-    priceCap: cost.priceCap === undefined ? Number.NaN : cost.priceCap.toNumber(),
-    // Built when read: only cost-aware reads the margin, only hedging rules the contracts
-    // (pricing the strip's contracts every day for every strategy was ~15 % of a backtest).
-    get marginAtRisk() {
-      return marginAtRiskOf(cost);
-    },
-    carryingAnnualRate: cost.carryingAnnualRate.toNumber(),
-    storagePerUnitDay: cost.storagePerUnitDay.toNumber(),
-    orderFixedCost: cost.orderFixedCost.toNumber(),
-    orderFeeRate: cost.orderFeeRate.toNumber(),
-    emergencyPremium: cost.emergencyPremium.toNumber(),
-    scheduleFired: context.scheduleFired,
-    daysToNextSchedule: context.daysToNextSchedule ?? Number.NaN,
-    get contracts() {
-      return contractsOf(context.hedge);
-    },
-  };
+  return new ExactRuleContext(context, materialIndex);
+}
+
+class ExactRuleContext implements RuleContext {
+  readonly at: EpochMs;
+  readonly material: string;
+  readonly materialIndex: number;
+  readonly lastPrice: number;
+  readonly signalState: number;
+  readonly crossing: number;
+  readonly fast: number;
+  readonly slow: number;
+  readonly barAt: EpochMs;
+  readonly trackTrials: number;
+  readonly trackHits: number;
+  readonly trackMeanRise: number;
+  readonly leadTimeDays: number;
+  readonly horizonDays: number;
+  readonly scheduleFired: boolean;
+  readonly daysToNextSchedule: number;
+  readonly #context: StrategyContext;
+  #year: number | undefined;
+  #price: number | undefined;
+  #onHand: number | undefined;
+  #onOrder: number | undefined;
+  #hedged: number | undefined;
+  #dailyConsumption: number | undefined;
+  #bufferStock: number | undefined;
+  #reorderPoint: number | undefined;
+  #sigmaLeadTimeDemand: number | undefined;
+  #sigmaLeadTimeDays: number | undefined;
+  #exposureQty: number | undefined;
+  #standardUnitCost: number | undefined;
+  #carryingPerUnitDay: number | undefined;
+  #priceCap: number | undefined;
+  #marginAtRisk: boolean | undefined;
+  #carryingAnnualRate: number | undefined;
+  #storagePerUnitDay: number | undefined;
+  #orderFixedCost: number | undefined;
+  #orderFeeRate: number | undefined;
+  #emergencyPremium: number | undefined;
+  #contracts: readonly RuleContract[] | undefined;
+
+  constructor(context: StrategyContext, materialIndex: number) {
+    const signal = context.signal;
+    const track = signal.track;
+    this.#context = context;
+    this.at = context.at;
+    this.material = context.material;
+    this.materialIndex = materialIndex;
+    this.lastPrice = context.lastPrice;
+    this.signalState = signal.state === undefined ? -1 : signal.state;
+    this.crossing = signal.crossing === 'up' ? 1 : signal.crossing === 'down' ? -1 : 0;
+    this.fast = signal.fast;
+    this.slow = signal.slow;
+    this.barAt = signal.barAt;
+    this.trackTrials = track?.trials ?? 0;
+    this.trackHits = track?.hits ?? 0;
+    this.trackMeanRise = track?.meanRiseAfterUp ?? 0;
+    this.leadTimeDays = context.inventory.leadTimeDays;
+    this.horizonDays = context.inventory.horizonDays;
+    this.scheduleFired = context.scheduleFired;
+    this.daysToNextSchedule = context.daysToNextSchedule ?? Number.NaN;
+  }
+
+  fastAgo(bars: number): number {
+    return this.#context.signal.fastAgo(bars)?.fast ?? Number.NaN;
+  }
+  barAtAgo(bars: number): number {
+    return this.#context.signal.fastAgo(bars)?.at ?? Number.NaN;
+  }
+  get year(): number {
+    return (this.#year ??= new Date(this.at).getUTCFullYear());
+  }
+  get price(): number {
+    return (this.#price ??= toNumberExact(this.#context.cost.marketUnitPrice));
+  }
+  get onHand(): number {
+    return (this.#onHand ??= toNumberExact(this.#context.inventory.onHand));
+  }
+  get onOrder(): number {
+    return (this.#onOrder ??= toNumberExact(this.#context.inventory.onOrder));
+  }
+  get hedged(): number {
+    return (this.#hedged ??= toNumberExact(this.#context.inventory.hedged));
+  }
+  get dailyConsumption(): number {
+    return (this.#dailyConsumption ??= toNumberExact(this.#context.inventory.dailyConsumption));
+  }
+  get bufferStock(): number {
+    return (this.#bufferStock ??= toNumberExact(this.#context.inventory.bufferStock));
+  }
+  get reorderPoint(): number {
+    return (this.#reorderPoint ??= toNumberExact(this.#context.inventory.reorderPoint));
+  }
+  get sigmaLeadTimeDemand(): number {
+    return (this.#sigmaLeadTimeDemand ??= toNumberExact(this.#context.inventory.sigmaLeadTimeDemand));
+  }
+  get sigmaLeadTimeDays(): number {
+    return (this.#sigmaLeadTimeDays ??= this.#context.inventory.sigmaLeadTimeDays);
+  }
+  get exposureQty(): number {
+    return (this.#exposureQty ??= toNumberExact(this.#context.inventory.exposureQty));
+  }
+  get standardUnitCost(): number {
+    return (this.#standardUnitCost ??= toNumberExact(this.#context.cost.standardUnitCost));
+  }
+  get carryingPerUnitDay(): number {
+    return (this.#carryingPerUnitDay ??= toNumberExact(this.#context.cost.carryingPerUnitDay));
+  }
+  get priceCap(): number {
+    if (this.#priceCap === undefined) {
+      const cap = this.#context.cost.priceCap;
+      this.#priceCap = cap === undefined ? Number.NaN : toNumberExact(cap);
+    }
+    return this.#priceCap;
+  }
+  // Only cost-aware reads the margin, only hedging rules the contracts (pricing the strip's
+  // contracts every day for every strategy was ~15 % of a backtest).
+  get marginAtRisk(): boolean {
+    return (this.#marginAtRisk ??= marginAtRiskOf(this.#context.cost));
+  }
+  get carryingAnnualRate(): number {
+    return (this.#carryingAnnualRate ??= toNumberExact(this.#context.cost.carryingAnnualRate));
+  }
+  get storagePerUnitDay(): number {
+    return (this.#storagePerUnitDay ??= toNumberExact(this.#context.cost.storagePerUnitDay));
+  }
+  get orderFixedCost(): number {
+    return (this.#orderFixedCost ??= toNumberExact(this.#context.cost.orderFixedCost));
+  }
+  get orderFeeRate(): number {
+    return (this.#orderFeeRate ??= toNumberExact(this.#context.cost.orderFeeRate));
+  }
+  get emergencyPremium(): number {
+    return (this.#emergencyPremium ??= toNumberExact(this.#context.cost.emergencyPremium));
+  }
+  get contracts(): readonly RuleContract[] {
+    return (this.#contracts ??= contractsOf(this.#context.hedge));
+  }
 }
 
 /** True when some product consuming the material costs more to make at market than at standard. */
@@ -359,13 +456,33 @@ function marginAtRiskOf(cost: CostView): boolean {
 /** The hedge view's tradeable contracts as plain numbers (none without a hedge instrument). */
 function contractsOf(hedge: HedgeView | undefined): readonly RuleContract[] {
   if (hedge === undefined) return NO_CONTRACTS;
-  return hedge.contracts.map((c) => ({
-    monthsAhead: c.monthsAhead ?? Number.NaN,
-    year: c.month === undefined ? Number.NaN : Number(c.month.slice(0, 4)),
-    position: c.position.toNumber(),
-    price: c.price.toNumber(),
-    exposureQty: c.exposureQty.toNumber(),
-  }));
+  return hedge.contracts.map((c) => new ExactRuleContract(c));
+}
+
+/** A HedgeContractView as a RuleContract, each figure converted when first read (a ratio rule reads two of the five). */
+class ExactRuleContract implements RuleContract {
+  readonly monthsAhead: number;
+  readonly #view: HedgeContractView;
+  #year: number | undefined;
+  #position: number | undefined;
+  #price: number | undefined;
+  #exposureQty: number | undefined;
+  constructor(view: HedgeContractView) {
+    this.#view = view;
+    this.monthsAhead = view.monthsAhead ?? Number.NaN;
+  }
+  get year(): number {
+    return (this.#year ??= this.#view.month === undefined ? Number.NaN : Number(this.#view.month.slice(0, 4)));
+  }
+  get position(): number {
+    return (this.#position ??= toNumberExact(this.#view.position));
+  }
+  get price(): number {
+    return (this.#price ??= toNumberExact(this.#view.price));
+  }
+  get exposureQty(): number {
+    return (this.#exposureQty ??= toNumberExact(this.#view.exposureQty));
+  }
 }
 
 /** What the engine needs from a strategy's parameters to prepare the context. */

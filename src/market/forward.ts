@@ -26,9 +26,17 @@ export function monthStart(month: MonthIndex): EpochMs {
 
 /** `YYYY-MM`. */
 export function monthLabel(month: MonthIndex): string {
-  const m = (month % 12) + 1;
-  return `${Math.floor(month / 12)}-${m < 10 ? '0' : ''}${m}`;
+  let label = LABELS.get(month);
+  if (label === undefined) {
+    const m = (month % 12) + 1;
+    label = `${Math.floor(month / 12)}-${m < 10 ? '0' : ''}${m}`;
+    // Asked for every hedge contract every day; a run spans a few hundred months.
+    if (LABELS.size < 10_000) LABELS.set(month, label);
+  }
+  return label;
 }
+
+const LABELS = new Map<MonthIndex, string>();
 
 /** Calendar days in the month. */
 export function daysInMonth(month: MonthIndex): number {

@@ -112,6 +112,21 @@ describe('Pipeline', () => {
     expect(json.sizing.qty).toBe('100');
   });
 
+  it('keeps the latest journalLimit decisions, oldest first, however many come', async () => {
+    const { venue, store, sink } = setup();
+    const pipeline = new Pipeline({ runId: 'run-1', venue, limits: limits(), store, sink, journalLimit: 3 });
+    const qtys = ['0.01', '0.02', '0.03', '0.04', '0.05', '0.06', '0.07'];
+    for (const [k, qty] of qtys.entries()) {
+      await pipeline.submit(intent({ qty: D(qty) }), ctx);
+      const kept = qtys.slice(Math.max(0, k - 2), k + 1);
+      expect(pipeline.journal().map((d) => d.intent.qty!.toString())).toEqual(kept);
+    }
+    expect(pipeline.journal().map((d) => d.seq)).toEqual([5, 6, 7]);
+    const none = new Pipeline({ runId: 'run-2', venue, limits: limits(), store, sink, journalLimit: 0 });
+    await none.submit(intent({ qty: D('0.01') }), ctx);
+    expect(none.journal()).toEqual([]);
+  });
+
   it('enforces the daily notional across orders of the same UTC day', async () => {
     const { pipeline } = setup();
     const big = (n: number, at = day(0)) => pipeline.submit(intent({ qty: D('3000'), at: at + n }), ctx);

@@ -1,0 +1,42 @@
+// toNumberExact gives exactly decimal.js's toNumber (the double Number(text) gives), without text.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Decimal } from '../../src/core/decimal.js';
+import { toNumberExact } from '../../src/core/decimal-number.js';
+
+const decimalText = fc.oneof(
+  fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }).map((n) => (n / 100).toFixed(2)),
+  fc.tuple(fc.integer({ min: -999_999, max: 999_999 }), fc.integer({ min: 0, max: 9 })).map(([n, e]) => (n / 10 ** e).toFixed(e)),
+  fc.tuple(fc.bigInt({ min: -(10n ** 22n), max: 10n ** 22n }), fc.integer({ min: -30, max: 30 })).map(([n, e]) => `${n}e${e}`),
+  fc.tuple(fc.bigInt({ min: -(10n ** 17n), max: 10n ** 17n }), fc.integer({ min: 0, max: 30 })).map(([n, e]) => new Decimal(n.toString()).dividedBy(new Decimal(10).pow(e)).toFixed()),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => String(x)),
+  fc.constantFrom('0', '-0', '9007199254740991', '9007199254740992', '9007199254740993', '0.0000001', '123456789012345.67', '1e22', '1e23', '1.5e-17', '4.35e-30', '0.1', '0.3'),
+);
+
+describe('toNumberExact', () => {
+  it('is decimal.js toNumber for every value (sign of zero included)', () => {
+    fc.assert(
+      fc.property(decimalText, (text) => {
+        const x = new Decimal(text);
+        expect(Object.is(toNumberExact(x), x.toNumber())).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('is toNumber on results of arithmetic (quotients at 40 digits, products, sums)', () => {
+    const small = fc.integer({ min: -10_000_000, max: 10_000_000 }).map((n) => new Decimal(n).dividedBy(1000));
+    fc.assert(
+      fc.property(small, small, small, (a, b, c) => {
+        for (const x of [a.times(b), a.plus(c), b.isZero() ? a : a.dividedBy(b), a.times(b).minus(c).times(c)]) {
+          expect(Object.is(toNumberExact(x), x.toNumber())).toBe(true);
+        }
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('falls back for NaN and infinities', () => {
+    for (const text of ['NaN', 'Infinity', '-Infinity']) expect(Object.is(toNumberExact(new Decimal(text)), new Decimal(text).toNumber())).toBe(true);
+  });
+});
