@@ -26,7 +26,7 @@ import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
 import { toNumberExact } from '../core/decimal-number.js';
 import type { Random } from '../core/random.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
-import { type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
+import { type BomLine, type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
 import { CrossoverStream } from '../market/index.js';
 import type { CostSnapshot, LeadTimeRecord, MaterialCost, ProductionPlan } from '../costfeed/index.js';
 import { Pipeline, type Decision, type FillSink, type OrderStore, type Position, type Positions, type RiskLimits, type Venue } from '../pipeline/index.js';
@@ -254,6 +254,14 @@ interface MaterialSlot {
   readonly costs: FixedCosts;
   /** Unrealised results of strip contracts by instrument, with the position and price they were computed from (see #unrealized). */
   readonly marks: Map<string, { position: Position; price: Decimal; pnl: Decimal }>;
+}
+
+/** What Desk.#lineUse keeps per BOM line. */
+interface LineUse {
+  readonly units: Decimal;
+  readonly need: Decimal;
+  standard: Decimal | undefined;
+  standardValue: Decimal | undefined;
 }
 
 /** CostView's figures that are fixed for a run (the plant's carrying terms, the venue's order costs), per material. */
@@ -567,7 +575,7 @@ export class Desk {
   /** One decision point at `at`; see the module comment. */
   async step(at: EpochMs): Promise<StepResult> {
     const options = this.#options;
-    const fillsBefore = this.pipeline.counters().fills;
+    const fillsBefore = this.pipeline.fillCount;
     const today = startOfDay(at);
     this.#postAt = today;
     if (this.pipeline.openOrderCount > 0) await this.pipeline.sync();
@@ -626,7 +634,7 @@ export class Desk {
     }
     this.#flush();
     this.#lastDecision = at;
-    return { at, intents, decisions, fills: this.pipeline.counters().fills - fillsBefore, snapshot };
+    return { at, intents, decisions, fills: this.pipeline.fillCount - fillsBefore, snapshot };
   }
 
   /** Posts final hedge marks (end of a backtest). */
@@ -693,7 +701,8 @@ export class Desk {
     const premium = (options.emergencyPremium ?? ZERO).plus(1);
     for (const line of plant.bomAt(product, day).lines) {
       const slot = this.#byInstrument.get(line.material)!;
-      const need = units.times(line.qty).times(line.scrap.plus(1));
+      const use = this.#lineUse(line, units);
+      const need = use.need;
       if (need.greaterThan(slot.onHand)) {
         const shortfall = need.minus(slot.onHand);
         const price = roundMoney(this.marketUnitPrice(slot.setup.id).times(premium), 6);
@@ -707,7 +716,12 @@ export class Desk {
       }
       slot.onHand = slot.onHand.minus(need);
       slot.book.consumed = slot.book.consumed.plus(need);
-      slot.book.standardValueConsumed = slot.book.standardValueConsumed.plus(need.times(plant.standardCostAt(slot.setup.id, day).cost));
+      const standard = plant.standardCostAt(slot.setup.id, day).cost;
+      if (use.standard !== standard) {
+        use.standard = standard;
+        use.standardValue = need.times(standard);
+      }
+      slot.book.standardValueConsumed = slot.book.standardValueConsumed.plus(use.standardValue!);
     }
     this.#pending.push({ type: 'completion', ...this.#id(() => `day:${formatDate(day)}:completion:${product}`), at: day, knownAt: day, product, qty: units });
     this.#pending.push({ type: 'sale', ...this.#id(() => `day:${formatDate(day)}:sale:${product}`), at: day, knownAt: day, product, qty: units });
@@ -735,6 +749,23 @@ export class Desk {
     }
     return pnl;
   }
+
+  /**
+   * A BOM line's consumption for `units` of product, units x qty x (1 + scrap), and its value
+   * at a standard cost: the same figures every day the plan makes the same quantity, so they
+   * are kept per line and recomputed when the quantity (by value) or the standard cost changes.
+   */
+  #lineUse(line: BomLine, units: Decimal): LineUse {
+    let use = this.#lineUses.get(line);
+    if (use === undefined || !use.units.equals(units)) {
+      use = { units, need: units.times(line.qty).times(line.scrap.plus(1)), standard: undefined, standardValue: undefined };
+      if (this.#lineUses.size > 64) this.#lineUses.clear();
+      this.#lineUses.set(line, use);
+    }
+    return use;
+  }
+
+  readonly #lineUses = new Map<BomLine, LineUse>();
 
   #flush(): void {
     if (this.#pending.length === 0) return;

@@ -185,6 +185,11 @@ export class Pipeline {
     return { ...this.#counters };
   }
 
+  /** counters().fills, without copying the counters (the desk reads it twice a step). */
+  get fillCount(): number {
+    return this.#counters.fills;
+  }
+
   /** Decisions in submit order (the most recent `journalLimit`). */
   journal(): readonly Decision[] {
     const start = this.#journalStart;
