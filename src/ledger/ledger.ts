@@ -142,6 +142,11 @@ export class Ledger {
   /** The engine's context for postings without reversals (it is read only by a reversal). */
   private readonly plainContext: EngineContext;
 
+  /** The memory store this ledger posts into, when it is one (undefined for SQLite, PostgreSQL): read-only access for readers of its columnar journal (movement-reader.ts). */
+  get memoryStore(): MemoryStore | undefined {
+    return this.syncStore instanceof MemoryStore ? this.syncStore : undefined;
+  }
+
   /** A ledger over `store` (synchronous engine) or `asyncStore` (asynchronous engine), with `plant`. */
   constructor(plant: Plant, store: SyncLedgerStore | { async: LedgerStore }) {
     this.plant = plant;

@@ -8,13 +8,13 @@
  * Only a ledger on a memory store has a journal to read this way; for any other source
  * `postedEntriesOf` answers undefined and the feed reads `entriesAfter` as before. It uses the
  * columnar journal's public readers (atOf, knownAtOf, eventTypeOf, reversesOf, movementsOf, actualOf) and
- * the memory store's `journal`, read again on every call (a first posting replaces it).
+ * the memory store's `journal` (`Ledger.memoryStore`), read again on every call (a first posting replaces it).
  */
 import type { EpochMs } from '../core/time.js';
 import type { ColumnarJournal } from './columnar-journal.js';
 import type { Actual, EntryType, Movement } from './journal.js';
 import { Ledger } from './ledger.js';
-import { MemoryStore } from './memory-store.js';
+import type { MemoryStore } from './memory-store.js';
 
 /** One posted entry's fields, by seq (1-based); seqs past `last()` are not asked for. */
 export interface PostedEntries {
@@ -71,7 +71,6 @@ class MemoryJournalReader implements PostedEntries {
 /** A reader over `source`'s journal when it is a ledger on a memory store, else undefined. */
 export function postedEntriesOf(source: unknown): PostedEntries | undefined {
   if (!(source instanceof Ledger)) return undefined;
-  // The ledger keeps its store private; this reader is the one place outside it that looks.
-  const store = source['syncStore'];
-  return store instanceof MemoryStore ? new MemoryJournalReader(store) : undefined;
+  const store = source.memoryStore;
+  return store === undefined ? undefined : new MemoryJournalReader(store);
 }
