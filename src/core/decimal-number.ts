@@ -21,8 +21,8 @@ interface DecimalInternals {
   readonly s: number;
 }
 
-/** Digits in a base-1e7 word (1..7; 1 for 0). */
-function wordDigits(w: number): number {
+/** Digits in one of decimal.js's base-1e7 words (1..7; 1 for 0); also read by inventory-math's square root. */
+export function wordDigits(w: number): number {
   return w < 1e3 ? (w < 10 ? 1 : w < 100 ? 2 : 3) : w < 1e5 ? (w < 1e4 ? 4 : 5) : w < 1e6 ? 6 : 7;
 }
 

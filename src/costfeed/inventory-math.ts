@@ -5,6 +5,7 @@
  * feed (CostSnapshot's JSON form).
  */
 import { Decimal, ZERO } from '../core/decimal.js';
+import { wordDigits } from '../core/decimal-number.js';
 import { inverseNormalCdf } from './normal.js';
 
 const DAYS_PER_YEAR = new Decimal(365);
@@ -117,7 +118,7 @@ export function squareRoot(value: Decimal): Decimal {
   // words (`d`, the first word unpadded) and the exponent of its first digit (`e`): no text.
   const { d: words, e: firstExponent } = value as unknown as { d: number[]; e: number };
   let coefficient = BigInt(words[0]!);
-  let digits = digitCount(words[0]!);
+  let digits = wordDigits(words[0]!);
   for (let k = 1; k < words.length; k += 1) {
     coefficient = coefficient * WORD + BigInt(words[k]!);
     digits += 7;
@@ -149,10 +150,6 @@ export function squareRoot(value: Decimal): Decimal {
 
 const WORD = 10_000_000n;
 
-/** Decimal digits of a non-negative integer below 1e7 (one decimal.js word). */
-function digitCount(w: number): number {
-  return w < 10 ? 1 : w < 100 ? 2 : w < 1000 ? 3 : w < 10_000 ? 4 : w < 100_000 ? 5 : w < 1_000_000 ? 6 : 7;
-}
 
 /**
  * The positive Decimal `n x 10^shift` (n > 0, at most `precision` digits) built from its
