@@ -35,10 +35,19 @@ describe('splitQuantity', () => {
           expect(child.dividedBy(step).isInteger()).toBe(true);
           expect(child.isPositive() && !child.isZero()).toBe(true);
         }
-        // The fewest that fit, up to one more when rounding to the lot step needs it.
-        expect(children.length).toBeLessThanOrEqual(qty.times(price).dividedBy(max).ceil().toNumber() + 1);
+        // The fewest that fit: a child holds at most floor(max / (step x price)) lot steps. (The
+        // earlier bound, ceil(notional / max) + 1, is wrong when a lot step is a large share of the
+        // limit: 11 steps of 0.0001 at 3,333.34 with a limit of 1 fit 2 steps a child, so 6 children
+        // where that bound said 5; fast-check found it, seed 379201968.)
+        const perChild = max.dividedBy(step.times(price)).floor().toNumber();
+        expect(children.length).toBe(Math.ceil(steps / perChild));
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('the fewest children when a lot step is a large share of the limit (the case fast-check found)', () => {
+    const children = splitQuantity(new Decimal('0.0011'), new Decimal('3333.34'), new Decimal('1'), 100, rules('0.0001'));
+    expect(children?.map((c) => c.toFixed())).toEqual(['0.0002', '0.0002', '0.0002', '0.0002', '0.0002', '0.0001']);
   });
 });
