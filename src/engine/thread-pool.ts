@@ -13,6 +13,12 @@ export interface ThreadPool<J, M> {
   readonly workerData: unknown;
   readonly jobs: readonly J[];
   readonly count: number;
+  /**
+   * The order the jobs are handed out in, as indices into `jobs` (default: as listed). With
+   * fewer threads than jobs, handing out the longest first keeps one long job from starting
+   * last and running alone (longest-processing-time-first scheduling).
+   */
+  readonly order?: readonly number[];
   /** The message that sends job `index` to a thread. */
   message(index: number, job: J): unknown;
   answer(message: M): Error | undefined;
@@ -41,7 +47,7 @@ export async function runOnThreadPool<J, M>(pool: ThreadPool<J, M>): Promise<voi
           void worker.terminate().then(() => resolvePromise());
           return;
         }
-        const index = next;
+        const index = pool.order === undefined ? next : pool.order[next]!;
         next += 1;
         worker.postMessage(pool.message(index, pool.jobs[index]!));
       };

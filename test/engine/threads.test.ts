@@ -10,6 +10,9 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
 import { fromTransfer, toTransfer } from '../../src/core/transfer.js';
+import { pathToFileURL } from 'node:url';
+import { dispatchOrder } from '../../src/engine/results.js';
+import { runOnThreadPool } from '../../src/engine/thread-pool.js';
 import { ROOT } from '../support/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'procura-threads-'));
@@ -79,4 +82,33 @@ describe('the strategy and its baselines on worker threads', () => {
     const gone = join(work, 'gone.yaml');
     await expect(backtestWithBaselines(scenario, { threads: { file: gone, overrides: {}, workers: 2, minMaterialDays: 0 } })).rejects.toThrow(/gone\.yaml/);
   }, 600_000);
+});
+
+describe('the order runs are handed to threads in', () => {
+  it('hands the jobs out in the order asked for, each answer at its own index', async () => {
+    const worker = join(work, 'echo.mjs');
+    writeFileSync(worker, "import { parentPort } from 'node:worker_threads';\nparentPort.on('message', (m) => parentPort.postMessage(m));\n");
+    const seen: [number, string][] = [];
+    await runOnThreadPool<string, { index: number; job: string }>({
+      url: pathToFileURL(worker),
+      workerData: null,
+      jobs: ['a', 'b', 'c', 'd'],
+      count: 1,
+      order: [3, 1, 0, 2],
+      message: (index, job) => ({ index, job }),
+      answer: (m) => {
+        seen.push([m.index, m.job]);
+        return undefined;
+      },
+      what: 'an echo thread',
+    });
+    expect(seen).toEqual([[3, 'd'], [1, 'b'], [0, 'a'], [2, 'c']]);
+  });
+
+  it('puts the costliest runs first (static-hedge, jit, schedule, then the strategy), keeping equal costs in their order', () => {
+    const jobs = [{ strategy: null }, { strategy: 'jit' }, { strategy: 'schedule' }, { strategy: 'static-hedge' }];
+    expect(dispatchOrder(jobs)).toEqual([3, 1, 2, 0]);
+    expect(dispatchOrder([{ strategy: null }, { strategy: 'jit' }, { strategy: 'schedule' }])).toEqual([1, 2, 0]);
+    expect(dispatchOrder([{ strategy: null }, { strategy: 'ma-procurement' }])).toEqual([0, 1]);
+  });
 });

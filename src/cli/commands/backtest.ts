@@ -83,13 +83,25 @@ export function register(program: Command): void {
         const record = reportPath !== undefined || exportDir !== undefined;
         // The runs are independent: on worker threads when cores are free (same figures, same order).
         const threads = { file: resolve(file), overrides, workers: workers ?? freeThreads() };
-        const result = await backtestWithBaselines(scenario, { record, threads, onProgress: (done, total) => bar.update(done, total) }).finally(() => bar.stop());
-        // The report and the export build danfo frames: their modules (and danfo) load only when asked for.
-        const exported = exportDir === undefined ? [] : await (await import('../../report/export.js')).exportBacktest(result, exportDir, { json: options.json === true });
-        if (reportPath !== undefined) {
-          const { buildReportData } = await import('../../report/build.js');
-          const { writeReport } = await import('../../report/html.js');
-          writeReport(reportPath, await buildReportData(result, { sweep }));
+        // The report and the export build danfo frames: their modules (and danfo, about a second
+        // of CPU) load only when asked for, and start loading now, so that on worker threads the
+        // load overlaps the runs instead of following them.
+        const reportModules = reportPath === undefined ? undefined : Promise.all([import('../../report/build.js'), import('../../report/html.js')]);
+        const exportModule = exportDir === undefined ? undefined : import('../../report/export.js');
+        // Handled here so that a load failing while the runs go is not an unhandled rejection; awaited below.
+        void reportModules?.catch(() => undefined);
+        void exportModule?.catch(() => undefined);
+        const result = await backtestWithBaselines(scenario, { record, threads, onProgress: (done, total) => bar.update(done, total) })
+          .catch(async (error: unknown) => {
+            // A failed run is the error to report, not a module load that raced it.
+            await Promise.allSettled([reportModules, exportModule]);
+            throw error;
+          })
+          .finally(() => bar.stop());
+        const exported = exportModule === undefined ? [] : await (await exportModule).exportBacktest(result, exportDir!, { json: options.json === true });
+        if (reportModules !== undefined) {
+          const [{ buildReportData }, { writeReport }] = await reportModules;
+          writeReport(reportPath!, await buildReportData(result, { sweep }));
         }
         // Stockouts or skipped orders above 2 % of the days: on stderr whatever the output format.
         const warnings = warningsOf(result);
