@@ -8,6 +8,14 @@ import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { COMMANDS, commandNamed } from './commands.js';
 
+// `procura ledger journal | head`: a reader that closes the pipe early ends the command quietly,
+// as a Unix filter does, instead of a stack trace for the unhandled EPIPE. Stores commit or roll
+// back whole transactions, so stopping here leaves nothing half-written.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 const program = new Command();
 program
   .name('procura')
