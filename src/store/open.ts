@@ -8,7 +8,6 @@ import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { Plant } from '../ledger/plant.js';
 import type { StoreAddress } from './address.js';
-import { PgLedgerStore } from './pg/ledger-store.js';
 import { PgSyncLedgerStore } from './pg/sync-ledger-store.js';
 
 export interface OpenLedgerOptions {
@@ -51,6 +50,8 @@ export async function openLedgerForPosting(address: StoreAddress, plant: Plant, 
     const ledger = openLedger(address, plant, options);
     return { ledger, close: async () => ledger.close() };
   }
+  // Loaded here, not at start-up: a command on a SQLite store never needs it (or pg-copy-streams).
+  const { PgLedgerStore } = await import('./pg/ledger-store.js');
   const store = await PgLedgerStore.open(address, pgOptions(options));
   try {
     const ledger = await Ledger.openAsync(store, plant);

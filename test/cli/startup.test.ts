@@ -40,11 +40,11 @@ describe('start-up loads only what the command uses', () => {
     expect(commandNamed(['help', 'backtest'])).toBe('backtest');
   });
 
-  it('procura --help and procura ledger verify load neither ccxt, danfojs-node nor the backtester', () => {
+  it('procura --help and procura ledger verify load neither ccxt, danfojs-node, node-postgres nor the backtester', () => {
     const db = join(dir, 'small.sqlite');
     const post = procura(['ledger', 'post', '--db', db, '--plant', join(ROOT, 'config', 'ammonia-plant.yaml'), '--events', join(ROOT, 'config', 'ammonia-events.jsonl')]);
     expect(post.status, post.stderr).toBe(0);
-    const heavy = (urls: string[]): string[] => urls.filter((u) => /node_modules\/(ccxt|danfojs-node|@tensorflow)\/|\/src\/(engine|venues|live)\//.test(u));
+    const heavy = (urls: string[]): string[] => urls.filter((u) => /node_modules\/(ccxt|danfojs-node|@tensorflow|pg|pg-copy-streams)\/|\/src\/(engine|venues|live)\//.test(u));
     const help = loaded(['--help'], 'help');
     expect(help.some((u) => u.includes('/commander/'))).toBe(true);
     expect(heavy(help)).toEqual([]);
@@ -53,6 +53,8 @@ describe('start-up loads only what the command uses', () => {
     expect(heavy(verify)).toEqual([]);
     // The commands that use ccxt still load it.
     expect(loaded(['data', 'fetch', '--help'], 'fetch-help').length).toBeGreaterThan(0);
+    // CommonJS packages are seen too (what the check above relies on for pg): commander is one.
+    expect(verify.some((u) => /node_modules\/commander\/lib\/command\.js$/.test(u))).toBe(true);
   });
 
   it('procura --version prints the package version; the help lists every command', () => {

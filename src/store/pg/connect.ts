@@ -6,12 +6,22 @@
  *   numeric columns as decimal strings, so nothing is rounded on the way;
  * - names itself (`application_name`) so an operator sees in pg_stat_activity who is who;
  * - turns connection failures into one store error naming the database by its display URL.
+ *
+ * node-postgres itself loads on the first connection (about 50 ms of CPU at start-up), so
+ * commands on a SQLite store, which import this module for its error helpers, never load it.
  */
-import pg from 'pg';
+import { createRequire } from 'node:module';
+import type pg from 'pg';
 import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { StoreAddress } from '../address.js';
 
 const INT8 = 20;
+
+let pgModule: typeof pg | undefined;
+/** node-postgres, loaded when first needed (a CommonJS package: `require` loads it synchronously). */
+function pgLib(): typeof pg {
+  return (pgModule ??= createRequire(import.meta.url)('pg') as typeof pg);
+}
 
 function parseInt8(text: string): number {
   const value = Number(text);
@@ -21,14 +31,14 @@ function parseInt8(text: string): number {
 
 /** Type parsers for procura's own queries (graphile-worker keeps the library defaults). */
 export const PROCURA_TYPES = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8 && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format ?? 'text'))) as typeof pg.types.getTypeParser,
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === INT8 && format !== 'binary' ? parseInt8 : pgLib().types.getTypeParser(oid, format ?? 'text'))) as typeof pg.types.getTypeParser,
 };
 
 export type PgAddress = Extract<StoreAddress, { kind: 'postgres' }>;
 
 /** A connected client, or a store error naming the database (never the credentials). */
 export async function connectPg(address: PgAddress, applicationName: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: address.url, application_name: applicationName.slice(0, 63), types: PROCURA_TYPES });
+  const client = new (pgLib().Client)({ connectionString: address.url, application_name: applicationName.slice(0, 63), types: PROCURA_TYPES });
   try {
     await client.connect();
   } catch (error) {
