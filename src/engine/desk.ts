@@ -464,7 +464,7 @@ export class Desk {
     if (Number.isNaN(slot.close)) throw new Error(`internal: no ${material} price known yet`);
     // Asked several times a day (step, daily series, emergency buys): built once per close.
     if (slot.unitPriceOf !== slot.close || slot.unitPrice === undefined) {
-      slot.unitPrice = new Decimal(String(slot.close)).times(slot.setup.factor);
+      slot.unitPrice = unitPriceOf(slot.close, slot.setup.factor);
       slot.unitPriceOf = slot.close;
     }
     return slot.unitPrice;
@@ -680,6 +680,7 @@ export class Desk {
     for (const slot of this.#slots) {
       const strip = slot.setup.hedge?.strip;
       if (strip === undefined || slot.contracts.size === 0 || !(strip.setup.marginRate > 0)) continue;
+      if (this.#markClearlyPositive(slot, strip)) continue;
       let mark = ZERO;
       for (const instrument of slot.contracts.keys()) {
         const position = this.pipeline.positions.get(instrument);
@@ -727,6 +728,31 @@ export class Desk {
     this.#pending.push({ type: 'sale', ...this.#id(() => `day:${formatDate(day)}:sale:${product}`), at: day, knownAt: day, product, qty: units });
     this.#monthUnits = this.#monthUnits.plus(units);
     this.#unitsProduced = this.#unitsProduced.plus(units);
+  }
+
+  /**
+   * True when the strip's mark (the sum of #unrealized over its open contracts) is certainly
+   * positive, judged in doubles: then no financing accrues and the exact mark is not needed
+   * (most of its cost is building each contract's Decimal price). The sum s of q x (p - a) in
+   * doubles is within (n + 4) x 2^-53 x B of the exact value, B = sum of |q| x (|p| + |a|),
+   * for n contracts (each input within half an ulp, each operation one rounding; decimal.js's
+   * 40 digits are far finer). s > 1e-9 x B is thus far outside the error: the exact mark is
+   * positive. Anything closer, negative or not finite goes to the exact sum.
+   */
+  #markClearlyPositive(slot: MaterialSlot, strip: HedgeStrip): boolean {
+    const factor = numberOf(slot.setup.hedge!.factor);
+    let sum = 0;
+    let bound = 0;
+    for (const [instrument, month] of slot.contracts) {
+      const position = this.pipeline.positions.get(instrument);
+      if (position.qty.isZero()) continue;
+      const q = numberOf(position.qty);
+      const a = numberOf(position.avgPrice);
+      const p = contractPriceOf(slot, month, strip.price(month), slot.setup.hedge!.factor).quoted * factor;
+      sum += q * (p - a);
+      bound += Math.abs(q) * (Math.abs(p) + Math.abs(a));
+    }
+    return sum > 1e-9 * bound;
   }
 
   /**
@@ -900,16 +926,31 @@ export class Desk {
       const instrument = strip.instrumentFor(month);
       if (!slot.contracts.has(instrument)) slot.contracts.set(instrument, month);
       // Consumption of the months before this one (not hedged by any tradeable contract) uses up cover first.
-      for (; coverMonth < month; coverMonth += 1) cover = Decimal.max(ZERO, cover.minus(this.#needFrom(slot, coverMonth, today, inventory)));
+      for (; coverMonth < month; coverMonth += 1) cover = coverAfter(cover, this.#needFrom(slot, coverMonth, today, inventory));
       const need = this.#needFrom(slot, month, today, inventory);
       // A contract settles on (or tracks) its whole month: the part of the month already consumed stays exposed.
       const past = month === current ? this.#needFrom(slot, month, monthStart(month), inventory).minus(need) : ZERO;
-      const exposure = past.plus(Decimal.max(ZERO, need.minus(cover)));
-      cover = Decimal.max(ZERO, cover.minus(need));
+      let exposure: Decimal;
+      if (cover.isZero() && !need.isNegative()) {
+        // Once the cover is used up (most months), max(0, need - 0) is need: the same value,
+        // without the copies Decimal.max makes.
+        exposure = past.isZero() ? need : past.plus(need);
+      } else {
+        exposure = past.plus(Decimal.max(ZERO, need.minus(cover)));
+      }
+      cover = coverAfter(cover, need);
       coverMonth = month + 1;
-      contracts.push({ instrument, month: monthLabel(month), monthsAhead: month - current, position: positions.qty(instrument), price: contractPriceOf(slot, month, strip.price(month), hedge.factor).unit, exposureQty: exposure });
+      contracts.push(new StripContractView(instrument, monthLabel(month), month - current, positions.qty(instrument), exposure, contractPriceOf(slot, month, strip.price(month), hedge.factor), hedge.factor));
     }
-    return { instrument: hedge.instrument, position: total, lastPrice: contracts[0] === undefined ? Number.NaN : toNumberExact(contracts[0].price), contracts };
+    // The nearest contract's price is built only when someone reads lastPrice (a cause does, rarely).
+    return {
+      instrument: hedge.instrument,
+      position: total,
+      get lastPrice() {
+        return contracts[0] === undefined ? Number.NaN : toNumberExact(contracts[0].price);
+      },
+      contracts,
+    };
   }
 
   /** Forecast consumption of `material` in `month` from `today` on (the plan x BOM, or the daily mean without a plan). */
@@ -1004,42 +1045,115 @@ export class Desk {
   }
 }
 
+/** max(0, cover - need): 0 again, without arithmetic, when the cover is already 0 and the need is not negative. */
+function coverAfter(cover: Decimal, need: Decimal): Decimal {
+  return cover.isZero() && !need.isNegative() ? ZERO : Decimal.max(ZERO, cover.minus(need));
+}
+
 /** Standard cost of one unit of each product (BOM x (1 + scrap) x standard + standard conversion) at `at`. */
 /** `price` (quoted) x `factor` as a Decimal, remembered per slot (at most a few hundred prices kept). */
 function hedgeUnitPriceOf(slot: MaterialSlot, price: number, factor: Decimal): Decimal {
   let value = slot.hedgePrices.get(price);
   if (value === undefined) {
     if (slot.hedgePrices.size >= 256) slot.hedgePrices.clear();
-    value = new Decimal(String(price)).times(factor);
+    value = unitPriceOf(price, factor);
     slot.hedgePrices.set(price, value);
   }
   return value;
 }
 
-/** A strip contract's price per material unit, as a Decimal and a number, and the quoted price it was built from. */
-interface ContractPrice {
-  quoted: number;
-  unit: Decimal;
+/**
+ * A strip contract's price per material unit: the quoted price it stands on, and `unit` =
+ * quoted x factor as a Decimal, built when first read (most days nobody reads most contracts'
+ * prices: a ratio rule reads positions and exposures, the financing screen numbers) and kept
+ * while the quoted price stands; `unitNumber` is numberOf(unit), kept the same way.
+ */
+class ContractPrice {
+  #quoted: number;
+  readonly #factor: Decimal;
+  #unit: Decimal | undefined;
   unitNumber: number | undefined;
+  constructor(quoted: number, factor: Decimal) {
+    this.#quoted = quoted;
+    this.#factor = factor;
+  }
+  get quoted(): number {
+    return this.#quoted;
+  }
+  /** A new quoted price: the unit price is built again when next read. */
+  requote(quoted: number): void {
+    this.#quoted = quoted;
+    this.#unit = undefined;
+    this.unitNumber = undefined;
+  }
+  get unit(): Decimal {
+    return (this.#unit ??= unitPriceOf(this.#quoted, this.#factor));
+  }
+}
+
+/** `quoted` x `factor` as a Decimal (quoted as its shortest text; times 1 is skipped: at most 17 digits, the product is the same value). */
+function unitPriceOf(quoted: number, factor: Decimal): Decimal {
+  const price = new Decimal(String(quoted));
+  return isOne(factor) ? price : price.times(factor);
+}
+
+const ONE_FACTOR = new Decimal(1);
+/** factor = 1, remembered per factor (a scenario has a few). */
+const factorIsOne = new WeakMap<Decimal, boolean>();
+function isOne(factor: Decimal): boolean {
+  let one = factorIsOne.get(factor);
+  if (one === undefined) {
+    one = factor.equals(ONE_FACTOR);
+    factorIsOne.set(factor, one);
+  }
+  return one;
 }
 
 /**
- * `price` (quoted) x `factor` for the contract of `month`, kept per contract while its quoted
- * price stands (a day asks for each contract's price several times: hedge view, financing,
- * marks, daily figures; the same price object also lets #unrealized reuse its result).
+ * The ContractPrice of `month`'s contract at the quoted `price`, kept per contract (a day asks
+ * for each contract's price several times: hedge view, financing, marks, daily figures; the
+ * same unit Decimal also lets #unrealized reuse its result while the quoted price stands).
  */
 function contractPriceOf(slot: MaterialSlot, month: number, price: number, factor: Decimal): ContractPrice {
   let entry = slot.contractPrices.get(month);
   if (entry === undefined) {
     if (slot.contractPrices.size >= 64) slot.contractPrices.clear();
-    entry = { quoted: price, unit: new Decimal(String(price)).times(factor), unitNumber: undefined };
+    entry = new ContractPrice(price, factor);
     slot.contractPrices.set(month, entry);
   } else if (!Object.is(entry.quoted, price)) {
-    entry.quoted = price;
-    entry.unit = new Decimal(String(price)).times(factor);
-    entry.unitNumber = undefined;
+    entry.requote(price);
   }
   return entry;
+}
+
+/**
+ * A strip contract as the hedge view shows it; its price is built when first read, from the
+ * quoted price of the day the view was built (the contract's ContractPrice, shared with the
+ * desk's marks, while that still stands).
+ */
+class StripContractView implements HedgeContractView {
+  readonly instrument: string;
+  readonly month: string;
+  readonly monthsAhead: number;
+  readonly position: Decimal;
+  readonly exposureQty: Decimal;
+  readonly #entry: ContractPrice;
+  readonly #quoted: number;
+  readonly #factor: Decimal;
+  #price: Decimal | undefined;
+  constructor(instrument: string, month: string, monthsAhead: number, position: Decimal, exposureQty: Decimal, entry: ContractPrice, factor: Decimal) {
+    this.instrument = instrument;
+    this.month = month;
+    this.monthsAhead = monthsAhead;
+    this.position = position;
+    this.exposureQty = exposureQty;
+    this.#entry = entry;
+    this.#quoted = entry.quoted;
+    this.#factor = factor;
+  }
+  get price(): Decimal {
+    return (this.#price ??= Object.is(this.#entry.quoted, this.#quoted) ? this.#entry.unit : unitPriceOf(this.#quoted, this.#factor));
+  }
 }
 
 /** The plant's versions in force at `at` (each product's conversion cost and BOM, the standard cost of each material on it), as objects. */
