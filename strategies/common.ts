@@ -76,15 +76,34 @@ export function costSnapshot(figures: Readonly<Record<string, Decimal | number |
   return out;
 }
 
-/** Builds a cause: the signal seen at the decision, the cost figures behind it and a note. */
+/**
+ * Builds a cause: the signal seen at the decision, the cost figures behind it and a note. The
+ * figures are taken now (immutable Decimals and numbers) and printed when `cost` is first read
+ * (an own enumerable getter, so JSON, spreads and structured clones see a plain field): most
+ * intents' causes are never read (a journal keeps the last few thousand decisions), and
+ * printing every figure of every intent was a visible share of a backtest.
+ */
 export function causeOf(
   context: StrategyContext,
   figures: Readonly<Record<string, Decimal | number | string | undefined>>,
   note: string,
 ): IntentCause {
   const signal = signalSnapshot(context);
-  const cost = costSnapshot(figures);
-  return signal === undefined ? { cost, note } : { signal, cost, note };
+  let cost: Record<string, string> | undefined;
+  return signal === undefined
+    ? {
+        get cost() {
+          return (cost ??= costSnapshot(figures));
+        },
+        note,
+      }
+    : {
+        signal,
+        get cost() {
+          return (cost ??= costSnapshot(figures));
+        },
+        note,
+      };
 }
 
 /** A procurement buy of `qty` on the material's own instrument, stamped with the decision time. */

@@ -95,6 +95,23 @@ export interface RiskInput {
 const allow = (check: RiskCheckName, reason: string): RiskVerdict => ({ check, allowed: true, reason });
 const deny = (check: RiskCheckName, reason: string): RiskVerdict => ({ check, allowed: false, reason });
 
+/**
+ * A verdict whose reason is written when first read (an own enumerable getter, so JSON,
+ * spreads and structured clones see it like a plain field). Every sized order runs every
+ * check, but only the decisions a journal keeps are ever read: printing their figures for
+ * every order was a visible share of a backtest. `text` reads only immutable inputs.
+ */
+function verdict(check: RiskCheckName, allowed: boolean, text: () => string): RiskVerdict {
+  let reason: string | undefined;
+  return {
+    check,
+    allowed,
+    get reason() {
+      return (reason ??= text());
+    },
+  };
+}
+
 function signedQty(input: { intent: Intent; qty: Decimal }): Decimal {
   return input.intent.side === 'buy' ? input.qty : input.qty.negated();
 }
@@ -126,15 +143,13 @@ export function checkTradingState(limits: RiskLimits, input: RiskInput): RiskVer
 
 /** Notional of one order at most `maxOrderNotional`. */
 export function checkOrderNotional(limits: RiskLimits, input: RiskInput): RiskVerdict {
-  const text = `order notional ${input.notional.toString()} against limit ${limits.maxOrderNotional.toString()}`;
-  return input.notional.greaterThan(limits.maxOrderNotional) ? deny('order-notional', text) : allow('order-notional', text);
+  return verdict('order-notional', !input.notional.greaterThan(limits.maxOrderNotional), () => `order notional ${input.notional.toString()} against limit ${limits.maxOrderNotional.toString()}`);
 }
 
 /** Notional sent today plus this order at most `maxDailyNotional`. */
 export function checkDailyNotional(limits: RiskLimits, input: RiskInput): RiskVerdict {
   const total = input.dayNotional.plus(input.notional);
-  const text = `day notional ${input.dayNotional.toString()} + ${input.notional.toString()} = ${total.toString()} against limit ${limits.maxDailyNotional.toString()}`;
-  return total.greaterThan(limits.maxDailyNotional) ? deny('daily-notional', text) : allow('daily-notional', text);
+  return verdict('daily-notional', !total.greaterThan(limits.maxDailyNotional), () => `day notional ${input.dayNotional.toString()} + ${input.notional.toString()} = ${total.toString()} against limit ${limits.maxDailyNotional.toString()}`);
 }
 
 /**
@@ -146,27 +161,28 @@ export function checkHedgeRatio(limits: RiskLimits, input: RiskInput): RiskVerdi
   if (input.intent.reason !== 'hedge') return allow('hedge-ratio', `not a hedge (reason "${input.intent.reason}")`);
   const before = input.hedgePosition ?? input.position;
   const after = before.plus(signedQty(input));
-  if (after.abs().lessThan(before.abs())) return allow('hedge-ratio', `hedge shrinks from ${before.toString()} to ${after.toString()}`);
+  if (after.abs().lessThan(before.abs())) return verdict('hedge-ratio', true, () => `hedge shrinks from ${before.toString()} to ${after.toString()}`);
   if (input.exposure === undefined) return deny('hedge-ratio', 'hedge intent without an exposure to cover');
   const ceiling = input.exposure.abs().times(limits.maxHedgeRatio);
-  const text = `hedge after order ${after.abs().toString()} against ${limits.maxHedgeRatio.toString()} x exposure ${input.exposure.abs().toString()} = ${ceiling.toString()}`;
-  return after.abs().greaterThan(ceiling) ? deny('hedge-ratio', text) : allow('hedge-ratio', text);
+  const exposure = input.exposure;
+  return verdict('hedge-ratio', !after.abs().greaterThan(ceiling), () => `hedge after order ${after.abs().toString()} against ${limits.maxHedgeRatio.toString()} x exposure ${exposure.abs().toString()} = ${ceiling.toString()}`);
 }
 
 /** Buys only: the order's price at most the caller's cap for the instrument. */
 export function checkPriceCap(_limits: RiskLimits, input: RiskInput): RiskVerdict {
   if (input.intent.side !== 'buy') return allow('price-cap', 'sells are not capped');
   if (input.priceCap === undefined) return allow('price-cap', 'no cap given for this instrument');
-  const text = `price ${input.price.toString()} against cap ${input.priceCap.toString()}`;
-  return input.price.greaterThan(input.priceCap) ? deny('price-cap', text) : allow('price-cap', text);
+  const cap = input.priceCap;
+  return verdict('price-cap', !input.price.greaterThan(cap), () => `price ${input.price.toString()} against cap ${cap.toString()}`);
 }
 
 /** The order's price within `maxDeviationFromLast` of the last price. */
 export function checkPriceCollar(limits: RiskLimits, input: RiskInput): RiskVerdict {
   if (!input.lastPrice.greaterThan(0)) return deny('price-collar', `no usable last price (${input.lastPrice.toString()})`);
-  const deviation = input.price.minus(input.lastPrice).abs().dividedBy(input.lastPrice);
-  const text = `price ${input.price.toString()} is ${deviation.times(100).toDecimalPlaces(4).toString()} % from last ${input.lastPrice.toString()}, collar ${limits.maxDeviationFromLast.times(100).toString()} %`;
-  return deviation.greaterThan(limits.maxDeviationFromLast) ? deny('price-collar', text) : allow('price-collar', text);
+  const distance = input.price.minus(input.lastPrice).abs();
+  // At the last price (a market order) the deviation is 0: the same value without a 40-digit division.
+  const deviation = distance.isZero() ? distance : distance.dividedBy(input.lastPrice);
+  return verdict('price-collar', !deviation.greaterThan(limits.maxDeviationFromLast), () => `price ${input.price.toString()} is ${deviation.times(100).toDecimalPlaces(4).toString()} % from last ${input.lastPrice.toString()}, collar ${limits.maxDeviationFromLast.times(100).toString()} %`);
 }
 
 /** Every check, in a fixed order; the order is allowed only when every verdict allows it. */
