@@ -301,8 +301,11 @@ export function qtyOf(value: number): Decimal {
   const scaled = value * 1e6;
   const nearest = Math.round(scaled);
   const units = Math.abs(scaled - nearest) <= QTY_SNAP * 1e6 ? nearest : Math.trunc(scaled);
-  return new Decimal(units).dividedBy(1e6);
+  // units x 10^-6 is exact (at most 16 digits): a multiplication by 1e-6 gives the same value as the division by 1e6, without long division.
+  return new Decimal(units).times(MICRO);
 }
+
+const MICRO = new Decimal('0.000001');
 
 /**
  * The intents of a rule's decision: each buy on the material's instrument, each hedge target

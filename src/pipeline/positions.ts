@@ -35,19 +35,32 @@ export function applyFillToPosition(position: Position, side: Side, fill: Pick<F
   const signed = side === 'buy' ? moved : moved.negated();
   const before = position.qty;
   const after = before.plus(signed);
-  let avgPrice = position.avgPrice;
-  let realizedPnl = position.realizedPnl;
   const sameDirection = before.isZero() || before.isPositive() === signed.isPositive();
   if (sameDirection) {
-    avgPrice = before.abs().times(position.avgPrice).plus(moved.times(fill.price)).dividedBy(after.abs());
-  } else {
-    const closed = moved.lessThan(before.abs()) ? moved : before.abs();
-    // A long closed by a sell gains (price - avg); a short closed by a buy gains (avg - price).
-    const perUnit = before.isPositive() ? fill.price.minus(position.avgPrice) : position.avgPrice.minus(fill.price);
-    realizedPnl = realizedPnl.plus(perUnit.times(closed));
-    if (after.isZero()) avgPrice = ZERO;
-    else if (after.isPositive() !== before.isPositive()) avgPrice = fill.price; // crossed through zero
+    const average: PendingAverage = { value: undefined, previous: pendingOf.get(position), previousValue: undefined, before, moved, price: fill.price, after };
+    if (average.previous === undefined || average.previous.value !== undefined) average.previousValue = average.previous?.value ?? position.avgPrice;
+    if (average.previousValue !== undefined) average.previous = undefined;
+    const next: Position = {
+      instrument: position.instrument,
+      qty: after,
+      get avgPrice() {
+        return averageOf(average);
+      },
+      realizedPnl: position.realizedPnl,
+      fees: position.fees.plus(fill.fee),
+      boughtQty: side === 'buy' ? position.boughtQty.plus(moved) : position.boughtQty,
+      soldQty: side === 'sell' ? position.soldQty.plus(moved) : position.soldQty,
+    };
+    pendingOf.set(next, average);
+    return next;
   }
+  let avgPrice = position.avgPrice;
+  const closed = moved.lessThan(before.abs()) ? moved : before.abs();
+  // A long closed by a sell gains (price - avg); a short closed by a buy gains (avg - price).
+  const perUnit = before.isPositive() ? fill.price.minus(position.avgPrice) : position.avgPrice.minus(fill.price);
+  const realizedPnl = position.realizedPnl.plus(perUnit.times(closed));
+  if (after.isZero()) avgPrice = ZERO;
+  else if (after.isPositive() !== before.isPositive()) avgPrice = fill.price; // crossed through zero
   return {
     instrument: position.instrument,
     qty: after,
@@ -57,6 +70,44 @@ export function applyFillToPosition(position: Position, side: Side, fill: Pick<F
     boughtQty: side === 'buy' ? position.boughtQty.plus(moved) : position.boughtQty,
     soldQty: side === 'sell' ? position.soldQty.plus(moved) : position.soldQty,
   };
+}
+
+/**
+ * The average entry price after a fill that adds to the position, (|before| x previous average
+ * + moved x price) / |after|, computed when first read: a procurement instrument is only ever
+ * bought, its average is read by nobody in a backtest, and the 40-digit division per fill was
+ * a visible share of one. A chain of unread averages is computed oldest first, the same
+ * operations in the same order as when each fill was applied, so every value is the same.
+ * Only the figures the formula needs are kept (not the positions).
+ */
+interface PendingAverage {
+  value: Decimal | undefined;
+  /** The previous position's pending average, while it is not computed. */
+  previous: PendingAverage | undefined;
+  /** The previous position's average, once known. */
+  previousValue: Decimal | undefined;
+  readonly before: Decimal;
+  readonly moved: Decimal;
+  readonly price: Decimal;
+  readonly after: Decimal;
+}
+
+/** The pending average of a position built by applyFillToPosition's adding branch. */
+const pendingOf = new WeakMap<Position, PendingAverage>();
+
+function averageOf(average: PendingAverage): Decimal {
+  if (average.value !== undefined) return average.value;
+  // Walk back to the newest known average (a loop: a chain can be thousands of fills long).
+  const chain: PendingAverage[] = [];
+  for (let a: PendingAverage | undefined = average; a !== undefined && a.value === undefined; a = a.previous) chain.push(a);
+  for (let i = chain.length - 1; i >= 0; i -= 1) {
+    const a = chain[i]!;
+    const previous = a.previousValue ?? a.previous!.value!;
+    a.value = a.before.abs().times(previous).plus(a.moved.times(a.price)).dividedBy(a.after.abs());
+    a.previous = undefined;
+    a.previousValue = undefined;
+  }
+  return average.value!;
 }
 
 /** The positions tracker the pipeline updates from fills. */

@@ -252,6 +252,8 @@ export class SimVenue implements Venue {
       if (order.limitPrice === undefined) return 'a limit order needs a limit price';
       if (!order.limitPrice.modulo(rules.tickSize).isZero()) return `limit price ${order.limitPrice.toString()} is not a multiple of the tick ${rules.tickSize.toString()}`;
     }
+    // No notional is below a minimum of 0: the price is not even built then (most markets have no minimum).
+    if (rules.minNotional.isZero()) return undefined;
     const price = order.limitPrice ?? (Number.isNaN(book.lastClose) ? undefined : new Decimal(String(book.lastClose)));
     if (price !== undefined) {
       const notional = order.qty.times(price).abs();
