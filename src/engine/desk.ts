@@ -915,12 +915,13 @@ export class Desk {
     // Stock on hand and on order covers the earliest consumption first.
     let cover = inventory.onHand.plus(inventory.onOrder);
     const contracts: HedgeContractView[] = [];
-    let total = ZERO;
+    // The positions now (a later fill replaces them, not changes them); summed when someone reads the view's position.
+    const held: Decimal[] = [];
     for (const instrument of slot.contracts.keys()) {
       const qty = positions.qty(instrument);
-      // Adding a zero position leaves the sum as it is (most contracts are flat).
-      if (!qty.isZero()) total = total.plus(qty);
+      if (!qty.isZero()) held.push(qty);
     }
+    let total: Decimal | undefined;
     let coverMonth = current;
     for (const month of strip.monthsOn(today)) {
       const instrument = strip.instrumentFor(month);
@@ -942,10 +943,17 @@ export class Desk {
       coverMonth = month + 1;
       contracts.push(new StripContractView(instrument, monthLabel(month), month - current, positions.qty(instrument), exposure, contractPriceOf(slot, month, strip.price(month), hedge.factor), hedge.factor));
     }
-    // The nearest contract's price is built only when someone reads lastPrice (a cause does, rarely).
+    // The total position and the nearest contract's price are built only when read (by a cause or a test).
     return {
       instrument: hedge.instrument,
-      position: total,
+      get position() {
+        if (total === undefined) {
+          // Adding a zero position leaves the sum as it is (most contracts are flat): those were left out.
+          total = ZERO;
+          for (const qty of held) total = total.plus(qty);
+        }
+        return total;
+      },
       get lastPrice() {
         return contracts[0] === undefined ? Number.NaN : toNumberExact(contracts[0].price);
       },
