@@ -137,6 +137,7 @@ export class LiveStore implements LiveStateStore {
       this.path = `${target.address.display} (live_${target.runId})`;
       this.pg = target;
       this.db = new PgLiveSql(target.address, target.runId);
+      this.#bindStream(target.address.stream, target.runId);
       return;
     }
     this.path = target;
@@ -156,6 +157,28 @@ export class LiveStore implements LiveStateStore {
 
   now(): EpochMs {
     return this.#clock.now();
+  }
+
+  /**
+   * PostgreSQL: a runner's state (schema `live_<runId>`) goes with the ledger stream it posts
+   * into, recorded at its first start; the same runId posting into another stream of the same
+   * database would mix its orders and deliveries with that stream's books, so it is refused.
+   */
+  #bindStream(stream: string, runId: string): void {
+    try {
+      this.db.prepare('INSERT OR IGNORE INTO live_meta (key, value) VALUES (?, ?)').run('ledger.stream', stream);
+      const bound = this.meta('ledger.stream');
+      if (bound !== stream) {
+        throw new ProcuraError(
+          ErrorCode.config,
+          `live run ${runId} keeps its state for the ledger stream ${JSON.stringify(bound)}, and this config posts into stream ${JSON.stringify(stream)}: give this runner its own runId (one runner's state per stream)`,
+          { file: this.path, field: 'store' },
+        );
+      }
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
   }
 
   /**
@@ -477,13 +500,13 @@ export class LiveStore implements LiveStateStore {
     const suffixes = ['conversion', 'close', 'completion', 'sale'].map((type) => `${type}:${product}`);
     // `day:` is 4 characters and the date 10: the type starts at the 16th. Dates compare as text.
     const row = this.db
-      .prepare(`SELECT MAX(substr(id, 5, 10)) AS day FROM ${this.#ledgerTable('events')} WHERE id LIKE 'day:%' AND substr(id, 5, 10) > ? AND substr(id, 16) IN (?, ?, ?, ?)`)
-      .get(after === undefined ? '' : formatDate(after), ...suffixes) as { day: string | null } | undefined;
+      .prepare(`SELECT MAX(substr(id, 5, 10)) AS day FROM ${this.#ledgerTable('events')} WHERE id LIKE 'day:%' AND substr(id, 5, 10) > ? AND substr(id, 16) IN (?, ?, ?, ?)${this.pg === undefined ? '' : ' AND stream = ?'}`)
+      .get(after === undefined ? '' : formatDate(after), ...suffixes, ...(this.pg === undefined ? [] : [this.pg.address.stream])) as { day: string | null } | undefined;
     if (row?.day === null || row?.day === undefined) return undefined;
     return parseTime(row.day, { field: 'events.id' });
   }
 
-  /** The ledger's tables: in the same SQLite file, or in the database's schema `procura`. */
+  /** The ledger's tables: in the same SQLite file, or in the database's schema `procura` (the rows of every stream: filter by the address's). */
   #ledgerTable(name: string): string {
     return this.pg === undefined ? name : `procura.${name}`;
   }

@@ -1,6 +1,6 @@
 /**
- * `procura db copy --from FILE --to URL`: a SQLite ledger store into a PostgreSQL database,
- * row for row (the entry bodies, hashes and checkpoints as stored), so the chain that verified
+ * `procura db copy --from FILE --to URL`: a SQLite ledger store into a PostgreSQL database
+ * (into the URL's stream, `?stream=NAME`, `main` by default), row for row (the entry bodies, hashes and checkpoints as stored), so the chain that verified
  * in the file verifies in the database with the same head.
  *
  * 1. the source must verify (exit 3 otherwise: a broken chain is not carried over);
@@ -57,8 +57,8 @@ export async function copySqliteToPostgres(from: string, to: PgAddress, onProgre
       }
       alreadyThere = target.seq;
       const meta = db.prepare('SELECT key, value FROM meta ORDER BY key').all() as { key: string; value: string }[];
-      for (const m of meta) await store.query({ text: 'INSERT INTO procura.meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', values: [m.key, m.value] });
-      const targetPlants = Number((await store.query({ text: 'SELECT count(*) AS n FROM procura.plants' }))[0]!.n);
+      for (const m of meta) await store.query({ text: 'INSERT INTO procura.meta (stream, key, value) VALUES ($1, $2, $3) ON CONFLICT (stream, key) DO NOTHING', values: [to.stream, m.key, m.value] });
+      const targetPlants = Number((await store.query({ text: 'SELECT count(*) AS n FROM procura.plants WHERE stream = $1', values: [to.stream] }))[0]!.n);
       const total = source.seq - target.seq;
       const copyTable = async (table: Table, where: string, after: number): Promise<number> => {
         const names = LEDGER_COLUMNS[table].split(', ').map((c) => c.split(' ')[0]).join(', ');
@@ -68,7 +68,7 @@ export async function copySqliteToPostgres(from: string, to: PgAddress, onProgre
         for (;;) {
           const rows = select.all(next) as { seq: number }[];
           if (rows.length === 0) return count;
-          await store.query(insertRows(table, rows));
+          await store.query(insertRows(to.stream, table, rows));
           count += rows.length;
           next = rows[rows.length - 1]!.seq;
           if (table === 'entries') onProgress?.(count, total);

@@ -90,7 +90,7 @@ async function postgresFixture() {
     holdWriteLock: async () => {
       const holder = await connect();
       await holder.query('BEGIN');
-      await holder.query("SELECT pg_advisory_xact_lock(hashtext('procura.ledger.chain'))");
+      await holder.query("SELECT pg_advisory_xact_lock(hashtext('procura.ledger.chain'), hashtext('main'))");
       return async () => {
         await holder.query('ROLLBACK');
         await holder.end();

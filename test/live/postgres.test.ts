@@ -131,6 +131,37 @@ describe('live state on PostgreSQL', () => {
     expect(next.store.lockHolder()?.pid).toBe(process.pid);
   }, 240_000);
 
+  it('runners posting into their own streams of one database: each stream verifies on its own; a runId keeps to its stream', async () => {
+    const a = await pgRig('desk-s1', `${db.url}?stream=desk-s1`);
+    const b = await pgRig('desk-s2', `${db.url}?stream=desk-s2`);
+    const runnerA = await open(a);
+    const runnerB = await open(b);
+    for (let i = 0; i < 4; i += 1) {
+      expect((await runnerA.tick()).ok).toBe(true);
+      expect((await runnerB.tick()).ok).toBe(true);
+      a.advance();
+      b.advance();
+    }
+    const heads = [];
+    for (const stream of ['desk-s1', 'desk-s2']) {
+      const ledger = openLedger(parseStoreAddress(`${db.url}?stream=${stream}`, { field: 'test' }), undefined, { mustExist: true });
+      try {
+        expect(ledger.journal.size).toBeGreaterThan(0);
+        expect(ledger.verify().ok).toBe(true);
+        heads.push(ledger.journal.size);
+      } finally {
+        ledger.journal.close();
+      }
+    }
+    // Both ran the same ticks on the same rig: two chains of the same length, side by side.
+    expect(heads[0]).toBe(heads[1]);
+    // The runner's state belongs to its stream: the same runId posting into another stream is refused.
+    const address = parseStoreAddress(`${db.url}?stream=elsewhere`, { field: 'test' });
+    expect(() => new LiveStore({ address: address as Extract<typeof address, { kind: 'postgres' }>, runId: 'desk-s1' }, { now: () => 0 })).toThrow(
+      'live run desk-s1 keeps its state for the ledger stream "desk-s1", and this config posts into stream "elsewhere"',
+    );
+  }, 240_000);
+
   it("takes over the lock of a holder that was killed (the server ended its session)", async () => {
     const rig = await pgRig('desk-killed');
     const address = rig.config.store;

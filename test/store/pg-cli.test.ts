@@ -73,7 +73,7 @@ describe('procura ledger --db postgres://', () => {
     await holder.connect();
     try {
       await holder.query('BEGIN');
-      await holder.query("SELECT pg_advisory_xact_lock(hashtext('procura.ledger.chain'))");
+      await holder.query("SELECT pg_advisory_xact_lock(hashtext('procura.ledger.chain'), hashtext('main'))");
       const r = procura(['ledger', 'post', '--db', db.url, '--plant', PLANT, '--events', join(ROOT, 'test', 'store', 'fixtures', 'later-events.jsonl'), '--lock-timeout', '0.2']);
       expect(r.status).toBe(4);
       expect(r.stderr).toBe(

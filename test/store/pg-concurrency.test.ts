@@ -1,5 +1,7 @@
 // Issue 12: N >= 8 processes posting into one PostgreSQL ledger at once, some SIGKILLed at
-// random moments and posted again, then `verify` and a count of every event exactly once.
+// random moments and posted again, then `verify` and a count of every event exactly once: all
+// into one stream (one chain), and spread over several streams of the ledger (a chain each,
+// every stream verified, every event once in its stream).
 // The work is bounded by counts (files, events, attempts), never by elapsed time; the kill
 // moments are random, and the seed is printed so a failure can be replayed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,14 +27,11 @@ products:
 `;
 
 let dir: string;
-let db: TestDatabase;
-beforeAll(async () => {
+beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'procura-pg-concurrency-'));
-  db = await freshDatabase('concurrency');
 });
-afterAll(async () => {
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
-  await db.drop();
 });
 
 /** mulberry32: a small seeded generator for the kill moments. */
@@ -53,9 +52,9 @@ interface Attempt {
   readonly stderr: string;
 }
 
-function post(plant: string, events: string, killAfterMs: number | undefined): Promise<Attempt> {
+function post(url: string, plant: string, events: string, killAfterMs: number | undefined): Promise<Attempt> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin', 'procura.js'), 'ledger', 'post', '--db', db.url, '--plant', plant, '--events', events, '--lock-timeout', '600'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'procura.js'), 'ledger', 'post', '--db', url, '--plant', plant, '--events', events, '--lock-timeout', '600'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
@@ -66,18 +65,29 @@ function post(plant: string, events: string, killAfterMs: number | undefined): P
   });
 }
 
-describe(`${POSTERS} concurrent posters into one PostgreSQL ledger, with SIGKILLs`, () => {
-  it('nothing lost, nothing posted twice, the chain verifies', async () => {
+// Poster p posts into stream p % streams: one stream is one chain for all eight, four are two
+// posters per chain. The seed event (the same id in every stream) starts each chain.
+describe.each([1, 4])(`${POSTERS} concurrent posters into one PostgreSQL ledger of %i stream(s), with SIGKILLs`, (streams) => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await freshDatabase(`concurrency_${streams}`);
+  });
+  afterAll(() => db.drop());
+  const streamOf = (p: number): string => (streams === 1 ? 'main' : `s${p % streams}`);
+  const urlOf = (stream: string): string => (stream === 'main' ? db.url : `${db.url}?stream=${stream}`);
+
+  it('nothing lost, nothing posted twice, every chain verifies', async () => {
     const seed = Number(process.env.PROCURA_TEST_SEED ?? Date.now() % 1_000_000);
-    console.log(`pg-concurrency seed ${seed} (PROCURA_TEST_SEED=${seed} replays the kill moments)`);
+    console.log(`pg-concurrency (${streams} stream(s)) seed ${seed} (PROCURA_TEST_SEED=${seed} replays the kill moments)`);
     const next = random(seed);
     const plant = join(dir, 'plant.yaml');
     writeFileSync(plant, PLANT);
     const seedFile = join(dir, 'seed.jsonl');
     writeFileSync(seedFile, `${JSON.stringify({ type: 'purchase', id: 'seed', at: '2024-01-01', material: 'dm', qty: '1', unitPrice: '10' })}\n`);
-    expect(procura(['ledger', 'post', '--db', db.url, '--plant', plant, '--events', seedFile]).status).toBe(0);
+    const names = [...new Set(Array.from({ length: POSTERS }, (_, p) => streamOf(p)))];
+    const expected = new Map<string, string[]>(names.map((s) => [s, ['seed']]));
+    for (const s of names) expect(procura(['ledger', 'post', '--db', urlOf(s), '--plant', plant, '--events', seedFile]).status).toBe(0);
 
-    const expected: string[] = ['seed'];
     const files: string[][] = [];
     for (let p = 0; p < POSTERS; p += 1) {
       files.push([]);
@@ -85,10 +95,10 @@ describe(`${POSTERS} concurrent posters into one PostgreSQL ledger, with SIGKILL
         const lines: string[] = [];
         for (let e = 0; e < EVENTS_PER_FILE; e += 1) {
           const id = `p${p}-f${f}-e${e}`;
-          expected.push(id);
+          expected.get(streamOf(p))!.push(id);
           lines.push(JSON.stringify(e % 2 === 0 ? { type: 'purchase', id, at: '2024-01-02', material: 'dm', qty: '1', unitPrice: '10.25' } : { type: 'conversion', id, at: '2024-01-02', amount: '3.5' }));
         }
-        const file = join(dir, `p${p}-f${f}.jsonl`);
+        const file = join(dir, `${streams}-p${p}-f${f}.jsonl`);
         writeFileSync(file, `${lines.join('\n')}\n`);
         files[p]!.push(file);
       }
@@ -104,7 +114,7 @@ describe(`${POSTERS} concurrent posters into one PostgreSQL ledger, with SIGKILL
           expect(attempt).toBeLessThanOrEqual(MAX_ATTEMPTS);
           const kill = attempt < MAX_ATTEMPTS && next() < 0.4 ? Math.floor(next() * 1500) : undefined;
           attempts += 1;
-          const result = await post(plant, file, kill);
+          const result = await post(urlOf(streamOf(p)), plant, file, kill);
           if (result.signal === 'SIGKILL') {
             killed += 1;
             continue;
@@ -116,22 +126,27 @@ describe(`${POSTERS} concurrent posters into one PostgreSQL ledger, with SIGKILL
       }
     };
     await Promise.all(Array.from({ length: POSTERS }, (_, p) => poster(p)));
-    console.log(`pg-concurrency: ${attempts} posting processes, ${killed} killed`);
-
-    const verify = procura(['ledger', 'verify', '--db', db.url, '--json']);
-    expect(verify.stderr).toBe('');
-    expect(verify.status).toBe(0);
-    expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, entries: expected.length, head: { seq: expected.length, events: expected.length } });
+    console.log(`pg-concurrency (${streams} stream(s)): ${attempts} posting processes, ${killed} killed`);
 
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
     try {
-      const ids = (await client.query<{ id: string; n: string }>('SELECT event_id AS id, count(*) AS n FROM procura.entries GROUP BY event_id')).rows;
-      expect(ids.filter((r) => r.n !== '1')).toEqual([]);
-      expect(ids.map((r) => r.id).sort()).toEqual([...expected].sort());
-      // Every file posted whole or not at all: each one's events are consecutive in the chain.
-      const runs = (await client.query<{ file: string; first: string; last: string; n: string }>("SELECT file, min(seq) AS first, max(seq) AS last, count(*) AS n FROM procura.events GROUP BY file")).rows;
-      for (const r of runs) expect(Number(r.last) - Number(r.first) + 1).toBe(Number(r.n));
+      for (const s of names) {
+        const ids = expected.get(s)!;
+        const verify = procura(['ledger', 'verify', '--db', urlOf(s), '--json']);
+        expect(verify.stderr).toBe('');
+        expect(verify.status).toBe(0);
+        expect(JSON.parse(verify.stdout)).toMatchObject({ ok: true, entries: ids.length, head: { seq: ids.length, events: ids.length } });
+        const posted = (await client.query<{ id: string; n: string }>('SELECT event_id AS id, count(*) AS n FROM procura.entries WHERE stream = $1 GROUP BY event_id', [s])).rows;
+        expect(posted.filter((r) => r.n !== '1')).toEqual([]);
+        expect(posted.map((r) => r.id).sort()).toEqual([...ids].sort());
+        // Every file posted whole or not at all: each one's events are consecutive in its chain.
+        const runs = (await client.query<{ file: string; first: string; last: string; n: string }>('SELECT file, min(seq) AS first, max(seq) AS last, count(*) AS n FROM procura.events WHERE stream = $1 GROUP BY file', [s])).rows;
+        for (const r of runs) expect(Number(r.last) - Number(r.first) + 1).toBe(Number(r.n));
+      }
+      // Nothing outside the streams posted into.
+      const all = (await client.query<{ stream: string }>('SELECT DISTINCT stream FROM procura.entries ORDER BY stream')).rows;
+      expect(all.map((r) => r.stream)).toEqual([...names].sort());
     } finally {
       await client.end();
     }

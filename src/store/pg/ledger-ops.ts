@@ -4,31 +4,49 @@
  * ledger/store.ts) and `PgSyncLedgerStore` (synchronous, through the blocking bridge). The rows
  * and the hashing are those of the SQLite engine, so a chain copied from one verifies on the
  * other.
+ *
+ * Every operation works in one stream (the address's `?stream=`, `main` by default): each
+ * statement filters or keys its rows by it, so a stream is a chain of its own beside the others
+ * in the same tables (migration 4, docs/scaling.md "Streams"). The stream names come from
+ * parseStoreAddress, which admits only `[a-z0-9][a-z0-9_-]{0,62}`; the statements still pass
+ * them as parameters, except the COPY data and the chain lock's key (chainLockKey).
  */
 import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { BooksSnapshot } from '../../ledger/engine.js';
 import { entryFromBody, GENESIS_HASH, type JournalEntry } from '../../ledger/journal.js';
 import { STORE_FORMAT } from '../../ledger/sqlite-store.js';
 import { assertBatchFollows, sealBatch, type ChainHead, type EntryLookup, type PostingBatch, type StoreState, type StoredEntryRow, type StoredEvent, type StoredPlantVersion } from '../../ledger/store.js';
+import { STREAM_NAME } from '../address.js';
 import type { Op, Query, Row } from './ops.js';
 
 /** Rows per page when scanning entries or events. */
 export const PAGE = 1000;
 
-/** Key of the transaction-scoped advisory lock that serialises appends to the chain. */
+/** Key of the transaction-scoped advisory locks that serialise appends, one chain per stream. */
 export const CHAIN_LOCK = 'procura.ledger.chain';
 
+/**
+ * The chain lock of a stream, as SQL arguments of pg_advisory_xact_lock(int, int): the pair
+ * (CHAIN_LOCK, stream). Two streams whose names hash alike would only share a lock (wait for
+ * each other), never a chain. A literal, so the lock can go in one simple query without
+ * parameters; the name is checked again here because it is spliced into SQL.
+ */
+export function chainLockKey(stream: string): string {
+  if (!STREAM_NAME.test(stream)) throw new ProcuraError(ErrorCode.internal, `not a stream name: ${JSON.stringify(stream)}`);
+  return `hashtext('${CHAIN_LOCK}'), hashtext('${stream}')`;
+}
+
 /** The head's columns, the latest plant version and the store-wide settings, in one row. */
-const STATE_SQL = `SELECT (SELECT json_object_agg(key, value) FROM procura.meta) AS meta,
+const STATE_SQL = `SELECT (SELECT json_object_agg(key, value) FROM procura.meta WHERE stream = $1) AS meta,
       c.seq, c.hash, c.events, c.verified_seq, c.verified_hash, c.verified_events,
       p.hash AS plant_hash, p.file AS plant_file, p.text AS plant_text, p.first_entry AS plant_first_entry`;
 
 const STATE_FROM = `FROM (SELECT 1) AS one
-      LEFT JOIN LATERAL (SELECT seq, hash, events, verified_seq, verified_hash, verified_events, books, xmin::text AS xid FROM procura.checkpoints ORDER BY seq DESC LIMIT 1) c ON true
-      LEFT JOIN LATERAL (SELECT hash, file, text, first_entry FROM procura.plants ORDER BY seq DESC LIMIT 1) p ON true`;
+      LEFT JOIN LATERAL (SELECT seq, hash, events, verified_seq, verified_hash, verified_events, books, xmin::text AS xid FROM procura.checkpoints WHERE stream = $1 ORDER BY seq DESC LIMIT 1) c ON true
+      LEFT JOIN LATERAL (SELECT hash, file, text, first_entry FROM procura.plants WHERE stream = $1 ORDER BY seq DESC LIMIT 1) p ON true`;
 
-export function* stateOp(): Op<StoreState> {
-  const rows = yield { text: `${STATE_SQL} ${STATE_FROM}` };
+export function* stateOp(stream: string): Op<StoreState> {
+  const rows = yield { text: `${STATE_SQL} ${STATE_FROM}`, values: [stream] };
   return stateOf(rows[0]!);
 }
 
@@ -42,14 +60,15 @@ export function* stateOp(): Op<StoreState> {
  * one chain", has what this trusts). Otherwise the state is as stored and the posting re-hashes
  * the tail.
  */
-export function* writeStateOp(): Op<WriteState> {
+export function* writeStateOp(stream: string): Op<WriteState> {
   const rows = yield {
     text: `${STATE_SQL}, c.books,
       CASE WHEN c.seq IS NULL OR (c.seq = c.verified_seq AND c.events = c.verified_events) THEN false ELSE
-        coalesce((SELECT count(*) = c.seq - c.verified_seq AND bool_and(e.xmin::text = c.xid) FROM procura.entries e WHERE e.seq > c.verified_seq), false)
-        AND coalesce((SELECT count(*) = c.events - c.verified_events AND coalesce(bool_and(r.xmin::text = c.xid), true) FROM procura.events r WHERE r.seq > c.verified_events), false)
+        coalesce((SELECT count(*) = c.seq - c.verified_seq AND bool_and(e.xmin::text = c.xid) FROM procura.entries e WHERE e.stream = $1 AND e.seq > c.verified_seq), false)
+        AND coalesce((SELECT count(*) = c.events - c.verified_events AND coalesce(bool_and(r.xmin::text = c.xid), true) FROM procura.events r WHERE r.stream = $1 AND r.seq > c.verified_events), false)
       END AS sealed
       ${STATE_FROM}`,
+    values: [stream],
   };
   const state = stateOf(rows[0]!);
   const books = (rows[0]!.books as string | null) ?? undefined;
@@ -76,8 +95,8 @@ function stateOf(r: Row): StoreState {
   };
 }
 
-export function* booksOp(name: string): Op<BooksSnapshot | undefined> {
-  const rows = yield { text: 'SELECT books FROM procura.checkpoints ORDER BY seq DESC LIMIT 1' };
+export function* booksOp(stream: string, name: string): Op<BooksSnapshot | undefined> {
+  const rows = yield { text: 'SELECT books FROM procura.checkpoints WHERE stream = $1 ORDER BY seq DESC LIMIT 1', values: [stream] };
   const row = rows[0];
   return row ? booksOf(row.books as string, name) : undefined;
 }
@@ -91,22 +110,22 @@ export function booksOf(text: string, name: string): BooksSnapshot {
   }
 }
 
-export function* eventDigestsOp(ids: readonly string[]): Op<Map<string, string>> {
+export function* eventDigestsOp(stream: string, ids: readonly string[]): Op<Map<string, string>> {
   const out = new Map<string, string>();
   if (ids.length === 0) return out;
-  for (const r of yield { text: 'SELECT id, digest FROM procura.events WHERE id = ANY($1::text[])', values: [ids] }) out.set(r.id as string, r.digest as string);
+  for (const r of yield { text: 'SELECT id, digest FROM procura.events WHERE stream = $1 AND id = ANY($2::text[])', values: [stream, ids] }) out.set(r.id as string, r.digest as string);
   return out;
 }
 
 const ENTRY_COLUMNS = 'seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash';
 
-export function* entriesOfEventsOp(ids: readonly string[], name: string): Op<Map<string, EntryLookup[]>> {
+export function* entriesOfEventsOp(stream: string, ids: readonly string[], name: string): Op<Map<string, EntryLookup[]>> {
   const out = new Map<string, EntryLookup[]>();
   if (ids.length === 0) return out;
   const rows = yield {
-    text: `SELECT ${ENTRY_COLUMNS}, EXISTS (SELECT 1 FROM procura.entries r WHERE r.reverses = e.seq) AS reversed
-      FROM procura.entries e WHERE event_id = ANY($1::text[]) ORDER BY seq`,
-    values: [ids],
+    text: `SELECT ${ENTRY_COLUMNS}, EXISTS (SELECT 1 FROM procura.entries r WHERE r.stream = e.stream AND r.reverses = e.seq) AS reversed
+      FROM procura.entries e WHERE e.stream = $1 AND event_id = ANY($2::text[]) ORDER BY seq`,
+    values: [stream, ids],
   };
   for (const row of rows) {
     const entry = decodeEntry(row, name);
@@ -118,14 +137,14 @@ export function* entriesOfEventsOp(ids: readonly string[], name: string): Op<Map
 }
 
 /** One page of entries with from <= seq <= to. */
-export function* entriesPageOp(from: number, to: number, limit: number, name: string): Op<JournalEntry[]> {
-  const rows = yield { text: `SELECT ${ENTRY_COLUMNS} FROM procura.entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3`, values: [from, to, limit] };
+export function* entriesPageOp(stream: string, from: number, to: number, limit: number, name: string): Op<JournalEntry[]> {
+  const rows = yield { text: `SELECT ${ENTRY_COLUMNS} FROM procura.entries WHERE stream = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4`, values: [stream, from, to, limit] };
   return rows.map((r) => decodeEntry(r, name));
 }
 
 /** One page of event records with seq >= from. */
-export function* eventsPageOp(from: number, limit: number): Op<StoredEvent[]> {
-  const rows = yield { text: 'SELECT seq, id, type, at, known_at, digest, file, line, hash FROM procura.events WHERE seq >= $1 ORDER BY seq LIMIT $2', values: [from, limit] };
+export function* eventsPageOp(stream: string, from: number, limit: number): Op<StoredEvent[]> {
+  const rows = yield { text: 'SELECT seq, id, type, at, known_at, digest, file, line, hash FROM procura.events WHERE stream = $1 AND seq >= $2 ORDER BY seq LIMIT $3', values: [stream, from, limit] };
   return rows.map((r) => ({
     seq: r.seq as number,
     id: r.id as string,
@@ -138,8 +157,8 @@ export function* eventsPageOp(from: number, limit: number): Op<StoredEvent[]> {
   }));
 }
 
-export function* plantsOp(): Op<StoredPlantVersion[]> {
-  const rows = yield { text: 'SELECT hash, file, text, first_entry FROM procura.plants ORDER BY seq' };
+export function* plantsOp(stream: string): Op<StoredPlantVersion[]> {
+  const rows = yield { text: 'SELECT hash, file, text, first_entry FROM procura.plants WHERE stream = $1 ORDER BY seq', values: [stream] };
   return rows.map((p) => ({ hash: p.hash as string, file: p.file as string, text: p.text as string, firstEntry: p.first_entry as number }));
 }
 
@@ -163,22 +182,22 @@ const COPY_CHUNK = 500;
  * server, and the server parses tab-separated lines instead of one JSON document per table
  * (docs/scaling.md has the measurements).
  */
-export function* appendOp(batch: PostingBatch, name: string, known?: StoreState): Op<Appended> {
-  const state = known ?? (yield* stateOp());
+export function* appendOp(stream: string, batch: PostingBatch, name: string, known?: StoreState): Op<Appended> {
+  const state = known ?? (yield* stateOp(stream));
   const entries = batch.entries;
   const n = entries.size;
   if (n === 0) return { before: state.head, head: state.head, xid: undefined };
   assertBatchFollows(batch, state.head, name);
   if (state.trigger === undefined || state.currency === undefined) {
     yield {
-      text: 'INSERT INTO procura.meta (key, value) VALUES ($1, $2), ($3, $4), ($5, $6) ON CONFLICT (key) DO NOTHING',
-      values: ['format', STORE_FORMAT, 'trigger', batch.trigger, 'currency', batch.currency],
+      text: 'INSERT INTO procura.meta (stream, key, value) VALUES ($1, $2, $3), ($1, $4, $5), ($1, $6, $7) ON CONFLICT (stream, key) DO NOTHING',
+      values: [stream, 'format', STORE_FORMAT, 'trigger', batch.trigger, 'currency', batch.currency],
     };
   }
   if (batch.plant) {
     yield {
-      text: 'INSERT INTO procura.plants (seq, hash, file, text, first_entry) SELECT coalesce(max(seq), 0) + 1, $1, $2, $3, $4 FROM procura.plants',
-      values: [batch.plant.hash, batch.plant.file, batch.plant.text, entries.firstSeq],
+      text: 'INSERT INTO procura.plants (stream, seq, hash, file, text, first_entry) SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4, $5 FROM procura.plants WHERE stream = $1',
+      values: [stream, batch.plant.hash, batch.plant.file, batch.plant.text, entries.firstSeq],
     };
   }
   const events: string[] = [];
@@ -189,9 +208,9 @@ export function* appendOp(batch: PostingBatch, name: string, known?: StoreState)
     name,
     {
       event: (seq, id, type, at, knownAt, digest, file, line, hash) =>
-        events.push(`${seq}\t${copyText(id)}\t${copyText(type)}\t${at}\t${knownAt}\t${digest}\t${file === null ? '\\N' : copyText(file)}\t${line === null ? '\\N' : line}\t${hash}\n`),
+        events.push(`${seq}\t${copyText(id)}\t${copyText(type)}\t${at}\t${knownAt}\t${digest}\t${file === null ? '\\N' : copyText(file)}\t${line === null ? '\\N' : line}\t${hash}\t${stream}\n`),
       entry: (seq, eventId, eventType, at, knownAt, reverses, body, hash, prevHash) =>
-        lines.push(`${seq}\t${copyText(eventId)}\t${copyText(eventType)}\t${at}\t${knownAt}\t${reverses === null ? '\\N' : reverses}\t${copyText(body)}\t${hash}\t${prevHash}\n`),
+        lines.push(`${seq}\t${copyText(eventId)}\t${copyText(eventType)}\t${at}\t${knownAt}\t${reverses === null ? '\\N' : reverses}\t${copyText(body)}\t${hash}\t${prevHash}\t${stream}\n`),
     },
     COPY_CHUNK,
   );
@@ -210,12 +229,12 @@ export function* appendOp(batch: PostingBatch, name: string, known?: StoreState)
       }
     }
   }
-  yield copyInto('entries', chunks());
+  yield copyInto('entries', chunks(), true);
   if (head === undefined) throw new ProcuraError(ErrorCode.internal, 'the COPY of entries ended before every entry was sealed', { file: name });
-  if (events.length > 0) yield copyInto('events', events);
+  if (events.length > 0) yield copyInto('events', events, true);
   const done = yield {
-    text: 'INSERT INTO procura.checkpoints (seq, hash, events, verified_seq, verified_hash, verified_events, books) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING xmin::text AS xid',
-    values: [head.seq, head.hash, head.events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books())],
+    text: 'INSERT INTO procura.checkpoints (stream, seq, hash, events, verified_seq, verified_hash, verified_events, books) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING xmin::text AS xid',
+    values: [stream, head.seq, head.hash, head.events, batch.verified.seq, batch.verified.hash, batch.verified.events, JSON.stringify(batch.books())],
   };
   return { before: state.head, head, xid: done[0]?.xid as string | undefined };
 }
@@ -229,16 +248,19 @@ const COPY_SPECIAL = /[\\\n\r\t]/;
 const COPY_SPECIALS = /[\\\n\r\t]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
 
-/** COPY of lines (text format, the columns of LEDGER_COLUMNS in their order) into a ledger table. */
-export function copyInto(table: keyof typeof LEDGER_COLUMNS, lines: Iterable<string>): Query {
-  return { text: `COPY procura.${table} (${columnNames(table)}) FROM STDIN`, copy: lines };
+/**
+ * COPY of lines (text format, the columns of LEDGER_COLUMNS in their order, then the stream when
+ * `withStream`; without it, the rows land in the stream `main`) into a ledger table.
+ */
+export function copyInto(table: keyof typeof LEDGER_COLUMNS, lines: Iterable<string>, withStream = false): Query {
+  return { text: `COPY procura.${table} (${columnNames(table)}${withStream ? ', stream' : ''}) FROM STDIN`, copy: lines };
 }
 
 function columnNames(table: keyof typeof LEDGER_COLUMNS): string {
   return LEDGER_COLUMNS[table].split(', ').map((c) => c.split(' ')[0]).join(', ');
 }
 
-/** Column types of the ledger tables, for json_to_recordset. */
+/** Column types of the ledger tables, for json_to_recordset (the stream aside: it is the same in every row of a statement). */
 export const LEDGER_COLUMNS = {
   plants: 'seq bigint, hash text, file text, text text, first_entry bigint',
   events: 'seq bigint, id text, type text, at bigint, known_at bigint, digest text, file text, line integer, hash text',
@@ -246,16 +268,16 @@ export const LEDGER_COLUMNS = {
   checkpoints: 'seq bigint, hash text, events bigint, verified_seq bigint, verified_hash text, verified_events bigint, books text',
 } as const;
 
-/** One INSERT of many rows given as one JSON array of objects keyed by column. */
-export function insertRows(table: keyof typeof LEDGER_COLUMNS, rows: readonly object[]): Query {
+/** One INSERT into a stream of many rows given as one JSON array of objects keyed by column. */
+export function insertRows(stream: string, table: keyof typeof LEDGER_COLUMNS, rows: readonly object[]): Query {
   const columns = LEDGER_COLUMNS[table];
   const names = columnNames(table);
-  return { text: `INSERT INTO procura.${table} (${names}) SELECT ${names} FROM json_to_recordset($1::json) AS r(${columns})`, values: [JSON.stringify(rows)] };
+  return { text: `INSERT INTO procura.${table} (stream, ${names}) SELECT $2, ${names} FROM json_to_recordset($1::json) AS r(${columns})`, values: [JSON.stringify(rows), stream] };
 }
 
 /** One page of stored rows (body text and hashes, not decoded) with from <= seq <= to. */
-export function* rowsPageOp(from: number, to: number, limit: number): Op<StoredEntryRow[]> {
-  const rows = yield { text: 'SELECT seq, event_id, event_type, body, hash, prev_hash FROM procura.entries WHERE seq >= $1 AND seq <= $2 ORDER BY seq LIMIT $3', values: [from, to, limit] };
+export function* rowsPageOp(stream: string, from: number, to: number, limit: number): Op<StoredEntryRow[]> {
+  const rows = yield { text: 'SELECT seq, event_id, event_type, body, hash, prev_hash FROM procura.entries WHERE stream = $1 AND seq >= $2 AND seq <= $3 ORDER BY seq LIMIT $4', values: [stream, from, to, limit] };
   return rows.map((r) => ({ seq: r.seq as number, eventId: r.event_id as string, eventType: r.event_type as string, body: r.body as string, hash: r.hash as string, prevHash: r.prev_hash as string }));
 }
 

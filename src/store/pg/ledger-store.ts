@@ -2,9 +2,13 @@
  * The PostgreSQL engine of the ledger's store contract (ledger/store.ts), over one
  * node-postgres connection.
  *
- * Many writers, one chain. Every posting from every process extends the same hash chain, so
- * appends are serialised by the database: a write transaction (READ COMMITTED) first takes a
- * transaction-scoped advisory lock (`pg_advisory_xact_lock`), then reads the head; each
+ * One store is one stream of the database's ledger (the address's `?stream=`, `main` by
+ * default): its own hash chain, books and chain lock beside the other streams' (ledger-ops.ts).
+ *
+ * Many writers, one chain. Every posting from every process into a stream extends that stream's
+ * hash chain, so appends are serialised by the database: a write transaction (READ COMMITTED)
+ * first takes the stream's transaction-scoped advisory lock (`pg_advisory_xact_lock`), then
+ * reads the head; each
  * statement after the lock sees every posting committed before it, and the lock is released by
  * COMMIT or ROLLBACK, or by the server when the connection dies (a SIGKILLed poster holds
  * nothing). The lock needs no table privilege, so the writing role keeps only SELECT and INSERT.
@@ -27,7 +31,7 @@ import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { JournalEntry } from '../../ledger/journal.js';
 import type { ChainHead, LedgerStore, StoreReader, StoreState, StoreWriter, StoredEntryRow, StoredEvent } from '../../ledger/store.js';
 import { connectPg, pgError, sqlState, type PgAddress } from './connect.js';
-import { appendOp, booksOf, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
+import { appendOp, booksOf, booksOp, chainLockKey, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
 import { ensureSchemaOp } from './migrations.js';
 import { runAsync, type Op, type Query, type Row } from './ops.js';
 
@@ -50,6 +54,8 @@ const SERIALIZABLE_ATTEMPTS = 200;
 export class PgLedgerStore implements LedgerStore {
   readonly name: string;
   readonly address: PgAddress;
+  /** The stream this store reads and appends to. */
+  readonly stream: string;
   private readonly client: pg.Client;
   private readonly options: PgStoreOptions;
   /** One transaction at a time on the connection. */
@@ -67,6 +73,7 @@ export class PgLedgerStore implements LedgerStore {
   private constructor(address: PgAddress, client: pg.Client, options: PgStoreOptions) {
     this.name = address.display;
     this.address = address;
+    this.stream = address.stream;
     this.client = client;
     this.options = options;
   }
@@ -173,12 +180,12 @@ export class PgLedgerStore implements LedgerStore {
   }
 
   /**
-   * BEGIN and the chain lock, at once if free (one round trip); else says so and waits up to
-   * lockTimeoutMs (one more). The key is a constant, so the statements need no parameters and go
-   * as one simple query each.
+   * BEGIN and the stream's chain lock, at once if free (one round trip); else says so and waits
+   * up to lockTimeoutMs (one more). The key is a literal, so the statements need no parameters
+   * and go as one simple query each.
    */
   private async lockChain(): Promise<void> {
-    const key = `hashtext('${CHAIN_LOCK}')`;
+    const key = chainLockKey(this.stream);
     const begun = await this.simple(`BEGIN; SET LOCAL synchronous_commit = off; SELECT pg_try_advisory_xact_lock(${key}) AS got`);
     if (begun[2]?.[0]?.got === true) return;
     this.options.onWait?.(this.name);
@@ -229,16 +236,17 @@ export class PgLedgerStore implements LedgerStore {
 
   private reader(): StoreReader {
     const name = this.name;
+    const stream = this.stream;
     const run = <T>(op: Op<T>): Promise<T> => this.run(op);
     return {
-      state: () => run(stateOp()),
-      books: () => run(booksOp(name)),
-      eventDigests: (ids) => run(eventDigestsOp(ids)),
-      entriesOfEvents: (ids) => run(entriesOfEventsOp(ids, name)),
-      scanEntries: (from, to = Number.MAX_SAFE_INTEGER) => pages<JournalEntry>(from, (next) => run(entriesPageOp(next, to, PAGE, name))),
-      scanRows: (from, to = Number.MAX_SAFE_INTEGER) => pages<StoredEntryRow>(from, (next) => run(rowsPageOp(next, to, PAGE))),
-      scanEvents: (from = 1) => pages<StoredEvent>(from, (next) => run(eventsPageOp(next, PAGE))),
-      plants: () => run(plantsOp()),
+      state: () => run(stateOp(stream)),
+      books: () => run(booksOp(stream, name)),
+      eventDigests: (ids) => run(eventDigestsOp(stream, ids)),
+      entriesOfEvents: (ids) => run(entriesOfEventsOp(stream, ids, name)),
+      scanEntries: (from, to = Number.MAX_SAFE_INTEGER) => pages<JournalEntry>(from, (next) => run(entriesPageOp(stream, next, to, PAGE, name))),
+      scanRows: (from, to = Number.MAX_SAFE_INTEGER) => pages<StoredEntryRow>(from, (next) => run(rowsPageOp(stream, next, to, PAGE))),
+      scanEvents: (from = 1) => pages<StoredEvent>(from, (next) => run(eventsPageOp(stream, next, PAGE))),
+      plants: () => run(plantsOp(stream)),
     };
   }
 
@@ -254,7 +262,7 @@ export class PgLedgerStore implements LedgerStore {
     return {
       ...reader,
       state: async () => {
-        const { state, books } = await this.run(writeStateOp());
+        const { state, books } = await this.run(writeStateOp(this.stream));
         this.txBooks = books;
         return (this.txState = state);
       },
@@ -263,7 +271,7 @@ export class PgLedgerStore implements LedgerStore {
       scanEvents: (from = 1) => (sealedAfter(from, (h) => h.events) ? empty() : reader.scanEvents(from)),
       append: async (batch) => {
         this.appended = true;
-        const { head } = await this.run(appendOp(batch, this.name, this.txState));
+        const { head } = await this.run(appendOp(this.stream, batch, this.name, this.txState));
         if (this.txState !== undefined) this.txState = { ...this.txState, head, verified: head, trigger: batch.trigger, currency: batch.currency };
         this.txBooks = undefined;
         return head;

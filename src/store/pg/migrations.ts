@@ -5,7 +5,8 @@
  * and a BI tool reads the books from the views of migration 2 with a `procura_reader` login.
  *
  * Everything lives in the schema `procura`; one database holds one ledger (create a database
- * per ledger). The ledger tables mirror the SQLite store (sqlite-store.ts) column for column,
+ * per ledger) of one or more streams, each its own hash chain (migration 4; the stream `main`
+ * unless an address says `?stream=`). The ledger tables mirror the SQLite store (sqlite-store.ts) column for column,
  * so `procura db copy` moves rows as they are and the hash chain verifies on both sides.
  *
  * When migrations run: on the first open of a database that has no procura schema (so a
@@ -219,6 +220,119 @@ GRANT USAGE ON SCHEMA procura TO procura_reader, procura_writer;
 GRANT SELECT ON ALL TABLES IN SCHEMA procura TO procura_reader, procura_writer;
 -- The writer appends: INSERT, never UPDATE, DELETE or TRUNCATE on the ledger tables.
 GRANT INSERT ON procura.meta, procura.plants, procura.events, procura.entries, procura.checkpoints TO procura_writer;
+`,
+  },
+  {
+    version: 4,
+    name: 'streams: several hash chains in one ledger',
+    sql: `
+-- A database is one ledger of one or more streams (docs/scaling.md, "Streams"): each stream is
+-- its own hash chain, with its own entries and events (numbered from 1), plant versions, books
+-- checkpoints, settings and idempotency (an event id posts once per stream), and its own chain
+-- lock, so processes posting into different streams never wait for each other. The rows a
+-- database had before this migration are stream 'main', the stream of a URL without ?stream=.
+--
+-- ADD COLUMN with a constant default rewrites no row (the default is kept in the catalog), so
+-- the append-only triggers do not fire; the keys are rebuilt as indexes, no row is changed.
+${LEDGER_TABLES.map((t) => `ALTER TABLE procura.${t} ADD COLUMN stream text NOT NULL DEFAULT 'main' CONSTRAINT ${t}_stream_name CHECK (stream ~ '^[a-z0-9][a-z0-9_-]{0,62}$');`).join('\n')}
+
+ALTER TABLE procura.meta DROP CONSTRAINT meta_pkey, ADD PRIMARY KEY (stream, key);
+ALTER TABLE procura.plants DROP CONSTRAINT plants_pkey, DROP CONSTRAINT plants_first_entry_key,
+  ADD PRIMARY KEY (stream, seq), ADD CONSTRAINT plants_first_entry_key UNIQUE (stream, first_entry);
+ALTER TABLE procura.events DROP CONSTRAINT events_pkey, DROP CONSTRAINT events_id_key,
+  ADD PRIMARY KEY (stream, seq), ADD CONSTRAINT events_id_key UNIQUE (stream, id);
+ALTER TABLE procura.entries DROP CONSTRAINT entries_pkey, ADD PRIMARY KEY (stream, seq);
+DROP INDEX procura.entries_event, procura.entries_reverses;
+CREATE INDEX entries_event ON procura.entries (stream, event_id);
+CREATE INDEX entries_reverses ON procura.entries (stream, reverses) WHERE reverses IS NOT NULL;
+ALTER TABLE procura.checkpoints DROP CONSTRAINT checkpoints_pkey, ADD PRIMARY KEY (stream, seq);
+
+-- The views of migration 2 again, each with the stream first. Every figure is per stream
+-- (balances and quantities group by stream too): a stream's books are its own. A BI reader
+-- wanting the whole ledger sums across streams, e.g.
+--   SELECT account, sum(balance) FROM procura.balances GROUP BY account;
+-- (a view of one's own on top of these must be dropped before this migration and made again).
+DROP VIEW procura.journal, procura.journal_lines, procura.balances, procura.movements, procura.quantities,
+  procura.purchases, procura.conversion_costs, procura.completions, procura.sales, procura.plant_versions;
+
+CREATE VIEW procura.journal AS
+SELECT e.stream, e.seq, e.event_id, e.event_type,
+       to_timestamp(e.at / 1000.0) AS at, to_timestamp(e.known_at / 1000.0) AS known_at,
+       e.reverses, e.body::jsonb AS body, e.hash
+FROM procura.entries e;
+
+-- One row per debit or credit line.
+CREATE VIEW procura.journal_lines AS
+SELECT e.stream, e.seq, e.event_id, e.event_type,
+       to_timestamp(e.at / 1000.0) AS at, to_timestamp(e.known_at / 1000.0) AS known_at,
+       l.line, l.value ->> 'account' AS account,
+       (l.value ->> 'debit')::numeric AS debit, (l.value ->> 'credit')::numeric AS credit
+FROM procura.entries e
+CROSS JOIN LATERAL jsonb_array_elements(e.body::jsonb -> 'lines') WITH ORDINALITY AS l(value, line);
+
+-- The trial balance of each stream (debit positive), as procura ledger balances prints it for
+-- one; across streams: SELECT account, sum(balance) FROM procura.balances GROUP BY account.
+CREATE VIEW procura.balances AS
+SELECT stream, account, sum(debit) AS debit, sum(credit) AS credit, sum(debit) - sum(credit) AS balance
+FROM procura.journal_lines
+GROUP BY stream, account;
+
+-- Quantity movements: materials and finished products (book quantities), hedges.
+CREATE VIEW procura.movements AS
+SELECT e.stream, e.seq, e.event_id, e.event_type,
+       to_timestamp(e.at / 1000.0) AS at, to_timestamp(e.known_at / 1000.0) AS known_at,
+       m.value ->> 'kind' AS kind, m.value ->> 'id' AS id,
+       (m.value ->> 'qty')::numeric AS qty, (m.value ->> 'after')::numeric AS after,
+       (m.value ->> 'value')::numeric AS value
+FROM procura.entries e
+CROSS JOIN LATERAL jsonb_array_elements(e.body::jsonb -> 'movements') AS m(value);
+
+-- Per stream; across streams: SELECT kind, id, sum(qty) FROM procura.quantities GROUP BY kind, id.
+CREATE VIEW procura.quantities AS
+SELECT stream, kind, id, sum(qty) AS qty
+FROM procura.movements
+GROUP BY stream, kind, id;
+
+-- The cost feed's inputs: actual purchase cost, conversion cost incurred, units completed
+-- and sold (a reversal carries the negated figures, so sums net out).
+CREATE VIEW procura.purchases AS
+SELECT e.stream, e.seq, e.event_id, to_timestamp(e.at / 1000.0) AS at, to_timestamp(e.known_at / 1000.0) AS known_at,
+       b -> 'actual' ->> 'material' AS material,
+       (b -> 'actual' ->> 'qty')::numeric AS qty,
+       (b -> 'actual' ->> 'amount')::numeric AS amount,
+       b ->> 'ref' AS ref
+FROM procura.entries e CROSS JOIN LATERAL (SELECT e.body::jsonb AS b) body
+WHERE b -> 'actual' ->> 'kind' = 'purchase';
+
+CREATE VIEW procura.conversion_costs AS
+SELECT e.stream, e.seq, e.event_id, to_timestamp(e.at / 1000.0) AS at, to_timestamp(e.known_at / 1000.0) AS known_at,
+       b -> 'actual' ->> 'category' AS category,
+       (b -> 'actual' ->> 'amount')::numeric AS amount
+FROM procura.entries e CROSS JOIN LATERAL (SELECT e.body::jsonb AS b) body
+WHERE b -> 'actual' ->> 'kind' = 'conversion';
+
+CREATE VIEW procura.completions AS
+SELECT e.stream, e.seq, e.event_id, to_timestamp(e.at / 1000.0) AS at, to_timestamp(e.known_at / 1000.0) AS known_at,
+       b -> 'actual' ->> 'product' AS product,
+       (b -> 'actual' ->> 'qty')::numeric AS qty,
+       (b -> 'actual' ->> 'allocated')::numeric AS allocated_conversion
+FROM procura.entries e CROSS JOIN LATERAL (SELECT e.body::jsonb AS b) body
+WHERE b -> 'actual' ->> 'kind' = 'completion';
+
+CREATE VIEW procura.sales AS
+SELECT e.stream, e.seq, e.event_id, to_timestamp(e.at / 1000.0) AS at, to_timestamp(e.known_at / 1000.0) AS known_at,
+       b -> 'actual' ->> 'product' AS product,
+       (b -> 'actual' ->> 'qty')::numeric AS qty,
+       (b -> 'actual' ->> 'conversion')::numeric AS conversion
+FROM procura.entries e CROSS JOIN LATERAL (SELECT e.body::jsonb AS b) body
+WHERE b -> 'actual' ->> 'kind' = 'sale';
+
+-- Plant versions in force from an entry of their stream on (the YAML text: BOM, standard costs).
+CREATE VIEW procura.plant_versions AS
+SELECT stream, seq AS version, first_entry, file, hash, text FROM procura.plants;
+
+-- The re-created views need migration 3's grants again (the roles exist: migration 3 made them).
+GRANT SELECT ON ALL TABLES IN SCHEMA procura TO procura_reader, procura_writer;
 `,
   },
 ];

@@ -11,7 +11,7 @@ import type { JournalEntry } from '../../ledger/journal.js';
 import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEntryRow, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from '../../ledger/store.js';
 import { sqlState, type PgAddress } from './connect.js';
 import { pgError } from './connect.js';
-import { appendOp, booksOp, CHAIN_LOCK, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
+import { appendOp, booksOp, chainLockKey, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
 import type { PgStoreOptions } from './ledger-store.js';
 import { ensureSchemaOp } from './migrations.js';
 import { runSync, type Op } from './ops.js';
@@ -19,6 +19,8 @@ import { BlockingPgClient } from './sync-client.js';
 
 export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
   readonly name: string;
+  /** The stream this store reads and appends to (the address's `?stream=`). */
+  readonly stream: string;
   readonly client: BlockingPgClient;
   private readonly options: PgStoreOptions;
   private inTransaction = false;
@@ -27,6 +29,7 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
 
   constructor(address: PgAddress, options: PgStoreOptions = {}) {
     this.name = address.display;
+    this.stream = address.stream;
     this.options = options;
     this.client = BlockingPgClient.connect(address, options.applicationName ?? 'procura');
     try {
@@ -58,7 +61,7 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
     this.client.query({ text: 'BEGIN' });
     this.inTransaction = true;
     try {
-      const got = this.client.query({ text: 'SELECT pg_try_advisory_xact_lock(hashtext($1)) AS got', values: [CHAIN_LOCK] });
+      const got = this.client.query({ text: `SELECT pg_try_advisory_xact_lock(${chainLockKey(this.stream)}) AS got` });
       if (got[0]?.got === true) {
         this.writing = true;
         return this;
@@ -67,7 +70,7 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
       const timeoutMs = Math.max(1, Math.round(this.options.lockTimeoutMs ?? 30_000));
       this.client.query({ text: `SET LOCAL lock_timeout = ${timeoutMs}` });
       try {
-        this.client.query({ text: 'SELECT pg_advisory_xact_lock(hashtext($1))', values: [CHAIN_LOCK] });
+        this.client.query({ text: `SELECT pg_advisory_xact_lock(${chainLockKey(this.stream)})` });
       } catch (error) {
         if (sqlState(error) === '55P03') {
           throw new ProcuraError(ErrorCode.locked, `the store is locked by another writer (waited ${Math.round(timeoutMs / 1000)} s); try again when it has finished`, { file: this.name });
@@ -105,21 +108,21 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
   }
 
   state(): StoreState {
-    return this.writing ? this.run(writeStateOp()).state : this.run(stateOp());
+    return this.writing ? this.run(writeStateOp(this.stream)).state : this.run(stateOp(this.stream));
   }
   books(): BooksSnapshot | undefined {
-    return this.run(booksOp(this.name));
+    return this.run(booksOp(this.stream, this.name));
   }
   eventDigests(ids: readonly string[]): Map<string, string> {
-    return this.run(eventDigestsOp(ids));
+    return this.run(eventDigestsOp(this.stream, ids));
   }
   entriesOfEvents(ids: readonly string[]): Map<string, EntryLookup[]> {
-    return this.run(entriesOfEventsOp(ids, this.name));
+    return this.run(entriesOfEventsOp(this.stream, ids, this.name));
   }
   *scanEntries(from: number, to = Number.MAX_SAFE_INTEGER): Iterable<JournalEntry> {
     let next = Math.max(1, from);
     for (;;) {
-      const rows = this.run(entriesPageOp(next, to, PAGE, this.name));
+      const rows = this.run(entriesPageOp(this.stream, next, to, PAGE, this.name));
       yield* rows;
       if (rows.length < PAGE) return;
       next = rows[rows.length - 1]!.seq + 1;
@@ -128,7 +131,7 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
   *scanRows(from: number, to = Number.MAX_SAFE_INTEGER): Iterable<StoredEntryRow> {
     let next = Math.max(1, from);
     for (;;) {
-      const rows = this.run(rowsPageOp(next, to, PAGE));
+      const rows = this.run(rowsPageOp(this.stream, next, to, PAGE));
       yield* rows;
       if (rows.length < PAGE) return;
       next = rows[rows.length - 1]!.seq + 1;
@@ -137,16 +140,16 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
   *scanEvents(from = 1): Iterable<StoredEvent> {
     let next = Math.max(1, from);
     for (;;) {
-      const rows = this.run(eventsPageOp(next, PAGE));
+      const rows = this.run(eventsPageOp(this.stream, next, PAGE));
       yield* rows;
       if (rows.length < PAGE) return;
       next = rows[rows.length - 1]!.seq + 1;
     }
   }
   plants(): StoredPlantVersion[] {
-    return this.run(plantsOp());
+    return this.run(plantsOp(this.stream));
   }
   append(batch: PostingBatch): ChainHead {
-    return this.run(appendOp(batch, this.name)).head;
+    return this.run(appendOp(this.stream, batch, this.name)).head;
   }
 }
