@@ -1,9 +1,10 @@
 /**
  * Where the time of N concurrent posters goes (a diagnostic, not part of `npm run bench`):
- * `node dist/bench/pg-posters-profile.js [POSTERS] [BATCHES] [BATCH] [lock|serializable] [WARM]`
+ * `node dist/bench/pg-posters-profile.js [POSTERS] [BATCHES] [BATCH] [lock|serializable|streams] [WARM]`
  * starts a throwaway PostgreSQL (fsync on) unless PROCURA_BENCH_PG names one, runs POSTERS
  * processes of pg-poster.js (each after WARM untimed batches, default 8) posting BATCHES batches
- * of BATCH events in all into one fresh ledger, and prints wall time, the posters' CPU, the
+ * of BATCH events in all into one fresh ledger (`streams`: each process into a stream of its
+ * own, with the lock), and prints wall time, the posters' CPU, the
  * server's CPU (every server process, exited backends included) and, summed over the posters,
  * the time from sending each kind of statement to its answer. PROCURA_BENCH_PROFILE=DIR writes a
  * CPU profile of each poster's posting phase into DIR.
@@ -23,6 +24,7 @@ const posterCount = Number(process.argv[2] ?? 8);
 const total = Number(process.argv[3] ?? 64);
 const batch = Number(process.argv[4] ?? 1000);
 const mode = process.argv[5] ?? 'lock';
+const streams = mode === 'streams';
 const warm = process.argv[6] ?? '8';
 const server = process.env.PROCURA_BENCH_PG ? undefined : await startPostgres({ fsync: true });
 const adminUrl = process.env.PROCURA_BENCH_PG ?? server!.url;
@@ -36,11 +38,14 @@ try {
   const postmaster = await postmasterPid(adminUrl);
   const url = new URL(adminUrl);
   url.pathname = '/bench_pprof';
-  const store = await PgLedgerStore.open(parseStoreAddress(url.toString(), { field: 'url' }) as PgAddress);
-  await (await Ledger.openAsync(store, PLANT)).postAsync(makeEvents(8).map((e, i) => Object.assign(e, { id: `seed-${i}`, at: Date.UTC(2024, 0, 1), knownAt: Date.UTC(2024, 0, 1) })));
-  await store.close();
+  const urlOf = (p: number): string => (streams ? `${url.toString()}?stream=p${p}` : url.toString());
+  for (const u of new Set(Array.from({ length: posterCount }, (_, p) => urlOf(p)))) {
+    const store = await PgLedgerStore.open(parseStoreAddress(u, { field: 'url' }) as PgAddress);
+    await (await Ledger.openAsync(store, PLANT)).postAsync(makeEvents(8).map((e, i) => Object.assign(e, { id: `seed-${i}`, at: Date.UTC(2024, 0, 1), knownAt: Date.UTC(2024, 0, 1) })));
+    await store.close();
+  }
   const children = Array.from({ length: posterCount }, (_, p) => {
-    const child = spawn(process.execPath, [...(process.env.PROCURA_POSTER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(import.meta.dirname, 'pg-poster.js'), url.toString(), `p${p}`, String(total / posterCount), String(batch), mode, warm], {
+    const child = spawn(process.execPath, [...(process.env.PROCURA_POSTER_NODE_ARGS ?? '').split(' ').filter(Boolean), join(import.meta.dirname, 'pg-poster.js'), urlOf(p), `p${p}`, String(total / posterCount), String(batch), streams ? 'lock' : mode, warm], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, PROCURA_BENCH_TRACE: '1' },
     });

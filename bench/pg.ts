@@ -12,7 +12,9 @@
  *    (in memory, then WARM_BATCHES untimed batches of its own into the same ledger) first; all
  *    start posting together; the rate is entries over the span from the first start to the last
  *    end; the note gives wall time, the posters' CPU and the server's CPU (bench/pg-server-cpu.ts)
- *    of both.
+ *    of both; and the same 8 processes each posting into its own stream of one ledger (a chain
+ *    each, docs/scaling.md "Streams"), every stream verified and every event counted once in
+ *    its stream, against the same one-poster reference.
  *
  * A throwaway server is started (test/support/postgres-server.ts) unless PROCURA_BENCH_PG
  * names one (a role that may create databases).
@@ -84,13 +86,13 @@ async function durablePosting(report: BenchReport, adminUrl: string): Promise<vo
   // The references: the rows procura stored (entries and event records), inserted raw into
   // tables of the same columns and indexes, a transaction per batch, timed the same way.
   const [insert, copy] = await withClient(url, async (c) => {
-    const entries = (await c.query('SELECT seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash FROM procura.entries ORDER BY seq')).rows as Record<string, unknown>[];
-    const events = (await c.query('SELECT seq, id, type, at, known_at, digest, file, line, hash FROM procura.events ORDER BY seq')).rows as Record<string, unknown>[];
+    const entries = (await c.query('SELECT seq, event_id, event_type, at, known_at, reverses, body, hash, prev_hash, stream FROM procura.entries ORDER BY seq')).rows as Record<string, unknown>[];
+    const events = (await c.query('SELECT seq, id, type, at, known_at, digest, file, line, hash, stream FROM procura.events ORDER BY seq')).rows as Record<string, unknown>[];
     const slices = Math.ceil(entries.length / batch);
     const slice = (rows: Record<string, unknown>[], i: number) => rows.slice(Math.floor((rows.length * i) / slices), Math.floor((rows.length * (i + 1)) / slices));
     const tables = [
-      { rows: entries, columns: ['seq', 'event_id', 'event_type', 'at', 'known_at', 'reverses', 'body', 'hash', 'prev_hash'], types: ['bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'text', 'text', 'text'], like: 'entries' },
-      { rows: events, columns: ['seq', 'id', 'type', 'at', 'known_at', 'digest', 'file', 'line', 'hash'], types: ['bigint', 'text', 'text', 'bigint', 'bigint', 'text', 'text', 'integer', 'text'], like: 'events' },
+      { rows: entries, columns: ['seq', 'event_id', 'event_type', 'at', 'known_at', 'reverses', 'body', 'hash', 'prev_hash', 'stream'], types: ['bigint', 'text', 'text', 'bigint', 'bigint', 'bigint', 'text', 'text', 'text', 'text'], like: 'entries' },
+      { rows: events, columns: ['seq', 'id', 'type', 'at', 'known_at', 'digest', 'file', 'line', 'hash', 'stream'], types: ['bigint', 'text', 'text', 'bigint', 'bigint', 'text', 'text', 'integer', 'text', 'text'], like: 'events' },
     ];
     const run = async (prefix: string, write: (table: (typeof tables)[number], name: string, rows: Record<string, unknown>[]) => Promise<unknown>) => {
       for (const t of tables) await c.query(`CREATE TABLE ${prefix}_${t.like} (LIKE procura.${t.like} INCLUDING ALL)`);
@@ -166,15 +168,23 @@ function startPoster(url: string, prefix: string, batches: number, batch: number
  */
 const WARM_BATCHES = 8;
 
-/** Posts `total` batches with `posters` processes; returns entries/s over the posting phase, client and server CPU, retries. */
-async function posters(adminUrl: string, name: string, posterCount: number, total: number, batch: number, mode: 'lock' | 'serializable') {
+/**
+ * Posts `total` batches with `posters` processes, all into the stream `main` or (`streams`)
+ * each into a stream of its own; returns entries/s over the posting phase, client and server
+ * CPU, retries, and the check of every stream.
+ */
+async function posters(adminUrl: string, name: string, posterCount: number, total: number, batch: number, mode: 'lock' | 'serializable', streams = false) {
   const url = await createDatabase(adminUrl, name);
-  // The schema and the plant first, so the posters measure posting only.
-  const store = await PgLedgerStore.open(address(url));
-  await (await Ledger.openAsync(store, PLANT)).postAsync(makeEvents(8).map((e, i) => Object.assign(e, { id: `seed-${i}`, at: Date.UTC(2024, 0, 1), knownAt: Date.UTC(2024, 0, 1) })));
-  await store.close();
+  const urls = streams ? Array.from({ length: posterCount }, (_, p) => `${url}?stream=p${p}`) : [url];
+  const urlOf = (p: number): string => urls[streams ? p : 0]!;
+  // The schema and the plant first (in every stream), so the posters measure posting only.
+  for (const u of urls) {
+    const store = await PgLedgerStore.open(address(u));
+    await (await Ledger.openAsync(store, PLANT)).postAsync(makeEvents(8).map((e, i) => Object.assign(e, { id: `seed-${i}`, at: Date.UTC(2024, 0, 1), knownAt: Date.UTC(2024, 0, 1) })));
+    await store.close();
+  }
   // Every poster warms up and opens the store, then all start posting together.
-  const started = Array.from({ length: posterCount }, (_, p) => startPoster(url, `${name}-p${p}`, total / posterCount, batch, mode));
+  const started = Array.from({ length: posterCount }, (_, p) => startPoster(urlOf(p), `${name}-p${p}`, total / posterCount, batch, mode));
   await Promise.all(started.map((p) => p.ready));
   const postmaster = await postmasterPid(adminUrl);
   const server0 = serverCpuMs(postmaster);
@@ -184,11 +194,14 @@ async function posters(adminUrl: string, name: string, posterCount: number, tota
   const serverMs = (serverCpuMs(postmaster) ?? NaN) - (server0 ?? NaN);
   const wallMs = Math.max(...results.map((r) => r.endedAt)) - Math.min(...results.map((r) => r.startedAt));
   const entries = results.reduce((t, r) => t + r.entries, 0);
-  // Every event exactly once, the chain intact.
-  const check = await PgLedgerStore.open(address(url));
-  const verified = await (await Ledger.openAsync(check)).verifyAsync();
-  await check.close();
-  const counts = await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM procura.events WHERE id NOT LIKE 'seed-%'")).rows[0] as { n: number; ids: number });
+  // Every event exactly once (in its stream), every chain intact.
+  let ok = true;
+  for (const u of urls) {
+    const check = await PgLedgerStore.open(address(u));
+    ok = (await (await Ledger.openAsync(check)).verifyAsync()).ok && ok;
+    await check.close();
+  }
+  const counts = await withClient(url, async (c) => (await c.query("SELECT count(*)::int AS n, count(DISTINCT (stream, id))::int AS ids FROM procura.events WHERE id NOT LIKE 'seed-%'")).rows[0] as { n: number; ids: number });
   const expected = (total + posterCount * WARM_BATCHES) * batch; // each poster's warm-up batches too
   return {
     rate: rate(entries, wallMs),
@@ -197,7 +210,7 @@ async function posters(adminUrl: string, name: string, posterCount: number, tota
     serverMs,
     cpuRate: rate(entries, results.reduce((t, r) => t + r.cpuMs, 0)),
     retries: results.reduce((t, r) => t + r.retries, 0),
-    ok: verified.ok,
+    ok,
     lost: expected - counts.ids,
     duplicated: counts.n - counts.ids,
   };
@@ -207,6 +220,18 @@ async function concurrentPosters(report: BenchReport, adminUrl: string): Promise
   const total = 64;
   const batch = 1000;
   const one = await posters(adminUrl, 'bench_one', 1, total, batch, 'lock');
+  // The streams right after the reference, the rows of one chain after them: on a shared machine
+  // the load drifts, so the row the target is about is measured next to its reference.
+  const streams = await posters(adminUrl, 'bench_eight_streams', 8, total, batch, 'lock', true);
+  report({
+    name: `8 posters, each into its own stream of one PostgreSQL ledger, ${total} batches of ${batch / 1000}k events in all`,
+    value: streams.rate,
+    unit: 'entries/s',
+    reference: { name: 'one process posting the same batches', value: one.rate },
+    cpu: { value: streams.cpuRate, reference: one.cpuRate },
+    target: 'at least the rate of one poster, no event lost or duplicated',
+    note: `every stream verify ${streams.ok ? 'ok' : 'FAILED'}, ${streams.lost} lost, ${streams.duplicated} duplicated; wall ${ms(streams.wallMs)} vs ${ms(one.wallMs)}, posters' CPU ${ms(streams.clientMs)} vs ${ms(one.clientMs)}, server CPU ${ms(streams.serverMs)} vs ${ms(one.serverMs)}; every process warmed up with ${WARM_BATCHES} untimed batches`,
+  });
   for (const mode of ['lock', 'serializable'] as const) {
     const eight = await posters(adminUrl, `bench_eight_${mode}`, 8, total, batch, mode);
     report({

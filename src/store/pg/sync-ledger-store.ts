@@ -3,7 +3,10 @@
  * that need the ledger's synchronous API: the live runner's desk, `procura ledger balances`,
  * `journal`, `head` and as-of queries. Same SQL (ledger-ops.ts), same chain lock and waiting
  * rules as the asynchronous engine (ledger-store.ts), over a blocking connection
- * (sync-client.ts).
+ * (sync-client.ts). Like it, a write transaction commits with synchronous_commit off, so the
+ * stream's chain lock is not held through the WAL flush, and `commit` then waits for the flush
+ * outside the lock: a posting is durable when `commit` returns (docs/scaling.md, "Many writers,
+ * one chain").
  */
 import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { BooksSnapshot } from '../../ledger/engine.js';
@@ -26,6 +29,8 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
   private inTransaction = false;
   /** In a write transaction (after the chain lock): `state` also says whether the tail is sealed. */
   private writing = false;
+  /** The write transaction appended: its COMMIT did not wait for the disk, `commit` waits after it. */
+  private appended = false;
 
   constructor(address: PgAddress, options: PgStoreOptions = {}) {
     this.name = address.display;
@@ -60,7 +65,9 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
   beginWrite(): this {
     this.client.query({ text: 'BEGIN' });
     this.inTransaction = true;
+    this.appended = false;
     try {
+      this.client.query({ text: 'SET LOCAL synchronous_commit = off' });
       const got = this.client.query({ text: `SELECT pg_try_advisory_xact_lock(${chainLockKey(this.stream)}) AS got` });
       if (got[0]?.got === true) {
         this.writing = true;
@@ -86,16 +93,26 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
     }
   }
 
+  /**
+   * COMMIT; after a write that appended, waits until the posting is on disk, outside the chain
+   * lock (the COMMIT released it): a transaction that writes one WAL record after the posting's
+   * and commits synchronously returns once the WAL up to it, the posting's included, is flushed
+   * (WAL is flushed in order). The same wait as the asynchronous engine's `write`.
+   */
   commit(): void {
+    const appended = this.appended;
     this.inTransaction = false;
     this.writing = false;
+    this.appended = false;
     this.client.query({ text: 'COMMIT' });
+    if (appended) this.client.query({ text: `SELECT pg_logical_emit_message(true, 'procura.durable', '')` });
   }
 
   rollback(): void {
     if (!this.inTransaction || !this.client.open) return;
     this.inTransaction = false;
     this.writing = false;
+    this.appended = false;
     try {
       this.client.query({ text: 'ROLLBACK' });
     } catch {
@@ -150,6 +167,7 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
     return this.run(plantsOp(this.stream));
   }
   append(batch: PostingBatch): ChainHead {
+    this.appended = true;
     return this.run(appendOp(this.stream, batch, this.name)).head;
   }
 }
