@@ -20,7 +20,7 @@ import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { getStrategy, parseStrategyParams } from '../../strategies/index.js';
 import { runBacktest } from './backtest.js';
 import { ScreenScenario, screenSupport } from './screen.js';
-import { baselinesFor } from './results.js';
+import { baselinesFor, dispatchOrder } from './results.js';
 import type { Scenario } from './scenario.js';
 import { runOnThreadPool } from './thread-pool.js';
 
@@ -407,6 +407,9 @@ async function runOnWorkers(
     workerData: { file: options.file, overrides: options.overrides ?? {} },
     jobs,
     count,
+    // A confirmation's baselines cost more than a set (jit orders every day): handed out first,
+    // so that one of them does not run alone at the end. Sets keep their order.
+    order: dispatchOrder(jobs.map((job) => ({ strategy: job.kind === 'baseline' ? job.name : null }))),
     message: (index, job) => ({ index, job }),
     answer: (message) => {
       if (message.error !== undefined) return new ConfigError(message.error, { field: '--sweep' });
