@@ -33,7 +33,8 @@ import { postedEntriesOf, type PostedEntries } from '../ledger/movement-reader.j
 import type { BomVersion, Plant } from '../ledger/plant.js';
 import { closeKnownAt, type PriceSeries } from '../market/series.js';
 import { CarryClock, CarryLog } from './carry-clock.js';
-import { bomLineCost, carryingPerUnitDay, daysOfCover, exposureQty, reorderPoint, sigmaFromSums, sigmaLeadTimeDemandWith, zForServiceLevel } from './inventory-math.js';
+import { dividedBy, fromDecimal, fromInteger, minus, plus, same, times, toDecimal as decimalOfX, type X } from './exact40.js';
+import { bomLineCost, carryingPerUnitDay, daysOfCover, exposureQty, sigmaFromSumsX, sigmaLeadTimeDemandWithX, zForServiceLevel } from './inventory-math.js';
 import type { ProductionPlan } from './plan.js';
 import { TimeWindow } from './time-window.js';
 import { snapshotToJson, type ConversionPeriod, type CostSnapshot, type MaterialCost, type ProductCost } from './snapshot.js';
@@ -138,12 +139,17 @@ interface MaterialState {
   readonly index: number;
   readonly memo: MaterialMemo;
   /** sigma_L = leadTimeCv x L and its result object, while the receipt record is short (constant). */
-  readonly cvLeadTime: { readonly sigma: Decimal; readonly source: 'cv'; receipts: number };
+  readonly cvLeadTime: { readonly sigma: Figure; readonly source: 'cv'; receipts: number };
   readonly unit: string;
   readonly policy: MaterialPolicy;
   readonly z: Decimal;
+  /** The policy's figures as exact40 values (the sigma chain is computed on them, see exact40.ts). */
+  readonly zX: X;
+  readonly leadTimeX: X;
+  readonly demandCvX: X;
   /** sqrt(policy.leadTimeDays), taken once: a 40-digit square root per snapshot was a sixth of a backtest's feed time. */
   readonly rootLeadTime: Decimal;
+  readonly rootLeadTimeX: X;
   readonly price: MaterialPriceInput | undefined;
   /** Index of the last price bar known, -1 before the first. */
   priceIndex: number;
@@ -171,6 +177,11 @@ interface MaterialState {
   /** Planned consumption per bucket from the plan's first bucket, and prefix sums of its squares. */
   readonly bucketPlan: readonly Decimal[];
   readonly bucketPrefixSquares: readonly Decimal[];
+  /** prefix and bucketPrefixSquares as exact40 values, converted when first used. */
+  readonly prefixX: (X | undefined)[];
+  readonly squaresX: (X | undefined)[];
+  /** The errors window's last sums and their exact40 values (a sum that did not move is not read again). */
+  readonly errorSumsX: { sum: Decimal | undefined; x: X }[];
 }
 
 /** Sums over the closed periods the feed reports (see #closedConversion). */
@@ -234,7 +245,7 @@ export class CostFeed {
   readonly forecastErrorDays: number;
   /** Forecast errors are measured per bucket of this many days (1: per day; 7: Monday-to-Sunday weeks). */
   readonly bucketDays: number;
-  readonly #rootBucketDays: Decimal;
+  readonly #rootBucketDaysX: X;
   /** Bucket number of the plan's first day. */
   readonly #firstBucket: number;
   readonly minHistoryDays: number;
@@ -260,7 +271,7 @@ export class CostFeed {
   #closedVersion = 0;
   #closedCache: { version: number; value: ClosedConversion } | undefined;
   /** sigma_L per material for the receipt sums it was computed from (they change only on a receipt). */
-  readonly #leadTimeCache = new Map<MaterialState, { record: LeadTimeRecord; count: number; sumDays: number; sumSquaresDays: number; sigma: Decimal }>();
+  readonly #leadTimeCache = new Map<MaterialState, { record: LeadTimeRecord; count: number; sumDays: number; sumSquaresDays: number; sigma: Figure }>();
 
   constructor(options: CostFeedOptions) {
     const { plant } = options;
@@ -277,7 +288,7 @@ export class CostFeed {
     if (this.bucketDays > this.forecastErrorDays) {
       throw new InputError(`a forecast-error bucket of ${this.bucketDays} days does not fit in forecastErrorDays ${this.forecastErrorDays}`, { field: 'forecastErrorBucketDays' });
     }
-    this.#rootBucketDays = new Decimal(this.bucketDays).sqrt();
+    this.#rootBucketDaysX = fromDecimal(new Decimal(this.bucketDays).sqrt());
     this.#firstBucket = options.plan.firstDay === undefined ? 0 : bucketOf(options.plan.firstDay, this.bucketDays);
     this.minHistoryDays = wholeDays(options.minHistoryDays ?? 30, 'minHistoryDays');
     this.minReceipts = wholeDays(options.minReceipts ?? 5, 'minReceipts', 'a whole number');
@@ -326,15 +337,20 @@ export class CostFeed {
       const clock = new CarryClock(breaks, (t) => tryCost(() => carryingPerUnitDay(plant.standardCostAt(material.id, t).cost, annualRate, storage)));
       const series = consumption.get(material.id)!;
       const buckets = bucketSums(series.prefix, options.plan, this.bucketDays, this.#firstBucket);
+      const rootLeadTime = policy.leadTimeDays.sqrt();
       const state: MaterialState = {
         id: material.id,
         index: this.#materials.length,
         memo: emptyMemo(),
-        cvLeadTime: { sigma: policy.leadTimeCv.times(policy.leadTimeDays), source: 'cv', receipts: 0 },
+        cvLeadTime: { sigma: Figure.of(policy.leadTimeCv.times(policy.leadTimeDays)), source: 'cv', receipts: 0 },
         unit: material.unit,
         policy,
         z: zForServiceLevel(policy.serviceLevel),
-        rootLeadTime: policy.leadTimeDays.sqrt(),
+        zX: fromDecimal(zForServiceLevel(policy.serviceLevel)),
+        leadTimeX: fromDecimal(policy.leadTimeDays),
+        demandCvX: fromDecimal(policy.demandCv),
+        rootLeadTime,
+        rootLeadTimeX: fromDecimal(rootLeadTime),
         price: options.prices.get(material.id),
         priceIndex: -1,
         priceCacheIndex: -1,
@@ -350,6 +366,9 @@ export class CostFeed {
         prefix: series.prefix,
         bucketPlan: buckets.plan,
         bucketPrefixSquares: buckets.prefixSquares,
+        prefixX: new Array<X | undefined>(series.prefix.length),
+        squaresX: new Array<X | undefined>(buckets.prefixSquares.length),
+        errorSumsX: [0, 1, 2].map(() => ({ sum: undefined, x: fromInteger(0) })),
       };
       this.#materials.push(state);
       this.#materialIndex.set(material.id, state);
@@ -448,35 +467,43 @@ export class CostFeed {
         memo.mean = forecastQty.dividedBy(h);
       }
       const mean = memo.mean!;
-      const sigmaDaily = this.#sigmaDaily(m, history, mean);
+      if (memo.meanX === undefined || memo.meanXOf !== mean) {
+        memo.meanXOf = mean;
+        memo.meanX = fromDecimal(mean);
+      }
+      const meanX = memo.meanX;
+      const sigmaDaily = this.#sigmaDaily(m, history, mean, meanX);
       const sigmaLead = this.#sigmaLeadTime(m, at);
-      const policy = m.policy;
-      // Each derived figure is recomputed only when one of its inputs (immutable Decimals) is a
-      // different object; with a fixed lead time sigma_LT = sigma_d x sqrt(L), the root taken once.
+      // Each derived figure is recomputed only when one of its inputs is a different object (a
+      // Figure is kept while its value stands); with a fixed lead time sigma_LT = sigma_d x
+      // sqrt(L), the root taken once. The arithmetic is decimal.js's, on exact40 values.
       if (memo.sigmaDaily !== sigmaDaily.sigma || memo.sigmaLead !== sigmaLead.sigma || memo.meanForLT !== mean) {
         memo.sigmaDaily = sigmaDaily.sigma;
         memo.sigmaLead = sigmaLead.sigma;
         memo.meanForLT = mean;
-        let sigmaLT: Decimal;
-        if (sigmaLead.sigma.isZero()) sigmaLT = sigmaDaily.sigma.times(m.rootLeadTime);
+        let sigmaLT: X;
+        if (sigmaLead.sigma.x.c === 0n) sigmaLT = times(sigmaDaily.sigma.x, m.rootLeadTimeX);
         else {
           // sigmaLeadTimeDemand(L, sigma_d, d, sigma_L), its d^2 x sigma_L^2 term kept while d and sigma_L stay.
           if (memo.leadTerm === undefined || memo.leadTermMean !== mean || memo.leadTermSigma !== sigmaLead.sigma) {
             memo.leadTermMean = mean;
             memo.leadTermSigma = sigmaLead.sigma;
-            memo.leadTerm = mean.times(mean).times(sigmaLead.sigma.times(sigmaLead.sigma));
+            const sl = sigmaLead.sigma.x;
+            memo.leadTerm = times(times(meanX, meanX), times(sl, sl));
           }
-          sigmaLT = sigmaLeadTimeDemandWith(policy.leadTimeDays, sigmaDaily.sigma, memo.leadTerm);
+          sigmaLT = sigmaLeadTimeDemandWithX(m.leadTimeX, sigmaDaily.sigma.x, memo.leadTerm);
         }
-        if (memo.sigmaLT === undefined || !memo.sigmaLT.eq(sigmaLT) || memo.buffer === undefined) {
-          memo.sigmaLT = sigmaLT;
-          memo.buffer = m.z.times(sigmaLT);
+        if (memo.sigmaLT === undefined || !same(memo.sigmaLT.x, sigmaLT) || memo.buffer === undefined) {
+          memo.sigmaLT = new Figure(sigmaLT);
+          memo.buffer = new Figure(times(m.zX, sigmaLT));
           memo.reorderPoint = undefined;
         }
       }
       if (memo.reorderPoint === undefined || memo.meanForReorder !== mean) {
+        // reorderPoint(mean, L, buffer) = mean x L + buffer; mean x L kept while the mean stays.
+        if (memo.meanForReorder !== mean || memo.meanTimesLead === undefined) memo.meanTimesLead = times(meanX, m.leadTimeX);
         memo.meanForReorder = mean;
-        memo.reorderPoint = reorderPoint(mean, policy.leadTimeDays, memo.buffer!);
+        memo.reorderPoint = new Figure(plus(memo.meanTimesLead, memo.buffer!.x));
       }
       const view = new MaterialSnapshot(m, at, standardCost, marketPrice, marketPriceAt, onOrder, hedged, forecastQty, mean, sigmaDaily, sigmaLead, memo.sigmaLT!, memo.buffer!, memo.reorderPoint);
       view.sigmaDailyHistoryFrom = historyDays > 0 ? history.from : null;
@@ -528,12 +555,12 @@ export class CostFeed {
    * sqrt(bucketDays) (days taken as independent). History shorter than minHistoryDays:
    * demandCv x the mean planned consumption.
    */
-  #sigmaDaily(m: MaterialState, h: History, mean: Decimal): { sigma: Decimal; source: 'history' | 'cv' } {
+  #sigmaDaily(m: MaterialState, h: History, mean: Decimal, meanX: X): { sigma: Figure; source: 'history' | 'cv' } {
+    const memo = m.memo;
     if (h.buckets * this.bucketDays < this.minHistoryDays) {
-      const memo = m.memo;
       if (memo.cvMean !== mean || memo.cvSigma === undefined) {
         memo.cvMean = mean;
-        memo.cvSigma = m.policy.demandCv.times(mean);
+        memo.cvSigma = new Figure(times(m.demandCvX, meanX));
       }
       return { sigma: memo.cvSigma, source: 'cv' };
     }
@@ -547,17 +574,40 @@ export class CostFeed {
         m.consumedByBucket.delete(start);
       }
     }
-    const squaresAt = (k: number): Decimal => m.bucketPrefixSquares[k < 0 ? 0 : k >= m.bucketPrefixSquares.length ? m.bucketPrefixSquares.length - 1 : k]!;
-    const planned = m.prefix[h.j1]!.minus(m.prefix[h.j0]!);
-    const plannedSquares = squaresAt(h.k1).minus(squaresAt(h.k0));
-    const sumErrors = m.errors.sum(E_ACTUAL).minus(planned);
-    const sumSquares = m.errors.sum(E_SQUARES).minus(m.errors.sum(E_CROSS).times(2)).plus(plannedSquares);
-    const sigma = sigmaFromSums(h.buckets, sumErrors, sumSquares);
-    return { sigma: this.bucketDays === 1 ? sigma : sigma.dividedBy(this.#rootBucketDays), source: 'history' };
+    // The same operations, in the same order, as the decimal.js form:
+    //   planned = prefix[j1] - prefix[j0]; plannedSquares = squares[k1] - squares[k0]
+    //   sumErrors = sum(a) - planned; sumSquares = sum(a^2) - sum(a p) x 2 + plannedSquares
+    //   sigma = sigmaFromSums(buckets, sumErrors, sumSquares) (/ sqrt(bucketDays))
+    const last = m.bucketPrefixSquares.length - 1;
+    const squaresAt = (k: number): X => {
+      const i = k < 0 ? 0 : k > last ? last : k;
+      return (m.squaresX[i] ??= fromDecimal(m.bucketPrefixSquares[i]!));
+    };
+    const prefixAt = (i: number): X => (m.prefixX[i] ??= fromDecimal(m.prefix[i]!));
+    const planned = minus(prefixAt(h.j1), prefixAt(h.j0));
+    const plannedSquares = minus(squaresAt(h.k1), squaresAt(h.k0));
+    const sumErrors = minus(this.#errorSum(m, E_ACTUAL), planned);
+    const sumSquares = plus(minus(this.#errorSum(m, E_SQUARES), times(this.#errorSum(m, E_CROSS), TWO_X)), plannedSquares);
+    let sigma = sigmaFromSumsX(h.buckets, sumErrors, sumSquares);
+    if (this.bucketDays !== 1) sigma = dividedBy(sigma, this.#rootBucketDaysX);
+    const previous = memo.historySigma;
+    if (previous !== undefined && same(previous.x, sigma)) return { sigma: previous, source: 'history' };
+    return { sigma: (memo.historySigma = new Figure(sigma)), source: 'history' };
+  }
+
+  /** Field k of a material's errors window as an exact40 value (read again only when the sum moved). */
+  #errorSum(m: MaterialState, k: number): X {
+    const sum = m.errors.sum(k);
+    const cached = m.errorSumsX[k]!;
+    if (cached.sum !== sum) {
+      cached.sum = sum;
+      cached.x = fromDecimal(sum);
+    }
+    return cached.x;
   }
 
   /** sigma_L of one material in days: from the desk's receipts when there are minReceipts of them, else leadTimeCv x L. */
-  #sigmaLeadTime(m: MaterialState, at: EpochMs): { sigma: Decimal; source: 'receipts' | 'cv'; receipts: number } {
+  #sigmaLeadTime(m: MaterialState, at: EpochMs): { sigma: Figure; source: 'receipts' | 'cv'; receipts: number } {
     const record = this.#leadTimes?.(m.id, at);
     const receipts = record?.count ?? 0;
     if (record === undefined || receipts < this.minReceipts) {
@@ -567,7 +617,9 @@ export class CostFeed {
     }
     const cached = this.#leadTimeCache.get(m);
     if (cached !== undefined && cached.count === receipts && cached.sumDays === record.sumDays && cached.sumSquaresDays === record.sumSquaresDays) return { sigma: cached.sigma, source: 'receipts', receipts };
-    const sigma = sigmaFromSums(receipts, new Decimal(record.sumDays), new Decimal(record.sumSquaresDays));
+    // sigmaFromSums(receipts, new Decimal(sumDays), new Decimal(sumSquaresDays)), whole numbers read exactly.
+    const exact = (n: number): X => (Number.isSafeInteger(n) ? fromInteger(n) : fromDecimal(new Decimal(n)));
+    const sigma = new Figure(sigmaFromSumsX(receipts, exact(record.sumDays), exact(record.sumSquaresDays)));
     this.#leadTimeCache.set(m, { record, count: receipts, sumDays: record.sumDays, sumSquaresDays: record.sumSquaresDays, sigma });
     return { sigma, source: 'receipts', receipts };
   }
@@ -701,9 +753,9 @@ export class CostFeed {
         if (!m) continue;
         m.onHand = m.onHand.plus(move.qty);
         m.carry.add(move.qty, t);
-        if (type === 'count') m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.ZERO, Fixed.from(move.qty)]);
+        if (type === 'count') m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.ZERO, move.fixed ?? Fixed.from(move.qty)]);
         else if (type === 'completion' || type === 'sale') {
-          m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.from(move.qty).negated(), Fixed.ZERO]);
+          m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, (move.fixed ?? Fixed.from(move.qty)).negated(), Fixed.ZERO]);
           this.#consume(m, t, move.qty.negated());
         }
       } else if (move.kind === 'product') {
@@ -944,24 +996,71 @@ function firstDataLine(series: PriceSeries): number {
 interface MaterialMemo {
   forecastQty: Decimal | undefined;
   mean: Decimal | undefined;
-  sigmaDaily: Decimal | undefined;
-  sigmaLead: Decimal | undefined;
+  /** The mean as an exact40 value, for the mean it was read from. */
+  meanXOf: Decimal | undefined;
+  meanX: X | undefined;
+  sigmaDaily: Figure | undefined;
+  sigmaLead: Figure | undefined;
   meanForLT: Decimal | undefined;
-  sigmaLT: Decimal | undefined;
-  buffer: Decimal | undefined;
+  sigmaLT: Figure | undefined;
+  buffer: Figure | undefined;
   meanForReorder: Decimal | undefined;
-  reorderPoint: Decimal | undefined;
+  /** mean x L for meanForReorder. */
+  meanTimesLead: X | undefined;
+  reorderPoint: Figure | undefined;
   /** demandCv x mean for the mean it was computed from (sigma_d while the history is short). */
   cvMean: Decimal | undefined;
-  cvSigma: Decimal | undefined;
+  cvSigma: Figure | undefined;
+  /** The last sigma_d from history (kept while the value stands). */
+  historySigma: Figure | undefined;
   /** d^2 x sigma_L^2 for the d and sigma_L it was computed from. */
   leadTermMean: Decimal | undefined;
-  leadTermSigma: Decimal | undefined;
-  leadTerm: Decimal | undefined;
+  leadTermSigma: Figure | undefined;
+  leadTerm: X | undefined;
 }
 
 function emptyMemo(): MaterialMemo {
-  return { forecastQty: undefined, mean: undefined, sigmaDaily: undefined, sigmaLead: undefined, meanForLT: undefined, sigmaLT: undefined, buffer: undefined, meanForReorder: undefined, reorderPoint: undefined, cvMean: undefined, cvSigma: undefined, leadTermMean: undefined, leadTermSigma: undefined, leadTerm: undefined };
+  return {
+    forecastQty: undefined,
+    mean: undefined,
+    meanXOf: undefined,
+    meanX: undefined,
+    sigmaDaily: undefined,
+    sigmaLead: undefined,
+    meanForLT: undefined,
+    sigmaLT: undefined,
+    buffer: undefined,
+    meanForReorder: undefined,
+    meanTimesLead: undefined,
+    reorderPoint: undefined,
+    cvMean: undefined,
+    cvSigma: undefined,
+    historySigma: undefined,
+    leadTermMean: undefined,
+    leadTermSigma: undefined,
+    leadTerm: undefined,
+  };
+}
+
+const TWO_X: X = fromInteger(2);
+
+/**
+ * A figure of the sigma chain: its exact40 value, and its Decimal made when first read (the
+ * feed computes these every day; a reader asks for a few of them). Kept, and shared by the
+ * snapshots, while the value stands.
+ */
+class Figure {
+  #decimal: Decimal | undefined;
+  constructor(readonly x: X) {}
+  /** A figure already held as a Decimal. */
+  static of(value: Decimal): Figure {
+    const figure = new Figure(fromDecimal(value));
+    figure.#decimal = value;
+    return figure;
+  }
+  get decimal(): Decimal {
+    return (this.#decimal ??= decimalOfX(this.x));
+  }
 }
 
 /**
@@ -981,22 +1080,23 @@ class MaterialSnapshot implements MaterialCost {
   readonly hedged: Decimal;
   readonly forecastQty: Decimal;
   readonly dailyConsumption: Decimal;
-  readonly sigmaDailyConsumption: Decimal;
   readonly sigmaDailySource: 'history' | 'cv';
   sigmaDailyHistoryFrom: EpochMs | null = null;
   sigmaDailyHistoryDays = 0;
   sigmaDailyBucketDays = 1;
   readonly demandCv: Decimal;
   readonly leadTimeDays: Decimal;
-  readonly sigmaLeadTimeDays: Decimal;
   readonly sigmaLeadTimeSource: 'receipts' | 'cv';
   readonly leadTimeReceipts: number;
   readonly leadTimeCv: Decimal;
-  readonly sigmaLeadTimeDemand: Decimal;
   readonly serviceLevel: Decimal;
   readonly z: Decimal;
-  readonly bufferStock: Decimal;
-  readonly reorderPoint: Decimal;
+  // The sigma chain's figures, as Decimals when read (see Figure).
+  readonly #sigmaDaily: Figure;
+  readonly #sigmaLead: Figure;
+  readonly #sigmaLT: Figure;
+  readonly #buffer: Figure;
+  readonly #reorder: Figure;
   readonly #at: EpochMs;
   readonly #purchasedQty: Fixed;
   readonly #purchasedAmount: Fixed;
@@ -1024,11 +1124,11 @@ class MaterialSnapshot implements MaterialCost {
     hedged: Decimal,
     forecastQty: Decimal,
     mean: Decimal,
-    sigmaDaily: { readonly sigma: Decimal; readonly source: 'history' | 'cv' },
-    sigmaLead: { readonly sigma: Decimal; readonly source: 'receipts' | 'cv'; readonly receipts: number },
-    sigmaLT: Decimal,
-    buffer: Decimal,
-    reorder: Decimal,
+    sigmaDaily: { readonly sigma: Figure; readonly source: 'history' | 'cv' },
+    sigmaLead: { readonly sigma: Figure; readonly source: 'receipts' | 'cv'; readonly receipts: number },
+    sigmaLT: Figure,
+    buffer: Figure,
+    reorder: Figure,
   ) {
     const policy = m.policy;
     this.unit = m.unit;
@@ -1050,19 +1150,35 @@ class MaterialSnapshot implements MaterialCost {
     this.hedged = hedged;
     this.forecastQty = forecastQty;
     this.dailyConsumption = mean;
-    this.sigmaDailyConsumption = sigmaDaily.sigma;
+    this.#sigmaDaily = sigmaDaily.sigma;
     this.sigmaDailySource = sigmaDaily.source;
     this.demandCv = policy.demandCv;
     this.leadTimeDays = policy.leadTimeDays;
-    this.sigmaLeadTimeDays = sigmaLead.sigma;
+    this.#sigmaLead = sigmaLead.sigma;
     this.sigmaLeadTimeSource = sigmaLead.source;
     this.leadTimeReceipts = sigmaLead.receipts;
     this.leadTimeCv = policy.leadTimeCv;
-    this.sigmaLeadTimeDemand = sigmaLT;
+    this.#sigmaLT = sigmaLT;
     this.serviceLevel = policy.serviceLevel;
     this.z = m.z;
-    this.bufferStock = buffer;
-    this.reorderPoint = reorder;
+    this.#buffer = buffer;
+    this.#reorder = reorder;
+  }
+
+  get sigmaDailyConsumption(): Decimal {
+    return this.#sigmaDaily.decimal;
+  }
+  get sigmaLeadTimeDays(): Decimal {
+    return this.#sigmaLead.decimal;
+  }
+  get sigmaLeadTimeDemand(): Decimal {
+    return this.#sigmaLT.decimal;
+  }
+  get bufferStock(): Decimal {
+    return this.#buffer.decimal;
+  }
+  get reorderPoint(): Decimal {
+    return this.#reorder.decimal;
   }
 
   get actualPurchasedQty(): Decimal {
@@ -1217,12 +1333,14 @@ interface FeedEntry {
   readonly at: EpochMs;
   readonly knownAt: EpochMs;
   readonly reverses?: number;
-  readonly movements: readonly { readonly kind: 'material' | 'product' | 'hedge'; readonly id: string; readonly qty: Decimal }[];
+  /** `fixed`: the quantity as a scaled integer when the reader has it (the windows sum those). */
+  readonly movements: readonly { readonly kind: 'material' | 'product' | 'hedge'; readonly id: string; readonly qty: Decimal; readonly fixed?: Fixed }[];
   readonly actual?: Actual;
 }
 
 /** An in-memory journal's entry `seq` as the feed applies it (movements and actual, nothing else). */
 function postedEntry(posted: PostedEntries, seq: number, at: EpochMs, eventType: EntryType, reverses: number | undefined): FeedEntry {
   const actual = posted.actual(seq);
-  return { seq, eventType, at, knownAt: posted.knownAt(seq), movements: posted.movements(seq), ...(reverses !== undefined ? { reverses } : {}), ...(actual !== undefined ? { actual } : {}) };
+  const movements = posted.movementQtys(seq).map((move) => ({ kind: move.kind, id: move.id, qty: move.qty.toDecimal(), fixed: move.qty }));
+  return { seq, eventType, at, knownAt: posted.knownAt(seq), movements, ...(reverses !== undefined ? { reverses } : {}), ...(actual !== undefined ? { actual } : {}) };
 }

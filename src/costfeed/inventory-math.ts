@@ -5,7 +5,7 @@
  * feed (CostSnapshot's JSON form).
  */
 import { Decimal, ZERO } from '../core/decimal.js';
-import { wordDigits } from '../core/decimal-number.js';
+import { dividedBy, fromDecimal, fromInteger, minus, plus, squareRootOf, times, toDecimal, X_ZERO, type X } from './exact40.js';
 import { inverseNormalCdf } from './normal.js';
 
 const DAYS_PER_YEAR = new Decimal(365);
@@ -61,6 +61,15 @@ export function sigmaLeadTimeDemandWith(leadTimeDays: Decimal, sigmaDaily: Decim
 }
 
 /**
+ * sigmaLeadTimeDemandWith on exact40 values (the same operations in the same order, so the
+ * same figure digit for digit; procura's half-even Decimal only, see exact40.exactArithmetic).
+ */
+export function sigmaLeadTimeDemandWithX(leadTimeDays: X, sigmaDaily: X, leadTerm: X): X {
+  const variance = plus(times(leadTimeDays, times(sigmaDaily, sigmaDaily)), leadTerm);
+  return variance.c <= 0n ? X_ZERO : squareRootOf(variance);
+}
+
+/**
  * Population standard deviation of daily forecast errors e = actual - planned over n days,
  * from the sums the feed keeps: sum of e and sum of e^2. Zero for n = 0.
  */
@@ -69,6 +78,15 @@ export function sigmaFromSums(n: number, sumErrors: Decimal, sumSquaredErrors: D
   const mean = sumErrors.dividedBy(n);
   const variance = sumSquaredErrors.dividedBy(n).minus(mean.times(mean));
   return variance.isNegative() || variance.isZero() ? ZERO : squareRoot(variance);
+}
+
+/** sigmaFromSums on exact40 values (same operations, same order: the same figure digit for digit). */
+export function sigmaFromSumsX(n: number, sumErrors: X, sumSquaredErrors: X): X {
+  if (n <= 0) return X_ZERO;
+  const count = fromInteger(n);
+  const mean = dividedBy(sumErrors, count);
+  const variance = minus(dividedBy(sumSquaredErrors, count), times(mean, mean));
+  return variance.c <= 0n ? X_ZERO : squareRootOf(variance);
 }
 
 /** Reorder point: `meanDaily x leadTimeDays + bufferStock`. */
@@ -112,84 +130,9 @@ export function meanAndSigma(count: number, total: Decimal, totalSquares: Decima
  */
 export function squareRoot(value: Decimal): Decimal {
   const Ctor = value.constructor as typeof Decimal;
-  if (Ctor.rounding !== Decimal.ROUND_HALF_EVEN || !value.isFinite() || value.isNegative() || value.isZero()) return value.sqrt();
-  const precision = Ctor.precision;
-  // value = coefficient x 10^exponent, coefficient an integer, read from decimal.js's base-1e7
-  // words (`d`, the first word unpadded) and the exponent of its first digit (`e`): no text.
-  const { d: words, e: firstExponent } = value as unknown as { d: number[]; e: number };
-  let coefficient = BigInt(words[0]!);
-  let digits = wordDigits(words[0]!);
-  for (let k = 1; k < words.length; k += 1) {
-    coefficient = coefficient * WORD + BigInt(words[k]!);
-    digits += 7;
-  }
-  let exponent = firstExponent - (digits - 1);
-  if (exponent % 2 !== 0) {
-    coefficient *= 10n;
-    exponent -= 1;
-    digits += 1;
-  }
-  // At least precision + 2 digits of root: the coefficient needs twice that many.
-  const want = 2 * (precision + 2);
-  if (digits < want) {
-    const pad = want - digits + ((want - digits) % 2);
-    coefficient *= 10n ** BigInt(pad);
-    exponent -= pad;
-  }
-  const root = integerSqrt(coefficient);
-  const exact = root * root === coefficient;
-  const rootText = root.toString();
-  const drop = rootText.length - precision;
-  const scale = 10n ** BigInt(drop);
-  let kept = root / scale;
-  const rest = root - kept * scale;
-  const half = scale / 2n;
-  if (rest > half || (rest === half && (!exact || (kept & 1n) === 1n))) kept += 1n;
-  return decimalFromInteger(Ctor, kept, drop + exponent / 2);
-}
-
-const WORD = 10_000_000n;
-
-
-/**
- * The positive Decimal `n x 10^shift` (n > 0, at most `precision` digits) built from its
- * words without parsing text: the same `s`, `e` and `d` as `new Ctor(\`${n}e${shift}\`)`
- * (decimal.js keeps base-1e7 words aligned on the decimal point, the first holding
- * `exponent mod 7 + 1` digits, no trailing zero words).
- */
-function decimalFromInteger(Ctor: typeof Decimal, n: bigint, shift: number): Decimal {
-  let text = n.toString();
-  let end = text.length;
-  while (end > 1 && text.charCodeAt(end - 1) === 48) end -= 1;
-  const exponent = text.length - 1 + shift;
-  text = text.slice(0, end);
-  const first = (((exponent % 7) + 7) % 7) + 1;
-  const words: number[] = [];
-  if (text.length <= first) words.push(Number(text) * 10 ** (first - text.length));
-  else {
-    words.push(Number(text.slice(0, first)));
-    for (let k = first; k < text.length; k += 7) {
-      const chunk = text.slice(k, k + 7);
-      words.push(Number(chunk) * 10 ** (7 - chunk.length));
-    }
-  }
-  const x = new Ctor(0);
-  const target = x as unknown as { s: number; e: number; d: number[] };
-  target.s = 1;
-  target.e = exponent;
-  target.d = words;
-  return x;
-}
-
-/** floor(sqrt(n)) for n >= 0, by Newton's method from a floating-point start above the root. */
-function integerSqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = BigInt(Math.ceil(Math.sqrt(Number(n)) * (1 + 1e-12))) + 1n;
-  for (;;) {
-    const y = (x + n / x) >> 1n;
-    if (y >= x) return x;
-    x = y;
-  }
+  if (Ctor !== Decimal || Ctor.rounding !== Decimal.ROUND_HALF_EVEN || !value.isFinite() || value.isNegative() || value.isZero()) return value.sqrt();
+  // value = coefficient x 10^exponent read from decimal.js's base-1e7 words (no text); see exact40.ts.
+  return toDecimal(squareRootOf(fromDecimal(value)));
 }
 
 /** One BOM line priced: `qty x (1 + scrap) x unitCost`. */

@@ -113,6 +113,13 @@ class Sparse<T> {
   }
 }
 
+/** A movement's kind, id and quantity (see ColumnarJournal.movementQtysOf). */
+export interface MovementQty {
+  readonly kind: (typeof KINDS)[number];
+  readonly id: string;
+  readonly qty: Fixed;
+}
+
 function decimal(value: Fixed): Decimal {
   return value.toDecimal();
 }
@@ -397,6 +404,13 @@ export class ColumnarJournal {
       const base = { kind: KINDS[code & 3]!, id: this.tables.names.value(this.moveName.get(k))!, qty: decimal(this.moveQty.get(k)), after: decimal(this.moveAfter.get(k)) };
       out.push(code & HAS_VALUE ? { ...base, value: decimal(this.moveValue.get(k)) } : base);
     }
+    return out;
+  }
+  /** Kind, id and quantity (exact, as Fixed) of entry i's movements: what the cost feed applies, without `after` and `value` and without a Decimal. */
+  movementQtysOf(i: number): MovementQty[] {
+    const out: MovementQty[] = [];
+    const start = i === 0 ? 0 : this.moveEnd.get(i - 1);
+    for (let k = start; k < this.moveEnd.get(i); k += 1) out.push({ kind: KINDS[this.moveKind.get(k) & 3]!, id: this.tables.names.value(this.moveName.get(k))!, qty: this.moveQty.get(k) });
     return out;
   }
   actualOf(i: number): Actual | undefined {

@@ -11,7 +11,7 @@
  * the memory store's `journal` (`Ledger.memoryStore`), read again on every call (a first posting replaces it).
  */
 import type { EpochMs } from '../core/time.js';
-import type { ColumnarJournal } from './columnar-journal.js';
+import type { ColumnarJournal, MovementQty } from './columnar-journal.js';
 import type { Actual, EntryType, Movement } from './journal.js';
 import { Ledger } from './ledger.js';
 import type { MemoryStore } from './memory-store.js';
@@ -26,6 +26,8 @@ export interface PostedEntries {
   reverses(seq: number): number | undefined;
   /** Movements of an entry (decimal.js values). */
   movements(seq: number): readonly Movement[];
+  /** Kind, id and exact quantity (Fixed) of an entry's movements: all the feed applies. */
+  movementQtys(seq: number): readonly MovementQty[];
   /** The economic actual behind an entry, if any (decimal.js values). */
   actual(seq: number): Actual | undefined;
 }
@@ -61,6 +63,10 @@ class MemoryJournalReader implements PostedEntries {
   movements(seq: number): readonly Movement[] {
     const journal = this.#journal();
     return journal.movementsOf(seq - journal.firstSeq);
+  }
+  movementQtys(seq: number): readonly MovementQty[] {
+    const journal = this.#journal();
+    return journal.movementQtysOf(seq - journal.firstSeq);
   }
   actual(seq: number): Actual | undefined {
     const journal = this.#journal();

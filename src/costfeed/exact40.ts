@@ -1,0 +1,218 @@
+/**
+ * decimal.js's arithmetic (procura's Decimal: `precision` significant digits, half-even)
+ * redone on BigInt coefficients, for the feed's daily sigma figures: the same operations in the
+ * same order give the same values, digit for digit, without building a Decimal per step.
+ *
+ * A value is `c x 10^e` (c a BigInt, any sign). Every operation here is exact and then rounded
+ * once to `precision` significant digits, half to even, which is what decimal.js does for
+ * plus, minus, times and dividedBy (each result "correctly rounded"); squareRoot is rounded the
+ * same way (see inventory-math.ts). Tests compare every function with decimal.js on random
+ * values, ties and extremes (test/costfeed/exact40.test.ts).
+ *
+ * Only for procura's Decimal configuration (half-even): `exactArithmetic()` says whether it
+ * applies, and callers keep the decimal.js path otherwise.
+ */
+import { Decimal } from '../core/decimal.js';
+import { wordDigits } from '../core/decimal-number.js';
+
+/** A decimal value `c x 10^e`, rounded to at most `precision` significant digits. */
+export interface X {
+  readonly c: bigint;
+  readonly e: number;
+}
+
+const WORD = 10_000_000n;
+const POW10: bigint[] = [1n];
+for (let i = 1; i <= 400; i += 1) POW10.push(POW10[i - 1]! * 10n);
+
+function pow10(n: number): bigint {
+  return n < POW10.length ? POW10[n]! : 10n ** BigInt(n);
+}
+
+export const X_ZERO: X = { c: 0n, e: 0 };
+
+/** Whether the configured Decimal rounds as this module does (half-even). */
+export function exactArithmetic(): boolean {
+  return Decimal.rounding === Decimal.ROUND_HALF_EVEN;
+}
+
+/** Decimal digits of c > 0. */
+export function digitsOf(c: bigint): number {
+  // A float estimate, then corrected against exact powers of ten.
+  const f = Number(c);
+  let n = f === Number.POSITIVE_INFINITY ? c.toString().length : Math.floor(Math.log10(f)) + 1;
+  if (n < 1) n = 1;
+  while (n > 1 && c < pow10(n - 1)) n -= 1;
+  while (c >= pow10(n)) n += 1;
+  return n;
+}
+
+/**
+ * `c x 10^e` (c >= 0) with more digits than fit rounded to `precision` significant digits,
+ * half to even; `sticky` says a nonzero part below c was already dropped (so c is not exact).
+ */
+function roundMagnitude(c: bigint, e: number, sticky: boolean, precision: number): X {
+  const n = digitsOf(c);
+  if (n <= precision) {
+    if (sticky) throw new Error('exact40: sticky bit on a value that was not rounded');
+    return { c, e };
+  }
+  const drop = n - precision;
+  const scale = pow10(drop);
+  let kept = c / scale;
+  const rest = c - kept * scale;
+  const twice = rest * 2n;
+  if (twice > scale || (twice === scale && (sticky || (kept & 1n) === 1n))) kept += 1n;
+  // 99..9 rounded up is 10^precision: one more digit, trailing zero.
+  if (kept === pow10(precision)) return { c: kept / 10n, e: e + drop + 1 };
+  return { c: kept, e: e + drop };
+}
+
+function round(c: bigint, e: number, sticky: boolean, precision: number): X {
+  if (c < 0n) {
+    const r = roundMagnitude(-c, e, sticky, precision);
+    return { c: -r.c, e: r.e };
+  }
+  return roundMagnitude(c, e, sticky, precision);
+}
+
+/** The exact value of a finite Decimal, read from its base-1e7 words (no text). */
+export function fromDecimal(value: Decimal): X {
+  const { d: words, e: firstExponent, s: sign } = value as unknown as { d: number[]; e: number; s: number };
+  if (words[0] === 0) return X_ZERO;
+  let c = BigInt(words[0]!);
+  let digits = wordDigits(words[0]!);
+  for (let k = 1; k < words.length; k += 1) {
+    c = c * WORD + BigInt(words[k]!);
+    digits += 7;
+  }
+  return { c: sign < 0 ? -c : c, e: firstExponent - (digits - 1) };
+}
+
+/** The exact value of a whole number. */
+export function fromInteger(n: number): X {
+  return { c: BigInt(n), e: 0 };
+}
+
+/** x + y, as `Decimal.plus`. */
+export function plus(x: X, y: X): X {
+  if (x.c === 0n) return y.c === 0n ? X_ZERO : round(y.c, y.e, false, Decimal.precision);
+  if (y.c === 0n) return round(x.c, x.e, false, Decimal.precision);
+  const e = x.e < y.e ? x.e : y.e;
+  const c = x.c * pow10(x.e - e) + y.c * pow10(y.e - e);
+  return c === 0n ? X_ZERO : round(c, e, false, Decimal.precision);
+}
+
+/** x - y, as `Decimal.minus`. */
+export function minus(x: X, y: X): X {
+  return plus(x, { c: -y.c, e: y.e });
+}
+
+/** x times y, as `Decimal.times`. */
+export function times(x: X, y: X): X {
+  if (x.c === 0n || y.c === 0n) return X_ZERO;
+  return round(x.c * y.c, x.e + y.e, false, Decimal.precision);
+}
+
+/** x divided by y (y not zero), as `Decimal.dividedBy` (correctly rounded). */
+export function dividedBy(x: X, y: X): X {
+  if (y.c === 0n) throw new RangeError('exact40: division by zero');
+  if (x.c === 0n) return X_ZERO;
+  const precision = Decimal.precision;
+  const negative = x.c < 0n !== y.c < 0n;
+  const a = x.c < 0n ? -x.c : x.c;
+  const b = y.c < 0n ? -y.c : y.c;
+  // Scale a so the quotient has at least precision + 1 digits: a x 10^k / b >= 10^precision.
+  const k = Math.max(0, precision + 1 + digitsOf(b) - digitsOf(a));
+  const scaled = a * pow10(k);
+  const q = scaled / b;
+  const sticky = q * b !== scaled;
+  const r = roundMagnitude(q, x.e - y.e - k, sticky, precision);
+  return negative ? { c: -r.c, e: r.e } : r;
+}
+
+/** The sign of x: -1, 0 or 1. */
+export function sign(x: X): number {
+  return x.c < 0n ? -1 : x.c > 0n ? 1 : 0;
+}
+
+/** Whether x and y are the same value. */
+export function same(x: X, y: X): boolean {
+  if (x.e === y.e) return x.c === y.c;
+  if (x.c === 0n || y.c === 0n) return x.c === y.c;
+  return x.e < y.e ? x.c === y.c * pow10(y.e - x.e) : y.c === x.c * pow10(x.e - y.e);
+}
+
+/**
+ * The square root of x > 0 rounded to `precision` digits half-even, as decimal.js's
+ * `sqrt` (which rounds correctly): an integer square root of the coefficient scaled to
+ * 2 x (precision + 2) digits at least, with a sticky bit for the discarded part.
+ */
+export function squareRootOf(x: X): X {
+  const precision = Decimal.precision;
+  let coefficient = x.c;
+  let exponent = x.e;
+  let digits = digitsOf(coefficient);
+  if (exponent % 2 !== 0) {
+    coefficient *= 10n;
+    exponent -= 1;
+    digits += 1;
+  }
+  const want = 2 * (precision + 2);
+  if (digits < want) {
+    const pad = want - digits + ((want - digits) % 2);
+    coefficient *= pow10(pad);
+    exponent -= pad;
+  }
+  const root = integerSqrt(coefficient);
+  const exact = root * root === coefficient;
+  return roundMagnitude(root, exponent / 2, !exact, precision);
+}
+
+/** floor(sqrt(n)) for n >= 0, by Newton's method from a floating-point start above the root. */
+export function integerSqrt(n: bigint): bigint {
+  if (n < 2n) return n;
+  const f = Number(n);
+  let x: bigint;
+  if (f < 1e300) x = BigInt(Math.ceil(Math.sqrt(f) * (1 + 1e-12))) + 1n;
+  else {
+    // Beyond a double: start from 2^ceil(bits / 2), above the root.
+    x = 1n << BigInt(Math.ceil(n.toString(2).length / 2));
+  }
+  for (;;) {
+    const y = (x + n / x) >> 1n;
+    if (y >= x) return x;
+    x = y;
+  }
+}
+
+/**
+ * The Decimal of x, with the same `s`, `e` and `d` as decimal.js gives the same value (its
+ * base-1e7 words aligned on the decimal point, the first holding `exponent mod 7 + 1` digits,
+ * no trailing zero words); zero is decimal.js's positive zero.
+ */
+export function toDecimal(x: X): Decimal {
+  const out = new Decimal(0);
+  if (x.c === 0n) return out;
+  const negative = x.c < 0n;
+  let text = (negative ? -x.c : x.c).toString();
+  let end = text.length;
+  while (end > 1 && text.charCodeAt(end - 1) === 48) end -= 1;
+  const exponent = text.length - 1 + x.e;
+  text = text.slice(0, end);
+  const first = (((exponent % 7) + 7) % 7) + 1;
+  const words: number[] = [];
+  if (text.length <= first) words.push(Number(text) * 10 ** (first - text.length));
+  else {
+    words.push(Number(text.slice(0, first)));
+    for (let k = first; k < text.length; k += 7) {
+      const chunk = text.slice(k, k + 7);
+      words.push(Number(chunk) * 10 ** (7 - chunk.length));
+    }
+  }
+  const target = out as unknown as { s: number; e: number; d: number[] };
+  target.s = negative ? -1 : 1;
+  target.e = exponent;
+  target.d = words;
+  return out;
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Decimal } from '../../src/core/decimal.js';
+import { dividedBy, fromDecimal, fromInteger, minus, plus, same, squareRootOf, times, toDecimal, type X } from '../../src/costfeed/exact40.js';
+import { sigmaFromSums, sigmaFromSumsX, sigmaLeadTimeDemandWith, sigmaLeadTimeDemandWithX } from '../../src/costfeed/inventory-math.js';
+
+type Words = { s: number; e: number; d: number[] };
+const words = (x: Decimal): Words => {
+  const w = x as unknown as Words;
+  return { s: w.s, e: w.e, d: [...w.d] };
+};
+/** The BigInt result, turned into a Decimal, has the same value and the same internal words as decimal.js's. */
+const expectSame = (fast: X, slow: Decimal): void => {
+  expect(words(toDecimal(fast))).toEqual(words(slow.isZero() ? new Decimal(0) : slow));
+  expect(same(fast, fromDecimal(slow))).toBe(true);
+};
+
+// Decimals of up to 45 digits (some wider than the 40-digit precision, as inputs can be) at any exponent, either sign.
+const decimalArb = fc
+  .tuple(fc.bigInt({ min: -(10n ** 45n), max: 10n ** 45n }), fc.integer({ min: -50, max: 50 }), fc.integer({ min: 1, max: 45 }))
+  .map(([n, shift, cut]) => {
+    const digits = (n < 0n ? -n : n).toString().slice(0, cut);
+    return new Decimal(`${n < 0n ? '-' : ''}${digits}e${shift}`);
+  });
+// Values like the feed's: quantities with a few places, and their sums.
+const quantityArb = fc.tuple(fc.integer({ min: -10_000_000, max: 10_000_000 }), fc.integer({ min: 0, max: 8 })).map(([q, p]) => new Decimal(q).dividedBy(10 ** p));
+
+describe('exact40: decimal.js arithmetic on BigInt coefficients', () => {
+  it('reads and writes a Decimal exactly (same words)', () => {
+    fc.assert(
+      fc.property(decimalArb, (x) => {
+        expect(words(toDecimal(fromDecimal(x)))).toEqual(words(x.isZero() ? new Decimal(0) : x));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('plus, minus, times, dividedBy equal decimal.js on random and feed-like values', () => {
+    const check = (a: Decimal, b: Decimal): void => {
+      const x = fromDecimal(a);
+      const y = fromDecimal(b);
+      expectSame(plus(x, y), a.plus(b));
+      expectSame(minus(x, y), a.minus(b));
+      expectSame(times(x, y), a.times(b));
+      if (!b.isZero()) expectSame(dividedBy(x, y), a.dividedBy(b));
+    };
+    fc.assert(fc.property(decimalArb, decimalArb, check), { numRuns: 4000 });
+    fc.assert(fc.property(quantityArb, quantityArb, check), { numRuns: 2000 });
+    fc.assert(
+      fc.property(decimalArb, fc.integer({ min: 1, max: 100_000 }), (a, n) => {
+        expectSame(dividedBy(fromDecimal(a), fromInteger(n)), a.dividedBy(n));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('rounds ties half to even, carries 99..9 up, and cancels to zero like decimal.js', () => {
+    const cases: [string, string][] = [
+      ['1234567890123456789012345678901234567890', '0.5'],
+      ['1234567890123456789012345678901234567891', '0.5'],
+      ['1234567890123456789012345678901234567891', '0.4999999999'],
+      ['9999999999999999999999999999999999999999', '0.5'],
+      ['9999999999999999999999999999999999999999', '9999999999999999999999999999999999999999'],
+      ['-9999999999999999999999999999999999999999', '-0.5'],
+      ['1e40', '-1e-40'],
+      ['1e40', '1e-60'],
+      ['-1e40', '1e-60'],
+      ['12.5', '-12.5'],
+      ['0', '-3'],
+      ['1', '3'],
+      ['2', '3'],
+      ['1', '8'],
+      ['5', '2'],
+    ];
+    for (const [p, q] of cases) {
+      const a = new Decimal(p);
+      const b = new Decimal(q);
+      expectSame(plus(fromDecimal(a), fromDecimal(b)), a.plus(b));
+      expectSame(minus(fromDecimal(a), fromDecimal(b)), a.minus(b));
+      expectSame(times(fromDecimal(a), fromDecimal(b)), a.times(b));
+      if (!b.isZero()) expectSame(dividedBy(fromDecimal(a), fromDecimal(b)), a.dividedBy(b));
+    }
+    // Halves of odd 41-digit integers: exact ties at the 40th digit.
+    fc.assert(
+      fc.property(fc.bigInt({ min: 10n ** 40n, max: 10n ** 41n - 1n }), (n) => {
+        const a = new Decimal((n | 1n).toString());
+        expectSame(dividedBy(fromDecimal(a), fromInteger(2)), a.dividedBy(2));
+        expectSame(plus(fromDecimal(a), fromInteger(0)), a.plus(0));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('squareRootOf equals decimal.js sqrt', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 10n ** 40n - 1n }), fc.integer({ min: -60, max: 60 }), (n, shift) => {
+        const x = new Decimal(`${n}e${shift}`);
+        expectSame(squareRootOf(fromDecimal(x)), x.sqrt());
+      }),
+      { numRuns: 2000 },
+    );
+    for (const text of ['1', '4', '2', '0.25', '1.21', '1e-30', '1e40', '9.99999999999999999999999999999999999999']) expectSame(squareRootOf(fromDecimal(new Decimal(text))), new Decimal(text).sqrt());
+  });
+
+  it('the feed\'s sigma formulas equal their decimal.js forms (sums of feed-like errors, lead-time terms)', () => {
+    fc.assert(
+      fc.property(fc.array(quantityArb, { minLength: 1, maxLength: 90 }), (es) => {
+        const sum = es.reduce((a, b) => a.plus(b), new Decimal(0));
+        const squares = es.reduce((a, b) => a.plus(b.times(b)), new Decimal(0));
+        const slow = sigmaFromSums(es.length, sum, squares);
+        const fast = sigmaFromSumsX(es.length, fromDecimal(sum), fromDecimal(squares));
+        expectSame(fast, slow);
+        const lead = new Decimal(es.length % 30);
+        const term = sum.abs().times(es[0]!.abs());
+        expectSame(sigmaLeadTimeDemandWithX(fromDecimal(lead), fast, fromDecimal(term)), sigmaLeadTimeDemandWith(lead, slow, term));
+      }),
+      { numRuns: 1500 },
+    );
+    // Whole-day lead times, as the desk records them.
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 1, maxLength: 2000 }), (days) => {
+        const s1 = days.reduce((a, b) => a + b, 0);
+        const s2 = days.reduce((a, b) => a + b * b, 0);
+        expectSame(sigmaFromSumsX(days.length, fromInteger(s1), fromInteger(s2)), sigmaFromSums(days.length, new Decimal(s1), new Decimal(s2)));
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
