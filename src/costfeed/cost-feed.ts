@@ -33,7 +33,7 @@ import { postedEntriesOf, type PostedEntries } from '../ledger/movement-reader.j
 import type { BomVersion, Plant } from '../ledger/plant.js';
 import { closeKnownAt, type PriceSeries } from '../market/series.js';
 import { CarryClock, CarryLog } from './carry-clock.js';
-import { dividedBy, fromDecimal, fromInteger, minus, plus, same, times, toDecimal as decimalOfX, type X } from './exact40.js';
+import { dividedBy, fromDecimal, fromInteger, minus, plus, same, times, toDecimal as decimalOfX, X_ZERO, type X } from './exact40.js';
 import { bomLineCost, carryingPerUnitDay, daysOfCover, exposureQty, sigmaFromSumsX, sigmaLeadTimeDemandWithX, zForServiceLevel } from './inventory-math.js';
 import type { ProductionPlan } from './plan.js';
 import { TimeWindow } from './time-window.js';
@@ -163,9 +163,9 @@ interface MaterialState {
    * the bucket's start with fields [change of its consumption a, change of a^2, change of
    * a x planned p] (see #consume).
    */
-  errors: TimeWindow;
+  errors: TimeWindow<ExactSum>;
   /** Consumption backflushed per bucket (bucket start -> quantity), for the buckets still in or ahead of the window. */
-  readonly consumedByBucket: Map<EpochMs, Decimal>;
+  readonly consumedByBucket: Map<EpochMs, X>;
   /** Buckets before this have left the history window for good (it only moves forward). */
   errorsFloor: EpochMs;
   onHand: Decimal;
@@ -176,12 +176,12 @@ interface MaterialState {
   readonly prefix: readonly Decimal[];
   /** Planned consumption per bucket from the plan's first bucket, and prefix sums of its squares. */
   readonly bucketPlan: readonly Decimal[];
+  /** bucketPlan as exact40 values, converted when first used. */
+  readonly bucketPlanX: (X | undefined)[];
   readonly bucketPrefixSquares: readonly Decimal[];
   /** prefix and bucketPrefixSquares as exact40 values, converted when first used. */
   readonly prefixX: (X | undefined)[];
   readonly squaresX: (X | undefined)[];
-  /** The errors window's last sums and their exact40 values (a sum that did not move is not read again). */
-  readonly errorSumsX: { sum: Decimal | undefined; x: X }[];
 }
 
 /** Sums over the closed periods the feed reports (see #closedConversion). */
@@ -357,7 +357,7 @@ export class CostFeed {
         priceCache: ZERO,
         clock,
         window: new TimeWindow(4, Fixed.ZERO),
-        errors: new TimeWindow(3),
+        errors: new TimeWindow(3, ExactSum.ZERO),
         consumedByBucket: new Map(),
         errorsFloor: -Infinity,
         onHand: ZERO,
@@ -365,10 +365,10 @@ export class CostFeed {
         hedgeQty: ZERO,
         prefix: series.prefix,
         bucketPlan: buckets.plan,
+        bucketPlanX: new Array<X | undefined>(buckets.plan.length),
         bucketPrefixSquares: buckets.prefixSquares,
         prefixX: new Array<X | undefined>(series.prefix.length),
         squaresX: new Array<X | undefined>(buckets.prefixSquares.length),
-        errorSumsX: [0, 1, 2].map(() => ({ sum: undefined, x: fromInteger(0) })),
       };
       this.#materials.push(state);
       this.#materialIndex.set(material.id, state);
@@ -413,7 +413,6 @@ export class CostFeed {
     const windowFrom = at - this.#windowMs;
     const plant = this.plant;
     const materials: Record<string, MaterialCost> = {};
-    const unitCosts = new Map<string, { standard: Decimal; market: Decimal; actual: () => Decimal }>();
     const day = startOfDay(at);
     const plan = this.#plan;
     const first = plan.firstDay ?? day;
@@ -595,15 +594,9 @@ export class CostFeed {
     return { sigma: (memo.historySigma = new Figure(sigma)), source: 'history' };
   }
 
-  /** Field k of a material's errors window as an exact40 value (read again only when the sum moved). */
+  /** Field k of a material's errors window. */
   #errorSum(m: MaterialState, k: number): X {
-    const sum = m.errors.sum(k);
-    const cached = m.errorSumsX[k]!;
-    if (cached.sum !== sum) {
-      cached.sum = sum;
-      cached.x = fromDecimal(sum);
-    }
-    return cached.x;
+    return m.errors.sum(k).x;
   }
 
   /** sigma_L of one material in days: from the desk's receipts when there are minReceipts of them, else leadTimeCv x L. */
@@ -756,7 +749,7 @@ export class CostFeed {
         if (type === 'count') m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.ZERO, move.fixed ?? Fixed.from(move.qty)]);
         else if (type === 'completion' || type === 'sale') {
           m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, (move.fixed ?? Fixed.from(move.qty)).negated(), Fixed.ZERO]);
-          this.#consume(m, t, move.qty.negated());
+          this.#consume(m, t, negate(move.fixed !== undefined ? exactOfFixed(move.fixed) : fromDecimal(move.qty)));
         }
       } else if (move.kind === 'product') {
         const p = this.#productIndex.get(move.id);
@@ -817,15 +810,18 @@ export class CostFeed {
    * A bucket already behind the history window (a late-known entry) can never enter it again
    * and is skipped.
    */
-  #consume(m: MaterialState, at: EpochMs, qty: Decimal): void {
+  #consume(m: MaterialState, at: EpochMs, qty: X): void {
     const bucket = bucketOf(at, this.bucketDays);
     const start = bucketStart(bucket, this.bucketDays);
     if (start < m.errorsFloor) return;
-    const planned = m.bucketPlan[bucket - this.#firstBucket] ?? ZERO;
+    const k = bucket - this.#firstBucket;
+    const plan = m.bucketPlan[k];
+    const planned = plan === undefined ? X_ZERO : (m.bucketPlanX[k] ??= fromDecimal(plan));
     const a = m.consumedByBucket.get(start);
-    m.consumedByBucket.set(start, a === undefined ? qty : a.plus(qty));
+    m.consumedByBucket.set(start, a === undefined ? qty : plus(a, qty));
     // (a + q)^2 - a^2 = q x (2a + q)
-    m.errors.insert(start, [qty, a === undefined ? qty.times(qty) : qty.times(a.times(2).plus(qty)), qty.times(planned)]);
+    // The decimal.js operations of the Decimal form, in the same order, on exact40 values.
+    m.errors.insert(start, [new ExactSum(qty), new ExactSum(a === undefined ? times(qty, qty) : times(qty, plus(times(a, TWO_X), qty))), new ExactSum(times(qty, planned))]);
   }
 
   #reset(): void {
@@ -841,7 +837,7 @@ export class CostFeed {
     for (const m of this.#materials) {
       m.priceIndex = -1;
       m.window = new TimeWindow(4, Fixed.ZERO);
-      m.errors = new TimeWindow(3);
+      m.errors = new TimeWindow(3, ExactSum.ZERO);
       m.consumedByBucket.clear();
       m.errorsFloor = -Infinity;
       m.onHand = ZERO;
@@ -1043,6 +1039,30 @@ function emptyMemo(): MaterialMemo {
 }
 
 const TWO_X: X = fromInteger(2);
+
+/** An exact40 value that a TimeWindow can sum (each sum rounded as decimal.js's plus and minus round). */
+class ExactSum {
+  static readonly ZERO = new ExactSum(X_ZERO);
+  constructor(readonly x: X) {}
+  plus(o: ExactSum): ExactSum {
+    return new ExactSum(plus(this.x, o.x));
+  }
+  minus(o: ExactSum): ExactSum {
+    return new ExactSum(minus(this.x, o.x));
+  }
+  isZero(): boolean {
+    return this.x.c === 0n;
+  }
+}
+
+/** The exact40 value of a Fixed. */
+function exactOfFixed(f: Fixed): X {
+  return f.big !== undefined ? fromDecimal(f.big) : f.m === 0 ? X_ZERO : { c: BigInt(f.m), e: -f.e };
+}
+
+function negate(x: X): X {
+  return x.c === 0n ? x : { c: -x.c, e: x.e };
+}
 
 /**
  * A figure of the sigma chain: its exact40 value, and its Decimal made when first read (the

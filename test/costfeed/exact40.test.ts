@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from '../../src/core/decimal.js';
-import { dividedBy, fromDecimal, fromInteger, minus, plus, same, squareRootOf, times, toDecimal, type X } from '../../src/costfeed/exact40.js';
+import { dividedBy, fromDecimal, fromInteger, integerSqrt, minus, plus, same, squareRootOf, times, toDecimal, type X } from '../../src/costfeed/exact40.js';
 import { sigmaFromSums, sigmaFromSumsX, sigmaLeadTimeDemandWith, sigmaLeadTimeDemandWithX } from '../../src/costfeed/inventory-math.js';
 
 type Words = { s: number; e: number; d: number[] };
@@ -88,6 +88,25 @@ describe('exact40: decimal.js arithmetic on BigInt coefficients', () => {
         expectSame(plus(fromDecimal(a), fromInteger(0)), a.plus(0));
       }),
       { numRuns: 1000 },
+    );
+  });
+
+  it('integerSqrt is floor(sqrt(n)) at every size, next to perfect squares too', () => {
+    const floorRoot = (n: bigint): void => {
+      const r = integerSqrt(n);
+      expect(r * r <= n && (r + 1n) * (r + 1n) > n).toBe(true);
+    };
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 130n }), fc.integer({ min: 0, max: 130 }), (n, cut) => {
+        floorRoot(n / 10n ** BigInt(cut));
+      }),
+      { numRuns: 3000 },
+    );
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 10n ** 60n }), (k) => {
+        for (const n of [k * k - 1n, k * k, k * k + 1n, (k + 1n) * (k + 1n) - 1n]) floorRoot(n);
+      }),
+      { numRuns: 2000 },
     );
   });
 
