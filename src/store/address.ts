@@ -82,3 +82,8 @@ export function parseStoreAddress(text: string, where: Where): StoreAddress {
   registerSecret(process.env.PGPASSWORD);
   return { kind: 'postgres', url: streams.length === 0 ? trimmed : url.toString(), display: stream === DEFAULT_STREAM ? display : `${display}?stream=${stream}`, stream };
 }
+
+/** The same database's stream `stream`, from an address that names no stream (its display is the database's). */
+export function inStream(address: Extract<StoreAddress, { kind: 'postgres' }>, stream: string): StoreAddress {
+  return { ...address, stream, display: stream === DEFAULT_STREAM ? address.display : `${address.display}?stream=${stream}` };
+}

@@ -8,6 +8,8 @@ import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { Plant } from '../ledger/plant.js';
 import type { StoreAddress } from './address.js';
+import type { PgAddress } from './pg/connect.js';
+import { streamsOp } from './pg/ledger-ops.js';
 import { PgSyncLedgerStore } from './pg/sync-ledger-store.js';
 
 export interface OpenLedgerOptions {
@@ -59,5 +61,15 @@ export async function openLedgerForPosting(address: StoreAddress, plant: Plant, 
   } catch (error) {
     await store.close();
     throw error;
+  }
+}
+
+/** The streams of a PostgreSQL ledger (docs/scaling.md, "Streams"), sorted by name; the database must hold procura's schema. */
+export function listStreams(address: PgAddress, options: OpenLedgerOptions = {}): string[] {
+  const store = new PgSyncLedgerStore(address, pgOptions({ ...options, mustExist: true }));
+  try {
+    return store.run(streamsOp());
+  } finally {
+    store.close();
   }
 }

@@ -9,13 +9,13 @@ import type { Command } from 'commander';
 import { ProcuraError, ErrorCode } from '../../core/errors.js';
 import { parseTime, formatTime, type EpochMs } from '../../core/time.js';
 import { ZERO, type Decimal } from '../../core/decimal.js';
-import { Ledger, loadEvents, loadPlant, ledgerReport, entryToJson, parsePlant, quantitiesToJson, type JournalEntry } from '../../ledger/index.js';
+import { Ledger, type VerifyResult, loadEvents, loadPlant, ledgerReport, entryToJson, parsePlant, quantitiesToJson, type JournalEntry } from '../../ledger/index.js';
 import { action, printJson, formatTable } from '../run.js';
 import { registerImport } from './ledger-import.js';
 import { formatCount, groupThousands } from '../format.js';
 import { progressBar } from '../progress.js';
-import { parseStoreAddress, type StoreAddress } from '../../store/address.js';
-import { openLedger, openLedgerForPosting } from '../../store/open.js';
+import { inStream, parseStoreAddress, type StoreAddress } from '../../store/address.js';
+import { listStreams, openLedger, openLedgerForPosting } from '../../store/open.js';
 
 interface JsonOption {
   json?: boolean;
@@ -146,9 +146,14 @@ export function register(program: Command): void {
     .description('check the whole store: entries balance, hash chain (entries, event records, plant versions), books checkpoint, trial balance, book quantities')
     .requiredOption('--db <file|url>', 'ledger store: a SQLite file or a postgres:// URL')
     .option('--expect-head <seq:hash>', 'a head printed earlier by `procura ledger head`: the chain must still contain it (detects a removed tail)')
+    .option('--all-streams', 'verify every stream of a PostgreSQL ledger (a URL without ?stream=): one line each, exit 3 if any fails')
     .option('--json', 'machine output')
     .action(
-      action(async (opts: { db: string; expectHead?: string } & JsonOption) => {
+      action(async (opts: { db: string; expectHead?: string; allStreams?: boolean } & JsonOption) => {
+        if (opts.allStreams === true) {
+          verifyAllStreams(opts.db, opts.expectHead, opts.json === true);
+          return;
+        }
         const expectHead = opts.expectHead === undefined ? undefined : parseHead(opts.expectHead);
         const book = await openStore(opts.db);
         try {
@@ -187,6 +192,56 @@ export function register(program: Command): void {
         }
       }),
     );
+}
+
+/**
+ * `verify --all-streams`: lists the database's streams and verifies each exactly as a one-stream
+ * verify does, one line (or one JSON object) per stream; exit 3 naming the streams that fail.
+ */
+function verifyAllStreams(db: string, expectHead: string | undefined, json: boolean): void {
+  const address = storeAddress(db);
+  const usage = (detail: string) => new ProcuraError(ErrorCode.input, detail, { field: '--all-streams' });
+  if (address.kind !== 'postgres') throw usage(`${address.display} is a SQLite file, one stream; --all-streams takes a postgres:// URL`);
+  if (new URL(db.trim()).searchParams.has('stream')) throw usage(`${address.display} names one stream; give the database's URL without ?stream= to verify all its streams`);
+  if (expectHead !== undefined) throw usage('--expect-head speaks for one stream; verify that stream on its own (its URL with ?stream=)');
+  const streams = listStreams(address, { applicationName: 'procura ledger' });
+  if (streams.length === 0) throw new ProcuraError(ErrorCode.store, 'no streams in this ledger (post events first)', { file: address.display });
+  const results: (VerifyResult & { stream: string; db: string; storedHead?: string | null })[] = [];
+  const width = Math.max(...streams.map((s) => s.length));
+  for (const stream of streams) {
+    const at = inStream(address, stream);
+    const book = openLedger(at, undefined, { mustExist: true, applicationName: 'procura ledger' });
+    let result: VerifyResult;
+    // A stream that fails: its head as stored (the checkpoint's), which the chain does not back.
+    let stored: string | undefined;
+    try {
+      result = book.verify();
+      if (!result.ok) {
+        try {
+          const h = book.head();
+          stored = `${h.seq}:${h.hash}`;
+        } catch {
+          stored = undefined;
+        }
+      }
+    } finally {
+      book.close();
+    }
+    results.push({ stream, db: at.display, ...result, ...(result.ok ? {} : { storedHead: stored ?? null }) });
+    if (!json) {
+      const flagged = result.flagged.length ? ` (${result.flagged.length} flagged)` : '';
+      process.stdout.write(
+        result.ok
+          ? `ok      ${stream.padEnd(width)}  ${result.entries} entries, ${result.head.events} event records${flagged}  head ${result.head.seq}:${result.head.hash}\n`
+          : `FAILED  ${stream.padEnd(width)}  ${result.fault ?? 'verification failed'}  stored head ${stored ?? '(unreadable)'}\n`,
+      );
+    }
+  }
+  if (json) printJson(results);
+  const failed = results.filter((r) => !r.ok).map((r) => r.stream);
+  if (failed.length) {
+    throw new ProcuraError(ErrorCode.verify, `${failed.length} of ${streams.length} streams do${failed.length === 1 ? 'es' : ''} not verify: ${failed.join(', ')}`, { file: address.display });
+  }
 }
 
 /** "46:3f2a..." -> { seq, hash }. */

@@ -45,6 +45,26 @@ const STATE_FROM = `FROM (SELECT 1) AS one
       LEFT JOIN LATERAL (SELECT seq, hash, events, verified_seq, verified_hash, verified_events, books, xmin::text AS xid FROM procura.checkpoints WHERE stream = $1 ORDER BY seq DESC LIMIT 1) c ON true
       LEFT JOIN LATERAL (SELECT hash, file, text, first_entry FROM procura.plants WHERE stream = $1 ORDER BY seq DESC LIMIT 1) p ON true`;
 
+/**
+ * Every stream the database holds: those with a row in any ledger table. Each table's key
+ * starts with the stream, so a loose index scan (one index probe per stream, a recursive CTE:
+ * PostgreSQL has no skip scan) lists a table's streams without reading its rows; a stream whose
+ * meta or checkpoint rows were deleted still shows up through its entries. Sorted by name.
+ */
+const STREAMS_SQL = `WITH RECURSIVE ${['meta', 'plants', 'events', 'entries', 'checkpoints']
+  .map(
+    (t) => `s_${t} AS (SELECT min(stream) AS stream FROM procura.${t}
+    UNION ALL SELECT (SELECT min(stream) FROM procura.${t} WHERE stream > s.stream) FROM s_${t} AS s WHERE s.stream IS NOT NULL)`,
+  )
+  .join(',\n  ')}
+SELECT stream FROM (${['meta', 'plants', 'events', 'entries', 'checkpoints'].map((t) => `SELECT stream FROM s_${t}`).join(' UNION ')}) AS all_streams
+WHERE stream IS NOT NULL ORDER BY stream COLLATE "C"`;
+
+export function* streamsOp(): Op<string[]> {
+  const rows = yield { text: STREAMS_SQL };
+  return rows.map((r) => String(r.stream));
+}
+
 export function* stateOp(stream: string): Op<StoreState> {
   const rows = yield { text: `${STATE_SQL} ${STATE_FROM}`, values: [stream] };
   return stateOf(rows[0]!);
