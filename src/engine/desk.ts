@@ -554,7 +554,7 @@ export class Desk {
     const month = slot.contracts.get(instrument);
     if (hedge?.strip === undefined || month === undefined) return numberOf(this.hedgeUnitPrice(material));
     const price = contractPriceOf(slot, month, hedge.strip.price(month), hedge.factor);
-    return (price.unitNumber ??= numberOf(price.unit));
+    return price.unitNumber;
   }
 
   /** Receives the opening stock at the first known price (backtests). */
@@ -1080,7 +1080,7 @@ class ContractPrice {
   #quoted: number;
   readonly #factor: Decimal;
   #unit: Decimal | undefined;
-  unitNumber: number | undefined;
+  #unitNumber: number | undefined;
   constructor(quoted: number, factor: Decimal) {
     this.#quoted = quoted;
     this.#factor = factor;
@@ -1092,10 +1092,23 @@ class ContractPrice {
   requote(quoted: number): void {
     this.#quoted = quoted;
     this.#unit = undefined;
-    this.unitNumber = undefined;
+    this.#unitNumber = undefined;
   }
   get unit(): Decimal {
     return (this.#unit ??= unitPriceOf(this.#quoted, this.#factor));
+  }
+  /**
+   * numberOf(unit). With a factor of 1 that is the quoted price itself, without building the
+   * Decimal: unit is then the exact value of String(quoted), the shortest text that reads back
+   * as quoted, and toNumber returns the double nearest that value, which is quoted (not for -0,
+   * whose text is "0", nor for values that are not finite: those convert through the Decimal).
+   */
+  get unitNumber(): number {
+    if (this.#unitNumber === undefined) {
+      const q = this.#quoted;
+      this.#unitNumber = isOne(this.#factor) && Number.isFinite(q) && !Object.is(q, -0) ? q : numberOf(this.unit);
+    }
+    return this.#unitNumber;
   }
 }
 

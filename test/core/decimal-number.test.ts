@@ -40,3 +40,18 @@ describe('toNumberExact', () => {
     for (const text of ['NaN', 'Infinity', '-Infinity']) expect(Object.is(toNumberExact(new Decimal(text)), new Decimal(text).toNumber())).toBe(true);
   });
 });
+
+describe('a double through its shortest text', () => {
+  // The desk's strip contract prices with a factor of 1 rely on this: numberOf(new Decimal(String(q))) is q.
+  it('reads back as the same double from a Decimal of String(q), for every finite q but -0', () => {
+    fc.assert(
+      fc.property(fc.double({ noNaN: true, noDefaultInfinity: true }), (q) => {
+        fc.pre(!Object.is(q, -0));
+        const d = new Decimal(String(q));
+        expect(Object.is(d.toNumber(), q)).toBe(true);
+        expect(Object.is(toNumberExact(d), q)).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
