@@ -66,10 +66,14 @@ export function signalSnapshot(context: StrategyContext): IntentCause['signal'] 
     : { state, crossing, fast, slow, barAt: context.at };
 }
 
-/** Cost figures as strings (Decimal via toString, numbers via String), dropping undefined ones. */
-export function costSnapshot(figures: Readonly<Record<string, Decimal | number | string | undefined>>): Record<string, string> {
+/** A cause figure: a value, or a function giving it when the cause is printed (it must read only immutable values). */
+export type CauseFigure = Decimal | number | string | undefined | (() => Decimal);
+
+/** Cost figures as strings (Decimal via toString, numbers via String; a function's value), dropping undefined ones. */
+export function costSnapshot(figures: Readonly<Record<string, CauseFigure>>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(figures)) {
+  for (const [key, figure] of Object.entries(figures)) {
+    const value = typeof figure === 'function' ? figure() : figure;
     if (value === undefined) continue;
     out[key] = typeof value === 'object' ? value.toString() : String(value);
   }
@@ -85,7 +89,7 @@ export function costSnapshot(figures: Readonly<Record<string, Decimal | number |
  */
 export function causeOf(
   context: StrategyContext,
-  figures: Readonly<Record<string, Decimal | number | string | undefined>>,
+  figures: Readonly<Record<string, CauseFigure>>,
   note: string,
 ): IntentCause {
   const signal = signalSnapshot(context);

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { defineStrategy, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
-import { causeOf, consumptionFor, inventoryFigures, NOTHING, positionOf, ruleStrategy, shortOf } from './common.js';
+import { causeOf, inventoryFigures, NOTHING, positionOf, ruleStrategy, shortOf } from './common.js';
 
 export const JIT_NAME = 'jit';
 
@@ -34,16 +34,16 @@ export function jitRule(x: RuleContext): RuleDecision {
   return buy === undefined ? NOTHING : { buys: [buy] };
 }
 
-/** The JIT level from the exact figures (for the cause). */
-export function jitLevel(context: StrategyContext) {
-  return consumptionFor(context.inventory, 1 + context.inventory.leadTimeDays).plus(context.inventory.bufferStock);
-}
-
 /** The cause of a JIT buy, from the exact context. */
 export function jitCause(context: StrategyContext): IntentCause {
+  // The level is computed when the cause is printed, from the figures taken now (immutable Decimals).
+  const inventory = context.inventory;
+  const daily = inventory.dailyConsumption;
+  const buffer = inventory.bufferStock;
+  const days = 1 + inventory.leadTimeDays;
   return causeOf(
     context,
-    { ...inventoryFigures(context.inventory), jitLevel: jitLevel(context), leadTimeDays: context.inventory.leadTimeDays, marketUnitPrice: context.cost.marketUnitPrice },
+    { ...inventoryFigures(inventory), jitLevel: () => daily.times(days).plus(buffer), leadTimeDays: inventory.leadTimeDays, marketUnitPrice: context.cost.marketUnitPrice },
     `jit: keep position at 1 + ${context.inventory.leadTimeDays} days of consumption + buffer`,
   );
 }

@@ -699,13 +699,13 @@ export class Desk {
     if (plan === undefined) return;
     const units = plan.qtyOn(product, day);
     if (!units.greaterThan(0)) return;
-    const premium = (options.emergencyPremium ?? ZERO).plus(1);
     for (const line of plant.bomAt(product, day).lines) {
       const slot = this.#byInstrument.get(line.material)!;
       const use = this.#lineUse(line, units);
       const need = use.need;
       if (need.greaterThan(slot.onHand)) {
         const shortfall = need.minus(slot.onHand);
+        const premium = (options.emergencyPremium ?? ZERO).plus(1);
         const price = roundMoney(this.marketUnitPrice(slot.setup.id).times(premium), 6);
         const cost = shortfall.times(price);
         this.#pending.push({ type: 'purchase', ...this.#id(() => `day:${formatDate(day)}:emergency:${slot.setup.id}:${product}`), at: day, knownAt: day, material: slot.setup.id, qty: shortfall, unitPrice: price, paidFrom: 'accounts_payable', reason: 'emergency', ref: `stockout-${formatDate(day)}-${slot.setup.id}` });

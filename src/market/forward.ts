@@ -21,8 +21,16 @@ export function monthOf(at: EpochMs): MonthIndex {
 
 /** 00:00 UTC on the first day of the month. */
 export function monthStart(month: MonthIndex): EpochMs {
-  return Date.UTC(Math.floor(month / 12), month % 12, 1);
+  // Remembered (a hedge view asks for a dozen months' starts every day).
+  let start = MONTH_STARTS.get(month);
+  if (start === undefined) {
+    start = Date.UTC(Math.floor(month / 12), month % 12, 1);
+    if (MONTH_STARTS.size >= 4096) MONTH_STARTS.clear();
+    MONTH_STARTS.set(month, start);
+  }
+  return start;
 }
+const MONTH_STARTS = new Map<MonthIndex, EpochMs>();
 
 /** `YYYY-MM`. */
 export function monthLabel(month: MonthIndex): string {
