@@ -7,7 +7,10 @@
  * 2. the target must be empty, or hold a prefix of the source (an earlier copy: the entry at its
  *    head has the same hash in the file), in which case only the rest is copied;
  * 3. everything is copied in ONE transaction holding the chain lock, so no other writer can
- *    append meanwhile and a failed copy leaves the target as it was;
+ *    append meanwhile and a failed copy leaves the target as it was; each table goes in by one
+ *    `COPY ... FROM STDIN` in PostgreSQL's text format, encoded as the posting encodes its
+ *    entries and events (copyRow, copyText in pg/ledger-ops.ts), its rows streamed from the
+ *    file as the server takes them;
  * 4. the target is verified afterwards and must end at the source's head.
  */
 import Database from 'better-sqlite3';
@@ -16,7 +19,7 @@ import { Ledger } from '../ledger/ledger.js';
 import type { ChainHead } from '../ledger/store.js';
 import type { PgAddress } from './pg/connect.js';
 import { PgLedgerStore } from './pg/ledger-store.js';
-import { insertRows, LEDGER_COLUMNS } from './pg/ledger-ops.js';
+import { columnNames, copyInto, copyRow } from './pg/ledger-ops.js';
 
 export interface CopyResult {
   readonly source: ChainHead;
@@ -27,7 +30,8 @@ export interface CopyResult {
   readonly alreadyThere: number;
 }
 
-const BATCH = 5000;
+/** Rows per chunk of COPY data (about 0.5 MB of entries). */
+const CHUNK = 1000;
 
 type Table = 'plants' | 'events' | 'entries' | 'checkpoints';
 
@@ -60,25 +64,36 @@ export async function copySqliteToPostgres(from: string, to: PgAddress, onProgre
       for (const m of meta) await store.query({ text: 'INSERT INTO procura.meta (stream, key, value) VALUES ($1, $2, $3) ON CONFLICT (stream, key) DO NOTHING', values: [to.stream, m.key, m.value] });
       const targetPlants = Number((await store.query({ text: 'SELECT count(*) AS n FROM procura.plants WHERE stream = $1', values: [to.stream] }))[0]!.n);
       const total = source.seq - target.seq;
-      const copyTable = async (table: Table, where: string, after: number): Promise<number> => {
-        const names = LEDGER_COLUMNS[table].split(', ').map((c) => c.split(' ')[0]).join(', ');
-        const select = db.prepare(`SELECT ${names} FROM ${table} WHERE ${where} > ? ORDER BY seq LIMIT ${BATCH}`);
-        let next = after;
+      // Each table in one COPY FROM STDIN (text format, the posting's encoder: copyRow), its rows
+      // read from the file as the server takes them, in chunks of CHUNK lines.
+      const copyTable = async (table: Table, after: number): Promise<number> => {
+        const select = db.prepare(`SELECT ${columnNames(table)} FROM ${table} WHERE seq > ? ORDER BY seq`).raw(true);
         let count = 0;
-        for (;;) {
-          const rows = select.all(next) as { seq: number }[];
-          if (rows.length === 0) return count;
-          await store.query(insertRows(to.stream, table, rows));
-          count += rows.length;
-          next = rows[rows.length - 1]!.seq;
+        function* chunks(): Generator<string> {
+          let text = '';
+          let lines = 0;
+          for (const row of select.iterate(after) as IterableIterator<unknown[]>) {
+            text += copyRow(row, to.stream);
+            lines += 1;
+            if (lines === CHUNK) {
+              count += lines;
+              yield text;
+              text = '';
+              lines = 0;
+              if (table === 'entries') onProgress?.(count, total);
+            }
+          }
+          count += lines;
+          if (lines > 0) yield text;
           if (table === 'entries') onProgress?.(count, total);
-          if (rows.length < BATCH) return count;
         }
+        await store.query(copyInto(table, chunks(), true));
+        return count;
       };
-      copied.plants = await copyTable('plants', 'seq', targetPlants);
-      copied.events = await copyTable('events', 'seq', target.events);
-      copied.entries = await copyTable('entries', 'seq', target.seq);
-      copied.checkpoints = await copyTable('checkpoints', 'seq', target.seq);
+      copied.plants = await copyTable('plants', targetPlants);
+      copied.events = await copyTable('events', target.events);
+      copied.entries = await copyTable('entries', target.seq);
+      copied.checkpoints = await copyTable('checkpoints', target.seq);
     });
     const result = await (await Ledger.openAsync(store)).verifyAsync();
     if (!result.ok) throw new ProcuraError(ErrorCode.verify, `the copy does not verify (${result.fault})`, { file: to.display });

@@ -1,11 +1,19 @@
 // Issue 12: postings go into PostgreSQL by COPY FROM STDIN (text format), streamed as they are
 // hashed. Values COPY treats specially (backslash, tab, newline, carriage return, the \N of NULL)
-// must arrive as they were, through both drivers: the asynchronous engine and the blocking bridge.
+// must arrive as they were, through both drivers: the asynchronous engine and the blocking bridge,
+// and through `procura db copy`, which COPYs a SQLite store's rows as stored.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
 import { ROOT } from '../support/cli.js';
 import { freshDatabase, type TestDatabase } from '../support/pg.js';
-import { Ledger, loadPlant, type LedgerEvent } from '../../src/ledger/index.js';
+import { Ledger, loadPlant, parsePlant, type LedgerEvent } from '../../src/ledger/index.js';
+import { copySqliteToPostgres } from '../../src/store/copy.js';
+import { PROCURA_TYPES } from '../../src/store/pg/connect.js';
+import { columnNames } from '../../src/store/pg/ledger-ops.js';
 import { entryBody } from '../../src/ledger/journal.js';
 import { parseStoreAddress } from '../../src/store/address.js';
 import type { PgAddress } from '../../src/store/pg/connect.js';
@@ -76,4 +84,60 @@ describe('postings by COPY', () => {
       await check.close();
     }
   });
+});
+
+describe('procura db copy by COPY', () => {
+  it('carries text COPY escapes (tabs, newlines, backslashes, \\N) in a plant file and event ids and file names byte for byte, and the copy verifies', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'procura-pg-dbcopy-'));
+    const target = await freshDatabase('dbcopy_escapes');
+    try {
+      // A plant file whose name and text hold every character COPY's text format escapes.
+      const yaml = readFileSync(join(ROOT, 'config', 'ammonia-plant.yaml'), 'utf8');
+      const awkwardPlant = parsePlant(`# a\ttab, a back\\slash, \\N, a CRLF\r\n# and ünï cødé\n${yaml}`, `plants\\odd\tname\n.yaml`);
+      const file = join(dir, 'awkward.db');
+      const book = Ledger.openSqlite(file, awkwardPlant);
+      book.post(events('c'));
+      book.post(events('d').map((e) => ({ ...e, at: e.at + 3_600_000, knownAt: e.knownAt + 3_600_000 })));
+      const head = book.head();
+      book.close();
+
+      const to = parseStoreAddress(`${target.url}?stream=awk-ward`, { field: '--to' }) as PgAddress;
+      const result = await copySqliteToPostgres(file, to);
+      expect(result.target).toEqual(head);
+      expect(result.copied).toEqual({ entries: 32, events: 32, plants: 1, checkpoints: 2 });
+
+      const sqlite = new Database(file, { readonly: true });
+      const client = new pg.Client({ connectionString: target.url, types: PROCURA_TYPES });
+      await client.connect();
+      try {
+        for (const table of ['plants', 'events', 'entries', 'checkpoints'] as const) {
+          const names = columnNames(table);
+          const want = sqlite.prepare(`SELECT ${names} FROM ${table} ORDER BY seq`).all();
+          const got = (await client.query(`SELECT ${names} FROM procura.${table} WHERE stream = 'awk-ward' ORDER BY seq`)).rows;
+          expect(got, table).toEqual(want);
+        }
+        const plantRow = (await client.query<{ file: string; text: string }>("SELECT file, text FROM procura.plants WHERE stream = 'awk-ward'")).rows[0]!;
+        expect(plantRow.file).toBe(`plants\\odd\tname\n.yaml`);
+        expect(plantRow.text.startsWith('# a\ttab, a back\\slash, \\N, a CRLF\r\n# and ünï cødé\n')).toBe(true);
+        const files = (await client.query<{ file: string }>("SELECT file FROM procura.events WHERE stream = 'awk-ward' AND file IS NOT NULL ORDER BY seq")).rows.map((r) => r.file);
+        expect(files).toContain('dir\\tab\there.jsonl');
+        expect(files).toContain('dir\\new\nline.jsonl');
+        expect(files).toContain('dir\\\\N.jsonl');
+      } finally {
+        sqlite.close();
+        await client.end();
+      }
+      const check = await PgLedgerStore.open(to);
+      try {
+        const verified = await (await Ledger.openAsync(check)).verifyAsync();
+        expect(verified.ok).toBe(true);
+        expect(verified.head).toEqual(head);
+      } finally {
+        await check.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await target.drop();
+    }
+  }, 120_000);
 });

@@ -264,6 +264,23 @@ export function copyText(text: string): string {
   return COPY_SPECIAL.test(text) ? text.replace(COPY_SPECIALS, (c) => COPY_ESCAPES[c]!) : text;
 }
 
+/**
+ * One row in COPY's text format, its values in column order (strings through copyText, null as
+ * `\N`, integers as they print), then `stream` as the last column when given; ends the line.
+ */
+export function copyRow(values: readonly unknown[], stream?: string): string {
+  let line = '';
+  for (let i = 0; i < values.length; i += 1) {
+    const v = values[i];
+    if (i > 0) line += '\t';
+    if (typeof v === 'string') line += copyText(v);
+    else if (v === null || v === undefined) line += '\\N';
+    else if (typeof v === 'number' || typeof v === 'bigint') line += String(v);
+    else throw new ProcuraError(ErrorCode.internal, `a ledger row holds a ${typeof v} value, not text or an integer`);
+  }
+  return stream === undefined ? `${line}\n` : `${line}\t${stream}\n`;
+}
+
 const COPY_SPECIAL = /[\\\n\r\t]/;
 const COPY_SPECIALS = /[\\\n\r\t]/g;
 const COPY_ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
@@ -276,24 +293,18 @@ export function copyInto(table: keyof typeof LEDGER_COLUMNS, lines: Iterable<str
   return { text: `COPY procura.${table} (${columnNames(table)}${withStream ? ', stream' : ''}) FROM STDIN`, copy: lines };
 }
 
-function columnNames(table: keyof typeof LEDGER_COLUMNS): string {
+/** The column names of a ledger table, in LEDGER_COLUMNS's order. */
+export function columnNames(table: keyof typeof LEDGER_COLUMNS): string {
   return LEDGER_COLUMNS[table].split(', ').map((c) => c.split(' ')[0]).join(', ');
 }
 
-/** Column types of the ledger tables, for json_to_recordset (the stream aside: it is the same in every row of a statement). */
+/** Columns of the ledger tables and their types, in the order COPY lines give them (the stream aside: copyInto adds it last). */
 export const LEDGER_COLUMNS = {
   plants: 'seq bigint, hash text, file text, text text, first_entry bigint',
   events: 'seq bigint, id text, type text, at bigint, known_at bigint, digest text, file text, line integer, hash text',
   entries: 'seq bigint, event_id text, event_type text, at bigint, known_at bigint, reverses bigint, body text, hash text, prev_hash text',
   checkpoints: 'seq bigint, hash text, events bigint, verified_seq bigint, verified_hash text, verified_events bigint, books text',
 } as const;
-
-/** One INSERT into a stream of many rows given as one JSON array of objects keyed by column. */
-export function insertRows(stream: string, table: keyof typeof LEDGER_COLUMNS, rows: readonly object[]): Query {
-  const columns = LEDGER_COLUMNS[table];
-  const names = columnNames(table);
-  return { text: `INSERT INTO procura.${table} (stream, ${names}) SELECT $2, ${names} FROM json_to_recordset($1::json) AS r(${columns})`, values: [JSON.stringify(rows), stream] };
-}
 
 /** One page of stored rows (body text and hashes, not decoded) with from <= seq <= to. */
 export function* rowsPageOp(stream: string, from: number, to: number, limit: number): Op<StoredEntryRow[]> {
