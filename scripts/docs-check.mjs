@@ -71,7 +71,7 @@ export const SKIP = [
 export const SLOW = [
   { match: /\s--sweep\s/, reason: 'a walk-forward sweep: every parameter set is a full backtest (the sweep code has its own tests)' },
   { match: /^npm run soak\b/, reason: 'the live soak: hundreds of killed runs, twelve minutes for 200 cycles by design; its figures are the output' },
-  { match: /^npm run bench\b/, reason: 'the benchmarks: minutes by design, and their figures are the output, not a pass or fail' },
+  { match: /^npm run bench\b|^node dist\/bench\//, reason: 'the benchmarks (npm run bench, or its runner after a build): minutes by design, and their figures are the output, not a pass or fail' },
   { match: /^npx vitest\b|^PROCURA_REPORT_FILE=/, reason: 'test-suite runs; CI runs the whole suite before this check' },
   { match: /^npm start\b|^procura backtest backtests\/ammonia-henry-hub\.yaml$/, reason: 'the main job (npm start runs exactly this); .ci/run runs it as its own step' },
   { match: /^npm run (build|schemas|results)\b/, reason: 'build compiles the project again (npm test has just done it; schemas.test.ts checks the shipped schemas against a fresh generation); results backtests every rule on 10 series' },
