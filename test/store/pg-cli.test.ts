@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { ROOT, procura } from '../support/cli.js';
-import { adminQuery, freshDatabase, withDatabase, type TestDatabase } from '../support/pg.js';
+import { adminQuery, freshDatabase, queryAt as sql, withDatabase, type TestDatabase } from '../support/pg.js';
 
 const PLANT = join(ROOT, 'config', 'ammonia-plant.yaml');
 const EVENTS = join(ROOT, 'config', 'ammonia-events.jsonl');
@@ -22,16 +22,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   await db.drop();
 });
-
-async function sql(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 describe('procura ledger --db postgres://', () => {
   it('post, balances, journal, head and verify print what they print for a SQLite store', () => {

@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { ROOT, procura } from '../support/cli.js';
-import { freshDatabase, type TestDatabase } from '../support/pg.js';
+import { freshDatabase, queryAt as sql, type TestDatabase } from '../support/pg.js';
 
 const PLANT = join(ROOT, 'config', 'ammonia-plant.yaml');
 const EVENTS = join(ROOT, 'config', 'ammonia-events.jsonl');
@@ -23,16 +22,6 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
   await db.drop();
 });
-
-async function sql(url: string, text: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(text);
-  } finally {
-    await client.end();
-  }
-}
 
 function head(url: string): string {
   const r = procura(['ledger', 'head', '--db', url]);

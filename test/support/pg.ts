@@ -40,6 +40,17 @@ export async function adminQuery(sql: string, values: unknown[] = []): Promise<p
   }
 }
 
+/** Runs SQL (several statements allowed) on the database at `url`, as that URL's user. */
+export async function queryAt(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
 /** A new, empty database named after `label`. */
 export async function freshDatabase(label: string): Promise<TestDatabase> {
   const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase().slice(0, 30)}_${Math.random().toString(36).slice(2, 10)}`;
