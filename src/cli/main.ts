@@ -6,13 +6,16 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
+import { ExitStatus } from '../core/errors.js';
 import { COMMANDS, commandNamed } from './commands.js';
 
 // `procura ledger journal | head`: a reader that closes the pipe early ends the command quietly,
-// as a Unix filter does, instead of a stack trace for the unhandled EPIPE. Stores commit or roll
-// back whole transactions, so stopping here leaves nothing half-written.
+// as a Unix filter killed by SIGPIPE does (status 141, not 0: the command did not finish, which
+// `set -o pipefail` and a service's restart policy must see), instead of a stack trace for the
+// unhandled EPIPE. Stores commit or roll back whole transactions, so nothing is half-written; a
+// live run stopped mid-tick recovers on its next start, as after a crash.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-  if (error.code === 'EPIPE') process.exit(0);
+  if (error.code === 'EPIPE') process.exit(ExitStatus.stdoutClosed);
   throw error;
 });
 

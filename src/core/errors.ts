@@ -87,7 +87,10 @@ function definedOnly(where: Where): Where {
  * configuration or usage; 3 a ledger that fails verification; 4 a store locked by another
  * process; 5 a live tick halted (reconciliation found a difference, or an order or trade
  * awaits the operator: `procura live status`); 6 the exchange banned or rate-limited us until
- * a stored time (later runs exit 6 at once, without a request, until it passes).
+ * a stored time (later runs exit 6 at once, without a request, until it passes); 141 standard
+ * output closed by its reader (`procura ... | head`): the command stops quietly with the status
+ * of a process killed by SIGPIPE (128 + 13), so `set -o pipefail` and a service manager see
+ * that it did not finish.
  */
 export const ExitStatus = {
   ok: 0,
@@ -97,6 +100,7 @@ export const ExitStatus = {
   locked: 4,
   halted: 5,
   banned: 6,
+  stdoutClosed: 141,
 } as const;
 export type ExitStatus = (typeof ExitStatus)[keyof typeof ExitStatus];
 
