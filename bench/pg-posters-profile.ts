@@ -11,13 +11,13 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import pg from 'pg';
 import { Ledger } from '../src/ledger/index.js';
 import { parseStoreAddress } from '../src/store/address.js';
 import type { PgAddress } from '../src/store/pg/connect.js';
 import { PgLedgerStore } from '../src/store/pg/ledger-store.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { makeEvents, PLANT } from './ledger.js';
+import { createDatabase } from './pg.js';
 import { postmasterPid, serverCpuMs } from './pg-server-cpu.js';
 
 const posterCount = Number(process.argv[2] ?? 8);
@@ -30,15 +30,9 @@ const server = process.env.PROCURA_BENCH_PG ? undefined : await startPostgres({ 
 const adminUrl = process.env.PROCURA_BENCH_PG ?? server!.url;
 
 try {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS bench_pprof WITH (FORCE)');
-  await admin.query('CREATE DATABASE bench_pprof');
-  await admin.end();
+  const url = await createDatabase(adminUrl, 'bench_pprof');
   const postmaster = await postmasterPid(adminUrl);
-  const url = new URL(adminUrl);
-  url.pathname = '/bench_pprof';
-  const urlOf = (p: number): string => (streams ? `${url.toString()}?stream=p${p}` : url.toString());
+  const urlOf = (p: number): string => (streams ? `${url}?stream=p${p}` : url);
   for (const u of new Set(Array.from({ length: posterCount }, (_, p) => urlOf(p)))) {
     const store = await PgLedgerStore.open(parseStoreAddress(u, { field: 'url' }) as PgAddress);
     await (await Ledger.openAsync(store, PLANT)).postAsync(makeEvents(8).map((e, i) => Object.assign(e, { id: `seed-${i}`, at: Date.UTC(2024, 0, 1), knownAt: Date.UTC(2024, 0, 1) })));

@@ -6,27 +6,21 @@
  * its answer (for a COPY, the client's sealing of the rows it streams is inside that time).
  */
 import { performance } from 'node:perf_hooks';
-import pg from 'pg';
 import { Ledger } from '../src/ledger/index.js';
 import { parseStoreAddress } from '../src/store/address.js';
 import type { PgAddress } from '../src/store/pg/connect.js';
 import { PgLedgerStore } from '../src/store/pg/ledger-store.js';
 import { startPostgres } from '../test/support/postgres-server.js';
 import { makeEvents, PLANT } from './ledger.js';
+import { createDatabase } from './pg.js';
 
 const n = Number(process.argv[2] ?? 100_000);
 const batch = 10_000;
 const server = process.env.PROCURA_BENCH_PG ? undefined : await startPostgres({ fsync: true });
 const adminUrl = process.env.PROCURA_BENCH_PG ?? server!.url;
 try {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS bench_profile WITH (FORCE)');
-  await admin.query('CREATE DATABASE bench_profile');
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = '/bench_profile';
-  const store = await PgLedgerStore.open(parseStoreAddress(url.toString(), { field: 'url' }) as PgAddress);
+  const url = await createDatabase(adminUrl, 'bench_profile');
+  const store = await PgLedgerStore.open(parseStoreAddress(url, { field: 'url' }) as PgAddress);
   const times = new Map<string, { count: number; ms: number }>();
   const query = store.query.bind(store);
   store.query = async (q) => {

@@ -48,7 +48,8 @@ async function withClient<T>(url: string, fn: (client: pg.Client) => Promise<T>)
   }
 }
 
-async function createDatabase(adminUrl: string, name: string): Promise<string> {
+/** A new, empty database `name` on the server at `adminUrl` (dropped first if left over); its URL. */
+export async function createDatabase(adminUrl: string, name: string): Promise<string> {
   await withClient(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).then(() => c.query(`CREATE DATABASE ${name}`)));
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
