@@ -80,7 +80,7 @@ export function parseStoreAddress(text: string, where: Where): StoreAddress {
   }
   url.searchParams.delete('stream');
   registerSecret(process.env.PGPASSWORD);
-  return { kind: 'postgres', url: streams.length === 0 ? trimmed : url.toString(), display: stream === DEFAULT_STREAM ? display : `${display}?stream=${stream}`, stream };
+  return inStream({ kind: 'postgres', url: streams.length === 0 ? trimmed : url.toString(), display, stream: DEFAULT_STREAM }, stream);
 }
 
 /** The same database's stream `stream`, from an address that names no stream (its display is the database's). */
