@@ -26,6 +26,16 @@ export const PAGE = 1000;
 export const CHAIN_LOCK = 'procura.ledger.chain';
 
 /**
+ * The wait for the disk after a posting committed with synchronous_commit off (both engines run
+ * it after COMMIT, outside the chain lock, so the next writer's turn does not wait for this
+ * one's flush): a transaction that writes a WAL record after ours and commits synchronously.
+ * WAL is flushed in order, so ours is on disk when it returns. The record is a logical decoding
+ * message no table keeps, allowed to every role; txid_current() alone writes no WAL and does not
+ * wait.
+ */
+export const DURABLE_WAIT_SQL = `SELECT pg_logical_emit_message(true, 'procura.durable', '')`;
+
+/**
  * The chain lock of a stream, as SQL arguments of pg_advisory_xact_lock(int, int): the pair
  * (CHAIN_LOCK, stream). Two streams whose names hash alike would only share a lock (wait for
  * each other), never a chain. A literal, so the lock can go in one simple query without

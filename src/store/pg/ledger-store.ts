@@ -31,7 +31,7 @@ import { ErrorCode, ProcuraError } from '../../core/errors.js';
 import type { JournalEntry } from '../../ledger/journal.js';
 import type { ChainHead, LedgerStore, StoreReader, StoreState, StoreWriter, StoredEntryRow, StoredEvent } from '../../ledger/store.js';
 import { connectPg, pgError, sqlState, type PgAddress } from './connect.js';
-import { appendOp, booksOf, booksOp, chainLockKey, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
+import { appendOp, booksOf, booksOp, chainLockKey, DURABLE_WAIT_SQL, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
 import { ensureSchemaOp } from './migrations.js';
 import { runAsync, type Op, type Query, type Row } from './ops.js';
 
@@ -108,13 +108,8 @@ export class PgLedgerStore implements LedgerStore {
           await this.lockChain();
           return fn(this.writer());
         });
-        // The COMMIT did not wait for the disk (synchronous_commit off for the posting, so the
-        // next writer's turn does not wait for this one's flush): wait now, outside the chain, with
-        // a transaction that writes a WAL record after ours and commits synchronously (WAL is
-        // flushed in order, so ours is on disk when it returns; the record is a logical decoding
-        // message no table keeps, allowed to every role; txid_current() alone writes no WAL and
-        // does not wait).
-        if (this.appended) await this.simple(`SELECT pg_logical_emit_message(true, 'procura.durable', '')`);
+        // The COMMIT did not wait for the disk: wait now, outside the chain (DURABLE_WAIT_SQL).
+        if (this.appended) await this.simple(DURABLE_WAIT_SQL);
         return result;
       } finally {
         this.txState = undefined;

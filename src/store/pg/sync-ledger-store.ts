@@ -14,7 +14,7 @@ import type { JournalEntry } from '../../ledger/journal.js';
 import type { ChainHead, EntryLookup, PostingBatch, StoreState, StoredEntryRow, StoredEvent, StoredPlantVersion, SyncLedgerStore, SyncStoreWriter } from '../../ledger/store.js';
 import { sqlState, type PgAddress } from './connect.js';
 import { pgError } from './connect.js';
-import { appendOp, booksOp, chainLockKey, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
+import { appendOp, booksOp, chainLockKey, DURABLE_WAIT_SQL, rowsPageOp, entriesOfEventsOp, entriesPageOp, eventDigestsOp, eventsPageOp, PAGE, plantsOp, stateOp, writeStateOp } from './ledger-ops.js';
 import type { PgStoreOptions } from './ledger-store.js';
 import { ensureSchemaOp } from './migrations.js';
 import { runSync, type Op } from './ops.js';
@@ -105,7 +105,7 @@ export class PgSyncLedgerStore implements SyncLedgerStore, SyncStoreWriter {
     this.writing = false;
     this.appended = false;
     this.client.query({ text: 'COMMIT' });
-    if (appended) this.client.query({ text: `SELECT pg_logical_emit_message(true, 'procura.durable', '')` });
+    if (appended) this.client.query({ text: DURABLE_WAIT_SQL });
   }
 
   rollback(): void {
