@@ -2,7 +2,7 @@
  * Builds the report's presentation data from a recorded backtest result: the headline in
  * words, the warning banner, the cumulative savings, the per-material price-and-trades and
  * days-of-cover series, the hedge and budget series, the trade list, and the per-year table
- * (a group-by over the danfojs-node frame of the daily series, see daily-frame.ts).
+ * (per-period differences of the recorded cumulative series, see periods.ts).
  */
 import { Decimal } from '../core/decimal.js';
 import { groupThousands } from '../cli/format.js';
@@ -10,7 +10,8 @@ import { formatDate } from '../core/time.js';
 import type { RunResult } from '../engine/backtest.js';
 import { denialsOf, savings, summaryTable, warningsOf, type BacktestResult } from '../engine/results.js';
 import { engineNote, type SweepResult } from '../engine/sweep.js';
-import { dailyFrame, periodFigures, runsOf, type PeriodFigures } from './daily-frame.js';
+import { runsOf } from './daily-frame.js';
+import { periodFigures, type PeriodFigures } from './periods.js';
 import { tradeKindOf } from './trade-kind.js';
 import {
   HeadlineVerdict,
@@ -41,8 +42,7 @@ export async function buildReportData(result: BacktestResult, options: BuildOpti
   const currency = s.plant.currency;
   const productUnit = s.plant.products.get(s.product)!.unit;
   const runs = runsOf(result);
-  const frame = await dailyFrame(result);
-  const years = await periodFigures(frame, 'year');
+  const years = periodFigures(result, 'year');
   const needs = s.strategy.needs;
   const maLabel = needs.signal === undefined ? undefined : needs.signal.ma.toUpperCase();
   return {

@@ -57,6 +57,16 @@ describe('start-up loads only what the command uses', () => {
     expect(verify.some((u) => /node_modules\/commander\/lib\/command\.js$/.test(u))).toBe(true);
   });
 
+  it('a backtest with its report loads no danfojs-node; with --export it does', () => {
+    const small = join(ROOT, 'test', 'engine', 'fixtures', 'small.yaml');
+    const danfo = (urls: string[]): string[] => urls.filter((u) => /node_modules\/(danfojs-node|@tensorflow)\//.test(u));
+    const report = loaded(['backtest', small, '--report', join(dir, 'small.html'), '--workers', '1', '--no-progress'], 'report');
+    expect(report.some((u) => u.endsWith('/src/report/periods.js'))).toBe(true);
+    expect(danfo(report)).toEqual([]);
+    const exported = loaded(['backtest', small, '--no-report', '--export', join(dir, 'export'), '--workers', '1', '--no-progress'], 'export');
+    expect(danfo(exported).length).toBeGreaterThan(0);
+  });
+
   it('procura --version prints the package version; the help lists every command', () => {
     const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version as string;
     const r = procura(['--version']);

@@ -1,7 +1,8 @@
 /**
  * The daily series as data: what a backtest records (only when asked), the danfo frame and
- * its columns, the per-year group-by (its whole-run rows equal the run's exact totals to the
- * cent), the cumulative saving (its last point is the headline's saving), and the export.
+ * its columns, the per-year table (its whole-run rows equal the run's exact totals to the
+ * cent, and it equals a danfo group-by of the frame), the cumulative saving (its last point is
+ * the headline's saving), and the export.
  */
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,8 +12,9 @@ import { ConfigError } from '../../src/core/errors.js';
 import { backtestWithBaselines, savings, type BacktestResult } from '../../src/engine/results.js';
 import { loadScenario } from '../../src/engine/scenario.js';
 import { buildReportData, headline, savingsSeries } from '../../src/report/build.js';
-import { DAILY_COLUMNS, dailyColumns, dailyFrame, periodFigures, TRADE_COLUMNS, tradeColumns } from '../../src/report/daily-frame.js';
+import { DAILY_COLUMNS, dailyColumns, dailyFrame, loadDanfo, TRADE_COLUMNS, tradeColumns } from '../../src/report/daily-frame.js';
 import { exportBacktest } from '../../src/report/export.js';
+import { periodFigures, type PeriodFigures } from '../../src/report/periods.js';
 
 const FIXTURES = 'test/engine/fixtures';
 const SMALL = `${FIXTURES}/small.yaml`;
@@ -99,10 +101,9 @@ describe('dailyColumns and the frame', () => {
   });
 });
 
-describe('periodFigures (the per-year group-by)', () => {
-  it('gives whole-run rows equal to the run\u2019s totals and year rows that add up to them', async () => {
-    const frame = await dailyFrame(hedged);
-    const figures = await periodFigures(frame, 'year');
+describe('periodFigures (the per-year table)', () => {
+  it('gives whole-run rows equal to the run\u2019s totals and year rows that add up to them', () => {
+    const figures = periodFigures(hedged, 'year');
     // A hedged scenario is also judged against static-hedge (a constant hedge ratio).
     const runs = [['ma-hedge', hedged.run], ['jit', hedged.baselines.get('jit')!], ['schedule', hedged.baselines.get('schedule')!], ['static-hedge', hedged.baselines.get('static-hedge')!]] as const;
     expect(figures.map((f) => f.run)).toEqual(['ma-hedge', 'jit', 'schedule', 'static-hedge', 'ma-hedge', 'jit', 'schedule', 'static-hedge']);
@@ -118,9 +119,62 @@ describe('periodFigures (the per-year group-by)', () => {
       expect(years.reduce((s, y) => s + y.cost, 0)).toBeCloseTo(whole.cost, 2);
     }
     expect(figures.find((f) => f.run === 'ma-hedge' && f.period === null)!.hedgePnl).not.toBe(0);
-    const months = await periodFigures(frame, 'month');
+    const months = periodFigures(hedged, 'month');
     expect(months.filter((f) => f.run === 'jit' && f.period !== null).map((f) => f.period)).toEqual(['2023-02', '2023-03', '2023-04', '2023-05', '2023-06']);
   });
+
+  it('equals a danfo group-by of the exported daily frame, per year and per month, on three years of a two-material bundled scenario', async () => {
+    // The bundled chocolate scenario (cocoa and sugar, World Bank prices, hedged) cut to 2019-2021:
+    // years and months that span several materials, stockouts and a hedge.
+    const dir = mkdtempSync(join(work, 'chocolate-'));
+    const file = join(dir, 'scenario.yaml');
+    const backtests = join(process.cwd(), 'backtests');
+    writeFileSync(
+      file,
+      readFileSync(join(backtests, 'chocolate-worldbank.yaml'), 'utf8')
+        .replace(/^# yaml-language-server.*\n/, '')
+        .replace('from: "1995-01-01"', 'from: "2019-01-01"')
+        .replace('to: "2026-06-30"', 'to: "2021-12-31"')
+        .replace('plant: plants/', `plant: ${backtests}/plants/`)
+        .replaceAll('file: data/', `file: ${backtests}/data/`),
+    );
+    const result = await backtestWithBaselines(loadScenario(file), { record: true });
+    const { Series } = await loadDanfo();
+    const frame = await dailyFrame(result);
+    const runOrder = [...new Set(frame.column('run').values as string[])];
+    const sums = { cost: 'sum', standard_value: 'sum', stockout: 'sum', carrying: 'sum', hedge_pnl: 'sum' } as const;
+    const rows = (f: unknown): Record<string, number | string>[] => {
+      const g = f as { values: (number | string)[][]; columns: string[] };
+      return g.values.map((row) => Object.fromEntries(g.columns.map((name, i) => [name, row[i]!])));
+    };
+    const round2 = (x: number): number => Math.round(x * 100) / 100;
+    const figure = (row: Record<string, number | string>, period: string | null): PeriodFigures => ({
+      run: String(row.run),
+      period,
+      cost: round2(Number(row.cost_sum)),
+      standardValue: round2(Number(row.standard_value_sum)),
+      stockoutDays: Number(row.stockout_sum),
+      carrying: round2(Number(row.carrying_sum)),
+      hedgePnl: round2(Number(row.hedge_pnl_sum)),
+    });
+    for (const [by, length] of [['year', 4], ['month', 7]] as const) {
+      const key = `period_${by}`;
+      const dates = frame.column('date').values as string[];
+      if (!frame.columns.includes(key)) frame.addColumn(key, new Series(dates.map((d) => d.slice(0, length))), { inplace: true });
+      const grouped = [
+        ...rows(frame.groupby(['run', key]).agg({ ...sums })).map((row) => figure(row, String(row[key]))),
+        ...rows(frame.groupby(['run']).agg({ ...sums })).map((row) => figure(row, null)),
+      ];
+      const order = (p: string | null): string => p ?? '\uffff';
+      grouped.sort((a, b) => (order(a.period) < order(b.period) ? -1 : order(a.period) > order(b.period) ? 1 : runOrder.indexOf(a.run) - runOrder.indexOf(b.run)));
+      const direct = periodFigures(result, by);
+      expect(direct).toHaveLength(grouped.length);
+      expect(direct).toEqual(grouped);
+    }
+    const years = periodFigures(result, 'year');
+    expect(years.filter((f) => f.run === result.run.strategy).map((f) => f.period)).toEqual(['2019', '2020', '2021', null]);
+    expect(years.some((f) => f.stockoutDays > 0 || f.hedgePnl !== 0)).toBe(true);
+  }, 120_000);
 });
 
 describe('the report data of a real run', () => {

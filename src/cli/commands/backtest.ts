@@ -83,9 +83,9 @@ export function register(program: Command): void {
         const record = reportPath !== undefined || exportDir !== undefined;
         // The runs are independent: on worker threads when cores are free (same figures, same order).
         const threads = { file: resolve(file), overrides, workers: workers ?? freeThreads() };
-        // The report and the export build danfo frames: their modules (and danfo, about a second
-        // of CPU) load only when asked for, and start loading now, so that on worker threads the
-        // load overlaps the runs instead of following them.
+        // The report's modules and the export's (which builds danfo frames: danfo is about a
+        // second of CPU to load) load only when asked for, and start loading now, so that on
+        // worker threads the load overlaps the runs instead of following them.
         const reportModules = reportPath === undefined ? undefined : Promise.all([import('../../report/build.js'), import('../../report/html.js')]);
         const exportModule = exportDir === undefined ? undefined : import('../../report/export.js');
         // Handled here so that a load failing while the runs go is not an unhandled rejection; awaited below.

@@ -1,0 +1,103 @@
+/**
+ * Per-year (or per-month) figures of every run, read straight off the recorded daily series:
+ * what the report's year-by-year table shows.
+ *
+ * The record keeps money as cumulative whole cents, so a period's figure is the cumulative
+ * value on its last day minus the one on the day before it starts: exact, with no sum of
+ * rounded daily values. Stockout days count the material-days whose cumulative stockout
+ * count rose, as the daily export's `stockout` column does.
+ *
+ * This is the same arithmetic as a group-by over the daily frame that `--export` writes
+ * (daily-frame.ts; the test checks the two agree to the cent on a multi-year run), without
+ * loading danfojs-node and TensorFlow.js (about a second of CPU) for a table of a few dozen
+ * rows: the main job's report no longer loads them.
+ */
+import { formatDate } from '../core/time.js';
+import type { BacktestResult } from '../engine/results.js';
+import { runsOf } from './daily-frame.js';
+
+/** One run's figures for one calendar year or month (or the whole run when `period` is null). */
+export interface PeriodFigures {
+  readonly run: string;
+  /** `YYYY` or `YYYY-MM`; null for the whole run. */
+  readonly period: string | null;
+  /** Effective cost of the period's consumption (stock held at its end valued at that day's price). */
+  readonly cost: number;
+  /** The period's consumption at the standard cost in force. */
+  readonly standardValue: number;
+  readonly stockoutDays: number;
+  readonly carrying: number;
+  readonly hedgePnl: number;
+}
+
+interface Totals {
+  costCents: number;
+  standardCents: number;
+  stockoutDays: number;
+  carryingCents: number;
+  hedgePnlCents: number;
+}
+
+const zero = (): Totals => ({ costCents: 0, standardCents: 0, stockoutDays: 0, carryingCents: 0, hedgePnlCents: 0 });
+
+/**
+ * Every run's figures per calendar period (UTC), then one whole-run row per run (period
+ * null); ordered by period, then run (the strategy first, then the baselines). Money in
+ * currency, to the cent.
+ */
+export function periodFigures(result: BacktestResult, by: 'year' | 'month'): PeriodFigures[] {
+  const keyLength = by === 'year' ? 4 : 7;
+  const runs = runsOf(result);
+  // period -> run index -> totals; periods are met in date order, so the map keeps that order.
+  const periods = new Map<string, Totals[]>();
+  const wholes: Totals[] = [];
+  runs.forEach(([name, run], r) => {
+    const record = run.record;
+    if (record === undefined) throw new Error(`internal: the ${name} run was not recorded (run the backtest with record: true)`);
+    const whole = zero();
+    wholes.push(whole);
+    const keys = record.t.map((t) => formatDate(t).slice(0, keyLength));
+    if (keys.length === 0) return;
+    for (const m of record.materials.values()) {
+      // [start, end) day ranges of each period: the cumulative columns' difference across the range.
+      let start = 0;
+      for (let i = 0; i <= keys.length; i += 1) {
+        if (i < keys.length && (i === start || keys[i] === keys[start])) continue;
+        const before = start - 1;
+        const last = i - 1;
+        const delta = (column: readonly number[]): number => column[last]! - (before < 0 ? 0 : column[before]!);
+        let stockoutDays = 0;
+        for (let d = start; d <= last; d += 1) if (m.stockouts[d]! > (d === 0 ? 0 : m.stockouts[d - 1]!)) stockoutDays += 1;
+        let row = periods.get(keys[start]!);
+        if (row === undefined) periods.set(keys[start]!, (row = []));
+        const totals = (row[r] ??= zero());
+        for (const t of [totals, whole]) {
+          t.costCents += delta(m.costCents);
+          t.standardCents += delta(m.standardCents);
+          t.carryingCents += delta(m.carryingCents);
+          t.hedgePnlCents += delta(m.hedgePnlCents);
+          t.stockoutDays += stockoutDays;
+        }
+        start = i;
+      }
+    }
+  });
+  const figures = (run: string, period: string | null, t: Totals): PeriodFigures => ({
+    run,
+    period,
+    cost: t.costCents / 100,
+    standardValue: t.standardCents / 100,
+    stockoutDays: t.stockoutDays,
+    carrying: t.carryingCents / 100,
+    hedgePnl: t.hedgePnlCents / 100,
+  });
+  const out: PeriodFigures[] = [];
+  for (const period of [...periods.keys()].sort()) {
+    const row = periods.get(period)!;
+    runs.forEach(([name], r) => {
+      if (row[r] !== undefined) out.push(figures(name, period, row[r]!));
+    });
+  }
+  runs.forEach(([name], r) => out.push(figures(name, null, wholes[r]!)));
+  return out;
+}
