@@ -9,6 +9,7 @@
  * and a movement known late (t_i < knownAt) is still charged from t_i.
  */
 import { Decimal, ZERO } from '../core/decimal.js';
+import type { Fixed } from '../core/fixed.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 
 const DAY = new Decimal(DAY_MS);
@@ -80,10 +81,11 @@ export class CarryClock {
  * them (see CarryClock), taken only when someone reads it. A backtest applies a few movements
  * a day and never reads the accrued figure, so the products are not worked out as movements
  * arrive; when read, they are summed in movement order (the order the feed applied them),
- * each sum kept for later reads.
+ * each sum kept for later reads. Quantities are kept as the journal holds them (scaled
+ * integers) and turned into Decimals only then.
  */
 export class CarryLog {
-  readonly #qty: Decimal[] = [];
+  readonly #qty: Fixed[] = [];
   readonly #at: EpochMs[] = [];
   /** prefix[n]: the sum over the first n movements (computed up to where it was read). */
   readonly #prefix: Decimal[] = [ZERO];
@@ -95,7 +97,7 @@ export class CarryLog {
     return this.#qty.length;
   }
 
-  add(qty: Decimal, at: EpochMs): void {
+  add(qty: Fixed, at: EpochMs): void {
     this.#qty.push(qty);
     this.#at.push(at);
   }
@@ -105,7 +107,7 @@ export class CarryLog {
     const prefix = this.#prefix;
     while (prefix.length <= n) {
       const i = prefix.length - 1;
-      prefix.push(prefix[i]!.plus(this.#qty[i]!.times(this.clock.at(this.#at[i]!))));
+      prefix.push(prefix[i]!.plus(this.#qty[i]!.toDecimal().times(this.clock.at(this.#at[i]!))));
     }
     return prefix[n]!;
   }

@@ -28,6 +28,8 @@ import { InputError, ProcuraError, type Where } from '../core/errors.js';
 import { Fixed } from '../core/fixed.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { completionIsTrigger } from '../ledger/accounts.js';
+import type { DraftActual } from '../ledger/engine.js';
+import type { MovementQty } from '../ledger/columnar-journal.js';
 import type { Actual, EntryType, JournalEntry } from '../ledger/journal.js';
 import { postedEntriesOf, type PostedEntries } from '../ledger/movement-reader.js';
 import type { BomVersion, Plant } from '../ledger/plant.js';
@@ -37,7 +39,7 @@ import { dividedBy, fromDecimal, fromInteger, minus, plus, same, times, toDecima
 import { bomLineCost, carryingPerUnitDay, daysOfCover, exposureQty, sigmaFromSumsX, sigmaLeadTimeDemandWithX, zForServiceLevel } from './inventory-math.js';
 import type { ProductionPlan } from './plan.js';
 import { TimeWindow } from './time-window.js';
-import { snapshotToJson, type ConversionPeriod, type CostSnapshot, type MaterialCost, type ProductCost } from './snapshot.js';
+import { snapshotToJson, type ConversionPeriod, type CostSnapshot, type CostSnapshotJson, type MaterialCost, type ProductCost } from './snapshot.js';
 
 /** Lead time, service level and the fallback coefficients of variation of one material. */
 export interface MaterialPolicy {
@@ -168,17 +170,19 @@ interface MaterialState {
   readonly consumedByBucket: Map<EpochMs, X>;
   /** Buckets before this have left the history window for good (it only moves forward). */
   errorsFloor: EpochMs;
-  onHand: Decimal;
+  /** Stock on hand, summed as the journal holds it (exactly what summing the Decimals gives, see core/fixed.ts); a Decimal is made when a snapshot's reader asks. */
+  onHand: Fixed;
+  onHandMemo: DecimalMemo;
   /** The stock's movements, for sum of dq x C(at) (see CarryClock), worked out when read. */
   carry: CarryLog;
   hedgeQty: Decimal;
   /** Prefix sums of planned consumption per plan day. */
-  readonly prefix: readonly Decimal[];
+  readonly prefix: readonly Fixed[];
   /** Planned consumption per bucket from the plan's first bucket, and prefix sums of its squares. */
-  readonly bucketPlan: readonly Decimal[];
+  readonly bucketPlan: readonly Fixed[];
   /** bucketPlan as exact40 values, converted when first used. */
   readonly bucketPlanX: (X | undefined)[];
-  readonly bucketPrefixSquares: readonly Decimal[];
+  readonly bucketPrefixSquares: readonly Fixed[];
   /** prefix and bucketPrefixSquares as exact40 values, converted when first used. */
   readonly prefixX: (X | undefined)[];
   readonly squaresX: (X | undefined)[];
@@ -194,10 +198,10 @@ interface ClosedConversion {
 
 /** A conversion period: the entries posted between two closes, in journal order. */
 interface PeriodState {
-  incurred: Decimal;
-  allocated: Decimal;
+  incurred: Fixed;
+  allocated: Fixed;
   /** Per product: standard conversion allocated and units (completed, or sold under sale triggers). */
-  readonly products: Map<string, { allocated: Decimal; units: Decimal }>;
+  readonly products: Map<string, { allocated: Fixed; units: Fixed }>;
   /** The close's accounting time, once its close entry is known. */
   closeAt: EpochMs | undefined;
 }
@@ -206,7 +210,8 @@ interface ProductState {
   readonly id: string;
   readonly unit: string;
   readonly clock: CarryClock;
-  onHand: Decimal;
+  onHand: Fixed;
+  onHandMemo: DecimalMemo;
   carry: CarryLog;
   /** The last replacement cost and what it was computed from (see ProductSnapshot.replacement). */
   replacementMemo: { bom: BomVersion; conversion: Decimal; prices: Decimal[]; value: Decimal } | undefined;
@@ -360,7 +365,8 @@ export class CostFeed {
         errors: new TimeWindow(3, ExactSum.ZERO),
         consumedByBucket: new Map(),
         errorsFloor: -Infinity,
-        onHand: ZERO,
+        onHand: Fixed.ZERO,
+        onHandMemo: { fixed: Fixed.ZERO, decimal: ZERO },
         carry: new CarryLog(clock),
         hedgeQty: ZERO,
         prefix: series.prefix,
@@ -375,7 +381,7 @@ export class CostFeed {
     }
     for (const product of plant.products.values()) {
       const clock = new CarryClock(breaks, (t) => tryCost(() => carryingPerUnitDay(standardProductCost(plant, product.id, t), annualRate)));
-      const state: ProductState = { id: product.id, unit: product.unit, clock, onHand: ZERO, carry: new CarryLog(clock), replacementMemo: undefined };
+      const state: ProductState = { id: product.id, unit: product.unit, clock, onHand: Fixed.ZERO, onHandMemo: { fixed: Fixed.ZERO, decimal: ZERO }, carry: new CarryLog(clock), replacementMemo: undefined };
       this.#products.push(state);
       this.#productIndex.set(product.id, state);
     }
@@ -458,13 +464,16 @@ export class CostFeed {
       m.window.moveTo(windowFrom, at);
       const onOrder = this.#onOrder ? this.#onOrder(m.id, at) : ZERO;
       const hedged = this.#hedged ? this.#hedged(m.id, at) : m.hedgeQty;
-      const forecastQty = m.prefix[i1]!.minus(m.prefix[i0]!);
-      // The same forecast (a flat plan) gives the same mean: the division is done once.
+      // The same forecast (a flat plan) gives the same mean: the division is done once, and the
+      // Decimal made only when the value changes (the difference is taken in scaled integers).
+      const forecast = m.prefix[i1]!.minus(m.prefix[i0]!);
       const memo = m.memo;
-      if (memo.forecastQty === undefined || !memo.forecastQty.eq(forecastQty)) {
-        memo.forecastQty = forecastQty;
-        memo.mean = forecastQty.dividedBy(h);
+      if (memo.forecastQty === undefined || memo.forecastFixed === undefined || !memo.forecastFixed.eq(forecast)) {
+        memo.forecastFixed = forecast;
+        memo.forecastQty = forecast.toDecimal();
+        memo.mean = memo.forecastQty.dividedBy(h);
       }
+      const forecastQty = memo.forecastQty;
       const mean = memo.mean!;
       if (memo.meanX === undefined || memo.meanXOf !== mean) {
         memo.meanXOf = mean;
@@ -529,20 +538,7 @@ export class CostFeed {
       );
     }
 
-    const snapshot: Omit<CostSnapshot, 'toJSON'> = {
-      at,
-      knownAt,
-      currency: plant.currency,
-      horizonDays: h,
-      actualWindowDays: this.actualWindowDays,
-      conversionClosedAt: this.#closedAt === -Infinity ? null : this.#closedAt,
-      conversionPeriods: conversion.periods,
-      conversionIncurred: conversion.incurred,
-      products,
-      materials,
-    };
-    const places = plant.moneyPlaces;
-    return Object.assign(snapshot, { toJSON: () => snapshotToJson(snapshot, places) });
+    return new FeedSnapshot(at, knownAt, plant.currency, h, this.actualWindowDays, this.#closedAt === -Infinity ? null : this.#closedAt, conversion.periods, conversion.incurred, products, materials, plant.moneyPlaces);
   }
 
   /**
@@ -580,9 +576,9 @@ export class CostFeed {
     const last = m.bucketPrefixSquares.length - 1;
     const squaresAt = (k: number): X => {
       const i = k < 0 ? 0 : k > last ? last : k;
-      return (m.squaresX[i] ??= fromDecimal(m.bucketPrefixSquares[i]!));
+      return (m.squaresX[i] ??= exactOfFixed(m.bucketPrefixSquares[i]!));
     };
-    const prefixAt = (i: number): X => (m.prefixX[i] ??= fromDecimal(m.prefix[i]!));
+    const prefixAt = (i: number): X => (m.prefixX[i] ??= exactOfFixed(m.prefix[i]!));
     const planned = minus(prefixAt(h.j1), prefixAt(h.j0));
     const plannedSquares = minus(squaresAt(h.k1), squaresAt(h.k0));
     const sumErrors = minus(this.#errorSum(m, E_ACTUAL), planned);
@@ -612,7 +608,9 @@ export class CostFeed {
     if (cached !== undefined && cached.count === receipts && cached.sumDays === record.sumDays && cached.sumSquaresDays === record.sumSquaresDays) return { sigma: cached.sigma, source: 'receipts', receipts };
     // sigmaFromSums(receipts, new Decimal(sumDays), new Decimal(sumSquaresDays)), whole numbers read exactly.
     const exact = (n: number): X => (Number.isSafeInteger(n) ? fromInteger(n) : fromDecimal(new Decimal(n)));
-    const sigma = new Figure(sigmaFromSumsX(receipts, exact(record.sumDays), exact(record.sumSquaresDays)));
+    const value = sameLeadTimes(receipts, record.sumDays, record.sumSquaresDays) ? X_ZERO : sigmaFromSumsX(receipts, exact(record.sumDays), exact(record.sumSquaresDays));
+    // The same value keeps its Figure, so the figures derived from it are not worked out again.
+    const sigma = cached !== undefined && same(cached.sigma.x, value) ? cached.sigma : new Figure(value);
     this.#leadTimeCache.set(m, { record, count: receipts, sumDays: record.sumDays, sumSquaresDays: record.sumSquaresDays, sigma });
     return { sigma, source: 'receipts', receipts };
   }
@@ -630,9 +628,10 @@ export class CostFeed {
   #computeClosedConversion(): ClosedConversion {
     const known = this.#closedKnown;
     const periods: ConversionPeriod[] = [];
-    const products = new Map<string, { allocated: Decimal; units: Decimal }>();
-    let incurred = ZERO;
-    let allocated = ZERO;
+    const sums = new Map<string, { allocated: Fixed; units: Fixed }>();
+    // Summed as scaled integers: the same values as summing the Decimals (see core/fixed.ts).
+    let incurred = Fixed.ZERO;
+    let allocated = Fixed.ZERO;
     for (let k = Math.max(0, known.length - this.closedPeriods); k < known.length; k += 1) {
       const index = known[k]!;
       const period = this.#periods[index]!;
@@ -640,11 +639,13 @@ export class CostFeed {
       incurred = incurred.plus(period.incurred);
       allocated = allocated.plus(period.allocated);
       for (const [id, p] of period.products) {
-        const sum = products.get(id);
-        products.set(id, sum === undefined ? { ...p } : { allocated: sum.allocated.plus(p.allocated), units: sum.units.plus(p.units) });
+        const sum = sums.get(id);
+        sums.set(id, sum === undefined ? { allocated: p.allocated, units: p.units } : { allocated: sum.allocated.plus(p.allocated), units: sum.units.plus(p.units) });
       }
     }
-    return { periods, incurred, allocated, products };
+    const products = new Map<string, { allocated: Decimal; units: Decimal }>();
+    for (const [id, p] of sums) products.set(id, { allocated: p.allocated.toDecimal(), units: p.units.toDecimal() });
+    return { periods, incurred: incurred.toDecimal(), allocated: allocated.toDecimal(), products };
   }
 
   /** Accounting time of close k (read, maybe not known yet): a period starts where the previous close stood. */
@@ -654,7 +655,7 @@ export class CostFeed {
   }
 
   #period(index: number): PeriodState {
-    while (this.#periods.length <= index) this.#periods.push({ incurred: ZERO, allocated: ZERO, products: new Map(), closeAt: undefined });
+    while (this.#periods.length <= index) this.#periods.push({ incurred: Fixed.ZERO, allocated: Fixed.ZERO, products: new Map(), closeAt: undefined });
     return this.#periods[index]!;
   }
 
@@ -691,8 +692,9 @@ export class CostFeed {
       }
       return;
     }
-    for (const entry of this.#ledger.entriesAfter(this.#read)) {
-      if (entry.at > at) break;
+    for (const journalEntry of this.#ledger.entriesAfter(this.#read)) {
+      if (journalEntry.at > at) break;
+      const entry = feedEntryOf(journalEntry);
       const period = this.#periodOf(entry.reverses ?? entry.seq);
       if (entry.eventType === 'close') this.#closeSeqs.push(entry.seq);
       if (this.#historyStart === undefined && (entry.eventType === 'completion' || entry.eventType === 'sale')) this.#historyStart = startOfDay(entry.at);
@@ -746,10 +748,10 @@ export class CostFeed {
         if (!m) continue;
         m.onHand = m.onHand.plus(move.qty);
         m.carry.add(move.qty, t);
-        if (type === 'count') m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.ZERO, move.fixed ?? Fixed.from(move.qty)]);
+        if (type === 'count') m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.ZERO, move.qty]);
         else if (type === 'completion' || type === 'sale') {
-          m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, (move.fixed ?? Fixed.from(move.qty)).negated(), Fixed.ZERO]);
-          this.#consume(m, t, negate(move.fixed !== undefined ? exactOfFixed(move.fixed) : fromDecimal(move.qty)));
+          m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, move.qty.negated(), Fixed.ZERO]);
+          this.#consume(m, t, negate(exactOfFixed(move.qty)));
         }
       } else if (move.kind === 'product') {
         const p = this.#productIndex.get(move.id);
@@ -759,14 +761,14 @@ export class CostFeed {
       } else {
         const mapping = this.#hedgeMap.get(move.id) ?? (this.#materialIndex.has(move.id) ? { material: move.id, factor: ONE } : undefined);
         const m = mapping ? this.#materialIndex.get(mapping.material) : undefined;
-        if (m && mapping) m.hedgeQty = m.hedgeQty.plus(move.qty.times(mapping.factor));
+        if (m && mapping) m.hedgeQty = m.hedgeQty.plus(move.qty.toDecimal().times(mapping.factor));
       }
     }
     const actual = entry.actual;
     if (actual) {
       switch (actual.kind) {
         case 'purchase':
-          this.#materialIndex.get(actual.material)?.window.insert(t, [Fixed.from(actual.qty), Fixed.from(actual.amount), Fixed.ZERO, Fixed.ZERO]);
+          this.#materialIndex.get(actual.material)?.window.insert(t, [actual.qty, actual.amount, Fixed.ZERO, Fixed.ZERO]);
           break;
         case 'conversion': {
           const p = this.#period(period);
@@ -796,12 +798,17 @@ export class CostFeed {
     }
   }
 
-  #allocate(period: number, product: string, allocated: Decimal, units: Decimal): void {
+  #allocate(period: number, product: string, allocated: Fixed, units: Fixed): void {
     const p = this.#period(period);
     if (p.closeAt !== undefined) this.#closedVersion += 1;
     p.allocated = p.allocated.plus(allocated);
     const sum = p.products.get(product);
-    p.products.set(product, sum === undefined ? { allocated, units } : { allocated: sum.allocated.plus(allocated), units: sum.units.plus(units) });
+    if (sum === undefined) p.products.set(product, { allocated, units });
+    else {
+      // The period's own sums object (read only through #computeClosedConversion, which copies).
+      sum.allocated = sum.allocated.plus(allocated);
+      sum.units = sum.units.plus(units);
+    }
   }
 
   /**
@@ -816,7 +823,7 @@ export class CostFeed {
     if (start < m.errorsFloor) return;
     const k = bucket - this.#firstBucket;
     const plan = m.bucketPlan[k];
-    const planned = plan === undefined ? X_ZERO : (m.bucketPlanX[k] ??= fromDecimal(plan));
+    const planned = plan === undefined ? X_ZERO : (m.bucketPlanX[k] ??= exactOfFixed(plan));
     const a = m.consumedByBucket.get(start);
     m.consumedByBucket.set(start, a === undefined ? qty : plus(a, qty));
     // (a + q)^2 - a^2 = q x (2a + q)
@@ -840,12 +847,12 @@ export class CostFeed {
       m.errors = new TimeWindow(3, ExactSum.ZERO);
       m.consumedByBucket.clear();
       m.errorsFloor = -Infinity;
-      m.onHand = ZERO;
+      m.onHand = Fixed.ZERO;
       m.carry = new CarryLog(m.clock);
       m.hedgeQty = ZERO;
     }
     for (const p of this.#products) {
-      p.onHand = ZERO;
+      p.onHand = Fixed.ZERO;
       p.carry = new CarryLog(p.clock);
     }
   }
@@ -889,13 +896,13 @@ function bucketStart(k: number, days: number): EpochMs {
 }
 
 /** Planned consumption per bucket from `firstBucket` to the plan's last, and prefix sums of its squares. */
-function bucketSums(prefix: readonly Decimal[], plan: ProductionPlan, days: number, firstBucket: number): { plan: Decimal[]; prefixSquares: Decimal[] } {
-  if (plan.firstDay === undefined) return { plan: [], prefixSquares: [ZERO] };
+function bucketSums(prefix: readonly Fixed[], plan: ProductionPlan, days: number, firstBucket: number): { plan: Fixed[]; prefixSquares: Fixed[] } {
+  if (plan.firstDay === undefined) return { plan: [], prefixSquares: [Fixed.ZERO] };
   const last = plan.firstDay + (plan.dayCount - 1) * DAY_MS;
   const count = bucketOf(last, days) - firstBucket + 1;
-  const at = (t: EpochMs): Decimal => prefix[Math.min(plan.dayCount, Math.max(0, (t - plan.firstDay!) / DAY_MS))]!;
-  const sums: Decimal[] = [];
-  const prefixSquares: Decimal[] = [ZERO];
+  const at = (t: EpochMs): Fixed => prefix[Math.min(plan.dayCount, Math.max(0, (t - plan.firstDay!) / DAY_MS))]!;
+  const sums: Fixed[] = [];
+  const prefixSquares: Fixed[] = [Fixed.ZERO];
   for (let k = 0; k < count; k += 1) {
     const start = bucketStart(firstBucket + k, days);
     const p = at(start + days * DAY_MS).minus(at(start));
@@ -917,10 +924,13 @@ interface History {
 }
 
 /** Per material: prefix sums of planned daily consumption (plan x BOM x (1 + scrap)). */
-function planConsumption(plant: Plant, plan: ProductionPlan): Map<string, { prefix: Decimal[] }> {
+function planConsumption(plant: Plant, plan: ProductionPlan): Map<string, { prefix: Fixed[] }> {
   const n = plan.dayCount;
   const daily = new Map<string, Decimal[]>();
   for (const id of plant.materials.keys()) daily.set(id, new Array<Decimal>(n).fill(ZERO));
+  // bomLineCost(qty, scrap, planned) = qty x (scrap + 1) x planned: the first product is the
+  // line's, worked out once per BOM line (the same operations in the same order).
+  const lineFactors = new Map<object, Decimal>();
   for (const row of plan.rows) {
     if (row.qty.isZero()) continue;
     let bom;
@@ -933,16 +943,22 @@ function planConsumption(plant: Plant, plan: ProductionPlan): Map<string, { pref
     const index = (row.day - plan.firstDay!) / DAY_MS;
     for (const line of bom.lines) {
       const days = daily.get(line.material)!;
-      days[index] = days[index]!.plus(bomLineCost(line.qty, line.scrap, row.qty));
+      let factor = lineFactors.get(line);
+      if (factor === undefined) {
+        factor = line.qty.times(line.scrap.plus(1));
+        lineFactors.set(line, factor);
+      }
+      days[index] = days[index]!.plus(factor.times(row.qty));
     }
   }
-  const out = new Map<string, { prefix: Decimal[] }>();
+  // Prefix sums in scaled integers: the same values as summing the Decimals (see core/fixed.ts).
+  const out = new Map<string, { prefix: Fixed[] }>();
   for (const [id, days] of daily) {
-    const prefix = new Array<Decimal>(n + 1);
-    prefix[0] = ZERO;
+    const prefix = new Array<Fixed>(n + 1);
+    prefix[0] = Fixed.ZERO;
     for (let i = 0; i < n; i += 1) {
       const q = days[i]!;
-      prefix[i + 1] = q.isZero() ? prefix[i]! : prefix[i]!.plus(q);
+      prefix[i + 1] = q.isZero() ? prefix[i]! : prefix[i]!.plus(Fixed.from(q));
     }
     out.set(id, { prefix });
   }
@@ -990,6 +1006,8 @@ function firstDataLine(series: PriceSeries): number {
  * the forecast and sigma_LT by value, so a flat plan divides once).
  */
 interface MaterialMemo {
+  /** The forecast as the prefix sums' difference, and its Decimal. */
+  forecastFixed: Fixed | undefined;
   forecastQty: Decimal | undefined;
   mean: Decimal | undefined;
   /** The mean as an exact40 value, for the mean it was read from. */
@@ -1017,6 +1035,7 @@ interface MaterialMemo {
 
 function emptyMemo(): MaterialMemo {
   return {
+    forecastFixed: undefined,
     forecastQty: undefined,
     mean: undefined,
     meanXOf: undefined,
@@ -1039,6 +1058,18 @@ function emptyMemo(): MaterialMemo {
 }
 
 const TWO_X: X = fromInteger(2);
+
+/**
+ * Whether `count` receipts with these sums all took the same whole number of days q (sum = q x
+ * count, sum of squares = q^2 x count): then sigmaFromSumsX's mean is q and its variance
+ * q^2 - q^2 exactly (each step exact, nothing to round), so sigma_L is zero without the
+ * divisions and the square root. Whole safe-integer sums only; anything else is computed.
+ */
+function sameLeadTimes(count: number, sumDays: number, sumSquaresDays: number): boolean {
+  if (count <= 0 || !Number.isSafeInteger(sumDays) || !Number.isSafeInteger(sumSquaresDays) || sumDays % count !== 0) return false;
+  const q = sumDays / count;
+  return BigInt(q) * BigInt(q) * BigInt(count) === BigInt(sumSquaresDays);
+}
 
 /** An exact40 value that a TimeWindow can sum (each sum rounded as decimal.js's plus and minus round). */
 class ExactSum {
@@ -1095,7 +1126,8 @@ class MaterialSnapshot implements MaterialCost {
   readonly marketPrice: Decimal | null;
   readonly marketPriceAt: EpochMs | null;
   readonly carryingPerUnitDay: Decimal;
-  readonly onHand: Decimal;
+  readonly #onHand: Fixed;
+  readonly #onHandMemo: DecimalMemo;
   readonly onOrder: Decimal;
   readonly hedged: Decimal;
   readonly forecastQty: Decimal;
@@ -1161,7 +1193,8 @@ class MaterialSnapshot implements MaterialCost {
     this.#flushed = m.window.sum(P_FLUSHED);
     this.#counted = m.window.sum(P_COUNT);
     this.carryingPerUnitDay = m.clock.rateAt(at);
-    this.onHand = m.onHand;
+    this.#onHand = m.onHand;
+    this.#onHandMemo = m.onHandMemo;
     this.#carry = m.carry;
     this.#carryCount = m.carry.length;
     this.#clock = m.clock;
@@ -1185,6 +1218,9 @@ class MaterialSnapshot implements MaterialCost {
     this.#reorder = reorder;
   }
 
+  get onHand(): Decimal {
+    return decimalOfStock(this.#onHandMemo, this.#onHand);
+  }
   get sigmaDailyConsumption(): Decimal {
     return this.#sigmaDaily.decimal;
   }
@@ -1246,7 +1282,7 @@ class ProductSnapshot implements ProductCost {
   readonly actualConversionSource: 'closed-periods' | 'standard';
   readonly conversionUnits: Decimal;
   readonly carryingPerUnitDay: Decimal;
-  readonly onHand: Decimal;
+  readonly #onHand: Fixed;
   readonly #state: ProductState;
   readonly #at: EpochMs;
   readonly #bom: BomVersion;
@@ -1268,7 +1304,7 @@ class ProductSnapshot implements ProductCost {
     this.actualConversionSource = ProductSnapshot.#measured(made, conversion) ? 'closed-periods' : 'standard';
     this.conversionUnits = made?.units ?? ZERO;
     this.carryingPerUnitDay = p.clock.rateAt(at);
-    this.onHand = p.onHand;
+    this.#onHand = p.onHand;
     this.#carry = p.carry;
     this.#carryCount = p.carry.length;
     this.#state = p;
@@ -1278,6 +1314,10 @@ class ProductSnapshot implements ProductCost {
     this.#conversion = conversion;
     this.#views = views;
     this.#index = index;
+  }
+
+  get onHand(): Decimal {
+    return decimalOfStock(this.#state.onHandMemo, this.#onHand);
   }
 
   /** Whether actual conversion is measured: units made and conversion allocated in the closed periods. */
@@ -1346,21 +1386,75 @@ class ProductSnapshot implements ProductCost {
   }
 }
 
+/** A snapshot: its fields, and toJSON on the prototype (one object a day instead of an object, a closure and a copy). */
+class FeedSnapshot implements CostSnapshot {
+  constructor(
+    readonly at: EpochMs,
+    readonly knownAt: EpochMs,
+    readonly currency: string,
+    readonly horizonDays: number,
+    readonly actualWindowDays: number,
+    readonly conversionClosedAt: EpochMs | null,
+    readonly conversionPeriods: readonly ConversionPeriod[],
+    readonly conversionIncurred: Decimal,
+    readonly products: Readonly<Record<string, ProductCost>>,
+    readonly materials: Readonly<Record<string, MaterialCost>>,
+    moneyPlaces: number,
+  ) {
+    this.#moneyPlaces = moneyPlaces;
+  }
+  readonly #moneyPlaces: number;
+  toJSON(): CostSnapshotJson {
+    return snapshotToJson(this, this.#moneyPlaces);
+  }
+}
+
 /** What the feed applies of a journal entry (a JournalEntry has these fields; so does postedEntry's answer). */
 interface FeedEntry {
   readonly seq: number;
   readonly eventType: EntryType;
   readonly at: EpochMs;
   readonly knownAt: EpochMs;
-  readonly reverses?: number;
-  /** `fixed`: the quantity as a scaled integer when the reader has it (the windows sum those). */
-  readonly movements: readonly { readonly kind: 'material' | 'product' | 'hedge'; readonly id: string; readonly qty: Decimal; readonly fixed?: Fixed }[];
-  readonly actual?: Actual;
+  readonly reverses: number | undefined;
+  /** Quantities and amounts as scaled integers, as the engine computed them (the feed sums those). */
+  readonly movements: readonly MovementQty[];
+  readonly actual: DraftActual | undefined;
 }
 
-/** An in-memory journal's entry `seq` as the feed applies it (movements and actual, nothing else). */
+/** An in-memory journal's entry `seq` as the feed applies it (movements and actual, nothing else, no Decimal). */
 function postedEntry(posted: PostedEntries, seq: number, at: EpochMs, eventType: EntryType, reverses: number | undefined): FeedEntry {
-  const actual = posted.actual(seq);
-  const movements = posted.movementQtys(seq).map((move) => ({ kind: move.kind, id: move.id, qty: move.qty.toDecimal(), fixed: move.qty }));
-  return { seq, eventType, at, knownAt: posted.knownAt(seq), movements, ...(reverses !== undefined ? { reverses } : {}), ...(actual !== undefined ? { actual } : {}) };
+  return { seq, eventType, at, knownAt: posted.knownAt(seq), reverses, movements: posted.movementQtys(seq), actual: posted.actualFixed(seq) };
+}
+
+/** A stored entry (decimal.js values) as the feed applies it. */
+function feedEntryOf(entry: JournalEntry): FeedEntry {
+  const movements = entry.movements.map((move) => ({ kind: move.kind, id: move.id, qty: Fixed.from(move.qty) }));
+  return { seq: entry.seq, eventType: entry.eventType, at: entry.at, knownAt: entry.knownAt, reverses: entry.reverses, movements, actual: entry.actual === undefined ? undefined : fixedActual(entry.actual) };
+}
+
+function fixedActual(a: Actual): DraftActual {
+  switch (a.kind) {
+    case 'purchase':
+      return { kind: 'purchase', material: a.material, qty: Fixed.from(a.qty), amount: Fixed.from(a.amount) };
+    case 'conversion':
+      return a.category !== undefined ? { kind: 'conversion', amount: Fixed.from(a.amount), category: a.category } : { kind: 'conversion', amount: Fixed.from(a.amount) };
+    case 'completion':
+      return { kind: 'completion', product: a.product, qty: Fixed.from(a.qty), allocated: Fixed.from(a.allocated) };
+    case 'sale':
+      return { kind: 'sale', product: a.product, qty: Fixed.from(a.qty), conversion: Fixed.from(a.conversion) };
+  }
+}
+
+/** The Decimal of a stock kept as a Fixed, made once per value (a stock that did not move keeps its Decimal). */
+interface DecimalMemo {
+  fixed: Fixed;
+  decimal: Decimal;
+}
+
+function decimalOfStock(memo: DecimalMemo, value: Fixed): Decimal {
+  if (memo.fixed !== value) {
+    memo.fixed = value;
+    memo.decimal = value.toDecimal();
+  }
+  return memo.decimal;
 }

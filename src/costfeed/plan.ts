@@ -22,6 +22,7 @@ import { InputError, type Where } from '../core/errors.js';
 import { parseCsv } from '../core/csv.js';
 import { didYouMean } from '../core/did-you-mean.js';
 import { Random } from '../core/random.js';
+import { Fixed } from '../core/fixed.js';
 import { DAY_MS, formatDate, parseTime, type EpochMs } from '../core/time.js';
 import type { Plant } from '../ledger/plant.js';
 
@@ -181,10 +182,19 @@ export function planFromRate(
   const random = new Random(options.seed ?? 1);
   const at = new Array<EpochMs>(options.days);
   const qty = new Array<Decimal>(options.days);
+  // ratePerDay x factor (9 places) rounded half-even to `places`, in scaled integers (exact
+  // products, one rounding: what decimal.js's times then toDecimalPlaces gives, see core/fixed.ts).
+  const rate = Fixed.from(options.ratePerDay);
+  let lastFactor = Number.NaN;
+  let lastQty: Decimal = ZERO;
   for (let i = 0; i < options.days; i += 1) {
     at[i] = options.from + i * DAY_MS;
     const factor = noise === 0 ? 1 : Math.max(0, 1 + noise * random.normal());
-    qty[i] = options.ratePerDay.times(new Decimal(factor.toFixed(9))).toDecimalPlaces(places, Decimal.ROUND_HALF_EVEN);
+    if (factor !== lastFactor) {
+      lastFactor = factor;
+      lastQty = rate.times(fixedOfToFixed(factor.toFixed(9), 9)).round(places).toDecimal();
+    }
+    qty[i] = lastQty;
   }
   return ProductionPlan.fromArrays({ at, product: options.product, qty, file: options.file ?? `(plan: ${options.product} at ${options.ratePerDay.toFixed()}/day)` }, plant);
 }
@@ -202,4 +212,12 @@ export function perturbPlan(plan: ProductionPlan, plant: Plant, options: { noise
     return { day: row.day, product: row.product, qty: row.qty.times(new Decimal(factor.toFixed(9))).toDecimalPlaces(places, Decimal.ROUND_HALF_EVEN) };
   });
   return ProductionPlan.fromRows(rows, plant, `${plan.file} (with production noise ${options.noise})`);
+}
+
+/** The Fixed of `text`, what Number.prototype.toFixed(places) printed for a number in [0, 1e21): digits, a point, `places` digits. */
+function fixedOfToFixed(text: string, places: number): Fixed {
+  const point = text.length - places - 1;
+  if (point < 1 || text.charCodeAt(point) !== 46 /* . */ || text.charCodeAt(0) === 45 /* - */) return Fixed.parse(text);
+  const m = Number(text.slice(0, point) + text.slice(point + 1));
+  return Number.isSafeInteger(m) ? Fixed.of(m, places) : Fixed.parse(text);
 }

@@ -359,7 +359,8 @@ export class ColumnarJournal {
     };
   }
 
-  private draftActual(i: number): DraftActual | undefined {
+  /** The economic actual behind entry i as the engine computed it (scaled integers), if any. */
+  draftActual(i: number): DraftActual | undefined {
     const kind = ACTUAL_KINDS[this.actualKind.get(i)];
     if (kind === undefined) return undefined;
     const name = this.tables.names.value(this.actualName.get(i))!;

@@ -250,7 +250,10 @@ export class Ledger {
         const memory = store instanceof MemoryStore ? store : undefined;
         const fault = memory ? checkTail(state, NO_ROWS, NO_EVENTS) : checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
         if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
-        const lookups: Lookups = { digests: w.eventDigests(idsOf(events)), originals: w.entriesOfEvents(reversalTargets(events)) };
+        // A backtest's day posts events without ids or reversals: nothing to look up.
+        const ids = idsOf(events);
+        const targets = reversalTargets(events);
+        const lookups: Lookups = { digests: ids.length > 0 ? w.eventDigests(ids) : NO_DIGESTS, originals: targets.length > 0 ? w.entriesOfEvents(targets) : NO_ORIGINALS };
         // A small posting (a backtest's day) changes the books in place; a large one (an import
         // file) works on a clone, whose one-off cost is then less than logging every change.
         let books: Books;
@@ -382,17 +385,13 @@ export class Ledger {
     const count = batch.size - from;
     const newPlant = count > 0 && state.plant?.hash !== this.plant.hash;
     if (newPlant) batch.setPlantHash(from, this.plant.hash);
-    const composedBatch: PostingBatch = {
-      entries: batch,
-      eventCount: postedEvents,
-      ...(newPlant ? { plant: { hash: this.plant.hash, file: this.plant.file, text: this.plant.text } } : {}),
-      trigger: this.plant.trigger,
-      currency: this.plant.currency,
-      verified: state.head,
-      books: snapshotOf(books),
-    };
+    // Literals without spreads (a spread of a conditional object is costly, once per posting).
+    const plant = this.plant;
+    const composedBatch: PostingBatch = newPlant
+      ? { entries: batch, eventCount: postedEvents, plant: { hash: plant.hash, file: plant.file, text: plant.text }, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) }
+      : { entries: batch, eventCount: postedEvents, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) };
     const result = postResult(memory, batch, from, count, postedEvents, skipped, flaggedAt);
-    return { batch: composedBatch, books, result, count, ...(memory ? { staged: { store: memory, from, digests: pendingIds } } : {}) };
+    return memory ? { batch: composedBatch, books, result, count, staged: { store: memory, from, digests: pendingIds } } : { batch: composedBatch, books, result, count };
   }
 
   /** Refuses a plant that conflicts with the store (another trigger or currency, a backdated revision): exit 2, naming the plant line. */
@@ -720,6 +719,8 @@ function whereOf(event: LedgerEvent, source: PostSource | undefined): Where {
 
 const NO_ROWS: readonly StoredEntryRow[] = Object.freeze([]);
 const NO_EVENTS: readonly StoredEvent[] = Object.freeze([]);
+const NO_DIGESTS: ReadonlyMap<string, string> = new Map();
+const NO_ORIGINALS: ReadonlyMap<string, readonly EntryLookup[]> = new Map();
 
 function idsOf(events: readonly LedgerEvent[]): string[] {
   const ids: string[] = [];

@@ -7,11 +7,12 @@
  *
  * Only a ledger on a memory store has a journal to read this way; for any other source
  * `postedEntriesOf` answers undefined and the feed reads `entriesAfter` as before. It uses the
- * columnar journal's public readers (atOf, knownAtOf, eventTypeOf, reversesOf, movementsOf, actualOf) and
+ * columnar journal's public readers (atOf, knownAtOf, eventTypeOf, reversesOf, movementsOf, movementQtysOf, actualOf, draftActual) and
  * the memory store's `journal` (`Ledger.memoryStore`), read again on every call (a first posting replaces it).
  */
 import type { EpochMs } from '../core/time.js';
 import type { ColumnarJournal, MovementQty } from './columnar-journal.js';
+import type { DraftActual } from './engine.js';
 import type { Actual, EntryType, Movement } from './journal.js';
 import { Ledger } from './ledger.js';
 import type { MemoryStore } from './memory-store.js';
@@ -30,6 +31,8 @@ export interface PostedEntries {
   movementQtys(seq: number): readonly MovementQty[];
   /** The economic actual behind an entry, if any (decimal.js values). */
   actual(seq: number): Actual | undefined;
+  /** The same actual as scaled integers (Fixed), as the engine computed it: what the feed sums. */
+  actualFixed(seq: number): DraftActual | undefined;
 }
 
 class MemoryJournalReader implements PostedEntries {
@@ -71,6 +74,10 @@ class MemoryJournalReader implements PostedEntries {
   actual(seq: number): Actual | undefined {
     const journal = this.#journal();
     return journal.actualOf(seq - journal.firstSeq);
+  }
+  actualFixed(seq: number): DraftActual | undefined {
+    const journal = this.#journal();
+    return journal.draftActual(seq - journal.firstSeq);
   }
 }
 
