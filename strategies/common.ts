@@ -305,8 +305,10 @@ export function qtyOf(value: number): Decimal {
   const scaled = value * 1e6;
   const nearest = Math.round(scaled);
   const units = Math.abs(scaled - nearest) <= QTY_SNAP * 1e6 ? nearest : Math.trunc(scaled);
-  // units x 10^-6 is exact (at most 16 digits): a multiplication by 1e-6 gives the same value as the division by 1e6, without long division.
-  return new Decimal(units).times(MICRO);
+  // units x 10^-6 is exact (at most 16 digits). Parsed from `units`e-6 it is the same Decimal as
+  // new Decimal(units).times(1e-6) (same digits, exponent and sign) in one step instead of two;
+  // a zero keeps that product's sign (-0 x 1e-6 is -0, while "0e-6" would be +0).
+  return units === 0 ? new Decimal(units).times(MICRO) : new Decimal(`${units}e-6`);
 }
 
 const MICRO = new Decimal('0.000001');
@@ -326,11 +328,13 @@ export function intentsOf(
   causeOfHedge?: (contract: HedgeContractView, target: Decimal, index: number) => IntentCause,
 ): Intent[] {
   const intents: Intent[] = [];
-  decision.buys.forEach((buy, k) => {
+  const buys = decision.buys;
+  for (let k = 0; k < buys.length; k += 1) {
+    const buy = buys[k]!;
     const qty = qtyOf(buy.qty);
-    if (!qty.isPositive() || qty.isZero()) return;
+    if (!qty.isPositive() || qty.isZero()) continue;
     intents.push(buyIntent(context, strategy, qty, buy.reason, causeOfBuy(buy, k), buy.discretionary));
-  });
+  }
   const targets = decision.hedgeTargets;
   if (targets !== undefined && context.hedge !== undefined) {
     context.hedge.contracts.forEach((contract, k) => {

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { defineStrategy, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
-import { causeOf, inventoryFigures, NOTHING, positionOf, ruleStrategy, shortOf } from './common.js';
+import { causeOf, NOTHING, positionOf, ruleStrategy, shortOf } from './common.js';
 
 export const JIT_NAME = 'jit';
 
@@ -41,10 +41,20 @@ export function jitCause(context: StrategyContext): IntentCause {
   const daily = inventory.dailyConsumption;
   const buffer = inventory.bufferStock;
   const days = 1 + inventory.leadTimeDays;
+  // inventoryFigures' five figures, then the JIT level's: one literal in that key order (a spread of inventoryFigures was a visible share of every JIT day).
   return causeOf(
     context,
-    { ...inventoryFigures(inventory), jitLevel: () => daily.times(days).plus(buffer), leadTimeDays: inventory.leadTimeDays, marketUnitPrice: context.cost.marketUnitPrice },
-    `jit: keep position at 1 + ${context.inventory.leadTimeDays} days of consumption + buffer`,
+    {
+      onHand: inventory.onHand,
+      onOrder: inventory.onOrder,
+      dailyConsumption: daily,
+      reorderPoint: inventory.reorderPoint,
+      bufferStock: buffer,
+      jitLevel: () => daily.times(days).plus(buffer),
+      leadTimeDays: inventory.leadTimeDays,
+      marketUnitPrice: context.cost.marketUnitPrice,
+    },
+    `jit: keep position at 1 + ${inventory.leadTimeDays} days of consumption + buffer`,
   );
 }
 

@@ -824,8 +824,10 @@ export class Desk {
     const moved = baseMoved(side, fill);
     this.trades.push({ at: fill.at, instrument, material: slot.setup.id, side, qty: moved, price: fill.price, fee: fill.fee, reason: intent.reason, discretionary: intent.discretionary === true, clientOrderId });
     const at = this.#postAt;
+    // The event id, only when the desk runs with eventIds (no closure per fill otherwise; see #id).
+    const id = this.#options.eventIds === true ? { id: `fill:${instrument}:${fill.tradeId}` } : NO_ID;
     if (this.#isHedge(slot, instrument)) {
-      this.#pending.push({ type: 'hedge', ...this.#id(() => `fill:${instrument}:${fill.tradeId}`), at, knownAt: at, instrument, qty: side === 'buy' ? moved : moved.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
+      this.#pending.push({ type: 'hedge', ...id, at, knownAt: at, instrument, qty: side === 'buy' ? moved : moved.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
       return;
     }
     const book = slot.book;
@@ -834,7 +836,7 @@ export class Desk {
     book.fees = book.fees.plus(fill.fee);
     // Lead time runs from the order, not the fill; goods never arrive before the fill is known.
     const due = Math.max(at, startOfDay(orderAt) + slot.setup.leadTimeDays * DAY_MS);
-    this.#state.addDelivery({ material: slot.setup.id, due, qty: moved, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, orderedAt: orderAt, ...this.#id(() => `fill:${instrument}:${fill.tradeId}`) });
+    this.#state.addDelivery({ material: slot.setup.id, due, qty: moved, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, orderedAt: orderAt, ...id });
   }
 
   #context(slot: MaterialSlot, snapshot: CostSnapshot, at: EpochMs, fired: boolean, price: Decimal): StrategyContext {

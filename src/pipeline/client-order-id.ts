@@ -26,6 +26,23 @@ export const CLIENT_ORDER_ID_PREFIX = 'pc-';
  * The same inputs give the same id in any process; any change to an input changes it.
  */
 export function deriveClientOrderId(input: ClientOrderIdInput): string {
-  const text = JSON.stringify([input.runId, input.at, input.instrument, input.side, input.sequence]);
+  const text = inputText(input);
   return `${CLIENT_ORDER_ID_PREFIX}${BigInt(`0x${sha256Hex(text).slice(0, 24)}`).toString(36)}`;
+}
+
+/** Characters JSON.stringify writes as escapes in a string: quote, backslash, controls, surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * `JSON.stringify([runId, at, instrument, side, sequence])`, the text the id hashes. Written
+ * directly when no string needs an escape and the numbers are finite (the same characters
+ * JSON.stringify writes: a string in quotes, a finite number as String gives it); otherwise by
+ * JSON.stringify itself.
+ */
+function inputText(input: ClientOrderIdInput): string {
+  const { runId, at, instrument, side, sequence } = input;
+  if (Number.isFinite(at) && Number.isFinite(sequence) && !NEEDS_ESCAPE.test(runId) && !NEEDS_ESCAPE.test(instrument) && !NEEDS_ESCAPE.test(side)) {
+    return `["${runId}",${at},"${instrument}","${side}",${sequence}]`;
+  }
+  return JSON.stringify([runId, at, instrument, side, sequence]);
 }

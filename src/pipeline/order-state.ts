@@ -37,6 +37,10 @@ export function newOrderRecord(request: OrderRequest, intent: Intent, notional: 
   return { request, intent, status: 'new', filledQty: ZERO, fills: [], notional, submitAttempts: 0, decision };
 }
 
+/** The new fills of a report that brings none (shared, never mutated: a fresh array is made when there are fills). */
+const NO_FILLS: Fill[] = [];
+Object.freeze(NO_FILLS);
+
 const TERMINAL: ReadonlySet<OrderStatus> = new Set<OrderStatus>(['filled', 'cancelled', 'rejected', 'expired']);
 
 /** True for filled, cancelled, rejected and expired: nothing more will happen to the order. */
@@ -111,8 +115,14 @@ export function applyReport(order: OrderRecord, report: OrderReport): Applied {
   if (report.clientOrderId !== id) {
     throw new ProcuraError(ErrorCode.venue, `order ${id}: report for another order (${report.clientOrderId})`);
   }
-  const newFills: Fill[] = [];
-  if (report.fills.length > 0) {
+  let newFills: Fill[] = NO_FILLS;
+  if (report.fills.length === 1 && order.fills.length === 0) {
+    // The common report: the first fill of an order (no set of trade ids to build).
+    newFills = [report.fills[0]!];
+  } else if (report.fills.length === 1 && order.fills.length === 1 && order.fills[0]!.tradeId === report.fills[0]!.tradeId) {
+    // The same single fill again: nothing new.
+  } else if (report.fills.length > 0) {
+    newFills = [];
     const seen = new Set<string>();
     for (const fill of order.fills) seen.add(fill.tradeId);
     for (const fill of report.fills) {
@@ -130,7 +140,7 @@ export function applyReport(order: OrderRecord, report: OrderReport): Applied {
     if (fillSum.greaterThan(filledQty)) filledQty = fillSum;
   }
   // A venue may say "open" (Binance NEW) while fills exist; that is partially filled.
-  const reported: OrderStatus = report.status === 'open' && filledQty.greaterThan(0) ? 'partially-filled' : report.status;
+  const reported: OrderStatus = report.status === 'open' && filledQty.isPositive() && !filledQty.isZero() ? 'partially-filled' : report.status;
   const move = classifyMove(order.status, reported);
   if (move === 'illegal') throw new IllegalTransitionError(id, order.status, reported);
   if (filledQty.greaterThan(order.request.qty)) {

@@ -129,6 +129,9 @@ interface Sized {
 
 type Counters = { -readonly [K in keyof PipelineCounters]: number };
 
+/** No new fills (shared, frozen): the second argument of most #save calls. */
+const NO_NEW_FILLS: readonly Fill[] = Object.freeze([]);
+
 const IDLE: Promise<SyncResult> = Promise.resolve(Object.freeze({ looked: 0, fills: 0, errors: Object.freeze([]) as readonly string[] }));
 
 /** The order pipeline; see the module comment. */
@@ -151,7 +154,9 @@ export class Pipeline {
   #state: TradingState;
   #decisionSeq = 0;
   #sequenceAt: EpochMs = Number.NaN;
-  readonly #sequences = new Map<string, number>();
+  /** Next sequence number per instrument at `#sequenceAt`, one map per side. */
+  readonly #buySequences = new Map<string, number>();
+  readonly #sellSequences = new Map<string, number>();
 
   /** Restores the trading state and the active orders from the store (a restart continues where it stopped). */
   constructor(options: PipelineOptions) {
@@ -235,10 +240,10 @@ export class Pipeline {
       report = await this.venue.cancel(clientOrderId, order.request.instrument);
     } catch (error) {
       this.#counters.unknownOutcomes += 1;
-      return this.#save({ ...order, reason: `cancel failed: ${errorText(error)}` }, []);
+      return this.#save({ ...order, reason: `cancel failed: ${errorText(error)}` }, NO_NEW_FILLS);
     }
     if (report !== undefined) return this.#apply(order, report);
-    if (order.status === 'new') order = this.#save(transition(order, 'cancelled', 'cancelled before the venue knew it'), []);
+    if (order.status === 'new') order = this.#save(transition(order, 'cancelled', 'cancelled before the venue knew it'), NO_NEW_FILLS);
     return order;
   }
 
@@ -274,7 +279,7 @@ export class Pipeline {
 
   #size(intent: Intent, context: SubmitContext, rules: MarketRules): Sized {
     const pending = this.#pendingQty(intent.instrument);
-    const position = (context.position ?? this.positions.qty(intent.instrument)).plus(pending);
+    const position = plusPending(context.position ?? this.positions.qty(intent.instrument), pending);
     const limitPrice = intent.limitPrice === undefined ? undefined : roundLimitPrice(intent.limitPrice, intent.side, rules.tickSize);
     const price = limitPrice ?? context.referencePrice;
     return { sizing: sizeOrder({ intent, position, rules, price }), position, price, limitPrice, pending };
@@ -292,10 +297,11 @@ export class Pipeline {
     const sequence = this.#nextSequence(intent);
     const rules = knownRules ?? this.venue.rules(intent.instrument);
     const { sizing, position, price, limitPrice, pending } = sized ?? this.#size(intent, context, rules);
-    const base = { seq, at: intent.at, intent, sizing };
+    const at = intent.at;
+    // Each decision is one literal in the key order seq, at, intent, sizing, outcome, ... (no spread of a shared base: a visible share of a backtest's submit).
     if (sizing.kind === 'skipped') {
       this.#counters.skips += 1;
-      return this.#record({ ...base, outcome: 'skipped', risk: [] });
+      return this.#record({ seq, at, intent, sizing, outcome: 'skipped', risk: [] });
     }
     const risk = runRiskChecks(this.limits, {
       intent,
@@ -308,18 +314,18 @@ export class Pipeline {
       lastPrice: context.lastPrice ?? context.referencePrice,
       priceCap: context.priceCap,
       exposure: context.exposure,
-      hedgePosition: context.hedgePosition === undefined ? undefined : context.hedgePosition.plus(pending),
+      hedgePosition: context.hedgePosition === undefined ? undefined : plusPending(context.hedgePosition, pending),
     });
-    if (risk.some((verdict) => !verdict.allowed)) {
+    if (!allAllowed(risk)) {
       this.#counters.denials += 1;
-      return this.#record({ ...base, outcome: 'denied', risk });
+      return this.#record({ seq, at, intent, sizing, outcome: 'denied', risk });
     }
     const clientOrderId = deriveClientOrderId({ runId: this.runId, at: intent.at, instrument: intent.instrument, side: intent.side, sequence });
     const existing = this.store.getOrder(clientOrderId);
     if (existing !== undefined) {
       this.#counters.replays += 1;
       const { order, report, error } = existing.status === 'new' ? await this.#reconcile(existing) : { order: existing, report: undefined, error: undefined };
-      return this.#record({ ...base, outcome: 'replayed', risk, clientOrderId, request: existing.request, firstReport: report, status: order.status, error });
+      return this.#record({ seq, at, intent, sizing, outcome: 'replayed', risk, clientOrderId, request: existing.request, firstReport: report, status: order.status, error });
     }
     const request: OrderRequest = {
       clientOrderId,
@@ -339,7 +345,7 @@ export class Pipeline {
     this.#counters.orders += 1;
     const { order, report, error } = await this.#send(recorded);
     const outcome: DecisionOutcome = order.status === 'rejected' ? 'rejected' : order.status === 'new' ? 'unknown' : 'sent';
-    return this.#record({ ...base, outcome, risk, clientOrderId, request, firstReport: report, status: order.status, error });
+    return this.#record({ seq, at, intent, sizing, outcome, risk, clientOrderId, request, firstReport: report, status: order.status, error });
   }
 
   /**
@@ -380,7 +386,7 @@ export class Pipeline {
     if (order.status !== 'new') return { order, error: 'the venue does not know this order' };
     if (order.submitAttempts < this.limits.maxSubmitAttempts) return this.#send(order, true);
     if (this.#keepOrdersInDoubt) return { order, error: `not found at the venue after ${order.submitAttempts} attempts: in doubt, left to reconciliation` };
-    const rejected = this.#save(transition(order, 'rejected', `not at the venue after ${order.submitAttempts} attempts`), []);
+    const rejected = this.#save(transition(order, 'rejected', `not at the venue after ${order.submitAttempts} attempts`), NO_NEW_FILLS);
     this.#counters.rejections += 1;
     return { order: rejected, error: rejected.reason };
   }
@@ -395,7 +401,7 @@ export class Pipeline {
     let lastError: string | undefined;
     let again = resend;
     while (order.submitAttempts < this.limits.maxSubmitAttempts) {
-      order = this.#save({ ...order, submitAttempts: order.submitAttempts + 1 }, []);
+      order = this.#save({ ...order, submitAttempts: order.submitAttempts + 1 }, NO_NEW_FILLS);
       let report: OrderReport;
       try {
         report = await this.venue.submit(order.request, again ? { resend: true } : undefined);
@@ -403,13 +409,13 @@ export class Pipeline {
         lastError = errorText(error);
         const kind = venueErrorKindOf(error);
         if (kind === VenueErrorKind.rejected || kind === VenueErrorKind.authentication) {
-          order = this.#save(transition(order, 'rejected', lastError), []);
+          order = this.#save(transition(order, 'rejected', lastError), NO_NEW_FILLS);
           this.#counters.rejections += 1;
           if (kind === VenueErrorKind.authentication) this.halt(`venue authentication failed: ${lastError}`, order.request.at);
           return { order, error: lastError };
         }
         this.#counters.unknownOutcomes += 1;
-        order = this.#save({ ...order, reason: `outcome unknown: ${lastError}` }, []);
+        order = this.#save({ ...order, reason: `outcome unknown: ${lastError}` }, NO_NEW_FILLS);
         // Rate limited: leave it to the next sync, which looks it up before re-sending.
         if (kind === VenueErrorKind.rateLimit) return { order, error: lastError };
         let found: OrderReport | undefined;
@@ -438,7 +444,11 @@ export class Pipeline {
     for (const fill of applied.newFills) {
       this.#counters.fills += 1;
       this.positions.applyFill(next.request.instrument, next.request.side, fill);
-      if (this.#sink !== undefined) await this.#sink.onFill(next, fill, next.intent);
+      if (this.#sink !== undefined) {
+        // A sink that books synchronously (the backtest desk) returns nothing: no await, no extra turn.
+        const booked = this.#sink.onFill(next, fill, next.intent);
+        if (booked !== undefined) await booked;
+      }
     }
     return next;
   }
@@ -478,13 +488,28 @@ export class Pipeline {
   #nextSequence(intent: Intent): number {
     if (intent.at !== this.#sequenceAt) {
       this.#sequenceAt = intent.at;
-      this.#sequences.clear();
+      this.#buySequences.clear();
+      this.#sellSequences.clear();
     }
-    const key = `${intent.instrument}\u0000${intent.side}`;
-    const sequence = this.#sequences.get(key) ?? 0;
-    this.#sequences.set(key, sequence + 1);
+    const sequences = intent.side === 'buy' ? this.#buySequences : this.#sellSequences;
+    const sequence = sequences.get(intent.instrument) ?? 0;
+    sequences.set(intent.instrument, sequence + 1);
     return sequence;
   }
+}
+
+/**
+ * position + pending: the position itself when nothing is pending (the shared ZERO) and the
+ * position is not zero (x + 0 is x for any non-zero x; a zero keeps the sum's sign rule).
+ */
+function plusPending(position: Decimal, pending: Decimal): Decimal {
+  return pending === ZERO && !position.isZero() ? position : position.plus(pending);
+}
+
+/** True when every verdict allows the order. */
+function allAllowed(risk: readonly RiskVerdict[]): boolean {
+  for (const verdict of risk) if (!verdict.allowed) return false;
+  return true;
 }
 
 /** A decision (or any pipeline value) as plain JSON: decimals become strings. */

@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { decimalSchema } from '../config/schemas.js';
-import { Decimal } from '../core/decimal.js';
+import { ZERO, type Decimal } from '../core/decimal.js';
 import { ConfigError, type Where } from '../core/errors.js';
 import type { Intent, IntentReason } from './types.js';
 
@@ -95,6 +95,27 @@ export interface RiskInput {
 const allow = (check: RiskCheckName, reason: string): RiskVerdict => ({ check, allowed: true, reason });
 const deny = (check: RiskCheckName, reason: string): RiskVerdict => ({ check, allowed: false, reason });
 
+// Verdicts whose reason never varies, built once and shared by every decision (frozen; a
+// verdict is a value, and a shared one serialises like a fresh one).
+const ACTIVE = Object.freeze(allow('trading-state', 'trading is active'));
+const HALTED = Object.freeze(deny('trading-state', 'trading is halted'));
+const SELLS_NOT_CAPPED = Object.freeze(allow('price-cap', 'sells are not capped'));
+const NO_CAP = Object.freeze(allow('price-cap', 'no cap given for this instrument'));
+const NOT_A_HEDGE = new Map<IntentReason, RiskVerdict>();
+function notAHedge(reason: IntentReason): RiskVerdict {
+  let verdict = NOT_A_HEDGE.get(reason);
+  if (verdict === undefined) {
+    verdict = Object.freeze(allow('hedge-ratio', `not a hedge (reason "${reason}")`));
+    NOT_A_HEDGE.set(reason, verdict);
+  }
+  return verdict;
+}
+
+/** x > 0, without building a Decimal for the 0 (NaN is not above 0, Infinity is). */
+function isAboveZero(x: Decimal): boolean {
+  return x.isPositive() && !x.isZero();
+}
+
 /**
  * A verdict whose reason is written when first read (an own enumerable getter, so JSON,
  * spreads and structured clones see it like a plain field). Every sized order runs every
@@ -127,9 +148,9 @@ export function reducesPosition(position: Decimal, side: 'buy' | 'sell', qty: De
 export function checkTradingState(limits: RiskLimits, input: RiskInput): RiskVerdict {
   switch (input.tradingState) {
     case 'active':
-      return allow('trading-state', 'trading is active');
+      return ACTIVE;
     case 'halted':
-      return deny('trading-state', 'trading is halted');
+      return HALTED;
     case 'reducing-only':
       if (reducesPosition(input.position, input.intent.side, input.qty)) {
         return allow('trading-state', `reducing-only: ${input.intent.side} ${input.qty.toString()} reduces position ${input.position.toString()}`);
@@ -158,7 +179,7 @@ export function checkDailyNotional(limits: RiskLimits, input: RiskInput): RiskVe
  * intent without an exposure is denied.
  */
 export function checkHedgeRatio(limits: RiskLimits, input: RiskInput): RiskVerdict {
-  if (input.intent.reason !== 'hedge') return allow('hedge-ratio', `not a hedge (reason "${input.intent.reason}")`);
+  if (input.intent.reason !== 'hedge') return notAHedge(input.intent.reason);
   const before = input.hedgePosition ?? input.position;
   const after = before.plus(signedQty(input));
   if (after.abs().lessThan(before.abs())) return verdict('hedge-ratio', true, () => `hedge shrinks from ${before.toString()} to ${after.toString()}`);
@@ -170,17 +191,18 @@ export function checkHedgeRatio(limits: RiskLimits, input: RiskInput): RiskVerdi
 
 /** Buys only: the order's price at most the caller's cap for the instrument. */
 export function checkPriceCap(_limits: RiskLimits, input: RiskInput): RiskVerdict {
-  if (input.intent.side !== 'buy') return allow('price-cap', 'sells are not capped');
-  if (input.priceCap === undefined) return allow('price-cap', 'no cap given for this instrument');
+  if (input.intent.side !== 'buy') return SELLS_NOT_CAPPED;
+  if (input.priceCap === undefined) return NO_CAP;
   const cap = input.priceCap;
   return verdict('price-cap', !input.price.greaterThan(cap), () => `price ${input.price.toString()} against cap ${cap.toString()}`);
 }
 
 /** The order's price within `maxDeviationFromLast` of the last price. */
 export function checkPriceCollar(limits: RiskLimits, input: RiskInput): RiskVerdict {
-  if (!input.lastPrice.greaterThan(0)) return deny('price-collar', `no usable last price (${input.lastPrice.toString()})`);
-  const distance = input.price.minus(input.lastPrice).abs();
-  // At the last price (a market order) the deviation is 0: the same value without a 40-digit division.
+  if (!isAboveZero(input.lastPrice)) return deny('price-collar', `no usable last price (${input.lastPrice.toString()})`);
+  // At the last price (a market order) the deviation is 0 (|x - x| is +0): the same value without a subtraction or a 40-digit division.
+  const atLast = input.price === input.lastPrice || input.price.equals(input.lastPrice);
+  const distance = atLast ? ZERO : input.price.minus(input.lastPrice).abs();
   const deviation = distance.isZero() ? distance : distance.dividedBy(input.lastPrice);
   return verdict('price-collar', !deviation.greaterThan(limits.maxDeviationFromLast), () => `price ${input.price.toString()} is ${deviation.times(100).toDecimalPlaces(4).toString()} % from last ${input.lastPrice.toString()}, collar ${limits.maxDeviationFromLast.times(100).toString()} %`);
 }

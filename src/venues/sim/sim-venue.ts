@@ -12,6 +12,7 @@ import { decimalSchema } from '../../config/schemas.js';
 import { Decimal, ZERO, floorToStep, roundMoney } from '../../core/decimal.js';
 import { ConfigError, InputError, type Where } from '../../core/errors.js';
 import { formatTime, type EpochMs } from '../../core/time.js';
+import { isMultipleOf } from '../../pipeline/steps.js';
 import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Venue } from '../../pipeline/types.js';
 
 /** One bar. Prices are plain numbers; the venue converts to Decimal only at a fill. */
@@ -246,11 +247,11 @@ export class SimVenue implements Venue {
     if (book === undefined) return `unknown instrument "${order.instrument}"`;
     const rules = book.rules;
     if (!order.qty.greaterThan(0)) return `quantity ${order.qty.toString()} must be greater than zero`;
-    if (!order.qty.modulo(rules.lotStep).isZero()) return `quantity ${order.qty.toString()} is not a multiple of the lot step ${rules.lotStep.toString()}`;
+    if (!isMultipleOf(order.qty, rules.lotStep)) return `quantity ${order.qty.toString()} is not a multiple of the lot step ${rules.lotStep.toString()}`;
     if (order.qty.lessThan(rules.minQty)) return `quantity ${order.qty.toString()} is below the minimum ${rules.minQty.toString()}`;
     if (order.type === 'limit') {
       if (order.limitPrice === undefined) return 'a limit order needs a limit price';
-      if (!order.limitPrice.modulo(rules.tickSize).isZero()) return `limit price ${order.limitPrice.toString()} is not a multiple of the tick ${rules.tickSize.toString()}`;
+      if (!isMultipleOf(order.limitPrice, rules.tickSize)) return `limit price ${order.limitPrice.toString()} is not a multiple of the tick ${rules.tickSize.toString()}`;
     }
     // No notional is below a minimum of 0: the price is not even built then (most markets have no minimum).
     if (rules.minNotional.isZero()) return undefined;
@@ -334,13 +335,16 @@ export class SimVenue implements Venue {
   }
 }
 
+/** The fills of a report on an order without any (shared, frozen: nothing writes a report's fills). */
+const NO_FILLS: readonly Fill[] = Object.freeze([]);
+
 function report(sim: SimOrder): OrderReport {
   const out: OrderReport = {
     clientOrderId: sim.request.clientOrderId,
     venueOrderId: sim.venueOrderId,
     status: sim.status,
     filledQty: sim.filledQty,
-    fills: sim.fills.slice(),
+    fills: sim.fills.length === 0 ? NO_FILLS : sim.fills.slice(),
   };
   return sim.reason === undefined ? out : { ...out, reason: sim.reason };
 }
