@@ -19,7 +19,7 @@ import { deriveClientOrderId } from './client-order-id.js';
 import { applyReport, isTerminal, newOrderRecord, transition, type OrderRecord } from './order-state.js';
 import { MemoryOrderStore, type OrderStore, type TradingControl } from './order-store.js';
 import { Positions } from './positions.js';
-import { runRiskChecks, type RiskLimits, type RiskVerdict, type TradingState } from './risk.js';
+import { riskAllows, runRiskChecks, type RiskInput, type RiskLimits, type RiskVerdict, type TradingState } from './risk.js';
 import { roundLimitPrice, sizeOrder, type Sizing } from './sizing.js';
 import type { Fill, Intent, MarketRules, OrderReport, OrderRequest, OrderStatus, Venue } from './types.js';
 import { VenueErrorKind, errorText, venueErrorKindOf } from './venue-error.js';
@@ -303,7 +303,8 @@ export class Pipeline {
       this.#counters.skips += 1;
       return this.#record({ seq, at, intent, sizing, outcome: 'skipped', risk: [] });
     }
-    const risk = runRiskChecks(this.limits, {
+    const limits = this.limits;
+    const riskInput: RiskInput = {
       intent,
       qty: sizing.qty,
       price,
@@ -315,17 +316,22 @@ export class Pipeline {
       priceCap: context.priceCap,
       exposure: context.exposure,
       hedgePosition: context.hedgePosition === undefined ? undefined : plusPending(context.hedgePosition, pending),
-    });
-    if (!allAllowed(risk)) {
+    };
+    if (!riskAllows(limits, riskInput)) {
       this.#counters.denials += 1;
-      return this.#record({ seq, at, intent, sizing, outcome: 'denied', risk });
+      return this.#record({ seq, at, intent, sizing, outcome: 'denied', risk: runRiskChecks(limits, riskInput) });
     }
+    // Allowed: the verdicts are built when the decision's `risk` is first read (an own enumerable
+    // getter in the same place among the keys, so JSON, spreads and transfers see a plain field);
+    // they read only the immutable input and the frozen limits.
+    let verdicts: RiskVerdict[] | undefined;
+    const riskOf = (): RiskVerdict[] => (verdicts ??= runRiskChecks(limits, riskInput));
     const clientOrderId = deriveClientOrderId({ runId: this.runId, at: intent.at, instrument: intent.instrument, side: intent.side, sequence });
     const existing = this.store.getOrder(clientOrderId);
     if (existing !== undefined) {
       this.#counters.replays += 1;
       const { order, report, error } = existing.status === 'new' ? await this.#reconcile(existing) : { order: existing, report: undefined, error: undefined };
-      return this.#record({ seq, at, intent, sizing, outcome: 'replayed', risk, clientOrderId, request: existing.request, firstReport: report, status: order.status, error });
+      return this.#record({ seq, at, intent, sizing, outcome: 'replayed', get risk() { return riskOf(); }, clientOrderId, request: existing.request, firstReport: report, status: order.status, error });
     }
     const request: OrderRequest = {
       clientOrderId,
@@ -345,7 +351,7 @@ export class Pipeline {
     this.#counters.orders += 1;
     const { order, report, error } = await this.#send(recorded);
     const outcome: DecisionOutcome = order.status === 'rejected' ? 'rejected' : order.status === 'new' ? 'unknown' : 'sent';
-    return this.#record({ seq, at, intent, sizing, outcome, risk, clientOrderId, request, firstReport: report, status: order.status, error });
+    return this.#record({ seq, at, intent, sizing, outcome, get risk() { return riskOf(); }, clientOrderId, request, firstReport: report, status: order.status, error });
   }
 
   /**
@@ -504,12 +510,6 @@ export class Pipeline {
  */
 function plusPending(position: Decimal, pending: Decimal): Decimal {
   return pending === ZERO && !position.isZero() ? position : position.plus(pending);
-}
-
-/** True when every verdict allows the order. */
-function allAllowed(risk: readonly RiskVerdict[]): boolean {
-  for (const verdict of risk) if (!verdict.allowed) return false;
-  return true;
 }
 
 /** A decision (or any pipeline value) as plain JSON: decimals become strings. */

@@ -207,6 +207,40 @@ export function checkPriceCollar(limits: RiskLimits, input: RiskInput): RiskVerd
   return verdict('price-collar', !deviation.greaterThan(limits.maxDeviationFromLast), () => `price ${input.price.toString()} is ${deviation.times(100).toDecimalPlaces(4).toString()} % from last ${input.lastPrice.toString()}, collar ${limits.maxDeviationFromLast.times(100).toString()} %`);
 }
 
+/**
+ * True exactly when every verdict of `runRiskChecks(limits, input)` allows the order, without
+ * building the verdicts (the pipeline builds them when a decision's `risk` is first read: most
+ * decisions' verdicts are never read, and each lazy verdict was a visible share of an order).
+ * Each line is its check's `allowed`; a property test holds the two together.
+ */
+export function riskAllows(limits: RiskLimits, input: RiskInput): boolean {
+  switch (input.tradingState) {
+    case 'active':
+      break;
+    case 'halted':
+      return false;
+    case 'reducing-only':
+      if (!reducesPosition(input.position, input.intent.side, input.qty) && !limits.reducingOnlyExemptReasons.includes(input.intent.reason)) return false;
+      break;
+  }
+  if (input.notional.greaterThan(limits.maxOrderNotional)) return false;
+  if (input.dayNotional.plus(input.notional).greaterThan(limits.maxDailyNotional)) return false;
+  if (input.intent.reason === 'hedge') {
+    const before = input.hedgePosition ?? input.position;
+    const after = before.plus(signedQty(input));
+    if (!after.abs().lessThan(before.abs())) {
+      if (input.exposure === undefined) return false;
+      if (after.abs().greaterThan(input.exposure.abs().times(limits.maxHedgeRatio))) return false;
+    }
+  }
+  if (input.intent.side === 'buy' && input.priceCap !== undefined && input.price.greaterThan(input.priceCap)) return false;
+  if (!isAboveZero(input.lastPrice)) return false;
+  if (input.price === input.lastPrice || input.price.equals(input.lastPrice)) return !ZERO.greaterThan(limits.maxDeviationFromLast);
+  const distance = input.price.minus(input.lastPrice).abs();
+  const deviation = distance.isZero() ? distance : distance.dividedBy(input.lastPrice);
+  return !deviation.greaterThan(limits.maxDeviationFromLast);
+}
+
 /** Every check, in a fixed order; the order is allowed only when every verdict allows it. */
 export function runRiskChecks(limits: RiskLimits, input: RiskInput): RiskVerdict[] {
   return [

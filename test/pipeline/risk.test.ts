@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ZERO } from '../../src/core/decimal.js';
 import {
@@ -9,6 +10,7 @@ import {
   checkTradingState,
   parseRiskConfig,
   reducesPosition,
+  riskAllows,
   runRiskChecks,
   type RiskInput,
 } from '../../src/pipeline/risk.js';
@@ -114,5 +116,52 @@ describe('risk configuration', () => {
     expect(() => parseRiskConfig({ maxOrderNotional: '1e9', maxDailyNotional: '1' })).toThrow(/plain decimal/);
     expect(() => parseRiskConfig({ maxDailyNotional: '1' })).toThrow(/maxOrderNotional/);
     expect(() => parseRiskConfig({ maxOrderNotional: '1', maxDailyNotional: '1', tradingState: 'paused' })).toThrow(/tradingState/);
+  });
+});
+
+describe('riskAllows (the pipeline builds the verdicts only when read)', () => {
+  const amount = fc.constantFrom('0', '-0', '1', '2.5', '3', '3.3', '99.99', '100', '300', '9999', '10000', '10000.01', '24700', '30000', '-3', '-100', '-250');
+  const price = fc.constantFrom('0', '-1', '2.7', '2.99', '3', '3.00', '3.3', '3.31', '4');
+  it('is true exactly when every verdict of runRiskChecks allows the order', () => {
+    fc.assert(
+      fc.property(
+        fc.record({
+          side: fc.constantFrom('buy' as const, 'sell' as const),
+          reason: fc.constantFrom('procure' as const, 'hedge' as const, 'unwind' as const, 'forced-reorder' as const, 'emergency' as const),
+          tradingState: fc.constantFrom('active' as const, 'reducing-only' as const, 'halted' as const),
+          qty: amount,
+          notional: amount,
+          dayNotional: amount,
+          position: amount,
+          hedgePosition: fc.option(amount, { nil: undefined }),
+          exposure: fc.option(amount, { nil: undefined }),
+          price,
+          lastPrice: price,
+          samePrice: fc.boolean(),
+          priceCap: fc.option(price, { nil: undefined }),
+          maxHedgeRatio: fc.constantFrom('0.5', '1'),
+          maxDeviationFromLast: fc.constantFrom('0.1', '0.01'),
+        }),
+        (r) => {
+          const lim = limits({ maxHedgeRatio: r.maxHedgeRatio, maxDeviationFromLast: r.maxDeviationFromLast });
+          const p = D(r.price);
+          const risk = input({
+            intent: intent({ side: r.side, reason: r.reason }),
+            tradingState: r.tradingState,
+            qty: D(r.qty),
+            notional: D(r.notional),
+            dayNotional: D(r.dayNotional),
+            position: D(r.position),
+            hedgePosition: r.hedgePosition === undefined ? undefined : D(r.hedgePosition),
+            exposure: r.exposure === undefined ? undefined : D(r.exposure),
+            price: p,
+            lastPrice: r.samePrice ? p : D(r.lastPrice),
+            priceCap: r.priceCap === undefined ? undefined : D(r.priceCap),
+          });
+          expect(riskAllows(lim, risk)).toBe(runRiskChecks(lim, risk).every((v) => v.allowed));
+        },
+      ),
+      { numRuns: 5000 },
+    );
   });
 });
