@@ -70,3 +70,47 @@ export function toNumberRemembered(x: Decimal): number {
   }
   return n;
 }
+
+/**
+ * `new Decimal(String(x))` for a finite number, built from the text's digits without
+ * decimal.js's parser (the desk turns every quoted price it reads into a Decimal this way):
+ * decimal.js keeps base-1e7 words aligned on the decimal point, the first holding
+ * `exponent mod 7 + 1` digits, trailing zero words removed, and `e` the exponent of the first
+ * digit. Zero, exponent notation ("1e+21", "5e-7") and values that are not finite go through
+ * the constructor. `Ctor` is the configured Decimal (construction does not round: the text's
+ * 17 digits at most fit any precision procura uses). The tests compare it with the
+ * constructor on random values.
+ */
+export function decimalOfNumber(Ctor: new (value: string | number) => Decimal, x: number): Decimal {
+  const text = String(x);
+  if (x === 0 || !Number.isFinite(x) || text.includes('e')) return new Ctor(text);
+  const negative = x < 0;
+  const start = negative ? 1 : 0;
+  const dot = text.indexOf('.');
+  const intEnd = dot < 0 ? text.length : dot;
+  // The significant digits: from the first nonzero one to the last nonzero one.
+  let first = start;
+  while (first < text.length && (text.charCodeAt(first) === 48 || text.charCodeAt(first) === 46)) first += 1;
+  let last = text.length - 1;
+  while (last > first && (text.charCodeAt(last) === 48 || text.charCodeAt(last) === 46)) last -= 1;
+  // Exponent of the first significant digit.
+  const exponent = first < intEnd ? intEnd - first - 1 : intEnd - first;
+  const digits = dot > first && dot < last ? text.slice(first, dot) + text.slice(dot + 1, last + 1) : text.slice(first, last + 1);
+  const head = (((exponent % 7) + 7) % 7) + 1;
+  const words: number[] = [];
+  if (digits.length <= head) words.push(Number(digits) * POW10[head - digits.length]!);
+  else {
+    words.push(Number(digits.slice(0, head)));
+    for (let k = head; k < digits.length; k += 7) {
+      const chunk = digits.slice(k, k + 7);
+      words.push(Number(chunk) * POW10[7 - chunk.length]!);
+    }
+  }
+  const out = new Ctor(0);
+  // Same own properties, in the same order, as a constructed Decimal (one hidden class).
+  const target = out as unknown as { s: number; e: number; d: number[] };
+  target.s = negative ? -1 : 1;
+  target.e = exponent;
+  target.d = words;
+  return out;
+}

@@ -23,9 +23,10 @@
  * (`procura ledger post`) and the desk only reads it.
  */
 import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
-import { toNumberExact } from '../core/decimal-number.js';
+import { decimalOfNumber, toNumberExact } from '../core/decimal-number.js';
 import type { Random } from '../core/random.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
+import { X_ZERO, exactArithmetic, fromDecimal, minus, plus, sign, times, toDecimal, type X } from '../costfeed/exact40.js';
 import { type BomLine, type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
 import { CrossoverStream } from '../market/index.js';
 import type { CostSnapshot, LeadTimeRecord, MaterialCost, ProductionPlan } from '../costfeed/index.js';
@@ -252,8 +253,23 @@ interface MaterialSlot {
   readonly monthNeeds: Map<number, Decimal[]>;
   /** The cost figures of CostView that do not change during a run. */
   readonly costs: FixedCosts;
-  /** Unrealised results of strip contracts by instrument, with the position and price they were computed from (see #unrealized). */
-  readonly marks: Map<string, { position: Position; price: Decimal; pnl: Decimal }>;
+  /** What the hedge financing reads of each strip contract's position, by instrument (see #figures). */
+  readonly figures: Map<string, ContractFigures>;
+}
+
+/**
+ * A strip contract's position as the daily financing reads it: its quantity and average price
+ * in doubles (the screen) and exactly (the mark), read once per position (an immutable record,
+ * replaced by each fill), and its unrealised result at the quoted price it was last computed
+ * from (NaN: none yet).
+ */
+interface ContractFigures {
+  position: Position;
+  q: number;
+  a: number;
+  exact: { readonly qty: X; readonly avgPrice: X } | undefined;
+  quoted: number;
+  pnl: X;
 }
 
 /** What Desk.#lineUse keeps per BOM line. */
@@ -347,7 +363,7 @@ export class Desk {
       closedHedgePnl: ZERO,
       closedHedgeFees: ZERO,
       monthNeeds: new Map(),
-      marks: new Map(),
+      figures: new Map(),
       costs: {
         carryingAnnualRate: options.plant.carrying.annualRate,
         storagePerUnitDay: options.plant.carrying.storagePerUnitDay.get(setup.id) ?? ZERO,
@@ -681,13 +697,8 @@ export class Desk {
       const strip = slot.setup.hedge?.strip;
       if (strip === undefined || slot.contracts.size === 0 || !(strip.setup.marginRate > 0)) continue;
       if (this.#markClearlyPositive(slot, strip)) continue;
-      let mark = ZERO;
-      for (const instrument of slot.contracts.keys()) {
-        const position = this.pipeline.positions.get(instrument);
-        if (position.qty.isZero()) continue;
-        mark = mark.plus(this.#unrealized(slot, instrument, position));
-      }
-      if (mark.isNegative()) slot.book.hedgeFinancing = slot.book.hedgeFinancing.plus(mark.negated().times(strip.setup.marginRate).dividedBy(365));
+      const mark = this.#negativeMark(slot, strip);
+      if (mark !== undefined) slot.book.hedgeFinancing = slot.book.hedgeFinancing.plus(mark.negated().times(strip.setup.marginRate).dividedBy(365));
     }
     for (const delivery of this.#state.takeDue(day)) {
       const slot = this.#byInstrument.get(delivery.material)!;
@@ -744,10 +755,10 @@ export class Desk {
     let sum = 0;
     let bound = 0;
     for (const [instrument, month] of slot.contracts) {
-      const position = this.pipeline.positions.get(instrument);
-      if (position.qty.isZero()) continue;
-      const q = numberOf(position.qty);
-      const a = numberOf(position.avgPrice);
+      const figures = this.#figures(slot, instrument);
+      if (figures === undefined) continue;
+      const q = figures.q;
+      const a = figures.a;
       const p = contractPriceOf(slot, month, strip.price(month), slot.setup.hedge!.factor).quoted * factor;
       sum += q * (p - a);
       bound += Math.abs(q) * (Math.abs(p) + Math.abs(a));
@@ -756,24 +767,64 @@ export class Desk {
   }
 
   /**
-   * positions.unrealizedPnl at the contract's price, remembered per contract while its position
-   * (an immutable record, replaced by each fill) and its price (the same Decimal while the
-   * quoted price stands, see hedgeUnitPriceOf) are the ones it was computed from.
+   * The figures of a strip contract's open position (undefined when it is flat), read again
+   * only when a fill has replaced the position.
    */
-  #unrealized(slot: MaterialSlot, instrument: string, position: Position): Decimal {
-    const price = this.contractUnitPrice(slot.setup.id, instrument);
-    const memo = slot.marks.get(instrument);
-    if (memo !== undefined && memo.position === position && memo.price === price) return memo.pnl;
-    const pnl = this.pipeline.positions.unrealizedPnl(instrument, price);
-    if (memo === undefined) {
-      if (slot.marks.size > 64) slot.marks.clear();
-      slot.marks.set(instrument, { position, price, pnl });
+  #figures(slot: MaterialSlot, instrument: string): ContractFigures | undefined {
+    const position = this.pipeline.positions.get(instrument);
+    let figures = slot.figures.get(instrument);
+    if (figures !== undefined && figures.position === position) return position.qty.isZero() ? undefined : figures;
+    if (position.qty.isZero()) return undefined;
+    if (figures === undefined) {
+      if (slot.figures.size > 64) slot.figures.clear();
+      figures = { position, q: numberOf(position.qty), a: numberOf(position.avgPrice), exact: undefined, quoted: Number.NaN, pnl: X_ZERO };
+      slot.figures.set(instrument, figures);
     } else {
-      memo.position = position;
-      memo.price = price;
-      memo.pnl = pnl;
+      figures.position = position;
+      figures.q = numberOf(position.qty);
+      figures.a = numberOf(position.avgPrice);
+      figures.exact = undefined;
+      figures.quoted = Number.NaN;
     }
-    return pnl;
+    return figures;
+  }
+
+  /**
+   * The strip's mark: the sum over its open contracts of positions.unrealizedPnl at each
+   * contract's price, (price - average) x quantity, added up from zero in the contracts' order.
+   * Computed with exact40's arithmetic (decimal.js's, digit for digit, on BigInt coefficients:
+   * the same operations in the same order give the same value, without a Decimal per step),
+   * each contract's result kept while its position and quoted price stand. Under a Decimal
+   * configuration exact40 does not reproduce, or at a price that is not finite, the Decimal
+   * operations themselves. Returned only when negative (the financing reads nothing else).
+   */
+  #negativeMark(slot: MaterialSlot, strip: HedgeStrip): Decimal | undefined {
+    const factor = slot.setup.hedge!.factor;
+    let exactly = exactArithmetic();
+    if (exactly) {
+      for (const month of slot.contracts.values()) if (!Number.isFinite(strip.price(month))) exactly = false;
+    }
+    if (!exactly) {
+      let mark = ZERO;
+      for (const [instrument, month] of slot.contracts) {
+        if (this.#figures(slot, instrument) === undefined) continue;
+        mark = mark.plus(this.pipeline.positions.unrealizedPnl(instrument, contractPriceOf(slot, month, strip.price(month), factor).unit));
+      }
+      return mark.isNegative() ? mark : undefined;
+    }
+    let mark = X_ZERO;
+    for (const [instrument, month] of slot.contracts) {
+      const figures = this.#figures(slot, instrument);
+      if (figures === undefined) continue;
+      const price = contractPriceOf(slot, month, strip.price(month), factor);
+      if (!Object.is(figures.quoted, price.quoted)) {
+        const exact = (figures.exact ??= { qty: fromDecimal(figures.position.qty), avgPrice: fromDecimal(figures.position.avgPrice) });
+        figures.pnl = times(minus(price.unitExact, exact.avgPrice), exact.qty);
+        figures.quoted = price.quoted;
+      }
+      mark = plus(mark, figures.pnl);
+    }
+    return sign(mark) < 0 ? toDecimal(mark) : undefined;
   }
 
   /**
@@ -1082,6 +1133,7 @@ class ContractPrice {
   #quoted: number;
   readonly #factor: Decimal;
   #unit: Decimal | undefined;
+  #unitExact: X | undefined;
   #unitNumber: number | undefined;
   constructor(quoted: number, factor: Decimal) {
     this.#quoted = quoted;
@@ -1094,10 +1146,15 @@ class ContractPrice {
   requote(quoted: number): void {
     this.#quoted = quoted;
     this.#unit = undefined;
+    this.#unitExact = undefined;
     this.#unitNumber = undefined;
   }
   get unit(): Decimal {
     return (this.#unit ??= unitPriceOf(this.#quoted, this.#factor));
+  }
+  /** unit as exact40 reads it (finite prices only: the strip's prices are). */
+  get unitExact(): X {
+    return (this.#unitExact ??= fromDecimal(this.unit));
   }
   /**
    * numberOf(unit). With a factor of 1 that is the quoted price itself, without building the
@@ -1116,7 +1173,7 @@ class ContractPrice {
 
 /** `quoted` x `factor` as a Decimal (quoted as its shortest text; times 1 is skipped: at most 17 digits, the product is the same value). */
 function unitPriceOf(quoted: number, factor: Decimal): Decimal {
-  const price = new Decimal(String(quoted));
+  const price = decimalOfNumber(Decimal, quoted);
   return isOne(factor) ? price : price.times(factor);
 }
 

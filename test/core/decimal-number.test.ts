@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from '../../src/core/decimal.js';
-import { toNumberExact } from '../../src/core/decimal-number.js';
+import { decimalOfNumber, toNumberExact } from '../../src/core/decimal-number.js';
 
 const decimalText = fc.oneof(
   fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }).map((n) => (n / 100).toFixed(2)),
@@ -53,5 +53,35 @@ describe('a double through its shortest text', () => {
       }),
       { numRuns: 20_000 },
     );
+  });
+});
+
+describe('decimalOfNumber', () => {
+  const same = (x: number) => {
+    const expected = new Decimal(String(x));
+    const got = decimalOfNumber(Decimal, x);
+    expect({ s: got.s, e: got.e, d: got.d }).toEqual({ s: expected.s, e: expected.e, d: expected.d });
+    expect(Object.keys(got)).toEqual(Object.keys(expected));
+    expect(got.equals(expected) || (got.isNaN() && expected.isNaN())).toBe(true);
+  };
+
+  it('is new Decimal(String(x)) word for word (prices, quotients, any double)', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.double({ noNaN: true }),
+          fc.integer({ min: -10_000_000_000, max: 10_000_000_000 }).map((n) => n / 100),
+          fc.tuple(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 999_999 })).map(([a, b]) => a / b),
+          fc.tuple(fc.integer({ min: -999_999_999, max: 999_999_999 }), fc.integer({ min: 0, max: 25 })).map(([n, k]) => n / 10 ** k),
+          fc.tuple(fc.integer({ min: -999_999_999, max: 999_999_999 }), fc.integer({ min: 0, max: 22 })).map(([n, k]) => n * 10 ** k),
+        ),
+        same,
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('covers the edges: zeros, word boundaries, exponent notation, NaN and infinities', () => {
+    for (const x of [0, -0, 1, -1, 10, 1e6, 1e7, 1234567, 12345678, 0.1, 0.0000001, 1e-7, 1.5e-7, 1e21, 1e20, 123456789012345.67, 9007199254740993, -0.05, 100.5, 1200, Number.MIN_VALUE, Number.MAX_VALUE, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) same(x);
   });
 });
