@@ -95,17 +95,22 @@ export function decimalOfNumber(Ctor: new (value: string | number) => Decimal, x
   while (last > first && (text.charCodeAt(last) === 48 || text.charCodeAt(last) === 46)) last -= 1;
   // Exponent of the first significant digit.
   const exponent = first < intEnd ? intEnd - first - 1 : intEnd - first;
-  const digits = dot > first && dot < last ? text.slice(first, dot) + text.slice(dot + 1, last + 1) : text.slice(first, last + 1);
-  const head = (((exponent % 7) + 7) % 7) + 1;
+  // Digits into words: `head` in the first, then 7 each, the last padded with zeros.
   const words: number[] = [];
-  if (digits.length <= head) words.push(Number(digits) * POW10[head - digits.length]!);
-  else {
-    words.push(Number(digits.slice(0, head)));
-    for (let k = head; k < digits.length; k += 7) {
-      const chunk = digits.slice(k, k + 7);
-      words.push(Number(chunk) * POW10[7 - chunk.length]!);
+  let room = (((exponent % 7) + 7) % 7) + 1;
+  let word = 0;
+  for (let i = first; i <= last; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 46) continue;
+    word = word * 10 + (code - 48);
+    room -= 1;
+    if (room === 0) {
+      words.push(word);
+      word = 0;
+      room = 7;
     }
   }
+  if (room !== 7) words.push(word * POW10[room]!);
   const out = new Ctor(0);
   // Same own properties, in the same order, as a constructed Decimal (one hidden class).
   const target = out as unknown as { s: number; e: number; d: number[] };
@@ -113,4 +118,46 @@ export function decimalOfNumber(Ctor: new (value: string | number) => Decimal, x
   target.e = exponent;
   target.d = words;
   return out;
+}
+
+const BIG_POW10: readonly bigint[] = POW10.map((p) => BigInt(p));
+
+/**
+ * The exact value of `new Decimal(String(x))` as a coefficient and exponent, c x 10^e, for a
+ * finite x (exact40's form; undefined for values that are not finite): the digits of x's
+ * shortest text read as an integer, without a Decimal. Zero is { c: 0n, e: 0 }.
+ */
+export function exactOfNumber(x: number): { c: bigint; e: number } | undefined {
+  if (!Number.isFinite(x)) return undefined;
+  if (x === 0) return { c: 0n, e: 0 };
+  const text = String(x);
+  const negative = x < 0;
+  let end = text.length;
+  let scale = 0;
+  const mark = text.indexOf('e');
+  if (mark >= 0) {
+    scale = Number(text.slice(mark + 1));
+    end = mark;
+  }
+  // Digits as one or two safe integers (at most 17 digits in all), counting those after the point.
+  let high = 0;
+  let low = 0;
+  let lowDigits = 0;
+  let fraction = 0;
+  let inFraction = false;
+  for (let i = negative ? 1 : 0; i < end; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 46) {
+      inFraction = true;
+      continue;
+    }
+    if (inFraction) fraction += 1;
+    if (high < 1e8) high = high * 10 + (code - 48);
+    else {
+      low = low * 10 + (code - 48);
+      lowDigits += 1;
+    }
+  }
+  const c = lowDigits === 0 ? BigInt(high) : BigInt(high) * BIG_POW10[lowDigits]! + BigInt(low);
+  return { c: negative ? -c : c, e: scale - fraction };
 }

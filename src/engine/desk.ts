@@ -23,7 +23,7 @@
  * (`procura ledger post`) and the desk only reads it.
  */
 import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
-import { decimalOfNumber, toNumberExact } from '../core/decimal-number.js';
+import { decimalOfNumber, exactOfNumber, toNumberExact } from '../core/decimal-number.js';
 import type { Random } from '../core/random.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { X_ZERO, exactArithmetic, fromDecimal, minus, plus, sign, times, toDecimal, type X } from '../costfeed/exact40.js';
@@ -119,6 +119,42 @@ export class MemoryDeskState implements DeskState {
   }
   recordReceipt(material: string, days: number): void {
     this.#receipts.set(material, addReceipt(this.#receipts.get(material), days));
+  }
+}
+
+/**
+ * The desk's state with a count of the changes to its deliveries (the desk is the only writer
+ * while it runs), so figures summed over the deliveries are summed again only after a change.
+ */
+class TrackedDeskState implements DeskState {
+  readonly #inner: DeskState;
+  version = 0;
+  constructor(inner: DeskState) {
+    this.#inner = inner;
+  }
+  deliveries(): Delivery[] {
+    return this.#inner.deliveries();
+  }
+  addDelivery(delivery: Delivery): void {
+    this.version += 1;
+    this.#inner.addDelivery(delivery);
+  }
+  takeDue(day: EpochMs): Delivery[] {
+    const due = this.#inner.takeDue(day);
+    if (due.length > 0) this.version += 1;
+    return due;
+  }
+  lastDay(): EpochMs | undefined {
+    return this.#inner.lastDay();
+  }
+  setLastDay(day: EpochMs): void {
+    this.#inner.setLastDay(day);
+  }
+  leadTimes(material: string): LeadTimeRecord | undefined {
+    return this.#inner.leadTimes(material);
+  }
+  recordReceipt(material: string, days: number): void {
+    this.#inner.recordReceipt(material, days);
   }
 }
 
@@ -243,6 +279,9 @@ interface MaterialSlot {
   hedgeSeen: boolean;
   pendingCrossing: 'up' | 'down' | undefined;
   onHand: Decimal;
+  /** Desk.inTransit's last sum, and the deliveries' version it was summed at (see TrackedDeskState). */
+  transit: Decimal;
+  transitVersion: number;
   readonly book: MaterialBook;
   /** Strip contracts this material's hedge can trade or still holds, with the month each covers. */
   readonly contracts: Map<string, number>;
@@ -258,13 +297,19 @@ interface MaterialSlot {
 }
 
 /**
- * A strip contract's position as the daily financing reads it: its quantity and average price
- * in doubles (the screen) and exactly (the mark), read once per position (an immutable record,
- * replaced by each fill), and its unrealised result at the quoted price it was last computed
- * from (NaN: none yet).
+ * A hedge position as the daily figures read it, read once per position (an immutable record,
+ * replaced by each fill): whether it ever traded, its realised result after fees, whether it is
+ * open, its quantity and average price in doubles (the daily P&L and the financing's screen)
+ * and exactly (the financing's mark), and its unrealised result at the quoted price it was last
+ * computed from (NaN: none yet).
  */
 interface ContractFigures {
   position: Position;
+  traded: boolean;
+  /** numberOf(realizedPnl) - numberOf(fees). */
+  result: number;
+  open: boolean;
+  /** numberOf(qty) and numberOf(avgPrice) when open, else NaN. */
   q: number;
   a: number;
   exact: { readonly qty: X; readonly avgPrice: X } | undefined;
@@ -309,7 +354,7 @@ export class Desk {
   readonly #options: DeskOptions;
   readonly #slots: MaterialSlot[];
   readonly #byInstrument = new Map<string, MaterialSlot>();
-  readonly #state: DeskState;
+  readonly #state: TrackedDeskState;
   #productStandard = new Map<string, Decimal>();
   #priceCaps = new Map<string, Decimal>();
   /** The plant versions (standard costs, conversion costs, BOMs) the two maps above were computed from. */
@@ -324,7 +369,7 @@ export class Desk {
   constructor(options: DeskOptions) {
     this.#options = options;
     this.ledger = options.ledger;
-    this.#state = options.state ?? new MemoryDeskState();
+    this.#state = new TrackedDeskState(options.state ?? new MemoryDeskState());
     const signal = options.needs.signal;
     this.#slots = options.materials.map((setup) => {
       const fastRing = new Float64Array(FAST_HISTORY_BARS);
@@ -355,6 +400,8 @@ export class Desk {
       hedgeSeen: false,
       pendingCrossing: undefined,
       onHand: options.ledger.quantities().materials.get(setup.id) ?? ZERO,
+      transit: ZERO,
+      transitVersion: -1,
       book: {
         consumed: ZERO, standardValueConsumed: ZERO, purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
         priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined, hedgeFinancing: ZERO, skips: 0, hedgeSkips: 0,
@@ -434,10 +481,17 @@ export class Desk {
     return this.#byInstrument.get(material)!.onHand;
   }
 
-  /** Deliveries bought and not yet received. */
+  /** Deliveries bought and not yet received (summed again only when a delivery was added or taken since). */
   inTransit(material: string): Decimal {
+    const slot = this.#byInstrument.get(material);
+    const version = this.#state.version;
+    if (slot !== undefined && slot.transitVersion === version) return slot.transit;
     let qty = ZERO;
     for (const d of this.#state.deliveries()) if (d.material === material) qty = qty.plus(d.qty);
+    if (slot !== undefined) {
+      slot.transit = qty;
+      slot.transitVersion = version;
+    }
     return qty;
   }
 
@@ -540,26 +594,44 @@ export class Desk {
     return total;
   }
 
-  /** Realised hedge result after fees so far (contracts rolled off, closed or reduced), in plain numbers. */
+  /**
+   * Realised hedge result after fees so far (contracts rolled off, closed or reduced), in plain
+   * numbers (each position's figures converted once, see #figures).
+   */
   hedgeRealizedNumber(material: string): number {
-    let total = numberOf(this.#byInstrument.get(material)!.closedHedgePnl);
-    for (const instrument of this.hedgeInstrumentsOf(material)) {
-      const position = this.pipeline.positions.get(instrument);
-      if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
-      total += numberOf(position.realizedPnl) - numberOf(position.fees);
+    const slot = this.#byInstrument.get(material)!;
+    let total = numberOf(slot.closedHedgePnl);
+    const hedge = slot.setup.hedge;
+    if (hedge === undefined) return total;
+    if (hedge.strip === undefined) {
+      const figures = this.#figures(slot, hedge.instrument);
+      return figures.traded ? total + figures.result : total;
+    }
+    // slot.contracts' keys are hedgeInstrumentsOf's, in the same order.
+    for (const instrument of slot.contracts.keys()) {
+      const figures = this.#figures(slot, instrument);
+      if (figures.traded) total += figures.result;
     }
     return total;
   }
 
   /** The same in plain numbers (daily statistics; the exact figure is hedgePnl). */
   hedgePnlNumber(material: string): number {
-    let total = numberOf(this.#byInstrument.get(material)!.closedHedgePnl);
-    for (const instrument of this.hedgeInstrumentsOf(material)) {
-      const position = this.pipeline.positions.get(instrument);
-      if (position.boughtQty.isZero() && position.soldQty.isZero()) continue;
-      total += numberOf(position.realizedPnl) - numberOf(position.fees);
-      if (!position.qty.isZero()) total += numberOf(position.qty) * (this.#contractUnitNumber(material, instrument) - numberOf(position.avgPrice));
-    }
+    const slot = this.#byInstrument.get(material)!;
+    let total = numberOf(slot.closedHedgePnl);
+    const hedge = slot.setup.hedge;
+    if (hedge === undefined) return total;
+    if (hedge.strip === undefined) return this.#addHedgeNumber(slot, material, hedge.instrument, total);
+    for (const instrument of slot.contracts.keys()) total = this.#addHedgeNumber(slot, material, instrument, total);
+    return total;
+  }
+
+  /** total + the instrument's result in hedgePnlNumber: realised after fees, and marked when open. */
+  #addHedgeNumber(slot: MaterialSlot, material: string, instrument: string, total: number): number {
+    const figures = this.#figures(slot, instrument);
+    if (!figures.traded) return total;
+    total += figures.result;
+    if (figures.open) total += figures.q * (this.#contractUnitNumber(material, instrument) - figures.a);
     return total;
   }
 
@@ -755,7 +827,7 @@ export class Desk {
     let sum = 0;
     let bound = 0;
     for (const [instrument, month] of slot.contracts) {
-      const figures = this.#figures(slot, instrument);
+      const figures = this.#openFigures(slot, instrument);
       if (figures === undefined) continue;
       const q = figures.q;
       const a = figures.a;
@@ -766,27 +838,37 @@ export class Desk {
     return sum > 1e-9 * bound;
   }
 
-  /**
-   * The figures of a strip contract's open position (undefined when it is flat), read again
-   * only when a fill has replaced the position.
-   */
-  #figures(slot: MaterialSlot, instrument: string): ContractFigures | undefined {
+  /** The figures of a hedge instrument's position (see ContractFigures), read again only when a fill has replaced the position. */
+  #figures(slot: MaterialSlot, instrument: string): ContractFigures {
     const position = this.pipeline.positions.get(instrument);
     let figures = slot.figures.get(instrument);
-    if (figures !== undefined && figures.position === position) return position.qty.isZero() ? undefined : figures;
-    if (position.qty.isZero()) return undefined;
+    if (figures !== undefined && figures.position === position) return figures;
+    const traded = !(position.boughtQty.isZero() && position.soldQty.isZero());
+    const result = traded ? numberOf(position.realizedPnl) - numberOf(position.fees) : 0;
+    const open = !position.qty.isZero();
+    const q = open ? numberOf(position.qty) : Number.NaN;
+    const a = open ? numberOf(position.avgPrice) : Number.NaN;
     if (figures === undefined) {
       if (slot.figures.size > 64) slot.figures.clear();
-      figures = { position, q: numberOf(position.qty), a: numberOf(position.avgPrice), exact: undefined, quoted: Number.NaN, pnl: X_ZERO };
+      figures = { position, traded, result, open, q, a, exact: undefined, quoted: Number.NaN, pnl: X_ZERO };
       slot.figures.set(instrument, figures);
     } else {
       figures.position = position;
-      figures.q = numberOf(position.qty);
-      figures.a = numberOf(position.avgPrice);
+      figures.traded = traded;
+      figures.result = result;
+      figures.open = open;
+      figures.q = q;
+      figures.a = a;
       figures.exact = undefined;
       figures.quoted = Number.NaN;
     }
     return figures;
+  }
+
+  /** The open position's figures, undefined when flat. */
+  #openFigures(slot: MaterialSlot, instrument: string): ContractFigures | undefined {
+    const figures = this.#figures(slot, instrument);
+    return figures.open ? figures : undefined;
   }
 
   /**
@@ -807,14 +889,14 @@ export class Desk {
     if (!exactly) {
       let mark = ZERO;
       for (const [instrument, month] of slot.contracts) {
-        if (this.#figures(slot, instrument) === undefined) continue;
+        if (this.#openFigures(slot, instrument) === undefined) continue;
         mark = mark.plus(this.pipeline.positions.unrealizedPnl(instrument, contractPriceOf(slot, month, strip.price(month), factor).unit));
       }
       return mark.isNegative() ? mark : undefined;
     }
     let mark = X_ZERO;
     for (const [instrument, month] of slot.contracts) {
-      const figures = this.#figures(slot, instrument);
+      const figures = this.#openFigures(slot, instrument);
       if (figures === undefined) continue;
       const price = contractPriceOf(slot, month, strip.price(month), factor);
       if (!Object.is(figures.quoted, price.quoted)) {
@@ -1152,9 +1234,16 @@ class ContractPrice {
   get unit(): Decimal {
     return (this.#unit ??= unitPriceOf(this.#quoted, this.#factor));
   }
-  /** unit as exact40 reads it (finite prices only: the strip's prices are). */
+  /**
+   * unit's exact value in exact40's form, from the quoted price's text without building the
+   * Decimal (a finite price: #negativeMark checks), times the factor as decimal.js multiplies.
+   */
   get unitExact(): X {
-    return (this.#unitExact ??= fromDecimal(this.unit));
+    if (this.#unitExact === undefined) {
+      const quoted = exactOfNumber(this.#quoted)!;
+      this.#unitExact = isOne(this.#factor) ? quoted : times(quoted, exactFactor(this.#factor));
+    }
+    return this.#unitExact;
   }
   /**
    * numberOf(unit). With a factor of 1 that is the quoted price itself, without building the
@@ -1175,6 +1264,17 @@ class ContractPrice {
 function unitPriceOf(quoted: number, factor: Decimal): Decimal {
   const price = decimalOfNumber(Decimal, quoted);
   return isOne(factor) ? price : price.times(factor);
+}
+
+/** A factor in exact40's form, remembered per factor (a scenario has a few). */
+const exactFactors = new WeakMap<Decimal, X>();
+function exactFactor(factor: Decimal): X {
+  let exact = exactFactors.get(factor);
+  if (exact === undefined) {
+    exact = fromDecimal(factor);
+    exactFactors.set(factor, exact);
+  }
+  return exact;
 }
 
 const ONE_FACTOR = new Decimal(1);

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from '../../src/core/decimal.js';
-import { decimalOfNumber, toNumberExact } from '../../src/core/decimal-number.js';
+import { decimalOfNumber, exactOfNumber, toNumberExact } from '../../src/core/decimal-number.js';
+import { fromDecimal, same } from '../../src/costfeed/exact40.js';
 
 const decimalText = fc.oneof(
   fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }).map((n) => (n / 100).toFixed(2)),
@@ -83,5 +84,29 @@ describe('decimalOfNumber', () => {
 
   it('covers the edges: zeros, word boundaries, exponent notation, NaN and infinities', () => {
     for (const x of [0, -0, 1, -1, 10, 1e6, 1e7, 1234567, 12345678, 0.1, 0.0000001, 1e-7, 1.5e-7, 1e21, 1e20, 123456789012345.67, 9007199254740993, -0.05, 100.5, 1200, Number.MIN_VALUE, Number.MAX_VALUE, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY]) same(x);
+  });
+});
+
+describe('exactOfNumber', () => {
+  it('is the exact value of new Decimal(String(x)) (exact40 form) for every finite double', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.integer({ min: -10_000_000_000, max: 10_000_000_000 }).map((n) => n / 100),
+          fc.tuple(fc.integer({ min: 1, max: 1_000_000 }), fc.integer({ min: 1, max: 999_999 })).map(([a, b]) => a / b),
+          fc.tuple(fc.integer({ min: -999_999_999, max: 999_999_999 }), fc.integer({ min: 0, max: 25 })).map(([n, k]) => n / 10 ** k),
+        ),
+        (x) => {
+          const got = exactOfNumber(x)!;
+          const expected = fromDecimal(new Decimal(String(x)));
+          expect(same(got, expected)).toBe(true);
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+    for (const x of [0, -0, 1e21, 1.5e-7, 123456789012345.67, Number.MAX_VALUE, Number.MIN_VALUE, -0.05]) expect(same(exactOfNumber(x)!, fromDecimal(new Decimal(String(x))))).toBe(true);
+    expect(exactOfNumber(Number.NaN)).toBeUndefined();
+    expect(exactOfNumber(Number.POSITIVE_INFINITY)).toBeUndefined();
   });
 });
