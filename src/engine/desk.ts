@@ -317,6 +317,9 @@ interface ContractFigures {
   pnl: X;
 }
 
+/** The figures of a position that never traded (shared, never changed). */
+const UNTRADED: ContractFigures = Object.freeze({ position: undefined as unknown as Position, traded: false, result: 0, open: false, q: Number.NaN, a: Number.NaN, exact: undefined, quoted: Number.NaN, pnl: X_ZERO });
+
 /** What Desk.#lineUse keeps per BOM line. */
 interface LineUse {
   readonly units: Decimal;
@@ -843,18 +846,19 @@ export class Desk {
     const position = this.pipeline.positions.get(instrument);
     let figures = slot.figures.get(instrument);
     if (figures !== undefined && figures.position === position) return figures;
-    const traded = !(position.boughtQty.isZero() && position.soldQty.isZero());
-    const result = traded ? numberOf(position.realizedPnl) - numberOf(position.fees) : 0;
+    // Most contracts of a strip never trade (their position is a new flat record each time).
+    if (position.boughtQty.isZero() && position.soldQty.isZero()) return UNTRADED;
+    const result = numberOf(position.realizedPnl) - numberOf(position.fees);
     const open = !position.qty.isZero();
     const q = open ? numberOf(position.qty) : Number.NaN;
     const a = open ? numberOf(position.avgPrice) : Number.NaN;
     if (figures === undefined) {
       if (slot.figures.size > 64) slot.figures.clear();
-      figures = { position, traded, result, open, q, a, exact: undefined, quoted: Number.NaN, pnl: X_ZERO };
+      figures = { position, traded: true, result, open, q, a, exact: undefined, quoted: Number.NaN, pnl: X_ZERO };
       slot.figures.set(instrument, figures);
     } else {
       figures.position = position;
-      figures.traded = traded;
+      figures.traded = true;
       figures.result = result;
       figures.open = open;
       figures.q = q;
