@@ -139,8 +139,11 @@ export function blockBootstrap(baseDaily: Float64Array, runDaily: Float64Array, 
   const n = baseDaily.length - 1;
   const replicates = options.replicates ?? 1000;
   const level = options.level ?? 0.95;
-  const diff = new Float64Array(n);
-  const base = new Float64Array(n);
+  const block = Math.max(1, Math.ceil(Math.cbrt(n)));
+  // The days, then their first `block` again: a circular block is then one straight run of
+  // indexes (no modulo per day); the sums add the same days in the same order.
+  const diff = new Float64Array(n + block);
+  const base = new Float64Array(n + block);
   let sumDiff = 0;
   let sumBase = 0;
   for (let k = 0; k < n; k += 1) {
@@ -149,7 +152,11 @@ export function blockBootstrap(baseDaily: Float64Array, runDaily: Float64Array, 
     sumDiff += diff[k]!;
     sumBase += base[k]!;
   }
-  const block = Math.max(1, Math.ceil(Math.cbrt(n)));
+  // block <= n whenever n >= 1 (and with n = 0 nothing is drawn).
+  for (let k = n; k < n + block; k += 1) {
+    base[k] = base[k - n]!;
+    diff[k] = diff[k - n]!;
+  }
   const random = new Random(options.seed);
   const stats = new Float64Array(replicates);
   for (let r = 0; r < replicates; r += 1) {
@@ -159,8 +166,7 @@ export function blockBootstrap(baseDaily: Float64Array, runDaily: Float64Array, 
     while (taken < n) {
       const start = Math.floor(random.float() * n);
       const len = Math.min(block, n - taken);
-      for (let j = 0; j < len; j += 1) {
-        const k = (start + j) % n;
+      for (let k = start, end = start + len; k < end; k += 1) {
         d += diff[k]!;
         s += base[k]!;
       }

@@ -4,6 +4,7 @@
  * hedge whose result counts in the month it covers. And on a real run: the daily costs add up
  * to the exact engine's total.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/core/random.js';
 import { DAY_MS } from '../../src/core/time.js';
@@ -102,6 +103,42 @@ describe('block bootstrap', () => {
     expect(b.low).toBeCloseTo(1, 12);
     expect(b.high).toBeCloseTo(1, 12);
     expect(b.distinguishable).toBe(true);
+  });
+
+  it('draws circular blocks: the interval equals the definition (blocks wrapping past the last day) bit for bit', () => {
+    // The definition, written the plain way: day k of a block starting at `start` is (start + j) mod n.
+    const reference = (baseDaily: Float64Array, runDaily: Float64Array, seed: number, replicates: number): [number, number] => {
+      const n = baseDaily.length - 1;
+      const block = Math.max(1, Math.ceil(Math.cbrt(n)));
+      const random = new Random(seed);
+      const stats = new Float64Array(replicates);
+      for (let r = 0; r < replicates; r += 1) {
+        let d = 0;
+        let s = 0;
+        for (let taken = 0; taken < n; ) {
+          const start = Math.floor(random.float() * n);
+          const len = Math.min(block, n - taken);
+          for (let j = 0; j < len; j += 1) {
+            const k = ((start + j) % n) + 1;
+            d += baseDaily[k]! - runDaily[k]!;
+            s += baseDaily[k]!;
+          }
+          taken += len;
+        }
+        stats[r] = s === 0 ? 0 : (d / s) * 100;
+      }
+      stats.sort();
+      return [quantile(stats, (1 - 0.95) / 2), quantile(stats, 1 - (1 - 0.95) / 2)];
+    };
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.double({ min: 1, max: 1000, noNaN: true }), fc.double({ min: 0, max: 1000, noNaN: true })), { minLength: 2, maxLength: 300 }), fc.integer({ min: 1, max: 1000 }), (days, seed) => {
+        const base = Float64Array.from([0, ...days.map(([b]) => b)]);
+        const run = Float64Array.from([0, ...days.map(([, r]) => r)]);
+        const b = blockBootstrap(base, run, { seed, replicates: 50 });
+        expect([b.low, b.high]).toEqual(reference(base, run, seed, 50));
+      }),
+      { numRuns: 200, seed: 11 },
+    );
   });
 
   it('is reproducible for a seed, and calls a saving inside the noise not distinguishable', () => {
