@@ -185,7 +185,24 @@ export class Fixed {
     return Fixed.from(a.toDecimal().plus(b.toDecimal()));
   }
   minus(o: Fixed): Fixed {
+    // plus(o.negated()) without making the negated value first (the same cases, the same results).
+    if (this.big === undefined && o.big === undefined) {
+      if (o.m === 0) return this;
+      if (this.m === 0) return new Fixed(-o.m, o.e, undefined);
+      if (this.e === o.e) return Fixed.difference(this.m - o.m, this.e, this, o);
+      if (this.e > o.e) {
+        const b = o.m * pow10(this.e - o.e);
+        if (b <= MAX && b >= -MAX) return Fixed.difference(this.m - b, this.e, this, o);
+      } else {
+        const a = this.m * pow10(o.e - this.e);
+        if (a <= MAX && a >= -MAX) return Fixed.difference(a - o.m, o.e, this, o);
+      }
+    }
     return this.plus(o.negated());
+  }
+  private static difference(m: number, e: number, a: Fixed, b: Fixed): Fixed {
+    if (m <= MAX && m >= -MAX) return m === 0 ? Fixed.ZERO : new Fixed(m, e, undefined);
+    return a.plus(b.negated());
   }
 
   times(o: Fixed): Fixed {

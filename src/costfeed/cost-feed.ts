@@ -142,6 +142,10 @@ interface MaterialState {
   readonly memo: MaterialMemo;
   /** sigma_L = leadTimeCv x L and its result object, while the receipt record is short (constant). */
   readonly cvLeadTime: { readonly sigma: Figure; readonly source: 'cv'; receipts: number };
+  /** What #sigmaDaily and #sigmaLeadTime answer, one object each per material, refilled per snapshot (a snapshot copies the fields). */
+  readonly cvResult: SigmaResult;
+  readonly historyResult: SigmaResult;
+  readonly receiptsResult: { sigma: Figure; readonly source: 'receipts'; receipts: number };
   readonly unit: string;
   readonly policy: MaterialPolicy;
   readonly z: Decimal;
@@ -348,6 +352,9 @@ export class CostFeed {
         index: this.#materials.length,
         memo: emptyMemo(),
         cvLeadTime: { sigma: Figure.of(policy.leadTimeCv.times(policy.leadTimeDays)), source: 'cv', receipts: 0 },
+        cvResult: { sigma: NO_FIGURE, source: 'cv' },
+        historyResult: { sigma: NO_FIGURE, source: 'history' },
+        receiptsResult: { sigma: NO_FIGURE, source: 'receipts', receipts: 0 },
         unit: material.unit,
         policy,
         z: zForServiceLevel(policy.serviceLevel),
@@ -550,14 +557,16 @@ export class CostFeed {
    * sqrt(bucketDays) (days taken as independent). History shorter than minHistoryDays:
    * demandCv x the mean planned consumption.
    */
-  #sigmaDaily(m: MaterialState, h: History, mean: Decimal, meanX: X): { sigma: Figure; source: 'history' | 'cv' } {
+  #sigmaDaily(m: MaterialState, h: History, mean: Decimal, meanX: X): SigmaResult {
     const memo = m.memo;
     if (h.buckets * this.bucketDays < this.minHistoryDays) {
       if (memo.cvMean !== mean || memo.cvSigma === undefined) {
         memo.cvMean = mean;
         memo.cvSigma = new Figure(times(m.demandCvX, meanX));
       }
-      return { sigma: memo.cvSigma, source: 'cv' };
+      const result = m.cvResult;
+      result.sigma = memo.cvSigma;
+      return result;
     }
     m.errors.moveTo(h.from - 1, h.to - 1);
     if (h.from > m.errorsFloor) {
@@ -573,21 +582,17 @@ export class CostFeed {
     //   planned = prefix[j1] - prefix[j0]; plannedSquares = squares[k1] - squares[k0]
     //   sumErrors = sum(a) - planned; sumSquares = sum(a^2) - sum(a p) x 2 + plannedSquares
     //   sigma = sigmaFromSums(buckets, sumErrors, sumSquares) (/ sqrt(bucketDays))
-    const last = m.bucketPrefixSquares.length - 1;
-    const squaresAt = (k: number): X => {
-      const i = k < 0 ? 0 : k > last ? last : k;
-      return (m.squaresX[i] ??= exactOfFixed(m.bucketPrefixSquares[i]!));
-    };
-    const prefixAt = (i: number): X => (m.prefixX[i] ??= exactOfFixed(m.prefix[i]!));
-    const planned = minus(prefixAt(h.j1), prefixAt(h.j0));
-    const plannedSquares = minus(squaresAt(h.k1), squaresAt(h.k0));
+    const planned = minus(prefixXOf(m, h.j1), prefixXOf(m, h.j0));
+    const plannedSquares = minus(squaresXOf(m, h.k1), squaresXOf(m, h.k0));
     const sumErrors = minus(this.#errorSum(m, E_ACTUAL), planned);
     const sumSquares = plus(minus(this.#errorSum(m, E_SQUARES), times(this.#errorSum(m, E_CROSS), TWO_X)), plannedSquares);
     let sigma = sigmaFromSumsX(h.buckets, sumErrors, sumSquares);
     if (this.bucketDays !== 1) sigma = dividedBy(sigma, this.#rootBucketDaysX);
     const previous = memo.historySigma;
-    if (previous !== undefined && same(previous.x, sigma)) return { sigma: previous, source: 'history' };
-    return { sigma: (memo.historySigma = new Figure(sigma)), source: 'history' };
+    if (previous === undefined || !same(previous.x, sigma)) memo.historySigma = new Figure(sigma);
+    const result = m.historyResult;
+    result.sigma = memo.historySigma!;
+    return result;
   }
 
   /** Field k of a material's errors window. */
@@ -605,14 +610,14 @@ export class CostFeed {
       return cv;
     }
     const cached = this.#leadTimeCache.get(m);
-    if (cached !== undefined && cached.count === receipts && cached.sumDays === record.sumDays && cached.sumSquaresDays === record.sumSquaresDays) return { sigma: cached.sigma, source: 'receipts', receipts };
+    if (cached !== undefined && cached.count === receipts && cached.sumDays === record.sumDays && cached.sumSquaresDays === record.sumSquaresDays) return receiptsResult(m, cached.sigma, receipts);
     // sigmaFromSums(receipts, new Decimal(sumDays), new Decimal(sumSquaresDays)), whole numbers read exactly.
     const exact = (n: number): X => (Number.isSafeInteger(n) ? fromInteger(n) : fromDecimal(new Decimal(n)));
     const value = sameLeadTimes(receipts, record.sumDays, record.sumSquaresDays) ? X_ZERO : sigmaFromSumsX(receipts, exact(record.sumDays), exact(record.sumSquaresDays));
     // The same value keeps its Figure, so the figures derived from it are not worked out again.
     const sigma = cached !== undefined && same(cached.sigma.x, value) ? cached.sigma : new Figure(value);
     this.#leadTimeCache.set(m, { record, count: receipts, sumDays: record.sumDays, sumSquaresDays: record.sumSquaresDays, sigma });
-    return { sigma, source: 'receipts', receipts };
+    return receiptsResult(m, sigma, receipts);
   }
 
   /** Sums over the last `closedPeriods` periods whose close is known (oldest first). */
@@ -651,7 +656,11 @@ export class CostFeed {
   /** Accounting time of close k (read, maybe not known yet): a period starts where the previous close stood. */
   #closeAtOf(k: number): EpochMs | null {
     const seq = this.#closeSeqs[k];
-    return seq === undefined ? null : (this.#ledger.entry(seq)?.at ?? null);
+    if (seq === undefined) return null;
+    // Read from the journal's columns when it is in memory (not a whole entry materialised for its time).
+    const posted = this.#posted;
+    if (posted !== undefined && seq >= 1 && seq <= posted.last()) return posted.at(seq);
+    return this.#ledger.entry(seq)?.at ?? null;
   }
 
   #period(index: number): PeriodState {
@@ -1059,6 +1068,31 @@ function emptyMemo(): MaterialMemo {
 
 const TWO_X: X = fromInteger(2);
 
+/** sigma_d and where it came from (see #sigmaDaily). */
+interface SigmaResult {
+  sigma: Figure;
+  readonly source: 'history' | 'cv';
+}
+
+/** prefix[i] of a material's planned consumption as an exact40 value (converted once). */
+function prefixXOf(m: MaterialState, i: number): X {
+  return (m.prefixX[i] ??= exactOfFixed(m.prefix[i]!));
+}
+
+/** The prefix sum of squared bucket plans at bucket index k (clamped to the plan), as an exact40 value. */
+function squaresXOf(m: MaterialState, k: number): X {
+  const last = m.bucketPrefixSquares.length - 1;
+  const i = k < 0 ? 0 : k > last ? last : k;
+  return (m.squaresX[i] ??= exactOfFixed(m.bucketPrefixSquares[i]!));
+}
+
+function receiptsResult(m: MaterialState, sigma: Figure, receipts: number): { sigma: Figure; source: 'receipts'; receipts: number } {
+  const result = m.receiptsResult;
+  result.sigma = sigma;
+  result.receipts = receipts;
+  return result;
+}
+
 /**
  * Whether `count` receipts with these sums all took the same whole number of days q (sum = q x
  * count, sum of squares = q^2 x count): then sigmaFromSumsX's mean is q and its variance
@@ -1114,6 +1148,9 @@ class Figure {
   }
 }
 
+/** A placeholder in the per-material result objects before their first snapshot. */
+const NO_FIGURE = new Figure(X_ZERO);
+
 /**
  * One material's figures in a snapshot. The fields a strategy reads every day are plain
  * properties; the others (actual unit cost, usage factor, carrying per day and accrued, days
@@ -1121,13 +1158,13 @@ class Figure {
  * snapshot's time (captured here: the feed's state moves on).
  */
 class MaterialSnapshot implements MaterialCost {
-  readonly unit: string;
+  /** The material's state: its constant figures (unit, policy, z, clock) are read from it. */
+  readonly #state: MaterialState;
   readonly standardCost: Decimal;
   readonly marketPrice: Decimal | null;
   readonly marketPriceAt: EpochMs | null;
   readonly carryingPerUnitDay: Decimal;
   readonly #onHand: Fixed;
-  readonly #onHandMemo: DecimalMemo;
   readonly onOrder: Decimal;
   readonly hedged: Decimal;
   readonly forecastQty: Decimal;
@@ -1136,13 +1173,8 @@ class MaterialSnapshot implements MaterialCost {
   sigmaDailyHistoryFrom: EpochMs | null = null;
   sigmaDailyHistoryDays = 0;
   sigmaDailyBucketDays = 1;
-  readonly demandCv: Decimal;
-  readonly leadTimeDays: Decimal;
   readonly sigmaLeadTimeSource: 'receipts' | 'cv';
   readonly leadTimeReceipts: number;
-  readonly leadTimeCv: Decimal;
-  readonly serviceLevel: Decimal;
-  readonly z: Decimal;
   // The sigma chain's figures, as Decimals when read (see Figure).
   readonly #sigmaDaily: Figure;
   readonly #sigmaLead: Figure;
@@ -1157,7 +1189,6 @@ class MaterialSnapshot implements MaterialCost {
   #actualPurchasedQty: Decimal | undefined;
   readonly #carry: CarryLog;
   readonly #carryCount: number;
-  readonly #clock: CarryClock;
   #actualUnitCost: Decimal | undefined;
   #usageFactor: Decimal | undefined;
   #carryingPerDay: Decimal | undefined;
@@ -1182,8 +1213,7 @@ class MaterialSnapshot implements MaterialCost {
     buffer: Figure,
     reorder: Figure,
   ) {
-    const policy = m.policy;
-    this.unit = m.unit;
+    this.#state = m;
     this.standardCost = standardCost;
     this.marketPrice = marketPrice;
     this.marketPriceAt = marketPriceAt;
@@ -1194,10 +1224,8 @@ class MaterialSnapshot implements MaterialCost {
     this.#counted = m.window.sum(P_COUNT);
     this.carryingPerUnitDay = m.clock.rateAt(at);
     this.#onHand = m.onHand;
-    this.#onHandMemo = m.onHandMemo;
     this.#carry = m.carry;
     this.#carryCount = m.carry.length;
-    this.#clock = m.clock;
     this.#at = at;
     this.onOrder = onOrder;
     this.hedged = hedged;
@@ -1205,21 +1233,34 @@ class MaterialSnapshot implements MaterialCost {
     this.dailyConsumption = mean;
     this.#sigmaDaily = sigmaDaily.sigma;
     this.sigmaDailySource = sigmaDaily.source;
-    this.demandCv = policy.demandCv;
-    this.leadTimeDays = policy.leadTimeDays;
     this.#sigmaLead = sigmaLead.sigma;
     this.sigmaLeadTimeSource = sigmaLead.source;
     this.leadTimeReceipts = sigmaLead.receipts;
-    this.leadTimeCv = policy.leadTimeCv;
     this.#sigmaLT = sigmaLT;
-    this.serviceLevel = policy.serviceLevel;
-    this.z = m.z;
     this.#buffer = buffer;
     this.#reorder = reorder;
   }
 
+  get unit(): string {
+    return this.#state.unit;
+  }
+  get demandCv(): Decimal {
+    return this.#state.policy.demandCv;
+  }
+  get leadTimeDays(): Decimal {
+    return this.#state.policy.leadTimeDays;
+  }
+  get leadTimeCv(): Decimal {
+    return this.#state.policy.leadTimeCv;
+  }
+  get serviceLevel(): Decimal {
+    return this.#state.policy.serviceLevel;
+  }
+  get z(): Decimal {
+    return this.#state.z;
+  }
   get onHand(): Decimal {
-    return decimalOfStock(this.#onHandMemo, this.#onHand);
+    return decimalOfStock(this.#state.onHandMemo, this.#onHand);
   }
   get sigmaDailyConsumption(): Decimal {
     return this.#sigmaDaily.decimal;
@@ -1258,7 +1299,7 @@ class MaterialSnapshot implements MaterialCost {
     return (this.#carryingPerDay ??= this.onHand.times(this.carryingPerUnitDay));
   }
   get carryingAccrued(): Decimal {
-    return (this.#carryingAccrued ??= this.onHand.times(this.#clock.at(this.#at)).minus(this.#carry.baseAt(this.#carryCount)));
+    return (this.#carryingAccrued ??= this.onHand.times(this.#state.clock.at(this.#at)).minus(this.#carry.baseAt(this.#carryCount)));
   }
   get daysOfCover(): Decimal | null {
     if (this.#daysOfCover === undefined) this.#daysOfCover = daysOfCover(this.onHand, this.onOrder, this.dailyConsumption);

@@ -51,8 +51,14 @@ export class TimeWindow<N extends Summable<N> = Decimal> {
       }
       position = lo;
     }
-    this.#at.splice(position, 0, at);
-    this.#values.splice(position, 0, values.slice());
+    if (position === n) {
+      // The usual case (items arrive in time order): an append, not a splice.
+      this.#at.push(at);
+      this.#values.push(values.slice());
+    } else {
+      this.#at.splice(position, 0, at);
+      this.#values.splice(position, 0, values.slice());
+    }
     if (at <= this.#from) {
       this.#lo += 1;
       this.#hi += 1;

@@ -372,10 +372,15 @@ export class Engine {
   private readonly plans = new Map<string, FlushPlan>();
   private readonly versionObjects = new Map<string, EntryVersions>();
   private readonly figures = new WeakMap<object, Fixed>();
+  /** purchaseIsTrigger and completionIsTrigger of the plant's trigger, decided once (the trigger is text read from the plant file: comparing it is not free). */
+  private readonly purchaseTrigger: boolean;
+  private readonly completionTrigger: boolean;
   constructor(plant: Plant) {
     this.plant = plant;
     this.trigger = plant.trigger;
     this.places = plant.moneyPlaces;
+    this.purchaseTrigger = purchaseIsTrigger(plant.trigger);
+    this.completionTrigger = completionIsTrigger(plant.trigger);
   }
 
   money(value: Fixed): Fixed {
@@ -402,7 +407,7 @@ export class Engine {
 
   /** The revaluation of materials on hand for one revision, or undefined when nothing is on hand (or materials are not carried). */
   revaluationDraft(books: Books, revision: Revision): Draft | undefined {
-    if (!purchaseIsTrigger(this.trigger)) return undefined;
+    if (!this.purchaseTrigger) return undefined;
     const qty = books.materials.get(revision.material) ?? ZERO;
     const amount = this.money(qty.times(this.fixed(revision.next.cost).minus(this.fixed(revision.previous.cost))));
     if (amount.isZero()) return undefined;
@@ -456,7 +461,7 @@ export class Engine {
     const price = qty.times(Fixed.from(event.unitPrice));
     const cost = this.money(event.fee ? price.plus(Fixed.from(event.fee)) : price);
     const b = new LineBuilder();
-    if (purchaseIsTrigger(this.trigger)) {
+    if (this.purchaseTrigger) {
       const standard = this.money(qty.times(this.fixed(std.cost)));
       b.add(Account.materialsInProcess, standard);
       b.add(Account.materialPriceVariance, cost.minus(standard));
@@ -534,7 +539,7 @@ export class Engine {
     const f = this.flush(event.product, qty, event.at);
     const b = new LineBuilder();
     const movements: DraftMovement[] = [];
-    if (completionIsTrigger(this.trigger)) {
+    if (this.completionTrigger) {
       const relieve = this.trigger === 'purchase-completion-sale' ? Account.materialsInProcess : Account.accountsPayable;
       b.add(Account.finishedGoods, f.materialsTotal.plus(f.conversion));
       for (const m of f.materials) {
@@ -546,7 +551,7 @@ export class Engine {
     } else {
       movements.push(this.productMove(books, event.product, qty, undefined));
     }
-    const allocated = completionIsTrigger(this.trigger) ? f.conversion : ZERO;
+    const allocated = this.completionTrigger ? f.conversion : ZERO;
     const actual: DraftActual = { kind: 'completion', product: event.product, qty, allocated };
     return this.finish(event, eventId, 'completion', b, movements, f.versions, books, actual);
   }
@@ -556,7 +561,7 @@ export class Engine {
     const movements: DraftMovement[] = [];
     const qty = Fixed.from(event.qty);
     const f = this.flush(event.product, qty, event.at);
-    if (completionIsTrigger(this.trigger)) {
+    if (this.completionTrigger) {
       const holding = books.products.get(event.product) ?? NO_HOLDING;
       let relief: Fixed;
       if (holding.qty.sign() <= 0) relief = f.materialsTotal.plus(f.conversion);
@@ -596,7 +601,7 @@ export class Engine {
       const diff = counted.minus(book);
       const std = this.plant.standardCostAt(event.material, event.at);
       const amount = this.money(diff.times(this.fixed(std.cost)));
-      b.add(purchaseIsTrigger(this.trigger) ? Account.materialsInProcess : Account.accountsPayable, amount);
+      b.add(this.purchaseTrigger ? Account.materialsInProcess : Account.accountsPayable, amount);
       b.cr(Account.materialUsageVariance, amount);
       const movements = diff.isZero() ? NO_MOVEMENTS : [this.materialMove(books, event.material, diff)];
       return this.finish(event, eventId, 'count', b, movements, this.standardVersions(std.version), books);
@@ -604,7 +609,7 @@ export class Engine {
     const product = event.product!;
     const holding = books.products.get(product) ?? NO_HOLDING;
     const diff = counted.minus(holding.qty);
-    if (!completionIsTrigger(this.trigger)) {
+    if (!this.completionTrigger) {
       const movements = diff.isZero() ? NO_MOVEMENTS : [this.productMove(books, product, diff, undefined)];
       return this.finish(event, eventId, 'count', [], movements, NO_VERSIONS, books);
     }
@@ -653,7 +658,7 @@ export class Engine {
     const movements: DraftMovement[] = [];
     const weighted: [string, Fixed][] = [];
     let fgWeight = ZERO;
-    if (this.plant.close === 'prorate' && completionIsTrigger(this.trigger)) {
+    if (this.plant.close === 'prorate' && this.completionTrigger) {
       for (const [id, p] of books.periodByProduct) {
         const weight = p.allocated.minus(p.sold);
         const held = books.products.get(id);
