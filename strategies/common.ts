@@ -90,10 +90,11 @@ export function costSnapshot(figures: Readonly<Record<string, CauseFigure>>): Re
 export function causeOf(
   context: StrategyContext,
   figures: Readonly<Record<string, CauseFigure>>,
-  note: string,
+  note: string | (() => string),
 ): IntentCause {
   const signal = signalSnapshot(context);
   let cost: Record<string, string> | undefined;
+  if (typeof note === 'function') return lazyNoteCause(signal, figures, note);
   return signal === undefined
     ? {
         get cost() {
@@ -107,6 +108,34 @@ export function causeOf(
           return (cost ??= costSnapshot(figures));
         },
         note,
+      };
+}
+
+/**
+ * causeOf with a note written when first read, like the figures (an own enumerable getter in
+ * the same place among the keys). `note` must read only values taken at the decision
+ * (immutable Decimals, numbers, strings).
+ */
+function lazyNoteCause(signal: IntentCause['signal'], figures: Readonly<Record<string, CauseFigure>>, note: () => string): IntentCause {
+  let cost: Record<string, string> | undefined;
+  let text: string | undefined;
+  return signal === undefined
+    ? {
+        get cost() {
+          return (cost ??= costSnapshot(figures));
+        },
+        get note() {
+          return (text ??= note());
+        },
+      }
+    : {
+        signal,
+        get cost() {
+          return (cost ??= costSnapshot(figures));
+        },
+        get note() {
+          return (text ??= note());
+        },
       };
 }
 
@@ -136,11 +165,16 @@ export function inventoryFigures(inventory: InventoryView): Record<string, Decim
 
 /** The cause of a forced reorder (exact figures): the position with `planned`, the reorder point and the level bought up to. */
 export function forcedReorderCause(context: StrategyContext, orderUpToDays: number, planned: Decimal = ZERO_QTY): IntentCause {
-  const level = context.inventory.reorderPoint.plus(consumptionFor(context.inventory, orderUpToDays));
+  const inventory = context.inventory;
+  const onHand = inventory.onHand;
+  const onOrder = inventory.onOrder;
+  const daily = inventory.dailyConsumption;
+  const reorderPoint = inventory.reorderPoint;
+  // The level and the note are worked out when the cause is printed, from the figures taken now (immutable Decimals).
   return causeOf(
     context,
-    { ...inventoryFigures(context.inventory), planned, orderUpToLevel: level, marketUnitPrice: context.cost.marketUnitPrice },
-    `position ${inventoryPosition(context.inventory).plus(planned).toString()} at or below reorder point ${context.inventory.reorderPoint.toString()}: buy up to reorder point + ${orderUpToDays} days of consumption`,
+    { onHand, onOrder, dailyConsumption: daily, reorderPoint, bufferStock: inventory.bufferStock, planned, orderUpToLevel: () => reorderPoint.plus(daily.times(orderUpToDays)), marketUnitPrice: context.cost.marketUnitPrice },
+    () => `position ${onHand.plus(onOrder).plus(planned).toString()} at or below reorder point ${reorderPoint.toString()}: buy up to reorder point + ${orderUpToDays} days of consumption`,
   );
 }
 
@@ -177,11 +211,12 @@ export function ratioHedgeCause(
   contract: HedgeContractView,
   ratio: number,
   figures: Readonly<Record<string, Decimal | number | string | undefined>>,
-  note: string,
+  note: string | (() => string),
 ): IntentCause {
   const r = Math.max(0, Math.min(1, ratio));
   const exposure = Decimal.max(ZERO_QTY, contract.exposureQty);
-  const target = Decimal.min(exposure, exposure.times(r));
+  // The target is worked out when the cause is printed (from `exposure`, taken now).
+  const target = (): Decimal => Decimal.min(exposure, exposure.times(r));
   return causeOf(
     context,
     {

@@ -36,7 +36,9 @@ export default defineStrategy({
       buy: (context) => jitCause(context),
       hedge: (context, _x, contract) => {
         const r = Math.max(0, Math.min(1, p.ratio));
-        return ratioHedgeCause(context, contract, r, { marketUnitPrice: context.cost.marketUnitPrice }, `static hedge: ratio ${r} of exposure ${contract.exposureQty.toString()}${contract.month === undefined ? '' : ` (${contract.month})`}`);
+        const exposure = contract.exposureQty;
+        const month = contract.month;
+        return ratioHedgeCause(context, contract, r, { marketUnitPrice: context.cost.marketUnitPrice }, () => `static hedge: ratio ${r} of exposure ${exposure.toString()}${month === undefined ? '' : ` (${month})`}`);
       },
     }),
   fast: (p) => ({ decide: (x) => staticHedgeRule(x, p) }),
