@@ -99,7 +99,8 @@ export function runsOf(result: BacktestResult): [string, RunResult][] {
   return out;
 }
 
-function recordOf(name: string, run: RunResult): DailyRecord {
+/** The run's daily record; an internal error when the backtest ran without `record: true`. */
+export function recordOf(name: string, run: RunResult): DailyRecord {
   if (run.record === undefined) throw new Error(`internal: the ${name} run was not recorded (run the backtest with record: true)`);
   return run.record;
 }

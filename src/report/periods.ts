@@ -14,7 +14,7 @@
  */
 import { formatDate } from '../core/time.js';
 import type { BacktestResult } from '../engine/results.js';
-import { runsOf } from './daily-frame.js';
+import { recordOf, runsOf } from './daily-frame.js';
 
 /** One run's figures for one calendar year or month (or the whole run when `period` is null). */
 export interface PeriodFigures {
@@ -52,8 +52,7 @@ export function periodFigures(result: BacktestResult, by: 'year' | 'month'): Per
   const periods = new Map<string, Totals[]>();
   const wholes: Totals[] = [];
   runs.forEach(([name, run], r) => {
-    const record = run.record;
-    if (record === undefined) throw new Error(`internal: the ${name} run was not recorded (run the backtest with record: true)`);
+    const record = recordOf(name, run);
     const whole = zero();
     wholes.push(whole);
     const keys = record.t.map((t) => formatDate(t).slice(0, keyLength));
