@@ -5,6 +5,7 @@
  * digits with banker's rounding keeps a 30-year daily ledger exact to the cent.
  */
 import { Decimal as DecimalJs } from 'decimal.js';
+import { toNumberExact } from './decimal-number.js';
 import { InputError, type Where } from './errors.js';
 
 export const Decimal = DecimalJs.clone({
@@ -64,10 +65,75 @@ export function roundMoney(value: Decimal, places = 2): Decimal {
   return value.toDecimalPlaces(places, Decimal.ROUND_HALF_EVEN);
 }
 
-/** Rounds a quantity down to a whole number of `step` (a venue's lot step). */
+/*
+ * Lot and tick steps without a 40-digit division. For the steps markets use, a power of ten (a
+ * tick of 0.01, a lot of 1) or a whole number (a lot of 25 or 1,000), `floorToStep` and
+ * `isMultipleOf` give exactly the Decimal the division gives (`value / step` floored times
+ * `step`; `value.modulo(step).isZero()`); every other step, and every value outside the bounds
+ * stated below, takes the division. The order path runs both for every order, and a backtest
+ * that orders every day paid a visible share of its time in those divisions.
+ */
+
+/**
+ * A step as `units` x 10^-`places` (`places` its decimal places, `units` an integer): kept
+ * when the step is 10^-k (units 1) or a whole number below 2^53 (places 0); `units`
+ * undefined for every other step.
+ */
+interface StepForm {
+  readonly places: number;
+  readonly units: number | undefined;
+}
+
+const MAX_EXACT = 2 ** 53;
+/** Values with at most this many decimal places take the integer path of `floorToStep` (see there). */
+const MAX_FLOOR_PLACES = 12;
+const stepForms = new WeakMap<Decimal, StepForm>();
+
+function stepFormOf(step: Decimal): StepForm {
+  let form = stepForms.get(step);
+  if (form === undefined) {
+    form = { places: 0, units: undefined };
+    if (step.isFinite() && step.isPositive() && !step.isZero()) {
+      const places = step.decimalPlaces();
+      const units = toNumberExact(step.times(new Decimal(10).pow(places)));
+      if (Number.isInteger(units) && units < MAX_EXACT && (units === 1 || places === 0)) form = { places, units };
+    }
+    stepForms.set(step, form);
+  }
+  return form;
+}
+
+/**
+ * Rounds a quantity down to a whole number of `step` (a venue's lot step): `value / step`,
+ * floored, times `step`. For a positive value: a step of 10^-k is the value rounded toward
+ * -infinity at k places (the division is an exact shift of the exponent while the value has at
+ * most 40 digits); a whole-number step m is n - n mod m for n = floor(value) below 2^53, since
+ * floor(value / m) = floor(floor(value) / m). The value has at most 12 decimal places there, so
+ * the 40-digit quotient the division floors cannot have been rounded up to a whole number (the
+ * exact quotient is at least 1 / (m x 10^12) below any whole number it is not).
+ */
 export function floorToStep(value: Decimal, step: Decimal): Decimal {
   if (step.isZero()) return value;
-  return value.dividedBy(step).floor().times(step);
+  const { places, units } = stepFormOf(step);
+  if (units === undefined || !value.isFinite() || !value.isPositive() || value.isZero() || value.precision() > 40) return value.dividedBy(step).floor().times(step);
+  if (units === 1) return value.toDecimalPlaces(places, Decimal.ROUND_FLOOR);
+  if (value.decimalPlaces() > MAX_FLOOR_PLACES) return value.dividedBy(step).floor().times(step);
+  const n = toNumberExact(value.floor());
+  if (!(n < MAX_EXACT)) return value.dividedBy(step).floor().times(step);
+  return new Decimal(n - (n % units));
+}
+
+/** `value.modulo(step).isZero()`: `value` is a whole number of `step`s (a venue's lot or tick test). */
+export function isMultipleOf(value: Decimal, step: Decimal): boolean {
+  const { places, units } = stepFormOf(step);
+  if (units === undefined || !value.isFinite()) return value.modulo(step).isZero();
+  // value x 10^places is an integer exactly when value has at most `places` decimal places.
+  if (value.decimalPlaces() > places) return false;
+  if (units === 1) return true;
+  // A whole-number step and an integer value below 2^53: the remainder of two exact doubles is exact.
+  const n = toNumberExact(value);
+  if (!(Math.abs(n) < MAX_EXACT)) return value.modulo(step).isZero();
+  return n % units === 0;
 }
 
 /** Rounds a price to the nearest `tick`. */

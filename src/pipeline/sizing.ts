@@ -4,9 +4,8 @@
  * the account balance. The result is rounded DOWN to the lot step; an amount that rounds to
  * nothing, or falls under the market's minimum quantity or notional, is a recorded skip.
  */
-import { ZERO, type Decimal } from '../core/decimal.js';
+import { ZERO, floorToStep, type Decimal } from '../core/decimal.js';
 import { ProcuraError, ErrorCode } from '../core/errors.js';
-import { floorToLot } from './steps.js';
 import type { Intent, MarketRules } from './types.js';
 
 export type SkipReason = 'nothing to do' | 'rounds to zero' | 'below min qty' | 'below min notional';
@@ -72,7 +71,7 @@ export function sizeOrder(input: SizingInput): Sizing {
   if (wantedQty.isZero()) {
     return skip('nothing to do', ZERO, `position ${position.toString()} already at or beyond target ${intent.targetQty?.toString() ?? ''}`);
   }
-  const qty = floorToLot(wantedQty, rules.lotStep);
+  const qty = floorToStep(wantedQty, rules.lotStep);
   if (qty.isZero()) {
     return skip('rounds to zero', qty, `${wantedQty.toString()} rounds down to 0 at lot step ${rules.lotStep.toString()}`);
   }

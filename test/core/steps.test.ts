@@ -1,7 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Decimal, floorToStep } from '../../src/core/decimal.js';
-import { floorToLot, isMultipleOf } from '../../src/pipeline/steps.js';
+import { Decimal, floorToStep, isMultipleOf } from '../../src/core/decimal.js';
+
+/** What a lot step means: value / step, floored, times step (the division the fast paths avoid). */
+const floorByDivision = (value: Decimal, step: Decimal): Decimal => value.dividedBy(step).floor().times(step);
 
 // The steps markets use (powers of ten, whole numbers) take the fast paths; 0.25, 0.5 and 3e-3 the Decimal forms.
 const STEPS = ['1', '25', '1000', '2500', '10000', '0.01', '0.001', '0.0001', '0.000001', '0.25', '0.5', '0.003', '10'].map((s) => new Decimal(s));
@@ -30,11 +32,11 @@ describe('lot and tick steps without division', () => {
     );
   });
 
-  it('floorToLot is floorToStep, the same Decimal', () => {
+  it('floorToStep is value / step floored times step, the same Decimal', () => {
     fc.assert(
       fc.property(value, fc.constantFrom(...STEPS), (v, step) => {
-        const expected = floorToStep(v, step);
-        const actual = floorToLot(v, step);
+        const expected = floorByDivision(v, step);
+        const actual = floorToStep(v, step);
         expect(sameDecimal(actual, expected), `${v.toString()} at ${step.toString()}: ${actual.toString()} against ${expected.toString()}`).toBe(true);
       }),
       { numRuns: 20_000 },
@@ -42,9 +44,9 @@ describe('lot and tick steps without division', () => {
   });
 
   it('rounds down to the lot and tests lots and ticks as a venue does', () => {
-    expect(floorToLot(new Decimal('1249.999'), new Decimal('25')).toString()).toBe('1225');
-    expect(floorToLot(new Decimal('12.3456789'), new Decimal('0.001')).toString()).toBe('12.345');
-    expect(floorToLot(new Decimal('0.0001'), new Decimal('1')).toString()).toBe('0');
+    expect(floorToStep(new Decimal('1249.999'), new Decimal('25')).toString()).toBe('1225');
+    expect(floorToStep(new Decimal('12.3456789'), new Decimal('0.001')).toString()).toBe('12.345');
+    expect(floorToStep(new Decimal('0.0001'), new Decimal('1')).toString()).toBe('0');
     expect(isMultipleOf(new Decimal('2500'), new Decimal('25'))).toBe(true);
     expect(isMultipleOf(new Decimal('2510'), new Decimal('25'))).toBe(false);
     expect(isMultipleOf(new Decimal('3.145'), new Decimal('0.01'))).toBe(false);

@@ -9,10 +9,9 @@
  */
 import { z } from 'zod';
 import { decimalSchema } from '../../config/schemas.js';
-import { Decimal, ZERO, floorToStep, roundMoney } from '../../core/decimal.js';
+import { Decimal, ZERO, floorToStep, isMultipleOf, roundMoney } from '../../core/decimal.js';
 import { ConfigError, InputError, type Where } from '../../core/errors.js';
 import { formatTime, type EpochMs } from '../../core/time.js';
-import { isMultipleOf } from '../../pipeline/steps.js';
 import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Venue } from '../../pipeline/types.js';
 
 /** One bar. Prices are plain numbers; the venue converts to Decimal only at a fill. */
