@@ -24,6 +24,7 @@
  */
 import { z } from 'zod';
 import { Decimal } from '../src/core/decimal.js';
+import { Fixed } from '../src/core/fixed.js';
 import { ruleContextOf, type FastStrategy, type HedgeContractView, type Intent, type IntentCause, type IntentReason, type InventoryView, type RuleBuy, type RuleContext, type RuleDecision, type Strategy, type StrategyContext } from '../src/engine/strategy.js';
 
 export const ZERO_QTY: Decimal = new Decimal(0);
@@ -340,10 +341,10 @@ export function qtyOf(value: number): Decimal {
   const scaled = value * 1e6;
   const nearest = Math.round(scaled);
   const units = Math.abs(scaled - nearest) <= QTY_SNAP * 1e6 ? nearest : Math.trunc(scaled);
-  // units x 10^-6 is exact (at most 16 digits). Parsed from `units`e-6 it is the same Decimal as
-  // new Decimal(units).times(1e-6) (same digits, exponent and sign) in one step instead of two;
-  // a zero keeps that product's sign (-0 x 1e-6 is -0, while "0e-6" would be +0).
-  return units === 0 ? new Decimal(units).times(MICRO) : new Decimal(`${units}e-6`);
+  // units x 10^-6 is exact (a safe integer of at most 15 digits). Fixed.of(units, 6) builds it
+  // from its words, the same Decimal as new Decimal(units).times(1e-6) (same digits, exponent and
+  // sign) without a multiplication or text; a zero keeps that product's sign (-0 x 1e-6 is -0).
+  return units === 0 ? new Decimal(units).times(MICRO) : Fixed.of(units, 6).toDecimal();
 }
 
 const MICRO = new Decimal('0.000001');

@@ -48,7 +48,9 @@ export function jitCause(context: StrategyContext): IntentCause {
       onHand: inventory.onHand,
       onOrder: inventory.onOrder,
       dailyConsumption: daily,
-      reorderPoint: inventory.reorderPoint,
+      // The JIT rule does not read the reorder point: it is made into a Decimal only if the cause is
+      // printed (the snapshot behind `inventory` is fixed when taken, so the value is the same).
+      reorderPoint: () => inventory.reorderPoint,
       bufferStock: buffer,
       jitLevel: () => daily.times(days).plus(buffer),
       leadTimeDays: inventory.leadTimeDays,

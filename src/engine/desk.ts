@@ -961,10 +961,16 @@ export class Desk {
     const moved = baseMoved(side, fill);
     this.trades.push({ at: fill.at, instrument, material: slot.setup.id, side, qty: moved, price: fill.price, fee: fill.fee, reason: intent.reason, discretionary: intent.discretionary === true, clientOrderId });
     const at = this.#postAt;
-    // The event id, only when the desk runs with eventIds (no closure per fill otherwise; see #id).
-    const id = this.#options.eventIds === true ? { id: `fill:${instrument}:${fill.tradeId}` } : NO_ID;
+    // The event id, only when the desk runs with eventIds (see #id). Each record is one literal,
+    // with the id in the place a spread of it would take (no spread of an empty object per fill).
+    const id = this.#options.eventIds === true ? `fill:${instrument}:${fill.tradeId}` : undefined;
     if (this.#isHedge(slot, instrument)) {
-      this.#pending.push({ type: 'hedge', ...id, at, knownAt: at, instrument, qty: side === 'buy' ? moved : moved.negated(), price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason });
+      const qty = side === 'buy' ? moved : moved.negated();
+      this.#pending.push(
+        id === undefined
+          ? { type: 'hedge', at, knownAt: at, instrument, qty, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason }
+          : { type: 'hedge', id, at, knownAt: at, instrument, qty, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason },
+      );
       return;
     }
     const book = slot.book;
@@ -973,7 +979,12 @@ export class Desk {
     book.fees = book.fees.plus(fill.fee);
     // Lead time runs from the order, not the fill; goods never arrive before the fill is known.
     const due = Math.max(at, startOfDay(orderAt) + slot.setup.leadTimeDays * DAY_MS);
-    this.#state.addDelivery({ material: slot.setup.id, due, qty: moved, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, orderedAt: orderAt, ...id });
+    const material = slot.setup.id;
+    this.#state.addDelivery(
+      id === undefined
+        ? { material, due, qty: moved, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, orderedAt: orderAt }
+        : { material, due, qty: moved, price: fill.price, fee: fill.fee, ref: clientOrderId, reason: intent.reason, orderedAt: orderAt, id },
+    );
   }
 
   #context(slot: MaterialSlot, snapshot: CostSnapshot, at: EpochMs, fired: boolean, price: Decimal): StrategyContext {

@@ -16,7 +16,7 @@ import { Decimal, ZERO, floorToStep } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { startOfDay, type EpochMs } from '../core/time.js';
 import { deriveClientOrderId } from './client-order-id.js';
-import { applyReport, isTerminal, newOrderRecord, transition, type OrderRecord } from './order-state.js';
+import { applyReport, isTerminal, newOrderRecord, transition, withSubmitAttempt, type OrderRecord } from './order-state.js';
 import { MemoryOrderStore, type OrderStore, type TradingControl } from './order-store.js';
 import { Positions } from './positions.js';
 import { riskAllows, runRiskChecks, type RiskInput, type RiskLimits, type RiskVerdict, type TradingState } from './risk.js';
@@ -407,7 +407,7 @@ export class Pipeline {
     let lastError: string | undefined;
     let again = resend;
     while (order.submitAttempts < this.limits.maxSubmitAttempts) {
-      order = this.#save({ ...order, submitAttempts: order.submitAttempts + 1 }, NO_NEW_FILLS);
+      order = this.#save(withSubmitAttempt(order), NO_NEW_FILLS);
       let report: OrderReport;
       try {
         report = await this.venue.submit(order.request, again ? { resend: true } : undefined);

@@ -31,13 +31,30 @@ function flat(instrument: string): Position {
  * value is in `fee`, kept with the other fees.
  */
 export function applyFillToPosition(position: Position, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): Position {
+  const next = nextPosition(position, pendingOf.get(position), side, fill);
+  if (madeAverage !== undefined) pendingOf.set(next, madeAverage);
+  return next;
+}
+
+/**
+ * The pending average `nextPosition` made for the position it returned last (undefined when
+ * that position's average is plain): its second result, without an object per call.
+ */
+let madeAverage: PendingAverage | undefined;
+
+/**
+ * applyFillToPosition, given the position's pending average (undefined when it has none, or
+ * when the caller does not know it: its average is then read, which computes it).
+ */
+function nextPosition(position: Position, previous: PendingAverage | undefined, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): Position {
+  madeAverage = undefined;
   const moved = baseMoved(side, fill);
   const signed = side === 'buy' ? moved : moved.negated();
   const before = position.qty;
   const after = before.plus(signed);
   const sameDirection = before.isZero() || before.isPositive() === signed.isPositive();
   if (sameDirection) {
-    const average: PendingAverage = { value: undefined, previous: pendingOf.get(position), previousValue: undefined, before, moved, price: fill.price, after };
+    const average: PendingAverage = { value: undefined, previous, previousValue: undefined, before, moved, price: fill.price, after };
     if (average.previous === undefined || average.previous.value !== undefined) average.previousValue = average.previous?.value ?? position.avgPrice;
     if (average.previousValue !== undefined) average.previous = undefined;
     const next: Position = {
@@ -51,7 +68,7 @@ export function applyFillToPosition(position: Position, side: Side, fill: Pick<F
       boughtQty: side === 'buy' ? position.boughtQty.plus(moved) : position.boughtQty,
       soldQty: side === 'sell' ? position.soldQty.plus(moved) : position.soldQty,
     };
-    pendingOf.set(next, average);
+    madeAverage = average;
     return next;
   }
   let avgPrice = position.avgPrice;
@@ -92,7 +109,7 @@ interface PendingAverage {
   readonly after: Decimal;
 }
 
-/** The pending average of a position built by applyFillToPosition's adding branch. */
+/** The pending average of a position built by applyFillToPosition's adding branch (the Positions tracker keeps its own, by instrument). */
 const pendingOf = new WeakMap<Position, PendingAverage>();
 
 function averageOf(average: PendingAverage): Decimal {
@@ -113,6 +130,8 @@ function averageOf(average: PendingAverage): Decimal {
 /** The positions tracker the pipeline updates from fills. */
 export class Positions {
   readonly #positions = new Map<string, Position>();
+  /** The pending average of each instrument's position (see PendingAverage): a map by instrument, not a weak map by position, costs no ephemeron per fill. */
+  readonly #averages = new Map<string, PendingAverage | undefined>();
 
   /** The position in `instrument` (flat when never traded). */
   get(instrument: string): Position {
@@ -131,7 +150,8 @@ export class Positions {
   }
 
   applyFill(instrument: string, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): Position {
-    const next = applyFillToPosition(this.get(instrument), side, fill);
+    const next = nextPosition(this.get(instrument), this.#averages.get(instrument), side, fill);
+    this.#averages.set(instrument, madeAverage);
     this.#positions.set(instrument, next);
     return next;
   }

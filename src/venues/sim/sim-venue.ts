@@ -263,13 +263,25 @@ export class SimVenue implements Venue {
   }
 
   #match(book: Book, bar: SimBar): void {
+    const working = book.working;
+    // One working order (the common case): no copy of the list to walk.
+    if (working.length === 1) {
+      this.#work(book, working[0]!, bar);
+      return;
+    }
     // Iterate over a copy: fills and expiries remove orders from the working list.
-    for (const sim of book.working.slice()) {
-      if (sim.submittedBar >= book.barCount) continue;
+    for (const sim of working.slice()) this.#work(book, sim, bar);
+  }
+
+  /** One working order on one bar: a fill when the bar reaches its price, then the expiry. */
+  #work(book: Book, sim: SimOrder, bar: SimBar): void {
+    {
+      if (sim.submittedBar >= book.barCount) return;
       sim.barsWorked += 1;
       const price = this.#fillPrice(sim, bar);
       if (price !== undefined) {
-        const remaining = sim.request.qty.minus(sim.filledQty);
+        // Nothing filled yet: the remainder is the order's quantity (q - 0 is q again while q has at most 40 digits).
+        const remaining = sim.filledQty.isZero() && sim.request.qty.d.length <= 5 ? sim.request.qty : sim.request.qty.minus(sim.filledQty);
         let qty = remaining;
         if (this.config.participationRate !== undefined && bar.volume !== undefined && Number.isFinite(bar.volume)) {
           const cap = floorToStep(new Decimal(String(bar.volume)).times(this.config.participationRate), book.rules.lotStep);
@@ -277,7 +289,7 @@ export class SimVenue implements Venue {
         }
         if (qty.greaterThan(0)) this.#fill(sim, bar.at, qty, price);
       }
-      if (sim.status === 'filled') continue;
+      if (sim.status === 'filled') return;
       if (this.config.expireAfterBars !== undefined && sim.barsWorked >= this.config.expireAfterBars) {
         sim.status = 'expired';
         sim.reason = `${sim.request.qty.minus(sim.filledQty).toString()} left after ${sim.barsWorked} bar(s)`;
@@ -317,7 +329,7 @@ export class SimVenue implements Venue {
       price,
       fee,
     });
-    sim.filledQty = sim.filledQty.plus(qty);
+    sim.filledQty = first && qty.d.length <= 5 ? qty : sim.filledQty.plus(qty);
     if (sim.filledQty.greaterThanOrEqualTo(sim.request.qty)) {
       sim.status = 'filled';
       this.#remove(sim);
@@ -343,7 +355,9 @@ function report(sim: SimOrder): OrderReport {
     venueOrderId: sim.venueOrderId,
     status: sim.status,
     filledQty: sim.filledQty,
-    fills: sim.fills.length === 0 ? NO_FILLS : sim.fills.slice(),
+    // A working order's fills grow, so a report copies them; once the order is done nothing is
+    // added to them, and every report shares the one array (the pipeline keeps it as the order's).
+    fills: sim.fills.length === 0 ? NO_FILLS : sim.status === 'open' || sim.status === 'partially-filled' ? sim.fills.slice() : sim.fills,
   };
   return sim.reason === undefined ? out : { ...out, reason: sim.reason };
 }
