@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ZERO, type Decimal } from '../../src/core/decimal.js';
-import { IllegalTransitionError, applyReport, classifyMove, newOrderRecord, transition, type OrderRecord } from '../../src/pipeline/order-state.js';
+import { IllegalTransitionError, applyReport, classifyMove, newOrderRecord, transition, withSubmitAttempt, type OrderRecord } from '../../src/pipeline/order-state.js';
 import { toPlainJson } from '../../src/pipeline/pipeline.js';
 import type { Fill, OrderReport, OrderRequest, OrderStatus } from '../../src/pipeline/types.js';
 import { D, T0, intent } from './fixtures.js';
@@ -36,6 +36,29 @@ describe('order state machine', () => {
     expect(partial.newFills.map((f) => f.tradeId)).toEqual(['t1']);
     o = applyReport(partial.order, report('filled', [fill(1, '4'), fill(2, '6')])).order;
     expect([o.status, o.filledQty.toString(), o.fills.length, o.venueOrderId]).toEqual(['filled', '10', 2, 'v1']);
+  });
+
+  it('builds each record with the keys, in the order, and the JSON text that spreading the previous record gave', () => {
+    // The spreads the pipeline used to build records with, applied to plain objects.
+    const spreadApply = (order: OrderRecord, r: OrderReport): OrderRecord => {
+      const next = applyReport({ ...order }, r).order;
+      return { ...order, status: next.status, venueOrderId: next.venueOrderId, filledQty: next.filledQty, fills: [...next.fills], reason: next.reason };
+    };
+    const reports = [report('open', []), report('partially-filled', [fill(1, '4')]), report('filled', [fill(1, '4'), fill(2, '6')])];
+    let fast = withSubmitAttempt(fresh());
+    let slow: OrderRecord = { ...fresh(), submitAttempts: 1 };
+    expect(Object.keys(fast)).toEqual(Object.keys(slow));
+    for (const r of reports) {
+      fast = applyReport(fast, r).order;
+      slow = spreadApply(slow, r);
+      expect(Object.keys(fast)).toEqual(Object.keys(slow));
+      expect(JSON.stringify(toPlainJson(fast))).toBe(JSON.stringify(toPlainJson(slow)));
+    }
+    expect(Object.keys(fast)).toEqual(['request', 'intent', 'status', 'filledQty', 'fills', 'notional', 'submitAttempts', 'decision', 'venueOrderId', 'reason']);
+    // A record with the reason set before any report keeps the reason ahead of the venue order id, as the spread did.
+    const unknown: OrderRecord = { ...withSubmitAttempt(fresh()), reason: 'outcome unknown: timeout' };
+    const found = applyReport(unknown, report('open', [])).order;
+    expect(Object.keys(found).slice(-2)).toEqual(['reason', 'venueOrderId']);
   });
 
   it('lists legal, stale and illegal moves', () => {
