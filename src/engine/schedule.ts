@@ -11,6 +11,10 @@ import { DAY_MS, type EpochMs } from '../core/time.js';
 /** Entries kept per cache before it starts over (a century of daily instants fits). */
 const CACHE_LIMIT = 100_000;
 
+/** Days per block of precomputed firings (firstFiringIn); blocks kept before the cache starts over. */
+const BLOCK_DAYS = 256;
+const BLOCK_LIMIT = 512;
+
 export class CronSchedule {
   readonly expression: string;
   readonly timezone: string;
@@ -19,6 +23,8 @@ export class CronSchedule {
   /** node-cron's answers and the timezone offsets already computed (a backtest asks about the same instants day after day). */
   readonly #matched = new Map<EpochMs, boolean>();
   readonly #offsets = new Map<EpochMs, number>();
+  /** Every firing in [k x BLOCK_DAYS days, (k + 1) x BLOCK_DAYS days), ascending, by block k. */
+  readonly #blocks = new Map<number, Float64Array>();
   #format: Intl.DateTimeFormat | undefined;
 
   private constructor(expression: string, timezone: string) {
@@ -62,20 +68,61 @@ export class CronSchedule {
   /**
    * The first instant in (fromExclusive, toInclusive] at which the schedule fires, or
    * undefined. Several firings inside one bar count as one decision at that bar.
+   *
+   * A backtest asks this every simulated day (and, for the days to the next firing, up to 400
+   * days ahead), so the firings are worked out once per block of BLOCK_DAYS days by
+   * `firingsIn` and each question is a binary search in the blocks it spans. The answer is
+   * the earliest matching instant: the first of `firingsIn(fromExclusive + 1, toInclusive + 1)`,
+   * the walk over exactly that range (property-tested against it in test/engine/schedule.test.ts).
    */
   firstFiringIn(fromExclusive: EpochMs, toInclusive: EpochMs): EpochMs | undefined {
     if (toInclusive <= fromExclusive) return undefined;
+    const span = BLOCK_DAYS * DAY_MS;
+    const last = Math.floor(toInclusive / span);
+    for (let k = Math.floor(fromExclusive / span); k <= last; k += 1) {
+      const firings = this.#block(k);
+      // The first firing after fromExclusive in this block.
+      let lo = 0;
+      let hi = firings.length;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (firings[mid]! <= fromExclusive) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < firings.length) return firings[lo]! <= toInclusive ? firings[lo] : undefined;
+    }
+    return undefined;
+  }
+
+  /** Every instant in [fromInclusive, toExclusive) at which node-cron fires, ascending. */
+  firingsIn(fromInclusive: EpochMs, toExclusive: EpochMs): number[] {
+    const out: number[] = [];
+    if (toExclusive <= fromInclusive) return out;
     // Walk local calendar days, one day of margin either side for the timezone offset.
-    const firstDay = Math.floor(fromExclusive / DAY_MS) * DAY_MS - DAY_MS;
-    for (let day = firstDay; day <= toInclusive + DAY_MS; day += DAY_MS) {
+    const firstDay = Math.floor(fromInclusive / DAY_MS) * DAY_MS - DAY_MS;
+    for (let day = firstDay; day < toExclusive + DAY_MS; day += DAY_MS) {
       const offsetMs = this.#offsetMs(day + DAY_MS / 2);
       for (const [hour, minute, second] of this.#times) {
         const at = day + ((hour * 60 + minute) * 60 + second) * 1000 - offsetMs;
-        if (at <= fromExclusive || at > toInclusive) continue;
-        if (this.matches(at)) return at;
+        if (at < fromInclusive || at >= toExclusive) continue;
+        if (this.matches(at)) out.push(at);
       }
     }
-    return undefined;
+    // Days in order and times in order within a day are in order unless an offset change
+    // makes two days overlap; sort and drop repeats so that the first is the earliest.
+    out.sort((a, b) => a - b);
+    return out.filter((at, i) => i === 0 || at !== out[i - 1]);
+  }
+
+  #block(k: number): Float64Array {
+    let firings = this.#blocks.get(k);
+    if (firings === undefined) {
+      if (this.#blocks.size >= BLOCK_LIMIT) this.#blocks.clear();
+      const span = BLOCK_DAYS * DAY_MS;
+      firings = Float64Array.from(this.firingsIn(k * span, (k + 1) * span));
+      this.#blocks.set(k, firings);
+    }
+    return firings;
   }
 
   /** The timezone's offset from UTC at `at`, in ms (UTC+2 -> +7,200,000). */
