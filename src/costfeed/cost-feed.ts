@@ -24,6 +24,7 @@
  * from scratch (correct, just slower).
  */
 import { Decimal, ONE, ZERO } from '../core/decimal.js';
+import { decimalOfNumber } from '../core/decimal-number.js';
 import { InputError, ProcuraError, type Where } from '../core/errors.js';
 import { Fixed } from '../core/fixed.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
@@ -460,7 +461,7 @@ export class CostFeed {
         while (i + 1 < series.length && closeKnownAt(series, i + 1) <= priceTime) i += 1;
         m.priceIndex = i;
         if (m.priceCacheIndex !== i) {
-          m.priceCache = new Decimal(String(series.close[i]!)).times(m.price.factor);
+          m.priceCache = decimalOfNumber(Decimal, series.close[i]!).times(m.price.factor); // new Decimal(String(close)), without its parser
           m.priceCacheIndex = i;
         }
         marketPrice = m.priceCache;

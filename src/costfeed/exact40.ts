@@ -25,6 +25,9 @@ const WORD = 10_000_000n;
 const POW10: bigint[] = [1n];
 for (let i = 1; i <= 400; i += 1) POW10.push(POW10[i - 1]! * 10n);
 
+/** 10^n / 2 for n >= 1 (half of what rounding drops n digits with); index 0 unused. */
+const HALF_POW10: bigint[] = POW10.map((p) => p / 2n);
+
 function pow10(n: number): bigint {
   return n < POW10.length ? POW10[n]! : 10n ** BigInt(n);
 }
@@ -62,9 +65,10 @@ function roundMagnitude(c: bigint, e: number, sticky: boolean, precision: number
   const drop = n - precision;
   const scale = pow10(drop);
   let kept = c / scale;
-  const rest = c - kept * scale;
-  const twice = rest * 2n;
-  if (twice > scale || (twice === scale && (sticky || (kept & 1n) === 1n))) kept += 1n;
+  // The dropped part against half of scale (5 x 10^(drop - 1)), half to even.
+  const rest = c % scale;
+  const half = drop < HALF_POW10.length ? HALF_POW10[drop]! : scale / 2n;
+  if (rest > half || (rest === half && (sticky || (kept & 1n) === 1n))) kept += 1n;
   // 99..9 rounded up is 10^precision: one more digit, trailing zero.
   if (kept === pow10(precision)) return { c: kept / 10n, e: e + drop + 1 };
   return { c: kept, e: e + drop };
@@ -72,6 +76,8 @@ function roundMagnitude(c: bigint, e: number, sticky: boolean, precision: number
 
 function round(c: bigint, e: number, sticky: boolean, precision: number): X {
   if (c < 0n) {
+    // Most results fit: kept as they are, without negating twice.
+    if (!sticky && c > -pow10(precision)) return { c, e };
     const r = roundMagnitude(-c, e, sticky, precision);
     return { c: -r.c, e: r.e };
   }
@@ -100,14 +106,17 @@ export function fromInteger(n: number): X {
 export function plus(x: X, y: X): X {
   if (x.c === 0n) return y.c === 0n ? X_ZERO : round(y.c, y.e, false, Decimal.precision);
   if (y.c === 0n) return round(x.c, x.e, false, Decimal.precision);
-  const e = x.e < y.e ? x.e : y.e;
-  const c = x.c * pow10(x.e - e) + y.c * pow10(y.e - e);
-  return c === 0n ? X_ZERO : round(c, e, false, Decimal.precision);
+  // Aligned on the smaller exponent; a coefficient already there is not multiplied by 1.
+  const c = x.e === y.e ? x.c + y.c : x.e < y.e ? x.c + y.c * pow10(y.e - x.e) : x.c * pow10(x.e - y.e) + y.c;
+  return c === 0n ? X_ZERO : round(c, x.e < y.e ? x.e : y.e, false, Decimal.precision);
 }
 
-/** x - y, as `Decimal.minus`. */
+/** x - y, as `Decimal.minus` (plus of the negated y, without making it). */
 export function minus(x: X, y: X): X {
-  return plus(x, { c: -y.c, e: y.e });
+  if (y.c === 0n) return x.c === 0n ? X_ZERO : round(x.c, x.e, false, Decimal.precision);
+  if (x.c === 0n) return round(-y.c, y.e, false, Decimal.precision);
+  const c = x.e === y.e ? x.c - y.c : x.e < y.e ? x.c - y.c * pow10(y.e - x.e) : x.c * pow10(x.e - y.e) - y.c;
+  return c === 0n ? X_ZERO : round(c, x.e < y.e ? x.e : y.e, false, Decimal.precision);
 }
 
 /** x times y, as `Decimal.times`. */
@@ -124,12 +133,35 @@ export function dividedBy(x: X, y: X): X {
   const negative = x.c < 0n !== y.c < 0n;
   const a = x.c < 0n ? -x.c : x.c;
   const b = y.c < 0n ? -y.c : y.c;
+  const da = digitsOf(a);
+  const db = digitsOf(b);
+  // Scale a so the quotient has precision digits (or one more): a x 10^k / b >= 10^(precision - 1).
+  // The quotient is then rounded from the remainder, which is what is dropped: up when it is
+  // more than half of b, or exactly half and the quotient is odd (half to even).
+  const k = precision + db - da;
+  if (k >= 0) {
+    const scaled = a * pow10(k);
+    const q = scaled / b;
+    const top = pow10(precision);
+    if (q < top) {
+      const rest = scaled - q * b;
+      let c = q;
+      if (rest !== 0n) {
+        const twice = rest * 2n;
+        if (twice > b || (twice === b && (q & 1n) === 1n)) c = q + 1n;
+      }
+      const e = x.e - y.e - k;
+      // 99..9 rounded up is 10^precision: one more digit, trailing zero.
+      if (c === top) return negative ? { c: -(c / 10n), e: e + 1 } : { c: c / 10n, e: e + 1 };
+      return negative ? { c: -c, e } : { c, e };
+    }
+  }
   // Scale a so the quotient has at least precision + 1 digits: a x 10^k / b >= 10^precision.
-  const k = Math.max(0, precision + 1 + digitsOf(b) - digitsOf(a));
-  const scaled = a * pow10(k);
+  const k1 = Math.max(0, precision + 1 + db - da);
+  const scaled = a * pow10(k1);
   const q = scaled / b;
   const sticky = q * b !== scaled;
-  const r = roundMagnitude(q, x.e - y.e - k, sticky, precision);
+  const r = roundMagnitude(q, x.e - y.e - k1, sticky, precision);
   return negative ? { c: -r.c, e: r.e } : r;
 }
 
@@ -167,12 +199,17 @@ export function squareRootOf(x: X): X {
     exponent -= pad;
   }
   const root = integerSqrt(coefficient);
-  const exact = root * root === coefficient;
+  // integerSqrt's last step compared root^2 with the coefficient: that square is reused.
+  const exact = (lastSquare >= 0n ? lastSquare : root * root) === coefficient;
   return roundMagnitude(root, exponent / 2, !exact, precision);
 }
 
+/** root x root for the root integerSqrt returned last (-1n when it did not compute it). */
+let lastSquare = 0n;
+
 /** floor(sqrt(n)) for n >= 0, by Newton's method from a floating-point start above the root. */
 export function integerSqrt(n: bigint): bigint {
+  lastSquare = n < 2n ? n : -1n;
   if (n < 2n) return n;
   const f = Number(n);
   let x: bigint;
@@ -184,7 +221,12 @@ export function integerSqrt(n: bigint): bigint {
     x = BigInt(Math.ceil(Math.sqrt(f) * (1 + 1e-12))) + 1n;
     x = (x + n / x) >> 1n;
     x = (x + n / x) >> 1n;
-    while (x * x > n) x -= 1n;
+    let square = x * x;
+    while (square > n) {
+      x -= 1n;
+      square = x * x;
+    }
+    lastSquare = square;
     return x;
   }
   if (f < 1e300) x = BigInt(Math.ceil(Math.sqrt(f) * (1 + 1e-12))) + 1n;

@@ -17,7 +17,7 @@ export interface Summable<N> {
 
 export class TimeWindow<N extends Summable<N> = Decimal> {
   readonly #at: EpochMs[] = [];
-  readonly #values: N[][] = [];
+  readonly #values: (readonly N[])[] = [];
   readonly #sums: N[];
   /** Items before `#lo` are at or before `from`; items in [#lo, #hi) are inside the window. */
   #lo = 0;
@@ -37,7 +37,7 @@ export class TimeWindow<N extends Summable<N> = Decimal> {
     return this.#sums[k]!;
   }
 
-  /** Adds an item at time `at` with one value per field. */
+  /** Adds an item at time `at` with one value per field; the window keeps `values` (pass an array made for it, and do not change it). */
   insert(at: EpochMs, values: readonly N[]): void {
     const n = this.#at.length;
     let position = n;
@@ -54,10 +54,10 @@ export class TimeWindow<N extends Summable<N> = Decimal> {
     if (position === n) {
       // The usual case (items arrive in time order): an append, not a splice.
       this.#at.push(at);
-      this.#values.push(values.slice());
+      this.#values.push(values);
     } else {
       this.#at.splice(position, 0, at);
-      this.#values.splice(position, 0, values.slice());
+      this.#values.splice(position, 0, values);
     }
     if (at <= this.#from) {
       this.#lo += 1;

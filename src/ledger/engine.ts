@@ -179,6 +179,8 @@ export class Books {
    * and every map change as [map, key, previous value or ABSENT], so `rollback` can restore them.
    */
   private undo: { readonly fields: BookFields; readonly log: unknown[] } | undefined;
+  /** The undo record, reset by each `begin` (one posting is open at a time: no objects per posting). */
+  private spare: { readonly fields: BookFields; readonly log: unknown[] } | undefined;
 
   /**
    * Starts changing these books in place for one posting: `commit` keeps the changes,
@@ -187,12 +189,20 @@ export class Books {
    */
   begin(): void {
     if (this.undo) throw new Error('books: a posting is already open on these books');
-    this.undo = {
-      fields: { lastAt: this.lastAt, maxKnownAt: this.maxKnownAt, periodAllocated: this.periodAllocated, periodSold: this.periodSold, periodByProduct: this.periodByProduct, revisionsDone: this.revisionsDone },
-      log: [],
-    };
+    const undo = (this.spare ??= { fields: { lastAt: 0, maxKnownAt: 0, periodAllocated: ZERO, periodSold: ZERO, periodByProduct: this.periodByProduct, revisionsDone: 0 }, log: [] });
+    const fields = undo.fields;
+    fields.lastAt = this.lastAt;
+    fields.maxKnownAt = this.maxKnownAt;
+    fields.periodAllocated = this.periodAllocated;
+    fields.periodSold = this.periodSold;
+    fields.periodByProduct = this.periodByProduct;
+    fields.revisionsDone = this.revisionsDone;
+    undo.log.length = 0;
+    this.undo = undo;
   }
   commit(): void {
+    // The log's references (maps, previous values) are not kept until the next posting.
+    if (this.undo) this.undo.log.length = 0;
     this.undo = undefined;
   }
   rollback(): void {
@@ -207,6 +217,7 @@ export class Books {
       else map.set(key, previous);
     }
     Object.assign(this, undo.fields);
+    log.length = 0;
     this.undo = undefined;
   }
   /** map.set, logged while a posting is open. */
@@ -216,6 +227,12 @@ export class Books {
       const previous = map.get(key);
       undo.log.push(map, key, previous === undefined ? ABSENT : previous);
     }
+    map.set(key, value);
+  }
+  /** `put` for a key whose present value the caller has just read (`previous`, undefined when absent): one lookup less. */
+  private putAfter<V>(map: Map<string, V>, key: string, previous: V | undefined, value: V): void {
+    const undo = this.undo;
+    if (undo) undo.log.push(map, key, previous === undefined ? ABSENT : previous);
     map.set(key, value);
   }
 
@@ -276,29 +293,34 @@ export class Books {
 
   /** Applies a posted entry to the books. */
   apply(entry: Draft): void {
+    const balances = this.balances;
     for (const line of entry.lines) {
-      const before = this.balances.get(line.account) ?? ZERO;
-      this.put(this.balances, line.account, line.debit.isZero() ? before.minus(line.credit) : before.plus(line.debit));
+      const previous = balances.get(line.account);
+      const before = previous ?? ZERO;
+      this.putAfter(balances, line.account, previous, line.debit.isZero() ? before.minus(line.credit) : before.plus(line.debit));
     }
     for (const m of entry.movements) {
       if (m.kind === 'material') {
         this.put(this.materials, m.id, m.after);
       } else {
         const map = m.kind === 'product' ? this.products : this.hedges;
-        const before = map.get(m.id) ?? NO_HOLDING;
-        this.put(map, m.id, { qty: m.after, value: m.value === undefined ? before.value : before.value.plus(m.value) });
+        const previous = map.get(m.id);
+        const before = previous ?? NO_HOLDING;
+        this.putAfter(map, m.id, previous, { qty: m.after, value: m.value === undefined ? before.value : before.value.plus(m.value) });
       }
     }
     const a = entry.actual;
     if (a) {
       if (a.kind === 'completion') {
         this.periodAllocated = this.periodAllocated.plus(a.allocated);
-        const p = this.periodByProduct.get(a.product) ?? NO_PERIOD;
-        this.put(this.periodByProduct, a.product, { allocated: p.allocated.plus(a.allocated), sold: p.sold });
+        const previous = this.periodByProduct.get(a.product);
+        const p = previous ?? NO_PERIOD;
+        this.putAfter(this.periodByProduct, a.product, previous, { allocated: p.allocated.plus(a.allocated), sold: p.sold });
       } else if (a.kind === 'sale') {
         this.periodSold = this.periodSold.plus(a.conversion);
-        const p = this.periodByProduct.get(a.product) ?? NO_PERIOD;
-        this.put(this.periodByProduct, a.product, { allocated: p.allocated, sold: p.sold.plus(a.conversion) });
+        const previous = this.periodByProduct.get(a.product);
+        const p = previous ?? NO_PERIOD;
+        this.putAfter(this.periodByProduct, a.product, previous, { allocated: p.allocated, sold: p.sold.plus(a.conversion) });
       }
     }
     if (entry.eventType === 'close') {

@@ -116,6 +116,8 @@ export interface PostSource {
 interface Lookups {
   readonly digests: ReadonlyMap<string, string>;
   readonly originals: ReadonlyMap<string, readonly EntryLookup[]>;
+  /** The ids the posting's reversals name (reversalTargets of its events). */
+  readonly targets: readonly string[];
 }
 
 interface Composed {
@@ -245,7 +247,7 @@ export class Ledger {
       const composed = writeSync(store, (w) => {
         const state = w.state();
         this.checkState(state);
-        this.adopt(state, () => w.books());
+        if (this.moved(state)) this.adopt(state, () => w.books());
         // A memory store's whole chain counts as checked (nothing outside this process writes it): no tail to read.
         const memory = store instanceof MemoryStore ? store : undefined;
         const fault = memory ? checkTail(state, NO_ROWS, NO_EVENTS) : checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
@@ -253,7 +255,7 @@ export class Ledger {
         // A backtest's day posts events without ids or reversals: nothing to look up.
         const ids = idsOf(events);
         const targets = reversalTargets(events);
-        const lookups: Lookups = { digests: ids.length > 0 ? w.eventDigests(ids) : NO_DIGESTS, originals: targets.length > 0 ? w.entriesOfEvents(targets) : NO_ORIGINALS };
+        const lookups: Lookups = ids.length === 0 && targets.length === 0 ? NO_LOOKUPS : { digests: ids.length > 0 ? w.eventDigests(ids) : NO_DIGESTS, originals: targets.length > 0 ? w.entriesOfEvents(targets) : NO_ORIGINALS, targets };
         // A small posting (a backtest's day) changes the books in place; a large one (an import
         // file) works on a clone, whose one-off cost is then less than logging every change.
         let books: Books;
@@ -273,7 +275,9 @@ export class Ledger {
       });
       composed.books.commit();
       this.books = composed.books;
-      this.seen = { seq: this.seen.seq + composed.count, events: this.seen.events + composed.batch.eventCount };
+      // Counted in place (the object is this ledger's own: no new one per posting).
+      this.seen.seq += composed.count;
+      this.seen.events += composed.batch.eventCount;
       return composed.result;
     } catch (error) {
       open?.rollback();
@@ -301,7 +305,8 @@ export class Ledger {
       for await (const e of w.scanEvents(state.verified.events + 1)) tailEvents.push(e);
       const fault = checkTail(state, tail, tailEvents);
       if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
-      const lookups: Lookups = { digests: await w.eventDigests(idsOf(events)), originals: await w.entriesOfEvents(reversalTargets(events)) };
+      const targets = reversalTargets(events);
+      const lookups: Lookups = { digests: await w.eventDigests(idsOf(events)), originals: await w.entriesOfEvents(targets), targets };
       // A clone: the books stay untouched until the transaction has committed.
       const composed = this.compose(state, this.books.clone(), events, source, lookups, digests);
       if (composed.count > 0) await w.append(composed.batch);
@@ -329,13 +334,14 @@ export class Ledger {
     // Into a memory store's journal directly, after its last entry (index `from`); otherwise a new batch.
     const batch = memory ? memory.journal : new ColumnarJournal(state.head.seq + 1, this.tables);
     const from = memory ? batch.size : 0;
-    const pendingIds = new Map<string, string>();
+    // Made when the posting has an event with an id (a backtest's day has none).
+    let pendingIds: Map<string, string> | undefined;
     let postedEvents = 0;
     const skipped: string[] = [];
     const flaggedAt: number[] = [];
     let eventCount = state.head.events;
     // Only a posting with reversals needs the context that finds their originals (rare).
-    const targets = reversalTargets(events);
+    const targets = lookups.targets;
     const reversals = targets.length > 0 ? new Reversals(this.plant, targets, lookups) : undefined;
     const ctx = reversals?.ctx ?? this.plainContext;
     const append = (draft: Draft): void => {
@@ -352,7 +358,7 @@ export class Ledger {
       let digest: string | undefined;
       if (event.id !== undefined) {
         digest = digests?.[k] ?? eventDigest(event);
-        const existing = pendingIds.get(event.id) ?? lookups.digests.get(event.id);
+        const existing = pendingIds?.get(event.id) ?? lookups.digests.get(event.id);
         if (existing !== undefined) {
           if (existing !== digest) throw new InputError(`event id ${JSON.stringify(event.id)} was already posted with different content`, { ...whereOf(event, source), field: 'id' });
           skipped.push(event.id);
@@ -378,7 +384,7 @@ export class Ledger {
       const eventId = event.id ?? `#${eventCount}`;
       const first = batch.size;
       for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
-      if (digest !== undefined) pendingIds.set(eventId, digest);
+      if (digest !== undefined) (pendingIds ??= new Map()).set(eventId, digest);
       // A memory store records the digests when it commits (they must not outlive a rollback).
       batch.recordEvent(eventId, memory ? '' : (digest ?? ''), event.knownAt, first);
     }
@@ -391,7 +397,7 @@ export class Ledger {
       ? { entries: batch, eventCount: postedEvents, plant: { hash: plant.hash, file: plant.file, text: plant.text }, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) }
       : { entries: batch, eventCount: postedEvents, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) };
     const result = postResult(memory, batch, from, count, postedEvents, skipped, flaggedAt);
-    return memory ? { batch: composedBatch, books, result, count, staged: { store: memory, from, digests: pendingIds } } : { batch: composedBatch, books, result, count };
+    return memory ? { batch: composedBatch, books, result, count, staged: { store: memory, from, digests: pendingIds ?? NO_DIGESTS } } : { batch: composedBatch, books, result, count };
   }
 
   /** Refuses a plant that conflicts with the store (another trigger or currency, a backdated revision): exit 2, naming the plant line. */
@@ -721,17 +727,21 @@ const NO_ROWS: readonly StoredEntryRow[] = Object.freeze([]);
 const NO_EVENTS: readonly StoredEvent[] = Object.freeze([]);
 const NO_DIGESTS: ReadonlyMap<string, string> = new Map();
 const NO_ORIGINALS: ReadonlyMap<string, readonly EntryLookup[]> = new Map();
+const NO_TARGETS: readonly string[] = Object.freeze([]);
+/** What a posting without ids or reversals looks up: nothing. */
+const NO_LOOKUPS: Lookups = { digests: NO_DIGESTS, originals: NO_ORIGINALS, targets: NO_TARGETS };
 
-function idsOf(events: readonly LedgerEvent[]): string[] {
-  const ids: string[] = [];
-  for (const e of events) if (e.id !== undefined) ids.push(e.id);
-  return ids;
+// Both return a shared empty list when nothing matches (a backtest's day, every day).
+function idsOf(events: readonly LedgerEvent[]): readonly string[] {
+  let ids: string[] | undefined;
+  for (const e of events) if (e.id !== undefined) (ids ??= []).push(e.id);
+  return ids ?? NO_TARGETS;
 }
 
-function reversalTargets(events: readonly LedgerEvent[]): string[] {
-  const ids: string[] = [];
-  for (const e of events) if (e.type === 'reverse') ids.push(e.of);
-  return ids;
+function reversalTargets(events: readonly LedgerEvent[]): readonly string[] {
+  let ids: string[] | undefined;
+  for (const e of events) if (e.type === 'reverse') (ids ??= []).push(e.of);
+  return ids ?? NO_TARGETS;
 }
 
 /**

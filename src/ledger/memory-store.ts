@@ -34,6 +34,8 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   private lastBooks: (() => BooksSnapshot) | undefined;
   private meta: { trigger?: string; currency?: string } = {};
   private open: Mark | undefined;
+  /** The one mark, reset by each transaction (one is open at a time: no object per posting). */
+  private readonly mark: Mark = { journal: this.journal, entries: 0, events: 0, plants: 0, reversed: [], ids: [], books: undefined, meta: this.meta };
 
   get tables(): JournalTables {
     return this.journal.tables;
@@ -47,7 +49,16 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   }
   private begin(): this {
     if (this.open) throw new Error('memory store: a transaction is already open');
-    this.open = { journal: this.journal, entries: this.journal.size, events: this.events, plants: this.plantVersions.length, reversed: [], ids: [], books: this.lastBooks, meta: this.meta };
+    const m = this.mark;
+    m.journal = this.journal;
+    m.entries = this.journal.size;
+    m.events = this.events;
+    m.plants = this.plantVersions.length;
+    m.reversed.length = 0;
+    m.ids.length = 0;
+    m.books = this.lastBooks;
+    m.meta = this.meta;
+    this.open = m;
     return this;
   }
   commit(): void {

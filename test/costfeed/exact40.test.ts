@@ -71,6 +71,12 @@ describe('exact40: decimal.js arithmetic on BigInt coefficients', () => {
       ['2', '3'],
       ['1', '8'],
       ['5', '2'],
+      // Quotients of 40 nines and a half (carried up to 10^40) or a quarter (kept), negative too.
+      ['19999999999999999999999999999999999999999', '2'],
+      ['-19999999999999999999999999999999999999999', '2'],
+      ['39999999999999999999999999999999999999997', '4'],
+      ['1', '7'],
+      ['-2', '7'],
     ];
     for (const [p, q] of cases) {
       const a = new Decimal(p);
