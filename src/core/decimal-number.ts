@@ -26,10 +26,200 @@ export function wordDigits(w: number): number {
   return w < 1e3 ? (w < 10 ? 1 : w < 100 ? 2 : 3) : w < 1e5 ? (w < 1e4 ? 4 : 5) : w < 1e6 ? 6 : 7;
 }
 
-/** `x.toNumber()`, the same double, computed without text when that is provably exact (see the module comment). */
+/**
+ * `x.toNumber()`, the same double, computed without text: by numberWithoutText when that
+ * applies, else (long mantissas: a quotient's 40 digits) by numberOfWords; through text only
+ * when neither can prove its double.
+ */
 export function toNumberExact(x: Decimal): number {
-  const value = numberWithoutText(x);
+  const value = numberWithoutText(x) ?? numberOfWords(x as unknown as DecimalInternals);
   return value === undefined ? x.toNumber() : value;
+}
+
+// Double-double arithmetic (a value as an unevaluated sum hi + lo of two doubles, |lo| <= half
+// an ulp of hi; Dekker 1971, Knuth's TwoSum): about 106 bits, enough to place a 40-digit decimal
+// between two doubles' midpoints without BigInt or text.
+let ddHi = 0;
+let ddLo = 0;
+/** Dekker's split constant 2^27 + 1. */
+const SPLIT = 134217729;
+
+/** ddHi + ddLo := a x b exactly (a and b doubles far from overflow). */
+function twoProduct(a: number, b: number): void {
+  const p = a * b;
+  let t = SPLIT * a;
+  const ah = t - (t - a);
+  const al = a - ah;
+  t = SPLIT * b;
+  const bh = t - (t - b);
+  const bl = b - bh;
+  ddHi = p;
+  ddLo = ah * bh - p + ah * bl + al * bh + al * bl;
+}
+
+/** (hi, lo) x (bh, bl), normalized into ddHi, ddLo (relative error a few units of 2^-106). */
+function ddTimes(hi: number, lo: number, bh: number, bl: number): void {
+  twoProduct(hi, bh);
+  const p = ddHi;
+  const e = ddLo + (hi * bl + lo * bh);
+  ddHi = p + e;
+  ddLo = e - (ddHi - p);
+}
+
+/** (hi, lo) x w + v for small exact doubles w and v (the words of a mantissa), normalized into ddHi, ddLo. */
+function ddTimesPlus(hi: number, lo: number, w: number, v: number): void {
+  twoProduct(hi, w);
+  let p = ddHi;
+  let e = ddLo + lo * w;
+  // + v by TwoSum.
+  const s = p + v;
+  const bb = s - p;
+  e += p - (s - bb) + (v - bb);
+  p = s;
+  ddHi = p + e;
+  ddLo = e - (ddHi - p);
+}
+
+/** (ah, al) / (bh, bl), normalized into ddHi, ddLo: three quotient digits (relative error far below 2^-100). */
+function ddDivide(ah: number, al: number, bh: number, bl: number): void {
+  const q1 = ah / bh;
+  ddTimes(bh, bl, q1, 0);
+  let s = ah - ddHi;
+  let bb = s - ah;
+  let f = ah - (s - bb) + (-ddHi - bb) + al - ddLo;
+  let rh = s + f;
+  let rl = f - (rh - s);
+  const q2 = rh / bh;
+  ddTimes(bh, bl, q2, 0);
+  s = rh - ddHi;
+  bb = s - rh;
+  f = rh - (s - bb) + (-ddHi - bb) + rl - ddLo;
+  rh = s + f;
+  rl = f - (rh - s);
+  const q3 = rh / bh;
+  // q1 + q2 + q3, renormalized.
+  let hi = q1 + q2;
+  let lo = q2 - (hi - q1);
+  const t = hi + q3;
+  bb = t - hi;
+  lo += hi - (t - bb) + (q3 - bb);
+  hi = t;
+  ddHi = hi + lo;
+  ddLo = lo - (ddHi - hi);
+}
+
+/** 10^n as a double-double, for 0 <= n <= 300, computed once each from BigInt (hi rounded to nearest, lo the rest rounded). */
+const TEN_HI = new Float64Array(301);
+const TEN_LO = new Float64Array(301);
+const TEN_READY = new Uint8Array(301);
+function tenTo(n: number): void {
+  if (TEN_READY[n] === 0) {
+    const exact = 10n ** BigInt(n);
+    const hi = Number(exact);
+    TEN_HI[n] = hi;
+    TEN_LO[n] = Number(exact - BigInt(hi));
+    TEN_READY[n] = 1;
+  }
+  ddHi = TEN_HI[n]!;
+  ddLo = TEN_LO[n]!;
+}
+
+/** 2^-88: the margin, relative to the value, that the double-double result is trusted to. */
+const MARGIN = 2 ** -88;
+
+/**
+ * The double nearest to a Decimal's exact value (its toNumber), from its base-1e7 words in
+ * double-double arithmetic: the mantissa M (up to 49 digits) and M x 10^k or M / 10^-k, each
+ * within a relative 2^-100 or so of the exact value V. hi + lo is then V to within
+ * eps = |hi| x 2^-88 (a wide margin); the doubles nearest to (hi + lo - eps) and to
+ * (hi + lo + eps) bound the double nearest to V (rounding is monotone), and when they are the
+ * same double, that is V's. Undefined when they differ (V within eps of a midpoint between two
+ * doubles, about 1 value in 2^35) or outside the range handled (NaN, infinities, tiny or huge
+ * values): the caller converts through text.
+ */
+function numberOfWords(x: DecimalInternals): number | undefined {
+  const { d, e, s } = x;
+  if (d === null || d.length > 7) return undefined;
+  const n = d.length;
+  let hi = d[0]!;
+  let lo = 0;
+  for (let i = 1; i < n; i += 1) {
+    ddTimesPlus(hi, lo, 1e7, d[i]!);
+    hi = ddHi;
+    lo = ddLo;
+  }
+  const k = e - (wordDigits(d[0]!) + 7 * (n - 1) - 1);
+  if (k > 0) {
+    if (k > 250) return undefined;
+    tenTo(k);
+    ddTimes(hi, lo, ddHi, ddLo);
+  } else if (k < 0) {
+    if (k < -250) return undefined;
+    tenTo(-k);
+    ddDivide(hi, lo, ddHi, ddLo);
+  } else {
+    ddHi = hi;
+    ddLo = lo;
+  }
+  hi = ddHi;
+  lo = ddLo;
+  if (!(hi > 1e-250 && hi < 1e250)) return undefined;
+  const eps = hi * MARGIN;
+  const below = hi + (lo - eps);
+  const above = hi + (lo + eps);
+  if (below !== above) return undefined;
+  return s < 0 ? -below : below;
+}
+
+const BIG10: bigint[] = [1n];
+for (let i = 1; i <= 400; i += 1) BIG10.push(BIG10[i - 1]! * 10n);
+const LOG2_10 = Math.log2(10);
+/** 2^-s for s = 0..1000, and s as a BigInt (both exact). */
+const TWO_NEG: number[] = [];
+const BIG_S: bigint[] = [];
+for (let i = 0; i <= 1000; i += 1) {
+  TWO_NEG.push(2 ** -i);
+  BIG_S.push(BigInt(i));
+}
+
+/**
+ * The double nearest to c x 10^k (c a BigInt, exact; ties to even): what `Number(text)` and so
+ * decimal.js's `toNumber` give for that value, -0 aside (c = 0 gives +0). Undefined where the
+ * method below does not apply (tiny results, huge exponents): the caller converts through text.
+ */
+export function numberOfScaled(c: bigint, k: number): number | undefined {
+  if (c === 0n) return 0;
+  const negative = c < 0n;
+  const m = negative ? -c : c;
+  const f = Number(m);
+  if (!(f < Number.POSITIVE_INFINITY)) return undefined;
+  // Digits of m to within one (the margin in scaledMagnitudeToNumber covers it).
+  const digits = Math.max(1, Math.floor(Math.log10(f)) + 1);
+  const value = scaledMagnitudeToNumber(m, digits, k);
+  if (value === undefined) return undefined;
+  return negative ? -value : value;
+}
+
+/**
+ * The double nearest to m x 10^k for m > 0 with about `digits` digits (one more or less is
+ * fine). For k >= 0 the BigInt m x 10^k itself is converted (Number(bigint) rounds to nearest,
+ * ties to even). For k < 0 the quotient q = floor(m x 2^s / 10^-k) is taken with s chosen so
+ * that q has at least 58 bits, its last bit set when the division left a remainder (a sticky
+ * bit far below the 53 kept, so Number(q) rounds as the exact quotient would), then scaled by
+ * 2^-s, which is exact while the result is a normal double.
+ */
+function scaledMagnitudeToNumber(m: bigint, digits: number, k: number): number | undefined {
+  if (k >= 0) return k > 400 ? undefined : Number(m * BIG10[k]!);
+  const n = -k;
+  if (n > 400) return undefined;
+  // m >= 10^(digits - 2) and 10^n < 2^(n log2 10): the quotient is above 2^(s - (n - digits + 2) log2 10).
+  const s = Math.max(0, Math.ceil((n - digits + 2) * LOG2_10) + 58);
+  if (s > 1000) return undefined;
+  const scaled = m << BIG_S[s]!;
+  const d = BIG10[n]!;
+  const q = scaled / d;
+  const value = Number(q * d === scaled ? q : q | 1n) * TWO_NEG[s]!;
+  return value >= 1e-290 ? value : undefined;
 }
 
 /** `x.toNumber()` when the fast path applies (see the module comment), else undefined (the caller converts through text). */

@@ -23,10 +23,11 @@
  * (`procura ledger post`) and the desk only reads it.
  */
 import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
-import { decimalOfNumber, exactOfNumber, toNumberExact } from '../core/decimal-number.js';
+import { Fixed } from '../core/fixed.js';
+import { decimalOfNumber, exactOfNumber, numberOfScaled, toNumberExact } from '../core/decimal-number.js';
 import type { Random } from '../core/random.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
-import { X_ZERO, exactArithmetic, fromDecimal, minus, plus, sign, times, toDecimal, type X } from '../costfeed/exact40.js';
+import { X_ZERO, dividedBy, exactArithmetic, fromDecimal, minus, plus, sign, times, toDecimal, type X } from '../costfeed/exact40.js';
 import { type BomLine, type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
 import { CrossoverStream } from '../market/index.js';
 import type { CostSnapshot, LeadTimeRecord, MaterialCost, ProductionPlan } from '../costfeed/index.js';
@@ -248,6 +249,17 @@ export interface DeskOptions {
 }
 
 const NO_ID: { id?: string } = Object.freeze({});
+const X_365: X = { c: 365n, e: 0 };
+let lastRate = Number.NaN;
+let lastRateX: X = X_ZERO;
+/** exactOfNumber(rate): the exact value decimal.js's times(rate) multiplies by (the margin rate is the same every day). */
+function exactRate(rate: number): X {
+  if (!Object.is(rate, lastRate)) {
+    lastRateX = exactOfNumber(rate)!;
+    lastRate = rate;
+  }
+  return lastRateX;
+}
 
 /** How many past bars of the fast average the desk keeps for strategies (SignalView.fastAgo). */
 export const FAST_HISTORY_BARS = 256;
@@ -294,6 +306,28 @@ interface MaterialSlot {
   readonly costs: FixedCosts;
   /** What the hedge financing reads of each strip contract's position, by instrument (see #figures). */
   readonly figures: Map<string, ContractFigures>;
+  /**
+   * The hedge financing so far (book.hedgeFinancing). Under exact40's arithmetic it accrues in
+   * `financingX` (the same operations as decimal.js, digit for digit) and `financing` is its
+   * Decimal, built when read; `financingNumber` is its double, computed once per value.
+   */
+  financing: Decimal;
+  /** book.priceSum, book.inventorySum and book.peak as Fixed (see step), and onHand and the unit price as Fixed with the Decimals they were read from. */
+  priceSum: Fixed;
+  inventorySum: Fixed;
+  peak: Fixed;
+  onHandFixed: Fixed;
+  onHandFixedOf: Decimal | undefined;
+  priceFixed: Fixed;
+  priceFixedOf: Decimal | undefined;
+  /** Desk.onOrder's last sum while orders were open, and the transit figure and open order records it was made from. */
+  onOrderTransit: Decimal | undefined;
+  onOrderFrom: readonly unknown[];
+  onOrderSum: Decimal;
+  financingX: X | undefined;
+  financingStale: boolean;
+  financingNumber: number;
+  financingNumberOf: X | undefined;
 }
 
 /**
@@ -407,13 +441,42 @@ export class Desk {
       transitVersion: -1,
       book: {
         consumed: ZERO, standardValueConsumed: ZERO, purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
-        priceSum: ZERO, priceDays: 0, peak: ZERO, inventorySum: ZERO, stockouts: 0, openingPrice: undefined, hedgeFinancing: ZERO, skips: 0, hedgeSkips: 0,
+        priceDays: 0, peak: ZERO, stockouts: 0, openingPrice: undefined, skips: 0, hedgeSkips: 0,
+        // Summed each day in Fixed (exact, as decimal.js's sums of these short figures are), read at the end.
+        get priceSum(): Decimal {
+          return slot.priceSum.toDecimal();
+        },
+        get inventorySum(): Decimal {
+          return slot.inventorySum.toDecimal();
+        },
+        get hedgeFinancing(): Decimal {
+          if (slot.financingStale) {
+            slot.financing = toDecimal(slot.financingX!);
+            slot.financingStale = false;
+          }
+          return slot.financing;
+        },
       },
       contracts: new Map(),
       closedHedgePnl: ZERO,
       closedHedgeFees: ZERO,
       monthNeeds: new Map(),
       figures: new Map(),
+      financing: ZERO,
+      priceSum: Fixed.ZERO,
+      inventorySum: Fixed.ZERO,
+      peak: Fixed.ZERO,
+      onHandFixed: Fixed.ZERO,
+      onHandFixedOf: undefined,
+      priceFixed: Fixed.ZERO,
+      priceFixedOf: undefined,
+      onOrderTransit: undefined,
+      onOrderFrom: [],
+      onOrderSum: ZERO,
+      financingX: undefined,
+      financingStale: false,
+      financingNumber: 0,
+      financingNumberOf: undefined,
       costs: {
         carryingAnnualRate: options.plant.carrying.annualRate,
         storagePerUnitDay: options.plant.carrying.storagePerUnitDay.get(setup.id) ?? ZERO,
@@ -503,13 +566,26 @@ export class Desk {
     return this.#state.leadTimes(material);
   }
 
-  /** Quantity on order: open buy orders plus goods in transit. */
+  /**
+   * Quantity on order: open buy orders plus goods in transit. The feed and the daily record ask
+   * each day; the sum is kept with the transit figure and the open order records it was made
+   * from (records are immutable: a fill or a status change replaces them) and made again only
+   * when one of those changed.
+   */
   onOrder(material: string): Decimal {
-    let qty = this.inTransit(material);
-    if (this.pipeline.openOrderCount > 0) {
-      for (const order of this.pipeline.openOrders()) {
-        if (order.request.instrument === material && order.request.side === 'buy') qty = qty.plus(order.request.qty.minus(order.filledQty));
-      }
+    const transit = this.inTransit(material);
+    if (this.pipeline.openOrderCount === 0) return transit;
+    const orders = this.pipeline.openOrders();
+    const slot = this.#byInstrument.get(material);
+    if (slot !== undefined && slot.onOrderTransit === transit && sameItems(orders, slot.onOrderFrom)) return slot.onOrderSum;
+    let qty = transit;
+    for (const order of orders) {
+      if (order.request.instrument === material && order.request.side === 'buy') qty = qty.plus(order.request.qty.minus(order.filledQty));
+    }
+    if (slot !== undefined) {
+      slot.onOrderTransit = transit;
+      slot.onOrderFrom = orders;
+      slot.onOrderSum = qty;
     }
     return qty;
   }
@@ -629,6 +705,18 @@ export class Desk {
     return total;
   }
 
+  /** book.hedgeFinancing as a double (its toNumber), without building the Decimal (the daily series read it each day). */
+  hedgeFinancingNumber(material: string): number {
+    const slot = this.#byInstrument.get(material)!;
+    const exact = slot.financingX;
+    if (exact === undefined) return toNumberExact(slot.financing);
+    if (slot.financingNumberOf !== exact) {
+      slot.financingNumber = numberOfScaled(exact.c, exact.e) ?? toDecimal(exact).toNumber();
+      slot.financingNumberOf = exact;
+    }
+    return slot.financingNumber;
+  }
+
   /** total + the instrument's result in hedgePnlNumber: realised after fees, and marked when open. */
   #addHedgeNumber(slot: MaterialSlot, material: string, instrument: string, total: number): number {
     const figures = this.#figures(slot, instrument);
@@ -701,10 +789,23 @@ export class Desk {
       const book = slot.book;
       book.carrying = book.carrying.plus(slot.onHand.times(materialCost.carryingPerUnitDay));
       const price = this.marketUnitPrice(id);
-      book.priceSum = book.priceSum.plus(price);
+      // The price sum, the peak and the inventory sum in Fixed: exact sums and comparisons of
+      // short figures (a long one goes through decimal.js inside Fixed), as decimal.js's are.
+      if (slot.priceFixedOf !== price) {
+        slot.priceFixed = Fixed.from(price);
+        slot.priceFixedOf = price;
+      }
+      slot.priceSum = slot.priceSum.plus(slot.priceFixed);
       book.priceDays += 1;
-      if (slot.onHand.greaterThan(book.peak)) book.peak = slot.onHand;
-      book.inventorySum = book.inventorySum.plus(slot.onHand);
+      if (slot.onHandFixedOf !== slot.onHand) {
+        slot.onHandFixed = Fixed.from(slot.onHand);
+        slot.onHandFixedOf = slot.onHand;
+      }
+      if (slot.onHandFixed.gt(slot.peak)) {
+        book.peak = slot.onHand;
+        slot.peak = slot.onHandFixed;
+      }
+      slot.inventorySum = slot.inventorySum.plus(slot.onHandFixed);
       const context = this.#context(slot, snapshot, at, fired, price);
       slot.pendingCrossing = undefined;
       const decided = options.strategy.decide(context);
@@ -749,7 +850,8 @@ export class Desk {
     const options = this.#options;
     const plant = options.plant;
     const product = options.product;
-    if (new Date(day).getUTCDate() === 1 && day > previous && options.conversion !== undefined) {
+    const monthOpens = day > previous && new Date(day).getUTCDate() === 1;
+    if (monthOpens && options.conversion !== undefined) {
       const conversion = options.conversion;
       const standard = plant.conversionCostAt(product, day - DAY_MS).cost;
       const noise = Math.max(-0.5, conversion.noise * conversion.random.normal());
@@ -759,7 +861,7 @@ export class Desk {
       this.#monthUnits = ZERO;
       this.#pending.push({ type: 'close', ...this.#id(() => `day:${formatDate(day)}:close:${product}`), at: day, knownAt: day + conversion.closeLagDays * DAY_MS });
     }
-    if (new Date(day).getUTCDate() === 1 && day > previous) {
+    if (monthOpens) {
       for (const slot of this.#slots) {
         for (const instrument of this.hedgeInstrumentsOf(slot.setup.id)) {
           if (this.pipeline.positions.qty(instrument).isZero()) continue;
@@ -773,18 +875,35 @@ export class Desk {
       if (strip === undefined || slot.contracts.size === 0 || !(strip.setup.marginRate > 0)) continue;
       if (this.#markClearlyPositive(slot, strip)) continue;
       const mark = this.#negativeMark(slot, strip);
-      if (mark !== undefined) slot.book.hedgeFinancing = slot.book.hedgeFinancing.plus(mark.negated().times(strip.setup.marginRate).dividedBy(365));
+      if (mark === undefined) continue;
+      const rate = strip.setup.marginRate;
+      if (exactArithmetic() && Number.isFinite(rate) && (slot.financingX !== undefined || slot.financing.isFinite()) && !(mark instanceof Decimal && !mark.isFinite())) {
+        // financing + (-mark) x rate / 365 in exact40: each step rounded as decimal.js rounds it.
+        const negated = mark instanceof Decimal ? fromDecimal(mark.negated()) : { c: -mark.c, e: mark.e };
+        slot.financingX = plus(slot.financingX ?? fromDecimal(slot.financing), dividedBy(times(negated, exactRate(rate)), X_365));
+        slot.financingStale = true;
+      } else {
+        const financing = slot.book.hedgeFinancing;
+        slot.financingX = undefined;
+        slot.financing = financing.plus((mark instanceof Decimal ? mark : toDecimal(mark)).negated().times(rate).dividedBy(365));
+      }
     }
     for (const delivery of this.#state.takeDue(day)) {
       const slot = this.#byInstrument.get(delivery.material)!;
       if (delivery.orderedAt !== undefined) this.#state.recordReceipt(delivery.material, (day - startOfDay(delivery.orderedAt)) / DAY_MS);
-      this.#pending.push({ type: 'purchase', ...(delivery.id === undefined ? {} : { id: delivery.id }), at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason });
+      // The same event with or without its id (no object spread per delivery).
+      this.#pending.push(
+        delivery.id === undefined
+          ? { type: 'purchase', at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason }
+          : { type: 'purchase', id: delivery.id, at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason },
+      );
       slot.onHand = slot.onHand.plus(delivery.qty);
     }
     const plan = options.plan;
     if (plan === undefined) return;
     const units = plan.qtyOn(product, day);
-    if (!units.greaterThan(0)) return;
+    // units > 0 (NaN is not), without the Decimal that greaterThan(0) builds for its argument.
+    if (!(units.s > 0 && !units.isZero())) return;
     for (const line of plant.bomAt(product, day).lines) {
       const slot = this.#byInstrument.get(line.material)!;
       const use = this.#lineUse(line, units);
@@ -810,8 +929,15 @@ export class Desk {
       }
       slot.book.standardValueConsumed = slot.book.standardValueConsumed.plus(use.standardValue!);
     }
-    this.#pending.push({ type: 'completion', ...this.#id(() => `day:${formatDate(day)}:completion:${product}`), at: day, knownAt: day, product, qty: units });
-    this.#pending.push({ type: 'sale', ...this.#id(() => `day:${formatDate(day)}:sale:${product}`), at: day, knownAt: day, product, qty: units });
+    // The day's two events, with ids only when the desk runs with eventIds (no spread or closure per day otherwise).
+    if (options.eventIds === true) {
+      const date = formatDate(day);
+      this.#pending.push({ type: 'completion', id: `day:${date}:completion:${product}`, at: day, knownAt: day, product, qty: units });
+      this.#pending.push({ type: 'sale', id: `day:${date}:sale:${product}`, at: day, knownAt: day, product, qty: units });
+    } else {
+      this.#pending.push({ type: 'completion', at: day, knownAt: day, product, qty: units });
+      this.#pending.push({ type: 'sale', at: day, knownAt: day, product, qty: units });
+    }
     this.#monthUnits = this.#monthUnits.plus(units);
     this.#unitsProduced = this.#unitsProduced.plus(units);
   }
@@ -884,7 +1010,7 @@ export class Desk {
    * configuration exact40 does not reproduce, or at a price that is not finite, the Decimal
    * operations themselves. Returned only when negative (the financing reads nothing else).
    */
-  #negativeMark(slot: MaterialSlot, strip: HedgeStrip): Decimal | undefined {
+  #negativeMark(slot: MaterialSlot, strip: HedgeStrip): Decimal | X | undefined {
     const factor = slot.setup.hedge!.factor;
     let exactly = exactArithmetic();
     if (exactly) {
@@ -910,7 +1036,7 @@ export class Desk {
       }
       mark = plus(mark, figures.pnl);
     }
-    return sign(mark) < 0 ? toDecimal(mark) : undefined;
+    return sign(mark) < 0 ? mark : undefined;
   }
 
   /**
@@ -920,7 +1046,7 @@ export class Desk {
    */
   #lineUse(line: BomLine, units: Decimal): LineUse {
     let use = this.#lineUses.get(line);
-    if (use === undefined || !use.units.equals(units)) {
+    if (use === undefined || (use.units !== units && !use.units.equals(units))) {
       use = { units, need: units.times(line.qty).times(line.scrap.plus(1)), standard: undefined, standardValue: undefined };
       if (this.#lineUses.size > 64) this.#lineUses.clear();
       this.#lineUses.set(line, use);

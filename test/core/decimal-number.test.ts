@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from '../../src/core/decimal.js';
-import { decimalOfNumber, exactOfNumber, toNumberExact } from '../../src/core/decimal-number.js';
+import { decimalOfNumber, exactOfNumber, numberOfScaled, toNumberExact } from '../../src/core/decimal-number.js';
 import { fromDecimal, same } from '../../src/costfeed/exact40.js';
 
 const decimalText = fc.oneof(
@@ -37,8 +37,64 @@ describe('toNumberExact', () => {
     );
   });
 
+  it('is toNumber for long mantissas of every size and exponent (the double-double path), halfway cases included', () => {
+    const long = fc.tuple(fc.bigInt({ min: 1n, max: 10n ** 40n }), fc.integer({ min: -120, max: 120 }), fc.boolean()).map(([c, k, negative]) => new Decimal(`${negative ? '-' : ''}${c}e${k}`));
+    fc.assert(
+      fc.property(long, (x) => {
+        expect(Object.is(toNumberExact(x), x.toNumber())).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+    // Exactly halfway between two doubles, and a 40th digit either side of it.
+    for (const text of ['9007199254740993', '9007199254740993.000000000000000000000001', '9007199254740992.999999999999999999999999', '1.00000000000000011102230246251565404236316680908203125', '1.000000000000000111022302462515654042', '1.000000000000000111022302462515654043']) {
+      const x = new Decimal(text);
+      expect(Object.is(toNumberExact(x), x.toNumber())).toBe(true);
+    }
+  });
+
   it('falls back for NaN and infinities', () => {
     for (const text of ['NaN', 'Infinity', '-Infinity']) expect(Object.is(toNumberExact(new Decimal(text)), new Decimal(text).toNumber())).toBe(true);
+  });
+});
+
+describe('numberOfScaled', () => {
+  // The desk's hedge financing, kept as exact40's c x 10^e, is read as a double this way.
+  const check = (c: bigint, k: number) => {
+    const got = numberOfScaled(c, k);
+    const expected = Number(`${c}e${k}`);
+    if (got !== undefined) expect(Object.is(got, c === 0n ? 0 : expected)).toBe(true);
+    return got;
+  };
+
+  it('is Number(text) of c x 10^k (correctly rounded) for 40-digit quotients and any exponent it takes', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 41n), max: 10n ** 41n }), fc.integer({ min: -80, max: 30 }), (c, k) => {
+        expect(check(c, k)).not.toBeUndefined();
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('is the rounding of decimal.js quotients, ties and halfway cases included', () => {
+    const small = fc.integer({ min: -10_000_000, max: 10_000_000 }).filter((n) => n !== 0);
+    fc.assert(
+      fc.property(small, small, fc.integer({ min: -12, max: 12 }), (a, b, shift) => {
+        const x = new Decimal(a).dividedBy(b).times(new Decimal(10).pow(shift));
+        const { c, e } = fromDecimal(x);
+        expect(Object.is(numberOfScaled(c, e), x.toNumber())).toBe(true);
+      }),
+      { numRuns: 5_000 },
+    );
+    // Exactly halfway between two doubles (2^53 + 1, and 1 + 2^-53), and just off it either side.
+    const half = 2n ** 53n + 1n;
+    for (const c of [half, half * 10n ** 20n + 1n, half * 10n ** 20n - 1n]) check(c, c === half ? 0 : -20);
+    const tiny = 5n ** 53n; // 2^-53 = tiny x 10^-53
+    for (const c of [10n ** 53n + tiny, 10n ** 53n + tiny + 1n, 10n ** 53n + tiny - 1n, 10n ** 53n + 3n * tiny]) expect(check(c, -53)).not.toBeUndefined();
+  });
+
+  it('leaves tiny and huge exponents to the caller (undefined), never a wrong double', () => {
+    for (const [c, k] of [[1n, -320], [7n, -400], [123n, 500], [1n, -1000]] as const) check(c, k);
+    expect(numberOfScaled(0n, -5)).toBe(0);
   });
 });
 
