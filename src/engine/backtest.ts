@@ -390,7 +390,7 @@ function recordDaily(daily: DailyCosts, memo: NumberMemo, i: number, scenario: S
     const book = desk.book(setup.id);
     const c = 2 + 8 * k;
     m.paid[i] = memo.of(c, book.spend) + memo.of(c + 1, book.fees) + memo.of(c + 2, book.emergencySpend) + memo.of(c + 3, book.carrying);
-    m.financing[i] = memo.of(c + 4, book.hedgeFinancing);
+    m.financing[i] = desk.hedgeFinancingNumber(setup.id);
     m.hedge[i] = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(setup.id);
     m.hedgeRealized[i] = setup.hedge === undefined ? 0 : desk.hedgeRealizedNumber(setup.id);
     m.held[i] = toNumberExact(desk.onHand(setup.id).plus(desk.inTransit(setup.id)));

@@ -135,7 +135,7 @@ export function recordDay(record: DailyRecord, memo: NumberMemo, scenario: Scena
     const emergency = memo.of(c + 12, book.emergencySpend);
     const carrying = memo.of(c + 13, book.carrying);
     const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
-    const financing = memo.of(c + 14, book.hedgeFinancing);
+    const financing = desk.hedgeFinancingNumber(id);
     out.spendCents.push(cents(spend));
     out.feesCents.push(cents(fees));
     out.emergencyCents.push(cents(emergency));
