@@ -11,6 +11,7 @@
  * than 15-16 significant digits, larger exponents, NaN, infinities) falls back to `toNumber`.
  */
 import type { Decimal } from './decimal.js';
+import type { Fixed } from './fixed.js';
 
 const POW10: readonly number[] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
@@ -241,6 +242,17 @@ export function numberWithoutText(x: Decimal): number | undefined {
   else if (k < 0 && k >= -22) value = m / POW10[-k]!;
   else return undefined;
   return s < 0 ? -value : value;
+}
+
+/**
+ * A Fixed's value as a double: what toNumber of its Decimal gives. m / 10^e with m a safe
+ * integer and 10^e exact (e <= 22) is one correctly rounded IEEE division, the double nearest
+ * to the exact value; anything else goes through toNumberExact.
+ */
+export function numberOfFixed(f: Fixed): number {
+  if (f.big !== undefined) return toNumberExact(f.big);
+  if (f.e <= 22) return f.m / POW10[f.e]!;
+  return toNumberExact(f.toDecimal());
 }
 
 const remembered = new WeakMap<Decimal, number>();

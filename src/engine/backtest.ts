@@ -8,7 +8,6 @@
  * the clock, the data source and the venue differ.
  */
 import { Decimal, ZERO } from '../core/decimal.js';
-import { toNumberExact } from '../core/decimal-number.js';
 import { Random } from '../core/random.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 import { Ledger } from '../ledger/index.js';
@@ -382,7 +381,7 @@ function newDaily(scenario: Scenario, length: number): DailyCosts {
 
 function recordDaily(daily: DailyCosts, memo: NumberMemo, i: number, scenario: Scenario, desk: Desk, day: EpochMs): void {
   daily.t[i] = day;
-  daily.units[i] = memo.of(0, desk.unitsProduced);
+  daily.units[i] = desk.unitsProducedNumber;
   daily.conversion[i] = memo.of(1, desk.conversionIncurred);
   for (let k = 0; k < scenario.materials.length; k += 1) {
     const setup = scenario.materials[k]!;
@@ -393,10 +392,10 @@ function recordDaily(daily: DailyCosts, memo: NumberMemo, i: number, scenario: S
     m.financing[i] = desk.hedgeFinancingNumber(setup.id);
     m.hedge[i] = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(setup.id);
     m.hedgeRealized[i] = setup.hedge === undefined ? 0 : desk.hedgeRealizedNumber(setup.id);
-    m.held[i] = toNumberExact(desk.onHand(setup.id).plus(desk.inTransit(setup.id)));
+    m.held[i] = desk.heldNumber(setup.id);
     m.price[i] = memo.of(c + 5, desk.marketUnitPrice(setup.id));
-    m.consumed[i] = memo.of(c + 6, book.consumed);
-    m.standard[i] = memo.of(c + 7, book.standardValueConsumed);
+    m.consumed[i] = desk.consumedNumber(setup.id);
+    m.standard[i] = desk.standardValueNumber(setup.id);
   }
 }
 

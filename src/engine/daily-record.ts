@@ -128,7 +128,7 @@ export function recordDay(record: DailyRecord, memo: NumberMemo, scenario: Scena
     out.forecastQty.push(memo.of(c + 6, m.forecastQty));
     out.hedged.push(memo.of(c + 7, m.hedged));
     out.exposure.push(memo.of(c + 8, m.exposureQty));
-    out.consumedQty.push(memo.of(c + 9, book.consumed));
+    out.consumedQty.push(desk.consumedNumber(id));
     out.stockouts.push(book.stockouts);
     const spend = memo.of(c + 10, book.spend);
     const fees = memo.of(c + 11, book.fees);
@@ -144,7 +144,7 @@ export function recordDay(record: DailyRecord, memo: NumberMemo, scenario: Scena
     const opening = numberOf(setup.openingQty) * (book.openingPrice === undefined ? price : numberOf(book.openingPrice));
     out.financingCents.push(cents(financing));
     out.costCents.push(cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price));
-    out.standardCents.push(cents(memo.of(c + 15, book.standardValueConsumed)));
+    out.standardCents.push(cents(desk.standardValueNumber(id)));
     c += 16;
   }
 }

@@ -24,7 +24,7 @@
  */
 import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
 import { Fixed } from '../core/fixed.js';
-import { decimalOfNumber, exactOfNumber, numberOfScaled, toNumberExact } from '../core/decimal-number.js';
+import { decimalOfNumber, exactOfNumber, numberOfFixed, numberOfScaled, toNumberExact } from '../core/decimal-number.js';
 import type { Random } from '../core/random.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { X_ZERO, dividedBy, exactArithmetic, fromDecimal, minus, plus, sign, times, toDecimal, type X } from '../costfeed/exact40.js';
@@ -312,6 +312,18 @@ interface MaterialSlot {
    * Decimal, built when read; `financingNumber` is its double, computed once per value.
    */
   financing: Decimal;
+  /** The first tradeable strip month whose contracts #hedgeView registered last, and the size of `contracts` then. */
+  registeredFirst: number;
+  registeredSize: number;
+  /** heldNumber's last figure and the on-hand and in-transit Decimals it was made from. */
+  held: number;
+  heldOnHand: Decimal | undefined;
+  heldTransit: Decimal | undefined;
+  /** book.consumed and book.standardValueConsumed as Fixed (summed each day), and their Decimals once built (undefined: not since the last change). */
+  consumed: Fixed;
+  consumedDecimal: Decimal | undefined;
+  standardValue: Fixed;
+  standardValueDecimal: Decimal | undefined;
   /** book.priceSum, book.inventorySum and book.peak as Fixed (see step), and onHand and the unit price as Fixed with the Decimals they were read from. */
   priceSum: Fixed;
   inventorySum: Fixed;
@@ -358,8 +370,12 @@ const UNTRADED: ContractFigures = Object.freeze({ position: undefined as unknown
 interface LineUse {
   readonly units: Decimal;
   readonly need: Decimal;
+  readonly needFixed: Fixed;
+  /** The line's 1 + scrap (the same every day). */
+  readonly scrapFactor: Decimal;
   standard: Decimal | undefined;
-  standardValue: Decimal | undefined;
+  /** need x standard, as Fixed. */
+  standardValue: Fixed | undefined;
 }
 
 /** CostView's figures that are fixed for a run (the plant's carrying terms, the venue's order costs), per material. */
@@ -398,8 +414,13 @@ export class Desk {
   #costVersions: readonly unknown[] = [];
   #pending: LedgerEvent[] = [];
   #postAt: EpochMs = 0;
-  #monthUnits = ZERO;
-  #unitsProduced = ZERO;
+  /** Units made this month and so far, in Fixed (exact sums of the plan's quantities, as decimal.js's are); the Decimal built when read. */
+  #monthUnits = Fixed.ZERO;
+  #unitsProduced = Fixed.ZERO;
+  #unitsProducedDecimal: Decimal | undefined = ZERO;
+  /** The day's planned units as Fixed, and the Decimal they were read from. */
+  #unitsFixed = Fixed.ZERO;
+  #unitsFixedOf: Decimal | undefined;
   #conversionIncurred = ZERO;
   #lastDecision: EpochMs | undefined;
 
@@ -440,9 +461,15 @@ export class Desk {
       transit: ZERO,
       transitVersion: -1,
       book: {
-        consumed: ZERO, standardValueConsumed: ZERO, purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
+        purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
         priceDays: 0, peak: ZERO, stockouts: 0, openingPrice: undefined, skips: 0, hedgeSkips: 0,
         // Summed each day in Fixed (exact, as decimal.js's sums of these short figures are), read at the end.
+        get consumed(): Decimal {
+          return (slot.consumedDecimal ??= slot.consumed.toDecimal());
+        },
+        get standardValueConsumed(): Decimal {
+          return (slot.standardValueDecimal ??= slot.standardValue.toDecimal());
+        },
         get priceSum(): Decimal {
           return slot.priceSum.toDecimal();
         },
@@ -463,6 +490,15 @@ export class Desk {
       monthNeeds: new Map(),
       figures: new Map(),
       financing: ZERO,
+      registeredFirst: Number.NaN,
+      registeredSize: -1,
+      held: 0,
+      heldOnHand: undefined,
+      heldTransit: undefined,
+      consumed: Fixed.ZERO,
+      consumedDecimal: ZERO,
+      standardValue: Fixed.ZERO,
+      standardValueDecimal: ZERO,
       priceSum: Fixed.ZERO,
       inventorySum: Fixed.ZERO,
       peak: Fixed.ZERO,
@@ -561,6 +597,25 @@ export class Desk {
     return qty;
   }
 
+  /**
+   * toNumber of onHand + inTransit (the daily costs' stock held), summed exactly in Fixed (as
+   * decimal.js sums these short quantities) without a Decimal, and kept while both stand.
+   */
+  heldNumber(material: string): number {
+    const slot = this.#byInstrument.get(material)!;
+    const transit = this.inTransit(material);
+    if (slot.heldOnHand !== slot.onHand || slot.heldTransit !== transit) {
+      if (slot.onHandFixedOf !== slot.onHand) {
+        slot.onHandFixed = Fixed.from(slot.onHand);
+        slot.onHandFixedOf = slot.onHand;
+      }
+      slot.held = numberOfFixed(slot.onHandFixed.plus(Fixed.from(transit)));
+      slot.heldOnHand = slot.onHand;
+      slot.heldTransit = transit;
+    }
+    return slot.held;
+  }
+
   /** The record of order-to-receipt times of a material's deliveries (see DeskState.leadTimes). */
   leadTimes(material: string): LeadTimeRecord | undefined {
     return this.#state.leadTimes(material);
@@ -600,7 +655,20 @@ export class Desk {
   }
 
   get unitsProduced(): Decimal {
-    return this.#unitsProduced;
+    return (this.#unitsProducedDecimal ??= this.#unitsProduced.toDecimal());
+  }
+
+  /** unitsProduced as a double (its toNumber), without the Decimal (the daily costs read it each day). */
+  get unitsProducedNumber(): number {
+    return numberOfFixed(this.#unitsProduced);
+  }
+
+  /** book.consumed and book.standardValueConsumed as doubles (their toNumber), without the Decimals (the daily series read them each day). */
+  consumedNumber(material: string): number {
+    return numberOfFixed(this.#byInstrument.get(material)!.consumed);
+  }
+  standardValueNumber(material: string): number {
+    return numberOfFixed(this.#byInstrument.get(material)!.standardValue);
   }
 
   get conversionIncurred(): Decimal {
@@ -769,7 +837,8 @@ export class Desk {
     }
     this.#postAt = today;
     this.#flush();
-    await this.#rollOff(today);
+    // Most days nothing rolls off: no async call (and its microtask) then.
+    if (this.#rollOffDue(today)) await this.#rollOff(today);
     // Carrying cost and the decision point.
     const snapshot = options.snapshot(at);
     // Both change only when a dated version of the plant takes effect.
@@ -855,10 +924,10 @@ export class Desk {
       const conversion = options.conversion;
       const standard = plant.conversionCostAt(product, day - DAY_MS).cost;
       const noise = Math.max(-0.5, conversion.noise * conversion.random.normal());
-      const amount = roundMoney(this.#monthUnits.times(standard).times(new Decimal(noise.toFixed(6)).plus(1)), plant.moneyPlaces);
+      const amount = roundMoney(this.#monthUnits.toDecimal().times(standard).times(new Decimal(noise.toFixed(6)).plus(1)), plant.moneyPlaces);
       if (amount.greaterThan(0)) this.#pending.push({ type: 'conversion', ...this.#id(() => `day:${formatDate(day)}:conversion:${product}`), at: day, knownAt: day, amount, category: 'labour and overhead' });
       this.#conversionIncurred = this.#conversionIncurred.plus(amount);
-      this.#monthUnits = ZERO;
+      this.#monthUnits = Fixed.ZERO;
       this.#pending.push({ type: 'close', ...this.#id(() => `day:${formatDate(day)}:close:${product}`), at: day, knownAt: day + conversion.closeLagDays * DAY_MS });
     }
     if (monthOpens) {
@@ -921,13 +990,16 @@ export class Desk {
         slot.onHand = need;
       }
       slot.onHand = slot.onHand.minus(need);
-      slot.book.consumed = slot.book.consumed.plus(need);
+      // The running sums in Fixed: exact, as decimal.js's sums of these short figures are (a long one goes through decimal.js inside Fixed).
+      slot.consumed = slot.consumed.plus(use.needFixed);
+      slot.consumedDecimal = undefined;
       const standard = plant.standardCostAt(slot.setup.id, day).cost;
       if (use.standard !== standard) {
         use.standard = standard;
-        use.standardValue = need.times(standard);
+        use.standardValue = Fixed.from(need.times(standard));
       }
-      slot.book.standardValueConsumed = slot.book.standardValueConsumed.plus(use.standardValue!);
+      slot.standardValue = slot.standardValue.plus(use.standardValue!);
+      slot.standardValueDecimal = undefined;
     }
     // The day's two events, with ids only when the desk runs with eventIds (no spread or closure per day otherwise).
     if (options.eventIds === true) {
@@ -938,8 +1010,13 @@ export class Desk {
       this.#pending.push({ type: 'completion', at: day, knownAt: day, product, qty: units });
       this.#pending.push({ type: 'sale', at: day, knownAt: day, product, qty: units });
     }
-    this.#monthUnits = this.#monthUnits.plus(units);
-    this.#unitsProduced = this.#unitsProduced.plus(units);
+    if (this.#unitsFixedOf !== units) {
+      this.#unitsFixed = Fixed.from(units);
+      this.#unitsFixedOf = units;
+    }
+    this.#monthUnits = this.#monthUnits.plus(this.#unitsFixed);
+    this.#unitsProduced = this.#unitsProduced.plus(this.#unitsFixed);
+    this.#unitsProducedDecimal = undefined;
   }
 
   /**
@@ -1046,8 +1123,10 @@ export class Desk {
    */
   #lineUse(line: BomLine, units: Decimal): LineUse {
     let use = this.#lineUses.get(line);
-    if (use === undefined || (use.units !== units && !use.units.equals(units))) {
-      use = { units, need: units.times(line.qty).times(line.scrap.plus(1)), standard: undefined, standardValue: undefined };
+    if (use === undefined || !sameValue(use.units, units)) {
+      const scrapFactor = use === undefined ? line.scrap.plus(1) : use.scrapFactor;
+      const need = units.times(line.qty).times(scrapFactor);
+      use = { units, need, needFixed: Fixed.from(need), scrapFactor, standard: undefined, standardValue: undefined };
       if (this.#lineUses.size > 64) this.#lineUses.clear();
       this.#lineUses.set(line, use);
     }
@@ -1159,9 +1238,17 @@ export class Desk {
   #hedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): () => HedgeView | undefined {
     const strip = slot.setup.hedge?.strip;
     if (strip !== undefined) {
-      for (const month of strip.monthsOn(startOfDay(at))) {
-        const instrument = strip.instrumentFor(month);
-        if (!slot.contracts.has(instrument)) slot.contracts.set(instrument, month);
+      // The tradeable months are `months` of them from the first; registered again only when the
+      // first moved or a contract was dropped since (roll-offs).
+      const day = startOfDay(at);
+      const first = strip.firstMonthOn(day);
+      if (first !== slot.registeredFirst || slot.contracts.size !== slot.registeredSize) {
+        for (const month of strip.monthsOn(day)) {
+          const instrument = strip.instrumentFor(month);
+          if (!slot.contracts.has(instrument)) slot.contracts.set(instrument, month);
+        }
+        slot.registeredFirst = first;
+        slot.registeredSize = slot.contracts.size;
       }
     }
     let view: HedgeView | undefined;
@@ -1272,6 +1359,16 @@ export class Desk {
    * futures are closed at the last known price (fees as for any order), swaps settle in cash
    * at the month's average (no fee). Posted as hedge trades with reason `roll-off`.
    */
+  /** Whether some strip contract's roll-off time has come (what #rollOff acts on). */
+  #rollOffDue(today: EpochMs): boolean {
+    for (const slot of this.#slots) {
+      const strip = slot.setup.hedge?.strip;
+      if (strip === undefined) continue;
+      for (const month of slot.contracts.values()) if (strip.rollsOffAt(month) <= today) return true;
+    }
+    return false;
+  }
+
   async #rollOff(today: EpochMs): Promise<void> {
     for (const slot of this.#slots) {
       const hedge = slot.setup.hedge;
@@ -1330,6 +1427,25 @@ export class Desk {
 }
 
 /** max(0, cover - need): 0 again, without arithmetic, when the cover is already 0 and the need is not negative. */
+/**
+ * a.equals(b) for the plan's quantities, without the Decimal equals builds for its argument:
+ * decimal.js keeps one representation per finite nonzero value (base-1e7 words aligned on the
+ * decimal point, no trailing zero words), so equal sign, exponent and words mean an equal value;
+ * anything else (zeros, NaN, infinities, different words) goes to equals.
+ */
+function sameValue(a: Decimal, b: Decimal): boolean {
+  if (a === b) return true;
+  const x = a as unknown as { d: number[] | null; e: number; s: number };
+  const y = b as unknown as { d: number[] | null; e: number; s: number };
+  const xd = x.d;
+  const yd = y.d;
+  if (xd !== null && yd !== null && xd[0] !== 0 && yd[0] !== 0 && x.s === y.s && x.e === y.e && xd.length === yd.length) {
+    for (let i = 0; i < xd.length; i += 1) if (xd[i] !== yd[i]) return false;
+    return true;
+  }
+  return a.equals(b);
+}
+
 function coverAfter(cover: Decimal, need: Decimal): Decimal {
   return cover.isZero() && !need.isNegative() ? ZERO : Decimal.max(ZERO, cover.minus(need));
 }

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from '../../src/core/decimal.js';
-import { decimalOfNumber, exactOfNumber, numberOfScaled, toNumberExact } from '../../src/core/decimal-number.js';
+import { decimalOfNumber, exactOfNumber, numberOfFixed, numberOfScaled, toNumberExact } from '../../src/core/decimal-number.js';
+import { Fixed } from '../../src/core/fixed.js';
 import { fromDecimal, same } from '../../src/costfeed/exact40.js';
 
 const decimalText = fc.oneof(
@@ -54,6 +55,22 @@ describe('toNumberExact', () => {
 
   it('falls back for NaN and infinities', () => {
     for (const text of ['NaN', 'Infinity', '-Infinity']) expect(Object.is(toNumberExact(new Decimal(text)), new Decimal(text).toNumber())).toBe(true);
+  });
+});
+
+describe('numberOfFixed', () => {
+  it('is toNumber of the Fixed value for every value (safe-integer mantissas, long ones, sums past 2^53)', () => {
+    fc.assert(
+      fc.property(decimalText, decimalText, (a, b) => {
+        const x = new Decimal(a);
+        const y = new Decimal(b);
+        if (!x.isFinite() || !y.isFinite()) return;
+        const sum = Fixed.from(x).plus(Fixed.from(y));
+        expect(Object.is(numberOfFixed(sum), x.plus(y).toNumber() || 0)).toBe(true);
+        expect(Object.is(numberOfFixed(Fixed.from(x)), x.toNumber() || 0)).toBe(true);
+      }),
+      { numRuns: 10_000 },
+    );
   });
 });
 
