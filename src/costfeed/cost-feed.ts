@@ -171,8 +171,8 @@ interface MaterialState {
    * a x planned p] (see #consume).
    */
   errors: TimeWindow<ExactSum>;
-  /** Consumption backflushed per bucket (bucket start -> quantity), for the buckets still in or ahead of the window. */
-  readonly consumedByBucket: Map<EpochMs, X>;
+  /** Consumption backflushed per bucket (bucket number -> quantity: a small integer key, cheaper than the start time), for the buckets still in or ahead of the window. */
+  readonly consumedByBucket: Map<number, X>;
   /** Buckets before this have left the history window for good (it only moves forward). */
   errorsFloor: EpochMs;
   /** Stock on hand, summed as the journal holds it (exactly what summing the Decimals gives, see core/fixed.ts); a Decimal is made when a snapshot's reader asks. */
@@ -180,7 +180,9 @@ interface MaterialState {
   onHandMemo: DecimalMemo;
   /** The stock's movements, for sum of dq x C(at) (see CarryClock), worked out when read. */
   carry: CarryLog;
-  hedgeQty: Decimal;
+  /** Hedged quantity in the material's unit (instrument qty x factor, summed as scaled integers), and its Decimal when it changed. */
+  hedgeQty: Fixed;
+  hedgedMemo: DecimalMemo;
   /** Prefix sums of planned consumption per plan day. */
   readonly prefix: readonly Fixed[];
   /** Planned consumption per bucket from the plan's first bucket, and prefix sums of its squares. */
@@ -376,7 +378,8 @@ export class CostFeed {
         onHand: Fixed.ZERO,
         onHandMemo: { fixed: Fixed.ZERO, decimal: ZERO },
         carry: new CarryLog(clock),
-        hedgeQty: ZERO,
+        hedgeQty: Fixed.ZERO,
+        hedgedMemo: { fixed: Fixed.ZERO, decimal: ZERO },
         prefix: series.prefix,
         bucketPlan: buckets.plan,
         bucketPlanX: new Array<X | undefined>(buckets.plan.length),
@@ -471,7 +474,7 @@ export class CostFeed {
       }
       m.window.moveTo(windowFrom, at);
       const onOrder = this.#onOrder ? this.#onOrder(m.id, at) : ZERO;
-      const hedged = this.#hedged ? this.#hedged(m.id, at) : m.hedgeQty;
+      const hedged = this.#hedged ? this.#hedged(m.id, at) : decimalOfStock(m.hedgedMemo, m.hedgeQty);
       // The same forecast (a flat plan) gives the same mean: the division is done once, and the
       // Decimal made only when the value changes (the difference is taken in scaled integers).
       const forecast = m.prefix[i1]!.minus(m.prefix[i0]!);
@@ -574,9 +577,10 @@ export class CostFeed {
       m.errorsFloor = h.from;
       // Buckets enter the map in order, except one first seen in a late-known entry; such a
       // bucket is forgotten a little later than it could be, which costs memory, never a figure.
-      for (const start of m.consumedByBucket.keys()) {
-        if (start >= h.from) break;
-        m.consumedByBucket.delete(start);
+      const fromBucket = h.k0 + this.#firstBucket; // the bucket h.from starts
+      for (const bucket of m.consumedByBucket.keys()) {
+        if (bucket >= fromBucket) break;
+        m.consumedByBucket.delete(bucket);
       }
     }
     // The same operations, in the same order, as the decimal.js form:
@@ -771,7 +775,8 @@ export class CostFeed {
       } else {
         const mapping = this.#hedgeMap.get(move.id) ?? (this.#materialIndex.has(move.id) ? { material: move.id, factor: ONE } : undefined);
         const m = mapping ? this.#materialIndex.get(mapping.material) : undefined;
-        if (m && mapping) m.hedgeQty = m.hedgeQty.plus(move.qty.toDecimal().times(mapping.factor));
+        // The same values as the Decimal qty x factor and sum (exact in scaled integers when they fit, else decimal.js's).
+        if (m && mapping) m.hedgeQty = m.hedgeQty.plus(move.qty.times(Fixed.from(mapping.factor)));
       }
     }
     const actual = entry.actual;
@@ -834,8 +839,8 @@ export class CostFeed {
     const k = bucket - this.#firstBucket;
     const plan = m.bucketPlan[k];
     const planned = plan === undefined ? X_ZERO : (m.bucketPlanX[k] ??= exactOfFixed(plan));
-    const a = m.consumedByBucket.get(start);
-    m.consumedByBucket.set(start, a === undefined ? qty : plus(a, qty));
+    const a = m.consumedByBucket.get(bucket);
+    m.consumedByBucket.set(bucket, a === undefined ? qty : plus(a, qty));
     // (a + q)^2 - a^2 = q x (2a + q)
     // The decimal.js operations of the Decimal form, in the same order, on exact40 values.
     m.errors.insert(start, [new ExactSum(qty), new ExactSum(a === undefined ? times(qty, qty) : times(qty, plus(times(a, TWO_X), qty))), new ExactSum(times(qty, planned))]);
@@ -859,7 +864,7 @@ export class CostFeed {
       m.errorsFloor = -Infinity;
       m.onHand = Fixed.ZERO;
       m.carry = new CarryLog(m.clock);
-      m.hedgeQty = ZERO;
+      m.hedgeQty = Fixed.ZERO;
     }
     for (const p of this.#products) {
       p.onHand = Fixed.ZERO;
@@ -936,11 +941,14 @@ interface History {
 /** Per material: prefix sums of planned daily consumption (plan x BOM x (1 + scrap)). */
 function planConsumption(plant: Plant, plan: ProductionPlan): Map<string, { prefix: Fixed[] }> {
   const n = plan.dayCount;
-  const daily = new Map<string, Decimal[]>();
-  for (const id of plant.materials.keys()) daily.set(id, new Array<Decimal>(n).fill(ZERO));
+  const daily = new Map<string, Fixed[]>();
+  for (const id of plant.materials.keys()) daily.set(id, new Array<Fixed>(n).fill(Fixed.ZERO));
   // bomLineCost(qty, scrap, planned) = qty x (scrap + 1) x planned: the first product is the
-  // line's, worked out once per BOM line (the same operations in the same order).
-  const lineFactors = new Map<object, Decimal>();
+  // line's, worked out once per BOM line (the same operations in the same order). The products
+  // and the day sums are scaled integers: the same values as the Decimal products and sums (a
+  // safe-integer product or sum is exact, and so is decimal.js's of at most 32 digits; anything
+  // larger goes through decimal.js, see core/fixed.ts).
+  const lineFactors = new Map<object, Fixed>();
   for (const row of plan.rows) {
     if (row.qty.isZero()) continue;
     let bom;
@@ -955,10 +963,10 @@ function planConsumption(plant: Plant, plan: ProductionPlan): Map<string, { pref
       const days = daily.get(line.material)!;
       let factor = lineFactors.get(line);
       if (factor === undefined) {
-        factor = line.qty.times(line.scrap.plus(1));
+        factor = Fixed.from(line.qty.times(line.scrap.plus(1)));
         lineFactors.set(line, factor);
       }
-      days[index] = days[index]!.plus(factor.times(row.qty));
+      days[index] = days[index]!.plus(factor.times(Fixed.from(row.qty)));
     }
   }
   // Prefix sums in scaled integers: the same values as summing the Decimals (see core/fixed.ts).
@@ -968,7 +976,7 @@ function planConsumption(plant: Plant, plan: ProductionPlan): Map<string, { pref
     prefix[0] = Fixed.ZERO;
     for (let i = 0; i < n; i += 1) {
       const q = days[i]!;
-      prefix[i + 1] = q.isZero() ? prefix[i]! : prefix[i]!.plus(Fixed.from(q));
+      prefix[i + 1] = q.isZero() ? prefix[i]! : prefix[i]!.plus(q);
     }
     out.set(id, { prefix });
   }

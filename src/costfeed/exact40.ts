@@ -28,6 +28,13 @@ for (let i = 1; i <= 400; i += 1) POW10.push(POW10[i - 1]! * 10n);
 /** 10^n / 2 for n >= 1 (half of what rounding drops n digits with); index 0 unused. */
 const HALF_POW10: bigint[] = POW10.map((p) => p / 2n);
 
+const NEG_POW10: bigint[] = POW10.map((p) => -p);
+
+/** -(10^n), from a table (no BigInt made per call). */
+function negativePow10(n: number): bigint {
+  return n < NEG_POW10.length ? NEG_POW10[n]! : -(10n ** BigInt(n));
+}
+
 function pow10(n: number): bigint {
   return n < POW10.length ? POW10[n]! : 10n ** BigInt(n);
 }
@@ -77,7 +84,7 @@ function roundMagnitude(c: bigint, e: number, sticky: boolean, precision: number
 function round(c: bigint, e: number, sticky: boolean, precision: number): X {
   if (c < 0n) {
     // Most results fit: kept as they are, without negating twice.
-    if (!sticky && c > -pow10(precision)) return { c, e };
+    if (!sticky && c > negativePow10(precision)) return { c, e };
     const r = roundMagnitude(-c, e, sticky, precision);
     return { c: -r.c, e: r.e };
   }

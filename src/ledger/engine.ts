@@ -449,31 +449,34 @@ export class Engine {
 
   /** Entries (usually one) for `event` posted as `eventId`. */
   drafts(event: LedgerEvent, eventId: string, books: Books, ctx: EngineContext): Draft[] {
+    return event.type === 'reverse' ? this.reverse(event, eventId, books, ctx) : [this.draft(event, eventId, books)];
+  }
+
+  /** The one entry of an event that is not a reversal (what `drafts` returns for it, without the list). */
+  draft(event: Exclude<LedgerEvent, { type: 'reverse' }>, eventId: string, books: Books): Draft {
     switch (event.type) {
       case 'purchase':
-        return [this.purchase(event, eventId, books)];
+        return this.purchase(event, eventId, books);
       case 'conversion': {
         const amount = this.money(Fixed.from(event.amount));
         const b = new LineBuilder();
         b.add(Account.conversionCostsControl, amount);
         b.cr(Account.accruedConversionCosts, amount);
         const actual: DraftActual = { kind: 'conversion', amount, ...(event.category !== undefined ? { category: event.category } : {}) };
-        return [this.finish(event, eventId, 'conversion', b, NO_MOVEMENTS, NO_VERSIONS, books, actual)];
+        return this.finish(event, eventId, 'conversion', b, NO_MOVEMENTS, NO_VERSIONS, books, actual);
       }
       case 'completion':
-        return [this.completion(event, eventId, books)];
+        return this.completion(event, eventId, books);
       case 'sale':
-        return [this.sale(event, eventId, books)];
+        return this.sale(event, eventId, books);
       case 'count':
-        return [this.count(event, eventId, books)];
+        return this.count(event, eventId, books);
       case 'close':
-        return [this.close(event, eventId, books)];
+        return this.close(event, eventId, books);
       case 'hedge':
-        return [this.hedge(event, eventId, books)];
+        return this.hedge(event, eventId, books);
       case 'hedge-mark':
-        return [this.hedgeMark(event, eventId, books)];
-      case 'reverse':
-        return this.reverse(event, eventId, books, ctx);
+        return this.hedgeMark(event, eventId, books);
     }
   }
 

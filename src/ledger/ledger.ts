@@ -383,7 +383,9 @@ export class Ledger {
       postedEvents += 1;
       const eventId = event.id ?? `#${eventCount}`;
       const first = batch.size;
-      for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
+      // An event other than a reversal has one entry: no list made for it.
+      if (event.type !== 'reverse') append(engine.draft(event, eventId, books));
+      else for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
       if (digest !== undefined) (pendingIds ??= new Map()).set(eventId, digest);
       // A memory store records the digests when it commits (they must not outlive a rollback).
       batch.recordEvent(eventId, memory ? '' : (digest ?? ''), event.knownAt, first);
