@@ -371,8 +371,9 @@ interface LineUse {
   readonly units: Decimal;
   readonly need: Decimal;
   readonly needFixed: Fixed;
-  /** The line's 1 + scrap (the same every day). */
-  readonly scrapFactor: Decimal;
+  /** The line's qty and 1 + scrap as Fixed (the same every day). */
+  readonly qtyFixed: Fixed;
+  readonly scrapFactor: Fixed;
   standard: Decimal | undefined;
   /** need x standard, as Fixed. */
   standardValue: Fixed | undefined;
@@ -973,11 +974,19 @@ export class Desk {
     const units = plan.qtyOn(product, day);
     // units > 0 (NaN is not), without the Decimal that greaterThan(0) builds for its argument.
     if (!(units.s > 0 && !units.isZero())) return;
+    if (this.#unitsFixedOf !== units) {
+      this.#unitsFixed = Fixed.from(units);
+      this.#unitsFixedOf = units;
+    }
     for (const line of plant.bomAt(product, day).lines) {
       const slot = this.#byInstrument.get(line.material)!;
-      const use = this.#lineUse(line, units);
+      const use = this.#lineUse(line, units, this.#unitsFixed);
       const need = use.need;
-      if (need.greaterThan(slot.onHand)) {
+      if (slot.onHandFixedOf !== slot.onHand) {
+        slot.onHandFixed = Fixed.from(slot.onHand);
+        slot.onHandFixedOf = slot.onHand;
+      }
+      if (use.needFixed.gt(slot.onHandFixed)) {
         const shortfall = need.minus(slot.onHand);
         const premium = (options.emergencyPremium ?? ZERO).plus(1);
         const price = roundMoney(this.marketUnitPrice(slot.setup.id).times(premium), 6);
@@ -996,7 +1005,7 @@ export class Desk {
       const standard = plant.standardCostAt(slot.setup.id, day).cost;
       if (use.standard !== standard) {
         use.standard = standard;
-        use.standardValue = Fixed.from(need.times(standard));
+        use.standardValue = use.needFixed.times(Fixed.from(standard));
       }
       slot.standardValue = slot.standardValue.plus(use.standardValue!);
       slot.standardValueDecimal = undefined;
@@ -1009,10 +1018,6 @@ export class Desk {
     } else {
       this.#pending.push({ type: 'completion', at: day, knownAt: day, product, qty: units });
       this.#pending.push({ type: 'sale', at: day, knownAt: day, product, qty: units });
-    }
-    if (this.#unitsFixedOf !== units) {
-      this.#unitsFixed = Fixed.from(units);
-      this.#unitsFixedOf = units;
     }
     this.#monthUnits = this.#monthUnits.plus(this.#unitsFixed);
     this.#unitsProduced = this.#unitsProduced.plus(this.#unitsFixed);
@@ -1121,12 +1126,15 @@ export class Desk {
    * at a standard cost: the same figures every day the plan makes the same quantity, so they
    * are kept per line and recomputed when the quantity (by value) or the standard cost changes.
    */
-  #lineUse(line: BomLine, units: Decimal): LineUse {
+  #lineUse(line: BomLine, units: Decimal, unitsFixed: Fixed): LineUse {
     let use = this.#lineUses.get(line);
     if (use === undefined || !sameValue(use.units, units)) {
-      const scrapFactor = use === undefined ? line.scrap.plus(1) : use.scrapFactor;
-      const need = units.times(line.qty).times(scrapFactor);
-      use = { units, need, needFixed: Fixed.from(need), scrapFactor, standard: undefined, standardValue: undefined };
+      const qtyFixed = use === undefined ? Fixed.from(line.qty) : use.qtyFixed;
+      const scrapFactor = use === undefined ? Fixed.from(line.scrap.plus(1)) : use.scrapFactor;
+      // units x qty x (1 + scrap) in Fixed: each product exact when it fits a safe integer (as
+      // decimal.js's is, under 40 digits), else decimal.js's own times inside Fixed.
+      const needFixed = unitsFixed.times(qtyFixed).times(scrapFactor);
+      use = { units, need: needFixed.toDecimal(), needFixed, qtyFixed, scrapFactor, standard: undefined, standardValue: undefined };
       if (this.#lineUses.size > 64) this.#lineUses.clear();
       this.#lineUses.set(line, use);
     }
