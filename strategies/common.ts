@@ -25,6 +25,7 @@
 import { z } from 'zod';
 import { Decimal } from '../src/core/decimal.js';
 import { Fixed } from '../src/core/fixed.js';
+import { lazyProperty } from '../src/core/lazy.js';
 import { ruleContextOf, type FastStrategy, type HedgeContractView, type Intent, type IntentCause, type IntentReason, type InventoryView, type RuleBuy, type RuleContext, type RuleDecision, type Strategy, type StrategyContext } from '../src/engine/strategy.js';
 
 export const ZERO_QTY: Decimal = new Decimal(0);
@@ -96,21 +97,15 @@ export function causeOf(
   const signal = signalSnapshot(context);
   let cost: Record<string, string> | undefined;
   if (typeof note === 'function') return lazyNoteCause(signal, figures, note);
-  return signal === undefined
-    ? {
-        get cost() {
-          return (cost ??= costSnapshot(figures));
-        },
-        note,
-      }
-    : {
-        signal,
-        get cost() {
-          return (cost ??= costSnapshot(figures));
-        },
-        note,
-      };
+  // The literal `{ signal, get cost(), note }` (signal left out when undefined), with the getter shared (core/lazy.ts).
+  const cause: Record<string, unknown> = signal === undefined ? {} : { signal };
+  defineCost(cause, () => (cost ??= costSnapshot(figures)));
+  cause['note'] = note;
+  return cause as unknown as IntentCause;
 }
+
+const defineCost = lazyProperty('cost');
+const defineNote = lazyProperty('note');
 
 /**
  * causeOf with a note written when first read, like the figures (an own enumerable getter in
@@ -120,24 +115,10 @@ export function causeOf(
 function lazyNoteCause(signal: IntentCause['signal'], figures: Readonly<Record<string, CauseFigure>>, note: () => string): IntentCause {
   let cost: Record<string, string> | undefined;
   let text: string | undefined;
-  return signal === undefined
-    ? {
-        get cost() {
-          return (cost ??= costSnapshot(figures));
-        },
-        get note() {
-          return (text ??= note());
-        },
-      }
-    : {
-        signal,
-        get cost() {
-          return (cost ??= costSnapshot(figures));
-        },
-        get note() {
-          return (text ??= note());
-        },
-      };
+  const cause: Record<string, unknown> = signal === undefined ? {} : { signal };
+  defineCost(cause, () => (cost ??= costSnapshot(figures)));
+  defineNote(cause, () => (text ??= note()));
+  return cause as unknown as IntentCause;
 }
 
 /** A procurement buy of `qty` on the material's own instrument, stamped with the decision time. */

@@ -14,6 +14,7 @@
  */
 import { Decimal, ZERO, floorToStep } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
+import { lazyProperty } from '../core/lazy.js';
 import { startOfDay, type EpochMs } from '../core/time.js';
 import { deriveClientOrderId } from './client-order-id.js';
 import { applyReport, isTerminal, newOrderRecord, transition, withSubmitAttempt, type OrderRecord } from './order-state.js';
@@ -331,7 +332,7 @@ export class Pipeline {
     if (existing !== undefined) {
       this.#counters.replays += 1;
       const { order, report, error } = existing.status === 'new' ? await this.#reconcile(existing) : { order: existing, report: undefined, error: undefined };
-      return this.#record({ seq, at, intent, sizing, outcome: 'replayed', get risk() { return riskOf(); }, clientOrderId, request: existing.request, firstReport: report, status: order.status, error });
+      return this.#record(decisionWithRisk(seq, at, intent, sizing, 'replayed', riskOf, clientOrderId, existing.request, report, order.status, error));
     }
     const request: OrderRequest = {
       clientOrderId,
@@ -351,7 +352,7 @@ export class Pipeline {
     this.#counters.orders += 1;
     const { order, report, error } = await this.#send(recorded);
     const outcome: DecisionOutcome = order.status === 'rejected' ? 'rejected' : order.status === 'new' ? 'unknown' : 'sent';
-    return this.#record({ seq, at, intent, sizing, outcome, get risk() { return riskOf(); }, clientOrderId, request, firstReport: report, status: order.status, error });
+    return this.#record(decisionWithRisk(seq, at, intent, sizing, outcome, riskOf, clientOrderId, request, report, order.status, error));
   }
 
   /**
@@ -502,6 +503,36 @@ export class Pipeline {
     sequences.set(intent.instrument, sequence + 1);
     return sequence;
   }
+}
+
+const defineRisk = lazyProperty('risk');
+
+/**
+ * A decision that reached the venue (or was replayed), with its verdicts built when `risk` is
+ * first read: the keys of the literal `{ seq, at, intent, sizing, outcome, get risk(), clientOrderId,
+ * request, firstReport, status, error }` in that order, the getter shared (see core/lazy.ts).
+ */
+function decisionWithRisk(
+  seq: number,
+  at: EpochMs,
+  intent: Intent,
+  sizing: Sizing,
+  outcome: DecisionOutcome,
+  riskOf: () => RiskVerdict[],
+  clientOrderId: string,
+  request: OrderRequest,
+  firstReport: OrderReport | undefined,
+  status: OrderStatus,
+  error: string | undefined,
+): Decision {
+  const decision: Record<string, unknown> = { seq, at, intent, sizing, outcome };
+  defineRisk(decision, riskOf);
+  decision['clientOrderId'] = clientOrderId;
+  decision['request'] = request;
+  decision['firstReport'] = firstReport;
+  decision['status'] = status;
+  decision['error'] = error;
+  return decision as unknown as Decision;
 }
 
 /**

@@ -5,6 +5,7 @@
  * reconstructed either way.
  */
 import { ZERO, type Decimal } from '../core/decimal.js';
+import { lazyProperty } from '../core/lazy.js';
 import { baseMoved, type Fill, type Side } from './types.js';
 
 export interface Position {
@@ -57,19 +58,15 @@ function nextPosition(position: Position, previous: PendingAverage | undefined, 
     const average: PendingAverage = { value: undefined, previous, previousValue: undefined, before, moved, price: fill.price, after };
     if (average.previous === undefined || average.previous.value !== undefined) average.previousValue = average.previous?.value ?? position.avgPrice;
     if (average.previousValue !== undefined) average.previous = undefined;
-    const next: Position = {
-      instrument: position.instrument,
-      qty: after,
-      get avgPrice() {
-        return averageOf(average);
-      },
-      realizedPnl: position.realizedPnl,
-      fees: position.fees.plus(fill.fee),
-      boughtQty: side === 'buy' ? position.boughtQty.plus(moved) : position.boughtQty,
-      soldQty: side === 'sell' ? position.soldQty.plus(moved) : position.soldQty,
-    };
+    // The literal { instrument, qty, get avgPrice(), realizedPnl, fees, boughtQty, soldQty }, with the getter shared (core/lazy.ts).
+    const next: Record<string, unknown> = { instrument: position.instrument, qty: after };
+    defineAvgPrice(next, () => averageOf(average));
+    next['realizedPnl'] = position.realizedPnl;
+    next['fees'] = position.fees.plus(fill.fee);
+    next['boughtQty'] = side === 'buy' ? position.boughtQty.plus(moved) : position.boughtQty;
+    next['soldQty'] = side === 'sell' ? position.soldQty.plus(moved) : position.soldQty;
     madeAverage = average;
-    return next;
+    return next as unknown as Position;
   }
   let avgPrice = position.avgPrice;
   const closed = moved.lessThan(before.abs()) ? moved : before.abs();
@@ -108,6 +105,8 @@ interface PendingAverage {
   readonly price: Decimal;
   readonly after: Decimal;
 }
+
+const defineAvgPrice = lazyProperty('avgPrice');
 
 /** The pending average of a position built by applyFillToPosition's adding branch (the Positions tracker keeps its own, by instrument). */
 const pendingOf = new WeakMap<Position, PendingAverage>();

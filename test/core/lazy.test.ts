@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { lazyProperty } from '../../src/core/lazy.js';
+
+const defineRisk = lazyProperty('risk');
+
+/** The same object built both ways: a literal with its own getter, and core/lazy's shared getter. */
+function both(read: () => unknown): { literal: Record<string, unknown>; lazy: Record<string, unknown> } {
+  const literal = {
+    seq: 1,
+    outcome: 'sent',
+    get risk() {
+      return read();
+    },
+    status: 'open',
+    error: undefined,
+  };
+  const lazy: Record<string, unknown> = { seq: 1, outcome: 'sent' };
+  defineRisk(lazy, read);
+  lazy['status'] = 'open';
+  lazy['error'] = undefined;
+  return { literal, lazy };
+}
+
+describe('lazyProperty', () => {
+  it('looks like an object literal getter to JSON, keys, entries, spreads, structured clones and the descriptor', () => {
+    const { literal, lazy } = both(() => [{ check: 'x', allowed: true }]);
+    expect(Object.keys(lazy)).toEqual(Object.keys(literal));
+    expect(JSON.stringify(lazy)).toBe(JSON.stringify(literal));
+    expect(Object.entries(lazy)).toEqual(Object.entries(literal));
+    expect({ ...lazy }).toStrictEqual({ ...literal });
+    expect(structuredClone(lazy)).toStrictEqual(structuredClone(literal));
+    const descriptor = Object.getOwnPropertyDescriptor(lazy, 'risk')!;
+    expect([typeof descriptor.get, descriptor.enumerable, descriptor.configurable]).toEqual(['function', true, true]);
+    expect(lazy).toStrictEqual(literal);
+  });
+
+  it('reads nothing until the property is read, and reads each object its own value', () => {
+    let reads = 0;
+    const a = both(() => ((reads += 1), 'a')).lazy;
+    const b = both(() => ((reads += 1), 'b')).lazy;
+    expect(reads).toBe(0);
+    expect([a['risk'], b['risk'], a['risk']]).toEqual(['a', 'b', 'a']);
+    expect(reads).toBe(3);
+  });
+});
