@@ -245,7 +245,8 @@ export class SimVenue implements Venue {
   #refusal(order: OrderRequest, book: Book | undefined): string | undefined {
     if (book === undefined) return `unknown instrument "${order.instrument}"`;
     const rules = book.rules;
-    if (!order.qty.greaterThan(0)) return `quantity ${order.qty.toString()} must be greater than zero`;
+    // qty > 0, from the sign (greaterThan(0) builds a Decimal for the 0 and one for the copy it compares).
+    if (!(order.qty.isPositive() && !order.qty.isZero())) return `quantity ${order.qty.toString()} must be greater than zero`;
     if (!isMultipleOf(order.qty, rules.lotStep)) return `quantity ${order.qty.toString()} is not a multiple of the lot step ${rules.lotStep.toString()}`;
     if (order.qty.lessThan(rules.minQty)) return `quantity ${order.qty.toString()} is below the minimum ${rules.minQty.toString()}`;
     if (order.type === 'limit') {
@@ -304,7 +305,7 @@ export class SimVenue implements Venue {
     if (sim.request.type === 'market') {
       const base = new Decimal(String(this.config.marketFill === 'next-open' ? bar.open : bar.close));
       if (this.#slippage.isZero()) return base;
-      const slip = base.abs().times(this.#slippage);
+      const slip = (base.isNegative() ? base.abs() : base).times(this.#slippage);
       return buy ? base.plus(slip) : base.minus(slip);
     }
     const limit = sim.request.limitPrice!;
@@ -318,7 +319,9 @@ export class SimVenue implements Venue {
 
   #fill(sim: SimOrder, at: EpochMs, qty: Decimal, price: Decimal): void {
     const first = sim.fills.length === 0;
-    const variable = qty.times(price).abs().times(this.#feeRate);
+    // |qty x price| x rate: the product itself when it is not negative (abs copies it).
+    const notional = qty.times(price);
+    const variable = (notional.isNegative() ? notional.abs() : notional).times(this.#feeRate);
     const fee = roundMoney(first ? variable.plus(this.config.feeFixed) : variable, this.config.feePlaces);
     sim.fills.push({
       clientOrderId: sim.request.clientOrderId,
