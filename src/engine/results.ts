@@ -121,9 +121,9 @@ export async function backtestWithBaselines(
 
 /**
  * What a run costs relative to the others, for the order worker threads take them in: measured
- * CPU of one 29-year ammonia run (docs/benchmarks.md): static-hedge 4.3 s (it trades a hedge
- * strip every day), jit 2.8 s (an order a day), schedule 2.2 s, a discretionary strategy about
- * 1.9 s. Only the order depends on it, never a figure.
+ * CPU of one 29-year ammonia run (docs/benchmarks.md, 2026-11-30 12:54): static-hedge 2.6 s (it
+ * trades a hedge strip every day), jit 1.9 s (an order a day), schedule and a discretionary
+ * strategy about 1.2 s each. Only the order depends on it, never a figure.
  */
 const RUN_COST: Readonly<Record<string, number>> = { 'static-hedge': 4, jit: 3, schedule: 2 };
 
