@@ -61,26 +61,30 @@ class FreshRecord implements OrderRecord {
   ) {}
 }
 
-class ReportedRecord implements OrderRecord {
+/** A FreshRecord with the two keys a report adds, after its eight (venueOrderId, reason). */
+class ReportedRecord extends FreshRecord {
   constructor(
-    readonly request: OrderRequest,
-    readonly intent: Intent,
-    readonly status: OrderStatus,
-    readonly filledQty: Decimal,
-    readonly fills: readonly Fill[],
-    readonly notional: Decimal,
-    readonly submitAttempts: number,
-    readonly decision: number,
+    request: OrderRequest,
+    intent: Intent,
+    status: OrderStatus,
+    filledQty: Decimal,
+    fills: readonly Fill[],
+    notional: Decimal,
+    submitAttempts: number,
+    decision: number,
     readonly venueOrderId: string | undefined,
     readonly reason: string | undefined,
-  ) {}
+  ) {
+    super(request, intent, status, filledQty, fills, notional, submitAttempts, decision);
+  }
 }
 
 /** `{ ...order, submitAttempts: order.submitAttempts + 1 }`, without the spread for the pipeline's own records. */
 export function withSubmitAttempt(order: OrderRecord): OrderRecord {
   const o = order;
-  if (o instanceof FreshRecord) return new FreshRecord(o.request, o.intent, o.status, o.filledQty, o.fills, o.notional, o.submitAttempts + 1, o.decision);
+  // ReportedRecord first: it is a FreshRecord too.
   if (o instanceof ReportedRecord) return new ReportedRecord(o.request, o.intent, o.status, o.filledQty, o.fills, o.notional, o.submitAttempts + 1, o.decision, o.venueOrderId, o.reason);
+  if (o instanceof FreshRecord) return new FreshRecord(o.request, o.intent, o.status, o.filledQty, o.fills, o.notional, o.submitAttempts + 1, o.decision);
   return { ...order, submitAttempts: order.submitAttempts + 1 };
 }
 
@@ -204,7 +208,7 @@ export function applyReport(order: OrderRecord, report: OrderReport): Applied {
   // A record's fills are never written to, so the new fills' array is the record's when it had none.
   const fills = newFills.length === 0 ? order.fills : order.fills.length === 0 ? newFills : order.fills.concat(newFills);
   const next =
-    order instanceof FreshRecord || order instanceof ReportedRecord
+    order instanceof FreshRecord
       ? new ReportedRecord(order.request, order.intent, status, filledQty, fills, order.notional, order.submitAttempts, order.decision, venueOrderId, reason)
       : { ...order, status, venueOrderId, filledQty, fills, reason };
   return { order: next, newFills, changed: true };

@@ -55,6 +55,11 @@ describe('order state machine', () => {
       expect(JSON.stringify(toPlainJson(fast))).toBe(JSON.stringify(toPlainJson(slow)));
     }
     expect(Object.keys(fast)).toEqual(['request', 'intent', 'status', 'filledQty', 'fills', 'notional', 'submitAttempts', 'decision', 'venueOrderId', 'reason']);
+    // Another submit attempt on a record a report has reached keeps its venue order id and reason.
+    const retried = withSubmitAttempt(fast);
+    const retriedBySpread: OrderRecord = { ...slow, submitAttempts: slow.submitAttempts + 1 };
+    expect(Object.keys(retried)).toEqual(Object.keys(retriedBySpread));
+    expect(JSON.stringify(toPlainJson(retried))).toBe(JSON.stringify(toPlainJson(retriedBySpread)));
     // A record with the reason set before any report keeps the reason ahead of the venue order id, as the spread did.
     const unknown: OrderRecord = { ...withSubmitAttempt(fresh()), reason: 'outcome unknown: timeout' };
     const found = applyReport(unknown, report('open', [])).order;
