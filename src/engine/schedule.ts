@@ -8,9 +8,6 @@ import { createTask, parse, validateDetailed, type ScheduledTask } from 'node-cr
 import { ConfigError, type Where } from '../core/errors.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 
-/** Entries kept per cache before it starts over (a century of daily instants fits). */
-const CACHE_LIMIT = 100_000;
-
 /** Days per block of precomputed firings (firstFiringIn); blocks kept before the cache starts over. */
 const BLOCK_DAYS = 256;
 const BLOCK_LIMIT = 512;
@@ -20,9 +17,6 @@ export class CronSchedule {
   readonly timezone: string;
   readonly #task: ScheduledTask;
   readonly #times: ReadonlyArray<readonly [number, number, number]>;
-  /** node-cron's answers and the timezone offsets already computed (a backtest asks about the same instants day after day). */
-  readonly #matched = new Map<EpochMs, boolean>();
-  readonly #offsets = new Map<EpochMs, number>();
   /** Every firing in [k x BLOCK_DAYS days, (k + 1) x BLOCK_DAYS days), ascending, by block k. */
   readonly #blocks = new Map<number, Float64Array>();
   #format: Intl.DateTimeFormat | undefined;
@@ -56,13 +50,7 @@ export class CronSchedule {
 
   /** True when node-cron would fire at exactly `at` (second resolution). */
   matches(at: EpochMs): boolean {
-    let matched = this.#matched.get(at);
-    if (matched === undefined) {
-      if (this.#matched.size >= CACHE_LIMIT) this.#matched.clear();
-      matched = this.#task.match(new Date(at));
-      this.#matched.set(at, matched);
-    }
-    return matched;
+    return this.#task.match(new Date(at));
   }
 
   /**
@@ -74,6 +62,8 @@ export class CronSchedule {
    * `firingsIn` and each question is a binary search in the blocks it spans. The answer is
    * the earliest matching instant: the first of `firingsIn(fromExclusive + 1, toInclusive + 1)`,
    * the walk over exactly that range (property-tested against it in test/engine/schedule.test.ts).
+   * The blocks are the only cache: building one asks node-cron once per candidate instant and
+   * works out each day's timezone offset once.
    */
   firstFiringIn(fromExclusive: EpochMs, toInclusive: EpochMs): EpochMs | undefined {
     if (toInclusive <= fromExclusive) return undefined;
@@ -128,17 +118,12 @@ export class CronSchedule {
   /** The timezone's offset from UTC at `at`, in ms (UTC+2 -> +7,200,000). */
   #offsetMs(at: EpochMs): number {
     if (this.timezone === 'UTC' || this.timezone === 'Etc/UTC') return 0;
-    const known = this.#offsets.get(at);
-    if (known !== undefined) return known;
     this.#format ??= new Intl.DateTimeFormat('en-US', {
       timeZone: this.timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
     });
     const parts = this.#format.formatToParts(new Date(at));
     const get = (type: string): number => Number(parts.find((p) => p.type === type)?.value ?? 0);
     const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-    const offsetMs = local - Math.floor(at / 1000) * 1000;
-    if (this.#offsets.size >= CACHE_LIMIT) this.#offsets.clear();
-    this.#offsets.set(at, offsetMs);
-    return offsetMs;
+    return local - Math.floor(at / 1000) * 1000;
   }
 }
