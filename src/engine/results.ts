@@ -63,10 +63,22 @@ export interface RunJob {
 }
 
 /**
- * Below this many material-days per run the runs stay in process: a worker thread's start and
- * its own load of the scenario (about half a second of CPU) cost more than the run saves.
+ * Below this many material-days per run the runs stay in process unless threads are asked for
+ * by number (`--workers N`). Each worker thread loads the modules and the scenario again and,
+ * above all, compiles the engine again (V8's optimising compiler is about 2.3 s of CPU of the
+ * main job, on a helper thread), so a thread costs about 3 s of CPU before it saves any.
+ * Measured on the idle 2-core machine (2026-11-30 13:51): the ammonia main job, 10,585
+ * material-days a run, took 7.2 s wall / 10.1 s CPU in one thread and 7.7-8.0 s / 14.3-14.8 s
+ * on two, so it stays in one; chocolate-worldbank, 23,008 a run, took 17.5 s wall in one and
+ * 14.2 s on two (load about 3). Only where the runs go depends on it, never a figure.
  */
-export const THREAD_MIN_MATERIAL_DAYS = 2_000;
+export const THREAD_MIN_MATERIAL_DAYS = 15_000;
+
+/** How many threads backtestWithBaselines uses for `jobs` runs of `materialDays` each (1: in process). */
+export function threadsFor(materialDays: number, jobs: number, threads: { workers: number; minMaterialDays?: number } | undefined): number {
+  if (threads === undefined || materialDays < (threads.minMaterialDays ?? THREAD_MIN_MATERIAL_DAYS)) return 1;
+  return Math.max(1, Math.min(threads.workers, jobs));
+}
 
 /** Runs one job on a loaded scenario (in process, or in a worker thread). */
 export function runOne(scenario: Scenario, job: Omit<RunJob, 'index'>): Promise<RunResult> {
@@ -83,7 +95,7 @@ export function runOne(scenario: Scenario, job: Omit<RunJob, 'index'>): Promise<
  * summary and --json print.
  *
  * `threads` (with `workers` > 1, more than one run and at least THREAD_MIN_MATERIAL_DAYS
- * material-days a run) runs them concurrently on that many
+ * material-days a run, or `minMaterialDays`: see threadsFor) runs them concurrently on that many
  * worker threads, each loading the scenario from `threads.file` once; the runs are
  * independent and deterministic, so the results are the same figures in the same order as
  * in process (tested). It saves wall time only: each thread does the same work.
@@ -102,7 +114,7 @@ export async function backtestWithBaselines(
   const progress = (): void => options.onProgress?.((done += 1), total);
   let results: RunResult[];
   const materialDays = ((scenario.to - scenario.from) / DAY_MS + 1) * scenario.materials.length;
-  const workers = options.threads === undefined || materialDays < (options.threads.minMaterialDays ?? THREAD_MIN_MATERIAL_DAYS) ? 1 : Math.min(options.threads.workers, total);
+  const workers = threadsFor(materialDays, total, options.threads);
   if (workers > 1) {
     results = await runOnThreads(options.threads!, jobs, workers, progress);
   } else {

@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
 import { fromTransfer, toTransfer } from '../../src/core/transfer.js';
 import { pathToFileURL } from 'node:url';
-import { dispatchOrder } from '../../src/engine/results.js';
+import { dispatchOrder, THREAD_MIN_MATERIAL_DAYS, threadsFor } from '../../src/engine/results.js';
 import { runOnThreadPool } from '../../src/engine/thread-pool.js';
 import { ROOT } from '../support/cli.js';
 
@@ -103,6 +103,17 @@ describe('the order runs are handed to threads in', () => {
       what: 'an echo thread',
     });
     expect(seen).toEqual([[3, 'd'], [1, 'b'], [0, 'a'], [2, 'c']]);
+  });
+
+  it('keeps runs shorter than THREAD_MIN_MATERIAL_DAYS in process unless threads are asked for by number', () => {
+    const defaults = { workers: 2 };
+    expect(threadsFor(10_585, 4, defaults)).toBe(1); // the ammonia main job: one thread is faster there
+    expect(threadsFor(THREAD_MIN_MATERIAL_DAYS - 1, 4, defaults)).toBe(1);
+    expect(threadsFor(THREAD_MIN_MATERIAL_DAYS, 4, defaults)).toBe(2);
+    expect(threadsFor(23_008, 4, defaults)).toBe(2); // chocolate-worldbank
+    expect(threadsFor(23_008, 4, { workers: 8 })).toBe(4); // never more threads than runs
+    expect(threadsFor(23_008, 4, undefined)).toBe(1);
+    expect(threadsFor(10_585, 4, { workers: 2, minMaterialDays: 0 })).toBe(2); // --workers 2
   });
 
   it('puts the costliest runs first (static-hedge, jit, schedule, then the strategy), keeping equal costs in their order', () => {

@@ -43,7 +43,7 @@ export function register(program: Command): void {
     .option('--strategy <name>', 'run another strategy on the same scenario')
     .option('--param <key=value...>', 'override a strategy parameter (repeatable)')
     .option('--sweep <grid>', 'parameter grid, e.g. fast=10:60:10,slow=50:200:25 (ranked, walk-forward)')
-    .option('--workers <n>', 'worker threads for --sweep (default: CPU count), and for the strategy and its baselines, which run concurrently (default: CPU count when the other cores are idle, else 1)')
+    .option('--workers <n>', 'worker threads for --sweep (default: CPU count), and for the strategy and its baselines, which run concurrently (default: CPU count when the other cores are idle and a run is at least 15,000 material-days, else 1)')
     .option('--confirm <n>', 'with --sweep: re-run the n best screened sets (and the baselines) on the exact engine (default 10)')
     .option('--exact', 'with --sweep: run every set on the exact engine instead of screening them')
     .option('--queue <url>', 'run the --sweep sets on the PostgreSQL queue at this postgres:// URL (procura worker processes take them)')
@@ -81,8 +81,9 @@ export function register(program: Command): void {
         bar.update(0, 1 + baselinesFor(scenario).filter((name) => name !== scenario.strategy.definition.name).length);
         // Daily series cost time and memory: record them only for a report or an export.
         const record = reportPath !== undefined || exportDir !== undefined;
-        // The runs are independent: on worker threads when cores are free (same figures, same order).
-        const threads = { file: resolve(file), overrides, workers: workers ?? freeThreads() };
+        // The runs are independent: on worker threads when cores are free and the runs are long
+        // enough to pay for a thread (same figures, same order); --workers N asks for N threads.
+        const threads = { file: resolve(file), overrides, workers: workers ?? freeThreads(), ...(workers === undefined ? {} : { minMaterialDays: 0 }) };
         // The report's modules and the export's (which builds danfo frames: danfo is about a
         // second of CPU to load) load only when asked for, and start loading now, so that on
         // worker threads the load overlaps the runs instead of following them.
@@ -145,7 +146,6 @@ function parseConfirm(raw: string): number {
   return Number(raw);
 }
 
-/** `--workers N`: a whole number of threads, at least 1. */
 /**
  * Threads for the strategy and its baselines when --workers is not given: the CPU count when
  * the other cores are idle (load average over the last minute at most the CPU count - 1),
@@ -157,6 +157,7 @@ function freeThreads(): number {
   return cores > 1 && loadavg()[0]! <= cores - 1 ? cores : 1;
 }
 
+/** `--workers N`: a whole number of threads, at least 1. */
 function parseWorkers(raw: string): number {
   if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1) throw new InputError(`expected a whole number of worker threads, at least 1, got ${JSON.stringify(raw)}`, { field: '--workers' });
   return Number(raw);
