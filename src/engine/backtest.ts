@@ -388,7 +388,7 @@ function recordDaily(daily: DailyCosts, memo: NumberMemo, i: number, scenario: S
     const m = daily.materials[k]!;
     const book = desk.book(setup.id);
     const c = 2 + 8 * k;
-    m.paid[i] = memo.of(c, book.spend) + memo.of(c + 1, book.fees) + memo.of(c + 2, book.emergencySpend) + memo.of(c + 3, book.carrying);
+    m.paid[i] = memo.of(c, book.spend) + memo.of(c + 1, book.fees) + memo.of(c + 2, book.emergencySpend) + desk.carryingNumber(setup.id);
     m.financing[i] = desk.hedgeFinancingNumber(setup.id);
     m.hedge[i] = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(setup.id);
     m.hedgeRealized[i] = setup.hedge === undefined ? 0 : desk.hedgeRealizedNumber(setup.id);

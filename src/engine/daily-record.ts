@@ -133,7 +133,7 @@ export function recordDay(record: DailyRecord, memo: NumberMemo, scenario: Scena
     const spend = memo.of(c + 10, book.spend);
     const fees = memo.of(c + 11, book.fees);
     const emergency = memo.of(c + 12, book.emergencySpend);
-    const carrying = memo.of(c + 13, book.carrying);
+    const carrying = desk.carryingNumber(id);
     const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
     const financing = desk.hedgeFinancingNumber(id);
     out.spendCents.push(cents(spend));

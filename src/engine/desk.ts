@@ -340,6 +340,19 @@ interface MaterialSlot {
   financingStale: boolean;
   financingNumber: number;
   financingNumberOf: X | undefined;
+  /**
+   * book.carrying: under exact40's arithmetic it accrues in `carryingX` (decimal.js's plus and
+   * times, digit for digit) and `carrying` is its Decimal, built when read; the day's
+   * carryingPerUnitDay in exact40 with the Decimal it was read from (it changes with the plant's
+   * versions only), and its double once per value (see carryingNumber).
+   */
+  carrying: Decimal;
+  carryingX: X | undefined;
+  carryingStale: boolean;
+  carryRateX: X;
+  carryRateOf: Decimal | undefined;
+  carryingNumber: number;
+  carryingNumberOf: X | undefined;
 }
 
 /**
@@ -462,7 +475,14 @@ export class Desk {
       transit: ZERO,
       transitVersion: -1,
       book: {
-        purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO, carrying: ZERO,
+        purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO,
+        get carrying(): Decimal {
+          if (slot.carryingStale) {
+            slot.carrying = toDecimal(slot.carryingX!);
+            slot.carryingStale = false;
+          }
+          return slot.carrying;
+        },
         priceDays: 0, peak: ZERO, stockouts: 0, openingPrice: undefined, skips: 0, hedgeSkips: 0,
         // Summed each day in Fixed (exact, as decimal.js's sums of these short figures are), read at the end.
         get consumed(): Decimal {
@@ -514,6 +534,13 @@ export class Desk {
       financingStale: false,
       financingNumber: 0,
       financingNumberOf: undefined,
+      carrying: ZERO,
+      carryingX: undefined,
+      carryingStale: false,
+      carryRateX: X_ZERO,
+      carryRateOf: undefined,
+      carryingNumber: 0,
+      carryingNumberOf: undefined,
       costs: {
         carryingAnnualRate: options.plant.carrying.annualRate,
         storagePerUnitDay: options.plant.carrying.storagePerUnitDay.get(setup.id) ?? ZERO,
@@ -857,7 +884,11 @@ export class Desk {
       if (Number.isNaN(slot.close)) continue;
       const materialCost = snapshot.materials[id]!;
       const book = slot.book;
-      book.carrying = book.carrying.plus(slot.onHand.times(materialCost.carryingPerUnitDay));
+      if (slot.onHandFixedOf !== slot.onHand) {
+        slot.onHandFixed = Fixed.from(slot.onHand);
+        slot.onHandFixedOf = slot.onHand;
+      }
+      this.#accrueCarrying(slot, materialCost.carryingPerUnitDay);
       const price = this.marketUnitPrice(id);
       // The price sum, the peak and the inventory sum in Fixed: exact sums and comparisons of
       // short figures (a long one goes through decimal.js inside Fixed), as decimal.js's are.
@@ -867,10 +898,6 @@ export class Desk {
       }
       slot.priceSum = slot.priceSum.plus(slot.priceFixed);
       book.priceDays += 1;
-      if (slot.onHandFixedOf !== slot.onHand) {
-        slot.onHandFixed = Fixed.from(slot.onHand);
-        slot.onHandFixedOf = slot.onHand;
-      }
       if (slot.onHandFixed.gt(slot.peak)) {
         book.peak = slot.onHand;
         slot.peak = slot.onHandFixed;
@@ -897,6 +924,41 @@ export class Desk {
     this.#flush();
     this.#lastDecision = at;
     return { at, intents, decisions, fills: this.pipeline.fillCount - fillsBefore, snapshot };
+  }
+
+  /**
+   * book.carrying + onHand x rate, the day's carrying cost. In exact40 (decimal.js's times and
+   * plus, digit for digit, on BigInt coefficients: about a quarter of the two Decimal operations,
+   * which copied their Decimal arguments) when the configuration and the figures allow it,
+   * else in decimal.js. slot.onHandFixed is onHand's.
+   */
+  #accrueCarrying(slot: MaterialSlot, rate: Decimal): void {
+    if (slot.carryRateOf !== rate) {
+      slot.carryRateOf = rate;
+      slot.carryRateX = rate.isFinite() ? fromDecimal(rate) : X_ZERO;
+    }
+    const onHand = slot.onHandFixed;
+    if (exactArithmetic() && rate.isFinite() && (slot.carryingX !== undefined || slot.carrying.isFinite())) {
+      const held: X = onHand.big === undefined ? { c: BigInt(onHand.m), e: -onHand.e } : fromDecimal(onHand.big);
+      slot.carryingX = plus(slot.carryingX ?? fromDecimal(slot.carrying), times(held, slot.carryRateX));
+      slot.carryingStale = true;
+    } else {
+      const carrying = slot.book.carrying;
+      slot.carryingX = undefined;
+      slot.carrying = carrying.plus(slot.onHand.times(rate));
+    }
+  }
+
+  /** book.carrying as a double (its toNumber), without building the Decimal (the daily series read it each day). */
+  carryingNumber(material: string): number {
+    const slot = this.#byInstrument.get(material)!;
+    const exact = slot.carryingX;
+    if (exact === undefined || exact.c === 0n) return toNumberExact(slot.book.carrying);
+    if (slot.carryingNumberOf !== exact) {
+      slot.carryingNumber = numberOfScaled(exact.c, exact.e) ?? toDecimal(exact).toNumber();
+      slot.carryingNumberOf = exact;
+    }
+    return slot.carryingNumber;
   }
 
   /** Posts final hedge marks (end of a backtest). */
@@ -1031,22 +1093,29 @@ export class Desk {
    * doubles is within (n + 4) x 2^-53 x B of the exact value, B = sum of |q| x (|p| + |a|),
    * for n contracts (each input within half an ulp, each operation one rounding; decimal.js's
    * 40 digits are far finer). s > 1e-9 x B is thus far outside the error: the exact mark is
-   * positive. Anything closer, negative or not finite goes to the exact sum.
+   * positive. Anything closer, negative or not finite goes to the exact sum. With no open
+   * contract the mark is zero: true as well (no financing accrues).
    */
   #markClearlyPositive(slot: MaterialSlot, strip: HedgeStrip): boolean {
     const factor = numberOf(slot.setup.hedge!.factor);
+    const positions = this.pipeline.positions;
     let sum = 0;
     let bound = 0;
+    let open = 0;
     for (const [instrument, month] of slot.contracts) {
+      // A flat contract adds nothing (positions.qty makes no flat record, #figures would).
+      if (positions.qty(instrument).isZero()) continue;
       const figures = this.#openFigures(slot, instrument);
       if (figures === undefined) continue;
+      open += 1;
       const q = figures.q;
       const a = figures.a;
       const p = contractPriceOf(slot, month, strip.price(month), slot.setup.hedge!.factor).quoted * factor;
       sum += q * (p - a);
       bound += Math.abs(q) * (Math.abs(p) + Math.abs(a));
     }
-    return sum > 1e-9 * bound;
+    // No open contract: the exact mark is zero, not negative (the strategy holds no hedge).
+    return open === 0 || sum > 1e-9 * bound;
   }
 
   /** The figures of a hedge instrument's position (see ContractFigures), read again only when a fill has replaced the position. */
@@ -1221,20 +1290,7 @@ export class Desk {
       const next = options.schedule.firstFiringIn(at, at + 400 * DAY_MS);
       daysToNext = next === undefined ? undefined : Math.max(1, Math.ceil((next - at) / DAY_MS));
     }
-    return {
-      at,
-      material: slot.setup.id,
-      instrument: slot.setup.id,
-      lastPrice: slot.close,
-      signal,
-      inventory,
-      cost,
-      get hedge() {
-        return hedgeView();
-      },
-      scheduleFired: fired,
-      daysToNextSchedule: daysToNext,
-    };
+    return new DeskContext(at, slot.setup.id, slot.close, signal, inventory, cost, hedgeView, fired, daysToNext);
   }
 
   /**
@@ -1292,7 +1348,6 @@ export class Desk {
       const qty = positions.qty(instrument);
       if (!qty.isZero()) held.push(qty);
     }
-    let total: Decimal | undefined;
     let coverMonth = current;
     for (const month of strip.monthsOn(today)) {
       const instrument = strip.instrumentFor(month);
@@ -1315,21 +1370,7 @@ export class Desk {
       contracts.push(new StripContractView(instrument, monthLabel(month), month - current, positions.qty(instrument), exposure, contractPriceOf(slot, month, strip.price(month), hedge.factor), hedge.factor));
     }
     // The total position and the nearest contract's price are built only when read (by a cause or a test).
-    return {
-      instrument: hedge.instrument,
-      get position() {
-        if (total === undefined) {
-          // Adding a zero position leaves the sum as it is (most contracts are flat): those were left out.
-          total = ZERO;
-          for (const qty of held) total = total.plus(qty);
-        }
-        return total;
-      },
-      get lastPrice() {
-        return contracts[0] === undefined ? Number.NaN : toNumberExact(contracts[0].price);
-      },
-      contracts,
-    };
+    return new StripHedgeView(hedge.instrument, held, contracts);
   }
 
   /** Forecast consumption of `material` in `month` from `today` on (the plan x BOM, or the daily mean without a plan). */
@@ -1576,6 +1617,71 @@ function contractPriceOf(slot: MaterialSlot, month: number, price: number, facto
  * quoted price of the day the view was built (the contract's ContractPrice, shared with the
  * desk's marks, while that still stands).
  */
+/**
+ * The context the desk gives a strategy, one class for every decision (a literal with a
+ * `get hedge()` made a new getter function per context, and V8 gave each context a hidden class
+ * of its own: every strategy read of it missed its inline cache). `hedge` is built when first
+ * read (see Desk.#hedgeView); toJSON gives the literal's JSON, `hedge` in its place.
+ */
+class DeskContext implements StrategyContext {
+  readonly at: EpochMs;
+  readonly material: string;
+  readonly instrument: string;
+  readonly lastPrice: number;
+  readonly signal: SignalView;
+  readonly inventory: InventoryView;
+  readonly cost: CostView;
+  readonly scheduleFired: boolean;
+  readonly daysToNextSchedule: number | undefined;
+  readonly #hedge: () => HedgeView | undefined;
+  constructor(at: EpochMs, material: string, lastPrice: number, signal: SignalView, inventory: InventoryView, cost: CostView, hedge: () => HedgeView | undefined, scheduleFired: boolean, daysToNextSchedule: number | undefined) {
+    this.at = at;
+    this.material = material;
+    this.instrument = material;
+    this.lastPrice = lastPrice;
+    this.signal = signal;
+    this.inventory = inventory;
+    this.cost = cost;
+    this.scheduleFired = scheduleFired;
+    this.daysToNextSchedule = daysToNextSchedule;
+    this.#hedge = hedge;
+  }
+  get hedge(): HedgeView | undefined {
+    return this.#hedge();
+  }
+  toJSON(): unknown {
+    return { at: this.at, material: this.material, instrument: this.instrument, lastPrice: this.lastPrice, signal: this.signal, inventory: this.inventory, cost: this.cost, hedge: this.hedge, scheduleFired: this.scheduleFired, daysToNextSchedule: this.daysToNextSchedule };
+  }
+}
+
+/** A strip hedge's view (see Desk.#buildHedgeView): the total position and the nearest contract's price built when read; toJSON as a literal's. */
+class StripHedgeView implements HedgeView {
+  readonly instrument: string;
+  readonly contracts: readonly HedgeContractView[];
+  readonly #held: readonly Decimal[];
+  #total: Decimal | undefined;
+  constructor(instrument: string, held: readonly Decimal[], contracts: readonly HedgeContractView[]) {
+    this.instrument = instrument;
+    this.contracts = contracts;
+    this.#held = held;
+  }
+  get position(): Decimal {
+    if (this.#total === undefined) {
+      // Adding a zero position leaves the sum as it is (most contracts are flat): those were left out.
+      let total = ZERO;
+      for (const qty of this.#held) total = total.plus(qty);
+      this.#total = total;
+    }
+    return this.#total;
+  }
+  get lastPrice(): number {
+    return this.contracts[0] === undefined ? Number.NaN : toNumberExact(this.contracts[0].price);
+  }
+  toJSON(): unknown {
+    return { instrument: this.instrument, position: this.position, lastPrice: this.lastPrice, contracts: this.contracts };
+  }
+}
+
 class StripContractView implements HedgeContractView {
   readonly instrument: string;
   readonly month: string;

@@ -166,7 +166,7 @@ export class HedgeStrip {
       if (this.#curveRow >= 0 && curve.at[this.#curveRow] === t) {
         this.#curveAtBar = this.#curveRow;
         // Remember each quoted contract's basis against the carry model, for when the curve stops quoting it.
-        const front = frontMonth(this.setup.expiry, t);
+        const front = this.#frontOf(t);
         for (let k = 0; k < curve.contracts.length; k += 1) {
           const value = curve.contracts[k]![this.#curveRow]!;
           if (Number.isFinite(value)) this.#basis.set(front + k, value - this.#carryTo(front + k, t, spot));
@@ -241,7 +241,7 @@ export class HedgeStrip {
   #forward(delivery: MonthIndex, t: EpochMs, spot: number): number {
     const curve = this.setup.curve;
     if (curve !== undefined && this.#curveAtBar >= 0) {
-      const front = frontMonth(this.setup.expiry, t);
+      const front = this.#frontOf(t);
       const k = delivery - front;
       const row = this.#curveAtBar;
       if (k >= 0 && k < curve.contracts.length && Number.isFinite(curve.contracts[k]![row]!)) return curve.contracts[k]![row]!;
@@ -257,6 +257,17 @@ export class HedgeStrip {
     }
     return this.#carryTo(delivery, t, spot) + (this.#basis.get(delivery) ?? 0);
   }
+
+  /** frontMonth(expiry, t), kept for the last t (every contract's price on a bar asks it for the bar's time). */
+  #frontOf(t: EpochMs): MonthIndex {
+    if (t !== this.#frontAt) {
+      this.#front = frontMonth(this.setup.expiry, t);
+      this.#frontAt = t;
+    }
+    return this.#front;
+  }
+  #frontAt = Number.NaN;
+  #front: MonthIndex = Number.NaN;
 
   /** Carry-model forward from spot at `t` to the delivery's pricing date (futures: last trading day; swaps: mid-month). */
   #carryTo(delivery: MonthIndex, t: EpochMs, spot: number): number {

@@ -15,9 +15,23 @@ import { DAY_MS, formatDate, parseTime, type EpochMs } from '../core/time.js';
 export type MonthIndex = number;
 
 export function monthOf(at: EpochMs): MonthIndex {
+  // The last month answered, by its bounds: a run asks about the same month many times a day
+  // (every strip contract's price), and a Date per question was most of the cost.
+  if (at >= lastMonthFrom && at < lastMonthTo) return lastMonth;
   const d = new Date(at);
-  return d.getUTCFullYear() * 12 + d.getUTCMonth();
+  const year = d.getUTCFullYear();
+  const month = year * 12 + d.getUTCMonth();
+  // monthStart's Date.UTC reads years 0-99 as 1900-1999: only later years are remembered.
+  if (year >= 1900 && year <= 9999) {
+    lastMonthFrom = monthStart(month);
+    lastMonthTo = monthStart(month + 1);
+    lastMonth = month;
+  }
+  return month;
 }
+let lastMonthFrom = Number.NaN;
+let lastMonthTo = Number.NaN;
+let lastMonth: MonthIndex = 0;
 
 /** 00:00 UTC on the first day of the month. */
 export function monthStart(month: MonthIndex): EpochMs {
