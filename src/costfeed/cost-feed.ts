@@ -456,18 +456,13 @@ export class CostFeed {
     const views: MaterialSnapshot[] = [];
     for (const m of this.#materials) {
       const standardCost = plant.standardCostAt(m.id, at).cost;
-      let marketPrice: Decimal | null = null;
       let marketPriceAt: EpochMs | null = null;
       if (m.price) {
         const series = m.price.series;
         let i = m.priceIndex;
         while (i + 1 < series.length && closeKnownAt(series, i + 1) <= priceTime) i += 1;
         m.priceIndex = i;
-        if (m.priceCacheIndex !== i) {
-          m.priceCache = decimalOfNumber(Decimal, series.close[i]!).times(m.price.factor); // new Decimal(String(close)), without its parser
-          m.priceCacheIndex = i;
-        }
-        marketPrice = m.priceCache;
+        // The price's Decimal is made when a reader asks (MaterialSnapshot.marketPrice): a backtest's desk prices from its own bars.
         marketPriceAt = series.at[i]!;
         const priceKnownAt = closeKnownAt(series, i) + this.priceLagMs;
         if (priceKnownAt > knownAt) knownAt = priceKnownAt;
@@ -524,7 +519,7 @@ export class CostFeed {
         memo.meanForReorder = mean;
         memo.reorderPoint = new Figure(plus(memo.meanTimesLead, memo.buffer!.x));
       }
-      const view = new MaterialSnapshot(m, at, standardCost, marketPrice, marketPriceAt, onOrder, hedged, forecastQty, mean, sigmaDaily, sigmaLead, memo.sigmaLT!, memo.buffer!, memo.reorderPoint);
+      const view = new MaterialSnapshot(m, at, standardCost, m.price ? m.priceIndex : -1, marketPriceAt, onOrder, hedged, forecastQty, mean, sigmaDaily, sigmaLead, memo.sigmaLT!, memo.buffer!, memo.reorderPoint);
       view.sigmaDailyHistoryFrom = historyDays > 0 ? history.from : null;
       view.sigmaDailyHistoryDays = historyDays;
       view.sigmaDailyBucketDays = b;
@@ -699,9 +694,9 @@ export class CostFeed {
         const period = this.#periodOf(reverses ?? seq);
         if (eventType === 'close') this.#closeSeqs.push(seq);
         if (this.#historyStart === undefined && (eventType === 'completion' || eventType === 'sale')) this.#historyStart = startOfDay(entryAt);
-        const entry = postedEntry(posted, seq, entryAt, eventType, reverses);
-        if (entry.knownAt <= at) this.#apply(entry, period);
-        else this.#pending.push({ entry, period });
+        // Applied from the columns (no entry object); one known later waits as an object.
+        if (posted.knownAt(seq) <= at) this.#applyPosted(posted, seq, entryAt, eventType, reverses, period);
+        else this.#pending.push({ entry: postedEntry(posted, seq, entryAt, eventType, reverses), period });
         this.#read = seq;
       }
       return;
@@ -755,62 +750,88 @@ export class CostFeed {
         }
       }
     }
-    for (const move of entry.movements) {
-      if (move.qty.isZero()) continue;
-      if (move.kind === 'material') {
-        const m = this.#materialIndex.get(move.id);
-        if (!m) continue;
-        m.onHand = m.onHand.plus(move.qty);
-        m.carry.add(move.qty, t);
-        if (type === 'count') m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.ZERO, move.qty]);
-        else if (type === 'completion' || type === 'sale') {
-          m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, move.qty.negated(), Fixed.ZERO]);
-          this.#consume(m, t, negate(exactOfFixed(move.qty)));
-        }
-      } else if (move.kind === 'product') {
-        const p = this.#productIndex.get(move.id);
-        if (!p) continue;
-        p.onHand = p.onHand.plus(move.qty);
-        p.carry.add(move.qty, t);
-      } else {
-        const mapping = this.#hedgeMap.get(move.id) ?? (this.#materialIndex.has(move.id) ? { material: move.id, factor: ONE } : undefined);
-        const m = mapping ? this.#materialIndex.get(mapping.material) : undefined;
-        // The same values as the Decimal qty x factor and sum (exact in scaled integers when they fit, else decimal.js's).
-        if (m && mapping) m.hedgeQty = m.hedgeQty.plus(move.qty.times(Fixed.from(mapping.factor)));
-      }
-    }
+    for (const move of entry.movements) this.#applyMovement(move.kind, move.id, move.qty, type, t);
     const actual = entry.actual;
-    if (actual) {
-      switch (actual.kind) {
-        case 'purchase':
-          this.#materialIndex.get(actual.material)?.window.insert(t, [actual.qty, actual.amount, Fixed.ZERO, Fixed.ZERO]);
-          break;
-        case 'conversion': {
-          const p = this.#period(period);
-          p.incurred = p.incurred.plus(actual.amount);
-          if (p.closeAt !== undefined) this.#closedVersion += 1;
-          break;
-        }
-        case 'completion':
-          if (this.#allocatedAtCompletion) this.#allocate(period, actual.product, actual.allocated, actual.qty);
-          break;
-        case 'sale':
-          if (!this.#allocatedAtCompletion) this.#allocate(period, actual.product, actual.conversion, actual.qty);
-          break;
-      }
+    if (actual) this.#applyActual(actual, t, period);
+    if (entry.eventType === 'close') this.#applyClose(entry.at, period);
+  }
+
+  /** #apply for entry `seq` of an in-memory journal, read from its columns (the same steps, in the same order). */
+  #applyPosted(posted: PostedEntries, seq: number, at: EpochMs, eventType: EntryType, reverses: number | undefined, period: number): void {
+    const knownAt = posted.knownAt(seq);
+    if (knownAt > this.#ledgerKnownAt) this.#ledgerKnownAt = knownAt;
+    let type = eventType;
+    let t = at;
+    if (reverses !== undefined && reverses >= 1 && reverses <= posted.last()) {
+      type = posted.eventType(reverses);
+      t = posted.at(reverses);
     }
-    if (entry.eventType === 'close') {
-      this.#closedVersion += 1;
-      const p = this.#period(period);
-      if (p.closeAt === undefined) {
-        p.closeAt = entry.at;
-        const known = this.#closedKnown;
-        let k = known.length;
-        while (k > 0 && known[k - 1]! > period) k -= 1;
-        known.splice(k, 0, period);
+    const end = posted.moveEnd(seq);
+    for (let k = posted.moveStart(seq); k < end; k += 1) this.#applyMovement(posted.moveKind(k), posted.moveId(k), posted.moveQty(k), type, t);
+    const actual = posted.actualFixed(seq);
+    if (actual) this.#applyActual(actual, t, period);
+    if (eventType === 'close') this.#applyClose(at, period);
+  }
+
+  /** One movement of an entry of type `type` standing at time `t`. */
+  #applyMovement(kind: MovementQty['kind'], id: string, qty: Fixed, type: EntryType, t: EpochMs): void {
+    if (qty.isZero()) return;
+    if (kind === 'material') {
+      const m = this.#materialIndex.get(id);
+      if (!m) return;
+      m.onHand = m.onHand.plus(qty);
+      m.carry.add(qty, t);
+      if (type === 'count') m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.ZERO, qty]);
+      else if (type === 'completion' || type === 'sale') {
+        m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, qty.negated(), Fixed.ZERO]);
+        this.#consume(m, t, negate(exactOfFixed(qty)));
       }
-      if (entry.at > this.#closedAt) this.#closedAt = entry.at;
+    } else if (kind === 'product') {
+      const p = this.#productIndex.get(id);
+      if (!p) return;
+      p.onHand = p.onHand.plus(qty);
+      p.carry.add(qty, t);
+    } else {
+      const mapping = this.#hedgeMap.get(id) ?? (this.#materialIndex.has(id) ? { material: id, factor: ONE } : undefined);
+      const m = mapping ? this.#materialIndex.get(mapping.material) : undefined;
+      // The same values as the Decimal qty x factor and sum (exact in scaled integers when they fit, else decimal.js's).
+      if (m && mapping) m.hedgeQty = m.hedgeQty.plus(qty.times(Fixed.from(mapping.factor)));
     }
+  }
+
+  /** The economic actual of an entry standing at time `t`, in conversion period `period`. */
+  #applyActual(actual: DraftActual, t: EpochMs, period: number): void {
+    switch (actual.kind) {
+      case 'purchase':
+        this.#materialIndex.get(actual.material)?.window.insert(t, [actual.qty, actual.amount, Fixed.ZERO, Fixed.ZERO]);
+        break;
+      case 'conversion': {
+        const p = this.#period(period);
+        p.incurred = p.incurred.plus(actual.amount);
+        if (p.closeAt !== undefined) this.#closedVersion += 1;
+        break;
+      }
+      case 'completion':
+        if (this.#allocatedAtCompletion) this.#allocate(period, actual.product, actual.allocated, actual.qty);
+        break;
+      case 'sale':
+        if (!this.#allocatedAtCompletion) this.#allocate(period, actual.product, actual.conversion, actual.qty);
+        break;
+    }
+  }
+
+  /** A close entry dated `at`, closing period `period`. */
+  #applyClose(at: EpochMs, period: number): void {
+    this.#closedVersion += 1;
+    const p = this.#period(period);
+    if (p.closeAt === undefined) {
+      p.closeAt = at;
+      const known = this.#closedKnown;
+      let k = known.length;
+      while (k > 0 && known[k - 1]! > period) k -= 1;
+      known.splice(k, 0, period);
+    }
+    if (at > this.#closedAt) this.#closedAt = at;
   }
 
   #allocate(period: number, product: string, allocated: Fixed, units: Fixed): void {
@@ -1170,7 +1191,9 @@ class MaterialSnapshot implements MaterialCost {
   /** The material's state: its constant figures (unit, policy, z, clock) are read from it. */
   readonly #state: MaterialState;
   readonly standardCost: Decimal;
-  readonly marketPrice: Decimal | null;
+  /** Index of the price bar known at the snapshot's time (-1: no price series); its Decimal is made when read. */
+  readonly #priceIndex: number;
+  #marketPrice: Decimal | null | undefined;
   readonly marketPriceAt: EpochMs | null;
   readonly carryingPerUnitDay: Decimal;
   readonly #onHand: Fixed;
@@ -1210,7 +1233,7 @@ class MaterialSnapshot implements MaterialCost {
     m: MaterialState,
     at: EpochMs,
     standardCost: Decimal,
-    marketPrice: Decimal | null,
+    priceIndex: number,
     marketPriceAt: EpochMs | null,
     onOrder: Decimal,
     hedged: Decimal,
@@ -1224,7 +1247,8 @@ class MaterialSnapshot implements MaterialCost {
   ) {
     this.#state = m;
     this.standardCost = standardCost;
-    this.marketPrice = marketPrice;
+    this.#priceIndex = priceIndex;
+    this.#marketPrice = undefined;
     this.marketPriceAt = marketPriceAt;
     // The window's sums are read now (the window moves on); the divisions wait until a reader asks.
     this.#purchasedQty = m.window.sum(P_QTY);
@@ -1252,6 +1276,11 @@ class MaterialSnapshot implements MaterialCost {
 
   get unit(): string {
     return this.#state.unit;
+  }
+  /** The market price per material unit known at the snapshot's time: bar close x factor (null without a price series). */
+  get marketPrice(): Decimal | null {
+    if (this.#marketPrice === undefined) this.#marketPrice = this.#priceIndex < 0 ? null : priceOf(this.#state, this.#priceIndex);
+    return this.#marketPrice;
   }
   get demandCv(): Decimal {
     return this.#state.policy.demandCv;
@@ -1493,6 +1522,19 @@ function fixedActual(a: Actual): DraftActual {
     case 'sale':
       return { kind: 'sale', product: a.product, qty: Fixed.from(a.qty), conversion: Fixed.from(a.conversion) };
   }
+}
+
+/**
+ * A material's price per unit at bar `i`: close x factor, made once per bar (the same Decimal
+ * object while the bar stands, so a product's replacement memo keeps it).
+ */
+function priceOf(m: MaterialState, i: number): Decimal {
+  if (m.priceCacheIndex !== i) {
+    const price = m.price!;
+    m.priceCache = decimalOfNumber(Decimal, price.series.close[i]!).times(price.factor); // new Decimal(String(close)), without its parser
+    m.priceCacheIndex = i;
+  }
+  return m.priceCache;
 }
 
 /** The Decimal of a stock kept as a Fixed, made once per value (a stock that did not move keeps its Decimal). */

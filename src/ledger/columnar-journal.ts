@@ -407,6 +407,26 @@ export class ColumnarJournal {
     }
     return out;
   }
+  /** Index of entry i's first movement (movements are numbered across the journal; see moveEndOf). */
+  moveStartOf(i: number): number {
+    return i === 0 ? 0 : this.moveEnd.get(i - 1);
+  }
+  /** One past the index of entry i's last movement. */
+  moveEndOf(i: number): number {
+    return this.moveEnd.get(i);
+  }
+  /** Kind of movement k (an index from moveStartOf). */
+  moveKindOf(k: number): MovementQty['kind'] {
+    return KINDS[this.moveKind.get(k) & 3]!;
+  }
+  /** Material, product or instrument id of movement k. */
+  moveIdOf(k: number): string {
+    return this.tables.names.value(this.moveName.get(k))!;
+  }
+  /** Exact quantity of movement k. */
+  moveQtyOf(k: number): Fixed {
+    return this.moveQty.get(k);
+  }
   /** Kind, id and quantity (exact, as Fixed) of entry i's movements: what the cost feed applies, without `after` and `value` and without a Decimal. */
   movementQtysOf(i: number): MovementQty[] {
     const out: MovementQty[] = [];

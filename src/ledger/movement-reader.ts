@@ -7,9 +7,10 @@
  *
  * Only a ledger on a memory store has a journal to read this way; for any other source
  * `postedEntriesOf` answers undefined and the feed reads `entriesAfter` as before. It uses the
- * columnar journal's public readers (atOf, knownAtOf, eventTypeOf, reversesOf, movementsOf, movementQtysOf, actualOf, draftActual) and
+ * columnar journal's public readers (atOf, knownAtOf, eventTypeOf, reversesOf, movementsOf, movementQtysOf, moveStartOf..moveQtyOf, actualOf, draftActual) and
  * the memory store's `journal` (`Ledger.memoryStore`), read again on every call (a first posting replaces it).
  */
+import type { Fixed } from '../core/fixed.js';
 import type { EpochMs } from '../core/time.js';
 import type { ColumnarJournal, MovementQty } from './columnar-journal.js';
 import type { DraftActual } from './engine.js';
@@ -29,6 +30,15 @@ export interface PostedEntries {
   movements(seq: number): readonly Movement[];
   /** Kind, id and exact quantity (Fixed) of an entry's movements: all the feed applies. */
   movementQtys(seq: number): readonly MovementQty[];
+  /**
+   * The same movements one by one, without a list: indexes [moveStart(seq), moveEnd(seq)) of the
+   * journal's movements, each read with moveKind, moveId and moveQty.
+   */
+  moveStart(seq: number): number;
+  moveEnd(seq: number): number;
+  moveKind(k: number): MovementQty['kind'];
+  moveId(k: number): string;
+  moveQty(k: number): Fixed;
   /** The economic actual behind an entry, if any (decimal.js values). */
   actual(seq: number): Actual | undefined;
   /** The same actual as scaled integers (Fixed), as the engine computed it: what the feed sums. */
@@ -70,6 +80,23 @@ class MemoryJournalReader implements PostedEntries {
   movementQtys(seq: number): readonly MovementQty[] {
     const journal = this.#journal();
     return journal.movementQtysOf(seq - journal.firstSeq);
+  }
+  moveStart(seq: number): number {
+    const journal = this.#journal();
+    return journal.moveStartOf(seq - journal.firstSeq);
+  }
+  moveEnd(seq: number): number {
+    const journal = this.#journal();
+    return journal.moveEndOf(seq - journal.firstSeq);
+  }
+  moveKind(k: number): MovementQty['kind'] {
+    return this.#journal().moveKindOf(k);
+  }
+  moveId(k: number): string {
+    return this.#journal().moveIdOf(k);
+  }
+  moveQty(k: number): Fixed {
+    return this.#journal().moveQtyOf(k);
   }
   actual(seq: number): Actual | undefined {
     const journal = this.#journal();
