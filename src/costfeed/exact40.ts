@@ -72,8 +72,9 @@ function roundMagnitude(c: bigint, e: number, sticky: boolean, precision: number
   const drop = n - precision;
   const scale = pow10(drop);
   let kept = c / scale;
-  // The dropped part against half of scale (5 x 10^(drop - 1)), half to even.
-  const rest = c % scale;
+  // The dropped part against half of scale (5 x 10^(drop - 1)), half to even; taken as
+  // c - kept x scale (a product is cheaper than the second division c % scale would be).
+  const rest = c - kept * scale;
   const half = drop < HALF_POW10.length ? HALF_POW10[drop]! : scale / 2n;
   if (rest > half || (rest === half && (sticky || (kept & 1n) === 1n))) kept += 1n;
   // 99..9 rounded up is 10^precision: one more digit, trailing zero.
