@@ -219,6 +219,8 @@ export function ratioHedgeCause(
 // The rules over plain numbers (both engines).
 
 const NO_BUYS: readonly RuleBuy[] = Object.freeze([]);
+/** No intents (shared, frozen): what a decision that buys and hedges nothing returns. */
+const NO_INTENTS: readonly Intent[] = Object.freeze([]);
 /** A decision with nothing to do (shared, never mutated). */
 export const NOTHING: RuleDecision = Object.freeze({ buys: NO_BUYS });
 
@@ -344,15 +346,17 @@ export function intentsOf(
   causeOfBuy: (buy: RuleBuy, index: number) => IntentCause,
   causeOfHedge?: (contract: HedgeContractView, target: Decimal, index: number) => IntentCause,
 ): Intent[] {
-  const intents: Intent[] = [];
   const buys = decision.buys;
+  const targets = decision.hedgeTargets;
+  // Most days decide nothing: no array for them (the shared empty one; callers only read it).
+  if (buys.length === 0 && (targets === undefined || context.hedge === undefined)) return NO_INTENTS as Intent[];
+  const intents: Intent[] = [];
   for (let k = 0; k < buys.length; k += 1) {
     const buy = buys[k]!;
     const qty = qtyOf(buy.qty);
     if (!qty.isPositive() || qty.isZero()) continue;
     intents.push(buyIntent(context, strategy, qty, buy.reason, causeOfBuy(buy, k), buy.discretionary));
   }
-  const targets = decision.hedgeTargets;
   if (targets !== undefined && context.hedge !== undefined) {
     context.hedge.contracts.forEach((contract, k) => {
       const value = targets[k];
@@ -382,16 +386,23 @@ export interface RuleCauses {
  */
 export function ruleStrategy(name: string, rule: FastStrategy, causes: RuleCauses): Strategy {
   const indices = new Map<string, number>();
+  // The material of the previous decision and its index (a one-material run asks the Map once).
+  let lastMaterial: string | undefined;
+  let lastIndex = 0;
   return {
     name,
     decide(context) {
-      let index = indices.get(context.material);
-      if (index === undefined) {
-        index = indices.size;
-        indices.set(context.material, index);
+      let index = lastIndex;
+      if (context.material !== lastMaterial) {
+        const known = indices.get(context.material);
+        index = known ?? indices.size;
+        if (known === undefined) indices.set(context.material, index);
+        lastMaterial = context.material;
+        lastIndex = index;
       }
       const x = ruleContextOf(context, index);
       const decision = rule.decide(x);
+      if (decision.buys.length === 0 && decision.hedgeTargets === undefined) return NO_INTENTS;
       const hedge = causes.hedge;
       return intentsOf(
         context,

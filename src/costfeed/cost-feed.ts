@@ -24,7 +24,7 @@
  * from scratch (correct, just slower).
  */
 import { Decimal, ONE, ZERO } from '../core/decimal.js';
-import { decimalOfNumber } from '../core/decimal-number.js';
+import { decimalOfNumber, numberOfFixed, numberOfScaled, toNumberExact } from '../core/decimal-number.js';
 import { InputError, ProcuraError, type Where } from '../core/errors.js';
 import { Fixed } from '../core/fixed.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
@@ -40,7 +40,7 @@ import { dividedBy, fromDecimal, fromInteger, minus, plus, same, times, toDecima
 import { bomLineCost, carryingPerUnitDay, daysOfCover, exposureQty, sigmaFromSumsX, sigmaLeadTimeDemandWithX, zForServiceLevel } from './inventory-math.js';
 import type { ProductionPlan } from './plan.js';
 import { TimeWindow } from './time-window.js';
-import { snapshotToJson, type ConversionPeriod, type CostSnapshot, type CostSnapshotJson, type MaterialCost, type ProductCost } from './snapshot.js';
+import { snapshotToJson, type ConversionPeriod, type CostSnapshot, type CostSnapshotJson, type MaterialCost, type MaterialNumber, type MaterialNumbers, type ProductCost } from './snapshot.js';
 
 /** Lead time, service level and the fallback coefficients of variation of one material. */
 export interface MaterialPolicy {
@@ -1166,6 +1166,7 @@ function negate(x: X): X {
  */
 class Figure {
   #decimal: Decimal | undefined;
+  #number: number | undefined;
   constructor(readonly x: X) {}
   /** A figure already held as a Decimal. */
   static of(value: Decimal): Figure {
@@ -1175,6 +1176,19 @@ class Figure {
   }
   get decimal(): Decimal {
     return (this.#decimal ??= decimalOfX(this.x));
+  }
+  /**
+   * The double nearest to the figure: what `toNumberExact(this.decimal)` gives, without making
+   * the Decimal (the exact engine's rules read the reorder point and buffer stock as numbers
+   * every day). `x` is the value itself unless the figure was made from a Decimal (`of`), whose
+   * own digits are then converted.
+   */
+  get number(): number {
+    if (this.#number === undefined) {
+      const scaled = this.#decimal === undefined ? numberOfScaled(this.x.c, this.x.e) : undefined;
+      this.#number = scaled ?? toNumberExact(this.decimal);
+    }
+    return this.#number;
   }
 }
 
@@ -1187,7 +1201,7 @@ const NO_FIGURE = new Figure(X_ZERO);
  * of cover, exposure) are computed when first read, from the values the feed held at the
  * snapshot's time (captured here: the feed's state moves on).
  */
-class MaterialSnapshot implements MaterialCost {
+class MaterialSnapshot implements MaterialCost, MaterialNumbers {
   /** The material's state: its constant figures (unit, policy, z, clock) are read from it. */
   readonly #state: MaterialState;
   readonly standardCost: Decimal;
@@ -1314,6 +1328,19 @@ class MaterialSnapshot implements MaterialCost {
   }
   get reorderPoint(): Decimal {
     return this.#reorder.decimal;
+  }
+  /** MaterialNumbers.numberOf: the figure's double without its Decimal. */
+  numberOf(figure: MaterialNumber): number {
+    switch (figure) {
+      case 'onHand':
+        return numberOfFixed(this.#onHand);
+      case 'bufferStock':
+        return this.#buffer.number;
+      case 'reorderPoint':
+        return this.#reorder.number;
+      case 'sigmaLeadTimeDemand':
+        return this.#sigmaLT.number;
+    }
   }
 
   get actualPurchasedQty(): Decimal {

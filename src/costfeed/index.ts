@@ -18,7 +18,7 @@ export type { CostFeedOptions, HedgeMapping, LeadTimeRecord, LedgerEntrySource, 
 export { ProductionPlan, loadPlan, parsePlan, perturbPlan, planFromRate } from './plan.js';
 export type { PlanRow } from './plan.js';
 export { snapshotToJson, MATERIAL_FIELDS, PRODUCT_FIELDS, formatMaterialField, formatProductField } from './snapshot.js';
-export type { ConversionPeriod, CostSnapshot, CostSnapshotJson, MaterialCost, ProductCost } from './snapshot.js';
+export type { ConversionPeriod, CostSnapshot, CostSnapshotJson, MaterialCost, MaterialNumber, MaterialNumbers, ProductCost } from './snapshot.js';
 export { bomLineCost, bufferStock, carryingPerUnitDay, daysOfCover, exposureQty, meanAndSigma, reorderPoint, sigmaFromSums, sigmaLeadTimeDemand, zForServiceLevel } from './inventory-math.js';
 export { inverseNormalCdf, normalCdf } from './normal.js';
 export { loadCostOptions, resolveCostOptions, CostOptionsSchema } from './options.js';

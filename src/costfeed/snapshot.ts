@@ -36,6 +36,18 @@ export interface ProductCost {
   readonly carryingAccrued: Decimal;
 }
 
+/** The MaterialCost figures `MaterialNumbers.numberOf` gives as doubles. */
+export type MaterialNumber = 'onHand' | 'bufferStock' | 'reorderPoint' | 'sigmaLeadTimeDemand';
+
+/**
+ * What a MaterialCost may offer besides (the feed's snapshots do): one of these figures as the
+ * double nearest to it, what `toNumberExact` of its Decimal gives, without making the Decimal;
+ * the exact engine's rule context reads them so every day.
+ */
+export interface MaterialNumbers {
+  numberOf(figure: MaterialNumber): number;
+}
+
 /** Cost and inventory position of one material. */
 export interface MaterialCost {
   readonly unit: string;

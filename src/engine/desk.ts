@@ -30,14 +30,14 @@ import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../cor
 import { X_ZERO, dividedBy, exactArithmetic, fromDecimal, minus, plus, sign, times, toDecimal, type X } from '../costfeed/exact40.js';
 import { type BomLine, type Ledger, type LedgerEvent, type Plant } from '../ledger/index.js';
 import { CrossoverStream } from '../market/index.js';
-import type { CostSnapshot, LeadTimeRecord, MaterialCost, ProductionPlan } from '../costfeed/index.js';
+import type { CostSnapshot, LeadTimeRecord, MaterialCost, MaterialNumbers, ProductionPlan } from '../costfeed/index.js';
 import { Pipeline, type Decision, type FillSink, type OrderStore, type Position, type Positions, type RiskLimits, type Venue } from '../pipeline/index.js';
 import { baseMoved, type Fill, type Intent } from '../pipeline/types.js';
 import type { CronSchedule } from './schedule.js';
 import { numberOf } from './daily-record.js';
 import type { HedgeStrip } from './hedge-strip.js';
 import { monthLabel, monthOf, monthStart } from '../market/forward.js';
-import type { CostView, HedgeContractView, HedgeView, InventoryView, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
+import type { CostView, HedgeContractView, HedgeView, InventoryNumber, InventoryView, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
 
 /** A material as the desk trades it. Prices in bars are quoted units; x factor = per material unit. */
 export interface DeskMaterial {
@@ -1804,6 +1804,11 @@ class SnapshotInventory implements InventoryView {
   }
   get exposureQty(): Decimal {
     return this.#m.exposureQty;
+  }
+  /** InventoryView.numberOf: the snapshot's double of the figure (without its Decimal when the snapshot can). */
+  numberOf(figure: InventoryNumber): number {
+    const m = this.#m as MaterialCost & Partial<MaterialNumbers>;
+    return m.numberOf !== undefined ? m.numberOf(figure) : toNumberExact(m[figure]);
   }
 }
 

@@ -13,7 +13,7 @@
  */
 import type { z } from 'zod';
 import type { Decimal } from '../core/decimal.js';
-import { toNumberExact } from '../core/decimal-number.js';
+import { toNumberExact, toNumberRemembered } from '../core/decimal-number.js';
 import type { EpochMs } from '../core/time.js';
 import type { Intent, IntentCause, IntentReason, Side } from '../pipeline/types.js';
 
@@ -90,7 +90,15 @@ export interface InventoryView {
   /** Forecast consumption over the horizon that is neither on hand, on order nor hedged. */
   readonly exposureQty: Decimal;
   readonly horizonDays: number;
+  /**
+   * Optional, for the exact engine's rule context (`ruleContextOf`): one of these figures as the
+   * double nearest to it, what `toNumberExact` of its Decimal gives, without making the Decimal.
+   */
+  numberOf?(figure: InventoryNumber): number;
 }
+
+/** The InventoryView figures `numberOf` gives as doubles. */
+export type InventoryNumber = 'onHand' | 'bufferStock' | 'reorderPoint' | 'sigmaLeadTimeDemand';
 
 /** Cost figures a strategy may weigh, per material unit unless named otherwise. */
 export interface CostView {
@@ -380,7 +388,7 @@ class ExactRuleContext implements RuleContext {
     return (this.#price ??= toNumberExact(this.#context.cost.marketUnitPrice));
   }
   get onHand(): number {
-    return (this.#onHand ??= toNumberExact(this.#context.inventory.onHand));
+    return (this.#onHand ??= numberOfFigure(this.#context.inventory, 'onHand'));
   }
   get onOrder(): number {
     return (this.#onOrder ??= toNumberExact(this.#context.inventory.onOrder));
@@ -389,16 +397,17 @@ class ExactRuleContext implements RuleContext {
     return (this.#hedged ??= toNumberExact(this.#context.inventory.hedged));
   }
   get dailyConsumption(): number {
-    return (this.#dailyConsumption ??= toNumberExact(this.#context.inventory.dailyConsumption));
+    // The feed keeps the same Decimal while the plan's mean stands (a 40-digit quotient): converted once per instance.
+    return (this.#dailyConsumption ??= toNumberRemembered(this.#context.inventory.dailyConsumption));
   }
   get bufferStock(): number {
-    return (this.#bufferStock ??= toNumberExact(this.#context.inventory.bufferStock));
+    return (this.#bufferStock ??= numberOfFigure(this.#context.inventory, 'bufferStock'));
   }
   get reorderPoint(): number {
-    return (this.#reorderPoint ??= toNumberExact(this.#context.inventory.reorderPoint));
+    return (this.#reorderPoint ??= numberOfFigure(this.#context.inventory, 'reorderPoint'));
   }
   get sigmaLeadTimeDemand(): number {
-    return (this.#sigmaLeadTimeDemand ??= toNumberExact(this.#context.inventory.sigmaLeadTimeDemand));
+    return (this.#sigmaLeadTimeDemand ??= numberOfFigure(this.#context.inventory, 'sigmaLeadTimeDemand'));
   }
   get sigmaLeadTimeDays(): number {
     return (this.#sigmaLeadTimeDays ??= this.#context.inventory.sigmaLeadTimeDays);
@@ -442,6 +451,11 @@ class ExactRuleContext implements RuleContext {
   get contracts(): readonly RuleContract[] {
     return (this.#contracts ??= contractsOf(this.#context.hedge));
   }
+}
+
+/** An inventory figure as a double: through the view's `numberOf` when it has one (no Decimal made), else from its Decimal. */
+function numberOfFigure(inventory: InventoryView, figure: InventoryNumber): number {
+  return inventory.numberOf !== undefined ? inventory.numberOf(figure) : toNumberExact(inventory[figure]);
 }
 
 /** True when some product consuming the material costs more to make at market than at standard. */
