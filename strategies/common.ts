@@ -219,8 +219,6 @@ export function ratioHedgeCause(
 // The rules over plain numbers (both engines).
 
 const NO_BUYS: readonly RuleBuy[] = Object.freeze([]);
-/** No intents (shared, frozen): what a decision that buys and hedges nothing returns. */
-const NO_INTENTS: readonly Intent[] = Object.freeze([]);
 /** A decision with nothing to do (shared, never mutated). */
 export const NOTHING: RuleDecision = Object.freeze({ buys: NO_BUYS });
 
@@ -348,8 +346,6 @@ export function intentsOf(
 ): Intent[] {
   const buys = decision.buys;
   const targets = decision.hedgeTargets;
-  // Most days decide nothing: no array for them (the shared empty one; callers only read it).
-  if (buys.length === 0 && (targets === undefined || context.hedge === undefined)) return NO_INTENTS as Intent[];
   const intents: Intent[] = [];
   for (let k = 0; k < buys.length; k += 1) {
     const buy = buys[k]!;
@@ -402,7 +398,9 @@ export function ruleStrategy(name: string, rule: FastStrategy, causes: RuleCause
       }
       const x = ruleContextOf(context, index);
       const decision = rule.decide(x);
-      if (decision.buys.length === 0 && decision.hedgeTargets === undefined) return NO_INTENTS;
+      // Nothing to do: no closures for the causes (a new empty array, as intentsOf gives: a shared
+      // frozen one has another map, which made the desk's step polymorphic and slower).
+      if (decision.buys.length === 0 && decision.hedgeTargets === undefined) return [];
       const hedge = causes.hedge;
       return intentsOf(
         context,
