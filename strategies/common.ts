@@ -196,23 +196,28 @@ export function ratioHedgeCause(
   note: string | (() => string),
 ): IntentCause {
   const r = Math.max(0, Math.min(1, ratio));
-  const exposure = Decimal.max(ZERO_QTY, contract.exposureQty);
+  const exposure = flooredAtZero(contract.exposureQty);
   // The target is worked out when the cause is printed (from `exposure`, taken now).
   const target = (): Decimal => Decimal.min(exposure, exposure.times(r));
-  return causeOf(
-    context,
-    {
-      ...figures,
-      hedgeRatio: r,
-      ...(contract.month === undefined ? {} : { contractMonth: contract.month }),
-      exposureQty: contract.month === undefined ? context.inventory.exposureQty : exposure,
-      hedged: context.inventory.hedged,
-      hedgePosition: contract.position,
-      targetQty: target,
-      hedgeLastPrice: contract.month === undefined ? context.hedge!.lastPrice : contract.price,
-    },
-    note,
-  );
+  // The figures' keys, then these, in the order the literal `{ ...figures, hedgeRatio, contractMonth?, ... }` gave them (no spreads per intent).
+  const all: Record<string, CauseFigure> = {};
+  for (const key of Object.keys(figures)) all[key] = figures[key];
+  all['hedgeRatio'] = r;
+  if (contract.month !== undefined) all['contractMonth'] = contract.month;
+  all['exposureQty'] = contract.month === undefined ? context.inventory.exposureQty : exposure;
+  all['hedged'] = context.inventory.hedged;
+  all['hedgePosition'] = contract.position;
+  all['targetQty'] = target;
+  all['hedgeLastPrice'] = contract.month === undefined ? context.hedge!.lastPrice : contract.price;
+  return causeOf(context, all, note);
+}
+
+/**
+ * Decimal.max(0, x) without its two copies: x itself when above zero, else the shared zero
+ * (Decimal.max keeps its first argument on a tie, so a zero of either sign gives +0).
+ */
+function flooredAtZero(x: Decimal): Decimal {
+  return x.greaterThan(ZERO_QTY) ? x : ZERO_QTY;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -359,7 +364,10 @@ export function intentsOf(
       if (value === undefined || Number.isNaN(value)) return;
       // No strategy hedges above a contract's exposure; the clamp only takes off what the
       // 6-place snap of `qtyOf` may add (at most QTY_SNAP).
-      const target = Decimal.min(qtyOf(value), Decimal.max(ZERO_QTY, contract.exposureQty));
+      // Decimal.min(q, cap) without its copies: cap when q is above it (on a tie both are the same value).
+      const q = qtyOf(value);
+      const cap = flooredAtZero(contract.exposureQty);
+      const target = q.greaterThan(cap) ? cap : q;
       if (target.equals(contract.position)) return;
       const increasing = target.greaterThan(contract.position);
       const cause = causeOfHedge === undefined ? causeOf(context, { targetQty: target }, 'hedge target') : causeOfHedge(contract, target, k);
