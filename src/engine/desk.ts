@@ -353,6 +353,14 @@ interface MaterialSlot {
   carryRateOf: Decimal | undefined;
   carryingNumber: number;
   carryingNumberOf: X | undefined;
+  /**
+   * When #markClearlyPositive last found every contract flat: the pipeline's fill count, the
+   * registered first month and the number of contracts then. While all three stand no position
+   * can have opened (a position opens only by a fill; a roll-off closes), so the walk is skipped.
+   */
+  flatFills: number;
+  flatFirst: number;
+  flatSize: number;
 }
 
 /**
@@ -541,6 +549,9 @@ export class Desk {
       carryRateOf: undefined,
       carryingNumber: 0,
       carryingNumberOf: undefined,
+      flatFills: -1,
+      flatFirst: Number.NaN,
+      flatSize: -1,
       costs: {
         carryingAnnualRate: options.plant.carrying.annualRate,
         storagePerUnitDay: options.plant.carrying.storagePerUnitDay.get(setup.id) ?? ZERO,
@@ -870,8 +881,8 @@ export class Desk {
     // Carrying cost and the decision point.
     const snapshot = options.snapshot(at);
     // Both change only when a dated version of the plant takes effect.
-    const versions = costVersionsAt(options.plant, at);
-    if (!sameItems(versions, this.#costVersions)) {
+    if (!sameVersionsAt(options.plant, at, this.#costVersions)) {
+      const versions = costVersionsAt(options.plant, at);
       this.#productStandard = standardProductCosts(options.plant, at);
       this.#priceCaps = priceCapsFrom(options.plant, options.product, options.targetUnitCost, at);
       this.#costVersions = versions;
@@ -1005,6 +1016,7 @@ export class Desk {
     for (const slot of this.#slots) {
       const strip = slot.setup.hedge?.strip;
       if (strip === undefined || slot.contracts.size === 0 || !(strip.setup.marginRate > 0)) continue;
+      if (slot.flatFills === this.pipeline.fillCount && slot.flatFirst === slot.registeredFirst && slot.flatSize === slot.contracts.size) continue;
       if (this.#markClearlyPositive(slot, strip)) continue;
       const mark = this.#negativeMark(slot, strip);
       if (mark === undefined) continue;
@@ -1058,9 +1070,14 @@ export class Desk {
         slot.book.stockouts += 1;
         slot.book.emergencyQty = slot.book.emergencyQty.plus(shortfall);
         slot.book.emergencySpend = slot.book.emergencySpend.plus(cost);
-        slot.onHand = need;
+        slot.onHandFixed = use.needFixed;
       }
-      slot.onHand = slot.onHand.minus(need);
+      // onHand - need in Fixed (exact, as decimal.js's difference of these short figures is; a
+      // long one goes through decimal.js inside Fixed), its Decimal built once, both kept.
+      const left = slot.onHandFixed.minus(use.needFixed);
+      slot.onHand = left.toDecimal();
+      slot.onHandFixed = left;
+      slot.onHandFixedOf = slot.onHand;
       // The running sums in Fixed: exact, as decimal.js's sums of these short figures are (a long one goes through decimal.js inside Fixed).
       slot.consumed = slot.consumed.plus(use.needFixed);
       slot.consumedDecimal = undefined;
@@ -1115,7 +1132,13 @@ export class Desk {
       bound += Math.abs(q) * (Math.abs(p) + Math.abs(a));
     }
     // No open contract: the exact mark is zero, not negative (the strategy holds no hedge).
-    return open === 0 || sum > 1e-9 * bound;
+    if (open === 0) {
+      slot.flatFills = this.pipeline.fillCount;
+      slot.flatFirst = slot.registeredFirst;
+      slot.flatSize = slot.contracts.size;
+      return true;
+    }
+    return sum > 1e-9 * bound;
   }
 
   /** The figures of a hedge instrument's position (see ContractFigures), read again only when a fill has replaced the position. */
@@ -1708,6 +1731,21 @@ class StripContractView implements HedgeContractView {
 }
 
 /** The plant's versions in force at `at` (each product's conversion cost and BOM, the standard cost of each material on it), as objects. */
+/** Whether costVersionsAt(plant, at) would list the same objects as `previous`, without building the list (asked every step). */
+function sameVersionsAt(plant: Plant, at: EpochMs, previous: readonly unknown[]): boolean {
+  let i = 0;
+  for (const product of plant.products.keys()) {
+    const bom = plant.bomAt(product, at);
+    if (previous[i] !== plant.conversionCostAt(product, at) || previous[i + 1] !== bom) return false;
+    i += 2;
+    for (const line of bom.lines) {
+      if (previous[i] !== plant.standardCostAt(line.material, at)) return false;
+      i += 1;
+    }
+  }
+  return i === previous.length;
+}
+
 function costVersionsAt(plant: Plant, at: EpochMs): unknown[] {
   const out: unknown[] = [];
   for (const product of plant.products.keys()) {

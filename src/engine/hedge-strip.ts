@@ -61,6 +61,8 @@ export interface StripContract {
 }
 
 const MID_MONTH_DAYS = 365.25 / 24;
+/** Months whose prices HedgeStrip.price keeps per bar (from two months before the bar's). */
+const PRICE_SLOTS = 64;
 
 export class HedgeStrip {
   readonly setup: HedgeStripSetup;
@@ -151,6 +153,7 @@ export class HedgeStrip {
     const t = this.setup.index.at[i]!;
     const spot = this.setup.index.close[i]!;
     const month = monthOf(t);
+    this.#priceBase = month - 2;
     if (month !== this.#fixMonth) {
       if (this.#fixCount > 0) this.#settled.set(this.#fixMonth, this.#fixSum / this.#fixCount);
       this.#fixMonth = month;
@@ -177,24 +180,25 @@ export class HedgeStrip {
 
   /** The price of the contract covering `month`, as of the last index bar; NaN before any bar. */
   price(month: MonthIndex): number {
-    if (this.#bar < 0) return Number.NaN;
-    // Every input changes only with the next index bar: the prices of this bar are kept.
-    if (this.#pricesBar !== this.#bar) {
-      this.#prices.clear();
-      this.#pricesBar = this.#bar;
-    }
-    let price = this.#prices.get(month);
-    if (price === undefined) {
-      const t = this.setup.index.at[this.#bar]!;
-      const spot = this.setup.index.close[this.#bar]!;
-      price = this.setup.kind === 'swap' ? this.#swapPrice(month, t, spot) : this.#forward(month + 1, t, spot);
-      this.#prices.set(month, price);
+    const bar = this.#bar;
+    if (bar < 0) return Number.NaN;
+    // Every input changes only with the next index bar: the prices of this bar are kept, by
+    // month from two before the bar's (a slot holds the bar it was priced at; no Map, no boxed number).
+    const k = month - this.#priceBase;
+    if (k >= 0 && k < PRICE_SLOTS && this.#pricedAt[k] === bar) return this.#prices[k]!;
+    const t = this.setup.index.at[bar]!;
+    const spot = this.setup.index.close[bar]!;
+    const price = this.setup.kind === 'swap' ? this.#swapPrice(month, t, spot) : this.#forward(month + 1, t, spot);
+    if (k >= 0 && k < PRICE_SLOTS) {
+      this.#prices[k] = price;
+      this.#pricedAt[k] = bar;
     }
     return price;
   }
 
-  readonly #prices = new Map<MonthIndex, number>();
-  #pricesBar = -1;
+  readonly #prices = new Float64Array(PRICE_SLOTS);
+  readonly #pricedAt = new Int32Array(PRICE_SLOTS).fill(-1);
+  #priceBase = 0;
 
   /**
    * The contracts that get a price bar on `day`: those tradeable on the previous day (so an
