@@ -334,7 +334,7 @@ interface MaterialSlot {
   priceFixedOf: Decimal | undefined;
   /** Desk.onOrder's last sum while orders were open, and the transit figure and open order records it was made from. */
   onOrderTransit: Decimal | undefined;
-  onOrderFrom: readonly unknown[];
+  onOrderFrom: readonly Decimal[];
   onOrderSum: Decimal;
   financingX: X | undefined;
   financingStale: boolean;
@@ -662,23 +662,28 @@ export class Desk {
 
   /**
    * Quantity on order: open buy orders plus goods in transit. The feed and the daily record ask
-   * each day; the sum is kept with the transit figure and the open order records it was made
-   * from (records are immutable: a fill or a status change replaces them) and made again only
-   * when one of those changed.
+   * each day; the sum is kept with the transit figure and the ordered quantity and filled
+   * quantity of each open buy it was made from (a record replaced by a status change keeps
+   * both Decimals; orders of other instruments do not count) and made again only when one of
+   * those changed.
    */
   onOrder(material: string): Decimal {
     const transit = this.inTransit(material);
     if (this.pipeline.openOrderCount === 0) return transit;
     const orders = this.pipeline.openOrders();
     const slot = this.#byInstrument.get(material);
-    if (slot !== undefined && slot.onOrderTransit === transit && sameItems(orders, slot.onOrderFrom)) return slot.onOrderSum;
+    if (slot !== undefined && slot.onOrderTransit === transit && sameOpenBuys(orders, material, slot.onOrderFrom)) return slot.onOrderSum;
     let qty = transit;
+    const parts: Decimal[] = [];
     for (const order of orders) {
-      if (order.request.instrument === material && order.request.side === 'buy') qty = qty.plus(order.request.qty.minus(order.filledQty));
+      if (order.request.instrument === material && order.request.side === 'buy') {
+        qty = qty.plus(order.request.qty.minus(order.filledQty));
+        parts.push(order.request.qty, order.filledQty);
+      }
     }
     if (slot !== undefined) {
       slot.onOrderTransit = transit;
-      slot.onOrderFrom = orders;
+      slot.onOrderFrom = parts;
       slot.onOrderSum = qty;
     }
     return qty;
@@ -1754,6 +1759,17 @@ function costVersionsAt(plant: Plant, at: EpochMs): unknown[] {
     for (const line of bom.lines) out.push(plant.standardCostAt(line.material, at));
   }
   return out;
+}
+
+/** Whether the open buys of `material` among `orders` have, in order, the quantities and filled quantities `parts` lists (pairs). */
+function sameOpenBuys(orders: readonly { readonly request: { readonly instrument: string; readonly side: string; readonly qty: Decimal }; readonly filledQty: Decimal }[], material: string, parts: readonly Decimal[]): boolean {
+  let i = 0;
+  for (const order of orders) {
+    if (order.request.instrument !== material || order.request.side !== 'buy') continue;
+    if (parts[i] !== order.request.qty || parts[i + 1] !== order.filledQty) return false;
+    i += 2;
+  }
+  return i === parts.length;
 }
 
 function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
