@@ -69,8 +69,9 @@ export interface RunJob {
  * main job, on a helper thread), so a thread costs about 3 s of CPU before it saves any.
  * Measured on the idle 2-core machine (2026-11-30 13:51): the ammonia main job, 10,585
  * material-days a run, took 7.2 s wall / 10.1 s CPU in one thread and 7.7-8.0 s / 14.3-14.8 s
- * on two, so it stays in one; chocolate-worldbank, 23,008 a run, took 17.5 s wall in one and
- * 14.2 s on two (load about 3). Only where the runs go depends on it, never a figure.
+ * on two, so it stays in one, as does plastics-wti (13,378 a run: 9.5 s in one, 11.6 s on two,
+ * 15:05); chocolate-worldbank, 23,008 a run, took 16.5 s wall in one and 13.5 s on two. Only
+ * where the runs go depends on it, never a figure.
  */
 export const THREAD_MIN_MATERIAL_DAYS = 15_000;
 
