@@ -82,7 +82,6 @@ export function layeredShare(monthsAhead: number, trend: -1 | 0 | 1, atOrBelowSt
   return Math.min(1, Math.max(0, share));
 }
 
-/** The standard cost each material's decisions last saw (a change is a new budget). */
 /**
  * The layered-hedge rule (both engines): the JIT buy, and each contract's layer. State per
  * material: the standard cost seen at the last decision (a change is a new budget).

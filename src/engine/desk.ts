@@ -1431,11 +1431,6 @@ export class Desk {
     return days[Math.round((from - start) / DAY_MS)]!;
   }
 
-  /**
-   * Rolls off the strip contracts whose time has come: working orders on them are cancelled,
-   * futures are closed at the last known price (fees as for any order), swaps settle in cash
-   * at the month's average (no fee). Posted as hedge trades with reason `roll-off`.
-   */
   /** Whether some strip contract's roll-off time has come (what #rollOff acts on). */
   #rollOffDue(today: EpochMs): boolean {
     for (const slot of this.#slots) {
@@ -1446,6 +1441,11 @@ export class Desk {
     return false;
   }
 
+  /**
+   * Rolls off the strip contracts whose time has come: working orders on them are cancelled,
+   * futures are closed at the last known price (fees as for any order), swaps settle in cash
+   * at the month's average (no fee). Posted as hedge trades with reason `roll-off`.
+   */
   async #rollOff(today: EpochMs): Promise<void> {
     for (const slot of this.#slots) {
       const hedge = slot.setup.hedge;
@@ -1503,7 +1503,6 @@ export class Desk {
   }
 }
 
-/** max(0, cover - need): 0 again, without arithmetic, when the cover is already 0 and the need is not negative. */
 /**
  * a.equals(b) for the plan's quantities, without the Decimal equals builds for its argument:
  * decimal.js keeps one representation per finite nonzero value (base-1e7 words aligned on the
@@ -1523,11 +1522,11 @@ function sameValue(a: Decimal, b: Decimal): boolean {
   return a.equals(b);
 }
 
+/** max(0, cover - need): 0 again, without arithmetic, when the cover is already 0 and the need is not negative. */
 function coverAfter(cover: Decimal, need: Decimal): Decimal {
   return cover.isZero() && !need.isNegative() ? ZERO : Decimal.max(ZERO, cover.minus(need));
 }
 
-/** Standard cost of one unit of each product (BOM x (1 + scrap) x standard + standard conversion) at `at`. */
 /** `price` (quoted) x `factor` as a Decimal, remembered per slot (at most a few hundred prices kept). */
 function hedgeUnitPriceOf(slot: MaterialSlot, price: number, factor: Decimal): Decimal {
   let value = slot.hedgePrices.get(price);
@@ -1641,11 +1640,6 @@ function contractPriceOf(slot: MaterialSlot, month: number, price: number, facto
 }
 
 /**
- * A strip contract as the hedge view shows it; its price is built when first read, from the
- * quoted price of the day the view was built (the contract's ContractPrice, shared with the
- * desk's marks, while that still stands).
- */
-/**
  * The context the desk gives a strategy, one class for every decision (a literal with a
  * `get hedge()` made a new getter function per context, and V8 gave each context a hidden class
  * of its own: every strategy read of it missed its inline cache). `hedge` is built when first
@@ -1710,6 +1704,11 @@ class StripHedgeView implements HedgeView {
   }
 }
 
+/**
+ * A strip contract as the hedge view shows it; its price is built when first read, from the
+ * quoted price of the day the view was built (the contract's ContractPrice, shared with the
+ * desk's marks, while that still stands).
+ */
 class StripContractView implements HedgeContractView {
   readonly instrument: string;
   readonly month: string;
@@ -1735,7 +1734,6 @@ class StripContractView implements HedgeContractView {
   }
 }
 
-/** The plant's versions in force at `at` (each product's conversion cost and BOM, the standard cost of each material on it), as objects. */
 /** Whether costVersionsAt(plant, at) would list the same objects as `previous`, without building the list (asked every step). */
 function sameVersionsAt(plant: Plant, at: EpochMs, previous: readonly unknown[]): boolean {
   let i = 0;
@@ -1751,6 +1749,7 @@ function sameVersionsAt(plant: Plant, at: EpochMs, previous: readonly unknown[])
   return i === previous.length;
 }
 
+/** The plant's versions in force at `at` (each product's conversion cost and BOM, the standard cost of each material on it), as objects. */
 function costVersionsAt(plant: Plant, at: EpochMs): unknown[] {
   const out: unknown[] = [];
   for (const product of plant.products.keys()) {
@@ -1778,6 +1777,7 @@ function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
   return true;
 }
 
+/** Standard cost of one unit of each product (BOM x (1 + scrap) x standard + standard conversion) at `at`. */
 export function standardProductCosts(plant: Plant, at: EpochMs): Map<string, Decimal> {
   const out = new Map<string, Decimal>();
   for (const product of plant.products.keys()) {

@@ -746,13 +746,6 @@ function reversalTargets(events: readonly LedgerEvent[]): readonly string[] {
   return ids ?? NO_TARGETS;
 }
 
-/**
- * The tail check a posting runs before it appends: the entries after the store's verified mark
- * are contiguous up to the head and nothing lies beyond it, each hashes to its stored hash and
- * chains from the mark, the last one is the head, the event records after the mark hash to
- * what their entries name, and the latest plant text hashes to its stored hash. O(tail): the
- * previous posting's batch, not the journal. Returns the first fault, or undefined.
- */
 /** The last plant text whose hash was checked: every posting re-reads the same version, hashing it once is enough. */
 let checkedPlant: { text: string; hash: string } | undefined;
 
@@ -764,6 +757,13 @@ function plantTextMatches(text: string, hash: string): boolean {
   return true;
 }
 
+/**
+ * The tail check a posting runs before it appends: the entries after the store's verified mark
+ * are contiguous up to the head and nothing lies beyond it, each hashes to its stored hash and
+ * chains from the mark, the last one is the head, the event records after the mark hash to
+ * what their entries name, and the latest plant text hashes to its stored hash. O(tail): the
+ * previous posting's batch, not the journal. Returns the first fault, or undefined.
+ */
 function checkTail(state: StoreState, tail: readonly StoredEntryRow[], events: readonly StoredEvent[]): string | undefined {
   const { head, verified } = state;
   if (state.plant && !plantTextMatches(state.plant.text, state.plant.hash)) return `the stored plant text (version from entry ${state.plant.firstEntry}) does not match its hash`;

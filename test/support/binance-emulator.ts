@@ -232,7 +232,6 @@ export class BinanceEmulator {
 
   // ---------------------------------------------------------------- lifecycle
 
-  /** Starts listening on 127.0.0.1 (ephemeral port). Returns the base URL, e.g. http://127.0.0.1:41234. */
   /** Listens on 127.0.0.1 (`port` 0: any free port, the tests' choice); resolves with the base URL. */
   async start(port = 0): Promise<string> {
     const server = createServer((req, res) => {
