@@ -306,12 +306,8 @@ interface MaterialSlot {
   readonly costs: FixedCosts;
   /** What the hedge financing reads of each strip contract's position, by instrument (see #figures). */
   readonly figures: Map<string, ContractFigures>;
-  /**
-   * The hedge financing so far (book.hedgeFinancing). Under exact40's arithmetic it accrues in
-   * `financingX` (the same operations as decimal.js, digit for digit) and `financing` is its
-   * Decimal, built when read; `financingNumber` is its double, computed once per value.
-   */
-  financing: Decimal;
+  /** The hedge financing so far (book.hedgeFinancing): financing + (-mark) x rate / 365 each day (see step). */
+  readonly financing: ExactAccrual;
   /** The first tradeable strip month whose contracts #hedgeView registered last, and the size of `contracts` then. */
   registeredFirst: number;
   registeredSize: number;
@@ -336,23 +332,14 @@ interface MaterialSlot {
   onOrderTransit: Decimal | undefined;
   onOrderFrom: readonly Decimal[];
   onOrderSum: Decimal;
-  financingX: X | undefined;
-  financingStale: boolean;
-  financingNumber: number;
-  financingNumberOf: X | undefined;
   /**
-   * book.carrying: under exact40's arithmetic it accrues in `carryingX` (decimal.js's plus and
-   * times, digit for digit) and `carrying` is its Decimal, built when read; the day's
-   * carryingPerUnitDay in exact40 with the Decimal it was read from (it changes with the plant's
-   * versions only), and its double once per value (see carryingNumber).
+   * book.carrying: carrying + onHand x carryingPerUnitDay each day (see #accrueCarrying); the
+   * day's carryingPerUnitDay in exact40 with the Decimal it was read from (it changes with the
+   * plant's versions only).
    */
-  carrying: Decimal;
-  carryingX: X | undefined;
-  carryingStale: boolean;
+  readonly carrying: ExactAccrual;
   carryRateX: X;
   carryRateOf: Decimal | undefined;
-  carryingNumber: number;
-  carryingNumberOf: X | undefined;
   /**
    * When #markClearlyPositive last found every contract flat: the pipeline's fill count, the
    * registered first month and the number of contracts then. While all three stand no position
@@ -485,11 +472,7 @@ export class Desk {
       book: {
         purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO,
         get carrying(): Decimal {
-          if (slot.carryingStale) {
-            slot.carrying = toDecimal(slot.carryingX!);
-            slot.carryingStale = false;
-          }
-          return slot.carrying;
+          return slot.carrying.decimal;
         },
         priceDays: 0, peak: ZERO, stockouts: 0, openingPrice: undefined, skips: 0, hedgeSkips: 0,
         // Summed each day in Fixed (exact, as decimal.js's sums of these short figures are), read at the end.
@@ -506,11 +489,7 @@ export class Desk {
           return slot.inventorySum.toDecimal();
         },
         get hedgeFinancing(): Decimal {
-          if (slot.financingStale) {
-            slot.financing = toDecimal(slot.financingX!);
-            slot.financingStale = false;
-          }
-          return slot.financing;
+          return slot.financing.decimal;
         },
       },
       contracts: new Map(),
@@ -518,7 +497,7 @@ export class Desk {
       closedHedgeFees: ZERO,
       monthNeeds: new Map(),
       figures: new Map(),
-      financing: ZERO,
+      financing: new ExactAccrual(),
       registeredFirst: Number.NaN,
       registeredSize: -1,
       held: 0,
@@ -538,17 +517,9 @@ export class Desk {
       onOrderTransit: undefined,
       onOrderFrom: [],
       onOrderSum: ZERO,
-      financingX: undefined,
-      financingStale: false,
-      financingNumber: 0,
-      financingNumberOf: undefined,
-      carrying: ZERO,
-      carryingX: undefined,
-      carryingStale: false,
+      carrying: new ExactAccrual(),
       carryRateX: X_ZERO,
       carryRateOf: undefined,
-      carryingNumber: 0,
-      carryingNumberOf: undefined,
       flatFills: -1,
       flatFirst: Number.NaN,
       flatSize: -1,
@@ -644,10 +615,7 @@ export class Desk {
     const slot = this.#byInstrument.get(material)!;
     const transit = this.inTransit(material);
     if (slot.heldOnHand !== slot.onHand || slot.heldTransit !== transit) {
-      if (slot.onHandFixedOf !== slot.onHand) {
-        slot.onHandFixed = Fixed.from(slot.onHand);
-        slot.onHandFixedOf = slot.onHand;
-      }
+      refreshOnHandFixed(slot);
       slot.held = numberOfFixed(slot.onHandFixed.plus(Fixed.from(transit)));
       slot.heldOnHand = slot.onHand;
       slot.heldTransit = transit;
@@ -819,14 +787,7 @@ export class Desk {
 
   /** book.hedgeFinancing as a double (its toNumber), without building the Decimal (the daily series read it each day). */
   hedgeFinancingNumber(material: string): number {
-    const slot = this.#byInstrument.get(material)!;
-    const exact = slot.financingX;
-    if (exact === undefined) return toNumberExact(slot.financing);
-    if (slot.financingNumberOf !== exact) {
-      slot.financingNumber = numberOfScaled(exact.c, exact.e) ?? toDecimal(exact).toNumber();
-      slot.financingNumberOf = exact;
-    }
-    return slot.financingNumber;
+    return this.#byInstrument.get(material)!.financing.number;
   }
 
   /** total + the instrument's result in hedgePnlNumber: realised after fees, and marked when open. */
@@ -900,10 +861,7 @@ export class Desk {
       if (Number.isNaN(slot.close)) continue;
       const materialCost = snapshot.materials[id]!;
       const book = slot.book;
-      if (slot.onHandFixedOf !== slot.onHand) {
-        slot.onHandFixed = Fixed.from(slot.onHand);
-        slot.onHandFixedOf = slot.onHand;
-      }
+      refreshOnHandFixed(slot);
       this.#accrueCarrying(slot, materialCost.carryingPerUnitDay);
       const price = this.marketUnitPrice(id);
       // The price sum, the peak and the inventory sum in Fixed: exact sums and comparisons of
@@ -954,27 +912,17 @@ export class Desk {
       slot.carryRateX = rate.isFinite() ? fromDecimal(rate) : X_ZERO;
     }
     const onHand = slot.onHandFixed;
-    if (exactArithmetic() && rate.isFinite() && (slot.carryingX !== undefined || slot.carrying.isFinite())) {
+    if (rate.isFinite() && slot.carrying.exact()) {
       const held: X = onHand.big === undefined ? { c: BigInt(onHand.m), e: -onHand.e } : fromDecimal(onHand.big);
-      slot.carryingX = plus(slot.carryingX ?? fromDecimal(slot.carrying), times(held, slot.carryRateX));
-      slot.carryingStale = true;
+      slot.carrying.addExact(times(held, slot.carryRateX));
     } else {
-      const carrying = slot.book.carrying;
-      slot.carryingX = undefined;
-      slot.carrying = carrying.plus(slot.onHand.times(rate));
+      slot.carrying.addDecimal(slot.onHand.times(rate));
     }
   }
 
   /** book.carrying as a double (its toNumber), without building the Decimal (the daily series read it each day). */
   carryingNumber(material: string): number {
-    const slot = this.#byInstrument.get(material)!;
-    const exact = slot.carryingX;
-    if (exact === undefined || exact.c === 0n) return toNumberExact(slot.book.carrying);
-    if (slot.carryingNumberOf !== exact) {
-      slot.carryingNumber = numberOfScaled(exact.c, exact.e) ?? toDecimal(exact).toNumber();
-      slot.carryingNumberOf = exact;
-    }
-    return slot.carryingNumber;
+    return this.#byInstrument.get(material)!.carrying.number;
   }
 
   /** Posts final hedge marks (end of a backtest). */
@@ -1026,15 +974,12 @@ export class Desk {
       const mark = this.#negativeMark(slot, strip);
       if (mark === undefined) continue;
       const rate = strip.setup.marginRate;
-      if (exactArithmetic() && Number.isFinite(rate) && (slot.financingX !== undefined || slot.financing.isFinite()) && !(mark instanceof Decimal && !mark.isFinite())) {
-        // financing + (-mark) x rate / 365 in exact40: each step rounded as decimal.js rounds it.
+      if (Number.isFinite(rate) && !(mark instanceof Decimal && !mark.isFinite()) && slot.financing.exact()) {
+        // (-mark) x rate / 365 in exact40: each step rounded as decimal.js rounds it.
         const negated = mark instanceof Decimal ? fromDecimal(mark.negated()) : { c: -mark.c, e: mark.e };
-        slot.financingX = plus(slot.financingX ?? fromDecimal(slot.financing), dividedBy(times(negated, exactRate(rate)), X_365));
-        slot.financingStale = true;
+        slot.financing.addExact(dividedBy(times(negated, exactRate(rate)), X_365));
       } else {
-        const financing = slot.book.hedgeFinancing;
-        slot.financingX = undefined;
-        slot.financing = financing.plus((mark instanceof Decimal ? mark : toDecimal(mark)).negated().times(rate).dividedBy(365));
+        slot.financing.addDecimal((mark instanceof Decimal ? mark : toDecimal(mark)).negated().times(rate).dividedBy(365));
       }
     }
     for (const delivery of this.#state.takeDue(day)) {
@@ -1061,10 +1006,7 @@ export class Desk {
       const slot = this.#byInstrument.get(line.material)!;
       const use = this.#lineUse(line, units, this.#unitsFixed);
       const need = use.need;
-      if (slot.onHandFixedOf !== slot.onHand) {
-        slot.onHandFixed = Fixed.from(slot.onHand);
-        slot.onHandFixedOf = slot.onHand;
-      }
+      refreshOnHandFixed(slot);
       if (use.needFixed.gt(slot.onHandFixed)) {
         const shortfall = need.minus(slot.onHand);
         const premium = (options.emergencyPremium ?? ZERO).plus(1);
@@ -1503,6 +1445,60 @@ export class Desk {
   }
 }
 
+/** slot.onHandFixed := onHand as Fixed, made again only when onHand is another Decimal. */
+function refreshOnHandFixed(slot: MaterialSlot): void {
+  if (slot.onHandFixedOf !== slot.onHand) {
+    slot.onHandFixed = Fixed.from(slot.onHand);
+    slot.onHandFixedOf = slot.onHand;
+  }
+}
+
+/**
+ * A running sum a backtest adds to every day (book.carrying, book.hedgeFinancing). While exact
+ * arithmetic applies (exact40's configuration, a finite sum) the terms are added in exact40,
+ * decimal.js's operations digit for digit on BigInt coefficients, and the Decimal is built only
+ * when read; otherwise in decimal.js. `number` is the sum's toNumber, worked out once per value.
+ */
+class ExactAccrual {
+  #x: X | undefined;
+  #decimal: Decimal = ZERO;
+  #stale = false;
+  #number = 0;
+  #numberOf: X | undefined;
+  /** Whether the next term may be added in exact40 (addExact). */
+  exact(): boolean {
+    return exactArithmetic() && (this.#x !== undefined || this.#decimal.isFinite());
+  }
+  /** Adds an exact40 term (only when exact() says so). */
+  addExact(term: X): void {
+    this.#x = plus(this.#x ?? fromDecimal(this.#decimal), term);
+    this.#stale = true;
+  }
+  /** Adds a Decimal term in decimal.js; the exact40 sum, if any, becomes its Decimal first. */
+  addDecimal(term: Decimal): void {
+    const sum = this.decimal;
+    this.#x = undefined;
+    this.#decimal = sum.plus(term);
+  }
+  get decimal(): Decimal {
+    if (this.#stale) {
+      this.#decimal = toDecimal(this.#x!);
+      this.#stale = false;
+    }
+    return this.#decimal;
+  }
+  /** toNumber of the sum, without building its Decimal. */
+  get number(): number {
+    const x = this.#x;
+    if (x === undefined) return toNumberExact(this.#decimal);
+    if (this.#numberOf !== x) {
+      this.#number = numberOfScaled(x.c, x.e) ?? toDecimal(x).toNumber();
+      this.#numberOf = x;
+    }
+    return this.#number;
+  }
+}
+
 /**
  * a.equals(b) for the plan's quantities, without the Decimal equals builds for its argument:
  * decimal.js keeps one representation per finite nonzero value (base-1e7 words aligned on the
@@ -1769,12 +1765,6 @@ function sameOpenBuys(orders: readonly { readonly request: { readonly instrument
     i += 2;
   }
   return i === parts.length;
-}
-
-function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i += 1) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 /** Standard cost of one unit of each product (BOM x (1 + scrap) x standard + standard conversion) at `at`. */

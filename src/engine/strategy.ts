@@ -13,6 +13,7 @@
  */
 import type { z } from 'zod';
 import type { Decimal } from '../core/decimal.js';
+import type { MaterialNumber } from '../costfeed/index.js';
 import { toNumberExact, toNumberRemembered } from '../core/decimal-number.js';
 import type { EpochMs } from '../core/time.js';
 import type { Intent, IntentCause, IntentReason, Side } from '../pipeline/types.js';
@@ -97,8 +98,8 @@ export interface InventoryView {
   numberOf?(figure: InventoryNumber): number;
 }
 
-/** The InventoryView figures `numberOf` gives as doubles. */
-export type InventoryNumber = 'onHand' | 'bufferStock' | 'reorderPoint' | 'sigmaLeadTimeDemand';
+/** The InventoryView figures `numberOf` gives as doubles: the cost feed's MaterialNumbers figures. */
+export type InventoryNumber = MaterialNumber;
 
 /** Cost figures a strategy may weigh, per material unit unless named otherwise. */
 export interface CostView {
