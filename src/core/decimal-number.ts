@@ -13,7 +13,8 @@
 import type { Decimal } from './decimal.js';
 import type { Fixed } from './fixed.js';
 
-const POW10: readonly number[] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
+/** 10^n as doubles, n = 0..22 (each exact). */
+export const POW10: readonly number[] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22];
 
 /** decimal.js's internal representation: digits in base-1e7 words, the decimal exponent of the first digit, the sign. */
 interface DecimalInternals {
@@ -172,8 +173,17 @@ function numberOfWords(x: DecimalInternals): number | undefined {
   return s < 0 ? -below : below;
 }
 
-const BIG10: bigint[] = [1n];
-for (let i = 1; i <= 400; i += 1) BIG10.push(BIG10[i - 1]! * 10n);
+/** 10^n as BigInts, n = 0..400: the one table of them (exact40, Fixed and the conversions here read it). */
+export const BIG_POW10: readonly bigint[] = (() => {
+  const table = [1n];
+  for (let i = 1; i <= 400; i += 1) table.push(table[i - 1]! * 10n);
+  return table;
+})();
+
+/** 10^n as a BigInt: from BIG_POW10, else computed. */
+export function bigPow10(n: number): bigint {
+  return n < BIG_POW10.length ? BIG_POW10[n]! : 10n ** BigInt(n);
+}
 const LOG2_10 = Math.log2(10);
 /** 2^-s for s = 0..1000, and s as a BigInt (both exact). */
 const TWO_NEG: number[] = [];
@@ -210,14 +220,14 @@ export function numberOfScaled(c: bigint, k: number): number | undefined {
  * 2^-s, which is exact while the result is a normal double.
  */
 function scaledMagnitudeToNumber(m: bigint, digits: number, k: number): number | undefined {
-  if (k >= 0) return k > 400 ? undefined : Number(m * BIG10[k]!);
+  if (k >= 0) return k > 400 ? undefined : Number(m * BIG_POW10[k]!);
   const n = -k;
   if (n > 400) return undefined;
   // m >= 10^(digits - 2) and 10^n < 2^(n log2 10): the quotient is above 2^(s - (n - digits + 2) log2 10).
   const s = Math.max(0, Math.ceil((n - digits + 2) * LOG2_10) + 58);
   if (s > 1000) return undefined;
   const scaled = m << BIG_S[s]!;
-  const d = BIG10[n]!;
+  const d = BIG_POW10[n]!;
   const q = scaled / d;
   const value = Number(q * d === scaled ? q : q | 1n) * TWO_NEG[s]!;
   return value >= 1e-290 ? value : undefined;
@@ -321,8 +331,6 @@ export function decimalOfNumber(Ctor: new (value: string | number) => Decimal, x
   target.d = words;
   return out;
 }
-
-const BIG_POW10: readonly bigint[] = POW10.map((p) => BigInt(p));
 
 /**
  * The exact value of `new Decimal(String(x))` as a coefficient and exponent, c x 10^e, for a

@@ -12,12 +12,9 @@
  * prints "0" for it, and sign tests compare with zero).
  */
 import { Decimal } from './decimal.js';
+import { POW10, bigPow10 } from './decimal-number.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
-const POW10: number[] = [];
-for (let i = 0, p = 1; i <= 22; i += 1, p *= 10) POW10.push(p);
-const BIG_POW10: bigint[] = [];
-for (let i = 0, p = 1n; i <= 60; i += 1, p *= 10n) BIG_POW10.push(p);
 
 const LIMIT38 = 10n ** 38n;
 
@@ -247,8 +244,8 @@ export class Fixed {
       }
       let num = BigInt(this.m) * BigInt(b.m);
       let den = BigInt(c.m);
-      if (shift >= 0) num *= BIG_POW10[shift] ?? 10n ** BigInt(shift);
-      else den *= BIG_POW10[-shift] ?? 10n ** BigInt(-shift);
+      if (shift >= 0) num *= bigPow10(shift);
+      else den *= bigPow10(-shift);
       // Beyond 38 digits decimal.js's 40-digit quotient could round differently: let it decide.
       if (num > LIMIT38 || num < -LIMIT38 || den > LIMIT38 || den < -LIMIT38) return Fixed.from(this.toDecimal().times(b.toDecimal()).dividedBy(c.toDecimal()).toDecimalPlaces(places, Decimal.ROUND_HALF_EVEN));
       const q = roundDivBig(num, den);

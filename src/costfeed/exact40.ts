@@ -13,7 +13,7 @@
  * applies, and callers keep the decimal.js path otherwise.
  */
 import { Decimal } from '../core/decimal.js';
-import { wordDigits } from '../core/decimal-number.js';
+import { BIG_POW10, bigPow10 as pow10, wordDigits } from '../core/decimal-number.js';
 
 /** A decimal value `c x 10^e`, rounded to at most `precision` significant digits. */
 export interface X {
@@ -22,22 +22,17 @@ export interface X {
 }
 
 const WORD = 10_000_000n;
-const POW10: bigint[] = [1n];
-for (let i = 1; i <= 400; i += 1) POW10.push(POW10[i - 1]! * 10n);
 
 /** 10^n / 2 for n >= 1 (half of what rounding drops n digits with); index 0 unused. */
-const HALF_POW10: bigint[] = POW10.map((p) => p / 2n);
+const HALF_POW10: bigint[] = BIG_POW10.map((p) => p / 2n);
 
-const NEG_POW10: bigint[] = POW10.map((p) => -p);
+const NEG_POW10: bigint[] = BIG_POW10.map((p) => -p);
 
 /** -(10^n), from a table (no BigInt made per call). */
 function negativePow10(n: number): bigint {
   return n < NEG_POW10.length ? NEG_POW10[n]! : -(10n ** BigInt(n));
 }
 
-function pow10(n: number): bigint {
-  return n < POW10.length ? POW10[n]! : 10n ** BigInt(n);
-}
 
 export const X_ZERO: X = { c: 0n, e: 0 };
 
