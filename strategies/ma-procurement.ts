@@ -24,25 +24,23 @@
  * Every intent's cause carries the signal and the figures that justified it.
  */
 import { z } from 'zod';
+import type { Decimal } from '../src/core/decimal.js';
 import { defineStrategy, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
 import {
   above,
   buyToLevel,
   causeOf,
   checkSignalWindows,
-  consumptionFor,
   DAY_MS,
   forcedReorder,
   forcedReorderCause,
-  forcedReorderQty,
-  inventoryFigures,
-  inventoryPosition,
   NOTHING,
   positionOf,
   positiveDays,
   ruleStrategy,
   shortOf,
   signalParamShape,
+  ZERO_QTY,
 } from './common.js';
 
 export const MA_PROCUREMENT_NAME = 'ma-procurement';
@@ -106,30 +104,56 @@ export function maProcurementRule(x: RuleContext, p: MaProcurementParams): RuleD
   return { buys };
 }
 
-/** The cause of the buy ahead, from the exact figures. */
+/**
+ * The cause of the buy ahead, from the exact figures. The figures are taken now (immutable
+ * Decimals, the drift as a number: the signal's history moves on) and the derived ones (the
+ * quantity, its hold days: a 40-digit division) and the note are worked out when the cause is
+ * first printed, with the same operations in the same order as when they were eager.
+ */
 function aheadCause(context: StrategyContext, p: MaProcurementParams): IntentCause {
   const { inventory, cost } = context;
   const drift = driftPerDay(context.signal, p.trendBars) ?? Number.NaN;
-  const risePerUnitDay = cost.marketUnitPrice.times(drift);
-  const maxLevel = consumptionFor(inventory, p.maxCoverDays);
-  const qty = buyToLevel(inventoryPosition(inventory).plus(forcedReorderQty(inventory, p.orderUpToDays)), maxLevel);
-  const holdDays = qty.dividedBy(inventory.dailyConsumption);
+  const onHand = inventory.onHand;
+  const onOrder = inventory.onOrder;
+  const daily = inventory.dailyConsumption;
+  const reorderPoint = inventory.reorderPoint;
+  const bufferStock = inventory.bufferStock;
+  const price = cost.marketUnitPrice;
+  const cap = cost.priceCap;
+  const carrying = cost.carryingPerUnitDay;
+  let worked: { readonly rise: Decimal; readonly maxLevel: Decimal; readonly holdDays: Decimal } | undefined;
+  const work = (): { readonly rise: Decimal; readonly maxLevel: Decimal; readonly holdDays: Decimal } => {
+    if (worked !== undefined) return worked;
+    const rise = price.times(drift);
+    const maxLevel = daily.times(p.maxCoverDays);
+    // forcedReorderQty(inventory, orderUpToDays) and inventoryPosition(inventory) over the figures taken.
+    const forcedPosition = onHand.plus(onOrder).plus(ZERO_QTY);
+    const forced = forcedPosition.greaterThan(reorderPoint) ? ZERO_QTY : buyToLevel(forcedPosition, reorderPoint.plus(daily.times(p.orderUpToDays)));
+    const qty = buyToLevel(onHand.plus(onOrder).plus(forced), maxLevel);
+    worked = { rise, maxLevel, holdDays: qty.dividedBy(daily) };
+    return worked;
+  };
   return causeOf(
     context,
     {
-      ...inventoryFigures(inventory),
-      marketUnitPrice: cost.marketUnitPrice,
-      priceCap: cost.priceCap,
-      carryingPerUnitDay: cost.carryingPerUnitDay,
+      onHand,
+      onOrder,
+      dailyConsumption: daily,
+      reorderPoint,
+      bufferStock,
+      marketUnitPrice: price,
+      priceCap: cap,
+      carryingPerUnitDay: carrying,
       driftPerDay: drift,
-      expectedRisePerUnitDay: risePerUnitDay,
-      holdDays,
-      expectedRisePerUnit: risePerUnitDay.times(holdDays),
-      carryingPerUnit: cost.carryingPerUnitDay.times(holdDays),
-      maxCoverLevel: maxLevel,
+      expectedRisePerUnitDay: () => work().rise,
+      holdDays: () => work().holdDays,
+      expectedRisePerUnit: () => work().rise.times(work().holdDays),
+      carryingPerUnit: () => carrying.times(work().holdDays),
+      maxCoverLevel: () => work().maxLevel,
     },
-    `buy ahead to ${p.maxCoverDays} days of cover: price x drift ${risePerUnitDay.toString()} > carrying ${cost.carryingPerUnitDay.toString()} per unit-day` +
-      (cost.priceCap === undefined ? ', no price cap' : `, price under cap ${cost.priceCap.toString()}`),
+    () =>
+      `buy ahead to ${p.maxCoverDays} days of cover: price x drift ${work().rise.toString()} > carrying ${carrying.toString()} per unit-day` +
+      (cap === undefined ? ', no price cap' : `, price under cap ${cap.toString()}`),
   );
 }
 

@@ -186,7 +186,11 @@ export function applyReport(order: OrderRecord, report: OrderReport): Applied {
   }
   let filledQty = order.filledQty;
   if (report.filledQty.greaterThan(filledQty)) filledQty = report.filledQty;
-  if (newFills.length > 0) {
+  if (newFills.length === 1 && order.fills.length === 0 && newFills[0]!.qty.isFinite() && newFills[0]!.qty.d.length <= 5) {
+    // One fill and none before: the sum is that fill's quantity (0 + q is q again while q has at most 35 digits).
+    const only = newFills[0]!.qty;
+    if (only.greaterThan(filledQty)) filledQty = only;
+  } else if (newFills.length > 0) {
     let fillSum = ZERO;
     for (const fill of order.fills) fillSum = fillSum.plus(fill.qty);
     for (const fill of newFills) fillSum = fillSum.plus(fill.qty);

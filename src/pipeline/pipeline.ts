@@ -450,7 +450,7 @@ export class Pipeline {
     const next = this.#save(applied.order, applied.newFills);
     for (const fill of applied.newFills) {
       this.#counters.fills += 1;
-      this.positions.applyFill(next.request.instrument, next.request.side, fill);
+      this.positions.record(next.request.instrument, next.request.side, fill);
       if (this.#sink !== undefined) {
         // A sink that books synchronously (the backtest desk) returns nothing: no await, no extra turn.
         const booked = this.#sink.onFill(next, fill, next.intent);

@@ -32,58 +32,106 @@ function flat(instrument: string): Position {
  * value is in `fee`, kept with the other fees.
  */
 export function applyFillToPosition(position: Position, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): Position {
-  const next = nextPosition(position, pendingOf.get(position), side, fill);
-  if (madeAverage !== undefined) pendingOf.set(next, madeAverage);
+  const pending = pendingOf.get(position);
+  const state = new PositionState(position.instrument, position.qty, pending === undefined ? position.avgPrice : undefined, pending, position.realizedPnl, position.fees, position.boughtQty, position.soldQty);
+  advance(state, side, fill);
+  const next = viewOf(state);
+  if (state.pending !== undefined) pendingOf.set(next, state.pending);
   return next;
 }
 
 /**
- * The pending average `nextPosition` made for the position it returned last (undefined when
- * that position's average is plain): its second result, without an object per call.
+ * One instrument's position as the tracker keeps it between fills: the Position's figures,
+ * written in place by each fill (`advance`), the average either known or pending. The Position
+ * object itself is built only when someone asks for it (`viewOf`): a backtest's procurement
+ * instrument is bought every day and its position read by nobody.
  */
-let madeAverage: PendingAverage | undefined;
+class PositionState {
+  /** The Position of these figures, once built (cleared by the next fill). */
+  view: Position | undefined = undefined;
+  constructor(
+    readonly instrument: string,
+    public qty: Decimal,
+    /** The average, when known (undefined while `pending`). */
+    public avgPrice: Decimal | undefined,
+    public pending: PendingAverage | undefined,
+    public realizedPnl: Decimal,
+    public fees: Decimal,
+    public boughtQty: Decimal,
+    public soldQty: Decimal,
+  ) {}
+}
+
+/** The state's average: the known one, or the pending one computed (and kept) now. */
+function averageOfState(state: PositionState): Decimal {
+  if (state.avgPrice !== undefined) return state.avgPrice;
+  const value = averageOf(state.pending!);
+  state.avgPrice = value;
+  state.pending = undefined;
+  return value;
+}
 
 /**
- * applyFillToPosition, given the position's pending average (undefined when it has none, or
- * when the caller does not know it: its average is then read, which computes it).
+ * Applies one fill to a state in place: the figures and operations, in order, of the pure
+ * application (a fill that adds to the position leaves its average pending, see PendingAverage).
  */
-function nextPosition(position: Position, previous: PendingAverage | undefined, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): Position {
-  madeAverage = undefined;
+function advance(state: PositionState, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): void {
+  state.view = undefined;
   const moved = baseMoved(side, fill);
   const signed = side === 'buy' ? moved : moved.negated();
-  const before = position.qty;
+  const before = state.qty;
   const after = before.plus(signed);
   const sameDirection = before.isZero() || before.isPositive() === signed.isPositive();
   if (sameDirection) {
+    const previous = state.pending;
     const average: PendingAverage = { value: undefined, previous, previousValue: undefined, before, moved, price: fill.price, after };
-    if (average.previous === undefined || average.previous.value !== undefined) average.previousValue = average.previous?.value ?? position.avgPrice;
-    if (average.previousValue !== undefined) average.previous = undefined;
-    // The literal { instrument, qty, get avgPrice(), realizedPnl, fees, boughtQty, soldQty }, with the getter shared (core/lazy.ts).
-    const next: Record<string, unknown> = { instrument: position.instrument, qty: after };
-    defineAvgPrice(next, () => averageOf(average));
-    next['realizedPnl'] = position.realizedPnl;
-    next['fees'] = position.fees.plus(fill.fee);
-    next['boughtQty'] = side === 'buy' ? position.boughtQty.plus(moved) : position.boughtQty;
-    next['soldQty'] = side === 'sell' ? position.soldQty.plus(moved) : position.soldQty;
-    madeAverage = average;
-    return next as unknown as Position;
+    if (previous === undefined || previous.value !== undefined) {
+      average.previousValue = previous?.value ?? state.avgPrice;
+      average.previous = undefined;
+    }
+    state.qty = after;
+    state.avgPrice = undefined;
+    state.pending = average;
+    state.fees = state.fees.plus(fill.fee);
+    if (side === 'buy') state.boughtQty = state.boughtQty.plus(moved);
+    else state.soldQty = state.soldQty.plus(moved);
+    return;
   }
-  let avgPrice = position.avgPrice;
+  const avgBefore = averageOfState(state);
   const closed = moved.lessThan(before.abs()) ? moved : before.abs();
   // A long closed by a sell gains (price - avg); a short closed by a buy gains (avg - price).
-  const perUnit = before.isPositive() ? fill.price.minus(position.avgPrice) : position.avgPrice.minus(fill.price);
-  const realizedPnl = position.realizedPnl.plus(perUnit.times(closed));
-  if (after.isZero()) avgPrice = ZERO;
-  else if (after.isPositive() !== before.isPositive()) avgPrice = fill.price; // crossed through zero
-  return {
-    instrument: position.instrument,
-    qty: after,
-    avgPrice,
-    realizedPnl,
-    fees: position.fees.plus(fill.fee),
-    boughtQty: side === 'buy' ? position.boughtQty.plus(moved) : position.boughtQty,
-    soldQty: side === 'sell' ? position.soldQty.plus(moved) : position.soldQty,
-  };
+  const perUnit = before.isPositive() ? fill.price.minus(avgBefore) : avgBefore.minus(fill.price);
+  state.realizedPnl = state.realizedPnl.plus(perUnit.times(closed));
+  if (after.isZero()) state.avgPrice = ZERO;
+  else if (after.isPositive() !== before.isPositive()) state.avgPrice = fill.price; // crossed through zero
+  state.qty = after;
+  state.fees = state.fees.plus(fill.fee);
+  if (side === 'buy') state.boughtQty = state.boughtQty.plus(moved);
+  else state.soldQty = state.soldQty.plus(moved);
+}
+
+/**
+ * The Position of a state (built once per fill at most): the literal
+ * `{ instrument, qty, avgPrice, realizedPnl, fees, boughtQty, soldQty }`, its average an own
+ * enumerable getter shared by all (core/lazy.ts) while it is pending.
+ */
+function viewOf(state: PositionState): Position {
+  if (state.view !== undefined) return state.view;
+  let view: Position;
+  const pending = state.pending;
+  if (pending === undefined) {
+    view = { instrument: state.instrument, qty: state.qty, avgPrice: state.avgPrice!, realizedPnl: state.realizedPnl, fees: state.fees, boughtQty: state.boughtQty, soldQty: state.soldQty };
+  } else {
+    const next: Record<string, unknown> = { instrument: state.instrument, qty: state.qty };
+    defineAvgPrice(next, () => averageOf(pending));
+    next['realizedPnl'] = state.realizedPnl;
+    next['fees'] = state.fees;
+    next['boughtQty'] = state.boughtQty;
+    next['soldQty'] = state.soldQty;
+    view = next as unknown as Position;
+  }
+  state.view = view;
+  return view;
 }
 
 /**
@@ -128,18 +176,18 @@ function averageOf(average: PendingAverage): Decimal {
 
 /** The positions tracker the pipeline updates from fills. */
 export class Positions {
-  readonly #positions = new Map<string, Position>();
-  /** The pending average of each instrument's position (see PendingAverage): a map by instrument, not a weak map by position, costs no ephemeron per fill. */
-  readonly #averages = new Map<string, PendingAverage | undefined>();
+  /** Each traded instrument's figures (see PositionState): a fill writes them in place, without a Position. */
+  readonly #states = new Map<string, PositionState>();
 
   /** The position in `instrument` (flat when never traded). */
   get(instrument: string): Position {
-    return this.#positions.get(instrument) ?? flat(instrument);
+    const state = this.#states.get(instrument);
+    return state === undefined ? flat(instrument) : viewOf(state);
   }
 
   /** Signed quantity in `instrument`. */
   qty(instrument: string): Decimal {
-    return this.#positions.get(instrument)?.qty ?? ZERO;
+    return this.#states.get(instrument)?.qty ?? ZERO;
   }
 
   /** Unrealised result of the open quantity at `markPrice`. */
@@ -148,14 +196,25 @@ export class Positions {
     return markPrice.minus(position.avgPrice).times(position.qty);
   }
 
+  /** Applies a fill and returns the position after it. */
   applyFill(instrument: string, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): Position {
-    const next = nextPosition(this.get(instrument), this.#averages.get(instrument), side, fill);
-    this.#averages.set(instrument, madeAverage);
-    this.#positions.set(instrument, next);
-    return next;
+    this.record(instrument, side, fill);
+    return this.get(instrument);
+  }
+
+  /** `applyFill` without building the Position (the pipeline's path: most positions are never read between fills). */
+  record(instrument: string, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): void {
+    let state = this.#states.get(instrument);
+    if (state === undefined) {
+      state = new PositionState(instrument, ZERO, ZERO, undefined, ZERO, ZERO, ZERO, ZERO);
+      this.#states.set(instrument, state);
+    }
+    advance(state, side, fill);
   }
 
   all(): Position[] {
-    return [...this.#positions.values()];
+    const out: Position[] = [];
+    for (const state of this.#states.values()) out.push(viewOf(state));
+    return out;
   }
 }

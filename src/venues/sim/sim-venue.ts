@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { decimalSchema } from '../../config/schemas.js';
 import { Decimal, ZERO, floorToStep, isMultipleOf, roundMoney } from '../../core/decimal.js';
+import { decimalOfNumber } from '../../core/decimal-number.js';
 import { ConfigError, InputError, type Where } from '../../core/errors.js';
 import { formatTime, type EpochMs } from '../../core/time.js';
 import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Venue } from '../../pipeline/types.js';
@@ -255,7 +256,7 @@ export class SimVenue implements Venue {
     }
     // No notional is below a minimum of 0: the price is not even built then (most markets have no minimum).
     if (rules.minNotional.isZero()) return undefined;
-    const price = order.limitPrice ?? (Number.isNaN(book.lastClose) ? undefined : new Decimal(String(book.lastClose)));
+    const price = order.limitPrice ?? (Number.isNaN(book.lastClose) ? undefined : decimalOfNumber(Decimal, book.lastClose));
     if (price !== undefined) {
       const notional = order.qty.times(price).abs();
       if (notional.lessThan(rules.minNotional)) return `notional ${notional.toString()} is below the minimum ${rules.minNotional.toString()}`;
@@ -285,7 +286,7 @@ export class SimVenue implements Venue {
         const remaining = sim.filledQty.isZero() && sim.request.qty.d.length <= 5 ? sim.request.qty : sim.request.qty.minus(sim.filledQty);
         let qty = remaining;
         if (this.config.participationRate !== undefined && bar.volume !== undefined && Number.isFinite(bar.volume)) {
-          const cap = floorToStep(new Decimal(String(bar.volume)).times(this.config.participationRate), book.rules.lotStep);
+          const cap = floorToStep(decimalOfNumber(Decimal, bar.volume).times(this.config.participationRate), book.rules.lotStep);
           if (cap.lessThan(qty)) qty = cap;
         }
         if (qty.greaterThan(0)) this.#fill(sim, bar.at, qty, price);
@@ -303,7 +304,7 @@ export class SimVenue implements Venue {
   #fillPrice(sim: SimOrder, bar: SimBar): Decimal | undefined {
     const buy = sim.request.side === 'buy';
     if (sim.request.type === 'market') {
-      const base = new Decimal(String(this.config.marketFill === 'next-open' ? bar.open : bar.close));
+      const base = decimalOfNumber(Decimal, this.config.marketFill === 'next-open' ? bar.open : bar.close);
       if (this.#slippage.isZero()) return base;
       const slip = (base.isNegative() ? base.abs() : base).times(this.#slippage);
       return buy ? base.plus(slip) : base.minus(slip);
@@ -311,10 +312,10 @@ export class SimVenue implements Venue {
     const limit = sim.request.limitPrice!;
     if (buy) {
       if (!(bar.low <= sim.limit)) return undefined;
-      return bar.open <= sim.limit ? new Decimal(String(bar.open)) : limit;
+      return bar.open <= sim.limit ? decimalOfNumber(Decimal, bar.open) : limit;
     }
     if (!(bar.high >= sim.limit)) return undefined;
-    return bar.open >= sim.limit ? new Decimal(String(bar.open)) : limit;
+    return bar.open >= sim.limit ? decimalOfNumber(Decimal, bar.open) : limit;
   }
 
   #fill(sim: SimOrder, at: EpochMs, qty: Decimal, price: Decimal): void {
