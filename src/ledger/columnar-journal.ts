@@ -181,71 +181,95 @@ export class ColumnarJournal {
 
   /** Appends one entry computed by the engine; returns its index. */
   push(d: Draft): number {
-    const i = this.at.length;
-    const t = this.tables;
-    this.at.push(d.at);
-    if (d.knownAt !== d.at) this.knownAt.set(i, d.knownAt);
-    this.type.push(TYPE_CODE.get(d.eventType)!);
-    const id = d.eventId;
-    this.event.push(id.charCodeAt(0) === 35 /* # */ ? -Number(id.slice(1)) : t.ids.id(id));
-    for (const l of d.lines) {
-      this.lineAccount.push(t.names.id(l.account));
-      this.lineAmount.push(l.credit.isZero() ? l.debit : l.credit.negated());
-    }
-    this.lineEnd.push(this.lineAccount.length);
-    for (const m of d.movements) {
-      this.moveKind.push(KIND_CODE[m.kind] | (m.value !== undefined ? HAS_VALUE : 0));
-      this.moveName.push(t.names.id(m.id));
-      this.moveQty.push(m.qty);
-      this.moveAfter.push(m.after);
-      this.moveValue.push(m.value ?? Fixed.ZERO);
-    }
-    this.moveEnd.push(this.moveKind.length);
-    this.version.push(t.versionId(d.versions));
+    const i = this.beginEntry(d.at, d.knownAt, d.eventType, d.eventId);
+    for (const l of d.lines) this.line(l.account, l.credit.isZero() ? l.debit : l.credit.negated());
+    this.endLines();
+    for (const m of d.movements) this.movement(m.kind, m.id, m.qty, m.after, m.value);
+    this.endMovements();
+    this.version.push(this.tables.versionId(d.versions));
     const a = d.actual;
     if (a) {
-      this.actualKind.push(ACTUAL_CODE[a.kind]);
       switch (a.kind) {
         case 'purchase':
-          this.actualName.push(t.names.id(a.material));
-          this.actualQty.push(a.qty);
-          this.actualAmount.push(a.amount);
+          this.actual(ACTUAL_CODE.purchase, a.material, a.qty, a.amount);
           break;
         case 'conversion':
-          this.actualName.push(0);
-          this.actualQty.push(Fixed.ZERO);
-          this.actualAmount.push(a.amount);
+          this.actual(ACTUAL_CODE.conversion, undefined, Fixed.ZERO, a.amount);
           if (a.category !== undefined) this.category.set(i, a.category);
           break;
         case 'completion':
-          this.actualName.push(t.names.id(a.product));
-          this.actualQty.push(a.qty);
-          this.actualAmount.push(a.allocated);
+          this.actual(ACTUAL_CODE.completion, a.product, a.qty, a.allocated);
           break;
         case 'sale':
-          this.actualName.push(t.names.id(a.product));
-          this.actualQty.push(a.qty);
-          this.actualAmount.push(a.conversion);
+          this.actual(ACTUAL_CODE.sale, a.product, a.qty, a.conversion);
           break;
       }
     } else {
-      this.actualKind.push(0);
-      this.actualName.push(0);
-      this.actualQty.push(Fixed.ZERO);
-      this.actualAmount.push(Fixed.ZERO);
+      this.actual(0, undefined, Fixed.ZERO, Fixed.ZERO);
     }
     if (d.source) {
-      this.sourceFile.push(t.files.id(d.source.file));
+      this.sourceFile.push(this.tables.files.id(d.source.file));
       this.sourceLine.push(d.source.line);
     } else {
       this.sourceFile.push(0);
       this.sourceLine.push(0);
     }
-    this.reason.push(t.names.id(d.reason));
+    this.reason.push(this.tables.names.id(d.reason));
     if (d.ref !== undefined) this.ref.set(i, d.ref);
     if (d.flags !== undefined) this.flags.set(i, d.flags);
     if (d.reverses !== undefined) this.reverses.set(i, d.reverses);
     return i;
+  }
+
+  /*
+   * An entry written in parts, without a Draft (the engine's direct path for a backtest's
+   * completion and sale, see Engine.writeEntry): beginEntry, its lines, endLines, its movements,
+   * endMovements, then endEntry. `push` writes every entry through the same parts, so both
+   * routes lay out the same columns.
+   */
+
+  /** Starts an entry; returns its index. */
+  beginEntry(at: EpochMs, knownAt: EpochMs, eventType: EntryType, eventId: string): number {
+    const i = this.at.length;
+    this.at.push(at);
+    if (knownAt !== at) this.knownAt.set(i, knownAt);
+    this.type.push(TYPE_CODE.get(eventType)!);
+    this.event.push(eventId.charCodeAt(0) === 35 /* # */ ? -Number(eventId.slice(1)) : this.tables.ids.id(eventId));
+    return i;
+  }
+  /** A line of the entry begun last: the debit, or the credit negated. */
+  line(account: string, signed: Fixed): void {
+    this.lineAccount.push(this.tables.names.id(account));
+    this.lineAmount.push(signed);
+  }
+  endLines(): void {
+    this.lineEnd.push(this.lineAccount.length);
+  }
+  /** A movement of the entry begun last. */
+  movement(kind: DraftMovement['kind'], id: string, qty: Fixed, after: Fixed, value: Fixed | undefined): void {
+    this.moveKind.push(KIND_CODE[kind] | (value !== undefined ? HAS_VALUE : 0));
+    this.moveName.push(this.tables.names.id(id));
+    this.moveQty.push(qty);
+    this.moveAfter.push(after);
+    this.moveValue.push(value ?? Fixed.ZERO);
+  }
+  endMovements(): void {
+    this.moveEnd.push(this.moveKind.length);
+  }
+  /** Ends the entry begun last (no source, category, flags or reversal: what the direct path writes). */
+  endEntry(i: number, versions: EntryVersions, actualKind: 'completion' | 'sale', name: string, qty: Fixed, amount: Fixed, reason: string | undefined, ref: string | undefined): void {
+    this.version.push(this.tables.versionId(versions));
+    this.actual(ACTUAL_CODE[actualKind], name, qty, amount);
+    this.sourceFile.push(0);
+    this.sourceLine.push(0);
+    this.reason.push(this.tables.names.id(reason));
+    if (ref !== undefined) this.ref.set(i, ref);
+  }
+  private actual(kind: number, name: string | undefined, qty: Fixed, amount: Fixed): void {
+    this.actualKind.push(kind);
+    this.actualName.push(name === undefined ? 0 : this.tables.names.id(name));
+    this.actualQty.push(qty);
+    this.actualAmount.push(amount);
   }
 
   /**
@@ -279,6 +303,10 @@ export class ColumnarJournal {
   eventIdOf(i: number): string {
     const e = this.event.get(i);
     return e < 0 ? `#${-e}` : this.tables.ids.value(e)!;
+  }
+  /** Whether entry i's event was posted with an id (not `#<n>`): eventIdOf without making the text. */
+  hasEventId(i: number): boolean {
+    return this.event.get(i) > 0;
   }
   reversesOf(i: number): number | undefined {
     return this.reverses.get(i);

@@ -24,6 +24,7 @@ import { formatTime, type EpochMs } from '../core/time.js';
 import { Account, completionIsTrigger, purchaseIsTrigger, type Trigger } from './accounts.js';
 import type { Plant, Revision } from './plant.js';
 import type { LedgerEvent, PurchaseEvent, SaleEvent, CountEvent, HedgeEvent, HedgeMarkEvent, CompletionEvent } from './events.js';
+import type { ColumnarJournal } from './columnar-journal.js';
 import type { Actual, ActualOf, EntryType, EntryVersions, JournalEntry, MovementOf } from './journal.js';
 
 const ZERO = Fixed.ZERO;
@@ -174,6 +175,8 @@ export class Books {
   periodByProduct = new Map<string, PeriodConversion>();
   /** How many of the plant's standard-cost revisions have been processed. */
   revisionsDone = 0;
+  /** `() => this.toSnapshot()`, made once (what a posting hands its store as the books at its head). */
+  snapshotter: (() => BooksSnapshot) | undefined;
   /**
    * While a posting runs on these books in place (see `begin`): the scalar fields as they were,
    * and every map change as [map, key, previous value or ABSENT], so `rollback` can restore them.
@@ -220,8 +223,8 @@ export class Books {
     log.length = 0;
     this.undo = undefined;
   }
-  /** map.set, logged while a posting is open. */
-  private put<V>(map: Map<string, V>, key: string, value: V): void {
+  /** map.set, logged while a posting is open (also used by Engine.writeEntry). */
+  put<V>(map: Map<string, V>, key: string, value: V): void {
     const undo = this.undo;
     if (undo) {
       const previous = map.get(key);
@@ -230,7 +233,7 @@ export class Books {
     map.set(key, value);
   }
   /** `put` for a key whose present value the caller has just read (`previous`, undefined when absent): one lookup less. */
-  private putAfter<V>(map: Map<string, V>, key: string, previous: V | undefined, value: V): void {
+  putAfter<V>(map: Map<string, V>, key: string, previous: V | undefined, value: V): void {
     const undo = this.undo;
     if (undo) undo.log.push(map, key, previous === undefined ? ABSENT : previous);
     map.set(key, value);
@@ -360,6 +363,68 @@ class LineBuilder {
   }
 }
 
+/**
+ * LineBuilder and mergeLines for the engine's direct path (Engine.writeEntry), in reused
+ * arrays: the same lines, in the same order, with the same sums, and no object per line.
+ */
+class LineScratch {
+  readonly account: string[] = [];
+  /** The line's amount (> 0): its debit when `debit` is true, else its credit. */
+  readonly amount: Fixed[] = [];
+  readonly debit: boolean[] = [];
+  n = 0;
+  debits = ZERO;
+  credits = ZERO;
+  reset(): void {
+    this.n = 0;
+    this.debits = ZERO;
+    this.credits = ZERO;
+  }
+  /** LineBuilder.add. */
+  add(account: string, signed: Fixed): void {
+    if (signed.isZero()) return;
+    if (signed.isPositive()) this.line(account, signed, true);
+    else this.line(account, signed.negated(), false);
+  }
+  /** LineBuilder.cr. */
+  cr(account: string, signed: Fixed): void {
+    if (signed.isZero()) return;
+    if (signed.isPositive()) this.line(account, signed, false);
+    else this.line(account, signed.negated(), true);
+  }
+  private line(account: string, amount: Fixed, debit: boolean): void {
+    const k = this.n;
+    this.account[k] = account;
+    this.amount[k] = amount;
+    this.debit[k] = debit;
+    this.n = k + 1;
+    if (debit) this.debits = this.debits.plus(amount);
+    else this.credits = this.credits.plus(amount);
+  }
+  /** mergeLines in place: beyond three lines, those of one account on one side become one (at the first one's place). */
+  merge(): void {
+    if (this.n <= 3) return;
+    const { account, amount, debit } = this;
+    let merged = 0;
+    for (let k = 0; k < this.n; k += 1) {
+      let same = -1;
+      for (let j = 0; j < merged; j += 1) {
+        if (account[j] === account[k] && debit[j] === debit[k]) {
+          same = j;
+          break;
+        }
+      }
+      if (same < 0) {
+        account[merged] = account[k]!;
+        amount[merged] = amount[k]!;
+        debit[merged] = debit[k]!;
+        merged += 1;
+      } else amount[same] = amount[same]!.plus(amount[k]!);
+    }
+    this.n = merged;
+  }
+}
+
 /** Context of one posting: the plant, the entries already posted for an event id, and whether an entry was reversed. */
 export interface EngineContext {
   readonly plant: Plant;
@@ -450,6 +515,161 @@ export class Engine {
   /** Entries (usually one) for `event` posted as `eventId`. */
   drafts(event: LedgerEvent, eventId: string, books: Books, ctx: EngineContext): Draft[] {
     return event.type === 'reverse' ? this.reverse(event, eventId, books, ctx) : [this.draft(event, eventId, books)];
+  }
+
+  /**
+   * Writes the entry of a completion or a sale straight into `journal` and applies it to
+   * `books`: what `books.apply(d)` and `journal.push(d)` do with `d = draft(event, eventId,
+   * books)`, the same figures in the same order, without the Draft, its lines, movements and
+   * actual (a backtest posts one of each per product and day and never reads them). Only for
+   * the purchase-completion-sale variant (every bundled plant's); returns the entry's index, or
+   * -1, having written nothing, when the event takes the general route: another variant or
+   * event type, an event with a source line, an entry that does not balance or a movement that
+   * would be flagged (draft's messages and refusals stay in one place).
+   */
+  writeEntry(event: LedgerEvent, eventId: string, books: Books, journal: ColumnarJournal): number {
+    if (this.trigger !== 'purchase-completion-sale' || event.source !== undefined) return -1;
+    if (event.type === 'completion') return this.writeCompletion(event, eventId, books, journal);
+    if (event.type === 'sale') return this.writeSale(event, eventId, books, journal);
+    return -1;
+  }
+
+  /** Scratch of writeEntry (one entry at a time). */
+  private readonly scratch = new LineScratch();
+  private readonly consumedAfter: Fixed[] = [];
+  /** The last event quantity converted, and its Fixed (a day's completion and sale share one Decimal). */
+  private lastQty: import('../core/decimal.js').Decimal | undefined;
+  private lastQtyFixed: Fixed = ZERO;
+
+  private qtyOf(d: import('../core/decimal.js').Decimal): Fixed {
+    if (d !== this.lastQty) {
+      this.lastQtyFixed = Fixed.from(d);
+      this.lastQty = d;
+    }
+    return this.lastQtyFixed;
+  }
+
+  /** completion() for purchase-completion-sale, written in place (see writeEntry). */
+  private writeCompletion(event: CompletionEvent, eventId: string, books: Books, journal: ColumnarJournal): number {
+    const qty = this.qtyOf(event.qty);
+    const f = this.flush(event.product, qty, event.at);
+    const total = f.materialsTotal.plus(f.conversion);
+    const b = this.scratch;
+    b.reset();
+    b.add(Account.finishedGoods, total);
+    const materials = f.materials;
+    const after = this.consumedAfter;
+    const stock = books.materials;
+    for (let k = 0; k < materials.length; k += 1) {
+      const m = materials[k]!;
+      b.cr(Account.materialsInProcess, m.value);
+      // materialMove(books, m.material, m.qty.negated()), kept in `consumed` / `after`.
+      const moved = m.qty.negated();
+      const a = (stock.get(m.material) ?? ZERO).plus(moved);
+      if (moved.isNegative() && a.isNegative()) return -1;
+      m.qty = moved;
+      after[k] = a;
+    }
+    b.cr(Account.conversionCostsAllocated, f.conversion);
+    const holding = books.products.get(event.product);
+    const productAfter = (holding ?? NO_HOLDING).qty.plus(qty);
+    if (qty.isNegative() && productAfter.isNegative()) return -1;
+    if (!b.debits.eq(b.credits)) return -1;
+    b.merge();
+    // books.apply
+    this.applyLines(books);
+    for (let k = 0; k < materials.length; k += 1) books.put(stock, materials[k]!.material, after[k]!);
+    const previous = books.products.get(event.product);
+    books.putAfter(books.products, event.product, previous, { qty: productAfter, value: (previous ?? NO_HOLDING).value.plus(total) });
+    const allocated = f.conversion;
+    books.periodAllocated = books.periodAllocated.plus(allocated);
+    const period = books.periodByProduct.get(event.product);
+    const p = period ?? NO_PERIOD;
+    books.putAfter(books.periodByProduct, event.product, period, { allocated: p.allocated.plus(allocated), sold: p.sold });
+    this.applyTimes(books, event);
+    // journal.push
+    const i = journal.beginEntry(event.at, event.knownAt, 'completion', eventId);
+    this.writeLines(journal);
+    for (let k = 0; k < materials.length; k += 1) {
+      const m = materials[k]!;
+      journal.movement('material', m.material, m.qty, after[k]!, undefined);
+    }
+    journal.movement('product', event.product, qty, productAfter, total);
+    journal.endMovements();
+    journal.endEntry(i, f.versions, 'completion', event.product, qty, allocated, event.reason, event.ref);
+    return i;
+  }
+
+  /** sale() for purchase-completion-sale, written in place (see writeEntry). */
+  private writeSale(event: SaleEvent, eventId: string, books: Books, journal: ColumnarJournal): number {
+    const qty = this.qtyOf(event.qty);
+    const f = this.flush(event.product, qty, event.at);
+    const holding = books.products.get(event.product) ?? NO_HOLDING;
+    let relief: Fixed;
+    if (holding.qty.sign() <= 0) relief = f.materialsTotal.plus(f.conversion);
+    else if (qty.eq(holding.qty)) relief = holding.value;
+    else if (qty.lt(holding.qty)) relief = holding.value.mulDivRound(qty, holding.qty, this.places);
+    else {
+      const extra = this.flush(event.product, qty.minus(holding.qty), event.at);
+      relief = holding.value.plus(extra.materialsTotal).plus(extra.conversion);
+    }
+    const b = this.scratch;
+    b.reset();
+    b.add(Account.costOfGoodsSold, relief);
+    b.cr(Account.finishedGoods, relief);
+    const moved = qty.negated();
+    const productAfter = holding.qty.plus(moved);
+    if (moved.isNegative() && productAfter.isNegative()) return -1;
+    const value = relief.negated();
+    if (event.unitPrice !== undefined) {
+      const revenue = this.money(qty.times(Fixed.from(event.unitPrice)));
+      b.add(Account.accountsReceivable, revenue);
+      b.cr(Account.salesRevenue, revenue);
+    }
+    if (!b.debits.eq(b.credits)) return -1;
+    b.merge();
+    // books.apply
+    this.applyLines(books);
+    const previous = books.products.get(event.product);
+    books.putAfter(books.products, event.product, previous, { qty: productAfter, value: (previous ?? NO_HOLDING).value.plus(value) });
+    const conversion = f.conversion;
+    books.periodSold = books.periodSold.plus(conversion);
+    const period = books.periodByProduct.get(event.product);
+    const p = period ?? NO_PERIOD;
+    books.putAfter(books.periodByProduct, event.product, period, { allocated: p.allocated, sold: p.sold.plus(conversion) });
+    this.applyTimes(books, event);
+    // journal.push
+    const i = journal.beginEntry(event.at, event.knownAt, 'sale', eventId);
+    this.writeLines(journal);
+    journal.movement('product', event.product, moved, productAfter, value);
+    journal.endMovements();
+    journal.endEntry(i, f.versions, 'sale', event.product, qty, conversion, event.reason, event.ref);
+    return i;
+  }
+
+  /** The scratch lines into the books' balances (Books.apply's first loop). */
+  private applyLines(books: Books): void {
+    const b = this.scratch;
+    const balances = books.balances;
+    for (let k = 0; k < b.n; k += 1) {
+      const account = b.account[k]!;
+      const previous = balances.get(account);
+      const before = previous ?? ZERO;
+      books.putAfter(balances, account, previous, b.debit[k] ? before.plus(b.amount[k]!) : before.minus(b.amount[k]!));
+    }
+  }
+
+  /** Books.apply's last step: the latest at and knownAt. */
+  private applyTimes(books: Books, event: LedgerEvent): void {
+    if (event.at > books.lastAt) books.lastAt = event.at;
+    if (event.knownAt > books.maxKnownAt) books.maxKnownAt = event.knownAt;
+  }
+
+  /** The scratch lines into the journal (ColumnarJournal.push's lines: the debit, or the credit negated). */
+  private writeLines(journal: ColumnarJournal): void {
+    const b = this.scratch;
+    for (let k = 0; k < b.n; k += 1) journal.line(b.account[k]!, b.debit[k] ? b.amount[k]! : b.amount[k]!.negated());
+    journal.endLines();
   }
 
   /** The one entry of an event that is not a reversal (what `drafts` returns for it, without the list). */

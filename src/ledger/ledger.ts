@@ -384,8 +384,11 @@ export class Ledger {
       const eventId = event.id ?? `#${eventCount}`;
       const first = batch.size;
       // An event other than a reversal has one entry: no list made for it.
-      if (event.type !== 'reverse') append(engine.draft(event, eventId, books));
-      else for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
+      if (event.type !== 'reverse') {
+        // A completion or sale goes straight into the journal and the books when it can (no
+        // Draft: see Engine.writeEntry); a posting with reversals keeps the route that notes its entries.
+        if (reversals !== undefined || engine.writeEntry(event, eventId, books, batch) < 0) append(engine.draft(event, eventId, books));
+      } else for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
       if (digest !== undefined) (pendingIds ??= new Map()).set(eventId, digest);
       // A memory store records the digests when it commits (they must not outlive a rollback).
       batch.recordEvent(eventId, memory ? '' : (digest ?? ''), event.knownAt, first);
@@ -621,7 +624,8 @@ export class Ledger {
  * every entry of the posting) alive for as long as the store keeps the books callback.
  */
 function snapshotOf(books: Books): () => BooksSnapshot {
-  return () => books.toSnapshot();
+  // One function per books object (it reads the books when called, so one serves every posting).
+  return (books.snapshotter ??= () => books.toSnapshot());
 }
 
 /** What `post` returns: entries read back from the memory store's journal, or from the batch a durable store sealed. */
