@@ -385,9 +385,10 @@ export class Ledger {
       const first = batch.size;
       // An event other than a reversal has one entry: no list made for it.
       if (event.type !== 'reverse') {
-        // A completion or sale goes straight into the journal and the books when it can (no
-        // Draft: see Engine.writeEntry); a posting with reversals keeps the route that notes its entries.
-        if (reversals !== undefined || engine.writeEntry(event, eventId, books, batch) < 0) append(engine.draft(event, eventId, books));
+        // Into a memory store (backtests, replay), a completion or sale goes straight into the
+        // journal and the books when it can (no Draft: see Engine.writeEntry); durable stores and a
+        // posting with reversals (which notes its entries) keep the general route.
+        if (memory === undefined || reversals !== undefined || engine.writeEntry(event, eventId, books, batch) < 0) append(engine.draft(event, eventId, books));
       } else for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
       if (digest !== undefined) (pendingIds ??= new Map()).set(eventId, digest);
       // A memory store records the digests when it commits (they must not outlive a rollback).
