@@ -537,6 +537,18 @@ export class Engine {
   /** Scratch of writeEntry (one entry at a time). */
   private readonly scratch = new LineScratch();
   private readonly consumedAfter: Fixed[] = [];
+  private readonly consumedQty: Fixed[] = [];
+  /** The last flush of writeEntry: a day's sale flushes the quantity its completion just did. */
+  private lastFlush: { product: string; qty: Fixed; plan: FlushPlan; flush: Flush } | undefined;
+
+  /** flush(product, qty, at), the last result reused for the same product, quantity (the same Fixed) and plan (a Flush is not changed by its readers). */
+  private flushOnce(product: string, qty: Fixed, at: EpochMs): Flush {
+    const last = this.lastFlush;
+    if (last !== undefined && last.qty === qty && last.product === product && last.plan === this.planFor(product, at)) return last.flush;
+    const flush = this.flush(product, qty, at);
+    this.lastFlush = { product, qty, plan: this.planFor(product, at), flush };
+    return flush;
+  }
   /** The last event quantity converted, and its Fixed (a day's completion and sale share one Decimal). */
   private lastQty: import('../core/decimal.js').Decimal | undefined;
   private lastQtyFixed: Fixed = ZERO;
@@ -552,13 +564,14 @@ export class Engine {
   /** completion() for purchase-completion-sale, written in place (see writeEntry). */
   private writeCompletion(event: CompletionEvent, eventId: string, books: Books, journal: ColumnarJournal): number {
     const qty = this.qtyOf(event.qty);
-    const f = this.flush(event.product, qty, event.at);
+    const f = this.flushOnce(event.product, qty, event.at);
     const total = f.materialsTotal.plus(f.conversion);
     const b = this.scratch;
     b.reset();
     b.add(Account.finishedGoods, total);
     const materials = f.materials;
     const after = this.consumedAfter;
+    const consumed = this.consumedQty;
     const stock = books.materials;
     for (let k = 0; k < materials.length; k += 1) {
       const m = materials[k]!;
@@ -567,7 +580,7 @@ export class Engine {
       const moved = m.qty.negated();
       const a = (stock.get(m.material) ?? ZERO).plus(moved);
       if (moved.isNegative() && a.isNegative()) return -1;
-      m.qty = moved;
+      consumed[k] = moved;
       after[k] = a;
     }
     b.cr(Account.conversionCostsAllocated, f.conversion);
@@ -592,7 +605,7 @@ export class Engine {
     this.writeLines(journal);
     for (let k = 0; k < materials.length; k += 1) {
       const m = materials[k]!;
-      journal.movement('material', m.material, m.qty, after[k]!, undefined);
+      journal.movement('material', m.material, consumed[k]!, after[k]!, undefined);
     }
     journal.movement('product', event.product, qty, productAfter, total);
     journal.endMovements();
@@ -603,7 +616,7 @@ export class Engine {
   /** sale() for purchase-completion-sale, written in place (see writeEntry). */
   private writeSale(event: SaleEvent, eventId: string, books: Books, journal: ColumnarJournal): number {
     const qty = this.qtyOf(event.qty);
-    const f = this.flush(event.product, qty, event.at);
+    const f = this.flushOnce(event.product, qty, event.at);
     const holding = books.products.get(event.product) ?? NO_HOLDING;
     let relief: Fixed;
     if (holding.qty.sign() <= 0) relief = f.materialsTotal.plus(f.conversion);

@@ -245,11 +245,11 @@ export class Ledger {
     let open: Books | undefined;
     try {
       const composed = writeSync(store, (w) => {
-        const state = w.state();
-        this.checkState(state);
-        if (this.moved(state)) this.adopt(state, () => w.books());
         // A memory store's whole chain counts as checked (nothing outside this process writes it): no tail to read.
         const memory = store instanceof MemoryStore ? store : undefined;
+        const state = memory ? memory.postingState() : w.state();
+        this.checkState(state);
+        if (this.moved(state)) this.adopt(state, () => w.books());
         const fault = memory ? checkTail(state, NO_ROWS, NO_EVENTS) : checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
         if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
         // A backtest's day posts events without ids or reversals: nothing to look up.

@@ -42,6 +42,9 @@ const op = fc.oneof(
   fc.record({ type: fc.constant('completion'), product, qty: units }),
   fc.record({ type: fc.constant('sale'), product, qty: units, unitPrice: fc.option(cents, { nil: undefined }) }),
   fc.record({ type: fc.constant('sale'), product, qty: units, unitPrice: fc.option(cents, { nil: undefined }) }),
+  // A backtest's day: a completion and a sale of the same units (one Decimal, as the desk posts them).
+  fc.record({ type: fc.constant('day'), product, qty: units }),
+  fc.record({ type: fc.constant('day'), product, qty: units }),
   fc.record({ type: fc.constant('count'), product, qty: fc.integer({ min: 0, max: 50 }).map(String) }),
   fc.record({ type: fc.constant('close') }),
 );
@@ -57,14 +60,19 @@ function eventsOf(plant: Plant, ops: [Record<string, unknown>, number, boolean][
   let day = 1;
   // Stock of every material first, so that most completions and sales are not flagged (a flagged one takes the general route).
   const opening: [Record<string, unknown>, number, boolean][] = ['a', 'b', 'c'].map((m) => [{ type: 'purchase', material: m, qty: '20000', unitPrice: '1.05' }, 0, false]);
-  ops = [...opening, ...ops];
+  ops = [...opening, ...ops].flatMap((op) => (op[0].type === 'day' ? [[{ ...op[0], type: 'completion' }, op[1], op[2]], [{ ...op[0], type: 'sale' }, 0, op[2]]] : [op]));
   const lines = ops.map(([o, gap], i) => {
     day += gap;
     return JSON.stringify({ ...o, id: `e${i}`, at: new Date(Date.UTC(2024, 0, 1) + day * 3_600_000 * 6).toISOString() });
   });
-  return parseEvents(lines.join('\n'), 'stream.jsonl', plant).map((e, i) => {
+  const events = parseEvents(lines.join('\n'), 'stream.jsonl', plant).map((e, i) => {
     const { source: _source, id, ...rest } = e as LedgerEvent & { source?: unknown };
     return (ops[i]![2] ? { ...rest, id } : rest) as LedgerEvent;
+  });
+  // A day's sale carries its completion's quantity object (what the engine's reuse of a flush keys on).
+  return events.map((e, i) => {
+    const before = events[i - 1];
+    return e.type === 'sale' && before?.type === 'completion' && before.product === e.product && before.qty.eq(e.qty) ? { ...e, qty: before.qty } : e;
   });
 }
 
