@@ -193,7 +193,10 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     instruments[m.id] = m.rules;
     feeds.push({ id: m.id, series: m.series, factor: m.factorNumber, instrument: m.id, hedgeOf: undefined, strip: undefined, next: 0 });
     if (m.hedge !== undefined) {
-      const strip = new HedgeStrip({ ...m.hedge.strip, index: m.hedge.series });
+      // A literal, not a spread: one hidden class for every run's setup (a spread's map changed
+      // from run to run, and every strip method read through it deoptimized once per run).
+      const s = m.hedge.strip;
+      const strip = new HedgeStrip({ family: s.family, kind: s.kind, index: m.hedge.series, curve: s.curve, expiry: s.expiry, rollDaysBeforeExpiry: s.rollDaysBeforeExpiry, months: s.months, carry: s.carry, marginRate: s.marginRate });
       strips.set(m.id, strip);
       for (const contract of strip.instrumentsBetween(from, to)) {
         instruments[contract.instrument] = m.hedge.rules;

@@ -13,6 +13,7 @@ import type { CostSnapshot } from '../costfeed/index.js';
 import type { Decimal } from '../core/decimal.js';
 import { toNumberExact, toNumberRemembered } from '../core/decimal-number.js';
 import type { EpochMs } from '../core/time.js';
+import { numberArray, objectArray } from './arrays.js';
 import type { Desk } from './desk.js';
 import type { Scenario } from './scenario.js';
 
@@ -72,13 +73,15 @@ export interface MaterialSeries {
 export function newDailyRecord(scenario: Scenario): DailyRecord {
   const materials = new Map<string, MaterialSeries>();
   for (const m of scenario.materials) {
+    // Columns start in the elements kind their values need (see arrays.ts): doubles, and values or null for the averages.
+    const n = numberArray;
     materials.set(m.id, {
-      close: [], unitPrice: [], fast: [], slow: [], onHand: [], onOrder: [], dailyConsumption: [], buffer: [], reorderPoint: [],
-      forecastQty: [], hedged: [], exposure: [], consumedQty: [], stockouts: [],
-      spendCents: [], feesCents: [], emergencyCents: [], carryingCents: [], hedgePnlCents: [], financingCents: [], costCents: [], standardCents: [],
+      close: n(), unitPrice: n(), fast: objectArray(), slow: objectArray(), onHand: n(), onOrder: n(), dailyConsumption: n(), buffer: n(), reorderPoint: n(),
+      forecastQty: n(), hedged: n(), exposure: n(), consumedQty: n(), stockouts: [],
+      spendCents: n(), feesCents: n(), emergencyCents: n(), carryingCents: n(), hedgePnlCents: n(), financingCents: n(), costCents: n(), standardCents: n(),
     });
   }
-  return { t: [], materials };
+  return { t: numberArray(), materials };
 }
 
 const cents = (value: number): number => Math.round(value * 100);

@@ -37,6 +37,7 @@ import type { CronSchedule } from './schedule.js';
 import { numberOf } from './daily-record.js';
 import type { HedgeStrip } from './hedge-strip.js';
 import { monthLabel, monthOf, monthStart } from '../market/forward.js';
+import { objectArray } from './arrays.js';
 import type { CostView, HedgeContractView, HedgeView, InventoryNumber, InventoryView, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
 
 /** A material as the desk trades it. Prices in bars are quoted units; x factor = per material unit. */
@@ -93,8 +94,12 @@ export function addReceipt(record: LeadTimeRecord | undefined, days: number): Le
   return record === undefined ? { count: 1, sumDays: days, sumSquaresDays: days * days } : { count: record.count + 1, sumDays: record.sumDays + days, sumSquaresDays: record.sumSquaresDays + days * days };
 }
 
+/** What MemoryDeskState.takeDue returns on the days nothing is due (never written to). */
+const NONE_DUE: Delivery[] = objectArray();
+
 export class MemoryDeskState implements DeskState {
-  #deliveries: Delivery[] = [];
+  /** One array for the run, kept in place (see arrays.ts: a filtered copy's hidden class changed with its length). */
+  readonly #deliveries: Delivery[] = objectArray();
   #lastDay: EpochMs | undefined;
   deliveries(): Delivery[] {
     return this.#deliveries;
@@ -103,9 +108,19 @@ export class MemoryDeskState implements DeskState {
     this.#deliveries.push(delivery);
   }
   takeDue(day: EpochMs): Delivery[] {
-    if (this.#deliveries.length === 0) return [];
-    const due = this.#deliveries.filter((d) => d.due <= day);
-    if (due.length > 0) this.#deliveries = this.#deliveries.filter((d) => d.due > day);
+    const all = this.#deliveries;
+    let first = 0;
+    while (first < all.length && all[first]!.due > day) first += 1;
+    if (first === all.length) return NONE_DUE;
+    // The due ones in their order, the others kept in theirs.
+    const due: Delivery[] = objectArray();
+    let kept = first;
+    for (let i = first; i < all.length; i += 1) {
+      const d = all[i]!;
+      if (d.due <= day) due.push(d);
+      else all[kept++] = d;
+    }
+    all.length = kept;
     return due;
   }
   lastDay(): EpochMs | undefined {
@@ -409,10 +424,10 @@ export interface StepResult {
 export class Desk {
   readonly pipeline: Pipeline;
   readonly ledger: Ledger;
-  readonly trades: Trade[] = [];
-  readonly stockouts: Stockout[] = [];
+  readonly trades: Trade[] = objectArray();
+  readonly stockouts: Stockout[] = objectArray();
   /** Every decision a risk check denied (the pipeline's journal keeps only the latest). */
-  readonly denials: Decision[] = [];
+  readonly denials: Decision[] = objectArray();
   readonly #options: DeskOptions;
   readonly #slots: MaterialSlot[];
   readonly #byInstrument = new Map<string, MaterialSlot>();
@@ -420,8 +435,8 @@ export class Desk {
   #productStandard = new Map<string, Decimal>();
   #priceCaps = new Map<string, Decimal>();
   /** The plant versions (standard costs, conversion costs, BOMs) the two maps above were computed from. */
-  #costVersions: readonly unknown[] = [];
-  #pending: LedgerEvent[] = [];
+  #costVersions: readonly unknown[] = objectArray();
+  #pending: LedgerEvent[] = objectArray();
   #postAt: EpochMs = 0;
   /** Units made this month and so far, in Fixed (exact sums of the plan's quantities, as decimal.js's are); the Decimal built when read. */
   #monthUnits = Fixed.ZERO;
@@ -1185,7 +1200,7 @@ export class Desk {
   #flush(): void {
     if (this.#pending.length === 0) return;
     const events = this.#pending;
-    this.#pending = [];
+    this.#pending = objectArray();
     this.ledger.post(events);
   }
 
@@ -1735,10 +1750,11 @@ function sameVersionsAt(plant: Plant, at: EpochMs, previous: readonly unknown[])
   let i = 0;
   for (const product of plant.products.keys()) {
     const bom = plant.bomAt(product, at);
-    if (previous[i] !== plant.conversionCostAt(product, at) || previous[i + 1] !== bom) return false;
+    // (Read within bounds: a read past the end deoptimizes the compiled caller.)
+    if (i + 1 >= previous.length || previous[i] !== plant.conversionCostAt(product, at) || previous[i + 1] !== bom) return false;
     i += 2;
     for (const line of bom.lines) {
-      if (previous[i] !== plant.standardCostAt(line.material, at)) return false;
+      if (i >= previous.length || previous[i] !== plant.standardCostAt(line.material, at)) return false;
       i += 1;
     }
   }
@@ -1761,7 +1777,7 @@ function sameOpenBuys(orders: readonly { readonly request: { readonly instrument
   let i = 0;
   for (const order of orders) {
     if (order.request.instrument !== material || order.request.side !== 'buy') continue;
-    if (parts[i] !== order.request.qty || parts[i + 1] !== order.filledQty) return false;
+    if (i + 1 >= parts.length || parts[i] !== order.request.qty || parts[i + 1] !== order.filledQty) return false;
     i += 2;
   }
   return i === parts.length;
