@@ -9,7 +9,7 @@
  * exact to the cent, and a year's figure is that year's last value minus the previous year's
  * last, with no drift from summing floating-point days.
  */
-import type { CostSnapshot } from '../costfeed/index.js';
+import type { CostSnapshot, MaterialCost, MaterialNumbers } from '../costfeed/index.js';
 import type { Decimal } from '../core/decimal.js';
 import { toNumberExact, toNumberRemembered } from '../core/decimal-number.js';
 import type { EpochMs } from '../core/time.js';
@@ -117,7 +117,13 @@ export function recordDay(record: DailyRecord, memo: NumberMemo, scenario: Scena
     const m = snapshot.materials[id]!;
     const book = desk.book(id);
     const price = view.close * setup.factorNumber;
-    const onHand = memo.of(c, desk.onHand(id));
+    // Doubles the desk and the feed hold without their Decimals (the same values as toNumberExact
+    // of the Decimals; a zero goes through the Decimal, whose -0 they do not keep).
+    const onHandNumber = desk.onHandNumber(id);
+    const onHand = onHandNumber !== 0 ? onHandNumber : memo.of(c, desk.onHand(id));
+    const numbers = (m as MaterialCost & Partial<MaterialNumbers>).numberOf !== undefined ? (m as MaterialCost & MaterialNumbers) : undefined;
+    const buffer = numbers === undefined ? 0 : numbers.numberOf('bufferStock');
+    const reorderPoint = numbers === undefined ? 0 : numbers.numberOf('reorderPoint');
     const held = onHand + memo.of(c + 1, desk.inTransit(id));
     out.close.push(view.close);
     out.unitPrice.push(price);
@@ -126,8 +132,8 @@ export function recordDay(record: DailyRecord, memo: NumberMemo, scenario: Scena
     out.onHand.push(onHand);
     out.onOrder.push(memo.of(c + 2, desk.onOrder(id)));
     out.dailyConsumption.push(memo.of(c + 3, m.dailyConsumption));
-    out.buffer.push(memo.of(c + 4, m.bufferStock));
-    out.reorderPoint.push(memo.of(c + 5, m.reorderPoint));
+    out.buffer.push(buffer !== 0 ? buffer : memo.of(c + 4, m.bufferStock));
+    out.reorderPoint.push(reorderPoint !== 0 ? reorderPoint : memo.of(c + 5, m.reorderPoint));
     out.forecastQty.push(memo.of(c + 6, m.forecastQty));
     out.hedged.push(memo.of(c + 7, m.hedged));
     out.exposure.push(memo.of(c + 8, m.exposureQty));

@@ -94,6 +94,13 @@ export function addReceipt(record: LeadTimeRecord | undefined, days: number): Le
   return record === undefined ? { count: 1, sumDays: days, sumSquaresDays: days * days } : { count: record.count + 1, sumDays: record.sumDays + days, sumSquaresDays: record.sumSquaresDays + days * days };
 }
 
+/** A month's forecast need for a material: days[k] = the need from its day k to its end; start and end are 00:00 UTC of its 1st and of the next month's. */
+interface MonthNeeds {
+  readonly start: EpochMs;
+  readonly end: EpochMs;
+  readonly days: readonly Decimal[];
+}
+
 /** What MemoryDeskState.takeDue returns on the days nothing is due (never written to). */
 const NONE_DUE: Delivery[] = objectArray();
 
@@ -316,7 +323,7 @@ interface MaterialSlot {
   closedHedgePnl: Decimal;
   closedHedgeFees: Decimal;
   /** Forecast consumption per day of a month, cached (strip exposure). */
-  readonly monthNeeds: Map<number, Decimal[]>;
+  readonly monthNeeds: Map<number, MonthNeeds>;
   /** The cost figures of CostView that do not change during a run. */
   readonly costs: FixedCosts;
   /** What the hedge financing reads of each strip contract's position, by instrument (see #figures). */
@@ -447,12 +454,18 @@ export class Desk {
   #unitsFixedOf: Decimal | undefined;
   #conversionIncurred = ZERO;
   #lastDecision: EpochMs | undefined;
+  /** options.needs.schedule, read once: each strategy's needs object has a shape of its own (a run after another strategy's deoptimized step). */
+  readonly #needsSchedule: boolean;
+  /** The month #dayEvents last saw: [from, to), 00:00 UTC of its 1st and of the next month's. */
+  #monthFrom = Number.NaN;
+  #monthTo = Number.NaN;
 
   constructor(options: DeskOptions) {
     this.#options = options;
     this.ledger = options.ledger;
     this.#state = new TrackedDeskState(options.state ?? new MemoryDeskState());
     const signal = options.needs.signal;
+    this.#needsSchedule = options.needs.schedule === true;
     this.#slots = options.materials.map((setup) => {
       const fastRing = new Float64Array(FAST_HISTORY_BARS);
       const atRing = new Float64Array(FAST_HISTORY_BARS);
@@ -608,6 +621,17 @@ export class Desk {
     return this.#byInstrument.get(material)!.onHand;
   }
 
+  /**
+   * onHand's toNumberExact from its Fixed (m / 10^e, one correctly rounded division, as the
+   * Decimal's conversion), without reading the Decimal's words; 0 for zero (a Decimal -0's
+   * sign is not kept: callers that print zeros read the Decimal).
+   */
+  onHandNumber(material: string): number {
+    const slot = this.#byInstrument.get(material)!;
+    refreshOnHandFixed(slot);
+    return numberOfFixed(slot.onHandFixed);
+  }
+
   /** Deliveries bought and not yet received (summed again only when a delivery was added or taken since). */
   inTransit(material: string): Decimal {
     const slot = this.#byInstrument.get(material);
@@ -656,14 +680,17 @@ export class Desk {
     const orders = this.pipeline.openOrders();
     const slot = this.#byInstrument.get(material);
     if (slot !== undefined && slot.onOrderTransit === transit && sameOpenBuys(orders, material, slot.onOrderFrom)) return slot.onOrderSum;
-    let qty = transit;
+    // transit + each (ordered - filled), summed exactly in Fixed (as decimal.js sums these short
+    // quantities; a long one goes through decimal.js inside Fixed) and made a Decimal once.
+    let sum: Fixed | undefined;
     const parts: Decimal[] = [];
     for (const order of orders) {
       if (order.request.instrument === material && order.request.side === 'buy') {
-        qty = qty.plus(order.request.qty.minus(order.filledQty));
+        sum = (sum ?? Fixed.from(transit)).plus(Fixed.from(order.request.qty).minus(Fixed.from(order.filledQty)));
         parts.push(order.request.qty, order.filledQty);
       }
     }
+    const qty = sum === undefined ? transit : sum.toDecimal();
     if (slot !== undefined) {
       slot.onOrderTransit = transit;
       slot.onOrderFrom = parts;
@@ -868,7 +895,7 @@ export class Desk {
       this.#priceCaps = priceCapsFrom(options.plant, options.product, options.targetUnitCost, at);
       this.#costVersions = versions;
     }
-    const fired = options.needs.schedule === true && options.schedule !== undefined && options.schedule.firstFiringIn(this.#lastDecision ?? at - DAY_MS, at) !== undefined;
+    const fired = this.#needsSchedule && options.schedule !== undefined && options.schedule.firstFiringIn(this.#lastDecision ?? at - DAY_MS, at) !== undefined;
     const intents: Intent[] = [];
     const decisions: Decision[] = [];
     for (const slot of this.#slots) {
@@ -961,7 +988,13 @@ export class Desk {
     const options = this.#options;
     const plant = options.plant;
     const product = options.product;
-    const monthOpens = day > previous && new Date(day).getUTCDate() === 1;
+    // The 1st of a month (getUTCDate() === 1), from the month's bounds, found again only when the day leaves them (no Date per day).
+    if (!(day >= this.#monthFrom && day < this.#monthTo)) {
+      const date = new Date(day);
+      this.#monthFrom = Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1);
+      this.#monthTo = Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1);
+    }
+    const monthOpens = day > previous && day - this.#monthFrom < DAY_MS;
     if (monthOpens && options.conversion !== undefined) {
       const conversion = options.conversion;
       const standard = plant.conversionCostAt(product, day - DAY_MS).cost;
@@ -1360,31 +1393,38 @@ export class Desk {
 
   /** Forecast consumption of `material` in `month` from `today` on (the plan x BOM, or the daily mean without a plan). */
   #needFrom(slot: MaterialSlot, month: number, today: EpochMs, inventory: InventoryView): Decimal {
+    const plan = this.#options.plan;
+    if (plan === undefined) {
+      const end = monthStart(month + 1);
+      const from = Math.max(monthStart(month), today);
+      return from >= end ? ZERO : inventory.dailyConsumption.times(Math.round((end - from) / DAY_MS));
+    }
+    // The month's bounds are kept with its sums (one lookup per call, not three).
+    const known = slot.monthNeeds.get(month);
+    if (known !== undefined) {
+      const from = Math.max(known.start, today);
+      return from >= known.end ? ZERO : known.days[Math.round((from - known.start) / DAY_MS)]!;
+    }
     const start = monthStart(month);
     const end = monthStart(month + 1);
     const from = Math.max(start, today);
     if (from >= end) return ZERO;
-    const plan = this.#options.plan;
-    if (plan === undefined) return inventory.dailyConsumption.times(Math.round((end - from) / DAY_MS));
-    let days = slot.monthNeeds.get(month);
-    if (days === undefined) {
-      // Suffix sums of the month's daily need: days[k] = need from day k to the month's end.
-      const daily: Decimal[] = [];
-      for (let day = start; day < end; day += DAY_MS) {
-        let need = ZERO;
-        const units = plan.qtyOn(this.#options.product, day);
-        if (units.greaterThan(0)) {
-          const line = this.#options.plant.bomAt(this.#options.product, day).lines.find((l) => l.material === slot.setup.id);
-          if (line !== undefined) need = units.times(line.qty).times(line.scrap.plus(1));
-        }
-        daily.push(need);
+    // Suffix sums of the month's daily need: days[k] = need from day k to the month's end.
+    const daily: Decimal[] = [];
+    for (let day = start; day < end; day += DAY_MS) {
+      let need = ZERO;
+      const units = plan.qtyOn(this.#options.product, day);
+      if (units.greaterThan(0)) {
+        const line = this.#options.plant.bomAt(this.#options.product, day).lines.find((l) => l.material === slot.setup.id);
+        if (line !== undefined) need = units.times(line.qty).times(line.scrap.plus(1));
       }
-      days = new Array<Decimal>(daily.length + 1);
-      days[daily.length] = ZERO;
-      for (let k = daily.length - 1; k >= 0; k -= 1) days[k] = days[k + 1]!.plus(daily[k]!);
-      slot.monthNeeds.set(month, days);
-      if (slot.monthNeeds.size > 48) slot.monthNeeds.delete(slot.monthNeeds.keys().next().value!);
+      daily.push(need);
     }
+    const days = new Array<Decimal>(daily.length + 1);
+    days[daily.length] = ZERO;
+    for (let k = daily.length - 1; k >= 0; k -= 1) days[k] = days[k + 1]!.plus(daily[k]!);
+    slot.monthNeeds.set(month, { start, end, days });
+    if (slot.monthNeeds.size > 48) slot.monthNeeds.delete(slot.monthNeeds.keys().next().value!);
     return days[Math.round((from - start) / DAY_MS)]!;
   }
 
