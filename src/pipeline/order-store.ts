@@ -37,6 +37,9 @@ export class MemoryOrderStore implements OrderStore {
   readonly #orders = new Map<string, OrderRecord>();
   readonly #active = new Set<string>();
   readonly #dayNotional = new Map<EpochMs, Decimal>();
+  /** The day of the last order inserted and its total (a backtest asks for that day's once per order). */
+  #lastDay: EpochMs = Number.NaN;
+  #lastDayNotional: Decimal = ZERO;
   #control: TradingControl | undefined;
 
   insertOrder(order: OrderRecord): void {
@@ -45,7 +48,10 @@ export class MemoryOrderStore implements OrderStore {
     this.#orders.set(id, order);
     if (!isTerminal(order.status)) this.#active.add(id);
     const day = startOfDay(order.request.at);
-    this.#dayNotional.set(day, (this.#dayNotional.get(day) ?? ZERO).plus(order.notional));
+    const total = (day === this.#lastDay ? this.#lastDayNotional : (this.#dayNotional.get(day) ?? ZERO)).plus(order.notional);
+    this.#dayNotional.set(day, total);
+    this.#lastDay = day;
+    this.#lastDayNotional = total;
   }
 
   updateOrder(order: OrderRecord, _newFills: readonly Fill[]): void {
@@ -72,6 +78,7 @@ export class MemoryOrderStore implements OrderStore {
   }
 
   notionalOnDay(dayStart: EpochMs): Decimal {
+    if (dayStart === this.#lastDay) return this.#lastDayNotional;
     return this.#dayNotional.get(dayStart) ?? ZERO;
   }
 

@@ -389,7 +389,10 @@ export class Pipeline {
       this.#counters.unknownOutcomes += 1;
       return { order, error: `lookup failed: ${errorText(error)}` };
     }
-    if (report !== undefined) return { order: await this.#apply(order, report), report };
+    if (report !== undefined) {
+      const applied = this.#apply(order, report);
+      return { order: applied instanceof Promise ? await applied : applied, report };
+    }
     if (order.status !== 'new') return { order, error: 'the venue does not know this order' };
     if (order.submitAttempts < this.limits.maxSubmitAttempts) return this.#send(order, true);
     if (this.#keepOrdersInDoubt) return { order, error: `not found at the venue after ${order.submitAttempts} attempts: in doubt, left to reconciliation` };
@@ -432,29 +435,54 @@ export class Pipeline {
           this.#counters.unknownOutcomes += 1;
           return { order, error: `${lastError}; lookup failed: ${errorText(lookupError)}` };
         }
-        if (found !== undefined) return { order: await this.#apply(order, found), report: found, error: lastError };
+        if (found !== undefined) {
+          const applied = this.#apply(order, found);
+          return { order: applied instanceof Promise ? await applied : applied, report: found, error: lastError };
+        }
         again = true;
         continue; // the venue never saw it: send again, same client order id
       }
-      order = await this.#apply(order, report);
+      const applied = this.#apply(order, report);
+      order = applied instanceof Promise ? await applied : applied;
       if (order.status === 'rejected') this.#counters.rejections += 1;
       return { order, report };
     }
     return { order, error: lastError };
   }
 
-  /** Applies a venue report: state machine, store, positions, then the sink for each new fill. */
-  async #apply(order: OrderRecord, report: OrderReport): Promise<OrderRecord> {
+  /**
+   * Applies a venue report: state machine, store, positions, then the sink for each new fill.
+   * Returns the order itself while every sink call books synchronously (the backtest desk, which
+   * returns nothing): the callers then go on without an await, a promise and a turn; a promise
+   * only from the first sink call that returns one.
+   */
+  #apply(order: OrderRecord, report: OrderReport): OrderRecord | Promise<OrderRecord> {
     const applied = applyReport(order, report);
     if (!applied.changed) return order;
     const next = this.#save(applied.order, applied.newFills);
-    for (const fill of applied.newFills) {
+    const fills = applied.newFills;
+    for (let i = 0; i < fills.length; i += 1) {
+      const fill = fills[i]!;
       this.#counters.fills += 1;
       this.positions.record(next.request.instrument, next.request.side, fill);
       if (this.#sink !== undefined) {
-        // A sink that books synchronously (the backtest desk) returns nothing: no await, no extra turn.
         const booked = this.#sink.onFill(next, fill, next.intent);
-        if (booked !== undefined) await booked;
+        if (booked !== undefined) return this.#applyRest(next, fills, i + 1, booked);
+      }
+    }
+    return next;
+  }
+
+  /** The rest of `#apply` once a sink call returned a promise: each later fill after the previous one is booked. */
+  async #applyRest(next: OrderRecord, fills: readonly Fill[], from: number, booked: Promise<void>): Promise<OrderRecord> {
+    await booked;
+    for (let i = from; i < fills.length; i += 1) {
+      const fill = fills[i]!;
+      this.#counters.fills += 1;
+      this.positions.record(next.request.instrument, next.request.side, fill);
+      if (this.#sink !== undefined) {
+        const later = this.#sink.onFill(next, fill, next.intent);
+        if (later !== undefined) await later;
       }
     }
     return next;

@@ -4,7 +4,9 @@
  * the account balance. The result is rounded DOWN to the lot step; an amount that rounds to
  * nothing, or falls under the market's minimum quantity or notional, is a recorded skip.
  */
-import { ZERO, floorToStep, type Decimal } from '../core/decimal.js';
+import { Decimal, ZERO, floorToStep } from '../core/decimal.js';
+import { POW10 } from '../core/decimal-number.js';
+import { Fixed } from '../core/fixed.js';
 import { ProcuraError, ErrorCode } from '../core/errors.js';
 import type { Intent, MarketRules } from './types.js';
 
@@ -71,7 +73,7 @@ export function sizeOrder(input: SizingInput): Sizing {
   if (wantedQty.isZero()) {
     return skip('nothing to do', ZERO, `position ${position.toString()} already at or beyond target ${intent.targetQty?.toString() ?? ''}`);
   }
-  const qty = floorToStep(wantedQty, rules.lotStep);
+  const qty = lotFloor(wantedQty, rules.lotStep);
   if (qty.isZero()) {
     return skip('rounds to zero', qty, `${wantedQty.toString()} rounds down to 0 at lot step ${rules.lotStep.toString()}`);
   }
@@ -83,6 +85,40 @@ export function sizeOrder(input: SizingInput): Sizing {
     return skip('below min notional', qty, `${qty.toString()} x ${price.toString()} = ${notional.toString()} is below the minimum notional ${rules.minNotional.toString()}`);
   }
   return { kind: 'sized', wantedQty, qty, notional, price, position };
+}
+
+/** The step of the last `wholeStepUnits` call and its answer (a run sizes against a handful of lot steps, most often the same one). */
+let lastStep: Decimal | undefined;
+let lastUnits: number | undefined;
+
+/** A whole-number lot step above 1 (2,500 MMBtu, 1,000 bbl) as a number; undefined for any other step. */
+function wholeStepUnits(step: Decimal): number | undefined {
+  if (step === lastStep) return lastUnits;
+  const f = Fixed.from(step);
+  const units = f.big === undefined && f.e === 0 && f.m > 1 ? f.m : undefined;
+  lastStep = step;
+  lastUnits = units;
+  return units;
+}
+
+/**
+ * `floorToStep(value, step)`, the same Decimal: for a whole-number step above 1 and a positive
+ * value that is a safe integer at 12 places or fewer, floorToStep's integer branch
+ * (`new Decimal(n - n mod step)` for n = floor(value)) with n taken from the value's scaled
+ * integer (Fixed) instead of a Decimal floor and a digit count; everything else goes to
+ * floorToStep.
+ */
+function lotFloor(value: Decimal, step: Decimal): Decimal {
+  const units = wholeStepUnits(step);
+  if (units !== undefined && value.isFinite()) {
+    const f = Fixed.from(value);
+    if (f.big === undefined && f.m > 0 && f.e <= 12) {
+      const scale = POW10[f.e]!;
+      const n = (f.m - (f.m % scale)) / scale;
+      return new Decimal(n - (n % units));
+    }
+  }
+  return floorToStep(value, step);
 }
 
 /** Rounds a limit price to the tick in the trader's favour: buys down, sells up. */

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Decimal, floorToStep } from '../../src/core/decimal.js';
 import { roundLimitPrice, sizeOrder, wantedQuantity } from '../../src/pipeline/sizing.js';
 import { D, RULES, intent } from './fixtures.js';
 
@@ -45,6 +46,23 @@ describe('sizing', () => {
         expect(wanted.minus(s.qty).lessThan(RULES.lotStep)).toBe(true);
         if (s.kind === 'sized') expect(s.qty.greaterThanOrEqualTo(RULES.minQty)).toBe(true);
       }),
+    );
+  });
+
+  it('rounds to a whole-number lot step exactly as floorToStep does: the same digits, exponent and sign (property)', () => {
+    const same = (a: Decimal, b: Decimal) => expect([a.s, a.e, a.d]).toEqual([b.s, b.e, b.d]);
+    fc.assert(
+      fc.property(
+        fc.constantFrom('2', '25', '1000', '2500', '10000', '1'),
+        fc.bigInt({ min: 1n, max: 10n ** 18n }),
+        fc.integer({ min: -3, max: 16 }),
+        (lot, units, places) => {
+          const wanted = new Decimal(units.toString()).times(new Decimal(10).pow(-places));
+          const rules = { ...RULES, lotStep: D(lot), minQty: D(0), minNotional: D(0) };
+          const s = sizeOrder({ intent: intent({ qty: wanted }), position: D(0), rules, price: D('3') });
+          same(s.qty, floorToStep(wanted, rules.lotStep));
+        },
+      ),
     );
   });
 
