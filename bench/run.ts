@@ -2,6 +2,8 @@
  * `npm run bench`: runs every benchmark module (or those named on the command line, e.g.
  * `npm run bench -- ledger`) and prints one line per figure with its same-run reference.
  */
+// The CLI's V8 setting (evaluated first, before any benchmark module is loaded): the benchmarks measure what `procura` runs.
+import '../src/core/v8-tuning.js';
 import { formatRow, type Bench, type BenchRow } from './harness.js';
 
 const modules: Record<string, () => Promise<{ bench: Bench }>> = {
