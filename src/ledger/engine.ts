@@ -613,19 +613,25 @@ export class Engine {
     return i;
   }
 
+  /**
+   * What a sale of `qty` relieves from finished goods under completion triggers: the holding's
+   * value pro rata (all of it when the whole holding is sold), the standard flush `f` when
+   * nothing is held, and the flush of the excess on top of the holding when more is sold.
+   */
+  private relief(event: SaleEvent, qty: Fixed, f: Flush, holding: { readonly qty: Fixed; readonly value: Fixed }): Fixed {
+    if (holding.qty.sign() <= 0) return f.materialsTotal.plus(f.conversion);
+    if (qty.eq(holding.qty)) return holding.value;
+    if (qty.lt(holding.qty)) return holding.value.mulDivRound(qty, holding.qty, this.places);
+    const extra = this.flush(event.product, qty.minus(holding.qty), event.at);
+    return holding.value.plus(extra.materialsTotal).plus(extra.conversion);
+  }
+
   /** sale() for purchase-completion-sale, written in place (see writeEntry). */
   private writeSale(event: SaleEvent, eventId: string, books: Books, journal: ColumnarJournal): number {
     const qty = this.qtyOf(event.qty);
     const f = this.flushOnce(event.product, qty, event.at);
     const holding = books.products.get(event.product) ?? NO_HOLDING;
-    let relief: Fixed;
-    if (holding.qty.sign() <= 0) relief = f.materialsTotal.plus(f.conversion);
-    else if (qty.eq(holding.qty)) relief = holding.value;
-    else if (qty.lt(holding.qty)) relief = holding.value.mulDivRound(qty, holding.qty, this.places);
-    else {
-      const extra = this.flush(event.product, qty.minus(holding.qty), event.at);
-      relief = holding.value.plus(extra.materialsTotal).plus(extra.conversion);
-    }
+    const relief = this.relief(event, qty, f, holding);
     const b = this.scratch;
     b.reset();
     b.add(Account.costOfGoodsSold, relief);
@@ -821,14 +827,7 @@ export class Engine {
     const f = this.flush(event.product, qty, event.at);
     if (this.completionTrigger) {
       const holding = books.products.get(event.product) ?? NO_HOLDING;
-      let relief: Fixed;
-      if (holding.qty.sign() <= 0) relief = f.materialsTotal.plus(f.conversion);
-      else if (qty.eq(holding.qty)) relief = holding.value;
-      else if (qty.lt(holding.qty)) relief = holding.value.mulDivRound(qty, holding.qty, this.places);
-      else {
-        const extra = this.flush(event.product, qty.minus(holding.qty), event.at);
-        relief = holding.value.plus(extra.materialsTotal).plus(extra.conversion);
-      }
+      const relief = this.relief(event, qty, f, holding);
       b.add(Account.costOfGoodsSold, relief);
       b.cr(Account.finishedGoods, relief);
       movements.push(this.productMove(books, event.product, qty.negated(), relief.negated()));
