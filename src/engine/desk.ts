@@ -1400,16 +1400,20 @@ export class Desk {
       return from >= end ? ZERO : inventory.dailyConsumption.times(Math.round((end - from) / DAY_MS));
     }
     // The month's bounds are kept with its sums (one lookup per call, not three).
-    const known = slot.monthNeeds.get(month);
-    if (known !== undefined) {
-      const from = Math.max(known.start, today);
-      return from >= known.end ? ZERO : known.days[Math.round((from - known.start) / DAY_MS)]!;
+    let needs = slot.monthNeeds.get(month);
+    if (needs === undefined) {
+      // A month already over is not worked out (nor kept).
+      if (Math.max(monthStart(month), today) >= monthStart(month + 1)) return ZERO;
+      needs = this.#monthNeeds(slot, month, plan);
     }
+    const from = Math.max(needs.start, today);
+    return from >= needs.end ? ZERO : needs.days[Math.round((from - needs.start) / DAY_MS)]!;
+  }
+
+  /** The month's forecast need by day (suffix sums: days[k] = the need from day k to the month's end), kept in the slot (48 months at most). */
+  #monthNeeds(slot: MaterialSlot, month: number, plan: ProductionPlan): MonthNeeds {
     const start = monthStart(month);
     const end = monthStart(month + 1);
-    const from = Math.max(start, today);
-    if (from >= end) return ZERO;
-    // Suffix sums of the month's daily need: days[k] = need from day k to the month's end.
     const daily: Decimal[] = [];
     for (let day = start; day < end; day += DAY_MS) {
       let need = ZERO;
@@ -1423,9 +1427,10 @@ export class Desk {
     const days = new Array<Decimal>(daily.length + 1);
     days[daily.length] = ZERO;
     for (let k = daily.length - 1; k >= 0; k -= 1) days[k] = days[k + 1]!.plus(daily[k]!);
-    slot.monthNeeds.set(month, { start, end, days });
+    const needs: MonthNeeds = { start, end, days };
+    slot.monthNeeds.set(month, needs);
     if (slot.monthNeeds.size > 48) slot.monthNeeds.delete(slot.monthNeeds.keys().next().value!);
-    return days[Math.round((from - start) / DAY_MS)]!;
+    return needs;
   }
 
   /** Whether some strip contract's roll-off time has come (what #rollOff acts on). */

@@ -544,9 +544,10 @@ export class Engine {
   /** flush(product, qty, at), the last result reused for the same product, quantity (the same Fixed) and plan (a Flush is not changed by its readers). */
   private flushOnce(product: string, qty: Fixed, at: EpochMs): Flush {
     const last = this.lastFlush;
-    if (last !== undefined && last.qty === qty && last.product === product && last.plan === this.planFor(product, at)) return last.flush;
+    const plan = this.planFor(product, at);
+    if (last !== undefined && last.qty === qty && last.product === product && last.plan === plan) return last.flush;
     const flush = this.flush(product, qty, at);
-    this.lastFlush = { product, qty, plan: this.planFor(product, at), flush };
+    this.lastFlush = { product, qty, plan, flush };
     return flush;
   }
   /** The last event quantity converted, and its Fixed (a day's completion and sale share one Decimal). */
@@ -584,6 +585,7 @@ export class Engine {
       after[k] = a;
     }
     b.cr(Account.conversionCostsAllocated, f.conversion);
+    // Read once: nothing below changes the products map before the entry's own put.
     const holding = books.products.get(event.product);
     const productAfter = (holding ?? NO_HOLDING).qty.plus(qty);
     if (qty.isNegative() && productAfter.isNegative()) return -1;
@@ -592,8 +594,7 @@ export class Engine {
     // books.apply
     this.applyLines(books);
     for (let k = 0; k < materials.length; k += 1) books.put(stock, materials[k]!.material, after[k]!);
-    const previous = books.products.get(event.product);
-    books.putAfter(books.products, event.product, previous, { qty: productAfter, value: (previous ?? NO_HOLDING).value.plus(total) });
+    books.putAfter(books.products, event.product, holding, { qty: productAfter, value: (holding ?? NO_HOLDING).value.plus(total) });
     const allocated = f.conversion;
     books.periodAllocated = books.periodAllocated.plus(allocated);
     const period = books.periodByProduct.get(event.product);
@@ -630,7 +631,9 @@ export class Engine {
   private writeSale(event: SaleEvent, eventId: string, books: Books, journal: ColumnarJournal): number {
     const qty = this.qtyOf(event.qty);
     const f = this.flushOnce(event.product, qty, event.at);
-    const holding = books.products.get(event.product) ?? NO_HOLDING;
+    // Read once: nothing below changes the products map before the entry's own put.
+    const held = books.products.get(event.product);
+    const holding = held ?? NO_HOLDING;
     const relief = this.relief(event, qty, f, holding);
     const b = this.scratch;
     b.reset();
@@ -649,8 +652,7 @@ export class Engine {
     b.merge();
     // books.apply
     this.applyLines(books);
-    const previous = books.products.get(event.product);
-    books.putAfter(books.products, event.product, previous, { qty: productAfter, value: (previous ?? NO_HOLDING).value.plus(value) });
+    books.putAfter(books.products, event.product, held, { qty: productAfter, value: holding.value.plus(value) });
     const conversion = f.conversion;
     books.periodSold = books.periodSold.plus(conversion);
     const period = books.periodByProduct.get(event.product);

@@ -126,7 +126,7 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
     };
     return { head, verified: head, trigger: undefined, currency: undefined, plant: undefined };
   }
-  /** The last head made (every posting asks for it twice: a getter-bearing object is costly to make). */
+  /** The last head made (append returns it after every posting and state() gives it to readers: a getter-bearing object is costly to make). */
   private lastHead: { journal: ColumnarJournal; seq: number; events: number; head: ChainHead } | undefined;
   /** The head, its hash computed only if someone reads it. */
   private head(): ChainHead {
