@@ -31,13 +31,16 @@ import { ruleContextOf, type FastStrategy, type HedgeContractView, type Intent, 
 export const ZERO_QTY: Decimal = new Decimal(0);
 export const DAY_MS = 86_400_000;
 
+/** The inventory figures the reorder rules and the causes read (an InventoryView, or figures taken from one). */
+export type InventoryFigures = Pick<InventoryView, 'onHand' | 'onOrder' | 'dailyConsumption' | 'reorderPoint' | 'bufferStock'>;
+
 /** On hand + on order: the inventory position the reorder rules compare with their levels. */
-export function inventoryPosition(inventory: InventoryView): Decimal {
+export function inventoryPosition(inventory: InventoryFigures): Decimal {
   return inventory.onHand.plus(inventory.onOrder);
 }
 
 /** Forecast consumption over `days` days (dailyConsumption x days). */
-export function consumptionFor(inventory: InventoryView, days: number): Decimal {
+export function consumptionFor(inventory: InventoryFigures, days: number): Decimal {
   return inventory.dailyConsumption.times(days);
 }
 
@@ -53,7 +56,7 @@ export function buyToLevel(position: Decimal, level: Decimal): Decimal {
  * consumption. Returns zero otherwise. The reorder point already holds the lead-time
  * demand and the buffer stock, so following this rule keeps cover above the buffer.
  */
-export function forcedReorderQty(inventory: InventoryView, orderUpToDays: number, planned: Decimal = ZERO_QTY): Decimal {
+export function forcedReorderQty(inventory: InventoryFigures, orderUpToDays: number, planned: Decimal = ZERO_QTY): Decimal {
   const position = inventoryPosition(inventory).plus(planned);
   if (position.greaterThan(inventory.reorderPoint)) return ZERO_QTY;
   return buyToLevel(position, inventory.reorderPoint.plus(consumptionFor(inventory, orderUpToDays)));

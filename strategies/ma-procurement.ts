@@ -31,16 +31,19 @@ import {
   buyToLevel,
   causeOf,
   checkSignalWindows,
+  consumptionFor,
   DAY_MS,
   forcedReorder,
   forcedReorderCause,
+  forcedReorderQty,
+  inventoryPosition,
+  type InventoryFigures,
   NOTHING,
   positionOf,
   positiveDays,
   ruleStrategy,
   shortOf,
   signalParamShape,
-  ZERO_QTY,
 } from './common.js';
 
 export const MA_PROCUREMENT_NAME = 'ma-procurement';
@@ -104,6 +107,13 @@ export function maProcurementRule(x: RuleContext, p: MaProcurementParams): RuleD
   return { buys };
 }
 
+/** The buy-ahead cause's derived figures, worked out when it is first printed. */
+interface AheadFigures {
+  readonly rise: Decimal;
+  readonly maxLevel: Decimal;
+  readonly holdDays: Decimal;
+}
+
 /**
  * The cause of the buy ahead, from the exact figures. The figures are taken now (immutable
  * Decimals, the drift as a number: the signal's history moves on) and the derived ones (the
@@ -121,15 +131,14 @@ function aheadCause(context: StrategyContext, p: MaProcurementParams): IntentCau
   const price = cost.marketUnitPrice;
   const cap = cost.priceCap;
   const carrying = cost.carryingPerUnitDay;
-  let worked: { readonly rise: Decimal; readonly maxLevel: Decimal; readonly holdDays: Decimal } | undefined;
-  const work = (): { readonly rise: Decimal; readonly maxLevel: Decimal; readonly holdDays: Decimal } => {
+  let worked: AheadFigures | undefined;
+  const work = (): AheadFigures => {
     if (worked !== undefined) return worked;
+    // The shared reorder helpers over the figures taken.
+    const figures: InventoryFigures = { onHand, onOrder, dailyConsumption: daily, reorderPoint, bufferStock };
     const rise = price.times(drift);
-    const maxLevel = daily.times(p.maxCoverDays);
-    // forcedReorderQty(inventory, orderUpToDays) and inventoryPosition(inventory) over the figures taken.
-    const forcedPosition = onHand.plus(onOrder).plus(ZERO_QTY);
-    const forced = forcedPosition.greaterThan(reorderPoint) ? ZERO_QTY : buyToLevel(forcedPosition, reorderPoint.plus(daily.times(p.orderUpToDays)));
-    const qty = buyToLevel(onHand.plus(onOrder).plus(forced), maxLevel);
+    const maxLevel = consumptionFor(figures, p.maxCoverDays);
+    const qty = buyToLevel(inventoryPosition(figures).plus(forcedReorderQty(figures, p.orderUpToDays)), maxLevel);
     worked = { rise, maxLevel, holdDays: qty.dividedBy(daily) };
     return worked;
   };
