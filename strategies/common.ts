@@ -361,7 +361,9 @@ export function intentsOf(
     if (!qty.isPositive() || qty.isZero()) continue;
     intents.push(buyIntent(context, strategy, qty, buy.reason, causeOfBuy(buy, k), buy.discretionary));
   }
-  if (targets !== undefined && context.hedge !== undefined) {
+  // The hedge view (exact figures) is read only when some contract has a target: most days a
+  // ratio rule leaves every contract in its band, and the rule read numbers only.
+  if (targets !== undefined && someTarget(targets) && context.hedge !== undefined) {
     context.hedge.contracts.forEach((contract, k) => {
       const value = targets[k];
       if (value === undefined || Number.isNaN(value)) return;
@@ -378,6 +380,15 @@ export function intentsOf(
     });
   }
   return intents;
+}
+
+/** Whether some hedge target is set (neither missing nor NaN). */
+function someTarget(targets: readonly number[]): boolean {
+  for (let k = 0; k < targets.length; k += 1) {
+    const value = targets[k];
+    if (value !== undefined && !Number.isNaN(value)) return true;
+  }
+  return false;
 }
 
 /** How a strategy writes the causes of its rule's decision from the exact context. */

@@ -36,9 +36,9 @@ import { baseMoved, type Fill, type Intent } from '../pipeline/types.js';
 import type { CronSchedule } from './schedule.js';
 import { numberOf } from './daily-record.js';
 import type { HedgeStrip } from './hedge-strip.js';
-import { monthLabel, monthOf, monthStart } from '../market/forward.js';
+import { monthLabel, monthOf, monthStart, type MonthIndex } from '../market/forward.js';
 import { objectArray } from './arrays.js';
-import type { CostView, HedgeContractView, HedgeView, InventoryNumber, InventoryView, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
+import type { CostView, HedgeContractView, HedgeView, InventoryNumber, InventoryView, RuleContract, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
 
 /** A material as the desk trades it. Prices in bars are quoted units; x factor = per material unit. */
 export interface DeskMaterial {
@@ -98,7 +98,22 @@ export function addReceipt(record: LeadTimeRecord | undefined, days: number): Le
 interface MonthNeeds {
   readonly start: EpochMs;
   readonly end: EpochMs;
-  readonly days: readonly Decimal[];
+  readonly days: readonly Fixed[];
+}
+
+/**
+ * One walk of a strip's tradeable contracts at one decision point (see Desk.#walkStrip): per
+ * contract, nearest first, its instrument, month, position, exposure and price entry with the
+ * quoted price of the walk. The rule's numbers and the hedge view's Decimals are both made from it.
+ */
+interface StripWalk {
+  readonly current: MonthIndex;
+  readonly instruments: string[];
+  readonly months: MonthIndex[];
+  readonly positions: Decimal[];
+  readonly exposures: Fixed[];
+  readonly prices: ContractPrice[];
+  readonly quoted: number[];
 }
 
 /** What MemoryDeskState.takeDue returns on the days nothing is due (never written to). */
@@ -1303,21 +1318,23 @@ export class Desk {
     const cost = new SnapshotCost(m, snapshot, options.product, price, this.#productStandard, this.#priceCaps.get(slot.setup.id), slot.costs);
     // Built when read: only hedging strategies read it (it priced and sized every contract of the strip each day).
     const hedgeView = this.#hedgeView(slot, inventory, at);
+    const ruleContracts = slot.setup.hedge?.strip === undefined ? NO_RULE_CONTRACTS : hedgeView.ruleContracts;
     let daysToNext: number | undefined;
     if (fired && options.schedule !== undefined) {
       const next = options.schedule.firstFiringIn(at, at + 400 * DAY_MS);
       daysToNext = next === undefined ? undefined : Math.max(1, Math.ceil((next - at) / DAY_MS));
     }
-    return new DeskContext(at, slot.setup.id, slot.close, signal, inventory, cost, hedgeView, fired, daysToNext);
+    return new DeskContext(at, slot.setup.id, slot.close, signal, inventory, cost, hedgeView.view, ruleContracts, fired, daysToNext);
   }
 
   /**
    * What a strategy sees of the material's hedge, built on the first read and kept (the desk
    * changes nothing it reads while the strategy decides; a hedge intent reads it before any
-   * order goes out). The strip's tradeable contracts are registered now, read or not: roll-offs,
-   * marks and financing go by them.
+   * order goes out), and the strip's contracts as a rule reads them (numbers). Both come from
+   * one walk of the strip (#walkStrip), made on the first read of either. The strip's tradeable
+   * contracts are registered now, read or not: roll-offs, marks and financing go by them.
    */
-  #hedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): () => HedgeView | undefined {
+  #hedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): { view: () => HedgeView | undefined; ruleContracts: () => readonly RuleContract[] | undefined } {
     const strip = slot.setup.hedge?.strip;
     if (strip !== undefined) {
       // The tradeable months are `months` of them from the first; registered again only when the
@@ -1333,18 +1350,24 @@ export class Desk {
         slot.registeredSize = slot.contracts.size;
       }
     }
+    let walk: StripWalk | undefined;
+    const walked = (): StripWalk => (walk ??= this.#walkStrip(slot, inventory, at));
     let view: HedgeView | undefined;
     let built = false;
-    return () => {
-      if (!built) {
-        view = this.#buildHedgeView(slot, inventory, at);
-        built = true;
-      }
-      return view;
+    let rules: readonly RuleContract[] | undefined;
+    return {
+      view: () => {
+        if (!built) {
+          view = this.#buildHedgeView(slot, inventory, at, walked);
+          built = true;
+        }
+        return view;
+      },
+      ruleContracts: () => (rules ??= ruleContractsOf(walked(), slot.setup.hedge!.factor)),
     };
   }
 
-  #buildHedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): HedgeView | undefined {
+  #buildHedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs, walked: () => StripWalk): HedgeView | undefined {
     const hedge = slot.setup.hedge;
     if (hedge === undefined) return undefined;
     const positions = this.pipeline.positions;
@@ -1355,17 +1378,40 @@ export class Desk {
       const contract: HedgeContractView = { instrument: hedge.instrument, month: undefined, monthsAhead: undefined, position, price, exposureQty: inventory.exposureQty.plus(inventory.hedged) };
       return { instrument: hedge.instrument, position, lastPrice: toNumberExact(price), contracts: [contract] };
     }
-    const today = startOfDay(at);
-    const current = monthOf(today);
-    // Stock on hand and on order covers the earliest consumption first.
-    let cover = inventory.onHand.plus(inventory.onOrder);
-    const contracts: HedgeContractView[] = [];
     // The positions now (a later fill replaces them, not changes them); summed when someone reads the view's position.
     const held: Decimal[] = [];
     for (const instrument of slot.contracts.keys()) {
       const qty = positions.qty(instrument);
       if (!qty.isZero()) held.push(qty);
     }
+    const walk = walked();
+    const n = walk.instruments.length;
+    const contracts: HedgeContractView[] = [];
+    for (let k = 0; k < n; k += 1) {
+      const month = walk.months[k]!;
+      contracts.push(new StripContractView(walk.instruments[k]!, monthLabel(month), month - walk.current, walk.positions[k]!, walk.exposures[k]!.toDecimal(), walk.prices[k]!, walk.quoted[k]!, hedge.factor));
+    }
+    // The total position and the nearest contract's price are built only when read (by a cause or a test).
+    return new StripHedgeView(hedge.instrument, held, contracts);
+  }
+
+  /**
+   * The strip's tradeable contracts at `at`, nearest first, each with its position and its
+   * exposure: the forecast consumption of its month that stock on hand and on order do not
+   * cover (the cover goes to the earliest months first), plus, for the month in progress, the
+   * part already consumed. In Fixed: the same operations as the Decimal code they replace, each
+   * exact when its figures are short (as decimal.js's is, under 40 digits), else decimal.js's own
+   * inside Fixed, so every exposure has the value the Decimal code gave it.
+   */
+  #walkStrip(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): StripWalk {
+    const hedge = slot.setup.hedge!;
+    const strip = hedge.strip!;
+    const positions = this.pipeline.positions;
+    const today = startOfDay(at);
+    const current = monthOf(today);
+    // Stock on hand and on order covers the earliest consumption first.
+    let cover = Fixed.from(inventory.onHand).plus(Fixed.from(inventory.onOrder));
+    const walk: StripWalk = { current, instruments: [], months: [], positions: [], exposures: [], prices: [], quoted: [] };
     let coverMonth = current;
     for (const month of strip.monthsOn(today)) {
       const instrument = strip.instrumentFor(month);
@@ -1374,58 +1420,67 @@ export class Desk {
       for (; coverMonth < month; coverMonth += 1) cover = coverAfter(cover, this.#needFrom(slot, coverMonth, today, inventory));
       const need = this.#needFrom(slot, month, today, inventory);
       // A contract settles on (or tracks) its whole month: the part of the month already consumed stays exposed.
-      const past = month === current ? this.#needFrom(slot, month, monthStart(month), inventory).minus(need) : ZERO;
-      let exposure: Decimal;
+      const past = month === current ? this.#needFrom(slot, month, monthStart(month), inventory).minus(need) : Fixed.ZERO;
+      let exposure: Fixed;
       if (cover.isZero() && !need.isNegative()) {
-        // Once the cover is used up (most months), max(0, need - 0) is need: the same value,
-        // without the copies Decimal.max makes.
+        // Once the cover is used up (most months), max(0, need - 0) is need.
         exposure = past.isZero() ? need : past.plus(need);
       } else {
-        exposure = past.plus(Decimal.max(ZERO, need.minus(cover)));
+        const open = need.minus(cover);
+        exposure = past.plus(open.isNegative() ? Fixed.ZERO : open);
       }
       cover = coverAfter(cover, need);
       coverMonth = month + 1;
-      contracts.push(new StripContractView(instrument, monthLabel(month), month - current, positions.qty(instrument), exposure, contractPriceOf(slot, month, strip.price(month), hedge.factor), hedge.factor));
+      const price = contractPriceOf(slot, month, strip.price(month), hedge.factor);
+      walk.instruments.push(instrument);
+      walk.months.push(month);
+      walk.positions.push(positions.qty(instrument));
+      walk.exposures.push(exposure);
+      walk.prices.push(price);
+      walk.quoted.push(price.quoted);
     }
-    // The total position and the nearest contract's price are built only when read (by a cause or a test).
-    return new StripHedgeView(hedge.instrument, held, contracts);
+    return walk;
   }
 
   /** Forecast consumption of `material` in `month` from `today` on (the plan x BOM, or the daily mean without a plan). */
-  #needFrom(slot: MaterialSlot, month: number, today: EpochMs, inventory: InventoryView): Decimal {
+  #needFrom(slot: MaterialSlot, month: number, today: EpochMs, inventory: InventoryView): Fixed {
     const plan = this.#options.plan;
     if (plan === undefined) {
       const end = monthStart(month + 1);
       const from = Math.max(monthStart(month), today);
-      return from >= end ? ZERO : inventory.dailyConsumption.times(Math.round((end - from) / DAY_MS));
+      return from >= end ? Fixed.ZERO : Fixed.from(inventory.dailyConsumption.times(Math.round((end - from) / DAY_MS)));
     }
     // The month's bounds are kept with its sums (one lookup per call, not three).
     let needs = slot.monthNeeds.get(month);
     if (needs === undefined) {
       // A month already over is not worked out (nor kept).
-      if (Math.max(monthStart(month), today) >= monthStart(month + 1)) return ZERO;
+      if (Math.max(monthStart(month), today) >= monthStart(month + 1)) return Fixed.ZERO;
       needs = this.#monthNeeds(slot, month, plan);
     }
     const from = Math.max(needs.start, today);
-    return from >= needs.end ? ZERO : needs.days[Math.round((from - needs.start) / DAY_MS)]!;
+    return from >= needs.end ? Fixed.ZERO : needs.days[Math.round((from - needs.start) / DAY_MS)]!;
   }
 
-  /** The month's forecast need by day (suffix sums: days[k] = the need from day k to the month's end), kept in the slot (48 months at most). */
+  /**
+   * The month's forecast need by day (suffix sums: days[k] = the need from day k to the month's
+   * end), kept in the slot (48 months at most). units x qty x (1 + scrap) and the sums in Fixed,
+   * each value the one decimal.js's operations gave (see #walkStrip).
+   */
   #monthNeeds(slot: MaterialSlot, month: number, plan: ProductionPlan): MonthNeeds {
     const start = monthStart(month);
     const end = monthStart(month + 1);
-    const daily: Decimal[] = [];
+    const daily: Fixed[] = [];
     for (let day = start; day < end; day += DAY_MS) {
-      let need = ZERO;
+      let need = Fixed.ZERO;
       const units = plan.qtyOn(this.#options.product, day);
       if (units.greaterThan(0)) {
         const line = this.#options.plant.bomAt(this.#options.product, day).lines.find((l) => l.material === slot.setup.id);
-        if (line !== undefined) need = units.times(line.qty).times(line.scrap.plus(1));
+        if (line !== undefined) need = Fixed.from(units).times(Fixed.from(line.qty)).times(Fixed.from(line.scrap.plus(1)));
       }
       daily.push(need);
     }
-    const days = new Array<Decimal>(daily.length + 1);
-    days[daily.length] = ZERO;
+    const days = new Array<Fixed>(daily.length + 1);
+    days[daily.length] = Fixed.ZERO;
     for (let k = daily.length - 1; k >= 0; k -= 1) days[k] = days[k + 1]!.plus(daily[k]!);
     const needs: MonthNeeds = { start, end, days };
     slot.monthNeeds.set(month, needs);
@@ -1579,8 +1634,10 @@ function sameValue(a: Decimal, b: Decimal): boolean {
 }
 
 /** max(0, cover - need): 0 again, without arithmetic, when the cover is already 0 and the need is not negative. */
-function coverAfter(cover: Decimal, need: Decimal): Decimal {
-  return cover.isZero() && !need.isNegative() ? ZERO : Decimal.max(ZERO, cover.minus(need));
+function coverAfter(cover: Fixed, need: Fixed): Fixed {
+  if (cover.isZero() && !need.isNegative()) return Fixed.ZERO;
+  const left = cover.minus(need);
+  return left.isNegative() ? Fixed.ZERO : left;
 }
 
 /** `price` (quoted) x `factor` as a Decimal, remembered per slot (at most a few hundred prices kept). */
@@ -1712,7 +1769,8 @@ class DeskContext implements StrategyContext {
   readonly scheduleFired: boolean;
   readonly daysToNextSchedule: number | undefined;
   readonly #hedge: () => HedgeView | undefined;
-  constructor(at: EpochMs, material: string, lastPrice: number, signal: SignalView, inventory: InventoryView, cost: CostView, hedge: () => HedgeView | undefined, scheduleFired: boolean, daysToNextSchedule: number | undefined) {
+  readonly #ruleContracts: () => readonly RuleContract[] | undefined;
+  constructor(at: EpochMs, material: string, lastPrice: number, signal: SignalView, inventory: InventoryView, cost: CostView, hedge: () => HedgeView | undefined, ruleContracts: () => readonly RuleContract[] | undefined, scheduleFired: boolean, daysToNextSchedule: number | undefined) {
     this.at = at;
     this.material = material;
     this.instrument = material;
@@ -1723,12 +1781,64 @@ class DeskContext implements StrategyContext {
     this.scheduleFired = scheduleFired;
     this.daysToNextSchedule = daysToNextSchedule;
     this.#hedge = hedge;
+    this.#ruleContracts = ruleContracts;
   }
   get hedge(): HedgeView | undefined {
     return this.#hedge();
   }
+  ruleContracts(): readonly RuleContract[] | undefined {
+    return this.#ruleContracts();
+  }
   toJSON(): unknown {
     return { at: this.at, material: this.material, instrument: this.instrument, lastPrice: this.lastPrice, signal: this.signal, inventory: this.inventory, cost: this.cost, hedge: this.hedge, scheduleFired: this.scheduleFired, daysToNextSchedule: this.daysToNextSchedule };
+  }
+}
+
+/** No rule contracts of the desk's own (no strip): the rule's come from the hedge view. */
+const NO_RULE_CONTRACTS = (): undefined => undefined;
+
+/** A strip walk's contracts as a rule reads them: the numbers ExactRuleContract would convert from the hedge view's Decimals, without the view. */
+function ruleContractsOf(walk: StripWalk, factor: Decimal): readonly RuleContract[] {
+  const n = walk.instruments.length;
+  const out = new Array<RuleContract>(n);
+  for (let k = 0; k < n; k += 1) out[k] = new StripRuleContract(walk.months[k]!, walk.months[k]! - walk.current, walk.positions[k]!, walk.exposures[k]!, walk.prices[k]!, walk.quoted[k]!, factor);
+  return out;
+}
+
+/**
+ * One strip contract as a rule reads it (see RuleContract): the exposure straight from its
+ * Fixed (numberOfFixed: the double nearest its value, which toNumberExact of its Decimal gives),
+ * the position and the price converted from their Decimals when first read, as the hedge
+ * view's would be (the price of the walk's quoted price).
+ */
+class StripRuleContract implements RuleContract {
+  readonly monthsAhead: number;
+  readonly exposureQty: number;
+  readonly #month: MonthIndex;
+  readonly #position: Decimal;
+  readonly #entry: ContractPrice;
+  readonly #quoted: number;
+  readonly #factor: Decimal;
+  #year: number | undefined;
+  #positionNumber: number | undefined;
+  #price: number | undefined;
+  constructor(month: MonthIndex, monthsAhead: number, position: Decimal, exposure: Fixed, entry: ContractPrice, quoted: number, factor: Decimal) {
+    this.monthsAhead = monthsAhead;
+    this.exposureQty = numberOfFixed(exposure);
+    this.#month = month;
+    this.#position = position;
+    this.#entry = entry;
+    this.#quoted = quoted;
+    this.#factor = factor;
+  }
+  get year(): number {
+    return (this.#year ??= Number(monthLabel(this.#month).slice(0, 4)));
+  }
+  get position(): number {
+    return (this.#positionNumber ??= toNumberExact(this.#position));
+  }
+  get price(): number {
+    return (this.#price ??= toNumberExact(Object.is(this.#entry.quoted, this.#quoted) ? this.#entry.unit : unitPriceOf(this.#quoted, this.#factor)));
   }
 }
 
@@ -1775,14 +1885,14 @@ class StripContractView implements HedgeContractView {
   readonly #quoted: number;
   readonly #factor: Decimal;
   #price: Decimal | undefined;
-  constructor(instrument: string, month: string, monthsAhead: number, position: Decimal, exposureQty: Decimal, entry: ContractPrice, factor: Decimal) {
+  constructor(instrument: string, month: string, monthsAhead: number, position: Decimal, exposureQty: Decimal, entry: ContractPrice, quoted: number, factor: Decimal) {
     this.instrument = instrument;
     this.month = month;
     this.monthsAhead = monthsAhead;
     this.position = position;
     this.exposureQty = exposureQty;
     this.#entry = entry;
-    this.#quoted = entry.quoted;
+    this.#quoted = quoted;
     this.#factor = factor;
   }
   get price(): Decimal {

@@ -177,6 +177,12 @@ export interface StrategyContext {
   readonly scheduleFired: boolean;
   /** Days until the schedule next fires (for tranche sizing), when known. */
   readonly daysToNextSchedule: number | undefined;
+  /**
+   * The tradeable hedge contracts as a rule reads them (RuleContext.contracts), when the engine
+   * has their figures as numbers without building `hedge`'s Decimals: the same numbers, in the
+   * same order, as converting `hedge.contracts`. Absent, or undefined: they come from `hedge`.
+   */
+  ruleContracts?(): readonly RuleContract[] | undefined;
 }
 
 /** A running strategy: stateful, one per run, called once per material per decision point. */
@@ -450,7 +456,12 @@ class ExactRuleContext implements RuleContext {
     return (this.#emergencyPremium ??= toNumberExact(this.#context.cost.emergencyPremium));
   }
   get contracts(): readonly RuleContract[] {
-    return (this.#contracts ??= contractsOf(this.#context.hedge));
+    if (this.#contracts === undefined) {
+      // The engine's own numbers when it has them (the desk's strip: no Decimal view built on a day without a hedge order).
+      const context = this.#context;
+      this.#contracts = (context.ruleContracts === undefined ? undefined : context.ruleContracts()) ?? contractsOf(context.hedge);
+    }
+    return this.#contracts;
   }
 }
 
