@@ -10,7 +10,8 @@
 import { z } from 'zod';
 import { decimalSchema } from '../../config/schemas.js';
 import { Decimal, ZERO, floorToStep, isMultipleOf, roundMoney } from '../../core/decimal.js';
-import { decimalOfNumber } from '../../core/decimal-number.js';
+import { POW10, decimalOfNumber } from '../../core/decimal-number.js';
+import { Fixed } from '../../core/fixed.js';
 import { ConfigError, InputError, type Where } from '../../core/errors.js';
 import { formatTime, type EpochMs } from '../../core/time.js';
 import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Venue } from '../../pipeline/types.js';
@@ -105,6 +106,11 @@ export class SimVenue implements Venue {
   readonly #orders = new Map<string, SimOrder>();
   readonly #slippage: Decimal;
   readonly #feeRate: Decimal;
+  /**
+   * The slippage, fee rate and fixed fee as scaled integers, for the fill's arithmetic (see
+   * #marketFill); undefined when one of them does not fit one (then every fill takes Decimal).
+   */
+  readonly #fixedFees: { readonly slippage: Fixed; readonly feeRate: Fixed; readonly feeFixed: Fixed } | undefined;
   #orderCount = 0;
 
   constructor(config: SimVenueConfigInput | SimVenueConfig, name = 'sim') {
@@ -117,6 +123,10 @@ export class SimVenue implements Venue {
     this.#only = this.#books.size === 1 ? this.#books.values().next().value : undefined;
     this.#slippage = this.config.slippageBps.dividedBy(BPS);
     this.#feeRate = this.config.feeBps.dividedBy(BPS);
+    const slippage = Fixed.from(this.#slippage);
+    const feeRate = Fixed.from(this.#feeRate);
+    const feeFixed = Fixed.from(this.config.feeFixed);
+    this.#fixedFees = slippage.big === undefined && feeRate.big === undefined && feeFixed.big === undefined ? { slippage, feeRate, feeFixed } : undefined;
   }
 
   rules(instrument: string): MarketRules {
@@ -289,7 +299,8 @@ export class SimVenue implements Venue {
           const cap = floorToStep(decimalOfNumber(Decimal, bar.volume).times(this.config.participationRate), book.rules.lotStep);
           if (cap.lessThan(qty)) qty = cap;
         }
-        if (qty.greaterThan(0)) this.#fill(sim, bar.at, qty, price);
+        // The request's own quantity is above zero (#refusal refused any other).
+        if (qty === sim.request.qty || qty.greaterThan(0)) this.#fill(sim, bar.at, qty, price);
       }
       if (sim.status === 'filled') return;
       if (this.config.expireAfterBars !== undefined && sim.barsWorked >= this.config.expireAfterBars) {
@@ -300,11 +311,23 @@ export class SimVenue implements Venue {
     }
   }
 
-  /** The price this bar fills the order at, or undefined when it does not reach it. */
-  #fillPrice(sim: SimOrder, bar: SimBar): Decimal | undefined {
+  /**
+   * The price this bar fills the order at, or undefined when it does not reach it. A market
+   * order's price is a scaled integer when the fees are (see #fixedFees) and the bar's price is
+   * positive with few places: the same value as the Decimal arithmetic below, whose operands
+   * have at most 16 digits each, so that every product and sum is exact in both.
+   */
+  #fillPrice(sim: SimOrder, bar: SimBar): Decimal | Fixed | undefined {
     const buy = sim.request.side === 'buy';
     if (sim.request.type === 'market') {
-      const base = decimalOfNumber(Decimal, this.config.marketFill === 'next-open' ? bar.open : bar.close);
+      const at = this.config.marketFill === 'next-open' ? bar.open : bar.close;
+      const fees = this.#fixedFees;
+      const fixed = fees === undefined ? undefined : fixedOfPositive(at);
+      if (fixed !== undefined) {
+        const slip = fixed.times(fees!.slippage);
+        return buy ? fixed.plus(slip) : fixed.minus(slip);
+      }
+      const base = decimalOfNumber(Decimal, at);
       if (this.#slippage.isZero()) return base;
       const slip = (base.isNegative() ? base.abs() : base).times(this.#slippage);
       return buy ? base.plus(slip) : base.minus(slip);
@@ -318,12 +341,32 @@ export class SimVenue implements Venue {
     return bar.open >= sim.limit ? decimalOfNumber(Decimal, bar.open) : limit;
   }
 
-  #fill(sim: SimOrder, at: EpochMs, qty: Decimal, price: Decimal): void {
+  /**
+   * Books one fill. With the fees as scaled integers (#fixedFees) the notional, the fee and its
+   * rounding are computed in Fixed (exact: a result that would not fit a safe integer is
+   * computed by decimal.js inside Fixed, the same operation) and only the fill's price and fee
+   * become Decimals; otherwise in Decimal. Both give the same values: every operand has at
+   * most 16 digits, so each product and sum is exact under decimal.js's 40 digits, and the
+   * rounding is half-even to `feePlaces` in both.
+   */
+  #fill(sim: SimOrder, at: EpochMs, qty: Decimal, priced: Decimal | Fixed): void {
     const first = sim.fills.length === 0;
-    // |qty x price| x rate: the product itself when it is not negative (abs copies it).
-    const notional = qty.times(price);
-    const variable = (notional.isNegative() ? notional.abs() : notional).times(this.#feeRate);
-    const fee = roundMoney(first ? variable.plus(this.config.feeFixed) : variable, this.config.feePlaces);
+    const fees = this.#fixedFees;
+    let price: Decimal;
+    let fee: Decimal;
+    if (fees !== undefined) {
+      const priceFixed = priced instanceof Fixed ? priced : Fixed.from(priced);
+      price = priced instanceof Fixed ? priced.toDecimal() : priced;
+      const notional = Fixed.from(qty).times(priceFixed);
+      const variable = notional.abs().times(fees.feeRate);
+      fee = (first ? variable.plus(fees.feeFixed) : variable).round(this.config.feePlaces).toDecimal();
+    } else {
+      price = priced as Decimal;
+      // |qty x price| x rate: the product itself when it is not negative (abs copies it).
+      const notional = qty.times(price);
+      const variable = (notional.isNegative() ? notional.abs() : notional).times(this.#feeRate);
+      fee = roundMoney(first ? variable.plus(this.config.feeFixed) : variable, this.config.feePlaces);
+    }
     sim.fills.push({
       clientOrderId: sim.request.clientOrderId,
       venueOrderId: sim.venueOrderId,
@@ -334,7 +377,8 @@ export class SimVenue implements Venue {
       fee,
     });
     sim.filledQty = first && qty.d.length <= 5 ? qty : sim.filledQty.plus(qty);
-    if (sim.filledQty.greaterThanOrEqualTo(sim.request.qty)) {
+    // The first fill of the whole quantity (the request's own Decimal) fills the order.
+    if ((first && qty === sim.request.qty) || sim.filledQty.greaterThanOrEqualTo(sim.request.qty)) {
       sim.status = 'filled';
       this.#remove(sim);
     } else {
@@ -348,6 +392,25 @@ export class SimVenue implements Venue {
     const index = working.indexOf(sim);
     if (index >= 0) working.splice(index, 1);
   }
+}
+
+/**
+ * A positive price below 10^9 as a scaled integer m / 10^e with the fewest places (at most 9)
+ * and m below 10^15, or undefined. That value is the number's shortest decimal text, the one
+ * `decimalOfNumber` reads: a decimal of e places that converts back to x is unique while 10^-e
+ * is more than twice x's spacing (m < 10^15 keeps it so), the shortest text has no fewer places
+ * than the first e found, and m is the rounded x x 10^e since that product is within a quarter
+ * of m.
+ */
+function fixedOfPositive(x: number): Fixed | undefined {
+  if (!(x > 0 && x < 1e9)) return undefined;
+  for (let e = 0; e <= 9; e += 1) {
+    const scale = POW10[e]!;
+    const m = Math.round(x * scale);
+    if (m >= 1e15) return undefined;
+    if (m / scale === x) return Fixed.of(m, e);
+  }
+  return undefined;
 }
 
 /** The fills of a report on an order without any (shared, frozen: nothing writes a report's fills). */
