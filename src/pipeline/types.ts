@@ -133,4 +133,12 @@ export interface Venue {
   /** The order's current state by client order id, or undefined if the venue does not know it. */
   lookup(clientOrderId: string, instrument: string): Promise<OrderReport | undefined>;
   cancel(clientOrderId: string, instrument: string): Promise<OrderReport | undefined>;
+  /**
+   * Optional, with `lookupNow`: `submit` answered at once, for a venue that never waits (the
+   * simulated one). The same effects and answer as `submit` (a throw where it rejects); the
+   * pipeline then runs an order without a promise per stage.
+   */
+  submitNow?(order: OrderRequest, options?: SubmitOptions): OrderReport;
+  /** Optional, with `submitNow`: `lookup` answered at once. */
+  lookupNow?(clientOrderId: string, instrument: string): OrderReport | undefined;
 }

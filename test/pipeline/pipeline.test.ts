@@ -48,6 +48,33 @@ class FlakyVenue implements Venue {
   }
 }
 
+/**
+ * The same venue answering at once (submitNow/lookupNow, as the simulated venue does): the
+ * pipeline then takes its synchronous path, which must do exactly what the awaited one does.
+ */
+class FlakyNowVenue extends FlakyVenue {
+  submitNow(order: OrderRequest): OrderReport {
+    this.calls.push(`submit ${order.clientOrderId}`);
+    this.onSubmit?.(order);
+    const step = this.plan.shift() ?? 'ok';
+    if (step === 'throw-before-accept') throw new Error('socket hang up');
+    if (step === 'rejected') throw new VenueError('rejected', 'insufficient balance');
+    if (step === 'rate-limit') throw new VenueError('rate-limit', '429 too many requests');
+    if (step === 'authentication') throw new VenueError('authentication', 'invalid API key');
+    const report = this.inner.submitNow(order);
+    if (step === 'throw-after-accept') throw new VenueError('network', 'request timed out');
+    return report;
+  }
+  lookupNow(clientOrderId: string, instrument: string): OrderReport | undefined {
+    this.calls.push(`lookup ${clientOrderId}`);
+    if (this.failLookups > 0) {
+      this.failLookups -= 1;
+      throw new VenueError('network', 'lookup timed out');
+    }
+    return this.inner.lookupNow(clientOrderId, instrument);
+  }
+}
+
 function setup(riskOverrides: Record<string, unknown> = {}) {
   const sim = new SimVenue({ instruments: { gas: { symbol: 'NG/USD', lotStep: '0.1', tickSize: '0.01', minQty: '1', minNotional: '10' } }, feeBps: '10' });
   sim.onBar({ at: day(0), open: 3, high: 3.1, low: 2.9, close: 3 });
@@ -61,6 +88,40 @@ function setup(riskOverrides: Record<string, unknown> = {}) {
 const ctx = { referencePrice: D('3') };
 
 describe('Pipeline', () => {
+  it('takes the same steps with a venue that answers at once as with one that answers with promises', async () => {
+    // Every branch of a send and a lookup: an unknown outcome found or not found, a rejection, a
+    // rate limit, failed lookups, the attempts running out, an authentication failure that halts.
+    const script = async (now: boolean) => {
+      const sim = new SimVenue({ instruments: { gas: { symbol: 'NG/USD', lotStep: '0.1', tickSize: '0.01', minQty: '1', minNotional: '10' } }, feeBps: '10', feeFixed: '1' });
+      sim.onBar({ at: day(0), open: 3, high: 3.1, low: 2.9, close: 3 });
+      const venue = now ? new FlakyNowVenue(sim) : new FlakyVenue(sim);
+      const store = new MemoryOrderStore();
+      const fills: unknown[] = [];
+      const pipeline = new Pipeline({ runId: 'run-1', venue, limits: limits({ maxSubmitAttempts: 2 }), store, sink: { onFill: (order, fill) => void fills.push(toPlainJson({ order, fill })) } });
+      const out: unknown[] = [];
+      const steps: [Step[], number][] = [[['throw-after-accept'], 0], [['throw-before-accept'], 0], [['rejected'], 0], [['rate-limit'], 0], [['throw-after-accept'], 1], [['throw-before-accept', 'throw-before-accept'], 0], [['ok'], 0]];
+      for (const [plan, failLookups] of steps) {
+        venue.plan = [...plan];
+        venue.failLookups = failLookups;
+        out.push(toPlainJson(await pipeline.submit(intent({ qty: D('10') }), ctx)));
+      }
+      sim.onBar({ at: day(1), open: 3.2, high: 3.3, low: 3.1, close: 3.25 });
+      out.push(await pipeline.sync(), await pipeline.sync());
+      venue.plan = ['authentication'];
+      out.push(toPlainJson(await pipeline.submitAll(intent({ at: day(1), qty: D('5') }), ctx)));
+      out.push(toPlainJson(await pipeline.submitAll(intent({ at: day(1), qty: D('5') }), ctx)));
+      return { out, fills, calls: venue.calls, counters: pipeline.counters(), state: pipeline.tradingState, orders: toPlainJson(store.allOrders()), positions: toPlainJson(pipeline.positions.all()) };
+    };
+    const later = await script(false);
+    const now = await script(true);
+    expect(now).toEqual(later);
+    // The script did reach every branch.
+    expect(later.counters).toMatchObject({ rejections: 3, replays: 0 });
+    expect(later.counters.unknownOutcomes).toBeGreaterThanOrEqual(5);
+    expect(later.counters.fills).toBeGreaterThanOrEqual(3);
+    expect(later.state).toBe('halted');
+  });
+
   it('records every stage, sends, and applies fills on sync to positions and the sink', async () => {
     const { sim, pipeline, fills } = setup();
     const decision = await pipeline.submit(intent({ qty: D('10.05') }), ctx);

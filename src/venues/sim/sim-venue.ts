@@ -170,6 +170,11 @@ export class SimVenue implements Venue {
     return report(this.#accept(order));
   }
 
+  /** `submit` at once (the pipeline's path: no promise per order). */
+  submitNow(order: OrderRequest): OrderReport {
+    return report(this.#accept(order));
+  }
+
   /**
    * Puts back a working order that an earlier process sent and its store still holds (a
    * `--paper` run started by cron is a new process each tick, and its simulated venue starts
@@ -209,6 +214,12 @@ export class SimVenue implements Venue {
   }
 
   async lookup(clientOrderId: string, _instrument: string): Promise<OrderReport | undefined> {
+    const sim = this.#orders.get(clientOrderId);
+    return sim === undefined ? undefined : report(sim);
+  }
+
+  /** `lookup` at once (the pipeline's path: no promise per order). */
+  lookupNow(clientOrderId: string, _instrument: string): OrderReport | undefined {
     const sim = this.#orders.get(clientOrderId);
     return sim === undefined ? undefined : report(sim);
   }
