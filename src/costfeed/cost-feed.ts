@@ -37,7 +37,7 @@ import type { BomVersion, Plant } from '../ledger/plant.js';
 import { closeKnownAt, type PriceSeries } from '../market/series.js';
 import { CarryClock, CarryLog } from './carry-clock.js';
 import { dividedBy, fromDecimal, fromInteger, minus, plus, same, times, toDecimal as decimalOfX, X_ZERO, type X } from './exact40.js';
-import { bomLineCost, carryingPerUnitDay, daysOfCover, exposureQty, sigmaFromSumsX, sigmaLeadTimeDemandWithX, zForServiceLevel } from './inventory-math.js';
+import { bomLineCost, carryingPerUnitDay, daysOfCover, sigmaFromSumsX, sigmaLeadTimeDemandWithX, zForServiceLevel } from './inventory-math.js';
 import type { ProductionPlan } from './plan.js';
 import { TimeWindow } from './time-window.js';
 import { snapshotToJson, type ConversionPeriod, type CostSnapshot, type CostSnapshotJson, type MaterialCost, type MaterialNumber, type MaterialNumbers, type ProductCost } from './snapshot.js';
@@ -183,6 +183,10 @@ interface MaterialState {
   /** Hedged quantity in the material's unit (instrument qty x factor, summed as scaled integers), and its Decimal when it changed. */
   hedgeQty: Fixed;
   hedgedMemo: DecimalMemo;
+  /** The desk's on-order Decimal as a Fixed, for the Decimal it was read from (the desk hands the same object while the figure stands). */
+  onOrderMemo: DecimalMemo;
+  /** The last exposure worked out (see MaterialSnapshot.exposureQty): its Decimal is kept while the value stands. */
+  exposureMemo: DecimalMemo;
   /** Prefix sums of planned consumption per plan day. */
   readonly prefix: readonly Fixed[];
   /** Planned consumption per bucket from the plan's first bucket, and prefix sums of its squares. */
@@ -193,6 +197,8 @@ interface MaterialState {
   /** prefix and bucketPrefixSquares as exact40 values, converted when first used. */
   readonly prefixX: (X | undefined)[];
   readonly squaresX: (X | undefined)[];
+  /** sigma_d worked out per history bucket, shared by every feed over the same plan object in this process (see SharedChain). */
+  readonly shared: Map<number, SharedChain>;
 }
 
 /** Sums over the closed periods the feed reports (see #closedConversion). */
@@ -380,12 +386,15 @@ export class CostFeed {
         carry: new CarryLog(clock),
         hedgeQty: Fixed.ZERO,
         hedgedMemo: { fixed: Fixed.ZERO, decimal: ZERO },
+        onOrderMemo: { fixed: Fixed.ZERO, decimal: ZERO },
+        exposureMemo: { fixed: Fixed.ZERO, decimal: ZERO },
         prefix: series.prefix,
         bucketPlan: buckets.plan,
         bucketPlanX: new Array<X | undefined>(buckets.plan.length),
         bucketPrefixSquares: buckets.prefixSquares,
         prefixX: new Array<X | undefined>(series.prefix.length),
         squaresX: new Array<X | undefined>(buckets.prefixSquares.length),
+        shared: sharedChainsOf(options.plan, material.id),
       };
       this.#materials.push(state);
       this.#materialIndex.set(material.id, state);
@@ -519,7 +528,7 @@ export class CostFeed {
         memo.meanForReorder = mean;
         memo.reorderPoint = new Figure(plus(memo.meanTimesLead, memo.buffer!.x));
       }
-      const view = new MaterialSnapshot(m, at, standardCost, m.price ? m.priceIndex : -1, marketPriceAt, onOrder, hedged, forecastQty, mean, sigmaDaily, sigmaLead, memo.sigmaLT!, memo.buffer!, memo.reorderPoint);
+      const view = new MaterialSnapshot(m, at, standardCost, m.price ? m.priceIndex : -1, marketPriceAt, onOrder, hedged, this.#hedged ? undefined : m.hedgeQty, forecastQty, memo.forecastFixed, mean, sigmaDaily, sigmaLead, memo.sigmaLT!, memo.buffer!, memo.reorderPoint);
       view.sigmaDailyHistoryFrom = historyDays > 0 ? history.from : null;
       view.sigmaDailyHistoryDays = historyDays;
       view.sigmaDailyBucketDays = b;
@@ -586,10 +595,16 @@ export class CostFeed {
     const plannedSquares = minus(squaresXOf(m, h.k1), squaresXOf(m, h.k0));
     const sumErrors = minus(this.#errorSum(m, E_ACTUAL), planned);
     const sumSquares = plus(minus(this.#errorSum(m, E_SQUARES), times(this.#errorSum(m, E_CROSS), TWO_X)), plannedSquares);
-    let sigma = sigmaFromSumsX(h.buckets, sumErrors, sumSquares);
-    if (this.bucketDays !== 1) sigma = dividedBy(sigma, this.#rootBucketDaysX);
-    const previous = memo.historySigma;
-    if (previous === undefined || !same(previous.x, sigma)) memo.historySigma = new Figure(sigma);
+    const entry = m.shared.get(h.k1);
+    if (entry !== undefined && entry.buckets === h.buckets && entry.bucketDays === this.bucketDays && identical(entry.sumErrors, sumErrors) && identical(entry.sumSquares, sumSquares)) {
+      memo.historySigma = entry.sigma;
+    } else {
+      let sigma = sigmaFromSumsX(h.buckets, sumErrors, sumSquares);
+      if (this.bucketDays !== 1) sigma = dividedBy(sigma, this.#rootBucketDaysX);
+      const previous = memo.historySigma;
+      if (previous === undefined || !same(previous.x, sigma)) memo.historySigma = new Figure(sigma);
+      m.shared.set(h.k1, { buckets: h.buckets, bucketDays: this.bucketDays, sumErrors, sumSquares, sigma: memo.historySigma! });
+    }
     const result = m.historyResult;
     result.sigma = memo.historySigma!;
     return result;
@@ -1192,6 +1207,43 @@ class Figure {
   }
 }
 
+/**
+ * One history bucket's sigma_d for one material, kept for the other feeds over the same plan
+ * object in this process: a scenario's runs (its strategy and its baselines) backflush the same
+ * consumption unless a stockout cuts production, and so work out the same sigma_d every day
+ * (on the ammonia main job the second to fourth runs find every day's here).
+ * sigma_d is a function of the inputs stored beside it and of nothing else (exact40's
+ * operations give one result for one representation of their operands), so an entry is used
+ * only when each input has the same coefficient and exponent; anything else is worked out and
+ * replaces the entry. A Figure is immutable (it only caches its Decimal and its double), so
+ * feeds can share it. What follows from sigma_d (sigma_LT, buffer, reorder point) is not
+ * shared: it reads the desk's receipts, which differ from strategy to strategy.
+ */
+interface SharedChain {
+  /** sigma_d from history: sigmaFromSumsX(buckets, sumErrors, sumSquares), over sqrt(bucketDays) when not 1. */
+  readonly buckets: number;
+  readonly bucketDays: number;
+  readonly sumErrors: X;
+  readonly sumSquares: X;
+  readonly sigma: Figure;
+}
+
+/** Per plan object, per material: its SharedChain entries by history bucket index (dropped with the plan). */
+const sharedChains = new WeakMap<ProductionPlan, Map<string, Map<number, SharedChain>>>();
+
+function sharedChainsOf(plan: ProductionPlan, material: string): Map<number, SharedChain> {
+  let byMaterial = sharedChains.get(plan);
+  if (byMaterial === undefined) sharedChains.set(plan, (byMaterial = new Map()));
+  let chains = byMaterial.get(material);
+  if (chains === undefined) byMaterial.set(material, (chains = new Map()));
+  return chains;
+}
+
+/** The same coefficient and exponent (the same value in the same representation). */
+function identical(a: X, b: X): boolean {
+  return a.c === b.c && a.e === b.e;
+}
+
 /** A placeholder in the per-material result objects before their first snapshot. */
 const NO_FIGURE = new Figure(X_ZERO);
 
@@ -1213,7 +1265,11 @@ class MaterialSnapshot implements MaterialCost, MaterialNumbers {
   readonly #onHand: Fixed;
   readonly onOrder: Decimal;
   readonly hedged: Decimal;
+  /** `hedged` as the feed sums it (undefined when the hedged quantity comes from the options' callback). */
+  readonly #hedgedFixed: Fixed | undefined;
   readonly forecastQty: Decimal;
+  /** `forecastQty` as the prefix sums' difference it was made from. */
+  readonly #forecastFixed: Fixed;
   readonly dailyConsumption: Decimal;
   readonly sigmaDailySource: 'history' | 'cv';
   sigmaDailyHistoryFrom: EpochMs | null = null;
@@ -1251,7 +1307,9 @@ class MaterialSnapshot implements MaterialCost, MaterialNumbers {
     marketPriceAt: EpochMs | null,
     onOrder: Decimal,
     hedged: Decimal,
+    hedgedFixed: Fixed | undefined,
     forecastQty: Decimal,
+    forecastFixed: Fixed,
     mean: Decimal,
     sigmaDaily: { readonly sigma: Figure; readonly source: 'history' | 'cv' },
     sigmaLead: { readonly sigma: Figure; readonly source: 'receipts' | 'cv'; readonly receipts: number },
@@ -1276,7 +1334,9 @@ class MaterialSnapshot implements MaterialCost, MaterialNumbers {
     this.#at = at;
     this.onOrder = onOrder;
     this.hedged = hedged;
+    this.#hedgedFixed = hedgedFixed;
     this.forecastQty = forecastQty;
+    this.#forecastFixed = forecastFixed;
     this.dailyConsumption = mean;
     this.#sigmaDaily = sigmaDaily.sigma;
     this.sigmaDailySource = sigmaDaily.source;
@@ -1370,8 +1430,22 @@ class MaterialSnapshot implements MaterialCost, MaterialNumbers {
     if (this.#daysOfCover === undefined) this.#daysOfCover = daysOfCover(this.onHand, this.onOrder, this.dailyConsumption);
     return this.#daysOfCover;
   }
+  /**
+   * exposureQty(forecastQty, onHand, onOrder, hedged), worked out on the Fixed forms of its
+   * inputs: the same three subtractions in the same order give the same value (see core/fixed.ts:
+   * each is exact, or done by decimal.js itself when an operand does not fit), and the same
+   * clamp (decimal.js's difference is never -0 here, so its isNegative is the Fixed's). The
+   * Decimal is made once per value (the daily record reads it every day).
+   */
   get exposureQty(): Decimal {
-    return (this.#exposureQty ??= exposureQty(this.forecastQty, this.onHand, this.onOrder, this.hedged));
+    if (this.#exposureQty === undefined) {
+      const state = this.#state;
+      const onOrder = fixedOfDecimal(state.onOrderMemo, this.onOrder);
+      const hedged = this.#hedgedFixed ?? Fixed.from(this.hedged);
+      const open = this.#forecastFixed.minus(this.#onHand).minus(onOrder).minus(hedged);
+      this.#exposureQty = open.isNegative() ? ZERO : decimalOfValue(state.exposureMemo, open);
+    }
+    return this.#exposureQty;
   }
   get exposureValue(): Decimal {
     return (this.#exposureValue ??= this.exposureQty.times(this.marketPrice ?? this.standardCost));
@@ -1568,6 +1642,24 @@ function priceOf(m: MaterialState, i: number): Decimal {
 interface DecimalMemo {
   fixed: Fixed;
   decimal: Decimal;
+}
+
+/** The Fixed of a Decimal, kept while the same Decimal object is asked for. */
+function fixedOfDecimal(memo: DecimalMemo, value: Decimal): Fixed {
+  if (memo.decimal !== value) {
+    memo.decimal = value;
+    memo.fixed = Fixed.from(value);
+  }
+  return memo.fixed;
+}
+
+/** value.toDecimal(), the same Decimal object while the value stands (compared by value, not by object). */
+function decimalOfValue(memo: DecimalMemo, value: Fixed): Decimal {
+  if (memo.fixed !== value && !memo.fixed.eq(value)) {
+    memo.fixed = value;
+    memo.decimal = value.toDecimal();
+  }
+  return memo.decimal;
 }
 
 function decimalOfStock(memo: DecimalMemo, value: Fixed): Decimal {
