@@ -628,9 +628,19 @@ export class CostFeed {
     if (cached !== undefined && cached.count === receipts && cached.sumDays === record.sumDays && cached.sumSquaresDays === record.sumSquaresDays) return receiptsResult(m, cached.sigma, receipts);
     // sigmaFromSums(receipts, new Decimal(sumDays), new Decimal(sumSquaresDays)), whole numbers read exactly.
     const exact = (n: number): X => (Number.isSafeInteger(n) ? fromInteger(n) : fromDecimal(new Decimal(n)));
-    const value = sameLeadTimes(receipts, record.sumDays, record.sumSquaresDays) ? X_ZERO : sigmaFromSumsX(receipts, exact(record.sumDays), exact(record.sumSquaresDays));
+    let value: X;
+    let known: Figure | undefined;
+    let key: string | undefined;
+    if (sameLeadTimes(receipts, record.sumDays, record.sumSquaresDays)) value = X_ZERO;
+    else {
+      // Worked out once per process for the same three whole numbers (see leadTimeSigmaOf).
+      key = Number.isSafeInteger(record.sumDays) && Number.isSafeInteger(record.sumSquaresDays) ? `${receipts}:${record.sumDays}:${record.sumSquaresDays}` : undefined;
+      known = key === undefined ? undefined : leadTimeSigmaOf(key);
+      value = known !== undefined ? known.x : sigmaFromSumsX(receipts, exact(record.sumDays), exact(record.sumSquaresDays));
+    }
     // The same value keeps its Figure, so the figures derived from it are not worked out again.
-    const sigma = cached !== undefined && same(cached.sigma.x, value) ? cached.sigma : new Figure(value);
+    const sigma = cached !== undefined && same(cached.sigma.x, value) ? cached.sigma : (known ?? new Figure(value));
+    if (key !== undefined && known === undefined) rememberLeadTimeSigma(key, sigma);
     this.#leadTimeCache.set(m, { record, count: receipts, sumDays: record.sumDays, sumSquaresDays: record.sumSquaresDays, sigma });
     return receiptsResult(m, sigma, receipts);
   }
@@ -1237,6 +1247,30 @@ function sharedChainsOf(plan: ProductionPlan, material: string): Map<number, Sha
   let chains = byMaterial.get(material);
   if (chains === undefined) byMaterial.set(material, (chains = new Map()));
   return chains;
+}
+
+/**
+ * sigma_L from receipts, by "count:sumDays:sumSquaresDays" (whole numbers): sigmaFromSumsX of
+ * them, a function of those three numbers and of Decimal.precision only, kept for the process
+ * (a scenario's runs and their strategies see the same receipt records often: 44 % of the
+ * ammonia main job's look-ups find one). Emptied when the precision changes or it grows past
+ * LEAD_TIME_SIGMAS_MAX entries.
+ */
+const leadTimeSigmas = new Map<string, Figure>();
+let leadTimeSigmasPrecision = Decimal.precision;
+const LEAD_TIME_SIGMAS_MAX = 100_000;
+
+function leadTimeSigmaOf(key: string): Figure | undefined {
+  if (leadTimeSigmasPrecision !== Decimal.precision) {
+    leadTimeSigmas.clear();
+    leadTimeSigmasPrecision = Decimal.precision;
+  }
+  return leadTimeSigmas.get(key);
+}
+
+function rememberLeadTimeSigma(key: string, sigma: Figure): void {
+  if (leadTimeSigmas.size >= LEAD_TIME_SIGMAS_MAX) leadTimeSigmas.clear();
+  leadTimeSigmas.set(key, sigma);
 }
 
 /** The same coefficient and exponent (the same value in the same representation). */

@@ -79,6 +79,36 @@ describe('1. safety stock from forecast error and lead-time variability', () => 
     expect(tv.reorderPoint.toFixed(1)).toBe('67.8');
   });
 
+  it('feeds over one plan object share sigma_d only where their consumption is the same: every day as a feed over its own plan object', () => {
+    // Ledger B's consumption differs from A's from day 20 on (6.575 a day: the errors change).
+    const eventsB: object[] = [{ type: 'purchase', id: 'p', at: day(from, 0), material: 'tv', qty: '1000', unitPrice: '100' }];
+    for (let i = 0; i < days; i += 1) eventsB.push({ type: 'completion', id: `c${i}`, at: day(from, i), product: 'sale', qty: i >= 20 ? '6.575' : i % 2 === 0 ? '10.575' : '2.575' });
+    const figures = (feed: CostFeed): string[] => {
+      const out: string[] = [];
+      for (let i = 31; i <= days; i += 1) {
+        const m = feed.snapshot(from + i * DAY_MS).materials.tv!;
+        out.push(`${m.sigmaDailySource} ${m.sigmaDailyConsumption.toFixed()} ${m.sigmaLeadTimeDemand.toFixed()} ${m.bufferStock.toFixed()} ${m.reorderPoint.toFixed()}`);
+      }
+      return out;
+    };
+    const ownPlan = (events: object[]): string[] => figures(new CostFeed({ ...options(), ledger: ledgerOf(plant, events), plan: flatPlan(plant, 'sale', from, days + 30, '6.575') }));
+    const a = ownPlan(events);
+    const b = ownPlan(eventsB);
+    expect(a.slice(25)).not.toEqual(b.slice(25));
+    // On the shared plan object: A, then B (its own figures, not A's), then A again and B again.
+    expect(figures(new CostFeed(options()))).toEqual(a);
+    expect(figures(new CostFeed({ ...options(), ledger: ledgerOf(plant, eventsB) }))).toEqual(b);
+    expect(figures(new CostFeed(options()))).toEqual(a);
+    expect(figures(new CostFeed({ ...options(), ledger: ledgerOf(plant, eventsB) }))).toEqual(b);
+    // And the receipts' sigma_L, kept for the process by its three sums, with two records.
+    const r1 = { count: 5, sumDays: 35, sumSquaresDays: 25 + 49 + 81 + 49 + 49 };
+    const r2 = { count: 5, sumDays: 36, sumSquaresDays: 25 + 49 + 81 + 49 + 64 };
+    const lead = (record: typeof r1, plan: ProductionPlan): string => new CostFeed(options({ leadTimes: () => record, plan })).snapshot(from + days * DAY_MS).materials.tv!.sigmaLeadTimeDays.toFixed();
+    const fresh = [lead(r1, flatPlan(plant, 'sale', from, days + 30, '6.575')), lead(r2, flatPlan(plant, 'sale', from, days + 30, '6.575'))];
+    expect(fresh[0]).not.toBe(fresh[1]);
+    expect([lead(r1, plan), lead(r2, plan), lead(r1, plan)]).toEqual([fresh[0], fresh[1], fresh[0]]);
+  });
+
   it('the plan\'s own spread no longer counts: a plan that equals the actuals day by day gives a zero buffer', () => {
     const exact = ProductionPlan.fromArrays({ at: Array.from({ length: days }, (_, i) => from + i * DAY_MS), product: 'sale', qty: Array.from({ length: days }, (_, i) => d(i % 2 === 0 ? '10.575' : '2.575')) }, plant);
     const tv = new CostFeed(options({ plan: exact })).snapshot(from + days * DAY_MS).materials.tv!;

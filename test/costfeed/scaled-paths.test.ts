@@ -1,14 +1,15 @@
 /**
  * The feed's scaled-integer paths (exact engine round 3) give the figures the Decimal code gave:
  * the generated plan (ratePerDay x factor rounded half-even), stocks summed from the journal's
- * scaled integers, and sigma_L for receipts that all took the same number of days.
+ * scaled integers, sigma_L for receipts that all took the same number of days, and the exposure
+ * worked out on Fixed forms of its inputs (round 7).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
 import { Random as RandomFor } from '../../src/core/random.js';
 import { DAY_MS, parseTime } from '../../src/core/time.js';
-import { sigmaFromSums } from '../../src/costfeed/inventory-math.js';
+import { exposureQty, sigmaFromSums } from '../../src/costfeed/inventory-math.js';
 import { CostFeed, ProductionPlan, planFromRate } from '../../src/costfeed/index.js';
 import { Ledger, parseEvents, parsePlant } from '../../src/ledger/index.js';
 
@@ -66,6 +67,30 @@ describe('the feed in scaled integers gives the Decimal figures', () => {
         expect(snapshot.products.sale!.onHand.toFixed()).toBe(made.toFixed());
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it('exposureQty on Fixed forms: the Decimal formula\'s value for long, negative and zero on-order and hedged quantities, one Decimal per value', () => {
+    const ledger = Ledger.inMemory(plant);
+    ledger.post(parseEvents(JSON.stringify({ type: 'purchase', id: 'p', at: day(0), material: 'tv', qty: '12.5', unitPrice: '99.5' }), 'events.jsonl', plant));
+    const plan = ProductionPlan.fromArrays({ at: Array.from({ length: 40 }, (_, i) => from + i * DAY_MS), product: 'sale', qty: Array.from({ length: 40 }, () => new Decimal('1.5')) }, plant);
+    // Up to 30 digits (beyond a safe integer: the Fixed falls back to decimal.js), either sign.
+    const quantity = fc.tuple(fc.bigInt({ min: -(10n ** 30n), max: 10n ** 30n }), fc.integer({ min: 0, max: 12 })).map(([n, e]) => new Decimal(n.toString()).dividedBy(new Decimal(10).pow(e)));
+    fc.assert(
+      fc.property(quantity, quantity, fc.boolean(), (onOrder, hedged, small) => {
+        const o = small ? new Decimal(onOrder.toFixed(2)).mod(50) : onOrder;
+        const h = small ? new Decimal(hedged.toFixed(1)).mod(10) : hedged;
+        const feed = new CostFeed({ plant, ledger, plan, prices: new Map(), horizonDays: 30, onOrder: () => o, hedged: () => h });
+        const first = feed.snapshot(from + 5 * DAY_MS).materials.tv!;
+        const expected = exposureQty(first.forecastQty, first.onHand, first.onOrder, first.hedged);
+        expect(first.exposureQty.toFixed()).toBe(expected.toFixed());
+        expect(first.exposureQty.isNegative()).toBe(false);
+        // The next day, the same inputs: the same Decimal object.
+        const second = feed.snapshot(from + 6 * DAY_MS).materials.tv!;
+        expect(second.exposureQty.toFixed()).toBe(exposureQty(second.forecastQty, second.onHand, second.onOrder, second.hedged).toFixed());
+        if (second.exposureQty.eq(first.exposureQty)) expect(second.exposureQty).toBe(first.exposureQty);
+      }),
+      { numRuns: 300 },
     );
   });
 
