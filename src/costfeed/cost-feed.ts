@@ -37,7 +37,7 @@ import type { BomVersion, Plant } from '../ledger/plant.js';
 import { closeKnownAt, type PriceSeries } from '../market/series.js';
 import { CarryClock, CarryLog } from './carry-clock.js';
 import { dividedBy, fromDecimal, fromInteger, minus, plus, same, times, toDecimal as decimalOfX, X_ZERO, type X } from './exact40.js';
-import { bomLineCost, carryingPerUnitDay, daysOfCover, sigmaFromSumsX, sigmaLeadTimeDemandWithX, zForServiceLevel } from './inventory-math.js';
+import { bomLineCost, carryingPerUnitDay, daysOfCover, sigmaFromSumsX, sigmaLeadTimeDemandOfTerms, zForServiceLevel } from './inventory-math.js';
 import type { ProductionPlan } from './plan.js';
 import { TimeWindow } from './time-window.js';
 import { snapshotToJson, type ConversionPeriod, type CostSnapshot, type CostSnapshotJson, type MaterialCost, type MaterialNumber, type MaterialNumbers, type ProductCost } from './snapshot.js';
@@ -511,10 +511,15 @@ export class CostFeed {
           if (memo.leadTerm === undefined || memo.leadTermMean !== mean || memo.leadTermSigma !== sigmaLead.sigma) {
             memo.leadTermMean = mean;
             memo.leadTermSigma = sigmaLead.sigma;
-            const sl = sigmaLead.sigma.x;
-            memo.leadTerm = times(times(meanX, meanX), times(sl, sl));
+            // times(times(meanX, meanX), times(sl, sl)), each square worked out once per mean and per Figure.
+            if (memo.meanSquare === undefined || memo.meanSquareOf !== mean) {
+              memo.meanSquareOf = mean;
+              memo.meanSquare = times(meanX, meanX);
+            }
+            memo.leadTerm = times(memo.meanSquare, sigmaLead.sigma.square);
           }
-          sigmaLT = sigmaLeadTimeDemandWithX(m.leadTimeX, sigmaDaily.sigma.x, memo.leadTerm);
+          // sigmaLeadTimeDemandWithX(L, sigma_d, leadTerm), its L x sigma_d^2 kept on sigma_d's Figure (shared by the runs over one plan).
+          sigmaLT = sigmaLeadTimeDemandOfTerms(sigmaDaily.sigma.squareTimes(m.leadTimeX), memo.leadTerm);
         }
         if (memo.sigmaLT === undefined || !same(memo.sigmaLT.x, sigmaLT) || memo.buffer === undefined) {
           memo.sigmaLT = new Figure(sigmaLT);
@@ -1095,6 +1100,9 @@ interface MaterialMemo {
   leadTermMean: Decimal | undefined;
   leadTermSigma: Figure | undefined;
   leadTerm: X | undefined;
+  /** meanX x meanX for the mean it was computed from. */
+  meanSquareOf: Decimal | undefined;
+  meanSquare: X | undefined;
 }
 
 function emptyMemo(): MaterialMemo {
@@ -1118,6 +1126,8 @@ function emptyMemo(): MaterialMemo {
     leadTermMean: undefined,
     leadTermSigma: undefined,
     leadTerm: undefined,
+    meanSquareOf: undefined,
+    meanSquare: undefined,
   };
 }
 
@@ -1192,7 +1202,23 @@ function negate(x: X): X {
 class Figure {
   #decimal: Decimal | undefined;
   #number: number | undefined;
+  #square: X | undefined;
+  #scaledSquare: X | undefined;
+  #scaledBy: X | undefined;
   constructor(readonly x: X) {}
+  /** times(x, x), worked out once per figure (the figures of one day's chain are shared by the runs over one plan, see SharedChain). */
+  get square(): X {
+    return (this.#square ??= times(this.x, this.x));
+  }
+  /** times(by, times(x, x)), kept for the last factor (compared by coefficient and exponent: the same operands, the same result). */
+  squareTimes(by: X): X {
+    const last = this.#scaledBy;
+    if (this.#scaledSquare === undefined || last === undefined || (last !== by && !identical(last, by))) {
+      this.#scaledBy = by;
+      this.#scaledSquare = times(by, this.square);
+    }
+    return this.#scaledSquare;
+  }
   /** A figure already held as a Decimal. */
   static of(value: Decimal): Figure {
     const figure = new Figure(fromDecimal(value));

@@ -65,7 +65,12 @@ export function sigmaLeadTimeDemandWith(leadTimeDays: Decimal, sigmaDaily: Decim
  * same figure digit for digit; procura's half-even Decimal only, see exact40.exactArithmetic).
  */
 export function sigmaLeadTimeDemandWithX(leadTimeDays: X, sigmaDaily: X, leadTerm: X): X {
-  const variance = plus(times(leadTimeDays, times(sigmaDaily, sigmaDaily)), leadTerm);
+  return sigmaLeadTimeDemandOfTerms(times(leadTimeDays, times(sigmaDaily, sigmaDaily)), leadTerm);
+}
+
+/** sigmaLeadTimeDemandWithX from its first term worked out (dailyTerm = times(leadTimeDays, times(sigmaDaily, sigmaDaily))). */
+export function sigmaLeadTimeDemandOfTerms(dailyTerm: X, leadTerm: X): X {
+  const variance = plus(dailyTerm, leadTerm);
   return variance.c <= 0n ? X_ZERO : squareRootOf(variance);
 }
 
