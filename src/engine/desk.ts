@@ -106,6 +106,18 @@ interface MonthNeeds {
  * contract, nearest first, its instrument, month, position, exposure and price entry with the
  * quoted price of the walk. The rule's numbers and the hedge view's Decimals are both made from it.
  */
+interface StripLayout {
+  /** The first tradeable month and the month in progress it was laid out for. */
+  readonly first: MonthIndex;
+  readonly current: MonthIndex;
+  readonly instruments: readonly string[];
+  readonly months: readonly MonthIndex[];
+  /** Each month's forecast need by day (with a plan), looked up on the first walk that needs it. */
+  readonly needs: (MonthNeeds | undefined)[];
+  /** The same for the months from the month in progress to the first tradeable one (their consumption uses up cover first). */
+  readonly before: (MonthNeeds | undefined)[];
+}
+
 interface StripWalk {
   readonly current: MonthIndex;
   readonly instruments: string[];
@@ -345,6 +357,8 @@ interface MaterialSlot {
   readonly figures: Map<string, ContractFigures>;
   /** The hedge financing so far (book.hedgeFinancing): financing + (-mark) x rate / 365 each day (see step). */
   readonly financing: ExactAccrual;
+  /** The strip's tradeable contracts as #walkStrip last laid them out (the same until the first month or the month in progress moves). */
+  stripLayout: StripLayout | undefined;
   /** The first tradeable strip month whose contracts #hedgeView registered last, and the size of `contracts` then. */
   registeredFirst: number;
   registeredSize: number;
@@ -541,6 +555,7 @@ export class Desk {
       monthNeeds: new Map(),
       figures: new Map(),
       financing: new ExactAccrual(),
+      stripLayout: undefined,
       registeredFirst: Number.NaN,
       registeredSize: -1,
       held: 0,
@@ -1334,8 +1349,10 @@ export class Desk {
    * one walk of the strip (#walkStrip), made on the first read of either. The strip's tradeable
    * contracts are registered now, read or not: roll-offs, marks and financing go by them.
    */
-  #hedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): { view: () => HedgeView | undefined; ruleContracts: () => readonly RuleContract[] | undefined } {
-    const strip = slot.setup.hedge?.strip;
+  #hedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs): DeskHedge {
+    // No hedge: nothing to build (no closures per day).
+    if (slot.setup.hedge === undefined) return NO_HEDGE;
+    const strip = slot.setup.hedge.strip;
     if (strip !== undefined) {
       // The tradeable months are `months` of them from the first; registered again only when the
       // first moved or a contract was dropped since (roll-offs).
@@ -1411,16 +1428,43 @@ export class Desk {
     const current = monthOf(today);
     // Stock on hand and on order covers the earliest consumption first.
     let cover = Fixed.from(inventory.onHand).plus(Fixed.from(inventory.onOrder));
-    const walk: StripWalk = { current, instruments: [], months: [], positions: [], exposures: [], prices: [], quoted: [] };
+    // The tradeable months, their instruments and month needs: laid out again only when the first month or the month in progress moves.
+    const tradeable = strip.monthsOn(today);
+    let layout = slot.stripLayout;
+    if (layout === undefined || layout.first !== tradeable[0] || layout.current !== current) {
+      const instruments: string[] = [];
+      for (const month of tradeable) {
+        const instrument = strip.instrumentFor(month);
+        if (!slot.contracts.has(instrument)) slot.contracts.set(instrument, month);
+        instruments.push(instrument);
+      }
+      layout = { first: tradeable[0]!, current, instruments, months: tradeable.slice(), needs: tradeable.map(() => undefined), before: [] };
+      slot.stripLayout = layout;
+    }
+    const plan = this.#options.plan;
+    const months = layout.months;
+    const n = months.length;
+    const walk: StripWalk = { current, instruments: layout.instruments as string[], months: months as MonthIndex[], positions: new Array<Decimal>(n), exposures: new Array<Fixed>(n), prices: new Array<ContractPrice>(n), quoted: new Array<number>(n) };
     let coverMonth = current;
-    for (const month of strip.monthsOn(today)) {
-      const instrument = strip.instrumentFor(month);
-      if (!slot.contracts.has(instrument)) slot.contracts.set(instrument, month);
+    for (let k = 0; k < n; k += 1) {
+      const month = months[k]!;
       // Consumption of the months before this one (not hedged by any tradeable contract) uses up cover first.
-      for (; coverMonth < month; coverMonth += 1) cover = coverAfter(cover, this.#needFrom(slot, coverMonth, today, inventory));
-      const need = this.#needFrom(slot, month, today, inventory);
-      // A contract settles on (or tracks) its whole month: the part of the month already consumed stays exposed.
-      const past = month === current ? this.#needFrom(slot, month, monthStart(month), inventory).minus(need) : Fixed.ZERO;
+      for (; coverMonth < month; coverMonth += 1) {
+        const before = plan === undefined ? this.#needFrom(slot, coverMonth, today, inventory) : needOf((layout.before[coverMonth - current] ??= slot.monthNeeds.get(coverMonth) ?? this.#monthNeeds(slot, coverMonth, plan)), today);
+        cover = coverAfter(cover, before);
+      }
+      // A tradeable month is never over (month >= current): its needs are worked out and kept in the layout (#needFrom's lookup, once a layout).
+      let need: Fixed;
+      let past = Fixed.ZERO;
+      if (plan === undefined) {
+        need = this.#needFrom(slot, month, today, inventory);
+        if (month === current) past = this.#needFrom(slot, month, monthStart(month), inventory).minus(need);
+      } else {
+        const needs = (layout.needs[k] ??= slot.monthNeeds.get(month) ?? this.#monthNeeds(slot, month, plan));
+        need = needOf(needs, today);
+        // A contract settles on (or tracks) its whole month: the part of the month already consumed stays exposed.
+        if (month === current) past = needOf(needs, needs.start).minus(need);
+      }
       let exposure: Fixed;
       if (cover.isZero() && !need.isNegative()) {
         // Once the cover is used up (most months), max(0, need - 0) is need.
@@ -1432,12 +1476,10 @@ export class Desk {
       cover = coverAfter(cover, need);
       coverMonth = month + 1;
       const price = contractPriceOf(slot, month, strip.price(month), hedge.factor);
-      walk.instruments.push(instrument);
-      walk.months.push(month);
-      walk.positions.push(positions.qty(instrument));
-      walk.exposures.push(exposure);
-      walk.prices.push(price);
-      walk.quoted.push(price.quoted);
+      walk.positions[k] = positions.qty(layout.instruments[k]!);
+      walk.exposures[k] = exposure;
+      walk.prices[k] = price;
+      walk.quoted[k] = price.quoted;
     }
     return walk;
   }
@@ -1457,8 +1499,7 @@ export class Desk {
       if (Math.max(monthStart(month), today) >= monthStart(month + 1)) return Fixed.ZERO;
       needs = this.#monthNeeds(slot, month, plan);
     }
-    const from = Math.max(needs.start, today);
-    return from >= needs.end ? Fixed.ZERO : needs.days[Math.round((from - needs.start) / DAY_MS)]!;
+    return needOf(needs, today);
   }
 
   /**
@@ -1634,6 +1675,20 @@ function sameValue(a: Decimal, b: Decimal): boolean {
 }
 
 /** max(0, cover - need): 0 again, without arithmetic, when the cover is already 0 and the need is not negative. */
+/** A month's forecast need from `today` on, from its sums by day. */
+function needOf(needs: MonthNeeds, today: EpochMs): Fixed {
+  const from = Math.max(needs.start, today);
+  return from >= needs.end ? Fixed.ZERO : needs.days[Math.round((from - needs.start) / DAY_MS)]!;
+}
+
+/** What a strategy context reads of a material's hedge (see Desk.#hedgeView). */
+interface DeskHedge {
+  readonly view: () => HedgeView | undefined;
+  readonly ruleContracts: () => readonly RuleContract[] | undefined;
+}
+
+const NO_HEDGE: DeskHedge = { view: () => undefined, ruleContracts: () => undefined };
+
 function coverAfter(cover: Fixed, need: Fixed): Fixed {
   if (cover.isZero() && !need.isNegative()) return Fixed.ZERO;
   const left = cover.minus(need);
