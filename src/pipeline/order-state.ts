@@ -11,6 +11,7 @@
  */
 import { ZERO, type Decimal } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
+import { eq, gt } from './compare.js';
 import type { Fill, Intent, OrderReport, OrderRequest, OrderStatus } from './types.js';
 
 /** An order as the pipeline keeps it: the request, the intent behind it, and what the venue said. */
@@ -185,29 +186,29 @@ export function applyReport(order: OrderRecord, report: OrderReport): Applied {
     }
   }
   let filledQty = order.filledQty;
-  if (report.filledQty.greaterThan(filledQty)) filledQty = report.filledQty;
+  if (gt(report.filledQty, filledQty)) filledQty = report.filledQty;
   if (newFills.length === 1 && order.fills.length === 0 && newFills[0]!.qty.isFinite() && newFills[0]!.qty.d.length <= 5) {
     // One fill and none before: the sum is that fill's quantity (0 + q is q again while q has at most 35 digits).
     const only = newFills[0]!.qty;
-    if (only.greaterThan(filledQty)) filledQty = only;
+    if (gt(only, filledQty)) filledQty = only;
   } else if (newFills.length > 0) {
     let fillSum = ZERO;
     for (const fill of order.fills) fillSum = fillSum.plus(fill.qty);
     for (const fill of newFills) fillSum = fillSum.plus(fill.qty);
-    if (fillSum.greaterThan(filledQty)) filledQty = fillSum;
+    if (gt(fillSum, filledQty)) filledQty = fillSum;
   }
   // A venue may say "open" (Binance NEW) while fills exist; that is partially filled.
   const reported: OrderStatus = report.status === 'open' && filledQty.isPositive() && !filledQty.isZero() ? 'partially-filled' : report.status;
   const move = classifyMove(order.status, reported);
   if (move === 'illegal') throw new IllegalTransitionError(id, order.status, reported);
-  if (filledQty.greaterThan(order.request.qty)) {
+  if (filledQty !== order.request.qty && gt(filledQty, order.request.qty)) {
     throw new IllegalTransitionError(id, order.status, reported, `filled ${filledQty.toString()} of ${order.request.qty.toString()}`);
   }
   const status = move === 'stale' ? order.status : reported;
   const venueOrderId = order.venueOrderId ?? report.venueOrderId;
   const reason = status !== order.status && report.reason !== undefined ? report.reason : order.reason;
   const changed =
-    status !== order.status || newFills.length > 0 || !filledQty.equals(order.filledQty) || venueOrderId !== order.venueOrderId || reason !== order.reason;
+    status !== order.status || newFills.length > 0 || !eq(filledQty, order.filledQty) || venueOrderId !== order.venueOrderId || reason !== order.reason;
   if (!changed) return { order, newFills, changed: false };
   // A record's fills are never written to, so the new fills' array is the record's when it had none.
   const fills = newFills.length === 0 ? order.fills : order.fills.length === 0 ? newFills : order.fills.concat(newFills);

@@ -17,6 +17,7 @@ import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { lazyProperty } from '../core/lazy.js';
 import { startOfDay, type EpochMs } from '../core/time.js';
 import { deriveClientOrderId } from './client-order-id.js';
+import { lte } from './compare.js';
 import { applyReport, isTerminal, newOrderRecord, transition, withSubmitAttempt, type OrderRecord } from './order-state.js';
 import { MemoryOrderStore, type OrderStore, type TradingControl } from './order-store.js';
 import { Positions } from './positions.js';
@@ -130,6 +131,12 @@ interface Sized {
 
 type Counters = { -readonly [K in keyof PipelineCounters]: number };
 
+/** The next sequence number of an instrument and side, valid in the epoch (intent time) that wrote it. */
+interface SequenceEntry {
+  epoch: number;
+  next: number;
+}
+
 /** Where a send or a lookup left an order: the order, the venue's report, the error behind an unknown or rejected outcome. */
 interface Sent {
   readonly order: OrderRecord;
@@ -182,9 +189,11 @@ export class Pipeline {
   #state: TradingState;
   #decisionSeq = 0;
   #sequenceAt: EpochMs = Number.NaN;
-  /** Next sequence number per instrument at `#sequenceAt`, one map per side. */
-  readonly #buySequences = new Map<string, number>();
-  readonly #sellSequences = new Map<string, number>();
+  /** Counts the intent times: a sequence entry counts only in the epoch that wrote it (no map cleared and refilled every day). */
+  #sequenceEpoch = 0;
+  /** Next sequence number per instrument, one map per side; an entry from an earlier epoch counts as 0. */
+  readonly #buySequences = new Map<string, SequenceEntry>();
+  readonly #sellSequences = new Map<string, SequenceEntry>();
 
   /** Restores the trading state and the active orders from the store (a restart continues where it stopped). */
   constructor(options: PipelineOptions) {
@@ -293,7 +302,7 @@ export class Pipeline {
     const sized = this.#size(intent, context, rules);
     const { sizing } = sized;
     // Nothing the sizing reads changes before `submit` would size it again: it takes this one.
-    if (sizing.kind === 'skipped' || sizing.notional.lessThanOrEqualTo(this.limits.maxOrderNotional)) {
+    if (sizing.kind === 'skipped' || lte(sizing.notional, this.limits.maxOrderNotional)) {
       const decision = this.#submit(intent, context, rules, sized);
       return decision instanceof Promise ? decision.then(listOfOne) : [decision];
     }
@@ -648,12 +657,18 @@ export class Pipeline {
   #nextSequence(intent: Intent): number {
     if (intent.at !== this.#sequenceAt) {
       this.#sequenceAt = intent.at;
-      this.#buySequences.clear();
-      this.#sellSequences.clear();
+      this.#sequenceEpoch += 1;
     }
+    const epoch = this.#sequenceEpoch;
     const sequences = intent.side === 'buy' ? this.#buySequences : this.#sellSequences;
-    const sequence = sequences.get(intent.instrument) ?? 0;
-    sequences.set(intent.instrument, sequence + 1);
+    const entry = sequences.get(intent.instrument);
+    if (entry === undefined) {
+      sequences.set(intent.instrument, { epoch, next: 1 });
+      return 0;
+    }
+    const sequence = entry.epoch === epoch ? entry.next : 0;
+    entry.epoch = epoch;
+    entry.next = sequence + 1;
     return sequence;
   }
 }

@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { decimalSchema } from '../config/schemas.js';
 import { ZERO, type Decimal } from '../core/decimal.js';
 import { ConfigError, type Where } from '../core/errors.js';
+import { eq, gt, lt } from './compare.js';
 import type { Intent, IntentReason } from './types.js';
 
 export const TradingState = { active: 'active', reducingOnly: 'reducing-only', halted: 'halted' } as const;
@@ -223,22 +224,22 @@ export function riskAllows(limits: RiskLimits, input: RiskInput): boolean {
       if (!reducesPosition(input.position, input.intent.side, input.qty) && !limits.reducingOnlyExemptReasons.includes(input.intent.reason)) return false;
       break;
   }
-  if (input.notional.greaterThan(limits.maxOrderNotional)) return false;
-  if (input.dayNotional.plus(input.notional).greaterThan(limits.maxDailyNotional)) return false;
+  if (gt(input.notional, limits.maxOrderNotional)) return false;
+  if (gt(input.dayNotional.plus(input.notional), limits.maxDailyNotional)) return false;
   if (input.intent.reason === 'hedge') {
     const before = input.hedgePosition ?? input.position;
     const after = before.plus(signedQty(input));
-    if (!after.abs().lessThan(before.abs())) {
+    if (!lt(after.abs(), before.abs())) {
       if (input.exposure === undefined) return false;
-      if (after.abs().greaterThan(input.exposure.abs().times(limits.maxHedgeRatio))) return false;
+      if (gt(after.abs(), input.exposure.abs().times(limits.maxHedgeRatio))) return false;
     }
   }
-  if (input.intent.side === 'buy' && input.priceCap !== undefined && input.price.greaterThan(input.priceCap)) return false;
+  if (input.intent.side === 'buy' && input.priceCap !== undefined && gt(input.price, input.priceCap)) return false;
   if (!isAboveZero(input.lastPrice)) return false;
-  if (input.price === input.lastPrice || input.price.equals(input.lastPrice)) return !ZERO.greaterThan(limits.maxDeviationFromLast);
+  if (input.price === input.lastPrice || eq(input.price, input.lastPrice)) return !gt(ZERO, limits.maxDeviationFromLast);
   const distance = input.price.minus(input.lastPrice).abs();
   const deviation = distance.isZero() ? distance : distance.dividedBy(input.lastPrice);
-  return !deviation.greaterThan(limits.maxDeviationFromLast);
+  return !gt(deviation, limits.maxDeviationFromLast);
 }
 
 /** Every check, in a fixed order; the order is allowed only when every verdict allows it. */

@@ -8,6 +8,7 @@ import { Decimal, ZERO, floorToStep } from '../core/decimal.js';
 import { POW10 } from '../core/decimal-number.js';
 import { Fixed } from '../core/fixed.js';
 import { ProcuraError, ErrorCode } from '../core/errors.js';
+import { lt } from './compare.js';
 import type { Intent, MarketRules } from './types.js';
 
 export type SkipReason = 'nothing to do' | 'rounds to zero' | 'below min qty' | 'below min notional';
@@ -69,22 +70,26 @@ export function wantedQuantity(intent: Intent, position: Decimal): Decimal {
 export function sizeOrder(input: SizingInput): Sizing {
   const { intent, position, rules, price } = input;
   const wantedQty = wantedQuantity(intent, position);
-  const skip = (reason: SkipReason, qty: Decimal, detail: string): Skipped => ({ kind: 'skipped', reason, wantedQty, qty, price, position, detail });
   if (wantedQty.isZero()) {
-    return skip('nothing to do', ZERO, `position ${position.toString()} already at or beyond target ${intent.targetQty?.toString() ?? ''}`);
+    return skip('nothing to do', wantedQty, ZERO, price, position, `position ${position.toString()} already at or beyond target ${intent.targetQty?.toString() ?? ''}`);
   }
   const qty = lotFloor(wantedQty, rules.lotStep);
   if (qty.isZero()) {
-    return skip('rounds to zero', qty, `${wantedQty.toString()} rounds down to 0 at lot step ${rules.lotStep.toString()}`);
+    return skip('rounds to zero', wantedQty, qty, price, position, `${wantedQty.toString()} rounds down to 0 at lot step ${rules.lotStep.toString()}`);
   }
-  if (qty.lessThan(rules.minQty)) {
-    return skip('below min qty', qty, `${qty.toString()} is below the minimum quantity ${rules.minQty.toString()}`);
+  if (lt(qty, rules.minQty)) {
+    return skip('below min qty', wantedQty, qty, price, position, `${qty.toString()} is below the minimum quantity ${rules.minQty.toString()}`);
   }
   const notional = qty.times(price);
-  if (notional.lessThan(rules.minNotional)) {
-    return skip('below min notional', qty, `${qty.toString()} x ${price.toString()} = ${notional.toString()} is below the minimum notional ${rules.minNotional.toString()}`);
+  if (lt(notional, rules.minNotional)) {
+    return skip('below min notional', wantedQty, qty, price, position, `${qty.toString()} x ${price.toString()} = ${notional.toString()} is below the minimum notional ${rules.minNotional.toString()}`);
   }
   return { kind: 'sized', wantedQty, qty, notional, price, position };
+}
+
+/** A skip (a function of its own: a closure over sizeOrder's figures was built for every order). */
+function skip(reason: SkipReason, wantedQty: Decimal, qty: Decimal, price: Decimal, position: Decimal, detail: string): Skipped {
+  return { kind: 'skipped', reason, wantedQty, qty, price, position, detail };
 }
 
 /** The step of the last `wholeStepUnits` call and its answer (a run sizes against a handful of lot steps, most often the same one). */

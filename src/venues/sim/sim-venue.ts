@@ -15,6 +15,7 @@ import { Fixed } from '../../core/fixed.js';
 import { ConfigError, InputError, type Where } from '../../core/errors.js';
 import { formatTime, type EpochMs } from '../../core/time.js';
 import type { Fill, MarketRules, OrderReport, OrderRequest, OrderStatus, Venue } from '../../pipeline/types.js';
+import { gte, lt } from '../../pipeline/compare.js';
 
 /** One bar. Prices are plain numbers; the venue converts to Decimal only at a fill. */
 export interface SimBar {
@@ -270,7 +271,7 @@ export class SimVenue implements Venue {
     // qty > 0, from the sign (greaterThan(0) builds a Decimal for the 0 and one for the copy it compares).
     if (!(order.qty.isPositive() && !order.qty.isZero())) return `quantity ${order.qty.toString()} must be greater than zero`;
     if (!isMultipleOf(order.qty, rules.lotStep)) return `quantity ${order.qty.toString()} is not a multiple of the lot step ${rules.lotStep.toString()}`;
-    if (order.qty.lessThan(rules.minQty)) return `quantity ${order.qty.toString()} is below the minimum ${rules.minQty.toString()}`;
+    if (lt(order.qty, rules.minQty)) return `quantity ${order.qty.toString()} is below the minimum ${rules.minQty.toString()}`;
     if (order.type === 'limit') {
       if (order.limitPrice === undefined) return 'a limit order needs a limit price';
       if (!isMultipleOf(order.limitPrice, rules.tickSize)) return `limit price ${order.limitPrice.toString()} is not a multiple of the tick ${rules.tickSize.toString()}`;
@@ -280,7 +281,7 @@ export class SimVenue implements Venue {
     const price = order.limitPrice ?? (Number.isNaN(book.lastClose) ? undefined : decimalOfNumber(Decimal, book.lastClose));
     if (price !== undefined) {
       const notional = order.qty.times(price).abs();
-      if (notional.lessThan(rules.minNotional)) return `notional ${notional.toString()} is below the minimum ${rules.minNotional.toString()}`;
+      if (lt(notional, rules.minNotional)) return `notional ${notional.toString()} is below the minimum ${rules.minNotional.toString()}`;
     }
     return undefined;
   }
@@ -308,7 +309,7 @@ export class SimVenue implements Venue {
         let qty = remaining;
         if (this.config.participationRate !== undefined && bar.volume !== undefined && Number.isFinite(bar.volume)) {
           const cap = floorToStep(decimalOfNumber(Decimal, bar.volume).times(this.config.participationRate), book.rules.lotStep);
-          if (cap.lessThan(qty)) qty = cap;
+          if (lt(cap, qty)) qty = cap;
         }
         // The request's own quantity is above zero (#refusal refused any other).
         if (qty === sim.request.qty || qty.greaterThan(0)) this.#fill(sim, bar.at, qty, price);
@@ -389,7 +390,7 @@ export class SimVenue implements Venue {
     });
     sim.filledQty = first && qty.d.length <= 5 ? qty : sim.filledQty.plus(qty);
     // The first fill of the whole quantity (the request's own Decimal) fills the order.
-    if ((first && qty === sim.request.qty) || sim.filledQty.greaterThanOrEqualTo(sim.request.qty)) {
+    if ((first && qty === sim.request.qty) || gte(sim.filledQty, sim.request.qty)) {
       sim.status = 'filled';
       this.#remove(sim);
     } else {
