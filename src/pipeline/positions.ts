@@ -5,6 +5,7 @@
  * reconstructed either way.
  */
 import { ZERO, type Decimal } from '../core/decimal.js';
+import { Fixed } from '../core/fixed.js';
 import { lazyProperty } from '../core/lazy.js';
 import { baseMoved, type Fill, type Side } from './types.js';
 
@@ -33,7 +34,7 @@ function flat(instrument: string): Position {
  */
 export function applyFillToPosition(position: Position, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): Position {
   const pending = pendingOf.get(position);
-  const state = new PositionState(position.instrument, position.qty, pending === undefined ? position.avgPrice : undefined, pending, position.realizedPnl, position.fees, position.boughtQty, position.soldQty);
+  const state = new PositionState(position.instrument, Fixed.from(position.qty), pending === undefined ? position.avgPrice : undefined, pending, position.realizedPnl, Fixed.from(position.fees), Fixed.from(position.boughtQty), Fixed.from(position.soldQty));
   advance(state, side, fill);
   const next = viewOf(state);
   if (state.pending !== undefined) pendingOf.set(next, state.pending);
@@ -44,22 +45,32 @@ export function applyFillToPosition(position: Position, side: Side, fill: Pick<F
  * One instrument's position as the tracker keeps it between fills: the Position's figures,
  * written in place by each fill (`advance`), the average either known or pending. The Position
  * object itself is built only when someone asks for it (`viewOf`): a backtest's procurement
- * instrument is bought every day and its position read by nobody.
+ * instrument is bought every day and its position read by nobody. The quantity and the sums of
+ * fees and of bought and sold quantity are scaled integers (Fixed: exact, and decimal.js
+ * inside when a sum outgrows a safe integer, so every value is the one the Decimal sums give);
+ * the quantity's Decimal is made when read and kept until the next fill.
  */
 class PositionState {
   /** The Position of these figures, once built (cleared by the next fill). */
   view: Position | undefined = undefined;
+  /** `qty` as a Decimal, once read (cleared by the next fill). */
+  qtyDecimal: Decimal | undefined = undefined;
   constructor(
     readonly instrument: string,
-    public qty: Decimal,
+    public qty: Fixed,
     /** The average, when known (undefined while `pending`). */
     public avgPrice: Decimal | undefined,
     public pending: PendingAverage | undefined,
     public realizedPnl: Decimal,
-    public fees: Decimal,
-    public boughtQty: Decimal,
-    public soldQty: Decimal,
+    public fees: Fixed,
+    public boughtQty: Fixed,
+    public soldQty: Fixed,
   ) {}
+}
+
+/** The state's quantity as a Decimal (made once per fill at most). */
+function qtyOfState(state: PositionState): Decimal {
+  return (state.qtyDecimal ??= state.qty.toDecimal());
 }
 
 /** The state's average: the known one, or the pending one computed (and kept) now. */
@@ -78,10 +89,13 @@ function averageOfState(state: PositionState): Decimal {
 function advance(state: PositionState, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): void {
   state.view = undefined;
   const moved = baseMoved(side, fill);
-  const signed = side === 'buy' ? moved : moved.negated();
+  const movedFixed = Fixed.from(moved);
   const before = state.qty;
-  const after = before.plus(signed);
-  const sameDirection = before.isZero() || before.isPositive() === signed.isPositive();
+  const after = side === 'buy' ? before.plus(movedFixed) : before.minus(movedFixed);
+  // The sign of the Decimal `side === 'buy' ? moved : moved.negated()` (a zero keeps one).
+  const signedPositive = side === 'buy' ? moved.isPositive() : moved.isNegative();
+  state.qtyDecimal = undefined;
+  const sameDirection = before.isZero() || before.isPositive() === signedPositive;
   if (sameDirection) {
     const previous = state.pending;
     const average: PendingAverage = { value: undefined, previous, previousValue: undefined, before, moved, price: fill.price, after };
@@ -92,22 +106,23 @@ function advance(state: PositionState, side: Side, fill: Pick<Fill, 'qty' | 'pri
     state.qty = after;
     state.avgPrice = undefined;
     state.pending = average;
-    state.fees = state.fees.plus(fill.fee);
-    if (side === 'buy') state.boughtQty = state.boughtQty.plus(moved);
-    else state.soldQty = state.soldQty.plus(moved);
+    state.fees = state.fees.plus(Fixed.from(fill.fee));
+    if (side === 'buy') state.boughtQty = state.boughtQty.plus(movedFixed);
+    else state.soldQty = state.soldQty.plus(movedFixed);
     return;
   }
   const avgBefore = averageOfState(state);
-  const closed = moved.lessThan(before.abs()) ? moved : before.abs();
+  const held = before.toDecimal().abs();
+  const closed = moved.lessThan(held) ? moved : held;
   // A long closed by a sell gains (price - avg); a short closed by a buy gains (avg - price).
   const perUnit = before.isPositive() ? fill.price.minus(avgBefore) : avgBefore.minus(fill.price);
   state.realizedPnl = state.realizedPnl.plus(perUnit.times(closed));
   if (after.isZero()) state.avgPrice = ZERO;
   else if (after.isPositive() !== before.isPositive()) state.avgPrice = fill.price; // crossed through zero
   state.qty = after;
-  state.fees = state.fees.plus(fill.fee);
-  if (side === 'buy') state.boughtQty = state.boughtQty.plus(moved);
-  else state.soldQty = state.soldQty.plus(moved);
+  state.fees = state.fees.plus(Fixed.from(fill.fee));
+  if (side === 'buy') state.boughtQty = state.boughtQty.plus(movedFixed);
+  else state.soldQty = state.soldQty.plus(movedFixed);
 }
 
 /**
@@ -120,14 +135,14 @@ function viewOf(state: PositionState): Position {
   let view: Position;
   const pending = state.pending;
   if (pending === undefined) {
-    view = { instrument: state.instrument, qty: state.qty, avgPrice: state.avgPrice!, realizedPnl: state.realizedPnl, fees: state.fees, boughtQty: state.boughtQty, soldQty: state.soldQty };
+    view = { instrument: state.instrument, qty: qtyOfState(state), avgPrice: state.avgPrice!, realizedPnl: state.realizedPnl, fees: state.fees.toDecimal(), boughtQty: state.boughtQty.toDecimal(), soldQty: state.soldQty.toDecimal() };
   } else {
-    const next: Record<string, unknown> = { instrument: state.instrument, qty: state.qty };
+    const next: Record<string, unknown> = { instrument: state.instrument, qty: qtyOfState(state) };
     defineAvgPrice(next, () => averageOf(pending));
     next['realizedPnl'] = state.realizedPnl;
-    next['fees'] = state.fees;
-    next['boughtQty'] = state.boughtQty;
-    next['soldQty'] = state.soldQty;
+    next['fees'] = state.fees.toDecimal();
+    next['boughtQty'] = state.boughtQty.toDecimal();
+    next['soldQty'] = state.soldQty.toDecimal();
     view = next as unknown as Position;
   }
   state.view = view;
@@ -148,10 +163,10 @@ interface PendingAverage {
   previous: PendingAverage | undefined;
   /** The previous position's average, once known. */
   previousValue: Decimal | undefined;
-  readonly before: Decimal;
+  readonly before: Fixed;
   readonly moved: Decimal;
   readonly price: Decimal;
-  readonly after: Decimal;
+  readonly after: Fixed;
 }
 
 const defineAvgPrice = lazyProperty('avgPrice');
@@ -167,7 +182,7 @@ function averageOf(average: PendingAverage): Decimal {
   for (let i = chain.length - 1; i >= 0; i -= 1) {
     const a = chain[i]!;
     const previous = a.previousValue ?? a.previous!.value!;
-    a.value = a.before.abs().times(previous).plus(a.moved.times(a.price)).dividedBy(a.after.abs());
+    a.value = a.before.toDecimal().abs().times(previous).plus(a.moved.times(a.price)).dividedBy(a.after.toDecimal().abs());
     a.previous = undefined;
     a.previousValue = undefined;
   }
@@ -187,7 +202,8 @@ export class Positions {
 
   /** Signed quantity in `instrument`. */
   qty(instrument: string): Decimal {
-    return this.#states.get(instrument)?.qty ?? ZERO;
+    const state = this.#states.get(instrument);
+    return state === undefined ? ZERO : qtyOfState(state);
   }
 
   /** Unrealised result of the open quantity at `markPrice`. */
@@ -206,7 +222,7 @@ export class Positions {
   record(instrument: string, side: Side, fill: Pick<Fill, 'qty' | 'price' | 'fee' | 'feeBase'>): void {
     let state = this.#states.get(instrument);
     if (state === undefined) {
-      state = new PositionState(instrument, ZERO, ZERO, undefined, ZERO, ZERO, ZERO, ZERO);
+      state = new PositionState(instrument, Fixed.ZERO, ZERO, undefined, ZERO, Fixed.ZERO, Fixed.ZERO, Fixed.ZERO);
       this.#states.set(instrument, state);
     }
     advance(state, side, fill);
