@@ -256,6 +256,8 @@ export class CostFeed {
   readonly #products: ProductState[] = [];
   readonly #productIndex = new Map<string, ProductState>();
   readonly #hedgeMap: ReadonlyMap<string, HedgeMapping>;
+  /** Per hedge instrument read from the journal: its material's state and its factor as a Fixed (null: it covers no material of the feed). */
+  readonly #hedgeTargets = new Map<string, { readonly state: MaterialState; readonly factor: Fixed } | null>();
   readonly #onOrder: ((material: string, at: EpochMs) => Decimal) | undefined;
   readonly #hedged: ((material: string, at: EpochMs) => Decimal) | undefined;
   readonly #allocatedAtCompletion: boolean;
@@ -635,17 +637,17 @@ export class CostFeed {
     const exact = (n: number): X => (Number.isSafeInteger(n) ? fromInteger(n) : fromDecimal(new Decimal(n)));
     let value: X;
     let known: Figure | undefined;
-    let key: string | undefined;
+    let memo = false;
     if (sameLeadTimes(receipts, record.sumDays, record.sumSquaresDays)) value = X_ZERO;
     else {
       // Worked out once per process for the same three whole numbers (see leadTimeSigmaOf).
-      key = Number.isSafeInteger(record.sumDays) && Number.isSafeInteger(record.sumSquaresDays) ? `${receipts}:${record.sumDays}:${record.sumSquaresDays}` : undefined;
-      known = key === undefined ? undefined : leadTimeSigmaOf(key);
+      memo = Number.isSafeInteger(record.sumDays) && Number.isSafeInteger(record.sumSquaresDays);
+      known = memo ? leadTimeSigmaOf(receipts, record.sumDays, record.sumSquaresDays) : undefined;
       value = known !== undefined ? known.x : sigmaFromSumsX(receipts, exact(record.sumDays), exact(record.sumSquaresDays));
     }
     // The same value keeps its Figure, so the figures derived from it are not worked out again.
     const sigma = cached !== undefined && same(cached.sigma.x, value) ? cached.sigma : (known ?? new Figure(value));
-    if (key !== undefined && known === undefined) rememberLeadTimeSigma(key, sigma);
+    if (memo && known === undefined) rememberLeadTimeSigma(receipts, record.sumDays, record.sumSquaresDays, sigma);
     this.#leadTimeCache.set(m, { record, count: receipts, sumDays: record.sumDays, sumSquaresDays: record.sumSquaresDays, sigma });
     return receiptsResult(m, sigma, receipts);
   }
@@ -822,10 +824,16 @@ export class CostFeed {
       p.onHand = p.onHand.plus(qty);
       p.carry.add(qty, t);
     } else {
-      const mapping = this.#hedgeMap.get(id) ?? (this.#materialIndex.has(id) ? { material: id, factor: ONE } : undefined);
-      const m = mapping ? this.#materialIndex.get(mapping.material) : undefined;
+      // The instrument's material and factor, looked up and converted once per instrument (the map and the materials do not change).
+      let target = this.#hedgeTargets.get(id);
+      if (target === undefined) {
+        const mapping = this.#hedgeMap.get(id) ?? (this.#materialIndex.has(id) ? { material: id, factor: ONE } : undefined);
+        const m = mapping ? this.#materialIndex.get(mapping.material) : undefined;
+        target = m && mapping ? { state: m, factor: Fixed.from(mapping.factor) } : null;
+        this.#hedgeTargets.set(id, target);
+      }
       // The same values as the Decimal qty x factor and sum (exact in scaled integers when they fit, else decimal.js's).
-      if (m && mapping) m.hedgeQty = m.hedgeQty.plus(qty.times(Fixed.from(mapping.factor)));
+      if (target !== null) target.state.hedgeQty = target.state.hedgeQty.plus(qty.times(target.factor));
     }
   }
 
@@ -1276,27 +1284,38 @@ function sharedChainsOf(plan: ProductionPlan, material: string): Map<number, Sha
 }
 
 /**
- * sigma_L from receipts, by "count:sumDays:sumSquaresDays" (whole numbers): sigmaFromSumsX of
- * them, a function of those three numbers and of Decimal.precision only, kept for the process
- * (a scenario's runs and their strategies see the same receipt records often: 44 % of the
- * ammonia main job's look-ups find one). Emptied when the precision changes or it grows past
- * LEAD_TIME_SIGMAS_MAX entries.
+ * sigma_L from receipts, by count, then sum of days, then sum of squares (safe whole numbers):
+ * sigmaFromSumsX of them, a function of those three numbers and of Decimal.precision only,
+ * kept for the process (a scenario's runs and their strategies see the same receipt records
+ * often: 44 % of the ammonia main job's look-ups find one). Nested maps of numbers: a text key
+ * cost about 2.4 µs a look-up (made and hashed each time), these about 0.1. Emptied when the
+ * precision changes or it holds LEAD_TIME_SIGMAS_MAX figures.
  */
-const leadTimeSigmas = new Map<string, Figure>();
+const leadTimeSigmas = new Map<number, Map<number, Map<number, Figure>>>();
+let leadTimeSigmaCount = 0;
 let leadTimeSigmasPrecision = Decimal.precision;
 const LEAD_TIME_SIGMAS_MAX = 100_000;
 
-function leadTimeSigmaOf(key: string): Figure | undefined {
+function leadTimeSigmaOf(count: number, sumDays: number, sumSquaresDays: number): Figure | undefined {
   if (leadTimeSigmasPrecision !== Decimal.precision) {
     leadTimeSigmas.clear();
+    leadTimeSigmaCount = 0;
     leadTimeSigmasPrecision = Decimal.precision;
   }
-  return leadTimeSigmas.get(key);
+  return leadTimeSigmas.get(count)?.get(sumDays)?.get(sumSquaresDays);
 }
 
-function rememberLeadTimeSigma(key: string, sigma: Figure): void {
-  if (leadTimeSigmas.size >= LEAD_TIME_SIGMAS_MAX) leadTimeSigmas.clear();
-  leadTimeSigmas.set(key, sigma);
+function rememberLeadTimeSigma(count: number, sumDays: number, sumSquaresDays: number, sigma: Figure): void {
+  if (leadTimeSigmaCount >= LEAD_TIME_SIGMAS_MAX) {
+    leadTimeSigmas.clear();
+    leadTimeSigmaCount = 0;
+  }
+  let byDays = leadTimeSigmas.get(count);
+  if (byDays === undefined) leadTimeSigmas.set(count, (byDays = new Map()));
+  let bySquares = byDays.get(sumDays);
+  if (bySquares === undefined) byDays.set(sumDays, (bySquares = new Map()));
+  bySquares.set(sumSquaresDays, sigma);
+  leadTimeSigmaCount += 1;
 }
 
 /** The same coefficient and exponent (the same value in the same representation). */
