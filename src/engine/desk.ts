@@ -667,8 +667,12 @@ export class Desk {
     const slot = this.#byInstrument.get(material);
     const version = this.#state.version;
     if (slot !== undefined && slot.transitVersion === version) return slot.transit;
-    let qty = ZERO;
-    for (const d of this.#state.deliveries()) if (d.material === material) qty = qty.plus(d.qty);
+    // The sum in Fixed (exact, as decimal.js's sum of these short quantities is; a long one goes
+    // through decimal.js inside Fixed), made a Decimal once: with long lead times many deliveries
+    // are in transit, and a Decimal plus each was a visible share of a run.
+    let sum: Fixed | undefined;
+    for (const d of this.#state.deliveries()) if (d.material === material) sum = (sum ?? Fixed.ZERO).plus(Fixed.from(d.qty));
+    const qty = sum === undefined ? ZERO : sum.toDecimal();
     if (slot !== undefined) {
       slot.transit = qty;
       slot.transitVersion = version;
