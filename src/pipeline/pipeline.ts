@@ -186,6 +186,13 @@ export class Pipeline {
   readonly #counters: Counters = { intents: 0, orders: 0, fills: 0, denials: 0, skips: 0, rejections: 0, unknownOutcomes: 0, replays: 0 };
   /** Active orders (new, open, partially filled) by client order id. */
   readonly #open = new Map<string, OrderRecord>();
+  /**
+   * The same orders by instrument, each map in #open's order, so #pendingQty walks only the
+   * instrument's own orders and adds them in the same order as a walk of #open would. With
+   * monthly prices orders rest for weeks: chocolate-worldbank's static-hedge run had 92 orders
+   * open on average at each sizing, 10 of them in the intent's instrument.
+   */
+  readonly #openIn = new Map<string, Map<string, OrderRecord>>();
   #state: TradingState;
   #decisionSeq = 0;
   #sequenceAt: EpochMs = Number.NaN;
@@ -206,7 +213,7 @@ export class Pipeline {
     this.#journalLimit = Math.ceil(options.journalLimit ?? Number.POSITIVE_INFINITY);
     this.#keepOrdersInDoubt = options.keepOrdersInDoubt === true;
     this.#state = this.store.loadControl()?.state ?? options.limits.tradingState;
-    for (const order of this.store.activeOrders()) this.#open.set(order.request.clientOrderId, order);
+    for (const order of this.store.activeOrders()) this.#keepOpen(order.request.clientOrderId, order);
   }
 
   get tradingState(): TradingState {
@@ -398,7 +405,7 @@ export class Pipeline {
     // Record before send: a crash after this line leaves a `new` order the next run looks up.
     const recorded = newOrderRecord(request, intent, sizing.notional, seq);
     this.store.insertOrder(recorded);
-    this.#open.set(clientOrderId, recorded);
+    this.#keepOpen(clientOrderId, recorded);
     this.#counters.orders += 1;
     const decided = ({ order, report, error }: Sent): Decision => {
       const outcome: DecisionOutcome = order.status === 'rejected' ? 'rejected' : order.status === 'new' ? 'unknown' : 'sent';
@@ -625,9 +632,20 @@ export class Pipeline {
   #save(order: OrderRecord, newFills: readonly Fill[]): OrderRecord {
     this.store.updateOrder(order, newFills);
     const id = order.request.clientOrderId;
-    if (isTerminal(order.status)) this.#open.delete(id);
-    else this.#open.set(id, order);
+    if (isTerminal(order.status)) {
+      this.#open.delete(id);
+      this.#openIn.get(order.request.instrument)?.delete(id);
+    } else this.#keepOpen(id, order);
     return order;
+  }
+
+  /** Adds or replaces an active order in #open and #openIn (a replaced one keeps its place in both). */
+  #keepOpen(id: string, order: OrderRecord): void {
+    this.#open.set(id, order);
+    const instrument = order.request.instrument;
+    let mine = this.#openIn.get(instrument);
+    if (mine === undefined) this.#openIn.set(instrument, (mine = new Map()));
+    mine.set(id, order);
   }
 
   #record(decision: Decision): Decision {
@@ -643,10 +661,10 @@ export class Pipeline {
 
   /** Signed remaining quantity of this pipeline's active orders in `instrument`. */
   #pendingQty(instrument: string): Decimal {
-    if (this.#open.size === 0) return ZERO;
+    const mine = this.#openIn.get(instrument);
+    if (mine === undefined || mine.size === 0) return ZERO;
     let pending = ZERO;
-    for (const order of this.#open.values()) {
-      if (order.request.instrument !== instrument) continue;
+    for (const order of mine.values()) {
       const remaining = order.request.qty.minus(order.filledQty);
       pending = order.request.side === 'buy' ? pending.plus(remaining) : pending.minus(remaining);
     }

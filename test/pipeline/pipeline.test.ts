@@ -209,6 +209,37 @@ describe('Pipeline', () => {
     expect(over.risk.find((v) => v.check === 'hedge-ratio')).toMatchObject({ allowed: false });
   });
 
+  it("nets a target of the intent's own instrument's open orders only, also after a restart and once one has filled", async () => {
+    const sim = new SimVenue({
+      instruments: {
+        gas: { symbol: 'NG/USD', lotStep: '0.1', tickSize: '0.01', minQty: '1', minNotional: '10' },
+        oil: { symbol: 'CL/USD', lotStep: '0.1', tickSize: '0.01', minQty: '1', minNotional: '10' },
+      },
+      feeBps: '10',
+    });
+    for (const instrument of ['gas', 'oil']) sim.onBar({ at: day(0), open: 3, high: 3.1, low: 2.9, close: 3 }, instrument);
+    const store = new MemoryOrderStore();
+    const open = () => new Pipeline({ runId: 'run-1', venue: sim, limits: limits(), store });
+    const target = (p: Pipeline, instrument: string, qty: string, at: number) => p.submit(intent({ at, instrument, qty: undefined, targetQty: D(qty) }), ctx);
+    const first = open();
+    // Resting orders (they fill on the next bar): gas 50, oil 30, interleaved so a walk of every open order would mix them.
+    expect((await target(first, 'gas', '50', day(0) + 1)).sizing).toMatchObject({ kind: 'sized', qty: D('50') });
+    expect((await target(first, 'oil', '30', day(0) + 2)).sizing).toMatchObject({ kind: 'sized', qty: D('30') });
+    expect((await target(first, 'gas', '70', day(0) + 3)).sizing).toMatchObject({ kind: 'sized', qty: D('20') });
+    expect((await target(first, 'oil', '30', day(0) + 4)).sizing).toMatchObject({ kind: 'skipped', reason: 'nothing to do' });
+    // A restart restores the open orders from the store: gas has 70 pending, oil 30.
+    const second = open();
+    expect((await target(second, 'gas', '100', day(0) + 5)).sizing).toMatchObject({ kind: 'sized', qty: D('30') });
+    expect((await target(second, 'oil', '45', day(0) + 6)).sizing).toMatchObject({ kind: 'sized', qty: D('15') });
+    // gas's bar fills its three orders: nothing of gas is pending any more, its position is 100; oil's still rest.
+    sim.onBar({ at: day(1), open: 3, high: 3.1, low: 2.9, close: 3 }, 'gas');
+    await second.sync();
+    expect(second.openOrders().map((o) => o.request.instrument)).toEqual(['oil', 'oil']);
+    expect((await target(second, 'gas', '100', day(1) + 1)).sizing).toMatchObject({ kind: 'skipped', reason: 'nothing to do' });
+    expect((await target(second, 'gas', '110', day(1) + 2)).sizing).toMatchObject({ kind: 'sized', qty: D('10') });
+    expect((await target(second, 'oil', '45', day(1) + 3)).sizing).toMatchObject({ kind: 'skipped', reason: 'nothing to do' });
+  });
+
   it('kill switch: halts at once, cancels open orders, and stays halted after a restart', async () => {
     const { pipeline, store, venue } = setup();
     const resting = await pipeline.submit(intent({ qty: D('10'), limitPrice: D('2.8') }), ctx);
