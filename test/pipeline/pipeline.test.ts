@@ -23,6 +23,19 @@ class FlakyVenue implements Venue {
     return this.inner.rules(instrument);
   }
   async submit(order: OrderRequest): Promise<OrderReport> {
+    const step = this.beforeSubmit(order);
+    return this.afterSubmit(step, await this.inner.submit(order));
+  }
+  async lookup(clientOrderId: string, instrument: string): Promise<OrderReport | undefined> {
+    this.beforeLookup(clientOrderId);
+    return this.inner.lookup(clientOrderId, instrument);
+  }
+  async cancel(clientOrderId: string, instrument: string): Promise<OrderReport | undefined> {
+    this.calls.push(`cancel ${clientOrderId}`);
+    return this.inner.cancel(clientOrderId, instrument);
+  }
+  /** Logs the submit and takes the next planned step, throwing for the steps that fail before the venue accepts. */
+  protected beforeSubmit(order: OrderRequest): Step {
     this.calls.push(`submit ${order.clientOrderId}`);
     this.onSubmit?.(order);
     const step = this.plan.shift() ?? 'ok';
@@ -30,21 +43,20 @@ class FlakyVenue implements Venue {
     if (step === 'rejected') throw new VenueError('rejected', 'insufficient balance');
     if (step === 'rate-limit') throw new VenueError('rate-limit', '429 too many requests');
     if (step === 'authentication') throw new VenueError('authentication', 'invalid API key');
-    const report = await this.inner.submit(order);
+    return step;
+  }
+  /** The venue accepted: its report, or the timeout that hides it. */
+  protected afterSubmit(step: Step, report: OrderReport): OrderReport {
     if (step === 'throw-after-accept') throw new VenueError('network', 'request timed out');
     return report;
   }
-  async lookup(clientOrderId: string, instrument: string): Promise<OrderReport | undefined> {
+  /** Logs the lookup and fails it while failLookups lasts. */
+  protected beforeLookup(clientOrderId: string): void {
     this.calls.push(`lookup ${clientOrderId}`);
     if (this.failLookups > 0) {
       this.failLookups -= 1;
       throw new VenueError('network', 'lookup timed out');
     }
-    return this.inner.lookup(clientOrderId, instrument);
-  }
-  async cancel(clientOrderId: string, instrument: string): Promise<OrderReport | undefined> {
-    this.calls.push(`cancel ${clientOrderId}`);
-    return this.inner.cancel(clientOrderId, instrument);
   }
 }
 
@@ -54,23 +66,11 @@ class FlakyVenue implements Venue {
  */
 class FlakyNowVenue extends FlakyVenue {
   submitNow(order: OrderRequest): OrderReport {
-    this.calls.push(`submit ${order.clientOrderId}`);
-    this.onSubmit?.(order);
-    const step = this.plan.shift() ?? 'ok';
-    if (step === 'throw-before-accept') throw new Error('socket hang up');
-    if (step === 'rejected') throw new VenueError('rejected', 'insufficient balance');
-    if (step === 'rate-limit') throw new VenueError('rate-limit', '429 too many requests');
-    if (step === 'authentication') throw new VenueError('authentication', 'invalid API key');
-    const report = this.inner.submitNow(order);
-    if (step === 'throw-after-accept') throw new VenueError('network', 'request timed out');
-    return report;
+    const step = this.beforeSubmit(order);
+    return this.afterSubmit(step, this.inner.submitNow(order));
   }
   lookupNow(clientOrderId: string, instrument: string): OrderReport | undefined {
-    this.calls.push(`lookup ${clientOrderId}`);
-    if (this.failLookups > 0) {
-      this.failLookups -= 1;
-      throw new VenueError('network', 'lookup timed out');
-    }
+    this.beforeLookup(clientOrderId);
     return this.inner.lookupNow(clientOrderId, instrument);
   }
 }
