@@ -86,6 +86,12 @@ function run(plant: Plant, events: readonly LedgerEvent[]): { direct: number; sa
     const event = events[k]!;
     if (event.type === 'reverse') continue;
     const id = event.id ?? `#${k + 1}`;
+    /** The general route: draft, Books.apply, ColumnarJournal.push. */
+    const postByDraft = (side: typeof a): void => {
+      const draft = engine.draft(event, id, side.books);
+      side.books.apply(draft);
+      side.journal.push(draft);
+    };
     for (const side of [a, b]) {
       for (const revision of engine.dueRevisions(side.books, event.at)) {
         const draft = engine.revaluationDraft(side.books, revision);
@@ -100,18 +106,12 @@ function run(plant: Plant, events: readonly LedgerEvent[]): { direct: number; sa
     let refusedB: unknown;
     try {
       if (engine.writeEntry(event, id, a.books, a.journal) >= 0) direct += 1;
-      else {
-        const draft = engine.draft(event, id, a.books);
-        a.books.apply(draft);
-        a.journal.push(draft);
-      }
+      else postByDraft(a);
     } catch (error) {
       refusedA = error;
     }
     try {
-      const draft = engine.draft(event, id, b.books);
-      b.books.apply(draft);
-      b.journal.push(draft);
+      postByDraft(b);
     } catch (error) {
       refusedB = error;
     }
