@@ -399,6 +399,18 @@ interface MaterialSlot {
   flatFills: number;
   flatFirst: number;
   flatSize: number;
+  /**
+   * hedgePnlNumber's last strip total and what it was worked out from: the pipeline's fill count,
+   * the strip's index bar (every contract price changes with it only), the closed total and the
+   * contracts (their number and the first registered month). The daily record and the daily
+   * costs both ask for it after each step; while all of these stand the total is the same.
+   */
+  pnlNumber: number;
+  pnlFills: number;
+  pnlBar: number;
+  pnlClosed: Decimal | undefined;
+  pnlSize: number;
+  pnlFirst: number;
 }
 
 /**
@@ -409,7 +421,13 @@ interface MaterialSlot {
  * computed from (NaN: none yet).
  */
 interface ContractFigures {
+  /** The position these figures were read from (a flat record for a contract that never traded). */
   position: Position;
+  /**
+   * The pipeline's fill count when `position` was last read: a position changes only by a fill,
+   * so while the count stands the figures stand, and the position is not asked for again.
+   */
+  fills: number;
   traded: boolean;
   /** numberOf(realizedPnl) - numberOf(fees). */
   result: number;
@@ -421,9 +439,6 @@ interface ContractFigures {
   quoted: number;
   pnl: X;
 }
-
-/** The figures of a position that never traded (shared, never changed). */
-const UNTRADED: ContractFigures = Object.freeze({ position: undefined as unknown as Position, traded: false, result: 0, open: false, q: Number.NaN, a: Number.NaN, exact: undefined, quoted: Number.NaN, pnl: X_ZERO });
 
 /** What Desk.#lineUse keeps per BOM line. */
 interface LineUse {
@@ -581,6 +596,12 @@ export class Desk {
       flatFills: -1,
       flatFirst: Number.NaN,
       flatSize: -1,
+      pnlNumber: Number.NaN,
+      pnlFills: -1,
+      pnlBar: -1,
+      pnlClosed: undefined,
+      pnlSize: -1,
+      pnlFirst: Number.NaN,
       costs: {
         carryingAnnualRate: options.plant.carrying.annualRate,
         storagePerUnitDay: options.plant.carrying.storagePerUnitDay.get(setup.id) ?? ZERO,
@@ -856,8 +877,25 @@ export class Desk {
     let total = numberOf(slot.closedHedgePnl);
     const hedge = slot.setup.hedge;
     if (hedge === undefined) return total;
-    if (hedge.strip === undefined) return this.#addHedgeNumber(slot, material, hedge.instrument, total);
-    for (const instrument of slot.contracts.keys()) total = this.#addHedgeNumber(slot, material, instrument, total);
+    const strip = hedge.strip;
+    if (strip === undefined) return this.#addHedgeNumber(slot, material, hedge.instrument, total);
+    const fills = this.pipeline.fillCount;
+    const bar = strip.lastBar;
+    if (slot.pnlFills === fills && slot.pnlBar === bar && slot.pnlClosed === slot.closedHedgePnl && slot.pnlSize === slot.contracts.size && Object.is(slot.pnlFirst, slot.registeredFirst)) return slot.pnlNumber;
+    // #addHedgeNumber's sum in the same order, each contract's unit price read from its month (#contractUnitNumber's strip case).
+    const factor = hedge.factor;
+    for (const [instrument, month] of slot.contracts) {
+      const figures = this.#figures(slot, instrument);
+      if (!figures.traded) continue;
+      total += figures.result;
+      if (figures.open) total += figures.q * (contractPriceOf(slot, month, strip.price(month), factor).unitNumber - figures.a);
+    }
+    slot.pnlNumber = total;
+    slot.pnlFills = fills;
+    slot.pnlBar = bar;
+    slot.pnlClosed = slot.closedHedgePnl;
+    slot.pnlSize = slot.contracts.size;
+    slot.pnlFirst = slot.registeredFirst;
     return total;
   }
 
@@ -1144,13 +1182,11 @@ export class Desk {
    */
   #markClearlyPositive(slot: MaterialSlot, strip: HedgeStrip): boolean {
     const factor = numberOf(slot.setup.hedge!.factor);
-    const positions = this.pipeline.positions;
     let sum = 0;
     let bound = 0;
     let open = 0;
     for (const [instrument, month] of slot.contracts) {
-      // A flat contract adds nothing (positions.qty makes no flat record, #figures would).
-      if (positions.qty(instrument).isZero()) continue;
+      // A flat contract adds nothing.
       const figures = this.#openFigures(slot, instrument);
       if (figures === undefined) continue;
       open += 1;
@@ -1170,24 +1206,35 @@ export class Desk {
     return sum > 1e-9 * bound;
   }
 
-  /** The figures of a hedge instrument's position (see ContractFigures), read again only when a fill has replaced the position. */
+  /**
+   * The figures of a hedge instrument's position (see ContractFigures): the position is asked
+   * for again only after a fill (a day reads each contract's figures up to five times: the
+   * financing's screen and mark, the daily record's and the daily costs' P&L, the realised
+   * result), and the figures worked out again only when a fill has replaced it. A contract that
+   * never traded keeps a record too (the tracker makes a new flat position each time it is asked).
+   */
   #figures(slot: MaterialSlot, instrument: string): ContractFigures {
-    const position = this.pipeline.positions.get(instrument);
+    const fills = this.pipeline.fillCount;
     let figures = slot.figures.get(instrument);
-    if (figures !== undefined && figures.position === position) return figures;
-    // Most contracts of a strip never trade (their position is a new flat record each time).
-    if (position.boughtQty.isZero() && position.soldQty.isZero()) return UNTRADED;
-    const result = numberOf(position.realizedPnl) - numberOf(position.fees);
-    const open = !position.qty.isZero();
+    if (figures !== undefined && figures.fills === fills) return figures;
+    const position = this.pipeline.positions.get(instrument);
+    if (figures !== undefined && figures.position === position) {
+      figures.fills = fills;
+      return figures;
+    }
+    const traded = !(position.boughtQty.isZero() && position.soldQty.isZero());
+    const result = traded ? numberOf(position.realizedPnl) - numberOf(position.fees) : 0;
+    const open = traded && !position.qty.isZero();
     const q = open ? numberOf(position.qty) : Number.NaN;
     const a = open ? numberOf(position.avgPrice) : Number.NaN;
     if (figures === undefined) {
       if (slot.figures.size > 64) slot.figures.clear();
-      figures = { position, traded: true, result, open, q, a, exact: undefined, quoted: Number.NaN, pnl: X_ZERO };
+      figures = { position, fills, traded, result, open, q, a, exact: undefined, quoted: Number.NaN, pnl: X_ZERO };
       slot.figures.set(instrument, figures);
     } else {
       figures.position = position;
-      figures.traded = true;
+      figures.fills = fills;
+      figures.traded = traded;
       figures.result = result;
       figures.open = open;
       figures.q = q;
@@ -1584,6 +1631,8 @@ export class Desk {
     slot.closedHedgePnl = slot.closedHedgePnl.plus(position.realizedPnl).minus(position.fees);
     slot.closedHedgeFees = slot.closedHedgeFees.plus(position.fees);
     slot.contracts.delete(instrument);
+    // A roll-off closes the position without a pipeline fill: its figures would outlive it (see #figures).
+    slot.figures.delete(instrument);
   }
 
   /** One decision, or one per child order when the order is above the per-order limit (Pipeline.submitAll). */
