@@ -506,9 +506,8 @@ export class CostFeed {
         memo.sigmaDaily = sigmaDaily.sigma;
         memo.sigmaLead = sigmaLead.sigma;
         memo.meanForLT = mean;
-        let sigmaLT: X;
-        if (sigmaLead.sigma.x.c === 0n) sigmaLT = times(sigmaDaily.sigma.x, m.rootLeadTimeX);
-        else {
+        let leadTerm: X | undefined;
+        if (sigmaLead.sigma.x.c !== 0n) {
           // sigmaLeadTimeDemand(L, sigma_d, d, sigma_L), its d^2 x sigma_L^2 term kept while d and sigma_L stay.
           if (memo.leadTerm === undefined || memo.leadTermMean !== mean || memo.leadTermSigma !== sigmaLead.sigma) {
             memo.leadTermMean = mean;
@@ -520,12 +519,12 @@ export class CostFeed {
             }
             memo.leadTerm = times(memo.meanSquare, sigmaLead.sigma.square);
           }
-          // sigmaLeadTimeDemandWithX(L, sigma_d, leadTerm), its L x sigma_d^2 kept on sigma_d's Figure (shared by the runs over one plan).
-          sigmaLT = sigmaLeadTimeDemandOfTerms(sigmaDaily.sigma.squareTimes(m.leadTimeX), memo.leadTerm);
+          leadTerm = memo.leadTerm;
         }
-        if (memo.sigmaLT === undefined || !same(memo.sigmaLT.x, sigmaLT) || memo.buffer === undefined) {
-          memo.sigmaLT = new Figure(sigmaLT);
-          memo.buffer = new Figure(times(m.zX, sigmaLT));
+        const chain = leadChainOf(sigmaDaily.sigma, m, leadTerm);
+        if (memo.sigmaLT === undefined || !same(memo.sigmaLT.x, chain.sigmaLT.x) || memo.buffer === undefined) {
+          memo.sigmaLT = chain.sigmaLT;
+          memo.buffer = chain.buffer;
           memo.reorderPoint = undefined;
         }
       }
@@ -598,19 +597,39 @@ export class CostFeed {
     //   planned = prefix[j1] - prefix[j0]; plannedSquares = squares[k1] - squares[k0]
     //   sumErrors = sum(a) - planned; sumSquares = sum(a^2) - sum(a p) x 2 + plannedSquares
     //   sigma = sigmaFromSums(buckets, sumErrors, sumSquares) (/ sqrt(bucketDays))
-    const planned = minus(prefixXOf(m, h.j1), prefixXOf(m, h.j0));
-    const plannedSquares = minus(squaresXOf(m, h.k1), squaresXOf(m, h.k0));
-    const sumErrors = minus(this.#errorSum(m, E_ACTUAL), planned);
-    const sumSquares = plus(minus(this.#errorSum(m, E_SQUARES), times(this.#errorSum(m, E_CROSS), TWO_X)), plannedSquares);
+    // The entry is matched on these inputs themselves (each held once per value: the plan's
+    // prefix sums converted once, the window's sums as summed), before any of the arithmetic.
+    const prefixTo = prefixXOf(m, h.j1);
+    const prefixFrom = prefixXOf(m, h.j0);
+    const squaresTo = squaresXOf(m, h.k1);
+    const squaresFrom = squaresXOf(m, h.k0);
+    const actual = this.#errorSum(m, E_ACTUAL);
+    const squares = this.#errorSum(m, E_SQUARES);
+    const cross = this.#errorSum(m, E_CROSS);
     const entry = m.shared.get(h.k1);
-    if (entry !== undefined && entry.buckets === h.buckets && entry.bucketDays === this.bucketDays && identical(entry.sumErrors, sumErrors) && identical(entry.sumSquares, sumSquares)) {
+    if (
+      entry !== undefined &&
+      entry.buckets === h.buckets &&
+      entry.bucketDays === this.bucketDays &&
+      identical(entry.actual, actual) &&
+      identical(entry.squares, squares) &&
+      identical(entry.cross, cross) &&
+      identical(entry.prefixTo, prefixTo) &&
+      identical(entry.prefixFrom, prefixFrom) &&
+      identical(entry.squaresTo, squaresTo) &&
+      identical(entry.squaresFrom, squaresFrom)
+    ) {
       memo.historySigma = entry.sigma;
     } else {
+      const planned = minus(prefixTo, prefixFrom);
+      const plannedSquares = minus(squaresTo, squaresFrom);
+      const sumErrors = minus(actual, planned);
+      const sumSquares = plus(minus(squares, times(cross, TWO_X)), plannedSquares);
       let sigma = sigmaFromSumsX(h.buckets, sumErrors, sumSquares);
       if (this.bucketDays !== 1) sigma = dividedBy(sigma, this.#rootBucketDaysX);
       const previous = memo.historySigma;
       if (previous === undefined || !same(previous.x, sigma)) memo.historySigma = new Figure(sigma);
-      m.shared.set(h.k1, { buckets: h.buckets, bucketDays: this.bucketDays, sumErrors, sumSquares, sigma: memo.historySigma! });
+      m.shared.set(h.k1, { buckets: h.buckets, bucketDays: this.bucketDays, actual, squares, cross, prefixTo, prefixFrom, squaresTo, squaresFrom, sigma: memo.historySigma! });
     }
     const result = m.historyResult;
     result.sigma = memo.historySigma!;
@@ -1213,6 +1232,8 @@ class Figure {
   #square: X | undefined;
   #scaledSquare: X | undefined;
   #scaledBy: X | undefined;
+  /** sigma_LT and the buffer from this figure as sigma_d, for the last inputs (see leadChainOf). */
+  leadChain: LeadChain | undefined = undefined;
   constructor(readonly x: X) {}
   /** times(x, x), worked out once per figure (the figures of one day's chain are shared by the runs over one plan, see SharedChain). */
   get square(): X {
@@ -1252,6 +1273,41 @@ class Figure {
 }
 
 /**
+ * sigma_LT and the buffer z x sigma_LT from sigma_d (with a fixed lead time, sigma_LT = sigma_d
+ * x sqrt(L); else sigmaLeadTimeDemandWithX(L, sigma_d, leadTerm)), kept on sigma_d's Figure for
+ * the last inputs (compared by coefficient and exponent: the same operands, the same results).
+ * sigma_d's Figures are shared by the runs over one plan (SharedChain), and a run's leadTerm
+ * (d^2 x sigma_L^2) mostly repeats an earlier run's on the same day, so the square root is
+ * taken once for them. The two Figures are immutable and shared by the feeds like sigma_d's.
+ */
+interface LeadChain {
+  /** L for the variable lead time, sqrt(L) for the fixed one. */
+  readonly lead: X;
+  readonly leadTerm: X | undefined;
+  readonly z: X;
+  readonly sigmaLT: Figure;
+  readonly buffer: Figure;
+}
+
+function leadChainOf(sigmaDaily: Figure, m: MaterialState, leadTerm: X | undefined): LeadChain {
+  const lead = leadTerm === undefined ? m.rootLeadTimeX : m.leadTimeX;
+  const last = sigmaDaily.leadChain;
+  if (
+    last !== undefined &&
+    identical(last.lead, lead) &&
+    identical(last.z, m.zX) &&
+    (last.leadTerm === undefined ? leadTerm === undefined : leadTerm !== undefined && identical(last.leadTerm, leadTerm))
+  ) {
+    return last;
+  }
+  // sigmaLeadTimeDemandWithX(L, sigma_d, leadTerm), its L x sigma_d^2 kept on sigma_d's Figure.
+  const sigmaLT = leadTerm === undefined ? times(sigmaDaily.x, lead) : sigmaLeadTimeDemandOfTerms(sigmaDaily.squareTimes(lead), leadTerm);
+  const chain: LeadChain = { lead, leadTerm, z: m.zX, sigmaLT: new Figure(sigmaLT), buffer: new Figure(times(m.zX, sigmaLT)) };
+  sigmaDaily.leadChain = chain;
+  return chain;
+}
+
+/**
  * One history bucket's sigma_d for one material, kept for the other feeds over the same plan
  * object in this process: a scenario's runs (its strategy and its baselines) backflush the same
  * consumption unless a stockout cuts production, and so work out the same sigma_d every day
@@ -1264,11 +1320,21 @@ class Figure {
  * shared: it reads the desk's receipts, which differ from strategy to strategy.
  */
 interface SharedChain {
-  /** sigma_d from history: sigmaFromSumsX(buckets, sumErrors, sumSquares), over sqrt(bucketDays) when not 1. */
+  /**
+   * sigma_d from history: sigmaFromSumsX(buckets, sumErrors, sumSquares), over sqrt(bucketDays)
+   * when not 1, where sumErrors = actual - (prefixTo - prefixFrom) and sumSquares = squares -
+   * cross x 2 + (squaresTo - squaresFrom) (see #sigmaDaily): the entry keeps those inputs, so a
+   * match costs comparisons and no arithmetic.
+   */
   readonly buckets: number;
   readonly bucketDays: number;
-  readonly sumErrors: X;
-  readonly sumSquares: X;
+  readonly actual: X;
+  readonly squares: X;
+  readonly cross: X;
+  readonly prefixTo: X;
+  readonly prefixFrom: X;
+  readonly squaresTo: X;
+  readonly squaresFrom: X;
   readonly sigma: Figure;
 }
 

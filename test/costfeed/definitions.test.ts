@@ -109,6 +109,30 @@ describe('1. safety stock from forecast error and lead-time variability', () => 
     expect([lead(r1, plan), lead(r2, plan), lead(r1, plan)]).toEqual([fresh[0], fresh[1], fresh[0]]);
   });
 
+  it('sigma_LT and the buffer kept on a shared sigma_d follow each feed\'s own lead time, receipts and service level', () => {
+    const r1 = { count: 5, sumDays: 35, sumSquaresDays: 25 + 49 + 81 + 49 + 49 };
+    const r2 = { count: 5, sumDays: 36, sumSquaresDays: 25 + 49 + 81 + 49 + 64 };
+    const variants: Partial<CostFeedOptions>[] = [
+      { leadTimes: () => r1 },
+      { leadTimes: () => r2 },
+      {},
+      { leadTimes: () => r1, policy: { tv: { leadTimeCv: 0, leadTimeDays: 9 } } },
+      { policy: { tv: { leadTimeCv: 0, serviceLevel: '0.95' } } },
+    ];
+    const figures = (feed: CostFeed): string[] => {
+      const out: string[] = [];
+      for (let i = 31; i <= days; i += 1) {
+        const m = feed.snapshot(from + i * DAY_MS).materials.tv!;
+        out.push(`${m.sigmaDailyConsumption.toFixed()} ${m.sigmaLeadTimeDemand.toFixed()} ${m.bufferStock.toFixed()} ${m.reorderPoint.toFixed()}`);
+      }
+      return out;
+    };
+    const fresh = variants.map((extra) => figures(new CostFeed(options({ ...extra, plan: flatPlan(plant, 'sale', from, days + 30, '6.575') }))));
+    expect(new Set(fresh.map((f) => f.join('|'))).size).toBe(variants.length);
+    // On the shared plan object, in turn and again: each feed's own figures every day.
+    for (let round = 0; round < 2; round += 1) for (let k = 0; k < variants.length; k += 1) expect(figures(new CostFeed(options(variants[k])))).toEqual(fresh[k]);
+  });
+
   it('the plan\'s own spread no longer counts: a plan that equals the actuals day by day gives a zero buffer', () => {
     const exact = ProductionPlan.fromArrays({ at: Array.from({ length: days }, (_, i) => from + i * DAY_MS), product: 'sale', qty: Array.from({ length: days }, (_, i) => d(i % 2 === 0 ? '10.575' : '2.575')) }, plant);
     const tv = new CostFeed(options({ plan: exact })).snapshot(from + days * DAY_MS).materials.tv!;
