@@ -201,6 +201,13 @@ export class Pipeline {
   /** Next sequence number per instrument, one map per side; an entry from an earlier epoch counts as 0. */
   readonly #buySequences = new Map<string, SequenceEntry>();
   readonly #sellSequences = new Map<string, SequenceEntry>();
+  /**
+   * The venue's change count (Venue.changeCount) when a sync last found every open order's
+   * report, with nothing in doubt since (NaN: look them up); and the unknown outcomes counted
+   * then (a failed lookup or cancel since means an order to look up again).
+   */
+  #venueSeen = Number.NaN;
+  #unknownSeen = -1;
 
   /** Restores the trading state and the active orders from the store (a restart continues where it stopped). */
   constructor(options: PipelineOptions) {
@@ -386,6 +393,7 @@ export class Pipeline {
     const existing = this.store.getOrder(clientOrderId);
     if (existing !== undefined) {
       this.#counters.replays += 1;
+      this.#venueSeen = Number.NaN;
       const replayed = ({ order, report, error }: Sent): Decision => this.#record(decisionWithRisk(seq, at, intent, sizing, 'replayed', riskOf, clientOrderId, existing.request, report, order.status, error));
       if (existing.status !== 'new') return replayed({ order: existing });
       const reconciled = this.#reconcile(existing);
@@ -407,7 +415,11 @@ export class Pipeline {
     this.store.insertOrder(recorded);
     this.#keepOpen(clientOrderId, recorded);
     this.#counters.orders += 1;
+    // Until the venue's answer is applied (a throw, or an outcome left unknown, keeps it so) the next sync looks every order up.
+    const seen = this.#venueSeen;
+    this.#venueSeen = Number.NaN;
     const decided = ({ order, report, error }: Sent): Decision => {
+      if (order.status !== 'new') this.#venueSeen = seen;
       const outcome: DecisionOutcome = order.status === 'rejected' ? 'rejected' : order.status === 'new' ? 'unknown' : 'sent';
       return this.#record(decisionWithRisk(seq, at, intent, sizing, outcome, riskOf, clientOrderId, request, report, order.status, error));
     };
@@ -419,11 +431,35 @@ export class Pipeline {
    * Looks up every open order and applies new fills and status changes. A `new` order (unknown
    * outcome) that the venue does not know is sent again, same client order id, while attempts
    * remain, then recorded as rejected. When no order is open this returns a shared resolved
-   * promise without allocating.
+   * promise without allocating; so it does, looking nothing up, when the venue counts its
+   * changes (Venue.changeCount) and none came since a sync found every order's report, with no
+   * outcome in doubt since: the simulated venue changes an order only on a bar, and with
+   * monthly prices orders rest for weeks (chocolate-worldbank's static-hedge run looked up 92
+   * open orders a day, 5.8 % of the run).
    */
   sync(): Promise<SyncResult> {
     if (this.#open.size === 0) return IDLE;
-    return promiseOf(() => this.#syncFrom([...this.#open.values()], 0, { looked: 0, fills: 0, errors: [] }));
+    const changes = this.venue.changeCount?.();
+    if (changes === this.#venueSeen && this.#counters.unknownOutcomes === this.#unknownSeen) return IDLE;
+    this.#venueSeen = Number.NaN;
+    const unknown = this.#counters.unknownOutcomes;
+    return promiseOf(() => {
+      const synced = this.#syncFrom([...this.#open.values()], 0, { looked: 0, fills: 0, errors: [] });
+      return synced instanceof Promise ? synced.then((result) => this.#synced(result, changes, unknown)) : this.#synced(synced, changes, unknown);
+    });
+  }
+
+  /**
+   * A sync's end: with the venue's change count `changes` read before its lookups, every open
+   * order's report is known as of it when no lookup failed, no outcome became unknown and no
+   * order is left `new` (in doubt); the next sync skips the lookups while the count stays.
+   */
+  #synced(result: SyncResult, changes: number | undefined, unknown: number): SyncResult {
+    if (changes === undefined || result.errors.length !== 0 || this.#counters.unknownOutcomes !== unknown) return result;
+    for (const order of this.#open.values()) if (order.status === 'new') return result;
+    this.#venueSeen = changes;
+    this.#unknownSeen = unknown;
+    return result;
   }
 
   /** Reconciles `orders` from `from` on, adding to `progress` (which is the result). */

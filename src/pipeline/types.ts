@@ -141,4 +141,13 @@ export interface Venue {
   submitNow?(order: OrderRequest, options?: SubmitOptions): OrderReport;
   /** Optional, with `submitNow`: `lookup` answered at once. */
   lookupNow?(clientOrderId: string, instrument: string): OrderReport | undefined;
+  /**
+   * Optional: a count that grows whenever an order's report changes other than in the answer to
+   * the call that changed it (a fill or an expiry on a bar, a cancel, an order put back). A
+   * caller that has applied every answer and looked up every order while the count was C knows
+   * every report as it stands while the count is still C, and need not look them up again. The
+   * simulated venue counts (its orders change only on a bar); a live venue's orders change at any
+   * moment, so it leaves this out and is looked up every time.
+   */
+  changeCount?(): number;
 }

@@ -75,6 +75,13 @@ class FlakyNowVenue extends FlakyVenue {
   }
 }
 
+/** FlakyNowVenue passing on the simulated venue's change count (Venue.changeCount). */
+class CountingNowVenue extends FlakyNowVenue {
+  changeCount(): number {
+    return this.inner.changeCount();
+  }
+}
+
 function setup(riskOverrides: Record<string, unknown> = {}) {
   const sim = new SimVenue({ instruments: { gas: { symbol: 'NG/USD', lotStep: '0.1', tickSize: '0.01', minQty: '1', minNotional: '10' } }, feeBps: '10' });
   sim.onBar({ at: day(0), open: 3, high: 3.1, low: 2.9, close: 3 });
@@ -156,6 +163,55 @@ describe('Pipeline', () => {
     const first = pipeline.sync();
     expect(pipeline.sync()).toBe(first);
     expect(await first).toEqual({ looked: 0, fills: 0, errors: [] });
+  });
+
+  it("skips sync's lookups while the venue's change count stands, and looks up again after a fill, an expiry, a cancel or an outcome in doubt", async () => {
+    // The same script through a venue that counts its changes (the sim venue, behind a flaky
+    // front that passes the count on) and one that does not: the same decisions, orders and
+    // fills; only the lookups differ, and they must be skipped exactly when nothing changed.
+    const script = async (counting: boolean) => {
+      const sim = new SimVenue({ instruments: { gas: { symbol: 'NG/USD', lotStep: '0.1', tickSize: '0.01', minQty: '1', minNotional: '10' } }, feeBps: '10', expireAfterBars: 4 });
+      sim.onBar({ at: day(0), open: 3, high: 3.1, low: 2.9, close: 3 });
+      const venue = counting ? new CountingNowVenue(sim) : new FlakyNowVenue(sim);
+      const store = new MemoryOrderStore();
+      const fills: unknown[] = [];
+      const pipeline = new Pipeline({ runId: 'run-1', venue, limits: limits(), store, sink: { onFill: (order, fill) => void fills.push(toPlainJson({ order, fill })) } });
+      const looked: number[] = [];
+      const sync = async () => void looked.push((await pipeline.sync()).looked);
+      const bar = (n: number, low: number) => sim.onBar({ at: day(n), open: 3, high: 3.1, low, close: 3 });
+      await pipeline.submit(intent({ qty: D('10'), limitPrice: D('2.86') }), ctx); // rests; expires on bar 4
+      await pipeline.submit(intent({ qty: D('5'), limitPrice: D('2.9') }), ctx); // rests; fills on bar 3
+      await sync(); // the first sync looks up every order
+      bar(1, 2.95);
+      await sync(); // nothing reached: nothing to look up
+      await sync();
+      bar(2, 2.95);
+      await pipeline.submit(intent({ at: day(2), qty: D('4'), limitPrice: D('2.87') }), ctx); // its answer is applied: still nothing to look up
+      await sync();
+      bar(3, 2.89); // fills the 2.9 buy
+      await sync();
+      await sync();
+      bar(4, 2.95); // expires the 2.86 buy
+      await sync();
+      await pipeline.cancel(pipeline.openOrders()[0]!.request.clientOrderId);
+      await pipeline.submit(intent({ at: day(4), qty: D('6'), limitPrice: D('2.87') }), ctx);
+      await sync(); // the cancel counted
+      await sync();
+      venue.plan = ['throw-after-accept'];
+      await pipeline.submit(intent({ at: day(4), qty: D('7'), limitPrice: D('2.87') }), ctx); // outcome unknown, then found by the lookup
+      venue.plan = ['rate-limit'];
+      await pipeline.submit(intent({ at: day(4), qty: D('8'), limitPrice: D('2.87') }), ctx); // left new: the next sync sends it
+      await sync();
+      await sync();
+      return { looked, fills, calls: venue.calls.filter((call) => !call.startsWith('lookup')), counters: pipeline.counters(), orders: toPlainJson(store.allOrders()), journal: toPlainJson(pipeline.journal()) };
+    };
+    const counting = await script(true);
+    const plain = await script(false);
+    expect({ ...counting, looked: undefined }).toEqual({ ...plain, looked: undefined });
+    expect(plain.looked).toEqual([2, 2, 2, 3, 3, 2, 2, 1, 1, 3, 3]);
+    expect(counting.looked).toEqual([2, 0, 0, 0, 3, 0, 2, 1, 0, 3, 0]);
+    expect(counting.counters).toMatchObject({ orders: 6, fills: 1, unknownOutcomes: 2, rejections: 0 });
+    expect((counting.orders as { status: string }[]).map((order) => order.status)).toEqual(['expired', 'filled', 'cancelled', 'open', 'open', 'open']);
   });
 
   it('records skips and denials as values in the journal and the counters', async () => {

@@ -113,6 +113,8 @@ export class SimVenue implements Venue {
    */
   readonly #fixedFees: { readonly slippage: Fixed; readonly feeRate: Fixed; readonly feeFixed: Fixed } | undefined;
   #orderCount = 0;
+  /** Venue.changeCount: fills, expiries, cancels and restored orders so far. */
+  #changes = 0;
 
   constructor(config: SimVenueConfigInput | SimVenueConfig, name = 'sim') {
     this.name = name;
@@ -183,7 +185,18 @@ export class SimVenue implements Venue {
    * alone.
    */
   restore(order: OrderRequest): void {
+    this.#changes += 1;
     this.#accept(order);
+  }
+
+  /**
+   * See Venue.changeCount: a report changes only by a fill, an expiry or a cancel (and an order
+   * is put back by `restore`), each counted; an accepted order's report is the answer to its
+   * submit. With monthly bars an order rests for weeks: the pipeline then skips the daily
+   * lookups of every open order until a bar of some instrument changes one.
+   */
+  changeCount(): number {
+    return this.#changes;
   }
 
   #accept(order: OrderRequest): SimOrder {
@@ -229,6 +242,7 @@ export class SimVenue implements Venue {
     const sim = this.#orders.get(clientOrderId);
     if (sim === undefined) return undefined;
     if (sim.status === 'open' || sim.status === 'partially-filled') {
+      this.#changes += 1;
       sim.status = 'cancelled';
       this.#remove(sim);
     }
@@ -316,6 +330,7 @@ export class SimVenue implements Venue {
       }
       if (sim.status === 'filled') return;
       if (this.config.expireAfterBars !== undefined && sim.barsWorked >= this.config.expireAfterBars) {
+        this.#changes += 1;
         sim.status = 'expired';
         sim.reason = `${sim.request.qty.minus(sim.filledQty).toString()} left after ${sim.barsWorked} bar(s)`;
         this.#remove(sim);
@@ -362,6 +377,7 @@ export class SimVenue implements Venue {
    * rounding is half-even to `feePlaces` in both.
    */
   #fill(sim: SimOrder, at: EpochMs, qty: Decimal, priced: Decimal | Fixed): void {
+    this.#changes += 1;
     const first = sim.fills.length === 0;
     const fees = this.#fixedFees;
     let price: Decimal;
