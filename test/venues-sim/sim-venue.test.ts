@@ -161,10 +161,15 @@ describe('SimVenue volume participation', () => {
     v.onBar(bar(1, 10, 10, 10, 10, 100));
     let r = (await v.lookup(o.clientOrderId, 'gas'))!;
     expect([r.status, r.filledQty.toString()]).toEqual(['partially-filled', '10']);
+    const earlier = r;
+    const changes = v.changeCount();
     v.onBar(bar(2, 11, 11, 11, 11, 109)); // 10.9 rounds down to 10
     v.onBar(bar(3, 12, 12, 12, 12, 500));
     r = (await v.lookup(o.clientOrderId, 'gas'))!;
     expect(r.status).toBe('filled');
+    // An earlier report keeps the fills of its moment (later fills replace the order's array, never write it); each fill counts as a change.
+    expect(earlier.fills).toHaveLength(1);
+    expect(v.changeCount()).toBe(changes + 2);
     expect(r.fills.map((f) => [f.qty.toString(), f.price.toString(), f.fee.toString()])).toEqual([
       ['10', '10', '1.1'], // 100 x 10 bps = 0.10 + 1 fixed
       ['10', '11', '0.11'],
