@@ -14,7 +14,6 @@
  */
 import { Decimal, ZERO, floorToStep } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
-import { lazyProperty } from '../core/lazy.js';
 import { startOfDay, type EpochMs } from '../core/time.js';
 import { deriveClientOrderId } from './client-order-id.js';
 import { lte } from './compare.js';
@@ -387,8 +386,7 @@ export class Pipeline {
     // Allowed: the verdicts are built when the decision's `risk` is first read (an own enumerable
     // getter in the same place among the keys, so JSON, spreads and transfers see a plain field);
     // they read only the immutable input and the frozen limits.
-    let verdicts: RiskVerdict[] | undefined;
-    const riskOf = (): RiskVerdict[] => (verdicts ??= runRiskChecks(limits, riskInput));
+    const riskOf = new DeferredRisk(limits, riskInput);
     const clientOrderId = deriveClientOrderId({ runId: this.runId, at: intent.at, instrument: intent.instrument, side: intent.side, sequence });
     const existing = this.store.getOrder(clientOrderId);
     if (existing !== undefined) {
@@ -727,7 +725,35 @@ export class Pipeline {
   }
 }
 
-const defineRisk = lazyProperty('risk');
+/**
+ * An allowed decision's risk verdicts, worked out when first read from the checks' input
+ * (immutable) and the frozen limits. An object of its own rather than a closure: a closure kept
+ * #submit's whole context (the sizing, the request, the existing order, ...) alive as long as
+ * the journal keeps the decision (its last 5,000), about 200 bytes a decision more, all of it
+ * promoted to the old generation.
+ */
+class DeferredRisk {
+  #verdicts: RiskVerdict[] | undefined = undefined;
+  constructor(
+    readonly limits: RiskLimits,
+    readonly input: RiskInput,
+  ) {}
+  get verdicts(): RiskVerdict[] {
+    return (this.#verdicts ??= runRiskChecks(this.limits, this.input));
+  }
+}
+
+/** Where a decision keeps its DeferredRisk (not enumerable, not string-keyed: JSON, keys and spreads do not see it). */
+const RISK_SLOT = Symbol('risk');
+
+/** The decision's `risk`: one getter shared by every decision (as core/lazy.ts does, reading a DeferredRisk instead of a function). */
+const RISK_PROPERTY: PropertyDescriptor = {
+  get(this: { [RISK_SLOT]: DeferredRisk }): RiskVerdict[] {
+    return this[RISK_SLOT].verdicts;
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 function listOfOne(decision: Decision): Decision[] {
   return [decision];
@@ -742,7 +768,7 @@ function noteSynced(progress: SyncProgress, order: OrderRecord, fills: number, {
 /**
  * A decision that reached the venue (or was replayed), with its verdicts built when `risk` is
  * first read: the keys of the literal `{ seq, at, intent, sizing, outcome, get risk(), clientOrderId,
- * request, firstReport, status, error }` in that order, the getter shared (see core/lazy.ts).
+ * request, firstReport, status, error }` in that order, the getter shared (RISK_PROPERTY).
  */
 function decisionWithRisk(
   seq: number,
@@ -750,7 +776,7 @@ function decisionWithRisk(
   intent: Intent,
   sizing: Sizing,
   outcome: DecisionOutcome,
-  riskOf: () => RiskVerdict[],
+  risk: DeferredRisk,
   clientOrderId: string,
   request: OrderRequest,
   firstReport: OrderReport | undefined,
@@ -758,7 +784,8 @@ function decisionWithRisk(
   error: string | undefined,
 ): Decision {
   const decision: Record<string, unknown> = { seq, at, intent, sizing, outcome };
-  defineRisk(decision, riskOf);
+  Object.defineProperty(decision, 'risk', RISK_PROPERTY);
+  Object.defineProperty(decision, RISK_SLOT, { value: risk });
   decision['clientOrderId'] = clientOrderId;
   decision['request'] = request;
   decision['firstReport'] = firstReport;
