@@ -344,8 +344,10 @@ interface MaterialSlot {
   transit: Decimal;
   transitVersion: number;
   readonly book: MaterialBook;
-  /** Strip contracts this material's hedge can trade or still holds, with the month each covers. */
+  /** Strip contracts this material's hedge can trade or still holds, with the month each covers (changed only through addContract and #dropContract). */
   readonly contracts: Map<string, number>;
+  /** `contracts` as arrays, in its order (see contractListOf); undefined after a change. */
+  contractList: ContractList | undefined;
   /** Realised result after fees of strip contracts already rolled off (and dropped from `contracts`), and their fees. */
   closedHedgePnl: Decimal;
   closedHedgeFees: Decimal;
@@ -565,6 +567,7 @@ export class Desk {
         },
       },
       contracts: new Map(),
+      contractList: undefined,
       closedHedgePnl: ZERO,
       closedHedgeFees: ZERO,
       monthNeeds: new Map(),
@@ -864,8 +867,9 @@ export class Desk {
       return figures.traded ? total + figures.result : total;
     }
     // slot.contracts' keys are hedgeInstrumentsOf's, in the same order.
-    for (const instrument of slot.contracts.keys()) {
-      const figures = this.#figures(slot, instrument);
+    const instruments = contractListOf(slot).instruments;
+    for (let k = 0; k < instruments.length; k += 1) {
+      const figures = this.#figures(slot, instruments[k]!);
       if (figures.traded) total += figures.result;
     }
     return total;
@@ -884,9 +888,11 @@ export class Desk {
     if (slot.pnlFills === fills && slot.pnlBar === bar && slot.pnlClosed === slot.closedHedgePnl && slot.pnlSize === slot.contracts.size && Object.is(slot.pnlFirst, slot.registeredFirst)) return slot.pnlNumber;
     // #addHedgeNumber's sum in the same order, each contract's unit price read from its month (#contractUnitNumber's strip case).
     const factor = hedge.factor;
-    for (const [instrument, month] of slot.contracts) {
-      const figures = this.#figures(slot, instrument);
+    const { instruments, months } = contractListOf(slot);
+    for (let k = 0; k < instruments.length; k += 1) {
+      const figures = this.#figures(slot, instruments[k]!);
       if (!figures.traded) continue;
+      const month = months[k]!;
       total += figures.result;
       if (figures.open) total += figures.q * (contractPriceOf(slot, month, strip.price(month), factor).unitNumber - figures.a);
     }
@@ -1185,10 +1191,12 @@ export class Desk {
     let sum = 0;
     let bound = 0;
     let open = 0;
-    for (const [instrument, month] of slot.contracts) {
+    const { instruments, months } = contractListOf(slot);
+    for (let k = 0; k < instruments.length; k += 1) {
       // A flat contract adds nothing.
-      const figures = this.#openFigures(slot, instrument);
+      const figures = this.#openFigures(slot, instruments[k]!);
       if (figures === undefined) continue;
+      const month = months[k]!;
       open += 1;
       const q = figures.q;
       const a = figures.a;
@@ -1262,31 +1270,36 @@ export class Desk {
    */
   #negativeMark(slot: MaterialSlot, strip: HedgeStrip): Decimal | X | undefined {
     const factor = slot.setup.hedge!.factor;
-    let exactly = exactArithmetic();
-    if (exactly) {
-      for (const month of slot.contracts.values()) if (!Number.isFinite(strip.price(month))) exactly = false;
-    }
-    if (!exactly) {
-      let mark = ZERO;
-      for (const [instrument, month] of slot.contracts) {
-        if (this.#openFigures(slot, instrument) === undefined) continue;
-        mark = mark.plus(this.pipeline.positions.unrealizedPnl(instrument, contractPriceOf(slot, month, strip.price(month), factor).unit));
+    const { instruments, months } = contractListOf(slot);
+    const n = instruments.length;
+    if (exactArithmetic()) {
+      let mark = X_ZERO;
+      let k = 0;
+      for (; k < n; k += 1) {
+        const month = months[k]!;
+        const quoted = strip.price(month);
+        // A price that is not finite (any contract's, open or flat) sends the whole mark to the Decimal operations.
+        if (!Number.isFinite(quoted)) break;
+        const figures = this.#openFigures(slot, instruments[k]!);
+        if (figures === undefined) continue;
+        const price = contractPriceOf(slot, month, quoted, factor);
+        if (!Object.is(figures.quoted, price.quoted)) {
+          const exact = (figures.exact ??= { qty: fromDecimal(figures.position.qty), avgPrice: fromDecimal(figures.position.avgPrice) });
+          figures.pnl = times(minus(price.unitExact, exact.avgPrice), exact.qty);
+          figures.quoted = price.quoted;
+        }
+        mark = plus(mark, figures.pnl);
       }
-      return mark.isNegative() ? mark : undefined;
+      if (k === n) return sign(mark) < 0 ? mark : undefined;
     }
-    let mark = X_ZERO;
-    for (const [instrument, month] of slot.contracts) {
-      const figures = this.#openFigures(slot, instrument);
-      if (figures === undefined) continue;
-      const price = contractPriceOf(slot, month, strip.price(month), factor);
-      if (!Object.is(figures.quoted, price.quoted)) {
-        const exact = (figures.exact ??= { qty: fromDecimal(figures.position.qty), avgPrice: fromDecimal(figures.position.avgPrice) });
-        figures.pnl = times(minus(price.unitExact, exact.avgPrice), exact.qty);
-        figures.quoted = price.quoted;
-      }
-      mark = plus(mark, figures.pnl);
+    let mark = ZERO;
+    for (let k = 0; k < n; k += 1) {
+      const instrument = instruments[k]!;
+      if (this.#openFigures(slot, instrument) === undefined) continue;
+      const month = months[k]!;
+      mark = mark.plus(this.pipeline.positions.unrealizedPnl(instrument, contractPriceOf(slot, month, strip.price(month), factor).unit));
     }
-    return sign(mark) < 0 ? mark : undefined;
+    return mark.isNegative() ? mark : undefined;
   }
 
   /**
@@ -1412,7 +1425,7 @@ export class Desk {
       if (first !== slot.registeredFirst || slot.contracts.size !== slot.registeredSize) {
         for (const month of strip.monthsOn(day)) {
           const instrument = strip.instrumentFor(month);
-          if (!slot.contracts.has(instrument)) slot.contracts.set(instrument, month);
+          if (!slot.contracts.has(instrument)) addContract(slot, instrument, month);
         }
         slot.registeredFirst = first;
         slot.registeredSize = slot.contracts.size;
@@ -1448,8 +1461,9 @@ export class Desk {
     }
     // The positions now (a later fill replaces them, not changes them); summed when someone reads the view's position.
     const held: Decimal[] = [];
-    for (const instrument of slot.contracts.keys()) {
-      const qty = positions.qty(instrument);
+    const instruments = contractListOf(slot).instruments;
+    for (let k = 0; k < instruments.length; k += 1) {
+      const qty = positions.qty(instruments[k]!);
       if (!qty.isZero()) held.push(qty);
     }
     const walk = walked();
@@ -1486,7 +1500,7 @@ export class Desk {
       const instruments: string[] = [];
       for (const month of tradeable) {
         const instrument = strip.instrumentFor(month);
-        if (!slot.contracts.has(instrument)) slot.contracts.set(instrument, month);
+        if (!slot.contracts.has(instrument)) addContract(slot, instrument, month);
         instruments.push(instrument);
       }
       layout = { first: tradeable[0]!, current, instruments, months: tradeable.slice(), needs: tradeable.map(() => undefined), before: [] };
@@ -1585,7 +1599,8 @@ export class Desk {
     for (const slot of this.#slots) {
       const strip = slot.setup.hedge?.strip;
       if (strip === undefined) continue;
-      for (const month of slot.contracts.values()) if (strip.rollsOffAt(month) <= today) return true;
+      const months = contractListOf(slot).months;
+      for (let k = 0; k < months.length; k += 1) if (strip.rollsOffAt(months[k]!) <= today) return true;
     }
     return false;
   }
@@ -1631,6 +1646,7 @@ export class Desk {
     slot.closedHedgePnl = slot.closedHedgePnl.plus(position.realizedPnl).minus(position.fees);
     slot.closedHedgeFees = slot.closedHedgeFees.plus(position.fees);
     slot.contracts.delete(instrument);
+    slot.contractList = undefined;
     // A roll-off closes the position without a pipeline fill: its figures would outlive it (see #figures).
     slot.figures.delete(instrument);
   }
@@ -1746,6 +1762,23 @@ function coverAfter(cover: Fixed, need: Fixed): Fixed {
   if (cover.isZero() && !need.isNegative()) return Fixed.ZERO;
   const left = cover.minus(need);
   return left.isNegative() ? Fixed.ZERO : left;
+}
+
+/** A slot's strip contracts as arrays, in the order of its `contracts` Map (daily walks go through them by index: no iterator or entry per contract). */
+interface ContractList {
+  readonly instruments: readonly string[];
+  readonly months: readonly number[];
+}
+
+/** slot.contracts as arrays, built again after a change. */
+function contractListOf(slot: MaterialSlot): ContractList {
+  return (slot.contractList ??= { instruments: [...slot.contracts.keys()], months: [...slot.contracts.values()] });
+}
+
+/** Registers a strip contract (the Map and its arrays change together). */
+function addContract(slot: MaterialSlot, instrument: string, month: number): void {
+  slot.contracts.set(instrument, month);
+  slot.contractList = undefined;
 }
 
 /** `price` (quoted) x `factor` as a Decimal, remembered per slot (at most a few hundred prices kept). */
