@@ -348,6 +348,8 @@ interface MaterialSlot {
   readonly contracts: Map<string, number>;
   /** `contracts` as arrays, in its order (see contractListOf); undefined after a change. */
   contractList: ContractList | undefined;
+  /** The strip's contracts as the last rule read them (see ruleContractsOf): the array and its objects are refilled at each walk a rule reads. */
+  readonly ruleContracts: StripRuleContract[];
   /** Realised result after fees of strip contracts already rolled off (and dropped from `contracts`), and their fees. */
   closedHedgePnl: Decimal;
   closedHedgeFees: Decimal;
@@ -568,6 +570,7 @@ export class Desk {
       },
       contracts: new Map(),
       contractList: undefined,
+      ruleContracts: [],
       closedHedgePnl: ZERO,
       closedHedgeFees: ZERO,
       monthNeeds: new Map(),
@@ -1444,7 +1447,7 @@ export class Desk {
         }
         return view;
       },
-      ruleContracts: () => (rules ??= ruleContractsOf(walked(), slot.setup.hedge!.factor)),
+      ruleContracts: () => (rules ??= ruleContractsOf(slot, walked(), slot.setup.hedge!.factor)),
     };
   }
 
@@ -1938,11 +1941,23 @@ class DeskContext implements StrategyContext {
 /** No rule contracts of the desk's own (no strip): the rule's come from the hedge view. */
 const NO_RULE_CONTRACTS = (): undefined => undefined;
 
-/** A strip walk's contracts as a rule reads them: the numbers ExactRuleContract would convert from the hedge view's Decimals, without the view. */
-function ruleContractsOf(walk: StripWalk, factor: Decimal): readonly RuleContract[] {
+/**
+ * A strip walk's contracts as a rule reads them: the numbers ExactRuleContract would convert
+ * from the hedge view's Decimals, without the view. The array and its objects are the slot's,
+ * refilled at each decision point whose rule reads them (a dozen objects a day otherwise): a
+ * rule must not keep its context's contracts past its decision (RuleContext), and nothing else
+ * reads them (a strategy's causes read the hedge view, which is built from the walk itself).
+ */
+function ruleContractsOf(slot: MaterialSlot, walk: StripWalk, factor: Decimal): readonly RuleContract[] {
   const n = walk.instruments.length;
-  const out = new Array<RuleContract>(n);
-  for (let k = 0; k < n; k += 1) out[k] = new StripRuleContract(walk.months[k]!, walk.months[k]! - walk.current, walk.positions[k]!, walk.exposures[k]!, walk.prices[k]!, walk.quoted[k]!, factor);
+  const out = slot.ruleContracts;
+  for (let k = 0; k < n; k += 1) {
+    const month = walk.months[k]!;
+    const contract = out[k];
+    if (contract === undefined) out.push(new StripRuleContract(month, month - walk.current, walk.positions[k]!, walk.exposures[k]!, walk.prices[k]!, walk.quoted[k]!, factor));
+    else contract.reset(month, month - walk.current, walk.positions[k]!, walk.exposures[k]!, walk.prices[k]!, walk.quoted[k]!, factor);
+  }
+  if (out.length !== n) out.length = n;
   return out;
 }
 
@@ -1950,17 +1965,16 @@ function ruleContractsOf(walk: StripWalk, factor: Decimal): readonly RuleContrac
  * One strip contract as a rule reads it (see RuleContract): the exposure straight from its
  * Fixed (numberOfFixed: the double nearest its value, which toNumberExact of its Decimal gives),
  * the position and the price converted from their Decimals when first read, as the hedge
- * view's would be (the price of the walk's quoted price).
+ * view's would be (the price of the walk's quoted price); the year is the one monthLabel prints.
  */
 class StripRuleContract implements RuleContract {
-  readonly monthsAhead: number;
-  readonly exposureQty: number;
-  readonly #month: MonthIndex;
-  readonly #position: Decimal;
-  readonly #entry: ContractPrice;
-  readonly #quoted: number;
-  readonly #factor: Decimal;
-  #year: number | undefined;
+  monthsAhead: number;
+  exposureQty: number;
+  #month: MonthIndex;
+  #position: Decimal;
+  #entry: ContractPrice;
+  #quoted: number;
+  #factor: Decimal;
   #positionNumber: number | undefined;
   #price: number | undefined;
   constructor(month: MonthIndex, monthsAhead: number, position: Decimal, exposure: Fixed, entry: ContractPrice, quoted: number, factor: Decimal) {
@@ -1971,9 +1985,23 @@ class StripRuleContract implements RuleContract {
     this.#entry = entry;
     this.#quoted = quoted;
     this.#factor = factor;
+    this.#positionNumber = undefined;
+    this.#price = undefined;
+  }
+  /** The same contract object for another walk (see ruleContractsOf). */
+  reset(month: MonthIndex, monthsAhead: number, position: Decimal, exposure: Fixed, entry: ContractPrice, quoted: number, factor: Decimal): void {
+    this.monthsAhead = monthsAhead;
+    this.exposureQty = numberOfFixed(exposure);
+    this.#month = month;
+    this.#position = position;
+    this.#entry = entry;
+    this.#quoted = quoted;
+    this.#factor = factor;
+    this.#positionNumber = undefined;
+    this.#price = undefined;
   }
   get year(): number {
-    return (this.#year ??= Number(monthLabel(this.#month).slice(0, 4)));
+    return Math.floor(this.#month / 12);
   }
   get position(): number {
     return (this.#positionNumber ??= toNumberExact(this.#position));

@@ -181,6 +181,8 @@ export interface StrategyContext {
    * The tradeable hedge contracts as a rule reads them (RuleContext.contracts), when the engine
    * has their figures as numbers without building `hedge`'s Decimals: the same numbers, in the
    * same order, as converting `hedge.contracts`. Absent, or undefined: they come from `hedge`.
+   * Like RuleContext.contracts they are read during the decision only: the engine may refill
+   * the same array and objects at its next decision point.
    */
   ruleContracts?(): readonly RuleContract[] | undefined;
 }
