@@ -178,14 +178,25 @@ export class HedgeStrip {
     }
   }
 
-  /** The price of the contract covering `month`, as of the last index bar; NaN before any bar. */
+  /**
+   * The price of the contract covering `month`, as of the last index bar; NaN before any bar.
+   * Every input changes only with the next index bar: the prices of this bar are kept, by month
+   * from two before the bar's (a slot holds the bar it was priced at; no Map). This part is kept
+   * small so that V8 inlines it into its callers (a dozen contracts a day, several times): a
+   * double returned from a call that is not inlined is a new heap number each time.
+   */
   price(month: MonthIndex): number {
     const bar = this.#bar;
-    if (bar < 0) return Number.NaN;
-    // Every input changes only with the next index bar: the prices of this bar are kept, by
-    // month from two before the bar's (a slot holds the bar it was priced at; no Map, no boxed number).
     const k = month - this.#priceBase;
-    if (k >= 0 && k < PRICE_SLOTS && this.#pricedAt[k] === bar) return this.#prices[k]!;
+    if (bar >= 0 && k >= 0 && k < PRICE_SLOTS && this.#pricedAt[k] === bar) return this.#prices[k]!;
+    return this.#priceAtBar(month);
+  }
+
+  /** price(month) worked out at the last index bar, and kept when its month has a slot. */
+  #priceAtBar(month: MonthIndex): number {
+    const bar = this.#bar;
+    if (bar < 0) return Number.NaN;
+    const k = month - this.#priceBase;
     const t = this.setup.index.at[bar]!;
     const spot = this.setup.index.close[bar]!;
     const price = this.setup.kind === 'swap' ? this.#swapPrice(month, t, spot) : this.#forward(month + 1, t, spot);
