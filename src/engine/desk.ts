@@ -1004,7 +1004,7 @@ export class Desk {
       slot.pendingCrossing = undefined;
       const decided = options.strategy.decide(context);
       // A hedge order is priced and sized from the hedge view as it stood when the strategy decided.
-      if (slot.setup.hedge !== undefined && decided.some((intent) => intent.instrument !== id)) void context.hedge;
+      if (slot.setup.hedge !== undefined && someOtherInstrument(decided, id)) void context.hedge;
       for (const intent of decided) {
         intents.push(intent);
         for (const decision of await this.#submit(intent, slot, context)) {
@@ -1765,6 +1765,12 @@ function coverAfter(cover: Fixed, need: Fixed): Fixed {
   if (cover.isZero() && !need.isNegative()) return Fixed.ZERO;
   const left = cover.minus(need);
   return left.isNegative() ? Fixed.ZERO : left;
+}
+
+/** Whether some intent is on another instrument than `instrument` (decided.some(...) without a closure per decision point). */
+function someOtherInstrument(decided: readonly Intent[], instrument: string): boolean {
+  for (let k = 0; k < decided.length; k += 1) if (decided[k]!.instrument !== instrument) return true;
+  return false;
 }
 
 /** A slot's strip contracts as arrays, in the order of its `contracts` Map (daily walks go through them by index: no iterator or entry per contract). */
