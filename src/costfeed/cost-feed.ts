@@ -344,7 +344,7 @@ export class CostFeed {
 
     const breaks = versionDates(plant);
     const annualRate = plant.carrying.annualRate;
-    const consumption = planConsumption(plant, options.plan);
+    const planned = plannedSeriesOf(plant, options.plan, this.bucketDays, this.#firstBucket);
     const defaults = resolvePolicy(options.defaultPolicy, DEFAULT_POLICY, 'defaultPolicy');
     for (const material of plant.materials.values()) {
       const fromPlant = resolvePolicy(
@@ -355,8 +355,7 @@ export class CostFeed {
       const policy = resolvePolicy(options.policy?.[material.id], fromPlant, `policy.${material.id}`);
       const storage = plant.carrying.storagePerUnitDay.get(material.id) ?? ZERO;
       const clock = new CarryClock(breaks, (t) => tryCost(() => carryingPerUnitDay(plant.standardCostAt(material.id, t).cost, annualRate, storage)));
-      const series = consumption.get(material.id)!;
-      const buckets = bucketSums(series.prefix, options.plan, this.bucketDays, this.#firstBucket);
+      const series = planned.get(material.id)!;
       const rootLeadTime = policy.leadTimeDays.sqrt();
       const state: MaterialState = {
         id: material.id,
@@ -391,11 +390,11 @@ export class CostFeed {
         onOrderMemo: { fixed: Fixed.ZERO, decimal: ZERO },
         exposureMemo: { fixed: Fixed.ZERO, decimal: ZERO },
         prefix: series.prefix,
-        bucketPlan: buckets.plan,
-        bucketPlanX: new Array<X | undefined>(buckets.plan.length),
-        bucketPrefixSquares: buckets.prefixSquares,
-        prefixX: new Array<X | undefined>(series.prefix.length),
-        squaresX: new Array<X | undefined>(buckets.prefixSquares.length),
+        bucketPlan: series.bucketPlan,
+        bucketPlanX: series.bucketPlanX,
+        bucketPrefixSquares: series.bucketPrefixSquares,
+        prefixX: series.prefixX,
+        squaresX: series.squaresX,
         shared: sharedChainsOf(options.plan, material.id),
       };
       this.#materials.push(state);
@@ -989,6 +988,51 @@ function bucketStart(k: number, days: number): EpochMs {
 }
 
 /** Planned consumption per bucket from `firstBucket` to the plan's last, and prefix sums of its squares. */
+/**
+ * A material's planned consumption (see MaterialState: prefix sums per plan day, per bucket and
+ * of the buckets' squares, and their exact40 values filled in when first used), a function of
+ * the plant, the plan and the bucket width only. Both objects are immutable, so the feeds over
+ * the same two in this process (a scenario's runs and their baselines) share one set: the
+ * arrays were built again for every run (about 4 MB a 29-year run, living the whole run) and
+ * each value converted to exact40 again.
+ */
+interface PlannedSeries {
+  readonly prefix: readonly Fixed[];
+  readonly bucketPlan: readonly Fixed[];
+  readonly bucketPrefixSquares: readonly Fixed[];
+  readonly prefixX: (X | undefined)[];
+  readonly bucketPlanX: (X | undefined)[];
+  readonly squaresX: (X | undefined)[];
+}
+
+/** Per plan, per plant, per bucket width: each material's PlannedSeries (dropped with the plan or the plant). */
+const plannedSeriesCache = new WeakMap<ProductionPlan, WeakMap<Plant, Map<number, Map<string, PlannedSeries>>>>();
+
+/** The PlannedSeries of every material of `plant` (firstBucket is the plan's first day's bucket for `bucketDays`). */
+function plannedSeriesOf(plant: Plant, plan: ProductionPlan, bucketDays: number, firstBucket: number): ReadonlyMap<string, PlannedSeries> {
+  let byPlant = plannedSeriesCache.get(plan);
+  if (byPlant === undefined) plannedSeriesCache.set(plan, (byPlant = new WeakMap()));
+  let byWidth = byPlant.get(plant);
+  if (byWidth === undefined) byPlant.set(plant, (byWidth = new Map()));
+  let series = byWidth.get(bucketDays);
+  if (series === undefined) {
+    series = new Map();
+    for (const [id, { prefix }] of planConsumption(plant, plan)) {
+      const buckets = bucketSums(prefix, plan, bucketDays, firstBucket);
+      series.set(id, {
+        prefix,
+        bucketPlan: buckets.plan,
+        bucketPrefixSquares: buckets.prefixSquares,
+        prefixX: new Array<X | undefined>(prefix.length),
+        bucketPlanX: new Array<X | undefined>(buckets.plan.length),
+        squaresX: new Array<X | undefined>(buckets.prefixSquares.length),
+      });
+    }
+    byWidth.set(bucketDays, series);
+  }
+  return series;
+}
+
 function bucketSums(prefix: readonly Fixed[], plan: ProductionPlan, days: number, firstBucket: number): { plan: Fixed[]; prefixSquares: Fixed[] } {
   if (plan.firstDay === undefined) return { plan: [], prefixSquares: [Fixed.ZERO] };
   const last = plan.firstDay + (plan.dayCount - 1) * DAY_MS;
