@@ -291,6 +291,8 @@ export class CostFeed {
   #closedVersion = 0;
   #closedCache: { version: number; value: ClosedConversion } | undefined;
   /** sigma_L per material for the receipt sums it was computed from (they change only on a receipt). */
+  /** The snapshot's consumption history (see History), one object refilled per snapshot. */
+  readonly #history: History = { from: 0, to: 0, buckets: 0, j0: 0, j1: 0, k0: 0, k1: 0 };
   readonly #leadTimeCache = new Map<MaterialState, { record: LeadTimeRecord; count: number; sumDays: number; sumSquaresDays: number; sigma: Figure }>();
 
   constructor(options: CostFeedOptions) {
@@ -444,23 +446,22 @@ export class CostFeed {
     const plan = this.#plan;
     const first = plan.firstDay ?? day;
     const h = this.horizonDays;
-    const clampDay = (i: number): number => (i < 0 ? 0 : i > plan.dayCount ? plan.dayCount : i);
-    const i0 = clampDay((day - first) / DAY_MS);
-    const i1 = clampDay((day - first) / DAY_MS + h);
+    const i0 = clampDay(plan, (day - first) / DAY_MS);
+    const i1 = clampDay(plan, (day - first) / DAY_MS + h);
     // Consumption history: the whole buckets [fromBucket, currentBucket) before the one holding
     // today, from the bucket of the first backflush, at most forecastErrorDays of them.
     const b = this.bucketDays;
     const currentBucket = bucketOf(day, b);
     const fromBucket = this.#historyStart === undefined ? currentBucket : Math.min(currentBucket, Math.max(bucketOf(this.#historyStart, b), currentBucket - Math.floor(this.forecastErrorDays / b)));
-    const history: History = {
-      from: bucketStart(fromBucket, b),
-      to: bucketStart(currentBucket, b),
-      buckets: currentBucket - fromBucket,
-      j0: clampDay((bucketStart(fromBucket, b) - first) / DAY_MS),
-      j1: clampDay((bucketStart(currentBucket, b) - first) / DAY_MS),
-      k0: fromBucket - this.#firstBucket,
-      k1: currentBucket - this.#firstBucket,
-    };
+    // The feed's own object, refilled (read during this call only).
+    const history = this.#history;
+    history.from = bucketStart(fromBucket, b);
+    history.to = bucketStart(currentBucket, b);
+    history.buckets = currentBucket - fromBucket;
+    history.j0 = clampDay(plan, (bucketStart(fromBucket, b) - first) / DAY_MS);
+    history.j1 = clampDay(plan, (bucketStart(currentBucket, b) - first) / DAY_MS);
+    history.k0 = fromBucket - this.#firstBucket;
+    history.k1 = currentBucket - this.#firstBucket;
     const historyDays = history.buckets * b;
 
     const views: MaterialSnapshot[] = [];
@@ -520,10 +521,11 @@ export class CostFeed {
           }
           leadTerm = memo.leadTerm;
         }
+        // Another chain is another sigma_d or lead term: its figures are taken as they are (the
+        // reorder point follows), without comparing values first (sigma_d moves most days).
         const chain = leadChainOf(sigmaDaily.sigma, m, leadTerm);
-        if (memo.sigmaLT === undefined || !same(memo.sigmaLT.x, chain.sigmaLT.x) || memo.buffer === undefined) {
-          memo.sigmaLT = chain.sigmaLT;
-          memo.buffer = chain.buffer;
+        if (memo.chain !== chain) {
+          memo.chain = chain;
           memo.reorderPoint = undefined;
         }
       }
@@ -531,9 +533,9 @@ export class CostFeed {
         // reorderPoint(mean, L, buffer) = mean x L + buffer; mean x L kept while the mean stays.
         if (memo.meanForReorder !== mean || memo.meanTimesLead === undefined) memo.meanTimesLead = times(meanX, m.leadTimeX);
         memo.meanForReorder = mean;
-        memo.reorderPoint = new Figure(plus(memo.meanTimesLead, memo.buffer!.x));
+        memo.reorderPoint = reorderOf(memo.chain!, memo.meanTimesLead);
       }
-      const view = new MaterialSnapshot(m, at, standardCost, m.price ? m.priceIndex : -1, marketPriceAt, onOrder, hedged, this.#hedged ? undefined : m.hedgeQty, forecastQty, memo.forecastFixed, mean, sigmaDaily, sigmaLead, memo.sigmaLT!, memo.buffer!, memo.reorderPoint);
+      const view = new MaterialSnapshot(m, at, standardCost, m.price ? m.priceIndex : -1, marketPriceAt, onOrder, hedged, this.#hedged ? undefined : m.hedgeQty, forecastQty, memo.forecastFixed, mean, sigmaDaily, sigmaLead, memo.chain!.sigmaLT, memo.chain!.buffer, memo.reorderPoint);
       view.sigmaDailyHistoryFrom = historyDays > 0 ? history.from : null;
       view.sigmaDailyHistoryDays = historyDays;
       view.sigmaDailyBucketDays = b;
@@ -1051,13 +1053,18 @@ function bucketSums(prefix: readonly Fixed[], plan: ProductionPlan, days: number
 
 /** The consumption history of one snapshot: buckets [from, to), as plan-day indices j and bucket indices k from the plan's first bucket. */
 interface History {
-  readonly from: EpochMs;
-  readonly to: EpochMs;
-  readonly buckets: number;
-  readonly j0: number;
-  readonly j1: number;
-  readonly k0: number;
-  readonly k1: number;
+  from: EpochMs;
+  to: EpochMs;
+  buckets: number;
+  j0: number;
+  j1: number;
+  k0: number;
+  k1: number;
+}
+
+/** A plan-day index clamped to the plan's days [0, dayCount]. */
+function clampDay(plan: ProductionPlan, i: number): number {
+  return i < 0 ? 0 : i > plan.dayCount ? plan.dayCount : i;
 }
 
 /** Per material: prefix sums of planned daily consumption (plan x BOM x (1 + scrap)). */
@@ -1156,8 +1163,8 @@ interface MaterialMemo {
   sigmaDaily: Figure | undefined;
   sigmaLead: Figure | undefined;
   meanForLT: Decimal | undefined;
-  sigmaLT: Figure | undefined;
-  buffer: Figure | undefined;
+  /** sigma_LT and the buffer in force (see leadChainOf). */
+  chain: LeadChain | undefined;
   meanForReorder: Decimal | undefined;
   /** mean x L for meanForReorder. */
   meanTimesLead: X | undefined;
@@ -1186,8 +1193,7 @@ function emptyMemo(): MaterialMemo {
     sigmaDaily: undefined,
     sigmaLead: undefined,
     meanForLT: undefined,
-    sigmaLT: undefined,
-    buffer: undefined,
+    chain: undefined,
     meanForReorder: undefined,
     meanTimesLead: undefined,
     reorderPoint: undefined,
@@ -1331,6 +1337,8 @@ interface LeadChain {
   readonly z: X;
   readonly sigmaLT: Figure;
   readonly buffer: Figure;
+  /** The reorder point mean x L + buffer for the last mean x L (see reorderOf). */
+  reorder: { readonly meanTimesLead: X; readonly figure: Figure } | undefined;
 }
 
 function leadChainOf(sigmaDaily: Figure, m: MaterialState, leadTerm: X | undefined): LeadChain {
@@ -1346,9 +1354,21 @@ function leadChainOf(sigmaDaily: Figure, m: MaterialState, leadTerm: X | undefin
   }
   // sigmaLeadTimeDemandWithX(L, sigma_d, leadTerm), its L x sigma_d^2 kept on sigma_d's Figure.
   const sigmaLT = leadTerm === undefined ? times(sigmaDaily.x, lead) : sigmaLeadTimeDemandOfTerms(sigmaDaily.squareTimes(lead), leadTerm);
-  const chain: LeadChain = { lead, leadTerm, z: m.zX, sigmaLT: new Figure(sigmaLT), buffer: new Figure(times(m.zX, sigmaLT)) };
+  const chain: LeadChain = { lead, leadTerm, z: m.zX, sigmaLT: new Figure(sigmaLT), buffer: new Figure(times(m.zX, sigmaLT)), reorder: undefined };
   sigmaDaily.leadChain = chain;
   return chain;
+}
+
+/**
+ * reorderPoint(mean, L, buffer) = mean x L + buffer, kept on the chain for the last mean x L (the
+ * plan's mean, and so mean x L, is the same for the runs over one plan on a given day).
+ */
+function reorderOf(chain: LeadChain, meanTimesLead: X): Figure {
+  const last = chain.reorder;
+  if (last !== undefined && identical(last.meanTimesLead, meanTimesLead)) return last.figure;
+  const figure = new Figure(plus(meanTimesLead, chain.buffer.x));
+  chain.reorder = { meanTimesLead, figure };
+  return figure;
 }
 
 /**
