@@ -337,8 +337,9 @@ export class Ledger {
     // Made when the posting has an event with an id (a backtest's day has none).
     let pendingIds: Map<string, string> | undefined;
     let postedEvents = 0;
-    const skipped: string[] = [];
-    const flaggedAt: number[] = [];
+    // Made when an event is skipped or an entry flagged (a backtest's day has neither).
+    let skipped: string[] | undefined;
+    let flaggedAt: number[] | undefined;
     let eventCount = state.head.events;
     // Only a posting with reversals needs the context that finds their originals (rare).
     const targets = lookups.targets;
@@ -347,7 +348,7 @@ export class Ledger {
     const append = (draft: Draft): void => {
       books.apply(draft);
       const i = batch.push(draft);
-      if (draft.flags) flaggedAt.push(i - from);
+      if (draft.flags) (flaggedAt ??= []).push(i - from);
       if (reversals) reversals.appended(draft, batch.seqOf(i));
     };
     const onProgress = source?.onProgress;
@@ -361,7 +362,7 @@ export class Ledger {
         const existing = pendingIds?.get(event.id) ?? lookups.digests.get(event.id);
         if (existing !== undefined) {
           if (existing !== digest) throw new InputError(`event id ${JSON.stringify(event.id)} was already posted with different content`, { ...whereOf(event, source), field: 'id' });
-          skipped.push(event.id);
+          (skipped ??= []).push(event.id);
           continue;
         }
       }
@@ -402,7 +403,7 @@ export class Ledger {
     const composedBatch: PostingBatch = newPlant
       ? { entries: batch, eventCount: postedEvents, plant: { hash: plant.hash, file: plant.file, text: plant.text }, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) }
       : { entries: batch, eventCount: postedEvents, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) };
-    const result = postResult(memory, batch, from, count, postedEvents, skipped, flaggedAt);
+    const result = postResult(memory, batch, from, count, postedEvents, skipped ?? NONE_SKIPPED, flaggedAt ?? NONE_FLAGGED);
     return memory ? { batch: composedBatch, books, result, count, staged: { store: memory, from, digests: pendingIds ?? NO_DIGESTS } } : { batch: composedBatch, books, result, count };
   }
 
@@ -630,6 +631,9 @@ function snapshotOf(books: Books): () => BooksSnapshot {
 }
 
 /** What `post` returns: entries read back from the memory store's journal, or from the batch a durable store sealed. */
+const NONE_SKIPPED: readonly string[] = Object.freeze([]);
+const NONE_FLAGGED: readonly number[] = Object.freeze([]);
+
 function postResult(memory: MemoryStore | undefined, batch: ColumnarJournal, from: number, size: number, posted: number, skipped: readonly string[], flaggedAt: readonly number[]): PostResult {
   return new LazyPostResult(posted, skipped, memory, batch, from, size, flaggedAt);
 }

@@ -200,30 +200,31 @@ export class Plant {
   standardCostAt(materialId: string, at: EpochMs): CostVersion {
     const material = this.materials.get(materialId);
     if (!material) throw new InputError(`unknown material ${JSON.stringify(materialId)}`);
-    return pick(material.standardCost, at, `standard cost of ${materialId}`);
+    return pick(material.standardCost, at, 'standard cost of', materialId);
   }
 
   /** The standard conversion cost per unit of `productId` in effect at `at`. */
   conversionCostAt(productId: string, at: EpochMs): CostVersion {
     const product = this.products.get(productId);
     if (!product) throw new InputError(`unknown product ${JSON.stringify(productId)}`);
-    return pick(product.conversionCost, at, `conversion cost of ${productId}`);
+    return pick(product.conversionCost, at, 'conversion cost of', productId);
   }
 
   /** The BOM of `productId` in effect at `at`: lines of material, qty per unit and scrap factor. */
   bomAt(productId: string, at: EpochMs): BomVersion {
     const product = this.products.get(productId);
     if (!product) throw new InputError(`unknown product ${JSON.stringify(productId)}`);
-    return pick(product.bom, at, `BOM of ${productId}`);
+    return pick(product.bom, at, 'BOM of', productId);
   }
 }
 
-function pick<T extends { readonly from: EpochMs | null }>(versions: readonly T[], at: EpochMs, what: string): T {
+/** The version of `what` `id` in effect at `at` (the message is made only when there is none: the feed asks three times a day). */
+function pick<T extends { readonly from: EpochMs | null }>(versions: readonly T[], at: EpochMs, what: string, id: string): T {
   for (let i = versions.length - 1; i >= 0; i -= 1) {
     const v = versions[i]!;
     if (v.from === null || v.from <= at) return v;
   }
-  throw new InputError(`no ${what} in effect on ${formatDate(at)} (the first version starts ${formatDate(versions[0]!.from ?? at)})`);
+  throw new InputError(`no ${what} ${id} in effect on ${formatDate(at)} (the first version starts ${formatDate(versions[0]!.from ?? at)})`);
 }
 
 function costVersions(id: string, input: Decimal | { from: EpochMs; cost: Decimal }[]): CostVersion[] {
