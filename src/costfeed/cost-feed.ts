@@ -1379,9 +1379,10 @@ function reorderOf(chain: LeadChain, meanTimesLead: X): Figure {
  * sigma_d is a function of the inputs stored beside it and of nothing else (exact40's
  * operations give one result for one representation of their operands), so an entry is used
  * only when each input has the same coefficient and exponent; anything else is worked out and
- * replaces the entry. A Figure is immutable (it only caches its Decimal and its double), so
- * feeds can share it. What follows from sigma_d (sigma_LT, buffer, reorder point) is not
- * shared: it reads the desk's receipts, which differ from strategy to strategy.
+ * replaces the entry. A Figure is immutable (it only caches its Decimal, its double and the
+ * chain below), so feeds can share it. What follows from sigma_d (sigma_LT, buffer, reorder
+ * point) reads the desk's receipts, which differ from strategy to strategy: it is kept on sigma_d's
+ * Figure for the last inputs only (leadChainOf).
  */
 interface SharedChain {
   /**
