@@ -189,9 +189,10 @@ export class Pipeline {
    * The same orders by instrument, each map in #open's order, so #pendingQty walks only the
    * instrument's own orders and adds them in the same order as a walk of #open would. With
    * monthly prices orders rest for weeks: chocolate-worldbank's static-hedge run had 92 orders
-   * open on average at each sizing, 10 of them in the intent's instrument.
+   * open on average at each sizing, 10 of them in the intent's instrument. Each keeps the sum
+   * of its last walk while it stands (see InstrumentOrders).
    */
-  readonly #openIn = new Map<string, Map<string, OrderRecord>>();
+  readonly #openIn = new Map<string, InstrumentOrders>();
   #state: TradingState;
   #decisionSeq = 0;
   #sequenceAt: EpochMs = Number.NaN;
@@ -668,18 +669,28 @@ export class Pipeline {
     const id = order.request.clientOrderId;
     if (isTerminal(order.status)) {
       this.#open.delete(id);
-      this.#openIn.get(order.request.instrument)?.delete(id);
+      const mine = this.#openIn.get(order.request.instrument);
+      if (mine !== undefined && mine.orders.delete(id)) mine.pending = undefined;
     } else this.#keepOpen(id, order);
     return order;
   }
 
-  /** Adds or replaces an active order in #open and #openIn (a replaced one keeps its place in both). */
+  /**
+   * Adds or replaces an active order in #open and #openIn (a replaced one keeps its place in
+   * both). The instrument's pending sum, when kept, takes a new order as the walk's next step
+   * (it is last in the map); a replaced order whose quantity, side or filled quantity may have
+   * changed drops it.
+   */
   #keepOpen(id: string, order: OrderRecord): void {
     this.#open.set(id, order);
     const instrument = order.request.instrument;
     let mine = this.#openIn.get(instrument);
-    if (mine === undefined) this.#openIn.set(instrument, (mine = new Map()));
-    mine.set(id, order);
+    if (mine === undefined) this.#openIn.set(instrument, (mine = new InstrumentOrders()));
+    const before = mine.orders.get(id);
+    mine.orders.set(id, order);
+    if (mine.pending === undefined) return;
+    if (before === undefined) mine.pending = plusRemaining(mine.pending, order);
+    else if (before.request.qty !== order.request.qty || before.request.side !== order.request.side || before.filledQty !== order.filledQty) mine.pending = undefined;
   }
 
   #record(decision: Decision): Decision {
@@ -693,15 +704,14 @@ export class Pipeline {
     return decision;
   }
 
-  /** Signed remaining quantity of this pipeline's active orders in `instrument`. */
+  /** Signed remaining quantity of this pipeline's active orders in `instrument` (the kept sum while it stands). */
   #pendingQty(instrument: string): Decimal {
     const mine = this.#openIn.get(instrument);
-    if (mine === undefined || mine.size === 0) return ZERO;
+    if (mine === undefined || mine.orders.size === 0) return ZERO;
+    if (mine.pending !== undefined) return mine.pending;
     let pending = ZERO;
-    for (const order of mine.values()) {
-      const remaining = order.request.qty.minus(order.filledQty);
-      pending = order.request.side === 'buy' ? pending.plus(remaining) : pending.minus(remaining);
-    }
+    for (const order of mine.orders.values()) pending = plusRemaining(pending, order);
+    mine.pending = pending;
     return pending;
   }
 
@@ -754,6 +764,25 @@ const RISK_PROPERTY: PropertyDescriptor = {
   enumerable: true,
   configurable: true,
 };
+
+/**
+ * One instrument's active orders, in #open's order, and the sum #pendingQty last walked from
+ * them (undefined: walk again). With monthly prices orders rest for weeks, unchanged, while the
+ * instrument is sized every day: chocolate-worldbank's static-hedge run walked 974,000 orders
+ * in 92,000 sizings (two Decimal operations each, a tenth of the run). The sum is the walk's: a
+ * new order, last in the map, adds its remaining quantity as the walk's next step would, and any
+ * change that may move a remaining quantity (a fill, an order ending) drops it.
+ */
+class InstrumentOrders {
+  readonly orders = new Map<string, OrderRecord>();
+  pending: Decimal | undefined = undefined;
+}
+
+/** A step of #pendingQty's walk: `pending` plus the order's remaining quantity, signed by its side. */
+function plusRemaining(pending: Decimal, order: OrderRecord): Decimal {
+  const remaining = order.request.qty.minus(order.filledQty);
+  return order.request.side === 'buy' ? pending.plus(remaining) : pending.minus(remaining);
+}
 
 function listOfOne(decision: Decision): Decision[] {
   return [decision];

@@ -296,6 +296,24 @@ describe('Pipeline', () => {
     expect((await target(second, 'oil', '45', day(1) + 3)).sizing).toMatchObject({ kind: 'skipped', reason: 'nothing to do' });
   });
 
+  it('nets a target of what is left of a partly filled order, and of orders sent since the last sizing', async () => {
+    const sim = new SimVenue({ instruments: { gas: { symbol: 'NG/USD', lotStep: '1', tickSize: '0.01', minQty: '1', minNotional: '1' } }, participationRate: '0.1' });
+    sim.onBar({ at: day(0), open: 3, high: 3.1, low: 2.9, close: 3, volume: 1000 });
+    const pipeline = new Pipeline({ runId: 'run-1', venue: sim, limits: limits(), store: new MemoryOrderStore() });
+    const target = async (qty: string, at: number) => (await pipeline.submit(intent({ at, qty: undefined, targetQty: D(qty) }), ctx)).sizing;
+    expect(await target('50', day(0) + 1)).toMatchObject({ kind: 'sized', qty: D('50') });
+    expect(await target('70', day(0) + 2)).toMatchObject({ kind: 'sized', qty: D('20') }); // 50 pending
+    expect(await target('70', day(0) + 3)).toMatchObject({ kind: 'skipped', reason: 'nothing to do' }); // 70 pending: the order sent since counts
+    // The next bar's volume fills 10 of each order (a tenth of 100), neither in full: position 20, pending 40 + 10.
+    sim.onBar({ at: day(1), open: 3, high: 3.1, low: 2.9, close: 3, volume: 100 });
+    await pipeline.sync();
+    expect(pipeline.positions.qty('gas').toString()).toBe('20');
+    expect(pipeline.openOrders().map((o) => [o.request.qty.toString(), o.filledQty.toString()])).toEqual([['50', '10'], ['20', '10']]);
+    expect(await target('70', day(1) + 1)).toMatchObject({ kind: 'skipped', reason: 'nothing to do' });
+    expect(await target('75', day(1) + 2)).toMatchObject({ kind: 'sized', qty: D('5') });
+    expect(await target('77', day(1) + 3)).toMatchObject({ kind: 'sized', qty: D('2') });
+  });
+
   it('kill switch: halts at once, cancels open orders, and stays halted after a restart', async () => {
     const { pipeline, store, venue } = setup();
     const resting = await pipeline.submit(intent({ qty: D('10'), limitPrice: D('2.8') }), ctx);
