@@ -350,6 +350,8 @@ interface MaterialSlot {
   contractList: ContractList | undefined;
   /** The strip's contracts as the last rule read them (see ruleContractsOf): the array and its objects are refilled at each walk a rule reads. */
   readonly ruleContracts: StripRuleContract[];
+  /** How the hedge reads of a decision point are built (see HedgeReads); undefined without a hedge. */
+  readonly hedgeBuilders: HedgeBuilders | undefined;
   /** Realised result after fees of strip contracts already rolled off (and dropped from `contracts`), and their fees. */
   closedHedgePnl: Decimal;
   closedHedgeFees: Decimal;
@@ -571,6 +573,10 @@ export class Desk {
       contracts: new Map(),
       contractList: undefined,
       ruleContracts: [],
+      hedgeBuilders:
+        setup.hedge === undefined
+          ? undefined
+          : { strip: setup.hedge.strip !== undefined, walk: (inventory, at) => this.#walkStrip(slot, inventory, at), view: (inventory, at, reads) => this.#buildHedgeView(slot, inventory, at, reads) },
       closedHedgePnl: ZERO,
       closedHedgeFees: ZERO,
       monthNeeds: new Map(),
@@ -1399,14 +1405,13 @@ export class Desk {
     const inventory = new SnapshotInventory(m, slot.setup.leadTimeDays, snapshot.horizonDays);
     const cost = new SnapshotCost(m, snapshot, options.product, price, this.#productStandard, this.#priceCaps.get(slot.setup.id), slot.costs);
     // Built when read: only hedging strategies read it (it priced and sized every contract of the strip each day).
-    const hedgeView = this.#hedgeView(slot, inventory, at);
-    const ruleContracts = slot.setup.hedge?.strip === undefined ? NO_RULE_CONTRACTS : hedgeView.ruleContracts;
+    const hedge = this.#hedgeView(slot, inventory, at);
     let daysToNext: number | undefined;
     if (fired && options.schedule !== undefined) {
       const next = options.schedule.firstFiringIn(at, at + 400 * DAY_MS);
       daysToNext = next === undefined ? undefined : Math.max(1, Math.ceil((next - at) / DAY_MS));
     }
-    return new DeskContext(at, slot.setup.id, slot.close, signal, inventory, cost, hedgeView.view, ruleContracts, fired, daysToNext);
+    return new DeskContext(at, slot.setup.id, slot.close, signal, inventory, cost, hedge, fired, daysToNext);
   }
 
   /**
@@ -1434,24 +1439,10 @@ export class Desk {
         slot.registeredSize = slot.contracts.size;
       }
     }
-    let walk: StripWalk | undefined;
-    const walked = (): StripWalk => (walk ??= this.#walkStrip(slot, inventory, at));
-    let view: HedgeView | undefined;
-    let built = false;
-    let rules: readonly RuleContract[] | undefined;
-    return {
-      view: () => {
-        if (!built) {
-          view = this.#buildHedgeView(slot, inventory, at, walked);
-          built = true;
-        }
-        return view;
-      },
-      ruleContracts: () => (rules ??= ruleContractsOf(slot, walked(), slot.setup.hedge!.factor)),
-    };
+    return new HedgeReads(slot, slot.hedgeBuilders!, inventory, at);
   }
 
-  #buildHedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs, walked: () => StripWalk): HedgeView | undefined {
+  #buildHedgeView(slot: MaterialSlot, inventory: InventoryView, at: EpochMs, reads: HedgeReads): HedgeView | undefined {
     const hedge = slot.setup.hedge;
     if (hedge === undefined) return undefined;
     const positions = this.pipeline.positions;
@@ -1469,7 +1460,7 @@ export class Desk {
       const qty = positions.qty(instruments[k]!);
       if (!qty.isZero()) held.push(qty);
     }
-    const walk = walked();
+    const walk = reads.walk();
     const n = walk.instruments.length;
     const contracts: HedgeContractView[] = [];
     for (let k = 0; k < n; k += 1) {
@@ -1755,11 +1746,62 @@ function needOf(needs: MonthNeeds, today: EpochMs): Fixed {
 
 /** What a strategy context reads of a material's hedge (see Desk.#hedgeView). */
 interface DeskHedge {
-  readonly view: () => HedgeView | undefined;
-  readonly ruleContracts: () => readonly RuleContract[] | undefined;
+  view(): HedgeView | undefined;
+  /** The strip's contracts as a rule reads them; undefined without a strip (the rule's come from the view). */
+  ruleContracts(): readonly RuleContract[] | undefined;
 }
 
 const NO_HEDGE: DeskHedge = { view: () => undefined, ruleContracts: () => undefined };
+
+/** How a slot's hedge reads are built: the desk's own methods for that slot, bound once per run. */
+interface HedgeBuilders {
+  /** Whether the hedge is a strip (its rule contracts are then the desk's own). */
+  readonly strip: boolean;
+  walk(inventory: InventoryView, at: EpochMs): StripWalk;
+  view(inventory: InventoryView, at: EpochMs, reads: HedgeReads): HedgeView | undefined;
+}
+
+/**
+ * One decision point's reads of a hedged material (see Desk.#hedgeView): the hedge view and the
+ * strip's rule contracts, each built on its first read from one walk of the strip, made on the
+ * first read of either. One object per decision point (it was three closures, their shared
+ * context and an object holding two of them).
+ */
+class HedgeReads implements DeskHedge {
+  readonly #slot: MaterialSlot;
+  readonly #builders: HedgeBuilders;
+  readonly #inventory: InventoryView;
+  readonly #at: EpochMs;
+  #walk: StripWalk | undefined;
+  #view: HedgeView | undefined;
+  #built: boolean;
+  #rules: readonly RuleContract[] | undefined;
+  constructor(slot: MaterialSlot, builders: HedgeBuilders, inventory: InventoryView, at: EpochMs) {
+    this.#slot = slot;
+    this.#builders = builders;
+    this.#inventory = inventory;
+    this.#at = at;
+    this.#walk = undefined;
+    this.#view = undefined;
+    this.#built = false;
+    this.#rules = undefined;
+  }
+  /** The day's walk of the strip, made on the first read. */
+  walk(): StripWalk {
+    return (this.#walk ??= this.#builders.walk(this.#inventory, this.#at));
+  }
+  view(): HedgeView | undefined {
+    if (!this.#built) {
+      this.#view = this.#builders.view(this.#inventory, this.#at, this);
+      this.#built = true;
+    }
+    return this.#view;
+  }
+  ruleContracts(): readonly RuleContract[] | undefined {
+    if (!this.#builders.strip) return undefined;
+    return (this.#rules ??= ruleContractsOf(this.#slot, this.walk(), this.#slot.setup.hedge!.factor));
+  }
+}
 
 function coverAfter(cover: Fixed, need: Fixed): Fixed {
   if (cover.isZero() && !need.isNegative()) return Fixed.ZERO;
@@ -1918,9 +1960,8 @@ class DeskContext implements StrategyContext {
   readonly cost: CostView;
   readonly scheduleFired: boolean;
   readonly daysToNextSchedule: number | undefined;
-  readonly #hedge: () => HedgeView | undefined;
-  readonly #ruleContracts: () => readonly RuleContract[] | undefined;
-  constructor(at: EpochMs, material: string, lastPrice: number, signal: SignalView, inventory: InventoryView, cost: CostView, hedge: () => HedgeView | undefined, ruleContracts: () => readonly RuleContract[] | undefined, scheduleFired: boolean, daysToNextSchedule: number | undefined) {
+  readonly #hedge: DeskHedge;
+  constructor(at: EpochMs, material: string, lastPrice: number, signal: SignalView, inventory: InventoryView, cost: CostView, hedge: DeskHedge, scheduleFired: boolean, daysToNextSchedule: number | undefined) {
     this.at = at;
     this.material = material;
     this.instrument = material;
@@ -1931,21 +1972,17 @@ class DeskContext implements StrategyContext {
     this.scheduleFired = scheduleFired;
     this.daysToNextSchedule = daysToNextSchedule;
     this.#hedge = hedge;
-    this.#ruleContracts = ruleContracts;
   }
   get hedge(): HedgeView | undefined {
-    return this.#hedge();
+    return this.#hedge.view();
   }
   ruleContracts(): readonly RuleContract[] | undefined {
-    return this.#ruleContracts();
+    return this.#hedge.ruleContracts();
   }
   toJSON(): unknown {
     return { at: this.at, material: this.material, instrument: this.instrument, lastPrice: this.lastPrice, signal: this.signal, inventory: this.inventory, cost: this.cost, hedge: this.hedge, scheduleFired: this.scheduleFired, daysToNextSchedule: this.daysToNextSchedule };
   }
 }
-
-/** No rule contracts of the desk's own (no strip): the rule's come from the hedge view. */
-const NO_RULE_CONTRACTS = (): undefined => undefined;
 
 /**
  * A strip walk's contracts as a rule reads them: the numbers ExactRuleContract would convert
