@@ -15,7 +15,7 @@ import { closeKnownAt, type PriceSeries } from '../market/index.js';
 import { CostFeed, type CostSnapshot } from '../costfeed/index.js';
 import type { Decision } from '../pipeline/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
-import { NumberMemo, newDailyRecord, recordDay, type DailyRecord } from './daily-record.js';
+import { DailyRecorder, NumberMemo, recordDay, type DailyRecord } from './daily-record.js';
 import { Desk, type Stockout, type Trade } from './desk.js';
 import { HedgeStrip } from './hedge-strip.js';
 import type { Scenario } from './scenario.js';
@@ -182,7 +182,6 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   const needs = definition.needs(params);
   const plant = scenario.plant;
   const config = scenario.config;
-  const record = options.record === true ? newDailyRecord(scenario) : undefined;
 
   // Venue: one market per material (prices per material unit) and per hedge instrument.
   const instruments: Record<string, { lotStep: Decimal; tickSize: Decimal; minNotional: Decimal }> = {};
@@ -262,6 +261,8 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   feedBars(feeds, venue, desk, from);
   desk.receiveOpening(from);
   const keepDaily = options.dailyCosts !== false;
+  // The loop's days: from, from + 1 day, ... up to to (the recorder grows if there are more).
+  const recorder = options.record === true ? new DailyRecorder(scenario, to >= from ? Math.floor((to - from) / DAY_MS) + 1 : 0) : undefined;
   const daily = newDaily(scenario, keepDaily ? Math.round((to - from) / DAY_MS) + 2 : 1);
   const memo = new NumberMemo();
   const recordMemo = new NumberMemo();
@@ -271,10 +272,11 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     days += 1;
     feedBars(feeds, venue, desk, day);
     const step = await desk.step(day);
-    if (record !== undefined) recordDay(record, recordMemo, scenario, desk, step.snapshot, day);
+    if (recorder !== undefined) recordDay(recorder, recordMemo, scenario, desk, step.snapshot, day);
     if (keepDaily) recordDaily(daily, memo, days, scenario, desk, day);
   }
   desk.markHedges(to);
+  const record: DailyRecord | undefined = recorder?.finish();
 
   for (const m of scenario.materials) {
     const book = ledger.quantities().materials.get(m.id) ?? ZERO;

@@ -13,7 +13,6 @@ import type { CostSnapshot, MaterialCost, MaterialNumbers } from '../costfeed/in
 import type { Decimal } from '../core/decimal.js';
 import { toNumberExact, toNumberRemembered } from '../core/decimal-number.js';
 import type { EpochMs } from '../core/time.js';
-import { numberArray, objectArray } from './arrays.js';
 import type { Desk } from './desk.js';
 import type { Scenario } from './scenario.js';
 
@@ -69,19 +68,105 @@ export interface MaterialSeries {
   readonly standardCents: number[];
 }
 
-/** An empty record for the scenario's materials. */
-export function newDailyRecord(scenario: Scenario): DailyRecord {
-  const materials = new Map<string, MaterialSeries>();
-  for (const m of scenario.materials) {
-    // Columns start in the elements kind their values need (see arrays.ts): doubles, and values or null for the averages.
-    const n = numberArray;
-    materials.set(m.id, {
-      close: n(), unitPrice: n(), fast: objectArray(), slow: objectArray(), onHand: n(), onOrder: n(), dailyConsumption: n(), buffer: n(), reorderPoint: n(),
-      forecastQty: n(), hedged: n(), exposure: n(), consumedQty: n(), stockouts: [],
-      spendCents: n(), feesCents: n(), emergencyCents: n(), carryingCents: n(), hedgePnlCents: n(), financingCents: n(), costCents: n(), standardCents: n(),
+/** A material's columns, in MaterialSeries' order. */
+const COLUMNS = [
+  'close', 'unitPrice', 'fast', 'slow', 'onHand', 'onOrder', 'dailyConsumption', 'buffer', 'reorderPoint',
+  'forecastQty', 'hedged', 'exposure', 'consumedQty', 'stockouts',
+  'spendCents', 'feesCents', 'emergencyCents', 'carryingCents', 'hedgePnlCents', 'financingCents', 'costCents', 'standardCents',
+] as const;
+type Column = (typeof COLUMNS)[number];
+/** A material's columns while a run records them (`fast` and `slow` NaN where the series has null). */
+type MaterialColumns = Record<Column, Float64Array>;
+
+/**
+ * The daily record while a run writes it: each column a Float64Array of the run's length (known
+ * before the first day), written in place, and made into the record's plain arrays once at the
+ * end (`finish`). Pushed day by day, the columns' backing stores were copied each time they
+ * grew, and each copy lived long enough to be copied again by the garbage collector.
+ */
+export class DailyRecorder {
+  readonly #ids: readonly string[];
+  #t: Float64Array;
+  #columns: MaterialColumns[];
+  #days = 0;
+  constructor(scenario: Scenario, days: number) {
+    const capacity = Math.max(1, days);
+    this.#ids = scenario.materials.map((m) => m.id);
+    this.#t = new Float64Array(capacity);
+    this.#columns = scenario.materials.map(() => columnsOf(capacity));
+  }
+
+  /** Days written so far. */
+  get days(): number {
+    return this.#days;
+  }
+
+  /** Starts day `day`: its row index, the columns grown first if the run is longer than planned. */
+  row(day: EpochMs): number {
+    const i = this.#days;
+    if (i === this.#t.length) this.#grow(2 * i);
+    this.#t[i] = day;
+    this.#days = i + 1;
+    return i;
+  }
+
+  /** The columns of the scenario's k-th material. */
+  columns(k: number): MaterialColumns {
+    return this.#columns[k]!;
+  }
+
+  /** The record: plain arrays of the days written (null in `fast` and `slow` where NaN). */
+  finish(): DailyRecord {
+    const n = this.#days;
+    const materials = new Map<string, MaterialSeries>();
+    for (let k = 0; k < this.#ids.length; k += 1) {
+      const columns = this.#columns[k]!;
+      const series: Record<string, (number | null)[]> = {};
+      for (const column of COLUMNS) {
+        const values = columns[column];
+        series[column] = column === 'fast' || column === 'slow' ? nullsForNaN(values, n) : numbersOf(values, n);
+      }
+      materials.set(this.#ids[k]!, series as unknown as MaterialSeries);
+    }
+    return { t: numbersOf(this.#t, n), materials };
+  }
+
+  #grow(capacity: number): void {
+    const grown = (from: Float64Array): Float64Array => {
+      const to = new Float64Array(capacity);
+      to.set(from);
+      return to;
+    };
+    this.#t = grown(this.#t);
+    this.#columns = this.#columns.map((columns) => {
+      const out = {} as MaterialColumns;
+      for (const column of COLUMNS) out[column] = grown(columns[column]);
+      return out;
     });
   }
-  return { t: numberArray(), materials };
+}
+
+function columnsOf(capacity: number): MaterialColumns {
+  const out = {} as MaterialColumns;
+  for (const column of COLUMNS) out[column] = new Float64Array(capacity);
+  return out;
+}
+
+/** The first n values as a plain array, allocated once at its length (Array.from of a typed array grows its result as it iterates). */
+function numbersOf(values: Float64Array, n: number): number[] {
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i += 1) out[i] = values[i]!;
+  return out;
+}
+
+/** The same, null where NaN (the moving averages before their windows fill). */
+function nullsForNaN(values: Float64Array, n: number): (number | null)[] {
+  const out = new Array<number | null>(n);
+  for (let i = 0; i < n; i += 1) {
+    const value = values[i]!;
+    out[i] = Number.isNaN(value) ? null : value;
+  }
+  return out;
 }
 
 const cents = (value: number): number => Math.round(value * 100);
@@ -106,13 +191,15 @@ export class NumberMemo {
 /** `value.toNumber()` (toNumberRemembered: without text when exact, else once per Decimal instance). */
 export const numberOf = toNumberRemembered;
 
-/** Appends the day's end state (after the desk's step for `day`). */
-export function recordDay(record: DailyRecord, memo: NumberMemo, scenario: Scenario, desk: Desk, snapshot: CostSnapshot, day: EpochMs): void {
-  record.t.push(day);
+/** Writes the day's end state (after the desk's step for `day`). */
+export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: Scenario, desk: Desk, snapshot: CostSnapshot, day: EpochMs): void {
+  const i = recorder.row(day);
   let c = 0;
-  for (const setup of scenario.materials) {
+  const materials = scenario.materials;
+  for (let k = 0; k < materials.length; k += 1) {
+    const setup = materials[k]!;
     const id = setup.id;
-    const out = record.materials.get(id)!;
+    const out = recorder.columns(k);
     const view = desk.barView(id);
     const m = snapshot.materials[id]!;
     const book = desk.book(id);
@@ -125,35 +212,35 @@ export function recordDay(record: DailyRecord, memo: NumberMemo, scenario: Scena
     const buffer = numbers === undefined ? 0 : numbers.numberOf('bufferStock');
     const reorderPoint = numbers === undefined ? 0 : numbers.numberOf('reorderPoint');
     const held = onHand + memo.of(c + 1, desk.inTransit(id));
-    out.close.push(view.close);
-    out.unitPrice.push(price);
-    out.fast.push(Number.isNaN(view.fast) ? null : view.fast);
-    out.slow.push(Number.isNaN(view.slow) ? null : view.slow);
-    out.onHand.push(onHand);
-    out.onOrder.push(memo.of(c + 2, desk.onOrder(id)));
-    out.dailyConsumption.push(memo.of(c + 3, m.dailyConsumption));
-    out.buffer.push(buffer !== 0 ? buffer : memo.of(c + 4, m.bufferStock));
-    out.reorderPoint.push(reorderPoint !== 0 ? reorderPoint : memo.of(c + 5, m.reorderPoint));
-    out.forecastQty.push(memo.of(c + 6, m.forecastQty));
-    out.hedged.push(memo.of(c + 7, m.hedged));
-    out.exposure.push(memo.of(c + 8, m.exposureQty));
-    out.consumedQty.push(desk.consumedNumber(id));
-    out.stockouts.push(book.stockouts);
+    out.close[i] = view.close;
+    out.unitPrice[i] = price;
+    out.fast[i] = view.fast;
+    out.slow[i] = view.slow;
+    out.onHand[i] = onHand;
+    out.onOrder[i] = memo.of(c + 2, desk.onOrder(id));
+    out.dailyConsumption[i] = memo.of(c + 3, m.dailyConsumption);
+    out.buffer[i] = buffer !== 0 ? buffer : memo.of(c + 4, m.bufferStock);
+    out.reorderPoint[i] = reorderPoint !== 0 ? reorderPoint : memo.of(c + 5, m.reorderPoint);
+    out.forecastQty[i] = memo.of(c + 6, m.forecastQty);
+    out.hedged[i] = memo.of(c + 7, m.hedged);
+    out.exposure[i] = memo.of(c + 8, m.exposureQty);
+    out.consumedQty[i] = desk.consumedNumber(id);
+    out.stockouts[i] = book.stockouts;
     const spend = memo.of(c + 10, book.spend);
     const fees = memo.of(c + 11, book.fees);
     const emergency = memo.of(c + 12, book.emergencySpend);
     const carrying = desk.carryingNumber(id);
     const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
     const financing = desk.hedgeFinancingNumber(id);
-    out.spendCents.push(cents(spend));
-    out.feesCents.push(cents(fees));
-    out.emergencyCents.push(cents(emergency));
-    out.carryingCents.push(cents(carrying));
-    out.hedgePnlCents.push(cents(hedgePnl));
+    out.spendCents[i] = cents(spend);
+    out.feesCents[i] = cents(fees);
+    out.emergencyCents[i] = cents(emergency);
+    out.carryingCents[i] = cents(carrying);
+    out.hedgePnlCents[i] = cents(hedgePnl);
     const opening = numberOf(setup.openingQty) * (book.openingPrice === undefined ? price : numberOf(book.openingPrice));
-    out.financingCents.push(cents(financing));
-    out.costCents.push(cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price));
-    out.standardCents.push(cents(desk.standardValueNumber(id)));
+    out.financingCents[i] = cents(financing);
+    out.costCents[i] = cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price);
+    out.standardCents[i] = cents(desk.standardValueNumber(id));
     c += 16;
   }
 }
