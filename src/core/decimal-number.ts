@@ -284,8 +284,55 @@ export function toNumberRemembered(x: Decimal): number {
 }
 
 /**
- * `new Decimal(String(x))` for a finite number, built from the text's digits without
- * decimal.js's parser (the desk turns every quoted price it reads into a Decimal this way):
+ * The Decimal m / 10^places (m a nonzero safe integer, places >= 0) built from its words, as
+ * decimal.js keeps them (see decimalOfNumber).
+ */
+function decimalOfScaled(Ctor: new (value: string | number) => Decimal, m: number, places: number): Decimal {
+  let whole = m < 0 ? -m : m;
+  let p = places;
+  while (whole % 10 === 0) {
+    whole /= 10;
+    p -= 1;
+  }
+  let n = 1;
+  while (n < 16 && whole >= POW10[n]!) n += 1;
+  const exponent = n - 1 - p;
+  const first = (((exponent % 7) + 7) % 7) + 1;
+  const words: number[] = [];
+  if (n <= first) words.push(whole * POW10[first - n]!);
+  else {
+    // Whole words from the top: a double division may land a unit off, corrected against the product.
+    let r = n - first;
+    let head = Math.floor(whole / POW10[r]!);
+    if (head * POW10[r]! > whole) head -= 1;
+    words.push(head);
+    let rest = whole - head * POW10[r]!;
+    while (r > 0) {
+      if (r >= 7) {
+        r -= 7;
+        let word = Math.floor(rest / POW10[r]!);
+        if (word * POW10[r]! > rest) word -= 1;
+        words.push(word);
+        rest -= word * POW10[r]!;
+      } else {
+        words.push(rest * POW10[7 - r]!);
+        r = 0;
+      }
+    }
+  }
+  while (words.length > 1 && words[words.length - 1] === 0) words.pop();
+  const out = new Ctor(0);
+  // Same own properties, in the same order, as a constructed Decimal (one hidden class).
+  const target = out as unknown as { s: number; e: number; d: number[] };
+  target.s = m < 0 ? -1 : 1;
+  target.e = exponent;
+  target.d = words;
+  return out;
+}
+
+/**
+ * `new Decimal(String(x))` for a finite number, built from its digits (found without the text
+ * when x has a few places, see shortPlaces; else the text's) without decimal.js's parser (the desk turns every quoted price it reads into a Decimal this way):
  * decimal.js keeps base-1e7 words aligned on the decimal point, the first holding
  * `exponent mod 7 + 1` digits, trailing zero words removed, and `e` the exponent of the first
  * digit. Zero, exponent notation ("1e+21", "5e-7") and values that are not finite go through
@@ -294,6 +341,9 @@ export function toNumberRemembered(x: Decimal): number {
  * constructor on random values.
  */
 export function decimalOfNumber(Ctor: new (value: string | number) => Decimal, x: number): Decimal {
+  // A number with a few places (most prices): its digits as a whole number, without the text.
+  const places = Number.isFinite(x) && x !== 0 ? shortPlaces(x) : -1;
+  if (places >= 0) return decimalOfScaled(Ctor, Math.round(x * POW10[places]!), places);
   const text = String(x);
   if (x === 0 || !Number.isFinite(x) || text.includes('e')) return new Ctor(text);
   const negative = x < 0;
@@ -333,6 +383,32 @@ export function decimalOfNumber(Ctor: new (value: string | number) => Decimal, x
 }
 
 /**
+ * The fewest decimal places p (0 to 15) at which one whole number m, and only one, has m / 10^p
+ * read back as x (a double division of two exact operands rounds correctly, so that is the
+ * decimal m x 10^-p rounding to x); -1 when there is none or more than one, or x x 10^p leaves
+ * the safe integers. That decimal is then String(x)'s: the shortest text that reads back as x
+ * has the fewest places of all those that do (they share the leading digit's position, so fewer
+ * places is fewer digits), and with one candidate at those places it is the one. x x 10^p is
+ * within a unit of the candidate (the product is rounded by at most half a unit below 2^53, and
+ * every decimal that reads back as x is within half a unit of x x 10^p when only one can), so
+ * the candidates are looked for among round(x x 10^p) and its two neighbours. Prices and rates
+ * with a few places are found in a few steps, without the text String(x) makes.
+ */
+function shortPlaces(x: number): number {
+  for (let p = 0; p <= 15; p += 1) {
+    const scale = POW10[p]!;
+    const scaled = x * scale;
+    if (!(scaled < 9e15 && scaled > -9e15)) return -1;
+    const m = Math.round(scaled);
+    const below = (m - 1) / scale === x;
+    const at = m / scale === x;
+    const above = (m + 1) / scale === x;
+    if (below || at || above) return at && !below && !above ? p : -1;
+  }
+  return -1;
+}
+
+/**
  * The exact value of `new Decimal(String(x))` as a coefficient and exponent, c x 10^e, for a
  * finite x (exact40's form; undefined for values that are not finite): the digits of x's
  * shortest text read as an integer, without a Decimal. Zero is { c: 0n, e: 0 }.
@@ -340,6 +416,8 @@ export function decimalOfNumber(Ctor: new (value: string | number) => Decimal, x
 export function exactOfNumber(x: number): { c: bigint; e: number } | undefined {
   if (!Number.isFinite(x)) return undefined;
   if (x === 0) return { c: 0n, e: 0 };
+  const places = shortPlaces(x);
+  if (places >= 0) return { c: BigInt(Math.round(x * POW10[places]!)), e: -places };
   const text = String(x);
   const negative = x < 0;
   let end = text.length;
