@@ -331,12 +331,12 @@ function decimalOfScaled(Ctor: new (value: string | number) => Decimal, m: numbe
 }
 
 /**
- * `new Decimal(String(x))` for a finite number, built from its digits (found without the text
- * when x has a few places, see shortPlaces; else the text's) without decimal.js's parser (the desk turns every quoted price it reads into a Decimal this way):
- * decimal.js keeps base-1e7 words aligned on the decimal point, the first holding
- * `exponent mod 7 + 1` digits, trailing zero words removed, and `e` the exponent of the first
- * digit. Zero, exponent notation ("1e+21", "5e-7") and values that are not finite go through
- * the constructor. `Ctor` is the configured Decimal (construction does not round: the text's
+ * `new Decimal(String(x))` for a finite number, built from its digits without decimal.js's
+ * parser (the desk turns every quoted price it reads into a Decimal this way): found without
+ * the text when x has a few places (see shortPlaces), else read from the text. decimal.js keeps
+ * base-1e7 words aligned on the decimal point, the first holding `exponent mod 7 + 1` digits,
+ * trailing zero words removed, and `e` the exponent of the first digit. Zero, values that are
+ * not finite and the text in exponent notation ("1e+21", "5e-300") go through the constructor. `Ctor` is the configured Decimal (construction does not round: the text's
  * 17 digits at most fit any precision procura uses). The tests compare it with the
  * constructor on random values.
  */
