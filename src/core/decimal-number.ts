@@ -287,7 +287,7 @@ export function toNumberRemembered(x: Decimal): number {
  * The Decimal m / 10^places (m a nonzero safe integer, places >= 0) built from its words, as
  * decimal.js keeps them (see decimalOfNumber).
  */
-function decimalOfScaled(Ctor: new (value: string | number) => Decimal, m: number, places: number): Decimal {
+export function decimalOfScaled(Ctor: new (value: string | number) => Decimal, m: number, places: number): Decimal {
   let whole = m < 0 ? -m : m;
   let p = places;
   while (whole % 10 === 0) {

@@ -12,7 +12,7 @@
  * prints "0" for it, and sign tests compare with zero).
  */
 import { Decimal } from './decimal.js';
-import { POW10, bigPow10 } from './decimal-number.js';
+import { POW10, bigPow10, decimalOfScaled } from './decimal-number.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -22,54 +22,13 @@ function pow10(n: number): number {
   return n <= 22 ? POW10[n]! : Number.POSITIVE_INFINITY;
 }
 
-/** Decimal digits of a positive safe integer. */
-function digitCount(m: number): number {
-  let n = 1;
-  while (n < 16 && m >= POW10[n]!) n += 1;
-  return n;
-}
-
 /**
  * The Decimal `m / 10^e` built from its words, without going through text (the reverse of
- * `Fixed.from`; the same `d`, `e` and `s` as `new Decimal(text)`, checked by the tests): decimal.js
- * keeps base-1e7 words aligned on the decimal point, the first holding `exponent mod 7 + 1`
- * digits, trailing zero words removed.
+ * `Fixed.from`; the same `d`, `e` and `s` as `new Decimal(text)`, checked by the tests): the
+ * words are decimal-number.ts's `decimalOfScaled`, which `decimalOfNumber` builds prices with.
  */
 function decimalOf(m: number, places: number): Decimal {
-  const x = new Decimal(0);
-  if (m === 0) return x;
-  const whole = m < 0 ? -m : m;
-  const n = digitCount(whole);
-  const exponent = n - 1 - places;
-  const first = (((exponent % 7) + 7) % 7) + 1;
-  const words: number[] = [];
-  if (n <= first) words.push(whole * POW10[first - n]!);
-  else {
-    let r = n - first;
-    let head = Math.floor(whole / POW10[r]!);
-    if (head * POW10[r]! > whole) head -= 1;
-    words.push(head);
-    let rest = whole - head * POW10[r]!;
-    while (r > 0) {
-      if (r >= 7) {
-        r -= 7;
-        let word = Math.floor(rest / POW10[r]!);
-        if (word * POW10[r]! > rest) word -= 1;
-        words.push(word);
-        rest -= word * POW10[r]!;
-      } else {
-        words.push(rest * POW10[7 - r]!);
-        r = 0;
-      }
-    }
-  }
-  while (words.length > 1 && words[words.length - 1] === 0) words.pop();
-  // Same own properties, in the same order, as a constructed Decimal (one hidden class).
-  const target = x as unknown as { s: number; e: number; d: number[] };
-  target.s = m < 0 ? -1 : 1;
-  target.e = exponent;
-  target.d = words;
-  return x;
+  return m === 0 ? new Decimal(0) : decimalOfScaled(Decimal, m, places);
 }
 
 export class Fixed {
