@@ -2011,25 +2011,18 @@ function ruleContractsOf(slot: MaterialSlot, walk: StripWalk, factor: Decimal): 
  * view's would be (the price of the walk's quoted price); the year is the one monthLabel prints.
  */
 class StripRuleContract implements RuleContract {
-  monthsAhead: number;
-  exposureQty: number;
-  #month: MonthIndex;
-  #position: Decimal;
-  #entry: ContractPrice;
-  #quoted: number;
-  #factor: Decimal;
+  // Every field is set by reset(), which the constructor calls (one place for both).
+  monthsAhead!: number;
+  exposureQty!: number;
+  #month!: MonthIndex;
+  #position!: Decimal;
+  #entry!: ContractPrice;
+  #quoted!: number;
+  #factor!: Decimal;
   #positionNumber: number | undefined;
   #price: number | undefined;
   constructor(month: MonthIndex, monthsAhead: number, position: Decimal, exposure: Fixed, entry: ContractPrice, quoted: number, factor: Decimal) {
-    this.monthsAhead = monthsAhead;
-    this.exposureQty = numberOfFixed(exposure);
-    this.#month = month;
-    this.#position = position;
-    this.#entry = entry;
-    this.#quoted = quoted;
-    this.#factor = factor;
-    this.#positionNumber = undefined;
-    this.#price = undefined;
+    this.reset(month, monthsAhead, position, exposure, entry, quoted, factor);
   }
   /** The same contract object for another walk (see ruleContractsOf). */
   reset(month: MonthIndex, monthsAhead: number, position: Decimal, exposure: Fixed, entry: ContractPrice, quoted: number, factor: Decimal): void {
