@@ -290,9 +290,9 @@ export class CostFeed {
   /** Bumped whenever a period whose close is known changes, or a close becomes known: #closedConversion's cache key. */
   #closedVersion = 0;
   #closedCache: { version: number; value: ClosedConversion } | undefined;
-  /** sigma_L per material for the receipt sums it was computed from (they change only on a receipt). */
   /** The snapshot's consumption history (see History), one object refilled per snapshot. */
   readonly #history: History = { from: 0, to: 0, buckets: 0, j0: 0, j1: 0, k0: 0, k1: 0 };
+  /** sigma_L per material for the receipt sums it was computed from (they change only on a receipt). */
   readonly #leadTimeCache = new Map<MaterialState, { record: LeadTimeRecord; count: number; sumDays: number; sumSquaresDays: number; sigma: Figure }>();
 
   constructor(options: CostFeedOptions) {
@@ -989,7 +989,6 @@ function bucketStart(k: number, days: number): EpochMs {
   return (k * days + 4) * DAY_MS;
 }
 
-/** Planned consumption per bucket from `firstBucket` to the plan's last, and prefix sums of its squares. */
 /**
  * A material's planned consumption (see MaterialState: prefix sums per plan day, per bucket and
  * of the buckets' squares, and their exact40 values filled in when first used), a function of
@@ -1035,6 +1034,7 @@ function plannedSeriesOf(plant: Plant, plan: ProductionPlan, bucketDays: number,
   return series;
 }
 
+/** Planned consumption per bucket from `firstBucket` to the plan's last, and prefix sums of its squares. */
 function bucketSums(prefix: readonly Fixed[], plan: ProductionPlan, days: number, firstBucket: number): { plan: Fixed[]; prefixSquares: Fixed[] } {
   if (plan.firstDay === undefined) return { plan: [], prefixSquares: [Fixed.ZERO] };
   const last = plan.firstDay + (plan.dayCount - 1) * DAY_MS;

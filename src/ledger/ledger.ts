@@ -630,10 +630,11 @@ function snapshotOf(books: Books): () => BooksSnapshot {
   return (books.snapshotter ??= () => books.toSnapshot());
 }
 
-/** What `post` returns: entries read back from the memory store's journal, or from the batch a durable store sealed. */
+/** A posting's skipped ids and flagged entries when it has none (the usual case: no array made). */
 const NONE_SKIPPED: readonly string[] = Object.freeze([]);
 const NONE_FLAGGED: readonly number[] = Object.freeze([]);
 
+/** What `post` returns: entries read back from the memory store's journal, or from the batch a durable store sealed. */
 function postResult(memory: MemoryStore | undefined, batch: ColumnarJournal, from: number, size: number, posted: number, skipped: readonly string[], flaggedAt: readonly number[]): PostResult {
   return new LazyPostResult(posted, skipped, memory, batch, from, size, flaggedAt);
 }
