@@ -394,7 +394,7 @@ export function decimalOfNumber(Ctor: new (value: string | number) => Decimal, x
  * the candidates are looked for among round(x x 10^p) and its two neighbours. Prices and rates
  * with a few places are found in a few steps, without the text String(x) makes.
  */
-function shortPlaces(x: number): number {
+export function shortPlaces(x: number): number {
   for (let p = 0; p <= 15; p += 1) {
     const scale = POW10[p]!;
     const scaled = x * scale;

@@ -10,7 +10,7 @@
 import { z } from 'zod';
 import { decimalSchema } from '../../config/schemas.js';
 import { Decimal, ZERO, floorToStep, isMultipleOf, roundMoney } from '../../core/decimal.js';
-import { POW10, decimalOfNumber } from '../../core/decimal-number.js';
+import { POW10, decimalOfNumber, shortPlaces } from '../../core/decimal-number.js';
 import { Fixed } from '../../core/fixed.js';
 import { ConfigError, InputError, type Where } from '../../core/errors.js';
 import { formatTime, type EpochMs } from '../../core/time.js';
@@ -427,22 +427,14 @@ export class SimVenue implements Venue {
 }
 
 /**
- * A positive price below 10^9 as a scaled integer m / 10^e with the fewest places (at most 9)
- * and m below 10^15, or undefined. That value is the number's shortest decimal text, the one
- * `decimalOfNumber` reads: a decimal of e places that converts back to x is unique while 10^-e
- * is more than twice x's spacing (m < 10^15 keeps it so), the shortest text has no fewer places
- * than the first e found, and m is the rounded x x 10^e since that product is within a quarter
- * of m.
+ * A positive price as a scaled integer m / 10^places, the digits of its shortest decimal text
+ * found by decimal-number's `shortPlaces` (what `decimalOfNumber` builds the Decimal from, so
+ * both paths start from the same value), or undefined when it has no such short form.
  */
 function fixedOfPositive(x: number): Fixed | undefined {
-  if (!(x > 0 && x < 1e9)) return undefined;
-  for (let e = 0; e <= 9; e += 1) {
-    const scale = POW10[e]!;
-    const m = Math.round(x * scale);
-    if (m >= 1e15) return undefined;
-    if (m / scale === x) return Fixed.of(m, e);
-  }
-  return undefined;
+  if (!(x > 0)) return undefined;
+  const places = shortPlaces(x);
+  return places < 0 ? undefined : Fixed.of(Math.round(x * POW10[places]!), places);
 }
 
 /** The fills of an order without any (shared, frozen: nothing writes an order's or a report's fills). */
