@@ -22,7 +22,7 @@ import { runBacktest } from './backtest.js';
 import { ScreenScenario, screenSupport } from './screen.js';
 import { baselinesFor, dispatchOrder } from './results.js';
 import type { Scenario } from './scenario.js';
-import { runOnThreadPool } from './thread-pool.js';
+import { WorkerPool } from './thread-pool.js';
 
 export interface SweepGrid {
   readonly axes: readonly { readonly name: string; readonly values: readonly number[] }[];
@@ -216,16 +216,23 @@ export async function runJob(scenario: Scenario, job: Job): Promise<SetResult> {
 export async function runSweep(scenario: Scenario, grid: SweepGrid, options: SweepOptions): Promise<SweepResult> {
   const engine = sweepEngine(scenario, options);
   const total = grid.sets.length;
-  const started = performance.now();
-  const results = await runJobs(scenario, options, grid.sets.map((params) => ({ kind: 'set', params, mode: engine.mode }) as Job), engine.mode === 'screen' ? 'screen' : 'sweep', total);
-  options.onPhase?.('sets', performance.now() - started);
-  if (engine.mode === 'exact') {
-    const confirmStarted = performance.now();
-    const baselines = await runJobs(scenario, options, sweepBaselines(scenario).map((name) => ({ kind: 'baseline', name }) as Job), 'baselines');
-    options.onPhase?.('confirm', performance.now() - confirmStarted);
-    return gatherSweep(scenario, grid, results, { engine, baselines: sweepBaselines(scenario).map((name, i) => ({ name, ...baselines[i]! })) });
+  // One pool of threads for the sets and the exact runs after them: the confirmation reuses
+  // threads that have already imported the engine and loaded the scenario.
+  const pool = sweepPool(options, total);
+  try {
+    const started = performance.now();
+    const results = await runJobs(scenario, options, grid.sets.map((params) => ({ kind: 'set', params, mode: engine.mode }) as Job), engine.mode === 'screen' ? 'screen' : 'sweep', pool);
+    options.onPhase?.('sets', performance.now() - started);
+    if (engine.mode === 'exact') {
+      const confirmStarted = performance.now();
+      const baselines = await runJobs(scenario, options, sweepBaselines(scenario).map((name) => ({ kind: 'baseline', name }) as Job), 'baselines', pool);
+      options.onPhase?.('confirm', performance.now() - confirmStarted);
+      return gatherSweep(scenario, grid, results, { engine, baselines: sweepBaselines(scenario).map((name, i) => ({ name, ...baselines[i]! })) });
+    }
+    return await confirmSweep(scenario, grid, results, engine, options, pool);
+  } finally {
+    await pool?.close();
   }
-  return confirmSweep(scenario, grid, results, engine, options);
 }
 
 /**
@@ -234,13 +241,20 @@ export async function runSweep(scenario: Scenario, grid: SweepGrid, options: Swe
  * figures of those sets and the screened figures of the rest, marked. Shared by local and
  * queued sweeps.
  */
-export async function confirmSweep(scenario: Scenario, grid: SweepGrid, screened: readonly SetResult[], engine: SweepEngine, options: SweepOptions): Promise<SweepResult> {
+export async function confirmSweep(scenario: Scenario, grid: SweepGrid, screened: readonly SetResult[], engine: SweepEngine, options: SweepOptions, pool?: SweepPool): Promise<SweepResult> {
   const started = performance.now();
   const order = screened.map((r, i) => ({ i, cost: new Decimal(r.inSample) })).sort((a, b) => a.cost.comparedTo(b.cost) || a.i - b.i);
   const chosen = order.slice(0, Math.min(engine.confirm, order.length)).map((o) => o.i);
   const names = sweepBaselines(scenario);
   const jobs: Job[] = [...chosen.map((i) => ({ kind: 'set', params: grid.sets[i]!, mode: 'exact' }) as Job), ...names.map((name) => ({ kind: 'baseline', name }) as Job)];
-  const exact = await runJobs(scenario, options, jobs, 'confirm');
+  // A queued sweep confirms here, on threads of its own.
+  const own = pool === undefined ? sweepPool(options, jobs.length) : undefined;
+  let exact: SetResult[];
+  try {
+    exact = await runJobs(scenario, options, jobs, 'confirm', pool ?? own);
+  } finally {
+    await own?.close();
+  }
   options.onPhase?.('confirm', performance.now() - started);
   const results = [...screened];
   const confirmed: (SetResult | undefined)[] = new Array(grid.sets.length).fill(undefined);
@@ -365,7 +379,17 @@ export function sweepTable(sweep: SweepResult, unit?: string): { description: st
 }
 
 /** Runs jobs on worker threads (or in-process with `workers: 0`), results in the jobs' order, with a progress bar. */
-async function runJobs(scenario: Scenario, options: SweepOptions, jobs: readonly Job[], label: string, _total = jobs.length): Promise<SetResult[]> {
+/** The threads a sweep's jobs run on, kept between its batches; undefined: in this thread (`workers` 0). */
+export type SweepPool = WorkerPool<SweepAnswer>;
+type SweepAnswer = { index: number; inSample?: string; outOfSample?: string; error?: string };
+
+function sweepPool(options: SweepOptions, jobs: number): SweepPool | undefined {
+  const count = Math.min(options.workers ?? availableParallelism(), jobs);
+  if (count <= 0) return undefined;
+  return new WorkerPool<SweepAnswer>({ url: new URL('./sweep-worker.js', import.meta.url), workerData: { file: options.file, overrides: options.overrides ?? {} }, count, what: 'a sweep worker thread' });
+}
+
+async function runJobs(scenario: Scenario, options: SweepOptions, jobs: readonly Job[], label: string, pool: SweepPool | undefined): Promise<SetResult[]> {
   const total = jobs.length;
   const results: (SetResult | undefined)[] = new Array(total);
   if (total === 0) return [];
@@ -373,49 +397,31 @@ async function runJobs(scenario: Scenario, options: SweepOptions, jobs: readonly
   const bar = options.progress === true ? new cliProgress.SingleBar({ format: `${label} [{bar}] {value}/{total} | {eta_formatted} left`, stream: process.stderr }, cliProgress.Presets.shades_classic) : undefined;
   bar?.start(total, 0);
   let done = 0;
-  const tick = (): void => {
-    done += 1;
-    bar?.update(done);
-  };
-  const workers = Math.min(options.workers ?? availableParallelism(), total);
   try {
-    if (workers <= 0) {
+    if (pool === undefined) {
       for (let i = 0; i < total; i += 1) {
         results[i] = await runJob(scenario, jobs[i]!);
-        tick();
+        done += 1;
+        bar?.update(done);
       }
     } else {
-      await runOnWorkers(options, jobs, workers, (index, value) => {
-        results[index] = value;
-        tick();
+      await pool.run<Job>({
+        jobs,
+        // A confirmation's baselines cost more than a set (jit orders every day): handed out first,
+        // so that one of them does not run alone at the end. Sets keep their order.
+        order: dispatchOrder(jobs.map((job) => ({ strategy: job.kind === 'baseline' ? job.name : null }))),
+        message: (index, job) => ({ index, job }),
+        answer: (message) => {
+          if (message.error !== undefined) return new ConfigError(message.error, { field: '--sweep' });
+          results[message.index] = { inSample: message.inSample!, outOfSample: message.outOfSample! };
+          done += 1;
+          bar?.update(done);
+          return undefined;
+        },
       });
     }
   } finally {
     bar?.stop();
   }
   return results as SetResult[];
-}
-
-async function runOnWorkers(
-  options: SweepOptions,
-  jobs: readonly Job[],
-  count: number,
-  onResult: (index: number, value: SetResult) => void,
-): Promise<void> {
-  await runOnThreadPool<Job, { index: number; inSample?: string; outOfSample?: string; error?: string }>({
-    url: new URL('./sweep-worker.js', import.meta.url),
-    workerData: { file: options.file, overrides: options.overrides ?? {} },
-    jobs,
-    count,
-    // A confirmation's baselines cost more than a set (jit orders every day): handed out first,
-    // so that one of them does not run alone at the end. Sets keep their order.
-    order: dispatchOrder(jobs.map((job) => ({ strategy: job.kind === 'baseline' ? job.name : null }))),
-    message: (index, job) => ({ index, job }),
-    answer: (message) => {
-      if (message.error !== undefined) return new ConfigError(message.error, { field: '--sweep' });
-      onResult(message.index, { inSample: message.inSample!, outOfSample: message.outOfSample! });
-      return undefined;
-    },
-    what: 'a sweep worker thread',
-  });
 }

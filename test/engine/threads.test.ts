@@ -12,7 +12,7 @@ import { Decimal } from '../../src/core/decimal.js';
 import { fromTransfer, toTransfer } from '../../src/core/transfer.js';
 import { pathToFileURL } from 'node:url';
 import { dispatchOrder, THREAD_MIN_MATERIAL_DAYS, threadsFor } from '../../src/engine/results.js';
-import { runOnThreadPool } from '../../src/engine/thread-pool.js';
+import { runOnThreadPool, WorkerPool } from '../../src/engine/thread-pool.js';
 import { ROOT } from '../support/cli.js';
 
 const work = mkdtempSync(join(tmpdir(), 'procura-threads-'));
@@ -103,6 +103,41 @@ describe('the order runs are handed to threads in', () => {
       what: 'an echo thread',
     });
     expect(seen).toEqual([[3, 'd'], [1, 'b'], [0, 'a'], [2, 'c']]);
+  });
+
+  it('keeps its threads between batches (a sweep confirms on the threads that screened), and ends on the first failure', async () => {
+    const worker = join(work, 'echo-thread.mjs');
+    writeFileSync(
+      worker,
+      "import { parentPort, threadId } from 'node:worker_threads';\n" +
+        "parentPort.on('message', (m) => { if (m.job === 'exit') process.exit(3); parentPort.postMessage({ ...m, thread: threadId }); });\n",
+    );
+    type Echo = { index: number; job: string; thread: number };
+    const pool = new WorkerPool<Echo>({ url: pathToFileURL(worker), workerData: null, count: 2, what: 'an echo thread' });
+    const threadsOf = async (jobs: string[]): Promise<Echo[]> => {
+      const seen: Echo[] = [];
+      await pool.run<string>({ jobs, message: (index, job) => ({ index, job }), answer: (m) => (seen.push(m), undefined) });
+      return seen;
+    };
+    try {
+      const first = await threadsOf(['a', 'b', 'c', 'd', 'e', 'f']);
+      expect(first.map((m) => m.index).sort()).toEqual([0, 1, 2, 3, 4, 5]);
+      const started = new Set(first.map((m) => m.thread));
+      expect(started.size).toBe(2);
+      // The second batch runs on the same two threads: none is started again.
+      const second = await threadsOf(['g', 'h', 'i']);
+      expect(second.map((m) => m.job).sort()).toEqual(['g', 'h', 'i']);
+      for (const m of second) expect(started.has(m.thread)).toBe(true);
+      // A thread that exits with jobs unanswered fails the batch and ends the pool.
+      await expect(threadsOf(['j', 'exit', 'k'])).rejects.toThrow(/an echo thread exited with code 3 before its jobs were done/);
+      await expect(threadsOf(['l'])).rejects.toThrow(/exited with code 3/);
+    } finally {
+      await pool.close();
+    }
+    await expect(threadsOf(['m'])).rejects.toThrow(/exited with code 3/);
+    const closed = new WorkerPool<Echo>({ url: pathToFileURL(worker), workerData: null, count: 1, what: 'an echo thread' });
+    await closed.close();
+    await expect(closed.run<string>({ jobs: ['n'], message: (index, job) => ({ index, job }), answer: () => undefined })).rejects.toThrow(/pool is closed/);
   });
 
   it('keeps runs shorter than THREAD_MIN_MATERIAL_DAYS in process unless threads are asked for by number', () => {
