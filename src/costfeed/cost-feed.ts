@@ -197,8 +197,8 @@ interface MaterialState {
   /** prefix and bucketPrefixSquares as exact40 values, converted when first used. */
   readonly prefixX: (X | undefined)[];
   readonly squaresX: (X | undefined)[];
-  /** sigma_d worked out per history bucket, shared by every feed over the same plan object in this process (see SharedChain). */
-  readonly shared: Map<number, SharedChain>;
+  /** sigma_d worked out per history bucket and the errors window's starting sums, shared by every feed over the same plan object in this process (see SharedChain, ExactSum). */
+  readonly shared: SharedMaterial;
 }
 
 /** Sums over the closed periods the feed reports (see #closedConversion). */
@@ -359,6 +359,7 @@ export class CostFeed {
       const clock = new CarryClock(breaks, (t) => tryCost(() => carryingPerUnitDay(plant.standardCostAt(material.id, t).cost, annualRate, storage)));
       const series = planned.get(material.id)!;
       const rootLeadTime = policy.leadTimeDays.sqrt();
+      const sharedMaterial = sharedMaterialOf(options.plan, material.id);
       const state: MaterialState = {
         id: material.id,
         index: this.#materials.length,
@@ -381,7 +382,7 @@ export class CostFeed {
         priceCache: ZERO,
         clock,
         window: new TimeWindow(4, Fixed.ZERO),
-        errors: new TimeWindow(3, ExactSum.ZERO),
+        errors: new TimeWindow(3, sharedMaterial.errorZeros),
         consumedByBucket: new Map(),
         errorsFloor: -Infinity,
         onHand: Fixed.ZERO,
@@ -397,7 +398,7 @@ export class CostFeed {
         bucketPrefixSquares: series.bucketPrefixSquares,
         prefixX: series.prefixX,
         squaresX: series.squaresX,
-        shared: sharedChainsOf(options.plan, material.id),
+        shared: sharedMaterial,
       };
       this.#materials.push(state);
       this.#materialIndex.set(material.id, state);
@@ -607,7 +608,7 @@ export class CostFeed {
     const actual = this.#errorSum(m, E_ACTUAL);
     const squares = this.#errorSum(m, E_SQUARES);
     const cross = this.#errorSum(m, E_CROSS);
-    const entry = m.shared.get(h.k1);
+    const entry = m.shared.chains[h.k1];
     if (
       entry !== undefined &&
       entry.buckets === h.buckets &&
@@ -630,7 +631,7 @@ export class CostFeed {
       if (this.bucketDays !== 1) sigma = dividedBy(sigma, this.#rootBucketDaysX);
       const previous = memo.historySigma;
       if (previous === undefined || !same(previous.x, sigma)) memo.historySigma = new Figure(sigma);
-      m.shared.set(h.k1, { buckets: h.buckets, bucketDays: this.bucketDays, actual, squares, cross, prefixTo, prefixFrom, squaresTo, squaresFrom, sigma: memo.historySigma! });
+      m.shared.chains[h.k1] = { buckets: h.buckets, bucketDays: this.bucketDays, actual, squares, cross, prefixTo, prefixFrom, squaresTo, squaresFrom, sigma: memo.historySigma! };
     }
     const result = m.historyResult;
     result.sigma = memo.historySigma!;
@@ -836,7 +837,7 @@ export class CostFeed {
       if (type === 'count') m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.ZERO, qty]);
       else if (type === 'completion' || type === 'sale') {
         m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, qty.negated(), Fixed.ZERO]);
-        this.#consume(m, t, negate(exactOfFixed(qty)));
+        this.#consume(m, t, qty);
       }
     } else if (kind === 'product') {
       const p = this.#productIndex.get(id);
@@ -906,12 +907,13 @@ export class CostFeed {
   }
 
   /**
-   * Adds `qty` to the consumption backflushed in the bucket holding `at` and records the
-   * change of the error sums: a -> a + q changes a by q, a^2 by 2aq + q^2 and a x p by q x p.
-   * A bucket already behind the history window (a late-known entry) can never enter it again
-   * and is skipped.
+   * Adds q = -moved (a backflush moves stock out) to the consumption backflushed in the bucket
+   * holding `at` and records the change of the error sums: a -> a + q changes a by q, a^2 by
+   * 2aq + q^2 and a x p by q x p. A bucket already behind the history window (a late-known
+   * entry) can never enter it again and is skipped. The step is taken from the plan's shared
+   * steps when an earlier feed took it from the same a, moved and p (see ConsumeStep).
    */
-  #consume(m: MaterialState, at: EpochMs, qty: X): void {
+  #consume(m: MaterialState, at: EpochMs, moved: Fixed): void {
     const bucket = bucketOf(at, this.bucketDays);
     const start = bucketStart(bucket, this.bucketDays);
     if (start < m.errorsFloor) return;
@@ -919,10 +921,9 @@ export class CostFeed {
     const plan = m.bucketPlan[k];
     const planned = plan === undefined ? X_ZERO : (m.bucketPlanX[k] ??= exactOfFixed(plan));
     const a = m.consumedByBucket.get(bucket);
-    m.consumedByBucket.set(bucket, a === undefined ? qty : plus(a, qty));
-    // (a + q)^2 - a^2 = q x (2a + q)
-    // The decimal.js operations of the Decimal form, in the same order, on exact40 values.
-    m.errors.insert(start, [new ExactSum(qty), new ExactSum(a === undefined ? times(qty, qty) : times(qty, plus(times(a, TWO_X), qty))), new ExactSum(times(qty, planned))]);
+    const step = k >= 0 && moved.big === undefined ? consumeStepOf(m.shared, k, a, moved, planned) : consumeStep(a, moved, planned);
+    m.consumedByBucket.set(bucket, step.after);
+    m.errors.insert(start, step.values);
   }
 
   #reset(): void {
@@ -938,7 +939,7 @@ export class CostFeed {
     for (const m of this.#materials) {
       m.priceIndex = -1;
       m.window = new TimeWindow(4, Fixed.ZERO);
-      m.errors = new TimeWindow(3, ExactSum.ZERO);
+      m.errors = new TimeWindow(3, m.shared.errorZeros);
       m.consumedByBucket.clear();
       m.errorsFloor = -Infinity;
       m.onHand = Fixed.ZERO;
@@ -1247,18 +1248,51 @@ function sameLeadTimes(count: number, sumDays: number, sumSquaresDays: number): 
   return BigInt(q) * BigInt(q) * BigInt(count) === BigInt(sumSquaresDays);
 }
 
-/** An exact40 value that a TimeWindow can sum (each sum rounded as decimal.js's plus and minus round). */
+/**
+ * An exact40 value that a TimeWindow can sum (each sum rounded as decimal.js's plus and minus
+ * round). A sum keeps the last sum worked out from it by plus and by minus, with the operand's
+ * value and the precision: the same operand (same coefficient and exponent) under the same
+ * precision gives the same result, so that result is returned without the arithmetic. The
+ * errors windows of the feeds over one plan start from shared zeros (SharedMaterial), and a
+ * scenario's runs backflush the same consumption in the same order, so a run after the first
+ * walks the sums the first one made: a comparison per step instead of a BigInt sum and two
+ * objects, and sums that #sigmaDaily matches against its shared entry by identity. A run that
+ * differs replaces the step where it differs (and drops what the old path held after it).
+ */
 class ExactSum {
-  static readonly ZERO = new ExactSum(X_ZERO);
-  constructor(readonly x: X) {}
+  private plusOf: X | undefined = undefined;
+  private plusSum: ExactSum | undefined = undefined;
+  private plusPrecision = 0;
+  private minusOf: X | undefined = undefined;
+  private minusSum: ExactSum | undefined = undefined;
+  private minusPrecision = 0;
+  /** x is zero (read for every field of every item a window moves over: a flag, not a BigInt comparison). */
+  private readonly zero: boolean;
+  constructor(readonly x: X) {
+    this.zero = x.c === 0n;
+  }
   plus(o: ExactSum): ExactSum {
-    return new ExactSum(plus(this.x, o.x));
+    const y = o.x;
+    const known = this.plusSum;
+    if (known !== undefined && this.plusPrecision === Decimal.precision && identical(this.plusOf!, y)) return known;
+    const sum = new ExactSum(plus(this.x, y));
+    this.plusOf = y;
+    this.plusSum = sum;
+    this.plusPrecision = Decimal.precision;
+    return sum;
   }
   minus(o: ExactSum): ExactSum {
-    return new ExactSum(minus(this.x, o.x));
+    const y = o.x;
+    const known = this.minusSum;
+    if (known !== undefined && this.minusPrecision === Decimal.precision && identical(this.minusOf!, y)) return known;
+    const sum = new ExactSum(minus(this.x, y));
+    this.minusOf = y;
+    this.minusSum = sum;
+    this.minusPrecision = Decimal.precision;
+    return sum;
   }
   isZero(): boolean {
-    return this.x.c === 0n;
+    return this.zero;
   }
 }
 
@@ -1403,15 +1437,70 @@ interface SharedChain {
   readonly sigma: Figure;
 }
 
-/** Per plan object, per material: its SharedChain entries by history bucket index (dropped with the plan). */
-const sharedChains = new WeakMap<ProductionPlan, Map<string, Map<number, SharedChain>>>();
+/**
+ * One backflush into a bucket's consumption: from a (undefined: the bucket's first) by
+ * q = -moved against the planned p, the consumption after it and the errors window's item
+ * [q, q x (2a + q), q x p] (the decimal.js operations of the Decimal form, in the same order, on
+ * exact40 values; (a + q)^2 - a^2 = q x (2a + q)). A function of a's, moved's and p's
+ * representations and of the precision only, so feeds over one plan share it (SharedMaterial):
+ * a run after the first finds its steps there, and its errors window sums the same item objects
+ * as the first run's (see ExactSum).
+ */
+interface ConsumeStep {
+  readonly before: X | undefined;
+  /** moved's scaled integer and places (a Fixed without `big`). */
+  readonly movedM: number;
+  readonly movedE: number;
+  readonly planned: X;
+  readonly precision: number;
+  readonly after: X;
+  readonly values: readonly ExactSum[];
+}
 
-function sharedChainsOf(plan: ProductionPlan, material: string): Map<number, SharedChain> {
-  let byMaterial = sharedChains.get(plan);
-  if (byMaterial === undefined) sharedChains.set(plan, (byMaterial = new Map()));
-  let chains = byMaterial.get(material);
-  if (chains === undefined) byMaterial.set(material, (chains = new Map()));
-  return chains;
+function consumeStep(a: X | undefined, moved: Fixed, planned: X): ConsumeStep {
+  const q = negate(exactOfFixed(moved));
+  const values = [new ExactSum(q), new ExactSum(a === undefined ? times(q, q) : times(q, plus(times(a, TWO_X), q))), new ExactSum(times(q, planned))];
+  return { before: a, movedM: moved.m, movedE: moved.e, planned, precision: Decimal.precision, after: a === undefined ? q : plus(a, q), values };
+}
+
+/** The shared step of bucket k from a by moved against planned (moved without `big`), made and kept if no feed took it yet. */
+function consumeStepOf(shared: SharedMaterial, k: number, a: X | undefined, moved: Fixed, planned: X): ConsumeStep {
+  const precision = Decimal.precision;
+  let steps = shared.consumed[k];
+  if (steps !== undefined) {
+    for (let i = 0; i < steps.length; i += 1) {
+      const s = steps[i]!;
+      // a is the `after` of the bucket's previous shared step (or undefined): compared as objects.
+      if (s.before === a && s.movedM === moved.m && s.movedE === moved.e && s.planned === planned && s.precision === precision) return s;
+    }
+  }
+  const step = consumeStep(a, moved, planned);
+  // A few steps per bucket (one per backflush in it); a bucket that keeps changing starts over.
+  if (steps === undefined || steps.length >= CONSUME_STEPS_MAX) shared.consumed[k] = steps = [];
+  steps.push(step);
+  return step;
+}
+
+const CONSUME_STEPS_MAX = 16;
+
+/** What the feeds over one plan object share for one material (dropped with the plan). */
+interface SharedMaterial {
+  /** Per bucket index (as `chains`): the backflushes taken into it (ConsumeStep). */
+  readonly consumed: (ConsumeStep[] | undefined)[];
+  /** SharedChain entries by history bucket index (from the plan's first bucket: small, dense from the first full history on). */
+  readonly chains: (SharedChain | undefined)[];
+  /** The errors window's three starting sums: each feed's window starts from these objects, so its sums can be the ones an earlier feed worked out (see ExactSum). */
+  readonly errorZeros: readonly ExactSum[];
+}
+
+const sharedMaterials = new WeakMap<ProductionPlan, Map<string, SharedMaterial>>();
+
+function sharedMaterialOf(plan: ProductionPlan, material: string): SharedMaterial {
+  let byMaterial = sharedMaterials.get(plan);
+  if (byMaterial === undefined) sharedMaterials.set(plan, (byMaterial = new Map()));
+  let shared = byMaterial.get(material);
+  if (shared === undefined) byMaterial.set(material, (shared = { chains: [], consumed: [], errorZeros: [new ExactSum(X_ZERO), new ExactSum(X_ZERO), new ExactSum(X_ZERO)] }));
+  return shared;
 }
 
 /**
@@ -1449,9 +1538,9 @@ function rememberLeadTimeSigma(count: number, sumDays: number, sumSquaresDays: n
   leadTimeSigmaCount += 1;
 }
 
-/** The same coefficient and exponent (the same value in the same representation). */
+/** The same coefficient and exponent (the same value in the same representation); the same object at once. */
 function identical(a: X, b: X): boolean {
-  return a.c === b.c && a.e === b.e;
+  return a === b || (a.c === b.c && a.e === b.e);
 }
 
 /** A placeholder in the per-material result objects before their first snapshot. */

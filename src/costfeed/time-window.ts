@@ -25,11 +25,12 @@ export class TimeWindow<N extends Summable<N> = Decimal> {
   #from = -Infinity;
   #to = -Infinity;
 
+  /** `zero` starts every field's sum; or one start per field (ExactSum's shared zeros, see cost-feed.ts). */
   constructor(
     readonly width: number,
-    zero: N = ZERO as unknown as N,
+    zero: N | readonly N[] = ZERO as unknown as N,
   ) {
-    this.#sums = new Array<N>(width).fill(zero);
+    this.#sums = Array.isArray(zero) ? (zero as readonly N[]).slice(0, width) : new Array<N>(width).fill(zero as N);
   }
 
   /** Sum of field `k` over the items inside the window. */
@@ -37,7 +38,7 @@ export class TimeWindow<N extends Summable<N> = Decimal> {
     return this.#sums[k]!;
   }
 
-  /** Adds an item at time `at` with one value per field; the window keeps `values` (pass an array made for it, and do not change it). */
+  /** Adds an item at time `at` with one value per field; the window keeps `values` and only reads it (other windows may hold the same array; nobody may change it). */
   insert(at: EpochMs, values: readonly N[]): void {
     const n = this.#at.length;
     let position = n;
