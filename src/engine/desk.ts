@@ -339,7 +339,12 @@ interface MaterialSlot {
   hedgeClose: number;
   hedgeSeen: boolean;
   pendingCrossing: 'up' | 'down' | undefined;
-  onHand: Decimal;
+  /**
+   * Book stock on hand as a Decimal (see onHandOf); undefined after a day's production, which
+   * works in onHandFixed: the Decimal is then built only when something reads it (most days
+   * nothing does in a run without the daily record).
+   */
+  onHand: Decimal | undefined;
   /** Desk.inTransit's last sum, and the deliveries' version it was summed at (see TrackedDeskState). */
   transit: Decimal;
   transitVersion: number;
@@ -368,16 +373,20 @@ interface MaterialSlot {
   /** The first tradeable strip month whose contracts #hedgeView registered last, and the size of `contracts` then. */
   registeredFirst: number;
   registeredSize: number;
-  /** heldNumber's last figure and the on-hand and in-transit Decimals it was made from. */
+  /** heldNumber's last figure and the on-hand Fixed and in-transit Decimal it was made from. */
   held: number;
-  heldOnHand: Decimal | undefined;
+  heldOnHand: Fixed | undefined;
   heldTransit: Decimal | undefined;
   /** book.consumed and book.standardValueConsumed as Fixed (summed each day), and their Decimals once built (undefined: not since the last change). */
   consumed: Fixed;
   consumedDecimal: Decimal | undefined;
   standardValue: Fixed;
   standardValueDecimal: Decimal | undefined;
-  /** book.priceSum, book.inventorySum and book.peak as Fixed (see step), and onHand and the unit price as Fixed with the Decimals they were read from. */
+  /**
+   * book.priceSum, book.inventorySum and book.peak as Fixed (see step), and onHand and the unit
+   * price as Fixed with the Decimals they were read from. While `onHand` is undefined,
+   * onHandFixed is the stock on hand (see onHandOf).
+   */
   priceSum: Fixed;
   inventorySum: Fixed;
   peak: Fixed;
@@ -446,17 +455,21 @@ interface ContractFigures {
   pnl: X;
 }
 
-/** What Desk.#lineUse keeps per BOM line. */
+/** What Desk.#lineUse keeps per BOM line (one record per line, updated in place when the day's units change). */
 interface LineUse {
-  readonly units: Decimal;
-  readonly need: Decimal;
-  readonly needFixed: Fixed;
+  units: Decimal;
+  /** needFixed's Decimal, built when a stockout reads it. */
+  need: Decimal | undefined;
+  needFixed: Fixed;
   /** The line's qty and 1 + scrap as Fixed (the same every day). */
   readonly qtyFixed: Fixed;
   readonly scrapFactor: Fixed;
+  /** The standard cost need x standard was last worked out at (undefined: not since `units` changed), and standardValue = needFixed x standardFixed. */
   standard: Decimal | undefined;
-  /** need x standard, as Fixed. */
   standardValue: Fixed | undefined;
+  /** The last standard cost read as Fixed, and the Decimal it was read from (kept across changes of `units`). */
+  standardFixed: Fixed;
+  standardFixedOf: Decimal | undefined;
 }
 
 /** CostView's figures that are fixed for a run (the plant's carrying terms, the venue's order costs), per material. */
@@ -491,8 +504,9 @@ export class Desk {
   readonly #state: TrackedDeskState;
   #productStandard = new Map<string, Decimal>();
   #priceCaps = new Map<string, Decimal>();
-  /** The plant versions (standard costs, conversion costs, BOMs) the two maps above were computed from. */
+  /** The plant versions (standard costs, conversion costs, BOMs) the two maps above were computed from, and the plant's product ids they are listed by. */
   #costVersions: readonly unknown[] = objectArray();
+  readonly #products: readonly string[];
   #pending: LedgerEvent[] = objectArray();
   #postAt: EpochMs = 0;
   /** Units made this month and so far, in Fixed (exact sums of the plan's quantities, as decimal.js's are); the Decimal built when read. */
@@ -516,6 +530,7 @@ export class Desk {
     this.#state = new TrackedDeskState(options.state ?? new MemoryDeskState());
     const signal = options.needs.signal;
     this.#needsSchedule = options.needs.schedule === true;
+    this.#products = [...options.plant.products.keys()];
     this.#slots = options.materials.map((setup) => {
       const fastRing = new Float64Array(FAST_HISTORY_BARS);
       const atRing = new Float64Array(FAST_HISTORY_BARS);
@@ -681,7 +696,7 @@ export class Desk {
 
   /** Book stock on hand (material units). */
   onHand(material: string): Decimal {
-    return this.#byInstrument.get(material)!.onHand;
+    return onHandOf(this.#byInstrument.get(material)!);
   }
 
   /**
@@ -720,10 +735,10 @@ export class Desk {
   heldNumber(material: string): number {
     const slot = this.#byInstrument.get(material)!;
     const transit = this.inTransit(material);
-    if (slot.heldOnHand !== slot.onHand || slot.heldTransit !== transit) {
-      refreshOnHandFixed(slot);
+    refreshOnHandFixed(slot);
+    if (slot.heldOnHand !== slot.onHandFixed || slot.heldTransit !== transit) {
       slot.held = numberOfFixed(slot.onHandFixed.plus(Fixed.from(transit)));
-      slot.heldOnHand = slot.onHand;
+      slot.heldOnHand = slot.onHandFixed;
       slot.heldTransit = transit;
     }
     return slot.held;
@@ -947,7 +962,7 @@ export class Desk {
       slot.book.openingPrice = price;
       if (qty === undefined || !qty.greaterThan(0)) continue;
       events.push({ type: 'purchase', id: `opening-${slot.setup.id}`, at, knownAt: at, material: slot.setup.id, qty, unitPrice: roundMoney(price, 6), paidFrom: 'accounts_payable', reason: 'opening' });
-      slot.onHand = slot.onHand.plus(qty);
+      slot.onHand = onHandOf(slot).plus(qty);
     }
     if (events.length > 0) this.ledger.post(events);
     this.#state.setLastDay(startOfDay(at) - DAY_MS);
@@ -976,7 +991,7 @@ export class Desk {
     // Carrying cost and the decision point.
     const snapshot = options.snapshot(at);
     // Both change only when a dated version of the plant takes effect.
-    if (!sameVersionsAt(options.plant, at, this.#costVersions)) {
+    if (!sameVersionsAt(options.plant, this.#products, at, this.#costVersions)) {
       const versions = costVersionsAt(options.plant, at);
       this.#productStandard = standardProductCosts(options.plant, at);
       this.#priceCaps = priceCapsFrom(options.plant, options.product, options.targetUnitCost, at);
@@ -985,7 +1000,10 @@ export class Desk {
     const fired = this.#needsSchedule && options.schedule !== undefined && options.schedule.firstFiringIn(this.#lastDecision ?? at - DAY_MS, at) !== undefined;
     const intents: Intent[] = [];
     const decisions: Decision[] = [];
-    for (const slot of this.#slots) {
+    // Loops by index: an array iterator kept across the awaits below is an object per step.
+    const slots = this.#slots;
+    for (let s = 0; s < slots.length; s += 1) {
+      const slot = slots[s]!;
       const id = slot.setup.id;
       if (Number.isNaN(slot.close)) continue;
       const materialCost = snapshot.materials[id]!;
@@ -1002,7 +1020,7 @@ export class Desk {
       slot.priceSum = slot.priceSum.plus(slot.priceFixed);
       book.priceDays += 1;
       if (slot.onHandFixed.gt(slot.peak)) {
-        book.peak = slot.onHand;
+        book.peak = onHandOf(slot);
         slot.peak = slot.onHandFixed;
       }
       slot.inventorySum = slot.inventorySum.plus(slot.onHandFixed);
@@ -1011,9 +1029,12 @@ export class Desk {
       const decided = options.strategy.decide(context);
       // A hedge order is priced and sized from the hedge view as it stood when the strategy decided.
       if (slot.setup.hedge !== undefined && someOtherInstrument(decided, id)) void context.hedge;
-      for (const intent of decided) {
+      for (let i = 0; i < decided.length; i += 1) {
+        const intent = decided[i]!;
         intents.push(intent);
-        for (const decision of await this.#submit(intent, slot, context)) {
+        const submitted = await this.#submit(intent, slot, context);
+        for (let d = 0; d < submitted.length; d += 1) {
+          const decision = submitted[d]!;
           decisions.push(decision);
           if (decision.outcome === 'denied') this.denials.push(decision);
           else if (decision.outcome === 'skipped') {
@@ -1045,7 +1066,7 @@ export class Desk {
       const held: X = onHand.big === undefined ? { c: BigInt(onHand.m), e: -onHand.e } : fromDecimal(onHand.big);
       slot.carrying.addExact(times(held, slot.carryRateX));
     } else {
-      slot.carrying.addDecimal(slot.onHand.times(rate));
+      slot.carrying.addDecimal(onHandOf(slot).times(rate));
     }
   }
 
@@ -1101,7 +1122,9 @@ export class Desk {
       }
     }
     // Financing of the hedge's negative mark, one day at a time.
-    for (const slot of this.#slots) {
+    const slots = this.#slots;
+    for (let s = 0; s < slots.length; s += 1) {
+      const slot = slots[s]!;
       const strip = slot.setup.hedge?.strip;
       if (strip === undefined || slot.contracts.size === 0 || !(strip.setup.marginRate > 0)) continue;
       if (slot.flatFills === this.pipeline.fillCount && slot.flatFirst === slot.registeredFirst && slot.flatSize === slot.contracts.size) continue;
@@ -1117,7 +1140,9 @@ export class Desk {
         slot.financing.addDecimal((mark instanceof Decimal ? mark : toDecimal(mark)).negated().times(rate).dividedBy(365));
       }
     }
-    for (const delivery of this.#state.takeDue(day)) {
+    const due = this.#state.takeDue(day);
+    for (let i = 0; i < due.length; i += 1) {
+      const delivery = due[i]!;
       const slot = this.#byInstrument.get(delivery.material)!;
       if (delivery.orderedAt !== undefined) this.#state.recordReceipt(delivery.material, (day - startOfDay(delivery.orderedAt)) / DAY_MS);
       // The same event with or without its id (no object spread per delivery).
@@ -1126,7 +1151,7 @@ export class Desk {
           ? { type: 'purchase', at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason }
           : { type: 'purchase', id: delivery.id, at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason },
       );
-      slot.onHand = slot.onHand.plus(delivery.qty);
+      slot.onHand = onHandOf(slot).plus(delivery.qty);
     }
     const plan = options.plan;
     if (plan === undefined) return;
@@ -1137,13 +1162,14 @@ export class Desk {
       this.#unitsFixed = Fixed.from(units);
       this.#unitsFixedOf = units;
     }
-    for (const line of plant.bomAt(product, day).lines) {
+    const lines = plant.bomAt(product, day).lines;
+    for (let k = 0; k < lines.length; k += 1) {
+      const line = lines[k]!;
       const slot = this.#byInstrument.get(line.material)!;
       const use = this.#lineUse(line, units, this.#unitsFixed);
-      const need = use.need;
       refreshOnHandFixed(slot);
       if (use.needFixed.gt(slot.onHandFixed)) {
-        const shortfall = need.minus(slot.onHand);
+        const shortfall = (use.need ??= use.needFixed.toDecimal()).minus(onHandOf(slot));
         const premium = (options.emergencyPremium ?? ZERO).plus(1);
         const price = roundMoney(this.marketUnitPrice(slot.setup.id).times(premium), 6);
         const cost = shortfall.times(price);
@@ -1155,18 +1181,21 @@ export class Desk {
         slot.onHandFixed = use.needFixed;
       }
       // onHand - need in Fixed (exact, as decimal.js's difference of these short figures is; a
-      // long one goes through decimal.js inside Fixed), its Decimal built once, both kept.
-      const left = slot.onHandFixed.minus(use.needFixed);
-      slot.onHand = left.toDecimal();
-      slot.onHandFixed = left;
-      slot.onHandFixedOf = slot.onHand;
+      // long one goes through decimal.js inside Fixed), its Decimal built when read (onHandOf).
+      slot.onHandFixed = slot.onHandFixed.minus(use.needFixed);
+      slot.onHand = undefined;
+      slot.onHandFixedOf = undefined;
       // The running sums in Fixed: exact, as decimal.js's sums of these short figures are (a long one goes through decimal.js inside Fixed).
       slot.consumed = slot.consumed.plus(use.needFixed);
       slot.consumedDecimal = undefined;
       const standard = plant.standardCostAt(slot.setup.id, day).cost;
       if (use.standard !== standard) {
+        if (use.standardFixedOf !== standard) {
+          use.standardFixed = Fixed.from(standard);
+          use.standardFixedOf = standard;
+        }
         use.standard = standard;
-        use.standardValue = use.needFixed.times(Fixed.from(standard));
+        use.standardValue = use.needFixed.times(use.standardFixed);
       }
       slot.standardValue = slot.standardValue.plus(use.standardValue!);
       slot.standardValueDecimal = undefined;
@@ -1318,15 +1347,18 @@ export class Desk {
    */
   #lineUse(line: BomLine, units: Decimal, unitsFixed: Fixed): LineUse {
     let use = this.#lineUses.get(line);
-    if (use === undefined || !sameValue(use.units, units)) {
-      const qtyFixed = use === undefined ? Fixed.from(line.qty) : use.qtyFixed;
-      const scrapFactor = use === undefined ? Fixed.from(line.scrap.plus(1)) : use.scrapFactor;
-      // units x qty x (1 + scrap) in Fixed: each product exact when it fits a safe integer (as
-      // decimal.js's is, under 40 digits), else decimal.js's own times inside Fixed.
-      const needFixed = unitsFixed.times(qtyFixed).times(scrapFactor);
-      use = { units, need: needFixed.toDecimal(), needFixed, qtyFixed, scrapFactor, standard: undefined, standardValue: undefined };
+    if (use === undefined) {
+      const qtyFixed = Fixed.from(line.qty);
+      const scrapFactor = Fixed.from(line.scrap.plus(1));
+      use = { units, need: undefined, needFixed: lineNeed(unitsFixed, qtyFixed, scrapFactor), qtyFixed, scrapFactor, standard: undefined, standardValue: undefined, standardFixed: Fixed.ZERO, standardFixedOf: undefined };
       if (this.#lineUses.size > 64) this.#lineUses.clear();
       this.#lineUses.set(line, use);
+    } else if (!sameValue(use.units, units)) {
+      use.units = units;
+      use.need = undefined;
+      use.needFixed = lineNeed(unitsFixed, use.qtyFixed, use.scrapFactor);
+      use.standard = undefined;
+      use.standardValue = undefined;
     }
     return use;
   }
@@ -1609,8 +1641,11 @@ export class Desk {
       const hedge = slot.setup.hedge;
       const strip = hedge?.strip;
       if (strip === undefined) continue;
-      for (const [instrument, month] of slot.contracts) {
-        if (strip.rollsOffAt(month) > today) continue;
+      // The contracts as they stand now (a drop below makes a new list; nothing is added meanwhile), by index: no entry array per contract.
+      const { instruments, months } = contractListOf(slot);
+      for (let k = 0; k < instruments.length; k += 1) {
+        const instrument = instruments[k]!;
+        if (strip.rollsOffAt(months[k]!) > today) continue;
         if (this.pipeline.openOrderCount > 0) {
           for (const order of this.pipeline.openOrders()) if (order.request.instrument === instrument) await this.pipeline.cancel(order.request.clientOrderId);
         }
@@ -1664,12 +1699,24 @@ export class Desk {
   }
 }
 
-/** slot.onHandFixed := onHand as Fixed, made again only when onHand is another Decimal. */
+/** slot.onHandFixed := onHand as Fixed, made again only when onHand is another Decimal (undefined: onHandFixed is the stock already). */
 function refreshOnHandFixed(slot: MaterialSlot): void {
-  if (slot.onHandFixedOf !== slot.onHand) {
-    slot.onHandFixed = Fixed.from(slot.onHand);
-    slot.onHandFixedOf = slot.onHand;
+  const onHand = slot.onHand;
+  if (onHand !== undefined && slot.onHandFixedOf !== onHand) {
+    slot.onHandFixed = Fixed.from(onHand);
+    slot.onHandFixedOf = onHand;
   }
+}
+
+/** The stock on hand as a Decimal: slot.onHand, or onHandFixed's Decimal (the one the day's subtraction gave) built now and kept. */
+function onHandOf(slot: MaterialSlot): Decimal {
+  let onHand = slot.onHand;
+  if (onHand === undefined) {
+    onHand = slot.onHandFixed.toDecimal();
+    slot.onHand = onHand;
+    slot.onHandFixedOf = onHand;
+  }
+  return onHand;
 }
 
 /**
@@ -1719,6 +1766,14 @@ class ExactAccrual {
 }
 
 /**
+ * units x qty x (1 + scrap) in Fixed: each product exact when it fits a safe integer (as
+ * decimal.js's is, under 40 digits), else decimal.js's own times inside Fixed.
+ */
+function lineNeed(units: Fixed, qty: Fixed, scrapFactor: Fixed): Fixed {
+  return units.times(qty).times(scrapFactor);
+}
+
+/**
  * a.equals(b) for the plan's quantities, without the Decimal equals builds for its argument:
  * decimal.js keeps one representation per finite nonzero value (base-1e7 words aligned on the
  * decimal point, no trailing zero words), so equal sign, exponent and words mean an equal value;
@@ -1737,7 +1792,6 @@ function sameValue(a: Decimal, b: Decimal): boolean {
   return a.equals(b);
 }
 
-/** max(0, cover - need): 0 again, without arithmetic, when the cover is already 0 and the need is not negative. */
 /** A month's forecast need from `today` on, from its sums by day. */
 function needOf(needs: MonthNeeds, today: EpochMs): Fixed {
   const from = Math.max(needs.start, today);
@@ -1803,6 +1857,7 @@ class HedgeReads implements DeskHedge {
   }
 }
 
+/** max(0, cover - need): 0 again, without arithmetic, when the cover is already 0 and the need is not negative. */
 function coverAfter(cover: Fixed, need: Fixed): Fixed {
   if (cover.isZero() && !need.isNegative()) return Fixed.ZERO;
   const left = cover.minus(need);
@@ -2105,16 +2160,22 @@ class StripContractView implements HedgeContractView {
   }
 }
 
-/** Whether costVersionsAt(plant, at) would list the same objects as `previous`, without building the list (asked every step). */
-function sameVersionsAt(plant: Plant, at: EpochMs, previous: readonly unknown[]): boolean {
+/**
+ * Whether costVersionsAt(plant, at) would list the same objects as `previous`, without building
+ * the list (asked every step). `products` is the plant's product ids in its order (a plant's
+ * products are fixed when it is built), walked by index: no iterator per step.
+ */
+function sameVersionsAt(plant: Plant, products: readonly string[], at: EpochMs, previous: readonly unknown[]): boolean {
   let i = 0;
-  for (const product of plant.products.keys()) {
+  for (let p = 0; p < products.length; p += 1) {
+    const product = products[p]!;
     const bom = plant.bomAt(product, at);
     // (Read within bounds: a read past the end deoptimizes the compiled caller.)
     if (i + 1 >= previous.length || previous[i] !== plant.conversionCostAt(product, at) || previous[i + 1] !== bom) return false;
     i += 2;
-    for (const line of bom.lines) {
-      if (i >= previous.length || previous[i] !== plant.standardCostAt(line.material, at)) return false;
+    const lines = bom.lines;
+    for (let k = 0; k < lines.length; k += 1) {
+      if (i >= previous.length || previous[i] !== plant.standardCostAt(lines[k]!.material, at)) return false;
       i += 1;
     }
   }
