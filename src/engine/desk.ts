@@ -6,7 +6,8 @@
  * intents and orders.
  *
  * The caller feeds closed bars with `onBar` (the venue gets them separately: the simulated
- * venue needs bars to fill, a real exchange has its own prices), then calls `step(at)`:
+ * venue needs bars to fill, a real exchange has its own prices), then calls `step(at)` (the
+ * backtester calls `stepSoon(at)`, the same step without a promise on the days it awaits nothing):
  *   1. the pipeline looks up open orders and applies new fills (procurement fills become
  *      deliveries due `leadTimeDays` after the order; hedge fills post at once);
  *   2. for each day boundary crossed since the last step: on the 1st of a month, the
@@ -127,6 +128,10 @@ interface StripWalk {
   readonly prices: ContractPrice[];
   readonly quoted: number[];
 }
+
+/** A step's intents and decisions when its strategy sent none (shared, frozen). */
+const NO_INTENTS: readonly Intent[] = Object.freeze([]);
+const NO_DECISIONS: readonly Decision[] = Object.freeze([]);
 
 /** What MemoryDeskState.takeDue returns on the days nothing is due (never written to). */
 const NONE_DUE: Delivery[] = objectArray();
@@ -968,13 +973,31 @@ export class Desk {
     this.#state.setLastDay(startOfDay(at) - DAY_MS);
   }
 
-  /** One decision point at `at`; see the module comment. */
+  /**
+   * One decision point at `at`; see the module comment. The live runner awaits this; the
+   * backtester calls stepSoon, which does the same without a promise on the days that need none.
+   */
   async step(at: EpochMs): Promise<StepResult> {
-    const options = this.#options;
+    return this.stepSoon(at);
+  }
+
+  /**
+   * step's work, as a value on the days it awaits nothing and as a promise from the first thing
+   * it must await: a sync of open orders, a cancel at a roll-off, an intent's submission (the
+   * pipeline's public calls return promises). Most days of a procurement run have no open order
+   * and no intent; on those a step costs no promise, no suspended frame and no microtask. The
+   * same operations run in the same order either way.
+   */
+  stepSoon(at: EpochMs): StepResult | Promise<StepResult> {
     const fillsBefore = this.pipeline.fillCount;
     const today = startOfDay(at);
     this.#postAt = today;
-    if (this.pipeline.openOrderCount > 0) await this.pipeline.sync();
+    if (this.pipeline.openOrderCount > 0) return this.pipeline.sync().then(() => this.#afterSync(at, today, fillsBefore));
+    return this.#afterSync(at, today, fillsBefore);
+  }
+
+  /** stepSoon after the open orders' sync: the day boundaries crossed, roll-offs, then the decision point. */
+  #afterSync(at: EpochMs, today: EpochMs, fillsBefore: number): StepResult | Promise<StepResult> {
     // Day boundaries crossed since the last step.
     const last = this.#state.lastDay();
     const firstDay = last === undefined ? today : last + DAY_MS;
@@ -987,8 +1010,16 @@ export class Desk {
     this.#postAt = today;
     this.#flush();
     // Most days nothing rolls off: no async call (and its microtask) then.
-    if (this.#rollOffDue(today)) await this.#rollOff(today);
-    // Carrying cost and the decision point.
+    if (this.#rollOffDue(today)) return this.#rollOff(today).then(() => this.#decisionPoint(at, fillsBefore));
+    return this.#decisionPoint(at, fillsBefore);
+  }
+
+  /**
+   * Carrying cost and the decision point: each material's context and the strategy's intents,
+   * submitted in order (#submitFrom, from the first material that sends one).
+   */
+  #decisionPoint(at: EpochMs, fillsBefore: number): StepResult | Promise<StepResult> {
+    const options = this.#options;
     const snapshot = options.snapshot(at);
     // Both change only when a dated version of the plant takes effect.
     if (!sameVersionsAt(options.plant, this.#products, at, this.#costVersions)) {
@@ -998,37 +1029,31 @@ export class Desk {
       this.#costVersions = versions;
     }
     const fired = this.#needsSchedule && options.schedule !== undefined && options.schedule.firstFiringIn(this.#lastDecision ?? at - DAY_MS, at) !== undefined;
-    const intents: Intent[] = [];
-    const decisions: Decision[] = [];
-    // Loops by index: an array iterator kept across the awaits below is an object per step.
     const slots = this.#slots;
     for (let s = 0; s < slots.length; s += 1) {
       const slot = slots[s]!;
+      const context = this.#slotContext(slot, snapshot, at, fired);
+      if (context === undefined) continue;
+      const decided = this.#decide(slot, context);
+      if (decided.length > 0) return this.#submitFrom(at, fillsBefore, snapshot, fired, s, context, decided);
+    }
+    return this.#stepDone(at, fillsBefore, snapshot, NO_INTENTS, NO_DECISIONS);
+  }
+
+  /**
+   * The rest of a decision point from material `s`, whose strategy decided `decided` in
+   * `context`: each intent through the pipeline in order, then the later materials' decisions
+   * and theirs (loops by index: an array iterator kept across an await is an object per step).
+   */
+  async #submitFrom(at: EpochMs, fillsBefore: number, snapshot: CostSnapshot, fired: boolean, s: number, context: StrategyContext, decided: readonly Intent[]): Promise<StepResult> {
+    const options = this.#options;
+    const slots = this.#slots;
+    const intents: Intent[] = [];
+    const decisions: Decision[] = [];
+    for (;;) {
+      const slot = slots[s]!;
       const id = slot.setup.id;
-      if (Number.isNaN(slot.close)) continue;
-      const materialCost = snapshot.materials[id]!;
       const book = slot.book;
-      refreshOnHandFixed(slot);
-      this.#accrueCarrying(slot, materialCost.carryingPerUnitDay);
-      const price = this.marketUnitPrice(id);
-      // The price sum, the peak and the inventory sum in Fixed: exact sums and comparisons of
-      // short figures (a long one goes through decimal.js inside Fixed), as decimal.js's are.
-      if (slot.priceFixedOf !== price) {
-        slot.priceFixed = Fixed.from(price);
-        slot.priceFixedOf = price;
-      }
-      slot.priceSum = slot.priceSum.plus(slot.priceFixed);
-      book.priceDays += 1;
-      if (slot.onHandFixed.gt(slot.peak)) {
-        book.peak = onHandOf(slot);
-        slot.peak = slot.onHandFixed;
-      }
-      slot.inventorySum = slot.inventorySum.plus(slot.onHandFixed);
-      const context = this.#context(slot, snapshot, at, fired, price);
-      slot.pendingCrossing = undefined;
-      const decided = options.strategy.decide(context);
-      // A hedge order is priced and sized from the hedge view as it stood when the strategy decided.
-      if (slot.setup.hedge !== undefined && someOtherInstrument(decided, id)) void context.hedge;
       for (let i = 0; i < decided.length; i += 1) {
         const intent = decided[i]!;
         intents.push(intent);
@@ -1044,12 +1069,64 @@ export class Desk {
           options.onDecision?.(decision);
         }
       }
+      // The next material with a context (one whose price is known).
+      let next: StrategyContext | undefined;
+      for (s += 1; s < slots.length; s += 1) {
+        next = this.#slotContext(slots[s]!, snapshot, at, fired);
+        if (next !== undefined) break;
+      }
+      if (next === undefined) break;
+      context = next;
+      decided = this.#decide(slots[s]!, context);
     }
+    return this.#stepDone(at, fillsBefore, snapshot, intents, decisions);
+  }
+
+  /**
+   * A material's part of the decision point before its strategy decides: the day's carrying
+   * cost, price and inventory sums and peak, and its strategy context; undefined (nothing done)
+   * while its price is unknown.
+   */
+  #slotContext(slot: MaterialSlot, snapshot: CostSnapshot, at: EpochMs, fired: boolean): StrategyContext | undefined {
+    if (Number.isNaN(slot.close)) return undefined;
+    const id = slot.setup.id;
+    const materialCost = snapshot.materials[id]!;
+    const book = slot.book;
+    refreshOnHandFixed(slot);
+    this.#accrueCarrying(slot, materialCost.carryingPerUnitDay);
+    const price = this.marketUnitPrice(id);
+    // The price sum, the peak and the inventory sum in Fixed: exact sums and comparisons of
+    // short figures (a long one goes through decimal.js inside Fixed), as decimal.js's are.
+    if (slot.priceFixedOf !== price) {
+      slot.priceFixed = Fixed.from(price);
+      slot.priceFixedOf = price;
+    }
+    slot.priceSum = slot.priceSum.plus(slot.priceFixed);
+    book.priceDays += 1;
+    if (slot.onHandFixed.gt(slot.peak)) {
+      book.peak = onHandOf(slot);
+      slot.peak = slot.onHandFixed;
+    }
+    slot.inventorySum = slot.inventorySum.plus(slot.onHandFixed);
+    const context = this.#context(slot, snapshot, at, fired, price);
+    slot.pendingCrossing = undefined;
+    return context;
+  }
+
+  /** The strategy's intents for a material at the decision point. */
+  #decide(slot: MaterialSlot, context: StrategyContext): readonly Intent[] {
+    const decided = this.#options.strategy.decide(context);
+    // A hedge order is priced and sized from the hedge view as it stood when the strategy decided.
+    if (slot.setup.hedge !== undefined && someOtherInstrument(decided, slot.setup.id)) void context.hedge;
+    return decided;
+  }
+
+  /** The end of a step: the day's last events posted, and what it did. */
+  #stepDone(at: EpochMs, fillsBefore: number, snapshot: CostSnapshot, intents: readonly Intent[], decisions: readonly Decision[]): StepResult {
     this.#flush();
     this.#lastDecision = at;
     return { at, intents, decisions, fills: this.pipeline.fillCount - fillsBefore, snapshot };
   }
-
   /**
    * book.carrying + onHand x rate, the day's carrying cost. In exact40 (decimal.js's times and
    * plus, digit for digit, on BigInt coefficients: about a quarter of the two Decimal operations,
