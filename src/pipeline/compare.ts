@@ -62,3 +62,17 @@ export function gte(x: Decimal, y: Decimal): boolean {
 export function eq(x: Decimal, y: Decimal): boolean {
   return compare(x, y) === 0;
 }
+
+/**
+ * `a.plus(b)` when `a` is a zero that adds nothing: `b` itself, without the copy decimal.js
+ * makes (its plus copies `b` and rounds the copy to 40 significant digits, which leaves a
+ * finite, non-zero, positive `b` of at most 35 digits, five words, as it was). Any other pair
+ * goes to `plus`. A day's first order adds its notional to a zero total; the risk check and the
+ * order store each made that sum once per order.
+ */
+export function plusToZero(a: Decimal, b: Decimal): Decimal {
+  const ad = a.d;
+  const bd = b.d;
+  if (ad && ad[0] === 0 && a.s === 1 && bd && bd[0] !== 0 && b.s === 1 && bd.length <= 5) return b;
+  return a.plus(b);
+}

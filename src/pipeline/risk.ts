@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { decimalSchema } from '../config/schemas.js';
 import { ZERO, type Decimal } from '../core/decimal.js';
 import { ConfigError, type Where } from '../core/errors.js';
-import { eq, gt, lt } from './compare.js';
+import { eq, gt, lt, plusToZero } from './compare.js';
 import type { Intent, IntentReason } from './types.js';
 
 export const TradingState = { active: 'active', reducingOnly: 'reducing-only', halted: 'halted' } as const;
@@ -170,7 +170,7 @@ export function checkOrderNotional(limits: RiskLimits, input: RiskInput): RiskVe
 
 /** Notional sent today plus this order at most `maxDailyNotional`. */
 export function checkDailyNotional(limits: RiskLimits, input: RiskInput): RiskVerdict {
-  const total = input.dayNotional.plus(input.notional);
+  const total = plusToZero(input.dayNotional, input.notional);
   return verdict('daily-notional', !total.greaterThan(limits.maxDailyNotional), () => `day notional ${input.dayNotional.toString()} + ${input.notional.toString()} = ${total.toString()} against limit ${limits.maxDailyNotional.toString()}`);
 }
 
@@ -225,7 +225,7 @@ export function riskAllows(limits: RiskLimits, input: RiskInput): boolean {
       break;
   }
   if (gt(input.notional, limits.maxOrderNotional)) return false;
-  if (gt(input.dayNotional.plus(input.notional), limits.maxDailyNotional)) return false;
+  if (gt(plusToZero(input.dayNotional, input.notional), limits.maxDailyNotional)) return false;
   if (input.intent.reason === 'hedge') {
     const before = input.hedgePosition ?? input.position;
     const after = before.plus(signedQty(input));

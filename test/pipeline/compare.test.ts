@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
-import { compare, eq, gt, gte, lt, lte } from '../../src/pipeline/compare.js';
+import { compare, eq, gt, gte, lt, lte, plusToZero } from '../../src/pipeline/compare.js';
 
 /** Decimals of every kind the order path meets, and the odd ones: zeros of both signs, NaN, the infinities, long and tiny values. */
 const decimal = fc.oneof(
@@ -27,5 +27,23 @@ describe('Decimal comparisons without a copy', () => {
       }),
       { numRuns: 5000 },
     );
+  });
+});
+
+describe('plusToZero', () => {
+  it('gives the value, sign and digits of decimal.js plus for every pair, the addend itself when the zero adds nothing', () => {
+    fc.assert(
+      fc.property(fc.oneof(decimal, fc.constant(new Decimal(0))), decimal, (a, b) => {
+        const sum = plusToZero(a, b);
+        const expected = a.plus(b);
+        expect(Object.is(sum.s, expected.s) && Object.is(sum.e, expected.e) && JSON.stringify(sum.d) === JSON.stringify(expected.d)).toBe(true);
+        if (a.isZero() && !a.isNegative() && b.isFinite() && b.isPositive() && !b.isZero() && b.d.length <= 5) expect(sum).toBe(b);
+      }),
+      { numRuns: 5000 },
+    );
+    // Forty-one digits: the sum rounds to forty, so it is not the addend.
+    const long = new Decimal('1.0000000000000000000000000000000000000001');
+    expect(plusToZero(new Decimal(0), long).toFixed()).toBe(new Decimal(0).plus(long).toFixed());
+    expect(plusToZero(new Decimal(0), long)).not.toBe(long);
   });
 });
