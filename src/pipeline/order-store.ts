@@ -6,7 +6,8 @@
  */
 import { ZERO, type Decimal } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
-import { startOfDay, type EpochMs } from '../core/time.js';
+import { DAY_MS, startOfDay, type EpochMs } from '../core/time.js';
+import { plusToZero } from './compare.js';
 import { isTerminal, type OrderRecord } from './order-state.js';
 import type { Fill } from './types.js';
 import type { TradingState } from './risk.js';
@@ -36,10 +37,22 @@ export interface OrderStore {
 export class MemoryOrderStore implements OrderStore {
   readonly #orders = new Map<string, OrderRecord>();
   readonly #active = new Set<string>();
-  readonly #dayNotional = new Map<EpochMs, Decimal>();
-  /** The day of the last order inserted and its total (a backtest asks for that day's once per order). */
+  /**
+   * Each day's total by day number (startOfDay / DAY_MS, exact for every time a Date holds: a
+   * small integer, where the day's epoch milliseconds made a map keyed by heap numbers, slower to
+   * hash), except the day of the last order inserted, whose total is kept apart.
+   */
+  readonly #dayNotional = new Map<number, Decimal>();
+  /**
+   * Whether an order was inserted; the day of the last one and its total, written to
+   * #dayNotional only when an order of another day comes (a backtest inserts day after day and
+   * asks for the current day's total once per order: a map entry was written per order).
+   */
+  #inserted = false;
   #lastDay: EpochMs = Number.NaN;
   #lastDayNotional: Decimal = ZERO;
+  /** The latest day of any order inserted: no order is on a later day. */
+  #latestDay: EpochMs = Number.NEGATIVE_INFINITY;
   #control: TradingControl | undefined;
 
   insertOrder(order: OrderRecord): void {
@@ -48,10 +61,14 @@ export class MemoryOrderStore implements OrderStore {
     this.#orders.set(id, order);
     if (!isTerminal(order.status)) this.#active.add(id);
     const day = startOfDay(order.request.at);
-    const total = (day === this.#lastDay ? this.#lastDayNotional : (this.#dayNotional.get(day) ?? ZERO)).plus(order.notional);
-    this.#dayNotional.set(day, total);
-    this.#lastDay = day;
-    this.#lastDayNotional = total;
+    if (!this.#inserted || !sameDay(day, this.#lastDay)) {
+      if (this.#inserted) this.#dayNotional.set(this.#lastDay / DAY_MS, this.#lastDayNotional);
+      this.#lastDayNotional = day > this.#latestDay ? ZERO : (this.#dayNotional.get(day / DAY_MS) ?? ZERO);
+      this.#inserted = true;
+      this.#lastDay = day;
+      if (day > this.#latestDay) this.#latestDay = day;
+    }
+    this.#lastDayNotional = plusToZero(this.#lastDayNotional, order.notional);
   }
 
   updateOrder(order: OrderRecord, _newFills: readonly Fill[]): void {
@@ -78,8 +95,12 @@ export class MemoryOrderStore implements OrderStore {
   }
 
   notionalOnDay(dayStart: EpochMs): Decimal {
-    if (dayStart === this.#lastDay) return this.#lastDayNotional;
-    return this.#dayNotional.get(dayStart) ?? ZERO;
+    if (this.#inserted && sameDay(dayStart, this.#lastDay)) return this.#lastDayNotional;
+    // A day after every order's (a backtest's next day): nothing sent yet, no lookup.
+    if (dayStart > this.#latestDay) return ZERO;
+    // Only a day's start has a total: a time between two (whose quotient may round to a day number) has none.
+    const number = dayStart / DAY_MS;
+    return number * DAY_MS === dayStart || Number.isNaN(number) ? (this.#dayNotional.get(number) ?? ZERO) : ZERO;
   }
 
   loadControl(): TradingControl | undefined {
@@ -89,4 +110,9 @@ export class MemoryOrderStore implements OrderStore {
   saveControl(control: TradingControl): void {
     this.#control = control;
   }
+}
+
+/** The same day as a map key is (SameValueZero: NaN is NaN, 0 is -0). */
+function sameDay(a: EpochMs, b: EpochMs): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }

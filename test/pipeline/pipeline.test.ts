@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
 import { CLIENT_ORDER_ID_PATTERN } from '../../src/pipeline/client-order-id.js';
 import { MemoryOrderStore } from '../../src/pipeline/order-store.js';
-import type { OrderRecord } from '../../src/pipeline/order-state.js';
+import { newOrderRecord, type OrderRecord } from '../../src/pipeline/order-state.js';
 import { Pipeline, toPlainJson, type FillSink } from '../../src/pipeline/pipeline.js';
 import type { Fill, Intent, OrderReport, OrderRequest, Venue } from '../../src/pipeline/types.js';
 import { VenueError, venueErrorKindOf } from '../../src/pipeline/venue-error.js';
 import { SimVenue } from '../../src/venues/sim/sim-venue.js';
+import { DAY_MS, startOfDay } from '../../src/core/time.js';
 import { D, day, intent, limits } from './fixtures.js';
 
 type Step = 'ok' | 'throw-after-accept' | 'throw-before-accept' | 'rejected' | 'rate-limit' | 'authentication';
@@ -452,6 +453,31 @@ describe('Pipeline', () => {
     venue.lookup = async () => ({ clientOrderId: id, venueOrderId: 'sim-1', status: 'rejected', filledQty: new Decimal(0), fills: [] });
     await expect(pipeline.sync()).rejects.toThrow(`order ${id}: illegal transition from open to rejected`);
     expect(pipeline.store.getOrder(id)!.status).toBe('open');
+  });
+});
+
+describe('MemoryOrderStore', () => {
+  it("sums each UTC day's order notionals, whatever order the days come in", () => {
+    const store = new MemoryOrderStore();
+    const inserted: { at: number; notional: Decimal }[] = [];
+    // Day after day, back to an earlier day, a zero notional, a long one, a time late in a day and one before the epoch.
+    const plan: [number, string][] = [
+      [day(0), '300'], [day(0) + 5, '0.25'], [day(1), '1000'], [day(3) + 1, '0'], [day(1) + 7, '12.5'], [day(0) + 9, '7'],
+      [day(3), '1.0000000000000000000000000000000000000001'], [day(2) + DAY_MS - 1, '40'], [day(-20000), '9'], [day(3) + 2, '5'],
+    ];
+    for (const [at, notional] of plan) {
+      const request: OrderRequest = { clientOrderId: `id-${inserted.length}`, instrument: 'gas', symbol: 'NG/USD', side: 'buy', type: 'market', qty: D('1'), limitPrice: undefined, at, reason: 'procure' };
+      store.insertOrder(newOrderRecord(request, intent({ at }), D(notional), inserted.length + 1));
+      inserted.push({ at, notional: D(notional) });
+      for (const n of [-20001, -20000, -1, 0, 1, 2, 3, 4]) {
+        const start = day(n);
+        const expected = inserted.filter((o) => startOfDay(o.at) === start).reduce((sum, o) => sum.plus(o.notional), new Decimal(0));
+        expect(store.notionalOnDay(start).toFixed()).toBe(expected.toFixed());
+        // A time inside a day is no day's start: nothing was sent "on" it.
+        expect(store.notionalOnDay(start + 1).toFixed()).toBe('0');
+      }
+    }
+    expect(store.notionalOnDay(Number.NaN).toFixed()).toBe('0');
   });
 });
 
