@@ -417,13 +417,17 @@ export class Pipeline {
     // Until the venue's answer is applied (a throw, or an outcome left unknown, keeps it so) the next sync looks every order up.
     const seen = this.#venueSeen;
     this.#venueSeen = Number.NaN;
-    const decided = ({ order, report, error }: Sent): Decision => {
-      if (order.status !== 'new') this.#venueSeen = seen;
-      const outcome: DecisionOutcome = order.status === 'rejected' ? 'rejected' : order.status === 'new' ? 'unknown' : 'sent';
-      return this.#record(decisionWithRisk(seq, at, intent, sizing, outcome, riskOf, clientOrderId, request, report, order.status, error));
-    };
     const sent = this.#send(recorded);
-    return sent instanceof Promise ? sent.then(decided) : decided(sent);
+    // A closure only for a venue that answers later (one per order was built before the send).
+    if (sent instanceof Promise) return sent.then((done) => this.#decided(seen, seq, intent, sizing, riskOf, request, done));
+    return this.#decided(seen, seq, intent, sizing, riskOf, request, sent);
+  }
+
+  /** #submit's decision once the send is done: the venue's change count seen before it stands again unless the outcome is unknown. */
+  #decided(seen: number, seq: number, intent: Intent, sizing: Sizing, riskOf: DeferredRisk, request: OrderRequest, { order, report, error }: Sent): Decision {
+    if (order.status !== 'new') this.#venueSeen = seen;
+    const outcome: DecisionOutcome = order.status === 'rejected' ? 'rejected' : order.status === 'new' ? 'unknown' : 'sent';
+    return this.#record(decisionWithRisk(seq, intent.at, intent, sizing, outcome, riskOf, request.clientOrderId, request, report, order.status, error));
   }
 
   /**
