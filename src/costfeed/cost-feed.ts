@@ -143,6 +143,8 @@ interface MaterialState {
   readonly memo: MaterialMemo;
   /** sigma_L = leadTimeCv x L and its result object, while the receipt record is short (constant). */
   readonly cvLeadTime: { readonly sigma: Figure; readonly source: 'cv'; receipts: number };
+  /** The last receipts' sums #sigmaLeadTime worked sigma_L out for, and that Figure (one object per material, refilled). */
+  leadTimeMemo: { count: number; sumDays: number; sumSquaresDays: number; sigma: Figure } | undefined;
   /** What #sigmaDaily and #sigmaLeadTime answer, one object each per material, refilled per snapshot (a snapshot copies the fields). */
   readonly cvResult: SigmaResult;
   readonly historyResult: SigmaResult;
@@ -293,7 +295,6 @@ export class CostFeed {
   /** The snapshot's consumption history (see History), one object refilled per snapshot. */
   readonly #history: History = { from: 0, to: 0, buckets: 0, j0: 0, j1: 0, k0: 0, k1: 0 };
   /** sigma_L per material for the receipt sums it was computed from (they change only on a receipt). */
-  readonly #leadTimeCache = new Map<MaterialState, { record: LeadTimeRecord; count: number; sumDays: number; sumSquaresDays: number; sigma: Figure }>();
 
   constructor(options: CostFeedOptions) {
     const { plant } = options;
@@ -365,6 +366,7 @@ export class CostFeed {
         index: this.#materials.length,
         memo: emptyMemo(),
         cvLeadTime: { sigma: Figure.of(policy.leadTimeCv.times(policy.leadTimeDays)), source: 'cv', receipts: 0 },
+        leadTimeMemo: undefined,
         cvResult: { sigma: NO_FIGURE, source: 'cv' },
         historyResult: { sigma: NO_FIGURE, source: 'history' },
         receiptsResult: { sigma: NO_FIGURE, source: 'receipts', receipts: 0 },
@@ -652,7 +654,7 @@ export class CostFeed {
       if (cv.receipts !== receipts) cv.receipts = receipts;
       return cv;
     }
-    const cached = this.#leadTimeCache.get(m);
+    const cached = m.leadTimeMemo;
     if (cached !== undefined && cached.count === receipts && cached.sumDays === record.sumDays && cached.sumSquaresDays === record.sumSquaresDays) return receiptsResult(m, cached.sigma, receipts);
     // sigmaFromSums(receipts, new Decimal(sumDays), new Decimal(sumSquaresDays)), whole numbers read exactly.
     const exact = (n: number): X => (Number.isSafeInteger(n) ? fromInteger(n) : fromDecimal(new Decimal(n)));
@@ -662,14 +664,20 @@ export class CostFeed {
     if (sameLeadTimes(receipts, record.sumDays, record.sumSquaresDays)) value = X_ZERO;
     else {
       // Worked out once per process for the same three whole numbers (see leadTimeSigmaOf).
-      memo = Number.isSafeInteger(record.sumDays) && Number.isSafeInteger(record.sumSquaresDays);
+      memo = leadTimeKeyed(receipts, record.sumDays, record.sumSquaresDays);
       known = memo ? leadTimeSigmaOf(receipts, record.sumDays, record.sumSquaresDays) : undefined;
       value = known !== undefined ? known.x : sigmaFromSumsX(receipts, exact(record.sumDays), exact(record.sumSquaresDays));
     }
     // The same value keeps its Figure, so the figures derived from it are not worked out again.
     const sigma = cached !== undefined && same(cached.sigma.x, value) ? cached.sigma : (known ?? new Figure(value));
     if (memo && known === undefined) rememberLeadTimeSigma(receipts, record.sumDays, record.sumSquaresDays, sigma);
-    this.#leadTimeCache.set(m, { record, count: receipts, sumDays: record.sumDays, sumSquaresDays: record.sumSquaresDays, sigma });
+    if (cached === undefined) m.leadTimeMemo = { count: receipts, sumDays: record.sumDays, sumSquaresDays: record.sumSquaresDays, sigma };
+    else {
+      cached.count = receipts;
+      cached.sumDays = record.sumDays;
+      cached.sumSquaresDays = record.sumSquaresDays;
+      cached.sigma = sigma;
+    }
     return receiptsResult(m, sigma, receipts);
   }
 
@@ -1504,37 +1512,48 @@ function sharedMaterialOf(plan: ProductionPlan, material: string): SharedMateria
 }
 
 /**
- * sigma_L from receipts, by count, then sum of days, then sum of squares (safe whole numbers):
+ * sigma_L from receipts, by count, then sum of days and sum of squares (whole numbers):
  * sigmaFromSumsX of them, a function of those three numbers and of Decimal.precision only,
  * kept for the process (a scenario's runs and their strategies see the same receipt records
- * often: 44 % of the ammonia main job's look-ups find one). Nested maps of numbers: a text key
- * cost about 2.4 µs a look-up (made and hashed each time), these about 0.1. Emptied when the
- * precision changes or it holds LEAD_TIME_SIGMAS_MAX figures.
+ * often: 44 % of the ammonia main job's look-ups find one). An array by count of maps keyed by
+ * one number holding both sums exactly (sumSquaresDays x 2^21 + sumDays, below 2^53 for the
+ * sums leadTimeKeyed accepts): one map look-up; a text key cost about 2.4 µs a look-up (made and
+ * hashed each time), and nested maps three look-ups. Emptied when the precision changes or it
+ * holds LEAD_TIME_SIGMAS_MAX figures.
  */
-const leadTimeSigmas = new Map<number, Map<number, Map<number, Figure>>>();
+const leadTimeSigmas: (Map<number, Figure> | undefined)[] = [];
 let leadTimeSigmaCount = 0;
 let leadTimeSigmasPrecision = Decimal.precision;
 const LEAD_TIME_SIGMAS_MAX = 100_000;
+const DAYS_KEY_SPAN = 2 ** 21;
+const SQUARES_KEY_LIMIT = 2 ** 32;
+const LEAD_TIME_COUNT_LIMIT = 1_000_000;
 
+/** Whether the count indexes the array and the sums of days and of squares fit one key (see leadTimeSigmas): whole, not negative, below 2^21 and 2^32. */
+function leadTimeKeyed(count: number, sumDays: number, sumSquaresDays: number): boolean {
+  return Number.isInteger(count) && count >= 0 && count < LEAD_TIME_COUNT_LIMIT && Number.isInteger(sumDays) && Number.isInteger(sumSquaresDays) && sumDays >= 0 && sumDays < DAYS_KEY_SPAN && sumSquaresDays >= 0 && sumSquaresDays < SQUARES_KEY_LIMIT;
+}
+
+/** The kept sigma_L for `count` receipts and these sums (leadTimeKeyed), if any. */
 function leadTimeSigmaOf(count: number, sumDays: number, sumSquaresDays: number): Figure | undefined {
   if (leadTimeSigmasPrecision !== Decimal.precision) {
-    leadTimeSigmas.clear();
+    leadTimeSigmas.length = 0;
     leadTimeSigmaCount = 0;
     leadTimeSigmasPrecision = Decimal.precision;
   }
-  return leadTimeSigmas.get(count)?.get(sumDays)?.get(sumSquaresDays);
+  return count < leadTimeSigmas.length ? leadTimeSigmas[count]?.get(sumSquaresDays * DAYS_KEY_SPAN + sumDays) : undefined;
 }
 
 function rememberLeadTimeSigma(count: number, sumDays: number, sumSquaresDays: number, sigma: Figure): void {
   if (leadTimeSigmaCount >= LEAD_TIME_SIGMAS_MAX) {
-    leadTimeSigmas.clear();
+    leadTimeSigmas.length = 0;
     leadTimeSigmaCount = 0;
   }
-  let byDays = leadTimeSigmas.get(count);
-  if (byDays === undefined) leadTimeSigmas.set(count, (byDays = new Map()));
-  let bySquares = byDays.get(sumDays);
-  if (bySquares === undefined) byDays.set(sumDays, (bySquares = new Map()));
-  bySquares.set(sumSquaresDays, sigma);
+  // Counts start at minReceipts and grow one by one: the array stays dense.
+  while (leadTimeSigmas.length <= count) leadTimeSigmas.push(undefined);
+  let bySums = leadTimeSigmas[count];
+  if (bySums === undefined) leadTimeSigmas[count] = bySums = new Map();
+  bySums.set(sumSquaresDays * DAYS_KEY_SPAN + sumDays, sigma);
   leadTimeSigmaCount += 1;
 }
 
