@@ -141,6 +141,37 @@ const NO_MOVEMENTS: readonly DraftMovement[] = Object.freeze([]);
 /** Marks, in the books' undo log, a key that was absent before the change. */
 const ABSENT = Symbol('absent');
 
+/**
+ * What `Books.begin` saves: the scalar fields, and each map change as three slots [map, key,
+ * previous value or ABSENT] in `log[0, size)`. The array keeps its length between postings
+ * (its slots past `size` are cleared, not cut off): setting an array's length to 0 gives up its
+ * backing store, and the next posting's pushes grew a new one (about 450 bytes a posting).
+ */
+interface UndoLog {
+  readonly fields: BookFields;
+  readonly log: unknown[];
+  size: number;
+}
+
+function logChange(undo: UndoLog, map: Map<string, unknown>, key: string, previous: unknown): void {
+  const log = undo.log;
+  const k = undo.size;
+  if (k + 3 > log.length) log.push(map, key, previous);
+  else {
+    log[k] = map;
+    log[k + 1] = key;
+    log[k + 2] = previous;
+  }
+  undo.size = k + 3;
+}
+
+/** Empties the log: no reference kept to the maps and values of the posting that used it. */
+function clearLog(undo: UndoLog): void {
+  const log = undo.log;
+  for (let k = 0; k < undo.size; k += 1) log[k] = undefined;
+  undo.size = 0;
+}
+
 /** The books' scalar fields (what `Books.begin` saves beside its log of map changes). */
 interface BookFields {
   lastAt: number;
@@ -181,9 +212,9 @@ export class Books {
    * While a posting runs on these books in place (see `begin`): the scalar fields as they were,
    * and every map change as [map, key, previous value or ABSENT], so `rollback` can restore them.
    */
-  private undo: { readonly fields: BookFields; readonly log: unknown[] } | undefined;
+  private undo: UndoLog | undefined;
   /** The undo record, reset by each `begin` (one posting is open at a time: no objects per posting). */
-  private spare: { readonly fields: BookFields; readonly log: unknown[] } | undefined;
+  private spare: UndoLog | undefined;
 
   /**
    * Starts changing these books in place for one posting: `commit` keeps the changes,
@@ -192,7 +223,7 @@ export class Books {
    */
   begin(): void {
     if (this.undo) throw new Error('books: a posting is already open on these books');
-    const undo = (this.spare ??= { fields: { lastAt: 0, maxKnownAt: 0, periodAllocated: ZERO, periodSold: ZERO, periodByProduct: this.periodByProduct, revisionsDone: 0 }, log: [] });
+    const undo = (this.spare ??= { fields: { lastAt: 0, maxKnownAt: 0, periodAllocated: ZERO, periodSold: ZERO, periodByProduct: this.periodByProduct, revisionsDone: 0 }, log: [], size: 0 });
     const fields = undo.fields;
     fields.lastAt = this.lastAt;
     fields.maxKnownAt = this.maxKnownAt;
@@ -200,19 +231,19 @@ export class Books {
     fields.periodSold = this.periodSold;
     fields.periodByProduct = this.periodByProduct;
     fields.revisionsDone = this.revisionsDone;
-    undo.log.length = 0;
+    clearLog(undo);
     this.undo = undo;
   }
   commit(): void {
     // The log's references (maps, previous values) are not kept until the next posting.
-    if (this.undo) this.undo.log.length = 0;
+    if (this.undo) clearLog(this.undo);
     this.undo = undefined;
   }
   rollback(): void {
     const undo = this.undo;
     if (!undo) return;
     const log = undo.log;
-    for (let k = log.length - 3; k >= 0; k -= 3) {
+    for (let k = undo.size - 3; k >= 0; k -= 3) {
       const map = log[k] as Map<string, unknown>;
       const key = log[k + 1] as string;
       const previous = log[k + 2];
@@ -220,7 +251,7 @@ export class Books {
       else map.set(key, previous);
     }
     Object.assign(this, undo.fields);
-    log.length = 0;
+    clearLog(undo);
     this.undo = undefined;
   }
   /** map.set, logged while a posting is open (also used by Engine.writeEntry). */
@@ -228,14 +259,14 @@ export class Books {
     const undo = this.undo;
     if (undo) {
       const previous = map.get(key);
-      undo.log.push(map, key, previous === undefined ? ABSENT : previous);
+      logChange(undo, map, key, previous === undefined ? ABSENT : previous);
     }
     map.set(key, value);
   }
   /** `put` for a key whose present value the caller has just read (`previous`, undefined when absent): one lookup less. */
   putAfter<V>(map: Map<string, V>, key: string, previous: V | undefined, value: V): void {
     const undo = this.undo;
-    if (undo) undo.log.push(map, key, previous === undefined ? ABSENT : previous);
+    if (undo) logChange(undo, map, key, previous === undefined ? ABSENT : previous);
     map.set(key, value);
   }
 

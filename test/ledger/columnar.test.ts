@@ -102,5 +102,10 @@ describe('columnar journal', () => {
     expect(again.entries.map((e) => [e.seq, e.eventId, e.hash])).toEqual(freshAgain.entries.map((e) => [e.seq, e.eventId, e.hash]));
     expect(snapshot(ledger)).toEqual(snapshot(fresh));
     expect(ledger.verify().ok).toBe(true);
+    // A shorter failing posting after a longer one (the books' undo log is reused, not cut off): undone as well.
+    const settled = snapshot(ledger);
+    expect(() => ledger.post(events(plant, [{ type: 'sale', id: 's2', at: '2024-02-05', product: 'widget', qty: '5' }, { type: 'sale', id: 's9', at: '2024-02-06', product: 'widget', qty: '500' }]))).toThrow(/short/);
+    expect(snapshot(ledger)).toEqual(settled);
+    expect(ledger.verify().ok).toBe(true);
   });
 });
