@@ -412,7 +412,7 @@ interface MaterialSlot {
   carryRateX: X;
   carryRateOf: Decimal | undefined;
   /**
-   * When #markClearlyPositive last found every contract flat: the pipeline's fill count, the
+   * When #markClearlyPositive last found every contract flat: the desk's hedge fill count, the
    * registered first month and the number of contracts then. While all three stand no position
    * can have opened (a position opens only by a fill; a roll-off closes), so the walk is skipped.
    */
@@ -420,7 +420,7 @@ interface MaterialSlot {
   flatFirst: number;
   flatSize: number;
   /**
-   * hedgePnlNumber's last strip total and what it was worked out from: the pipeline's fill count,
+   * hedgePnlNumber's last strip total and what it was worked out from: the desk's hedge fill count,
    * the strip's index bar (every contract price changes with it only), the closed total and the
    * contracts (their number and the first registered month). The daily record and the daily
    * costs both ask for it after each step; while all of these stand the total is the same.
@@ -444,8 +444,9 @@ interface ContractFigures {
   /** The position these figures were read from (a flat record for a contract that never traded). */
   position: Position;
   /**
-   * The pipeline's fill count when `position` was last read: a position changes only by a fill,
-   * so while the count stands the figures stand, and the position is not asked for again.
+   * The desk's hedge fill count (Desk.#hedgeFills) when `position` was last read: a hedge
+   * position changes only by a fill of a hedge instrument, so while the count stands the figures
+   * stand, and the position is not asked for again.
    */
   fills: number;
   traded: boolean;
@@ -528,6 +529,13 @@ export class Desk {
   /** The month #dayEvents last saw: [from, to), 00:00 UTC of its 1st and of the next month's. */
   #monthFrom = Number.NaN;
   #monthTo = Number.NaN;
+  /**
+   * Fills of hedge instruments so far (counted by the pipeline's fill sink, which each fill of
+   * the positions tracker goes through): a hedge position changes only with one (or a roll-off,
+   * which drops the contract's figures), so the hedge figures kept by it stand while it does. The
+   * pipeline's fill count also counts the material's own fills, which a jit run has most days.
+   */
+  #hedgeFills = 0;
 
   constructor(options: DeskOptions) {
     this.#options = options;
@@ -648,7 +656,13 @@ export class Desk {
       this.#byInstrument.set(slot.setup.id, slot);
       if (slot.setup.hedge !== undefined) this.#byInstrument.set(slot.setup.hedge.instrument, slot);
     }
-    const sink: FillSink = { onFill: (order, fill, intent) => this.#onFill(order.request.instrument, order.request.side, order.request.at, order.request.clientOrderId, fill, intent) };
+    const sink: FillSink = {
+      onFill: (order, fill, intent) => {
+        const instrument = order.request.instrument;
+        if (this.#byInstrument.get(instrument)?.setup.id !== instrument) this.#hedgeFills += 1;
+        return this.#onFill(instrument, order.request.side, order.request.at, order.request.clientOrderId, fill, intent);
+      },
+    };
     this.pipeline = new Pipeline({ runId: options.runId, venue: options.venue, limits: options.limits, store: options.orderStore, sink, journalLimit: options.journalLimit ?? 5000, keepOrdersInDoubt: options.keepOrdersInDoubt === true, ...(options.positions === undefined ? {} : { positions: options.positions }) });
   }
 
@@ -912,7 +926,7 @@ export class Desk {
     if (hedge === undefined) return total;
     const strip = hedge.strip;
     if (strip === undefined) return this.#addHedgeNumber(slot, material, hedge.instrument, total);
-    const fills = this.pipeline.fillCount;
+    const fills = this.#hedgeFills;
     const bar = strip.lastBar;
     if (slot.pnlFills === fills && slot.pnlBar === bar && slot.pnlClosed === slot.closedHedgePnl && slot.pnlSize === slot.contracts.size && Object.is(slot.pnlFirst, slot.registeredFirst)) return slot.pnlNumber;
     // #addHedgeNumber's sum in the same order, each contract's unit price read from its month (#contractUnitNumber's strip case).
@@ -1127,6 +1141,7 @@ export class Desk {
     this.#lastDecision = at;
     return { at, intents, decisions, fills: this.pipeline.fillCount - fillsBefore, snapshot };
   }
+
   /**
    * book.carrying + onHand x rate, the day's carrying cost. In exact40 (decimal.js's times and
    * plus, digit for digit, on BigInt coefficients: about a quarter of the two Decimal operations,
@@ -1204,7 +1219,7 @@ export class Desk {
       const slot = slots[s]!;
       const strip = slot.setup.hedge?.strip;
       if (strip === undefined || slot.contracts.size === 0 || !(strip.setup.marginRate > 0)) continue;
-      if (slot.flatFills === this.pipeline.fillCount && slot.flatFirst === slot.registeredFirst && slot.flatSize === slot.contracts.size) continue;
+      if (slot.flatFills === this.#hedgeFills && slot.flatFirst === slot.registeredFirst && slot.flatSize === slot.contracts.size) continue;
       if (this.#markClearlyPositive(slot, strip)) continue;
       const mark = this.#negativeMark(slot, strip);
       if (mark === undefined) continue;
@@ -1321,7 +1336,7 @@ export class Desk {
     }
     // No open contract: the exact mark is zero, not negative (the strategy holds no hedge).
     if (open === 0) {
-      slot.flatFills = this.pipeline.fillCount;
+      slot.flatFills = this.#hedgeFills;
       slot.flatFirst = slot.registeredFirst;
       slot.flatSize = slot.contracts.size;
       return true;
@@ -1337,7 +1352,7 @@ export class Desk {
    * never traded keeps a record too (the tracker makes a new flat position each time it is asked).
    */
   #figures(slot: MaterialSlot, instrument: string): ContractFigures {
-    const fills = this.pipeline.fillCount;
+    const fills = this.#hedgeFills;
     let figures = slot.figures.get(instrument);
     if (figures !== undefined && figures.fills === fills) return figures;
     const position = this.pipeline.positions.get(instrument);
