@@ -1243,7 +1243,12 @@ export class Desk {
           ? { type: 'purchase', at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason }
           : { type: 'purchase', id: delivery.id, at: day, knownAt: day, material: delivery.material, qty: delivery.qty, unitPrice: delivery.price, fee: delivery.fee, paidFrom: 'accounts_payable', ref: delivery.ref, reason: delivery.reason },
       );
-      slot.onHand = onHandOf(slot).plus(delivery.qty);
+      // onHand + qty in Fixed (exact, as decimal.js's sum of these short figures is; a long one
+      // goes through decimal.js inside Fixed), its Decimal built when read (onHandOf).
+      refreshOnHandFixed(slot);
+      slot.onHandFixed = slot.onHandFixed.plus(Fixed.from(delivery.qty));
+      slot.onHand = undefined;
+      slot.onHandFixedOf = undefined;
     }
     const plan = options.plan;
     if (plan === undefined) return;
