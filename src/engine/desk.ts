@@ -1699,12 +1699,20 @@ export class Desk {
     const start = monthStart(month);
     const end = monthStart(month + 1);
     const daily: Fixed[] = [];
+    const product = this.#options.product;
+    const material = slot.setup.id;
     for (let day = start; day < end; day += DAY_MS) {
       let need = Fixed.ZERO;
-      const units = plan.qtyOn(this.#options.product, day);
-      if (units.greaterThan(0)) {
-        const line = this.#options.plant.bomAt(this.#options.product, day).lines.find((l) => l.material === slot.setup.id);
-        if (line !== undefined) need = Fixed.from(units).times(Fixed.from(line.qty)).times(Fixed.from(line.scrap.plus(1)));
+      const units = plan.qtyOn(product, day);
+      // units > 0 (NaN is not), without the Decimal that greaterThan(0) builds for its argument.
+      if (units.s > 0 && !units.isZero()) {
+        const lines = this.#options.plant.bomAt(product, day).lines;
+        let k = 0;
+        while (k < lines.length && lines[k]!.material !== material) k += 1;
+        if (k < lines.length) {
+          const factors = this.#lineFactors(lines[k]!);
+          need = lineNeed(Fixed.from(units), factors.qty, factors.scrapFactor);
+        }
       }
       daily.push(need);
     }
@@ -1716,6 +1724,19 @@ export class Desk {
     if (slot.monthNeeds.size > 48) slot.monthNeeds.delete(slot.monthNeeds.keys().next().value!);
     return needs;
   }
+
+  /** A BOM line's qty and 1 + scrap as Fixed, read once per line (the month needs ask for them every day of a month). */
+  #lineFactors(line: BomLine): { readonly qty: Fixed; readonly scrapFactor: Fixed } {
+    let factors = this.#lineFactorsOf.get(line);
+    if (factors === undefined) {
+      factors = { qty: Fixed.from(line.qty), scrapFactor: Fixed.from(line.scrap.plus(1)) };
+      if (this.#lineFactorsOf.size > 64) this.#lineFactorsOf.clear();
+      this.#lineFactorsOf.set(line, factors);
+    }
+    return factors;
+  }
+
+  readonly #lineFactorsOf = new Map<BomLine, { readonly qty: Fixed; readonly scrapFactor: Fixed }>();
 
   /** Whether some strip contract's roll-off time has come (what #rollOff acts on). */
   #rollOffDue(today: EpochMs): boolean {
