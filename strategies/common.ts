@@ -420,9 +420,10 @@ export function ruleStrategy(name: string, rule: FastStrategy, causes: RuleCause
       }
       const x = ruleContextOf(context, index);
       const decision = rule.decide(x);
-      // Nothing to do: no closures for the causes (a new empty array, as intentsOf gives: a shared
-      // frozen one has another map, which made the desk's step polymorphic and slower).
-      if (decision.buys.length === 0 && decision.hedgeTargets === undefined) return [];
+      // Nothing to do (no buy, and no hedge target set: a ratio rule in its band sets targets of
+      // NaN): no closures for the causes (a new empty array, as intentsOf gives: a shared frozen
+      // one has another map, which made the desk's step polymorphic and slower).
+      if (decision.buys.length === 0 && (decision.hedgeTargets === undefined || !someTarget(decision.hedgeTargets))) return [];
       const hedge = causes.hedge;
       return intentsOf(
         context,
