@@ -36,7 +36,6 @@ export interface OrderStore {
 /** An OrderStore in memory (backtests, tests). Insert and lookups are O(1). */
 export class MemoryOrderStore implements OrderStore {
   readonly #orders = new Map<string, OrderRecord>();
-  readonly #active = new Set<string>();
   /**
    * Each day's total by day number (startOfDay / DAY_MS, exact for every time a Date holds: a
    * small integer, where the day's epoch milliseconds made a map keyed by heap numbers, slower to
@@ -59,7 +58,6 @@ export class MemoryOrderStore implements OrderStore {
     const id = order.request.clientOrderId;
     if (this.#orders.has(id)) throw new ProcuraError(ErrorCode.store, `order ${id} is already stored`);
     this.#orders.set(id, order);
-    if (!isTerminal(order.status)) this.#active.add(id);
     const day = startOfDay(order.request.at);
     if (!this.#inserted || !sameDay(day, this.#lastDay)) {
       if (this.#inserted) this.#dayNotional.set(this.#lastDay / DAY_MS, this.#lastDayNotional);
@@ -75,17 +73,21 @@ export class MemoryOrderStore implements OrderStore {
     const id = order.request.clientOrderId;
     if (!this.#orders.has(id)) throw new ProcuraError(ErrorCode.store, `order ${id} is not stored`);
     this.#orders.set(id, order);
-    if (isTerminal(order.status)) this.#active.delete(id);
-    else this.#active.add(id);
   }
 
   getOrder(clientOrderId: string): OrderRecord | undefined {
     return this.#orders.get(clientOrderId);
   }
 
+  /**
+   * The stored orders not yet terminal, found by a walk of all (a pipeline asks once, when it
+   * starts): a set of active ids kept per insert and update cost a set entry added and removed
+   * per order, and a new hash table each time the set emptied. An order never becomes active
+   * again once terminal, so the walk's insertion order is the order they became active in.
+   */
   activeOrders(): OrderRecord[] {
     const out: OrderRecord[] = [];
-    for (const id of this.#active) out.push(this.#orders.get(id)!);
+    for (const order of this.#orders.values()) if (!isTerminal(order.status)) out.push(order);
     return out;
   }
 
