@@ -101,6 +101,28 @@ describe('SimVenue market orders', () => {
     expect(sold.fee.toString()).toBe('3.36');
   });
 
+  it("give a fill at the last fill's price or fee the same figures as a fill computed alone", async () => {
+    const config = { feeBps: '10', feeFixed: '2.50', slippageBps: '5' };
+    const opens = [3.1, 3.1, 3.5, 3.1, 3.1, 2.75, 2.75, 2.75];
+    const quantities = ['7', '7', '5', '7', '700', '7', '7', '9'];
+    const v = venue(config);
+    v.onBar(bar(0, 3, 3, 3, 3));
+    const same = (x: Decimal, y: Decimal) => x.s === y.s && x.e === y.e && JSON.stringify(x.d) === JSON.stringify(y.d);
+    for (let k = 0; k < opens.length; k += 1) {
+      const o = order('buy', quantities[k]!);
+      await v.submit(o);
+      v.onBar(bar(k + 1, opens[k]!, opens[k]! + 1, opens[k]! - 1, opens[k]!));
+      const alone = venue(config);
+      alone.onBar(bar(k, 3, 3, 3, 3));
+      await alone.submit(o);
+      alone.onBar(bar(k + 1, opens[k]!, opens[k]! + 1, opens[k]! - 1, opens[k]!));
+      const fill = (await v.lookup(o.clientOrderId, 'gas'))!.fills[0]!;
+      const expected = (await alone.lookup(o.clientOrderId, 'gas'))!.fills[0]!;
+      expect(same(fill.price, expected.price) && same(fill.fee, expected.fee)).toBe(true);
+      expect([fill.price.toString(), fill.fee.toString()]).toEqual([expected.price.toString(), expected.fee.toString()]);
+    }
+  });
+
   it('slip against the taker on negative prices too', async () => {
     const v = new SimVenue({ instruments: { wti: { lotStep: '1', tickSize: '0.01' } }, slippageBps: '100' });
     v.onBar(bar(0, 10, 10, 10, 10));

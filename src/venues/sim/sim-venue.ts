@@ -113,6 +113,15 @@ export class SimVenue implements Venue {
    * #marketFill); undefined when one of them does not fit one (then every fill takes Decimal).
    */
   readonly #fixedFees: { readonly slippage: Fixed; readonly feeRate: Fixed; readonly feeFixed: Fixed } | undefined;
+  /**
+   * The last fill's price and fee as Decimals, each given again to a fill of the same scaled
+   * integer (a Decimal is immutable): prices repeat while a series holds a value (monthly prices:
+   * 44,000 of the 49,000 fills of chocolate-worldbank's static-hedge run were at the price of the
+   * fill before; a third of ammonia's jit and static-hedge fills), and a fee repeats with its
+   * quantity and price.
+   */
+  readonly #lastPrice = new LastDecimal();
+  readonly #lastFee = new LastDecimal();
   #orderCount = 0;
   /** Venue.changeCount: fills, expiries, cancels and restored orders so far. */
   #changes = 0;
@@ -385,10 +394,10 @@ export class SimVenue implements Venue {
     let fee: Decimal;
     if (fees !== undefined) {
       const priceFixed = priced instanceof Fixed ? priced : Fixed.from(priced);
-      price = priced instanceof Fixed ? priced.toDecimal() : priced;
+      price = priced instanceof Fixed ? this.#lastPrice.decimalOf(priced) : priced;
       const notional = Fixed.from(qty).times(priceFixed);
       const variable = notional.abs().times(fees.feeRate);
-      fee = (first ? variable.plus(fees.feeFixed) : variable).round(this.config.feePlaces).toDecimal();
+      fee = this.#lastFee.decimalOf((first ? variable.plus(fees.feeFixed) : variable).round(this.config.feePlaces));
     } else {
       price = priced as Decimal;
       // |qty x price| x rate: the product itself when it is not negative (abs copies it).
@@ -435,6 +444,23 @@ function fixedOfPositive(x: number): Fixed | undefined {
   if (!(x > 0)) return undefined;
   const places = shortPlaces(x);
   return places < 0 ? undefined : Fixed.of(Math.round(x * POW10[places]!), places);
+}
+
+/** The Decimal of the last scaled integer asked for, kept for the next one with the same digits and places. */
+class LastDecimal {
+  #m = Number.NaN;
+  #e = Number.NaN;
+  #decimal: Decimal | undefined = undefined;
+  /** `value.toDecimal()`, the same Decimal as last time when `value` has the same m and e (and fits a safe integer). */
+  decimalOf(value: Fixed): Decimal {
+    if (value.big !== undefined) return value.toDecimal();
+    if (value.m === this.#m && value.e === this.#e && this.#decimal !== undefined) return this.#decimal;
+    const decimal = value.toDecimal();
+    this.#m = value.m;
+    this.#e = value.e;
+    this.#decimal = decimal;
+    return decimal;
+  }
 }
 
 /** The fills of an order without any (shared, frozen: nothing writes an order's or a report's fills). */
