@@ -228,13 +228,13 @@ export class ColumnarJournal {
    * routes lay out the same columns.
    */
 
-  /** Starts an entry; returns its index. */
-  beginEntry(at: EpochMs, knownAt: EpochMs, eventType: EntryType, eventId: string): number {
+  /** Starts an entry; returns its index. A number n for `eventId` is the id "#n" (an event posted without an id), stored without making the text. */
+  beginEntry(at: EpochMs, knownAt: EpochMs, eventType: EntryType, eventId: string | number): number {
     const i = this.at.length;
     this.at.push(at);
     if (knownAt !== at) this.knownAt.set(i, knownAt);
     this.type.push(TYPE_CODE.get(eventType)!);
-    this.event.push(eventId.charCodeAt(0) === 35 /* # */ ? -Number(eventId.slice(1)) : this.tables.ids.id(eventId));
+    this.event.push(typeof eventId === 'number' ? -eventId : eventId.charCodeAt(0) === 35 /* # */ ? -Number(eventId.slice(1)) : this.tables.ids.id(eventId));
     return i;
   }
   /** A line of the entry begun last: the debit, or the credit negated. */

@@ -556,9 +556,10 @@ export class Engine {
    * the purchase-completion-sale variant (every bundled plant's); returns the entry's index, or
    * -1, having written nothing, when the event takes the general route: another variant or
    * event type, an event with a source line, an entry that does not balance or a movement that
-   * would be flagged (draft's messages and refusals stay in one place).
+   * would be flagged (draft's messages and refusals stay in one place). `eventId` a number n:
+   * the event has no id and is the n-th posted (its id is "#n", see ColumnarJournal.beginEntry).
    */
-  writeEntry(event: LedgerEvent, eventId: string, books: Books, journal: ColumnarJournal): number {
+  writeEntry(event: LedgerEvent, eventId: string | number, books: Books, journal: ColumnarJournal): number {
     if (this.trigger !== 'purchase-completion-sale' || event.source !== undefined) return -1;
     if (event.type === 'completion') return this.writeCompletion(event, eventId, books, journal);
     if (event.type === 'sale') return this.writeSale(event, eventId, books, journal);
@@ -594,7 +595,7 @@ export class Engine {
   }
 
   /** completion() for purchase-completion-sale, written in place (see writeEntry). */
-  private writeCompletion(event: CompletionEvent, eventId: string, books: Books, journal: ColumnarJournal): number {
+  private writeCompletion(event: CompletionEvent, eventId: string | number, books: Books, journal: ColumnarJournal): number {
     const qty = this.qtyOf(event.qty);
     const f = this.flushOnce(event.product, qty, event.at);
     const total = f.materialsTotal.plus(f.conversion);
@@ -659,7 +660,7 @@ export class Engine {
   }
 
   /** sale() for purchase-completion-sale, written in place (see writeEntry). */
-  private writeSale(event: SaleEvent, eventId: string, books: Books, journal: ColumnarJournal): number {
+  private writeSale(event: SaleEvent, eventId: string | number, books: Books, journal: ColumnarJournal): number {
     const qty = this.qtyOf(event.qty);
     const f = this.flushOnce(event.product, qty, event.at);
     // Read once: nothing below changes the products map before the entry's own put.

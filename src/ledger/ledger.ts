@@ -382,18 +382,21 @@ export class Ledger {
       }
       eventCount += 1;
       postedEvents += 1;
-      const eventId = event.id ?? `#${eventCount}`;
+      // An event without an id is "#" and its number; the direct path takes the number (its
+      // journal stores the number, not the text), so the text is made only for a Draft.
+      const named = event.id;
       const first = batch.size;
       // An event other than a reversal has one entry: no list made for it.
       if (event.type !== 'reverse') {
         // Into a memory store (backtests, replay), a completion or sale goes straight into the
         // journal and the books when it can (no Draft: see Engine.writeEntry); durable stores and a
         // posting with reversals (which notes its entries) keep the general route.
-        if (memory === undefined || reversals !== undefined || engine.writeEntry(event, eventId, books, batch) < 0) append(engine.draft(event, eventId, books));
-      } else for (const draft of engine.drafts(event, eventId, books, ctx)) append(draft);
-      if (digest !== undefined) (pendingIds ??= new Map()).set(eventId, digest);
+        if (memory === undefined || reversals !== undefined || engine.writeEntry(event, named ?? eventCount, books, batch) < 0) append(engine.draft(event, named ?? `#${eventCount}`, books));
+      } else for (const draft of engine.drafts(event, named ?? `#${eventCount}`, books, ctx)) append(draft);
+      // A digest is made only for an event with an id.
+      if (digest !== undefined) (pendingIds ??= new Map()).set(named!, digest);
       // A memory store records the digests when it commits (they must not outlive a rollback).
-      batch.recordEvent(eventId, memory ? '' : (digest ?? ''), event.knownAt, first);
+      batch.recordEvent(named ?? '', memory ? '' : (digest ?? ''), event.knownAt, first);
     }
     const count = batch.size - from;
     const newPlant = count > 0 && state.plant?.hash !== this.plant.hash;

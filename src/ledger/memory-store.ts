@@ -54,8 +54,9 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
     m.entries = this.journal.size;
     m.events = this.events;
     m.plants = this.plantVersions.length;
-    m.reversed.length = 0;
-    m.ids.length = 0;
+    // Setting the length is a runtime call even on an empty array (a backtest's postings leave both empty).
+    if (m.reversed.length !== 0) m.reversed.length = 0;
+    if (m.ids.length !== 0) m.ids.length = 0;
     m.books = this.lastBooks;
     m.meta = this.meta;
     this.open = m;
