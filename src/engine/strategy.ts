@@ -428,7 +428,8 @@ class ExactRuleContext implements RuleContext {
     return (this.#standardUnitCost ??= toNumberExact(this.#context.cost.standardUnitCost));
   }
   get carryingPerUnitDay(): number {
-    return (this.#carryingPerUnitDay ??= toNumberExact(this.#context.cost.carryingPerUnitDay));
+    // The feed keeps the same Decimal while the plant's carrying terms stand (a 40-digit quotient): converted once per instance.
+    return (this.#carryingPerUnitDay ??= toNumberRemembered(this.#context.cost.carryingPerUnitDay));
   }
   get priceCap(): number {
     if (this.#priceCap === undefined) {
