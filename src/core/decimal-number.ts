@@ -298,29 +298,43 @@ export function decimalOfScaled(Ctor: new (value: string | number) => Decimal, m
   while (n < 16 && whole >= POW10[n]!) n += 1;
   const exponent = n - 1 - p;
   const first = (((exponent % 7) + 7) % 7) + 1;
-  const words: number[] = [];
-  if (n <= first) words.push(whole * POW10[first - n]!);
+  // The words (at most four for 16 digits) in locals, then one array of exactly their length: a
+  // `[]` grown by push reserved 17 places (about 130 bytes a Decimal, kept as long as the Decimal).
+  let w0 = 0;
+  let w1 = 0;
+  let w2 = 0;
+  let w3 = 0;
+  let count = 1;
+  if (n <= first) w0 = whole * POW10[first - n]!;
   else {
     // Whole words from the top: a double division may land a unit off, corrected against the product.
     let r = n - first;
     let head = Math.floor(whole / POW10[r]!);
     if (head * POW10[r]! > whole) head -= 1;
-    words.push(head);
+    w0 = head;
     let rest = whole - head * POW10[r]!;
     while (r > 0) {
+      let word: number;
       if (r >= 7) {
         r -= 7;
-        let word = Math.floor(rest / POW10[r]!);
+        word = Math.floor(rest / POW10[r]!);
         if (word * POW10[r]! > rest) word -= 1;
-        words.push(word);
         rest -= word * POW10[r]!;
       } else {
-        words.push(rest * POW10[7 - r]!);
+        word = rest * POW10[7 - r]!;
         r = 0;
       }
+      if (count === 1) w1 = word;
+      else if (count === 2) w2 = word;
+      else w3 = word;
+      count += 1;
     }
   }
-  while (words.length > 1 && words[words.length - 1] === 0) words.pop();
+  // No trailing zero words (decimal.js drops them).
+  if (count === 4 && w3 === 0) count = 3;
+  if (count === 3 && w2 === 0) count = 2;
+  if (count === 2 && w1 === 0) count = 1;
+  const words = count === 1 ? [w0] : count === 2 ? [w0, w1] : count === 3 ? [w0, w1, w2] : [w0, w1, w2, w3];
   const out = new Ctor(0);
   // Same own properties, in the same order, as a constructed Decimal (one hidden class).
   const target = out as unknown as { s: number; e: number; d: number[] };
