@@ -385,6 +385,13 @@ interface MaterialSlot {
   /** book.consumed and book.standardValueConsumed as Fixed (summed each day), and their Decimals once built (undefined: not since the last change). */
   consumed: Fixed;
   consumedDecimal: Decimal | undefined;
+  /** book.purchased, book.spend and book.fees as Fixed (summed per fill by #onFill), and their Decimals once built (undefined: not since the last fill). */
+  purchased: Fixed;
+  purchasedDecimal: Decimal | undefined;
+  spend: Fixed;
+  spendDecimal: Decimal | undefined;
+  fees: Fixed;
+  feesDecimal: Decimal | undefined;
   standardValue: Fixed;
   standardValueDecimal: Decimal | undefined;
   /**
@@ -576,7 +583,17 @@ export class Desk {
       transit: ZERO,
       transitVersion: -1,
       book: {
-        purchased: ZERO, spend: ZERO, fees: ZERO, emergencyQty: ZERO, emergencySpend: ZERO,
+        // Summed per fill in Fixed (exact, as decimal.js's sums and products of these short figures are), built when read.
+        get purchased(): Decimal {
+          return (slot.purchasedDecimal ??= slot.purchased.toDecimal());
+        },
+        get spend(): Decimal {
+          return (slot.spendDecimal ??= slot.spend.toDecimal());
+        },
+        get fees(): Decimal {
+          return (slot.feesDecimal ??= slot.fees.toDecimal());
+        },
+        emergencyQty: ZERO, emergencySpend: ZERO,
         get carrying(): Decimal {
           return slot.carrying.decimal;
         },
@@ -618,6 +635,12 @@ export class Desk {
       heldTransit: undefined,
       consumed: Fixed.ZERO,
       consumedDecimal: ZERO,
+      purchased: Fixed.ZERO,
+      purchasedDecimal: ZERO,
+      spend: Fixed.ZERO,
+      spendDecimal: ZERO,
+      fees: Fixed.ZERO,
+      feesDecimal: ZERO,
       standardValue: Fixed.ZERO,
       standardValueDecimal: ZERO,
       priceSum: Fixed.ZERO,
@@ -1505,10 +1528,14 @@ export class Desk {
       );
       return;
     }
-    const book = slot.book;
-    book.purchased = book.purchased.plus(moved);
-    book.spend = book.spend.plus(moved.times(fill.price));
-    book.fees = book.fees.plus(fill.fee);
+    // The book's sums in Fixed (see MaterialSlot.purchased): three Decimal sums and a product per fill were 1.5 KB of garbage.
+    const movedFixed = Fixed.from(moved);
+    slot.purchased = slot.purchased.plus(movedFixed);
+    slot.purchasedDecimal = undefined;
+    slot.spend = slot.spend.plus(movedFixed.times(Fixed.from(fill.price)));
+    slot.spendDecimal = undefined;
+    slot.fees = slot.fees.plus(Fixed.from(fill.fee));
+    slot.feesDecimal = undefined;
     // Lead time runs from the order, not the fill; goods never arrive before the fill is known.
     const due = Math.max(at, startOfDay(orderAt) + slot.setup.leadTimeDays * DAY_MS);
     const material = slot.setup.id;
