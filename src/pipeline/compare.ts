@@ -73,6 +73,7 @@ export function eq(x: Decimal, y: Decimal): boolean {
 export function plusToZero(a: Decimal, b: Decimal): Decimal {
   const ad = a.d;
   const bd = b.d;
-  if (ad && ad[0] === 0 && a.s === 1 && bd && bd[0] !== 0 && b.s === 1 && bd.length <= 5) return b;
+  // 35 digits fit any precision of at least 35 (procura configures 40; a lower one would round b).
+  if (ad && ad[0] === 0 && a.s === 1 && bd && bd[0] !== 0 && b.s === 1 && bd.length <= 5 && (b.constructor as unknown as { precision: number }).precision >= 35) return b;
   return a.plus(b);
 }

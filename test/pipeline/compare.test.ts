@@ -45,5 +45,11 @@ describe('plusToZero', () => {
     const long = new Decimal('1.0000000000000000000000000000000000000001');
     expect(plusToZero(new Decimal(0), long).toFixed()).toBe(new Decimal(0).plus(long).toFixed());
     expect(plusToZero(new Decimal(0), long)).not.toBe(long);
+    // Under a precision below 35 digits decimal.js rounds the addend: so does plusToZero.
+    const Short = Decimal.clone({ precision: 10 });
+    const twelve = new Short('123456.789012');
+    const rounded = plusToZero(new Short(0), twelve);
+    expect(rounded.toFixed()).toBe('123456.789');
+    expect(rounded).not.toBe(twelve);
   });
 });
