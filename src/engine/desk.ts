@@ -1269,9 +1269,7 @@ export class Desk {
       // onHand + qty in Fixed (exact, as decimal.js's sum of these short figures is; a long one
       // goes through decimal.js inside Fixed), its Decimal built when read (onHandOf).
       refreshOnHandFixed(slot);
-      slot.onHandFixed = slot.onHandFixed.plus(Fixed.from(delivery.qty));
-      slot.onHand = undefined;
-      slot.onHandFixedOf = undefined;
+      setOnHandFixed(slot, slot.onHandFixed.plus(Fixed.from(delivery.qty)));
     }
     const plan = options.plan;
     if (plan === undefined) return;
@@ -1302,9 +1300,7 @@ export class Desk {
       }
       // onHand - need in Fixed (exact, as decimal.js's difference of these short figures is; a
       // long one goes through decimal.js inside Fixed), its Decimal built when read (onHandOf).
-      slot.onHandFixed = slot.onHandFixed.minus(use.needFixed);
-      slot.onHand = undefined;
-      slot.onHandFixedOf = undefined;
+      setOnHandFixed(slot, slot.onHandFixed.minus(use.needFixed));
       // The running sums in Fixed: exact, as decimal.js's sums of these short figures are (a long one goes through decimal.js inside Fixed).
       slot.consumed = slot.consumed.plus(use.needFixed);
       slot.consumedDecimal = undefined;
@@ -1851,6 +1847,13 @@ function refreshOnHandFixed(slot: MaterialSlot): void {
     slot.onHandFixed = Fixed.from(onHand);
     slot.onHandFixedOf = onHand;
   }
+}
+
+/** Sets the stock on hand in Fixed (a delivery, a day's production); its Decimal is built when read (onHandOf). */
+function setOnHandFixed(slot: MaterialSlot, onHand: Fixed): void {
+  slot.onHandFixed = onHand;
+  slot.onHand = undefined;
+  slot.onHandFixedOf = undefined;
 }
 
 /** The stock on hand as a Decimal: slot.onHand, or onHandFixed's Decimal (the one the day's subtraction gave) built now and kept. */
