@@ -17,6 +17,13 @@ export class CronSchedule {
   readonly timezone: string;
   readonly #task: ScheduledTask;
   readonly #times: ReadonlyArray<readonly [number, number, number]>;
+  /**
+   * In UTC only: the calendar days node-cron can fire on, from the parsed fields that are
+   * plain numbers (a field with a token such as `L`, `5L` or `1#2` is left to node-cron).
+   * node-cron fires only when every field matches, so a day outside these sets has no firing
+   * and `firingsIn` skips it without asking; every other candidate is still node-cron's to answer.
+   */
+  readonly #days: { readonly weekday?: ReadonlySet<number>; readonly month: ReadonlySet<number>; readonly dayOfMonth?: ReadonlySet<number> } | undefined;
   /** Every firing in [k x BLOCK_DAYS days, (k + 1) x BLOCK_DAYS days), ascending, by block k. */
   readonly #blocks = new Map<number, Float64Array>();
   #format: Intl.DateTimeFormat | undefined;
@@ -31,6 +38,11 @@ export class CronSchedule {
     const times: Array<[number, number, number]> = [];
     for (const hour of fields.hour) for (const minute of fields.minute) for (const second of fields.second) times.push([hour, minute, second]);
     this.#times = times;
+    const numbers = (values: ReadonlyArray<number | string>): ReadonlySet<number> | undefined =>
+      values.every((v) => typeof v === 'number') ? new Set(values as number[]) : undefined;
+    this.#days = isUtc(timezone)
+      ? { weekday: numbers(fields.dayOfWeek), month: new Set(fields.month), dayOfMonth: numbers(fields.dayOfMonth) }
+      : undefined;
   }
 
   /** Validates with node-cron; a bad expression or timezone is a ConfigError naming `where`. */
@@ -63,7 +75,8 @@ export class CronSchedule {
    * the earliest matching instant: the first of `firingsIn(fromExclusive + 1, toInclusive + 1)`,
    * the walk over exactly that range (property-tested against it in test/engine/schedule.test.ts).
    * The blocks are the only cache: building one asks node-cron once per candidate instant and
-   * works out each day's timezone offset once.
+   * works out each day's timezone offset once (in UTC it skips the days a numeric field rules
+   * out without asking: a weekly schedule asks on one day in seven).
    */
   firstFiringIn(fromExclusive: EpochMs, toInclusive: EpochMs): EpochMs | undefined {
     if (toInclusive <= fromExclusive) return undefined;
@@ -91,6 +104,7 @@ export class CronSchedule {
     // Walk local calendar days, one day of margin either side for the timezone offset.
     const firstDay = Math.floor(fromInclusive / DAY_MS) * DAY_MS - DAY_MS;
     for (let day = firstDay; day < toExclusive + DAY_MS; day += DAY_MS) {
+      if (this.#days !== undefined && !this.#mayFireOn(day)) continue;
       const offsetMs = this.#offsetMs(day + DAY_MS / 2);
       for (const [hour, minute, second] of this.#times) {
         const at = day + ((hour * 60 + minute) * 60 + second) * 1000 - offsetMs;
@@ -115,9 +129,18 @@ export class CronSchedule {
     return firings;
   }
 
+  /** False when the UTC calendar day starting at `day` is outside a numeric field (see #days). */
+  #mayFireOn(day: EpochMs): boolean {
+    const days = this.#days!;
+    const date = new Date(day);
+    return days.month.has(date.getUTCMonth() + 1)
+      && (days.weekday === undefined || days.weekday.has(date.getUTCDay()))
+      && (days.dayOfMonth === undefined || days.dayOfMonth.has(date.getUTCDate()));
+  }
+
   /** The timezone's offset from UTC at `at`, in ms (UTC+2 -> +7,200,000). */
   #offsetMs(at: EpochMs): number {
-    if (this.timezone === 'UTC' || this.timezone === 'Etc/UTC') return 0;
+    if (isUtc(this.timezone)) return 0;
     this.#format ??= new Intl.DateTimeFormat('en-US', {
       timeZone: this.timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric',
     });
@@ -126,4 +149,8 @@ export class CronSchedule {
     const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
     return local - Math.floor(at / 1000) * 1000;
   }
+}
+
+function isUtc(timezone: string): boolean {
+  return timezone === 'UTC' || timezone === 'Etc/UTC';
 }
