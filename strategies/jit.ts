@@ -37,6 +37,8 @@ export function jitRule(x: RuleContext): RuleDecision {
 /** The cause of a JIT buy, from the exact context. */
 export function jitCause(context: StrategyContext): IntentCause {
   // The level is computed when the cause is printed, from the figures taken now (immutable Decimals).
+  // No closure here reads `inventory`: the journal keeps thousands of decisions, and a cause that
+  // held the view held the day's whole cost snapshot with it, to be copied by every scavenge.
   const inventory = context.inventory;
   const daily = inventory.dailyConsumption;
   const buffer = inventory.bufferStock;
@@ -48,9 +50,9 @@ export function jitCause(context: StrategyContext): IntentCause {
       onHand: inventory.onHand,
       onOrder: inventory.onOrder,
       dailyConsumption: daily,
-      // The JIT rule does not read the reorder point: it is made into a Decimal only if the cause is
-      // printed (the snapshot behind `inventory` is fixed when taken, so the value is the same).
-      reorderPoint: () => inventory.reorderPoint,
+      // Taken now, as a Decimal: the feed keeps it with the day's sigma chain, shared by the runs
+      // over one plan, so only the first of them makes it.
+      reorderPoint: inventory.reorderPoint,
       bufferStock: buffer,
       jitLevel: () => daily.times(days).plus(buffer),
       leadTimeDays: inventory.leadTimeDays,
