@@ -1821,14 +1821,18 @@ export class Desk {
     slot.figures.delete(instrument);
   }
 
-  /** One decision, or one per child order when the order is above the per-order limit (Pipeline.submitAll). */
-  async #submit(intent: Intent, slot: MaterialSlot, context: StrategyContext): Promise<Decision[]> {
+  /**
+   * One decision, or one per child order when the order is above the per-order limit
+   * (Pipeline.submitAllSoon): the decisions themselves while the venue answers at once (the
+   * simulated venue), a promise only when it answers later; a throw is thrown.
+   */
+  #submit(intent: Intent, slot: MaterialSlot, context: StrategyContext): Decision[] | Promise<Decision[]> {
     const hedge = slot.setup.hedge;
     if (hedge !== undefined && intent.instrument !== slot.setup.id) {
       const contract = context.hedge?.contracts.find((c) => c.instrument === intent.instrument);
       if (hedge.strip !== undefined && contract === undefined) throw new Error(`internal: ${intent.strategy} sent a hedge intent on ${intent.instrument}, which is not tradeable on ${formatDate(context.at)}`);
       const price = contract?.price ?? this.hedgeUnitPrice(slot.setup.id);
-      return this.pipeline.submitAll(intent, {
+      return this.pipeline.submitAllSoon(intent, {
         referencePrice: price,
         lastPrice: price,
         exposure: hedge.strip === undefined ? context.inventory.exposureQty.plus(context.inventory.hedged) : contract!.exposureQty,
@@ -1836,7 +1840,7 @@ export class Desk {
       });
     }
     const capped = intent.side === 'buy' && intent.discretionary === true;
-    return this.pipeline.submitAll(intent, { referencePrice: context.cost.marketUnitPrice, lastPrice: context.cost.marketUnitPrice, priceCap: capped ? context.cost.priceCap : undefined });
+    return this.pipeline.submitAllSoon(intent, { referencePrice: context.cost.marketUnitPrice, lastPrice: context.cost.marketUnitPrice, priceCap: capped ? context.cost.priceCap : undefined });
   }
 }
 

@@ -130,6 +130,43 @@ describe('Pipeline', () => {
     expect(later.state).toBe('halted');
   });
 
+  it('answers submitAllSoon and syncSoon with the values themselves while the venue answers at once, and with promises otherwise, as submitAll and sync do', async () => {
+    const script = async (now: boolean, soon: boolean) => {
+      const sim = new SimVenue({ instruments: { gas: { symbol: 'NG/USD', lotStep: '0.1', tickSize: '0.01', minQty: '1', minNotional: '10' } }, feeBps: '10' });
+      sim.onBar({ at: day(0), open: 3, high: 3.1, low: 2.9, close: 3 });
+      const venue = now ? new FlakyNowVenue(sim) : new FlakyVenue(sim);
+      const fills: unknown[] = [];
+      const pipeline = new Pipeline({ runId: 'run-1', venue, limits: limits({ maxOrderNotional: '20', maxChildOrders: 3 }), store: new MemoryOrderStore(), sink: { onFill: (order, fill) => void fills.push(toPlainJson({ order, fill })) } });
+      const kinds: string[] = [];
+      const submitted = async (qty: string) => {
+        if (!soon) return pipeline.submitAll(intent({ qty: D(qty) }), ctx);
+        const decisions = pipeline.submitAllSoon(intent({ qty: D(qty) }), ctx);
+        kinds.push(decisions instanceof Promise ? 'promise' : 'value');
+        return decisions;
+      };
+      const synced = async () => {
+        if (!soon) return pipeline.sync();
+        const result = pipeline.syncSoon();
+        kinds.push(result instanceof Promise ? 'promise' : 'value');
+        return result;
+      };
+      // One order, then one split into two children (above maxOrderNotional), a sync with nothing new, then one after a bar.
+      const out: unknown[] = [toPlainJson(await submitted('5')), toPlainJson(await submitted('12')), await synced()];
+      sim.onBar({ at: day(1), open: 3.2, high: 3.3, low: 3.1, close: 3.25 });
+      out.push(await synced(), await synced());
+      return { out, fills, kinds, calls: venue.calls, counters: pipeline.counters() };
+    };
+    const reference = await script(false, false);
+    const later = await script(false, true);
+    const now = await script(true, true);
+    expect({ ...later, kinds: [] }).toEqual(reference);
+    expect({ ...now, kinds: [] }).toEqual(reference);
+    // A split is always a promise; a single order, a sync, and nothing to sync are values with a venue that answers at once.
+    expect(now.kinds).toEqual(['value', 'promise', 'value', 'value', 'value']);
+    expect(later.kinds).toEqual(['promise', 'promise', 'promise', 'promise', 'value']);
+    expect(reference.counters).toMatchObject({ orders: 3, fills: 3 });
+  });
+
   it('records every stage, sends, and applies fills on sync to positions and the sink', async () => {
     const { sim, pipeline, fills } = setup();
     const decision = await pipeline.submit(intent({ qty: D('10.05') }), ctx);
