@@ -39,7 +39,7 @@ import { CarryClock, CarryLog } from './carry-clock.js';
 import { dividedBy, fromDecimal, fromInteger, minus, plus, same, times, toDecimal as decimalOfX, X_ZERO, type X } from './exact40.js';
 import { bomLineCost, carryingPerUnitDay, daysOfCover, sigmaFromSumsX, sigmaLeadTimeDemandOfTerms, zForServiceLevel } from './inventory-math.js';
 import type { ProductionPlan } from './plan.js';
-import { TimeWindow } from './time-window.js';
+import { TimeWindow, type WindowSums } from './time-window.js';
 import { snapshotToJson, type ConversionPeriod, type CostSnapshot, type CostSnapshotJson, type MaterialCost, type MaterialNumber, type MaterialNumbers, type ProductCost } from './snapshot.js';
 
 /** Lead time, service level and the fallback coefficients of variation of one material. */
@@ -177,6 +177,8 @@ interface MaterialState {
   readonly consumedByBucket: Map<number, X>;
   /** Buckets before this have left the history window for good (it only moves forward). */
   errorsFloor: EpochMs;
+  /** How many shared steps this feed has taken for the material since its start (its place in SharedMaterial's sequence). */
+  consumeCount: number;
   /** Stock on hand, summed as the journal holds it (exactly what summing the Decimals gives, see core/fixed.ts); a Decimal is made when a snapshot's reader asks. */
   onHand: Fixed;
   onHandMemo: DecimalMemo;
@@ -384,9 +386,10 @@ export class CostFeed {
         priceCache: ZERO,
         clock,
         window: new TimeWindow(4, Fixed.ZERO),
-        errors: new TimeWindow(3, sharedMaterial.errorZeros),
+        errors: new TimeWindow(3, sharedMaterial.errorStart),
         consumedByBucket: new Map(),
         errorsFloor: -Infinity,
+        consumeCount: 0,
         onHand: Fixed.ZERO,
         onHandMemo: { fixed: Fixed.ZERO, decimal: ZERO },
         carry: new CarryLog(clock),
@@ -607,9 +610,10 @@ export class CostFeed {
     const prefixFrom = prefixXOf(m, h.j0);
     const squaresTo = squaresXOf(m, h.k1);
     const squaresFrom = squaresXOf(m, h.k0);
-    const actual = this.#errorSum(m, E_ACTUAL);
-    const squares = this.#errorSum(m, E_SQUARES);
-    const cross = this.#errorSum(m, E_CROSS);
+    const errors = m.errors.sums as SharedSums;
+    const actual = errors.actual;
+    const squares = errors.squares;
+    const cross = errors.cross;
     const entry = m.shared.chains[h.k1];
     if (
       entry !== undefined &&
@@ -638,11 +642,6 @@ export class CostFeed {
     const result = m.historyResult;
     result.sigma = memo.historySigma!;
     return result;
-  }
-
-  /** Field k of a material's errors window. */
-  #errorSum(m: MaterialState, k: number): X {
-    return m.errors.sum(k).x;
   }
 
   /** sigma_L of one material in days: from the desk's receipts when there are minReceipts of them, else leadTimeCv x L. */
@@ -929,7 +928,7 @@ export class CostFeed {
     const plan = m.bucketPlan[k];
     const planned = plan === undefined ? X_ZERO : (m.bucketPlanX[k] ??= exactOfFixed(plan));
     const a = m.consumedByBucket.get(bucket);
-    const step = k >= 0 && moved.big === undefined ? consumeStepOf(m.shared, k, a, moved, planned) : consumeStep(a, moved, planned);
+    const step = k >= 0 && moved.big === undefined ? consumeStepOf(m.shared, m.consumeCount++, k, a, moved, planned) : consumeStep(a, moved, planned);
     m.consumedByBucket.set(bucket, step.after);
     m.errors.insert(start, step.values);
   }
@@ -947,9 +946,10 @@ export class CostFeed {
     for (const m of this.#materials) {
       m.priceIndex = -1;
       m.window = new TimeWindow(4, Fixed.ZERO);
-      m.errors = new TimeWindow(3, m.shared.errorZeros);
+      m.errors = new TimeWindow(3, m.shared.errorStart);
       m.consumedByBucket.clear();
       m.errorsFloor = -Infinity;
+      m.consumeCount = 0;
       m.onHand = Fixed.ZERO;
       m.carry = new CarryLog(m.clock);
       m.hedgeQty = Fixed.ZERO;
@@ -1304,6 +1304,60 @@ class ExactSum {
   }
 }
 
+/**
+ * An errors window's three sums (ExactSum), never changed: the window moves from one SharedSums
+ * to the next by an item's values. Each keeps the item it last moved by, plus and minus, with
+ * the precision, and where that led: a run after the first moves over the same item objects
+ * (the shared steps, see ConsumeStep) from the same SharedSums, so it reads one object per item
+ * and compares it, instead of three ExactSums and their operands. A different item (or
+ * precision) is summed field by field (ExactSum, still matched by value) and replaces the memo.
+ */
+class SharedSums implements WindowSums<ExactSum> {
+  private plusOf: readonly ExactSum[] | undefined = undefined;
+  private plusNext: SharedSums | undefined = undefined;
+  private plusPrecision = 0;
+  private minusOf: readonly ExactSum[] | undefined = undefined;
+  private minusNext: SharedSums | undefined = undefined;
+  private minusPrecision = 0;
+  /**
+   * The three sums' values, on this object: #sigmaDaily reads them every day and compares them
+   * with its shared entry's by identity, so it reads this one object and not the three ExactSums
+   * (the shared objects are spread over the old generation: each object read is a likely cache miss).
+   */
+  readonly actual: X;
+  readonly squares: X;
+  readonly cross: X;
+  constructor(readonly sums: readonly ExactSum[]) {
+    this.actual = sums[E_ACTUAL]!.x;
+    this.squares = sums[E_SQUARES]!.x;
+    this.cross = sums[E_CROSS]!.x;
+  }
+  sum(k: number): ExactSum {
+    return this.sums[k]!;
+  }
+  plusItem(values: readonly ExactSum[]): SharedSums {
+    if (this.plusOf === values && this.plusPrecision === Decimal.precision) return this.plusNext!;
+    const sums = this.sums.slice();
+    // A zero field is skipped, as the window's own sums do (adding an exact zero changes nothing).
+    for (let k = 0; k < sums.length; k += 1) if (!values[k]!.isZero()) sums[k] = sums[k]!.plus(values[k]!);
+    const next = new SharedSums(sums);
+    this.plusOf = values;
+    this.plusNext = next;
+    this.plusPrecision = Decimal.precision;
+    return next;
+  }
+  minusItem(values: readonly ExactSum[]): SharedSums {
+    if (this.minusOf === values && this.minusPrecision === Decimal.precision) return this.minusNext!;
+    const sums = this.sums.slice();
+    for (let k = 0; k < sums.length; k += 1) if (!values[k]!.isZero()) sums[k] = sums[k]!.minus(values[k]!);
+    const next = new SharedSums(sums);
+    this.minusOf = values;
+    this.minusNext = next;
+    this.minusPrecision = Decimal.precision;
+    return next;
+  }
+}
+
 /** The exact40 value of a Fixed. */
 function exactOfFixed(f: Fixed): X {
   return f.big !== undefined ? fromDecimal(f.big) : f.m === 0 ? X_ZERO : { c: BigInt(f.m), e: -f.e };
@@ -1471,22 +1525,74 @@ function consumeStep(a: X | undefined, moved: Fixed, planned: X): ConsumeStep {
   return { before: a, movedM: moved.m, movedE: moved.e, planned, precision: Decimal.precision, after: a === undefined ? q : plus(a, q), values };
 }
 
-/** The shared step of bucket k from a by moved against planned (moved without `big`), made and kept if no feed took it yet. */
-function consumeStepOf(shared: SharedMaterial, k: number, a: X | undefined, moved: Fixed, planned: X): ConsumeStep {
+/**
+ * The shared step of bucket k from a by moved against planned (moved without `big`), made and
+ * kept if no feed took it yet. `n` is the feed's count of shared steps so far: a run that
+ * backflushes as an earlier one did takes, as its n-th step, the step the earlier run took last
+ * as its n-th, so that one is tried first, on its keys in SharedMaterial's flat arrays (read in
+ * order, no object read to compare); then the bucket's steps.
+ */
+function consumeStepOf(shared: SharedMaterial, n: number, k: number, a: X | undefined, moved: Fixed, planned: X): ConsumeStep {
   const precision = Decimal.precision;
+  const seq = shared.sequence;
+  // a is the `after` of the bucket's previous shared step (or undefined): compared as objects.
+  if (n < seq.step.length && seq.bucket[n] === k && seq.before[n] === a && seq.movedM[n] === moved.m && seq.movedE[n] === moved.e && seq.planned[n] === planned && seq.precision[n] === precision) return seq.step[n]!;
+  let step: ConsumeStep | undefined;
   let steps = shared.consumed[k];
   if (steps !== undefined) {
     for (let i = 0; i < steps.length; i += 1) {
       const s = steps[i]!;
-      // a is the `after` of the bucket's previous shared step (or undefined): compared as objects.
-      if (s.before === a && s.movedM === moved.m && s.movedE === moved.e && s.planned === planned && s.precision === precision) return s;
+      if (s.before === a && s.movedM === moved.m && s.movedE === moved.e && s.planned === planned && s.precision === precision) {
+        step = s;
+        break;
+      }
     }
   }
-  const step = consumeStep(a, moved, planned);
-  // A few steps per bucket (one per backflush in it); a bucket that keeps changing starts over.
-  if (steps === undefined || steps.length >= CONSUME_STEPS_MAX) shared.consumed[k] = steps = [];
-  steps.push(step);
+  if (step === undefined) {
+    step = consumeStep(a, moved, planned);
+    // A few steps per bucket (one per backflush in it); a bucket that keeps changing starts over.
+    if (steps === undefined || steps.length >= CONSUME_STEPS_MAX) shared.consumed[k] = steps = [];
+    steps.push(step);
+  }
+  rememberInSequence(seq, n, k, step);
   return step;
+}
+
+/** Puts `step` at place n of the sequence (n is at most its length: each feed counts from 0 by 1). */
+function rememberInSequence(seq: StepSequence, n: number, k: number, step: ConsumeStep): void {
+  if (n === seq.step.length) {
+    seq.bucket.push(k);
+    seq.before.push(step.before);
+    seq.movedM.push(step.movedM);
+    seq.movedE.push(step.movedE);
+    seq.planned.push(step.planned);
+    seq.precision.push(step.precision);
+    seq.step.push(step);
+  } else {
+    seq.bucket[n] = k;
+    seq.before[n] = step.before;
+    seq.movedM[n] = step.movedM;
+    seq.movedE[n] = step.movedE;
+    seq.planned[n] = step.planned;
+    seq.precision[n] = step.precision;
+    seq.step[n] = step;
+  }
+}
+
+/**
+ * The shared steps in the order the last feed to take each place took them (ConsumeStep's keys
+ * kept beside it in parallel arrays): the runs over one plan mostly backflush the same
+ * consumption in the same order, so a feed's n-th step is mostly the one at place n. The steps
+ * are spread over the old generation; these arrays are read in order (one object read per step).
+ */
+interface StepSequence {
+  readonly bucket: number[];
+  readonly before: (X | undefined)[];
+  readonly movedM: number[];
+  readonly movedE: number[];
+  readonly planned: X[];
+  readonly precision: number[];
+  readonly step: ConsumeStep[];
 }
 
 const CONSUME_STEPS_MAX = 16;
@@ -1495,10 +1601,12 @@ const CONSUME_STEPS_MAX = 16;
 interface SharedMaterial {
   /** Per bucket index (as `chains`): the backflushes taken into it (ConsumeStep). */
   readonly consumed: (ConsumeStep[] | undefined)[];
+  /** The same steps by their place in a feed's sequence of backflushes (see consumeStepOf). */
+  readonly sequence: StepSequence;
   /** SharedChain entries by history bucket index (from the plan's first bucket: small, dense from the first full history on). */
   readonly chains: (SharedChain | undefined)[];
-  /** The errors window's three starting sums: each feed's window starts from these objects, so its sums can be the ones an earlier feed worked out (see ExactSum). */
-  readonly errorZeros: readonly ExactSum[];
+  /** The errors window's starting sums (three zeros): each feed's window starts from this object, so its sums can be the ones an earlier feed worked out (see SharedSums). */
+  readonly errorStart: SharedSums;
 }
 
 const sharedMaterials = new WeakMap<ProductionPlan, Map<string, SharedMaterial>>();
@@ -1507,7 +1615,7 @@ function sharedMaterialOf(plan: ProductionPlan, material: string): SharedMateria
   let byMaterial = sharedMaterials.get(plan);
   if (byMaterial === undefined) sharedMaterials.set(plan, (byMaterial = new Map()));
   let shared = byMaterial.get(material);
-  if (shared === undefined) byMaterial.set(material, (shared = { chains: [], consumed: [], errorZeros: [new ExactSum(X_ZERO), new ExactSum(X_ZERO), new ExactSum(X_ZERO)] }));
+  if (shared === undefined) byMaterial.set(material, (shared = { chains: [], consumed: [], sequence: { bucket: [], before: [], movedM: [], movedE: [], planned: [], precision: [], step: [] }, errorStart: new SharedSums([new ExactSum(X_ZERO), new ExactSum(X_ZERO), new ExactSum(X_ZERO)]) }));
   return shared;
 }
 

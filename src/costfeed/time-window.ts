@@ -15,27 +15,74 @@ export interface Summable<N> {
   isZero(): boolean;
 }
 
+/**
+ * What a window keeps its sums in. It moves to the next sums by an item's values, field by
+ * field (a zero value leaves its field as it was): the same object changed in place, or
+ * another one (sums that are shared and never change, see cost-feed.ts's SharedSums).
+ */
+export interface WindowSums<N> {
+  /** Sum of field `k`. */
+  sum(k: number): N;
+  plusItem(values: readonly N[]): WindowSums<N>;
+  minusItem(values: readonly N[]): WindowSums<N>;
+}
+
+/** Sums kept in one array and changed in place (the window's own). */
+class ArraySums<N extends Summable<N>> implements WindowSums<N> {
+  readonly #sums: N[];
+  constructor(
+    readonly width: number,
+    zero: N,
+  ) {
+    this.#sums = new Array<N>(width).fill(zero);
+  }
+  sum(k: number): N {
+    return this.#sums[k]!;
+  }
+  // A zero field is skipped: most items set one field of several, and adding an exact zero to
+  // an exact sum leaves its value (and so every figure) as it was.
+  plusItem(values: readonly N[]): this {
+    const sums = this.#sums;
+    for (let k = 0; k < this.width; k += 1) if (!values[k]!.isZero()) sums[k] = sums[k]!.plus(values[k]!);
+    return this;
+  }
+  minusItem(values: readonly N[]): this {
+    const sums = this.#sums;
+    for (let k = 0; k < this.width; k += 1) if (!values[k]!.isZero()) sums[k] = sums[k]!.minus(values[k]!);
+    return this;
+  }
+}
+
+function isWindowSums<N>(zero: N | WindowSums<N>): zero is WindowSums<N> {
+  return typeof (zero as Partial<WindowSums<N>>).plusItem === 'function';
+}
+
 export class TimeWindow<N extends Summable<N> = Decimal> {
   readonly #at: EpochMs[] = [];
   readonly #values: (readonly N[])[] = [];
-  readonly #sums: N[];
+  #sums: WindowSums<N>;
   /** Items before `#lo` are at or before `from`; items in [#lo, #hi) are inside the window. */
   #lo = 0;
   #hi = 0;
   #from = -Infinity;
   #to = -Infinity;
 
-  /** `zero` starts every field's sum; or one start per field (ExactSum's shared zeros, see cost-feed.ts). */
+  /** `zero` starts every field's sum; or the sums to start from (shared sums, see WindowSums). */
   constructor(
     readonly width: number,
-    zero: N | readonly N[] = ZERO as unknown as N,
+    zero: N | WindowSums<N> = ZERO as unknown as N,
   ) {
-    this.#sums = Array.isArray(zero) ? (zero as readonly N[]).slice(0, width) : new Array<N>(width).fill(zero as N);
+    this.#sums = isWindowSums(zero) ? zero : new ArraySums(width, zero);
   }
 
   /** Sum of field `k` over the items inside the window. */
   sum(k: number): N {
-    return this.#sums[k]!;
+    return this.#sums.sum(k);
+  }
+
+  /** The sums over the items inside the window, as they stand (an ArraySums changes as the window moves). */
+  get sums(): WindowSums<N> {
+    return this.#sums;
   }
 
   /** Adds an item at time `at` with one value per field; the window keeps `values` and only reads it (other windows may hold the same array; nobody may change it). */
@@ -65,43 +112,38 @@ export class TimeWindow<N extends Summable<N> = Decimal> {
       this.#hi += 1;
     } else if (at <= this.#to) {
       this.#hi += 1;
-      for (let k = 0; k < this.width; k += 1) if (!values[k]!.isZero()) this.#sums[k] = this.#sums[k]!.plus(values[k]!);
+      this.#sums = this.#sums.plusItem(values);
     }
   }
 
   /** Moves the window to (from, to]. Both bounds must not decrease (callers rebuild to go back). */
   moveTo(from: EpochMs, to: EpochMs): void {
     const at = this.#at;
+    const values = this.#values;
     const n = at.length;
-    while (this.#lo < n && at[this.#lo]! <= from) {
-      if (this.#lo < this.#hi) this.#subtract(this.#lo);
-      this.#lo += 1;
+    let sums = this.#sums;
+    let lo = this.#lo;
+    let hi = this.#hi;
+    while (lo < n && at[lo]! <= from) {
+      if (lo < hi) sums = sums.minusItem(values[lo]!);
+      lo += 1;
     }
-    if (this.#hi < this.#lo) this.#hi = this.#lo;
-    while (this.#hi < n && at[this.#hi]! <= to) {
-      this.#add(this.#hi);
-      this.#hi += 1;
+    if (hi < lo) hi = lo;
+    while (hi < n && at[hi]! <= to) {
+      sums = sums.plusItem(values[hi]!);
+      hi += 1;
     }
+    this.#sums = sums;
     this.#from = from;
     this.#to = to;
     // Forget what has left the window for good, in batches (keeps memory flat over long runs).
-    if (this.#lo > 4096) {
-      at.splice(0, this.#lo);
-      this.#values.splice(0, this.#lo);
-      this.#hi -= this.#lo;
-      this.#lo = 0;
+    if (lo > 4096) {
+      at.splice(0, lo);
+      values.splice(0, lo);
+      hi -= lo;
+      lo = 0;
     }
-  }
-
-  // A zero field is skipped: most items set one field of several, and adding an exact zero to
-  // an exact sum leaves its value (and so every figure) as it was.
-  #add(index: number): void {
-    const values = this.#values[index]!;
-    for (let k = 0; k < this.width; k += 1) if (!values[k]!.isZero()) this.#sums[k] = this.#sums[k]!.plus(values[k]!);
-  }
-
-  #subtract(index: number): void {
-    const values = this.#values[index]!;
-    for (let k = 0; k < this.width; k += 1) if (!values[k]!.isZero()) this.#sums[k] = this.#sums[k]!.minus(values[k]!);
+    this.#lo = lo;
+    this.#hi = hi;
   }
 }

@@ -109,6 +109,31 @@ describe('1. safety stock from forecast error and lead-time variability', () => 
     expect([lead(r1, plan), lead(r2, plan), lead(r1, plan)]).toEqual([fresh[0], fresh[1], fresh[0]]);
   });
 
+  it('with weekly buckets (several backflushes a bucket), feeds over one plan object that part and meet again give their own figures', () => {
+    // B consumes as A does except on days 25 to 39: its steps part from A's there, and its later
+    // steps in the sequence of backflushes (the same buckets, other sums) are not A's.
+    const eventsB: object[] = [{ type: 'purchase', id: 'p', at: day(from, 0), material: 'tv', qty: '1000', unitPrice: '100' }];
+    for (let i = 0; i < days; i += 1) eventsB.push({ type: 'completion', id: `c${i}`, at: day(from, i), product: 'sale', qty: i >= 25 && i < 40 ? '6.575' : i % 2 === 0 ? '10.575' : '2.575' });
+    const weekly = (extra: Partial<CostFeedOptions>): CostFeedOptions => options({ forecastErrorBucketDays: 7, minHistoryDays: 14, ...extra });
+    const figures = (feed: CostFeed): string[] => {
+      const out: string[] = [];
+      for (let i = 1; i <= days; i += 1) {
+        const m = feed.snapshot(from + i * DAY_MS).materials.tv!;
+        out.push(`${m.sigmaDailySource} ${m.sigmaDailyConsumption.toFixed()} ${m.reorderPoint.toFixed()}`);
+      }
+      return out;
+    };
+    const shared = flatPlan(plant, 'sale', from, days + 30, '6.575');
+    const own = (events: object[]): string[] => figures(new CostFeed(weekly({ ledger: ledgerOf(plant, events), plan: flatPlan(plant, 'sale', from, days + 30, '6.575') })));
+    const a = own(events);
+    const b = own(eventsB);
+    expect(a.filter((f) => f.startsWith('history')).length).toBeGreaterThan(30);
+    expect(a).not.toEqual(b);
+    for (const [events_, expected] of [[events, a], [eventsB, b], [events, a], [eventsB, b], [eventsB, b], [events, a]] as const) {
+      expect(figures(new CostFeed(weekly({ ledger: ledgerOf(plant, events_), plan: shared })))).toEqual(expected);
+    }
+  });
+
   it('sigma_LT and the buffer kept on a shared sigma_d follow each feed\'s own lead time, receipts and service level', () => {
     const r1 = { count: 5, sumDays: 35, sumSquaresDays: 25 + 49 + 81 + 49 + 49 };
     const r2 = { count: 5, sumDays: 36, sumSquaresDays: 25 + 49 + 81 + 49 + 64 };
