@@ -40,11 +40,25 @@ function carve(bytes: number): ArrayBuffer {
   return slab;
 }
 
+/**
+ * An empty chunk list already of V8's "any object" elements kind. A `[]` starts as a list of
+ * small integers and changes kind (and map) when its first chunk is stored; a backtest makes new
+ * columns every posting (a posting's batch), so a column's push compiled on lists that held
+ * chunks met an empty one of the other map and was thrown away ("wrong map", once per column
+ * class, seven of the nine deoptimized pushes in one `npm start`). Each list now has one map.
+ */
+function chunkList<T extends object>(): T[] {
+  const list: T[] = [KIND_SEED as T];
+  list.length = 0;
+  return list;
+}
+const KIND_SEED = {};
+
 // One class per element type, so that every access site sees one typed-array kind (monomorphic).
 
 /** A column of float64 values (see the module comment). */
 export class F64Column {
-  private readonly chunks: Float64Array[] = [];
+  private readonly chunks: Float64Array[] = chunkList();
   length = 0;
 
   push(value: number): void {
@@ -109,7 +123,7 @@ export class F64Column {
 
 /** A column of int32 values (see the module comment). */
 export class I32Column {
-  private readonly chunks: Int32Array[] = [];
+  private readonly chunks: Int32Array[] = chunkList();
   length = 0;
 
   push(value: number): void {
@@ -174,7 +188,7 @@ export class I32Column {
 
 /** A column of uint32 values (see the module comment). */
 export class U32Column {
-  private readonly chunks: Uint32Array[] = [];
+  private readonly chunks: Uint32Array[] = chunkList();
   length = 0;
 
   push(value: number): void {
@@ -239,7 +253,7 @@ export class U32Column {
 
 /** A column of uint16 values (see the module comment). */
 export class U16Column {
-  private readonly chunks: Uint16Array[] = [];
+  private readonly chunks: Uint16Array[] = chunkList();
   length = 0;
 
   push(value: number): void {
@@ -304,7 +318,7 @@ export class U16Column {
 
 /** A column of uint8 values (see the module comment). */
 export class U8Column {
-  private readonly chunks: Uint8Array[] = [];
+  private readonly chunks: Uint8Array[] = chunkList();
   length = 0;
 
   push(value: number): void {
@@ -369,7 +383,7 @@ export class U8Column {
 
 /** A column of int8 values (see the module comment). */
 export class I8Column {
-  private readonly chunks: Int8Array[] = [];
+  private readonly chunks: Int8Array[] = chunkList();
   length = 0;
 
   push(value: number): void {
