@@ -71,14 +71,22 @@ export function signalSnapshot(context: StrategyContext): IntentCause['signal'] 
     : { state, crossing, fast, slow, barAt: context.at };
 }
 
-/** A cause figure: a value, or a function giving it when the cause is printed (it must read only immutable values). */
-export type CauseFigure = Decimal | number | string | undefined | (() => Decimal);
+/**
+ * A cause figure: a value, or a function giving it when the cause is printed, from the cause's
+ * other figures (passed to it) or from values it closed over (it must read only immutable
+ * values). A function of the figures can be one function shared by every cause: a closure made
+ * per decision is kept as long as the decision (the journal keeps thousands).
+ */
+export type CauseFigure = Decimal | number | string | undefined | ((figures: CauseFigures) => Decimal);
+
+/** A cause's figures by name, in print order. */
+export type CauseFigures = Readonly<Record<string, CauseFigure>>;
 
 /** Cost figures as strings (Decimal via toString, numbers via String; a function's value), dropping undefined ones. */
-export function costSnapshot(figures: Readonly<Record<string, CauseFigure>>): Record<string, string> {
+export function costSnapshot(figures: CauseFigures): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, figure] of Object.entries(figures)) {
-    const value = typeof figure === 'function' ? figure() : figure;
+    const value = typeof figure === 'function' ? figure(figures) : figure;
     if (value === undefined) continue;
     out[key] = typeof value === 'object' ? value.toString() : String(value);
   }
@@ -94,7 +102,7 @@ export function costSnapshot(figures: Readonly<Record<string, CauseFigure>>): Re
  */
 export function causeOf(
   context: StrategyContext,
-  figures: Readonly<Record<string, CauseFigure>>,
+  figures: CauseFigures,
   note: string | (() => string),
 ): IntentCause {
   const signal = signalSnapshot(context);
@@ -115,7 +123,7 @@ const defineNote = lazyProperty('note');
  * the same place among the keys). `note` must read only values taken at the decision
  * (immutable Decimals, numbers, strings).
  */
-function lazyNoteCause(signal: IntentCause['signal'], figures: Readonly<Record<string, CauseFigure>>, note: () => string): IntentCause {
+function lazyNoteCause(signal: IntentCause['signal'], figures: CauseFigures, note: () => string): IntentCause {
   let cost: Record<string, string> | undefined;
   let text: string | undefined;
   const cause: Record<string, unknown> = signal === undefined ? {} : { signal };

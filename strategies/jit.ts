@@ -12,8 +12,8 @@
  * their physical buying (`jitBuy`, `jitCause`).
  */
 import { z } from 'zod';
-import { defineStrategy, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
-import { causeOf, NOTHING, positionOf, ruleStrategy, shortOf } from './common.js';
+import { defineStrategy, type Decimal, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
+import { causeOf, NOTHING, positionOf, ruleStrategy, shortOf, type CauseFigures } from './common.js';
 
 export const JIT_NAME = 'jit';
 
@@ -34,27 +34,29 @@ export function jitRule(x: RuleContext): RuleDecision {
   return buy === undefined ? NOTHING : { buys: [buy] };
 }
 
+/** The JIT level, worked out when a cause is printed from the figures it took (one function for every cause: no closure per decision). */
+function jitLevelFigure(figures: CauseFigures): Decimal {
+  return (figures['dailyConsumption'] as Decimal).times(1 + (figures['leadTimeDays'] as number)).plus(figures['bufferStock'] as Decimal);
+}
+
 /** The cause of a JIT buy, from the exact context. */
 export function jitCause(context: StrategyContext): IntentCause {
-  // The level is computed when the cause is printed, from the figures taken now (immutable Decimals).
-  // No closure here reads `inventory`: the journal keeps thousands of decisions, and a cause that
-  // held the view held the day's whole cost snapshot with it, to be copied by every scavenge.
+  // The cause keeps the figures it prints and nothing else (no closure over `inventory`): the
+  // journal keeps thousands of decisions, and a cause that held the view held the day's whole
+  // cost snapshot with it, to be copied by every scavenge.
   const inventory = context.inventory;
-  const daily = inventory.dailyConsumption;
-  const buffer = inventory.bufferStock;
-  const days = 1 + inventory.leadTimeDays;
   // inventoryFigures' five figures, then the JIT level's: one literal in that key order (a spread of inventoryFigures was a visible share of every JIT day).
   return causeOf(
     context,
     {
       onHand: inventory.onHand,
       onOrder: inventory.onOrder,
-      dailyConsumption: daily,
+      dailyConsumption: inventory.dailyConsumption,
       // Taken now, as a Decimal: the feed keeps it with the day's sigma chain, shared by the runs
       // over one plan, so only the first of them makes it.
       reorderPoint: inventory.reorderPoint,
-      bufferStock: buffer,
-      jitLevel: () => daily.times(days).plus(buffer),
+      bufferStock: inventory.bufferStock,
+      jitLevel: jitLevelFigure,
       leadTimeDays: inventory.leadTimeDays,
       marketUnitPrice: context.cost.marketUnitPrice,
     },
