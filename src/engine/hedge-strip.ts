@@ -63,6 +63,8 @@ export interface StripContract {
 const MID_MONTH_DAYS = 365.25 / 24;
 /** Months whose prices HedgeStrip.price keeps per bar (from two months before the bar's). */
 const PRICE_SLOTS = 64;
+/** Months whose contract ids HedgeStrip.instrumentFor keeps, from the first asked for (a century). */
+const MONTH_SLOTS = 1200;
 
 export class HedgeStrip {
   readonly setup: HedgeStripSetup;
@@ -86,16 +88,26 @@ export class HedgeStrip {
 
   /** The contract id covering consumption `month`. */
   instrumentFor(month: MonthIndex): string {
-    let id = this.#instruments.get(month);
-    if (id === undefined) {
-      id = `${this.setup.family}:${monthLabel(this.deliveryOf(month))}`;
-      this.#instruments.set(month, id);
+    const k = month - this.#instrumentBase;
+    const id = k >= 0 && k < this.#instruments.length ? this.#instruments[k] : undefined;
+    return id ?? this.#instrumentOf(month);
+  }
+
+  /** instrumentFor's id built, and kept by month from the first month asked for on (a run asks for a few hundred). */
+  #instrumentOf(month: MonthIndex): string {
+    const id = `${this.setup.family}:${monthLabel(this.deliveryOf(month))}`;
+    if (this.#instruments.length === 0) this.#instrumentBase = month;
+    const k = month - this.#instrumentBase;
+    if (k >= 0 && k < MONTH_SLOTS) {
+      while (this.#instruments.length <= k) this.#instruments.push(undefined);
+      this.#instruments[k] = id;
     }
     return id;
   }
 
-  /** instrumentFor's answers (asked for every contract every day). */
-  readonly #instruments = new Map<MonthIndex, string>();
+  /** instrumentFor's answers (asked for every contract every day), by month from #instrumentBase: an array, not a Map. */
+  readonly #instruments: (string | undefined)[] = [];
+  #instrumentBase = 0;
 
   deliveryOf(month: MonthIndex): MonthIndex {
     return this.setup.kind === 'futures' ? month + 1 : month;
@@ -189,25 +201,29 @@ export class HedgeStrip {
     const bar = this.#bar;
     const k = month - this.#priceBase;
     if (bar >= 0 && k >= 0 && k < PRICE_SLOTS && this.#pricedAt[k] === bar) return this.#prices[k]!;
-    return this.#priceAtBar(month);
+    // Read back from the typed array, not returned: a double returned from a call that is not
+    // inlined is a new heap number (a dozen a day, every run, hedging or not).
+    return this.#prices[this.#priceAtBar(month)]!;
   }
 
-  /** price(month) worked out at the last index bar, and kept when its month has a slot. */
+  /** price(month) worked out at the last index bar, into its slot when its month has one, else into the last (PRICE_SLOTS); returns that index. */
   #priceAtBar(month: MonthIndex): number {
     const bar = this.#bar;
-    if (bar < 0) return Number.NaN;
+    if (bar < 0) {
+      this.#prices[PRICE_SLOTS] = Number.NaN;
+      return PRICE_SLOTS;
+    }
     const k = month - this.#priceBase;
     const t = this.setup.index.at[bar]!;
     const spot = this.setup.index.close[bar]!;
-    const price = this.setup.kind === 'swap' ? this.#swapPrice(month, t, spot) : this.#forward(month + 1, t, spot);
-    if (k >= 0 && k < PRICE_SLOTS) {
-      this.#prices[k] = price;
-      this.#pricedAt[k] = bar;
-    }
-    return price;
+    const slot = k >= 0 && k < PRICE_SLOTS ? k : PRICE_SLOTS;
+    this.#prices[slot] = this.setup.kind === 'swap' ? this.#swapPrice(month, t, spot) : this.#forward(month + 1, t, spot);
+    if (slot !== PRICE_SLOTS) this.#pricedAt[slot] = bar;
+    return slot;
   }
 
-  readonly #prices = new Float64Array(PRICE_SLOTS);
+  /** The prices of the last bar by month from #priceBase, and one more slot for a month out of that range. */
+  readonly #prices = new Float64Array(PRICE_SLOTS + 1);
   readonly #pricedAt = new Int32Array(PRICE_SLOTS).fill(-1);
   #priceBase = 0;
 
