@@ -26,7 +26,12 @@ export const CLIENT_ORDER_ID_PREFIX = 'pc-';
  * The same inputs give the same id in any process; any change to an input changes it.
  */
 export function deriveClientOrderId(input: ClientOrderIdInput): string {
-  const text = inputText(input);
+  return clientOrderIdOf(input.runId, input.at, input.instrument, input.side, input.sequence);
+}
+
+/** deriveClientOrderId of the five inputs themselves (the pipeline's path: no input object per order). */
+export function clientOrderIdOf(runId: string, at: EpochMs, instrument: string, side: Side, sequence: number): string {
+  const text = inputText(runId, at, instrument, side, sequence);
   return `${CLIENT_ORDER_ID_PREFIX}${BigInt(`0x${sha256Hex(text).slice(0, 24)}`).toString(36)}`;
 }
 
@@ -34,15 +39,39 @@ export function deriveClientOrderId(input: ClientOrderIdInput): string {
 const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 
 /**
+ * The text's two halves as last written: `["runId",at,"` for a run and a time, and
+ * `instrument","side",sequence]` for the rest. A run derives its ids time after time, most of
+ * them the first of their time, instrument and side: the halves repeat, and each id's text is
+ * then one concatenation instead of nine pieces and the time's digits (about 200 bytes an order).
+ */
+let headRunId: string | undefined;
+let headAt: EpochMs = Number.NaN;
+let head = '';
+let tailInstrument: string | undefined;
+let tailSide: Side | undefined;
+let tailSequence = Number.NaN;
+let tail = '';
+
+/**
  * `JSON.stringify([runId, at, instrument, side, sequence])`, the text the id hashes. Written
  * directly when no string needs an escape and the numbers are finite (the same characters
  * JSON.stringify writes: a string in quotes, a finite number as String gives it); otherwise by
  * JSON.stringify itself.
  */
-function inputText(input: ClientOrderIdInput): string {
-  const { runId, at, instrument, side, sequence } = input;
-  if (Number.isFinite(at) && Number.isFinite(sequence) && !NEEDS_ESCAPE.test(runId) && !NEEDS_ESCAPE.test(instrument) && !NEEDS_ESCAPE.test(side)) {
-    return `["${runId}",${at},"${instrument}","${side}",${sequence}]`;
+function inputText(runId: string, at: EpochMs, instrument: string, side: Side, sequence: number): string {
+  if (!Number.isFinite(at) || !Number.isFinite(sequence)) return JSON.stringify([runId, at, instrument, side, sequence]);
+  if (runId !== headRunId || at !== headAt) {
+    if (NEEDS_ESCAPE.test(runId)) return JSON.stringify([runId, at, instrument, side, sequence]);
+    head = `["${runId}",${at},"`;
+    headRunId = runId;
+    headAt = at;
   }
-  return JSON.stringify([runId, at, instrument, side, sequence]);
+  if (instrument !== tailInstrument || side !== tailSide || sequence !== tailSequence) {
+    if (NEEDS_ESCAPE.test(instrument) || NEEDS_ESCAPE.test(side)) return JSON.stringify([runId, at, instrument, side, sequence]);
+    tail = `${instrument}","${side}",${sequence}]`;
+    tailInstrument = instrument;
+    tailSide = side;
+    tailSequence = sequence;
+  }
+  return head + tail;
 }

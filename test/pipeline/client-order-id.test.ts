@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { CLIENT_ORDER_ID_PATTERN, deriveClientOrderId, type ClientOrderIdInput } from '../../src/pipeline/client-order-id.js';
+import { createHash } from 'node:crypto';
+import { CLIENT_ORDER_ID_PATTERN, clientOrderIdOf, deriveClientOrderId, type ClientOrderIdInput } from '../../src/pipeline/client-order-id.js';
 
 const inputs = fc.record({
   runId: fc.string({ maxLength: 80 }),
@@ -43,6 +44,28 @@ describe('client order ids', () => {
           sequence: field === 'sequence' ? input.sequence + 1 : input.sequence,
         };
         expect(deriveClientOrderId(changed)).not.toBe(deriveClientOrderId(input));
+      }),
+    );
+  });
+
+  it('hash the JSON text of the inputs whatever came before: the halves kept from earlier ids never leak into a later one (property)', () => {
+    // The definition itself: sha256 of JSON.stringify([runId, at, instrument, side, sequence]), first 96 bits in base 36.
+    const reference = (i: ClientOrderIdInput) => `pc-${BigInt(`0x${createHash('sha256').update(JSON.stringify([i.runId, i.at, i.instrument, i.side, i.sequence])).digest('hex').slice(0, 24)}`).toString(36)}`;
+    // Runs of ids sharing a run and a time, or an instrument, side and sequence, as a backtest derives them; some strings need escapes.
+    const few = <T>(...values: T[]) => fc.constantFrom(...values);
+    const sameish = fc.record({
+      runId: fc.oneof(few('run-1', 'run-2', 'a"b', 'back\\slash'), fc.string({ maxLength: 12 })),
+      at: fc.oneof(few(0, 1_704_067_200_000, 1_704_153_600_000), fc.integer({ min: 0, max: 4_102_444_800_000 })),
+      instrument: fc.oneof(few('gas', 'oil', 'new\nline'), fc.string({ minLength: 1, maxLength: 12 })),
+      side: fc.constantFrom('buy' as const, 'sell' as const),
+      sequence: fc.oneof(few(0, 1), fc.nat(1000)),
+    });
+    fc.assert(
+      fc.property(fc.array(sameish, { minLength: 1, maxLength: 30 }), (list) => {
+        for (const i of list) {
+          expect(clientOrderIdOf(i.runId, i.at, i.instrument, i.side, i.sequence)).toBe(reference(i));
+          expect(deriveClientOrderId(i)).toBe(reference(i));
+        }
       }),
     );
   });
