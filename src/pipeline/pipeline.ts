@@ -15,7 +15,7 @@
 import { Decimal, ZERO, floorToStep } from '../core/decimal.js';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { startOfDay, type EpochMs } from '../core/time.js';
-import { deriveClientOrderId } from './client-order-id.js';
+import { clientOrderIdOf } from './client-order-id.js';
 import { lte } from './compare.js';
 import { applyReport, isTerminal, newOrderRecord, transition, withSubmitAttempt, type OrderRecord } from './order-state.js';
 import { MemoryOrderStore, type OrderStore, type TradingControl } from './order-store.js';
@@ -377,28 +377,30 @@ export class Pipeline {
       return this.#record({ seq, at, intent, sizing, outcome: 'skipped', risk: [] });
     }
     const limits = this.limits;
-    const riskInput: RiskInput = {
+    // The checks' input, which also builds an allowed decision's verdicts when first read (RiskCase).
+    const riskCase = new RiskCase(
+      limits,
       intent,
-      qty: sizing.qty,
+      sizing.qty,
       price,
-      notional: sizing.notional,
+      sizing.notional,
       position,
-      tradingState: this.#state,
-      dayNotional: this.store.notionalOnDay(startOfDay(intent.at)),
-      lastPrice: context.lastPrice ?? context.referencePrice,
-      priceCap: context.priceCap,
-      exposure: context.exposure,
-      hedgePosition: context.hedgePosition === undefined ? undefined : plusPending(context.hedgePosition, pending),
-    };
-    if (!riskAllows(limits, riskInput)) {
+      this.#state,
+      this.store.notionalOnDay(startOfDay(intent.at)),
+      context.lastPrice ?? context.referencePrice,
+      context.priceCap,
+      context.exposure,
+      context.hedgePosition === undefined ? undefined : plusPending(context.hedgePosition, pending),
+    );
+    if (!riskAllows(limits, riskCase)) {
       this.#counters.denials += 1;
-      return this.#record({ seq, at, intent, sizing, outcome: 'denied', risk: runRiskChecks(limits, riskInput) });
+      return this.#record({ seq, at, intent, sizing, outcome: 'denied', risk: runRiskChecks(limits, riskCase) });
     }
     // Allowed: the verdicts are built when the decision's `risk` is first read (an own enumerable
     // getter in the same place among the keys, so JSON, spreads and transfers see a plain field);
     // they read only the immutable input and the frozen limits.
-    const riskOf = new DeferredRisk(limits, riskInput);
-    const clientOrderId = deriveClientOrderId({ runId: this.runId, at: intent.at, instrument: intent.instrument, side: intent.side, sequence });
+    const riskOf = riskCase;
+    const clientOrderId = clientOrderIdOf(this.runId, intent.at, intent.instrument, intent.side, sequence);
     const existing = this.store.getOrder(clientOrderId);
     if (existing !== undefined) {
       this.#counters.replays += 1;
@@ -434,7 +436,7 @@ export class Pipeline {
   }
 
   /** #submit's decision once the send is done: the venue's change count seen before it stands again unless the outcome is unknown. */
-  #decided(seen: number, seq: number, intent: Intent, sizing: Sizing, riskOf: DeferredRisk, request: OrderRequest, { order, report, error }: Sent): Decision {
+  #decided(seen: number, seq: number, intent: Intent, sizing: Sizing, riskOf: RiskCase, request: OrderRequest, { order, report, error }: Sent): Decision {
     if (order.status !== 'new') this.#venueSeen = seen;
     const outcome: DecisionOutcome = order.status === 'rejected' ? 'rejected' : order.status === 'new' ? 'unknown' : 'sent';
     return this.#record(decisionWithRisk(seq, intent.at, intent, sizing, outcome, riskOf, request.clientOrderId, request, report, order.status, error));
@@ -762,29 +764,39 @@ export class Pipeline {
 }
 
 /**
- * An allowed decision's risk verdicts, worked out when first read from the checks' input
- * (immutable) and the frozen limits. An object of its own rather than a closure: a closure kept
+ * The risk checks' input for one order, and an allowed decision's verdicts worked out from it
+ * when first read (it is immutable, the limits frozen). One object for both: a closure kept
  * #submit's whole context (the sizing, the request, the existing order, ...) alive as long as
- * the journal keeps the decision (its last 5,000), about 200 bytes a decision more, all of it
- * promoted to the old generation.
+ * the journal keeps the decision (its last 5,000), and an input apart from its verdicts' holder
+ * was one more object per decision, all of them promoted to the old generation.
  */
-class DeferredRisk {
+class RiskCase implements RiskInput {
   #verdicts: RiskVerdict[] | undefined = undefined;
   constructor(
     readonly limits: RiskLimits,
-    readonly input: RiskInput,
+    readonly intent: Intent,
+    readonly qty: Decimal,
+    readonly price: Decimal,
+    readonly notional: Decimal,
+    readonly position: Decimal,
+    readonly tradingState: TradingState,
+    readonly dayNotional: Decimal,
+    readonly lastPrice: Decimal,
+    readonly priceCap: Decimal | undefined,
+    readonly exposure: Decimal | undefined,
+    readonly hedgePosition: Decimal | undefined,
   ) {}
   get verdicts(): RiskVerdict[] {
-    return (this.#verdicts ??= runRiskChecks(this.limits, this.input));
+    return (this.#verdicts ??= runRiskChecks(this.limits, this));
   }
 }
 
-/** Where a decision keeps its DeferredRisk (not enumerable, not string-keyed: JSON, keys and spreads do not see it). */
+/** Where a decision keeps its RiskCase (not enumerable, not string-keyed: JSON, keys and spreads do not see it). */
 const RISK_SLOT = Symbol('risk');
 
-/** The decision's `risk`: one getter shared by every decision (as core/lazy.ts does, reading a DeferredRisk instead of a function). */
+/** The decision's `risk`: one getter shared by every decision (as core/lazy.ts does, reading a RiskCase instead of a function). */
 const RISK_PROPERTY: PropertyDescriptor = {
-  get(this: { [RISK_SLOT]: DeferredRisk }): RiskVerdict[] {
+  get(this: { [RISK_SLOT]: RiskCase }): RiskVerdict[] {
     return this[RISK_SLOT].verdicts;
   },
   enumerable: true,
@@ -831,7 +843,7 @@ function decisionWithRisk(
   intent: Intent,
   sizing: Sizing,
   outcome: DecisionOutcome,
-  risk: DeferredRisk,
+  risk: RiskCase,
   clientOrderId: string,
   request: OrderRequest,
   firstReport: OrderReport | undefined,
