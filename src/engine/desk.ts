@@ -2236,12 +2236,14 @@ class StripRuleContract implements RuleContract {
     this.monthsAhead = monthsAhead;
     this.exposureQty = numberOfFixed(exposure);
     this.#month = month;
+    // The same position (most contracts' from day to day: a fill replaces it) keeps its number.
+    if (position !== this.#position) this.#positionNumber = undefined;
     this.#position = position;
+    // The same quote of the same price entry keeps its number too (a new bar requotes the entry).
+    if (entry !== this.#entry || !Object.is(quoted, this.#quoted) || factor !== this.#factor) this.#price = undefined;
     this.#entry = entry;
     this.#quoted = quoted;
     this.#factor = factor;
-    this.#positionNumber = undefined;
-    this.#price = undefined;
   }
   get year(): number {
     return Math.floor(this.#month / 12);
