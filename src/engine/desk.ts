@@ -533,6 +533,8 @@ export class Desk {
   #lastDecision: EpochMs | undefined;
   /** options.needs.schedule, read once: each strategy's needs object has a shape of its own (a run after another strategy's deoptimized step). */
   readonly #needsSchedule: boolean;
+  /** options.needs.hedging, read once: only a strategy that says it hedges may send hedge intents. */
+  readonly #hedges: boolean;
   /** The month #dayEvents last saw: [from, to), 00:00 UTC of its 1st and of the next month's. */
   #monthFrom = Number.NaN;
   #monthTo = Number.NaN;
@@ -550,6 +552,7 @@ export class Desk {
     this.#state = new TrackedDeskState(options.state ?? new MemoryDeskState());
     const signal = options.needs.signal;
     this.#needsSchedule = options.needs.schedule === true;
+    this.#hedges = options.needs.hedging === true;
     this.#products = [...options.plant.products.keys()];
     this.#slots = options.materials.map((setup) => {
       const fastRing = new Float64Array(FAST_HISTORY_BARS);
@@ -1153,8 +1156,12 @@ export class Desk {
   /** The strategy's intents for a material at the decision point. */
   #decide(slot: MaterialSlot, context: StrategyContext): readonly Intent[] {
     const decided = this.#options.strategy.decide(context);
-    // A hedge order is priced and sized from the hedge view as it stood when the strategy decided.
-    if (slot.setup.hedge !== undefined && someOtherInstrument(decided, slot.setup.id)) void context.hedge;
+    if (slot.setup.hedge !== undefined && someOtherInstrument(decided, slot.setup.id)) {
+      // A backtest quotes the hedge contracts only to a strategy that hedges (and the screening engine takes the others).
+      if (!this.#hedges) throw new Error(`strategy ${this.#options.strategy.name} sent a hedge intent but its needs() do not declare hedging`);
+      // A hedge order is priced and sized from the hedge view as it stood when the strategy decided.
+      void context.hedge;
+    }
     return decided;
   }
 

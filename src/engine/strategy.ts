@@ -523,6 +523,11 @@ export interface StrategyNeeds {
     /** Keep the signal's walk-forward track record (SignalView.track) over this trend and horizon, in bars. */
     readonly track?: { readonly trendBars: number; readonly horizonBars: number } | undefined;
   };
+  /**
+   * The strategy sends hedge intents. Only a strategy that says so may: the desk refuses a hedge
+   * intent from any other, a backtest gives the hedge contracts their bars only for one that
+   * hedges, and the screening engine, which has no hedge contracts, takes the others.
+   */
   readonly hedging?: boolean;
   /** The strategy acts on the run's cron schedule (the engine then fills scheduleFired and daysToNextSchedule). */
   readonly schedule?: boolean;

@@ -18,6 +18,7 @@ import { backtestWithBaselines, denialsOf, resultJson } from '../../src/engine/r
 import { loadScenario, type Scenario } from '../../src/engine/scenario.js';
 import { defineStrategy, type StrategyContext } from '../../src/engine/strategy.js';
 import { closeKnownAt, indexKnownAt, loadSeries } from '../../src/market/index.js';
+import { getStrategy } from '../../strategies/index.js';
 import jit from '../../strategies/jit.js';
 import { z } from 'zod';
 
@@ -421,6 +422,20 @@ describe('backtest: hedging', () => {
     expect(gas.hedgeEffectiveness!.toFixed(12)).toBe(pnl.minus(gas.hedgeFinancing).dividedBy(overrun).toFixed(12));
     const jitRun = await runBacktest(scenario, { strategy: { definition: jit as never, params: {} } });
     expect(jitRun.materials[0]!.hedgeEffectiveness).toBeNull();
+  });
+
+  it('refuses a hedge intent from a strategy whose needs() do not declare hedging (its hedge contracts get no bars)', async () => {
+    const file = variant('undeclared-hedge', (text) => text.replace('horizonDays: 20', 'horizonDays: 20\nhedges:\n  gas: { instrument: gas-swap, lotStep: "100", tickSize: "0.001" }'));
+    const scenario = loadScenario(file);
+    const hedger = getStrategy('static-hedge')!;
+    const undeclared = defineStrategy({
+      name: 'undeclared-hedger',
+      description: 'static-hedge without saying it hedges',
+      params: z.strictObject({}),
+      needs: () => ({}),
+      create: () => hedger.create(hedger.params.parse({})),
+    });
+    await expect(runBacktest(scenario, { strategy: { definition: undeclared, params: {} } })).rejects.toThrow(/sent a hedge intent but its needs\(\) do not declare hedging/);
   });
 });
 
