@@ -39,7 +39,7 @@ import { CarryClock, CarryLog } from './carry-clock.js';
 import { dividedBy, fromDecimal, fromInteger, minus, plus, same, times, toDecimal as decimalOfX, X_ZERO, type X } from './exact40.js';
 import { bomLineCost, carryingPerUnitDay, daysOfCover, sigmaFromSumsX, sigmaLeadTimeDemandOfTerms, zForServiceLevel } from './inventory-math.js';
 import type { ProductionPlan } from './plan.js';
-import { TimeWindow, type WindowSums } from './time-window.js';
+import { FixedFieldWindow, TimeWindow, type WindowSums } from './time-window.js';
 import { snapshotToJson, type ConversionPeriod, type CostSnapshot, type CostSnapshotJson, type MaterialCost, type MaterialNumber, type MaterialNumbers, type ProductCost } from './snapshot.js';
 
 /** Lead time, service level and the fallback coefficients of variation of one material. */
@@ -166,7 +166,7 @@ interface MaterialState {
   priceCache: Decimal;
   readonly clock: CarryClock;
   /** Fields: purchased qty, purchase amount, flushed qty (consumed at standard), count difference; scaled integers (exact sums, cheap to move). */
-  window: TimeWindow<Fixed>;
+  window: FixedFieldWindow;
   /**
    * Backflushed consumption against the plan, by bucket (a day, or bucketDays days): items at
    * the bucket's start with fields [change of its consumption a, change of a^2, change of
@@ -385,7 +385,7 @@ export class CostFeed {
         priceCacheIndex: -1,
         priceCache: ZERO,
         clock,
-        window: new TimeWindow(4, Fixed.ZERO),
+        window: new FixedFieldWindow(4),
         errors: new TimeWindow(3, sharedMaterial.errorStart),
         consumedByBucket: new Map(),
         errorsFloor: -Infinity,
@@ -841,9 +841,9 @@ export class CostFeed {
       if (!m) return;
       m.onHand = m.onHand.plus(qty);
       m.carry.add(qty, t);
-      if (type === 'count') m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, Fixed.ZERO, qty]);
+      if (type === 'count') m.window.insert(t, P_COUNT, qty);
       else if (type === 'completion' || type === 'sale') {
-        m.window.insert(t, [Fixed.ZERO, Fixed.ZERO, qty.negated(), Fixed.ZERO]);
+        m.window.insert(t, P_FLUSHED, qty, true);
         this.#consume(m, t, qty);
       }
     } else if (kind === 'product') {
@@ -868,9 +868,12 @@ export class CostFeed {
   /** The economic actual of an entry standing at time `t`, in conversion period `period`. */
   #applyActual(actual: DraftActual, t: EpochMs, period: number): void {
     switch (actual.kind) {
-      case 'purchase':
-        this.#materialIndex.get(actual.material)?.window.insert(t, [actual.qty, actual.amount, Fixed.ZERO, Fixed.ZERO]);
+      case 'purchase': {
+        const window = this.#materialIndex.get(actual.material)?.window;
+        window?.insert(t, P_QTY, actual.qty);
+        window?.insert(t, P_AMOUNT, actual.amount);
         break;
+      }
       case 'conversion': {
         const p = this.#period(period);
         p.incurred = p.incurred.plus(actual.amount);
@@ -945,7 +948,7 @@ export class CostFeed {
     this.#closedVersion += 1;
     for (const m of this.#materials) {
       m.priceIndex = -1;
-      m.window = new TimeWindow(4, Fixed.ZERO);
+      m.window = new FixedFieldWindow(4);
       m.errors = new TimeWindow(3, m.shared.errorStart);
       m.consumedByBucket.clear();
       m.errorsFloor = -Infinity;

@@ -6,6 +6,7 @@
  * ones) lands in its place by time and is counted at once if it falls inside the window.
  */
 import { ZERO, type Decimal } from '../core/decimal.js';
+import { Fixed } from '../core/fixed.js';
 import type { EpochMs } from '../core/time.js';
 
 /** The exact numbers a window sums: Decimal, or Fixed (core/fixed.ts) where the values are scaled integers. */
@@ -145,5 +146,114 @@ export class TimeWindow<N extends Summable<N> = Decimal> {
     }
     this.#lo = lo;
     this.#hi = hi;
+  }
+}
+
+/**
+ * A TimeWindow of Fixed values whose items each set one field (a purchase's quantity and amount
+ * are two items at one time), kept in three flat lists instead of an array per item: the cost
+ * feed's window holds an item for every backflush and purchase for as long as a run lasts
+ * (items leave in batches of 4096), so each item's array and negated quantity outlived the young
+ * generation. An item may be negated: it adds `-value` to its field, summed as `minus(value)`,
+ * which is what Fixed's plus of the negated value gives (fixed.ts), and taken out as
+ * `plus(value)` (`minus` of the negated value; for a value held as a Decimal, done as written,
+ * since decimal.js rounds a negation to the precision). Each field sees the same values in the
+ * same order as a TimeWindow over the items' arrays, so every sum is the same.
+ */
+export class FixedFieldWindow {
+  readonly #at: EpochMs[] = [];
+  /** The item's field k, or ~k (negative) when it adds -value. */
+  readonly #code: number[] = [];
+  readonly #value: Fixed[] = [];
+  readonly #sums: Fixed[];
+  #lo = 0;
+  #hi = 0;
+  #from = -Infinity;
+  #to = -Infinity;
+
+  constructor(readonly width: number) {
+    this.#sums = new Array<Fixed>(width).fill(Fixed.ZERO);
+  }
+
+  /** Sum of field `k` over the items inside the window. */
+  sum(k: number): Fixed {
+    return this.#sums[k]!;
+  }
+
+  /** Adds `value` (or -value, `negated`) to field `k` at time `at`; the window keeps `value`. */
+  insert(at: EpochMs, k: number, value: Fixed, negated = false): void {
+    if (value.isZero()) return; // adds nothing to any sum, now or later
+    const code = negated ? ~k : k;
+    const times = this.#at;
+    const n = times.length;
+    let position = n;
+    if (n > 0 && times[n - 1]! > at) {
+      let lo = 0;
+      let hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (times[mid]! <= at) lo = mid + 1;
+        else hi = mid;
+      }
+      position = lo;
+    }
+    if (position === n) {
+      times.push(at);
+      this.#code.push(code);
+      this.#value.push(value);
+    } else {
+      times.splice(position, 0, at);
+      this.#code.splice(position, 0, code);
+      this.#value.splice(position, 0, value);
+    }
+    if (at <= this.#from) {
+      this.#lo += 1;
+      this.#hi += 1;
+    } else if (at <= this.#to) {
+      this.#hi += 1;
+      this.#add(code, value);
+    }
+  }
+
+  /** Moves the window to (from, to]. Both bounds must not decrease (callers rebuild to go back). */
+  moveTo(from: EpochMs, to: EpochMs): void {
+    const at = this.#at;
+    const codes = this.#code;
+    const values = this.#value;
+    const n = at.length;
+    let lo = this.#lo;
+    let hi = this.#hi;
+    while (lo < n && at[lo]! <= from) {
+      if (lo < hi) this.#subtract(codes[lo]!, values[lo]!);
+      lo += 1;
+    }
+    if (hi < lo) hi = lo;
+    while (hi < n && at[hi]! <= to) {
+      this.#add(codes[hi]!, values[hi]!);
+      hi += 1;
+    }
+    this.#from = from;
+    this.#to = to;
+    if (lo > 4096) {
+      at.splice(0, lo);
+      codes.splice(0, lo);
+      values.splice(0, lo);
+      hi -= lo;
+      lo = 0;
+    }
+    this.#lo = lo;
+    this.#hi = hi;
+  }
+
+  #add(code: number, value: Fixed): void {
+    const sums = this.#sums;
+    if (code >= 0) sums[code] = sums[code]!.plus(value);
+    else sums[~code] = sums[~code]!.minus(value);
+  }
+
+  #subtract(code: number, value: Fixed): void {
+    const sums = this.#sums;
+    if (code >= 0) sums[code] = sums[code]!.minus(value);
+    else sums[~code] = value.big === undefined ? sums[~code]!.plus(value) : sums[~code]!.minus(value.negated());
   }
 }

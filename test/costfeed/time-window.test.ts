@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { Decimal } from '../../src/core/decimal.js';
+import { Fixed } from '../../src/core/fixed.js';
+import { FixedFieldWindow, TimeWindow } from '../../src/costfeed/time-window.js';
+
+/** A small deterministic generator (the same cases every run). */
+function lcg(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+describe('FixedFieldWindow', () => {
+  it('gives the same sums, value and representation, as a TimeWindow over one array per item (negated items, late items, values held as Decimals)', () => {
+    const random = lcg(7);
+    const value = (): Fixed => {
+      const r = random();
+      if (r < 0.1) return Fixed.from(new Decimal(`${Math.floor(random() * 1e6)}123456789012345678901234.5`)); // does not fit: a Decimal
+      if (r < 0.2) return Fixed.of(Math.floor(random() * 2 ** 52), Math.floor(random() * 4)); // sums that overflow
+      return Fixed.of(Math.floor((random() - 0.3) * 100000), Math.floor(random() * 5));
+    };
+    const width = 4;
+    const arrays = new TimeWindow<Fixed>(width, Fixed.ZERO);
+    const fields = new FixedFieldWindow(width);
+    let now = 0;
+    for (let step = 0; step < 3000; step += 1) {
+      const items = Math.floor(random() * 3);
+      for (let i = 0; i < items; i += 1) {
+        // Most items at the present, some late (inside or behind the window).
+        const at = random() < 0.85 ? now + 1 : now - Math.floor(random() * 40);
+        const k = Math.floor(random() * width);
+        const negated = random() < 0.4;
+        const v = random() < 0.05 ? Fixed.ZERO : value();
+        const item = new Array<Fixed>(width).fill(Fixed.ZERO);
+        item[k] = negated ? v.negated() : v;
+        arrays.insert(at, item);
+        fields.insert(at, k, v, negated);
+      }
+      now += 1;
+      arrays.moveTo(now - 30, now);
+      fields.moveTo(now - 30, now);
+      for (let k = 0; k < width; k += 1) {
+        const a = arrays.sum(k);
+        const b = fields.sum(k);
+        expect(b.big === undefined ? `${b.m}e-${b.e}` : b.big.toString()).toBe(a.big === undefined ? `${a.m}e-${a.e}` : a.big.toString());
+      }
+    }
+  });
+});
