@@ -334,7 +334,10 @@ export function decimalOfScaled(Ctor: new (value: string | number) => Decimal, m
   if (count === 4 && w3 === 0) count = 3;
   if (count === 3 && w2 === 0) count = 2;
   if (count === 2 && w1 === 0) count = 1;
-  const words = count === 1 ? [w0] : count === 2 ? [w0, w1] : count === 3 ? [w0, w1, w2] : [w0, w1, w2, w3];
+  // Each word is below 1e7: `| 0` makes it a small integer, so the array has decimal.js's own
+  // elements kind (small integers). The words as computed (doubles) made a double array, and
+  // decimal.js's code then met two kinds of word arrays (polymorphic, and deoptimized).
+  const words = count === 1 ? [w0 | 0] : count === 2 ? [w0 | 0, w1 | 0] : count === 3 ? [w0 | 0, w1 | 0, w2 | 0] : [w0 | 0, w1 | 0, w2 | 0, w3 | 0];
   const out = new Ctor(0);
   // Same own properties, in the same order, as a constructed Decimal (one hidden class).
   const target = out as unknown as { s: number; e: number; d: number[] };

@@ -259,13 +259,16 @@ export function toDecimal(x: X): Decimal {
   const exponent = text.length - 1 + x.e;
   text = text.slice(0, end);
   const first = (((exponent % 7) + 7) % 7) + 1;
+  // Each word is below 1e7: `| 0` keeps it a small integer, so the array has decimal.js's own
+  // elements kind (small integers); products pushed as doubles made a double array, and
+  // decimal.js's code then met two kinds of word arrays (polymorphic, and deoptimized).
   const words: number[] = [];
-  if (text.length <= first) words.push(Number(text) * 10 ** (first - text.length));
+  if (text.length <= first) words.push((Number(text) * 10 ** (first - text.length)) | 0);
   else {
-    words.push(Number(text.slice(0, first)));
+    words.push(Number(text.slice(0, first)) | 0);
     for (let k = first; k < text.length; k += 7) {
       const chunk = text.slice(k, k + 7);
-      words.push(Number(chunk) * 10 ** (7 - chunk.length));
+      words.push((Number(chunk) * 10 ** (7 - chunk.length)) | 0);
     }
   }
   const target = out as unknown as { s: number; e: number; d: number[] };
