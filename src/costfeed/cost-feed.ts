@@ -828,8 +828,24 @@ export class CostFeed {
     }
     const end = posted.moveEnd(seq);
     for (let k = posted.moveStart(seq); k < end; k += 1) this.#applyMovement(posted.moveKind(k), posted.moveId(k), posted.moveQty(k), type, t);
-    const actual = posted.actualFixed(seq);
-    if (actual) this.#applyActual(actual, t, period);
+    // The actual field by field: only what is applied is read (no object for it, and no Fixed
+    // for a conversion's quantity or for the completion or sale whose allocation is not counted).
+    switch (posted.actualKind(seq)) {
+      case undefined:
+        break;
+      case 'purchase':
+        this.#applyPurchase(posted.actualName(seq), posted.actualQty(seq), posted.actualAmount(seq), t);
+        break;
+      case 'conversion':
+        this.#applyConversion(posted.actualAmount(seq), period);
+        break;
+      case 'completion':
+        if (this.#allocatedAtCompletion) this.#allocate(period, posted.actualName(seq), posted.actualAmount(seq), posted.actualQty(seq));
+        break;
+      case 'sale':
+        if (!this.#allocatedAtCompletion) this.#allocate(period, posted.actualName(seq), posted.actualAmount(seq), posted.actualQty(seq));
+        break;
+    }
     if (eventType === 'close') this.#applyClose(at, period);
   }
 
@@ -868,18 +884,12 @@ export class CostFeed {
   /** The economic actual of an entry standing at time `t`, in conversion period `period`. */
   #applyActual(actual: DraftActual, t: EpochMs, period: number): void {
     switch (actual.kind) {
-      case 'purchase': {
-        const window = this.#materialIndex.get(actual.material)?.window;
-        window?.insert(t, P_QTY, actual.qty);
-        window?.insert(t, P_AMOUNT, actual.amount);
+      case 'purchase':
+        this.#applyPurchase(actual.material, actual.qty, actual.amount, t);
         break;
-      }
-      case 'conversion': {
-        const p = this.#period(period);
-        p.incurred = p.incurred.plus(actual.amount);
-        if (p.closeAt !== undefined) this.#closedVersion += 1;
+      case 'conversion':
+        this.#applyConversion(actual.amount, period);
         break;
-      }
       case 'completion':
         if (this.#allocatedAtCompletion) this.#allocate(period, actual.product, actual.allocated, actual.qty);
         break;
@@ -887,6 +897,18 @@ export class CostFeed {
         if (!this.#allocatedAtCompletion) this.#allocate(period, actual.product, actual.conversion, actual.qty);
         break;
     }
+  }
+
+  #applyPurchase(material: string, qty: Fixed, amount: Fixed, t: EpochMs): void {
+    const window = this.#materialIndex.get(material)?.window;
+    window?.insert(t, P_QTY, qty);
+    window?.insert(t, P_AMOUNT, amount);
+  }
+
+  #applyConversion(amount: Fixed, period: number): void {
+    const p = this.#period(period);
+    p.incurred = p.incurred.plus(amount);
+    if (p.closeAt !== undefined) this.#closedVersion += 1;
   }
 
   /** A close entry dated `at`, closing period `period`. */

@@ -455,6 +455,24 @@ export class ColumnarJournal {
   moveQtyOf(k: number): Fixed {
     return this.moveQty.get(k);
   }
+  /**
+   * Entry i's actual field by field (what draftActual reads, without its object): the kind
+   * (undefined: none), the material or product, the quantity and the amount (allocated for a
+   * completion, conversion for a sale), each read when asked (the cost feed reads only what it
+   * applies).
+   */
+  actualKindOf(i: number): DraftActual['kind'] | undefined {
+    return ACTUAL_KINDS[this.actualKind.get(i)];
+  }
+  actualNameOf(i: number): string {
+    return this.tables.names.value(this.actualName.get(i))!;
+  }
+  actualQtyOf(i: number): Fixed {
+    return this.actualQty.get(i);
+  }
+  actualAmountOf(i: number): Fixed {
+    return this.actualAmount.get(i);
+  }
   /** Kind, id and quantity (exact, as Fixed) of entry i's movements: what the cost feed applies, without `after` and `value` and without a Decimal. */
   movementQtysOf(i: number): MovementQty[] {
     const out: MovementQty[] = [];

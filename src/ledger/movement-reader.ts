@@ -7,7 +7,7 @@
  *
  * Only a ledger on a memory store has a journal to read this way; for any other source
  * `postedEntriesOf` answers undefined and the feed reads `entriesAfter` as before. It uses the
- * columnar journal's public readers (atOf, knownAtOf, eventTypeOf, reversesOf, movementsOf, movementQtysOf, moveStartOf..moveQtyOf, actualOf, draftActual) and
+ * columnar journal's public readers (atOf, knownAtOf, eventTypeOf, reversesOf, movementsOf, movementQtysOf, moveStartOf..moveQtyOf, actualOf, draftActual, actualKindOf..actualAmountOf) and
  * the memory store's `journal` (`Ledger.memoryStore`), read again on every call (a first posting replaces it).
  */
 import type { Fixed } from '../core/fixed.js';
@@ -43,6 +43,15 @@ export interface PostedEntries {
   actual(seq: number): Actual | undefined;
   /** The same actual as scaled integers (Fixed), as the engine computed it: what the feed sums. */
   actualFixed(seq: number): DraftActual | undefined;
+  /**
+   * That actual field by field, without its object: its kind (undefined: none), then as asked its
+   * material or product, quantity and amount (a completion's allocated, a sale's conversion).
+   * A conversion's category is read from actualFixed.
+   */
+  actualKind(seq: number): DraftActual['kind'] | undefined;
+  actualName(seq: number): string;
+  actualQty(seq: number): Fixed;
+  actualAmount(seq: number): Fixed;
 }
 
 class MemoryJournalReader implements PostedEntries {
@@ -105,6 +114,22 @@ class MemoryJournalReader implements PostedEntries {
   actualFixed(seq: number): DraftActual | undefined {
     const journal = this.#journal();
     return journal.draftActual(seq - journal.firstSeq);
+  }
+  actualKind(seq: number): DraftActual['kind'] | undefined {
+    const journal = this.#journal();
+    return journal.actualKindOf(seq - journal.firstSeq);
+  }
+  actualName(seq: number): string {
+    const journal = this.#journal();
+    return journal.actualNameOf(seq - journal.firstSeq);
+  }
+  actualQty(seq: number): Fixed {
+    const journal = this.#journal();
+    return journal.actualQtyOf(seq - journal.firstSeq);
+  }
+  actualAmount(seq: number): Fixed {
+    const journal = this.#journal();
+    return journal.actualAmountOf(seq - journal.firstSeq);
   }
 }
 

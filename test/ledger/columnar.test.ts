@@ -33,6 +33,28 @@ describe('columnar journal', () => {
     expect(store.journal.sealed).toBe(5);
   });
 
+  it("reads each entry's actual field by field as draftActual holds it", () => {
+    const plant = textbookPlant('purchase-completion-sale');
+    const store = new MemoryStore();
+    const ledger = new Ledger(plant, store);
+    ledger.post(events(plant, WORKED));
+    const journal = store.journal;
+    const kinds = new Set<string>();
+    for (let i = 0; i < journal.size; i += 1) {
+      const a = journal.draftActual(i);
+      expect(journal.actualKindOf(i)).toBe(a?.kind);
+      if (a === undefined) continue;
+      kinds.add(a.kind);
+      const fixed = (f: { m: number; e: number; big: unknown }): string => `${f.m}e-${f.e} ${String(f.big)}`;
+      const [name, qty, amount] =
+        a.kind === 'purchase' ? [a.material, a.qty, a.amount] : a.kind === 'completion' ? [a.product, a.qty, a.allocated] : a.kind === 'sale' ? [a.product, a.qty, a.conversion] : [undefined, undefined, a.amount];
+      if (name !== undefined) expect(journal.actualNameOf(i)).toBe(name);
+      if (qty !== undefined) expect(fixed(journal.actualQtyOf(i))).toBe(fixed(qty));
+      expect(fixed(journal.actualAmountOf(i))).toBe(fixed(amount));
+    }
+    expect([...kinds].sort()).toEqual(['completion', 'conversion', 'purchase', 'sale']);
+  });
+
   it('a cost feed stepping day by day reads entries without computing a hash', () => {
     const dir = 'test/costfeed/fixtures';
     const plant = loadPlant(`${dir}/plant.yaml`);
