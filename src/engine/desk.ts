@@ -129,6 +129,18 @@ interface StripWalk {
   readonly quoted: number[];
 }
 
+/** A decision point's submissions (Desk.#submitFrom): its figures, and the intents and decisions so far. */
+class SubmitRun {
+  readonly intents: Intent[] = objectArray();
+  readonly decisions: Decision[] = objectArray();
+  constructor(
+    readonly at: EpochMs,
+    readonly fillsBefore: number,
+    readonly snapshot: CostSnapshot,
+    readonly fired: boolean,
+  ) {}
+}
+
 /** A step's intents and decisions when its strategy sent none (shared, frozen). */
 const NO_INTENTS: readonly Intent[] = Object.freeze([]);
 const NO_DECISIONS: readonly Decision[] = Object.freeze([]);
@@ -1023,16 +1035,20 @@ export class Desk {
 
   /**
    * step's work, as a value on the days it awaits nothing and as a promise from the first thing
-   * it must await: a sync of open orders, a cancel at a roll-off, an intent's submission (the
-   * pipeline's public calls return promises). Most days of a procurement run have no open order
-   * and no intent; on those a step costs no promise, no suspended frame and no microtask. The
-   * same operations run in the same order either way.
+   * it must await: a cancel at a roll-off, or a sync of open orders or an intent's submission
+   * that the venue does not answer at once (the pipeline's syncSoon and submitAllSoon give the
+   * simulated venue's answers themselves). On those days a step costs no promise, no suspended
+   * frame and no microtask. The same operations run in the same order either way.
    */
   stepSoon(at: EpochMs): StepResult | Promise<StepResult> {
     const fillsBefore = this.pipeline.fillCount;
     const today = startOfDay(at);
     this.#postAt = today;
-    if (this.pipeline.openOrderCount > 0) return this.pipeline.sync().then(() => this.#afterSync(at, today, fillsBefore));
+    if (this.pipeline.openOrderCount > 0) {
+      // The sync's result itself while the venue answers at once (Pipeline.syncSoon): a jit run syncs its open buy every day.
+      const synced = this.pipeline.syncSoon();
+      if (synced instanceof Promise) return synced.then(() => this.#afterSync(at, today, fillsBefore));
+    }
     return this.#afterSync(at, today, fillsBefore);
   }
 
@@ -1075,51 +1091,67 @@ export class Desk {
       const context = this.#slotContext(slot, snapshot, at, fired);
       if (context === undefined) continue;
       const decided = this.#decide(slot, context);
-      if (decided.length > 0) return this.#submitFrom(at, fillsBefore, snapshot, fired, s, context, decided);
+      if (decided.length > 0) return this.#submitFrom(new SubmitRun(at, fillsBefore, snapshot, fired), s, context, decided, 0);
     }
     return this.#stepDone(at, fillsBefore, snapshot, NO_INTENTS, NO_DECISIONS);
   }
 
   /**
    * The rest of a decision point from material `s`, whose strategy decided `decided` in
-   * `context`: each intent through the pipeline in order, then the later materials' decisions
-   * and theirs (loops by index: an array iterator kept across an await is an object per step).
+   * `context`: each intent through the pipeline in order (from intent `i`), then the later
+   * materials' decisions and theirs. The step's result itself while every submission answers at
+   * once (Pipeline.submitAllSoon: the simulated venue), and from the first that returns a promise
+   * the rest after it: the same operations in the same order, without an async frame and a
+   * promise per intent on the days a strategy sends one (every day of a jit run).
    */
-  async #submitFrom(at: EpochMs, fillsBefore: number, snapshot: CostSnapshot, fired: boolean, s: number, context: StrategyContext, decided: readonly Intent[]): Promise<StepResult> {
-    const options = this.#options;
+  #submitFrom(run: SubmitRun, s: number, context: StrategyContext, decided: readonly Intent[], i: number): StepResult | Promise<StepResult> {
     const slots = this.#slots;
-    const intents: Intent[] = [];
-    const decisions: Decision[] = [];
     for (;;) {
       const slot = slots[s]!;
-      const id = slot.setup.id;
-      const book = slot.book;
-      for (let i = 0; i < decided.length; i += 1) {
+      for (; i < decided.length; i += 1) {
         const intent = decided[i]!;
-        intents.push(intent);
-        const submitted = await this.#submit(intent, slot, context);
-        for (let d = 0; d < submitted.length; d += 1) {
-          const decision = submitted[d]!;
-          decisions.push(decision);
-          if (decision.outcome === 'denied') this.denials.push(decision);
-          else if (decision.outcome === 'skipped') {
-            if (intent.instrument === id) book.skips += 1;
-            else book.hedgeSkips += 1;
-          }
-          options.onDecision?.(decision);
+        run.intents.push(intent);
+        const submitted = this.#submit(intent, slot, context);
+        if (submitted instanceof Promise) {
+          const from = s;
+          const after = i + 1;
+          const current = context;
+          const list = decided;
+          return submitted.then((answered) => {
+            this.#decided(slot, intent, answered, run.decisions);
+            return this.#submitFrom(run, from, current, list, after);
+          });
         }
+        this.#decided(slot, intent, submitted, run.decisions);
       }
       // The next material with a context (one whose price is known).
       let next: StrategyContext | undefined;
       for (s += 1; s < slots.length; s += 1) {
-        next = this.#slotContext(slots[s]!, snapshot, at, fired);
+        next = this.#slotContext(slots[s]!, run.snapshot, run.at, run.fired);
         if (next !== undefined) break;
       }
       if (next === undefined) break;
       context = next;
       decided = this.#decide(slots[s]!, context);
+      i = 0;
     }
-    return this.#stepDone(at, fillsBefore, snapshot, intents, decisions);
+    return this.#stepDone(run.at, run.fillsBefore, run.snapshot, run.intents, run.decisions);
+  }
+
+  /** An intent's decisions: kept in order, denials and skips counted, each passed to options.onDecision. */
+  #decided(slot: MaterialSlot, intent: Intent, submitted: readonly Decision[], decisions: Decision[]): void {
+    const options = this.#options;
+    const book = slot.book;
+    for (let d = 0; d < submitted.length; d += 1) {
+      const decision = submitted[d]!;
+      decisions.push(decision);
+      if (decision.outcome === 'denied') this.denials.push(decision);
+      else if (decision.outcome === 'skipped') {
+        if (intent.instrument === slot.setup.id) book.skips += 1;
+        else book.hedgeSkips += 1;
+      }
+      options.onDecision?.(decision);
+    }
   }
 
   /**
