@@ -60,10 +60,14 @@ let tail = '';
  */
 function inputText(runId: string, at: EpochMs, instrument: string, side: Side, sequence: number): string {
   if (!Number.isFinite(at) || !Number.isFinite(sequence)) return JSON.stringify([runId, at, instrument, side, sequence]);
-  if (runId !== headRunId || at !== headAt) {
+  if (runId !== headRunId) {
     if (NEEDS_ESCAPE.test(runId)) return JSON.stringify([runId, at, instrument, side, sequence]);
-    head = `["${runId}",${at},"`;
     headRunId = runId;
+    headAt = Number.NaN;
+  }
+  // A run's id is tested for escapes once; only its time changes from one intent time to the next.
+  if (at !== headAt) {
+    head = `["${runId}",${at},"`;
     headAt = at;
   }
   if (instrument !== tailInstrument || side !== tailSide || sequence !== tailSequence) {

@@ -8,6 +8,7 @@ import type { Fill, Intent, OrderReport, OrderRequest, Venue } from '../../src/p
 import { VenueError, venueErrorKindOf } from '../../src/pipeline/venue-error.js';
 import { SimVenue } from '../../src/venues/sim/sim-venue.js';
 import { DAY_MS, startOfDay } from '../../src/core/time.js';
+import { fromTransfer, toTransfer } from '../../src/core/transfer.js';
 import { D, day, intent, limits } from './fixtures.js';
 
 type Step = 'ok' | 'throw-after-accept' | 'throw-before-accept' | 'rejected' | 'rate-limit' | 'authentication';
@@ -194,6 +195,23 @@ describe('Pipeline', () => {
     expect(pipeline.counters()).toMatchObject({ intents: 1, orders: 1, fills: 1, denials: 0, skips: 0 });
     expect(await pipeline.sync()).toMatchObject({ looked: 0, fills: 0 });
     expect(fills).toHaveLength(1);
+  });
+
+  it('gives a sent decision the keys of a plain literal, in order, with its verdicts as a field that JSON, spreads, structured clones and the threads\' transfer see', async () => {
+    const { pipeline } = setup();
+    const decision = await pipeline.submit(intent({ qty: D('10') }), ctx);
+    const keys = ['seq', 'at', 'intent', 'sizing', 'outcome', 'risk', 'clientOrderId', 'request', 'firstReport', 'status', 'error'];
+    expect(Object.keys(decision)).toEqual(keys);
+    const verdicts = decision.risk;
+    expect(verdicts).toHaveLength(6);
+    expect(decision.risk).toBe(verdicts);
+    expect({ ...decision }.risk).toBe(verdicts);
+    expect(Object.keys(JSON.parse(JSON.stringify(decision)))).toEqual(keys.filter((key) => key !== 'error'));
+    expect(JSON.parse(JSON.stringify(decision)).risk).toEqual(JSON.parse(JSON.stringify(verdicts)));
+    const cloned = structuredClone(toPlainJson(decision)) as Record<string, unknown>;
+    expect(cloned['risk']).toEqual(toPlainJson(verdicts));
+    // Plain data for the worker threads' transfer (which refuses a class instance), the verdicts included.
+    expect(Object.keys(fromTransfer(structuredClone(toTransfer(decision))) as object)).toEqual(keys);
   });
 
   it('returns one shared resolved promise from sync when nothing is open', async () => {
