@@ -1667,26 +1667,53 @@ function leadTimeKeyed(count: number, sumDays: number, sumSquaresDays: number): 
   return Number.isInteger(count) && count >= 0 && count < LEAD_TIME_COUNT_LIMIT && Number.isInteger(sumDays) && Number.isInteger(sumSquaresDays) && sumDays >= 0 && sumDays < DAYS_KEY_SPAN && sumSquaresDays >= 0 && sumSquaresDays < SQUARES_KEY_LIMIT;
 }
 
+/**
+ * The figure last found or kept for each count, beside its key (-1: none), tried before the
+ * maps: a run that repeats an earlier one (the engine bench's runs, a sweep's equal sets) asks
+ * for the same key at each count, and reads it here from two arrays walked in order instead of
+ * hashing into a map of up to LEAD_TIME_SIGMAS_MAX figures. Emptied with the maps.
+ */
+const lastLeadTimeKeys: number[] = [];
+const lastLeadTimeSigmas: (Figure | undefined)[] = [];
+
+function forgetLeadTimeSigmas(): void {
+  leadTimeSigmas.length = 0;
+  leadTimeSigmaCount = 0;
+  lastLeadTimeKeys.length = 0;
+  lastLeadTimeSigmas.length = 0;
+}
+
+function noteLastLeadTimeSigma(count: number, key: number, sigma: Figure): void {
+  while (lastLeadTimeKeys.length <= count) {
+    lastLeadTimeKeys.push(-1);
+    lastLeadTimeSigmas.push(undefined);
+  }
+  lastLeadTimeKeys[count] = key;
+  lastLeadTimeSigmas[count] = sigma;
+}
+
 /** The kept sigma_L for `count` receipts and these sums (leadTimeKeyed), if any. */
 function leadTimeSigmaOf(count: number, sumDays: number, sumSquaresDays: number): Figure | undefined {
   if (leadTimeSigmasPrecision !== Decimal.precision) {
-    leadTimeSigmas.length = 0;
-    leadTimeSigmaCount = 0;
+    forgetLeadTimeSigmas();
     leadTimeSigmasPrecision = Decimal.precision;
   }
-  return count < leadTimeSigmas.length ? leadTimeSigmas[count]?.get(sumSquaresDays * DAYS_KEY_SPAN + sumDays) : undefined;
+  const key = sumSquaresDays * DAYS_KEY_SPAN + sumDays;
+  if (count < lastLeadTimeKeys.length && lastLeadTimeKeys[count] === key) return lastLeadTimeSigmas[count];
+  const sigma = count < leadTimeSigmas.length ? leadTimeSigmas[count]?.get(key) : undefined;
+  if (sigma !== undefined) noteLastLeadTimeSigma(count, key, sigma);
+  return sigma;
 }
 
 function rememberLeadTimeSigma(count: number, sumDays: number, sumSquaresDays: number, sigma: Figure): void {
-  if (leadTimeSigmaCount >= LEAD_TIME_SIGMAS_MAX) {
-    leadTimeSigmas.length = 0;
-    leadTimeSigmaCount = 0;
-  }
+  if (leadTimeSigmaCount >= LEAD_TIME_SIGMAS_MAX) forgetLeadTimeSigmas();
   // Counts start at minReceipts and grow one by one: the array stays dense.
   while (leadTimeSigmas.length <= count) leadTimeSigmas.push(undefined);
   let bySums = leadTimeSigmas[count];
   if (bySums === undefined) leadTimeSigmas[count] = bySums = new Map();
-  bySums.set(sumSquaresDays * DAYS_KEY_SPAN + sumDays, sigma);
+  const key = sumSquaresDays * DAYS_KEY_SPAN + sumDays;
+  bySums.set(key, sigma);
+  noteLastLeadTimeSigma(count, key, sigma);
   leadTimeSigmaCount += 1;
 }
 
