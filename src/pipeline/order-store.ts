@@ -33,19 +33,15 @@ export interface OrderStore {
   saveControl(control: TradingControl): void;
 }
 
-/** An OrderStore in memory (backtests, tests). Insert and lookups are O(1). */
+/** An OrderStore in memory (backtests, tests). Insert, lookups and the latest day's total are O(1); an earlier day's total walks the orders. */
 export class MemoryOrderStore implements OrderStore {
   readonly #orders = new Map<string, OrderRecord>();
   /**
-   * Each day's total by day number (startOfDay / DAY_MS, exact for every time a Date holds: a
-   * small integer, where the day's epoch milliseconds made a map keyed by heap numbers, slower to
-   * hash), except the day of the last order inserted, whose total is kept apart.
-   */
-  readonly #dayNotional = new Map<number, Decimal>();
-  /**
-   * Whether an order was inserted; the day of the last one and its total, written to
-   * #dayNotional only when an order of another day comes (a backtest inserts day after day and
-   * asks for the current day's total once per order: a map entry was written per order).
+   * Whether an order was inserted; the day of the last one and its total. Another day's total is
+   * the sum of its orders' notionals, in insertion order (the sums the inserts made), walked
+   * when asked for: a backtest inserts day after day and asks only for the current day's total,
+   * once per order, so a total kept per day (a map entry written per day with an order, about
+   * every day of a jit run) was never read.
    */
   #inserted = false;
   #lastDay: EpochMs = Number.NaN;
@@ -53,19 +49,26 @@ export class MemoryOrderStore implements OrderStore {
   /** The latest day of any order inserted: no order is on a later day. */
   #latestDay: EpochMs = Number.NEGATIVE_INFINITY;
   #control: TradingControl | undefined;
+  /**
+   * The id the last getOrder did not find, while no order has been inserted since (undefined:
+   * none): the pipeline asks for an id before it inserts it, and the insert then knows it is not
+   * stored without a second lookup in a map of every order of the run (a cache miss or more).
+   */
+  #missed: string | undefined = undefined;
 
   insertOrder(order: OrderRecord): void {
     const id = order.request.clientOrderId;
-    if (this.#orders.has(id)) throw new ProcuraError(ErrorCode.store, `order ${id} is already stored`);
-    this.#orders.set(id, order);
+    if (id !== this.#missed && this.#orders.has(id)) throw new ProcuraError(ErrorCode.store, `order ${id} is already stored`);
+    this.#missed = undefined;
     const day = startOfDay(order.request.at);
     if (!this.#inserted || !sameDay(day, this.#lastDay)) {
-      if (this.#inserted) this.#dayNotional.set(this.#lastDay / DAY_MS, this.#lastDayNotional);
-      this.#lastDayNotional = day > this.#latestDay ? ZERO : (this.#dayNotional.get(day / DAY_MS) ?? ZERO);
+      // The day's total so far, before this order is stored: none for a day after every order's.
+      this.#lastDayNotional = day > this.#latestDay ? ZERO : this.#walkedTotal(day);
       this.#inserted = true;
       this.#lastDay = day;
       if (day > this.#latestDay) this.#latestDay = day;
     }
+    this.#orders.set(id, order);
     this.#lastDayNotional = plusToZero(this.#lastDayNotional, order.notional);
   }
 
@@ -76,7 +79,9 @@ export class MemoryOrderStore implements OrderStore {
   }
 
   getOrder(clientOrderId: string): OrderRecord | undefined {
-    return this.#orders.get(clientOrderId);
+    const order = this.#orders.get(clientOrderId);
+    this.#missed = order === undefined ? clientOrderId : undefined;
+    return order;
   }
 
   /**
@@ -100,9 +105,16 @@ export class MemoryOrderStore implements OrderStore {
     if (this.#inserted && sameDay(dayStart, this.#lastDay)) return this.#lastDayNotional;
     // A day after every order's (a backtest's next day): nothing sent yet, no lookup.
     if (dayStart > this.#latestDay) return ZERO;
-    // Only a day's start has a total: a time between two (whose quotient may round to a day number) has none.
+    // Only a day's start has a total: a time between two has none.
     const number = dayStart / DAY_MS;
-    return number * DAY_MS === dayStart || Number.isNaN(number) ? (this.#dayNotional.get(number) ?? ZERO) : ZERO;
+    return number * DAY_MS === dayStart || Number.isNaN(number) ? this.#walkedTotal(dayStart) : ZERO;
+  }
+
+  /** The notionals of the stored orders on the day starting at `day`, summed in insertion order (as the inserts summed them). */
+  #walkedTotal(day: EpochMs): Decimal {
+    let total = ZERO;
+    for (const order of this.#orders.values()) if (sameDay(startOfDay(order.request.at), day)) total = plusToZero(total, order.notional);
+    return total;
   }
 
   loadControl(): TradingControl | undefined {

@@ -534,6 +534,25 @@ describe('MemoryOrderStore', () => {
     }
     expect(store.notionalOnDay(Number.NaN).toFixed()).toBe('0');
   });
+
+  it('refuses an id already stored, also when a lookup just missed it (an insert since counts)', () => {
+    const store = new MemoryOrderStore();
+    const record = (id: string) => newOrderRecord({ clientOrderId: id, instrument: 'gas', symbol: 'NG/USD', side: 'buy', type: 'market', qty: D('1'), limitPrice: undefined, at: day(0), reason: 'procure' }, intent(), D('3'), 1);
+    expect(store.getOrder('a')).toBeUndefined();
+    store.insertOrder(record('a'));
+    // The miss of 'a' was before its insert: a second insert of 'a' is refused.
+    expect(() => store.insertOrder(record('a'))).toThrow(/already stored/);
+    expect(store.getOrder('b')).toBeUndefined();
+    expect(store.getOrder('a')).toBeDefined();
+    expect(() => store.insertOrder(record('a'))).toThrow(/already stored/);
+    // A miss, then another id inserted, then the missed one: stored once, then refused.
+    expect(store.getOrder('c')).toBeUndefined();
+    store.insertOrder(record('d'));
+    store.insertOrder(record('c'));
+    expect(() => store.insertOrder(record('c'))).toThrow(/already stored/);
+    expect(() => store.insertOrder(record('d'))).toThrow(/already stored/);
+    expect(store.allOrders().map((o) => o.request.clientOrderId)).toEqual(['a', 'd', 'c']);
+  });
 });
 
 describe('venue error kinds', () => {
