@@ -8,11 +8,21 @@
  * Opening reads no entries: the books at the head are kept as a checkpoint row written with
  * every posting. Entries are read in pages when asked for.
  */
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { ProcuraError, ErrorCode } from '../core/errors.js';
 import type { BooksSnapshot } from './engine.js';
 import { entryFromBody, GENESIS_HASH, type JournalEntry } from './journal.js';
 import { assertBatchFollows, chainBatch, type ChainHead, type EntryLookup, type PostingBatch, type StoreState, type StoredEntryRow, type StoredEvent, type StoredPlantVersion, type SyncLedgerStore, type SyncStoreWriter } from './store.js';
+
+/**
+ * better-sqlite3, loaded when the first store opens: the ledger module imports this one, and a
+ * backtest, which never opens a store, would otherwise load the native addon (about 10 ms).
+ */
+let openDatabase: typeof Database | undefined;
+function sqlite(): typeof Database {
+  return openDatabase ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+}
 
 /** The store layout this code writes; a store without it was written by an earlier procura. */
 export const STORE_FORMAT = '2';
@@ -70,7 +80,7 @@ export class SqliteStore implements SyncLedgerStore, SyncStoreWriter {
     this.lockTimeoutMs = options.lockTimeoutMs ?? 30_000;
     this.onWait = options.onWait;
     try {
-      this.db = new Database(path, { timeout: this.lockTimeoutMs });
+      this.db = new (sqlite())(path, { timeout: this.lockTimeoutMs });
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = FULL');
     } catch (error) {
