@@ -38,7 +38,7 @@ import type { CronSchedule } from './schedule.js';
 import { numberOf } from './daily-record.js';
 import type { HedgeStrip } from './hedge-strip.js';
 import { monthLabel, monthOf, monthStart, type MonthIndex } from '../market/forward.js';
-import { objectArray } from './arrays.js';
+import { objectArray } from '../core/arrays.js';
 import type { CostView, HedgeContractView, HedgeView, InventoryNumber, InventoryView, RuleContract, SignalView, Strategy, StrategyContext, StrategyNeeds } from './strategy.js';
 
 /** A material as the desk trades it. Prices in bars are quoted units; x factor = per material unit. */

@@ -4,6 +4,8 @@
  * partly used chunk, so a million rows cost a million times the element size (not up to twice
  * that, as doubling arrays would).
  */
+import { objectArray } from '../core/arrays.js';
+
 const SHIFT = 14;
 const CHUNK = 1 << SHIFT;
 const MASK = CHUNK - 1;
@@ -40,25 +42,13 @@ function carve(bytes: number): ArrayBuffer {
   return slab;
 }
 
-/**
- * An empty chunk list already of V8's "any object" elements kind. A `[]` starts as a list of
- * small integers and changes kind (and map) when its first chunk is stored; a backtest makes new
- * columns every posting (a posting's batch), so a column's push compiled on lists that held
- * chunks met an empty one of the other map and was thrown away ("wrong map", once per column
- * class, seven of the nine deoptimized pushes in one `npm start`). Each list now has one map.
- */
-function chunkList<T extends object>(): T[] {
-  const list: T[] = [KIND_SEED as T];
-  list.length = 0;
-  return list;
-}
-const KIND_SEED = {};
-
 // One class per element type, so that every access site sees one typed-array kind (monomorphic).
+// Each chunk list starts in its final elements kind (objectArray): a backtest makes new columns
+// every posting, and a `[]` changing kind at its first chunk threw away the compiled push.
 
 /** A column of float64 values (see the module comment). */
 export class F64Column {
-  private readonly chunks: Float64Array[] = chunkList();
+  private readonly chunks: Float64Array[] = objectArray();
   length = 0;
 
   push(value: number): void {
@@ -123,7 +113,7 @@ export class F64Column {
 
 /** A column of int32 values (see the module comment). */
 export class I32Column {
-  private readonly chunks: Int32Array[] = chunkList();
+  private readonly chunks: Int32Array[] = objectArray();
   length = 0;
 
   push(value: number): void {
@@ -188,7 +178,7 @@ export class I32Column {
 
 /** A column of uint32 values (see the module comment). */
 export class U32Column {
-  private readonly chunks: Uint32Array[] = chunkList();
+  private readonly chunks: Uint32Array[] = objectArray();
   length = 0;
 
   push(value: number): void {
@@ -253,7 +243,7 @@ export class U32Column {
 
 /** A column of uint16 values (see the module comment). */
 export class U16Column {
-  private readonly chunks: Uint16Array[] = chunkList();
+  private readonly chunks: Uint16Array[] = objectArray();
   length = 0;
 
   push(value: number): void {
@@ -318,7 +308,7 @@ export class U16Column {
 
 /** A column of uint8 values (see the module comment). */
 export class U8Column {
-  private readonly chunks: Uint8Array[] = chunkList();
+  private readonly chunks: Uint8Array[] = objectArray();
   length = 0;
 
   push(value: number): void {
@@ -383,7 +373,7 @@ export class U8Column {
 
 /** A column of int8 values (see the module comment). */
 export class I8Column {
-  private readonly chunks: Int8Array[] = chunkList();
+  private readonly chunks: Int8Array[] = objectArray();
   length = 0;
 
   push(value: number): void {
