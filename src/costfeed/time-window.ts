@@ -54,6 +54,20 @@ class ArraySums<N extends Summable<N>> implements WindowSums<N> {
   }
 }
 
+/** Where an item at `at` goes among `times` (ascending): after every item at or before it, so the end when none is later. */
+function placeOf(times: readonly EpochMs[], at: EpochMs): number {
+  const n = times.length;
+  if (n === 0 || times[n - 1]! <= at) return n;
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (times[mid]! <= at) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 function isWindowSums<N>(zero: N | WindowSums<N>): zero is WindowSums<N> {
   return typeof (zero as Partial<WindowSums<N>>).plusItem === 'function';
 }
@@ -89,17 +103,7 @@ export class TimeWindow<N extends Summable<N> = Decimal> {
   /** Adds an item at time `at` with one value per field; the window keeps `values` and only reads it (other windows may hold the same array; nobody may change it). */
   insert(at: EpochMs, values: readonly N[]): void {
     const n = this.#at.length;
-    let position = n;
-    if (n > 0 && this.#at[n - 1]! > at) {
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (this.#at[mid]! <= at) lo = mid + 1;
-        else hi = mid;
-      }
-      position = lo;
-    }
+    const position = placeOf(this.#at, at);
     if (position === n) {
       // The usual case (items arrive in time order): an append, not a splice.
       this.#at.push(at);
@@ -186,17 +190,7 @@ export class FixedFieldWindow {
     const code = negated ? ~k : k;
     const times = this.#at;
     const n = times.length;
-    let position = n;
-    if (n > 0 && times[n - 1]! > at) {
-      let lo = 0;
-      let hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (times[mid]! <= at) lo = mid + 1;
-        else hi = mid;
-      }
-      position = lo;
-    }
+    const position = placeOf(times, at);
     if (position === n) {
       times.push(at);
       this.#code.push(code);
