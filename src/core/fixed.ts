@@ -304,3 +304,39 @@ function roundDivBig(n: bigint, d: bigint): bigint {
   if (twice > d || (twice === d && q % 2n !== 0n)) q += n >= 0n ? 1n : -1n;
   return q;
 }
+
+/**
+ * A Fixed and its Decimal, kept together so that a value read again and again (a stock that did
+ * not move, a fill at the last fill's price) gives the same Decimal object instead of a new one.
+ */
+export interface DecimalMemo {
+  fixed: Fixed;
+  decimal: Decimal;
+}
+
+/** The Fixed of a Decimal, kept while the same Decimal object is asked for. */
+export function fixedOfDecimal(memo: DecimalMemo, value: Decimal): Fixed {
+  if (memo.decimal !== value) {
+    memo.decimal = value;
+    memo.fixed = Fixed.from(value);
+  }
+  return memo.fixed;
+}
+
+/** value.toDecimal(), the same Decimal object while the value stands (compared by value, not by object). */
+export function decimalOfValue(memo: DecimalMemo, value: Fixed): Decimal {
+  if (memo.fixed !== value && !memo.fixed.eq(value)) {
+    memo.fixed = value;
+    memo.decimal = value.toDecimal();
+  }
+  return memo.decimal;
+}
+
+/** value.toDecimal(), the same Decimal object while the same Fixed object is asked for. */
+export function decimalOfStock(memo: DecimalMemo, value: Fixed): Decimal {
+  if (memo.fixed !== value) {
+    memo.fixed = value;
+    memo.decimal = value.toDecimal();
+  }
+  return memo.decimal;
+}

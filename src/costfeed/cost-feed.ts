@@ -26,7 +26,7 @@
 import { Decimal, ONE, ZERO } from '../core/decimal.js';
 import { decimalOfNumber, numberOfFixed, numberOfScaled, toNumberExact } from '../core/decimal-number.js';
 import { InputError, ProcuraError, type Where } from '../core/errors.js';
-import { Fixed } from '../core/fixed.js';
+import { decimalOfStock, decimalOfValue, Fixed, fixedOfDecimal, type DecimalMemo } from '../core/fixed.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { completionIsTrigger } from '../ledger/accounts.js';
 import type { DraftActual } from '../ledger/engine.js';
@@ -2114,36 +2114,4 @@ function priceOf(m: MaterialState, i: number): Decimal {
     m.priceCacheIndex = i;
   }
   return m.priceCache;
-}
-
-/** The Decimal of a stock kept as a Fixed, made once per value (a stock that did not move keeps its Decimal). */
-interface DecimalMemo {
-  fixed: Fixed;
-  decimal: Decimal;
-}
-
-/** The Fixed of a Decimal, kept while the same Decimal object is asked for. */
-function fixedOfDecimal(memo: DecimalMemo, value: Decimal): Fixed {
-  if (memo.decimal !== value) {
-    memo.decimal = value;
-    memo.fixed = Fixed.from(value);
-  }
-  return memo.fixed;
-}
-
-/** value.toDecimal(), the same Decimal object while the value stands (compared by value, not by object). */
-function decimalOfValue(memo: DecimalMemo, value: Fixed): Decimal {
-  if (memo.fixed !== value && !memo.fixed.eq(value)) {
-    memo.fixed = value;
-    memo.decimal = value.toDecimal();
-  }
-  return memo.decimal;
-}
-
-function decimalOfStock(memo: DecimalMemo, value: Fixed): Decimal {
-  if (memo.fixed !== value) {
-    memo.fixed = value;
-    memo.decimal = value.toDecimal();
-  }
-  return memo.decimal;
 }
