@@ -172,7 +172,7 @@ interface MaterialState {
    * the bucket's start with fields [change of its consumption a, change of a^2, change of
    * a x planned p] (see #consume).
    */
-  errors: TimeWindow<ExactSum>;
+  errors: TimeWindow<X>;
   /** Consumption backflushed per bucket (bucket number -> quantity: a small integer key, cheaper than the start time), for the buckets still in or ahead of the window. */
   readonly consumedByBucket: Map<number, X>;
   /** Buckets before this have left the history window for good (it only moves forward). */
@@ -201,7 +201,7 @@ interface MaterialState {
   /** prefix and bucketPrefixSquares as exact40 values, converted when first used. */
   readonly prefixX: (X | undefined)[];
   readonly squaresX: (X | undefined)[];
-  /** sigma_d worked out per history bucket and the errors window's starting sums, shared by every feed over the same plan object in this process (see SharedChain, ExactSum). */
+  /** sigma_d worked out per history bucket and the errors window's starting sums, shared by every feed over the same plan object in this process (see SharedChain, SharedSums). */
   readonly shared: SharedMaterial;
 }
 
@@ -1282,105 +1282,59 @@ function sameLeadTimes(count: number, sumDays: number, sumSquaresDays: number): 
 }
 
 /**
- * An exact40 value that a TimeWindow can sum (each sum rounded as decimal.js's plus and minus
- * round). A sum keeps the last sum worked out from it by plus and by minus, with the operand's
- * value and the precision: the same operand (same coefficient and exponent) under the same
- * precision gives the same result, so that result is returned without the arithmetic. The
- * errors windows of the feeds over one plan start from shared zeros (SharedMaterial), and a
- * scenario's runs backflush the same consumption in the same order, so a run after the first
- * walks the sums the first one made: a comparison per step instead of a BigInt sum and two
- * objects, and sums that #sigmaDaily matches against its shared entry by identity. A run that
- * differs replaces the step where it differs (and drops what the old path held after it).
+ * An errors window's three sums (exact40 values, each rounded as decimal.js's plus and minus
+ * round), never changed: the window moves from one SharedSums to the next by an item's values
+ * ([change of a, of a^2, of a x p], see ConsumeStep). Each keeps the item it last moved by,
+ * plus and minus, with the precision, and where that led. The errors windows of the feeds over
+ * one plan start from shared zeros (SharedMaterial), and a scenario's runs backflush the same
+ * consumption in the same order, so a run after the first moves over the same item arrays (the
+ * shared steps) from the same SharedSums: one comparison per step instead of three BigInt sums,
+ * and sums that #sigmaDaily matches against its shared entry by identity. A different item (or
+ * precision) is summed and replaces the memo (and drops what the old path held after it).
+ * The sums are the values themselves, not an object per sum with memos of its own: the plan's
+ * shared steps are kept for every later run, and the first run builds them before V8 has
+ * compiled this code, so every object here is one more to allocate, promote and mark.
  */
-class ExactSum {
-  private plusOf: X | undefined = undefined;
-  private plusSum: ExactSum | undefined = undefined;
-  private plusPrecision = 0;
-  private minusOf: X | undefined = undefined;
-  private minusSum: ExactSum | undefined = undefined;
-  private minusPrecision = 0;
-  /** x is zero (read for every field of every item a window moves over: a flag, not a BigInt comparison). */
-  private readonly zero: boolean;
-  constructor(readonly x: X) {
-    this.zero = x.c === 0n;
-  }
-  plus(o: ExactSum): ExactSum {
-    const y = o.x;
-    const known = this.plusSum;
-    if (known !== undefined && this.plusPrecision === Decimal.precision && identical(this.plusOf!, y)) return known;
-    const sum = new ExactSum(plus(this.x, y));
-    this.plusOf = y;
-    this.plusSum = sum;
-    this.plusPrecision = Decimal.precision;
-    return sum;
-  }
-  minus(o: ExactSum): ExactSum {
-    const y = o.x;
-    const known = this.minusSum;
-    if (known !== undefined && this.minusPrecision === Decimal.precision && identical(this.minusOf!, y)) return known;
-    const sum = new ExactSum(minus(this.x, y));
-    this.minusOf = y;
-    this.minusSum = sum;
-    this.minusPrecision = Decimal.precision;
-    return sum;
-  }
-  isZero(): boolean {
-    return this.zero;
-  }
-}
-
-/**
- * An errors window's three sums (ExactSum), never changed: the window moves from one SharedSums
- * to the next by an item's values. Each keeps the item it last moved by, plus and minus, with
- * the precision, and where that led: a run after the first moves over the same item objects
- * (the shared steps, see ConsumeStep) from the same SharedSums, so it reads one object per item
- * and compares it, instead of three ExactSums and their operands. A different item (or
- * precision) is summed field by field (ExactSum, still matched by value) and replaces the memo.
- */
-class SharedSums implements WindowSums<ExactSum> {
-  private plusOf: readonly ExactSum[] | undefined = undefined;
+class SharedSums implements WindowSums<X> {
+  private plusOf: readonly X[] | undefined = undefined;
   private plusNext: SharedSums | undefined = undefined;
   private plusPrecision = 0;
-  private minusOf: readonly ExactSum[] | undefined = undefined;
+  private minusOf: readonly X[] | undefined = undefined;
   private minusNext: SharedSums | undefined = undefined;
   private minusPrecision = 0;
-  /**
-   * The three sums' values, on this object: #sigmaDaily reads them every day and compares them
-   * with its shared entry's by identity, so it reads this one object and not the three ExactSums
-   * (the shared objects are spread over the old generation: each object read is a likely cache miss).
-   */
-  readonly actual: X;
-  readonly squares: X;
-  readonly cross: X;
-  constructor(readonly sums: readonly ExactSum[]) {
-    this.actual = sums[E_ACTUAL]!.x;
-    this.squares = sums[E_SQUARES]!.x;
-    this.cross = sums[E_CROSS]!.x;
+  constructor(
+    readonly actual: X,
+    readonly squares: X,
+    readonly cross: X,
+  ) {}
+  sum(k: number): X {
+    return k === E_ACTUAL ? this.actual : k === E_SQUARES ? this.squares : this.cross;
   }
-  sum(k: number): ExactSum {
-    return this.sums[k]!;
-  }
-  plusItem(values: readonly ExactSum[]): SharedSums {
+  plusItem(values: readonly X[]): SharedSums {
     if (this.plusOf === values && this.plusPrecision === Decimal.precision) return this.plusNext!;
-    const sums = this.sums.slice();
-    // A zero field is skipped, as the window's own sums do (adding an exact zero changes nothing).
-    for (let k = 0; k < sums.length; k += 1) if (!values[k]!.isZero()) sums[k] = sums[k]!.plus(values[k]!);
-    const next = new SharedSums(sums);
+    // A zero field is skipped, as a window's own sums do (adding an exact zero changes nothing).
+    const next = new SharedSums(plusUnlessZero(this.actual, values[E_ACTUAL]!), plusUnlessZero(this.squares, values[E_SQUARES]!), plusUnlessZero(this.cross, values[E_CROSS]!));
     this.plusOf = values;
     this.plusNext = next;
     this.plusPrecision = Decimal.precision;
     return next;
   }
-  minusItem(values: readonly ExactSum[]): SharedSums {
+  minusItem(values: readonly X[]): SharedSums {
     if (this.minusOf === values && this.minusPrecision === Decimal.precision) return this.minusNext!;
-    const sums = this.sums.slice();
-    for (let k = 0; k < sums.length; k += 1) if (!values[k]!.isZero()) sums[k] = sums[k]!.minus(values[k]!);
-    const next = new SharedSums(sums);
+    const next = new SharedSums(minusUnlessZero(this.actual, values[E_ACTUAL]!), minusUnlessZero(this.squares, values[E_SQUARES]!), minusUnlessZero(this.cross, values[E_CROSS]!));
     this.minusOf = values;
     this.minusNext = next;
     this.minusPrecision = Decimal.precision;
     return next;
   }
+}
+
+function plusUnlessZero(sum: X, value: X): X {
+  return value.c === 0n ? sum : plus(sum, value);
+}
+
+function minusUnlessZero(sum: X, value: X): X {
+  return value.c === 0n ? sum : minus(sum, value);
 }
 
 /** The exact40 value of a Fixed. */
@@ -1531,7 +1485,7 @@ interface SharedChain {
  * exact40 values; (a + q)^2 - a^2 = q x (2a + q)). A function of a's, moved's and p's
  * representations and of the precision only, so feeds over one plan share it (SharedMaterial):
  * a run after the first finds its steps there, and its errors window sums the same item objects
- * as the first run's (see ExactSum).
+ * as the first run's (see SharedSums).
  */
 interface ConsumeStep {
   readonly before: X | undefined;
@@ -1541,12 +1495,12 @@ interface ConsumeStep {
   readonly planned: X;
   readonly precision: number;
   readonly after: X;
-  readonly values: readonly ExactSum[];
+  readonly values: readonly X[];
 }
 
 function consumeStep(a: X | undefined, moved: Fixed, planned: X): ConsumeStep {
   const q = negate(exactOfFixed(moved));
-  const values = [new ExactSum(q), new ExactSum(a === undefined ? times(q, q) : times(q, plus(times(a, TWO_X), q))), new ExactSum(times(q, planned))];
+  const values = [q, a === undefined ? times(q, q) : times(q, plus(times(a, TWO_X), q)), times(q, planned)];
   return { before: a, movedM: moved.m, movedE: moved.e, planned, precision: Decimal.precision, after: a === undefined ? q : plus(a, q), values };
 }
 
@@ -1576,8 +1530,10 @@ function consumeStepOf(shared: SharedMaterial, n: number, k: number, a: X | unde
   if (step === undefined) {
     step = consumeStep(a, moved, planned);
     // A few steps per bucket (one per backflush in it); a bucket that keeps changing starts over.
-    if (steps === undefined || steps.length >= CONSUME_STEPS_MAX) shared.consumed[k] = steps = [];
-    steps.push(step);
+    // A bucket's list starts as a one-element array literal (one slot; an empty array grows
+    // to 17 at its first push): most buckets only ever hold one step, kept for every later run.
+    if (steps === undefined || steps.length >= CONSUME_STEPS_MAX) shared.consumed[k] = [step];
+    else steps.push(step);
   }
   rememberInSequence(seq, n, k, step);
   return step;
@@ -1640,7 +1596,7 @@ function sharedMaterialOf(plan: ProductionPlan, material: string): SharedMateria
   let byMaterial = sharedMaterials.get(plan);
   if (byMaterial === undefined) sharedMaterials.set(plan, (byMaterial = new Map()));
   let shared = byMaterial.get(material);
-  if (shared === undefined) byMaterial.set(material, (shared = { chains: [], consumed: [], sequence: { bucket: [], before: [], movedM: [], movedE: [], planned: [], precision: [], step: [] }, errorStart: new SharedSums([new ExactSum(X_ZERO), new ExactSum(X_ZERO), new ExactSum(X_ZERO)]) }));
+  if (shared === undefined) byMaterial.set(material, (shared = { chains: [], consumed: [], sequence: { bucket: [], before: [], movedM: [], movedE: [], planned: [], precision: [], step: [] }, errorStart: new SharedSums(X_ZERO, X_ZERO, X_ZERO) }));
   return shared;
 }
 

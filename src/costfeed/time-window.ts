@@ -28,14 +28,14 @@ export interface WindowSums<N> {
   minusItem(values: readonly N[]): WindowSums<N>;
 }
 
-/** Sums kept in one array and changed in place (the window's own). */
-class ArraySums<N extends Summable<N>> implements WindowSums<N> {
-  readonly #sums: N[];
+/** Sums kept in one array and changed in place (the window's own); TimeWindow makes one only from a Summable zero, so every value here is Summable. */
+class ArraySums<N> implements WindowSums<N> {
+  readonly #sums: (N & Summable<N>)[];
   constructor(
     readonly width: number,
-    zero: N,
+    zero: N & Summable<N>,
   ) {
-    this.#sums = new Array<N>(width).fill(zero);
+    this.#sums = new Array<N & Summable<N>>(width).fill(zero);
   }
   sum(k: number): N {
     return this.#sums[k]!;
@@ -44,12 +44,18 @@ class ArraySums<N extends Summable<N>> implements WindowSums<N> {
   // an exact sum leaves its value (and so every figure) as it was.
   plusItem(values: readonly N[]): this {
     const sums = this.#sums;
-    for (let k = 0; k < this.width; k += 1) if (!values[k]!.isZero()) sums[k] = sums[k]!.plus(values[k]!);
+    for (let k = 0; k < this.width; k += 1) {
+      const value = values[k] as N & Summable<N>;
+      if (!value.isZero()) sums[k] = sums[k]!.plus(value) as N & Summable<N>;
+    }
     return this;
   }
   minusItem(values: readonly N[]): this {
     const sums = this.#sums;
-    for (let k = 0; k < this.width; k += 1) if (!values[k]!.isZero()) sums[k] = sums[k]!.minus(values[k]!);
+    for (let k = 0; k < this.width; k += 1) {
+      const value = values[k] as N & Summable<N>;
+      if (!value.isZero()) sums[k] = sums[k]!.minus(value) as N & Summable<N>;
+    }
     return this;
   }
 }
@@ -72,7 +78,7 @@ function isWindowSums<N>(zero: N | WindowSums<N>): zero is WindowSums<N> {
   return typeof (zero as Partial<WindowSums<N>>).plusItem === 'function';
 }
 
-export class TimeWindow<N extends Summable<N> = Decimal> {
+export class TimeWindow<N = Decimal> {
   readonly #at: EpochMs[] = [];
   readonly #values: (readonly N[])[] = [];
   #sums: WindowSums<N>;
@@ -82,10 +88,10 @@ export class TimeWindow<N extends Summable<N> = Decimal> {
   #from = -Infinity;
   #to = -Infinity;
 
-  /** `zero` starts every field's sum; or the sums to start from (shared sums, see WindowSums). */
+  /** `zero` starts every field's sum (a Summable value); or the sums to start from (shared sums of any values, see WindowSums). */
   constructor(
     readonly width: number,
-    zero: N | WindowSums<N> = ZERO as unknown as N,
+    zero: (N & Summable<N>) | WindowSums<N> = ZERO as unknown as N & Summable<N>,
   ) {
     this.#sums = isWindowSums(zero) ? zero : new ArraySums(width, zero);
   }
