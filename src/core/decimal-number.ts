@@ -434,7 +434,7 @@ export function exactOfNumber(x: number): { c: bigint; e: number } | undefined {
   if (!Number.isFinite(x)) return undefined;
   if (x === 0) return { c: 0n, e: 0 };
   const places = shortPlaces(x);
-  if (places >= 0) return { c: BigInt(Math.round(x * POW10[places]!)), e: -places };
+  if (places >= 0) return { c: BigInt(Math.round(x * POW10[places]!)), e: 0 - places }; // 0 - 0 is 0, -0 a double (see exact40's X)
   const text = String(x);
   const negative = x < 0;
   let end = text.length;

@@ -1337,9 +1337,9 @@ function minusUnlessZero(sum: X, value: X): X {
   return value.c === 0n ? sum : minus(sum, value);
 }
 
-/** The exact40 value of a Fixed. */
+/** The exact40 value of a Fixed (`0 - f.e`, not `-f.e`: see exact40's X). */
 function exactOfFixed(f: Fixed): X {
-  return f.big !== undefined ? fromDecimal(f.big) : f.m === 0 ? X_ZERO : { c: BigInt(f.m), e: -f.e };
+  return f.big !== undefined ? fromDecimal(f.big) : f.m === 0 ? X_ZERO : { c: BigInt(f.m), e: 0 - f.e };
 }
 
 function negate(x: X): X {

@@ -15,7 +15,12 @@
 import { Decimal } from '../core/decimal.js';
 import { BIG_POW10, bigPow10 as pow10, wordDigits } from '../core/decimal-number.js';
 
-/** A decimal value `c x 10^e`, rounded to at most `precision` significant digits. */
+/**
+ * A decimal value `c x 10^e`, rounded to at most `precision` significant digits. `e` is always
+ * a small integer, never -0 nor the result of a division: every X shares one hidden class, and
+ * one such value in `e` turns that field into a boxed double in every X made after it (a heap
+ * number allocated with each one, and kept with it).
+ */
 export interface X {
   readonly c: bigint;
   readonly e: number;
@@ -204,7 +209,7 @@ export function squareRootOf(x: X): X {
   const root = integerSqrt(coefficient);
   // integerSqrt's last step compared root^2 with the coefficient: that square is reused.
   const exact = (lastSquare >= 0n ? lastSquare : root * root) === coefficient;
-  return roundMagnitude(root, exponent / 2, !exact, precision);
+  return roundMagnitude(root, exponent >> 1, !exact, precision); // exponent is even
 }
 
 /** root x root for the root integerSqrt returned last (-1n when it did not compute it). */
