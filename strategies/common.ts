@@ -25,7 +25,6 @@
 import { z } from 'zod';
 import { Decimal } from '../src/core/decimal.js';
 import { Fixed } from '../src/core/fixed.js';
-import { lazyProperty } from '../src/core/lazy.js';
 import { ruleContextOf, type FastStrategy, type HedgeContractView, type Intent, type IntentCause, type IntentReason, type InventoryView, type RuleBuy, type RuleContext, type RuleDecision, type Strategy, type StrategyContext } from '../src/engine/strategy.js';
 
 export const ZERO_QTY: Decimal = new Decimal(0);
@@ -99,6 +98,11 @@ export function costSnapshot(figures: CauseFigures): Record<string, string> {
  * (an own enumerable getter, so JSON, spreads and structured clones see a plain field): most
  * intents' causes are never read (a journal keeps the last few thousand decisions), and
  * printing every figure of every intent was a visible share of a backtest.
+ *
+ * The cause keeps its figures (and a note's function) itself, in slots keyed by symbols and not
+ * enumerable (see CauseSlots), read by getters every cause shares: no closure and no closure
+ * context per cause. The journal keeps thousands of decisions, each with its intent's cause,
+ * and every object they hold is copied by the scavenges until it reaches the old generation.
  */
 export function causeOf(
   context: StrategyContext,
@@ -106,31 +110,61 @@ export function causeOf(
   note: string | (() => string),
 ): IntentCause {
   const signal = signalSnapshot(context);
-  let cost: Record<string, string> | undefined;
-  if (typeof note === 'function') return lazyNoteCause(signal, figures, note);
-  // The literal `{ signal, get cost(), note }` (signal left out when undefined), with the getter shared (core/lazy.ts).
-  const cause: Record<string, unknown> = signal === undefined ? {} : { signal };
-  defineCost(cause, () => (cost ??= costSnapshot(figures)));
-  cause['note'] = note;
+  // The literal `{ signal, get cost(), note }` (signal left out when undefined), with the getters shared.
+  const cause: Record<string | symbol, unknown> = signal === undefined ? {} : { signal };
+  Object.defineProperty(cause, 'cost', COST_GETTER);
+  Object.defineProperty(cause, FIGURES, { value: figures });
+  if (typeof note === 'function') {
+    // A note written when first read, like the figures (an own enumerable getter in the same place among the keys).
+    Object.defineProperty(cause, 'note', NOTE_GETTER);
+    Object.defineProperty(cause, NOTE, { value: note });
+  } else {
+    cause['note'] = note;
+  }
   return cause as unknown as IntentCause;
 }
-
-const defineCost = lazyProperty('cost');
-const defineNote = lazyProperty('note');
 
 /**
- * causeOf with a note written when first read, like the figures (an own enumerable getter in
- * the same place among the keys). `note` must read only values taken at the decision
- * (immutable Decimals, numbers, strings).
+ * The slots of a cause, none enumerable nor string-keyed (JSON, `Object.keys`, spreads and
+ * structured clones do not see them): the figures and the note's function, and their text once
+ * printed. A note's function must read only values taken at the decision (immutable Decimals,
+ * numbers, strings).
  */
-function lazyNoteCause(signal: IntentCause['signal'], figures: CauseFigures, note: () => string): IntentCause {
-  let cost: Record<string, string> | undefined;
-  let text: string | undefined;
-  const cause: Record<string, unknown> = signal === undefined ? {} : { signal };
-  defineCost(cause, () => (cost ??= costSnapshot(figures)));
-  defineNote(cause, () => (text ??= note()));
-  return cause as unknown as IntentCause;
+const FIGURES = Symbol('figures');
+const COST_TEXT = Symbol('cost');
+const NOTE = Symbol('note');
+const NOTE_TEXT = Symbol('note text');
+interface CauseSlots {
+  readonly [FIGURES]: CauseFigures;
+  readonly [COST_TEXT]?: Record<string, string>;
+  readonly [NOTE]: () => string;
+  readonly [NOTE_TEXT]?: string;
 }
+
+/**
+ * `value`, kept in the cause's slot `key` (defined on the first read: the same object or text
+ * on every later one; a cause frozen since is printed again on each read, to the same text).
+ */
+function remember<T>(cause: CauseSlots, key: typeof COST_TEXT | typeof NOTE_TEXT, value: T): T {
+  if (Object.isExtensible(cause)) Object.defineProperty(cause, key, { value });
+  return value;
+}
+
+const COST_GETTER: PropertyDescriptor = {
+  get(this: CauseSlots): Record<string, string> {
+    return this[COST_TEXT] ?? remember(this, COST_TEXT, costSnapshot(this[FIGURES]));
+  },
+  enumerable: true,
+  configurable: true,
+};
+
+const NOTE_GETTER: PropertyDescriptor = {
+  get(this: CauseSlots): string {
+    return this[NOTE_TEXT] ?? remember(this, NOTE_TEXT, this[NOTE]());
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 /** A procurement buy of `qty` on the material's own instrument, stamped with the decision time. */
 export function buyIntent(
