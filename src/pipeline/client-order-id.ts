@@ -29,10 +29,16 @@ export function deriveClientOrderId(input: ClientOrderIdInput): string {
   return clientOrderIdOf(input.runId, input.at, input.instrument, input.side, input.sequence);
 }
 
-/** deriveClientOrderId of the five inputs themselves (the pipeline's path: no input object per order). */
+/**
+ * deriveClientOrderId of the five inputs themselves (the pipeline's path: no input object per
+ * order). The id is joined, not concatenated: V8 makes a concatenation of 13 characters or
+ * more a cons string (a 32-byte pair pointing at both parts, each a string of its own), and an
+ * id lives as long as the run keeps its order, decision and trades; a join writes one flat
+ * string.
+ */
 export function clientOrderIdOf(runId: string, at: EpochMs, instrument: string, side: Side, sequence: number): string {
   const text = inputText(runId, at, instrument, side, sequence);
-  return `${CLIENT_ORDER_ID_PREFIX}${BigInt(`0x${sha256Hex(text).slice(0, 24)}`).toString(36)}`;
+  return [CLIENT_ORDER_ID_PREFIX, BigInt(`0x${sha256Hex(text).slice(0, 24)}`).toString(36)].join('');
 }
 
 /** Characters JSON.stringify writes as escapes in a string: quote, backslash, controls, surrogates. */
