@@ -1911,12 +1911,15 @@ export class Desk {
       return this.pipeline.submitAllSoon(intent, {
         referencePrice: price,
         lastPrice: price,
+        priceCap: undefined,
         exposure: hedge.strip === undefined ? context.inventory.exposureQty.plus(context.inventory.hedged) : contract!.exposureQty,
         hedgePosition: this.pipeline.positions.qty(intent.instrument),
       });
     }
+    // The same five keys as a hedge's context: the pipeline's reads of it then see one shape (two deoptimized its #submit once per run).
     const capped = intent.side === 'buy' && intent.discretionary === true;
-    return this.pipeline.submitAllSoon(intent, { referencePrice: context.cost.marketUnitPrice, lastPrice: context.cost.marketUnitPrice, priceCap: capped ? context.cost.priceCap : undefined });
+    const price = context.cost.marketUnitPrice;
+    return this.pipeline.submitAllSoon(intent, { referencePrice: price, lastPrice: price, priceCap: capped ? context.cost.priceCap : undefined, exposure: undefined, hedgePosition: undefined });
   }
 }
 
