@@ -261,7 +261,11 @@ export function toDecimal(x: X): Decimal {
   let text = (negative ? -x.c : x.c).toString();
   let end = text.length;
   while (end > 1 && text.charCodeAt(end - 1) === 48) end -= 1;
-  const exponent = text.length - 1 + x.e;
+  // `| 0` keeps the exponent a small integer whatever x.e is stored as: an X whose `e` field
+  // holds a boxed double (any X literal given -0 makes it so for all) reads back a heap number,
+  // and one heap number stored as a Decimal's `e` makes that field a boxed double in every
+  // Decimal made after it (each then allocates a heap number beside its words).
+  const exponent = (text.length - 1 + x.e) | 0;
   text = text.slice(0, end);
   const first = (((exponent % 7) + 7) % 7) + 1;
   // Each word is below 1e7: `| 0` keeps it a small integer, so the array has decimal.js's own
