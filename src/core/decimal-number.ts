@@ -426,15 +426,30 @@ export function shortPlaces(x: number): number {
 }
 
 /**
+ * An exact decimal value c x 10^e (the cost feed's exact40 values). Made by this class, not as
+ * `{ c, e }` literals: every literal with the same two keys shares one hidden class, and a
+ * single -0 (or other heap number) given as `e` anywhere turned that field into a boxed double
+ * for all of them, so each value allocated a heap number beside it and kept it. A class has its
+ * hidden class to itself, and its fields start undefined (ES2022 class fields), so `e` holds
+ * small integers unboxed whatever it is once given.
+ */
+export class ExactValue {
+  constructor(
+    readonly c: bigint,
+    readonly e: number,
+  ) {}
+}
+
+/**
  * The exact value of `new Decimal(String(x))` as a coefficient and exponent, c x 10^e, for a
  * finite x (exact40's form; undefined for values that are not finite): the digits of x's
- * shortest text read as an integer, without a Decimal. Zero is { c: 0n, e: 0 }.
+ * shortest text read as an integer, without a Decimal. Zero is c = 0n, e = 0.
  */
-export function exactOfNumber(x: number): { c: bigint; e: number } | undefined {
+export function exactOfNumber(x: number): ExactValue | undefined {
   if (!Number.isFinite(x)) return undefined;
-  if (x === 0) return { c: 0n, e: 0 };
+  if (x === 0) return new ExactValue(0n, 0);
   const places = shortPlaces(x);
-  if (places >= 0) return { c: BigInt(Math.round(x * POW10[places]!)), e: 0 - places }; // 0 - 0 is 0, -0 a double (see exact40's X)
+  if (places >= 0) return new ExactValue(BigInt(Math.round(x * POW10[places]!)), 0 - places); // -0 would be a heap number
   const text = String(x);
   const negative = x < 0;
   let end = text.length;
@@ -464,5 +479,5 @@ export function exactOfNumber(x: number): { c: bigint; e: number } | undefined {
     }
   }
   const c = lowDigits === 0 ? BigInt(high) : BigInt(high) * BIG_POW10[lowDigits]! + BigInt(low);
-  return { c: negative ? -c : c, e: scale - fraction };
+  return new ExactValue(negative ? -c : c, scale - fraction);
 }

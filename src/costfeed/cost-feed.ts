@@ -24,7 +24,7 @@
  * from scratch (correct, just slower).
  */
 import { Decimal, ONE, ZERO } from '../core/decimal.js';
-import { decimalOfNumber, numberOfFixed, numberOfScaled, toNumberExact } from '../core/decimal-number.js';
+import { ExactValue, decimalOfNumber, numberOfFixed, numberOfScaled, toNumberExact } from '../core/decimal-number.js';
 import { InputError, ProcuraError, type Where } from '../core/errors.js';
 import { decimalOfStock, decimalOfValue, Fixed, fixedOfDecimal, type DecimalMemo } from '../core/fixed.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
@@ -1337,13 +1337,13 @@ function minusUnlessZero(sum: X, value: X): X {
   return value.c === 0n ? sum : minus(sum, value);
 }
 
-/** The exact40 value of a Fixed (`0 - f.e`, not `-f.e`: see exact40's X). */
+/** The exact40 value of a Fixed (`0 - f.e`: -0 would be a heap number, where 0 is a small integer). */
 function exactOfFixed(f: Fixed): X {
-  return f.big !== undefined ? fromDecimal(f.big) : f.m === 0 ? X_ZERO : { c: BigInt(f.m), e: 0 - f.e };
+  return f.big !== undefined ? fromDecimal(f.big) : f.m === 0 ? X_ZERO : new ExactValue(BigInt(f.m), 0 - f.e);
 }
 
 function negate(x: X): X {
-  return x.c === 0n ? x : { c: -x.c, e: x.e };
+  return x.c === 0n ? x : new ExactValue(-x.c, x.e);
 }
 
 /**

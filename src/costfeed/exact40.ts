@@ -13,13 +13,11 @@
  * applies, and callers keep the decimal.js path otherwise.
  */
 import { Decimal } from '../core/decimal.js';
-import { BIG_POW10, bigPow10 as pow10, wordDigits } from '../core/decimal-number.js';
+import { BIG_POW10, ExactValue, bigPow10 as pow10, wordDigits } from '../core/decimal-number.js';
 
 /**
- * A decimal value `c x 10^e`, rounded to at most `precision` significant digits. `e` is always
- * a small integer, never -0 nor the result of a division: every X shares one hidden class, and
- * one such value in `e` turns that field into a boxed double in every X made after it (a heap
- * number allocated with each one, and kept with it).
+ * A decimal value `c x 10^e`, rounded to at most `precision` significant digits. This module
+ * makes every value as an ExactValue (core/decimal-number.ts says why a class, not literals).
  */
 export interface X {
   readonly c: bigint;
@@ -39,7 +37,7 @@ function negativePow10(n: number): bigint {
 }
 
 
-export const X_ZERO: X = { c: 0n, e: 0 };
+export const X_ZERO: X = new ExactValue(0n, 0);
 
 /** Whether the configured Decimal rounds as this module does (half-even). */
 export function exactArithmetic(): boolean {
@@ -63,11 +61,11 @@ export function digitsOf(c: bigint): number {
  */
 function roundMagnitude(c: bigint, e: number, sticky: boolean, precision: number): X {
   // Most results fit: one comparison instead of counting digits.
-  if (!sticky && c < pow10(precision)) return { c, e };
+  if (!sticky && c < pow10(precision)) return new ExactValue(c, e);
   const n = digitsOf(c);
   if (n <= precision) {
     if (sticky) throw new Error('exact40: sticky bit on a value that was not rounded');
-    return { c, e };
+    return new ExactValue(c, e);
   }
   const drop = n - precision;
   const scale = pow10(drop);
@@ -78,16 +76,16 @@ function roundMagnitude(c: bigint, e: number, sticky: boolean, precision: number
   const half = drop < HALF_POW10.length ? HALF_POW10[drop]! : scale / 2n;
   if (rest > half || (rest === half && (sticky || (kept & 1n) === 1n))) kept += 1n;
   // 99..9 rounded up is 10^precision: one more digit, trailing zero.
-  if (kept === pow10(precision)) return { c: kept / 10n, e: e + drop + 1 };
-  return { c: kept, e: e + drop };
+  if (kept === pow10(precision)) return new ExactValue(kept / 10n, e + drop + 1);
+  return new ExactValue(kept, e + drop);
 }
 
 function round(c: bigint, e: number, sticky: boolean, precision: number): X {
   if (c < 0n) {
     // Most results fit: kept as they are, without negating twice.
-    if (!sticky && c > negativePow10(precision)) return { c, e };
+    if (!sticky && c > negativePow10(precision)) return new ExactValue(c, e);
     const r = roundMagnitude(-c, e, sticky, precision);
-    return { c: -r.c, e: r.e };
+    return new ExactValue(-r.c, r.e);
   }
   return roundMagnitude(c, e, sticky, precision);
 }
@@ -102,12 +100,12 @@ export function fromDecimal(value: Decimal): X {
     c = c * WORD + BigInt(words[k]!);
     digits += 7;
   }
-  return { c: sign < 0 ? -c : c, e: firstExponent - (digits - 1) };
+  return new ExactValue(sign < 0 ? -c : c, firstExponent - (digits - 1));
 }
 
 /** The exact value of a whole number. */
 export function fromInteger(n: number): X {
-  return { c: BigInt(n), e: 0 };
+  return new ExactValue(BigInt(n), 0);
 }
 
 /** x + y, as `Decimal.plus`. */
@@ -160,8 +158,8 @@ export function dividedBy(x: X, y: X): X {
       }
       const e = x.e - y.e - k;
       // 99..9 rounded up is 10^precision: one more digit, trailing zero.
-      if (c === top) return negative ? { c: -(c / 10n), e: e + 1 } : { c: c / 10n, e: e + 1 };
-      return negative ? { c: -c, e } : { c, e };
+      if (c === top) return new ExactValue(negative ? -(c / 10n) : c / 10n, e + 1);
+      return new ExactValue(negative ? -c : c, e);
     }
   }
   // Scale a so the quotient has at least precision + 1 digits: a x 10^k / b >= 10^precision.
@@ -170,7 +168,7 @@ export function dividedBy(x: X, y: X): X {
   const q = scaled / b;
   const sticky = q * b !== scaled;
   const r = roundMagnitude(q, x.e - y.e - k1, sticky, precision);
-  return negative ? { c: -r.c, e: r.e } : r;
+  return negative ? new ExactValue(-r.c, r.e) : r;
 }
 
 /** The sign of x: -1, 0 or 1. */
