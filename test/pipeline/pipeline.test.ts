@@ -555,6 +555,60 @@ describe('MemoryOrderStore', () => {
   });
 });
 
+describe('MemoryOrderStore forgetting finished orders', () => {
+  const request = (id: string, at: number): OrderRequest => ({ clientOrderId: id, instrument: 'gas', symbol: 'NG/USD', side: 'buy', type: 'market', qty: D('1'), limitPrice: undefined, at, reason: 'procure' });
+
+  it('keeps only the active orders and still knows the latest day\'s total', () => {
+    const store = new MemoryOrderStore({ forgetFinished: true });
+    const a = newOrderRecord(request('a', day(0)), intent({ at: day(0) }), D('300'), 1);
+    const b = newOrderRecord(request('b', day(0) + 5), intent({ at: day(0) + 5 }), D('0.25'), 2);
+    store.insertOrder(a);
+    store.insertOrder(b);
+    store.updateOrder({ ...a, status: 'open' }, []);
+    store.updateOrder({ ...a, status: 'filled', filledQty: D('1') }, []);
+    expect(store.getOrder('a')).toBeUndefined();
+    expect(store.getOrder('b')).toBe(b);
+    expect(store.activeOrders().map((o) => o.request.clientOrderId)).toEqual(['b']);
+    expect(store.allOrders().map((o) => o.request.clientOrderId)).toEqual(['b']);
+    // The finished order still counts in its day's total, and an update of it is refused like any unknown id.
+    expect(store.notionalOnDay(day(0)).toFixed()).toBe('300.25');
+    expect(() => store.updateOrder({ ...a, status: 'filled' }, [])).toThrow(/is not stored/);
+    // A later day: its own total, and nothing is sent on a day after every order's.
+    store.insertOrder(newOrderRecord(request('c', day(1)), intent({ at: day(1) }), D('7'), 3));
+    expect(store.notionalOnDay(day(1)).toFixed()).toBe('7');
+    expect(store.notionalOnDay(day(2)).toFixed()).toBe('0');
+    // An earlier day's total is not known once its orders may be gone.
+    expect(() => store.notionalOnDay(day(0))).toThrow(/only the latest day's total/);
+    expect(() => store.insertOrder(newOrderRecord(request('d', day(0)), intent({ at: day(0) }), D('1'), 4))).toThrow(/only the latest day's total/);
+  });
+
+  it('gives a pipeline whose intent times move forward the same decisions, fills and positions as a store that keeps every order', async () => {
+    const script = async (forgetFinished: boolean) => {
+      const sim = new SimVenue({ instruments: { gas: { symbol: 'NG/USD', lotStep: '0.1', tickSize: '0.01', minQty: '1', minNotional: '10' } }, feeBps: '10', expireAfterBars: 2 });
+      const fills: unknown[] = [];
+      const store = new MemoryOrderStore({ forgetFinished });
+      const pipeline = new Pipeline({ runId: 'run-1', venue: sim, limits: limits({ maxOrderNotional: '100', maxDailyNotional: '150' }), store, sink: { onFill: (order, fill) => void fills.push(toPlainJson({ order, fill })) } });
+      const out: unknown[] = [];
+      for (let n = 0; n < 12; n += 1) {
+        sim.onBar({ at: day(n), open: 3 + n / 10, high: 3.2 + n / 10, low: 2.8 + n / 10, close: 3 + n / 10 });
+        out.push(await pipeline.sync());
+        // A market buy, a limit buy that may rest and expire, and on some days more than the day's limit allows.
+        out.push(toPlainJson(await pipeline.submitAll(intent({ at: day(n) + 1, qty: D(n % 3 === 0 ? '40' : '10') }), { referencePrice: D('3') })));
+        out.push(toPlainJson(await pipeline.submitAll(intent({ at: day(n) + 1, qty: D('5'), limitPrice: D((2.9 + n / 10).toFixed(2)) }), { referencePrice: D('3') })));
+      }
+      return { stored: store.allOrders().length, run: { out, fills, journal: toPlainJson(pipeline.journal()), counters: pipeline.counters(), positions: toPlainJson(pipeline.positions.all()), open: pipeline.openOrderCount } };
+    };
+    const { stored: all, run: kept } = await script(false);
+    const { stored: active, run: forgot } = await script(true);
+    expect(forgot).toEqual(kept);
+    expect(all).toBe(kept.counters.orders);
+    expect(active).toBe(kept.open);
+    // The script did fill, expire and deny.
+    expect(kept.counters.fills).toBeGreaterThan(5);
+    expect(kept.counters.denials).toBeGreaterThan(0);
+  });
+});
+
 describe('venue error kinds', () => {
   it("map every adapter's kinds onto the pipeline's four rules, unknown errors meaning unknown outcome", () => {
     const shaped = (kind: string) => Object.assign(new Error(kind), { kind });
