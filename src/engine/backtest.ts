@@ -15,7 +15,7 @@ import { closeKnownAt, type PriceSeries } from '../market/index.js';
 import { CostFeed, type CostSnapshot } from '../costfeed/index.js';
 import type { Decision } from '../pipeline/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
-import { DailyRecorder, NumberMemo, recordDay, type DailyRecord } from './daily-record.js';
+import { DailyRecorder, memoColumns, NumberMemo, recordDay, type DailyRecord } from './daily-record.js';
 import { Desk, type StepResult, type Stockout, type Trade } from './desk.js';
 import { HedgeStrip } from './hedge-strip.js';
 import type { Scenario } from './scenario.js';
@@ -270,8 +270,8 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   // The loop's days: from, from + 1 day, ... up to to (the recorder grows if there are more).
   const recorder = options.record === true ? new DailyRecorder(scenario, to >= from ? Math.floor((to - from) / DAY_MS) + 1 : 0) : undefined;
   const daily = newDaily(scenario, keepDaily ? Math.round((to - from) / DAY_MS) + 2 : 1);
-  const memo = new NumberMemo();
-  const recordMemo = new NumberMemo();
+  const memo = new NumberMemo(memoColumns(scenario.materials.length));
+  const recordMemo = new NumberMemo(memoColumns(scenario.materials.length));
   if (keepDaily) recordDaily(daily, memo, 0, scenario, desk, from - DAY_MS);
   let days = 0;
   const run = new DayRun(scenario, feeds, venue, desk, recorder, recordMemo, keepDaily ? daily : undefined, memo);

@@ -177,15 +177,30 @@ const cents = (value: number): number => Math.round(value * 100);
  * through text. The same Decimal (they are immutable) gives the same number.
  */
 export class NumberMemo {
-  readonly #from: (Decimal | undefined)[] = [];
-  readonly #to: number[] = [];
+  /**
+   * Both laid out for `columns` columns at once (an array of undefined, a typed array): filled
+   * column by column, past their ends, the arrays changed elements kind (holes, then doubles)
+   * and the code reading them was deoptimised each time. A column past them is converted each time.
+   */
+  readonly #from: (Decimal | undefined)[];
+  readonly #to: Float64Array;
+  constructor(columns: number) {
+    this.#from = new Array<Decimal | undefined>(columns).fill(undefined);
+    this.#to = new Float64Array(columns);
+  }
   of(column: number, value: Decimal): number {
+    if (column >= this.#to.length) return toNumberExact(value);
     if (this.#from[column] !== value) {
       this.#from[column] = value;
       this.#to[column] = toNumberExact(value);
     }
     return this.#to[column]!;
   }
+}
+
+/** The columns recordDay and a run's daily totals ask a NumberMemo for: at most 16 per material, and 2 more. */
+export function memoColumns(materials: number): number {
+  return 16 * materials + 2;
 }
 
 /** `value.toNumber()` (toNumberRemembered: without text when exact, else once per Decimal instance). */
