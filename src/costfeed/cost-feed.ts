@@ -142,13 +142,13 @@ interface MaterialState {
   readonly index: number;
   readonly memo: MaterialMemo;
   /** sigma_L = leadTimeCv x L and its result object, while the receipt record is short (constant). */
-  readonly cvLeadTime: { readonly sigma: Figure; readonly source: 'cv'; receipts: number };
+  readonly cvLeadTime: { readonly sigma: SigmaFigure; readonly source: 'cv'; receipts: number };
   /** The last receipts' sums #sigmaLeadTime worked sigma_L out for, and that Figure (one object per material, refilled). */
-  leadTimeMemo: { count: number; sumDays: number; sumSquaresDays: number; sigma: Figure } | undefined;
+  leadTimeMemo: { count: number; sumDays: number; sumSquaresDays: number; sigma: SigmaFigure } | undefined;
   /** What #sigmaDaily and #sigmaLeadTime answer, one object each per material, refilled per snapshot (a snapshot copies the fields). */
   readonly cvResult: SigmaResult;
   readonly historyResult: SigmaResult;
-  readonly receiptsResult: { sigma: Figure; readonly source: 'receipts'; receipts: number };
+  readonly receiptsResult: { sigma: SigmaFigure; readonly source: 'receipts'; receipts: number };
   readonly unit: string;
   readonly policy: MaterialPolicy;
   readonly z: Decimal;
@@ -367,7 +367,7 @@ export class CostFeed {
         id: material.id,
         index: this.#materials.length,
         memo: emptyMemo(),
-        cvLeadTime: { sigma: Figure.of(policy.leadTimeCv.times(policy.leadTimeDays)), source: 'cv', receipts: 0 },
+        cvLeadTime: { sigma: SigmaFigure.of(policy.leadTimeCv.times(policy.leadTimeDays)), source: 'cv', receipts: 0 },
         leadTimeMemo: undefined,
         cvResult: { sigma: NO_FIGURE, source: 'cv' },
         historyResult: { sigma: NO_FIGURE, source: 'history' },
@@ -583,7 +583,7 @@ export class CostFeed {
     if (h.buckets * this.bucketDays < this.minHistoryDays) {
       if (memo.cvMean !== mean || memo.cvSigma === undefined) {
         memo.cvMean = mean;
-        memo.cvSigma = new Figure(times(m.demandCvX, meanX));
+        memo.cvSigma = new SigmaFigure(times(m.demandCvX, meanX));
       }
       const result = m.cvResult;
       result.sigma = memo.cvSigma;
@@ -636,7 +636,7 @@ export class CostFeed {
       let sigma = sigmaFromSumsX(h.buckets, sumErrors, sumSquares);
       if (this.bucketDays !== 1) sigma = dividedBy(sigma, this.#rootBucketDaysX);
       const previous = memo.historySigma;
-      if (previous === undefined || !same(previous.x, sigma)) memo.historySigma = new Figure(sigma);
+      if (previous === undefined || !same(previous.x, sigma)) memo.historySigma = new SigmaFigure(sigma);
       m.shared.chains[h.k1] = { buckets: h.buckets, bucketDays: this.bucketDays, actual, squares, cross, prefixTo, prefixFrom, squaresTo, squaresFrom, sigma: memo.historySigma! };
     }
     const result = m.historyResult;
@@ -645,7 +645,7 @@ export class CostFeed {
   }
 
   /** sigma_L of one material in days: from the desk's receipts when there are minReceipts of them, else leadTimeCv x L. */
-  #sigmaLeadTime(m: MaterialState, at: EpochMs): { sigma: Figure; source: 'receipts' | 'cv'; receipts: number } {
+  #sigmaLeadTime(m: MaterialState, at: EpochMs): { sigma: SigmaFigure; source: 'receipts' | 'cv'; receipts: number } {
     const record = this.#leadTimes?.(m.id, at);
     const receipts = record?.count ?? 0;
     if (record === undefined || receipts < this.minReceipts) {
@@ -658,7 +658,7 @@ export class CostFeed {
     // sigmaFromSums(receipts, new Decimal(sumDays), new Decimal(sumSquaresDays)), whole numbers read exactly.
     const exact = (n: number): X => (Number.isSafeInteger(n) ? fromInteger(n) : fromDecimal(new Decimal(n)));
     let value: X;
-    let known: Figure | undefined;
+    let known: SigmaFigure | undefined;
     let memo = false;
     if (sameLeadTimes(receipts, record.sumDays, record.sumSquaresDays)) value = X_ZERO;
     else {
@@ -668,7 +668,7 @@ export class CostFeed {
       value = known !== undefined ? known.x : sigmaFromSumsX(receipts, exact(record.sumDays), exact(record.sumSquaresDays));
     }
     // The same value keeps its Figure, so the figures derived from it are not worked out again.
-    const sigma = cached !== undefined && same(cached.sigma.x, value) ? cached.sigma : (known ?? new Figure(value));
+    const sigma = cached !== undefined && same(cached.sigma.x, value) ? cached.sigma : (known ?? new SigmaFigure(value));
     if (memo && known === undefined) rememberLeadTimeSigma(receipts, record.sumDays, record.sumSquaresDays, sigma);
     if (cached === undefined) m.leadTimeMemo = { count: receipts, sumDays: record.sumDays, sumSquaresDays: record.sumSquaresDays, sigma };
     else {
@@ -1194,8 +1194,8 @@ interface MaterialMemo {
   /** The mean as an exact40 value, for the mean it was read from. */
   meanXOf: Decimal | undefined;
   meanX: X | undefined;
-  sigmaDaily: Figure | undefined;
-  sigmaLead: Figure | undefined;
+  sigmaDaily: SigmaFigure | undefined;
+  sigmaLead: SigmaFigure | undefined;
   meanForLT: Decimal | undefined;
   /** sigma_LT and the buffer in force (see leadChainOf). */
   chain: LeadChain | undefined;
@@ -1205,12 +1205,12 @@ interface MaterialMemo {
   reorderPoint: Figure | undefined;
   /** demandCv x mean for the mean it was computed from (sigma_d while the history is short). */
   cvMean: Decimal | undefined;
-  cvSigma: Figure | undefined;
+  cvSigma: SigmaFigure | undefined;
   /** The last sigma_d from history (kept while the value stands). */
-  historySigma: Figure | undefined;
+  historySigma: SigmaFigure | undefined;
   /** d^2 x sigma_L^2 for the d and sigma_L it was computed from. */
   leadTermMean: Decimal | undefined;
-  leadTermSigma: Figure | undefined;
+  leadTermSigma: SigmaFigure | undefined;
   leadTerm: X | undefined;
   /** meanX x meanX for the mean it was computed from. */
   meanSquareOf: Decimal | undefined;
@@ -1246,7 +1246,7 @@ const TWO_X: X = fromInteger(2);
 
 /** sigma_d and where it came from (see #sigmaDaily). */
 interface SigmaResult {
-  sigma: Figure;
+  sigma: SigmaFigure;
   readonly source: 'history' | 'cv';
 }
 
@@ -1262,7 +1262,7 @@ function squaresXOf(m: MaterialState, k: number): X {
   return (m.squaresX[i] ??= exactOfFixed(m.bucketPrefixSquares[i]!));
 }
 
-function receiptsResult(m: MaterialState, sigma: Figure, receipts: number): { sigma: Figure; source: 'receipts'; receipts: number } {
+function receiptsResult(m: MaterialState, sigma: SigmaFigure, receipts: number): { sigma: SigmaFigure; source: 'receipts'; receipts: number } {
   const result = m.receiptsResult;
   result.sigma = sigma;
   result.receipts = receipts;
@@ -1349,17 +1349,48 @@ function negate(x: X): X {
 /**
  * A figure of the sigma chain: its exact40 value, and its Decimal made when first read (the
  * feed computes these every day; a reader asks for a few of them). Kept, and shared by the
- * snapshots, while the value stands.
+ * snapshots, while the value stands. sigma_LT, the buffer and the reorder point are Figures;
+ * sigma_d and sigma_L, from which the others are worked out, are SigmaFigures.
  */
 class Figure {
   #decimal: Decimal | undefined;
   #number: number | undefined;
+  /** `decimal`: the figure's value already held as a Decimal, if it was. */
+  constructor(
+    readonly x: X,
+    decimal?: Decimal,
+  ) {
+    this.#decimal = decimal;
+  }
+  get decimal(): Decimal {
+    return (this.#decimal ??= decimalOfX(this.x));
+  }
+  /**
+   * The double nearest to the figure: what `toNumberExact(this.decimal)` gives, without making
+   * the Decimal (the exact engine's rules read the reorder point and buffer stock as numbers
+   * every day). `x` is the value itself unless the figure was made from a Decimal, whose own
+   * digits are then converted.
+   */
+  get number(): number {
+    if (this.#number === undefined) {
+      const scaled = this.#decimal === undefined ? numberOfScaled(this.x.c, this.x.e) : undefined;
+      this.#number = scaled ?? toNumberExact(this.decimal);
+    }
+    return this.#number;
+  }
+}
+
+/**
+ * sigma_d or sigma_L: a Figure that also keeps its square, the square times the lead time and
+ * (sigma_d) the chain worked out from it. The figures derived from it are plain Figures, without
+ * these four fields: the first run over a plan keeps about three of them a day for the later runs.
+ */
+class SigmaFigure extends Figure {
   #square: X | undefined;
   #scaledSquare: X | undefined;
   #scaledBy: X | undefined;
   /** sigma_LT and the buffer from this figure as sigma_d, for the last inputs (see leadChainOf). */
   leadChain: LeadChain | undefined = undefined;
-  constructor(readonly x: X) {}
   /** times(x, x), worked out once per figure (the figures of one day's chain are shared by the runs over one plan, see SharedChain). */
   get square(): X {
     return (this.#square ??= times(this.x, this.x));
@@ -1374,26 +1405,8 @@ class Figure {
     return this.#scaledSquare;
   }
   /** A figure already held as a Decimal. */
-  static of(value: Decimal): Figure {
-    const figure = new Figure(fromDecimal(value));
-    figure.#decimal = value;
-    return figure;
-  }
-  get decimal(): Decimal {
-    return (this.#decimal ??= decimalOfX(this.x));
-  }
-  /**
-   * The double nearest to the figure: what `toNumberExact(this.decimal)` gives, without making
-   * the Decimal (the exact engine's rules read the reorder point and buffer stock as numbers
-   * every day). `x` is the value itself unless the figure was made from a Decimal (`of`), whose
-   * own digits are then converted.
-   */
-  get number(): number {
-    if (this.#number === undefined) {
-      const scaled = this.#decimal === undefined ? numberOfScaled(this.x.c, this.x.e) : undefined;
-      this.#number = scaled ?? toNumberExact(this.decimal);
-    }
-    return this.#number;
+  static of(value: Decimal): SigmaFigure {
+    return new SigmaFigure(fromDecimal(value), value);
   }
 }
 
@@ -1412,11 +1425,12 @@ interface LeadChain {
   readonly z: X;
   readonly sigmaLT: Figure;
   readonly buffer: Figure;
-  /** The reorder point mean x L + buffer for the last mean x L (see reorderOf). */
-  reorder: { readonly meanTimesLead: X; readonly figure: Figure } | undefined;
+  /** The reorder point mean x L + buffer for the last mean x L (see reorderOf): two fields here, not an object of its own per chain. */
+  reorderMeanTimesLead: X | undefined;
+  reorder: Figure | undefined;
 }
 
-function leadChainOf(sigmaDaily: Figure, m: MaterialState, leadTerm: X | undefined): LeadChain {
+function leadChainOf(sigmaDaily: SigmaFigure, m: MaterialState, leadTerm: X | undefined): LeadChain {
   const lead = leadTerm === undefined ? m.rootLeadTimeX : m.leadTimeX;
   const last = sigmaDaily.leadChain;
   if (
@@ -1429,7 +1443,7 @@ function leadChainOf(sigmaDaily: Figure, m: MaterialState, leadTerm: X | undefin
   }
   // sigmaLeadTimeDemandWithX(L, sigma_d, leadTerm), its L x sigma_d^2 kept on sigma_d's Figure.
   const sigmaLT = leadTerm === undefined ? times(sigmaDaily.x, lead) : sigmaLeadTimeDemandOfTerms(sigmaDaily.squareTimes(lead), leadTerm);
-  const chain: LeadChain = { lead, leadTerm, z: m.zX, sigmaLT: new Figure(sigmaLT), buffer: new Figure(times(m.zX, sigmaLT)), reorder: undefined };
+  const chain: LeadChain = { lead, leadTerm, z: m.zX, sigmaLT: new Figure(sigmaLT), buffer: new Figure(times(m.zX, sigmaLT)), reorderMeanTimesLead: undefined, reorder: undefined };
   sigmaDaily.leadChain = chain;
   return chain;
 }
@@ -1439,10 +1453,11 @@ function leadChainOf(sigmaDaily: Figure, m: MaterialState, leadTerm: X | undefin
  * plan's mean, and so mean x L, is the same for the runs over one plan on a given day).
  */
 function reorderOf(chain: LeadChain, meanTimesLead: X): Figure {
-  const last = chain.reorder;
-  if (last !== undefined && identical(last.meanTimesLead, meanTimesLead)) return last.figure;
+  const last = chain.reorderMeanTimesLead;
+  if (last !== undefined && identical(last, meanTimesLead)) return chain.reorder!;
   const figure = new Figure(plus(meanTimesLead, chain.buffer.x));
-  chain.reorder = { meanTimesLead, figure };
+  chain.reorderMeanTimesLead = meanTimesLead;
+  chain.reorder = figure;
   return figure;
 }
 
@@ -1475,7 +1490,7 @@ interface SharedChain {
   readonly prefixFrom: X;
   readonly squaresTo: X;
   readonly squaresFrom: X;
-  readonly sigma: Figure;
+  readonly sigma: SigmaFigure;
 }
 
 /**
@@ -1610,7 +1625,7 @@ function sharedMaterialOf(plan: ProductionPlan, material: string): SharedMateria
  * hashed each time), and nested maps three look-ups. Emptied when the precision changes or it
  * holds LEAD_TIME_SIGMAS_MAX figures.
  */
-const leadTimeSigmas: (Map<number, Figure> | undefined)[] = [];
+const leadTimeSigmas: (Map<number, SigmaFigure> | undefined)[] = [];
 let leadTimeSigmaCount = 0;
 let leadTimeSigmasPrecision = Decimal.precision;
 const LEAD_TIME_SIGMAS_MAX = 100_000;
@@ -1630,7 +1645,7 @@ function leadTimeKeyed(count: number, sumDays: number, sumSquaresDays: number): 
  * hashing into a map of up to LEAD_TIME_SIGMAS_MAX figures. Emptied with the maps.
  */
 const lastLeadTimeKeys: number[] = [];
-const lastLeadTimeSigmas: (Figure | undefined)[] = [];
+const lastLeadTimeSigmas: (SigmaFigure | undefined)[] = [];
 
 function forgetLeadTimeSigmas(): void {
   leadTimeSigmas.length = 0;
@@ -1639,7 +1654,7 @@ function forgetLeadTimeSigmas(): void {
   lastLeadTimeSigmas.length = 0;
 }
 
-function noteLastLeadTimeSigma(count: number, key: number, sigma: Figure): void {
+function noteLastLeadTimeSigma(count: number, key: number, sigma: SigmaFigure): void {
   while (lastLeadTimeKeys.length <= count) {
     lastLeadTimeKeys.push(-1);
     lastLeadTimeSigmas.push(undefined);
@@ -1649,7 +1664,7 @@ function noteLastLeadTimeSigma(count: number, key: number, sigma: Figure): void 
 }
 
 /** The kept sigma_L for `count` receipts and these sums (leadTimeKeyed), if any. */
-function leadTimeSigmaOf(count: number, sumDays: number, sumSquaresDays: number): Figure | undefined {
+function leadTimeSigmaOf(count: number, sumDays: number, sumSquaresDays: number): SigmaFigure | undefined {
   if (leadTimeSigmasPrecision !== Decimal.precision) {
     forgetLeadTimeSigmas();
     leadTimeSigmasPrecision = Decimal.precision;
@@ -1661,7 +1676,7 @@ function leadTimeSigmaOf(count: number, sumDays: number, sumSquaresDays: number)
   return sigma;
 }
 
-function rememberLeadTimeSigma(count: number, sumDays: number, sumSquaresDays: number, sigma: Figure): void {
+function rememberLeadTimeSigma(count: number, sumDays: number, sumSquaresDays: number, sigma: SigmaFigure): void {
   if (leadTimeSigmaCount >= LEAD_TIME_SIGMAS_MAX) forgetLeadTimeSigmas();
   // Counts start at minReceipts and grow one by one: the array stays dense.
   while (leadTimeSigmas.length <= count) leadTimeSigmas.push(undefined);
@@ -1679,7 +1694,7 @@ function identical(a: X, b: X): boolean {
 }
 
 /** A placeholder in the per-material result objects before their first snapshot. */
-const NO_FIGURE = new Figure(X_ZERO);
+const NO_FIGURE = new SigmaFigure(X_ZERO);
 
 /**
  * One material's figures in a snapshot. The fields a strategy reads every day are plain
@@ -1712,8 +1727,8 @@ class MaterialSnapshot implements MaterialCost, MaterialNumbers {
   readonly sigmaLeadTimeSource: 'receipts' | 'cv';
   readonly leadTimeReceipts: number;
   // The sigma chain's figures, as Decimals when read (see Figure).
-  readonly #sigmaDaily: Figure;
-  readonly #sigmaLead: Figure;
+  readonly #sigmaDaily: SigmaFigure;
+  readonly #sigmaLead: SigmaFigure;
   readonly #sigmaLT: Figure;
   readonly #buffer: Figure;
   readonly #reorder: Figure;
@@ -1745,8 +1760,8 @@ class MaterialSnapshot implements MaterialCost, MaterialNumbers {
     forecastQty: Decimal,
     forecastFixed: Fixed,
     mean: Decimal,
-    sigmaDaily: { readonly sigma: Figure; readonly source: 'history' | 'cv' },
-    sigmaLead: { readonly sigma: Figure; readonly source: 'receipts' | 'cv'; readonly receipts: number },
+    sigmaDaily: { readonly sigma: SigmaFigure; readonly source: 'history' | 'cv' },
+    sigmaLead: { readonly sigma: SigmaFigure; readonly source: 'receipts' | 'cv'; readonly receipts: number },
     sigmaLT: Figure,
     buffer: Figure,
     reorder: Figure,
