@@ -78,7 +78,7 @@ export function draftOf(e: JournalEntry): PostedDraft {
         actual = { kind: 'purchase', material: a.material, qty: f(a.qty), amount: f(a.amount) };
         break;
       case 'conversion':
-        actual = { kind: 'conversion', amount: f(a.amount), ...(a.category !== undefined ? { category: a.category } : {}) };
+        actual = { kind: 'conversion', amount: f(a.amount), category: a.category };
         break;
       case 'completion':
         actual = { kind: 'completion', product: a.product, qty: f(a.qty), allocated: f(a.allocated) };
@@ -735,7 +735,8 @@ export class Engine {
         const b = new LineBuilder();
         b.add(Account.conversionCostsControl, amount);
         b.cr(Account.accruedConversionCosts, amount);
-        const actual: DraftActual = { kind: 'conversion', amount, ...(event.category !== undefined ? { category: event.category } : {}) };
+        // category always present (undefined when absent): one hidden class for the conversion's actual, see finish.
+        const actual: DraftActual = { kind: 'conversion', amount, category: event.category };
         return this.finish(event, eventId, 'conversion', b, NO_MOVEMENTS, NO_VERSIONS, books, actual);
       }
       case 'completion':
@@ -1092,7 +1093,11 @@ export class Engine {
       }
       (flags ??= []).push(`negative-stock: ${message}`);
     }
-    const draft: { -readonly [K in keyof Draft]: Draft[K] } = {
+    // Every field in one literal, an absent one undefined: each draft has one hidden class. Fields
+    // added only when present gave a hidden class per combination (an actual, a ref, a reason,
+    // flags...), and the journal's push and the books' apply, optimised for the combinations met
+    // first, were deoptimised ("wrong map") each time the next run met another.
+    return {
       eventId,
       eventType,
       at: event.at,
@@ -1100,14 +1105,13 @@ export class Engine {
       lines: list,
       movements,
       versions,
+      actual: actual || undefined,
+      ref: event.ref,
+      reason: event.reason,
+      flags,
+      reverses,
+      source: event.source || undefined,
     };
-    if (actual) draft.actual = actual;
-    if (event.ref !== undefined) draft.ref = event.ref;
-    if (event.reason !== undefined) draft.reason = event.reason;
-    if (flags) draft.flags = flags;
-    if (reverses !== undefined) draft.reverses = reverses;
-    if (event.source) draft.source = event.source;
-    return draft;
   }
 }
 
