@@ -29,7 +29,9 @@ for (const file of files) {
   const scenario = loadScenario(file);
   const to = years > 0 ? Math.min(scenario.to, scenario.from + years * 365.25 * 86_400_000) : scenario.to;
   for (const name of [undefined, ...names]) {
-    const options = { record: true, to };
+    // 5,000 decisions kept, as every build before round 11 kept (a build that does not know the
+    // option ignores it), so that digests of builds on both sides of that change compare.
+    const options = { record: true, to, decisions: 5000 };
     if (name) {
       const definition = getStrategy(name);
       options.strategy = { definition, params: definition.params.parse({}) };

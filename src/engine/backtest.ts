@@ -13,7 +13,7 @@ import { DAY_MS, type EpochMs } from '../core/time.js';
 import { Ledger } from '../ledger/index.js';
 import { closeKnownAt, type PriceSeries } from '../market/index.js';
 import { CostFeed, type CostSnapshot } from '../costfeed/index.js';
-import type { Decision } from '../pipeline/index.js';
+import { MemoryOrderStore, type Decision } from '../pipeline/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
 import { DailyRecorder, memoColumns, NumberMemo, recordDay, type DailyRecord } from './daily-record.js';
 import { Desk, type StepResult, type Stockout, type Trade } from './desk.js';
@@ -34,6 +34,13 @@ export interface RunOptions {
   readonly to?: EpochMs;
   /** Run another strategy on the same scenario (the baselines). */
   readonly strategy?: { readonly definition: StrategyDefinition<unknown>; readonly params: unknown };
+  /**
+   * How many of the latest decisions `RunResult.decisions` keeps (default 20; `Infinity` for
+   * every one). No output reads them (the report, `--json` and `--export` read the trades, the
+   * denials and the daily record): a run that kept 5,000, and every finished order with them,
+   * had the scavenger copy about 30 MB more per main job (docs/benchmarks.md, round 11).
+   */
+  readonly decisions?: number;
 }
 
 export interface MaterialTotals {
@@ -179,6 +186,9 @@ interface Feed {
 
 const bar: { at: number; open: number; high: number; low: number; close: number; volume: number | undefined } = { at: 0, open: 0, high: 0, low: 0, close: 0, volume: undefined };
 
+/** Decisions a run's result keeps unless RunOptions.decisions says otherwise. */
+export const DEFAULT_KEPT_DECISIONS = 20;
+
 /** Runs one strategy over the scenario. Deterministic for a given scenario, seed and options. */
 export async function runBacktest(scenario: Scenario, options: RunOptions = {}): Promise<RunResult> {
   const from = options.from ?? scenario.from;
@@ -261,6 +271,10 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     conversion: { noise: config.conversion.noise, closeLagDays: config.conversion.closeLagDays, random: new Random(config.seed + 7919) },
     targetUnitCost: config.production.targetUnitCost,
     orderCosts: { fixed: config.venue.feeFixed, feeRate: config.venue.feeBps.dividedBy(10_000), slippageRate: config.venue.slippageBps.dividedBy(10_000) },
+    // A backtest's client order ids never repeat and its risk check asks only for the latest
+    // day's total, so the store can let finished orders go (MemoryOrderStoreOptions).
+    orderStore: new MemoryOrderStore({ forgetFinished: true }),
+    journalLimit: options.decisions ?? DEFAULT_KEPT_DECISIONS,
   });
 
   // Bars known before the start warm the averages up; the venue sees them too (nothing is open).

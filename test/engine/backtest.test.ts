@@ -11,7 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Decimal, ZERO } from '../../src/core/decimal.js';
 import { ConfigError, InputError } from '../../src/core/errors.js';
 import { DAY_MS, formatDate } from '../../src/core/time.js';
-import { runBacktest, type Trade } from '../../src/engine/backtest.js';
+import { DEFAULT_KEPT_DECISIONS, runBacktest, type Trade } from '../../src/engine/backtest.js';
 import { HedgeStrip } from '../../src/engine/hedge-strip.js';
 import { monthOf } from '../../src/market/forward.js';
 import { backtestWithBaselines, denialsOf, resultJson } from '../../src/engine/results.js';
@@ -108,7 +108,7 @@ describe('backtest: accounting invariants', () => {
 describe('backtest: time', () => {
   it('fills no order on a bar that was already known when the order was decided', async () => {
     const scenario = loadScenario(SMALL);
-    const run = await runBacktest(scenario);
+    const run = await runBacktest(scenario, { decisions: Infinity });
     const series = scenario.materials[0]!.series;
     const decidedAt = new Map(run.decisions.filter((d) => d.clientOrderId !== undefined).map((d) => [d.clientOrderId!, d.at]));
     expect(run.trades.length).toBeGreaterThan(10);
@@ -187,7 +187,7 @@ describe('backtest: no look-ahead in the cost-aware rules', () => {
         .replace("  name: ma-procurement\n  params: { fast: 5, slow: 20, ma: sma, maxCoverDays: 20, orderUpToDays: 5, trendBars: 3 }", `  name: ${name}\n  params: ${JSON.stringify(params)}`)
         .replace('horizonDays: 20', 'horizonDays: 20\nhedges:\n  gas: { instrument: gas-swap, months: 3, lotStep: "100", tickSize: "0.001" }');
     const decided = async (file: string): Promise<string[]> => {
-      const run = await runBacktest(loadScenario(file));
+      const run = await runBacktest(loadScenario(file), { decisions: Infinity });
       return run.decisions.filter((d) => d.at < cutoff).map((d) => JSON.stringify(d.intent, decimalsAsText));
     };
     const original = await decided(variant(`${name}-now`, edit));
@@ -308,7 +308,7 @@ describe('backtest: the price cap', () => {
         };
       },
     });
-    const run = await runBacktest(loadScenario(file), { strategy: { definition: reckless, params: {} } });
+    const run = await runBacktest(loadScenario(file), { strategy: { definition: reckless, params: {} }, decisions: Infinity });
     const rows = denialsOf(run);
     expect(rows.length).toBeGreaterThan(15);
     expect(rows.every((r) => r.rule === 'price-cap' && /against cap 1\.960784/.test(r.detail))).toBe(true);
@@ -538,5 +538,22 @@ describe('backtest: coarse data, never silently wrong', () => {
     const file = variant('gaps', (text) => text, (csv) => csv.split('\n').filter((line) => !/^2023-03-(0[6-9]|1\d|2[0-6])/.test(line)).join('\n'));
     const run = await runBacktest(loadScenario(file), { strategy: { definition: jit as never, params: {} } });
     expect(run.warnings[0]?.message).toMatch(/gaps of up to 2[0-9] days .*longer than the 2-day lead time/);
+  });
+});
+
+describe('backtest: what a result keeps', () => {
+  it('keeps the latest 20 decisions by default, and every figure of a run that keeps them all', async () => {
+    const scenario = loadScenario(SMALL);
+    const jitStrategy = { definition: jit as never, params: {} };
+    for (const strategy of [undefined, jitStrategy]) {
+      const all = await runBacktest(scenario, { record: true, decisions: Infinity, ...(strategy === undefined ? {} : { strategy }) });
+      const kept = await runBacktest(scenario, { record: true, ...(strategy === undefined ? {} : { strategy }) });
+      expect(all.decisions.length).toBeGreaterThan(DEFAULT_KEPT_DECISIONS);
+      expect(kept.decisions.length).toBe(DEFAULT_KEPT_DECISIONS);
+      const text = (value: unknown): string => JSON.stringify(value, decimalsAsText);
+      expect(text(kept.decisions)).toBe(text(all.decisions.slice(-DEFAULT_KEPT_DECISIONS)));
+      // The store that lets finished orders go (MemoryOrderStore forgetFinished) changes nothing else.
+      expect(text({ ...kept, decisions: [] })).toBe(text({ ...all, decisions: [] }));
+    }
   });
 });

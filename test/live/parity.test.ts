@@ -63,7 +63,7 @@ risk: { maxOrderNotional: "100000", maxDailyNotional: "300000" }
 `,
       );
       const scenario = loadScenario(join(dir, 'scenario.yaml'));
-      const backtest = await runBacktest(scenario);
+      const backtest = await runBacktest(scenario, { decisions: Infinity });
       const expected = backtest.decisions.filter((d) => d.outcome !== 'skipped').map(row);
       expect(expected.length).toBeGreaterThan(5);
 
