@@ -25,7 +25,7 @@
  */
 import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
 import { Fixed } from '../core/fixed.js';
-import { decimalOfNumber, exactOfNumber, numberOfFixed, numberOfScaled, toNumberExact } from '../core/decimal-number.js';
+import { decimalOfNumber, ExactValue, exactOfNumber, numberOfFixed, numberOfScaled, toNumberExact } from '../core/decimal-number.js';
 import type { Random } from '../core/random.js';
 import { DAY_MS, formatDate, formatTime, startOfDay, type EpochMs } from '../core/time.js';
 import { X_ZERO, dividedBy, exactArithmetic, fromDecimal, minus, plus, sign, times, toDecimal, type X } from '../costfeed/exact40.js';
@@ -92,10 +92,11 @@ export interface DeskState {
 
 /**
  * units > 0 (NaN is not), without the Decimal that greaterThan(0) builds for its argument. A
- * function of its own: the read of the sign missed its inline cache on every plan day (each
- * day's quantity is another Decimal of the plan), and in the desk's production each miss set
- * back V8's count towards optimising it (about 90 times in one main job, so it stayed in the
- * interpreter for most of it); a function this short is optimised at once.
+ * function of its own: when a field of Decimal's hidden class is generalised during a run (a
+ * heap number stored as some Decimal's exponent did it), the plan's Decimals, made before, are
+ * each moved to the new class at their first read, a miss of this read's inline cache on every
+ * plan day. In the desk's production each miss set back V8's count towards optimising the whole
+ * method (91 times in one main job: it stayed in the interpreter through the first run).
  */
 function positiveUnits(units: Decimal): boolean {
   return units.s > 0 && !units.isZero();
@@ -326,7 +327,7 @@ export interface DeskOptions {
 }
 
 const NO_ID: { id?: string } = Object.freeze({});
-const X_365: X = { c: 365n, e: 0 };
+const X_365: X = new ExactValue(365n, 0);
 let lastRate = Number.NaN;
 let lastRateX: X = X_ZERO;
 /** exactOfNumber(rate): the exact value decimal.js's times(rate) multiplies by (the margin rate is the same every day). */
@@ -1229,7 +1230,8 @@ export class Desk {
     }
     const onHand = slot.onHandFixed;
     if (rate.isFinite() && slot.carrying.exact()) {
-      const held: X = onHand.big === undefined ? { c: BigInt(onHand.m), e: -onHand.e } : fromDecimal(onHand.big);
+      // An ExactValue, as every exact40 value is (one hidden class); 0 - e, not -e, which gives a heap number -0 for e = 0.
+      const held: X = onHand.big === undefined ? new ExactValue(BigInt(onHand.m), 0 - onHand.e) : fromDecimal(onHand.big);
       slot.carrying.addExact(times(held, slot.carryRateX));
     } else {
       slot.carrying.addDecimal(onHandOf(slot).times(rate));
@@ -1323,7 +1325,7 @@ export class Desk {
       const rate = strip.setup.marginRate;
       if (Number.isFinite(rate) && !(mark instanceof Decimal && !mark.isFinite()) && slot.financing.exact()) {
         // (-mark) x rate / 365 in exact40: each step rounded as decimal.js rounds it.
-        const negated = mark instanceof Decimal ? fromDecimal(mark.negated()) : { c: -mark.c, e: mark.e };
+        const negated = mark instanceof Decimal ? fromDecimal(mark.negated()) : new ExactValue(-mark.c, mark.e);
         slot.financing.addExact(dividedBy(times(negated, exactRate(rate)), X_365));
       } else {
         slot.financing.addDecimal((mark instanceof Decimal ? mark : toDecimal(mark)).negated().times(rate).dividedBy(365));
