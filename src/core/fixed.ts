@@ -340,3 +340,50 @@ export function decimalOfStock(memo: DecimalMemo, value: Fixed): Decimal {
   }
   return memo.decimal;
 }
+
+/**
+ * Equal values as one Decimal (a Decimal is immutable, so holders can share it): what a run
+ * keeps many of with few values (its trades' prices and fees) is built once per value instead
+ * of once per trade. Bounded: past `limit` values it forgets them all and starts again, so a
+ * long run cannot grow it without limit (sharing is then only less complete, never wrong).
+ */
+export class DecimalCache {
+  /** The Decimals by scaled integer, one map per number of decimal places (trailing zeros removed). */
+  readonly #byPlaces: (Map<number, Decimal> | undefined)[] = [];
+  #size = 0;
+  readonly #limit: number;
+
+  constructor(limit = 4096) {
+    this.#limit = limit;
+  }
+
+  /**
+   * value.toDecimal(), the same Decimal object as for any earlier equal value still remembered
+   * (a value beyond a safe integer is its own `big`, not shared).
+   */
+  of(value: Fixed): Decimal {
+    return value.big ?? this.ofScaled(value.m, value.e);
+  }
+
+  /** The Decimal `m / 10^places` (`m` a safe integer), shared as `of` shares it. */
+  ofScaled(m: number, places: number): Decimal {
+    let e = places;
+    while (e > 0 && m % 10 === 0) {
+      m /= 10;
+      e -= 1;
+    }
+    let byM = this.#byPlaces[e];
+    if (byM === undefined) this.#byPlaces[e] = byM = new Map();
+    let d = byM.get(m);
+    if (d === undefined) {
+      if (this.#size >= this.#limit) {
+        for (const map of this.#byPlaces) map?.clear();
+        this.#size = 0;
+      }
+      d = decimalOf(m, e);
+      byM.set(m, d);
+      this.#size += 1;
+    }
+    return d;
+  }
+}

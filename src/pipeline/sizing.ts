@@ -6,7 +6,7 @@
  */
 import { Decimal, ZERO, floorToStep } from '../core/decimal.js';
 import { POW10 } from '../core/decimal-number.js';
-import { Fixed } from '../core/fixed.js';
+import { DecimalCache, Fixed } from '../core/fixed.js';
 import { ProcuraError, ErrorCode } from '../core/errors.js';
 import { lt } from './compare.js';
 import type { Intent, MarketRules } from './types.js';
@@ -107,11 +107,18 @@ function wholeStepUnits(step: Decimal): number | undefined {
 }
 
 /**
+ * The quantities sized so far, one Decimal per value (core/fixed.ts's DecimalCache; a Decimal is
+ * immutable): a run's orders and trades keep them, and a run sizes few values (25 among one
+ * ammonia jit run's 10,624 trades, 51 among static-hedge's 11,716).
+ */
+const lotQuantities = new DecimalCache();
+
+/**
  * `floorToStep(value, step)`, the same Decimal: for a whole-number step above 1 and a positive
  * value that is a safe integer at 12 places or fewer, floorToStep's integer branch
  * (`new Decimal(n - n mod step)` for n = floor(value)) with n taken from the value's scaled
  * integer (Fixed) instead of a Decimal floor and a digit count; everything else goes to
- * floorToStep.
+ * floorToStep. Equal quantities are one Decimal (lotQuantities).
  */
 function lotFloor(value: Decimal, step: Decimal): Decimal {
   const units = wholeStepUnits(step);
@@ -120,10 +127,10 @@ function lotFloor(value: Decimal, step: Decimal): Decimal {
     if (f.big === undefined && f.m > 0 && f.e <= 12) {
       const scale = POW10[f.e]!;
       const n = (f.m - (f.m % scale)) / scale;
-      return new Decimal(n - (n % units));
+      return lotQuantities.ofScaled(n - (n % units), 0);
     }
   }
-  return floorToStep(value, step);
+  return lotQuantities.of(Fixed.from(floorToStep(value, step)));
 }
 
 /** Rounds a limit price to the tick in the trader's favour: buys down, sells up. */

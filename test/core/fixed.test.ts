@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from '../../src/core/decimal.js';
-import { Fixed } from '../../src/core/fixed.js';
+import { DecimalCache, Fixed } from '../../src/core/fixed.js';
 
 const decimalText = fc.oneof(
   fc.integer({ min: -1_000_000_000, max: 1_000_000_000 }).map((n) => (n / 100).toFixed(2)),
@@ -81,5 +81,33 @@ describe('Fixed against decimal.js', () => {
     const back = big.minus(Fixed.parse('90071992547409929'));
     expect(back.big).toBeUndefined();
     expect(back.toFixed()).toBe('1');
+  });
+});
+
+describe('DecimalCache', () => {
+  it('gives equal values one Decimal, the same words as toDecimal, whatever their places', () => {
+    fc.assert(
+      fc.property(decimalText, (text) => {
+        const cache = new DecimalCache();
+        const value = Fixed.parse(text);
+        const shared = cache.of(value);
+        expect([shared.d, shared.e, shared.s]).toEqual([value.toDecimal().d, value.toDecimal().e, value.toDecimal().s]);
+        if (value.big !== undefined) return; // a value beyond a safe integer keeps its own Decimal
+        expect(cache.of(Fixed.parse(text))).toBe(shared);
+        if (Number.isSafeInteger(value.m * 100)) expect(cache.ofScaled(value.m * 100, value.e + 2)).toBe(shared);
+      }),
+    );
+  });
+
+  it('forgets every value once it holds its limit, and still gives equal values', () => {
+    const cache = new DecimalCache(2);
+    const one = cache.ofScaled(1, 0);
+    cache.ofScaled(2, 0);
+    expect(cache.ofScaled(10, 1)).toBe(one);
+    const third = cache.ofScaled(3, 0);
+    expect(cache.ofScaled(3, 0)).toBe(third);
+    const again = cache.ofScaled(1, 0);
+    expect(again).not.toBe(one);
+    expect(again.eq(one)).toBe(true);
   });
 });
