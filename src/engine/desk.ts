@@ -1727,20 +1727,7 @@ export class Desk {
     const current = monthOf(today);
     // Stock on hand and on order covers the earliest consumption first.
     let cover = Fixed.from(inventory.onHand).plus(Fixed.from(inventory.onOrder));
-    // The tradeable months, their instruments and month needs: laid out again only when the first month or the month in progress moves.
-    const tradeable = strip.monthsOn(today);
-    let layout = slot.stripLayout;
-    if (layout === undefined || layout.first !== tradeable[0] || layout.current !== current) {
-      const instruments: string[] = [];
-      for (const month of tradeable) {
-        const instrument = strip.instrumentFor(month);
-        if (!slot.contracts.has(instrument)) addContract(slot, instrument, month);
-        instruments.push(instrument);
-      }
-      layout = { first: tradeable[0]!, current, instruments, months: tradeable.slice(), needs: tradeable.map(() => undefined), before: [] };
-      slot.stripLayout = layout;
-    }
-    const plan = this.#options.plan;
+    const layout = this.#stripLayoutOn(slot, strip, today, current);
     const months = layout.months;
     const n = months.length;
     const walk: StripWalk = { current, instruments: layout.instruments as string[], months: months as MonthIndex[], positions: new Array<Decimal>(n), exposures: new Array<Fixed>(n), prices: new Array<ContractPrice>(n), quoted: new Array<number>(n) };
@@ -1748,39 +1735,71 @@ export class Desk {
     for (let k = 0; k < n; k += 1) {
       const month = months[k]!;
       // Consumption of the months before this one (not hedged by any tradeable contract) uses up cover first.
-      for (; coverMonth < month; coverMonth += 1) {
-        const before = plan === undefined ? this.#needFrom(slot, coverMonth, today, inventory) : needOf((layout.before[coverMonth - current] ??= slot.monthNeeds.get(coverMonth) ?? this.#monthNeeds(slot, coverMonth, plan)), today);
-        cover = coverAfter(cover, before);
-      }
-      // A tradeable month is never over (month >= current): its needs are worked out and kept in the layout (#needFrom's lookup, once a layout).
-      let need: Fixed;
-      let past = Fixed.ZERO;
-      if (plan === undefined) {
-        need = this.#needFrom(slot, month, today, inventory);
-        if (month === current) past = this.#needFrom(slot, month, monthStart(month), inventory).minus(need);
-      } else {
-        const needs = (layout.needs[k] ??= slot.monthNeeds.get(month) ?? this.#monthNeeds(slot, month, plan));
-        need = needOf(needs, today);
-        // A contract settles on (or tracks) its whole month: the part of the month already consumed stays exposed.
-        if (month === current) past = needOf(needs, needs.start).minus(need);
-      }
-      let exposure: Fixed;
-      if (cover.isZero() && !need.isNegative()) {
-        // Once the cover is used up (most months), max(0, need - 0) is need.
-        exposure = past.isZero() ? need : past.plus(need);
-      } else {
-        const open = need.minus(cover);
-        exposure = past.plus(open.isNegative() ? Fixed.ZERO : open);
-      }
+      if (coverMonth < month) cover = this.#coverBefore(slot, layout, cover, coverMonth, month, today, inventory);
+      // A contract settles on (or tracks) its whole month: the part of the month in progress already consumed stays exposed.
+      const need = this.#tradeableNeed(slot, layout, k, today, inventory);
+      const past = month === current ? this.#pastNeed(slot, layout, k, need, inventory) : Fixed.ZERO;
+      walk.exposures[k] = exposureOf(cover, need, past);
       cover = coverAfter(cover, need);
       coverMonth = month + 1;
       const price = contractPriceOf(slot, month, strip.price(month), hedge.factor);
       walk.positions[k] = positions.qty(layout.instruments[k]!);
-      walk.exposures[k] = exposure;
       walk.prices[k] = price;
       walk.quoted[k] = price.quoted;
     }
     return walk;
+  }
+
+  /**
+   * The strip's tradeable months at `today`, with their instruments and month needs: the
+   * slot's layout, laid out again (#layOutStrip) only when the first month or the month in
+   * progress moved. #walkStrip's steps are short methods of their own so that V8 optimises
+   * each early in a fresh process: in one long method, the rare branches (a new layout, the
+   * months before the first tradeable one) kept changing its feedback and delayed it.
+   */
+  #stripLayoutOn(slot: MaterialSlot, strip: HedgeStrip, today: EpochMs, current: MonthIndex): StripLayout {
+    const tradeable = strip.monthsOn(today);
+    const layout = slot.stripLayout;
+    if (layout !== undefined && layout.first === tradeable[0] && layout.current === current) return layout;
+    return this.#layOutStrip(slot, strip, tradeable, current);
+  }
+
+  #layOutStrip(slot: MaterialSlot, strip: HedgeStrip, tradeable: readonly MonthIndex[], current: MonthIndex): StripLayout {
+    const instruments: string[] = [];
+    for (const month of tradeable) {
+      const instrument = strip.instrumentFor(month);
+      if (!slot.contracts.has(instrument)) addContract(slot, instrument, month);
+      instruments.push(instrument);
+    }
+    const layout: StripLayout = { first: tradeable[0]!, current, instruments, months: tradeable.slice(), needs: tradeable.map(() => undefined), before: [] };
+    slot.stripLayout = layout;
+    return layout;
+  }
+
+  /** The cover left after the consumption of the months from `from` to before `to` (not hedged by any tradeable contract). */
+  #coverBefore(slot: MaterialSlot, layout: StripLayout, cover: Fixed, from: MonthIndex, to: MonthIndex, today: EpochMs, inventory: InventoryView): Fixed {
+    const plan = this.#options.plan;
+    for (let coverMonth = from; coverMonth < to; coverMonth += 1) {
+      const before = plan === undefined ? this.#needFrom(slot, coverMonth, today, inventory) : needOf((layout.before[coverMonth - layout.current] ??= slot.monthNeeds.get(coverMonth) ?? this.#monthNeeds(slot, coverMonth, plan)), today);
+      cover = coverAfter(cover, before);
+    }
+    return cover;
+  }
+
+  /** The forecast need of the layout's k-th month from `today` on. A tradeable month is never over (month >= current): its needs are worked out and kept in the layout (#needFrom's lookup, once a layout). */
+  #tradeableNeed(slot: MaterialSlot, layout: StripLayout, k: number, today: EpochMs, inventory: InventoryView): Fixed {
+    const plan = this.#options.plan;
+    if (plan === undefined) return this.#needFrom(slot, layout.months[k]!, today, inventory);
+    const month = layout.months[k]!;
+    return needOf((layout.needs[k] ??= slot.monthNeeds.get(month) ?? this.#monthNeeds(slot, month, plan)), today);
+  }
+
+  /** The need of the layout's k-th month (the month in progress) before today: its whole need less `need`, its need from today on. */
+  #pastNeed(slot: MaterialSlot, layout: StripLayout, k: number, need: Fixed, inventory: InventoryView): Fixed {
+    const month = layout.months[k]!;
+    if (this.#options.plan === undefined) return this.#needFrom(slot, month, monthStart(month), inventory).minus(need);
+    const needs = layout.needs[k]!;
+    return needOf(needs, needs.start).minus(need);
   }
 
   /** Forecast consumption of `material` in `month` from `today` on (the plan x BOM, or the daily mean without a plan). */
@@ -2099,6 +2118,14 @@ class HedgeReads implements DeskHedge {
   }
 }
 
+/** A contract's exposure: its month's need not covered by `cover` (never below 0), plus `past`, the part of the month already consumed. */
+function exposureOf(cover: Fixed, need: Fixed, past: Fixed): Fixed {
+  // Once the cover is used up (most months), max(0, need - 0) is need.
+  if (cover.isZero() && !need.isNegative()) return past.isZero() ? need : past.plus(need);
+  const open = need.minus(cover);
+  return past.plus(open.isNegative() ? Fixed.ZERO : open);
+}
+
 /** max(0, cover - need): 0 again, without arithmetic, when the cover is already 0 and the need is not negative. */
 function coverAfter(cover: Fixed, need: Fixed): Fixed {
   if (cover.isZero() && !need.isNegative()) return Fixed.ZERO;
@@ -2230,14 +2257,21 @@ function isOne(factor: Decimal): boolean {
  * same unit Decimal also lets #unrealized reuse its result while the quoted price stands).
  */
 function contractPriceOf(slot: MaterialSlot, month: number, price: number, factor: Decimal): ContractPrice {
-  let entry = slot.contractPrices.get(month);
-  if (entry === undefined) {
-    if (slot.contractPrices.size >= 64) slot.contractPrices.clear();
-    entry = new ContractPrice(price, factor);
-    slot.contractPrices.set(month, entry);
-  } else if (!Object.is(entry.quoted, price)) {
-    entry.requote(price);
-  }
+  const entry = slot.contractPrices.get(month);
+  if (entry === undefined) return newContractPrice(slot, month, price, factor);
+  if (!Object.is(entry.quoted, price)) entry.requote(price);
+  return entry;
+}
+
+/**
+ * A new month's ContractPrice, kept (the kept ones cleared first past 64). A function of its
+ * own, called about once a month, which V8 leaves out of the optimised callers: inlined, its
+ * clearing (first met years into a run) deoptimised #walkStrip.
+ */
+function newContractPrice(slot: MaterialSlot, month: number, price: number, factor: Decimal): ContractPrice {
+  if (slot.contractPrices.size >= 64) slot.contractPrices.clear();
+  const entry = new ContractPrice(price, factor);
+  slot.contractPrices.set(month, entry);
   return entry;
 }
 
