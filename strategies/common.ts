@@ -25,6 +25,7 @@
 import { z } from 'zod';
 import { Decimal } from '../src/core/decimal.js';
 import { Fixed } from '../src/core/fixed.js';
+import { lazyPropertyFrom } from '../src/core/lazy.js';
 import { ruleContextOf, type FastStrategy, type HedgeContractView, type Intent, type IntentCause, type IntentReason, type InventoryView, type RuleBuy, type RuleContext, type RuleDecision, type Strategy, type StrategyContext } from '../src/engine/strategy.js';
 
 export const ZERO_QTY: Decimal = new Decimal(0);
@@ -99,10 +100,11 @@ export function costSnapshot(figures: CauseFigures): Record<string, string> {
  * intents' causes are never read (a journal keeps the last few thousand decisions), and
  * printing every figure of every intent was a visible share of a backtest.
  *
- * The cause keeps its figures (and a note's function) itself, in slots keyed by symbols and not
- * enumerable (see CauseSlots), read by getters every cause shares: no closure and no closure
- * context per cause. The journal keeps thousands of decisions, each with its intent's cause,
- * and every object they hold is copied by the scavenges until it reaches the old generation.
+ * The cause keeps its figures (and a note's function) itself, in slots read by getters every
+ * cause shares (core/lazy.ts's lazyPropertyFrom): no closure and no closure context per cause.
+ * The journal keeps decisions, each with its intent's cause, and every object they hold is
+ * copied by the scavenges until it reaches the old generation. A note's function must read
+ * only values taken at the decision (immutable Decimals, numbers, strings).
  */
 export function causeOf(
   context: StrategyContext,
@@ -111,60 +113,16 @@ export function causeOf(
 ): IntentCause {
   const signal = signalSnapshot(context);
   // The literal `{ signal, get cost(), note }` (signal left out when undefined), with the getters shared.
-  const cause: Record<string | symbol, unknown> = signal === undefined ? {} : { signal };
-  Object.defineProperty(cause, 'cost', COST_GETTER);
-  Object.defineProperty(cause, FIGURES, { value: figures });
-  if (typeof note === 'function') {
-    // A note written when first read, like the figures (an own enumerable getter in the same place among the keys).
-    Object.defineProperty(cause, 'note', NOTE_GETTER);
-    Object.defineProperty(cause, NOTE, { value: note });
-  } else {
-    cause['note'] = note;
-  }
+  const cause: Record<string, unknown> = signal === undefined ? {} : { signal };
+  defineCost(cause, figures);
+  // A note's function is called when first read, like the figures (an own enumerable getter in the same place among the keys).
+  if (typeof note === 'function') defineNote(cause, note);
+  else cause['note'] = note;
   return cause as unknown as IntentCause;
 }
 
-/**
- * The slots of a cause, none enumerable nor string-keyed (JSON, `Object.keys`, spreads and
- * structured clones do not see them): the figures and the note's function, and their text once
- * printed. A note's function must read only values taken at the decision (immutable Decimals,
- * numbers, strings).
- */
-const FIGURES = Symbol('figures');
-const COST_TEXT = Symbol('cost');
-const NOTE = Symbol('note');
-const NOTE_TEXT = Symbol('note text');
-interface CauseSlots {
-  readonly [FIGURES]: CauseFigures;
-  readonly [COST_TEXT]?: Record<string, string>;
-  readonly [NOTE]: () => string;
-  readonly [NOTE_TEXT]?: string;
-}
-
-/**
- * `value`, kept in the cause's slot `key` (defined on the first read: the same object or text
- * on every later one; a cause frozen since is printed again on each read, to the same text).
- */
-function remember<T>(cause: CauseSlots, key: typeof COST_TEXT | typeof NOTE_TEXT, value: T): T {
-  if (Object.isExtensible(cause)) Object.defineProperty(cause, key, { value });
-  return value;
-}
-
-const COST_GETTER: PropertyDescriptor = {
-  get(this: CauseSlots): Record<string, string> {
-    return this[COST_TEXT] ?? remember(this, COST_TEXT, costSnapshot(this[FIGURES]));
-  },
-  enumerable: true,
-  configurable: true,
-};
-
-const NOTE_GETTER: PropertyDescriptor = {
-  get(this: CauseSlots): string {
-    return this[NOTE_TEXT] ?? remember(this, NOTE_TEXT, this[NOTE]());
-  },
-  enumerable: true,
-  configurable: true,
-};
+const defineCost = lazyPropertyFrom('cost', costSnapshot);
+const defineNote = lazyPropertyFrom('note', (note: () => string) => note());
 
 /** A procurement buy of `qty` on the material's own instrument, stamped with the decision time. */
 export function buyIntent(

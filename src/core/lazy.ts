@@ -30,3 +30,34 @@ export function lazyProperty(key: string): LazyDefiner {
     Object.defineProperty(target, slot, { value: read });
   };
 }
+
+/** Defines the property on a target from `source`, kept in the target's slot (see lazyPropertyFrom). */
+export type LazyFromDefiner<S> = (target: object, source: S) => void;
+
+/**
+ * lazyProperty for a value one function computes from a source: the slot keeps the source
+ * itself, not a function per object (a closure and its context per object are more for the
+ * scavenger to copy when the objects live long), and the first read keeps the result in a
+ * second slot, so every later read gives the same object or text. An object frozen since its
+ * first read computes the value again on each read (to an equal value: `compute` must read
+ * only the source, taken immutable). `compute` must not return undefined.
+ */
+export function lazyPropertyFrom<S, R>(key: string, compute: (source: S) => R): LazyFromDefiner<S> {
+  const source = Symbol(key);
+  const result = Symbol(`${key} (read)`);
+  const getter: PropertyDescriptor = {
+    get(this: Record<symbol, unknown>): R {
+      const kept = this[result] as R | undefined;
+      if (kept !== undefined) return kept;
+      const value = compute(this[source] as S);
+      if (Object.isExtensible(this)) Object.defineProperty(this, result, { value });
+      return value;
+    },
+    enumerable: true,
+    configurable: true,
+  };
+  return (target, from) => {
+    Object.defineProperty(target, key, getter);
+    Object.defineProperty(target, source, { value: from });
+  };
+}

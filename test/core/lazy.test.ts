@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lazyProperty } from '../../src/core/lazy.js';
+import { lazyProperty, lazyPropertyFrom } from '../../src/core/lazy.js';
 
 const defineRisk = lazyProperty('risk');
 
@@ -41,5 +41,36 @@ describe('lazyProperty', () => {
     expect(reads).toBe(0);
     expect([a['risk'], b['risk'], a['risk']]).toEqual(['a', 'b', 'a']);
     expect(reads).toBe(3);
+  });
+});
+
+describe('lazyPropertyFrom', () => {
+  let computed = 0;
+  const defineTotal = lazyPropertyFrom('total', (parts: readonly number[]) => ((computed += 1), { sum: parts.reduce((a, b) => a + b, 0) }));
+
+  it('looks like an object literal getter, computes nothing until read, then keeps the same result', () => {
+    computed = 0;
+    const literal = { id: 'a', total: { sum: 6 }, note: 'n' };
+    const lazy: Record<string, unknown> = { id: 'a' };
+    defineTotal(lazy, [1, 2, 3]);
+    lazy['note'] = 'n';
+    expect(computed).toBe(0);
+    expect(Object.keys(lazy)).toEqual(Object.keys(literal));
+    expect(JSON.stringify(lazy)).toBe(JSON.stringify(literal));
+    expect(structuredClone(lazy)).toStrictEqual(structuredClone(literal));
+    const first = lazy['total'];
+    expect(lazy['total']).toBe(first);
+    expect(computed).toBe(1);
+  });
+
+  it('computes each object from its own source, and a frozen object each time to an equal value', () => {
+    computed = 0;
+    const a: Record<string, unknown> = {};
+    const b: Record<string, unknown> = {};
+    defineTotal(a, [1]);
+    defineTotal(b, [2, 3]);
+    Object.freeze(b);
+    expect([a['total'], b['total'], a['total'], b['total']]).toEqual([{ sum: 1 }, { sum: 5 }, { sum: 1 }, { sum: 5 }]);
+    expect(computed).toBe(3);
   });
 });
