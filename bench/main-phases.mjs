@@ -2,8 +2,9 @@
 // first run pays (V8 compiling, garbage):
 //   node bench/main-phases.mjs DIST      (from the repository root; DIST a build, e.g. dist)
 // Imports the engine, loads backtests/ammonia-henry-hub.yaml, then runs the scenario's own
-// strategy and the jit, schedule and static-hedge baselines once each, recorded and kept, as
-// `npm start` does before its report (ORDER=-,jit,... changes the runs; `-` is the own).
+// strategy and the jit, schedule and static-hedge baselines once each, recorded and kept, side
+// by side as `npm start` does before its report (ORDER=-,jit,... changes the runs, `-` being the
+// own; SEQUENTIAL=1 runs them one after another and times each).
 // Run it interleaved with the build before a change; the machine is shared.
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -29,13 +30,23 @@ const { getStrategy } = await import(`${dist}/strategies/index.js`);
 lap('import');
 const scenario = loadScenario('backtests/ammonia-henry-hub.yaml');
 lap('loadScenario');
-const kept = [];
-for (const name of (process.env.ORDER ?? '-,jit,schedule,static-hedge').split(',')) {
+const names = (process.env.ORDER ?? '-,jit,schedule,static-hedge').split(',');
+const optionsOf = (name) => {
   const options = { record: true };
   if (name !== '-') {
     const definition = getStrategy(name);
     options.strategy = { definition, params: definition.params.parse({}) };
   }
-  kept.push(await runBacktest(scenario, options));
-  lap(`run ${name}`);
+  return options;
+};
+const kept = [];
+if (process.env.SEQUENTIAL === '1') {
+  for (const name of names) {
+    kept.push(await runBacktest(scenario, optionsOf(name)));
+    lap(`run ${name}`);
+  }
+} else {
+  // Side by side, as backtestWithBaselines runs them in process.
+  kept.push(...(await Promise.all(names.map((name) => runBacktest(scenario, optionsOf(name))))));
+  lap(`runs ${names.join(' ')}`);
 }

@@ -41,6 +41,11 @@ export interface RunOptions {
    * had the scavenger copy about 30 MB more per main job (docs/benchmarks.md, round 11).
    */
   readonly decisions?: number;
+  /**
+   * Ends the run at its next await once aborted, rejecting with the signal's reason:
+   * backtestWithBaselines runs a scenario's runs side by side and stops the others when one fails.
+   */
+  readonly signal?: AbortSignal;
 }
 
 export interface MaterialTotals {
@@ -293,7 +298,10 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     days += 1;
     // A promise only on the days the step awaits something (see Desk.stepSoon).
     const waiting = runDay(run, day, days);
-    if (waiting !== undefined) await waiting;
+    if (waiting !== undefined) {
+      await waiting;
+      options.signal?.throwIfAborted();
+    }
   }
   desk.markHedges(to);
   const record: DailyRecord | undefined = recorder?.finish();
