@@ -78,8 +78,18 @@ export class HedgeStrip {
   #fixCount = 0;
   /** Settlement averages of past months (swaps), by month. */
   readonly #settled = new Map<MonthIndex, number>();
-  /** Last basis (curve - carry model) seen per delivery month. */
-  readonly #basis = new Map<MonthIndex, number>();
+  /**
+   * The curve's last quote of each delivery month, by month from #quotedBase: the index bar it
+   * was seen at (-1: never), its curve row, and its basis against the carry model at that bar,
+   * worked out when first read (NaN until then). A bar only notes which contracts the curve
+   * quoted: a basis is read only where the curve has no quote (#forward), so most are never
+   * worked out, and working one out later gives the same double (the same inputs, read back
+   * from the series and the curve).
+   */
+  readonly #quotedBar: number[] = [];
+  readonly #quotedRow: number[] = [];
+  readonly #basisValue: number[] = [];
+  #quotedBase = 0;
 
   constructor(setup: HedgeStripSetup) {
     this.setup = setup;
@@ -180,11 +190,10 @@ export class HedgeStrip {
       while (this.#curveRow + 1 < curve.length && curve.at[this.#curveRow + 1]! <= t) this.#curveRow += 1;
       if (this.#curveRow >= 0 && curve.at[this.#curveRow] === t) {
         this.#curveAtBar = this.#curveRow;
-        // Remember each quoted contract's basis against the carry model, for when the curve stops quoting it.
+        // Note where each contract was last quoted, for its basis when the curve stops quoting it.
         const front = this.#frontOf(t);
         for (let k = 0; k < curve.contracts.length; k += 1) {
-          const value = curve.contracts[k]![this.#curveRow]!;
-          if (Number.isFinite(value)) this.#basis.set(front + k, value - this.#carryTo(front + k, t, spot));
+          if (Number.isFinite(curve.contracts[k]![this.#curveRow]!)) this.#noteQuote(front, k, i, this.#curveRow);
         }
       }
     }
@@ -286,7 +295,38 @@ export class HedgeStrip {
         }
       }
     }
-    return this.#carryTo(delivery, t, spot) + (this.#basis.get(delivery) ?? 0);
+    return this.#carryTo(delivery, t, spot) + this.#basisOf(delivery);
+  }
+
+  /** Contract k + 1 (delivery front + k) quoted on curve row `row`, seen at index bar `bar`. */
+  #noteQuote(front: MonthIndex, k: number, bar: number, row: number): void {
+    // The front month never goes back (bars come in order), so the first front is the base.
+    if (this.#quotedBar.length === 0) this.#quotedBase = front;
+    const j = front + k - this.#quotedBase;
+    while (this.#quotedBar.length <= j) {
+      this.#quotedBar.push(-1);
+      this.#quotedRow.push(-1);
+      this.#basisValue.push(Number.NaN);
+    }
+    this.#quotedBar[j] = bar;
+    this.#quotedRow[j] = row;
+    this.#basisValue[j] = Number.NaN;
+  }
+
+  /** The last basis (curve - carry model) seen for `delivery`, 0 when the curve never quoted it. */
+  #basisOf(delivery: MonthIndex): number {
+    const j = delivery - this.#quotedBase;
+    if (!(j >= 0 && j < this.#quotedBar.length)) return 0;
+    const bar = this.#quotedBar[j]!;
+    if (bar < 0) return 0;
+    let basis = this.#basisValue[j]!;
+    if (Number.isNaN(basis)) {
+      const t = this.setup.index.at[bar]!;
+      const value = this.setup.curve!.contracts[delivery - frontMonth(this.setup.expiry, t)]![this.#quotedRow[j]!]!;
+      basis = value - this.#carryTo(delivery, t, this.setup.index.close[bar]!);
+      this.#basisValue[j] = basis;
+    }
+    return basis;
   }
 
   /** frontMonth(expiry, t), kept for the last t (every contract's price on a bar asks it for the bar's time). */
