@@ -12,7 +12,7 @@
  * prints "0" for it, and sign tests compare with zero).
  */
 import { Decimal } from './decimal.js';
-import { POW10, bigPow10, decimalOfScaled } from './decimal-number.js';
+import { POW10, bigPow10, decimalOfScaled, multipleOfTen } from './decimal-number.js';
 
 const MAX = Number.MAX_SAFE_INTEGER;
 
@@ -78,7 +78,7 @@ export class Fixed {
       if (m > MAX) return Fixed.big(d);
       e = 0;
     }
-    while (e > 0 && m % 10 === 0) {
+    while (e > 0 && multipleOfTen(m)) {
       m /= 10;
       e -= 1;
     }
@@ -169,7 +169,7 @@ export class Fixed {
         let e = this.e + o.e;
         let r = m;
         // Keep places small: products of quantities and prices add them up.
-        while (e > 0 && r % 10 === 0) {
+        while (e > 0 && multipleOfTen(r)) {
           r /= 10;
           e -= 1;
         }
@@ -368,7 +368,7 @@ export class DecimalCache {
   /** The Decimal `m / 10^places` (`m` a safe integer), shared as `of` shares it. */
   ofScaled(m: number, places: number): Decimal {
     let e = places;
-    while (e > 0 && m % 10 === 0) {
+    while (e > 0 && multipleOfTen(m)) {
       m /= 10;
       e -= 1;
     }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from '../../src/core/decimal.js';
-import { decimalOfNumber, exactOfNumber, numberOfFixed, numberOfScaled, toNumberExact } from '../../src/core/decimal-number.js';
+import { decimalOfNumber, exactOfNumber, multipleOfTen, numberOfFixed, numberOfScaled, toNumberExact } from '../../src/core/decimal-number.js';
 import { Fixed } from '../../src/core/fixed.js';
 import { fromDecimal, same } from '../../src/costfeed/exact40.js';
 
@@ -14,6 +14,23 @@ const decimalText = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }).map((x) => String(x)),
   fc.constantFrom('0', '-0', '9007199254740991', '9007199254740992', '9007199254740993', '0.0000001', '123456789012345.67', '1e22', '1e23', '1.5e-17', '4.35e-30', '0.1', '0.3'),
 );
+
+describe('multipleOfTen', () => {
+  it('says whether ten divides a safe integer, as BigInt remainder does', () => {
+    const safe = fc.oneof(
+      fc.maxSafeInteger(),
+      fc.integer({ min: -1000, max: 1000 }),
+      fc.tuple(fc.maxSafeInteger(), fc.integer({ min: 0, max: 9 })).map(([n, d]) => Math.trunc(n / 10) * 10 + Math.sign(n) * d),
+      fc.constantFrom(Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER, 2 ** 53, 2 ** 53 - 10, 2 ** 53 - 2, 2 ** 50, 2 ** 50 + 1, 2 ** 50 + 2, 9_007_199_254_740_990, 1e15, 1e15 + 1),
+    );
+    fc.assert(
+      fc.property(safe, (x) => {
+        expect(multipleOfTen(x)).toBe(BigInt(x) % 10n === 0n);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
 
 describe('toNumberExact', () => {
   it('is decimal.js toNumber for every value (sign of zero included)', () => {
