@@ -263,6 +263,28 @@ describe('SimVenue rules and configuration', () => {
     expect(() => parseSimVenueConfig({ instruments: { gas: rules }, participationRate: '1.5' })).toThrow(/participationRate/);
   });
 
+  it('takes instrument rules it parsed before as parsed then, and parses them again once a field changes', () => {
+    const gas: Record<string, unknown> = { lotStep: D('0.5'), tickSize: '0.01', minNotional: 5 };
+    const first = parseSimVenueConfig({ instruments: { gas, oil: gas }, feeBps: '2' });
+    const again = parseSimVenueConfig({ instruments: { oil: gas, gas }, feeBps: '3', marketFill: 'next-close' });
+    expect(again.instruments['gas']).toBe(again.instruments['oil']);
+    expect([first.instruments['gas'], first.instruments['oil']]).toContain(again.instruments['gas']);
+    expect(again.instruments['gas']!.lotStep.toString()).toBe('0.5');
+    expect(Object.keys(again.instruments)).toEqual(['oil', 'gas']);
+    expect(again.feeBps.toString()).toBe('3');
+    expect(again.marketFill).toBe('next-close');
+    expect(again.instruments['oil']!.minQty.toString()).toBe('0');
+    // The settings besides the instruments are still checked, and named.
+    expect(() => parseSimVenueConfig({ instruments: { gas }, feeBsp: '1' })).toThrow(/feeBsp/);
+    expect(() => parseSimVenueConfig({ instruments: { '': gas } })).toThrow(/instruments/);
+    gas['lotStep'] = '0';
+    expect(() => parseSimVenueConfig({ instruments: { gas } })).toThrow(/instruments\.gas\.lotStep.*greater than zero/);
+    gas['lotStep'] = '2';
+    expect(parseSimVenueConfig({ instruments: { gas } }).instruments['gas']!.lotStep.toString()).toBe('2');
+    gas['color'] = 'blue';
+    expect(() => parseSimVenueConfig({ instruments: { gas } })).toThrow(/unknown key/);
+  });
+
   it('lists its assumptions in words, with the configured numbers', () => {
     const text = venue({ feeBps: '7.5', feeFixed: '1.25', slippageBps: '3', participationRate: '0.2', expireAfterBars: 4 }).assumptions().join('\n');
     expect(text).toMatch(/next bar's open/);
