@@ -16,6 +16,7 @@ import { ZERO, type Decimal } from '../core/decimal.js';
 import { Fixed } from '../core/fixed.js';
 import type { EpochMs } from '../core/time.js';
 import type { Draft, DraftActual, DraftMovement } from './engine.js';
+import { objectArray } from '../core/arrays.js';
 import { Interned, f64, i32, i8, u16, u32, u8, type Column } from './columns.js';
 import { entryHash, eventRecordHash, GENESIS_HASH, type Actual, type EntryType, type EntryVersions, type EventRecord, type JournalEntry, type JournalLine, type Movement } from './journal.js';
 
@@ -96,20 +97,74 @@ class FixedColumn {
   }
 }
 
-/** Sparse per-entry values (absent for most entries). */
+/**
+ * Sparse per-entry values (absent for most entries): the indexes that have one, in increasing
+ * order, and their values. Entries are written in index order, so setting the newest entry's
+ * value is two pushes; a Map grown by one key per entry (a backtest's fill references, about
+ * 11,000 in a jit run) cost several times as much per key. A read searches (O(log n)),
+ * starting from where the last read found its index (readers walk entries in order).
+ */
 class Sparse<T> {
-  readonly map = new Map<number, T>();
+  private readonly keys: number[] = [];
+  private readonly values: T[] = objectArray();
+  /** Position in `keys` of the last read's index (a hint: readers go forward). */
+  private hint = 0;
+
+  get size(): number {
+    return this.keys.length;
+  }
   get(i: number): T | undefined {
-    return this.map.size === 0 ? undefined : this.map.get(i);
+    const keys = this.keys;
+    const n = keys.length;
+    if (n === 0 || i > keys[n - 1]!) return undefined;
+    const k = this.find(i);
+    return k < n && keys[k] === i ? this.values[k] : undefined;
   }
   set(i: number, value: T): void {
-    this.map.set(i, value);
+    const keys = this.keys;
+    const n = keys.length;
+    if (n === 0 || i > keys[n - 1]!) {
+      keys.push(i);
+      this.values.push(value);
+      return;
+    }
+    const k = this.find(i);
+    if (keys[k] === i) this.values[k] = value;
+    else {
+      keys.splice(k, 0, i);
+      this.values.splice(k, 0, value);
+    }
+  }
+  /** Position of the first key >= i (i <= the last key). */
+  private find(i: number): number {
+    const keys = this.keys;
+    let k = this.hint;
+    // The next entry of a walk in order: the hint, or the key after it.
+    if (k < keys.length && keys[k]! >= i && (k === 0 || keys[k - 1]! < i)) return k;
+    if (k + 1 < keys.length && keys[k + 1]! >= i && keys[k]! < i) return (this.hint = k + 1);
+    let lo = 0;
+    let hi = keys.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (keys[mid]! < i) lo = mid + 1;
+      else hi = mid;
+    }
+    return (this.hint = lo);
   }
   truncate(n: number): void {
-    for (const k of [...this.map.keys()]) if (k >= n) this.map.delete(k);
+    const keys = this.keys;
+    if (keys.length === 0 || keys[keys.length - 1]! < n) return;
+    const k = this.find(n);
+    keys.length = k;
+    this.values.length = k;
+    this.hint = 0;
   }
   appendFrom(other: Sparse<T>, from: number, count: number, base: number, convert: (value: T) => T = (v) => v): void {
-    for (const [k, v] of other.map) if (k >= from && k < from + count) this.map.set(base + k - from, convert(v));
+    const keys = other.keys;
+    for (let k = 0; k < keys.length; k += 1) {
+      const key = keys[k]!;
+      if (key >= from && key < from + count) this.set(base + key - from, convert(other.values[k]!));
+    }
   }
 }
 
@@ -257,7 +312,7 @@ export class ColumnarJournal {
     this.moveEnd.push(this.moveKind.length);
   }
   /** Ends the entry begun last (no source, category, flags or reversal: what the direct path writes). */
-  endEntry(i: number, versions: EntryVersions, actualKind: 'completion' | 'sale', name: string, qty: Fixed, amount: Fixed, reason: string | undefined, ref: string | undefined): void {
+  endEntry(i: number, versions: EntryVersions, actualKind: 'purchase' | 'completion' | 'sale', name: string, qty: Fixed, amount: Fixed, reason: string | undefined, ref: string | undefined): void {
     this.version.push(this.tables.versionId(versions));
     this.actual(ACTUAL_CODE[actualKind], name, qty, amount);
     this.sourceFile.push(0);

@@ -549,11 +549,12 @@ export class Engine {
   }
 
   /**
-   * Writes the entry of a completion or a sale straight into `journal` and applies it to
-   * `books`: what `books.apply(d)` and `journal.push(d)` do with `d = draft(event, eventId,
-   * books)`, the same figures in the same order, without the Draft, its lines, movements and
-   * actual (a backtest posts one of each per product and day and never reads them). Only for
-   * the purchase-completion-sale variant (every bundled plant's); returns the entry's index, or
+   * Writes the entry of a purchase, a completion or a sale straight into `journal` and applies
+   * it to `books`: what `books.apply(d)` and `journal.push(d)` do with `d = draft(event,
+   * eventId, books)`, the same figures in the same order, without the Draft, its lines,
+   * movements and actual (a backtest posts a completion and a sale per product and day and a
+   * purchase per fill, and never reads them). Only for the purchase-completion-sale variant
+   * (every bundled plant's); returns the entry's index, or
    * -1, having written nothing, when the event takes the general route: another variant or
    * event type, an event with a source line, an entry that does not balance or a movement that
    * would be flagged (draft's messages and refusals stay in one place). `eventId` a number n:
@@ -563,6 +564,7 @@ export class Engine {
     if (this.trigger !== 'purchase-completion-sale' || event.source !== undefined) return -1;
     if (event.type === 'completion') return this.writeCompletion(event, eventId, books, journal);
     if (event.type === 'sale') return this.writeSale(event, eventId, books, journal);
+    if (event.type === 'purchase') return this.writePurchase(event, eventId, books, journal);
     return -1;
   }
 
@@ -592,6 +594,37 @@ export class Engine {
       this.lastQty = d;
     }
     return this.lastQtyFixed;
+  }
+
+  /** purchase() for purchase-completion-sale, written in place (see writeEntry). */
+  private writePurchase(event: PurchaseEvent, eventId: string | number, books: Books, journal: ColumnarJournal): number {
+    const std = this.plant.standardCostAt(event.material, event.at);
+    const qty = Fixed.from(event.qty);
+    const price = qty.times(Fixed.from(event.unitPrice));
+    const cost = this.money(event.fee ? price.plus(Fixed.from(event.fee)) : price);
+    const standard = this.money(qty.times(this.fixed(std.cost)));
+    const b = this.scratch;
+    b.reset();
+    b.add(Account.materialsInProcess, standard);
+    b.add(Account.materialPriceVariance, cost.minus(standard));
+    b.cr(event.paidFrom, cost);
+    // materialMove(books, event.material, qty)
+    const stock = books.materials;
+    const held = stock.get(event.material);
+    const after = (held ?? ZERO).plus(qty);
+    if (qty.isNegative() && after.isNegative()) return -1;
+    if (!b.debits.eq(b.credits)) return -1;
+    // books.apply (three lines at most: nothing to merge)
+    this.applyLines(books);
+    books.putAfter(stock, event.material, held, after);
+    this.applyTimes(books, event);
+    // journal.push
+    const i = journal.beginEntry(event.at, event.knownAt, 'purchase', eventId);
+    this.writeLines(journal);
+    journal.movement('material', event.material, qty, after, undefined);
+    journal.endMovements();
+    journal.endEntry(i, this.standardVersions(std.version), 'purchase', event.material, qty, cost, event.reason, event.ref);
+    return i;
   }
 
   /** completion() for purchase-completion-sale, written in place (see writeEntry). */

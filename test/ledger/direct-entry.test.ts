@@ -1,4 +1,4 @@
-// Engine.writeEntry (a completion or sale written straight into the journal's columns and the
+// Engine.writeEntry (a purchase, completion or sale written straight into the journal's columns and the
 // books, without a Draft) against the general route (draft, Books.apply, ColumnarJournal.push):
 // the same entries, the same hash chain and the same books, on random event streams.
 import { describe, expect, it } from 'vitest';
@@ -36,7 +36,17 @@ const material = fc.constantFrom('a', 'b', 'c');
 const product = fc.constantFrom('x', 'y');
 const op = fc.oneof(
   fc.record({ type: fc.constant('purchase'), material, qty: fc.integer({ min: 100, max: 5_000 }).map(String), unitPrice: cents }),
-  fc.record({ type: fc.constant('purchase'), material, qty: fc.integer({ min: 100, max: 5_000 }).map(String), unitPrice: cents }),
+  // A fill's purchase: a fee, a reference, a reason, paid from either account.
+  fc.record({
+    type: fc.constant('purchase'),
+    material,
+    qty: fc.integer({ min: 1, max: 500_000 }).map((n) => (n / 1000).toString()),
+    unitPrice: fc.integer({ min: 0, max: 900_000 }).map((n) => (n / 100_000).toString()),
+    fee: fc.option(cents, { nil: undefined }),
+    paidFrom: fc.constantFrom('accounts_payable', 'exchange_cash'),
+    ref: fc.option(fc.constantFrom('pc-1', 'pc-2'), { nil: undefined }),
+    reason: fc.option(fc.constantFrom('forced-reorder', 'emergency'), { nil: undefined }),
+  }),
   fc.record({ type: fc.constant('conversion'), amount: cents }),
   fc.record({ type: fc.constant('completion'), product, qty: units }),
   fc.record({ type: fc.constant('completion'), product, qty: units }),
@@ -131,7 +141,7 @@ function run(plant: Plant, events: readonly LedgerEvent[]): { direct: number; sa
   return { direct, same: true };
 }
 
-describe('Engine.writeEntry (completion and sale without a Draft)', () => {
+describe('Engine.writeEntry (purchase, completion and sale without a Draft)', () => {
   it('writes the same entries, hash chain and books as draft + apply + push, on random streams', () => {
     let direct = 0;
     fc.assert(
