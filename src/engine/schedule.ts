@@ -21,9 +21,19 @@ export class CronSchedule {
    * In UTC only: the calendar days node-cron can fire on, from the parsed fields that are
    * plain numbers (a field with a token such as `L`, `5L` or `1#2` is left to node-cron).
    * node-cron fires only when every field matches, so a day outside these sets has no firing
-   * and `firingsIn` skips it without asking; every other candidate is still node-cron's to answer.
+   * and `firingsIn` skips it without asking. When the day-of-month and weekday fields are both
+   * plain numbers, a candidate on any other day is a firing without asking either (#numeric);
+   * every other candidate is still node-cron's to answer.
    */
   readonly #days: { readonly weekday?: ReadonlySet<number>; readonly month: ReadonlySet<number>; readonly dayOfMonth?: ReadonlySet<number> } | undefined;
+  /**
+   * True when every field is plain numbers and the clock is UTC: node-cron's matcher is then
+   * `second, minute, hour, day of month, month and weekday each in its parsed list` (`parse`
+   * gives the lists its TimeMatcher holds), read from the instant's UTC parts. A candidate
+   * instant is a day #mayFireOn accepts at one of #times, so every one of those holds by
+   * construction, and asking node-cron (an Intl formatting per candidate) would only say yes.
+   */
+  readonly #numeric: boolean;
   /** Every firing in [k x BLOCK_DAYS days, (k + 1) x BLOCK_DAYS days), ascending, by block k. */
   readonly #blocks = new Map<number, Float64Array>();
   #format: Intl.DateTimeFormat | undefined;
@@ -43,6 +53,7 @@ export class CronSchedule {
     this.#days = isUtc(timezone)
       ? { weekday: numbers(fields.dayOfWeek), month: new Set(fields.month), dayOfMonth: numbers(fields.dayOfMonth) }
       : undefined;
+    this.#numeric = this.#days !== undefined && this.#days.weekday !== undefined && this.#days.dayOfMonth !== undefined;
   }
 
   /** Validates with node-cron; a bad expression or timezone is a ConfigError naming `where`. */
@@ -109,7 +120,7 @@ export class CronSchedule {
       for (const [hour, minute, second] of this.#times) {
         const at = day + ((hour * 60 + minute) * 60 + second) * 1000 - offsetMs;
         if (at < fromInclusive || at >= toExclusive) continue;
-        if (this.matches(at)) out.push(at);
+        if (this.#numeric || this.matches(at)) out.push(at);
       }
     }
     // Days in order and times in order within a day are in order unless an offset change
