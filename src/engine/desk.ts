@@ -454,7 +454,10 @@ interface MaterialSlot {
    * hedgePnlNumber's last strip total and what it was worked out from: the desk's hedge fill count,
    * the strip's index bar (every contract price changes with it only), the closed total and the
    * contracts (their number and the first registered month). The daily record and the daily
-   * costs both ask for it after each step; while all of these stand the total is the same.
+   * costs both ask for it after each step; while all of these stand the total is the same, and
+   * while all but the bar stand and no contract was open (`pnlOpen` false: the total read no
+   * price), too: a run that never hedges, or holds no hedge for a while, does not walk its
+   * contracts every day.
    */
   pnlNumber: number;
   pnlFills: number;
@@ -462,6 +465,13 @@ interface MaterialSlot {
   pnlClosed: Decimal | undefined;
   pnlSize: number;
   pnlFirst: number;
+  pnlOpen: boolean;
+  /** hedgeRealizedNumber's last strip total and what it was worked out from: pnl's keys but the bar (it reads no price). */
+  realizedNumber: number;
+  realizedFills: number;
+  realizedClosed: Decimal | undefined;
+  realizedSize: number;
+  realizedFirst: number;
 }
 
 /**
@@ -692,6 +702,12 @@ export class Desk {
       pnlClosed: undefined,
       pnlSize: -1,
       pnlFirst: Number.NaN,
+      pnlOpen: true,
+      realizedNumber: Number.NaN,
+      realizedFills: -1,
+      realizedClosed: undefined,
+      realizedSize: -1,
+      realizedFirst: Number.NaN,
       costs: {
         carryingAnnualRate: options.plant.carrying.annualRate,
         storagePerUnitDay: options.plant.carrying.storagePerUnitDay.get(setup.id) ?? ZERO,
@@ -960,12 +976,19 @@ export class Desk {
       const figures = this.#figures(slot, hedge.instrument);
       return figures.traded ? total + figures.result : total;
     }
+    const fills = this.#hedgeFills;
+    if (slot.realizedFills === fills && slot.realizedClosed === slot.closedHedgePnl && slot.realizedSize === slot.contracts.size && Object.is(slot.realizedFirst, slot.registeredFirst)) return slot.realizedNumber;
     // slot.contracts' keys are hedgeInstrumentsOf's, in the same order.
     const instruments = contractListOf(slot).instruments;
     for (let k = 0; k < instruments.length; k += 1) {
       const figures = this.#figures(slot, instruments[k]!);
       if (figures.traded) total += figures.result;
     }
+    slot.realizedNumber = total;
+    slot.realizedFills = fills;
+    slot.realizedClosed = slot.closedHedgePnl;
+    slot.realizedSize = slot.contracts.size;
+    slot.realizedFirst = slot.registeredFirst;
     return total;
   }
 
@@ -979,17 +1002,22 @@ export class Desk {
     if (strip === undefined) return this.#addHedgeNumber(slot, material, hedge.instrument, total);
     const fills = this.#hedgeFills;
     const bar = strip.lastBar;
-    if (slot.pnlFills === fills && slot.pnlBar === bar && slot.pnlClosed === slot.closedHedgePnl && slot.pnlSize === slot.contracts.size && Object.is(slot.pnlFirst, slot.registeredFirst)) return slot.pnlNumber;
+    if (slot.pnlFills === fills && (slot.pnlBar === bar || !slot.pnlOpen) && slot.pnlClosed === slot.closedHedgePnl && slot.pnlSize === slot.contracts.size && Object.is(slot.pnlFirst, slot.registeredFirst)) return slot.pnlNumber;
     // #addHedgeNumber's sum in the same order, each contract's unit price read from its month (#contractUnitNumber's strip case).
     const factor = hedge.factor;
     const { instruments, months } = contractListOf(slot);
+    let open = false;
     for (let k = 0; k < instruments.length; k += 1) {
       const figures = this.#figures(slot, instruments[k]!);
       if (!figures.traded) continue;
       const month = months[k]!;
       total += figures.result;
-      if (figures.open) total += figures.q * (contractPriceOf(slot, month, strip.price(month), factor).unitNumber - figures.a);
+      if (figures.open) {
+        open = true;
+        total += figures.q * (contractPriceOf(slot, month, strip.price(month), factor).unitNumber - figures.a);
+      }
     }
+    slot.pnlOpen = open;
     slot.pnlNumber = total;
     slot.pnlFills = fills;
     slot.pnlBar = bar;
