@@ -1389,8 +1389,9 @@ class SigmaFigure extends Figure {
   #square: X | undefined;
   #scaledSquare: X | undefined;
   #scaledBy: X | undefined;
-  /** sigma_LT and the buffer from this figure as sigma_d, for the last inputs (see leadChainOf). */
+  /** sigma_LT and the buffer from this figure as sigma_d, for the last inputs and the ones before (see leadChainOf). */
   leadChain: LeadChain | undefined = undefined;
+  previousChain: LeadChain | undefined = undefined;
   /** times(x, x), worked out once per figure (the figures of one day's chain are shared by the runs over one plan, see SharedChain). */
   get square(): X {
     return (this.#square ??= times(this.x, this.x));
@@ -1413,7 +1414,10 @@ class SigmaFigure extends Figure {
 /**
  * sigma_LT and the buffer z x sigma_LT from sigma_d (with a fixed lead time, sigma_LT = sigma_d
  * x sqrt(L); else sigmaLeadTimeDemandWithX(L, sigma_d, leadTerm)), kept on sigma_d's Figure for
- * the last inputs (compared by coefficient and exponent: the same operands, the same results).
+ * the last two inputs (compared by coefficient and exponent: the same operands, the same
+ * results). Two, because the main job runs its strategies side by side: on a given day each
+ * run meets the same sigma_d, and a run whose lead term repeats another's (in the ammonia main
+ * job one run's does, every day) found the chain overwritten by a third run's in between.
  * sigma_d's Figures are shared by the runs over one plan (SharedChain), and a run's leadTerm
  * (d^2 x sigma_L^2) mostly repeats an earlier run's on the same day, so the square root is
  * taken once for them. The two Figures are immutable and shared by the feeds like sigma_d's.
@@ -1433,19 +1437,25 @@ interface LeadChain {
 function leadChainOf(sigmaDaily: SigmaFigure, m: MaterialState, leadTerm: X | undefined): LeadChain {
   const lead = leadTerm === undefined ? m.rootLeadTimeX : m.leadTimeX;
   const last = sigmaDaily.leadChain;
-  if (
-    last !== undefined &&
-    identical(last.lead, lead) &&
-    identical(last.z, m.zX) &&
-    (last.leadTerm === undefined ? leadTerm === undefined : leadTerm !== undefined && identical(last.leadTerm, leadTerm))
-  ) {
-    return last;
+  if (last !== undefined && chainOf(last, lead, m.zX, leadTerm)) return last;
+  const previous = sigmaDaily.previousChain;
+  if (previous !== undefined && chainOf(previous, lead, m.zX, leadTerm)) {
+    // The two swap, so the last used is tried first.
+    sigmaDaily.previousChain = last;
+    sigmaDaily.leadChain = previous;
+    return previous;
   }
   // sigmaLeadTimeDemandWithX(L, sigma_d, leadTerm), its L x sigma_d^2 kept on sigma_d's Figure.
   const sigmaLT = leadTerm === undefined ? times(sigmaDaily.x, lead) : sigmaLeadTimeDemandOfTerms(sigmaDaily.squareTimes(lead), leadTerm);
   const chain: LeadChain = { lead, leadTerm, z: m.zX, sigmaLT: new Figure(sigmaLT), buffer: new Figure(times(m.zX, sigmaLT)), reorderMeanTimesLead: undefined, reorder: undefined };
+  sigmaDaily.previousChain = last;
   sigmaDaily.leadChain = chain;
   return chain;
+}
+
+/** Whether `chain` was worked out from these inputs (compared by coefficient and exponent). */
+function chainOf(chain: LeadChain, lead: X, z: X, leadTerm: X | undefined): boolean {
+  return identical(chain.lead, lead) && identical(chain.z, z) && (chain.leadTerm === undefined ? leadTerm === undefined : leadTerm !== undefined && identical(chain.leadTerm, leadTerm));
 }
 
 /**
@@ -1472,7 +1482,7 @@ function reorderOf(chain: LeadChain, meanTimesLead: X): Figure {
  * replaces the entry. A Figure is immutable (it only caches its Decimal, its double and the
  * chain below), so feeds can share it. What follows from sigma_d (sigma_LT, buffer, reorder
  * point) reads the desk's receipts, which differ from strategy to strategy: it is kept on sigma_d's
- * Figure for the last inputs only (leadChainOf).
+ * Figure for the last two inputs only (leadChainOf).
  */
 interface SharedChain {
   /**
