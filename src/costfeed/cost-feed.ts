@@ -518,12 +518,16 @@ export class CostFeed {
           if (memo.leadTerm === undefined || memo.leadTermMean !== mean || memo.leadTermSigma !== sigmaLead.sigma) {
             memo.leadTermMean = mean;
             memo.leadTermSigma = sigmaLead.sigma;
-            // times(times(meanX, meanX), times(sl, sl)), each square worked out once per mean and per Figure.
+            // times(times(meanX, meanX), times(sl, sl)), each square worked out once per mean and per
+            // Figure, the product kept on sigma_L's Figure for the last d^2: runs whose receipts give
+            // the same sigma_L share its Figure (leadTimeSigmaOf), and on a given day the plan's mean,
+            // so they share the product too (half of the ammonia main job's), and leadChainOf then
+            // finds it is the same object.
             if (memo.meanSquare === undefined || memo.meanSquareOf !== mean) {
               memo.meanSquareOf = mean;
               memo.meanSquare = times(meanX, meanX);
             }
-            memo.leadTerm = times(memo.meanSquare, sigmaLead.sigma.square);
+            memo.leadTerm = sigmaLead.sigma.squareTimes(memo.meanSquare);
           }
           leadTerm = memo.leadTerm;
         }
@@ -1396,7 +1400,10 @@ class SigmaFigure extends Figure {
   get square(): X {
     return (this.#square ??= times(this.x, this.x));
   }
-  /** times(by, times(x, x)), kept for the last factor (compared by coefficient and exponent: the same operands, the same result). */
+  /**
+   * times(by, times(x, x)), kept for the last factor (compared by coefficient and exponent: the
+   * same operands, the same result): L x sigma_d^2 on sigma_d's Figure, d^2 x sigma_L^2 on sigma_L's.
+   */
   squareTimes(by: X): X {
     const last = this.#scaledBy;
     if (this.#scaledSquare === undefined || last === undefined || (last !== by && !identical(last, by))) {
@@ -1453,9 +1460,12 @@ function leadChainOf(sigmaDaily: SigmaFigure, m: MaterialState, leadTerm: X | un
   return chain;
 }
 
-/** Whether `chain` was worked out from these inputs (compared by coefficient and exponent). */
+/**
+ * Whether `chain` was worked out from these inputs (compared by coefficient and exponent). The
+ * lead term first: it is what differs from run to run (L and z are the policy's).
+ */
 function chainOf(chain: LeadChain, lead: X, z: X, leadTerm: X | undefined): boolean {
-  return identical(chain.lead, lead) && identical(chain.z, z) && (chain.leadTerm === undefined ? leadTerm === undefined : leadTerm !== undefined && identical(chain.leadTerm, leadTerm));
+  return (chain.leadTerm === undefined ? leadTerm === undefined : leadTerm !== undefined && identical(chain.leadTerm, leadTerm)) && identical(chain.lead, lead) && identical(chain.z, z);
 }
 
 /**
