@@ -756,7 +756,11 @@ export class Pipeline {
       sequences.set(intent.instrument, { epoch, next: 1 });
       return 0;
     }
-    const sequence = entry.epoch === epoch ? entry.next : 0;
+    // `next` is read whatever the epoch: read only for a second intent at the same time, V8 had
+    // compiled #submit (which inlines this) without any feedback for it, and the main job's first
+    // such intent, months into its runs, deoptimised #submit and had it compiled again.
+    const next = entry.next;
+    const sequence = entry.epoch === epoch ? next : 0;
     entry.epoch = epoch;
     entry.next = sequence + 1;
     return sequence;
