@@ -73,6 +73,13 @@ class FixedColumn {
       this.e.push(BIG);
     }
   }
+  /** push(value.negated()), without making the negated value. */
+  pushNegated(value: Fixed): void {
+    if (value.big === undefined && value.e < 127) {
+      this.m.push(value.m === 0 ? 0 : -value.m);
+      this.e.push(value.e);
+    } else this.push(value.negated());
+  }
   get(i: number): Fixed {
     const e = this.e.get(i);
     return e === BIG ? this.bigs.get(i)! : Fixed.of(this.m.get(i), e);
@@ -96,6 +103,8 @@ class FixedColumn {
     return this.m.bytes + this.e.bytes;
   }
 }
+
+const NO_INDEXES: readonly number[] = Object.freeze([]);
 
 /**
  * Sparse per-entry values (absent for most entries): the indexes that have one, in increasing
@@ -150,6 +159,14 @@ class Sparse<T> {
       else hi = mid;
     }
     return (this.hint = lo);
+  }
+  /** The indexes from `n` on that have a value, less `n` (a shared empty list when none). */
+  indexesFrom(n: number): readonly number[] {
+    const keys = this.keys;
+    if (keys.length === 0 || keys[keys.length - 1]! < n) return NO_INDEXES;
+    const out: number[] = [];
+    for (let k = this.find(n); k < keys.length; k += 1) out.push(keys[k]! - n);
+    return out;
   }
   truncate(n: number): void {
     const keys = this.keys;
@@ -297,6 +314,11 @@ export class ColumnarJournal {
     this.lineAccount.push(this.tables.names.id(account));
     this.lineAmount.push(signed);
   }
+  /** line(account, amount.negated()): a credit of `amount`, without making the negated value. */
+  creditLine(account: string, amount: Fixed): void {
+    this.lineAccount.push(this.tables.names.id(account));
+    this.lineAmount.pushNegated(amount);
+  }
   endLines(): void {
     this.lineEnd.push(this.lineAccount.length);
   }
@@ -368,6 +390,10 @@ export class ColumnarJournal {
   }
   flagsOf(i: number): readonly string[] | undefined {
     return this.flags.get(i);
+  }
+  /** Indexes of the flagged entries from index `from` on, less `from`. */
+  flaggedSince(from: number): readonly number[] {
+    return this.flags.indexesFrom(from);
   }
   sourceOf(i: number): { file: string; line: number } | undefined {
     const f = this.sourceFile.get(i);

@@ -471,6 +471,43 @@ interface FlushPlan {
   readonly versions: EntryVersions;
 }
 
+/** A Flush being filled (see flushInto). */
+interface MutableFlush {
+  readonly materials: { material: string; qty: Fixed; value: Fixed }[];
+  materialsTotal: Fixed;
+  conversion: Fixed;
+  versions: EntryVersions;
+}
+
+/**
+ * Standard materials (qty x (1 + scrap) x standard) and conversion for `qty` units of the
+ * plan's product, written into `into` (its material objects reused, the list cut to the plan's
+ * lines). Money rounded to `places`.
+ */
+function flushInto(into: MutableFlush, plan: FlushPlan, qty: Fixed, places: number): MutableFlush {
+  const materials = into.materials;
+  let materialsTotal = ZERO;
+  const lines = plan.lines;
+  for (let k = 0; k < lines.length; k += 1) {
+    const line = lines[k]!;
+    const consumed = qty.times(line.factor);
+    const value = consumed.times(line.cost).round(places);
+    const m = materials[k];
+    if (m === undefined) materials.push({ material: line.material, qty: consumed, value });
+    else {
+      m.material = line.material;
+      m.qty = consumed;
+      m.value = value;
+    }
+    materialsTotal = materialsTotal.plus(value);
+  }
+  if (materials.length !== lines.length) materials.length = lines.length;
+  into.materialsTotal = materialsTotal;
+  into.conversion = qty.times(plan.conversionCost).round(places);
+  into.versions = plan.versions;
+  return into;
+}
+
 interface Flush {
   readonly materials: { material: string; qty: Fixed; value: Fixed }[];
   readonly materialsTotal: Fixed;
@@ -559,13 +596,21 @@ export class Engine {
    * event type, an event with a source line, an entry that does not balance or a movement that
    * would be flagged (draft's messages and refusals stay in one place). `eventId` a number n:
    * the event has no id and is the n-th posted (its id is "#n", see ColumnarJournal.beginEntry).
+   * `type` is event.type, when the caller has read it already.
    */
-  writeEntry(event: LedgerEvent, eventId: string | number, books: Books, journal: ColumnarJournal): number {
-    if (this.trigger !== 'purchase-completion-sale' || event.source !== undefined) return -1;
-    if (event.type === 'completion') return this.writeCompletion(event, eventId, books, journal);
-    if (event.type === 'sale') return this.writeSale(event, eventId, books, journal);
-    if (event.type === 'purchase') return this.writePurchase(event, eventId, books, journal);
-    return -1;
+  writeEntry(event: LedgerEvent, eventId: string | number, books: Books, journal: ColumnarJournal, type: LedgerEvent['type'] = event.type): number {
+    if (this.trigger !== 'purchase-completion-sale') return -1;
+    // On `type` (the caller's read of event.type): each route then reads fields of events of its own type only.
+    switch (type) {
+      case 'completion':
+        return this.writeCompletion(event as CompletionEvent, eventId, books, journal);
+      case 'sale':
+        return this.writeSale(event as SaleEvent, eventId, books, journal);
+      case 'purchase':
+        return this.writePurchase(event as PurchaseEvent, eventId, books, journal);
+      default:
+        return -1;
+    }
   }
 
   /** Scratch of writeEntry (one entry at a time). */
@@ -573,16 +618,22 @@ export class Engine {
   private readonly consumedAfter: Fixed[] = [];
   private readonly consumedQty: Fixed[] = [];
   /** The last flush of writeEntry: a day's sale flushes the quantity its completion just did. */
-  private lastFlush: { product: string; qty: Fixed; plan: FlushPlan; flush: Flush } | undefined;
+  private readonly lastFlush: { product: string; qty: Fixed; plan: FlushPlan | undefined; flush: MutableFlush } = { product: '', qty: ZERO, plan: undefined, flush: { materials: [], materialsTotal: ZERO, conversion: ZERO, versions: NO_VERSIONS } };
 
-  /** flush(product, qty, at), the last result reused for the same product, quantity (the same Fixed) and plan (a Flush is not changed by its readers). */
+  /**
+   * flush(product, qty, at), the last result reused for the same product, quantity (the same
+   * Fixed) and plan. Written into one object, refilled by the next flush here: its readers
+   * (writeCompletion, writeSale) use it before they return and keep none of its lists.
+   */
   private flushOnce(product: string, qty: Fixed, at: EpochMs): Flush {
     const last = this.lastFlush;
     const plan = this.planFor(product, at);
-    if (last !== undefined && last.qty === qty && last.product === product && last.plan === plan) return last.flush;
-    const flush = this.flush(product, qty, at);
-    this.lastFlush = { product, qty, plan, flush };
-    return flush;
+    if (last.qty === qty && last.product === product && last.plan === plan) return last.flush;
+    last.product = product;
+    last.qty = qty;
+    last.plan = plan;
+    flushInto(last.flush, plan, qty, this.places);
+    return last.flush;
   }
   /** The last event quantity converted, and its Fixed (a day's completion and sale share one Decimal). */
   private lastQty: import('../core/decimal.js').Decimal | undefined;
@@ -598,6 +649,7 @@ export class Engine {
 
   /** purchase() for purchase-completion-sale, written in place (see writeEntry). */
   private writePurchase(event: PurchaseEvent, eventId: string | number, books: Books, journal: ColumnarJournal): number {
+    if (event.source !== undefined) return -1;
     const std = this.plant.standardCostAt(event.material, event.at);
     const qty = Fixed.from(event.qty);
     const price = qty.times(Fixed.from(event.unitPrice));
@@ -629,6 +681,7 @@ export class Engine {
 
   /** completion() for purchase-completion-sale, written in place (see writeEntry). */
   private writeCompletion(event: CompletionEvent, eventId: string | number, books: Books, journal: ColumnarJournal): number {
+    if (event.source !== undefined) return -1;
     const qty = this.qtyOf(event.qty);
     const f = this.flushOnce(event.product, qty, event.at);
     const total = f.materialsTotal.plus(f.conversion);
@@ -694,6 +747,7 @@ export class Engine {
 
   /** sale() for purchase-completion-sale, written in place (see writeEntry). */
   private writeSale(event: SaleEvent, eventId: string | number, books: Books, journal: ColumnarJournal): number {
+    if (event.source !== undefined) return -1;
     const qty = this.qtyOf(event.qty);
     const f = this.flushOnce(event.product, qty, event.at);
     // Read once: nothing below changes the products map before the entry's own put.
@@ -754,7 +808,10 @@ export class Engine {
   /** The scratch lines into the journal (ColumnarJournal.push's lines: the debit, or the credit negated). */
   private writeLines(journal: ColumnarJournal): void {
     const b = this.scratch;
-    for (let k = 0; k < b.n; k += 1) journal.line(b.account[k]!, b.debit[k] ? b.amount[k]! : b.amount[k]!.negated());
+    for (let k = 0; k < b.n; k += 1) {
+      if (b.debit[k]) journal.line(b.account[k]!, b.amount[k]!);
+      else journal.creditLine(b.account[k]!, b.amount[k]!);
+    }
     journal.endLines();
   }
 
@@ -854,16 +911,7 @@ export class Engine {
 
   /** Standard materials (qty x (1 + scrap) x standard) and conversion for `qty` units of `product`. */
   private flush(product: string, qty: Fixed, at: EpochMs): Flush {
-    const plan = this.planFor(product, at);
-    const materials: { material: string; qty: Fixed; value: Fixed }[] = [];
-    let materialsTotal = ZERO;
-    for (const line of plan.lines) {
-      const consumed = qty.times(line.factor);
-      const value = this.money(consumed.times(line.cost));
-      materials.push({ material: line.material, qty: consumed, value });
-      materialsTotal = materialsTotal.plus(value);
-    }
-    return { materials, materialsTotal, conversion: this.money(qty.times(plan.conversionCost)), versions: plan.versions };
+    return flushInto({ materials: [], materialsTotal: ZERO, conversion: ZERO, versions: NO_VERSIONS }, this.planFor(product, at), qty, this.places);
   }
 
   private completion(event: CompletionEvent, eventId: string, books: Books): Draft {

@@ -143,11 +143,15 @@ export class Ledger {
   private readonly engine: Engine;
   /** The engine's context for postings without reversals (it is read only by a reversal). */
   private readonly plainContext: EngineContext;
+  /** The lookups of the last posting without reversals into a memory store (see memoryLookups). */
+  private lastMemoryLookups: Lookups | undefined;
 
   /** The memory store this ledger posts into, when it is one (undefined for SQLite, PostgreSQL): read-only access for readers of its columnar journal (movement-reader.ts). */
   get memoryStore(): MemoryStore | undefined {
-    return this.syncStore instanceof MemoryStore ? this.syncStore : undefined;
+    return this.memory;
   }
+  /** syncStore when it is a MemoryStore (tested once: an instanceof per posting is not free). */
+  private readonly memory: MemoryStore | undefined;
 
   /** A ledger over `store` (synchronous engine) or `asyncStore` (asynchronous engine), with `plant`. */
   constructor(plant: Plant, store: SyncLedgerStore | { async: LedgerStore }) {
@@ -158,9 +162,11 @@ export class Ledger {
     this.seen = { seq: 0, events: 0 };
     if ('async' in store) {
       this.syncStore = undefined;
+      this.memory = undefined;
       this.asyncStoreRef = store.async;
     } else {
       this.syncStore = store;
+      this.memory = store instanceof MemoryStore ? store : undefined;
       this.asyncStoreRef = undefined;
       readSync(store, (r) => this.adopt(r.state(), () => r.books()));
     }
@@ -246,16 +252,23 @@ export class Ledger {
     try {
       const composed = writeSync(store, (w) => {
         // A memory store's whole chain counts as checked (nothing outside this process writes it): no tail to read.
-        const memory = store instanceof MemoryStore ? store : undefined;
+        const memory = this.memory;
         const state = memory ? memory.postingState() : w.state();
         this.checkState(state);
         if (this.moved(state)) this.adopt(state, () => w.books());
         const fault = memory ? checkTail(state, NO_ROWS, NO_EVENTS) : checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
         if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
-        // A backtest's day posts events without ids or reversals: nothing to look up.
-        const ids = idsOf(events);
+        // A backtest's day posts events without ids or reversals: nothing to look up. A memory
+        // store's digests are read where they are kept (its journal's, which a posting only adds
+        // to when it commits): no pass over the events to collect their ids first.
         const targets = reversalTargets(events);
-        const lookups: Lookups = ids.length === 0 && targets.length === 0 ? NO_LOOKUPS : { digests: ids.length > 0 ? w.eventDigests(ids) : NO_DIGESTS, originals: targets.length > 0 ? w.entriesOfEvents(targets) : NO_ORIGINALS, targets };
+        const originals = targets.length > 0 ? w.entriesOfEvents(targets) : NO_ORIGINALS;
+        let lookups: Lookups;
+        if (memory) lookups = targets.length === 0 ? this.memoryLookups(memory) : { digests: memory.journal.digests, originals, targets };
+        else {
+          const ids = idsOf(events);
+          lookups = ids.length === 0 && targets.length === 0 ? NO_LOOKUPS : { digests: ids.length > 0 ? w.eventDigests(ids) : NO_DIGESTS, originals, targets };
+        }
         // A small posting (a backtest's day) changes the books in place; a large one (an import
         // file) works on a clone, whose one-off cost is then less than logging every change.
         let books: Books;
@@ -337,68 +350,67 @@ export class Ledger {
     // Made when the posting has an event with an id (a backtest's day has none).
     let pendingIds: Map<string, string> | undefined;
     let postedEvents = 0;
-    // Made when an event is skipped or an entry flagged (a backtest's day has neither).
+    // Made when an event is skipped (a backtest's day has none).
     let skipped: string[] | undefined;
-    let flaggedAt: number[] | undefined;
     let eventCount = state.head.events;
     // Only a posting with reversals needs the context that finds their originals (rare).
     const targets = lookups.targets;
     const reversals = targets.length > 0 ? new Reversals(this.plant, targets, lookups) : undefined;
     const ctx = reversals?.ctx ?? this.plainContext;
-    const append = (draft: Draft): void => {
-      books.apply(draft);
-      const i = batch.push(draft);
-      if (draft.flags) (flaggedAt ??= []).push(i - from);
-      if (reversals) reversals.appended(draft, batch.seqOf(i));
-    };
     const onProgress = source?.onProgress;
     let done = 0;
     for (let k = 0; k < events.length; k += 1) {
       const event = events[k]!;
+      // Each field read once: a day's events have several hidden classes, so every read of
+      // one here is a megamorphic lookup.
+      const id = event.id;
+      const type = event.type;
+      const at = event.at;
       if (onProgress !== undefined && (done += 1) % 1000 === 0) onProgress(done, events.length);
       let digest: string | undefined;
-      if (event.id !== undefined) {
+      if (id !== undefined) {
         digest = digests?.[k] ?? eventDigest(event);
-        const existing = pendingIds?.get(event.id) ?? lookups.digests.get(event.id);
+        const existing = pendingIds?.get(id) ?? lookups.digests.get(id);
         if (existing !== undefined) {
-          if (existing !== digest) throw new InputError(`event id ${JSON.stringify(event.id)} was already posted with different content`, { ...whereOf(event, source), field: 'id' });
-          (skipped ??= []).push(event.id);
+          if (existing !== digest) throw new InputError(`event id ${JSON.stringify(id)} was already posted with different content`, { ...whereOf(event, source), field: 'id' });
+          (skipped ??= []).push(id);
           continue;
         }
       }
-      if (event.at < books.lastAt) {
+      if (at < books.lastAt) {
         throw new InputError(
-          `event at ${formatTime(event.at)} is before the last event already posted (${formatTime(books.lastAt)}); the ledger refuses backdating, post a reversal instead`,
+          `event at ${formatTime(at)} is before the last event already posted (${formatTime(books.lastAt)}); the ledger refuses backdating, post a reversal instead`,
           { ...whereOf(event, source), field: 'at' },
         );
       }
       const revisions = this.plant.revisions;
-      if (books.revisionsDone < revisions.length && revisions[books.revisionsDone]!.at <= event.at) {
-        for (const revision of engine.dueRevisions(books, event.at)) {
+      if (books.revisionsDone < revisions.length && revisions[books.revisionsDone]!.at <= at) {
+        for (const revision of engine.dueRevisions(books, at)) {
           const draft = engine.revaluationDraft(books, revision);
-          if (draft) append(draft);
+          if (draft) appendDraft(books, batch, draft, reversals);
           books.revisionsDone += 1;
         }
       }
       eventCount += 1;
       postedEvents += 1;
-      // An event without an id is "#" and its number; the direct path takes the number (its
-      // journal stores the number, not the text), so the text is made only for a Draft.
-      const named = event.id;
       const first = batch.size;
-      // An event other than a reversal has one entry: no list made for it.
-      if (event.type !== 'reverse') {
-        // Into a memory store (backtests, replay), a completion or sale goes straight into the
-        // journal and the books when it can (no Draft: see Engine.writeEntry); durable stores and a
-        // posting with reversals (which notes its entries) keep the general route.
-        if (memory === undefined || reversals !== undefined || engine.writeEntry(event, named ?? eventCount, books, batch) < 0) append(engine.draft(event, named ?? `#${eventCount}`, books));
-      } else for (const draft of engine.drafts(event, named ?? `#${eventCount}`, books, ctx)) append(draft);
+      // An event other than a reversal has one entry: no list made for it. An event without an
+      // id is "#" and its number; the direct path takes the number (its journal stores the
+      // number, not the text), so the text is made only for a Draft.
+      if (type !== 'reverse') {
+        // Into a memory store (backtests, replay), a purchase, completion or sale goes straight
+        // into the journal and the books when it can (no Draft: see Engine.writeEntry); durable
+        // stores and a posting with reversals (which notes its entries) keep the general route.
+        if (memory === undefined || reversals !== undefined || engine.writeEntry(event, id ?? eventCount, books, batch, type) < 0) appendDraft(books, batch, engine.draft(event, id ?? `#${eventCount}`, books), reversals);
+      } else for (const draft of engine.drafts(event, id ?? `#${eventCount}`, books, ctx)) appendDraft(books, batch, draft, reversals);
       // A digest is made only for an event with an id.
-      if (digest !== undefined) (pendingIds ??= new Map()).set(named!, digest);
+      if (digest !== undefined) (pendingIds ??= new Map()).set(id!, digest);
       // A memory store records the digests when it commits (they must not outlive a rollback).
-      batch.recordEvent(named ?? '', memory ? '' : (digest ?? ''), event.knownAt, first);
+      batch.recordEvent(id ?? '', memory ? '' : (digest ?? ''), event.knownAt, first);
     }
     const count = batch.size - from;
+    // Entries are flagged on the general route only (see Engine.writeEntry): read back from the journal, no list kept while composing.
+    const flaggedAt = batch.flaggedSince(from);
     const newPlant = count > 0 && state.plant?.hash !== this.plant.hash;
     if (newPlant) batch.setPlantHash(from, this.plant.hash);
     // Literals without spreads (a spread of a conditional object is costly, once per posting).
@@ -406,7 +418,7 @@ export class Ledger {
     const composedBatch: PostingBatch = newPlant
       ? { entries: batch, eventCount: postedEvents, plant: { hash: plant.hash, file: plant.file, text: plant.text }, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) }
       : { entries: batch, eventCount: postedEvents, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) };
-    const result = postResult(memory, batch, from, count, postedEvents, skipped ?? NONE_SKIPPED, flaggedAt ?? NONE_FLAGGED);
+    const result = postResult(memory, batch, from, count, postedEvents, skipped ?? NONE_SKIPPED, flaggedAt);
     return memory ? { batch: composedBatch, books, result, count, staged: { store: memory, from, digests: pendingIds ?? NO_DIGESTS } } : { batch: composedBatch, books, result, count };
   }
 
@@ -420,6 +432,14 @@ export class Ledger {
       throw new ConfigError(`the store was created with currency ${state.currency}; the plant says ${plant.currency}`, plant.where(['currency']));
     }
     if (state.plant && state.plant.hash !== plant.hash) refuseBackdatedRevisions(parsePlant(state.plant.text, `${state.plant.file} (stored)`), plant, this.moved(state) ? Infinity : this.books.lastAt);
+  }
+
+  /** What a posting without reversals looks up in a memory store: its journal's digests (one object while the journal is the same). */
+  private memoryLookups(memory: MemoryStore): Lookups {
+    const digests = memory.journal.digests;
+    const last = this.lastMemoryLookups;
+    if (last !== undefined && last.digests === digests) return last;
+    return (this.lastMemoryLookups = { digests, originals: NO_ORIGINALS, targets: NO_TARGETS });
   }
 
   /** Whether the store's head moved since this ledger last read it. */
@@ -633,9 +653,15 @@ function snapshotOf(books: Books): () => BooksSnapshot {
   return (books.snapshotter ??= () => books.toSnapshot());
 }
 
-/** A posting's skipped ids and flagged entries when it has none (the usual case: no array made). */
+/** A posting's skipped ids when it has none (the usual case: no array made). */
 const NONE_SKIPPED: readonly string[] = Object.freeze([]);
-const NONE_FLAGGED: readonly number[] = Object.freeze([]);
+
+/** Applies a draft of the general route to the books and writes it into the batch (noting it for the posting's reversals). */
+function appendDraft(books: Books, batch: ColumnarJournal, draft: Draft, reversals: Reversals | undefined): void {
+  books.apply(draft);
+  const i = batch.push(draft);
+  if (reversals) reversals.appended(draft, batch.seqOf(i));
+}
 
 /** What `post` returns: entries read back from the memory store's journal, or from the batch a durable store sealed. */
 function postResult(memory: MemoryStore | undefined, batch: ColumnarJournal, from: number, size: number, posted: number, skipped: readonly string[], flaggedAt: readonly number[]): PostResult {
