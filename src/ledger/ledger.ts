@@ -502,7 +502,7 @@ export class Ledger {
     const out = new Map<string, Decimal>();
     if (opts.at === undefined && opts.knownAt === undefined) {
       this.refresh();
-      for (const [account, value] of this.books.balances) out.set(account, value.toDecimal());
+      for (const [account, balance] of this.books.balances) out.set(account, balance.value.toDecimal());
     } else {
       for (const entry of this.entriesAfter(0)) {
         if (!visible(entry, opts)) continue;
@@ -959,7 +959,7 @@ class Verifier {
       if (at !== expect.hash) return fail(`entry ${expect.seq} has hash ${at ?? '?'}, the expected head says ${expect.hash}: the chain was rewritten`);
     }
     let trial = ZERO;
-    for (const value of this.books.balances.values()) trial = trial.plus(value.toDecimal());
+    for (const balance of this.books.balances.values()) trial = trial.plus(balance.value.toDecimal());
     if (!trial.isZero()) return fail(`trial balance is ${trial.toFixed()}, not zero`);
     return this.result();
   }
