@@ -1,6 +1,7 @@
 /**
- * A backtest's results: the strategy's run beside the jit and schedule baselines on the same
- * scenario, as a summary table, as JSON (decimal strings) and as the HTML report's data.
+ * A backtest's results: the strategy's run beside the jit and schedule baselines (and
+ * static-hedge when the scenario hedges) on the same scenario, as a summary table, as JSON
+ * (decimal strings) and as the HTML report's data.
  */
 import { dirname, relative } from 'node:path';
 import { ProcuraError, type ErrorCode, type Where } from '../core/errors.js';

@@ -1,6 +1,6 @@
 /**
  * `procura backtest SCENARIO`: runs a scenario's strategy and the jit and schedule baselines
- * on the bundled data, prints the summary, writes the HTML report; `--sweep` runs a
+ * (and static-hedge when the scenario hedges), prints the summary, writes the HTML report; `--sweep` runs a
  * parameter grid on worker threads with a walk-forward split.
  */
 import { availableParallelism, loadavg } from 'node:os';
@@ -34,7 +34,7 @@ interface BacktestOptions {
 export function register(program: Command): void {
   program
     .command('backtest')
-    .description('Run a backtest scenario (strategy vs the jit and schedule baselines) and write its HTML report')
+    .description('Run a backtest scenario (strategy vs the jit and schedule baselines, and static-hedge when it hedges) and write its HTML report')
     .argument('<scenario>', 'scenario file (YAML), e.g. backtests/ammonia-henry-hub.yaml')
     .option('--json', 'print the results as JSON')
     .option('--report <file>', 'write the HTML report here (default: the scenario\'s `report`)')
