@@ -75,9 +75,25 @@ export function formatTime(at: EpochMs): string {
   return at % DAY_MS === 0 ? iso.slice(0, 10) : iso;
 }
 
-/** Always `YYYY-MM-DD` (UTC). */
+/**
+ * Always `YYYY-MM-DD` (UTC): what `new Date(at).toISOString().slice(0, 10)` gives, worked out
+ * from the day number for years 0-9999 (H. Hinnant's civil-from-days), without a Date and its
+ * ISO text. A report formats each day of each run several times (about 85,000 dates in the
+ * main job, 20 ms through toISOString); outside those years, or for a time that is not finite,
+ * it is toISOString's answer (or its RangeError).
+ */
 export function formatDate(at: EpochMs): string {
-  return new Date(at).toISOString().slice(0, 10);
+  const z = Math.floor(at / DAY_MS) + 719_468;
+  const era = Math.floor(z / 146_097);
+  const dayOfEra = z - era * 146_097;
+  const yearOfEra = Math.floor((dayOfEra - Math.floor(dayOfEra / 1_460) + Math.floor(dayOfEra / 36_524) - Math.floor(dayOfEra / 146_096)) / 365);
+  const dayOfYear = dayOfEra - (365 * yearOfEra + Math.floor(yearOfEra / 4) - Math.floor(yearOfEra / 100));
+  const shifted = Math.floor((5 * dayOfYear + 2) / 153);
+  const day = dayOfYear - Math.floor((153 * shifted + 2) / 5) + 1;
+  const month = shifted < 10 ? shifted + 3 : shifted - 9;
+  const year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0);
+  if (!(year >= 0 && year <= 9_999)) return new Date(at).toISOString().slice(0, 10);
+  return `${year < 1_000 ? String(year).padStart(4, '0') : year}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}`;
 }
 
 /** UTC midnight at or before `at`. */

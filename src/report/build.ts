@@ -135,8 +135,16 @@ function groupedSummary(table: ReturnType<typeof summaryTable>): ReturnType<type
   return { columns: table.columns, rows: table.rows.map((r) => ({ label: r.label, values: r.values.map((v) => (v === null ? null : groupThousands(v))) })) };
 }
 
+/** en-US formats by decimal places, made once: `toLocaleString` with options builds one per call. */
+const numberFormats = new Map<number, Intl.NumberFormat>();
+
 function formatNumber(value: number, places: number): string {
-  const text = value.toLocaleString('en-US', { minimumFractionDigits: places, maximumFractionDigits: places });
+  let format = numberFormats.get(places);
+  if (format === undefined) {
+    format = new Intl.NumberFormat('en-US', { minimumFractionDigits: places, maximumFractionDigits: places });
+    numberFormats.set(places, format);
+  }
+  const text = format.format(value);
   return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
 }
 
