@@ -126,6 +126,28 @@ describe('numberOfScaled', () => {
     for (const c of [10n ** 53n + tiny, 10n ** 53n + tiny + 1n, 10n ** 53n + tiny - 1n, 10n ** 53n + 3n * tiny]) expect(check(c, -53)).not.toBeUndefined();
   });
 
+  it('is exact at and beside the midpoints between two doubles, where the double-double margin cannot decide', () => {
+    // x's exact binary value mant x 2^exp, and the midpoint to the next double up, (2 mant + 1) x 2^(exp - 1), in decimal.
+    const bits = new BigUint64Array(1);
+    const view = new Float64Array(bits.buffer);
+    fc.assert(
+      fc.property(fc.double({ min: 1e-40, max: 1e40, noNaN: true }), fc.integer({ min: 0, max: 12 }), (x, extra) => {
+        view[0] = x;
+        const raw = bits[0]!;
+        const biased = Number(raw >> 52n);
+        fc.pre(biased > 0);
+        const mant = (raw & ((1n << 52n) - 1n)) | (1n << 52n);
+        const exp = biased - 1075;
+        const odd = 2n * mant + 1n;
+        const [mid, k] = exp - 1 < 0 ? [odd * 5n ** BigInt(1 - exp), exp - 1] : [odd << BigInt(exp - 1), 0];
+        // More digits below the midpoint, so a unit in the last place is a tiny step off it.
+        const c = mid * 10n ** BigInt(extra);
+        for (const delta of [-1n, 0n, 1n]) expect(check(c + delta, k - extra)).not.toBeUndefined();
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
   it('leaves tiny and huge exponents to the caller (undefined), never a wrong double', () => {
     for (const [c, k] of [[1n, -320], [7n, -400], [123n, 500], [1n, -1000]] as const) check(c, k);
     expect(numberOfScaled(0n, -5)).toBe(0);
