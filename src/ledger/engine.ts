@@ -642,6 +642,8 @@ export class Engine {
   private readonly scratch = new LineScratch();
   private readonly consumedAfter: Fixed[] = [];
   private readonly consumedQty: Fixed[] = [];
+  /** Each consumed material's stock before the completion (undefined when it had none): the undo log's previous value, without a second lookup. */
+  private readonly consumedBefore: (Fixed | undefined)[] = [];
   /** The last flush of writeEntry: a day's sale flushes the quantity its completion just did. */
   private readonly lastFlush: { product: string; qty: Fixed; plan: FlushPlan | undefined; flush: MutableFlush } = { product: '', qty: ZERO, plan: undefined, flush: { materials: [], materialsTotal: ZERO, conversion: ZERO, versions: NO_VERSIONS } };
 
@@ -716,16 +718,19 @@ export class Engine {
     const materials = f.materials;
     const after = this.consumedAfter;
     const consumed = this.consumedQty;
+    const before = this.consumedBefore;
     const stock = books.materials;
     for (let k = 0; k < materials.length; k += 1) {
       const m = materials[k]!;
       b.cr(Account.materialsInProcess, m.value);
-      // materialMove(books, m.material, m.qty.negated()), kept in `consumed` / `after`.
+      // materialMove(books, m.material, m.qty.negated()), kept in `consumed` / `after` (and the stock it read in `before`).
       const moved = m.qty.negated();
-      const a = (stock.get(m.material) ?? ZERO).plus(moved);
+      const held = stock.get(m.material);
+      const a = (held ?? ZERO).plus(moved);
       if (moved.isNegative() && a.isNegative()) return -1;
       consumed[k] = moved;
       after[k] = a;
+      before[k] = held;
     }
     b.cr(Account.conversionCostsAllocated, f.conversion);
     // Read once: nothing below changes the products map before the entry's own put.
@@ -736,7 +741,8 @@ export class Engine {
     b.merge();
     // books.apply
     this.applyLines(books);
-    for (let k = 0; k < materials.length; k += 1) books.put(stock, materials[k]!.material, after[k]!);
+    // The stock each material had before (read above; a plan lists a material once, and nothing since changed the map): no second lookup to log it.
+    for (let k = 0; k < materials.length; k += 1) books.putAfter(stock, materials[k]!.material, before[k], after[k]!);
     books.putAfter(books.products, event.product, holding, { qty: productAfter, value: (holding ?? NO_HOLDING).value.plus(total) });
     const allocated = f.conversion;
     books.periodAllocated = books.periodAllocated.plus(allocated);
