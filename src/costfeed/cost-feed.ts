@@ -1869,6 +1869,13 @@ class MaterialSnapshot implements MaterialCost, MaterialNumbers {
         return this.#reorder.number;
       case 'sigmaLeadTimeDemand':
         return this.#sigmaLT.number;
+      case 'exposureQty': {
+        // The Decimal's value when it was made; else the same Fixed it would be made from, read
+        // as a double (numberOfFixed is toNumber of the Fixed's Decimal), without the Decimal.
+        if (this.#exposureQty !== undefined) return toNumberExact(this.#exposureQty);
+        const open = this.#openExposure();
+        return open.isNegative() ? 0 : numberOfFixed(open);
+      }
     }
   }
 
@@ -1908,13 +1915,16 @@ class MaterialSnapshot implements MaterialCost, MaterialNumbers {
    */
   get exposureQty(): Decimal {
     if (this.#exposureQty === undefined) {
-      const state = this.#state;
-      const onOrder = fixedOfDecimal(state.onOrderMemo, this.onOrder);
-      const hedged = this.#hedgedFixed ?? Fixed.from(this.hedged);
-      const open = this.#forecastFixed.minus(this.#onHand).minus(onOrder).minus(hedged);
-      this.#exposureQty = open.isNegative() ? ZERO : decimalOfValue(state.exposureMemo, open);
+      const open = this.#openExposure();
+      this.#exposureQty = open.isNegative() ? ZERO : decimalOfValue(this.#state.exposureMemo, open);
     }
     return this.#exposureQty;
+  }
+  /** forecast - on hand - on order - hedged in Fixed, before the clamp at zero (exposureQty). */
+  #openExposure(): Fixed {
+    const onOrder = fixedOfDecimal(this.#state.onOrderMemo, this.onOrder);
+    const hedged = this.#hedgedFixed ?? Fixed.from(this.hedged);
+    return this.#forecastFixed.minus(this.#onHand).minus(onOrder).minus(hedged);
   }
   get exposureValue(): Decimal {
     return (this.#exposureValue ??= this.exposureQty.times(this.marketPrice ?? this.standardCost));

@@ -37,7 +37,7 @@ export interface ProductCost {
 }
 
 /** The MaterialCost figures `MaterialNumbers.numberOf` gives as doubles. */
-export type MaterialNumber = 'onHand' | 'bufferStock' | 'reorderPoint' | 'sigmaLeadTimeDemand';
+export type MaterialNumber = 'onHand' | 'bufferStock' | 'reorderPoint' | 'sigmaLeadTimeDemand' | 'exposureQty';
 
 /**
  * What a MaterialCost may offer besides (the feed's snapshots do): one of these figures as the

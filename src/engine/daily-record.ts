@@ -226,6 +226,7 @@ export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: S
     const numbers = (m as MaterialCost & Partial<MaterialNumbers>).numberOf !== undefined ? (m as MaterialCost & MaterialNumbers) : undefined;
     const buffer = numbers === undefined ? 0 : numbers.numberOf('bufferStock');
     const reorderPoint = numbers === undefined ? 0 : numbers.numberOf('reorderPoint');
+    const exposure = numbers === undefined ? 0 : numbers.numberOf('exposureQty');
     const held = onHand + memo.of(c + 1, desk.inTransit(id));
     out.close[i] = view.close;
     out.unitPrice[i] = price;
@@ -238,7 +239,7 @@ export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: S
     out.reorderPoint[i] = reorderPoint !== 0 ? reorderPoint : memo.of(c + 5, m.reorderPoint);
     out.forecastQty[i] = memo.of(c + 6, m.forecastQty);
     out.hedged[i] = memo.of(c + 7, m.hedged);
-    out.exposure[i] = memo.of(c + 8, m.exposureQty);
+    out.exposure[i] = exposure !== 0 ? exposure : memo.of(c + 8, m.exposureQty);
     out.consumedQty[i] = desk.consumedNumber(id);
     out.stockouts[i] = book.stockouts;
     const spend = memo.of(c + 10, book.spend);

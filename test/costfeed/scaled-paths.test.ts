@@ -10,7 +10,7 @@ import { Decimal } from '../../src/core/decimal.js';
 import { Random as RandomFor } from '../../src/core/random.js';
 import { DAY_MS, parseTime } from '../../src/core/time.js';
 import { exposureQty, sigmaFromSums } from '../../src/costfeed/inventory-math.js';
-import { CostFeed, ProductionPlan, planFromRate } from '../../src/costfeed/index.js';
+import { CostFeed, ProductionPlan, planFromRate, type MaterialCost, type MaterialNumbers } from '../../src/costfeed/index.js';
 import { Ledger, parseEvents, parsePlant } from '../../src/ledger/index.js';
 
 const plant = parsePlant(
@@ -81,13 +81,17 @@ describe('the feed in scaled integers gives the Decimal figures', () => {
         const o = small ? new Decimal(onOrder.toFixed(2)).mod(50) : onOrder;
         const h = small ? new Decimal(hedged.toFixed(1)).mod(10) : hedged;
         const feed = new CostFeed({ plant, ledger, plan, prices: new Map(), horizonDays: 30, onOrder: () => o, hedged: () => h });
-        const first = feed.snapshot(from + 5 * DAY_MS).materials.tv!;
+        const first = feed.snapshot(from + 5 * DAY_MS).materials.tv! as MaterialCost & MaterialNumbers;
         const expected = exposureQty(first.forecastQty, first.onHand, first.onOrder, first.hedged);
+        // Its double without the Decimal (read first, before the Decimal is made) is the Decimal's
+        // toNumber, zero's sign aside (the daily record takes a zero from the Decimal).
+        expect(Object.is(first.numberOf('exposureQty'), expected.toNumber() || 0)).toBe(true);
         expect(first.exposureQty.toFixed()).toBe(expected.toFixed());
         expect(first.exposureQty.isNegative()).toBe(false);
         // The next day, the same inputs: the same Decimal object.
         const second = feed.snapshot(from + 6 * DAY_MS).materials.tv!;
         expect(second.exposureQty.toFixed()).toBe(exposureQty(second.forecastQty, second.onHand, second.onOrder, second.hedged).toFixed());
+        expect(Object.is((second as MaterialCost & MaterialNumbers).numberOf('exposureQty'), second.exposureQty.toNumber())).toBe(true);
         if (second.exposureQty.eq(first.exposureQty)) expect(second.exposureQty).toBe(first.exposureQty);
       }),
       { numRuns: 300 },
