@@ -127,8 +127,14 @@ interface Composed {
   readonly result: PostResult;
   /** Number of entries the posting adds. */
   readonly count: number;
-  /** Entries written into a memory store's journal from index `from`, and the events' digests it records when it commits. */
-  readonly staged?: { readonly store: MemoryStore; readonly from: number; readonly digests: ReadonlyMap<string, string> };
+  /**
+   * The memory store whose journal the entries were written into, from index `from`, and the
+   * events' digests it records when it commits (undefined for other stores). Fields of this
+   * object, not one of their own: a backtest composes a posting a day per run.
+   */
+  readonly staged: MemoryStore | undefined;
+  readonly from: number;
+  readonly digests: ReadonlyMap<string, string>;
 }
 
 export class Ledger {
@@ -281,7 +287,7 @@ export class Ledger {
         // The memory store's entries are written straight into its journal (no batch to copy).
         const composed = this.compose(state, books, events, source, lookups, undefined, memory);
         if (composed.count > 0) {
-          if (composed.staged) composed.staged.store.appendStaged(composed.batch, composed.staged.from, composed.staged.digests);
+          if (composed.staged) composed.staged.appendStaged(composed.batch, composed.from, composed.digests);
           else w.append(composed.batch);
         }
         return composed;
@@ -419,7 +425,7 @@ export class Ledger {
       ? { entries: batch, eventCount: postedEvents, plant: { hash: plant.hash, file: plant.file, text: plant.text }, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) }
       : { entries: batch, eventCount: postedEvents, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) };
     const result = postResult(memory, batch, from, count, postedEvents, skipped ?? NONE_SKIPPED, flaggedAt);
-    return memory ? { batch: composedBatch, books, result, count, staged: { store: memory, from, digests: pendingIds ?? NO_DIGESTS } } : { batch: composedBatch, books, result, count };
+    return { batch: composedBatch, books, result, count, staged: memory, from, digests: pendingIds ?? NO_DIGESTS };
   }
 
   /** Refuses a plant that conflicts with the store (another trigger or currency, a backdated revision): exit 2, naming the plant line. */

@@ -241,9 +241,11 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   /** Indexes entries [base, size) of the journal (reversals, first entry of each event with an id) and records the posting's plant, books and counts. */
   private index(batch: PostingBatch, base: number): void {
     const journal = this.journal;
+    // Read once (a getter; nothing here appends to the journal).
+    const size = journal.size;
     if (batch.plant) this.plantVersions.push({ ...batch.plant, firstEntry: base + 1 });
     if (this.meta.trigger === undefined) this.meta = { trigger: batch.trigger, currency: batch.currency };
-    for (let i = base; i < journal.size; i += 1) {
+    for (let i = base; i < size; i += 1) {
       const reverses = journal.reversesOf(i);
       if (reverses !== undefined) {
         this.reversed.add(reverses);
@@ -251,7 +253,7 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
       }
     }
     // Index the first entry of each event posted with an id.
-    for (let i = base; i < journal.size; i += 1) {
+    for (let i = base; i < size; i += 1) {
       // An event without an id (`#<n>`, every backtest entry) is not indexed: tested on its code, without making its text.
       if (!journal.hasEventId(i) || journal.sameEvent(i) || journal.eventTypeOf(i) === 'revaluation') continue;
       this.firstOfEvent.set(journal.eventIdOf(i), i + 1);
