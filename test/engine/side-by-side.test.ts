@@ -3,55 +3,49 @@
  * result is the one its run gives alone, and the first run to fail fails the job and stops the
  * others (RunOptions.signal).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runBacktest } from '../../src/engine/backtest.js';
 import { backtestWithBaselines, baselinesFor, resultJson, runOne, summaryTable } from '../../src/engine/results.js';
 import { loadScenario, type Scenario } from '../../src/engine/scenario.js';
-import { defineStrategy } from '../../src/engine/strategy.js';
-import { ROOT } from '../support/cli.js';
+import { defineStrategy, type StrategyDefinition } from '../../src/engine/strategy.js';
+import { shortAmmoniaFile } from '../support/scenarios.js';
 
 const work = mkdtempSync(join(tmpdir(), 'procura-side-by-side-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** The main job's scenario over 18 months (it hedges, so it has all three baselines). */
 function shortAmmonia(): Scenario {
-  const source = resolve(ROOT, 'backtests');
-  const yaml = readFileSync(join(source, 'ammonia-henry-hub.yaml'), 'utf8')
-    .replace(/^from: .*$/m, 'from: "2019-01-01"')
-    .replace(/^to: .*$/m, 'to: "2020-06-30"')
-    .replace(/^plant: (.*)$/m, (_, p: string) => `plant: ${join(source, p)}`)
-    .replace(/file: (data\/[^ ,}]+)/g, (_, p: string) => `file: ${join(source, p)}`);
-  const file = join(work, 'ammonia-short.yaml');
-  writeFileSync(file, yaml);
-  return loadScenario(file);
+  return loadScenario(shortAmmoniaFile(work));
 }
 
-/** The scenario with its own strategy replaced by one that throws at its `failAt`-th decision. */
-function failingAt(scenario: Scenario, failAt: number): Scenario {
+/**
+ * The scenario's own strategy wrapped as `name`: it decides as the strategy does, after
+ * `onDecision` is told the decision's count (which may throw).
+ */
+function wrapped(scenario: Scenario, name: string, onDecision: (count: number) => void): StrategyDefinition<unknown> {
   const inner = scenario.strategy.definition;
-  const failing = defineStrategy({
-    name: 'failing',
-    description: 'decides as the scenario strategy, then throws',
+  return defineStrategy({
+    name,
+    description: `decides as ${inner.name}, telling a test each decision's count`,
     params: z.unknown(),
     needs: (p) => inner.needs(p),
     create: (p) => {
       const strategy = inner.create(p);
       let decisions = 0;
       return {
-        name: 'failing',
+        name,
         decide: (context) => {
           decisions += 1;
-          if (decisions === failAt) throw new Error(`failing strategy: decision ${decisions}`);
+          onDecision(decisions);
           return strategy.decide(context);
         },
       };
     },
   });
-  return { ...scenario, strategy: { ...scenario.strategy, definition: failing } };
 }
 
 describe('the main job\'s runs side by side', () => {
@@ -75,7 +69,11 @@ describe('the main job\'s runs side by side', () => {
   }, 600_000);
 
   it('fails the job on the first run that fails, and the other runs stop', async () => {
-    const scenario = failingAt(shortAmmonia(), 60);
+    const loaded = shortAmmonia();
+    const failing = wrapped(loaded, 'failing', (count) => {
+      if (count === 60) throw new Error(`failing strategy: decision ${count}`);
+    });
+    const scenario: Scenario = { ...loaded, strategy: { ...loaded.strategy, definition: failing } };
     const finished: number[] = [];
     await expect(backtestWithBaselines(scenario, { onProgress: (done) => finished.push(done) })).rejects.toThrow(/failing strategy: decision 60/);
     // The simulated venue answers at once, so a run that went on would finish within the
@@ -89,24 +87,8 @@ describe('the main job\'s runs side by side', () => {
     await expect(runBacktest(scenario, { signal: AbortSignal.abort(new Error('asked to stop')) })).rejects.toThrow(/asked to stop/);
     // Aborted during the run: by the scenario's own strategy at its 40th decision.
     const stop = new AbortController();
-    const inner = scenario.strategy.definition;
-    const stopping = defineStrategy({
-      name: 'stopping',
-      description: 'aborts its own run at its 40th decision',
-      params: z.unknown(),
-      needs: (p) => inner.needs(p),
-      create: (p) => {
-        const strategy = inner.create(p);
-        let decisions = 0;
-        return {
-          name: 'stopping',
-          decide: (context) => {
-            decisions += 1;
-            if (decisions === 40) stop.abort(new Error('stopped at decision 40'));
-            return strategy.decide(context);
-          },
-        };
-      },
+    const stopping = wrapped(scenario, 'stopping', (count) => {
+      if (count === 40) stop.abort(new Error('stopped at decision 40'));
     });
     await expect(runBacktest(scenario, { signal: stop.signal, strategy: { definition: stopping, params: scenario.strategy.params } })).rejects.toThrow(/stopped at decision 40/);
   }, 600_000);

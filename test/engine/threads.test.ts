@@ -3,9 +3,9 @@
  * in the same order as in process, Decimals intact across the thread boundary, and values
  * that cannot cross it refused instead of arriving changed.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
@@ -14,6 +14,7 @@ import { pathToFileURL } from 'node:url';
 import { dispatchOrder, THREAD_MIN_MATERIAL_DAYS, threadsFor } from '../../src/engine/results.js';
 import { runOnThreadPool, WorkerPool } from '../../src/engine/thread-pool.js';
 import { ROOT } from '../support/cli.js';
+import { shortAmmoniaFile } from '../support/scenarios.js';
 
 const work = mkdtempSync(join(tmpdir(), 'procura-threads-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -56,14 +57,7 @@ describe('the strategy and its baselines on worker threads', () => {
     // The built modules: a worker thread loads dist/src/engine/run-worker.js.
     const { backtestWithBaselines, resultJson, summaryTable } = (await import(join(ROOT, 'dist', 'src', 'engine', 'results.js'))) as typeof import('../../src/engine/results.js');
     const { loadScenario } = (await import(join(ROOT, 'dist', 'src', 'engine', 'scenario.js'))) as typeof import('../../src/engine/scenario.js');
-    const source = resolve(ROOT, 'backtests');
-    const yaml = readFileSync(join(source, 'ammonia-henry-hub.yaml'), 'utf8')
-      .replace(/^from: .*$/m, 'from: "2019-01-01"')
-      .replace(/^to: .*$/m, 'to: "2020-06-30"')
-      .replace(/^plant: (.*)$/m, (_, p: string) => `plant: ${join(source, p)}`)
-      .replace(/file: (data\/[^ ,}]+)/g, (_, p: string) => `file: ${join(source, p)}`);
-    const file = join(work, 'ammonia-short.yaml');
-    writeFileSync(file, yaml);
+    const file = shortAmmoniaFile(work);
     const scenario = loadScenario(file);
     const inProcess = await backtestWithBaselines(scenario, { record: true });
     const progress: number[] = [];
