@@ -11,6 +11,23 @@ export function formatCount(value: number): string {
   return groupThousands(String(Math.trunc(value)));
 }
 
+/** en-US formats by decimal places, each made once (see formatLocale). */
+const localeFormats = new Map<number, Intl.NumberFormat>();
+
+/**
+ * `value.toLocaleString('en-US', { minimumFractionDigits: places, maximumFractionDigits: places })`
+ * (the report's and the analysis lines' form), with one Intl formatter per `places` made once:
+ * toLocaleString with options builds a formatter on every call.
+ */
+export function formatLocale(value: number, places: number): string {
+  let format = localeFormats.get(places);
+  if (format === undefined) {
+    format = new Intl.NumberFormat('en-US', { minimumFractionDigits: places, maximumFractionDigits: places });
+    localeFormats.set(places, format);
+  }
+  return format.format(value);
+}
+
 /** A number with `places` decimals and thousands separators: 1234.5 -> "1,234.50". */
 export function formatNumber(value: number | Decimal, places: number): string {
   const fixed = typeof value === 'number' ? value.toFixed(places) : value.toFixed(places);

@@ -4,6 +4,7 @@
  * (decimal strings) and as the HTML report's data.
  */
 import { dirname, relative } from 'node:path';
+import { formatLocale } from '../cli/format.js';
 import { ProcuraError, type ErrorCode, type Where } from '../core/errors.js';
 import { fromTransfer } from '../core/transfer.js';
 import { Decimal, ZERO } from '../core/decimal.js';
@@ -261,9 +262,7 @@ const money = (d: Decimal, places = 0): string => formatNumber(d.toDecimalPlaces
 const unitCost = (d: Decimal): string => formatNumber(d.toDecimalPlaces(4, Decimal.ROUND_HALF_EVEN).toNumber(), 4);
 const qty = (d: Decimal): string => formatNumber(d.toDecimalPlaces(0, Decimal.ROUND_HALF_EVEN).toNumber(), 0);
 
-function formatNumber(value: number, places: number): string {
-  return value.toLocaleString('en-US', { minimumFractionDigits: places, maximumFractionDigits: places });
-}
+const formatNumber = formatLocale;
 
 function percent(d: Decimal | null): string | null {
   return d === null ? null : `${d.times(100).toDecimalPlaces(1, Decimal.ROUND_HALF_EVEN).toFixed(1)} %`;

@@ -22,8 +22,8 @@ export class CronSchedule {
    * plain numbers (a field with a token such as `L`, `5L` or `1#2` is left to node-cron).
    * node-cron fires only when every field matches, so a day outside these sets has no firing
    * and `firingsIn` skips it without asking. When the day-of-month and weekday fields are both
-   * plain numbers, a candidate on any other day is a firing without asking either (#numeric);
-   * every other candidate is still node-cron's to answer.
+   * plain numbers too, every candidate left (a day these sets accept, at one of #times) is a
+   * firing without asking either (#numeric); otherwise node-cron answers for each.
    */
   readonly #days: { readonly weekday?: ReadonlySet<number>; readonly month: ReadonlySet<number>; readonly dayOfMonth?: ReadonlySet<number> } | undefined;
   /**

@@ -5,7 +5,7 @@
  * (per-period differences of the recorded cumulative series, see periods.ts).
  */
 import { Decimal } from '../core/decimal.js';
-import { groupThousands } from '../cli/format.js';
+import { formatLocale, groupThousands } from '../cli/format.js';
 import { formatDate } from '../core/time.js';
 import type { RunResult } from '../engine/backtest.js';
 import { denialsOf, savings, summaryTable, warningsOf, type BacktestResult } from '../engine/results.js';
@@ -135,16 +135,8 @@ function groupedSummary(table: ReturnType<typeof summaryTable>): ReturnType<type
   return { columns: table.columns, rows: table.rows.map((r) => ({ label: r.label, values: r.values.map((v) => (v === null ? null : groupThousands(v))) })) };
 }
 
-/** en-US formats by decimal places, made once: `toLocaleString` with options builds one per call. */
-const numberFormats = new Map<number, Intl.NumberFormat>();
-
 function formatNumber(value: number, places: number): string {
-  let format = numberFormats.get(places);
-  if (format === undefined) {
-    format = new Intl.NumberFormat('en-US', { minimumFractionDigits: places, maximumFractionDigits: places });
-    numberFormats.set(places, format);
-  }
-  const text = format.format(value);
+  const text = formatLocale(value, places);
   return /^-0(\.0*)?$/.test(text) ? text.slice(1) : text;
 }
 

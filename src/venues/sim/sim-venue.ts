@@ -102,9 +102,14 @@ function knownInstruments(raw: unknown): Record<string, SimInstrument> | undefin
 
 function sameFields(rules: Record<string, unknown>, known: ParsedInstrument): boolean {
   if (rules['symbol'] !== known.symbol || rules['lotStep'] !== known.lotStep || rules['tickSize'] !== known.tickSize || rules['minQty'] !== known.minQty || rules['minNotional'] !== known.minNotional) return false;
+  return ownKeyCount(rules) === known.keys;
+}
+
+/** How many own enumerable keys `fields` has (an unknown key added to known rules is parsed again). */
+function ownKeyCount(fields: Record<string, unknown>): number {
   let keys = 0;
-  for (const key in rules) if (Object.hasOwn(rules, key)) keys += 1;
-  return keys === known.keys;
+  for (const key in fields) if (Object.hasOwn(fields, key)) keys += 1;
+  return keys;
 }
 
 /** Keeps each instrument's parsed rules by the object given (see parsedInstruments). */
@@ -113,9 +118,7 @@ function rememberInstruments(raw: unknown, config: SimVenueConfig): void {
   for (const [instrument, rules] of Object.entries(instruments)) {
     if (typeof rules !== 'object' || rules === null) continue;
     const fields = rules as Record<string, unknown>;
-    let keys = 0;
-    for (const key in fields) if (Object.hasOwn(fields, key)) keys += 1;
-    parsedInstruments.set(rules, { symbol: fields['symbol'], lotStep: fields['lotStep'], tickSize: fields['tickSize'], minQty: fields['minQty'], minNotional: fields['minNotional'], keys, parsed: config.instruments[instrument]! });
+    parsedInstruments.set(rules, { symbol: fields['symbol'], lotStep: fields['lotStep'], tickSize: fields['tickSize'], minQty: fields['minQty'], minNotional: fields['minNotional'], keys: ownKeyCount(fields), parsed: config.instruments[instrument]! });
   }
 }
 
