@@ -15,7 +15,7 @@ import { runBacktest, type MaterialTotals, type RunResult, type RunWarning } fro
 import type { Scenario } from './scenario.js';
 import { runOnThreadPool } from './thread-pool.js';
 import { HedgeStrip } from './hedge-strip.js';
-import { blockBootstrap, budgetFigures, dailyProductCost, monthlyStepWindows, windowFigures, type BootstrapInterval, type BudgetFigures, type WindowFigures } from './statistics.js';
+import { blockBootstraps, budgetFigures, dailyProductCost, monthlyStepWindows, windowFigures, type BootstrapInterval, type BudgetFigures, type WindowFigures } from './statistics.js';
 
 export interface BacktestResult {
   readonly scenario: Scenario;
@@ -207,23 +207,28 @@ async function runOnThreads(setup: WorkerSetup, jobs: readonly { strategy: strin
 /** The analysis of a run against its baselines (see Analysis). */
 export function analyse(scenario: Scenario, run: RunResult, baselines: ReadonlyMap<string, RunResult>): Analysis {
   const runDaily = dailyProductCost(run.daily);
-  const comparisons: Comparison[] = [];
   const horizon = scenario.config.horizonDays;
-  for (const [name, base] of baselines) {
-    if (base === run) continue;
+  const others = [...baselines].filter(([, base]) => base !== run);
+  // One bootstrap pass for every baseline: they share the seed and the days (blockBootstraps).
+  const fullPeriods = blockBootstraps(
+    others.map(([, base]) => dailyProductCost(base.daily)),
+    runDaily,
+    { seed: scenario.config.seed },
+  );
+  const comparisons = others.map(([name, base], i): Comparison => {
     const windows = [
       windowFigures('12 months', base.daily, run.daily, monthlyStepWindows(base.daily.t, { months: 12 })),
       windowFigures(`horizon (${horizon} days)`, base.daily, run.daily, monthlyStepWindows(base.daily.t, { days: horizon })),
     ];
     const atLast = savingPercent(base.productUnitCost, run.productUnitCost);
     const atAverage = savingPercent(base.productUnitCostAtAveragePrice, run.productUnitCostAtAveragePrice);
-    comparisons.push({
+    return {
       baseline: name,
-      fullPeriod: blockBootstrap(dailyProductCost(base.daily), runDaily, { seed: scenario.config.seed }),
+      fullPeriod: fullPeriods[i]!,
       windows,
       closingStock: { atLastPrice: atLast, atAveragePrice: atAverage, signsDiffer: Math.sign(atLast) !== Math.sign(atAverage) },
-    });
-  }
+    };
+  });
   const budget = orderedRuns({ run, baselines }).map(([name, r]) => ({ run: name, figures: budgetFigures(r.daily) }));
   return { comparisons, budget };
 }

@@ -136,48 +136,106 @@ export interface BootstrapInterval {
  * next ones). Percentile interval at `level`; a fixed seed makes it reproducible.
  */
 export function blockBootstrap(baseDaily: Float64Array, runDaily: Float64Array, options: { seed: number; replicates?: number; level?: number }): BootstrapInterval {
-  const n = baseDaily.length - 1;
+  return blockBootstraps([baseDaily], runDaily, options)[0]!;
+}
+
+/** Lanes of the bootstrap's loop: baselines summed side by side over one draw of blocks. */
+const LANES = 3;
+
+/**
+ * blockBootstrap of the run against each of `baseDailies`, each interval bit for bit the one
+ * blockBootstrap gives alone. Baselines of the same length draw the same blocks from the same
+ * seed, so up to three of them share one stream of random starts and one pass over the days:
+ * each keeps its own sums, adding the same days in the same order as alone, and its sums are
+ * independent chains of additions that the processor overlaps (alone, each sum waits for the
+ * previous addition: about 20 ms a baseline over 29 years and 1,000 replicates, against about
+ * 30 ms for three side by side).
+ */
+export function blockBootstraps(baseDailies: readonly Float64Array[], runDaily: Float64Array, options: { seed: number; replicates?: number; level?: number }): BootstrapInterval[] {
+  const out: BootstrapInterval[] = new Array<BootstrapInterval>(baseDailies.length);
+  const byLength = new Map<number, number[]>();
+  baseDailies.forEach((base, i) => {
+    const group = byLength.get(base.length);
+    if (group === undefined) byLength.set(base.length, [i]);
+    else group.push(i);
+  });
+  for (const group of byLength.values()) {
+    for (let g = 0; g < group.length; g += LANES) {
+      const lanes = group.slice(g, g + LANES);
+      const intervals = bootstrapLanes(
+        lanes.map((i) => baseDailies[i]!),
+        runDaily,
+        options,
+      );
+      lanes.forEach((i, lane) => (out[i] = intervals[lane]!));
+    }
+  }
+  return out;
+}
+
+/** The bootstrap of up to LANES baselines of one length in one pass (unused lanes sum zeros). */
+function bootstrapLanes(baseDailies: readonly Float64Array[], runDaily: Float64Array, options: { seed: number; replicates?: number; level?: number }): BootstrapInterval[] {
+  const n = baseDailies[0]!.length - 1;
   const replicates = options.replicates ?? 1000;
   const level = options.level ?? 0.95;
   const block = Math.max(1, Math.ceil(Math.cbrt(n)));
-  // The days, then their first `block` again: a circular block is then one straight run of
-  // indexes (no modulo per day); the sums add the same days in the same order.
-  const diff = new Float64Array(n + block);
-  const base = new Float64Array(n + block);
-  let sumDiff = 0;
-  let sumBase = 0;
-  for (let k = 0; k < n; k += 1) {
-    base[k] = baseDaily[k + 1]!;
-    diff[k] = baseDaily[k + 1]! - runDaily[k + 1]!;
-    sumDiff += diff[k]!;
-    sumBase += base[k]!;
-  }
-  // block <= n whenever n >= 1 (and with n = 0 nothing is drawn).
-  for (let k = n; k < n + block; k += 1) {
-    base[k] = base[k - n]!;
-    diff[k] = diff[k - n]!;
-  }
-  const random = new Random(options.seed);
-  const stats = new Float64Array(replicates);
-  for (let r = 0; r < replicates; r += 1) {
+  // Day k of lane j is diff at (k * LANES + j) * 2 and base after it; the days, then their first
+  // `block` again: a circular block is then one straight run of indexes (no modulo per day).
+  const stride = 2 * LANES;
+  const days = new Float64Array((n + block) * stride);
+  const sumDiff = new Float64Array(LANES);
+  const sumBase = new Float64Array(LANES);
+  baseDailies.forEach((baseDaily, j) => {
     let d = 0;
     let s = 0;
+    for (let k = 0; k < n; k += 1) {
+      const base = baseDaily[k + 1]!;
+      const diff = base - runDaily[k + 1]!;
+      days[k * stride + 2 * j] = diff;
+      days[k * stride + 2 * j + 1] = base;
+      d += diff;
+      s += base;
+    }
+    sumDiff[j] = d;
+    sumBase[j] = s;
+  });
+  // block <= n whenever n >= 1 (and with n = 0 nothing is drawn).
+  days.copyWithin(n * stride, 0, block * stride);
+  const random = new Random(options.seed);
+  const stats0 = new Float64Array(replicates);
+  const stats1 = new Float64Array(replicates);
+  const stats2 = new Float64Array(replicates);
+  for (let r = 0; r < replicates; r += 1) {
+    let d0 = 0;
+    let s0 = 0;
+    let d1 = 0;
+    let s1 = 0;
+    let d2 = 0;
+    let s2 = 0;
     let taken = 0;
     while (taken < n) {
       const start = Math.floor(random.float() * n);
       const len = Math.min(block, n - taken);
-      for (let k = start, end = start + len; k < end; k += 1) {
-        d += diff[k]!;
-        s += base[k]!;
+      for (let i = start * stride, end = (start + len) * stride; i < end; i += stride) {
+        d0 += days[i]!;
+        s0 += days[i + 1]!;
+        d1 += days[i + 2]!;
+        s1 += days[i + 3]!;
+        d2 += days[i + 4]!;
+        s2 += days[i + 5]!;
       }
       taken += len;
     }
-    stats[r] = s === 0 ? 0 : (d / s) * 100;
+    stats0[r] = s0 === 0 ? 0 : (d0 / s0) * 100;
+    stats1[r] = s1 === 0 ? 0 : (d1 / s1) * 100;
+    stats2[r] = s2 === 0 ? 0 : (d2 / s2) * 100;
   }
-  stats.sort();
-  const low = quantile(stats, (1 - level) / 2);
-  const high = quantile(stats, 1 - (1 - level) / 2);
-  return { savingPercent: sumBase === 0 ? 0 : (sumDiff / sumBase) * 100, low, high, level, blockDays: block, replicates, seed: options.seed, distinguishable: !(low <= 0 && high >= 0) };
+  return [stats0, stats1, stats2].slice(0, baseDailies.length).map((stats, j) => {
+    stats.sort();
+    const low = quantile(stats, (1 - level) / 2);
+    const high = quantile(stats, 1 - (1 - level) / 2);
+    return { savingPercent: sumBase[j] === 0 ? 0 : (sumDiff[j]! / sumBase[j]!) * 100, low, high, level, blockDays: block, replicates, seed: options.seed, distinguishable: !(low <= 0 && high >= 0) };
+  });
 }
 
 export interface MonthFigures {

@@ -10,7 +10,7 @@ import { Random } from '../../src/core/random.js';
 import { DAY_MS } from '../../src/core/time.js';
 import { runBacktest, type DailyCosts } from '../../src/engine/backtest.js';
 import { loadScenario } from '../../src/engine/scenario.js';
-import { blockBootstrap, budgetFigures, dailyProductCost, monthlyStepWindows, productCost, quantile, windowFigures } from '../../src/engine/statistics.js';
+import { blockBootstrap, blockBootstraps, budgetFigures, dailyProductCost, monthlyStepWindows, productCost, quantile, windowFigures } from '../../src/engine/statistics.js';
 
 const day = (iso: string): number => Date.parse(`${iso}T00:00:00Z`);
 
@@ -105,31 +105,32 @@ describe('block bootstrap', () => {
     expect(b.distinguishable).toBe(true);
   });
 
-  it('draws circular blocks: the interval equals the definition (blocks wrapping past the last day) bit for bit', () => {
-    // The definition, written the plain way: day k of a block starting at `start` is (start + j) mod n.
-    const reference = (baseDaily: Float64Array, runDaily: Float64Array, seed: number, replicates: number): [number, number] => {
-      const n = baseDaily.length - 1;
-      const block = Math.max(1, Math.ceil(Math.cbrt(n)));
-      const random = new Random(seed);
-      const stats = new Float64Array(replicates);
-      for (let r = 0; r < replicates; r += 1) {
-        let d = 0;
-        let s = 0;
-        for (let taken = 0; taken < n; ) {
-          const start = Math.floor(random.float() * n);
-          const len = Math.min(block, n - taken);
-          for (let j = 0; j < len; j += 1) {
-            const k = ((start + j) % n) + 1;
-            d += baseDaily[k]! - runDaily[k]!;
-            s += baseDaily[k]!;
-          }
-          taken += len;
+  // The definition, written the plain way: day k of a block starting at `start` is (start + j) mod n.
+  const reference = (baseDaily: Float64Array, runDaily: Float64Array, seed: number, replicates: number): [number, number] => {
+    const n = baseDaily.length - 1;
+    const block = Math.max(1, Math.ceil(Math.cbrt(n)));
+    const random = new Random(seed);
+    const stats = new Float64Array(replicates);
+    for (let r = 0; r < replicates; r += 1) {
+      let d = 0;
+      let s = 0;
+      for (let taken = 0; taken < n; ) {
+        const start = Math.floor(random.float() * n);
+        const len = Math.min(block, n - taken);
+        for (let j = 0; j < len; j += 1) {
+          const k = ((start + j) % n) + 1;
+          d += baseDaily[k]! - runDaily[k]!;
+          s += baseDaily[k]!;
         }
-        stats[r] = s === 0 ? 0 : (d / s) * 100;
+        taken += len;
       }
-      stats.sort();
-      return [quantile(stats, (1 - 0.95) / 2), quantile(stats, 1 - (1 - 0.95) / 2)];
-    };
+      stats[r] = s === 0 ? 0 : (d / s) * 100;
+    }
+    stats.sort();
+    return [quantile(stats, (1 - 0.95) / 2), quantile(stats, 1 - (1 - 0.95) / 2)];
+  };
+
+  it('draws circular blocks: the interval equals the definition (blocks wrapping past the last day) bit for bit', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.double({ min: 1, max: 1000, noNaN: true }), fc.double({ min: 0, max: 1000, noNaN: true })), { minLength: 2, maxLength: 300 }), fc.integer({ min: 1, max: 1000 }), (days, seed) => {
         const base = Float64Array.from([0, ...days.map(([b]) => b)]);
@@ -138,6 +139,29 @@ describe('block bootstrap', () => {
         expect([b.low, b.high]).toEqual(reference(base, run, seed, 50));
       }),
       { numRuns: 200, seed: 11 },
+    );
+  });
+
+  it('bootstraps several baselines at once, each interval bit for bit the definition', () => {
+    // Up to three baselines share a pass; four or five take two, and a baseline of another length its own.
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 1000, noNaN: true }), { minLength: 2, maxLength: 200 }),
+        fc.array(fc.array(fc.double({ min: 1, max: 1000, noNaN: true }), { minLength: 2, maxLength: 200 }), { minLength: 1, maxLength: 5 }),
+        fc.integer({ min: 1, max: 1000 }),
+        (runDays, baseDays, seed) => {
+          const run = Float64Array.from([0, ...runDays]);
+          // Most baselines as long as the run (the backtest's case), some shorter.
+          const bases = baseDays.map((days, i) => Float64Array.from([0, ...(i % 3 === 2 ? days.slice(0, runDays.length) : runDays.map((_, k) => days[k % days.length]!))]));
+          const all = blockBootstraps(bases, run, { seed, replicates: 40 });
+          expect(all).toHaveLength(bases.length);
+          bases.forEach((base, i) => {
+            expect([all[i]!.low, all[i]!.high]).toEqual(reference(base, run, seed, 40));
+            expect(all[i]).toEqual(blockBootstrap(base, run, { seed, replicates: 40 }));
+          });
+        },
+      ),
+      { numRuns: 100, seed: 12 },
     );
   });
 
