@@ -1924,24 +1924,34 @@ export class Desk {
         if (this.pipeline.openOrderCount > 0) {
           for (const order of this.pipeline.openOrders()) if (order.request.instrument === instrument) await this.pipeline.cancel(order.request.clientOrderId);
         }
-        const qty = this.pipeline.positions.qty(instrument);
-        if (qty.isZero()) {
-          this.#dropContract(slot, instrument);
-          continue;
-        }
-        const price = roundMoney(this.contractUnitPrice(slot.setup.id, instrument), 6);
-        const abs = qty.abs();
-        const costs = this.#options.orderCosts;
-        const fee = strip.setup.kind === 'futures' && costs !== undefined ? roundMoney(abs.times(price).abs().times(costs.feeRate).plus(costs.fixed), this.#options.plant.moneyPlaces) : ZERO;
-        const side = qty.isPositive() ? 'sell' : 'buy';
-        this.pipeline.positions.applyFill(instrument, side, { qty: abs, price, fee });
-        const ref = `roll-off:${instrument}:${formatDate(today)}`;
-        this.trades.push({ at: today, instrument, material: slot.setup.id, side, qty: abs, price, fee, reason: 'roll-off', discretionary: false, clientOrderId: ref });
-        this.#pending.push({ type: 'hedge', ...this.#id(() => ref), at: today, knownAt: today, instrument, qty: qty.negated(), price, fee, ref, reason: strip.setup.kind === 'swap' ? 'swap settled at the month average' : 'futures closed before expiry' });
-        this.#dropContract(slot, instrument);
+        this.#closeContract(slot, strip, instrument, today);
       }
     }
     this.#flush();
+  }
+
+  /**
+   * A rolled-off contract closed: its position at the contract's price (fees as for any order,
+   * for futures), the trade and the hedge event, then #dropContract. A method of its own, not
+   * part of the async #rollOff: V8 compiled that generator with all of this inlined twice in
+   * the main job (about 46 ms of the optimising compiler's thread).
+   */
+  #closeContract(slot: MaterialSlot, strip: HedgeStrip, instrument: string, today: EpochMs): void {
+    const qty = this.pipeline.positions.qty(instrument);
+    if (qty.isZero()) {
+      this.#dropContract(slot, instrument);
+      return;
+    }
+    const price = roundMoney(this.contractUnitPrice(slot.setup.id, instrument), 6);
+    const abs = qty.abs();
+    const costs = this.#options.orderCosts;
+    const fee = strip.setup.kind === 'futures' && costs !== undefined ? roundMoney(abs.times(price).abs().times(costs.feeRate).plus(costs.fixed), this.#options.plant.moneyPlaces) : ZERO;
+    const side = qty.isPositive() ? 'sell' : 'buy';
+    this.pipeline.positions.applyFill(instrument, side, { qty: abs, price, fee });
+    const ref = `roll-off:${instrument}:${formatDate(today)}`;
+    this.trades.push({ at: today, instrument, material: slot.setup.id, side, qty: abs, price, fee, reason: 'roll-off', discretionary: false, clientOrderId: ref });
+    this.#pending.push({ type: 'hedge', ...this.#id(() => ref), at: today, knownAt: today, instrument, qty: qty.negated(), price, fee, ref, reason: strip.setup.kind === 'swap' ? 'swap settled at the month average' : 'futures closed before expiry' });
+    this.#dropContract(slot, instrument);
   }
 
   /** Moves a rolled-off contract's realised result into the material's closed total and forgets it. */
