@@ -57,7 +57,7 @@ describe('start-up loads only what the command uses', () => {
     expect(verify.some((u) => /node_modules\/commander\/lib\/command\.js$/.test(u))).toBe(true);
   });
 
-  it('a backtest with its report loads neither danfojs-node nor better-sqlite3 (it opens no store); with --export it loads danfojs-node', () => {
+  it('a backtest with its report loads neither danfojs-node nor better-sqlite3 (it opens no store) nor technicalindicators; with --export it loads danfojs-node', () => {
     const small = join(ROOT, 'test', 'engine', 'fixtures', 'small.yaml');
     const danfo = (urls: string[]): string[] => urls.filter((u) => /node_modules\/(danfojs-node|@tensorflow)\//.test(u));
     const report = loaded(['backtest', small, '--report', join(dir, 'small.html'), '--workers', '1', '--no-progress'], 'report');
@@ -65,6 +65,9 @@ describe('start-up loads only what the command uses', () => {
     expect(danfo(report)).toEqual([]);
     expect(report.some((u) => u.endsWith('/src/ledger/sqlite-store.js'))).toBe(true);
     expect(report.filter((u) => u.includes('/node_modules/better-sqlite3/'))).toEqual([]);
+    // Nor what only other paths use: the reference moving averages (technicalindicators), and
+    // csv-parse (its price files have no double quote).
+    expect(report.filter((u) => /node_modules\/(technicalindicators|csv-parse)\//.test(u))).toEqual([]);
     const exported = loaded(['backtest', small, '--no-report', '--export', join(dir, 'export'), '--workers', '1', '--no-progress'], 'export');
     expect(danfo(exported).length).toBeGreaterThan(0);
   });

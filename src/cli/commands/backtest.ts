@@ -10,8 +10,6 @@ import { ConfigError, InputError, ProcuraError } from '../../core/errors.js';
 import { cadenceLabel } from '../../market/series.js';
 import { loadScenario } from '../../engine/scenario.js';
 import { analysisLines, backtestWithBaselines, baselinesFor, resultJson, savings, summaryTable, warningsOf } from '../../engine/results.js';
-import { parseSweepSpec, runSweep, sweepTable } from '../../engine/sweep.js';
-import { parseStoreAddress } from '../../store/address.js';
 import { action, formatTable, printJson } from '../run.js';
 import { formatNumber, groupThousands } from '../format.js';
 import { progressBar } from '../progress.js';
@@ -54,7 +52,9 @@ export function register(program: Command): void {
         const params = parseParams(options.param ?? []);
         const workers = options.workers === undefined ? undefined : parseWorkers(options.workers);
         const scenario = blameFlags(() => loadScenario(file, { ...(options.strategy === undefined ? {} : { strategy: options.strategy }), params }), options.strategy, options.param ?? []);
-        const sweepGrid = options.sweep === undefined ? undefined : parseSweepSpec(options.sweep, scenario);
+        // The sweep's modules (and its screening engine) load only for --sweep.
+        const sweeps = options.sweep === undefined ? undefined : await import('../../engine/sweep.js');
+        const sweepGrid = options.sweep === undefined ? undefined : sweeps!.parseSweepSpec(options.sweep, scenario);
         const progress = options.progress !== false && process.stderr.isTTY === true;
         if (options.queue !== undefined && sweepGrid === undefined) throw new ConfigError('--queue runs the sets of a --sweep: give --sweep too', { field: '--queue' });
         if (options.chunk !== undefined && options.queue === undefined) throw new ConfigError('--chunk sizes the jobs of a --queue sweep: give --queue too', { field: '--chunk' });
@@ -67,12 +67,13 @@ export function register(program: Command): void {
         const overrides = { strategy: options.strategy, params };
         let sweep;
         if (sweepGrid !== undefined && options.queue !== undefined) {
+          const { parseStoreAddress } = await import('../../store/address.js');
           const queue = parseStoreAddress(options.queue, { field: '--queue' });
           if (queue.kind !== 'postgres') throw new ConfigError(`expected a postgres:// URL, got ${JSON.stringify(options.queue)}`, { field: '--queue' });
           const { runQueuedSweep } = await import('../../engine/sweep-queue.js');
           sweep = await runQueuedSweep(scenario, sweepGrid, { file, overrides, queue, progress, chunk, evaluation: options.exact === true ? 'exact' : 'screen', confirm, stopOnSignal: true });
         } else if (sweepGrid !== undefined) {
-          sweep = await runSweep(scenario, sweepGrid, { file: resolve(file), overrides, workers, progress, exact: options.exact, confirm });
+          sweep = await sweeps!.runSweep(scenario, sweepGrid, { file: resolve(file), overrides, workers, progress, exact: options.exact, confirm });
         }
         const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
         const exportDir = options.export === undefined ? undefined : resolve(options.export);
@@ -130,7 +131,7 @@ export function register(program: Command): void {
         }
         process.stdout.write(`\n${analysisLines(result).join('\n')}\n`);
         if (sweep !== undefined) {
-          const table = sweepTable(sweep, `${scenario.plant.currency}/${scenario.plant.products.get(scenario.product)!.unit}`);
+          const table = sweeps!.sweepTable(sweep, `${scenario.plant.currency}/${scenario.plant.products.get(scenario.product)!.unit}`);
           process.stdout.write(`\n${table.description}\n${formatTable(['rank', 'params', ...table.columns], table.rows.map((r) => [r.rank === null ? '-' : String(r.rank), r.params, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n`);
         }
         if (reportPath !== undefined) process.stdout.write(`\nreport: ${reportPath}\n`);
