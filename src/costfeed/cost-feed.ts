@@ -203,6 +203,10 @@ interface MaterialState {
   readonly squaresX: (X | undefined)[];
   /** sigma_d worked out per history bucket and the errors window's starting sums, shared by every feed over the same plan object in this process (see SharedChain, SharedSums). */
   readonly shared: SharedMaterial;
+  /** The history bucket this feed last asked sigma_d for, where the other feeds over the plan see it (see SharedMaterial.cursors). */
+  readonly cursor: FeedCursor;
+  /** Whether this feed runs beside others over the plan (decided at its first sigma_d from history; see forgetBehind). */
+  sideBySide: boolean | undefined;
 }
 
 /** Sums over the closed periods the feed reports (see #closedConversion). */
@@ -404,6 +408,8 @@ export class CostFeed {
         prefixX: series.prefixX,
         squaresX: series.squaresX,
         shared: sharedMaterial,
+        cursor: cursorOf(sharedMaterial),
+        sideBySide: undefined,
       };
       this.#materials.push(state);
       this.#materialIndex.set(material.id, state);
@@ -593,6 +599,9 @@ export class CostFeed {
       result.sigma = memo.cvSigma;
       return result;
     }
+    m.cursor.bucket = h.k1;
+    if (m.sideBySide === undefined) m.sideBySide = besideOthers(m.shared, m.cursor);
+    if (m.sideBySide) forgetBehind(m.shared, h.k1 - SIDE_BY_SIDE_KEPT);
     m.errors.moveTo(h.from - 1, h.to - 1);
     if (h.from > m.errorsFloor) {
       m.errorsFloor = h.from;
@@ -1323,6 +1332,13 @@ class SharedSums implements WindowSums<X> {
     this.plusPrecision = Decimal.precision;
     return next;
   }
+  /** Lets go of the sums it led to (its memos): what only it held becomes garbage. */
+  forgetNext(): void {
+    this.plusOf = undefined;
+    this.plusNext = undefined;
+    this.minusOf = undefined;
+    this.minusNext = undefined;
+  }
   minusItem(values: readonly X[]): SharedSums {
     if (this.minusOf === values && this.minusPrecision === Decimal.precision) return this.minusNext!;
     const next = new SharedSums(minusUnlessZero(this.actual, values[E_ACTUAL]!), minusUnlessZero(this.squares, values[E_SQUARES]!), minusUnlessZero(this.cross, values[E_CROSS]!));
@@ -1613,6 +1629,9 @@ interface StepSequence {
 
 const CONSUME_STEPS_MAX = 16;
 
+/** What a sequence's place let go holds (see forgetBehind). */
+const FORGOTTEN_STEP: ConsumeStep = { before: undefined, movedM: 0, movedE: 0, planned: X_ZERO, precision: 0, after: X_ZERO, values: [X_ZERO, X_ZERO, X_ZERO] };
+
 /** What the feeds over one plan object share for one material (dropped with the plan). */
 interface SharedMaterial {
   /** Per bucket index (as `chains`): the backflushes taken into it (ConsumeStep). */
@@ -1623,15 +1642,106 @@ interface SharedMaterial {
   readonly chains: (SharedChain | undefined)[];
   /** The errors window's starting sums (three zeros): each feed's window starts from this object, so its sums can be the ones an earlier feed worked out (see SharedSums). */
   readonly errorStart: SharedSums;
+  /** Where the last CURSORS_KEPT feeds over the plan stand (see besideOthers). */
+  readonly cursors: FeedCursor[];
+  /** Buckets below this have had their chains and steps let go (see forgetBehind); places in `sequence` below `placesForgotten` too. */
+  bucketsForgotten: number;
+  placesForgotten: number;
 }
 
+/** A feed's history bucket, as the other feeds over its plan see it (-1 before its first sigma_d from history). */
+interface FeedCursor {
+  bucket: number;
+}
+
+const CURSORS_KEPT = 8;
+
+/**
+ * Feeds that run beside one another (the main job's four runs side by side) keep the shared
+ * figures this many history buckets behind the one they ask for, and let older ones go: they
+ * take each day's within days of each other (at most 32 apart on the ammonia main job), and
+ * kept, every day's figures and steps (about 40 MB over 29 years) outlived the young
+ * generation, each copied twice by the scavenger. A figure let go that a feed still asks for is
+ * worked out again, the same value (every entry is a memo, matched on its inputs' values).
+ */
+const SIDE_BY_SIDE_KEPT = 64;
+
 const sharedMaterials = new WeakMap<ProductionPlan, Map<string, SharedMaterial>>();
+
+/** A new feed's cursor among the plan's (the oldest let go past CURSORS_KEPT feeds). */
+function cursorOf(shared: SharedMaterial): FeedCursor {
+  const cursor: FeedCursor = { bucket: -1 };
+  if (shared.cursors.length >= CURSORS_KEPT) shared.cursors.shift();
+  shared.cursors.push(cursor);
+  return cursor;
+}
+
+/**
+ * Whether another feed over the plan runs beside this one: it has not reached its history yet
+ * (made with this one, waiting its turn) or stands within SIDE_BY_SIDE_KEPT buckets of it. A feed
+ * run after another has finished finds it at its last bucket, far ahead, and keeps every figure
+ * for the feeds after it (a sweep's runs, the engine bench's repeated runs).
+ */
+function besideOthers(shared: SharedMaterial, own: FeedCursor): boolean {
+  for (const cursor of shared.cursors) {
+    if (cursor !== own && (cursor.bucket < 0 || Math.abs(cursor.bucket - own.bucket) <= SIDE_BY_SIDE_KEPT)) return true;
+  }
+  return false;
+}
+
+/**
+ * Lets go of the shared figures of the buckets before `bucket` (chains and steps) and of the
+ * places in the sequence of steps taken into them, and of the first sums' memos (the path of
+ * every window's sums from the start): what the feeds beside one another still need is
+ * reachable from where each of them stands.
+ */
+function forgetBehind(shared: SharedMaterial, bucket: number): void {
+  shared.errorStart.forgetNext();
+  let k = shared.bucketsForgotten;
+  if (bucket < k - SIDE_BY_SIDE_KEPT) {
+    // Far behind the line: feeds started again from the plan's start (another group); they let
+    // go from there.
+    shared.bucketsForgotten = 0;
+    shared.placesForgotten = 0;
+    return;
+  }
+  if (k >= bucket) return;
+  const chains = shared.chains;
+  const consumed = shared.consumed;
+  const end = Math.min(bucket, Math.max(chains.length, consumed.length));
+  for (; k < end; k += 1) {
+    if (chains[k] !== undefined) chains[k] = undefined;
+    if (consumed[k] !== undefined) consumed[k] = undefined;
+  }
+  shared.bucketsForgotten = bucket;
+  const seq = shared.sequence;
+  let n = shared.placesForgotten;
+  for (; n < seq.step.length && seq.bucket[n]! < bucket; n += 1) {
+    // A place let go never matches (no bucket is -1): consumeStepOf looks in the bucket's steps.
+    seq.bucket[n] = -1;
+    seq.before[n] = undefined;
+    seq.planned[n] = X_ZERO;
+    seq.step[n] = FORGOTTEN_STEP;
+  }
+  shared.placesForgotten = n;
+}
 
 function sharedMaterialOf(plan: ProductionPlan, material: string): SharedMaterial {
   let byMaterial = sharedMaterials.get(plan);
   if (byMaterial === undefined) sharedMaterials.set(plan, (byMaterial = new Map()));
   let shared = byMaterial.get(material);
-  if (shared === undefined) byMaterial.set(material, (shared = { chains: [], consumed: [], sequence: { bucket: [], before: [], movedM: [], movedE: [], planned: [], precision: [], step: [] }, errorStart: new SharedSums(X_ZERO, X_ZERO, X_ZERO) }));
+  if (shared === undefined) {
+    shared = {
+      chains: [],
+      consumed: [],
+      sequence: { bucket: [], before: [], movedM: [], movedE: [], planned: [], precision: [], step: [] },
+      errorStart: new SharedSums(X_ZERO, X_ZERO, X_ZERO),
+      cursors: [],
+      bucketsForgotten: 0,
+      placesForgotten: 0,
+    };
+    byMaterial.set(material, shared);
+  }
   return shared;
 }
 

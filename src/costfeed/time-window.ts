@@ -60,6 +60,14 @@ class ArraySums<N> implements WindowSums<N> {
   }
 }
 
+/**
+ * Items behind a window are let go once there are more than this many: each batch costs a copy
+ * of the items still kept (a trailing window's, about a hundred for the cost feed's), and an item
+ * kept for thousands of days (the batch was 4096) outlived the young generation, to be copied
+ * twice by the scavenger with what it holds (a backflush's three exact values).
+ */
+const FORGET_BATCH = 128;
+
 /** Where an item at `at` goes among `times` (ascending): after every item at or before it, so the end when none is later. */
 function placeOf(times: readonly EpochMs[], at: EpochMs): number {
   const n = times.length;
@@ -148,7 +156,7 @@ export class TimeWindow<N = Decimal> {
     this.#from = from;
     this.#to = to;
     // Forget what has left the window for good, in batches (keeps memory flat over long runs).
-    if (lo > 4096) {
+    if (lo > FORGET_BATCH) {
       at.splice(0, lo);
       values.splice(0, lo);
       hi -= lo;
@@ -234,7 +242,7 @@ export class FixedFieldWindow {
     }
     this.#from = from;
     this.#to = to;
-    if (lo > 4096) {
+    if (lo > FORGET_BATCH) {
       at.splice(0, lo);
       codes.splice(0, lo);
       values.splice(0, lo);

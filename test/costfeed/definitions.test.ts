@@ -134,6 +134,51 @@ describe('1. safety stock from forecast error and lead-time variability', () => 
     }
   });
 
+  it('feeds over one plan object taken side by side, and one far behind, let go of old shared figures and give their own figures every day', () => {
+    // 400 days of consumption that moves (sigma_d changes most days); B differs from A on days 150 to 169.
+    const long = 400;
+    const eventsOf = (differ: boolean): object[] => {
+      const out: object[] = [{ type: 'purchase', id: 'p', at: day(from, 0), material: 'tv', qty: '100000', unitPrice: '100' }];
+      for (let i = 0; i < long; i += 1) out.push({ type: 'completion', id: `c${i}`, at: day(from, i), product: 'sale', qty: differ && i >= 150 && i < 170 ? '6.575' : `${2 + ((i * 7) % 11)}.575` });
+      return out;
+    };
+    const longOptions = (events_: object[], plan_: ProductionPlan, extra: Partial<CostFeedOptions> = {}): CostFeedOptions => ({ ...options(extra), ledger: ledgerOf(plant, events_), plan: plan_ });
+    const line = (feed: CostFeed, i: number): string => {
+      const m = feed.snapshot(from + i * DAY_MS).materials.tv!;
+      return `${m.sigmaDailySource} ${m.sigmaDailyConsumption.toFixed()} ${m.sigmaLeadTimeDemand.toFixed()} ${m.bufferStock.toFixed()} ${m.reorderPoint.toFixed()}`;
+    };
+    const r1 = { count: 5, sumDays: 35, sumSquaresDays: 25 + 49 + 81 + 49 + 49 };
+    const variants = [
+      { events: eventsOf(false), extra: {} },
+      { events: eventsOf(false), extra: { leadTimes: () => r1 } },
+      { events: eventsOf(true), extra: {} },
+      { events: eventsOf(false), extra: {} },
+    ];
+    const ownPlan = (): ProductionPlan => flatPlan(plant, 'sale', from, long + 30, '6.575');
+    const alone = variants.map((v) => {
+      const feed = new CostFeed(longOptions(v.events, ownPlan(), v.extra));
+      return Array.from({ length: long }, (_, i) => line(feed, i + 1));
+    });
+    expect(alone[0]!.filter((f) => f.startsWith('history')).length).toBeGreaterThan(300);
+    expect(new Set(alone.slice(0, 3).map((f) => f.join('|'))).size).toBe(3);
+    // Side by side over one plan object: the first three within days of each other, the fourth
+    // starting once the first is 150 days in (behind the figures they keep).
+    const shared = ownPlan();
+    const feeds = variants.map((v) => new CostFeed(longOptions(v.events, shared, v.extra)));
+    const got: string[][] = variants.map(() => []);
+    const lag = [0, 3, 20, 150];
+    for (let step = 0; got.some((g) => g.length < long); step += 1) {
+      for (let k = 0; k < feeds.length; k += 1) {
+        const i = step - lag[k]!;
+        if (i >= 0 && i < long) got[k]!.push(line(feeds[k]!, i + 1));
+      }
+    }
+    for (let k = 0; k < variants.length; k += 1) expect(got[k]).toEqual(alone[k]);
+    // And a feed alone afterwards, over the same plan object.
+    const after = new CostFeed(longOptions(variants[2]!.events, shared));
+    expect(Array.from({ length: long }, (_, i) => line(after, i + 1))).toEqual(alone[2]);
+  });
+
   it('sigma_LT and the buffer kept on a shared sigma_d follow each feed\'s own lead time, receipts and service level', () => {
     const r1 = { count: 5, sumDays: 35, sumSquaresDays: 25 + 49 + 81 + 49 + 49 };
     const r2 = { count: 5, sumDays: 36, sumSquaresDays: 25 + 49 + 81 + 49 + 64 };
