@@ -47,10 +47,25 @@ export function productCost(daily: DailyCosts, a: number, b: number, hedged = tr
   return cost;
 }
 
-/** Daily product cost (index k = day k, k >= 1; index 0 unused). */
+/**
+ * Daily product cost (index k = day k, k >= 1; index 0 unused): productCost(daily, k - 1, k)
+ * for every day, bit for bit, one material at a time over all days (each day's cost adds the
+ * same terms in the same order) instead of a call per day and material.
+ */
 export function dailyProductCost(daily: DailyCosts): Float64Array {
-  const out = new Float64Array(daily.t.length);
-  for (let k = 1; k < daily.t.length; k += 1) out[k] = productCost(daily, k - 1, k);
+  const n = daily.t.length;
+  const out = new Float64Array(n);
+  const conversion = daily.conversion;
+  for (let k = 1; k < n; k += 1) out[k] = conversion[k]! - conversion[k - 1]!;
+  for (const m of daily.materials) {
+    const { paid, held, price, financing, hedge } = m;
+    for (let k = 1; k < n; k += 1) {
+      const a = k - 1;
+      let cost = paid[k]! - paid[a]! + held[a]! * price[a]! - held[k]! * price[k]!;
+      cost += financing[k]! - financing[a]! - (hedge[k]! - hedge[a]!);
+      out[k] = out[k]! + cost;
+    }
+  }
   return out;
 }
 
@@ -280,9 +295,9 @@ export function budgetFigures(daily: DailyCosts): BudgetFigures {
   let a = 0;
   let totalHedge = 0;
   let totalOverrun = 0;
+  const monthOf = utcMonths();
   for (let k = 1; k <= n; k += 1) {
-    const d = new Date(daily.t[k]!);
-    const last = k === n || new Date(daily.t[k + 1]!).getUTCMonth() !== d.getUTCMonth();
+    const last = k === n || monthOf(daily.t[k + 1]!) !== monthOf(daily.t[k]!);
     if (!last) continue;
     const units = daily.units[k]! - daily.units[a]!;
     if (units > 0) {
@@ -323,6 +338,27 @@ export function budgetFigures(daily: DailyCosts): BudgetFigures {
     varianceRemoved: !hasHedge || !(varUnhedged > 0) ? null : 1 - varHedged / varUnhedged,
     dollarOffset: offset,
     dollarOffsetEffective: offset === null ? null : Math.abs(offset) >= 0.8 && Math.abs(offset) <= 1.25,
+  };
+}
+
+/**
+ * getUTCMonth of a time, for times that mostly stay in one month from call to call (a run's
+ * days): the month is worked out with a Date once and kept for every time inside it, instead
+ * of a Date per call (a budget reads two a day, about 85,000 for the main job's four runs).
+ */
+function utcMonths(): (at: number) => number {
+  // The month last worked out and its times [from, to); none at first.
+  let month = Number.NaN;
+  let from = 0;
+  let to = 0;
+  return (at) => {
+    if (at >= from && at < to) return month;
+    const date = new Date(at);
+    month = date.getUTCMonth();
+    date.setUTCHours(0, 0, 0, 0);
+    from = date.setUTCDate(1);
+    to = date.setUTCMonth(month + 1);
+    return month;
   };
 }
 

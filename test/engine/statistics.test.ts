@@ -221,6 +221,26 @@ describe('budget figures', () => {
   });
 });
 
+describe('daily product cost', () => {
+  it('is productCost over each day bit for bit, with several materials and a hedge', () => {
+    const value = fc.double({ min: -1e6, max: 1e6, noNaN: true });
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 60 }), fc.infiniteStream(value), (materials, days, values) => {
+        const next = (): Float64Array => Float64Array.from({ length: days + 1 }, () => values.next().value as number);
+        const daily: DailyCosts = {
+          t: Float64Array.from({ length: days + 1 }, (_, k) => day('2020-01-01') + k * DAY_MS),
+          units: next(),
+          conversion: next(),
+          materials: Array.from({ length: materials }, (_, i) => ({ id: `m${i}`, paid: next(), financing: next(), hedge: next(), hedgeRealized: next(), held: next(), price: next(), consumed: next(), standard: next() })),
+        };
+        const costs = dailyProductCost(daily);
+        for (let k = 1; k <= days; k += 1) expect(costs[k]).toBe(productCost(daily, k - 1, k));
+      }),
+      { numRuns: 200, seed: 5 },
+    );
+  });
+});
+
 describe('daily costs of a real run', () => {
   it('add up to the exact engine\'s total cost', async () => {
     const scenario = loadScenario('test/engine/fixtures/small.yaml');
