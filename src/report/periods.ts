@@ -46,7 +46,6 @@ const zero = (): Totals => ({ costCents: 0, standardCents: 0, stockoutDays: 0, c
  * currency, to the cent.
  */
 export function periodFigures(result: BacktestResult, by: 'year' | 'month'): PeriodFigures[] {
-  const keyLength = by === 'year' ? 4 : 7;
   const runs = runsOf(result);
   // period -> run index -> totals; periods are met in date order, so the map keeps that order.
   const periods = new Map<string, Totals[]>();
@@ -55,20 +54,16 @@ export function periodFigures(result: BacktestResult, by: 'year' | 'month'): Per
     const record = recordOf(name, run);
     const whole = zero();
     wholes.push(whole);
-    const keys = record.t.map((t) => formatDate(t).slice(0, keyLength));
-    if (keys.length === 0) return;
+    const spans = periodSpans(record.t, by);
     for (const m of record.materials.values()) {
-      // [start, end) day ranges of each period: the cumulative columns' difference across the range.
-      let start = 0;
-      for (let i = 0; i <= keys.length; i += 1) {
-        if (i < keys.length && (i === start || keys[i] === keys[start])) continue;
+      // Each period's figures: the cumulative columns' difference across its days.
+      for (const { key, start, last } of spans) {
         const before = start - 1;
-        const last = i - 1;
         const delta = (column: readonly number[]): number => column[last]! - (before < 0 ? 0 : column[before]!);
         let stockoutDays = 0;
         for (let d = start; d <= last; d += 1) if (m.stockouts[d]! > (d === 0 ? 0 : m.stockouts[d - 1]!)) stockoutDays += 1;
-        let row = periods.get(keys[start]!);
-        if (row === undefined) periods.set(keys[start]!, (row = []));
+        let row = periods.get(key);
+        if (row === undefined) periods.set(key, (row = []));
         const totals = (row[r] ??= zero());
         for (const t of [totals, whole]) {
           t.costCents += delta(m.costCents);
@@ -77,7 +72,6 @@ export function periodFigures(result: BacktestResult, by: 'year' | 'month'): Per
           t.hedgePnlCents += delta(m.hedgePnlCents);
           t.stockoutDays += stockoutDays;
         }
-        start = i;
       }
     }
   });
@@ -99,4 +93,38 @@ export function periodFigures(result: BacktestResult, by: 'year' | 'month'): Per
   }
   runs.forEach(([name], r) => out.push(figures(name, null, wholes[r]!)));
   return out;
+}
+
+/** A run of consecutive days in one period: its key (`YYYY` or `YYYY-MM`) and its first and last day indexes. */
+interface Span {
+  readonly key: string;
+  readonly start: number;
+  last: number;
+}
+
+/**
+ * The days `t` cut where their period's key changes. The key is worked out with formatDate
+ * once a period, not once a day: a time inside the UTC year or month last worked out has its
+ * key (a run's days go one by one; the four runs of the main job are about 42,000 days).
+ */
+function periodSpans(t: readonly number[], by: 'year' | 'month'): Span[] {
+  const keyLength = by === 'year' ? 4 : 7;
+  const spans: Span[] = [];
+  // The times [from, to) of the period last keyed; none at first.
+  let from = 0;
+  let to = 0;
+  for (let i = 0; i < t.length; i += 1) {
+    const at = t[i]!;
+    if (at >= from && at < to) continue;
+    const key = formatDate(at).slice(0, keyLength);
+    const date = new Date(at);
+    date.setUTCHours(0, 0, 0, 0);
+    from = by === 'year' ? date.setUTCMonth(0, 1) : date.setUTCDate(1);
+    to = by === 'year' ? date.setUTCFullYear(date.getUTCFullYear() + 1) : date.setUTCMonth(date.getUTCMonth() + 1);
+    const open = spans[spans.length - 1];
+    if (open?.key === key) continue;
+    if (open !== undefined) open.last = i - 1;
+    spans.push({ key, start: i, last: t.length - 1 });
+  }
+  return spans;
 }
