@@ -9,7 +9,7 @@
  * and a movement known late (t_i < knownAt) is still charged from t_i.
  */
 import { Decimal, ZERO } from '../core/decimal.js';
-import type { Fixed } from '../core/fixed.js';
+import { Fixed } from '../core/fixed.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 
 const DAY = new Decimal(DAY_MS);
@@ -82,10 +82,15 @@ export class CarryClock {
  * a day and never reads the accrued figure, so the products are not worked out as movements
  * arrive; when read, they are summed in movement order (the order the feed applied them),
  * each sum kept for later reads. Quantities are kept as the journal holds them (scaled
- * integers) and turned into Decimals only then.
+ * integers, `m` and `e` of a Fixed, in two number arrays) and turned into Decimals only then:
+ * a Fixed kept per movement for the whole run (several a day, each read fresh from the
+ * journal) outlived the young generation, and the scavenger copied every one twice.
  */
 export class CarryLog {
-  readonly #qty: Fixed[] = [];
+  /** Each movement's scaled integer and places; a quantity that does not fit one (`big`) is kept whole in `#big` at its index. */
+  readonly #m: number[] = [];
+  readonly #e: number[] = [];
+  #big: Map<number, Fixed> | undefined;
   readonly #at: EpochMs[] = [];
   /** prefix[n]: the sum over the first n movements (computed up to where it was read). */
   readonly #prefix: Decimal[] = [ZERO];
@@ -94,11 +99,13 @@ export class CarryLog {
 
   /** Movements recorded so far: a snapshot keeps this count and asks for `baseAt(count)`. */
   get length(): number {
-    return this.#qty.length;
+    return this.#at.length;
   }
 
   add(qty: Fixed, at: EpochMs): void {
-    this.#qty.push(qty);
+    if (qty.big !== undefined) (this.#big ??= new Map()).set(this.#at.length, qty);
+    this.#m.push(qty.m);
+    this.#e.push(qty.e);
     this.#at.push(at);
   }
 
@@ -107,7 +114,8 @@ export class CarryLog {
     const prefix = this.#prefix;
     while (prefix.length <= n) {
       const i = prefix.length - 1;
-      prefix.push(prefix[i]!.plus(this.#qty[i]!.toDecimal().times(this.clock.at(this.#at[i]!))));
+      const qty = this.#big?.get(i) ?? Fixed.of(this.#m[i]!, this.#e[i]!);
+      prefix.push(prefix[i]!.plus(qty.toDecimal().times(this.clock.at(this.#at[i]!))));
     }
     return prefix[n]!;
   }

@@ -169,10 +169,13 @@ export class TimeWindow<N = Decimal> {
 
 /**
  * A TimeWindow of Fixed values whose items each set one field (a purchase's quantity and amount
- * are two items at one time), kept in three flat lists instead of an array per item: the cost
- * feed's window holds an item for every backflush and purchase for as long as a run lasts
- * (items leave in batches of 4096), so each item's array and negated quantity outlived the young
- * generation. An item may be negated: it adds `-value` to its field, summed as `minus(value)`,
+ * are two items at one time), kept in flat lists instead of an array per item: the cost feed's
+ * window holds an item for every backflush and purchase while it is in the window (90 days by
+ * default), so each item's array and negated quantity outlived the young generation. A value
+ * is kept as its scaled integer and places (`m` and `e`, in number arrays), not as the Fixed the
+ * journal handed over (made fresh for each read, it lived as long as its item and was copied
+ * twice by the scavenger), and made again as a Fixed when it is summed; a value that does not
+ * fit a scaled integer (`big`) is kept whole. An item may be negated: it adds `-value` to its field, summed as `minus(value)`,
  * which is what Fixed's plus of the negated value gives (fixed.ts), and taken out as
  * `plus(value)` (`minus` of the negated value; for a value held as a Decimal, done as written,
  * since decimal.js rounds a negation to the precision). Each field sees the same values in the
@@ -182,7 +185,10 @@ export class FixedFieldWindow {
   readonly #at: EpochMs[] = [];
   /** The item's field k, or ~k (negative) when it adds -value. */
   readonly #code: number[] = [];
-  readonly #value: Fixed[] = [];
+  readonly #m: number[] = [];
+  readonly #e: number[] = [];
+  /** The value itself where it has `big` (undefined for the others). */
+  readonly #big: (Fixed | undefined)[] = [];
   readonly #sums: Fixed[];
   #lo = 0;
   #hi = 0;
@@ -205,14 +211,19 @@ export class FixedFieldWindow {
     const times = this.#at;
     const n = times.length;
     const position = placeOf(times, at);
+    const big = value.big === undefined ? undefined : value;
     if (position === n) {
       times.push(at);
       this.#code.push(code);
-      this.#value.push(value);
+      this.#m.push(value.m);
+      this.#e.push(value.e);
+      this.#big.push(big);
     } else {
       times.splice(position, 0, at);
       this.#code.splice(position, 0, code);
-      this.#value.splice(position, 0, value);
+      this.#m.splice(position, 0, value.m);
+      this.#e.splice(position, 0, value.e);
+      this.#big.splice(position, 0, big);
     }
     if (at <= this.#from) {
       this.#lo += 1;
@@ -227,17 +238,16 @@ export class FixedFieldWindow {
   moveTo(from: EpochMs, to: EpochMs): void {
     const at = this.#at;
     const codes = this.#code;
-    const values = this.#value;
     const n = at.length;
     let lo = this.#lo;
     let hi = this.#hi;
     while (lo < n && at[lo]! <= from) {
-      if (lo < hi) this.#subtract(codes[lo]!, values[lo]!);
+      if (lo < hi) this.#subtract(codes[lo]!, this.#value(lo));
       lo += 1;
     }
     if (hi < lo) hi = lo;
     while (hi < n && at[hi]! <= to) {
-      this.#add(codes[hi]!, values[hi]!);
+      this.#add(codes[hi]!, this.#value(hi));
       hi += 1;
     }
     this.#from = from;
@@ -245,12 +255,19 @@ export class FixedFieldWindow {
     if (lo > FORGET_BATCH) {
       at.splice(0, lo);
       codes.splice(0, lo);
-      values.splice(0, lo);
+      this.#m.splice(0, lo);
+      this.#e.splice(0, lo);
+      this.#big.splice(0, lo);
       hi -= lo;
       lo = 0;
     }
     this.#lo = lo;
     this.#hi = hi;
+  }
+
+  /** Item i's value: the same m and e as the Fixed inserted (a Fixed's operations read only those, or `big`). */
+  #value(i: number): Fixed {
+    return this.#big[i] ?? Fixed.of(this.#m[i]!, this.#e[i]!);
   }
 
   #add(code: number, value: Fixed): void {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
 import { Fixed } from '../../src/core/fixed.js';
+import { CarryClock, CarryLog } from '../../src/costfeed/carry-clock.js';
 import { FixedFieldWindow, TimeWindow } from '../../src/costfeed/time-window.js';
 
 /** A small deterministic generator (the same cases every run). */
@@ -46,6 +47,32 @@ describe('FixedFieldWindow', () => {
         const b = fields.sum(k);
         expect(b.big === undefined ? `${b.m}e-${b.e}` : b.big.toString()).toBe(a.big === undefined ? `${a.m}e-${a.e}` : a.big.toString());
       }
+    }
+  });
+});
+
+describe('CarryLog', () => {
+  it('sums dq x C(at) over the first n movements as the Decimals do, quantities that fit a scaled integer or not', () => {
+    const day = 86_400_000;
+    const clock = new CarryClock([0, 40 * day, 90 * day], (t) => new Decimal(t < 40 * day ? '0.013' : t < 90 * day ? '0.0271' : '0.5'));
+    const log = new CarryLog(clock);
+    const random = lcg(11);
+    const moves: { qty: Fixed; at: number }[] = [];
+    for (let i = 0; i < 300; i += 1) {
+      const r = random();
+      const qty =
+        r < 0.1
+          ? Fixed.from(new Decimal(`-${Math.floor(random() * 1e6)}123456789012345678901.25`))
+          : Fixed.of(Math.floor((random() - 0.5) * 2 ** 40), Math.floor(random() * 6));
+      const at = Math.floor(random() * 120 * day);
+      log.add(qty, at);
+      moves.push({ qty, at });
+    }
+    expect(log.length).toBe(300);
+    for (const n of [0, 1, 7, 150, 299, 300]) {
+      let expected = new Decimal(0);
+      for (const move of moves.slice(0, n)) expected = expected.plus(move.qty.toDecimal().times(clock.at(move.at)));
+      expect(log.baseAt(n).toString()).toBe(expected.toString());
     }
   });
 });
