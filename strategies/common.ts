@@ -26,6 +26,7 @@ import { z } from 'zod';
 import { Decimal } from '../src/core/decimal.js';
 import { Fixed } from '../src/core/fixed.js';
 import { lazyPropertyFrom } from '../src/core/lazy.js';
+import type { EpochMs } from '../src/core/time.js';
 import { ruleContextOf, type FastStrategy, type HedgeContractView, type Intent, type IntentCause, type IntentReason, type InventoryView, type RuleBuy, type RuleContext, type RuleDecision, type Strategy, type StrategyContext } from '../src/engine/strategy.js';
 
 export const ZERO_QTY: Decimal = new Decimal(0);
@@ -124,7 +125,14 @@ export function causeOf(
 const defineCost = lazyPropertyFrom('cost', costSnapshot);
 const defineNote = lazyPropertyFrom('note', (note: () => string) => note());
 
-/** A procurement buy of `qty` on the material's own instrument, stamped with the decision time. */
+/**
+ * A procurement buy of `qty` on the material's own instrument, stamped with the decision time.
+ * Every intent sent here is one literal with all of Intent's fields in its order, undefined
+ * where not set (hedgeIntent too): the desk and the pipeline read buys and hedges, ahead of need
+ * or not, and a shape first met after V8 had optimised them (a hedge's target, a buy ahead that
+ * was a spread with `discretionary`) deoptimised the desk's decision point and its submissions.
+ * JSON leaves the undefined fields out, so a decision's JSON is what it was.
+ */
 export function buyIntent(
   context: StrategyContext,
   strategy: string,
@@ -133,8 +141,12 @@ export function buyIntent(
   cause: IntentCause,
   discretionary = false,
 ): Intent {
-  const intent: Intent = { at: context.at, strategy, instrument: context.instrument, side: 'buy', qty, reason, cause };
-  return discretionary ? { ...intent, discretionary: true } : intent;
+  return { at: context.at, strategy, instrument: context.instrument, side: 'buy', qty, targetQty: undefined, limitPrice: undefined, reason, cause, discretionary: discretionary ? true : undefined };
+}
+
+/** A hedge intent to reach `targetQty` on `instrument`: the shape of buyIntent's (see there). */
+function hedgeIntent(at: EpochMs, strategy: string, instrument: string, side: 'buy' | 'sell', targetQty: Decimal, reason: IntentReason, cause: IntentCause): Intent {
+  return { at, strategy, instrument, side, qty: undefined, targetQty, limitPrice: undefined, reason, cause, discretionary: undefined };
 }
 
 /** The inventory figures every procurement cause carries. */
@@ -376,7 +388,7 @@ export function intentsOf(
       if (target.equals(contract.position)) return;
       const increasing = target.greaterThan(contract.position);
       const cause = causeOfHedge === undefined ? causeOf(context, { targetQty: target }, 'hedge target') : causeOfHedge(contract, target, k);
-      intents.push({ at: context.at, strategy, instrument: contract.instrument, side: increasing ? 'buy' : 'sell', targetQty: target, reason: increasing ? 'hedge' : 'unwind', cause });
+      intents.push(hedgeIntent(context.at, strategy, contract.instrument, increasing ? 'buy' : 'sell', target, increasing ? 'hedge' : 'unwind', cause));
     });
   }
   return intents;

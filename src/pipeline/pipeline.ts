@@ -22,7 +22,7 @@ import { MemoryOrderStore, type OrderStore, type TradingControl } from './order-
 import { Positions } from './positions.js';
 import { riskAllows, runRiskChecks, type RiskInput, type RiskLimits, type RiskVerdict, type TradingState } from './risk.js';
 import { roundLimitPrice, sizeOrder, type Sizing } from './sizing.js';
-import type { Fill, Intent, MarketRules, OrderReport, OrderRequest, OrderStatus, Venue } from './types.js';
+import type { Fill, Intent, IntentCause, MarketRules, OrderReport, OrderRequest, OrderStatus, Venue } from './types.js';
 import { VenueErrorKind, errorText, venueErrorKindOf } from './venue-error.js';
 
 /**
@@ -339,8 +339,8 @@ export class Pipeline {
     if (children === undefined) return [await this.submit(intent, context)];
     const decisions: Decision[] = [];
     for (const qty of children) {
-      const { targetQty: _target, ...rest } = intent;
-      const decision = await this.submit({ ...rest, qty, cause: { ...intent.cause, note: `${intent.cause.note === undefined ? '' : `${intent.cause.note}; `}child ${decisions.length + 1} of ${children.length}: ${sizing.qty.toFixed()} at ${sizing.price.toFixed()} is above maxOrderNotional ${this.limits.maxOrderNotional.toFixed()}` } }, context);
+      const cause = { ...intent.cause, note: `${intent.cause.note === undefined ? '' : `${intent.cause.note}; `}child ${decisions.length + 1} of ${children.length}: ${sizing.qty.toFixed()} at ${sizing.price.toFixed()} is above maxOrderNotional ${this.limits.maxOrderNotional.toFixed()}` };
+      const decision = await this.submit(childIntent(intent, qty, cause), context);
       decisions.push(decision);
       // The children are alike: the rest would be denied for the same reason (the daily limit), so they are not sent.
       if (decision.outcome === 'denied') break;
@@ -824,6 +824,21 @@ class InstrumentOrders {
 function plusRemaining(pending: Decimal, order: OrderRecord): Decimal {
   const remaining = order.request.qty.minus(order.filledQty);
   return order.request.side === 'buy' ? pending.plus(remaining) : pending.minus(remaining);
+}
+
+/**
+ * A child order's intent: the parent's fields without its target, with the child's `qty` and
+ * cause. A target intent's qty goes after its other fields and a qty intent's stays in place,
+ * wherever the parent holds an undefined qty field (strategies send intents of one shape, see
+ * buyIntent), so a child decision's JSON keeps its key order.
+ */
+function childIntent(intent: Intent, qty: Decimal, cause: IntentCause): Intent {
+  if (intent.qty === undefined) {
+    const { targetQty: _target, qty: _qty, ...rest } = intent;
+    return { ...rest, qty, cause };
+  }
+  const { targetQty: _target, ...rest } = intent;
+  return { ...rest, qty, cause };
 }
 
 function listOfOne(decision: Decision): Decision[] {
