@@ -88,7 +88,8 @@ export class HedgeStrip {
    */
   readonly #quotedBar: number[] = [];
   readonly #quotedRow: number[] = [];
-  readonly #basisValue: number[] = [];
+  /** Doubles from the start (an array of numbers began as small integers and turned into doubles at its first NaN, deoptimising onIndexBar once per run); grown by doubling. */
+  #basisValue = new Float64Array(16).fill(Number.NaN);
   #quotedBase = 0;
 
   constructor(setup: HedgeStripSetup) {
@@ -306,7 +307,11 @@ export class HedgeStrip {
     while (this.#quotedBar.length <= j) {
       this.#quotedBar.push(-1);
       this.#quotedRow.push(-1);
-      this.#basisValue.push(Number.NaN);
+    }
+    if (this.#basisValue.length <= j) {
+      const grown = new Float64Array(Math.max(2 * this.#basisValue.length, j + 1)).fill(Number.NaN);
+      grown.set(this.#basisValue);
+      this.#basisValue = grown;
     }
     this.#quotedBar[j] = bar;
     this.#quotedRow[j] = row;
