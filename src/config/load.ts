@@ -61,7 +61,9 @@ export function parseYamlConfig<S extends z.ZodType>(text: string, file: string,
   const fail = (path: ConfigPath, message: string): ConfigError =>
     new ConfigError(message, { file, line: lineOf(path), field: formatPath(path) || undefined });
 
-  const parsed = schema.safeParse(data ?? {});
+  // jitless: zod would otherwise write and compile a parser for each object schema on its first
+  // use (new Function), which a file parsed once never repays; the same result and issues.
+  const parsed = schema.safeParse(data ?? {}, { jitless: true });
   if (!parsed.success) {
     // A misspelt key usually also makes the intended key "missing": report the typo first.
     const issue = parsed.error.issues.find((i) => i.code === 'unrecognized_keys') ?? parsed.error.issues[0]!;

@@ -9,7 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../core/errors.js';
-import { DAY_MS, formatDate, parseTime, type EpochMs } from '../core/time.js';
+import { DAY_MS, formatDate, isoDay, parseTime, type EpochMs } from '../core/time.js';
+import { plainNumber } from '../core/csv.js';
 
 /** A month as year x 12 + zero-based month (UTC). */
 export type MonthIndex = number;
@@ -173,30 +174,43 @@ export function parseFuturesCurve(text: string, file: string): FuturesCurve {
   for (let k = 1; k <= n; k += 1) {
     if (header[k]!.toLowerCase() !== `contract${k}`) throw new InputError(`expected column ${k + 1} to be "contract${k}", got ${JSON.stringify(header[k])}`, { file, line: 1, field: header[k] });
   }
-  const at: number[] = [];
-  const columns: number[][] = Array.from({ length: n }, () => []);
+  const at = new Float64Array(lines.length);
+  const columns = Array.from({ length: n }, () => new Float64Array(lines.length));
+  let rows = 0;
   let previous = Number.NEGATIVE_INFINITY;
   for (let i = 1; i < lines.length; i += 1) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
     const cells = line.split(',');
     if (cells.length !== n + 1) throw new InputError(`expected ${n + 1} fields, got ${cells.length}`, { file, line: i + 1, field: header[Math.min(cells.length, n)] });
-    const t = parseTime(cells[0]!.trim(), { file, line: i + 1, field: 'date' });
+    const t = curveDay(cells[0]!, file, i + 1);
     if (t <= previous) throw new InputError(`dates out of order or repeated: ${cells[0]} comes after ${formatDate(previous)}`, { file, line: i + 1, field: 'date' });
     previous = t;
-    at.push(t);
-    for (let k = 0; k < n; k += 1) {
-      const cell = cells[k + 1]!.trim();
-      if (cell === '') {
-        columns[k]!.push(Number.NaN);
-        continue;
-      }
-      if (!NUMBER.test(cell)) throw new InputError(`not a number: ${JSON.stringify(cell)}`, { file, line: i + 1, field: header[k + 1] });
-      columns[k]!.push(Number(cell));
-    }
+    at[rows] = t;
+    for (let k = 0; k < n; k += 1) columns[k]![rows] = curvePrice(cells[k + 1]!, file, i + 1, header[k + 1]!);
+    rows += 1;
   }
-  if (at.length === 0) throw new InputError('no curve rows', { file, line: lines.length });
-  return { file, length: at.length, at: Float64Array.from(at), contracts: columns.map((c) => Float64Array.from(c)) };
+  if (rows === 0) throw new InputError('no curve rows', { file, line: lines.length });
+  return { file, length: rows, at: at.slice(0, rows), contracts: columns.map((c) => c.slice(0, rows)) };
+}
+
+/** A curve row's date: `YYYY-MM-DD` read by its digits (years 1000 on), anything else as parseTime reads it. */
+function curveDay(cell: string, file: string, line: number): EpochMs {
+  if (cell.length === 10 && cell.charCodeAt(4) === 45 && cell.charCodeAt(7) === 45) {
+    const day = isoDay(cell);
+    if (day === day) return day;
+  }
+  return parseTime(cell.trim(), { file, line, field: 'date' });
+}
+
+/** A price cell: NaN when empty, else a number (plainNumber's fast path, else checked and read by Number). */
+function curvePrice(raw: string, file: string, line: number, field: string): number {
+  const fast = plainNumber(raw);
+  if (fast === fast) return fast;
+  const cell = raw.trim();
+  if (cell === '') return Number.NaN;
+  if (!NUMBER.test(cell)) throw new InputError(`not a number: ${JSON.stringify(cell)}`, { file, line, field });
+  return Number(cell);
 }
 
 /** Cost-of-carry rates, per year, as shares (0.05 = 5 %). */

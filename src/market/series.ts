@@ -19,7 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError, type Where } from '../core/errors.js';
-import { parseCsv } from '../core/csv.js';
+import { parseCsv, plainNumber } from '../core/csv.js';
 import { didYouMean } from '../core/did-you-mean.js';
 import { DAY_MS, formatDate, parseTime, type EpochMs } from '../core/time.js';
 
@@ -606,6 +606,8 @@ function chooseLayout(header: readonly string[], lower: readonly string[], file:
 }
 
 function parseNumber(cell: string, where: Where): number {
+  const plain = plainNumber(cell);
+  if (plain === plain) return plain;
   const text = cell.trim();
   if (!NUMBER.test(text)) throw new InputError(`expected a number, got ${JSON.stringify(cell)}`, where);
   const value = Number(text);

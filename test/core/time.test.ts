@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, formatDate } from '../../src/core/time.js';
+import { DAY_MS, formatDate, isoDay, parseTime } from '../../src/core/time.js';
 
 const iso = (at: number): string => new Date(at).toISOString().slice(0, 10);
 /** The range a Date holds: +-8.64e15 ms around 1970. */
@@ -45,5 +45,32 @@ describe('formatDate', () => {
     expect(formatDate(LIMIT)).toBe(iso(LIMIT));
     expect(formatDate(-LIMIT)).toBe(iso(-LIMIT));
     for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, LIMIT + 1]) expect(() => formatDate(bad)).toThrow(RangeError);
+  });
+});
+
+describe('isoDay', () => {
+  it('is parseTime\'s midnight for every calendar date from the year 1000, and NaN for other text', () => {
+    const text = (year: number, month: number, day: number): string => `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+    const parsed = (raw: string): number => {
+      try {
+        return parseTime(raw, {});
+      } catch {
+        return Number.NaN;
+      }
+    };
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 9_999 }), fc.integer({ min: 0, max: 13 }), fc.integer({ min: 0, max: 32 }), (year, month, day) => {
+        const raw = text(year, month, day);
+        const fast = isoDay(raw);
+        if (year >= 1_000) expect(fast).toBe(parsed(raw));
+        else expect(fast).toBeNaN();
+      }),
+      { numRuns: 20_000 },
+    );
+    // Every day of 1900-2100, and the leap days around the centuries.
+    for (let at = Date.UTC(1900, 0, 1); at <= Date.UTC(2100, 11, 31); at += DAY_MS) expect(isoDay(formatDate(at))).toBe(at);
+    for (const raw of ['1900-02-29', '2100-02-29', '2023-02-29', '2000-02-30', '2024-04-31']) expect(isoDay(raw)).toBeNaN();
+    expect(isoDay('2000-02-29')).toBe(Date.UTC(2000, 1, 29));
+    for (const raw of ['', '2024-1-01', '2024-01-1 ', ' 2024-01-01', '2024/01/01', '2024-01-01T00:00', '+024-01-01', '2024-0a-01']) expect(isoDay(raw)).toBeNaN();
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv } from '../../src/core/csv.js';
+import fc from 'fast-check';
+import { parseCsv, plainNumber } from '../../src/core/csv.js';
 import { parsePlan } from '../../src/costfeed/plan.js';
 import { parsePlant } from '../../src/ledger/plant.js';
 import { parseSeries } from '../../src/market/series.js';
@@ -56,5 +57,37 @@ describe('readers that use it', () => {
     expect([...quoted.close]).toEqual([...plain.close]);
     expect([...quoted.at]).toEqual([...plain.at]);
     expect(() => parseSeries('"Date","Price"\n2024-01-01,2.5\n\n"2024-01-02",x\n', 'q.csv')).toThrow('q.csv:4: field "Price": expected a number, got "x"');
+  });
+});
+
+describe('plainNumber', () => {
+  const PLAIN = /^-?(\d+\.?\d*|\.\d+)$/;
+  const digitCount = (text: string): number => text.replace(/[^0-9]/g, '').length;
+
+  it('is Number(text) for a plain decimal of at most 15 digits, and NaN for any other text', () => {
+    const cell = fc.stringMatching(/^-?[0-9]{0,12}\.?[0-9]{0,8}$/);
+    const other = fc.string({ unit: fc.constantFrom('0', '1', '5', '9', '.', '-', '+', 'e', 'E', ' ', ','), maxLength: 20 });
+    fc.assert(
+      fc.property(fc.oneof(cell, other), (text) => {
+        const value = plainNumber(text);
+        if (PLAIN.test(text) && digitCount(text) <= 15) expect(Object.is(value, Number(text))).toBe(true);
+        else expect(value).toBeNaN();
+      }),
+      { numRuns: 50_000 },
+    );
+  });
+
+  it('gives the double Number gives for doubles printed by toFixed, and for the edge cases', () => {
+    fc.assert(
+      fc.property(fc.double({ min: -1e9, max: 1e9, noNaN: true }), fc.integer({ min: 0, max: 12 }), (x, places) => {
+        const text = x.toFixed(places);
+        if (digitCount(text) <= 15) expect(Object.is(plainNumber(text), Number(text))).toBe(true);
+      }),
+      { numRuns: 50_000 },
+    );
+    for (const text of ['0', '-0', '0.0', '-0.000', '3.82', '1.894', '.5', '5.', '-.25', '007.50', '123456789012345', '0.12345678901234', '999999999999999']) {
+      expect(Object.is(plainNumber(text), Number(text))).toBe(true);
+    }
+    for (const text of ['', '-', '.', '-.', '1e5', '+1', ' 1', '1 ', '1.2.3', '1234567890123456', '0.123456789012345', '1,5']) expect(plainNumber(text)).toBeNaN();
   });
 });
