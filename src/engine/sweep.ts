@@ -23,6 +23,9 @@ import { ScreenScenario, screenSupport } from './screen.js';
 import { baselinesFor, dispatchOrder } from './results.js';
 import type { Scenario } from './scenario.js';
 import { WorkerPool } from './thread-pool.js';
+import { engineNote } from './sweep-note.js';
+
+export { engineNote };
 
 export interface SweepGrid {
   readonly axes: readonly { readonly name: string; readonly values: readonly number[] }[];
@@ -344,10 +347,6 @@ export async function gatherSweep(scenario: Scenario, grid: SweepGrid, results: 
 }
 
 /** One sentence on which figures are screened (CLI, JSON and HTML). */
-export function engineNote(engine: SweepEngine, confirmed: number): string {
-  if (engine.mode === 'exact') return `Every set ran on the exact engine${engine.reason === undefined ? '' : ` (${engine.reason})`}.`;
-  return `Sets were screened on the plain-number screening engine; the ${confirmed} best in sample and the baselines were re-run on the exact engine (figures "exact", with the screened figure's deviation); figures marked "screened" were not re-run.`;
-}
 
 /**
  * The sweep as the terminal's table (top 25 by in-sample rank), with the baselines' costs on

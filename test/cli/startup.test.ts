@@ -68,6 +68,8 @@ describe('start-up loads only what the command uses', () => {
     // Nor what only other paths use: the reference moving averages (technicalindicators), and
     // csv-parse (its price files have no double quote).
     expect(report.filter((u) => /node_modules\/(technicalindicators|csv-parse)\//.test(u))).toEqual([]);
+    // Nor the sweep's engine (the report prints its note from a module of its own).
+    expect(report.filter((u) => /\/src\/engine\/(sweep|screen)\.js$/.test(u))).toEqual([]);
     const exported = loaded(['backtest', small, '--no-report', '--export', join(dir, 'export'), '--workers', '1', '--no-progress'], 'export');
     expect(danfo(exported).length).toBeGreaterThan(0);
   });
