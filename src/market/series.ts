@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import { InputError, type Where } from '../core/errors.js';
 import { parseCsv, plainNumber } from '../core/csv.js';
 import { didYouMean } from '../core/did-you-mean.js';
-import { DAY_MS, formatDate, parseTime, type EpochMs } from '../core/time.js';
+import { DAY_MS, formatDate, isoDay, parseTime, type EpochMs } from '../core/time.js';
 
 /** A guess at the bar spacing, from the median step between bars. */
 export const Interval = {
@@ -615,31 +615,10 @@ function parseNumber(cell: string, where: Where): number {
   return value;
 }
 
-const DAYS_IN_MONTH = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-/** Fast path for `YYYY-MM-DD`; everything else goes through core's parseTime. */
+/** Fast path for `YYYY-MM-DD` (core's isoDay); everything else goes through core's parseTime. */
 function parseBarTime(cell: string, where: Where): EpochMs {
-  if (cell.length === 10 && cell.charCodeAt(4) === 45 && cell.charCodeAt(7) === 45) {
-    const year = digits(cell, 0, 4);
-    const month = digits(cell, 5, 7);
-    const day = digits(cell, 8, 10);
-    if (year >= 0 && month >= 1 && month <= 12 && day >= 1 && day <= DAYS_IN_MONTH[month - 1]!) {
-      if (!(month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)))) {
-        return Date.UTC(year, month - 1, day);
-      }
-    }
-  }
-  return parseTime(cell, where);
-}
-
-function digits(text: string, from: number, to: number): number {
-  let value = 0;
-  for (let i = from; i < to; i += 1) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) return -1;
-    value = value * 10 + d;
-  }
-  return value;
+  const day = isoDay(cell);
+  return day === day ? day : parseTime(cell, where);
 }
 
 /** The rows of a CSV text, read lazily: `cells(i)` is undefined for a blank line. */
