@@ -25,8 +25,6 @@ import type { Scenario } from './scenario.js';
 import { WorkerPool } from './thread-pool.js';
 import { engineNote } from './sweep-note.js';
 
-export { engineNote };
-
 export interface SweepGrid {
   readonly axes: readonly { readonly name: string; readonly values: readonly number[] }[];
   /** Valid parameter sets (the scenario's parameters with the grid's values). */
@@ -345,8 +343,6 @@ export async function gatherSweep(scenario: Scenario, grid: SweepGrid, results: 
     },
   };
 }
-
-/** One sentence on which figures are screened (CLI, JSON and HTML). */
 
 /**
  * The sweep as the terminal's table (top 25 by in-sample rank), with the baselines' costs on

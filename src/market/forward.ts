@@ -196,11 +196,8 @@ export function parseFuturesCurve(text: string, file: string): FuturesCurve {
 
 /** A curve row's date: `YYYY-MM-DD` read by its digits (years 1000 on), anything else as parseTime reads it. */
 function curveDay(cell: string, file: string, line: number): EpochMs {
-  if (cell.length === 10 && cell.charCodeAt(4) === 45 && cell.charCodeAt(7) === 45) {
-    const day = isoDay(cell);
-    if (day === day) return day;
-  }
-  return parseTime(cell.trim(), { file, line, field: 'date' });
+  const day = isoDay(cell);
+  return day === day ? day : parseTime(cell.trim(), { file, line, field: 'date' });
 }
 
 /** A price cell: NaN when empty, else a number (plainNumber's fast path, else checked and read by Number). */
