@@ -555,12 +555,19 @@ export class Engine {
   /** purchaseIsTrigger and completionIsTrigger of the plant's trigger, decided once (the trigger is text read from the plant file: comparing it is not free). */
   private readonly purchaseTrigger: boolean;
   private readonly completionTrigger: boolean;
+  /**
+   * Whether writeEntry's direct path applies (the purchase-completion-sale variant), decided
+   * once: comparing the trigger's text on every purchase, completion and sale cost more than
+   * the switch after it.
+   */
+  private readonly direct: boolean;
   constructor(plant: Plant) {
     this.plant = plant;
     this.trigger = plant.trigger;
     this.places = plant.moneyPlaces;
     this.purchaseTrigger = purchaseIsTrigger(plant.trigger);
     this.completionTrigger = completionIsTrigger(plant.trigger);
+    this.direct = plant.trigger === 'purchase-completion-sale';
   }
 
   money(value: Fixed): Fixed {
@@ -624,7 +631,7 @@ export class Engine {
    * `type` is event.type, when the caller has read it already.
    */
   writeEntry(event: LedgerEvent, eventId: string | number, books: Books, journal: ColumnarJournal, type: LedgerEvent['type'] = event.type): number {
-    if (this.trigger !== 'purchase-completion-sale') return -1;
+    if (!this.direct) return -1;
     // On `type` (the caller's read of event.type): each route then reads fields of events of its own type only.
     switch (type) {
       case 'completion':
@@ -898,6 +905,15 @@ export class Engine {
   private planFor(product: string, at: EpochMs): FlushPlan {
     const cached = this.plans.get(product);
     if (cached && at >= cached.from && at < cached.until) return cached;
+    return this.newPlan(product, at);
+  }
+
+  /**
+   * planFor's work when the cached plan does not cover `at` (a version change), in a function
+   * of its own: its closure's variables made planFor allocate a context on every call, the
+   * cached ones included (two a simulated day per run).
+   */
+  private newPlan(product: string, at: EpochMs): FlushPlan {
     const p = this.plant.products.get(product);
     if (!p) throw new InputError(`unknown product ${JSON.stringify(product)}`);
     const bom = this.plant.bomAt(product, at);

@@ -19,7 +19,6 @@ import { parsePlant, type Plant } from './plant.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import {
   readSync,
-  writeSync,
   type ChainHead,
   type ChainMark,
   type EntryLookup,
@@ -30,6 +29,7 @@ import {
   type StoredEvent,
   type StoredPlantVersion,
   type SyncLedgerStore,
+  type SyncStoreWriter,
 } from './store.js';
 
 /** What a posting did. `entries` are the new entries (hashes filled). */
@@ -252,56 +252,69 @@ export class Ledger {
    */
   post(events: readonly LedgerEvent[], source?: PostSource): PostResult {
     const store = this.requireSync();
-    // Books changed in place (Books.begin, see below) are undone if anything throws, before or
-    // after the store's own rollback, so they are exactly as before.
-    let open: Books | undefined;
+    // writeSync's discipline written out (begin, commit, rollback on a throw): a closure over
+    // this posting's arguments, made once per posting, was a backtest's daily garbage.
+    let composed: Composed;
+    const writer = store.beginWrite();
     try {
-      const composed = writeSync(store, (w) => {
-        // A memory store's whole chain counts as checked (nothing outside this process writes it): no tail to read.
-        const memory = this.memory;
-        const state = memory ? memory.postingState() : w.state();
-        this.checkState(state);
-        if (this.moved(state)) this.adopt(state, () => w.books());
-        const fault = memory ? checkTail(state, NO_ROWS, NO_EVENTS) : checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
-        if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: store.name });
-        // A backtest's day posts events without ids or reversals: nothing to look up. A memory
-        // store's digests are read where they are kept (its journal's, which a posting only adds
-        // to when it commits): no pass over the events to collect their ids first.
-        const targets = reversalTargets(events);
-        const originals = targets.length > 0 ? w.entriesOfEvents(targets) : NO_ORIGINALS;
-        let lookups: Lookups;
-        if (memory) lookups = targets.length === 0 ? this.memoryLookups(memory) : { digests: memory.journal.digests, originals, targets };
-        else {
-          const ids = idsOf(events);
-          lookups = ids.length === 0 && targets.length === 0 ? NO_LOOKUPS : { digests: ids.length > 0 ? w.eventDigests(ids) : NO_DIGESTS, originals, targets };
-        }
-        // A small posting (a backtest's day) changes the books in place; a large one (an import
-        // file) works on a clone, whose one-off cost is then less than logging every change.
-        let books: Books;
-        if (events.length <= IN_PLACE_EVENTS) {
-          books = open = this.books;
-          books.begin();
-        } else {
-          books = this.books.clone();
-        }
-        // The memory store's entries are written straight into its journal (no batch to copy).
-        const composed = this.compose(state, books, events, source, lookups, undefined, memory);
-        if (composed.count > 0) {
-          if (composed.staged) composed.staged.appendStaged(composed.batch, composed.from, composed.digests);
-          else w.append(composed.batch);
-        }
-        return composed;
-      });
-      composed.books.commit();
-      this.books = composed.books;
-      // Counted in place (the object is this ledger's own: no new one per posting).
-      this.seen.seq += composed.count;
-      this.seen.events += composed.batch.eventCount;
-      return composed.result;
+      composed = this.postIn(writer, store.name, events, source);
+      store.commit();
     } catch (error) {
-      open?.rollback();
+      store.rollback();
+      // Books changed in place (Books.begin, see postIn) are undone after the store's own
+      // rollback, so they are exactly as before.
+      this.openBooks?.rollback();
+      this.openBooks = undefined;
       throw error;
     }
+    this.openBooks = undefined;
+    composed.books.commit();
+    this.books = composed.books;
+    // Counted in place (the object is this ledger's own: no new one per posting).
+    this.seen.seq += composed.count;
+    this.seen.events += composed.batch.eventCount;
+    return composed.result;
+  }
+
+  /** The books a posting changes in place while it is open (see postIn), for `post` to undo on a throw. */
+  private openBooks: Books | undefined;
+
+  /** `post`'s work inside the write transaction of the store named `name` (`w` its writer). */
+  private postIn(w: SyncStoreWriter, name: string, events: readonly LedgerEvent[], source: PostSource | undefined): Composed {
+    // A memory store's whole chain counts as checked (nothing outside this process writes it): no tail to read.
+    const memory = this.memory;
+    const state = memory ? memory.postingState() : w.state();
+    this.checkState(state);
+    if (this.moved(state)) this.adopt(state, () => w.books());
+    const fault = memory ? checkTail(state, NO_ROWS, NO_EVENTS) : checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
+    if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: name });
+    // A backtest's day posts events without ids or reversals: nothing to look up. A memory
+    // store's digests are read where they are kept (its journal's, which a posting only adds
+    // to when it commits): no pass over the events to collect their ids first.
+    const targets = reversalTargets(events);
+    const originals = targets.length > 0 ? w.entriesOfEvents(targets) : NO_ORIGINALS;
+    let lookups: Lookups;
+    if (memory) lookups = targets.length === 0 ? this.memoryLookups(memory) : { digests: memory.journal.digests, originals, targets };
+    else {
+      const ids = idsOf(events);
+      lookups = ids.length === 0 && targets.length === 0 ? NO_LOOKUPS : { digests: ids.length > 0 ? w.eventDigests(ids) : NO_DIGESTS, originals, targets };
+    }
+    // A small posting (a backtest's day) changes the books in place; a large one (an import
+    // file) works on a clone, whose one-off cost is then less than logging every change.
+    let books: Books;
+    if (events.length <= IN_PLACE_EVENTS) {
+      books = this.openBooks = this.books;
+      books.begin();
+    } else {
+      books = this.books.clone();
+    }
+    // The memory store's entries are written straight into its journal (no batch to copy).
+    const composed = this.compose(state, books, events, source, lookups, undefined, memory);
+    if (composed.count > 0) {
+      if (composed.staged) composed.staged.appendStaged(composed.batch, composed.from, composed.digests);
+      else w.append(composed.batch);
+    }
+    return composed;
   }
 
   /** `post` for an asynchronous store engine (same checks, same transaction discipline). */
@@ -656,7 +669,12 @@ export class Ledger {
  */
 function snapshotOf(books: Books): () => BooksSnapshot {
   // One function per books object (it reads the books when called, so one serves every posting).
-  return (books.snapshotter ??= () => books.toSnapshot());
+  return books.snapshotter ?? (books.snapshotter = snapshotterOf(books));
+}
+
+/** The books' snapshot function, made where its closure's scope is allocated only when it is (snapshotOf runs once per posting). */
+function snapshotterOf(books: Books): () => BooksSnapshot {
+  return () => books.toSnapshot();
 }
 
 /** A posting's skipped ids when it has none (the usual case: no array made). */

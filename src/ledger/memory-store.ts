@@ -231,9 +231,12 @@ export class MemoryStore implements SyncLedgerStore, SyncStoreWriter {
   appendStaged(batch: PostingBatch, from: number, digests: ReadonlyMap<string, string>): void {
     if (batch.entries !== this.journal || !this.open || from !== this.open.entries) throw new ProcuraError(ErrorCode.internal, 'memory store: staged entries do not follow the open transaction', { file: this.name });
     const journal = this.journal;
-    for (const [id, digest] of digests) {
-      if (!journal.digests.has(id)) this.open.ids.push(id);
-      journal.digests.set(id, digest);
+    // A backtest's postings have no digests: no iterator made for an empty map.
+    if (digests.size > 0) {
+      for (const [id, digest] of digests) {
+        if (!journal.digests.has(id)) this.open.ids.push(id);
+        journal.digests.set(id, digest);
+      }
     }
     this.index(batch, from);
   }
