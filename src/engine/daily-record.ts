@@ -68,15 +68,43 @@ export interface MaterialSeries {
   readonly standardCents: number[];
 }
 
-/** A material's columns, in MaterialSeries' order. */
-const COLUMNS = [
-  'close', 'unitPrice', 'fast', 'slow', 'onHand', 'onOrder', 'dailyConsumption', 'buffer', 'reorderPoint',
-  'forecastQty', 'hedged', 'exposure', 'consumedQty', 'stockouts',
-  'spendCents', 'feesCents', 'emergencyCents', 'carryingCents', 'hedgePnlCents', 'financingCents', 'costCents', 'standardCents',
-] as const;
-type Column = (typeof COLUMNS)[number];
+/** A material's column names. */
+type Column = keyof MaterialSeries;
 /** A material's columns while a run records them (`fast` and `slow` NaN where the series has null). */
 type MaterialColumns = Record<Column, Float64Array>;
+
+/**
+ * An object of every column, each `value(column)`, written as one literal in MaterialSeries' order. Built
+ * key by key (`out[column] = ...`), an object of 22 keys went over V8's limit of fast properties
+ * added by computed keys and was left a dictionary: every read of a column (recordDay writes 22
+ * a day in each run, the report reads them per day) was a hash look-up.
+ */
+function byColumn<T>(value: (column: Column) => T): Record<Column, T> {
+  return {
+    close: value('close'),
+    unitPrice: value('unitPrice'),
+    fast: value('fast'),
+    slow: value('slow'),
+    onHand: value('onHand'),
+    onOrder: value('onOrder'),
+    dailyConsumption: value('dailyConsumption'),
+    buffer: value('buffer'),
+    reorderPoint: value('reorderPoint'),
+    forecastQty: value('forecastQty'),
+    hedged: value('hedged'),
+    exposure: value('exposure'),
+    consumedQty: value('consumedQty'),
+    stockouts: value('stockouts'),
+    spendCents: value('spendCents'),
+    feesCents: value('feesCents'),
+    emergencyCents: value('emergencyCents'),
+    carryingCents: value('carryingCents'),
+    hedgePnlCents: value('hedgePnlCents'),
+    financingCents: value('financingCents'),
+    costCents: value('costCents'),
+    standardCents: value('standardCents'),
+  };
+}
 
 /**
  * The daily record while a run writes it: each column a Float64Array of the run's length (known
@@ -121,12 +149,8 @@ export class DailyRecorder {
     const materials = new Map<string, MaterialSeries>();
     for (let k = 0; k < this.#ids.length; k += 1) {
       const columns = this.#columns[k]!;
-      const series: Record<string, (number | null)[]> = {};
-      for (const column of COLUMNS) {
-        const values = columns[column];
-        series[column] = column === 'fast' || column === 'slow' ? nullsForNaN(values, n) : numbersOf(values, n);
-      }
-      materials.set(this.#ids[k]!, series as unknown as MaterialSeries);
+      const series = byColumn((column) => (column === 'fast' || column === 'slow' ? nullsForNaN(columns[column], n) : numbersOf(columns[column], n)));
+      materials.set(this.#ids[k]!, series as MaterialSeries);
     }
     return { t: numbersOf(this.#t, n), materials };
   }
@@ -138,18 +162,12 @@ export class DailyRecorder {
       return to;
     };
     this.#t = grown(this.#t);
-    this.#columns = this.#columns.map((columns) => {
-      const out = {} as MaterialColumns;
-      for (const column of COLUMNS) out[column] = grown(columns[column]);
-      return out;
-    });
+    this.#columns = this.#columns.map((columns) => byColumn((column) => grown(columns[column])));
   }
 }
 
 function columnsOf(capacity: number): MaterialColumns {
-  const out = {} as MaterialColumns;
-  for (const column of COLUMNS) out[column] = new Float64Array(capacity);
-  return out;
+  return byColumn(() => new Float64Array(capacity));
 }
 
 /** The first n values as a plain array, allocated once at its length (Array.from of a typed array grows its result as it iterates). */
