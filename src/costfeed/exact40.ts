@@ -44,12 +44,18 @@ export function exactArithmetic(): boolean {
   return Decimal.rounding === Decimal.ROUND_HALF_EVEN;
 }
 
+/** 10^n as doubles, n = 0..308 (each the double nearest to it, read from its text). */
+const POW10_DOUBLE: number[] = Array.from({ length: 309 }, (_, n) => Number(`1e${n}`));
+
 /** Decimal digits of c > 0. */
 export function digitsOf(c: bigint): number {
   // A float estimate, then corrected against exact powers of ten.
   const f = Number(c);
   let n = f === Number.POSITIVE_INFINITY ? c.toString().length : Math.floor(Math.log10(f)) + 1;
   if (n < 1) n = 1;
+  // Number(c) is within a relative 2^-53 of c and each table double within 2^-53 of its power:
+  // a double clear of both powers by a relative 1e-9 puts c between them, with no BigInt compared.
+  if (n < POW10_DOUBLE.length && f >= POW10_DOUBLE[n - 1]! * 1.000000001 && f <= POW10_DOUBLE[n]! * 0.999999999) return n;
   while (n > 1 && c < pow10(n - 1)) n -= 1;
   while (c >= pow10(n)) n += 1;
   return n;
@@ -184,15 +190,38 @@ export function same(x: X, y: X): boolean {
 }
 
 /**
- * The square root of x > 0 rounded to `precision` digits half-even, as decimal.js's
- * `sqrt` (which rounds correctly): an integer square root of the coefficient scaled to
- * 2 x (precision + 2) digits at least, with a sticky bit for the discarded part.
+ * The square root of x > 0 rounded to `precision` significant digits half-even, as decimal.js's
+ * `sqrt` (which rounds correctly). The coefficient, padded with zeros to 2 x precision - 1 or
+ * 2 x precision digits (an even exponent), is an integer N whose root has exactly `precision`
+ * digits: floor(sqrt(N)) = r, rounded up when sqrt(N) > r + 1/2, that is when N - r^2 > r
+ * (N - r^2 is a whole number and r^2 + r + 1/4 is not; for the same reason there is no tie to
+ * break). A coefficient already wider than that takes the general form below.
  */
 export function squareRootOf(x: X): X {
   const precision = Decimal.precision;
+  const digits = digitsOf(x.c);
+  let pad = 2 * precision - digits;
+  if ((x.e - pad) % 2 !== 0) pad -= 1;
+  if (pad < 0) return squareRootWide(x, digits, precision);
+  const n = x.c * pow10(pad);
+  const root = integerSqrt(n);
+  const square = lastSquare >= 0n ? lastSquare : root * root;
+  const exponent = (x.e - pad) / 2;
+  if (n - square <= root) return new ExactValue(root, exponent);
+  const up = root + 1n;
+  // 99..9 rounded up is 10^precision: one more digit, trailing zero.
+  return up === pow10(precision) ? new ExactValue(up / 10n, exponent + 1) : new ExactValue(up, exponent);
+}
+
+/**
+ * squareRootOf for a coefficient of more than 2 x precision - 1 digits: an integer square root
+ * of the coefficient scaled to 2 x (precision + 2) digits at least, rounded with a sticky bit
+ * for the discarded part.
+ */
+function squareRootWide(x: X, digitsOfC: number, precision: number): X {
   let coefficient = x.c;
   let exponent = x.e;
-  let digits = digitsOf(coefficient);
+  let digits = digitsOfC;
   if (exponent % 2 !== 0) {
     coefficient *= 10n;
     exponent -= 1;

@@ -127,6 +127,48 @@ describe('exact40: decimal.js arithmetic on BigInt coefficients', () => {
     for (const text of ['1', '4', '2', '0.25', '1.21', '1e-30', '1e40', '9.99999999999999999999999999999999999999']) expectSame(squareRootOf(fromDecimal(new Decimal(text))), new Decimal(text).sqrt());
   });
 
+  it('squareRootOf equals decimal.js sqrt on wide coefficients, near perfect squares and where the root rounds up to a power of ten', () => {
+    // Coefficients of up to 100 digits: 79 and fewer are padded to an exact root of `precision`
+    // digits, wider ones take the sticky-bit form.
+    fc.assert(
+      fc.property(fc.bigInt({ min: 1n, max: 10n ** 100n }), fc.integer({ min: 0, max: 99 }), fc.integer({ min: -60, max: 60 }), (n, cut, shift) => {
+        const c = n / 10n ** BigInt(cut) || 1n;
+        const x = new Decimal(`${c}e${shift}`);
+        expectSame(squareRootOf(fromDecimal(x)), x.sqrt());
+      }),
+      { numRuns: 3000 },
+    );
+    // Squares of 40-digit roots and their neighbours, and roots just below a power of ten.
+    fc.assert(
+      fc.property(fc.bigInt({ min: 10n ** 39n, max: 10n ** 40n - 1n }), fc.integer({ min: -41, max: 41 }), (k, shift) => {
+        for (const c of [k * k - 1n, k * k, k * k + 1n, k * k + k, k * k + k + 1n]) {
+          const x = new Decimal(`${c}e${shift}`);
+          expectSame(squareRootOf(fromDecimal(x)), x.sqrt());
+        }
+      }),
+      { numRuns: 500 },
+    );
+    for (const text of ['99999999999999999999999999999999999999990000000000000000000000000000000000000001', '9.9999999999999999999999999999999999999999', '0.99999999999999999999999999999999999999995', '1e-81', '1e81']) expectSame(squareRootOf(fromDecimal(new Decimal(text))), new Decimal(text).sqrt());
+  });
+
+  it('squareRootOf follows the configured precision', () => {
+    const precision = Decimal.precision;
+    try {
+      for (const p of [1, 2, 7, 20, 41, 60]) {
+        Decimal.set({ precision: p });
+        fc.assert(
+          fc.property(fc.bigInt({ min: 1n, max: 10n ** 70n }), fc.integer({ min: -30, max: 30 }), (n, shift) => {
+            const x = new Decimal(`${n}e${shift}`);
+            expectSame(squareRootOf(fromDecimal(x)), x.sqrt());
+          }),
+          { numRuns: 300 },
+        );
+      }
+    } finally {
+      Decimal.set({ precision });
+    }
+  });
+
   it('the feed\'s sigma formulas equal their decimal.js forms (sums of feed-like errors, lead-time terms)', () => {
     fc.assert(
       fc.property(fc.array(quantityArb, { minLength: 1, maxLength: 90 }), (es) => {
