@@ -40,10 +40,18 @@ export class JournalTables {
   private readonly versionKeys = new Map<string, number>();
 
   versionId(v: EntryVersions): number {
-    let id = this.versionIndex.get(v);
-    if (id !== undefined) return id;
+    const id = this.versionIndex.get(v);
+    return id !== undefined ? id : this.newVersionId(v);
+  }
+
+  /**
+   * versionId for an object not seen yet (a version change), in a function of its own: version
+   * objects come in several shapes, and reading the first of a new shape inside versionId
+   * threw its optimised code away ("wrong map").
+   */
+  private newVersionId(v: EntryVersions): number {
     const key = `${v.bom ?? ''}\u0000${v.standardCost ?? ''}\u0000${v.conversionCost ?? ''}`;
-    id = this.versionKeys.get(key);
+    let id = this.versionKeys.get(key);
     if (id === undefined) {
       id = this.versions.length;
       this.versions.push(Object.freeze({ ...v }));

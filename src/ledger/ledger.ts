@@ -285,7 +285,7 @@ export class Ledger {
     const memory = this.memory;
     const state = memory ? memory.postingState() : w.state();
     this.checkState(state);
-    if (this.moved(state)) this.adopt(state, () => w.books());
+    if (this.moved(state)) this.adoptFrom(state, w);
     const fault = memory ? checkTail(state, NO_ROWS, NO_EVENTS) : checkTail(state, [...w.scanRows(state.verified.seq + 1)], [...w.scanEvents(state.verified.events + 1)]);
     if (fault) throw new ProcuraError(ErrorCode.verify, `the store does not verify (${fault}); nothing posted (run procura ledger verify)`, { file: name });
     // A backtest's day posts events without ids or reversals: nothing to look up. A memory
@@ -403,13 +403,7 @@ export class Ledger {
         );
       }
       const revisions = this.plant.revisions;
-      if (books.revisionsDone < revisions.length && revisions[books.revisionsDone]!.at <= at) {
-        for (const revision of engine.dueRevisions(books, at)) {
-          const draft = engine.revaluationDraft(books, revision);
-          if (draft) appendDraft(books, batch, draft, reversals);
-          books.revisionsDone += 1;
-        }
-      }
+      if (books.revisionsDone < revisions.length && revisions[books.revisionsDone]!.at <= at) this.revalue(books, batch, at, reversals);
       eventCount += 1;
       postedEvents += 1;
       const first = batch.size;
@@ -439,6 +433,20 @@ export class Ledger {
       : { entries: batch, eventCount: postedEvents, trigger: plant.trigger, currency: plant.currency, verified: state.head, books: snapshotOf(books) };
     const result = postResult(memory, batch, from, count, postedEvents, skipped ?? NONE_SKIPPED, flaggedAt);
     return { batch: composedBatch, books, result, count, staged: memory, from, digests: pendingIds ?? NO_DIGESTS };
+  }
+
+  /**
+   * Posts the revaluations of the standard-cost revisions due at or before `at`. Rare (a
+   * revision's first event), so a function of its own: inside compose, this branch was first
+   * taken after compose was optimised and threw that code away.
+   */
+  private revalue(books: Books, batch: ColumnarJournal, at: EpochMs, reversals: Reversals | undefined): void {
+    const engine = this.engine;
+    for (const revision of engine.dueRevisions(books, at)) {
+      const draft = engine.revaluationDraft(books, revision);
+      if (draft) appendDraft(books, batch, draft, reversals);
+      books.revisionsDone += 1;
+    }
   }
 
   /** Refuses a plant that conflicts with the store (another trigger or currency, a backdated revision): exit 2, naming the plant line. */
@@ -473,6 +481,11 @@ export class Ledger {
     this.books = snapshot ? Books.fromSnapshot(snapshot) : new Books();
     this.books.revisionsDone = this.plant.revisions.filter((r) => r.at <= this.books.lastAt).length;
     this.seen = { seq: state.head.seq, events: state.head.events };
+  }
+
+  /** adopt, reading the books from `w` (a closure made here, not in postIn: there its scope was allocated on every posting). */
+  private adoptFrom(state: StoreState, w: SyncStoreWriter): void {
+    this.adopt(state, () => w.books());
   }
 
   /** Reads the store's head again (another process may have posted). */
