@@ -80,8 +80,40 @@ export function signalSnapshot(context: StrategyContext): IntentCause['signal'] 
  */
 export type CauseFigure = Decimal | number | string | undefined | ((figures: CauseFigures) => Decimal);
 
-/** A cause's figures by name, in print order. */
-export type CauseFigures = Readonly<Record<string, CauseFigure>>;
+/**
+ * Where a cause's figures may keep the inventory view they were taken from (a symbol key, so
+ * `costSnapshot`, which lists the string keys, does not print it), for the figures read from it
+ * when printed (`onHandFigure`, `reorderPointFigure`, `bufferStockFigure`).
+ */
+const INVENTORY: unique symbol = Symbol('inventory');
+
+/** A cause's figures by name, in print order (and the inventory view they read, when one does). */
+export type CauseFigures = Readonly<Record<string, CauseFigure>> & { readonly [INVENTORY]?: InventoryView };
+
+/**
+ * The inventory view a cause's figures keep, for the figures read from it when printed. A view
+ * is as of its decision point (immutable: the desk's view reads the day's cost snapshot, which
+ * keeps the day's stock and sigma chain figures), so the figure printed later is the one the
+ * decision saw. Most causes are never printed (the journal keeps the latest decisions), and on
+ * hand, the buffer stock and the reorder point are Decimals the view builds only when read: a
+ * JIT cause that took them built three Decimals a day that nobody read. The view keeps only the
+ * material's snapshot (about as much as the Decimals it replaces).
+ */
+export function withInventory<F extends Record<string, CauseFigure>>(figures: F, inventory: InventoryView): F {
+  (figures as { [INVENTORY]?: InventoryView })[INVENTORY] = inventory;
+  return figures;
+}
+
+function inventoryOf(figures: CauseFigures): InventoryView {
+  return figures[INVENTORY]!;
+}
+
+/** On hand, read from the figures' inventory view when printed (see withInventory). */
+export const onHandFigure = (figures: CauseFigures): Decimal => inventoryOf(figures).onHand;
+/** The reorder point, read from the figures' inventory view when printed (see withInventory). */
+export const reorderPointFigure = (figures: CauseFigures): Decimal => inventoryOf(figures).reorderPoint;
+/** The buffer stock, read from the figures' inventory view when printed (see withInventory). */
+export const bufferStockFigure = (figures: CauseFigures): Decimal => inventoryOf(figures).bufferStock;
 
 /** Cost figures as strings (Decimal via toString, numbers via String; a function's value), dropping undefined ones. */
 export function costSnapshot(figures: CauseFigures): Record<string, string> {
@@ -161,17 +193,21 @@ export function inventoryFigures(inventory: InventoryView): Record<string, Decim
 }
 
 /** The cause of a forced reorder (exact figures): the position with `planned`, the reorder point and the level bought up to. */
-export function forcedReorderCause(context: StrategyContext, orderUpToDays: number, planned: Decimal = ZERO_QTY): IntentCause {
+export function forcedReorderCause(context: StrategyContext, orderUpToDays: number, planned: Decimal | ((figures: CauseFigures) => Decimal) = ZERO_QTY): IntentCause {
   const inventory = context.inventory;
-  const onHand = inventory.onHand;
   const onOrder = inventory.onOrder;
   const daily = inventory.dailyConsumption;
-  const reorderPoint = inventory.reorderPoint;
-  // The level and the note are worked out when the cause is printed, from the figures taken now (immutable Decimals).
+  // The level and the note are worked out when the cause is printed, from the figures taken now
+  // (immutable Decimals) and the inventory view (on hand, the reorder point and the buffer stock
+  // read from it then: see withInventory); `planned` too, when the caller gives it as a function.
+  const figures: CauseFigures = withInventory(
+    { onHand: onHandFigure, onOrder, dailyConsumption: daily, reorderPoint: reorderPointFigure, bufferStock: bufferStockFigure, planned, orderUpToLevel: () => inventory.reorderPoint.plus(daily.times(orderUpToDays)), marketUnitPrice: context.cost.marketUnitPrice },
+    inventory,
+  );
   return causeOf(
     context,
-    { onHand, onOrder, dailyConsumption: daily, reorderPoint, bufferStock: inventory.bufferStock, planned, orderUpToLevel: () => reorderPoint.plus(daily.times(orderUpToDays)), marketUnitPrice: context.cost.marketUnitPrice },
-    () => `position ${onHand.plus(onOrder).plus(planned).toString()} at or below reorder point ${reorderPoint.toString()}: buy up to reorder point + ${orderUpToDays} days of consumption`,
+    figures,
+    () => `position ${inventory.onHand.plus(onOrder).plus(typeof planned === 'function' ? planned(figures) : planned).toString()} at or below reorder point ${inventory.reorderPoint.toString()}: buy up to reorder point + ${orderUpToDays} days of consumption`,
   );
 }
 

@@ -13,7 +13,7 @@
  */
 import { z } from 'zod';
 import { defineStrategy, type Decimal, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
-import { causeOf, NOTHING, positionOf, ruleStrategy, shortOf, type CauseFigures } from './common.js';
+import { bufferStockFigure, causeOf, NOTHING, onHandFigure, positionOf, reorderPointFigure, ruleStrategy, shortOf, withInventory, type CauseFigures } from './common.js';
 
 export const JIT_NAME = 'jit';
 
@@ -36,31 +36,46 @@ export function jitRule(x: RuleContext): RuleDecision {
 
 /** The JIT level, worked out when a cause is printed from the figures it took (one function for every cause: no closure per decision). */
 function jitLevelFigure(figures: CauseFigures): Decimal {
-  return (figures['dailyConsumption'] as Decimal).times(1 + (figures['leadTimeDays'] as number)).plus(figures['bufferStock'] as Decimal);
+  return (figures['dailyConsumption'] as Decimal).times(1 + (figures['leadTimeDays'] as number)).plus(bufferStockFigure(figures));
+}
+
+/** The JIT cause's note for the last lead time asked (the same text for every cause of a run). */
+let noteLeadTimeDays = Number.NaN;
+let note = '';
+
+function jitNote(leadTimeDays: number): string {
+  if (!Object.is(leadTimeDays, noteLeadTimeDays)) {
+    note = `jit: keep position at 1 + ${leadTimeDays} days of consumption + buffer`;
+    noteLeadTimeDays = leadTimeDays;
+  }
+  return note;
 }
 
 /** The cause of a JIT buy, from the exact context. */
 export function jitCause(context: StrategyContext): IntentCause {
-  // The cause keeps the figures it prints and nothing else (no closure over `inventory`): the
-  // journal keeps thousands of decisions, and a cause that held the view held the day's whole
-  // cost snapshot with it, to be copied by every scavenge.
+  // The cause keeps the figures it prints and the inventory view (immutable, as of the decision:
+  // on hand, the reorder point and the buffer stock are read from it when printed, see
+  // withInventory), no closure: the journal keeps the latest decisions, and a cause that held
+  // the day's whole cost snapshot kept it from the collector as long.
   const inventory = context.inventory;
+  const leadTimeDays = inventory.leadTimeDays;
   // inventoryFigures' five figures, then the JIT level's: one literal in that key order (a spread of inventoryFigures was a visible share of every JIT day).
   return causeOf(
     context,
-    {
-      onHand: inventory.onHand,
-      onOrder: inventory.onOrder,
-      dailyConsumption: inventory.dailyConsumption,
-      // Taken now, as a Decimal: the feed keeps it with the day's sigma chain, shared by the runs
-      // over one plan, so only the first of them makes it.
-      reorderPoint: inventory.reorderPoint,
-      bufferStock: inventory.bufferStock,
-      jitLevel: jitLevelFigure,
-      leadTimeDays: inventory.leadTimeDays,
-      marketUnitPrice: context.cost.marketUnitPrice,
-    },
-    `jit: keep position at 1 + ${inventory.leadTimeDays} days of consumption + buffer`,
+    withInventory(
+      {
+        onHand: onHandFigure,
+        onOrder: inventory.onOrder,
+        dailyConsumption: inventory.dailyConsumption,
+        reorderPoint: reorderPointFigure,
+        bufferStock: bufferStockFigure,
+        jitLevel: jitLevelFigure,
+        leadTimeDays,
+        marketUnitPrice: context.cost.marketUnitPrice,
+      },
+      inventory,
+    ),
+    jitNote(leadTimeDays),
   );
 }
 

@@ -8,8 +8,8 @@
  * reorder point, so it never stocks out by design when the forecast holds.
  */
 import { z } from 'zod';
-import { defineStrategy, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
-import { buyToLevel, causeOf, consumptionFor, forcedReorder, forcedReorderCause, inventoryFigures, inventoryPosition, NOTHING, positionOf, positiveDays, ruleStrategy, shortOf, ZERO_QTY } from './common.js';
+import { defineStrategy, type Decimal, type InventoryView, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
+import { bufferStockFigure, buyToLevel, causeOf, consumptionFor, forcedReorder, forcedReorderCause, inventoryPosition, NOTHING, onHandFigure, positionOf, positiveDays, reorderPointFigure, ruleStrategy, shortOf, withInventory, ZERO_QTY, type CauseFigures } from './common.js';
 
 export const SCHEDULE_NAME = 'schedule';
 
@@ -38,24 +38,48 @@ export function scheduleRule(x: RuleContext, p: ScheduleParams): RuleDecision {
   return { buys };
 }
 
-/** The firing's figures from the exact context (for the causes). */
-function exactTranche(context: StrategyContext, p: ScheduleParams) {
-  if (!context.scheduleFired) return { days: 0, tranche: ZERO_QTY, topUp: ZERO_QTY, planned: ZERO_QTY };
-  const days = trancheDays(context.daysToNextSchedule, p);
-  const tranche = consumptionFor(context.inventory, days);
-  const topUp = buyToLevel(inventoryPosition(context.inventory), context.inventory.bufferStock);
-  return { days, tranche, topUp, planned: tranche.plus(topUp) };
+/** A firing's tranche: `days` of consumption. */
+function trancheOf(inventory: InventoryView, days: number): Decimal {
+  return consumptionFor(inventory, days);
 }
 
+/** A firing's top-up: what brings the position up to the buffer stock. */
+function topUpOf(inventory: InventoryView): Decimal {
+  return buyToLevel(inventoryPosition(inventory), inventory.bufferStock);
+}
+
+/**
+ * The cause of a buy, from the exact context. Its figures (the tranche, the top-up, what the
+ * firing plans) are worked out when the cause is printed, from the inventory view as of the
+ * decision (see withInventory): most causes are never printed.
+ */
 function causeOfBuy(context: StrategyContext, reason: RuleBuy['reason'], p: ScheduleParams) {
-  const t = exactTranche(context, p);
-  if (reason === 'forced-reorder') return forcedReorderCause(context, p.orderUpToDays, t.planned);
+  const inventory = context.inventory;
+  const fired = context.scheduleFired;
+  const days = fired ? trancheDays(context.daysToNextSchedule, p) : 0;
+  if (reason === 'forced-reorder') return forcedReorderCause(context, p.orderUpToDays, fired ? () => trancheOf(inventory, days).plus(topUpOf(inventory)) : ZERO_QTY);
+  const figures: CauseFigures = withInventory(
+    {
+      onHand: onHandFigure,
+      onOrder: inventory.onOrder,
+      dailyConsumption: inventory.dailyConsumption,
+      reorderPoint: reorderPointFigure,
+      bufferStock: bufferStockFigure,
+      trancheDays: days,
+      tranche: fired ? () => trancheOf(inventory, days) : ZERO_QTY,
+      bufferTopUp: fired ? () => topUpOf(inventory) : ZERO_QTY,
+      marketUnitPrice: context.cost.marketUnitPrice,
+    },
+    inventory,
+  );
+  const unknown = context.daysToNextSchedule === undefined;
   return causeOf(
     context,
-    { ...inventoryFigures(context.inventory), trancheDays: t.days, tranche: t.tranche, bufferTopUp: t.topUp, marketUnitPrice: context.cost.marketUnitPrice },
-    `schedule fired: ${t.days} days of consumption until the next firing` +
-      (context.daysToNextSchedule === undefined ? ' (fallbackTrancheDays: next firing unknown)' : '') +
-      (t.topUp.isZero() ? '' : ', topped up to the buffer stock'),
+    figures,
+    () =>
+      `schedule fired: ${days} days of consumption until the next firing` +
+      (unknown ? ' (fallbackTrancheDays: next firing unknown)' : '') +
+      (!fired || topUpOf(inventory).isZero() ? '' : ', topped up to the buffer stock'),
   );
 }
 

@@ -43,6 +43,24 @@ describe('schedule', () => {
     ]);
   });
 
+  it('prints the causes of a topped-up tranche and of the forced reorder after it, every figure in order', () => {
+    const [procure, forced] = create().decide(makeContext({ onHand: 10, onOrder: 0, dailyConsumption: 10, bufferStock: 20, reorderPoint: 40, scheduleFired: true, daysToNextSchedule: 1 }));
+    expect(Object.entries(procure!.cause.cost)).toEqual([
+      ['onHand', '10'],
+      ['onOrder', '0'],
+      ['dailyConsumption', '10'],
+      ['reorderPoint', '40'],
+      ['bufferStock', '20'],
+      ['trancheDays', '1'],
+      ['tranche', '10'],
+      ['bufferTopUp', '10'],
+      ['marketUnitPrice', procure!.cause.cost['marketUnitPrice']],
+    ]);
+    expect(procure!.cause.note).toBe('schedule fired: 1 days of consumption until the next firing, topped up to the buffer stock');
+    expect(forced!.cause.cost).toMatchObject({ onHand: '10', reorderPoint: '40', bufferStock: '20', planned: '20', orderUpToLevel: '110' });
+    expect(forced!.cause.note).toBe('position 30 at or below reorder point 40: buy up to reorder point + 7 days of consumption');
+  });
+
   it('falls back to fallbackTrancheDays when the next firing is unknown', () => {
     const intents = create({ fallbackTrancheDays: 14 }).decide(makeContext({ onHand: 100, scheduleFired: true, daysToNextSchedule: undefined }));
     expect(qtyOf(intents).toString()).toBe('140');
