@@ -25,7 +25,7 @@ describe('jit', () => {
     const intent = intents[0]!;
     expect(intent.qty?.toString()).toBe('32');
     expect(intent).toMatchObject({ at: T0, strategy: 'jit', instrument: 'NG-SPOT', side: 'buy', reason: 'procure' });
-    expect(Object.keys(intent.cause.cost)).toEqual(['onHand', 'onOrder', 'dailyConsumption', 'reorderPoint', 'bufferStock', 'jitLevel', 'leadTimeDays', 'marketUnitPrice']);
+    expect(Object.keys(intent.cause.cost ?? {})).toEqual(['onHand', 'onOrder', 'dailyConsumption', 'reorderPoint', 'bufferStock', 'jitLevel', 'leadTimeDays', 'marketUnitPrice']);
     expect(intent.cause.cost).toMatchObject({ onHand: '0', onOrder: '5', dailyConsumption: '10', bufferStock: '7', jitLevel: '37', leadTimeDays: '2' });
     expect(intent.cause.note).toBe('jit: keep position at 1 + 2 days of consumption + buffer');
   });

@@ -45,7 +45,7 @@ describe('schedule', () => {
 
   it('prints the causes of a topped-up tranche and of the forced reorder after it, every figure in order', () => {
     const [procure, forced] = create().decide(makeContext({ onHand: 10, onOrder: 0, dailyConsumption: 10, bufferStock: 20, reorderPoint: 40, scheduleFired: true, daysToNextSchedule: 1 }));
-    expect(Object.entries(procure!.cause.cost)).toEqual([
+    expect(Object.entries(procure!.cause.cost ?? {})).toEqual([
       ['onHand', '10'],
       ['onOrder', '0'],
       ['dailyConsumption', '10'],
@@ -54,7 +54,7 @@ describe('schedule', () => {
       ['trancheDays', '1'],
       ['tranche', '10'],
       ['bufferTopUp', '10'],
-      ['marketUnitPrice', procure!.cause.cost['marketUnitPrice']],
+      ['marketUnitPrice', procure!.cause.cost?.['marketUnitPrice']],
     ]);
     expect(procure!.cause.note).toBe('schedule fired: 1 days of consumption until the next firing, topped up to the buffer stock');
     expect(forced!.cause.cost).toMatchObject({ onHand: '10', reorderPoint: '40', bufferStock: '20', planned: '20', orderUpToLevel: '110' });
