@@ -28,6 +28,7 @@ import type { Decimal } from '../src/core/decimal.js';
 import { defineStrategy, type IntentCause, type RuleBuy, type RuleContext, type RuleDecision, type StrategyContext } from '../src/engine/strategy.js';
 import {
   above,
+  bufferStockFigure,
   buyToLevel,
   causeOf,
   checkSignalWindows,
@@ -39,11 +40,14 @@ import {
   inventoryPosition,
   type InventoryFigures,
   NOTHING,
+  onHandFigure,
   positionOf,
   positiveDays,
+  reorderPointFigure,
   ruleStrategy,
   shortOf,
   signalParamShape,
+  withInventory,
 } from './common.js';
 
 export const MA_PROCUREMENT_NAME = 'ma-procurement';
@@ -123,19 +127,16 @@ interface AheadFigures {
 function aheadCause(context: StrategyContext, p: MaProcurementParams): IntentCause {
   const { inventory, cost } = context;
   const drift = driftPerDay(context.signal, p.trendBars) ?? Number.NaN;
-  const onHand = inventory.onHand;
   const onOrder = inventory.onOrder;
   const daily = inventory.dailyConsumption;
-  const reorderPoint = inventory.reorderPoint;
-  const bufferStock = inventory.bufferStock;
   const price = cost.marketUnitPrice;
   const cap = cost.priceCap;
   const carrying = cost.carryingPerUnitDay;
   let worked: AheadFigures | undefined;
   const work = (): AheadFigures => {
     if (worked !== undefined) return worked;
-    // The shared reorder helpers over the figures taken.
-    const figures: InventoryFigures = { onHand, onOrder, dailyConsumption: daily, reorderPoint, bufferStock };
+    // The shared reorder helpers over the figures taken (on hand, the reorder point and the buffer stock from the view as of the decision: see withInventory).
+    const figures: InventoryFigures = { onHand: inventory.onHand, onOrder, dailyConsumption: daily, reorderPoint: inventory.reorderPoint, bufferStock: inventory.bufferStock };
     const rise = price.times(drift);
     const maxLevel = consumptionFor(figures, p.maxCoverDays);
     const qty = buyToLevel(inventoryPosition(figures).plus(forcedReorderQty(figures, p.orderUpToDays)), maxLevel);
@@ -144,22 +145,25 @@ function aheadCause(context: StrategyContext, p: MaProcurementParams): IntentCau
   };
   return causeOf(
     context,
-    {
-      onHand,
-      onOrder,
-      dailyConsumption: daily,
-      reorderPoint,
-      bufferStock,
-      marketUnitPrice: price,
-      priceCap: cap,
-      carryingPerUnitDay: carrying,
-      driftPerDay: drift,
-      expectedRisePerUnitDay: () => work().rise,
-      holdDays: () => work().holdDays,
-      expectedRisePerUnit: () => work().rise.times(work().holdDays),
-      carryingPerUnit: () => carrying.times(work().holdDays),
-      maxCoverLevel: () => work().maxLevel,
-    },
+    withInventory(
+      {
+        onHand: onHandFigure,
+        onOrder,
+        dailyConsumption: daily,
+        reorderPoint: reorderPointFigure,
+        bufferStock: bufferStockFigure,
+        marketUnitPrice: price,
+        priceCap: cap,
+        carryingPerUnitDay: carrying,
+        driftPerDay: drift,
+        expectedRisePerUnitDay: () => work().rise,
+        holdDays: () => work().holdDays,
+        expectedRisePerUnit: () => work().rise.times(work().holdDays),
+        carryingPerUnit: () => carrying.times(work().holdDays),
+        maxCoverLevel: () => work().maxLevel,
+      },
+      inventory,
+    ),
     () =>
       `buy ahead to ${p.maxCoverDays} days of cover: price x drift ${work().rise.toString()} > carrying ${carrying.toString()} per unit-day` +
       (cap === undefined ? ', no price cap' : `, price under cap ${cap.toString()}`),
