@@ -15,18 +15,25 @@ import { closeKnownAt, type PriceSeries } from '../market/index.js';
 import { CostFeed, type CostSnapshot } from '../costfeed/index.js';
 import { MemoryOrderStore, type Decision } from '../pipeline/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
-import { DailyRecorder, memoColumns, NumberMemo, recordDay, type DailyRecord } from './daily-record.js';
+import { CostRecorder, DailyRecorder, memoColumns, NumberMemo, recordCosts, recordDay, type CostRecord, type DailyRecord } from './daily-record.js';
 import { Desk, type StepResult, type Stockout, type Trade } from './desk.js';
 import { HedgeStrip } from './hedge-strip.js';
 import type { Scenario } from './scenario.js';
 import type { StrategyDefinition } from './strategy.js';
 
 export type { Stockout, Trade } from './desk.js';
-export type { DailyRecord, MaterialSeries } from './daily-record.js';
+export type { CostRecord, CostSeries, DailyRecord, MaterialSeries } from './daily-record.js';
+
+/**
+ * Which daily series a run records: none (false), every column (true: a report's strategy, an
+ * export), or only the cost columns a report compares between runs ('costs': a baseline of a
+ * report alone; `RunResult.costRecord`).
+ */
+export type RecordMode = boolean | 'costs';
 
 /** How to run: the range, the strategy, and whether to record daily series (for a report or an export; off in sweeps). */
 export interface RunOptions {
-  readonly record?: boolean;
+  readonly record?: RecordMode;
   /** Keep `RunResult.daily` (the running totals the statistics need; default true). Sweeps, which read only the totals, turn it off. */
   readonly dailyCosts?: boolean;
   /** Override the scenario's range (sweeps use it for in-sample and out-of-sample). */
@@ -163,7 +170,10 @@ export interface RunResult {
   readonly denials: readonly Decision[];
   readonly ledgerEntries: number;
   readonly ledgerBalances: ReadonlyMap<string, Decimal>;
+  /** Every daily column, when the run was recorded with `record: true`. */
   readonly record: DailyRecord | undefined;
+  /** The cost columns alone, when the run was recorded with `record: 'costs'` (a full `record` holds them too). */
+  readonly costRecord: CostRecord | undefined;
   /** Daily running totals; a single zero row when the run was asked for no daily costs (`dailyCosts: false`). */
   readonly daily: DailyCosts;
   /** Stockouts or skipped orders above 2 % of the days, with their likely cause (empty when none). */
@@ -287,15 +297,18 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   desk.receiveOpening(from);
   const keepDaily = options.dailyCosts !== false;
   // The loop's days: from, from + 1 day, ... up to to (the recorder grows if there are more).
-  const recorder = options.record === true ? new DailyRecorder(scenario, to >= from ? Math.floor((to - from) / DAY_MS) + 1 : 0) : undefined;
+  const recordDays = to >= from ? Math.floor((to - from) / DAY_MS) + 1 : 0;
+  const recorder = options.record === true ? new DailyRecorder(scenario, recordDays) : undefined;
+  const costRecorder = options.record === 'costs' ? new CostRecorder(scenario, recordDays) : undefined;
   const daily = newDaily(scenario, keepDaily ? Math.round((to - from) / DAY_MS) + 2 : 1);
   const memo = new NumberMemo(memoColumns(scenario.materials.length));
   const recordMemo = new NumberMemo(memoColumns(scenario.materials.length));
   if (keepDaily) recordDaily(daily, memo, 0, scenario, desk, from - DAY_MS);
-  const run = new DayRun(scenario, feeds, venue, desk, recorder, recordMemo, keepDaily ? daily : undefined, memo);
+  const run = new DayRun(scenario, feeds, venue, desk, recorder, costRecorder, recordMemo, keepDaily ? daily : undefined, memo);
   const days = await runDays(run, from, to, options.signal);
   desk.markHedges(to);
   const record: DailyRecord | undefined = recorder?.finish();
+  const costRecord: CostRecord | undefined = costRecorder?.finish();
 
   for (const m of scenario.materials) {
     const book = ledger.quantities().materials.get(m.id) ?? ZERO;
@@ -340,6 +353,7 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     ledgerEntries: ledger.size,
     ledgerBalances: ledger.balances(),
     record,
+    costRecord,
     daily,
     warnings: runWarnings(scenario, desk, days, from, to, definition.name),
   };
@@ -353,6 +367,7 @@ class DayRun {
     readonly venue: SimVenue,
     readonly desk: Desk,
     readonly recorder: DailyRecorder | undefined,
+    readonly costRecorder: CostRecorder | undefined,
     readonly recordMemo: NumberMemo,
     readonly daily: DailyCosts | undefined,
     readonly memo: NumberMemo,
@@ -399,6 +414,7 @@ function runDay(run: DayRun, day: EpochMs, days: number): Promise<void> | undefi
 /** The day's record (when the run keeps one) and running totals (when it keeps them), after its step. */
 function recordDayEnd(run: DayRun, step: StepResult, day: EpochMs, days: number): void {
   if (run.recorder !== undefined) recordDay(run.recorder, run.recordMemo, run.scenario, run.desk, step.snapshot, day);
+  else if (run.costRecorder !== undefined) recordCosts(run.costRecorder, run.recordMemo, run.scenario, run.desk, day);
   if (run.daily !== undefined) recordDaily(run.daily, run.memo, days, run.scenario, run.desk, day);
 }
 

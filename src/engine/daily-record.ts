@@ -1,6 +1,8 @@
 /**
  * The daily series a backtest keeps when a report or an export asks for them. Runs that only
- * print totals (and every sweep run) pass `record: false` and skip this work entirely.
+ * print totals (and every sweep run) pass `record: false` and skip this work entirely; a
+ * baseline run for a report alone keeps only the cost columns the report compares between runs
+ * (`record: 'costs'`, CostSeries).
  *
  * Columnar: one array per column, each as long as `t` (00:00 UTC of each simulated day, after
  * that day's step). Prices and quantities are plain numbers (what charts and data frames
@@ -68,10 +70,23 @@ export interface MaterialSeries {
   readonly standardCents: number[];
 }
 
+/**
+ * The columns a report compares between runs: the savings (costCents), the hedge results
+ * (hedgePnlCents) and the per-year table (cost, standard value, carrying, hedge result,
+ * stockout days). A baseline run for a report alone records only these (`record: 'costs'`):
+ * the others are read for the strategy under test and by an export.
+ */
+export type CostSeries = Pick<MaterialSeries, 'stockouts' | 'carryingCents' | 'hedgePnlCents' | 'costCents' | 'standardCents'>;
+
+/** A daily record of the cost columns only (what `record: 'costs'` keeps); a full DailyRecord is one too. */
+export interface CostRecord {
+  readonly t: EpochMs[];
+  readonly materials: ReadonlyMap<string, CostSeries>;
+}
+
 /** A material's column names. */
 type Column = keyof MaterialSeries;
-/** A material's columns while a run records them (`fast` and `slow` NaN where the series has null). */
-type MaterialColumns = Record<Column, Float64Array>;
+type CostColumn = keyof CostSeries;
 
 /**
  * An object of every column, each `value(column)`, written as one literal in MaterialSeries' order. Built
@@ -106,22 +121,37 @@ function byColumn<T>(value: (column: Column) => T): Record<Column, T> {
   };
 }
 
+/** The same for the cost columns (CostSeries). */
+function byCostColumn<T>(value: (column: CostColumn) => T): Record<CostColumn, T> {
+  return {
+    stockouts: value('stockouts'),
+    carryingCents: value('carryingCents'),
+    hedgePnlCents: value('hedgePnlCents'),
+    costCents: value('costCents'),
+    standardCents: value('standardCents'),
+  };
+}
+
 /**
- * The daily record while a run writes it: each column a Float64Array of the run's length (known
+ * A daily record while a run writes it: each column a Float64Array of the run's length (known
  * before the first day), written in place, and made into the record's plain arrays once at the
  * end (`finish`). Pushed day by day, the columns' backing stores were copied each time they
- * grew, and each copy lived long enough to be copied again by the garbage collector.
+ * grew, and each copy lived long enough to be copied again by the garbage collector. `shape`
+ * makes an object of the recorder's columns (byColumn or byCostColumn); `fast` and `slow` hold
+ * NaN where the record has null.
  */
-export class DailyRecorder {
+class ColumnRecorder<C extends Column> {
   readonly #ids: readonly string[];
+  readonly #shape: <T>(value: (column: C) => T) => Record<C, T>;
   #t: Float64Array;
-  #columns: MaterialColumns[];
+  #columns: Record<C, Float64Array>[];
   #days = 0;
-  constructor(scenario: Scenario, days: number) {
+  constructor(scenario: Scenario, days: number, shape: <T>(value: (column: C) => T) => Record<C, T>) {
     const capacity = Math.max(1, days);
     this.#ids = scenario.materials.map((m) => m.id);
+    this.#shape = shape;
     this.#t = new Float64Array(capacity);
-    this.#columns = scenario.materials.map(() => columnsOf(capacity));
+    this.#columns = scenario.materials.map(() => shape(() => new Float64Array(capacity)));
   }
 
   /** Days written so far. */
@@ -139,18 +169,17 @@ export class DailyRecorder {
   }
 
   /** The columns of the scenario's k-th material. */
-  columns(k: number): MaterialColumns {
+  columns(k: number): Record<C, Float64Array> {
     return this.#columns[k]!;
   }
 
-  /** The record: plain arrays of the days written (null in `fast` and `slow` where NaN). */
-  finish(): DailyRecord {
+  /** Plain arrays of the days written (null in `fast` and `slow` where NaN), by material id. */
+  protected finishColumns(): { t: EpochMs[]; materials: Map<string, Record<C, (number | null)[]>> } {
     const n = this.#days;
-    const materials = new Map<string, MaterialSeries>();
+    const materials = new Map<string, Record<C, (number | null)[]>>();
     for (let k = 0; k < this.#ids.length; k += 1) {
       const columns = this.#columns[k]!;
-      const series = byColumn((column) => (column === 'fast' || column === 'slow' ? nullsForNaN(columns[column], n) : numbersOf(columns[column], n)));
-      materials.set(this.#ids[k]!, series as MaterialSeries);
+      materials.set(this.#ids[k]!, this.#shape((column) => (column === 'fast' || column === 'slow' ? nullsForNaN(columns[column], n) : numbersOf(columns[column], n))));
     }
     return { t: numbersOf(this.#t, n), materials };
   }
@@ -162,12 +191,32 @@ export class DailyRecorder {
       return to;
     };
     this.#t = grown(this.#t);
-    this.#columns = this.#columns.map((columns) => byColumn((column) => grown(columns[column])));
+    this.#columns = this.#columns.map((columns) => this.#shape((column) => grown(columns[column])));
   }
 }
 
-function columnsOf(capacity: number): MaterialColumns {
-  return byColumn(() => new Float64Array(capacity));
+/** Every column of MaterialSeries (recordDay writes them). */
+export class DailyRecorder extends ColumnRecorder<Column> {
+  constructor(scenario: Scenario, days: number) {
+    super(scenario, days, byColumn);
+  }
+
+  /** The record. */
+  finish(): DailyRecord {
+    return this.finishColumns() as DailyRecord;
+  }
+}
+
+/** The cost columns only (CostSeries; recordCosts writes them). */
+export class CostRecorder extends ColumnRecorder<CostColumn> {
+  constructor(scenario: Scenario, days: number) {
+    super(scenario, days, byCostColumn);
+  }
+
+  /** The record. */
+  finish(): CostRecord {
+    return this.finishColumns() as CostRecord;
+  }
 }
 
 /** The first n values as a plain array, allocated once at its length (Array.from of a typed array grows its result as it iterates). */
@@ -273,6 +322,41 @@ export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: S
     out.hedgePnlCents[i] = cents(hedgePnl);
     const opening = numberOf(setup.openingQty) * (book.openingPrice === undefined ? price : numberOf(book.openingPrice));
     out.financingCents[i] = cents(financing);
+    out.costCents[i] = cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price);
+    out.standardCents[i] = cents(desk.standardValueNumber(id));
+    c += 16;
+  }
+}
+
+/**
+ * Writes the day's cost columns (CostSeries) alone: recordDay's figures for them, in the same
+ * arithmetic, without reading what only the other columns need (the cost feed's buffer, reorder
+ * point and exposure, the open orders, the moving averages).
+ */
+export function recordCosts(recorder: CostRecorder, memo: NumberMemo, scenario: Scenario, desk: Desk, day: EpochMs): void {
+  const i = recorder.row(day);
+  let c = 0;
+  const materials = scenario.materials;
+  for (let k = 0; k < materials.length; k += 1) {
+    const setup = materials[k]!;
+    const id = setup.id;
+    const out = recorder.columns(k);
+    const view = desk.barView(id);
+    const book = desk.book(id);
+    const price = view.close * setup.factorNumber;
+    const onHandNumber = desk.onHandNumber(id);
+    const onHand = onHandNumber !== 0 ? onHandNumber : memo.of(c, desk.onHand(id));
+    const held = onHand + memo.of(c + 1, desk.inTransit(id));
+    out.stockouts[i] = book.stockouts;
+    const spend = memo.of(c + 10, book.spend);
+    const fees = memo.of(c + 11, book.fees);
+    const emergency = memo.of(c + 12, book.emergencySpend);
+    const carrying = desk.carryingNumber(id);
+    const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
+    const financing = desk.hedgeFinancingNumber(id);
+    out.carryingCents[i] = cents(carrying);
+    out.hedgePnlCents[i] = cents(hedgePnl);
+    const opening = numberOf(setup.openingQty) * (book.openingPrice === undefined ? price : numberOf(book.openingPrice));
     out.costCents[i] = cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price);
     out.standardCents[i] = cents(desk.standardValueNumber(id));
     c += 16;

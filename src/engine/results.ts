@@ -11,7 +11,7 @@ import { Decimal, ZERO } from '../core/decimal.js';
 import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { toPlainJson } from '../pipeline/index.js';
 import { getStrategy } from '../../strategies/index.js';
-import { runBacktest, type MaterialTotals, type RunResult, type RunWarning } from './backtest.js';
+import { runBacktest, type MaterialTotals, type RecordMode, type RunResult, type RunWarning } from './backtest.js';
 import type { Scenario } from './scenario.js';
 import { runOnThreadPool } from './thread-pool.js';
 import { HedgeStrip } from './hedge-strip.js';
@@ -61,7 +61,7 @@ export interface WorkerSetup {
 export interface RunJob {
   readonly index: number;
   readonly strategy: string | null;
-  readonly record: boolean;
+  readonly record: RecordMode;
 }
 
 /**
@@ -126,9 +126,13 @@ async function runSideBySide(scenario: Scenario, jobs: readonly Omit<RunJob, 'in
 
 /**
  * Runs the scenario's strategy and its baselines. `record: true` keeps the daily series a
- * report or an export needs (the report builder refuses a result without them); without it
- * the runs keep their totals and the running totals the analysis needs, which is all the
- * summary and --json print.
+ * report or an export needs (the report builder refuses a result without them); `record:
+ * 'report'` keeps what a report alone reads: every column of the strategy's, and only the cost
+ * columns of the baselines' (`RunResult.costRecord`: the report compares their costs, hedge
+ * results and stockouts, and draws the rest for the strategy only; the baselines' other
+ * columns, the cost feed's buffer and reorder point and exposure above all, were 0.5-1 % of
+ * the main job's main thread). Without either the runs keep their totals and the running totals the
+ * analysis needs, which is all the summary and --json print.
  *
  * In process the runs go side by side (runSideBySide: about 0.3 s less for the main job than
  * one after another). `onProgress` counts runs finished.
@@ -141,13 +145,14 @@ async function runSideBySide(scenario: Scenario, jobs: readonly Omit<RunJob, 'in
  */
 export async function backtestWithBaselines(
   scenario: Scenario,
-  options: { record?: boolean; onProgress?: (done: number, total: number) => void; threads?: WorkerSetup & { workers: number; minMaterialDays?: number } } = {},
+  options: { record?: boolean | 'report'; onProgress?: (done: number, total: number) => void; threads?: WorkerSetup & { workers: number; minMaterialDays?: number } } = {},
 ): Promise<BacktestResult> {
   const record = options.record ?? false;
   const own = scenario.strategy.definition.name;
   const names = baselinesFor(scenario);
   // The strategy first, then each baseline that is not the strategy itself.
-  const jobs: { strategy: string | null; record: boolean }[] = [{ strategy: null, record }, ...names.filter((b) => b !== own).map((b) => ({ strategy: b, record }))];
+  const baselineRecord: RecordMode = record === 'report' ? 'costs' : record;
+  const jobs: { strategy: string | null; record: RecordMode }[] = [{ strategy: null, record: record !== false }, ...names.filter((b) => b !== own).map((b) => ({ strategy: b, record: baselineRecord }))];
   const total = jobs.length;
   let done = 0;
   const progress = (): void => options.onProgress?.((done += 1), total);
@@ -181,9 +186,9 @@ export function dispatchOrder(jobs: readonly { strategy: string | null }[]): num
 }
 
 /** The jobs on `count` worker threads (thread-pool.ts), the costliest first; results in job order. */
-async function runOnThreads(setup: WorkerSetup, jobs: readonly { strategy: string | null; record: boolean }[], count: number, progress: () => void): Promise<RunResult[]> {
+async function runOnThreads(setup: WorkerSetup, jobs: readonly { strategy: string | null; record: RecordMode }[], count: number, progress: () => void): Promise<RunResult[]> {
   const results: RunResult[] = new Array<RunResult>(jobs.length);
-  await runOnThreadPool<{ strategy: string | null; record: boolean }, { index: number; result?: unknown; error?: { message: string; code?: ErrorCode; detail?: string; where?: Where } }>({
+  await runOnThreadPool<{ strategy: string | null; record: RecordMode }, { index: number; result?: unknown; error?: { message: string; code?: ErrorCode; detail?: string; where?: Where } }>({
     url: new URL('./run-worker.js', import.meta.url),
     workerData: { file: setup.file, overrides: setup.overrides } satisfies WorkerSetup,
     jobs,

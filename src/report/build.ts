@@ -11,7 +11,7 @@ import type { RunResult } from '../engine/backtest.js';
 import { denialsOf, savings, summaryTable, warningsOf, type BacktestResult } from '../engine/results.js';
 import { engineNote } from '../engine/sweep-note.js';
 import type { SweepResult } from '../engine/sweep.js';
-import { runsOf } from './daily-frame.js';
+import { costRecordOf, runsOf } from './daily-frame.js';
 import { periodFigures, type PeriodFigures } from './periods.js';
 import { tradeKindOf } from './trade-kind.js';
 import {
@@ -36,7 +36,7 @@ export interface BuildOptions {
   readonly sweep?: SweepResult | undefined;
 }
 
-/** The report's data for a result whose runs were recorded (`backtestWithBaselines(scenario, { record: true })`). */
+/** The report's data for a result whose runs were recorded (`backtestWithBaselines(scenario, { record: 'report' })`, or `true`). */
 export async function buildReportData(result: BacktestResult, options: BuildOptions = {}): Promise<BacktestReportData> {
   const s = result.scenario;
   const run = result.run;
@@ -206,19 +206,20 @@ export function headline(result: BacktestResult): Headline {
 export function savingsSeries(result: BacktestResult): SavingsSeries {
   const run = result.run;
   const record = run.record!;
-  const cost = (r: RunResult): number[] => {
+  const cost = (name: string, r: RunResult): number[] => {
     const total = new Array<number>(record.t.length).fill(0);
-    for (const m of r.record!.materials.values()) for (let i = 0; i < total.length; i += 1) total[i]! += m.costCents[i]!;
+    for (const m of costRecordOf(name, r).materials.values()) for (let i = 0; i < total.length; i += 1) total[i]! += m.costCents[i]!;
     return total;
   };
-  const mine = cost(run);
+  const mine = cost(run.strategy, run);
   return {
     t: record.t,
     baselines: runsOf(result)
       .slice(1)
       .map(([name, baseline]) => {
-        const theirs = cost(baseline);
-        if (baseline.record!.t.length !== record.t.length) throw new Error(`internal: ${name} recorded ${baseline.record!.t.length} days, the strategy ${record.t.length}`);
+        const theirs = cost(name, baseline);
+        const days = costRecordOf(name, baseline).t.length;
+        if (days !== record.t.length) throw new Error(`internal: ${name} recorded ${days} days, the strategy ${record.t.length}`);
         return { name, saving: theirs.map((c, i) => (c - mine[i]!) / 100) };
       }),
   };
@@ -265,7 +266,7 @@ function hedgeReport(result: BacktestResult): HedgeReport | null {
       t: record.t,
       runs: runs.map(([name, r]) => {
         const total = new Array<number>(record.t.length).fill(0);
-        for (const x of r.record!.materials.values()) for (let i = 0; i < total.length; i += 1) total[i]! += x.hedgePnlCents[i]!;
+        for (const x of costRecordOf(name, r).materials.values()) for (let i = 0; i < total.length; i += 1) total[i]! += x.hedgePnlCents[i]!;
         return { name, values: total.map((c) => c / 100) };
       }),
     },

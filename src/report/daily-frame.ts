@@ -10,7 +10,7 @@
  */
 import { Decimal } from '../core/decimal.js';
 import { formatDate, formatTime } from '../core/time.js';
-import type { DailyRecord, MaterialDaily } from '../engine/backtest.js';
+import type { CostRecord, DailyRecord, MaterialDaily } from '../engine/backtest.js';
 import type { BacktestResult } from '../engine/results.js';
 import type { RunResult } from '../engine/backtest.js';
 import { tradeKindOf } from './trade-kind.js';
@@ -97,6 +97,13 @@ export function runsOf(result: BacktestResult): [string, RunResult][] {
   const out: [string, RunResult][] = [[result.run.strategy, result.run]];
   for (const [name, run] of result.baselines) if (run !== result.run) out.push([name, run]);
   return out;
+}
+
+/** The run's cost columns (a full record holds them too); an internal error when the backtest recorded nothing. */
+export function costRecordOf(name: string, run: RunResult): CostRecord {
+  const record = run.record ?? run.costRecord;
+  if (record === undefined) throw new Error(`internal: the ${name} run was not recorded (run the backtest with record: true or 'report')`);
+  return record;
 }
 
 /** The run's daily record; an internal error when the backtest ran without `record: true`. */

@@ -14,7 +14,7 @@
  */
 import { formatDate } from '../core/time.js';
 import type { BacktestResult } from '../engine/results.js';
-import { recordOf, runsOf } from './daily-frame.js';
+import { costRecordOf, runsOf } from './daily-frame.js';
 
 /** One run's figures for one calendar year or month (or the whole run when `period` is null). */
 export interface PeriodFigures {
@@ -51,7 +51,7 @@ export function periodFigures(result: BacktestResult, by: 'year' | 'month'): Per
   const periods = new Map<string, Totals[]>();
   const wholes: Totals[] = [];
   runs.forEach(([name, run], r) => {
-    const record = recordOf(name, run);
+    const record = costRecordOf(name, run);
     const whole = zero();
     wholes.push(whole);
     const spans = periodSpans(record.t, by);

@@ -80,8 +80,9 @@ export function register(program: Command): void {
         // The single run, or the exact rerun after a sweep: the strategy and each baseline.
         const bar = await progressBar(sweep === undefined ? 'backtest' : 'rerun', 'runs', { enabled: options.progress !== false });
         bar.update(0, 1 + baselinesFor(scenario).filter((name) => name !== scenario.strategy.definition.name).length);
-        // Daily series cost time and memory: record them only for a report or an export.
-        const record = reportPath !== undefined || exportDir !== undefined;
+        // Daily series cost time and memory: record them only for a report or an export, and for
+        // a report alone only the columns it reads (every one of the strategy's, the baselines' costs).
+        const record = exportDir !== undefined ? true : reportPath !== undefined ? 'report' : false;
         // The runs are independent: on worker threads when cores are free and the runs are long
         // enough to pay for a thread (same figures, same order); --workers N asks for N threads.
         const threads = { file: resolve(file), overrides, workers: workers ?? freeThreads(), ...(workers === undefined ? {} : { minMaterialDays: 0 }) };
