@@ -6,6 +6,7 @@
  * ones) lands in its place by time and is counted at once if it falls inside the window.
  */
 import { ZERO, type Decimal } from '../core/decimal.js';
+import { POW10 } from '../core/decimal-number.js';
 import { Fixed } from '../core/fixed.js';
 import type { EpochMs } from '../core/time.js';
 
@@ -174,12 +175,20 @@ export class TimeWindow<N = Decimal> {
  * default), so each item's array and negated quantity outlived the young generation. A value
  * is kept as its scaled integer and places (`m` and `e`, in number arrays), not as the Fixed the
  * journal handed over (made fresh for each read, it lived as long as its item and was copied
- * twice by the scavenger), and made again as a Fixed when it is summed; a value that does not
- * fit a scaled integer (`big`) is kept whole. An item may be negated: it adds `-value` to its field, summed as `minus(value)`,
- * which is what Fixed's plus of the negated value gives (fixed.ts), and taken out as
- * `plus(value)` (`minus` of the negated value; for a value held as a Decimal, done as written,
- * since decimal.js rounds a negation to the precision). Each field sees the same values in the
- * same order as a TimeWindow over the items' arrays, so every sum is the same.
+ * twice by the scavenger); a value that does not fit a scaled integer (`big`) is kept whole.
+ * An item may be negated: it adds `-value` to its field, summed as `minus(value)`, which is
+ * what Fixed's plus of the negated value gives (fixed.ts), and taken out as `plus(value)`
+ * (`minus` of the negated value; for a value held as a Decimal, done as written, since
+ * decimal.js rounds a negation to the precision). Each field sees the same values in the same
+ * order as a TimeWindow over the items' arrays, so every sum is the same.
+ *
+ * The sums are kept the same way, as a Fixed's `m` and `e` per field, and moved by Fixed's own
+ * arithmetic on them (the same operations, on the same numbers, as Fixed.plus and Fixed.minus:
+ * the same `m` and `e`); whatever does not fit a scaled integer goes through Fixed itself. A
+ * backtest moves its window every day and reads a snapshot's sums only when asked for the
+ * actual unit cost or the usage factor (its own rules never do): a Fixed per item crossing
+ * an edge and per sum moved was made and dropped for nothing. A sum's Fixed is made when read,
+ * and kept while the sum stands.
  */
 export class FixedFieldWindow {
   readonly #at: EpochMs[] = [];
@@ -189,19 +198,29 @@ export class FixedFieldWindow {
   readonly #e: number[] = [];
   /** The value itself where it has `big` (undefined for the others). */
   readonly #big: (Fixed | undefined)[] = [];
-  readonly #sums: Fixed[];
+  /** Each field's sum: a Fixed's `m` and `e`, or the Fixed itself when it has `big`. */
+  readonly #sumM: number[];
+  readonly #sumE: number[];
+  readonly #sumBig: (Fixed | undefined)[];
+  /** The Fixed of each field's sum as it stands, once made (undefined: made when read). */
+  readonly #sumFixed: (Fixed | undefined)[];
   #lo = 0;
   #hi = 0;
   #from = -Infinity;
   #to = -Infinity;
 
   constructor(readonly width: number) {
-    this.#sums = new Array<Fixed>(width).fill(Fixed.ZERO);
+    this.#sumM = new Array<number>(width).fill(0);
+    this.#sumE = new Array<number>(width).fill(0);
+    this.#sumBig = new Array<Fixed | undefined>(width).fill(undefined);
+    this.#sumFixed = new Array<Fixed | undefined>(width).fill(Fixed.ZERO);
   }
 
   /** Sum of field `k` over the items inside the window. */
   sum(k: number): Fixed {
-    return this.#sums[k]!;
+    const big = this.#sumBig[k];
+    if (big !== undefined) return big;
+    return (this.#sumFixed[k] ??= Fixed.of(this.#sumM[k]!, this.#sumE[k]!));
   }
 
   /** Adds `value` (or -value, `negated`) to field `k` at time `at`; the window keeps `value`. */
@@ -230,7 +249,7 @@ export class FixedFieldWindow {
       this.#hi += 1;
     } else if (at <= this.#to) {
       this.#hi += 1;
-      this.#add(code, value);
+      this.#add(code, position);
     }
   }
 
@@ -242,12 +261,12 @@ export class FixedFieldWindow {
     let lo = this.#lo;
     let hi = this.#hi;
     while (lo < n && at[lo]! <= from) {
-      if (lo < hi) this.#subtract(codes[lo]!, this.#value(lo));
+      if (lo < hi) this.#subtract(codes[lo]!, lo);
       lo += 1;
     }
     if (hi < lo) hi = lo;
     while (hi < n && at[hi]! <= to) {
-      this.#add(codes[hi]!, this.#value(hi));
+      this.#add(codes[hi]!, hi);
       hi += 1;
     }
     this.#from = from;
@@ -265,20 +284,87 @@ export class FixedFieldWindow {
     this.#hi = hi;
   }
 
-  /** Item i's value: the same m and e as the Fixed inserted (a Fixed's operations read only those, or `big`). */
-  #value(i: number): Fixed {
-    return this.#big[i] ?? Fixed.of(this.#m[i]!, this.#e[i]!);
+  /** Field k's sum as a Fixed (made for the operations that do not fit a scaled integer). */
+  #sumOf(k: number): Fixed {
+    return this.#sumBig[k] ?? Fixed.of(this.#sumM[k]!, this.#sumE[k]!);
   }
 
-  #add(code: number, value: Fixed): void {
-    const sums = this.#sums;
-    if (code >= 0) sums[code] = sums[code]!.plus(value);
-    else sums[~code] = sums[~code]!.minus(value);
+  /** Item i's value into its field: sum + value, or sum - value for a negated item. */
+  #add(code: number, i: number): void {
+    if (code >= 0) this.#move(code, i, false);
+    else this.#move(~code, i, true);
   }
 
-  #subtract(code: number, value: Fixed): void {
-    const sums = this.#sums;
-    if (code >= 0) sums[code] = sums[code]!.minus(value);
-    else sums[~code] = value.big === undefined ? sums[~code]!.plus(value) : sums[~code]!.minus(value.negated());
+  /** Item i's value out of its field: sum - value, or sum + value for a negated item (minus the negated value for one held as a Decimal). */
+  #subtract(code: number, i: number): void {
+    if (code >= 0) this.#move(code, i, true);
+    else if (this.#big[i] === undefined) this.#move(~code, i, false);
+    else this.#store(~code, this.#sumOf(~code).minus(this.#big[i]!.negated()));
   }
+
+  /**
+   * Field k's sum plus (or minus) item i's value: Fixed.plus and Fixed.minus on the scaled
+   * integers (the item's m is never 0: zero items are not kept), the same operations in the
+   * same order, so the same m and e; anything that does not fit is done by Fixed itself.
+   */
+  #move(k: number, i: number, minus: boolean): void {
+    const big = this.#big[i];
+    if (big === undefined && this.#sumBig[k] === undefined) {
+      const vm = this.#m[i]!;
+      const ve = this.#e[i]!;
+      const sm = this.#sumM[k]!;
+      const se = this.#sumE[k]!;
+      if (sm === 0) {
+        // Fixed.plus returns the value itself; Fixed.minus its negation.
+        this.#set(k, minus ? -vm : vm, ve);
+        return;
+      }
+      let m = Number.NaN;
+      let e = se;
+      if (se === ve) m = minus ? sm - vm : sm + vm;
+      else if (se > ve) {
+        const b = vm * scaleOf(se - ve);
+        if (b <= MAX_SAFE && b >= -MAX_SAFE) m = minus ? sm - b : sm + b;
+      } else {
+        const a = sm * scaleOf(ve - se);
+        if (a <= MAX_SAFE && a >= -MAX_SAFE) m = minus ? a - vm : a + vm;
+        e = ve;
+      }
+      if (m <= MAX_SAFE && m >= -MAX_SAFE) {
+        if (m === 0) this.#set(k, 0, 0);
+        else this.#set(k, m, e);
+        return;
+      }
+    }
+    const sum = this.#sumOf(k);
+    const value = big ?? Fixed.of(this.#m[i]!, this.#e[i]!);
+    this.#store(k, minus ? sum.minus(value) : sum.plus(value));
+  }
+
+  #set(k: number, m: number, e: number): void {
+    this.#sumM[k] = m;
+    this.#sumE[k] = e;
+    this.#sumBig[k] = undefined;
+    this.#sumFixed[k] = undefined;
+  }
+
+  #store(k: number, sum: Fixed): void {
+    if (sum.big !== undefined) {
+      this.#sumBig[k] = sum;
+      this.#sumM[k] = 0;
+      this.#sumE[k] = 0;
+    } else {
+      this.#sumBig[k] = undefined;
+      this.#sumM[k] = sum.m;
+      this.#sumE[k] = sum.e;
+    }
+    this.#sumFixed[k] = sum;
+  }
+}
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** 10^n for aligning places, as Fixed aligns them (Infinity beyond 10^22: never fits). */
+function scaleOf(n: number): number {
+  return n <= 22 ? POW10[n]! : Number.POSITIVE_INFINITY;
 }
