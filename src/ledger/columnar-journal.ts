@@ -303,7 +303,7 @@ export class ColumnarJournal {
 
   /*
    * An entry written in parts, without a Draft (the engine's direct path for a backtest's
-   * completion and sale, see Engine.writeEntry): beginEntry, its lines, endLines, its movements,
+   * purchases, completions, sales, conversions and hedge marks, see Engine.writeEntry): beginEntry, its lines, endLines, its movements,
    * endMovements, then endEntry. `push` writes every entry through the same parts, so both
    * routes lay out the same columns.
    */
@@ -341,14 +341,21 @@ export class ColumnarJournal {
   endMovements(): void {
     this.moveEnd.push(this.moveKind.length);
   }
-  /** Ends the entry begun last (no source, category, flags or reversal: what the direct path writes). */
-  endEntry(i: number, versions: EntryVersions, actualKind: 'purchase' | 'completion' | 'sale', name: string, qty: Fixed, amount: Fixed, reason: string | undefined, ref: string | undefined): void {
+  /**
+   * Ends the entry begun last (no source, flags or reversal: what the direct path writes; a
+   * conversion's category is set after, with setCategory). `actualKind` undefined: no actual.
+   */
+  endEntry(i: number, versions: EntryVersions, actualKind: keyof typeof ACTUAL_CODE | undefined, name: string | undefined, qty: Fixed, amount: Fixed, reason: string | undefined, ref: string | undefined): void {
     this.version.push(this.tables.versionId(versions));
-    this.actual(ACTUAL_CODE[actualKind], name, qty, amount);
+    this.actual(actualKind === undefined ? 0 : ACTUAL_CODE[actualKind], name, qty, amount);
     this.sourceFile.push(0);
     this.sourceLine.push(0);
     this.reason.push(this.tables.names.id(reason));
     if (ref !== undefined) this.ref.set(i, ref);
+  }
+  /** The category of entry i's conversion actual. */
+  setCategory(i: number, category: string): void {
+    this.category.set(i, category);
   }
   private actual(kind: number, name: string | undefined, qty: Fixed, amount: Fixed): void {
     this.actualKind.push(kind);

@@ -23,7 +23,7 @@ import { InputError, ProcuraError, ErrorCode, type Where } from '../core/errors.
 import { formatTime, type EpochMs } from '../core/time.js';
 import { Account, completionIsTrigger, purchaseIsTrigger, type Trigger } from './accounts.js';
 import type { Plant, Revision } from './plant.js';
-import type { LedgerEvent, PurchaseEvent, SaleEvent, CountEvent, HedgeEvent, HedgeMarkEvent, CompletionEvent } from './events.js';
+import type { LedgerEvent, PurchaseEvent, SaleEvent, CountEvent, HedgeEvent, HedgeMarkEvent, CompletionEvent, ConversionEvent } from './events.js';
 import type { ColumnarJournal } from './columnar-journal.js';
 import type { Actual, ActualOf, EntryType, EntryVersions, JournalEntry, MovementOf } from './journal.js';
 
@@ -618,11 +618,12 @@ export class Engine {
   }
 
   /**
-   * Writes the entry of a purchase, a completion or a sale straight into `journal` and applies
-   * it to `books`: what `books.apply(d)` and `journal.push(d)` do with `d = draft(event,
-   * eventId, books)`, the same figures in the same order, without the Draft, its lines,
-   * movements and actual (a backtest posts a completion and a sale per product and day and a
-   * purchase per fill, and never reads them). Only for the purchase-completion-sale variant
+   * Writes the entry of a purchase, a completion, a sale, a conversion or a hedge mark straight
+   * into `journal` and applies it to `books`: what `books.apply(d)` and `journal.push(d)` do
+   * with `d = draft(event, eventId, books)`, the same figures in the same order, without the
+   * Draft, its lines, movements and actual (a backtest posts a completion and a sale per product
+   * and day, a purchase per fill, a conversion a month and, hedged, a mark a month per open
+   * contract, and never reads them). Only for the purchase-completion-sale variant
    * (every bundled plant's); returns the entry's index, or
    * -1, having written nothing, when the event takes the general route: another variant or
    * event type, an event with a source line, an entry that does not balance or a movement that
@@ -640,6 +641,10 @@ export class Engine {
         return this.writeSale(event as SaleEvent, eventId, books, journal);
       case 'purchase':
         return this.writePurchase(event as PurchaseEvent, eventId, books, journal);
+      case 'hedge-mark':
+        return this.writeHedgeMark(event as HedgeMarkEvent, eventId, books, journal);
+      case 'conversion':
+        return this.writeConversion(event as ConversionEvent, eventId, books, journal);
       default:
         return -1;
     }
@@ -822,6 +827,56 @@ export class Engine {
     journal.movement('product', event.product, moved, productAfter, value);
     journal.endMovements();
     journal.endEntry(i, f.versions, 'sale', event.product, qty, conversion, event.reason, event.ref);
+    return i;
+  }
+
+  /** hedgeMark() written in place (see writeEntry): the static-hedge baseline marks its open contracts every month. */
+  private writeHedgeMark(event: HedgeMarkEvent, eventId: string | number, books: Books, journal: ColumnarJournal): number {
+    if (event.source !== undefined) return -1;
+    const hedges = books.hedges;
+    // Read once: nothing below changes the hedges map before the entry's own put.
+    const held = hedges.get(event.instrument);
+    const holding = held ?? NO_HOLDING;
+    const delta = this.money(holding.qty.times(Fixed.from(event.price))).minus(holding.value);
+    const b = this.scratch;
+    b.reset();
+    b.add(Account.hedgePositions, delta);
+    b.cr(Account.hedgeGainsLosses, delta);
+    if (!b.debits.eq(b.credits)) return -1;
+    // hedgeMove(books, event.instrument, ZERO, delta), when the mark moved the carrying value
+    const moves = !delta.isZero();
+    const after = holding.qty.plus(ZERO);
+    // books.apply (two lines: nothing to merge)
+    this.applyLines(books);
+    if (moves) books.putAfter(hedges, event.instrument, held, { qty: after, value: holding.value.plus(delta) });
+    this.applyTimes(books, event);
+    // journal.push
+    const i = journal.beginEntry(event.at, event.knownAt, 'hedge-mark', eventId);
+    this.writeLines(journal);
+    if (moves) journal.movement('hedge', event.instrument, ZERO, after, delta);
+    journal.endMovements();
+    journal.endEntry(i, NO_VERSIONS, undefined, undefined, ZERO, ZERO, event.reason, event.ref);
+    return i;
+  }
+
+  /** draft()'s conversion written in place (see writeEntry): a month's conversion cost. */
+  private writeConversion(event: ConversionEvent, eventId: string | number, books: Books, journal: ColumnarJournal): number {
+    if (event.source !== undefined) return -1;
+    const amount = this.money(Fixed.from(event.amount));
+    const b = this.scratch;
+    b.reset();
+    b.add(Account.conversionCostsControl, amount);
+    b.cr(Account.accruedConversionCosts, amount);
+    if (!b.debits.eq(b.credits)) return -1;
+    // books.apply (a conversion's actual changes no period figure)
+    this.applyLines(books);
+    this.applyTimes(books, event);
+    // journal.push
+    const i = journal.beginEntry(event.at, event.knownAt, 'conversion', eventId);
+    this.writeLines(journal);
+    journal.endMovements();
+    journal.endEntry(i, NO_VERSIONS, 'conversion', undefined, ZERO, amount, event.reason, event.ref);
+    if (event.category !== undefined) journal.setCategory(i, event.category);
     return i;
   }
 

@@ -411,9 +411,10 @@ export class Ledger {
       // id is "#" and its number; the direct path takes the number (its journal stores the
       // number, not the text), so the text is made only for a Draft.
       if (type !== 'reverse') {
-        // Into a memory store (backtests, replay), a purchase, completion or sale goes straight
-        // into the journal and the books when it can (no Draft: see Engine.writeEntry); durable
-        // stores and a posting with reversals (which notes its entries) keep the general route.
+        // Into a memory store (backtests, replay), a purchase, completion, sale, conversion or
+        // hedge mark goes straight into the journal and the books when it can (no Draft: see
+        // Engine.writeEntry); durable stores and a posting with reversals (which notes its
+        // entries) keep the general route.
         if (memory === undefined || reversals !== undefined || engine.writeEntry(event, id ?? eventCount, books, batch, type) < 0) appendDraft(books, batch, engine.draft(event, id ?? `#${eventCount}`, books), reversals);
       } else for (const draft of engine.drafts(event, id ?? `#${eventCount}`, books, ctx)) appendDraft(books, batch, draft, reversals);
       // A digest is made only for an event with an id.

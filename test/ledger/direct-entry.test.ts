@@ -1,4 +1,4 @@
-// Engine.writeEntry (a purchase, completion or sale written straight into the journal's columns and the
+// Engine.writeEntry (a purchase, completion, sale, conversion or hedge mark written straight into the journal's columns and the
 // books, without a Draft) against the general route (draft, Books.apply, ColumnarJournal.push):
 // the same entries, the same hash chain and the same books, on random event streams.
 import { describe, expect, it } from 'vitest';
@@ -34,6 +34,7 @@ const cents = fc.integer({ min: 1, max: 500_000 }).map((n) => (n / 100).toFixed(
 const units = fc.integer({ min: 1, max: 60 }).map(String);
 const material = fc.constantFrom('a', 'b', 'c');
 const product = fc.constantFrom('x', 'y');
+const instrument = fc.constantFrom('NG-F25', 'NG-G25');
 const op = fc.oneof(
   fc.record({ type: fc.constant('purchase'), material, qty: fc.integer({ min: 100, max: 5_000 }).map(String), unitPrice: cents }),
   // A fill's purchase: a fee, a reference, a reason, paid from either account.
@@ -56,6 +57,10 @@ const op = fc.oneof(
   fc.record({ type: fc.constant('day'), product, qty: units }),
   fc.record({ type: fc.constant('day'), product, qty: units }),
   fc.record({ type: fc.constant('count'), product, qty: fc.integer({ min: 0, max: 50 }).map(String) }),
+  // Hedge trades (the general route) and the marks that revalue their positions (the direct route).
+  fc.record({ type: fc.constant('hedge'), instrument, qty: fc.integer({ min: -40, max: 40 }).filter((n) => n !== 0).map(String), price: cents, fee: fc.option(cents, { nil: undefined }) }),
+  fc.record({ type: fc.constant('hedge-mark'), instrument, price: cents, reason: fc.option(fc.constant('month-end'), { nil: undefined }) }),
+  fc.record({ type: fc.constant('conversion'), amount: cents, category: fc.constantFrom('labour and overhead', 'energy') }),
   fc.record({ type: fc.constant('close') }),
 );
 const stream = fc.record({
@@ -141,7 +146,7 @@ function run(plant: Plant, events: readonly LedgerEvent[]): { direct: number; sa
   return { direct, same: true };
 }
 
-describe('Engine.writeEntry (purchase, completion and sale without a Draft)', () => {
+describe('Engine.writeEntry (purchase, completion, sale, conversion and hedge mark without a Draft)', () => {
   it('writes the same entries, hash chain and books as draft + apply + push, on random streams', () => {
     let direct = 0;
     fc.assert(
