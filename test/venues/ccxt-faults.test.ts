@@ -18,8 +18,10 @@ const LOOKUP = { method: 'GET', path: '/api/v3/order' } as const;
 
 describe('order creation after an unknown outcome: look up, never re-send blindly', () => {
   it('client timeout after the order executed: found by client order id, sent once, fill kept', async () => {
-    rig = await startRig({}, { timeoutMs: 300 });
-    rig.emulator.inject({ kind: 'latency', ms: 700, phase: 'after' }, ORDER);
+    // The order's answer comes long after the client's timeout; every other request (the
+    // markets at init, the look-up) has the same 2 s, which a busy machine does not trip.
+    rig = await startRig({}, { timeoutMs: 2000 });
+    rig.emulator.inject({ kind: 'latency', ms: 8000, phase: 'after' }, ORDER);
     const report = await rig.venue.submit(order({ clientOrderId: 'timeout-1', qty: '0.5' }));
     expect(report.status).toBe('filled');
     expect(report.fills.map((f) => f.qty.toFixed())).toEqual(['0.5']);
@@ -180,8 +182,8 @@ describe('reads: retried by kind', () => {
   });
 
   it('latency beyond the client timeout on a read is retried', async () => {
-    rig = await startRig({}, { timeoutMs: 200 });
-    rig.emulator.inject({ kind: 'latency', ms: 500 }, { path: '/api/v3/klines' });
+    rig = await startRig({}, { timeoutMs: 2000 });
+    rig.emulator.inject({ kind: 'latency', ms: 8000 }, { path: '/api/v3/klines' });
     const candles = await rig.venue.fetchCandles('PAXG/USDT', '1d');
     expect(candles).toHaveLength(1);
     expect(rig.sleeps).toEqual([500]);
