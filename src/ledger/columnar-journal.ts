@@ -17,7 +17,7 @@ import { Fixed } from '../core/fixed.js';
 import type { EpochMs } from '../core/time.js';
 import type { Draft, DraftActual, DraftMovement } from './engine.js';
 import { objectArray } from '../core/arrays.js';
-import { Interned, f64, i32, i8, u16, u32, u8, type Column } from './columns.js';
+import { Interned, f64, i32, u16, u32, u8, type Column } from './columns.js';
 import { entryHash, eventRecordHash, GENESIS_HASH, type Actual, type EntryType, type EntryVersions, type EventRecord, type JournalEntry, type JournalLine, type Movement } from './journal.js';
 
 const ENTRY_TYPES: readonly EntryType[] = ['purchase', 'conversion', 'completion', 'sale', 'count', 'close', 'reverse', 'hedge', 'hedge-mark', 'revaluation'];
@@ -27,8 +27,6 @@ const KIND_CODE = { material: 0, product: 1, hedge: 2 } as const;
 const HAS_VALUE = 4;
 const ACTUAL_KINDS = [undefined, 'purchase', 'conversion', 'completion', 'sale'] as const;
 const ACTUAL_CODE = { purchase: 1, conversion: 2, completion: 3, sale: 4 } as const;
-/** Marks a value kept in a sparse map (it does not fit a safe integer, or has too many places). */
-const BIG = -128;
 
 /** Strings and version objects shared by the journals of one ledger (so batches append without renumbering). */
 export class JournalTables {
@@ -62,35 +60,52 @@ export class JournalTables {
   }
 }
 
-/** A pair of columns holding Fixed values: mantissa and places (BIG: the value is in `bigs`). */
+/** Largest |m| packed (see FixedColumn): m·32 + e stays below 2^53, an exact double. */
+const PACK_LIMIT = 2 ** 48;
+/** Places packed (five bits). */
+const PACK_PLACES = 32;
+
+/**
+ * A column of Fixed values, each packed into one float64: `m · 32 + e` (the mantissa and its
+ * places; |m| < 2^48 and e < 32, so the packed value is an integer below 2^53, exact), read
+ * back as m = floor(v / 32), e = v - 32·m (a division by a power of two, a floor and a
+ * difference of integers below 2^53: exact).
+ * One push and 8 bytes a value: the mantissa and places in two columns cost a second push and a
+ * ninth byte for each of the million-odd values the main job's four runs write (and on this
+ * kind of machine every fresh page of a journal costs a page fault). A value that does not fit
+ * (a `big`, |m| >= 2^48 or e >= 32) is kept in `bigs`, its slot NaN.
+ */
 class FixedColumn {
-  private readonly m = f64();
-  private readonly e = i8();
+  private readonly v = f64();
   private readonly bigs = new Map<number, Fixed>();
 
   get length(): number {
-    return this.m.length;
+    return this.v.length;
   }
   push(value: Fixed): void {
-    if (value.big === undefined && value.e < 127) {
-      this.m.push(value.m);
-      this.e.push(value.e);
-    } else {
-      this.bigs.set(this.m.length, value);
-      this.m.push(0);
-      this.e.push(BIG);
-    }
+    const m = value.m;
+    const e = value.e;
+    if (value.big === undefined && e < PACK_PLACES && m < PACK_LIMIT && m > -PACK_LIMIT) this.v.push(m * PACK_PLACES + e);
+    else this.pushBig(value);
   }
   /** push(value.negated()), without making the negated value. */
   pushNegated(value: Fixed): void {
-    if (value.big === undefined && value.e < 127) {
-      this.m.push(value.m === 0 ? 0 : -value.m);
-      this.e.push(value.e);
-    } else this.push(value.negated());
+    const m = value.m;
+    const e = value.e;
+    if (value.big === undefined && e < PACK_PLACES && m < PACK_LIMIT && m > -PACK_LIMIT) this.v.push((m === 0 ? 0 : -m) * PACK_PLACES + e);
+    else this.pushBig(value.negated());
+  }
+  /** A value that does not pack: kept whole, its slot NaN. */
+  private pushBig(value: Fixed): void {
+    this.bigs.set(this.v.length, value);
+    this.v.push(NaN);
   }
   get(i: number): Fixed {
-    const e = this.e.get(i);
-    return e === BIG ? this.bigs.get(i)! : Fixed.of(this.m.get(i), e);
+    const v = this.v.get(i);
+    if (v !== v) return this.bigs.get(i)!;
+    const m = Math.floor(v / PACK_PLACES);
+    // `| 0`: the places as a small integer (a double there would turn Fixed's `e` field into a boxed double for every Fixed).
+    return Fixed.of(m, (v - m * PACK_PLACES) | 0);
   }
   /** The value's text (what the canonical body writes). */
   text(i: number): string {
@@ -98,17 +113,15 @@ class FixedColumn {
   }
   truncate(n: number): void {
     for (const k of [...this.bigs.keys()]) if (k >= n) this.bigs.delete(k);
-    this.m.truncate(n);
-    this.e.truncate(n);
+    this.v.truncate(n);
   }
   appendFrom(other: FixedColumn, from: number, count: number): void {
-    const base = this.m.length;
+    const base = this.v.length;
     for (const [k, v] of other.bigs) if (k >= from && k < from + count) this.bigs.set(base + k - from, v);
-    this.m.appendFrom(other.m, from, count);
-    this.e.appendFrom(other.e, from, count);
+    this.v.appendFrom(other.v, from, count);
   }
   get bytes(): number {
-    return this.m.bytes + this.e.bytes;
+    return this.v.bytes;
   }
 }
 
@@ -220,8 +233,6 @@ export class ColumnarJournal {
   private readonly actualName = u16();
   private readonly actualQty = new FixedColumn();
   private readonly actualAmount = new FixedColumn();
-  private readonly sourceFile = u16();
-  private readonly sourceLine = i32();
   private readonly reason = u16();
   private readonly knownAt = new Sparse<number>();
   private readonly ref = new Sparse<string>();
@@ -229,6 +240,12 @@ export class ColumnarJournal {
   private readonly reverses = new Sparse<number>();
   private readonly category = new Sparse<string>();
   private readonly plantHash = new Sparse<string>();
+  /**
+   * Where an imported event came from (interned file, line): sparse, as an event posted by a
+   * backtest has none (two dense columns cost two pushes and six zero bytes an entry).
+   */
+  private readonly sourceFile = new Sparse<number>();
+  private readonly sourceLine = new Sparse<number>();
   /** The event's own knownAt where the entry's differs (a close is known when its last figure is). */
   private readonly eventKnownAt = new Sparse<number>();
   // lines
@@ -288,11 +305,8 @@ export class ColumnarJournal {
       this.actual(0, undefined, Fixed.ZERO, Fixed.ZERO);
     }
     if (d.source) {
-      this.sourceFile.push(this.tables.files.id(d.source.file));
-      this.sourceLine.push(d.source.line);
-    } else {
-      this.sourceFile.push(0);
-      this.sourceLine.push(0);
+      this.sourceFile.set(i, this.tables.files.id(d.source.file));
+      this.sourceLine.set(i, d.source.line);
     }
     this.reason.push(this.tables.names.id(d.reason));
     if (d.ref !== undefined) this.ref.set(i, d.ref);
@@ -348,8 +362,6 @@ export class ColumnarJournal {
   endEntry(i: number, versions: EntryVersions, actualKind: keyof typeof ACTUAL_CODE | undefined, name: string | undefined, qty: Fixed, amount: Fixed, reason: string | undefined, ref: string | undefined): void {
     this.version.push(this.tables.versionId(versions));
     this.actual(actualKind === undefined ? 0 : ACTUAL_CODE[actualKind], name, qty, amount);
-    this.sourceFile.push(0);
-    this.sourceLine.push(0);
     this.reason.push(this.tables.names.id(reason));
     if (ref !== undefined) this.ref.set(i, ref);
   }
@@ -412,7 +424,7 @@ export class ColumnarJournal {
   }
   sourceOf(i: number): { file: string; line: number } | undefined {
     const f = this.sourceFile.get(i);
-    return f === 0 ? undefined : { file: this.tables.files.value(f)!, line: this.sourceLine.get(i) };
+    return f === undefined ? undefined : { file: this.tables.files.value(f)!, line: this.sourceLine.get(i)! };
   }
   /** Whether entries i-1 and i belong to the same event. */
   sameEvent(i: number): boolean {
@@ -720,10 +732,10 @@ export class ColumnarJournal {
     if (n >= this.size) return;
     const lines = n === 0 ? 0 : this.lineEnd.get(n - 1);
     const moves = n === 0 ? 0 : this.moveEnd.get(n - 1);
-    for (const c of [this.at, this.type, this.event, this.lineEnd, this.moveEnd, this.version, this.actualKind, this.actualName, this.sourceFile, this.sourceLine, this.reason] as Column[]) c.truncate(n);
+    for (const c of [this.at, this.type, this.event, this.lineEnd, this.moveEnd, this.version, this.actualKind, this.actualName, this.reason] as Column[]) c.truncate(n);
     this.actualQty.truncate(n);
     this.actualAmount.truncate(n);
-    for (const s of [this.knownAt, this.ref, this.flags, this.reverses, this.category, this.plantHash, this.eventKnownAt, this.eventHashes] as Sparse<unknown>[]) s.truncate(n);
+    for (const s of [this.knownAt, this.ref, this.flags, this.reverses, this.category, this.plantHash, this.eventKnownAt, this.eventHashes, this.sourceFile, this.sourceLine] as Sparse<unknown>[]) s.truncate(n);
     this.lineAccount.truncate(lines);
     this.lineAmount.truncate(lines);
     for (const c of [this.moveKind, this.moveName] as Column[]) c.truncate(moves);
@@ -768,8 +780,8 @@ export class ColumnarJournal {
     this.actualName.appendFrom(batch.actualName, 0, n);
     this.actualQty.appendFrom(batch.actualQty, 0, n);
     this.actualAmount.appendFrom(batch.actualAmount, 0, n);
-    this.sourceFile.appendFrom(batch.sourceFile, 0, n);
-    this.sourceLine.appendFrom(batch.sourceLine, 0, n);
+    this.sourceFile.appendFrom(batch.sourceFile, 0, n, base);
+    this.sourceLine.appendFrom(batch.sourceLine, 0, n, base);
     this.reason.appendFrom(batch.reason, 0, n);
     this.knownAt.appendFrom(batch.knownAt, 0, n, base);
     this.ref.appendFrom(batch.ref, 0, n, base);
@@ -798,7 +810,7 @@ export class ColumnarJournal {
 
   /** Bytes held by the columns (for the memory benchmark's cross-check). */
   get bytes(): number {
-    const columns = [this.at, this.type, this.event, this.lineEnd, this.moveEnd, this.version, this.actualKind, this.actualName, this.sourceFile, this.sourceLine, this.reason, this.lineAccount, this.moveKind, this.moveName, this.hashBytes] as Column[];
+    const columns = [this.at, this.type, this.event, this.lineEnd, this.moveEnd, this.version, this.actualKind, this.actualName, this.reason, this.lineAccount, this.moveKind, this.moveName, this.hashBytes] as Column[];
     const fixed = [this.actualQty, this.actualAmount, this.lineAmount, this.moveQty, this.moveAfter, this.moveValue];
     return columns.reduce((t, c) => t + c.bytes, 0) + fixed.reduce((t, c) => t + c.bytes, 0);
   }
