@@ -19,6 +19,7 @@
  */
 import { allocate } from '../core/decimal.js';
 import { Fixed } from '../core/fixed.js';
+import { POW10 } from '../core/decimal-number.js';
 import { InputError, ProcuraError, ErrorCode, type Where } from '../core/errors.js';
 import { formatTime, type EpochMs } from '../core/time.js';
 import { Account, completionIsTrigger, purchaseIsTrigger, type Trigger } from './accounts.js';
@@ -28,6 +29,7 @@ import type { ColumnarJournal } from './columnar-journal.js';
 import type { Actual, ActualOf, EntryType, EntryVersions, JournalEntry, MovementOf } from './journal.js';
 
 const ZERO = Fixed.ZERO;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
 
 /** A posting line in the engine's arithmetic: exactly one of debit and credit is non-zero (both >= 0). */
 export interface DraftLine {
@@ -420,8 +422,50 @@ class LineBuilder {
 }
 
 /**
+ * Whether lines `[0, n)` balance: the sum of the amounts (each > 0) whose `debit` is true
+ * equals the sum of the others, what LineBuilder's running sums compare
+ * (`debits.eq(credits)`), without a Fixed per line: a backtest checks three or four lines an
+ * entry, and those sums were a sixth of what its postings allocated. The amounts are summed as
+ * integers at their largest places, in doubles, while every scaled amount and every partial
+ * sum is a safe integer: each step is then exact (a product or sum of safe integers that
+ * leaves the safe range rounds to 2^53 or beyond, which the range test catches), so the
+ * comparison is the exact one, as Fixed's sums make it. Anything else (a `big`, more places
+ * than a power of ten in a double holds, a sum beyond 2^53) is summed in Fixed, in line order,
+ * as LineBuilder sums it.
+ */
+export function linesBalance(amount: readonly Fixed[], debit: readonly boolean[], n: number): boolean {
+  let places = 0;
+  for (let k = 0; k < n; k += 1) {
+    const a = amount[k]!;
+    if (a.big !== undefined) return linesBalanceInFixed(amount, debit, n);
+    if (a.e > places) places = a.e;
+  }
+  if (places >= POW10.length) return linesBalanceInFixed(amount, debit, n);
+  let sum = 0;
+  for (let k = 0; k < n; k += 1) {
+    const a = amount[k]!;
+    const scaled = a.m * POW10[places - a.e]!;
+    sum = debit[k] ? sum + scaled : sum - scaled;
+    if (!(scaled <= MAX_SAFE && scaled >= -MAX_SAFE && sum <= MAX_SAFE && sum >= -MAX_SAFE)) return linesBalanceInFixed(amount, debit, n);
+  }
+  return sum === 0;
+}
+
+/** linesBalance in Fixed: the debits and the credits summed in line order. */
+function linesBalanceInFixed(amount: readonly Fixed[], debit: readonly boolean[], n: number): boolean {
+  let debits = ZERO;
+  let credits = ZERO;
+  for (let k = 0; k < n; k += 1) {
+    if (debit[k]) debits = debits.plus(amount[k]!);
+    else credits = credits.plus(amount[k]!);
+  }
+  return debits.eq(credits);
+}
+
+/**
  * LineBuilder and mergeLines for the engine's direct path (Engine.writeEntry), in reused
- * arrays: the same lines, in the same order, with the same sums, and no object per line.
+ * arrays: the same lines, in the same order, and no object per line. Its balance check
+ * (`balanced`) compares what LineBuilder's running sums compare, without a Fixed per line.
  */
 class LineScratch {
   readonly account: string[] = [];
@@ -429,12 +473,8 @@ class LineScratch {
   readonly amount: Fixed[] = [];
   readonly debit: boolean[] = [];
   n = 0;
-  debits = ZERO;
-  credits = ZERO;
   reset(): void {
     this.n = 0;
-    this.debits = ZERO;
-    this.credits = ZERO;
   }
   /** LineBuilder.add. */
   add(account: string, signed: Fixed): void {
@@ -454,8 +494,10 @@ class LineScratch {
     this.amount[k] = amount;
     this.debit[k] = debit;
     this.n = k + 1;
-    if (debit) this.debits = this.debits.plus(amount);
-    else this.credits = this.credits.plus(amount);
+  }
+  /** Whether the debits equal the credits (LineBuilder's `debits.eq(credits)`): see linesBalance. */
+  balanced(): boolean {
+    return linesBalance(this.amount, this.debit, this.n);
   }
   /** mergeLines in place: beyond three lines, those of one account on one side become one (at the first one's place). */
   merge(): void {
@@ -704,7 +746,7 @@ export class Engine {
     const held = stock.get(event.material);
     const after = (held ?? ZERO).plus(qty);
     if (qty.isNegative() && after.isNegative()) return -1;
-    if (!b.debits.eq(b.credits)) return -1;
+    if (!b.balanced()) return -1;
     // books.apply (three lines at most: nothing to merge)
     this.applyLines(books);
     books.putAfter(stock, event.material, held, after);
@@ -749,7 +791,7 @@ export class Engine {
     const holding = books.products.get(event.product);
     const productAfter = (holding ?? NO_HOLDING).qty.plus(qty);
     if (qty.isNegative() && productAfter.isNegative()) return -1;
-    if (!b.debits.eq(b.credits)) return -1;
+    if (!b.balanced()) return -1;
     b.merge();
     // books.apply
     this.applyLines(books);
@@ -810,7 +852,7 @@ export class Engine {
       b.add(Account.accountsReceivable, revenue);
       b.cr(Account.salesRevenue, revenue);
     }
-    if (!b.debits.eq(b.credits)) return -1;
+    if (!b.balanced()) return -1;
     b.merge();
     // books.apply
     this.applyLines(books);
@@ -842,7 +884,7 @@ export class Engine {
     b.reset();
     b.add(Account.hedgePositions, delta);
     b.cr(Account.hedgeGainsLosses, delta);
-    if (!b.debits.eq(b.credits)) return -1;
+    if (!b.balanced()) return -1;
     // hedgeMove(books, event.instrument, ZERO, delta), when the mark moved the carrying value
     const moves = !delta.isZero();
     const after = holding.qty.plus(ZERO);
@@ -867,7 +909,7 @@ export class Engine {
     b.reset();
     b.add(Account.conversionCostsControl, amount);
     b.cr(Account.accruedConversionCosts, amount);
-    if (!b.debits.eq(b.credits)) return -1;
+    if (!b.balanced()) return -1;
     // books.apply (a conversion's actual changes no period figure)
     this.applyLines(books);
     this.applyTimes(books, event);
