@@ -425,7 +425,7 @@ class LineBuilder {
  * Whether lines `[0, n)` balance: the sum of the amounts (each > 0) whose `debit` is true
  * equals the sum of the others, what LineBuilder's running sums compare
  * (`debits.eq(credits)`), without a Fixed per line: a backtest checks three or four lines an
- * entry, and those sums were a sixth of what its postings allocated. The amounts are summed as
+ * entry, and its running credit sum made about a Fixed an entry. The amounts are summed as
  * integers at their largest places, in doubles, while every scaled amount and every partial
  * sum is a safe integer: each step is then exact (a product or sum of safe integers that
  * leaves the safe range rounds to 2^53 or beyond, which the range test catches), so the
