@@ -113,3 +113,35 @@ describe('linesBalance', () => {
     expect(linesBalance([Fixed.of(1, 25), Fixed.of(2, 25)], [true, false], 2)).toBe(false);
   });
 });
+
+describe('journal names', () => {
+  it('read back the accounts, materials and products each entry wrote, whatever the entries of its type wrote before at the same places', () => {
+    const name = fc.constantFrom('materials_in_process', 'finished_goods', 'a', 'b', 'x', 'NG-F25');
+    const entry = fc.record({
+      type: fc.constantFrom('purchase' as const, 'completion' as const, 'sale' as const),
+      lines: fc.array(name, { maxLength: 10 }),
+      moves: fc.array(name, { maxLength: 10 }),
+      actual: name,
+    });
+    fc.assert(
+      fc.property(fc.array(entry, { minLength: 1, maxLength: 12 }), (entries) => {
+        const journal = new ColumnarJournal();
+        for (const e of entries) {
+          const i = journal.beginEntry(0, 0, e.type, journal.size + 1);
+          e.lines.forEach((account, k) => (k % 2 === 0 ? journal.line(account, Fixed.ONE) : journal.creditLine(account, Fixed.ONE)));
+          journal.endLines();
+          for (const id of e.moves) journal.movement('material', id, Fixed.ONE, Fixed.ONE, undefined);
+          journal.endMovements();
+          journal.endEntry(i, {}, e.type, e.actual, Fixed.ONE, Fixed.ONE, undefined, undefined);
+        }
+        entries.forEach((e, i) => {
+          const draft = journal.draftOf(i);
+          expect(draft.lines.map((l) => l.account)).toEqual(e.lines);
+          expect(draft.movements.map((m) => m.id)).toEqual(e.moves);
+          expect(journal.actualNameOf(i)).toBe(e.actual);
+        });
+      }),
+      { numRuns: 300, seed: 20261202 },
+    );
+  });
+});
