@@ -70,6 +70,17 @@ describe('client order ids', () => {
     );
   });
 
+  it('hash the JSON text of the inputs for any time: negative, fractional, beyond the safe integers, not finite (property)', () => {
+    const reference = (i: ClientOrderIdInput) => `pc-${BigInt(`0x${createHash('sha256').update(JSON.stringify([i.runId, i.at, i.instrument, i.side, i.sequence])).digest('hex').slice(0, 24)}`).toString(36)}`;
+    const times = fc.oneof(fc.integer({ min: -4_102_444_800_000, max: 4_102_444_800_000 }), fc.double(), fc.constantFrom(-0, 2 ** 53, -(2 ** 53), 1e21, Number.NaN, Number.POSITIVE_INFINITY));
+    fc.assert(
+      fc.property(fc.constantFrom('run-1', 'bt-1a2b3c4d-jit', 'rün'), times, fc.constantFrom('gas', 'NG:2024-03', 'ölx'), fc.constantFrom('buy' as const, 'sell' as const), fc.nat(3), (runId, at, instrument, side, sequence) => {
+        const input = { runId, at, instrument, side, sequence };
+        expect(clientOrderIdOf(runId, at, instrument, side, sequence)).toBe(reference(input));
+      }),
+    );
+  });
+
   it('is pinned for a known input (stable across releases and restarts)', () => {
     // sha256('["run-1",1704067200000,"natgas","buy",0]'), first 96 bits in base 36.
     expect(deriveClientOrderId({ runId: 'run-1', at: 1_704_067_200_000, instrument: 'natgas', side: 'buy', sequence: 0 })).toBe('pc-2wpj2uc8zexlj1moifu');
