@@ -15,7 +15,7 @@ import { closeKnownAt, type PriceSeries } from '../market/index.js';
 import { CostFeed, type CostSnapshot } from '../costfeed/index.js';
 import { MemoryOrderStore, type Decision } from '../pipeline/index.js';
 import { SimVenue, type SimBar } from '../venues/sim/sim-venue.js';
-import { CostRecorder, DailyRecorder, memoColumns, NumberMemo, recordCosts, recordDay, type CostRecord, type DailyRecord } from './daily-record.js';
+import { CARRYING, CONSUMED, CostRecorder, DailyRecorder, EMERGENCY, FEES, FIGURES, FINANCING, HEDGE_PNL, memoColumns, NumberMemo, readFigures, recordCosts, recordDay, SPEND, STANDARD, type CostRecord, type DailyRecord } from './daily-record.js';
 import { Desk, type StepResult, type Stockout, type Trade } from './desk.js';
 import { HedgeStrip } from './hedge-strip.js';
 import type { Scenario } from './scenario.js';
@@ -303,8 +303,12 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
   const daily = newDaily(scenario, keepDaily ? Math.round((to - from) / DAY_MS) + 2 : 1);
   const memo = new NumberMemo(memoColumns(scenario.materials.length));
   const recordMemo = new NumberMemo(memoColumns(scenario.materials.length));
-  if (keepDaily) recordDaily(daily, memo, 0, scenario, desk, from - DAY_MS);
-  const run = new DayRun(scenario, feeds, venue, desk, recorder, costRecorder, recordMemo, keepDaily ? daily : undefined, memo);
+  const figures = new Float64Array(FIGURES * scenario.materials.length);
+  if (keepDaily) {
+    readDayFigures(figures, memo, scenario, desk);
+    recordDaily(daily, memo, 0, scenario, desk, from - DAY_MS, figures);
+  }
+  const run = new DayRun(scenario, feeds, venue, desk, recorder, costRecorder, recordMemo, keepDaily ? daily : undefined, memo, figures);
   const days = await runDays(run, from, to, options.signal);
   desk.markHedges(to);
   const record: DailyRecord | undefined = recorder?.finish();
@@ -371,6 +375,8 @@ class DayRun {
     readonly recordMemo: NumberMemo,
     readonly daily: DailyCosts | undefined,
     readonly memo: NumberMemo,
+    /** Each material's figures of the day (daily-record.ts readFigures), for the record and the running totals alike. */
+    readonly figures: Float64Array,
   ) {}
 }
 
@@ -411,11 +417,18 @@ function runDay(run: DayRun, day: EpochMs, days: number): Promise<void> | undefi
   return undefined;
 }
 
-/** The day's record (when the run keeps one) and running totals (when it keeps them), after its step. */
+/**
+ * The day's record (when the run keeps one) and running totals (when it keeps them), after its
+ * step. The record reads each material's figures of the day from the desk and leaves them in
+ * `run.figures`, where the running totals take them; without a record they are read for the
+ * running totals alone.
+ */
 function recordDayEnd(run: DayRun, step: StepResult, day: EpochMs, days: number): void {
-  if (run.recorder !== undefined) recordDay(run.recorder, run.recordMemo, run.scenario, run.desk, step.snapshot, day);
-  else if (run.costRecorder !== undefined) recordCosts(run.costRecorder, run.recordMemo, run.scenario, run.desk, day);
-  if (run.daily !== undefined) recordDaily(run.daily, run.memo, days, run.scenario, run.desk, day);
+  const daily = run.daily;
+  if (run.recorder !== undefined) recordDay(run.recorder, run.recordMemo, run.scenario, run.desk, step.snapshot, day, run.figures);
+  else if (run.costRecorder !== undefined) recordCosts(run.costRecorder, run.recordMemo, run.scenario, run.desk, day, run.figures);
+  else if (daily !== undefined) readDayFigures(run.figures, run.memo, run.scenario, run.desk);
+  if (daily !== undefined) recordDaily(daily, run.memo, days, run.scenario, run.desk, day, run.figures);
 }
 
 /** 16585 -> "16,585" (the terminal's one number format). */
@@ -476,23 +489,29 @@ function newDaily(scenario: Scenario, length: number): DailyCosts {
   };
 }
 
-function recordDaily(daily: DailyCosts, memo: NumberMemo, i: number, scenario: Scenario, desk: Desk, day: EpochMs): void {
+/** Every material's figures of the day (readFigures) into `figures`, for a day without a record; `memo`'s columns as recordDaily lays them out. */
+function readDayFigures(figures: Float64Array, memo: NumberMemo, scenario: Scenario, desk: Desk): void {
+  for (let k = 0; k < scenario.materials.length; k += 1) readFigures(figures, k * FIGURES, memo, 2 + 8 * k, desk, scenario.materials[k]!);
+}
+
+/** Row `i` of the running totals: the day's figures from `figures` (filled by the record or readDayFigures), the rest from the desk. */
+function recordDaily(daily: DailyCosts, memo: NumberMemo, i: number, scenario: Scenario, desk: Desk, day: EpochMs, figures: Float64Array): void {
   daily.t[i] = day;
   daily.units[i] = desk.unitsProducedNumber;
   daily.conversion[i] = memo.of(1, desk.conversionIncurred);
   for (let k = 0; k < scenario.materials.length; k += 1) {
     const setup = scenario.materials[k]!;
     const m = daily.materials[k]!;
-    const book = desk.book(setup.id);
     const c = 2 + 8 * k;
-    m.paid[i] = memo.of(c, book.spend) + memo.of(c + 1, book.fees) + memo.of(c + 2, book.emergencySpend) + desk.carryingNumber(setup.id);
-    m.financing[i] = desk.hedgeFinancingNumber(setup.id);
-    m.hedge[i] = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(setup.id);
+    const f = k * FIGURES;
+    m.paid[i] = figures[f + SPEND]! + figures[f + FEES]! + figures[f + EMERGENCY]! + figures[f + CARRYING]!;
+    m.financing[i] = figures[f + FINANCING]!;
+    m.hedge[i] = figures[f + HEDGE_PNL]!;
     m.hedgeRealized[i] = setup.hedge === undefined ? 0 : desk.hedgeRealizedNumber(setup.id);
     m.held[i] = desk.heldNumber(setup.id);
     m.price[i] = memo.of(c + 5, desk.marketUnitPrice(setup.id));
-    m.consumed[i] = desk.consumedNumber(setup.id);
-    m.standard[i] = desk.standardValueNumber(setup.id);
+    m.consumed[i] = figures[f + CONSUMED]!;
+    m.standard[i] = figures[f + STANDARD]!;
   }
 }
 

@@ -273,8 +273,44 @@ export function memoColumns(materials: number): number {
 /** `value.toNumber()` (toNumberRemembered: without text when exact, else once per Decimal instance). */
 export const numberOf = toNumberRemembered;
 
-/** Writes the day's end state (after the desk's step for `day`). */
-export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: Scenario, desk: Desk, snapshot: CostSnapshot, day: EpochMs): void {
+/**
+ * A material's figures of the day that both the daily record and the run's running totals
+ * (backtest.ts, DailyCosts) write, as doubles: FIGURES of them per material in a run's
+ * Float64Array, the k-th material's from k x FIGURES. recordDay and recordCosts read them from
+ * the desk (readFigures) and leave them there; the running totals written after them take
+ * them from there instead of asking the desk for the same figures again (a book look-up and
+ * six desk reads per material and day). The same doubles either way: each is read once.
+ */
+export const SPEND = 0;
+export const FEES = 1;
+export const EMERGENCY = 2;
+export const CARRYING = 3;
+export const FINANCING = 4;
+export const HEDGE_PNL = 5;
+export const STANDARD = 6;
+export const CONSUMED = 7;
+export const FIGURES = 8;
+
+/**
+ * Reads the `setup` material's figures of the day into `figures` from `at`: spend, fees and
+ * emergency purchases through `memo` (its columns `column`, `column + 1` and `column + 2`),
+ * carrying, hedge financing, hedge result (0 without a hedge), standard value and quantity consumed.
+ */
+export function readFigures(figures: Float64Array, at: number, memo: NumberMemo, column: number, desk: Desk, setup: Scenario['materials'][number]): void {
+  const id = setup.id;
+  const book = desk.book(id);
+  figures[at + SPEND] = memo.of(column, book.spend);
+  figures[at + FEES] = memo.of(column + 1, book.fees);
+  figures[at + EMERGENCY] = memo.of(column + 2, book.emergencySpend);
+  figures[at + CARRYING] = desk.carryingNumber(id);
+  figures[at + FINANCING] = desk.hedgeFinancingNumber(id);
+  figures[at + HEDGE_PNL] = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
+  figures[at + STANDARD] = desk.standardValueNumber(id);
+  figures[at + CONSUMED] = desk.consumedNumber(id);
+}
+
+/** Writes the day's end state (after the desk's step for `day`), leaving each material's figures in `figures` (readFigures). */
+export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: Scenario, desk: Desk, snapshot: CostSnapshot, day: EpochMs, figures: Float64Array): void {
   const i = recorder.row(day);
   let c = 0;
   const materials = scenario.materials;
@@ -307,14 +343,16 @@ export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: S
     out.forecastQty[i] = memo.of(c + 6, m.forecastQty);
     out.hedged[i] = memo.of(c + 7, m.hedged);
     out.exposure[i] = exposure !== 0 ? exposure : memo.of(c + 8, m.exposureQty);
-    out.consumedQty[i] = desk.consumedNumber(id);
+    const f = k * FIGURES;
+    readFigures(figures, f, memo, c + 10, desk, setup);
+    out.consumedQty[i] = figures[f + CONSUMED]!;
     out.stockouts[i] = book.stockouts;
-    const spend = memo.of(c + 10, book.spend);
-    const fees = memo.of(c + 11, book.fees);
-    const emergency = memo.of(c + 12, book.emergencySpend);
-    const carrying = desk.carryingNumber(id);
-    const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
-    const financing = desk.hedgeFinancingNumber(id);
+    const spend = figures[f + SPEND]!;
+    const fees = figures[f + FEES]!;
+    const emergency = figures[f + EMERGENCY]!;
+    const carrying = figures[f + CARRYING]!;
+    const hedgePnl = figures[f + HEDGE_PNL]!;
+    const financing = figures[f + FINANCING]!;
     out.spendCents[i] = cents(spend);
     out.feesCents[i] = cents(fees);
     out.emergencyCents[i] = cents(emergency);
@@ -323,7 +361,7 @@ export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: S
     const opening = numberOf(setup.openingQty) * (book.openingPrice === undefined ? price : numberOf(book.openingPrice));
     out.financingCents[i] = cents(financing);
     out.costCents[i] = cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price);
-    out.standardCents[i] = cents(desk.standardValueNumber(id));
+    out.standardCents[i] = cents(figures[f + STANDARD]!);
     c += 16;
   }
 }
@@ -333,7 +371,7 @@ export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: S
  * arithmetic, without reading what only the other columns need (the cost feed's buffer, reorder
  * point and exposure, the open orders, the moving averages).
  */
-export function recordCosts(recorder: CostRecorder, memo: NumberMemo, scenario: Scenario, desk: Desk, day: EpochMs): void {
+export function recordCosts(recorder: CostRecorder, memo: NumberMemo, scenario: Scenario, desk: Desk, day: EpochMs, figures: Float64Array): void {
   const i = recorder.row(day);
   let c = 0;
   const materials = scenario.materials;
@@ -348,17 +386,19 @@ export function recordCosts(recorder: CostRecorder, memo: NumberMemo, scenario: 
     const onHand = onHandNumber !== 0 ? onHandNumber : memo.of(c, desk.onHand(id));
     const held = onHand + memo.of(c + 1, desk.inTransit(id));
     out.stockouts[i] = book.stockouts;
-    const spend = memo.of(c + 10, book.spend);
-    const fees = memo.of(c + 11, book.fees);
-    const emergency = memo.of(c + 12, book.emergencySpend);
-    const carrying = desk.carryingNumber(id);
-    const hedgePnl = setup.hedge === undefined ? 0 : desk.hedgePnlNumber(id);
-    const financing = desk.hedgeFinancingNumber(id);
+    const f = k * FIGURES;
+    readFigures(figures, f, memo, c + 10, desk, setup);
+    const spend = figures[f + SPEND]!;
+    const fees = figures[f + FEES]!;
+    const emergency = figures[f + EMERGENCY]!;
+    const carrying = figures[f + CARRYING]!;
+    const hedgePnl = figures[f + HEDGE_PNL]!;
+    const financing = figures[f + FINANCING]!;
     out.carryingCents[i] = cents(carrying);
     out.hedgePnlCents[i] = cents(hedgePnl);
     const opening = numberOf(setup.openingQty) * (book.openingPrice === undefined ? price : numberOf(book.openingPrice));
     out.costCents[i] = cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price);
-    out.standardCents[i] = cents(desk.standardValueNumber(id));
+    out.standardCents[i] = cents(figures[f + STANDARD]!);
     c += 16;
   }
 }
