@@ -309,6 +309,15 @@ export function readFigures(figures: Float64Array, at: number, memo: NumberMemo,
   figures[at + CONSUMED] = desk.consumedNumber(id);
 }
 
+/**
+ * The opening stock at its price (the day's price while the desk has none), as recordDay and
+ * recordCosts add it each day: both Decimals stand for the whole run, so `memo` (its columns
+ * `column` and `column + 1`) converts each once, where numberOf looked each up every day.
+ */
+function openingValue(memo: NumberMemo, column: number, openingQty: Decimal, openingPrice: Decimal | undefined, price: number): number {
+  return memo.of(column, openingQty) * (openingPrice === undefined ? price : memo.of(column + 1, openingPrice));
+}
+
 /** Writes the day's end state (after the desk's step for `day`), leaving each material's figures in `figures` (readFigures). */
 export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: Scenario, desk: Desk, snapshot: CostSnapshot, day: EpochMs, figures: Float64Array): void {
   const i = recorder.row(day);
@@ -358,7 +367,7 @@ export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: S
     out.emergencyCents[i] = cents(emergency);
     out.carryingCents[i] = cents(carrying);
     out.hedgePnlCents[i] = cents(hedgePnl);
-    const opening = numberOf(setup.openingQty) * (book.openingPrice === undefined ? price : numberOf(book.openingPrice));
+    const opening = openingValue(memo, c + 13, setup.openingQty, book.openingPrice, price);
     out.financingCents[i] = cents(financing);
     out.costCents[i] = cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price);
     out.standardCents[i] = cents(figures[f + STANDARD]!);
@@ -396,7 +405,7 @@ export function recordCosts(recorder: CostRecorder, memo: NumberMemo, scenario: 
     const financing = figures[f + FINANCING]!;
     out.carryingCents[i] = cents(carrying);
     out.hedgePnlCents[i] = cents(hedgePnl);
-    const opening = numberOf(setup.openingQty) * (book.openingPrice === undefined ? price : numberOf(book.openingPrice));
+    const opening = openingValue(memo, c + 13, setup.openingQty, book.openingPrice, price);
     out.costCents[i] = cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price);
     out.standardCents[i] = cents(figures[f + STANDARD]!);
     c += 16;
