@@ -434,16 +434,18 @@ const HTML_ESCAPES: Record<string, string> = {
   '\u2029': '&#x2029;',
 };
 
+/** What jsonForScriptTag escapes, and each one's JSON escape. */
+const SCRIPT_UNSAFE = /[<\u2028\u2029]/g;
+const SCRIPT_ESCAPES: Readonly<Record<string, string>> = { '<': '\\u003c', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
 /**
  * JSON that is safe inside a `<script>` element: every `<` becomes `\u003c` (so neither
  * `</script` nor `<!--` can appear) and U+2028/U+2029 are escaped. JSON.parse of the
  * element's text gives back exactly `value`.
  */
 export function jsonForScriptTag(value: unknown): string {
-  return JSON.stringify(value)
-    .replace(/</g, '\\u003c')
-    .replace(/\u2028/g, '\\u2028')
-    .replace(/\u2029/g, '\\u2029');
+  // One pass over the text (the main job's is about 2.5 MB) for the three characters, not one each.
+  return JSON.stringify(value).replace(SCRIPT_UNSAFE, (character) => SCRIPT_ESCAPES[character]!);
 }
 
 /** Chart-id stems for the materials: the id lower-cased to [a-z0-9-], made unique. */

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import { chartList, escapeHtml, expectedChartCount, jsonForScriptTag, materialChartIds, renderReportHtml, writeReport } from '../../src/report/html.js';
@@ -190,6 +191,18 @@ describe('jsonForScriptTag', () => {
     const text = jsonForScriptTag(value);
     expect(text).not.toMatch(/[<\u2028\u2029]/);
     expect(JSON.parse(text)).toEqual(value);
+  });
+
+  it('is the JSON with "<", U+2028 and U+2029 replaced one after another, character for character', () => {
+    const text = fc.string({ unit: fc.constantFrom('<', '>', '/', 'a', '"', '\\', '\u2028', '\u2029', '\u2027', '\u00e9') });
+    fc.assert(
+      fc.property(fc.array(fc.oneof(text, fc.double(), fc.constant(null))), fc.dictionary(text, text), (list, map) => {
+        const value = { list, map };
+        const definition = JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+        expect(jsonForScriptTag(value)).toBe(definition);
+      }),
+      { numRuns: 300, seed: 16 },
+    );
   });
 });
 
