@@ -6,14 +6,12 @@
 import { dirname, relative } from 'node:path';
 import { formatLocale } from '../cli/format.js';
 import { ProcuraError, type ErrorCode, type Where } from '../core/errors.js';
-import { fromTransfer } from '../core/transfer.js';
 import { Decimal, ZERO } from '../core/decimal.js';
 import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { toPlainJson } from '../pipeline/index.js';
 import { getStrategy } from '../../strategies/index.js';
 import { runBacktest, type MaterialTotals, type RecordMode, type RunResult, type RunWarning } from './backtest.js';
 import type { Scenario } from './scenario.js';
-import { runOnThreadPool } from './thread-pool.js';
 import { HedgeStrip } from './hedge-strip.js';
 import { blockBootstraps, budgetFigures, dailyProductCost, monthlyStepWindows, windowFigures, type BootstrapInterval, type BudgetFigures, type WindowFigures } from './statistics.js';
 
@@ -187,6 +185,8 @@ export function dispatchOrder(jobs: readonly { strategy: string | null }[]): num
 
 /** The jobs on `count` worker threads (thread-pool.ts), the costliest first; results in job order. */
 async function runOnThreads(setup: WorkerSetup, jobs: readonly { strategy: string | null; record: RecordMode }[], count: number, progress: () => void): Promise<RunResult[]> {
+  // Loaded here, not with this module: the main job runs in process (threadsFor), and node:worker_threads alone is a few ms of its start-up.
+  const [{ runOnThreadPool }, { fromTransfer }] = await Promise.all([import('./thread-pool.js'), import('../core/transfer.js')]);
   const results: RunResult[] = new Array<RunResult>(jobs.length);
   await runOnThreadPool<{ strategy: string | null; record: RecordMode }, { index: number; result?: unknown; error?: { message: string; code?: ErrorCode; detail?: string; where?: Where } }>({
     url: new URL('./run-worker.js', import.meta.url),
