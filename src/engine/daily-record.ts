@@ -356,23 +356,27 @@ export function recordDay(recorder: DailyRecorder, memo: NumberMemo, scenario: S
     readFigures(figures, f, memo, c + 10, desk, setup);
     out.consumedQty[i] = figures[f + CONSUMED]!;
     out.stockouts[i] = book.stockouts;
-    const spend = figures[f + SPEND]!;
-    const fees = figures[f + FEES]!;
-    const emergency = figures[f + EMERGENCY]!;
-    const carrying = figures[f + CARRYING]!;
-    const hedgePnl = figures[f + HEDGE_PNL]!;
-    const financing = figures[f + FINANCING]!;
-    out.spendCents[i] = cents(spend);
-    out.feesCents[i] = cents(fees);
-    out.emergencyCents[i] = cents(emergency);
-    out.carryingCents[i] = cents(carrying);
-    out.hedgePnlCents[i] = cents(hedgePnl);
+    out.spendCents[i] = cents(figures[f + SPEND]!);
+    out.feesCents[i] = cents(figures[f + FEES]!);
+    out.emergencyCents[i] = cents(figures[f + EMERGENCY]!);
+    out.carryingCents[i] = cents(figures[f + CARRYING]!);
+    out.hedgePnlCents[i] = cents(figures[f + HEDGE_PNL]!);
     const opening = openingValue(memo, c + 13, setup.openingQty, book.openingPrice, price);
-    out.financingCents[i] = cents(financing);
-    out.costCents[i] = cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price);
+    out.financingCents[i] = cents(figures[f + FINANCING]!);
+    out.costCents[i] = cents(costOfDay(figures, f, opening, held, price));
     out.standardCents[i] = cents(figures[f + STANDARD]!);
     c += 16;
   }
+}
+
+/**
+ * The material's cost to date as of the day (the cost column): what was paid (spend, fees,
+ * emergency buys, carrying, hedge financing, less the hedge result) plus the opening stock's
+ * value, less what is held at the day's price. One expression for recordDay and recordCosts,
+ * summed in this order, so the two record the same cents.
+ */
+function costOfDay(figures: Float64Array, f: number, opening: number, held: number, price: number): number {
+  return figures[f + SPEND]! + figures[f + FEES]! + figures[f + EMERGENCY]! + figures[f + CARRYING]! + figures[f + FINANCING]! - figures[f + HEDGE_PNL]! + opening - held * price;
 }
 
 /**
@@ -397,16 +401,10 @@ export function recordCosts(recorder: CostRecorder, memo: NumberMemo, scenario: 
     out.stockouts[i] = book.stockouts;
     const f = k * FIGURES;
     readFigures(figures, f, memo, c + 10, desk, setup);
-    const spend = figures[f + SPEND]!;
-    const fees = figures[f + FEES]!;
-    const emergency = figures[f + EMERGENCY]!;
-    const carrying = figures[f + CARRYING]!;
-    const hedgePnl = figures[f + HEDGE_PNL]!;
-    const financing = figures[f + FINANCING]!;
-    out.carryingCents[i] = cents(carrying);
-    out.hedgePnlCents[i] = cents(hedgePnl);
+    out.carryingCents[i] = cents(figures[f + CARRYING]!);
+    out.hedgePnlCents[i] = cents(figures[f + HEDGE_PNL]!);
     const opening = openingValue(memo, c + 13, setup.openingQty, book.openingPrice, price);
-    out.costCents[i] = cents(spend + fees + emergency + carrying + financing - hedgePnl + opening - held * price);
+    out.costCents[i] = cents(costOfDay(figures, f, opening, held, price));
     out.standardCents[i] = cents(figures[f + STANDARD]!);
     c += 16;
   }
