@@ -64,6 +64,9 @@ export class JournalTables {
 const PACK_LIMIT = 2 ** 48;
 /** Places packed (five bits). */
 const PACK_PLACES = 32;
+/** Rows whose pushed Fixed a FixedColumn keeps (a power of two; see FixedColumn.recent). */
+const RECENT = 32;
+const RECENT_MASK = RECENT - 1;
 
 /**
  * A column of Fixed values, each packed into one float64: `m · 32 + e` (the mantissa and its
@@ -75,9 +78,17 @@ const PACK_PLACES = 32;
  * kind of machine every fresh page of a journal costs a page fault). A value that does not fit
  * (a `big`, |m| >= 2^48 or e >= 32) is kept in `bigs`, its slot NaN.
  */
-class FixedColumn {
+export class FixedColumn {
   private readonly v = f64();
   private readonly bigs = new Map<number, Fixed>();
+  /**
+   * The Fixed last pushed into each row modulo RECENT (made at the first push): `get` hands a
+   * recent row's own object back when its packed value is the row's, instead of a new Fixed.
+   * The cost feed reads back every movement and actual the day's postings wrote (about 330,000
+   * Fixed objects in the main job, 1.6 % of what it allocates). Checked by value, so a slot
+   * written by another row (one truncated, or appended over) is only a miss, never wrong.
+   */
+  private recent: Fixed[] | undefined = undefined;
 
   get length(): number {
     return this.v.length;
@@ -85,8 +96,12 @@ class FixedColumn {
   push(value: Fixed): void {
     const m = value.m;
     const e = value.e;
-    if (value.big === undefined && e < PACK_PLACES && m < PACK_LIMIT && m > -PACK_LIMIT) this.v.push(m * PACK_PLACES + e);
-    else this.pushBig(value);
+    if (value.big === undefined && e < PACK_PLACES && m < PACK_LIMIT && m > -PACK_LIMIT) {
+      const i = this.v.length;
+      this.v.push(m * PACK_PLACES + e);
+      // Not a zero: one of -0 would come back with its sign, where get gives 0.
+      if (m !== 0) (this.recent ??= new Array<Fixed>(RECENT).fill(Fixed.ZERO))[i & RECENT_MASK] = value;
+    } else this.pushBig(value);
   }
   /** push(value.negated()), without making the negated value. */
   pushNegated(value: Fixed): void {
@@ -103,6 +118,12 @@ class FixedColumn {
   get(i: number): Fixed {
     const v = this.v.get(i);
     if (v !== v) return this.bigs.get(i)!;
+    const recent = this.recent;
+    if (recent !== undefined) {
+      // A pushed value packs (big undefined, m and e in range), so m x 32 + e is exact: equal packed values, equal m and e.
+      const r = recent[i & RECENT_MASK]!;
+      if (r.m * PACK_PLACES + r.e === v && r.big === undefined) return r;
+    }
     const m = Math.floor(v / PACK_PLACES);
     // `| 0`: the places as a small integer (a double there would turn Fixed's `e` field into a boxed double for every Fixed).
     return Fixed.of(m, (v - m * PACK_PLACES) | 0);
