@@ -696,6 +696,9 @@ export class Pipeline {
     this.store.updateOrder(order, newFills);
     const id = order.request.clientOrderId;
     if (isTerminal(order.status)) {
+      // A replay of a final order reads it from the store (#submit), never from the venue, which need not keep it.
+      // (A store that forgets finished orders, a backtest's, is for runs whose ids never repeat: see MemoryOrderStoreOptions.)
+      this.venue.forget?.(id);
       this.#open.delete(id);
       const mine = this.#openIn.get(order.request.instrument);
       if (mine !== undefined && mine.orders.delete(id)) mine.pending = undefined;

@@ -150,4 +150,13 @@ export interface Venue {
    * moment, so it leaves this out and is looked up every time.
    */
   changeCount?(): number;
+  /**
+   * Optional: the caller has saved the order's final report (filled, cancelled, rejected or
+   * expired) and will neither look it up nor send it again, so the venue may drop it (a later
+   * lookup by that id then finds nothing, and a submit with it is a new order). The pipeline
+   * calls it when it saves an order as final: a replay then reads the order from its store, or,
+   * with a store that forgets finished orders (a backtest's, whose ids never repeat), never
+   * happens. The simulated venue then keeps only the orders that may still change.
+   */
+  forget?(clientOrderId: string): void;
 }

@@ -370,6 +370,24 @@ describe('Pipeline', () => {
     expect(await target('77', day(1) + 3)).toMatchObject({ kind: 'sized', qty: D('2') });
   });
 
+  it('tells the venue to forget an order once it is saved as final, and replays it from the store', async () => {
+    const sim = new SimVenue({ instruments: { gas: { symbol: 'NG/USD', lotStep: '1', tickSize: '0.01', minQty: '1', minNotional: '1' } } });
+    sim.onBar({ at: day(0), open: 3, high: 3.1, low: 2.9, close: 3 });
+    const store = new MemoryOrderStore();
+    const pipeline = new Pipeline({ runId: 'run-1', venue: sim, limits: limits(), store });
+    const market = await pipeline.submit(intent({ at: day(0) + 1 }), ctx);
+    const resting = await pipeline.submit(intent({ at: day(0) + 2, limitPrice: D('2.8') }), ctx);
+    sim.onBar({ at: day(1), open: 3, high: 3.1, low: 2.9, close: 3 });
+    await pipeline.sync();
+    // The filled order is the store's alone; the one still working stays at the venue.
+    expect(store.getOrder(market.clientOrderId!)!.status).toBe('filled');
+    expect(await sim.lookup(market.clientOrderId!, 'gas')).toBeUndefined();
+    expect((await sim.lookup(resting.clientOrderId!, 'gas'))!.status).toBe('open');
+    const replay = await pipeline.submit(intent({ at: day(0) + 1 }), ctx);
+    expect(replay).toMatchObject({ outcome: 'replayed', clientOrderId: market.clientOrderId, status: 'filled' });
+    expect(sim.workingCount).toBe(1);
+  });
+
   it('kill switch: halts at once, cancels open orders, and stays halted after a restart', async () => {
     const { pipeline, store, venue } = setup();
     const resting = await pipeline.submit(intent({ qty: D('10'), limitPrice: D('2.8') }), ctx);

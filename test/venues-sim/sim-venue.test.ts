@@ -322,3 +322,22 @@ describe('SimVenue rules and configuration', () => {
     expect((await v.lookup(o.clientOrderId, 'gas'))!.filledQty.toString()).toBe('10');
   });
 });
+
+describe('SimVenue.forget', () => {
+  it('drops a final order and keeps a working one', async () => {
+    const v = venue();
+    v.onBar(bar(0, 100, 101, 99, 100));
+    const market = order('buy', '5');
+    const limit = order('buy', '5', '90');
+    await v.submit(market);
+    await v.submit(limit);
+    v.forget(market.clientOrderId); // still working: kept
+    v.onBar(bar(1, 100, 101, 99, 100));
+    expect((await v.lookup(market.clientOrderId, 'gas'))!.status).toBe('filled');
+    v.forget(market.clientOrderId);
+    v.forget(limit.clientOrderId);
+    expect(await v.lookup(market.clientOrderId, 'gas')).toBeUndefined();
+    expect((await v.lookup(limit.clientOrderId, 'gas'))!.status).toBe('open');
+    expect(v.workingCount).toBe(1);
+  });
+});

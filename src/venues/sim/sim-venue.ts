@@ -284,6 +284,17 @@ export class SimVenue implements Venue {
     return this.#changes;
   }
 
+  /**
+   * See Venue.forget: drops a final order (a working one stays). The pipeline forgets each
+   * order once it has saved the final report, so the map holds the orders still working and
+   * those whose end the pipeline has not yet read, not every order of the run (the jit and
+   * static-hedge runs of the ammonia scenario: about 11,000 each).
+   */
+  forget(clientOrderId: string): void {
+    const sim = this.#orders.get(clientOrderId);
+    if (sim !== undefined && sim.status !== 'open' && sim.status !== 'partially-filled') this.#orders.delete(clientOrderId);
+  }
+
   #accept(order: OrderRequest): SimOrder {
     const known = this.#orders.get(order.clientOrderId);
     if (known !== undefined) return known; // same client order id: never a second order
