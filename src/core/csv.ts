@@ -104,10 +104,17 @@ const POWERS_OF_TEN = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e1
  * Number gives for the text: the same double, without a regular expression per cell.
  */
 export function plainNumber(text: string): number {
-  const end = text.length;
-  let i = 0;
-  const negative = end > 0 && text.charCodeAt(0) === 45;
-  if (negative) i = 1;
+  return plainNumberAt(text, 0, text.length);
+}
+
+/**
+ * plainNumber of `text[from .. end)`, read in place: a large file's cells without a string
+ * each (market/series.ts's scan of `date,price` lines).
+ */
+export function plainNumberAt(text: string, from: number, end: number): number {
+  let i = from;
+  const negative = end > from && text.charCodeAt(from) === 45;
+  if (negative) i += 1;
   let m = 0;
   let digits = 0;
   let places = -1;

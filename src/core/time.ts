@@ -66,10 +66,18 @@ export function parseTime(raw: unknown, where: Where): EpochMs {
  * date included (parseTime then answers, or refuses it). For the dates of large files.
  */
 export function isoDay(text: string): EpochMs {
-  if (text.length !== 10 || text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45) return Number.NaN;
-  const year = digitsOf(text, 0, 4);
-  const month = digitsOf(text, 5, 7);
-  const day = digitsOf(text, 8, 10);
+  return text.length !== 10 ? Number.NaN : isoDayAt(text, 0);
+}
+
+/**
+ * isoDay of the ten characters `text[at .. at + 10)` (the caller checks they are there), read
+ * in place: a large file's dates without a string each (market/series.ts's scan of `date,price` lines).
+ */
+export function isoDayAt(text: string, at: number): EpochMs {
+  if (text.charCodeAt(at + 4) !== 45 || text.charCodeAt(at + 7) !== 45) return Number.NaN;
+  const year = digitsOf(text, at, at + 4);
+  const month = digitsOf(text, at + 5, at + 7);
+  const day = digitsOf(text, at + 8, at + 10);
   if (year < 1000 || month < 1 || month > 12 || day < 1 || day > DAYS_IN_MONTH[month - 1]!) return Number.NaN;
   if (month === 2 && day === 29 && !(year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0))) return Number.NaN;
   return Date.UTC(year, month - 1, day);

@@ -19,9 +19,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError, type Where } from '../core/errors.js';
-import { parseCsv, plainNumber } from '../core/csv.js';
+import { parseCsv, plainNumber, plainNumberAt } from '../core/csv.js';
 import { didYouMean } from '../core/did-you-mean.js';
-import { DAY_MS, formatDate, isoDay, parseTime, type EpochMs } from '../core/time.js';
+import { DAY_MS, formatDate, isoDay, isoDayAt, parseTime, type EpochMs } from '../core/time.js';
 
 /** A guess at the bar spacing, from the median step between bars. */
 export const Interval = {
@@ -120,8 +120,124 @@ export function loadSeries(path: string, options: LoadOptions = {}): PriceSeries
  * Times are `YYYY-MM-DD`, `YYYY-MM`, ISO date-times or epoch milliseconds.
  */
 export function parseSeries(text: string, file: string, options: LoadOptions = {}): PriceSeries {
+  return readSeries(text, file, options, true);
+}
+
+/**
+ * parseSeries without the scan of plain `date,price` lines (scanDatePrice): every row through
+ * the general loop. The definition the scan is held to (test/market/series.test.ts).
+ */
+export function parseSeriesByRows(text: string, file: string, options: LoadOptions = {}): PriceSeries {
+  return readSeries(text, file, options, false);
+}
+
+function readSeries(text: string, file: string, options: LoadOptions, scan: boolean): PriceSeries {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-  const source = csvSource(text, file);
+  const plain = text.indexOf('"') < 0;
+  // The header alone first (a plain file's first line, as csvSource splits it): a two-column
+  // `date,price` file is then read by scanDatePrice without a string per line or cell.
+  const header = plain ? plainHeader(text) : undefined;
+  if (scan && header !== undefined && header.length === 2 && !header.every((h) => h === '')) {
+    const layout = chooseLayout(header, header.map((h) => h.toLowerCase()), file, options.column);
+    const scanned = layout.ohlc === undefined && layout.volume === undefined ? scanDatePrice(text, layout, options.cadence) : undefined;
+    if (scanned !== undefined) return finishSeries(scanned, file, options, header, layout);
+  }
+  const source = csvSource(text, file, header);
+  return readRows(source, file, options);
+}
+
+/** What a file's rows gave: the bars' columns (`n` of them used), the skipped and negative rows. */
+interface Rows {
+  readonly n: number;
+  readonly at: Float64Array;
+  readonly open: Float64Array | undefined;
+  readonly high: Float64Array | undefined;
+  readonly low: Float64Array | undefined;
+  readonly close: Float64Array;
+  readonly volume: Float64Array | undefined;
+  readonly missingLines: number[];
+  readonly negativeAt: number[];
+  /** The first line whose step from the previous date is as long as the next coarser cadence, or 0. */
+  readonly longStepLine: number;
+  /** The file's last line (where "no price rows" points). */
+  readonly lastLine: number;
+}
+
+/**
+ * The rows of a plain (unquoted) file of two columns, a `YYYY-MM-DD` date and a plain decimal
+ * price (`date,price` as EIA publishes it), read in place: the same bars the general loop
+ * (readRows) reads from such a file, without splitting it into a string per line and per cell.
+ * Undefined as soon as a line is anything else (a blank-looking line, a value other than a
+ * plain decimal or an empty cell, another date form, a third cell, dates not increasing, a cadence problem): the
+ * general loop then reads the whole file and gives its answers and refusals.
+ */
+function scanDatePrice(text: string, layout: Layout, cadence: Cadence | undefined): Rows | undefined {
+  const dateFirst = layout.time === 0;
+  const length = text.length;
+  let start = text.indexOf('\n');
+  if (start < 0) return undefined;
+  start += 1;
+  // A line that is read here is at least "YYYY-MM-DD,0" and its line break: 13 characters.
+  const capacity = Math.floor((length - start + 1) / 13) + 1;
+  const at = new Float64Array(capacity);
+  const close = new Float64Array(capacity);
+  const negativeAt: number[] = [];
+  const missingLines: number[] = [];
+  let n = 0;
+  let lineNo = 1;
+  let previousLine = 0;
+  let previousTime = 0;
+  let longStepLine = 0;
+  while (start <= length) {
+    lineNo += 1;
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = length;
+    const next = end + 1;
+    if (end > start && text.charCodeAt(end - 1) === 13) end -= 1;
+    if (end === start) {
+      // An empty line: skipped, as the general loop skips it.
+      start = next;
+      continue;
+    }
+    const comma = text.indexOf(',', start);
+    if (comma < 0 || comma >= end) return undefined;
+    const timeFrom = dateFirst ? start : comma + 1;
+    const timeTo = dateFirst ? comma : end;
+    if (timeTo - timeFrom !== 10) return undefined;
+    const t = isoDayAt(text, timeFrom);
+    if (t !== t) return undefined;
+    const priceFrom = dateFirst ? comma + 1 : start;
+    const priceTo = dateFirst ? end : comma;
+    // An empty price is a missing value (the row is skipped and listed); a second comma in the
+    // price, like any other character, makes plainNumberAt's NaN.
+    const missing = priceFrom === priceTo;
+    const price = missing ? 0 : plainNumberAt(text, priceFrom, priceTo);
+    if (price !== price) return undefined;
+    // Dates are checked on every row, missing or not (as the general loop checks them).
+    if (previousLine > 0 && t <= previousTime) return undefined;
+    if (cadence !== undefined) {
+      if (cadenceStepProblem(cadence, previousLine > 0 ? previousTime : undefined, t) !== undefined) return undefined;
+      if (longStepLine === 0 && previousLine > 0 && t - previousTime >= cadenceTooLongMs(cadence)) longStepLine = lineNo;
+    }
+    previousTime = t;
+    previousLine = lineNo;
+    start = next;
+    if (missing) {
+      missingLines.push(lineNo);
+      continue;
+    }
+    if (n === capacity) return undefined;
+    at[n] = t;
+    close[n] = price;
+    if (price < 0) negativeAt.push(n);
+    n += 1;
+  }
+  if (n === 0) return undefined;
+  return { n, at, open: undefined, high: undefined, low: undefined, close, volume: undefined, missingLines, negativeAt, longStepLine, lastLine: lineNo };
+}
+
+/** The general loop: every row of `source`, each checked and read, every refusal naming file, line and field. */
+function readRows(source: CsvSource, file: string, options: LoadOptions): PriceSeries {
   const header = source.header;
   if (header.length === 0 || header.every((h) => h === '')) throw new InputError('empty file: expected a header line', { file, line: 1 });
   const lower = header.map((h) => h.toLowerCase());
@@ -204,12 +320,19 @@ export function parseSeries(text: string, file: string, options: LoadOptions = {
     }
     n += 1;
   }
-  if (n === 0) throw new InputError('no price rows', { file, line: source.lastLine, field: header[layout.close] });
+  return finishSeries({ n, at, open, high, low, close, volume, missingLines, negativeAt, longStepLine, lastLine: source.lastLine }, file, options, header, layout);
+}
+
+/** The series of a file's rows: at least one, and spaced as the declared cadence says. */
+function finishSeries(rows: Rows, file: string, options: LoadOptions, header: readonly string[], layout: Layout): PriceSeries {
+  const { n, at, open, high, low, close, volume } = rows;
+  const cadence = options.cadence;
+  if (n === 0) throw new InputError('no price rows', { file, line: rows.lastLine, field: header[layout.close] });
 
   const closeArray = close.slice(0, n);
   if (cadence !== undefined) {
     const problem = cadenceSpacingProblem(cadence, at.subarray(0, n));
-    if (problem !== undefined) throw new InputError(problem, { file, line: longStepLine || 2, field: header[layout.time] });
+    if (problem !== undefined) throw new InputError(problem, { file, line: rows.longStepLine || 2, field: header[layout.time] });
   }
   return buildSeries({
     cadence,
@@ -222,8 +345,8 @@ export function parseSeries(text: string, file: string, options: LoadOptions = {
     high: high?.slice(0, n),
     low: low?.slice(0, n),
     volume: volume?.slice(0, n),
-    missingLines,
-    negativeAt,
+    missingLines: rows.missingLines,
+    negativeAt: rows.negativeAt,
   });
 }
 
@@ -636,8 +759,8 @@ interface CsvSource {
  * loader's speed, see bench/signals.ts). Any quote sends the whole file through core's
  * csv-parse reader, which handles quoted commas, `""` escapes and quoted line breaks.
  */
-function csvSource(text: string, file: string): CsvSource {
-  if (text.indexOf('"') >= 0) {
+function csvSource(text: string, file: string, plainHeaderCells: readonly string[] | undefined): CsvSource {
+  if (plainHeaderCells === undefined) {
     const table = parseCsv(text, file);
     return {
       header: table.header,
@@ -650,7 +773,7 @@ function csvSource(text: string, file: string): CsvSource {
   const lines = text.split('\n');
   const strip = (raw: string): string => (raw.charCodeAt(raw.length - 1) === 13 ? raw.slice(0, -1) : raw);
   return {
-    header: strip(lines[0] ?? '').split(',').map((h) => h.trim()),
+    header: plainHeaderCells,
     count: lines.length - 1,
     cells: (i) => {
       const line = strip(lines[i + 1]!);
@@ -659,6 +782,13 @@ function csvSource(text: string, file: string): CsvSource {
     line: (i) => i + 2,
     lastLine: lines.length,
   };
+}
+
+/** A plain file's header: its first line (without a CR before the line break) split on commas, each trimmed. */
+function plainHeader(text: string): string[] {
+  const end = text.indexOf('\n');
+  const first = end < 0 ? text : text.slice(0, end);
+  return (first.charCodeAt(first.length - 1) === 13 ? first.slice(0, -1) : first).split(',').map((h) => h.trim());
 }
 
 function defaultId(file: string, column: string | undefined): string {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
 import { InputError } from '../../src/core/errors.js';
 import { parseTime } from '../../src/core/time.js';
@@ -10,6 +11,7 @@ import {
   loadSeries,
   cadenceLabel,
   parseSeries,
+  parseSeriesByRows,
   safeLog,
   safeRatio,
   seriesFromOhlcv,
@@ -256,5 +258,67 @@ describe('lookups and guards', () => {
     expect(safeRatio(1, -36.98)).toBeUndefined();
     expect(safeRatio(1, 0)).toBeUndefined();
     expect(safeRatio(3, 2)).toBe(1.5);
+  });
+});
+
+describe('parseSeries: the scan of plain date,price lines', () => {
+  /** The result, or the refusal's message: what a caller sees either way. */
+  const outcome = (read: () => unknown): unknown => {
+    try {
+      return read();
+    } catch (error) {
+      return { refused: (error as Error).message };
+    }
+  };
+  // Files the scan reads to the end (rows of increasing dates and plain, negative or missing
+  // prices), and files with lines off its form (blank, spaced, other date and number forms,
+  // extra cells, repeated or backward dates), which the general loop reads or refuses.
+  const good = fc.oneof(
+    { weight: 6, arbitrary: fc.integer({ min: 0, max: 99_999 }).map((n) => (n / 100).toString()) },
+    { weight: 1, arbitrary: fc.integer({ min: -99_999, max: -1 }).map((n) => (n / 1000).toString()) },
+    { weight: 1, arbitrary: fc.constantFrom('', '-0', '0', '00012.50', '123456789012345', '0.000000000000001') },
+  );
+  const cell = fc.oneof({ weight: 6, arbitrary: good }, fc.constantFrom(' ', '1e3', ' 4.2', '4.2 ', '+1', '.5', '5.', '1234567890123456', 'x', '7,8'));
+  const step = fc.oneof({ weight: 12, arbitrary: fc.integer({ min: 1, max: 40 }) }, fc.constantFrom(-1, -30, 0));
+  const odd = fc.constantFrom('', '   ', '1997-02-30,1', '1997-1-5,2', ' 1997-01-05,2', '1997-01-05T00:00:00Z,3', '852076800000,4', '1997-01,5', ',', '1997-01-05');
+  const row = fc.boolean().chain((clean) =>
+    clean ? fc.tuple(fc.integer({ min: 1, max: 40 }), good) : fc.oneof({ weight: 10, arbitrary: fc.tuple(step, cell) }, { weight: 1, arbitrary: odd }),
+  );
+  const file = fc.record({
+    header: fc.constantFrom('Date,Price', 'date,close', 'Price,Date', 'Value,Month', 'date,price,volume', 'Date,Qty'),
+    crlf: fc.boolean(),
+    trailing: fc.boolean(),
+    start: fc.integer({ min: Date.UTC(1996, 0, 1), max: Date.UTC(1998, 0, 1) }).map((t) => Math.floor(t / 86_400_000) * 86_400_000),
+    rows: fc.boolean().chain((clean) => fc.array(clean ? fc.tuple(fc.integer({ min: 1, max: 40 }), good) : row, { minLength: 0, maxLength: 40 })),
+    cadence: fc.constantFrom(undefined, undefined, 'daily', 'weekly', 'monthly'),
+  });
+  it('reads what the general loop reads, and refuses what it refuses with the same message', () => {
+    fc.assert(
+      fc.property(file, (f) => {
+        let t = f.start;
+        const dateFirst = !/^(price|value),/i.test(f.header);
+        const lines = f.rows.map((row) => {
+          if (typeof row === 'string') return row;
+          const [step, value] = row;
+          t += step * 86_400_000;
+          const day = new Date(t).toISOString().slice(0, 10);
+          return dateFirst ? `${day},${value}` : `${value},${day}`;
+        });
+        const text = [f.header, ...lines].join(f.crlf ? '\r\n' : '\n') + (f.trailing ? (f.crlf ? '\r\n' : '\n') : '');
+        const options = f.cadence === undefined ? {} : { cadence: f.cadence as 'daily' | 'weekly' | 'monthly' };
+        expect(outcome(() => parseSeries(text, 'f.csv', options))).toEqual(outcome(() => parseSeriesByRows(text, 'f.csv', options)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('reads the scenarios\' price files as the general loop does', () => {
+    for (const name of ['natural-gas/daily.csv', 'natural-gas/monthly.csv', 'oil-prices/wti-daily.csv', 'oil-prices/brent-daily.csv', 'gold-prices/monthly.csv']) {
+      const text = readFileSync(`${DATA}/${name}`, 'utf8');
+      for (const cadence of [undefined, 'daily', 'monthly'] as const) {
+        const options = cadence === undefined ? {} : { cadence };
+        expect(outcome(() => parseSeries(text, name, options))).toEqual(outcome(() => parseSeriesByRows(text, name, options)));
+      }
+    }
   });
 });
