@@ -9,8 +9,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { InputError } from '../core/errors.js';
-import { DAY_MS, formatDate, isoDay, parseTime, type EpochMs } from '../core/time.js';
-import { plainNumber } from '../core/csv.js';
+import { DAY_MS, formatDate, isoDay, isoDayAt, parseTime, type EpochMs } from '../core/time.js';
+import { plainNumber, plainNumberAt } from '../core/csv.js';
 
 /** A month as year x 12 + zero-based month (UTC). */
 export type MonthIndex = number;
@@ -166,6 +166,69 @@ export function loadFuturesCurve(file: string): FuturesCurve {
 }
 
 export function parseFuturesCurve(text: string, file: string): FuturesCurve {
+  return scanCurve(text, file) ?? parseFuturesCurveByLines(text, file);
+}
+
+/**
+ * A curve file whose rows are all `YYYY-MM-DD` and plain decimals or empty cells (EIA's, as
+ * the scenarios keep them), read in place: the rows parseFuturesCurveByLines reads from it,
+ * without a string per line and per cell. Undefined as soon as anything is off that form (the
+ * header included): the general loop then reads the file, for its answers and refusals.
+ */
+function scanCurve(text: string, file: string): FuturesCurve | undefined {
+  const length = text.length;
+  const headerEnd = text.indexOf('\n');
+  if (headerEnd < 0) return undefined;
+  const first = text.slice(0, headerEnd);
+  const header = (first.endsWith('\r') ? first.slice(0, -1) : first).split(',').map((h) => h.trim());
+  const n = header.length - 1;
+  if (n < 1 || header[0]!.toLowerCase() !== 'date') return undefined;
+  for (let k = 1; k <= n; k += 1) if (header[k]!.toLowerCase() !== `contract${k}`) return undefined;
+  let start = headerEnd + 1;
+  // A row read here is at least a date, n commas and a line break.
+  const capacity = Math.floor((length - start + 1) / (11 + n)) + 1;
+  const at = new Float64Array(capacity);
+  const columns = Array.from({ length: n }, () => new Float64Array(capacity));
+  let rows = 0;
+  let previous = Number.NEGATIVE_INFINITY;
+  while (start <= length) {
+    let end = text.indexOf('\n', start);
+    if (end < 0) end = length;
+    const next = end + 1;
+    if (end > start && text.charCodeAt(end - 1) === 13) end -= 1;
+    if (end === start) {
+      start = next;
+      continue;
+    }
+    let comma = text.indexOf(',', start);
+    if (comma !== start + 10 || comma >= end) return undefined;
+    const t = isoDayAt(text, start);
+    if (!(t > previous)) return undefined;
+    previous = t;
+    if (rows === capacity) return undefined;
+    at[rows] = t;
+    for (let k = 0; k < n; k += 1) {
+      const from = comma + 1;
+      let to = end;
+      if (k < n - 1) {
+        comma = text.indexOf(',', from);
+        if (comma < 0 || comma >= end) return undefined;
+        to = comma;
+      }
+      // An empty cell is NaN (no price that day); a third comma in the last cell, like any other character, makes plainNumberAt's NaN.
+      const value = plainNumberAt(text, from, to);
+      if (value !== value && from !== to) return undefined;
+      columns[k]![rows] = value;
+    }
+    rows += 1;
+    start = next;
+  }
+  if (rows === 0) return undefined;
+  return { file, length: rows, at: at.slice(0, rows), contracts: columns.map((c) => c.slice(0, rows)) };
+}
+
+/** parseFuturesCurve line by line, cell by cell: the definition scanCurve is held to (test/market/forward.test.ts). */
+export function parseFuturesCurveByLines(text: string, file: string): FuturesCurve {
   const lines = text.split('\n').map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
   const header = (lines[0] ?? '').split(',').map((h) => h.trim());
   if (header[0]?.toLowerCase() !== 'date') throw new InputError(`expected the first column to be "date", got ${JSON.stringify(header[0] ?? '')}`, { file, line: 1, field: header[0] ?? 'date' });
