@@ -13,7 +13,7 @@ import { InputError } from '../core/errors.js';
 import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { loadYamlConfig, type ConfigPath, type LoadedConfig } from '../config/load.js';
 import { DateSchema, DecimalSchema, NonNegativeDecimalSchema, PositiveDecimalSchema, loadPlant, type Plant } from '../ledger/index.js';
-import { CADENCES, closeKnownAt, loadSeries, type Cadence, type PriceSeries } from '../market/index.js';
+import { CADENCES, closeKnownAt, indexKnownAt, loadSeries, type Cadence, type PriceSeries } from '../market/index.js';
 import { ProductionPlan, loadPlan, perturbPlan, planFromRate } from '../costfeed/index.js';
 import { RiskConfigSchema, parseRiskConfig, type RiskLimits } from '../pipeline/index.js';
 import { CronSchedule } from './schedule.js';
@@ -276,8 +276,9 @@ export function prepareScenario(loaded: LoadedConfig<ScenarioInput>, overrides: 
     const lastKnown = closeKnownAt(series, series.length - 1);
     if (from < firstKnown) throw fail(['from'], `the range starts ${formatDate(from)}, before the first ${id} price is known (${formatDate(firstKnown)}, ${series.file})`);
     if (to > lastKnown + 31 * DAY_MS) throw fail(['to'], `the range ends ${formatDate(to)}, after the ${id} prices end (${formatDate(lastKnown)}, ${series.file})`);
-    let barsBeforeEnd = 0;
-    for (let i = 0; i < series.length && closeKnownAt(series, i) <= to; i += 1) barsBeforeEnd += 1;
+    // The bars known by the end: closeKnownAt does not decrease along a series, so they are the
+    // ones up to the last known at `to` (a binary search, not a walk over every bar).
+    const barsBeforeEnd = indexKnownAt(series, to) + 1;
     if (barsBeforeEnd < slowWindow) throw fail(['strategy', 'params', 'slow'], `the slow window (${slowWindow} bars) is longer than the ${barsBeforeEnd} ${id} bars up to ${formatDate(to)}`);
     const cadence = cadenceDays(series.interval);
     if (cadence !== undefined && setup.leadTimeDays < cadence) {
