@@ -13,21 +13,22 @@ import { compareAccounts } from './accounts.js';
 import { ColumnarJournal, JournalTables } from './columnar-journal.js';
 import { Books, Engine, draftOf, type BooksSnapshot, type Draft, type EngineContext, type PostedDraft } from './engine.js';
 import { eventDigest, type LedgerEvent } from './events.js';
-import { entryBody, entryHash, eventRecordHash, GENESIS_HASH, type EntryDraft, type EventRecord, type JournalEntry } from './journal.js';
+import { entryHash, eventRecordHash, type EntryDraft, type EventRecord, type JournalEntry } from './journal.js';
 import { MemoryStore } from './memory-store.js';
 import { parsePlant, type Plant } from './plant.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
+import { verifyStore, verifyStoreAsync, type VerifyOptions, type VerifyResult } from './verify.js';
+
+export type { VerifyOptions, VerifyResult } from './verify.js';
 import {
   readSync,
   type ChainHead,
-  type ChainMark,
   type EntryLookup,
   type LedgerStore,
   type PostingBatch,
   type StoreState,
   type StoredEntryRow,
   type StoredEvent,
-  type StoredPlantVersion,
   type SyncLedgerStore,
   type SyncStoreWriter,
 } from './store.js';
@@ -57,21 +58,6 @@ export interface Quantities {
   readonly materials: Map<string, Decimal>;
   readonly products: Map<string, Decimal>;
   readonly hedges: Map<string, { qty: Decimal; carryingValue: Decimal }>;
-}
-
-/** Outcome of verify: ok, or the first fault found; flagged entries are listed either way. */
-export interface VerifyResult {
-  readonly ok: boolean;
-  readonly fault?: string;
-  readonly entries: number;
-  /** The head as found (last entry's seq and hash, events recorded). */
-  readonly head: ChainHead;
-  readonly flagged: readonly { seq: number; eventId: string; flags: readonly string[] }[];
-}
-
-/** Options of verify: a head exported earlier (`procura ledger head`) that the chain must still contain. */
-export interface VerifyOptions {
-  readonly expectHead?: ChainMark;
 }
 
 /** One purchase as it actually cost (price + fee), for the cost feed. Reversals appear with negative qty and amount. */
@@ -620,53 +606,15 @@ export class Ledger {
     return units.gt(0) ? { amount, unitsCompleted, perUnit: amount.dividedBy(units) } : { amount, unitsCompleted };
   }
 
-  /**
-   * Checks the store from the first entry: every entry balances, each hash matches its content
-   * and chains to the previous one, every entry names the stored record of its event and every
-   * event record has entries, plant versions hash to what the entries name, book quantities
-   * replay to the recorded `after` figures and go below zero only in flagged entries, the
-   * books checkpoint equals the replayed books, the head is the last entry, the trial balance is
-   * zero, and (with `expectHead`) the chain still contains an exported head. Returns the first
-   * fault.
-   */
+  /** The whole store's check (src/ledger/verify.ts: balances, hash chain, event records, plant versions, book quantities, checkpoint, trial balance); returns the first fault. */
   verify(options: VerifyOptions = {}): VerifyResult {
-    const store = this.requireSync();
-    try {
-      return readSync(store, (r) => {
-        const v = new Verifier(r.state(), r.plants(), options);
-        const events = r.scanEvents(1)[Symbol.iterator]();
-        for (const e of r.scanEntries(1)) {
-          const record = v.wantsEvent(e) ? events.next() : undefined;
-          if (!v.entry(e, record && !record.done ? record.value : undefined)) return v.result();
-        }
-        const extra = events.next();
-        return v.finish(extra.done ? undefined : extra.value, r.books());
-      });
-    } catch (error) {
-      if (error instanceof ProcuraError && error.code === ErrorCode.verify) return { ok: false, fault: error.detail, entries: 0, head: { seq: 0, hash: GENESIS_HASH, events: 0 }, flagged: [] };
-      throw error;
-    }
+    return verifyStore(this.requireSync(), options);
   }
 
   /** `verify` for an asynchronous store engine. */
   async verifyAsync(options: VerifyOptions = {}): Promise<VerifyResult> {
     const store = this.asyncStoreRef;
-    if (!store) return this.verify(options);
-    try {
-      return await store.read(async (r) => {
-        const v = new Verifier(await r.state(), await r.plants(), options);
-        const events = r.scanEvents(1)[Symbol.asyncIterator]();
-        for await (const e of r.scanEntries(1)) {
-          const record = v.wantsEvent(e) ? await events.next() : undefined;
-          if (!v.entry(e, record && !record.done ? record.value : undefined)) return v.result();
-        }
-        const extra = await events.next();
-        return v.finish(extra.done ? undefined : extra.value, await r.books());
-      });
-    } catch (error) {
-      if (error instanceof ProcuraError && error.code === ErrorCode.verify) return { ok: false, fault: error.detail, entries: 0, head: { seq: 0, hash: GENESIS_HASH, events: 0 }, flagged: [] };
-      throw error;
-    }
+    return store ? verifyStoreAsync(store, options) : this.verify(options);
   }
 
   /** Releases the store (SQLite); a no-op in memory. */
@@ -880,132 +828,6 @@ function checkTail(state: StoreState, tail: readonly StoredEntryRow[], events: r
 function eventHashInBody(body: string): string | undefined {
   const k = body.indexOf('"eventHash":"');
   return k < 0 ? undefined : body.slice(k + 13, k + 77);
-}
-
-/** The full check of verify, fed entry by entry (and the event record each new event needs). */
-class Verifier {
-  private readonly flagged: { seq: number; eventId: string; flags: readonly string[] }[] = [];
-  private readonly books = new Books();
-  private readonly qty = new Map<string, Decimal>();
-  private readonly plantsByEntry: Map<number, StoredPlantVersion>;
-  private count = 0;
-  private prevHash = GENESIS_HASH;
-  private eventId: string | undefined;
-  private eventHash: string | undefined;
-  private events = 0;
-  private fault: string | undefined;
-
-  /** Hash of the entry an exported head names, once reached. */
-  private expectedSeqHash: string | undefined;
-
-  constructor(
-    private readonly state: StoreState,
-    plants: readonly StoredPlantVersion[],
-    private readonly options: VerifyOptions,
-  ) {
-    this.plantsByEntry = new Map(plants.map((p) => [p.firstEntry, p]));
-    for (const p of plants) {
-      if (sha256Hex(p.text) !== p.hash) {
-        this.fault = `the plant version first used by entry ${p.firstEntry} (${p.file}) does not match its hash: its text was changed`;
-        break;
-      }
-    }
-  }
-
-  /** Whether `e` starts a new event (the driver then passes the next stored event record). */
-  wantsEvent(e: JournalEntry): boolean {
-    return e.eventType !== 'revaluation' && e.eventId !== this.eventId;
-  }
-
-  /** Checks one entry; false once a fault is found. */
-  entry(e: JournalEntry, record: StoredEvent | undefined): boolean {
-    if (this.fault) return false;
-    const i = this.count;
-    const name = `entry ${e.seq} (event ${e.eventId}, ${e.eventType} at ${formatTime(e.at)})`;
-    const fail = (fault: string): boolean => {
-      this.fault = fault;
-      return false;
-    };
-    if (e.seq !== i + 1) return fail(`${name}: expected seq ${i + 1}`);
-    this.count += 1;
-    if (e.flags) this.flagged.push({ seq: e.seq, eventId: e.eventId, flags: e.flags });
-    let debit = ZERO;
-    let credit = ZERO;
-    for (const l of e.lines) {
-      if (l.debit.lt(0) || l.credit.lt(0) || (!l.debit.isZero() && !l.credit.isZero())) return fail(`${name}: line ${l.account} must have one non-negative side`);
-      debit = debit.plus(l.debit);
-      credit = credit.plus(l.credit);
-    }
-    if (!debit.eq(credit)) return fail(`${name}: debits ${debit.toFixed()} do not equal credits ${credit.toFixed()}`);
-    if (e.prevHash !== this.prevHash) return fail(`${name}: hash chain broken (previous hash does not match)`);
-    if (entryHash(entryBody(e), this.prevHash) !== e.hash) return fail(`${name}: hash does not match the entry's content`);
-    this.prevHash = e.hash;
-    if (this.options.expectHead?.seq === e.seq) this.expectedSeqHash = e.hash;
-    // Events: each event's entries name its stored record; every record has entries.
-    if (e.eventType === 'revaluation') {
-      if (e.eventHash !== undefined) return fail(`${name}: a revaluation names an event`);
-    } else {
-      if (e.eventId !== this.eventId) {
-        if (!record) return fail(`${name}: the store has no record of event ${e.eventId}`);
-        if (record.id !== e.eventId) return fail(`${name}: the next stored event record is ${record.id}, not ${e.eventId} (event records were removed or reordered)`);
-        if (eventRecordHash(record) !== record.hash) return fail(`event ${record.id}: its stored record was changed (hash does not match)`);
-        if (record.type !== e.eventType) return fail(`event ${record.id}: stored as a ${record.type} event, its entries say ${e.eventType}`);
-        this.eventId = e.eventId;
-        this.eventHash = record.hash;
-        this.events += 1;
-      }
-      if (e.eventHash !== this.eventHash) return fail(`${name}: names an event record other than the one stored`);
-    }
-    // Plant versions: the first entry under each version names it, and no other entry does.
-    const version = this.plantsByEntry.get(e.seq);
-    if (version ? e.plantHash !== version.hash : e.plantHash !== undefined) return fail(`${name}: the plant version it names is not the one stored from this entry`);
-    if (e.seq === 1 && e.plantHash === undefined) return fail(`${name}: the first entry names no plant version`);
-    for (const m of e.movements) {
-      const key = `${m.kind}:${m.id}`;
-      const after = (this.qty.get(key) ?? ZERO).plus(m.qty);
-      if (!after.eq(m.after)) return fail(`${name}: book quantity of ${m.kind} ${m.id} replays to ${after.toFixed()}, entry records ${m.after.toFixed()}`);
-      this.qty.set(key, after);
-      if (m.kind !== 'hedge' && after.lt(0) && m.qty.lt(0) && !e.flags) return fail(`${name}: ${m.kind} ${m.id} below zero (${after.toFixed()}) in an unflagged entry`);
-    }
-    this.books.apply(draftOf(e));
-    return true;
-  }
-
-  /** The final checks: no event record without entries, head, checkpoint, exported head, trial balance. */
-  finish(extra: StoredEvent | undefined, checkpoint: BooksSnapshot | undefined): VerifyResult {
-    if (this.fault) return this.result();
-    const fail = (fault: string): VerifyResult => {
-      this.fault = fault;
-      return this.result();
-    };
-    const head = this.state.head;
-    if (head.seq !== this.count) return fail(this.count < head.seq ? `the store ends at entry ${this.count} but its head is entry ${head.seq}: entries were removed` : `entries beyond the head (${head.seq}) the last posting recorded`);
-    if (extra) return fail(`event ${extra.id} (record ${extra.seq}) has no entries`);
-    if (head.hash !== this.prevHash) return fail(`the head's hash differs from the last entry's`);
-    if (head.events !== this.events) return fail(`the head counts ${head.events} events, the entries ${this.events}`);
-    if (this.count > 0 && this.plantsByEntry.size === 0) return fail('the store keeps no plant version');
-    if (checkpoint) {
-      const replayed = this.books.toSnapshot();
-      const a = JSON.stringify({ ...replayed, revisionsDone: 0 });
-      const b = JSON.stringify({ ...checkpoint, revisionsDone: 0 });
-      if (a !== b) return fail('the books checkpoint at the head differs from the books the entries replay to');
-    }
-    const expect = this.options.expectHead;
-    if (expect) {
-      if (expect.seq > this.count) return fail(`expected head entry ${expect.seq} is missing: the store ends at entry ${this.count} (its tail was removed)`);
-      const at = this.expectedSeqHash;
-      if (at !== expect.hash) return fail(`entry ${expect.seq} has hash ${at ?? '?'}, the expected head says ${expect.hash}: the chain was rewritten`);
-    }
-    let trial = ZERO;
-    for (const balance of this.books.balances.values()) trial = trial.plus(balance.value.toDecimal());
-    if (!trial.isZero()) return fail(`trial balance is ${trial.toFixed()}, not zero`);
-    return this.result();
-  }
-
-  result(): VerifyResult {
-    const head = { seq: this.count, hash: this.prevHash, events: this.events };
-    return this.fault === undefined ? { ok: true, entries: this.count, head, flagged: this.flagged } : { ok: false, fault: this.fault, entries: this.count, head, flagged: this.flagged };
-  }
 }
 
 function visible(e: JournalEntry, opts: AsOf): boolean {

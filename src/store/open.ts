@@ -3,41 +3,21 @@
  * and the PostgreSQL engines from a store address (address.ts). The command line and the live
  * runner open ledgers through here; the ledger itself knows only the store contract.
  */
-import { existsSync } from 'node:fs';
-import { ErrorCode, ProcuraError } from '../core/errors.js';
 import { Ledger } from '../ledger/ledger.js';
 import type { Plant } from '../ledger/plant.js';
 import type { StoreAddress } from './address.js';
 import type { PgAddress } from './pg/connect.js';
 import { streamsOp } from './pg/ledger-ops.js';
 import { PgSyncLedgerStore } from './pg/sync-ledger-store.js';
+import { pgOptions, requireSqliteFile, sqliteOptions, type OpenLedgerOptions } from './open-store.js';
 
-export interface OpenLedgerOptions {
-  /** Milliseconds to wait for another writer before E_LOCKED (exit 4). */
-  readonly lockTimeoutMs?: number;
-  /** Called once when another writer holds the store and this one starts waiting. */
-  readonly onWait?: (name: string) => void;
-  /** The store must already exist (read-only commands): no new file, no new schema. */
-  readonly mustExist?: boolean;
-  /** Shown in pg_stat_activity. */
-  readonly applicationName?: string;
-}
-
-function pgOptions(options: OpenLedgerOptions) {
-  return {
-    ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}),
-    ...(options.onWait !== undefined ? { onWait: options.onWait } : {}),
-    applicationName: options.applicationName ?? 'procura',
-    create: options.mustExist !== true,
-  };
-}
+export type { OpenLedgerOptions } from './open-store.js';
 
 /** A ledger with the synchronous API (balances, journal, as-of queries, `post`). */
 export function openLedger(address: StoreAddress, plant?: Plant, options: OpenLedgerOptions = {}): Ledger {
   if (address.kind === 'sqlite') {
-    if (options.mustExist === true && !existsSync(address.path)) throw new ProcuraError(ErrorCode.store, 'no ledger store here (post events first)', { file: address.path });
-    const sqlite = { ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}), ...(options.onWait !== undefined ? { onWait: options.onWait } : {}) };
-    return Ledger.openSqlite(address.path, plant, sqlite);
+    requireSqliteFile(address.path, options);
+    return Ledger.openSqlite(address.path, plant, sqliteOptions(options));
   }
   return Ledger.openSync(new PgSyncLedgerStore(address, pgOptions(options)), plant);
 }

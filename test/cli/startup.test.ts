@@ -40,7 +40,7 @@ describe('start-up loads only what the command uses', () => {
     expect(commandNamed(['help', 'backtest'])).toBe('backtest');
   });
 
-  it('procura --help and procura ledger verify load neither ccxt, danfojs-node, node-postgres nor the backtester', () => {
+  it('procura --help and procura ledger verify load neither ccxt, danfojs-node, node-postgres nor the backtester; verify neither YAML nor zod', () => {
     const db = join(dir, 'small.sqlite');
     const post = procura(['ledger', 'post', '--db', db, '--plant', join(ROOT, 'config', 'ammonia-plant.yaml'), '--events', join(ROOT, 'config', 'ammonia-events.jsonl')]);
     expect(post.status, post.stderr).toBe(0);
@@ -51,6 +51,13 @@ describe('start-up loads only what the command uses', () => {
     const verify = loaded(['ledger', 'verify', '--db', db], 'verify');
     expect(verify.some((u) => u.includes('/node_modules/better-sqlite3/'))).toBe(true);
     expect(heavy(verify)).toEqual([]);
+    // verify reads the bare store: no plant is parsed, so neither its YAML parser nor zod loads
+    // (together about 150 ms of a cold start); a command that parses the plant still loads both.
+    expect(verify.filter((u) => /node_modules\/(zod|yaml)\//.test(u))).toEqual([]);
+    expect(verify.some((u) => u.endsWith('/src/ledger/verify.js'))).toBe(true);
+    const balances = loaded(['ledger', 'balances', '--db', db], 'balances');
+    expect(balances.some((u) => u.includes('/node_modules/zod/'))).toBe(true);
+    expect(balances.some((u) => u.includes('/node_modules/yaml/'))).toBe(true);
     // The commands that use ccxt still load it.
     expect(loaded(['data', 'fetch', '--help'], 'fetch-help').length).toBeGreaterThan(0);
     // CommonJS packages are seen too (what the check above relies on for pg): commander is one.

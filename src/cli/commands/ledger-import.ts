@@ -7,11 +7,11 @@
 import type { Command } from 'commander';
 import { ProcuraError, ErrorCode } from '../../core/errors.js';
 import { formatTime } from '../../core/time.js';
-import { loadPlant, entryToJson, eventToJson, type LedgerEvent } from '../../ledger/index.js';
+import { eventToJson, type LedgerEvent } from '../../ledger/events.js';
+import { entryToJson } from '../../ledger/report.js';
 import { action, printJson } from '../run.js';
 import { formatCount } from '../format.js';
 import { parseStoreAddress } from '../../store/address.js';
-import { openLedgerForPosting } from '../../store/open.js';
 
 interface ImportOptions {
   map: string;
@@ -42,8 +42,13 @@ async function runImport(file: string, options: ImportOptions): Promise<void> {
   if (options.db !== undefined && options.dryRun === true) {
     throw new ProcuraError(ErrorCode.input, '--dry-run posts nothing: leave out --db, or leave out --dry-run to post', { field: '--dry-run' });
   }
-  // Loaded on use: csv-parse and the mapping schema are not needed by the other ledger commands.
-  const { importCsvFile, loadImportMap } = await import('../../ledger/csv-import.js');
+  // Loaded on use: csv-parse, the mapping schema, the plant's parser (YAML, zod) and the ledger
+  // are not needed by the commands that only read the chain (verify).
+  const [{ importCsvFile, loadImportMap }, { loadPlant }, { openLedgerForPosting }] = await Promise.all([
+    import('../../ledger/csv-import.js'),
+    import('../../ledger/plant.js'),
+    import('../../store/open.js'),
+  ]);
   const plant = loadPlant(options.plant);
   const map = loadImportMap(options.map);
   const result = importCsvFile(file, map, plant);

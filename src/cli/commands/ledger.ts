@@ -9,16 +9,34 @@ import type { Command } from 'commander';
 import { ProcuraError, ErrorCode } from '../../core/errors.js';
 import { parseTime, formatTime, type EpochMs } from '../../core/time.js';
 import { ZERO, type Decimal } from '../../core/decimal.js';
-import { Ledger, type VerifyResult, loadEvents, loadPlant, ledgerReport, entryToJson, parsePlant, quantitiesToJson, type JournalEntry } from '../../ledger/index.js';
+import type { JournalEntry, Ledger, VerifyResult } from '../../ledger/index.js';
+import { loadEvents } from '../../ledger/events.js';
+import { entryToJson, ledgerReport, quantitiesToJson } from '../../ledger/report.js';
+import { readSync } from '../../ledger/store.js';
+import { verifyStore } from '../../ledger/verify.js';
 import { action, printJson, formatTable } from '../run.js';
 import { registerImport } from './ledger-import.js';
 import { formatCount, groupThousands } from '../format.js';
 import { progressBar } from '../progress.js';
 import { inStream, parseStoreAddress, type StoreAddress } from '../../store/address.js';
-import { listStreams, openLedger, openLedgerForPosting } from '../../store/open.js';
+import { openSyncStore } from '../../store/open-store.js';
 
 interface JsonOption {
   json?: boolean;
+}
+
+/**
+ * The Ledger, its plant parser (YAML and zod) and the ledger openers, loaded by the commands
+ * that build a Ledger: `verify` and `head` read the bare store (store/open-store.ts), and
+ * their cold start stays without them.
+ */
+async function ledgerModules() {
+  const [{ Ledger }, { loadPlant, parsePlant }, { listStreams, openLedger, openLedgerForPosting }] = await Promise.all([
+    import('../../ledger/ledger.js'),
+    import('../../ledger/plant.js'),
+    import('../../store/open.js'),
+  ]);
+  return { Ledger, loadPlant, parsePlant, listStreams, openLedger, openLedgerForPosting };
 }
 
 /** Registers the `ledger` command group. */
@@ -32,7 +50,8 @@ export function register(program: Command): void {
     .requiredOption('--events <file>', 'events (JSON Lines)')
     .option('--json', 'machine output')
     .action(
-      action((opts: { plant: string; events: string } & JsonOption) => {
+      action(async (opts: { plant: string; events: string } & JsonOption) => {
+        const { Ledger, loadPlant } = await ledgerModules();
         const plant = loadPlant(opts.plant);
         const events = loadEvents(opts.events, plant);
         const book = Ledger.inMemory(plant);
@@ -57,6 +76,7 @@ export function register(program: Command): void {
     .option('--json', 'machine output')
     .action(
       action(async (opts: { db: string; plant: string; events: string; lockTimeout: string } & JsonOption) => {
+        const { loadPlant, openLedgerForPosting } = await ledgerModules();
         const plant = loadPlant(opts.plant);
         const events = loadEvents(opts.events, plant);
         const seconds = Number(opts.lockTimeout);
@@ -151,27 +171,22 @@ export function register(program: Command): void {
     .action(
       action(async (opts: { db: string; expectHead?: string; allStreams?: boolean } & JsonOption) => {
         if (opts.allStreams === true) {
-          verifyAllStreams(opts.db, opts.expectHead, opts.json === true);
+          await verifyAllStreams(opts.db, opts.expectHead, opts.json === true);
           return;
         }
         const expectHead = opts.expectHead === undefined ? undefined : parseHead(opts.expectHead);
-        const book = await openStore(opts.db);
-        try {
-          const result = book.verify(expectHead ? { expectHead } : {});
-          if (opts.json) printJson(result);
-          else {
-            for (const f of result.flagged) process.stdout.write(`flagged: entry ${f.seq} (event ${f.eventId}): ${f.flags.join('; ')}\n`);
-            if (result.ok) {
-              process.stdout.write(
-                `ok: ${result.entries} entries balance, trial balance is zero, hash chain intact (entries, ${result.head.events} event records, plant versions), books checkpoint and book quantities consistent${result.flagged.length ? ` (${result.flagged.length} flagged)` : ''}\n`,
-              );
-              process.stdout.write(`head: ${result.head.seq}:${result.head.hash}${expectHead ? ` (contains the expected head ${expectHead.seq}:${expectHead.hash.slice(0, 12)}...)` : ''}\n`);
-            }
+        const result = await verifyAt(opts.db, expectHead ? { expectHead } : {});
+        if (opts.json) printJson(result);
+        else {
+          for (const f of result.flagged) process.stdout.write(`flagged: entry ${f.seq} (event ${f.eventId}): ${f.flags.join('; ')}\n`);
+          if (result.ok) {
+            process.stdout.write(
+              `ok: ${result.entries} entries balance, trial balance is zero, hash chain intact (entries, ${result.head.events} event records, plant versions), books checkpoint and book quantities consistent${result.flagged.length ? ` (${result.flagged.length} flagged)` : ''}\n`,
+            );
+            process.stdout.write(`head: ${result.head.seq}:${result.head.hash}${expectHead ? ` (contains the expected head ${expectHead.seq}:${expectHead.hash.slice(0, 12)}...)` : ''}\n`);
           }
-          if (!result.ok) throw new ProcuraError(ErrorCode.verify, result.fault ?? 'verification failed', { file: storeAddress(opts.db).display });
-        } finally {
-          book.close();
         }
+        if (!result.ok) throw new ProcuraError(ErrorCode.verify, result.fault ?? 'verification failed', { file: storeAddress(opts.db).display });
       }),
     );
 
@@ -198,12 +213,13 @@ export function register(program: Command): void {
  * `verify --all-streams`: lists the database's streams and verifies each exactly as a one-stream
  * verify does, one line (or one JSON object) per stream; exit 3 naming the streams that fail.
  */
-function verifyAllStreams(db: string, expectHead: string | undefined, json: boolean): void {
+async function verifyAllStreams(db: string, expectHead: string | undefined, json: boolean): Promise<void> {
   const address = storeAddress(db);
   const usage = (detail: string) => new ProcuraError(ErrorCode.input, detail, { field: '--all-streams' });
   if (address.kind !== 'postgres') throw usage(`${address.display} is a SQLite file, one stream; --all-streams takes a postgres:// URL`);
   if (new URL(db.trim()).searchParams.has('stream')) throw usage(`${address.display} names one stream; give the database's URL without ?stream= to verify all its streams`);
   if (expectHead !== undefined) throw usage('--expect-head speaks for one stream; verify that stream on its own (its URL with ?stream=)');
+  const { listStreams, openLedger } = await ledgerModules();
   const streams = listStreams(address, { applicationName: 'procura ledger' });
   if (streams.length === 0) throw new ProcuraError(ErrorCode.store, 'no streams in this ledger (post events first)', { file: address.display });
   const results: (VerifyResult & { stream: string; db: string; storedHead?: string | null })[] = [];
@@ -256,9 +272,34 @@ export function storeAddress(db: string): StoreAddress {
   return parseStoreAddress(db, { field: '--db' });
 }
 
+/**
+ * `verify` of one store: the bare store's check (ledger/verify.ts), no Ledger and no plant
+ * parsed. A store that has no plant yet goes the way of the other read-only commands
+ * (openStore: a live store before its first posting verifies against the plant its runner
+ * recorded, anything else is refused), so both paths answer every store alike.
+ */
+async function verifyAt(db: string, options: { expectHead?: { seq: number; hash: string } }): Promise<VerifyResult> {
+  const address = storeAddress(db);
+  const store = await openSyncStore(address, { mustExist: true, applicationName: 'procura ledger' });
+  let planted: boolean;
+  try {
+    planted = readSync(store, (r) => r.state()).plant !== undefined;
+    if (planted) return verifyStore(store, options);
+  } finally {
+    store.close();
+  }
+  const book = await openStore(db);
+  try {
+    return book.verify(options);
+  } finally {
+    book.close();
+  }
+}
+
 /** A store that must exist (read-only commands). */
 async function openStore(db: string): Promise<Ledger> {
   const address = storeAddress(db);
+  const { Ledger, openLedger, parsePlant } = await ledgerModules();
   try {
     return openLedger(address, undefined, { mustExist: true, applicationName: 'procura ledger' });
   } catch (error) {
