@@ -521,3 +521,31 @@ export function exactOfNumber(x: number): ExactValue | undefined {
   const c = lowDigits === 0 ? BigInt(high) : BigInt(high) * BIG_POW10[lowDigits]! + BigInt(low);
   return new ExactValue(negative ? -c : c, scale - fraction);
 }
+
+/**
+ * `Number(x.toFixed(places))` (places 0..15) without the text: the double nearest to x rounded
+ * to `places` decimals, half away from zero on x's exact value, as toFixed rounds. Let
+ * y = x * 10^places, computed in floating point with an error of at most 2^-52 |y|. While
+ * |y| < 2^52 and y's fraction is further than that error from one half, the exact product
+ * rounds to the same integer N as y does, and N / 10^places (N and 10^places exact doubles, one
+ * correctly rounded division) is the double nearest to the decimal toFixed prints, which is what
+ * Number() parses it to. A near-tie, a zero (toFixed drops the sign of -0) or anything beyond
+ * takes toFixed itself. The screening engine rounds every buy to the pipeline's 6 places with
+ * it (a tenth of its day loop was this round trip through text).
+ */
+export function roundedAsToFixed(x: number, places: number): number {
+  const scale = POW10[places]!;
+  const y = x * scale;
+  // On the magnitude: toFixed rounds |x| and puts the sign back, and m - floor(m) is exact for m >= 0.
+  const m = y < 0 ? -y : y;
+  if (m < 4503599627370496) {
+    const floor = Math.floor(m);
+    const fraction = m - floor;
+    const margin = m * 2.3e-16;
+    if (fraction - 0.5 > margin || 0.5 - fraction > margin) {
+      const n = fraction > 0.5 ? floor + 1 : floor;
+      if (n !== 0) return (y < 0 ? -n : n) / scale;
+    }
+  }
+  return Number(x.toFixed(places));
+}

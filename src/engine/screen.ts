@@ -34,6 +34,7 @@
  * by volume), a trading state other than active, a strategy without a fast form.
  */
 import { Decimal, ZERO, roundMoney } from '../core/decimal.js';
+import { roundedAsToFixed } from '../core/decimal-number.js';
 import { Random } from '../core/random.js';
 import { DAY_MS, type EpochMs } from '../core/time.js';
 import { Ledger } from '../ledger/index.js';
@@ -664,6 +665,8 @@ export class ScreenScenario {
       onHand[i] = m.openingQty > 0 ? m.openingQty : 0;
     }
     const rootLead = span.materials.map((m) => Math.sqrt(m.leadTimeDays));
+    const closes = this.scenario.materials.map((m) => m.series.close);
+    const barTimes = this.scenario.materials.map((m) => m.series.at);
 
     const previousBar = span.materials.map(() => -2);
     for (let k = 0, day = span.from; k < n; k += 1, day += DAY_MS) {
@@ -729,9 +732,9 @@ export class ScreenScenario {
         const price = m.price[k]!;
         c.at = day;
         c.year = span.year[k]!;
-        c.lastPrice = this.scenario.materials[i]!.series.close[bar]!;
+        c.lastPrice = closes[i]![bar]!;
         c.price = price;
-        c.barAt = this.scenario.materials[i]!.series.at[bar]!;
+        c.barAt = barTimes[i]![bar]!;
         c.bar = bar;
         if (signal !== undefined) {
           c.signalState = signal.state[bar]!;
@@ -778,7 +781,7 @@ export class ScreenScenario {
         const buys = decision.buys;
         for (let b = 0; b < buys.length; b += 1) {
           const buy = buys[b]!;
-          const wanted = Number(buy.qty.toFixed(6));
+          const wanted = roundedAsToFixed(buy.qty, 6);
           if (!(wanted > 0)) continue;
           const qty = floorToStepNumber(wanted, m.lotStep);
           if (qty <= 0 || qty * price < m.minNotional) {

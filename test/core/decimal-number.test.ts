@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Decimal } from '../../src/core/decimal.js';
-import { decimalOfNumber, exactOfNumber, multipleOfTen, numberOfFixed, numberOfScaled, toNumberExact } from '../../src/core/decimal-number.js';
+import { decimalOfNumber, exactOfNumber, multipleOfTen, numberOfFixed, numberOfScaled, roundedAsToFixed, toNumberExact } from '../../src/core/decimal-number.js';
 import { Fixed } from '../../src/core/fixed.js';
 import { fromDecimal, same } from '../../src/costfeed/exact40.js';
 
@@ -222,3 +222,52 @@ describe('exactOfNumber', () => {
     expect(exactOfNumber(Number.POSITIVE_INFINITY)).toBeUndefined();
   });
 });
+
+describe('roundedAsToFixed', () => {
+  const asToFixed = (x: number, places: number): number => Number(x.toFixed(places));
+  const same = (x: number, places: number): void => {
+    expect(Object.is(roundedAsToFixed(x, places), asToFixed(x, places)), `${x} to ${places} places`).toBe(true);
+  };
+
+  it('is Number(x.toFixed(places)) for any double', () => {
+    fc.assert(
+      fc.property(fc.double(), fc.integer({ min: 0, max: 15 }), (x, places) => same(x, places)),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('is Number(x.toFixed(places)) for quantities a rule decides (0 to 1e7 units, 6 places)', () => {
+    fc.assert(
+      fc.property(fc.double({ min: -1e7, max: 1e7, noNaN: true }), (x) => same(x, 6)),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('is Number(x.toFixed(places)) at and around the ties, where floating point and the decimal part ways', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1e9, max: 1e9 }), fc.integer({ min: 0, max: 9 }), fc.integer({ min: -4, max: 4 }), (n, places, ulps) => {
+        // (n + 1/2) / 10^places, then a few doubles either side of it.
+        let x = (n + 0.5) / 10 ** places;
+        for (let i = 0; i < Math.abs(ulps); i += 1) x = ulps > 0 ? nextUp(x) : nextDown(x);
+        same(x, places);
+      }),
+      { numRuns: 20_000 },
+    );
+    for (const x of [0.5, 1.5, 2.5, -0.5, -2.5, 1.0000005, 1.0000015, 0.0000005, 2.675, 1.005, 123456.1234565, -0, 0, 1e-9, -1e-9, 4.35, 8.345, 1e15, 4503599627370495.5, 9007199254740993, Number.MAX_VALUE, Number.MIN_VALUE, Infinity, -Infinity, NaN]) {
+      for (const places of [0, 2, 6, 9, 15]) same(x, places);
+    }
+  });
+});
+
+/** The next double above / below x (finite x). */
+function nextUp(x: number): number {
+  if (x === 0) return Number.MIN_VALUE;
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const bits = view.getBigUint64(0);
+  view.setBigUint64(0, x > 0 ? bits + 1n : bits - 1n);
+  return view.getFloat64(0);
+}
+function nextDown(x: number): number {
+  return -nextUp(-x);
+}
