@@ -209,6 +209,17 @@ export interface SweepOptions {
 /** A unit of work for a sweep thread: a set on one engine, or a baseline (exact). */
 export type Job = { readonly kind: 'set'; readonly params: Record<string, unknown>; readonly mode: SweepMode } | { readonly kind: 'baseline'; readonly name: string };
 
+/** Each screened set's group on the threads: the signal its parameters ask for (sets without one share a group). */
+function signalGroups(scenario: Scenario, jobs: readonly Job[]): (index: number) => string {
+  const definition = scenario.strategy.definition;
+  const keys = jobs.map((job) => {
+    if (job.kind !== 'set') return '';
+    const parsed = parseStrategyParams(definition, job.params);
+    return parsed.ok ? JSON.stringify(definition.needs(parsed.params).signal ?? null) : '';
+  });
+  return (index) => keys[index]!;
+}
+
 /** Runs one job in this thread (what a sweep worker does with a message). */
 export async function runJob(scenario: Scenario, job: Job): Promise<SetResult> {
   return job.kind === 'set' ? evaluateSet(scenario, job.params, job.mode) : evaluateBaseline(scenario, job.name);
@@ -405,6 +416,10 @@ async function runJobs(scenario: Scenario, options: SweepOptions, jobs: readonly
         // A confirmation's baselines cost more than a set (jit orders every day): handed out first,
         // so that one of them does not run alone at the end. Sets keep their order.
         order: dispatchOrder(jobs.map((job) => ({ strategy: job.kind === 'baseline' ? job.name : null }))),
+        // Screened sets of one signal go to one thread while it can take them: it computes the
+        // signal once (ScreenScenario.signals), where handing sets out in grid order had every
+        // thread compute every signal.
+        ...(jobs.every((job) => job.kind === 'set' && job.mode === 'screen') ? { group: signalGroups(scenario, jobs) } : {}),
         message: (index, job) => ({ index, job }),
         answer: (message) => {
           if (message.error !== undefined) return new ConfigError(message.error, { field: '--sweep' });

@@ -31,6 +31,14 @@ export interface PoolBatch<J, M> {
    * last and running alone (longest-processing-time-first scheduling).
    */
   readonly order?: readonly number[];
+  /**
+   * Jobs of one group share what a thread prepares for them and keeps (a screened sweep's sets
+   * of one signal: the thread computes the signal once). With groups, a free thread is handed
+   * the next job of the group it is on while that group has jobs left, then the first job (in
+   * `order`) of a group no other thread is on, and only when every group left has a thread on it
+   * the next job in order, so that no thread waits while jobs are left. Default: no groups.
+   */
+  readonly group?: (index: number) => string;
   /** The message that sends job `index` to a thread. */
   message(index: number, job: J): unknown;
   answer(message: M): Error | undefined;
@@ -41,8 +49,13 @@ export type ThreadPool<J, M> = PoolThreads & PoolBatch<J, M>;
 /** The batch under way: its jobs, the next to hand out, and how many are still unanswered. */
 interface Running<M> {
   readonly batch: PoolBatch<unknown, M>;
+  /** The first position in the hand-out order not yet handed out. */
   next: number;
   unanswered: number;
+  /** With groups: each position's group, which positions were handed out, and the group each thread is on. */
+  readonly groups: readonly string[] | undefined;
+  readonly handed: Uint8Array | undefined;
+  readonly on: Map<Worker, string>;
   resolve(): void;
   reject(error: Error): void;
 }
@@ -64,7 +77,10 @@ export class WorkerPool<M> {
     if (this.#running !== undefined) return Promise.reject(new Error(`internal: ${this.#threads.what} pool is already running a batch`));
     if (batch.jobs.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      this.#running = { batch: batch as PoolBatch<unknown, M>, next: 0, unanswered: batch.jobs.length, resolve, reject };
+      const n = batch.jobs.length;
+      const indexAt = (position: number): number => (batch.order === undefined ? position : batch.order[position]!);
+      const groups = batch.group === undefined ? undefined : Array.from({ length: n }, (_, position) => batch.group!(indexAt(position)));
+      this.#running = { batch: batch as PoolBatch<unknown, M>, next: 0, unanswered: n, groups, handed: groups === undefined ? undefined : new Uint8Array(n), on: new Map(), resolve, reject };
       if (this.#workers.length === 0) {
         const count = Math.max(1, Math.min(this.#threads.count, batch.jobs.length));
         for (let i = 0; i < count; i += 1) this.#start();
@@ -110,10 +126,25 @@ export class WorkerPool<M> {
   #send(worker: Worker): void {
     const running = this.#running!;
     const { batch } = running;
-    if (running.next >= batch.jobs.length) return;
-    const index = batch.order === undefined ? running.next : batch.order[running.next]!;
-    running.next += 1;
+    const position = running.groups === undefined ? running.next : this.#positionFor(worker, running);
+    if (position >= batch.jobs.length) return;
+    if (running.handed === undefined) running.next += 1;
+    else {
+      running.handed[position] = 1;
+      while (running.next < batch.jobs.length && running.handed[running.next] === 1) running.next += 1;
+    }
+    const index = batch.order === undefined ? position : batch.order[position]!;
     worker.postMessage(batch.message(index, batch.jobs[index]));
+  }
+
+  /** The position (in the hand-out order) of the job for `worker` in a batch with groups; past the end when none is left. */
+  #positionFor(worker: Worker, running: Running<M>): number {
+    const mine = running.on.get(worker);
+    const taken = new Set<string>();
+    for (const [other, group] of running.on) if (other !== worker) taken.add(group);
+    const position = nextInGroups(running.groups!, running.handed!, running.next, mine, taken);
+    if (position < running.groups!.length) running.on.set(worker, running.groups![position]!);
+    return position;
   }
 
   /** One failure ends every thread (the other jobs are of no use without it). */
@@ -125,6 +156,23 @@ export class WorkerPool<M> {
     this.#running = undefined;
     running?.reject(error);
   }
+}
+
+/**
+ * The hand-out rule of a batch with groups (PoolBatch.group), over positions in the hand-out
+ * order: the first position not yet handed out of the group `mine` the thread is on; else the
+ * first of a group not in `taken` (the groups other threads are on); else the first not handed
+ * out. `next` is the first position not handed out; the answer is `groups.length` when every
+ * position is handed out.
+ */
+export function nextInGroups(groups: readonly string[], handed: Uint8Array, next: number, mine: string | undefined, taken: ReadonlySet<string>): number {
+  const n = groups.length;
+  if (next >= n) return n;
+  if (mine !== undefined) {
+    for (let p = next; p < n; p += 1) if (handed[p] === 0 && groups[p] === mine) return p;
+  }
+  for (let p = next; p < n; p += 1) if (handed[p] === 0 && !taken.has(groups[p]!)) return p;
+  return next;
 }
 
 /** One batch on a pool of its own, whose threads end with it. */

@@ -12,7 +12,7 @@ import { Decimal } from '../../src/core/decimal.js';
 import { fromTransfer, toTransfer } from '../../src/core/transfer.js';
 import { pathToFileURL } from 'node:url';
 import { dispatchOrder, THREAD_MIN_MATERIAL_DAYS, threadsFor } from '../../src/engine/results.js';
-import { runOnThreadPool, WorkerPool } from '../../src/engine/thread-pool.js';
+import { nextInGroups, runOnThreadPool, WorkerPool } from '../../src/engine/thread-pool.js';
 import { ROOT } from '../support/cli.js';
 import { shortAmmoniaFile } from '../support/scenarios.js';
 
@@ -122,6 +122,13 @@ describe('the order runs are handed to threads in', () => {
       const second = await threadsOf(['g', 'h', 'i']);
       expect(second.map((m) => m.job).sort()).toEqual(['g', 'h', 'i']);
       for (const m of second) expect(started.has(m.thread)).toBe(true);
+      // With groups, every job is still answered once, at its own index; a thread's jobs of one group are its own.
+      const grouped: Echo[] = [];
+      const jobs = Array.from({ length: 24 }, (_, i) => `job ${i}`);
+      await pool.run<string>({ jobs, group: (index) => `g${Math.floor(index / 6)}`, message: (index, job) => ({ index, job }), answer: (m) => (grouped.push(m), undefined) });
+      expect(grouped.map((m) => m.index).sort((a, b) => a - b)).toEqual(jobs.map((_, i) => i));
+      expect(grouped.map((m) => m.job).sort()).toEqual([...jobs].sort());
+      for (const m of grouped) expect(started.has(m.thread)).toBe(true);
       // A thread that exits with jobs unanswered fails the batch and ends the pool.
       await expect(threadsOf(['j', 'exit', 'k'])).rejects.toThrow(/an echo thread exited with code 3 before its jobs were done/);
       await expect(threadsOf(['l'])).rejects.toThrow(/exited with code 3/);
@@ -132,6 +139,44 @@ describe('the order runs are handed to threads in', () => {
     const closed = new WorkerPool<Echo>({ url: pathToFileURL(worker), workerData: null, count: 1, what: 'an echo thread' });
     await closed.close();
     await expect(closed.run<string>({ jobs: ['n'], message: (index, job) => ({ index, job }), answer: () => undefined })).rejects.toThrow(/pool is closed/);
+  });
+
+  it('with groups, keeps a thread on its group, gives a free thread a group no other is on, and leaves no thread idle while jobs are left', () => {
+    // Threads asking in a random order until every position is handed out; each answer checked against the rule.
+    const simulate = (groups: readonly string[], threads: number, asks: readonly number[]): { pairs: number } => {
+      const handed = new Uint8Array(groups.length);
+      const on = new Map<number, string>();
+      const pairs = new Set<string>();
+      let next = 0;
+      for (let k = 0; next < groups.length; k += 1) {
+        const thread = asks.length === 0 ? k % threads : asks[k % asks.length]! % threads;
+        const mine = on.get(thread);
+        const taken = new Set([...on].filter(([t]) => t !== thread).map(([, g]) => g));
+        const p = nextInGroups(groups, handed, next, mine, taken);
+        const open = (q: number): boolean => q >= next && handed[q] === 0;
+        const firstOpen = (test: (q: number) => boolean): number => groups.findIndex((_, q) => open(q) && test(q));
+        expect(open(p)).toBe(true);
+        const ofMine = mine === undefined ? -1 : firstOpen((q) => groups[q] === mine);
+        const untaken = firstOpen((q) => !taken.has(groups[q]!));
+        expect(p).toBe(ofMine >= 0 ? ofMine : untaken >= 0 ? untaken : firstOpen(() => true));
+        handed[p] = 1;
+        on.set(thread, groups[p]!);
+        pairs.add(`${thread}/${groups[p]}`);
+        while (next < groups.length && handed[next] === 1) next += 1;
+      }
+      expect(nextInGroups(groups, handed, next, undefined, new Set())).toBe(groups.length);
+      return { pairs: pairs.size };
+    };
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom('a', 'b', 'c', 'd', 'e'), { minLength: 1, maxLength: 40 }), fc.integer({ min: 1, max: 4 }), fc.array(fc.nat(7), { maxLength: 20 }), (groups, threads, asks) => {
+        simulate(groups, threads, asks);
+      }),
+    );
+    // The sweep bench's grid: 100 signals of 10 sets each, in grid order, on 2 threads asking in
+    // turn: each signal is computed by one thread (100 thread-signal pairs, where handing the sets
+    // out in plain order had both threads compute every signal: 200).
+    const grid = Array.from({ length: 1000 }, (_, i) => `signal ${Math.floor(i / 10)}`);
+    expect(simulate(grid, 2, []).pairs).toBe(100);
   });
 
   it('keeps runs shorter than THREAD_MIN_MATERIAL_DAYS in process unless threads are asked for by number', () => {
