@@ -170,19 +170,28 @@ interface Signal {
 
 const NO_CONTRACTS: readonly RuleContract[] = Object.freeze([]);
 
-/** The RuleContext one material's rule reads; one object per material, refilled each day. */
+/** Empty arrays a context reads before its first run. */
+const NO_NUMBERS = new Float64Array(0);
+const NO_FLAGS = new Uint8Array(0);
+const NO_YEARS = new Uint16Array(0);
+
+/**
+ * The RuleContext one material's rule reads; one object per material, refilled each day. What
+ * every rule reads at every decision (the inventory position, the reorder point, the price, the
+ * signal's state) is written each day; the rest is read on demand (getters over the span's
+ * arrays at day `k`, the bar, and the figures written that day): a rule reads a few of them on a
+ * few days (ma-procurement: the carrying cost and the price cap on a rising signal only), and
+ * writing them all each day was about a fifth of the day loop. A getter computes its figure from
+ * the same values in the same order as the eager field did, so every rule sees the same numbers.
+ */
 class Context implements RuleContext {
   at = 0;
-  year = 0;
   material = '';
   materialIndex = 0;
-  lastPrice = Number.NaN;
   price = Number.NaN;
   signalState = -1;
   crossing = 0;
   fast = Number.NaN;
-  slow = Number.NaN;
-  barAt = Number.NaN;
   trackTrials = 0;
   trackHits = 0;
   trackMeanRise = 0;
@@ -195,24 +204,64 @@ class Context implements RuleContext {
   sigmaLeadTimeDemand = 0;
   leadTimeDays = 0;
   sigmaLeadTimeDays = 0;
-  exposureQty = 0;
   horizonDays = 0;
-  standardUnitCost = 0;
-  carryingPerUnitDay = 0;
-  priceCap = Number.NaN;
-  marginAtRisk = false;
   carryingAnnualRate = 0;
   storagePerUnitDay = 0;
   orderFixedCost = 0;
   orderFeeRate = 0;
   emergencyPremium = 0;
-  scheduleFired = false;
-  daysToNextSchedule = Number.NaN;
   contracts: readonly RuleContract[] = NO_CONTRACTS;
   /** The signal and the bar index the averages' history is read from (-1: no signal). */
   signal: Signal | undefined;
   bar = -1;
-  seriesAt: Float64Array = new Float64Array(0);
+  seriesAt: Float64Array = NO_NUMBERS;
+  /** The series' closes (lastPrice), the day's index in the span, and the span's arrays the getters read. */
+  closes: Float64Array = NO_NUMBERS;
+  k = 0;
+  standardCosts: Float64Array = NO_NUMBERS;
+  carryingCosts: Float64Array = NO_NUMBERS;
+  priceCaps: Float64Array = NO_NUMBERS;
+  forecastQtys: Float64Array = NO_NUMBERS;
+  years: Uint16Array = NO_YEARS;
+  margins: Uint8Array = NO_FLAGS;
+  /** The schedule's firings and days to the next over the scenario's range (none: never fires), and the span's offset in it. */
+  fired: Uint8Array | undefined;
+  daysToNext: Float64Array = NO_NUMBERS;
+  offset = 0;
+  get year(): number {
+    return this.years[this.k]!;
+  }
+  get lastPrice(): number {
+    return this.closes[this.bar]!;
+  }
+  get barAt(): number {
+    return this.seriesAt[this.bar]!;
+  }
+  get slow(): number {
+    return this.signal === undefined ? Number.NaN : this.signal.slow[this.bar]!;
+  }
+  get exposureQty(): number {
+    const exposure = this.forecastQtys[this.k]! - this.onHand - this.onOrder;
+    return exposure > 0 ? exposure : 0;
+  }
+  get standardUnitCost(): number {
+    return this.standardCosts[this.k]!;
+  }
+  get carryingPerUnitDay(): number {
+    return this.carryingCosts[this.k]!;
+  }
+  get priceCap(): number {
+    return this.priceCaps[this.k]!;
+  }
+  get marginAtRisk(): boolean {
+    return this.margins[this.k] === 1;
+  }
+  get scheduleFired(): boolean {
+    return this.fired !== undefined && this.fired[this.offset + this.k] === 1;
+  }
+  get daysToNextSchedule(): number {
+    return this.scheduleFired ? this.daysToNext[this.offset + this.k]! : Number.NaN;
+  }
   fastAgo(bars: number): number {
     const signal = this.signal;
     if (signal === undefined || !Number.isInteger(bars) || bars < 1 || bars >= FAST_HISTORY_BARS || bars > this.bar) return Number.NaN;
@@ -649,7 +698,16 @@ export class ScreenScenario {
       c.signalState = -1;
       c.crossing = 0;
       c.fast = Number.NaN;
-      c.slow = Number.NaN;
+      c.closes = this.scenario.materials[i]!.series.close;
+      c.standardCosts = m.standardCost;
+      c.carryingCosts = m.carryingPerUnitDay;
+      c.priceCaps = m.priceCap;
+      c.forecastQtys = m.forecastQty;
+      c.years = span.year;
+      c.margins = span.marginAtRisk;
+      c.fired = schedule?.fired;
+      c.daysToNext = schedule === undefined ? NO_NUMBERS : schedule.daysToNext;
+      c.offset = span.offset;
       c.trackTrials = 0;
       c.trackHits = 0;
       c.trackMeanRise = 0;
@@ -665,8 +723,6 @@ export class ScreenScenario {
       onHand[i] = m.openingQty > 0 ? m.openingQty : 0;
     }
     const rootLead = span.materials.map((m) => Math.sqrt(m.leadTimeDays));
-    const closes = this.scenario.materials.map((m) => m.series.close);
-    const barTimes = this.scenario.materials.map((m) => m.series.at);
 
     const previousBar = span.materials.map(() => -2);
     for (let k = 0, day = span.from; k < n; k += 1, day += DAY_MS) {
@@ -731,15 +787,12 @@ export class ScreenScenario {
         const signal = c.signal;
         const price = m.price[k]!;
         c.at = day;
-        c.year = span.year[k]!;
-        c.lastPrice = closes[i]![bar]!;
+        c.k = k;
         c.price = price;
-        c.barAt = barTimes[i]![bar]!;
         c.bar = bar;
         if (signal !== undefined) {
           c.signalState = signal.state[bar]!;
           c.fast = signal.fast[bar]!;
-          c.slow = signal.slow[bar]!;
           const last = signal.lastCross[bar]!;
           c.crossing = last >= 0 && last > previousBar[i]! ? signal.cross[last]! : 0;
           if (signal.trackTrials !== undefined) {
@@ -769,14 +822,6 @@ export class ScreenScenario {
         c.reorderPoint = mean * m.leadTimeDays + buffer;
         c.sigmaLeadTimeDemand = sigmaLT;
         c.sigmaLeadTimeDays = sigmaL;
-        const exposure = m.forecastQty[k]! - onHand[i]! - onOrder;
-        c.exposureQty = exposure > 0 ? exposure : 0;
-        c.standardUnitCost = m.standardCost[k]!;
-        c.carryingPerUnitDay = m.carryingPerUnitDay[k]!;
-        c.priceCap = m.priceCap[k]!;
-        c.marginAtRisk = span.marginAtRisk[k] === 1;
-        c.scheduleFired = schedule !== undefined && schedule.fired[span.offset + k] === 1;
-        c.daysToNextSchedule = c.scheduleFired ? schedule!.daysToNext[span.offset + k]! : Number.NaN;
         const decision = rule.decide(c);
         const buys = decision.buys;
         for (let b = 0; b < buys.length; b += 1) {
