@@ -18,8 +18,6 @@ import { MemoryStore } from './memory-store.js';
 import { parsePlant, type Plant } from './plant.js';
 import { SqliteStore, type SqliteStoreOptions } from './sqlite-store.js';
 import { verifyStore, verifyStoreAsync, type VerifyOptions, type VerifyResult } from './verify.js';
-
-export type { VerifyOptions, VerifyResult } from './verify.js';
 import {
   readSync,
   type ChainHead,
@@ -32,6 +30,8 @@ import {
   type SyncLedgerStore,
   type SyncStoreWriter,
 } from './store.js';
+
+export type { VerifyOptions, VerifyResult } from './verify.js';
 
 /** What a posting did. `entries` are the new entries (hashes filled). */
 export interface PostResult {

@@ -1,7 +1,7 @@
 /**
  * The bare store engine at an address, without a Ledger over it: what the commands that read
- * only the chain use (`procura ledger verify` and `head` need no parsed plant, so they load
- * neither the plant's YAML parser nor zod). open.ts builds ledgers over the same engines.
+ * only the chain use (`procura ledger verify` needs no parsed plant, so it loads neither the
+ * plant's YAML parser nor zod). open.ts builds ledgers over the same engines.
  */
 import { existsSync } from 'node:fs';
 import { ErrorCode, ProcuraError } from '../core/errors.js';
@@ -31,22 +31,19 @@ export function pgOptions(options: OpenLedgerOptions): PgStoreOptions {
   };
 }
 
-/** A SQLite file's options for `options`. */
-export function sqliteOptions(options: OpenLedgerOptions): { lockTimeoutMs?: number; onWait?: (name: string) => void } {
-  return { ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}), ...(options.onWait !== undefined ? { onWait: options.onWait } : {}) };
-}
-
-/** Refuses a SQLite path with no file when the store must exist. */
-export function requireSqliteFile(path: string, options: OpenLedgerOptions): void {
+/** The SQLite engine on the file at `path` (refused when the store must exist and the file does not). */
+export function openSqliteStore(path: string, options: OpenLedgerOptions = {}): SqliteStore {
   if (options.mustExist === true && !existsSync(path)) throw new ProcuraError(ErrorCode.store, 'no ledger store here (post events first)', { file: path });
+  return new SqliteStore(path, { ...(options.lockTimeoutMs !== undefined ? { lockTimeoutMs: options.lockTimeoutMs } : {}), ...(options.onWait !== undefined ? { onWait: options.onWait } : {}) });
 }
 
-/** The synchronous store engine at `address` (the PostgreSQL one loaded only for a postgres:// address); the caller closes it. */
+/**
+ * The synchronous store engine at `address`; the caller closes it. Asynchronous only so that
+ * the PostgreSQL engine's modules load for a postgres:// address alone (open.ts, which opens
+ * ledgers synchronously, imports them itself).
+ */
 export async function openSyncStore(address: StoreAddress, options: OpenLedgerOptions = {}): Promise<SyncLedgerStore> {
-  if (address.kind === 'sqlite') {
-    requireSqliteFile(address.path, options);
-    return new SqliteStore(address.path, sqliteOptions(options));
-  }
+  if (address.kind === 'sqlite') return openSqliteStore(address.path, options);
   const { PgSyncLedgerStore } = await import('./pg/sync-ledger-store.js');
   return new PgSyncLedgerStore(address, pgOptions(options));
 }

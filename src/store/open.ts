@@ -1,7 +1,8 @@
 /**
- * Opening a ledger wherever it lives: the one place that chooses between the SQLite engine
- * and the PostgreSQL engines from a store address (address.ts). The command line and the live
- * runner open ledgers through here; the ledger itself knows only the store contract.
+ * Opening a ledger wherever it lives: the SQLite engine or the PostgreSQL engines, chosen from a
+ * store address (address.ts), with a Ledger over them (open-store.ts opens the bare engines for
+ * the commands that need no Ledger). The command line and the live runner open ledgers through
+ * here; the ledger itself knows only the store contract.
  */
 import { Ledger } from '../ledger/ledger.js';
 import type { Plant } from '../ledger/plant.js';
@@ -9,17 +10,14 @@ import type { StoreAddress } from './address.js';
 import type { PgAddress } from './pg/connect.js';
 import { streamsOp } from './pg/ledger-ops.js';
 import { PgSyncLedgerStore } from './pg/sync-ledger-store.js';
-import { pgOptions, requireSqliteFile, sqliteOptions, type OpenLedgerOptions } from './open-store.js';
+import { openSqliteStore, pgOptions, type OpenLedgerOptions } from './open-store.js';
 
 export type { OpenLedgerOptions } from './open-store.js';
 
 /** A ledger with the synchronous API (balances, journal, as-of queries, `post`). */
 export function openLedger(address: StoreAddress, plant?: Plant, options: OpenLedgerOptions = {}): Ledger {
-  if (address.kind === 'sqlite') {
-    requireSqliteFile(address.path, options);
-    return Ledger.openSqlite(address.path, plant, sqliteOptions(options));
-  }
-  return Ledger.openSync(new PgSyncLedgerStore(address, pgOptions(options)), plant);
+  const store = address.kind === 'sqlite' ? openSqliteStore(address.path, options) : new PgSyncLedgerStore(address, pgOptions(options));
+  return Ledger.openSync(store, plant);
 }
 
 /**

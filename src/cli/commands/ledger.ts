@@ -27,8 +27,8 @@ interface JsonOption {
 
 /**
  * The Ledger, its plant parser (YAML and zod) and the ledger openers, loaded by the commands
- * that build a Ledger: `verify` and `head` read the bare store (store/open-store.ts), and
- * their cold start stays without them.
+ * that build a Ledger: `verify` reads the bare store (store/open-store.ts), and its cold start
+ * stays without them.
  */
 async function ledgerModules() {
   const [{ Ledger }, { loadPlant, parsePlant }, { listStreams, openLedger, openLedgerForPosting }] = await Promise.all([
@@ -281,10 +281,8 @@ export function storeAddress(db: string): StoreAddress {
 async function verifyAt(db: string, options: { expectHead?: { seq: number; hash: string } }): Promise<VerifyResult> {
   const address = storeAddress(db);
   const store = await openSyncStore(address, { mustExist: true, applicationName: 'procura ledger' });
-  let planted: boolean;
   try {
-    planted = readSync(store, (r) => r.state()).plant !== undefined;
-    if (planted) return verifyStore(store, options);
+    if (readSync(store, (r) => r.state()).plant !== undefined) return verifyStore(store, options);
   } finally {
     store.close();
   }
