@@ -422,6 +422,20 @@ export class CostFeed {
     }
   }
 
+  /**
+   * Says this feed will not be asked again (a backtest's run has ended): its cursors leave their
+   * plan's, so the feeds over the plan after it no longer count it as one running beside them
+   * (see besideOthers). Without it a finished run looked like a neighbour to a run starting
+   * where it had stopped (a sweep's out-of-sample run right after its in-sample run), which then
+   * let go of every shared figure behind it, and every later in-sample run worked out its sigma
+   * chain again; a feed made only to read policies (the screening engine's) looked like one
+   * waiting to set off. Asked again after this, the feed still answers the same (its figures
+   * are memos matched on values), only without the sharing's bookkeeping.
+   */
+  finish(): void {
+    for (const m of this.#materials) leave(m.shared, m.cursor);
+  }
+
   /** The policy in force for a material (after the precedence rules). */
   policyOf(material: string): MaterialPolicy {
     const state = this.#materialIndex.get(material);
@@ -1680,6 +1694,12 @@ function cursorOf(shared: SharedMaterial): FeedCursor {
   return cursor;
 }
 
+/** Takes a finished feed's cursor out of its plan's (a no-op when it was already let go). */
+function leave(shared: SharedMaterial, cursor: FeedCursor): void {
+  const i = shared.cursors.indexOf(cursor);
+  if (i >= 0) shared.cursors.splice(i, 1);
+}
+
 /**
  * Whether another feed over the plan runs beside this one: it has not reached its history yet
  * (made with this one, waiting its turn) or stands within SIDE_BY_SIDE_KEPT buckets of it. A feed
@@ -1747,6 +1767,17 @@ function forgetStart(shared: SharedMaterial, own: FeedCursor): void {
 function everyFeedSetOff(shared: SharedMaterial): boolean {
   for (const cursor of shared.cursors) if (cursor.bucket < 0) return false;
   return true;
+}
+
+/**
+ * How many history buckets of sigma_d the feeds over `plan` keep for `material` (SharedChain
+ * entries): for tests and diagnostics of the sharing between runs (0 before any feed asked).
+ */
+export function keptSigmaBuckets(plan: ProductionPlan, material: string): number {
+  const shared = sharedMaterials.get(plan)?.get(material);
+  let n = 0;
+  if (shared !== undefined) for (const entry of shared.chains) if (entry !== undefined) n += 1;
+  return n;
 }
 
 function sharedMaterialOf(plan: ProductionPlan, material: string): SharedMaterial {

@@ -309,7 +309,13 @@ export async function runBacktest(scenario: Scenario, options: RunOptions = {}):
     recordDaily(daily, memo, 0, scenario, desk, from - DAY_MS, figures);
   }
   const run = new DayRun(scenario, feeds, venue, desk, recorder, costRecorder, recordMemo, keepDaily ? daily : undefined, memo, figures);
-  const days = await runDays(run, from, to, options.signal);
+  let days: number;
+  try {
+    days = await runDays(run, from, to, options.signal);
+  } finally {
+    // The run's feed is done: runs over the same plan after this one keep their shared figures (CostFeed.finish).
+    costFeed.finish();
+  }
   desk.markHedges(to);
   const record: DailyRecord | undefined = recorder?.finish();
   const costRecord: CostRecord | undefined = costRecorder?.finish();

@@ -338,6 +338,8 @@ export class ScreenScenario {
       const p = feed.policyOf(m.id);
       return { z: Number(inverseNormalCdf(p.serviceLevel.toNumber()).toFixed(6)), demandCv: p.demandCv.toNumber(), leadTimeCv: p.leadTimeCv.toNumber(), leadTimeDays: p.leadTimeDays.toNumber() };
     });
+    // Read for its policies only: it must not count as a run to the exact runs over the same plan (CostFeed.finish).
+    feed.finish();
     this.#contexts = scenario.materials.map((m, i) => {
       const c = new Context();
       c.material = m.id;

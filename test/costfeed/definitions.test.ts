@@ -12,6 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { Decimal } from '../../src/core/decimal.js';
 import { DAY_MS, parseTime } from '../../src/core/time.js';
 import { CostFeed, ProductionPlan, type CostFeedOptions } from '../../src/costfeed/index.js';
+import { keptSigmaBuckets } from '../../src/costfeed/cost-feed.js';
 import { Ledger, parseEvents, parsePlant, type Plant } from '../../src/ledger/index.js';
 import { seriesFromArrays } from '../../src/market/series.js';
 
@@ -177,6 +178,51 @@ describe('1. safety stock from forecast error and lead-time variability', () => 
     // And a feed alone afterwards, over the same plan object.
     const after = new CostFeed(longOptions(variants[2]!.events, shared));
     expect(Array.from({ length: long }, (_, i) => line(after, i + 1))).toEqual(alone[2]);
+  });
+
+  it('a feed that starts where a finished one stopped (a sweep\'s out-of-sample run after its in-sample run) keeps the shared figures for the runs after it', () => {
+    // Days 0-399 of moving consumption; the first feed runs days 1-200, the second 201-400 from a
+    // ledger that starts on day 200 (its own history), as the sweep's two halves of one set do.
+    const long = 400;
+    const half = 200;
+    const eventsFrom = (start: number): object[] => {
+      const out: object[] = [{ type: 'purchase', id: 'p', at: day(from, start), material: 'tv', qty: '100000', unitPrice: '100' }];
+      for (let i = start; i < long; i += 1) out.push({ type: 'completion', id: `c${i}`, at: day(from, i), product: 'sale', qty: `${2 + ((i * 7) % 11)}.575` });
+      return out;
+    };
+    const feedOver = (plan_: ProductionPlan, start: number): CostFeed => new CostFeed({ ...options(), ledger: ledgerOf(plant, eventsFrom(start)), plan: plan_ });
+    const line = (feed: CostFeed, i: number): string => {
+      const m = feed.snapshot(from + i * DAY_MS).materials.tv!;
+      return `${m.sigmaDailySource} ${m.sigmaDailyConsumption.toFixed()} ${m.bufferStock.toFixed()}`;
+    };
+    const run = (feed: CostFeed, first: number, last: number): string[] => Array.from({ length: last - first + 1 }, (_, k) => line(feed, first + k));
+    const ownPlan = (): ProductionPlan => flatPlan(plant, 'sale', from, long + 30, '6.575');
+    const inAlone = run(feedOver(ownPlan(), 0), 1, half);
+    const outAlone = run(feedOver(ownPlan(), half), half + 1, long);
+
+    const shared = ownPlan();
+    // A feed made only to read policies (the screening engine's) and finished at once.
+    feedOver(shared, 0).finish();
+    const first = feedOver(shared, 0);
+    expect(run(first, 1, half)).toEqual(inAlone);
+    first.finish();
+    const kept = keptSigmaBuckets(shared, 'tv');
+    expect(kept).toBeGreaterThan(half - 70);
+    const second = feedOver(shared, half);
+    expect(run(second, half + 1, long)).toEqual(outAlone);
+    second.finish();
+    // The first half's figures are all still there (the second half's added), so the next set's
+    // first half finds every one of them.
+    expect(keptSigmaBuckets(shared, 'tv')).toBeGreaterThan(kept + half - 70);
+    const again = feedOver(shared, 0);
+    expect(run(again, 1, half)).toEqual(inAlone);
+
+    // Unfinished, the first feed stood where the second started: the second took it for a run
+    // beside it and let go of everything more than 64 buckets behind.
+    const unfinished = ownPlan();
+    run(feedOver(unfinished, 0), 1, half);
+    run(feedOver(unfinished, half), half + 1, long);
+    expect(keptSigmaBuckets(unfinished, 'tv')).toBeLessThan(70);
   });
 
   it('sigma_LT and the buffer kept on a shared sigma_d follow each feed\'s own lead time, receipts and service level', () => {
