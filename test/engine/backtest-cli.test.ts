@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { afterAll, describe, expect, it } from 'vitest';
+import { loadScenario } from '../../src/engine/scenario.js';
+import { parseSweepSpec, runSweep } from '../../src/engine/sweep.js';
 
 const SMALL = 'test/engine/fixtures/small.yaml';
 const work = mkdtempSync(join(tmpdir(), 'procura-backtest-cli-'));
@@ -86,6 +88,23 @@ describe('procura backtest', () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--confirm/);
     // Four sweeps of CLI processes: at load 12 on the shared 2 cores it passed 60 s.
+  }, 240_000);
+
+  it('an exact sweep on two threads, each run\'s in-sample and out-of-sample halves sent apart, gives the figures of the same sweep run whole in process', async () => {
+    const spec = 'fast=3|5,slow=10|15';
+    const threads = procura('backtest', SMALL, '--json', '--no-report', '--sweep', spec, '--exact', '--workers', '2');
+    expect(threads.status, threads.stderr).toBe(0);
+    type Sweep = { rows: { params: unknown; inSample: string; outOfSample: string }[]; baselines: { name: string; inSample: string; outOfSample: string }[] };
+    const a = (JSON.parse(threads.stdout) as { sweep: Sweep }).sweep;
+    // The same sweep with no threads: every job whole, one after another in this process.
+    const scenario = loadScenario(SMALL);
+    const here = (await runSweep(scenario, parseSweepSpec(spec, scenario), { file: SMALL, workers: 0, exact: true })).json as unknown as Sweep;
+    expect(a.rows).toHaveLength(4);
+    // In and out of sample differ for every row, so a merge that swapped or dropped a half fails here.
+    for (const row of a.rows) expect(row.outOfSample).not.toBe(row.inSample);
+    expect(a.rows).toEqual(here.rows);
+    expect(a.baselines.length).toBeGreaterThan(0);
+    expect(a.baselines).toEqual(here.baselines);
   }, 240_000);
 
   it('ends with a warning on stderr (exit 0) when stockouts pass 2 % of the days, and the report shows it at the top', () => {
