@@ -12,6 +12,7 @@ import { toPlainJson } from '../pipeline/index.js';
 import { getStrategy } from '../../strategies/index.js';
 import { runBacktest, type MaterialTotals, type RecordMode, type RunResult, type RunWarning } from './backtest.js';
 import type { Scenario } from './scenario.js';
+import type { PoolBatch } from './thread-pool.js';
 import { HedgeStrip } from './hedge-strip.js';
 import { blockBootstraps, budgetFigures, dailyProductCost, monthlyStepWindows, windowFigures, type BootstrapInterval, type BudgetFigures, type WindowFigures } from './statistics.js';
 
@@ -53,6 +54,23 @@ export interface Analysis {
 export interface WorkerSetup {
   readonly file: string;
   readonly overrides: { strategy?: string; params?: Record<string, unknown> };
+}
+
+/** A worker's answer to a RunJob: the run's result in transfer form (core/transfer.ts), or its error. */
+export interface RunAnswer {
+  readonly index: number;
+  readonly result?: unknown;
+  readonly error?: string | { readonly message: string; readonly code?: ErrorCode; readonly detail?: string; readonly where?: Where };
+}
+
+/**
+ * Threads already running whose workers take RunJobs too: a sweep's pool (sweep.ts), whose
+ * threads have just run the exact engine, so the runs after the sweep go there warm instead of
+ * in this thread cold. A job goes to it as `{ index, run: RunJob }`.
+ */
+export interface RunPool {
+  readonly size: number;
+  run<J>(batch: PoolBatch<J, RunAnswer>): Promise<void>;
 }
 
 /** One run for a worker: the scenario's own strategy (`strategy: null`) or a baseline by name. */
@@ -143,7 +161,7 @@ async function runSideBySide(scenario: Scenario, jobs: readonly Omit<RunJob, 'in
  */
 export async function backtestWithBaselines(
   scenario: Scenario,
-  options: { record?: boolean | 'report'; onProgress?: (done: number, total: number) => void; threads?: WorkerSetup & { workers: number; minMaterialDays?: number } } = {},
+  options: { record?: boolean | 'report'; onProgress?: (done: number, total: number) => void; threads?: WorkerSetup & { workers: number; minMaterialDays?: number; pool?: RunPool | undefined } } = {},
 ): Promise<BacktestResult> {
   const record = options.record ?? false;
   const own = scenario.strategy.definition.name;
@@ -156,9 +174,10 @@ export async function backtestWithBaselines(
   const progress = (): void => options.onProgress?.((done += 1), total);
   let results: RunResult[];
   const materialDays = ((scenario.to - scenario.from) / DAY_MS + 1) * scenario.materials.length;
-  const workers = threadsFor(materialDays, total, options.threads);
-  if (workers > 1) {
-    results = await runOnThreads(options.threads!, jobs, workers, progress);
+  const pool = options.threads?.pool;
+  const workers = pool !== undefined ? pool.size : threadsFor(materialDays, total, options.threads);
+  if (pool !== undefined || workers > 1) {
+    results = await runOnThreads(options.threads!, jobs, workers, progress, pool);
   } else {
     results = await runSideBySide(scenario, jobs, progress);
   }
@@ -183,29 +202,29 @@ export function dispatchOrder(jobs: readonly { strategy: string | null }[]): num
   return jobs.map((_, i) => i).sort((a, b) => cost(jobs[b]!) - cost(jobs[a]!) || a - b);
 }
 
-/** The jobs on `count` worker threads (thread-pool.ts), the costliest first; results in job order. */
-async function runOnThreads(setup: WorkerSetup, jobs: readonly { strategy: string | null; record: RecordMode }[], count: number, progress: () => void): Promise<RunResult[]> {
+/** The jobs on `count` worker threads (thread-pool.ts) or on `pool`'s, the costliest first; results in job order. */
+async function runOnThreads(setup: WorkerSetup, jobs: readonly { strategy: string | null; record: RecordMode }[], count: number, progress: () => void, pool?: RunPool): Promise<RunResult[]> {
   // Loaded here, not with this module: the main job runs in process (threadsFor), and node:worker_threads alone is a few ms of its start-up.
   const [{ runOnThreadPool }, { fromTransfer }] = await Promise.all([import('./thread-pool.js'), import('../core/transfer.js')]);
   const results: RunResult[] = new Array<RunResult>(jobs.length);
-  await runOnThreadPool<{ strategy: string | null; record: RecordMode }, { index: number; result?: unknown; error?: { message: string; code?: ErrorCode; detail?: string; where?: Where } }>({
-    url: new URL('./run-worker.js', import.meta.url),
-    workerData: { file: setup.file, overrides: setup.overrides } satisfies WorkerSetup,
+  const batch: PoolBatch<{ strategy: string | null; record: RecordMode }, RunAnswer> = {
     jobs,
-    count,
     order: dispatchOrder(jobs),
-    message: (index, job) => ({ index, ...job }) satisfies RunJob,
+    // A run-worker takes the job itself; a sweep's worker takes it as `run` beside its own kinds of job.
+    message: (index, job) => (pool === undefined ? ({ index, ...job } satisfies RunJob) : { index, run: { index, ...job } satisfies RunJob }),
     answer: (message) => {
       if (message.error !== undefined) {
         const e = message.error;
+        if (typeof e === 'string') return new Error(e);
         return e.code !== undefined && e.detail !== undefined ? new ProcuraError(e.code, e.detail, e.where ?? {}) : new Error(e.message);
       }
       results[message.index] = fromTransfer(message.result) as RunResult;
       progress();
       return undefined;
     },
-    what: 'a backtest worker thread',
-  });
+  };
+  if (pool !== undefined) await pool.run(batch);
+  else await runOnThreadPool({ ...batch, url: new URL('./run-worker.js', import.meta.url), workerData: { file: setup.file, overrides: setup.overrides } satisfies WorkerSetup, count, what: 'a backtest worker thread' });
   return results;
 }
 

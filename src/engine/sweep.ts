@@ -20,7 +20,7 @@ import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { getStrategy, parseStrategyParams } from '../../strategies/index.js';
 import { runBacktest, type RunOptions } from './backtest.js';
 import { ScreenScenario, screenSupport } from './screen.js';
-import { baselinesFor, dispatchOrder } from './results.js';
+import { baselinesFor, dispatchOrder, type RunAnswer } from './results.js';
 import type { Scenario } from './scenario.js';
 import { WorkerPool } from './thread-pool.js';
 import { engineNote } from './sweep-note.js';
@@ -209,6 +209,8 @@ export interface SweepOptions {
   readonly exact?: boolean | undefined;
   /** Screened sets re-run exactly, best in-sample first (`--confirm`, default 10). */
   readonly confirm?: number | undefined;
+  /** Threads to run on (sweepPool), kept open after the sweep for the caller to close; default: the sweep's own. */
+  readonly pool?: SweepPool | undefined;
   /** Called with the wall time of each phase in milliseconds (benchmarks). */
   readonly onPhase?: ((phase: 'sets' | 'confirm', ms: number) => void) | undefined;
 }
@@ -259,7 +261,7 @@ export async function runSweep(scenario: Scenario, grid: SweepGrid, options: Swe
   const total = grid.sets.length;
   // One pool of threads for the sets and the exact runs after them: the confirmation reuses
   // threads that have already imported the engine and loaded the scenario.
-  const pool = sweepPool(options, total);
+  const pool = options.pool ?? sweepPool(options, total);
   try {
     const started = performance.now();
     const results = await runJobs(scenario, options, grid.sets.map((params) => ({ kind: 'set', params, mode: engine.mode }) as Job), engine.mode === 'screen' ? 'screen' : 'sweep', pool);
@@ -272,7 +274,7 @@ export async function runSweep(scenario: Scenario, grid: SweepGrid, options: Swe
     }
     return await confirmSweep(scenario, grid, results, engine, options, pool);
   } finally {
-    await pool?.close();
+    if (options.pool === undefined) await pool?.close();
   }
 }
 
@@ -416,9 +418,16 @@ export function sweepTable(sweep: SweepResult, unit?: string): { description: st
 /** Runs jobs on worker threads (or in-process with `workers: 0`), results in the jobs' order, with a progress bar. */
 /** The threads a sweep's jobs run on, kept between its batches; undefined: in this thread (`workers` 0). */
 export type SweepPool = WorkerPool<SweepAnswer>;
-type SweepAnswer = { index: number; inSample?: string; outOfSample?: string; error?: string };
+/** A sweep thread's answer: a job's figures or its error text; to a main-job run (`{ index, run }`), a RunAnswer. */
+type SweepAnswer = { index: number; inSample?: string; outOfSample?: string; error?: RunAnswer['error']; result?: unknown };
 
-function sweepPool(options: SweepOptions, jobs: number): SweepPool | undefined {
+/**
+ * The threads of a sweep (at most `workers`, default the CPU count, and at most one per set);
+ * undefined for none (`workers` 0). `runSweep` starts and closes its own unless given one
+ * (`SweepOptions.pool`); the command line keeps it for the runs after the sweep (results.ts
+ * RunPool), which then find the exact engine compiled on those threads.
+ */
+export function sweepPool(options: Pick<SweepOptions, 'file' | 'overrides' | 'workers'>, jobs: number): SweepPool | undefined {
   const count = Math.min(options.workers ?? availableParallelism(), jobs);
   if (count <= 0) return undefined;
   return new WorkerPool<SweepAnswer>({ url: new URL('./sweep-worker.js', import.meta.url), workerData: { file: options.file, overrides: options.overrides ?? {} }, count, what: 'a sweep worker thread' });
@@ -454,7 +463,7 @@ async function runJobs(scenario: Scenario, options: SweepOptions, whole: readonl
         ...(jobs.every((job) => job.kind === 'set' && job.mode === 'screen') ? { group: signalGroups(scenario, jobs) } : {}),
         message: (index, job) => ({ index, job }),
         answer: (message) => {
-          if (message.error !== undefined) return new ConfigError(message.error, { field: '--sweep' });
+          if (message.error !== undefined) return new ConfigError(typeof message.error === 'string' ? message.error : message.error.message, { field: '--sweep' });
           results[message.index] = { inSample: message.inSample!, outOfSample: message.outOfSample! };
           done += 1;
           bar?.update(done);

@@ -90,6 +90,11 @@ export class WorkerPool<M> {
     });
   }
 
+  /** The threads this pool runs (started with its first batch, at most `count`). */
+  get size(): number {
+    return this.#workers.length > 0 ? this.#workers.length : this.#threads.count;
+  }
+
   /** Ends every thread; the pool runs nothing more. */
   async close(): Promise<void> {
     if (this.#ended === undefined) this.#ended = 'closed';

@@ -90,7 +90,7 @@ describe('procura backtest', () => {
     // Four sweeps of CLI processes: at load 12 on the shared 2 cores it passed 60 s.
   }, 240_000);
 
-  it('an exact sweep on two threads, each run\'s in-sample and out-of-sample halves sent apart, gives the figures of the same sweep run whole in process', async () => {
+  it('an exact sweep on two threads, each run\'s in-sample and out-of-sample halves sent apart, gives the figures of the same sweep run whole in process, and its runs after the sweep on those threads those of a plain backtest', async () => {
     const spec = 'fast=3|5,slow=10|15';
     const threads = procura('backtest', SMALL, '--json', '--no-report', '--sweep', spec, '--exact', '--workers', '2');
     expect(threads.status, threads.stderr).toBe(0);
@@ -105,6 +105,12 @@ describe('procura backtest', () => {
     expect(a.rows).toEqual(here.rows);
     expect(a.baselines.length).toBeGreaterThan(0);
     expect(a.baselines).toEqual(here.baselines);
+    // The runs after the sweep (the strategy and its baselines over the whole period) went to the
+    // sweep's threads: the same figures as a plain backtest's, in this process's order.
+    const plain = procura('backtest', SMALL, '--json', '--no-report');
+    expect(plain.status, plain.stderr).toBe(0);
+    const { sweep: _sweep, ...afterSweep } = JSON.parse(threads.stdout) as Record<string, unknown>;
+    expect(afterSweep).toEqual(JSON.parse(plain.stdout));
   }, 240_000);
 
   it('ends with a warning on stderr (exit 0) when stockouts pass 2 % of the days, and the report shows it at the top', () => {

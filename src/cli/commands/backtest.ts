@@ -66,78 +66,87 @@ export function register(program: Command): void {
         const confirm = options.confirm === undefined ? undefined : parseConfirm(options.confirm);
         const overrides = { strategy: options.strategy, params };
         let sweep;
-        if (sweepGrid !== undefined && options.queue !== undefined) {
-          const { parseStoreAddress } = await import('../../store/address.js');
-          const queue = parseStoreAddress(options.queue, { field: '--queue' });
-          if (queue.kind !== 'postgres') throw new ConfigError(`expected a postgres:// URL, got ${JSON.stringify(options.queue)}`, { field: '--queue' });
-          const { runQueuedSweep } = await import('../../engine/sweep-queue.js');
-          sweep = await runQueuedSweep(scenario, sweepGrid, { file, overrides, queue, progress, chunk, evaluation: options.exact === true ? 'exact' : 'screen', confirm, stopOnSignal: true });
-        } else if (sweepGrid !== undefined) {
-          sweep = await sweeps!.runSweep(scenario, sweepGrid, { file: resolve(file), overrides, workers, progress, exact: options.exact, confirm });
-        }
-        const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
-        const exportDir = options.export === undefined ? undefined : resolve(options.export);
-        // The single run, or the exact rerun after a sweep: the strategy and each baseline.
-        const bar = await progressBar(sweep === undefined ? 'backtest' : 'rerun', 'runs', { enabled: options.progress !== false });
-        bar.update(0, 1 + baselinesFor(scenario).filter((name) => name !== scenario.strategy.definition.name).length);
-        // Daily series cost time and memory: record them only for a report or an export, and for
-        // a report alone only the columns it reads (every one of the strategy's, the baselines' costs).
-        const record = exportDir !== undefined ? true : reportPath !== undefined ? 'report' : false;
-        // The runs are independent: on worker threads when cores are free and the runs are long
-        // enough to pay for a thread (same figures, same order); --workers N asks for N threads.
-        const threads = { file: resolve(file), overrides, workers: workers ?? freeThreads(), ...(workers === undefined ? {} : { minMaterialDays: 0 }) };
-        // The report's modules and the export's (which builds danfo frames: danfo is about a
-        // second of CPU to load) load only when asked for, and start loading now, so that on
-        // worker threads the load overlaps the runs instead of following them.
-        const reportModules = reportPath === undefined ? undefined : Promise.all([import('../../report/build.js'), import('../../report/html.js')]);
-        const exportModule = exportDir === undefined ? undefined : import('../../report/export.js');
-        // Handled here so that a load failing while the runs go is not an unhandled rejection; awaited below.
-        void reportModules?.catch(() => undefined);
-        void exportModule?.catch(() => undefined);
-        const result = await backtestWithBaselines(scenario, { record, threads, onProgress: (done, total) => bar.update(done, total) })
-          .catch(async (error: unknown) => {
-            // A failed run is the error to report, not a module load that raced it.
-            await Promise.allSettled([reportModules, exportModule]);
-            throw error;
-          })
-          .finally(() => bar.stop());
-        const exported = exportModule === undefined ? [] : await (await exportModule).exportBacktest(result, exportDir!, { json: options.json === true });
-        if (reportModules !== undefined) {
-          const [{ buildReportData }, { writeReport }] = await reportModules;
-          writeReport(reportPath!, await buildReportData(result, { sweep }));
-        }
-        // Stockouts or skipped orders above 2 % of the days: on stderr whatever the output format.
-        const warnings = warningsOf(result);
-        const warn = (): void => {
-          for (const w of warnings) process.stderr.write(`warning: ${w.message}\n`);
-        };
-        if (options.json === true) {
+        // A local sweep's threads stay for the runs after it (the strategy and its baselines over
+        // the whole period, for the report): they have the exact engine compiled, this thread not.
+        const pool = sweepGrid !== undefined && options.queue === undefined ? sweeps!.sweepPool({ file: resolve(file), overrides, workers }, sweepGrid.sets.length) : undefined;
+        try {
+          if (sweepGrid !== undefined && options.queue !== undefined) {
+            const { parseStoreAddress } = await import('../../store/address.js');
+            const queue = parseStoreAddress(options.queue, { field: '--queue' });
+            if (queue.kind !== 'postgres') throw new ConfigError(`expected a postgres:// URL, got ${JSON.stringify(options.queue)}`, { field: '--queue' });
+            const { runQueuedSweep } = await import('../../engine/sweep-queue.js');
+            sweep = await runQueuedSweep(scenario, sweepGrid, { file, overrides, queue, progress, chunk, evaluation: options.exact === true ? 'exact' : 'screen', confirm, stopOnSignal: true });
+          } else if (sweepGrid !== undefined) {
+            sweep = await sweeps!.runSweep(scenario, sweepGrid, { file: resolve(file), overrides, workers, progress, exact: options.exact, confirm, pool });
+          }
+          const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
+          const exportDir = options.export === undefined ? undefined : resolve(options.export);
+          // The single run, or the exact rerun after a sweep: the strategy and each baseline.
+          const bar = await progressBar(sweep === undefined ? 'backtest' : 'rerun', 'runs', { enabled: options.progress !== false });
+          bar.update(0, 1 + baselinesFor(scenario).filter((name) => name !== scenario.strategy.definition.name).length);
+          // Daily series cost time and memory: record them only for a report or an export, and for
+          // a report alone only the columns it reads (every one of the strategy's, the baselines' costs).
+          const record = exportDir !== undefined ? true : reportPath !== undefined ? 'report' : false;
+          // The runs are independent: on worker threads when cores are free and the runs are long
+          // enough to pay for a thread (same figures, same order); --workers N asks for N threads.
+          const threads = { file: resolve(file), overrides, workers: workers ?? freeThreads(), ...(workers === undefined ? {} : { minMaterialDays: 0 }), pool };
+          // The report's modules and the export's (which builds danfo frames: danfo is about a
+          // second of CPU to load) load only when asked for, and start loading now, so that on
+          // worker threads the load overlaps the runs instead of following them.
+          const reportModules = reportPath === undefined ? undefined : Promise.all([import('../../report/build.js'), import('../../report/html.js')]);
+          const exportModule = exportDir === undefined ? undefined : import('../../report/export.js');
+          // Handled here so that a load failing while the runs go is not an unhandled rejection; awaited below.
+          void reportModules?.catch(() => undefined);
+          void exportModule?.catch(() => undefined);
+          const result = await backtestWithBaselines(scenario, { record, threads, onProgress: (done, total) => bar.update(done, total) })
+            .catch(async (error: unknown) => {
+              // A failed run is the error to report, not a module load that raced it.
+              await Promise.allSettled([reportModules, exportModule]);
+              throw error;
+            })
+            .finally(() => bar.stop());
+          await pool?.close();
+          const exported = exportModule === undefined ? [] : await (await exportModule).exportBacktest(result, exportDir!, { json: options.json === true });
+          if (reportModules !== undefined) {
+            const [{ buildReportData }, { writeReport }] = await reportModules;
+            writeReport(reportPath!, await buildReportData(result, { sweep }));
+          }
+          // Stockouts or skipped orders above 2 % of the days: on stderr whatever the output format.
+          const warnings = warningsOf(result);
+          const warn = (): void => {
+            for (const w of warnings) process.stderr.write(`warning: ${w.message}\n`);
+          };
+          if (options.json === true) {
+            warn();
+            printJson({ ...(resultJson(result) as object), ...(sweep === undefined ? {} : { sweep: sweep.json }), report: reportPath ?? null, ...(exportDir === undefined ? {} : { export: exported }) });
+            return;
+          }
+          const summary = summaryTable(result);
+          const s = scenario.config;
+          process.stdout.write(`${s.name}: ${s.description ?? ''}\n`);
+          process.stdout.write(`${result.run.from === scenario.from ? '' : ''}${new Date(scenario.from).toISOString().slice(0, 10)} .. ${new Date(scenario.to).toISOString().slice(0, 10)}, seed ${s.seed}, strategy ${result.run.strategy} ${JSON.stringify(scenario.strategy.params)}\n`);
+          for (const m of scenario.materials) process.stdout.write(`${m.id} prices: ${cadenceLabel(m.series)}, ${relative(process.cwd(), m.series.file)}\n`);
+          process.stdout.write('\n');
+          process.stdout.write(`${formatTable(['', ...summary.columns], summary.rows.map((r) => [r.label, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n\n`);
+          for (const x of savings(result)) {
+            const verb = x.perUnit.isNegative() ? 'costs more than' : 'saves against';
+            // The point figure alone would call noise a saving: say what the interval says.
+            const f = result.analysis.comparisons.find((c) => c.baseline === x.baseline)?.fullPeriod;
+            const verdict = f === undefined ? '' : f.distinguishable ? (f.savingPercent > 0 ? '' : `: loses to ${x.baseline}`) : `: not distinguishable from ${x.baseline} (${Math.round(f.level * 100)} % interval contains zero)`;
+            process.stdout.write(`${result.run.strategy} ${verb} ${x.baseline}: ${formatNumber(x.perUnit.abs(), 2)} ${scenario.plant.currency} per ${scenario.product} unit (${x.percent.abs().toFixed(2)} %), ${formatNumber(x.total.abs(), 0)} ${scenario.plant.currency} over the run${verdict}\n`);
+          }
+          process.stdout.write(`\n${analysisLines(result).join('\n')}\n`);
+          if (sweep !== undefined) {
+            const table = sweeps!.sweepTable(sweep, `${scenario.plant.currency}/${scenario.plant.products.get(scenario.product)!.unit}`);
+            process.stdout.write(`\n${table.description}\n${formatTable(['rank', 'params', ...table.columns], table.rows.map((r) => [r.rank === null ? '-' : String(r.rank), r.params, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n`);
+          }
+          if (reportPath !== undefined) process.stdout.write(`\nreport: ${reportPath}\n`);
+          if (exported.length > 0) process.stdout.write(`${reportPath === undefined ? '\n' : ''}export: ${exported.map((p) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p))).join(', ')}\n`);
           warn();
-          printJson({ ...(resultJson(result) as object), ...(sweep === undefined ? {} : { sweep: sweep.json }), report: reportPath ?? null, ...(exportDir === undefined ? {} : { export: exported }) });
-          return;
+        } finally {
+          // Closed as soon as the runs are done (above), or here when a step failed.
+          await pool?.close();
         }
-        const summary = summaryTable(result);
-        const s = scenario.config;
-        process.stdout.write(`${s.name}: ${s.description ?? ''}\n`);
-        process.stdout.write(`${result.run.from === scenario.from ? '' : ''}${new Date(scenario.from).toISOString().slice(0, 10)} .. ${new Date(scenario.to).toISOString().slice(0, 10)}, seed ${s.seed}, strategy ${result.run.strategy} ${JSON.stringify(scenario.strategy.params)}\n`);
-        for (const m of scenario.materials) process.stdout.write(`${m.id} prices: ${cadenceLabel(m.series)}, ${relative(process.cwd(), m.series.file)}\n`);
-        process.stdout.write('\n');
-        process.stdout.write(`${formatTable(['', ...summary.columns], summary.rows.map((r) => [r.label, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n\n`);
-        for (const x of savings(result)) {
-          const verb = x.perUnit.isNegative() ? 'costs more than' : 'saves against';
-          // The point figure alone would call noise a saving: say what the interval says.
-          const f = result.analysis.comparisons.find((c) => c.baseline === x.baseline)?.fullPeriod;
-          const verdict = f === undefined ? '' : f.distinguishable ? (f.savingPercent > 0 ? '' : `: loses to ${x.baseline}`) : `: not distinguishable from ${x.baseline} (${Math.round(f.level * 100)} % interval contains zero)`;
-          process.stdout.write(`${result.run.strategy} ${verb} ${x.baseline}: ${formatNumber(x.perUnit.abs(), 2)} ${scenario.plant.currency} per ${scenario.product} unit (${x.percent.abs().toFixed(2)} %), ${formatNumber(x.total.abs(), 0)} ${scenario.plant.currency} over the run${verdict}\n`);
-        }
-        process.stdout.write(`\n${analysisLines(result).join('\n')}\n`);
-        if (sweep !== undefined) {
-          const table = sweeps!.sweepTable(sweep, `${scenario.plant.currency}/${scenario.plant.products.get(scenario.product)!.unit}`);
-          process.stdout.write(`\n${table.description}\n${formatTable(['rank', 'params', ...table.columns], table.rows.map((r) => [r.rank === null ? '-' : String(r.rank), r.params, ...r.values.map((v) => (v === undefined || v === null ? '-' : groupThousands(v)))]))}\n`);
-        }
-        if (reportPath !== undefined) process.stdout.write(`\nreport: ${reportPath}\n`);
-        if (exported.length > 0) process.stdout.write(`${reportPath === undefined ? '\n' : ''}export: ${exported.map((p) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p))).join(', ')}\n`);
-        warn();
       }),
     );
 }
