@@ -196,10 +196,14 @@ export async function backtestWithBaselines(
  */
 const RUN_COST: Readonly<Record<string, number>> = { 'static-hedge': 4, jit: 3, schedule: 2 };
 
+/** A run's relative cost (RUN_COST) by its strategy: a baseline's name, or null for the scenario's own. */
+export function runCost(strategy: string | null): number {
+  return strategy === null ? 1.5 : (RUN_COST[strategy] ?? 1.5);
+}
+
 /** Job indices, the costliest first (stable, so equal costs keep their listed order). */
 export function dispatchOrder(jobs: readonly { strategy: string | null }[]): number[] {
-  const cost = (j: { strategy: string | null }): number => (j.strategy === null ? 1.5 : (RUN_COST[j.strategy] ?? 1.5));
-  return jobs.map((_, i) => i).sort((a, b) => cost(jobs[b]!) - cost(jobs[a]!) || a - b);
+  return jobs.map((_, i) => i).sort((a, b) => runCost(jobs[b]!.strategy) - runCost(jobs[a]!.strategy) || a - b);
 }
 
 /** The jobs on `count` worker threads (thread-pool.ts) or on `pool`'s, the costliest first; results in job order. */

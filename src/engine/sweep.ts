@@ -20,7 +20,7 @@ import { DAY_MS, formatDate, type EpochMs } from '../core/time.js';
 import { getStrategy, parseStrategyParams } from '../../strategies/index.js';
 import { runBacktest, type RunOptions } from './backtest.js';
 import { ScreenScenario, screenSupport } from './screen.js';
-import { baselinesFor, dispatchOrder, type RunAnswer } from './results.js';
+import { baselinesFor, dispatchOrder, runCost, type RunAnswer } from './results.js';
 import type { Scenario } from './scenario.js';
 import { WorkerPool } from './thread-pool.js';
 import { engineNote } from './sweep-note.js';
@@ -239,18 +239,19 @@ export async function runJob(scenario: Scenario, job: Job): Promise<SetResult> {
 
 /**
  * Exact jobs on the threads as halves: each job's in-sample and out-of-sample runs as two jobs,
- * the costliest first by the strategy's cost (results.ts dispatchOrder) times the half's share of
- * the days. A whole job left one thread idle at the end of the confirmation while the other ran
- * its last set (0.4-0.6 s of a 7 s confirmation in three petchem sweeps); halves come out more
- * even. `merge` puts each job's two figures back together, in job order.
+ * the costliest first (longest-processing-time first): the strategy's relative cost (results.ts
+ * runCost) times the half's share of the days. A whole job left one thread idle at the end of
+ * the confirmation while the other ran its last set (0.4-0.6 s of a 7 s confirmation in three
+ * petchem sweeps); halves come out more even. `merge` puts each job's two figures back
+ * together, in job order.
  */
 function halvesOf(scenario: Scenario, jobs: readonly Job[]): { halves: Job[]; order: number[]; merge: (results: readonly SetResult[]) => SetResult[] } {
   const halves = jobs.flatMap((job) => [{ ...job, half: 'in' as const }, { ...job, half: 'out' as const }]);
   const share = scenario.config.inSampleShare;
-  const byCost = dispatchOrder(jobs.map((job) => ({ strategy: job.kind === 'baseline' ? job.name : null })));
-  const rank = new Array<number>(jobs.length);
-  byCost.forEach((index, position) => (rank[index] = jobs.length - position));
-  const weight = (h: number): number => rank[h >> 1]! * (h % 2 === 0 ? share : 1 - share);
+  const weight = (h: number): number => {
+    const job = jobs[h >> 1]!;
+    return runCost(job.kind === 'baseline' ? job.name : null) * (h % 2 === 0 ? share : 1 - share);
+  };
   const order = halves.map((_, h) => h).sort((a, b) => weight(b) - weight(a) || a - b);
   const merge = (results: readonly SetResult[]): SetResult[] => jobs.map((_, i) => ({ inSample: results[2 * i]!.inSample, outOfSample: results[2 * i + 1]!.outOfSample }));
   return { halves, order, merge };
