@@ -416,7 +416,6 @@ export function sweepTable(sweep: SweepResult, unit?: string): { description: st
   };
 }
 
-/** Runs jobs on worker threads (or in-process with `workers: 0`), results in the jobs' order, with a progress bar. */
 /** The threads a sweep's jobs run on, kept between its batches; undefined: in this thread (`workers` 0). */
 export type SweepPool = WorkerPool<SweepAnswer>;
 /** A sweep thread's answer: a job's figures or its error text; to a main-job run (`{ index, run }`), a RunAnswer. */
@@ -434,10 +433,11 @@ export function sweepPool(options: Pick<SweepOptions, 'file' | 'overrides' | 'wo
   return new WorkerPool<SweepAnswer>({ url: new URL('./sweep-worker.js', import.meta.url), workerData: { file: options.file, overrides: options.overrides ?? {} }, count, what: 'a sweep worker thread' });
 }
 
+/** Runs jobs on worker threads (or in-process with `workers: 0`), results in the jobs' order, with a progress bar. */
 async function runJobs(scenario: Scenario, options: SweepOptions, whole: readonly Job[], label: string, pool: SweepPool | undefined): Promise<SetResult[]> {
   // Exact jobs go to the threads as halves (halvesOf); screened sets, and jobs run here, whole.
-  const split = pool !== undefined && whole.length > 0 && whole.every((job) => job.kind === 'baseline' || job.mode === 'exact') ? halvesOf(scenario, whole) : undefined;
-  const jobs = split?.halves ?? whole;
+  const halved = pool !== undefined && whole.length > 0 && whole.every((job) => job.kind === 'baseline' || job.mode === 'exact') ? halvesOf(scenario, whole) : undefined;
+  const jobs = halved?.halves ?? whole;
   const total = jobs.length;
   const results: (SetResult | undefined)[] = new Array(total);
   if (total === 0) return [];
@@ -457,7 +457,7 @@ async function runJobs(scenario: Scenario, options: SweepOptions, whole: readonl
         jobs,
         // A confirmation's baselines cost more than a set (jit orders every day): handed out first,
         // so that one of them does not run alone at the end. Sets keep their order.
-        order: split?.order ?? dispatchOrder(jobs.map((job) => ({ strategy: job.kind === 'baseline' ? job.name : null }))),
+        order: halved?.order ?? dispatchOrder(jobs.map((job) => ({ strategy: job.kind === 'baseline' ? job.name : null }))),
         // Screened sets of one signal go to one thread while it can take them: it computes the
         // signal once (ScreenScenario.signals), where handing sets out in grid order had every
         // thread compute every signal.
@@ -475,5 +475,5 @@ async function runJobs(scenario: Scenario, options: SweepOptions, whole: readonl
   } finally {
     bar?.stop();
   }
-  return split === undefined ? (results as SetResult[]) : split.merge(results as SetResult[]);
+  return halved === undefined ? (results as SetResult[]) : halved.merge(results as SetResult[]);
 }
