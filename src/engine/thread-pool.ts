@@ -8,8 +8,11 @@
  *
  * A `WorkerPool` keeps its threads between batches (`run` again, then `close`): a sweep screens
  * its sets and confirms the best on the same threads, so the confirmation does not start new
- * threads that import the engine and load the scenario again. `runOnThreadPool` is one batch
- * on a pool of its own.
+ * threads that import the engine and load the scenario again. Batches may overlap: one given
+ * while another is under way waits behind it, and a thread the earlier batch has no job left for
+ * takes the next batch's, so no thread waits for another's last job while work is queued (the
+ * command line queues a sweep's whole-period runs behind its sets; three runs on two threads had
+ * left one thread idle for most of a run). `runOnThreadPool` is one batch on a pool of its own.
  */
 import { Worker } from 'node:worker_threads';
 
@@ -46,7 +49,7 @@ export interface PoolBatch<J, M> {
 
 export type ThreadPool<J, M> = PoolThreads & PoolBatch<J, M>;
 
-/** The batch under way: its jobs, the next to hand out, and how many are still unanswered. */
+/** A batch given to the pool: its jobs, the next to hand out, and how many are still unanswered. */
 interface Running<M> {
   readonly batch: PoolBatch<unknown, M>;
   /** The first position in the hand-out order not yet handed out. */
@@ -63,7 +66,10 @@ interface Running<M> {
 export class WorkerPool<M> {
   readonly #threads: PoolThreads;
   readonly #workers: Worker[] = [];
-  #running: Running<M> | undefined;
+  /** The batches given and not yet answered in full, in the order they were given. */
+  readonly #batches: Running<M>[] = [];
+  /** The batch of the job each busy thread is running (its answer goes to that batch). */
+  readonly #busy = new Map<Worker, Running<M>>();
   /** The failure that ended the pool, or 'closed'; a pool that has ended runs nothing more. */
   #ended: Error | 'closed' | undefined;
 
@@ -71,22 +77,24 @@ export class WorkerPool<M> {
     this.#threads = threads;
   }
 
-  /** Runs one batch on the threads (started at the first batch, at most one per job), in order. */
+  /**
+   * Runs one batch on the threads (started at the first batch, at most one per job), in order,
+   * after the jobs of any batch given before it have been handed out.
+   */
   run<J>(batch: PoolBatch<J, M>): Promise<void> {
-    if (this.#ended !== undefined) return Promise.reject(this.#ended === 'closed' ? new Error(`internal: ${this.#threads.what} pool is closed`) : this.#ended);
-    if (this.#running !== undefined) return Promise.reject(new Error(`internal: ${this.#threads.what} pool is already running a batch`));
+    if (this.#ended !== undefined) return Promise.reject(this.#endedError());
     if (batch.jobs.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const n = batch.jobs.length;
       const indexAt = (position: number): number => (batch.order === undefined ? position : batch.order[position]!);
       const groups = batch.group === undefined ? undefined : Array.from({ length: n }, (_, position) => batch.group!(indexAt(position)));
-      this.#running = { batch: batch as PoolBatch<unknown, M>, next: 0, unanswered: n, groups, handed: groups === undefined ? undefined : new Uint8Array(n), on: new Map(), resolve, reject };
+      this.#batches.push({ batch: batch as PoolBatch<unknown, M>, next: 0, unanswered: n, groups, handed: groups === undefined ? undefined : new Uint8Array(n), on: new Map(), resolve, reject });
       if (this.#workers.length === 0) {
         const count = Math.max(1, Math.min(this.#threads.count, batch.jobs.length));
         for (let i = 0; i < count; i += 1) this.#start();
       }
       // A message posted before a thread is online waits for it.
-      for (const worker of this.#workers) this.#send(worker);
+      for (const worker of this.#workers) if (!this.#busy.has(worker)) this.#send(worker);
     });
   }
 
@@ -95,18 +103,26 @@ export class WorkerPool<M> {
     return this.#workers.length > 0 ? this.#workers.length : this.#threads.count;
   }
 
-  /** Ends every thread; the pool runs nothing more. */
+  /** Ends every thread; the pool runs nothing more, and a batch not yet answered in full is rejected. */
   async close(): Promise<void> {
-    if (this.#ended === undefined) this.#ended = 'closed';
+    if (this.#ended === undefined) {
+      this.#ended = 'closed';
+      this.#rejectAll(this.#endedError());
+    }
     await Promise.all(this.#workers.map((w) => w.terminate()));
+  }
+
+  #endedError(): Error {
+    return this.#ended === 'closed' || this.#ended === undefined ? new Error(`internal: ${this.#threads.what} pool is closed`) : this.#ended;
   }
 
   #start(): void {
     const worker = new Worker(this.#threads.url, { workerData: this.#threads.workerData });
     this.#workers.push(worker);
     worker.on('message', (message: M) => {
-      const running = this.#running;
+      const running = this.#busy.get(worker);
       if (running === undefined || this.#ended !== undefined) return;
+      this.#busy.delete(worker);
       const error = running.batch.answer(message);
       if (error !== undefined) {
         this.#fail(error);
@@ -114,11 +130,10 @@ export class WorkerPool<M> {
       }
       running.unanswered -= 1;
       if (running.unanswered === 0) {
-        this.#running = undefined;
+        this.#batches.splice(this.#batches.indexOf(running), 1);
         running.resolve();
-      } else {
-        this.#send(worker);
       }
+      this.#send(worker);
     });
     worker.on('error', (error) => this.#fail(error));
     // A thread that ends on its own (out of memory, process.exit) would leave its job unanswered.
@@ -128,18 +143,22 @@ export class WorkerPool<M> {
     });
   }
 
+  /** Hands `worker` the next job of the first batch that has one left; it stays idle if none has. */
   #send(worker: Worker): void {
-    const running = this.#running!;
-    const { batch } = running;
-    const position = running.groups === undefined ? running.next : this.#positionFor(worker, running);
-    if (position >= batch.jobs.length) return;
-    if (running.handed === undefined) running.next += 1;
-    else {
-      running.handed[position] = 1;
-      while (running.next < batch.jobs.length && running.handed[running.next] === 1) running.next += 1;
+    for (const running of this.#batches) {
+      const { batch } = running;
+      const position = running.groups === undefined ? running.next : this.#positionFor(worker, running);
+      if (position >= batch.jobs.length) continue;
+      if (running.handed === undefined) running.next += 1;
+      else {
+        running.handed[position] = 1;
+        while (running.next < batch.jobs.length && running.handed[running.next] === 1) running.next += 1;
+      }
+      const index = batch.order === undefined ? position : batch.order[position]!;
+      this.#busy.set(worker, running);
+      worker.postMessage(batch.message(index, batch.jobs[index]));
+      return;
     }
-    const index = batch.order === undefined ? position : batch.order[position]!;
-    worker.postMessage(batch.message(index, batch.jobs[index]));
   }
 
   /** The position (in the hand-out order) of the job for `worker` in a batch with groups; past the end when none is left. */
@@ -152,14 +171,18 @@ export class WorkerPool<M> {
     return position;
   }
 
-  /** One failure ends every thread (the other jobs are of no use without it). */
+  /** One failure ends every thread and every batch (the other jobs are of no use without it). */
   #fail(error: Error): void {
     if (this.#ended !== undefined) return;
     this.#ended = error;
     for (const w of this.#workers) void w.terminate();
-    const running = this.#running;
-    this.#running = undefined;
-    running?.reject(error);
+    this.#rejectAll(error);
+  }
+
+  #rejectAll(error: Error): void {
+    const batches = this.#batches.splice(0);
+    this.#busy.clear();
+    for (const running of batches) running.reject(error);
   }
 }
 

@@ -141,6 +141,48 @@ describe('the order runs are handed to threads in', () => {
     await expect(closed.run<string>({ jobs: ['n'], message: (index, job) => ({ index, job }), answer: () => undefined })).rejects.toThrow(/pool is closed/);
   });
 
+
+  it('takes a batch given while another is under way: a thread with no job left in the first takes the second\'s, and each answer goes to its own batch', async () => {
+    // 'block' holds its thread until the test lets it go (Atomics, no clock): the second batch
+    // can only finish if the other thread takes its jobs while the first batch's last job runs.
+    const worker = join(work, 'blocking-thread.mjs');
+    writeFileSync(
+      worker,
+      "import { parentPort, threadId, workerData } from 'node:worker_threads';\n" +
+        "parentPort.on('message', (m) => { if (m.job === 'block') Atomics.wait(new Int32Array(workerData), 0, 0); parentPort.postMessage({ ...m, thread: threadId }); });\n",
+    );
+    type Echo = { index: number; job: string; thread: number };
+    const gate = new SharedArrayBuffer(4);
+    const pool = new WorkerPool<Echo>({ url: pathToFileURL(worker), workerData: gate, count: 2, what: 'a blocking thread' });
+    const batch = (jobs: string[], seen: Echo[]): Promise<void> => pool.run<string>({ jobs, message: (index, job) => ({ index, job }), answer: (m) => (seen.push(m), undefined) });
+    try {
+      const first: Echo[] = [];
+      const second: Echo[] = [];
+      const firstDone = batch(['block', 'a'], first);
+      await batch(['b', 'c', 'd'], second);
+      expect(second.map((m) => [m.index, m.job]).sort()).toEqual([[0, 'b'], [1, 'c'], [2, 'd']]);
+      expect(first.map((m) => m.job)).toEqual(['a']);
+      // Every job of the second batch ran on the thread that was not held.
+      expect(new Set(second.map((m) => m.thread)).size).toBe(1);
+      expect(second[0]!.thread).toBe(first[0]!.thread);
+      Atomics.store(new Int32Array(gate), 0, 1);
+      Atomics.notify(new Int32Array(gate), 0);
+      await firstDone;
+      expect(first.map((m) => [m.index, m.job]).sort()).toEqual([[0, 'block'], [1, 'a']]);
+      // Closing the pool rejects a batch still waiting for its answers.
+      Atomics.store(new Int32Array(gate), 0, 0);
+      const held = batch(['block'], []);
+      const closing = pool.close();
+      await expect(held).rejects.toThrow(/a blocking thread pool is closed/);
+      Atomics.store(new Int32Array(gate), 0, 1);
+      Atomics.notify(new Int32Array(gate), 0);
+      await closing;
+    } finally {
+      Atomics.store(new Int32Array(gate), 0, 1);
+      Atomics.notify(new Int32Array(gate), 0);
+      await pool.close();
+    }
+  });
   it('with groups, keeps a thread on its group, gives a free thread a group no other is on, and leaves no thread idle while jobs are left', () => {
     // Threads asking in a random order until every position is handed out; each answer checked against the rule.
     const simulate = (groups: readonly string[], threads: number, asks: readonly number[]): { pairs: number } => {

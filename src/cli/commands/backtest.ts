@@ -12,7 +12,7 @@ import { loadScenario } from '../../engine/scenario.js';
 import { analysisLines, backtestWithBaselines, baselinesFor, resultJson, savings, summaryTable, warningsOf } from '../../engine/results.js';
 import { action, formatTable, printJson } from '../run.js';
 import { formatNumber, groupThousands } from '../format.js';
-import { progressBar } from '../progress.js';
+import { progressBar, type Progress } from '../progress.js';
 
 interface BacktestOptions {
   json?: boolean;
@@ -66,9 +66,30 @@ export function register(program: Command): void {
         const confirm = options.confirm === undefined ? undefined : parseConfirm(options.confirm);
         const overrides = { strategy: options.strategy, params };
         let sweep;
-        // A local sweep's threads stay for the runs after it (the strategy and its baselines over
-        // the whole period, for the report): they have the exact engine compiled, this thread not.
+        // A local sweep's threads also run the strategy and its baselines over the whole period
+        // (for the summary and the report): those runs do not depend on the sweep, so they are
+        // queued on its threads at once (thread-pool.ts: a thread with no job left in one batch
+        // takes the next batch's) and fill the threads' idle ends instead of following the sweep
+        // (three runs on two threads after it left one thread idle for most of a run).
         const pool = sweepGrid !== undefined && options.queue === undefined ? sweeps!.sweepPool({ file: resolve(file), overrides, workers }, sweepGrid.sets.length) : undefined;
+        const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
+        const exportDir = options.export === undefined ? undefined : resolve(options.export);
+        // Daily series cost time and memory: record them only for a report or an export, and for
+        // a report alone only the columns it reads (every one of the strategy's, the baselines' costs).
+        const record = exportDir !== undefined ? true : reportPath !== undefined ? 'report' : false;
+        // The runs are independent: on worker threads when cores are free and the runs are long
+        // enough to pay for a thread (same figures, same order); --workers N asks for N threads.
+        const threads = { file: resolve(file), overrides, workers: workers ?? freeThreads(), ...(workers === undefined ? {} : { minMaterialDays: 0 }), pool };
+        // The runs' progress bar shows once the sweep's bars are done; until then it only counts.
+        let bar: Progress | undefined;
+        let progressed = { done: 0, total: 1 + baselinesFor(scenario).filter((name) => name !== scenario.strategy.definition.name).length };
+        const onProgress = (done: number, total: number): void => {
+          progressed = { done, total };
+          bar?.update(done, total);
+        };
+        const queued = pool === undefined ? undefined : backtestWithBaselines(scenario, { record, threads, onProgress });
+        // Awaited below; handled here so that a run failing while the sweep goes is not an unhandled rejection.
+        void queued?.catch(() => undefined);
         try {
           if (sweepGrid !== undefined && options.queue !== undefined) {
             const { parseStoreAddress } = await import('../../store/address.js');
@@ -79,17 +100,10 @@ export function register(program: Command): void {
           } else if (sweepGrid !== undefined) {
             sweep = await sweeps!.runSweep(scenario, sweepGrid, { file: resolve(file), overrides, workers, progress, exact: options.exact, confirm, pool });
           }
-          const reportPath = options.report === false ? undefined : typeof options.report === 'string' ? resolve(options.report) : scenario.reportPath;
-          const exportDir = options.export === undefined ? undefined : resolve(options.export);
           // The single run, or the exact rerun after a sweep: the strategy and each baseline.
-          const bar = await progressBar(sweep === undefined ? 'backtest' : 'rerun', 'runs', { enabled: options.progress !== false });
-          bar.update(0, 1 + baselinesFor(scenario).filter((name) => name !== scenario.strategy.definition.name).length);
-          // Daily series cost time and memory: record them only for a report or an export, and for
-          // a report alone only the columns it reads (every one of the strategy's, the baselines' costs).
-          const record = exportDir !== undefined ? true : reportPath !== undefined ? 'report' : false;
-          // The runs are independent: on worker threads when cores are free and the runs are long
-          // enough to pay for a thread (same figures, same order); --workers N asks for N threads.
-          const threads = { file: resolve(file), overrides, workers: workers ?? freeThreads(), ...(workers === undefined ? {} : { minMaterialDays: 0 }), pool };
+          const shown = await progressBar(sweep === undefined ? 'backtest' : 'rerun', 'runs', { enabled: options.progress !== false });
+          bar = shown;
+          shown.update(progressed.done, progressed.total);
           // The report's modules and the export's (which builds danfo frames: danfo is about a
           // second of CPU to load) load only when asked for, and start loading now, so that on
           // worker threads the load overlaps the runs instead of following them.
@@ -98,13 +112,13 @@ export function register(program: Command): void {
           // Handled here so that a load failing while the runs go is not an unhandled rejection; awaited below.
           void reportModules?.catch(() => undefined);
           void exportModule?.catch(() => undefined);
-          const result = await backtestWithBaselines(scenario, { record, threads, onProgress: (done, total) => bar.update(done, total) })
+          const result = await (queued ?? backtestWithBaselines(scenario, { record, threads, onProgress }))
             .catch(async (error: unknown) => {
               // A failed run is the error to report, not a module load that raced it.
               await Promise.allSettled([reportModules, exportModule]);
               throw error;
             })
-            .finally(() => bar.stop());
+            .finally(() => shown.stop());
           await pool?.close();
           const exported = exportModule === undefined ? [] : await (await exportModule).exportBacktest(result, exportDir!, { json: options.json === true });
           if (reportModules !== undefined) {
