@@ -97,6 +97,49 @@ describe('exact40: decimal.js arithmetic on BigInt coefficients', () => {
     );
   });
 
+  it('rounds a wide coefficient at every number of dropped digits: ties both ways, one either side of half, carries', () => {
+    // An exact value of 41 to 100 digits, K x 10^drop + tail, rounded by plus(x, 0) as decimal.js
+    // rounds a.plus(0) (constructing the Decimal keeps every digit): the tail at half of 10^drop,
+    // one below and above it, zero and the largest, under kept parts of either parity and 99..9.
+    const check = (n: bigint, shift: number): void => {
+      const a = new Decimal(`${n}e${shift}`);
+      expectSame(plus(fromDecimal(a), fromInteger(0)), a.plus(0));
+      expectSame(minus(fromInteger(0), fromDecimal(a)), new Decimal(0).minus(a));
+    };
+    fc.assert(
+      fc.property(fc.bigInt({ min: 10n ** 39n, max: 10n ** 40n - 1n }), fc.integer({ min: 1, max: 60 }), fc.integer({ min: -40, max: 40 }), fc.boolean(), (k, drop, shift, negative) => {
+        const scale = 10n ** BigInt(drop);
+        const half = scale / 2n;
+        for (const kept of [k, k | 1n, k & ~1n, 10n ** 40n - 1n, 10n ** 40n - 2n]) {
+          for (const tail of [half, half - 1n, half + 1n, 0n, 1n, scale - 1n]) {
+            const n = kept * scale + tail;
+            check(negative ? -n : n, shift);
+          }
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+
+  it('products and sums that round at 41 to 80 digits equal decimal.js, ties included', () => {
+    // 40-digit values times small and 40-digit ones, and sums across exponents, with the
+    // coefficients' last digits chosen so that halves come up (x 5, x 25, x 125 ...).
+    const fortyDigits = fc.bigInt({ min: 10n ** 39n, max: 10n ** 40n - 1n });
+    const factor = fc.oneof(fc.bigInt({ min: 1n, max: 10n ** 15n }), fc.constantFrom(2n, 5n, 25n, 125n, 625n, 5n ** 20n, 2n ** 50n, 9007199254740993n), fortyDigits);
+    fc.assert(
+      fc.property(fortyDigits, factor, fc.integer({ min: -45, max: 45 }), fc.integer({ min: -45, max: 45 }), fc.boolean(), (m, f, e1, e2, negative) => {
+        const a = new Decimal(`${negative ? '-' : ''}${m}e${e1}`);
+        const b = new Decimal(`${f}e${e2}`);
+        const x = fromDecimal(a);
+        const y = fromDecimal(b);
+        expectSame(times(x, y), a.times(b));
+        expectSame(plus(x, y), a.plus(b));
+        expectSame(minus(x, y), a.minus(b));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('integerSqrt is floor(sqrt(n)) at every size, next to perfect squares too', () => {
     const floorRoot = (n: bigint): void => {
       const r = integerSqrt(n);
@@ -113,6 +156,21 @@ describe('exact40: decimal.js arithmetic on BigInt coefficients', () => {
         for (const n of [k * k - 1n, k * k, k * k + 1n, (k + 1n) * (k + 1n) - 1n]) floorRoot(n);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('integerSqrt is floor(sqrt(n)) where its double-double start applies (2^106 to 1e96) and at its edges', () => {
+    const floorRoot = (n: bigint): void => {
+      const r = integerSqrt(n);
+      expect(r * r <= n && (r + 1n) * (r + 1n) > n).toBe(true);
+    };
+    for (const n of [2n ** 106n - 1n, 2n ** 106n, 2n ** 106n + 1n, 10n ** 96n - 1n, 10n ** 96n, 10n ** 96n + 1n, 10n ** 80n - 1n, 10n ** 79n]) floorRoot(n);
+    // Roots from just above 2^53 (where the start's error bound is tightest) to 1e48, at, below and above squares.
+    fc.assert(
+      fc.property(fc.oneof(fc.bigInt({ min: 2n ** 53n, max: 2n ** 60n }), fc.bigInt({ min: 10n ** 39n, max: 10n ** 40n }), fc.bigInt({ min: 2n ** 53n, max: 10n ** 48n - 1n })), (k) => {
+        for (const n of [k * k - 1n, k * k, k * k + 1n, k * k + k, k * k + 2n * k]) floorRoot(n);
+      }),
+      { numRuns: 3000 },
     );
   });
 
